@@ -1,0 +1,42 @@
+# veplab: two commands.  `make demo` builds the demo study end to end;
+# `make test` runs the test suite.  Both set up what they need (.venv).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+STUDY ?= research/demo
+
+.PHONY: demo test lab venv sysdeps clean-reports help
+
+help:
+	@echo "make demo   - set up .venv, generate the synthetic demo study and build its report"
+	@echo "make test   - set up .venv and run the whole test suite"
+	@echo "make lab    - open JupyterLab on notebooks/ with the project's kernel"
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[build,dev]"
+	$(PY) -m ipykernel install --sys-prefix --name veplab --display-name "veplab (project .venv)" >/dev/null
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+# System packages (R for the reference fixtures, fonts, poppler, chromium) are
+# installed by scripts/sysdeps.sh when missing and root can install them.
+sysdeps:
+	@bash scripts/sysdeps.sh
+
+demo: $(STAMP)
+	$(VENV)/bin/veplab synth $(STUDY)
+	$(VENV)/bin/veplab validate $(STUDY)
+	@if $(VENV)/bin/veplab --help | grep -q " build "; then \
+		$(VENV)/bin/veplab build $(STUDY) && echo "report: reports/$$(basename $(STUDY))/index.html"; \
+	fi
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest -q -n 2 -p no:cacheprovider
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/

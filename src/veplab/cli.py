@@ -1,0 +1,145 @@
+"""The ``veplab`` command.
+
+``veplab synth research/demo``      make the synthetic demo study's data
+``veplab validate research/demo``   load every source, print problems and data quality
+``veplab build research/demo``      run the study's notebooks into reports/<study>/
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+
+app = typer.Typer(
+    name="veplab",
+    help="veplab: research workbench for studies of radicalization in prisons. "
+    "Validate field data against instrument codebooks, build reproducible reports and briefs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=False, highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"veplab {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Optional[bool] = typer.Option(
+        None, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """veplab command-line interface."""
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def print_problems(problems) -> None:  # noqa: ANN001 - DataFrame
+    """Print a problems table readably."""
+    table = Table(show_lines=False, header_style="bold")
+    for col in ("column", "rows", "problem", "fix"):
+        table.add_column(col, overflow="fold")
+    for row in problems.itertuples(index=False):
+        rows = list(row.rows)
+        shown = ", ".join(str(r) for r in rows[:8]) + (f" (+{len(rows) - 8})" if len(rows) > 8 else "")
+        style = None if row.severity == "error" else "yellow"
+        table.add_row(row.column or "(file)", shown, row.problem, row.fix, style=style)
+    err.print(table)
+
+
+@app.command()
+def synth(
+    study: Path = typer.Argument(..., help="Study folder, e.g. research/demo"),
+    scale: Optional[str] = typer.Option(None, help="demo (small, fast) or national (tens of thousands of rows)"),
+    seed: Optional[int] = typer.Option(None, help="Random seed (default: the study's synth.seed)"),
+) -> None:
+    """Generate a synthetic study's data files and truth.json into STUDY/data/."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .study import StudyError, load_study
+    from .synth import generate
+
+    try:
+        cfg = load_study(study)
+    except StudyError as exc:
+        _fail(str(exc))
+    scale = scale or cfg.synth.get("scale", "demo")
+    if scale not in ("demo", "national"):
+        _fail(f"--scale must be demo or national, got {scale!r}")
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=err, transient=False) as progress:
+        task = progress.add_task(f"synth {cfg.id} ({scale})", total=None)
+
+        def step(name: str, done: int, total: int) -> None:
+            progress.update(task, description=f"synth {cfg.id}: {name}", completed=done, total=total)
+
+        result = generate(cfg.folder, scale=scale, seed=seed, progress=step)
+    for name, path in getattr(result, "paths", {}).items():
+        console.print(f"  wrote {name}: {path}")
+
+
+@app.command()
+def validate(
+    study: Path = typer.Argument(..., help="Study folder, e.g. research/demo"),
+) -> None:
+    """Load every data source of STUDY through its codebook; print problems and data quality."""
+    import warnings
+
+    from .codebook import CodebookError
+    from .data import DataError, quality
+    from .study import StudyError, load_study
+
+    try:
+        cfg = load_study(study)
+    except StudyError as exc:
+        _fail(str(exc))
+    failed = 0
+    for name, source in cfg.sources.items():
+        console.rule(f"[bold]{name}[/]  {source.path.name}")
+        try:
+            cb = source.codebook()
+        except CodebookError as exc:
+            err.print(str(exc))
+            failed += 1
+            continue
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                df = source.load()
+        except DataError as exc:
+            err.print(f"[bold red]{int((exc.problems['severity'] == 'error').sum())} problems[/] in {source.path}")
+            print_problems(exc.problems)
+            failed += 1
+            continue
+        q = quality(df, cb)
+        console.print(q.summary())
+        if not q.problems.empty:
+            console.print(f"[yellow]{len(q.problems)} warnings while loading[/]")
+            for w in caught:
+                console.print(f"  [yellow]{w.message}[/]")
+    if failed:
+        _fail(f"{failed} of {len(cfg.sources)} sources have problems (see above)")
+    console.print(f"[green]all {len(cfg.sources)} sources of {cfg.id} load cleanly[/]")
+
+
+def run() -> None:  # pragma: no cover - entry point helper
+    app(prog_name="veplab")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,480 @@
+"""``veplab.data.load``: read a field export and apply its instrument codebook."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import re
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import codebook as _cb
+from ..codebook import Codebook, Item
+from .problems import DataError, Problems
+from .readers import RawTable, read_raw
+
+__all__ = ["load", "apply_codebook", "LoadInfo", "load_info", "missing_reasons", "DataError"]
+
+# Arabic-Indic (U+0660..) and Eastern Arabic-Indic / Persian (U+06F0..) digits.
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫", "01234567890123456789.")
+_DATE_FORMATS = {
+    "YYYY-MM-DD": r"^\d{4}-\d{2}-\d{2}$",
+    "DD/MM/YYYY": r"^\d{1,2}/\d{1,2}/\d{4}$",
+    "DD.MM.YYYY": r"^\d{1,2}\.\d{1,2}\.\d{4}$",
+    "MM/DD/YYYY": None,  # indistinguishable from DD/MM in general; only named in messages
+    "YYYY/MM/DD": r"^\d{4}/\d{1,2}/\d{1,2}$",
+    "DD-MM-YYYY": r"^\d{1,2}-\d{1,2}-\d{4}$",
+}
+_MISSING_STRINGS = {"", "na", "n/a", "nan", "null", "none", "."}
+_ADMIN_META = re.compile(r"^_(uuid|id|submission_time|index|parent_index|status|validation_status|version|notes|tags|submitted_by|xform_id_string|attachments|geolocation)$")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class LoadInfo:
+    """What :func:`load` learnt and did; kept in ``df.attrs["veplab"]``.
+
+    ``missing`` is a long table (``row``, ``id``, ``column``, ``code``,
+    ``reason``) of every cell set to missing because of a missing code or,
+    with ``on_error="flag"``, because its value was invalid.  ``problems``
+    holds the warnings (and flagged errors) met while loading.
+    """
+
+    file: str
+    format: str
+    sha256: str
+    codebook_id: str
+    codebook_sha256: str | None
+    n_rows: int
+    encoding: str | None
+    missing: pd.DataFrame
+    problems: pd.DataFrame
+    value_labels: Mapping[str, Mapping[Any, str]]
+    reversed: bool
+    scored: tuple[str, ...]
+    row_numbers: tuple[int, ...]
+
+    # Immutable: propagating attrs through pandas operations must be cheap.
+    def __deepcopy__(self, memo: dict) -> "LoadInfo":
+        return self
+
+    def __copy__(self) -> "LoadInfo":
+        return self
+
+
+def load_info(df: pd.DataFrame) -> LoadInfo | None:
+    """The :class:`LoadInfo` of a frame made by :func:`load` (or None)."""
+    info = df.attrs.get("veplab")
+    return info if isinstance(info, LoadInfo) else None
+
+
+def missing_reasons(df: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+    """Reasons for missing cells, as a frame shaped like ``df[columns]``.
+
+    Cells hold ``"dont_know"``, ``"refused"``, ``"not_applicable"``,
+    ``"not_asked"``, ``"invalid"`` or ``<NA>`` (blank in the file, or not
+    missing).  Rows are matched by the id column, so the result follows
+    filtering and re-ordering of ``df``.
+    """
+    info = load_info(df)
+    columns = list(df.columns) if columns is None else list(columns)
+    out = pd.DataFrame(pd.NA, index=df.index, columns=columns, dtype="object")
+    if info is None or info.missing.empty:
+        return out
+    m = info.missing[info.missing["column"].isin(columns)]
+    if m.empty:
+        return out
+    # Map ids to positions in df.
+    id_col = info.missing.attrs.get("id_column")
+    if id_col and id_col in df.columns:
+        pos = pd.Series(np.arange(len(df)), index=df[id_col].astype(str).to_numpy())
+        pos = pos[~pos.index.duplicated()]
+        idx = pos.reindex(m["id"].astype(str).to_numpy()).to_numpy()
+    else:
+        pos = pd.Series(np.arange(len(df)), index=df.index)
+        idx = pos.reindex(m["index"].to_numpy()).to_numpy()
+    ok = ~pd.isna(idx)
+    arr = np.full(out.shape, pd.NA, dtype=object)
+    col_pos = {c: i for i, c in enumerate(columns)}
+    for r, c, reason in zip(idx[ok].astype(int), m["column"].to_numpy()[ok], m["reason"].to_numpy()[ok]):
+        arr[r, col_pos[c]] = reason
+    return pd.DataFrame(arr, index=df.index, columns=columns)
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _as_text(series: pd.Series) -> pd.Series:
+    """Values as stripped strings (NaN -> ''), digits normalised."""
+    def conv(v: Any) -> str:
+        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA or v is pd.NaT:
+            return ""
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return str(v).strip()
+    return series.map(conv).astype(object)
+
+
+def _to_number(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse strings to floats. Returns (values, bad_mask) where bad = not a number."""
+    norm = text.map(lambda s: s.translate(_DIGITS).replace("\u066c", "").replace("\u00a0", ""))
+    # decimal comma (French/Russian exports) when no dot present
+    norm = norm.map(lambda s: s.replace(",", ".") if s.count(",") == 1 and "." not in s else s)
+    values = pd.to_numeric(norm.where(norm != "", None), errors="coerce")
+    bad = values.isna() & (norm != "") & ~norm.str.lower().isin(_MISSING_STRINGS)
+    return values.astype("float64"), bad
+
+
+def _match_formats(values: pd.Series) -> dict[str, pd.Series]:
+    return {name: values.str.match(rx) for name, rx in _DATE_FORMATS.items() if rx}
+
+
+def _parse_dates(col: pd.Series, item: Item, rows: np.ndarray, probs: Problems) -> tuple[pd.Series, np.ndarray]:
+    """Parse a date column; returns (datetime64 series, invalid mask)."""
+    n = len(col)
+    out = pd.Series(pd.NaT, index=col.index, dtype="datetime64[ns]")
+    invalid = np.zeros(n, dtype=bool)
+    is_dt = col.map(lambda v: isinstance(v, (_dt.date, _dt.datetime, pd.Timestamp)))
+    if is_dt.any():
+        out[is_dt] = pd.to_datetime(col[is_dt].astype(object))
+    text = _as_text(col.where(~is_dt, None))
+    present = (text != "") & ~is_dt
+    if not present.any():
+        return out, invalid
+    vals = text[present]
+    if item.date_format:
+        parsed = pd.to_datetime(vals, format=item.date_format, errors="coerce")
+        bad = parsed.isna()
+        out[present] = parsed
+        if bad.any():
+            badrows = rows[np.flatnonzero(present.to_numpy())[bad.to_numpy()]]
+            probs.add(item.id, f"{int(bad.sum())} values are not dates in the codebook format {item.date_format!r}",
+                      f"correct them, or change the item's format: in the codebook", rows=badrows)
+            invalid[np.flatnonzero(present.to_numpy())[bad.to_numpy()]] = True
+        return out, invalid
+    matches = _match_formats(vals)
+    kinds = {name: m for name, m in matches.items() if m.any()}
+    if len(kinds) > 1:
+        counts = ", ".join(f"{name} ({int(m.sum())} values)" for name, m in kinds.items())
+        minority = sorted(kinds, key=lambda k: int(kinds[k].sum()))[:-1]
+        minor_mask = np.zeros(len(vals), dtype=bool)
+        for k in minority:
+            minor_mask |= kinds[k].to_numpy()
+        probs.add(item.id, f"dates are written in {len(kinds)} formats: {counts}",
+                  "write every date as YYYY-MM-DD, or set the item's format: in the codebook "
+                  "(rows shown use the less common formats)",
+                  rows=rows[np.flatnonzero(present.to_numpy())[minor_mask]])
+        invalid[np.flatnonzero(present.to_numpy())] = True
+        return out, invalid
+    fmt = next(iter(kinds), None)
+    py_fmt = {"YYYY-MM-DD": "%Y-%m-%d", "DD/MM/YYYY": "%d/%m/%Y", "DD.MM.YYYY": "%d.%m.%Y",
+              "YYYY/MM/DD": "%Y/%m/%d", "DD-MM-YYYY": "%d-%m-%Y"}.get(fmt or "", "%Y-%m-%d")
+    parsed = pd.to_datetime(vals, format=py_fmt, errors="coerce")
+    if fmt == "YYYY-MM-DD":
+        # allow a time part (ISO 8601) from Kobo exports
+        retry = parsed.isna()
+        if retry.any():
+            parsed[retry] = pd.to_datetime(vals[retry], format="ISO8601", errors="coerce")
+    bad = parsed.isna().to_numpy()
+    out[present] = parsed
+    if bad.any():
+        pos = np.flatnonzero(present.to_numpy())[bad]
+        probs.add(item.id, f"{int(bad.sum())} values are not valid dates" + (f" ({fmt})" if fmt else ""),
+                  "correct them (write dates as YYYY-MM-DD), or leave them blank if unknown", rows=rows[pos])
+        invalid[pos] = True
+    return out, invalid
+
+
+def _suggest(name: str, candidates: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# ------------------------------------------------------------------ main
+
+
+def apply_codebook(
+    raw: RawTable,
+    codebook: Codebook,
+    *,
+    file: str = "<data>",
+    unknown: str = "error",
+    reverse: bool = False,
+    score: bool = True,
+    on_error: str = "raise",
+    privacy: bool = True,
+    problems: Problems | None = None,
+) -> pd.DataFrame:
+    """Apply ``codebook`` to a raw table (see :func:`load` for the options)."""
+    if unknown not in ("error", "drop", "keep"):
+        raise ValueError(f"unknown= must be 'error', 'drop' or 'keep', got {unknown!r}")
+    if on_error not in ("raise", "flag"):
+        raise ValueError(f"on_error= must be 'raise' or 'flag', got {on_error!r}")
+    probs = problems if problems is not None else Problems(file)
+    frame = raw.frame
+    rows = np.asarray(raw.row_numbers, dtype=np.int64)
+    n = len(frame)
+    columns = list(frame.columns)
+    item_ids = set(codebook.item_ids) | {codebook.id_column}
+
+    # --- columns: missing, unknown
+    absent = [c for c in codebook.columns if c not in columns and (c == codebook.id_column or codebook.item(c).required)]
+    for c in absent:
+        hint = _suggest(c, [x for x in columns if x not in item_ids])
+        probs.add(c, f"column is in the codebook but not in the file{hint}",
+                  "add the column to the export, rename the file's column to match, or mark the item "
+                  "`required: false` in the codebook")
+    extra = [c for c in columns if c not in item_ids]
+    kobo_meta = [c for c in extra if _ADMIN_META.match(c)]
+    extra = [c for c in extra if c not in kobo_meta]
+    if extra and unknown == "error":
+        for c in extra:
+            hint = _suggest(c, [x for x in codebook.columns if x not in columns])
+            probs.add(c, f"column is not in codebook {codebook.id!r}{hint}",
+                      "add it to the codebook with a role (item, admin, ...), rename it, "
+                      "or load with unknown='drop' to leave it out")
+    keep_extra = extra if unknown == "keep" else []
+
+    out: dict[str, Any] = {}
+    missing_rows: list[tuple[int, str, Any, str]] = []  # (position, column, code, reason)
+
+    def record_missing(mask: np.ndarray, column: str, code: Any, reason: str) -> None:
+        for p in np.flatnonzero(mask):
+            missing_rows.append((int(p), column, code, reason))
+
+    # --- id column
+    id_col = codebook.id_column
+    if id_col in columns:
+        ids = _as_text(frame[id_col])
+        blank = (ids == "").to_numpy()
+        if blank.any():
+            probs.add(id_col, f"{int(blank.sum())} records have no id", "give every record its pseudonymous id",
+                      rows=rows[blank])
+        dup = ids.duplicated(keep=False).to_numpy() & ~blank
+        if dup.any():
+            n_ids = ids[dup].nunique()
+            probs.add(id_col, f"{n_ids} ids appear more than once ({int(dup.sum())} records)",
+                      "remove duplicate records or correct the ids; each record needs a unique id", rows=rows[dup])
+        out[id_col] = pd.array(ids.where(~pd.Series(blank, index=ids.index), None), dtype="string")
+
+    # --- items
+    for item in codebook.items:
+        if item.id == id_col or item.id not in columns:
+            continue
+        col = frame[item.id]
+        values, miss_codes = _apply_item(item, col, rows, probs, raw, on_error)
+        out[item.id] = values
+        for mask, code, reason in miss_codes:
+            record_missing(mask, item.id, code, reason)
+
+    for c in keep_extra + kobo_meta * (unknown == "keep"):
+        out[c] = frame[c].to_numpy()
+
+    result = pd.DataFrame(out, index=pd.RangeIndex(n))
+    ordered = [c for c in codebook.columns if c in result.columns] + [c for c in result.columns if c not in item_ids]
+    result = result[ordered]
+
+    # --- privacy gate (identifier columns, identifier-looking unknown columns)
+    if privacy:
+        from ._gate import identifier_problems
+
+        probs.extend(identifier_problems(result, codebook, frame, rows, file=file, kept=keep_extra))
+
+    errors = probs.errors
+    if errors and on_error == "raise":
+        raise DataError(probs.frame())
+
+    if reverse:
+        for item in codebook.items:
+            if item.reverse and item.id in result.columns:
+                codes = result[item.id].astype("float64")
+                rev = item.reversed_code(codes)
+                result[item.id] = pd.Categorical(rev, categories=list(item.codes), ordered=True)
+
+    scored: tuple[str, ...] = ()
+    if score and codebook.scales:
+        from ..scoring import score_scales
+
+        scores = score_scales(result, codebook, already_reversed=reverse)
+        for c in scores.columns:
+            result[c] = scores[c]
+        scored = tuple(scores.columns)
+
+    ids_for_missing = result[id_col].astype(str).to_numpy() if id_col in result.columns else np.array([""] * n)
+    mframe = pd.DataFrame(
+        {
+            "row": [int(rows[p]) for p, *_ in missing_rows],
+            "index": [p for p, *_ in missing_rows],
+            "id": [ids_for_missing[p] for p, *_ in missing_rows],
+            "column": [c for _, c, _, _ in missing_rows],
+            "code": [code for *_, code, _ in missing_rows],
+            "reason": pd.Categorical([r for *_, r in missing_rows], categories=list(_cb.MISSING_REASONS) + ["invalid"]),
+        }
+    )
+    mframe.attrs["id_column"] = id_col
+    info = LoadInfo(
+        file=file,
+        format=raw.format,
+        sha256=raw.sha256,
+        codebook_id=codebook.id,
+        codebook_sha256=codebook.sha256,
+        n_rows=n,
+        encoding=raw.encoding,
+        missing=mframe,
+        problems=probs.frame(),
+        value_labels=raw.value_labels,
+        reversed=reverse,
+        scored=scored,
+        row_numbers=tuple(int(r) for r in rows),
+    )
+    result.attrs["veplab"] = info
+    for w in probs.warnings:
+        warnings.warn(f"{file}: column {w['column'] or '-'}: {w['problem']}", stacklevel=3)
+    return result
+
+
+def _apply_item(item: Item, col: pd.Series, rows: np.ndarray, probs: Problems, raw: RawTable,
+                on_error: str) -> tuple[Any, list[tuple[np.ndarray, Any, Any]]]:
+    """Convert one column; returns (values, [(mask, code, reason), ...])."""
+    n = len(col)
+    miss: list[tuple[np.ndarray, Any, Any]] = []
+    if item.type == "text":
+        text = _as_text(col)
+        blank = (text == "").to_numpy()
+        return pd.array(text.where(~blank, None), dtype="string"), miss
+    if item.type == "date":
+        values, invalid = _parse_dates(col, item, rows, probs)
+        if invalid.any():
+            miss.append((invalid, None, "invalid"))
+        return values, miss
+    text = _as_text(col)
+    nums, bad = _to_number(text)
+    bad_np = bad.to_numpy()
+    invalid = np.zeros(n, dtype=bool)
+    if bad_np.any():
+        labels = {str(v).strip().lower() for o in item.options.values() for v in o.values()}
+        looks_label = text[bad].str.lower().isin(labels).all() if labels else False
+        fix = ("the column holds option labels instead of codes: export codes (Kobo: 'XML values'), "
+               "or recode labels to codes" if looks_label else
+               "replace them with numbers from the codebook, or leave the cell blank if missing")
+        probs.add(item.id, f"{int(bad_np.sum())} values are not numbers", fix, rows=rows[bad_np])
+        invalid |= bad_np
+    vals = nums.to_numpy()
+    # missing codes
+    for code, reason in item.missing.items():
+        m = vals == code
+        if m.any():
+            miss.append((m, code, reason))
+            vals = np.where(m, np.nan, vals)
+    # SPSS user-missing values that the codebook did not name
+    for code in raw.user_missing.get(item.id, []):
+        try:
+            code_f = float(code)
+        except (TypeError, ValueError):
+            continue
+        if code_f in item.missing:
+            continue
+        m = vals == code_f
+        if m.any():
+            probs.add(item.id, f"SPSS declares {code!r} user-missing but the codebook does not",
+                      "add the code to the item's missing: in the codebook", rows=rows[m], severity="warning")
+            miss.append((m, code_f, "missing"))
+            vals = np.where(m, np.nan, vals)
+    present = ~np.isnan(vals)
+    if item.type in _cb.CODED_TYPES:
+        nonint = present & (vals != np.round(vals))
+        if nonint.any():
+            probs.add(item.id, f"{int(nonint.sum())} values are not whole-number codes",
+                      "option codes are integers; correct these values", rows=rows[nonint])
+            invalid |= nonint
+        codes = np.array(item.codes, dtype=float)
+        outside = present & ~nonint & ~np.isin(vals, codes)
+        if outside.any():
+            seen = sorted({int(v) if float(v).is_integer() else v for v in vals[outside]})[:8]
+            probs.add(item.id, f"{int(outside.sum())} values outside the codebook options "
+                      f"{{{','.join(str(c) for c in item.codes)}}} (found {seen})",
+                      "correct them in the source, or add the code to the codebook (options or missing)",
+                      rows=rows[outside])
+            invalid |= outside
+        vals = np.where(invalid, np.nan, vals)
+        if invalid.any():
+            miss.append((invalid, None, "invalid"))
+        ordered = item.type in _cb.ORDERED_TYPES
+        cat = pd.Categorical(vals, categories=list(item.codes), ordered=ordered)
+        return cat, miss
+    # numeric
+    if item.integer:
+        nonint = present & (vals != np.round(vals))
+        if nonint.any():
+            probs.add(item.id, f"{int(nonint.sum())} values are not whole numbers",
+                      "correct them; this item takes whole numbers only", rows=rows[nonint])
+            invalid |= nonint
+    lo = item.min if item.min is not None else -np.inf
+    hi = item.max if item.max is not None else np.inf
+    out_range = present & ((vals < lo) | (vals > hi))
+    if out_range.any():
+        probs.add(item.id, f"{int(out_range.sum())} values outside the allowed range "
+                  f"[{item.min if item.min is not None else '-inf'}, {item.max if item.max is not None else 'inf'}]",
+                  "correct them in the source, or widen min/max in the codebook if the range is wrong",
+                  rows=rows[out_range])
+        invalid |= out_range
+    vals = np.where(invalid, np.nan, vals)
+    if invalid.any():
+        miss.append((invalid, None, "invalid"))
+    return pd.Series(vals, dtype="float64").to_numpy(), miss
+
+
+def load(
+    path: str | Path,
+    codebook: Codebook | str | Path,
+    *,
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    unknown: str = "error",
+    reverse: bool = False,
+    score: bool = True,
+    on_error: str = "raise",
+    privacy: bool = True,
+) -> pd.DataFrame:
+    """Load a data file and apply its instrument codebook.
+
+    Reads CSV (encoding and delimiter detected: UTF-8, UTF-8 with BOM,
+    cp1256 Arabic, cp1251 Cyrillic, cp1252), XLSX, SPSS ``.sav`` and Stata
+    ``.dta`` (value labels and user-missing definitions kept), and Parquet.
+    Then, following the codebook:
+
+    * checks that every codebook column is present and no unknown column is
+      (``unknown="error"|"drop"|"keep"``; Kobo/ODK metadata such as ``_uuid``
+      is dropped unless ``unknown="keep"``);
+    * maps missing codes (don't know, refused, ...) to NA and keeps the reason
+      (see :func:`missing_reasons`);
+    * turns coded items into categoricals whose categories are the integer
+      option codes (ordered for likert, ordinal and binary items);
+    * checks types and ranges, dates (one format per column), duplicate and
+      blank ids;
+    * refuses direct identifiers (the privacy gate);
+    * reverse-keys items when ``reverse=True`` and adds one column per scale
+      with its prorated score when ``score=True``.
+
+    Every problem is reported at once in a :class:`DataError` whose
+    ``problems`` table has the columns ``file, column, rows, problem, fix,
+    severity``.  With ``on_error="flag"`` invalid cells become NA with the
+    reason ``"invalid"`` and the problems are kept in the load info instead
+    (the data-quality summary reports them).  Nothing is ever written to disk.
+
+    >>> df = load("research/demo/data/push_pull.csv", "surveys/push_pull.yml")  # doctest: +SKIP
+    >>> df["grievance"].describe()                                                # doctest: +SKIP
+    """
+    if not isinstance(codebook, Codebook):
+        codebook = _cb.load(codebook)
+    probs = Problems(str(path))
+    raw = read_raw(path, encoding=encoding, delimiter=delimiter, sheet=sheet, problems=probs)
+    return apply_codebook(raw, codebook, file=str(path), unknown=unknown, reverse=reverse, score=score,
+                          on_error=on_error, privacy=privacy, problems=probs)

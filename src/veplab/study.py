@@ -1,0 +1,217 @@
+"""Study configuration: ``research/<study>/study.yml``.
+
+A study names its data sources (a data file and the codebook that describes
+it), its parameters, the disclosure threshold, its languages and the
+notebooks it runs::
+
+    id: demo
+    title: {en: "...", fr: "...", ar: "...", ru: "..."}
+    languages: [en, fr, ar, ru]
+    seed: 20261121
+    disclosure: {threshold: 10}
+    synth: {scale: demo, seed: 20261121}     # only for synthetic studies
+    sources:
+      push_pull: {path: data/push_pull.csv, codebook: push_pull}
+    parameters: {outcome: violence_endorsement}
+    notebooks:
+      - name: overview
+        parameters: {source: push_pull}
+
+A ``codebook`` given as a bare name resolves to ``<repo>/surveys/<name>.yml``
+(the nearest ``surveys/`` folder above the study); a path ending in ``.yml``
+is taken relative to the study folder.  Data paths are relative to the study
+folder.
+
+>>> from veplab.study import load_study                     # doctest: +SKIP
+>>> study = load_study("research/demo")                      # doctest: +SKIP
+>>> df = study.load_source("push_pull")                      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from . import codebook as _cb
+from .codebook import LANGUAGES, Codebook
+
+__all__ = ["Source", "Study", "StudyError", "load_study", "find_root", "MIN_THRESHOLD"]
+
+#: The disclosure threshold can never be set below this.
+MIN_THRESHOLD = 3
+DEFAULT_THRESHOLD = 10
+
+
+class StudyError(ValueError):
+    """A malformed study configuration; the message names file and key."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """One data source of a study."""
+
+    name: str
+    path: Path
+    codebook_path: Path
+    options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    def codebook(self) -> Codebook:
+        return _cb.load(self.codebook_path)
+
+    def load(self, **kwargs: Any) -> pd.DataFrame:
+        """Load through :func:`veplab.data.load` with the source's options."""
+        from .data import load
+
+        opts = {**self.options, **kwargs}
+        return load(self.path, self.codebook(), **opts)
+
+
+@dataclasses.dataclass(frozen=True)
+class Study:
+    """A parsed, validated ``study.yml``."""
+
+    id: str
+    folder: Path
+    config_path: Path
+    title: Mapping[str, str]
+    description: Mapping[str, str]
+    languages: tuple[str, ...]
+    seed: int
+    threshold: int
+    sources: Mapping[str, Source]
+    parameters: Mapping[str, Any]
+    notebooks: tuple[Mapping[str, Any], ...]
+    raw: Mapping[str, Any]
+
+    @property
+    def root(self) -> Path:
+        """The project root (folder holding ``surveys/``)."""
+        return find_root(self.folder)
+
+    def source(self, name: str) -> Source:
+        try:
+            return self.sources[name]
+        except KeyError:
+            raise StudyError(
+                f"{self.config_path}: no source {name!r}; sources are {', '.join(self.sources)}"
+            ) from None
+
+    def load_source(self, name: str, **kwargs: Any) -> pd.DataFrame:
+        return self.source(name).load(**kwargs)
+
+    def codebook(self, name: str) -> Codebook:
+        return self.source(name).codebook()
+
+    def text(self, lang: str = "en") -> str:
+        return self.title.get(lang) or self.title.get("en") or self.id
+
+    @property
+    def synth(self) -> Mapping[str, Any]:
+        return self.raw.get("synth") or {}
+
+    @property
+    def brief(self) -> Mapping[str, Any]:
+        return self.raw.get("brief") or {}
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above ``start`` that holds ``surveys/``."""
+    start = Path(start).resolve()
+    for folder in (start, *start.parents):
+        if (folder / "surveys").is_dir():
+            return folder
+    return start
+
+
+def _labels(value: Any, file: Path, key: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        return {"en": value}
+    if not isinstance(value, Mapping):
+        raise StudyError(f"{file}: {key} must be text or a mapping of language to text")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def load_study(path: str | Path) -> Study:
+    """Read and validate ``study.yml`` (``path`` is the study folder or the file)."""
+    path = Path(path)
+    config = path / "study.yml" if path.is_dir() else path
+    if not config.is_file():
+        raise StudyError(f"{config}: study configuration not found (expected a study folder holding study.yml)")
+    folder = config.parent.resolve()
+    try:
+        raw = yaml.safe_load(config.read_text(encoding="utf-8-sig")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise StudyError(f"{config}:{where}: YAML syntax error: {getattr(exc, 'problem', exc)}") from None
+    except UnicodeDecodeError:
+        raise StudyError(f"{config}: not UTF-8 text; save it as UTF-8") from None
+    if not isinstance(raw, Mapping):
+        raise StudyError(f"{config}: must be a YAML mapping")
+    study_id = raw.get("id") or folder.name
+    languages = tuple(raw.get("languages") or ("en",))
+    bad = [lang for lang in languages if lang not in LANGUAGES]
+    if bad:
+        raise StudyError(f"{config}: languages {bad} are not supported; use {', '.join(LANGUAGES)}")
+    disclosure = raw.get("disclosure") or {}
+    threshold = disclosure.get("threshold", DEFAULT_THRESHOLD)
+    if isinstance(threshold, bool) or not isinstance(threshold, int):
+        raise StudyError(f"{config}: disclosure.threshold must be a whole number, got {threshold!r}")
+    if threshold < MIN_THRESHOLD:
+        raise StudyError(
+            f"{config}: disclosure.threshold {threshold} is below the floor of {MIN_THRESHOLD}; "
+            f"cells this small identify people. Use {MIN_THRESHOLD} or more (10 is the default)"
+        )
+    seed = raw.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise StudyError(f"{config}: seed must be a whole number, got {seed!r}")
+    root = find_root(folder)
+    sources: dict[str, Source] = {}
+    raw_sources = raw.get("sources") or {}
+    if not isinstance(raw_sources, Mapping):
+        raise StudyError(f"{config}: sources must be a mapping name -> {{path, codebook}}")
+    for name, spec in raw_sources.items():
+        if not isinstance(spec, Mapping) or "path" not in spec or "codebook" not in spec:
+            raise StudyError(f"{config}: source {name!r} needs path: and codebook:")
+        cb = str(spec["codebook"])
+        if cb.endswith((".yml", ".yaml")):
+            cb_path = (folder / cb).resolve()
+        else:
+            cb_path = root / "surveys" / f"{cb}.yml"
+        if not cb_path.is_file():
+            raise StudyError(f"{config}: source {name!r}: codebook {cb!r} not found (looked for {cb_path})")
+        options = {k: v for k, v in spec.items() if k not in ("path", "codebook")}
+        allowed = {"sheet", "encoding", "delimiter", "unknown", "reverse", "score", "on_error"}
+        unknown = sorted(set(options) - allowed)
+        if unknown:
+            raise StudyError(f"{config}: source {name!r}: unknown option(s) {unknown}; allowed: {sorted(allowed)}")
+        sources[str(name)] = Source(name=str(name), path=(folder / str(spec["path"])).resolve(),
+                                    codebook_path=cb_path, options=options)
+    notebooks = []
+    for i, nb in enumerate(raw.get("notebooks") or []):
+        if isinstance(nb, str):
+            nb = {"name": nb}
+        if not isinstance(nb, Mapping) or "name" not in nb:
+            raise StudyError(f"{config}: notebooks[{i}] needs a name")
+        notebooks.append({"name": str(nb["name"]), "parameters": dict(nb.get("parameters") or {})})
+    return Study(
+        id=str(study_id),
+        folder=folder,
+        config_path=config.resolve(),
+        title=_labels(raw.get("title"), config, "title") or {"en": str(study_id)},
+        description=_labels(raw.get("description"), config, "description"),
+        languages=languages,
+        seed=seed,
+        threshold=threshold,
+        sources=sources,
+        parameters=dict(raw.get("parameters") or {}),
+        notebooks=tuple(notebooks),
+        raw=raw,
+    )

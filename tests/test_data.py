@@ -1,0 +1,459 @@
+"""veplab.data.load: formats, encodings, the codebook's rules and bad input."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from veplab.codebook import from_dict
+from veplab.data import DataError, detect_encoding, load, load_info, missing_reasons, quality
+
+LIKERT = {i: {"en": f"opt {i}"} for i in range(1, 6)}
+CB = {
+    "id": "t_v1",
+    "title": {"en": "Test instrument"},
+    "unit": "respondent",
+    "id_column": "rid",
+    "items": [
+        {"id": "rid", "label": "id", "type": "text", "role": "admin", "pseudonymised": True},
+        {"id": "gender", "label": "Gender", "type": "categorical", "role": "quasi_identifier",
+         "options": {1: "man", 2: "woman"}},
+        {"id": "q1", "label": "Q1", "type": "likert", "options": LIKERT, "missing": {8: "dont_know", 9: "refused"}},
+        {"id": "q2", "label": "Q2", "type": "likert", "options": LIKERT, "missing": {8: "dont_know", 9: "refused"},
+         "reverse": True},
+        {"id": "q3", "label": "Q3", "type": "likert", "options": LIKERT, "missing": {8: "dont_know", 9: "refused"}},
+        {"id": "age", "label": "Age", "type": "numeric", "min": 18, "max": 90, "integer": True},
+        {"id": "visit", "label": "Date", "type": "date"},
+        {"id": "comment", "label": "Comment", "type": "text", "role": "sensitive", "required": False},
+    ],
+    "scales": [{"id": "s", "items": ["q1", "q2", "q3"], "min_items": 2}],
+}
+
+GOOD = pd.DataFrame({
+    "rid": ["p_a1", "p_a2", "p_a3", "p_a4"],
+    "gender": [1, 2, 1, 2],
+    "q1": [5, 8, 3, 4],
+    "q2": [1, 2, 9, 5],
+    "q3": [4, 4, 9, 1],
+    "age": [30, 41, 55, 19],
+    "visit": ["2024-01-02", "2024-02-03", "2024-03-04", "2024-12-31"],
+    "comment": ["", "حالة جيدة", "Всё хорошо", "très bien"],
+})
+
+
+@pytest.fixture()
+def cb():
+    return from_dict(CB)
+
+
+@pytest.fixture()
+def cb_path(tmp_path):
+    p = tmp_path / "t.yml"
+    p.write_text(yaml.safe_dump(CB, allow_unicode=True), encoding="utf-8")
+    return p
+
+
+def write_csv(path: Path, df: pd.DataFrame, **kw) -> Path:
+    df.to_csv(path, index=False, **kw)
+    return path
+
+
+def problems_of(exc: pytest.ExceptionInfo) -> pd.DataFrame:
+    return exc.value.problems
+
+
+# ------------------------------------------------------------------ good input
+
+
+def test_load_applies_codebook(tmp_path, cb):
+    df = load(write_csv(tmp_path / "d.csv", GOOD), cb)
+    assert list(df.columns[:8]) == [i["id"] for i in CB["items"]]
+    assert isinstance(df["q1"].dtype, pd.CategoricalDtype) and df["q1"].cat.ordered
+    assert list(df["q1"].cat.categories) == [1, 2, 3, 4, 5]
+    assert not df["gender"].cat.ordered
+    assert df["q1"].isna().tolist() == [False, True, False, False]
+    reasons = missing_reasons(df, ["q1", "q2", "q3"])
+    assert reasons.loc[1, "q1"] == "dont_know"
+    assert reasons.loc[2, "q2"] == "refused" and reasons.loc[2, "q3"] == "refused"
+    assert pd.isna(reasons.loc[0, "q1"])
+    # prorated scale score with reverse-keyed q2 (6 - code); row 2 has 1 item < min_items
+    expected = [np.mean([5, 5, 4]), np.mean([4, 4]), np.nan, np.mean([4, 1, 1])]
+    np.testing.assert_allclose(df["s"].to_numpy(), expected)
+    assert df["visit"].dt.year.tolist() == [2024] * 4
+    assert df["comment"].isna().tolist() == [True, False, False, False]
+    info = load_info(df)
+    assert info.codebook_id == "t_v1" and info.n_rows == 4 and len(info.sha256) == 64
+
+
+def test_missing_reasons_follow_filtering(tmp_path, cb):
+    df = load(write_csv(tmp_path / "d.csv", GOOD), cb)
+    sub = df[df["gender"] == 2].iloc[::-1]
+    reasons = missing_reasons(sub, ["q1"])
+    assert reasons.loc[1, "q1"] == "dont_know"
+    assert reasons["q1"].notna().sum() == 1
+
+
+def test_reverse_on_request(tmp_path, cb):
+    df = load(write_csv(tmp_path / "d.csv", GOOD), cb, reverse=True)
+    assert df["q2"].astype(float).tolist()[:2] == [5.0, 4.0]
+    # scale scores are the same whichever way the items are stored
+    df2 = load(write_csv(tmp_path / "d.csv", GOOD), cb)
+    np.testing.assert_allclose(df["s"], df2["s"])
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1256", "cp1251"])
+def test_csv_encodings(tmp_path, cb, encoding):
+    frame = GOOD.copy()
+    if encoding == "cp1256":
+        frame["comment"] = ["", "حالة جيدة جدا", "السجن مكتظ", "لا تعليق"]
+    elif encoding == "cp1251":
+        frame["comment"] = ["", "Всё хорошо", "Камера переполнена", "Без комментариев"]
+    path = write_csv(tmp_path / "d.csv", frame, encoding=encoding)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        df = load(path, cb)
+    assert df["comment"].tolist()[1:] == frame["comment"].tolist()[1:]
+
+
+def test_detect_encoding_distinguishes_arabic_and_cyrillic():
+    assert detect_encoding("السجناء في السجن المركزي".encode("cp1256")) == "cp1256"
+    assert detect_encoding("Заключённые центральной тюрьмы".encode("cp1251")) == "cp1251"
+    assert detect_encoding("Détenus à la prison centrale".encode("cp1252")) in ("cp1252", "cp1256")
+    assert detect_encoding("\ufeffabc".encode("utf-8")) == "utf-8-sig"
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_csv_delimiters_detected(tmp_path, cb, sep):
+    df = load(write_csv(tmp_path / "d.csv", GOOD, sep=sep), cb)
+    assert len(df) == 4 and df["age"].tolist() == [30, 41, 55, 19]
+
+
+def test_xlsx_sav_dta_parquet(tmp_path, cb):
+    import pyreadstat
+
+    frame = GOOD.copy()
+    frame.to_excel(tmp_path / "d.xlsx", index=False)
+    sav = frame.drop(columns=["visit"]).assign(visit=pd.to_datetime(frame["visit"]))
+    pyreadstat.write_sav(sav, str(tmp_path / "d.sav"),
+                         variable_value_labels={"gender": {1: "man", 2: "woman"}},
+                         missing_ranges={"q1": [8, 9], "q2": [8, 9], "q3": [8, 9]})
+    pyreadstat.write_dta(sav.assign(comment=sav["comment"].replace("", " ")), str(tmp_path / "d.dta"),
+                         variable_value_labels={"gender": {1: "man", 2: "woman"}})
+    frame.to_parquet(tmp_path / "d.parquet")
+    results = {}
+    for ext in ("xlsx", "sav", "dta", "parquet"):
+        df = load(tmp_path / f"d.{ext}", cb)
+        results[ext] = df
+        assert df["q1"].isna().tolist() == [False, True, False, False], ext
+        np.testing.assert_allclose(df["s"].to_numpy(), results["xlsx"]["s"].to_numpy(), err_msg=ext)
+        assert (df["visit"].dt.strftime("%Y-%m-%d") == frame["visit"]).all(), ext
+    assert load_info(results["sav"]).value_labels["gender"] == {1.0: "man", 2.0: "woman"}
+    assert load_info(results["sav"]).format == "sav"
+
+
+def test_arabic_indic_digits_read_as_numbers(tmp_path, cb):
+    frame = GOOD.copy().astype(object)
+    frame.loc[0, "age"] = "٣٠"
+    frame.loc[1, "q1"] = "۴"
+    df = load(write_csv(tmp_path / "d.csv", frame), cb)
+    assert df.loc[0, "age"] == 30 and df.loc[1, "q1"] == 4
+
+
+def test_unknown_columns_drop_and_keep(tmp_path, cb):
+    frame = GOOD.assign(notes=["a", "b", "c", "d"], _uuid=["u1", "u2", "u3", "u4"])
+    path = write_csv(tmp_path / "d.csv", frame)
+    assert "notes" not in load(path, cb, unknown="drop").columns
+    kept = load(path, cb, unknown="keep")
+    assert "notes" in kept.columns and "_uuid" in kept.columns
+
+
+def test_on_error_flag_sets_invalid_and_quality_reports_it(tmp_path, cb):
+    frame = GOOD.copy()
+    frame.loc[0, "q1"] = 7
+    frame.loc[1, "age"] = 150
+    df = load(write_csv(tmp_path / "d.csv", frame), cb, on_error="flag")
+    assert pd.isna(df.loc[0, "q1"]) and pd.isna(df.loc[1, "age"])
+    assert missing_reasons(df, ["q1"]).loc[0, "q1"] == "invalid"
+    q = quality(df, cb)
+    assert q.by_item.loc["q1", "invalid"] == 1 and q.by_item.loc["age", "invalid"] == 1
+    assert len(q.problems) == 2
+
+
+# ------------------------------------------------------------------ bad input: >= 15 kinds
+
+
+def _bad(tmp_path, cb, frame=None, text=None, raw=None, name="d.csv", **kw) -> pd.DataFrame:
+    path = tmp_path / name
+    if frame is not None:
+        frame.to_csv(path, index=False)
+    elif text is not None:
+        path.write_text(text, encoding="utf-8")
+    elif raw is not None:
+        path.write_bytes(raw)
+    with pytest.raises(DataError) as exc:
+        load(path, cb, **kw)
+    probs = exc.value.problems
+    assert list(probs.columns) == ["file", "column", "rows", "problem", "fix", "severity"]
+    assert (probs["file"] == str(path)).all()
+    assert probs["fix"].str.len().gt(0).all()
+    message = str(exc.value)
+    assert "nothing was changed on disk" in message
+    return probs
+
+
+def test_bad_empty_file(tmp_path, cb):
+    probs = _bad(tmp_path, cb, raw=b"")
+    assert "empty" in probs.loc[0, "problem"]
+
+
+def test_bad_whitespace_only_file(tmp_path, cb):
+    probs = _bad(tmp_path, cb, raw=b"\n\n  \n")
+    assert "empty" in probs.loc[0, "problem"]
+
+
+def test_bad_header_only(tmp_path, cb):
+    probs = _bad(tmp_path, cb, text=",".join(GOOD.columns) + "\n")
+    assert probs["problem"].str.contains("no records").any()
+
+
+def test_bad_unknown_column_with_suggestion(tmp_path, cb):
+    probs = _bad(tmp_path, cb, frame=GOOD.rename(columns={"q3": "q_3"}))
+    unknown = probs[probs["column"] == "q_3"].iloc[0]
+    assert "not in codebook" in unknown["problem"]
+    missing = probs[probs["column"] == "q3"].iloc[0]
+    assert "did you mean 'q_3'" in missing["problem"]
+
+
+def test_bad_codes_outside_options(tmp_path, cb):
+    frame = GOOD.copy()
+    frame.loc[[1, 3], "gender"] = 3
+    probs = _bad(tmp_path, cb, frame=frame)
+    row = probs[probs["column"] == "gender"].iloc[0]
+    assert row["rows"] == [3, 5]  # spreadsheet rows: header is row 1
+    assert "outside the codebook options {1,2}" in row["problem"]
+
+
+def test_bad_duplicate_ids(tmp_path, cb):
+    frame = GOOD.copy()
+    frame.loc[2, "rid"] = "p_a1"
+    probs = _bad(tmp_path, cb, frame=frame)
+    row = probs[probs["column"] == "rid"].iloc[0]
+    assert row["rows"] == [2, 4] and "more than once" in row["problem"]
+
+
+def test_bad_blank_ids(tmp_path, cb):
+    frame = GOOD.copy()
+    frame.loc[1, "rid"] = ""
+    probs = _bad(tmp_path, cb, frame=frame)
+    assert probs[probs["column"] == "rid"].iloc[0]["rows"] == [3]
+
+
+def test_bad_wrong_encoding_declared(tmp_path, cb):
+    path = tmp_path / "d.csv"
+    GOOD.assign(comment=["", "Всё", "хорошо", "да"]).to_csv(path, index=False, encoding="cp1251")
+    with pytest.raises(DataError) as exc:
+        load(path, cb, encoding="utf-8")
+    assert "cannot be decoded as utf-8" in exc.value.problems.loc[0, "problem"]
+
+
+def test_bad_wrong_delimiter(tmp_path, cb):
+    probs = _bad(tmp_path, cb, frame=None, text=GOOD.to_csv(index=False, sep=";"), delimiter=",")
+    assert "delimiter=';'" in probs.loc[0, "fix"]
+
+
+def test_bad_ragged_rows(tmp_path, cb):
+    text = GOOD.to_csv(index=False) + "p_a5,1,2,3,4,5,2024-01-01,x,EXTRA,MORE\n"
+    probs = _bad(tmp_path, cb, text=text)
+    assert probs.loc[0, "rows"] == [6]
+
+
+def test_bad_mixed_types(tmp_path, cb):
+    frame = GOOD.copy().astype(object)
+    frame.loc[2, "q1"] = "agree"
+    frame.loc[3, "age"] = "forty"
+    probs = _bad(tmp_path, cb, frame=frame)
+    assert probs.set_index("column").loc["q1", "rows"] == [4]
+    assert probs.set_index("column").loc["age", "rows"] == [5]
+
+
+def test_bad_labels_instead_of_codes(tmp_path, cb):
+    frame = GOOD.copy().astype(object)
+    frame["gender"] = ["man", "woman", "man", "woman"]
+    probs = _bad(tmp_path, cb, frame=frame)
+    assert "labels instead of codes" in probs.set_index("column").loc["gender", "fix"]
+
+
+def test_bad_dates_in_three_formats(tmp_path, cb):
+    frame = GOOD.copy()
+    frame["visit"] = ["2024-01-02", "03/02/2024", "04.03.2024", "2024-12-31"]
+    probs = _bad(tmp_path, cb, frame=frame)
+    row = probs.set_index("column").loc["visit"]
+    assert "3 formats" in row["problem"] and row["rows"] == [3, 4]
+
+
+def test_bad_impossible_date(tmp_path, cb):
+    frame = GOOD.copy()
+    frame.loc[1, "visit"] = "2024-02-30"
+    probs = _bad(tmp_path, cb, frame=frame)
+    assert probs.set_index("column").loc["visit", "rows"] == [3]
+
+
+def test_bad_out_of_range_and_not_integer(tmp_path, cb):
+    frame = GOOD.copy().astype(object)
+    frame.loc[0, "age"] = 12
+    frame.loc[1, "age"] = 41.5
+    probs = _bad(tmp_path, cb, frame=frame)
+    texts = " | ".join(probs["problem"])
+    assert "outside the allowed range [18, 90]" in texts and "not whole numbers" in texts
+
+
+def test_bad_missing_required_column(tmp_path, cb):
+    probs = _bad(tmp_path, cb, frame=GOOD.drop(columns=["age"]))
+    assert probs.set_index("column").loc["age", "problem"].startswith("column is in the codebook")
+
+
+def test_optional_column_may_be_absent(tmp_path, cb):
+    assert "comment" not in load(write_csv(tmp_path / "d.csv", GOOD.drop(columns=["comment"])), cb).columns
+
+
+def test_bad_duplicate_header(tmp_path, cb):
+    text = "rid,gender,q1,q1,q2,q3,age,visit\np_1,1,1,1,1,1,30,2024-01-01\n"
+    probs = _bad(tmp_path, cb, text=text)
+    assert probs["problem"].str.contains("more than once in the header").any()
+
+
+def test_bad_truncated_sav(tmp_path, cb):
+    import pyreadstat
+
+    pyreadstat.write_sav(GOOD.drop(columns=["visit"]), str(tmp_path / "full.sav"))
+    data = (tmp_path / "full.sav").read_bytes()
+    probs = _bad(tmp_path, cb, raw=data[: len(data) // 2], name="d.sav")
+    assert "truncated" in probs.loc[0, "problem"]
+
+
+def test_bad_corrupt_xlsx_and_parquet(tmp_path, cb):
+    probs = _bad(tmp_path, cb, raw=b"PK\x03\x04 not really a zip", name="d.xlsx")
+    assert ".xlsx" in probs.loc[0, "problem"]
+    probs = _bad(tmp_path, cb, raw=b"PAR1garbage", name="d.parquet")
+    assert "Parquet" in probs.loc[0, "problem"]
+
+
+def test_bad_binary_file_named_csv(tmp_path, cb):
+    probs = _bad(tmp_path, cb, raw=b"\x00\x01\x02PK\x00" * 20)
+    assert "binary" in probs.loc[0, "problem"]
+
+
+def test_bad_unknown_extension_and_missing_file(tmp_path, cb):
+    probs = _bad(tmp_path, cb, raw=b"a,b\n1,2\n", name="d.json")
+    assert "unknown file type" in probs.loc[0, "problem"]
+    with pytest.raises(DataError, match="file not found"):
+        load(tmp_path / "nope.csv", cb)
+
+
+def test_bad_identifier_column_refused(tmp_path):
+    spec = dict(CB)
+    spec["items"] = CB["items"] + [{"id": "full_name", "label": "Name", "type": "text", "role": "identifier"}]
+    cb = from_dict(spec)
+    frame = GOOD.assign(full_name=["Nurlan Abenov", "Aigerim Serikbayeva", "Mohamed Ben Salah", "Okello Joseph"])
+    probs = _bad(tmp_path, cb, frame=frame)
+    row = probs.set_index("column").loc["full_name"]
+    assert "identifier" in row["problem"]
+    assert "Nurlan" not in str(probs.to_dict())
+
+
+def test_every_problem_reported_at_once(tmp_path, cb):
+    frame = GOOD.copy().astype(object)
+    frame.loc[0, "gender"] = 7
+    frame.loc[1, "q2"] = "x"
+    frame.loc[2, "rid"] = "p_a1"
+    frame.loc[3, "age"] = 200
+    probs = _bad(tmp_path, cb, frame=frame.assign(extra=1))
+    assert set(probs["column"]) >= {"gender", "q2", "rid", "age", "extra"}
+
+
+def test_cli_prints_table_and_exits_nonzero(tmp_path, cb_path):
+    from typer.testing import CliRunner
+
+    from veplab.cli import app
+
+    study = tmp_path / "study"
+    (study / "data").mkdir(parents=True)
+    frame = GOOD.copy()
+    frame.loc[0, "gender"] = 5
+    frame.to_csv(study / "data" / "d.csv", index=False)
+    (study / "study.yml").write_text(yaml.safe_dump({
+        "id": "t", "sources": {"d": {"path": "data/d.csv", "codebook": str(cb_path)}}}))
+    result = CliRunner(env={"COLUMNS": "250"}).invoke(app, ["validate", str(study)])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "outside the codebook options" in result.output
+
+
+# ------------------------------------------------------------------ hypothesis: the CSV reader
+
+
+codes = st.integers(min_value=1, max_value=5) | st.sampled_from([8, 9])
+text_values = st.text(alphabet=st.sampled_from(list("abc xyzéàçالسجنтюрьма,;\"'")), max_size=12)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=st.lists(st.tuples(codes, codes, codes, text_values), min_size=1, max_size=25),
+    sep=st.sampled_from([",", ";", "\t"]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig"]),
+)
+def test_csv_round_trip_property(tmp_path, cb, rows, sep, encoding):
+    n = len(rows)
+    frame = pd.DataFrame({
+        "rid": [f"p_{i:04d}" for i in range(n)],
+        "gender": [1 + i % 2 for i in range(n)],
+        "q1": [r[0] for r in rows], "q2": [r[1] for r in rows], "q3": [r[2] for r in rows],
+        "age": [18 + i for i in range(n)],
+        "visit": ["2024-05-01"] * n,
+        "comment": [r[3] for r in rows],
+    })
+    path = tmp_path / "h.csv"
+    frame.to_csv(path, index=False, sep=sep, encoding=encoding)
+    df = load(path, cb)
+    for q in ("q1", "q2", "q3"):
+        want = frame[q].where(frame[q] <= 5)
+        got = df[q].astype("float64")
+        assert np.array_equal(got.isna(), want.isna())
+        assert (got[want.notna()] == want[want.notna()]).all()
+    want_c = frame["comment"].str.strip()
+    got_c = df["comment"].fillna("")
+    assert got_c.tolist() == want_c.tolist()
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=400))
+def test_arbitrary_bytes_never_traceback(tmp_path, cb, data):
+    path = tmp_path / "junk.csv"
+    path.write_bytes(data)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            load(path, cb)
+    except DataError as exc:
+        assert len(exc.problems) >= 1
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cells=st.lists(st.lists(st.text(max_size=6), min_size=8, max_size=8), min_size=1, max_size=6))
+def test_arbitrary_cells_never_traceback(tmp_path, cb, cells):
+    frame = pd.DataFrame(cells, columns=list(GOOD.columns))
+    path = tmp_path / "cells.csv"
+    frame.to_csv(path, index=False)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            load(path, cb)
+    except DataError as exc:
+        assert len(exc.problems) >= 1
