@@ -137,6 +137,54 @@ def validate(
     console.print(f"[green]all {len(cfg.sources)} sources of {cfg.id} load cleanly[/]")
 
 
+@app.command()
+def build(
+    study: Path = typer.Argument(..., help="Study folder, e.g. research/demo"),
+    only: Optional[list[str]] = typer.Option(None, "--only", help="Run only this notebook (repeatable)"),
+    force: bool = typer.Option(False, "--force", help="Rerun notebooks even when their inputs are unchanged"),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Notebooks run in parallel processes"),
+) -> None:
+    """Run the study's notebooks (cached by content hash) and publish reports/<study>/."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from .build import BuildError
+    from .build import build as run_build
+    from .study import StudyError
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err) as progress:
+        tasks: dict[str, int] = {}
+
+        def step(event: str, run) -> None:  # noqa: ANN001
+            if run.name not in tasks:
+                tasks[run.name] = progress.add_task(run.name, total=1)
+            t = tasks[run.name]
+            if event == "start":
+                progress.update(t, description=f"{run.name}: running")
+            elif event in ("cached", "skipped"):
+                progress.update(t, description=f"{run.name}: {event} (unchanged)", completed=1)
+            elif event == "ran":
+                progress.update(t, description=f"{run.name}: done in {run.seconds:.1f}s", completed=1)
+            elif event == "failed":
+                progress.update(t, description=f"[red]{run.name}: failed[/]", completed=1)
+
+        try:
+            result = run_build(study, only=only, force=force, jobs=jobs, progress=step)
+        except (BuildError, StudyError) as exc:
+            _fail(str(exc))
+    for run in result.failed:
+        err.print(f"[bold red]failed:[/] {run.error}")
+    if result.failed:
+        _fail(f"{len(result.failed)} notebook(s) failed; the previous report in {result.report_dir} is unchanged "
+              f"(executed notebooks with the error are in {result.report_dir / '.work'})")
+    missing = [r.name for r in result.runs if r.status == "missing"]
+    if missing:
+        _fail(f"notebooks {missing} have never run; build without --only first")
+    if result.published:
+        console.print(f"report: {result.report_dir / 'index.html'}  ({result.seconds:.1f}s)")
+    else:
+        console.print(f"up to date: {result.report_dir / 'index.html'}  ({result.seconds:.2f}s)")
+
+
 def run() -> None:  # pragma: no cover - entry point helper
     app(prog_name="veplab")
 

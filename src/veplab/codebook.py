@@ -64,7 +64,7 @@ CODED_TYPES: tuple[str, ...] = ("likert", "ordinal", "binary", "categorical")
 ORDERED_TYPES: tuple[str, ...] = ("likert", "ordinal", "binary")
 MISSING_REASONS: tuple[str, ...] = ("dont_know", "refused", "not_applicable", "not_asked", "missing")
 SCORE_METHODS: tuple[str, ...] = ("mean", "sum")
-_ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
 class CodebookError(ValueError):
@@ -304,7 +304,7 @@ def _item(raw: Any, index: int, col: _Collector) -> Item | None:
             if item_type == "likert" and options and len(options) < 2:
                 col.add(where, "a likert item needs at least 2 options")
                 ok = False
-    elif raw_options:
+    elif raw_options and item_type in ITEM_TYPES:
         col.add(where, f"a {item_type} item cannot have options; use type likert, ordinal, binary or categorical")
         ok = False
     missing: dict[int, str] = {}
@@ -356,12 +356,26 @@ def _item(raw: Any, index: int, col: _Collector) -> Item | None:
     if bounds["min"] is not None and bounds["max"] is not None and bounds["min"] > bounds["max"]:
         col.add(where, f"min {bounds['min']} is greater than max {bounds['max']}")
         ok = False
+    for flag in ("required", "integer", "pseudonymised"):
+        value = raw.get(flag)
+        if value is not None and not isinstance(value, bool):
+            col.add(where, f"{flag} must be true or false, got {value!r}")
+            ok = False
+    domain = raw.get("domain")
+    if domain is not None and not isinstance(domain, str):
+        col.add(where, f"domain must be a name, got {domain!r}")
+        ok = False
     date_format = raw.get("format")
     if date_format is not None and item_type != "date":
         col.add(where, "format only applies to date items")
         ok = False
     unknown = sorted(set(raw) - _ITEM_KEYS - {"extra"})
-    extra = dict(raw.get("extra") or {})
+    raw_extra = raw.get("extra") or {}
+    if not isinstance(raw_extra, Mapping):
+        col.add(where, f"extra must be a mapping of further metadata, got {type(raw_extra).__name__}")
+        ok = False
+        raw_extra = {}
+    extra = dict(raw_extra)
     for k in unknown:
         extra[k] = raw[k]
     if not ok:
@@ -386,7 +400,8 @@ def _item(raw: Any, index: int, col: _Collector) -> Item | None:
     )
 
 
-def _scale(raw: Any, index: int, items: dict[str, Item], col: _Collector) -> Scale | None:
+def _scale(raw: Any, index: int, items: dict[str, Item], col: _Collector,
+           invalid: frozenset[str] = frozenset()) -> Scale | None:
     if not isinstance(raw, Mapping):
         col.add(f"scales[{index}]", "each scale must be a mapping with id and items")
         return None
@@ -402,6 +417,13 @@ def _scale(raw: Any, index: int, items: dict[str, Item], col: _Collector) -> Sca
         return None
     seen: set[str] = set()
     for member in members:
+        if not isinstance(member, str):
+            col.add(where, f"items must be item ids, got {member!r}")
+            ok = False
+            continue
+        if member in invalid:
+            ok = False
+            continue
         if member in seen:
             col.add(where, f"item {member!r} is listed twice")
             ok = False
@@ -456,9 +478,12 @@ def from_dict(raw: Any, *, file: str = "<codebook>", sha256: str | None = None) 
     if not isinstance(raw_items, list) or not raw_items:
         col.add("items", "items must be a non-empty list")
         raw_items = []
+    invalid: set[str] = set()
     for index, raw_item in enumerate(raw_items):
         item = _item(raw_item, index, col)
         if item is None:
+            if isinstance(raw_item, Mapping) and isinstance(raw_item.get("id"), str):
+                invalid.add(raw_item["id"])
             continue
         if item.id in items:
             col.add(f"item {item.id!r}", "duplicate item id; each item id must be unique")
@@ -468,7 +493,7 @@ def from_dict(raw: Any, *, file: str = "<codebook>", sha256: str | None = None) 
         col.add(f"item {id_column!r}", "the id column may only be described with role admin or identifier")
     scales: dict[str, Scale] = {}
     for index, raw_scale in enumerate(raw.get("scales") or []):
-        scale = _scale(raw_scale, index, items, col)
+        scale = _scale(raw_scale, index, items, col, frozenset(invalid - set(items)))
         if scale is None:
             continue
         if scale.id in scales:
@@ -498,6 +523,28 @@ def from_dict(raw: Any, *, file: str = "<codebook>", sha256: str | None = None) 
     )
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate mapping keys (PyYAML keeps the last one silently)."""
+
+    def construct_mapping(self, node, deep=False):  # type: ignore[override]
+        if isinstance(node, yaml.MappingNode):
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    duplicate = key in seen
+                except TypeError:
+                    continue
+                if duplicate:
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing a mapping", node.start_mark,
+                        f"duplicate key {key!r}; each key may appear only once", key_node.start_mark)
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load(path: str | Path) -> Codebook:
     """Load and validate an instrument codebook (YAML).
 
@@ -514,7 +561,7 @@ def load(path: str | Path) -> Codebook:
     except UnicodeDecodeError as exc:
         raise CodebookError([(file, "file", f"not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8")]) from None
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"

@@ -1,0 +1,549 @@
+"""``veplab build``: a study's notebooks, run by papermill, into a reproducible report.
+
+For each notebook the study names, a cache key is the SHA-256 of
+
+* the notebook's code cells,
+* the parameters it receives (only those its ``parameters`` cell declares,
+  so changing a parameter reruns only the notebooks that use it),
+* the SHA-256 of every input data file and codebook of the study,
+* the veplab version and a hash of veplab's source files,
+* the locked dependency set (every installed distribution and its version).
+
+An unchanged key skips the run.  Runs execute in parallel processes
+(``jobs``) in a Jupyter kernel of this very Python environment (a private
+kernelspec is written for each build, so "kernel not found" cannot happen).
+
+The report is written atomically: pages are assembled in a temporary folder,
+then swapped in with two renames, so a killed build leaves the last good
+report in place.  ``reports/<study>/`` holds ``index.html``, one
+self-contained HTML page per notebook (code hidden, figures embedded, no
+network references), ``results.json`` (every number the pages show, keyed
+by notebook and table) and ``manifest.json`` (hashes, parameters, versions,
+git commit, seed, build time).  Executed notebooks stay in the private
+``reports/<study>/.work/`` folder, never linked from the pages.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import dataclasses
+import datetime as _dt
+import hashlib
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .study import Study, find_root, load_study
+
+__all__ = ["BuildError", "BuildResult", "NotebookRun", "build", "cache_key", "notebook_parameters"]
+
+WORK = ".work"
+KERNEL_NAME = "veplab-build"
+
+
+class BuildError(RuntimeError):
+    """The build could not complete; the message names notebook, cell and error."""
+
+
+@dataclasses.dataclass
+class NotebookRun:
+    name: str
+    key: str
+    status: str = "pending"  # cached | ran | failed
+    seconds: float = 0.0
+    error: str | None = None
+    title: str | None = None
+
+
+@dataclasses.dataclass
+class BuildResult:
+    study: str
+    report_dir: Path
+    runs: list[NotebookRun]
+    published: bool
+    seconds: float
+
+    @property
+    def failed(self) -> list[NotebookRun]:
+        return [r for r in self.runs if r.status == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+# ------------------------------------------------------------------ hashing
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _file_sha(path: Path) -> str:
+    from .data.readers import sha256_file
+
+    return sha256_file(path)
+
+
+_LOCK_CACHE: dict[str, str] = {}
+
+
+def dependency_lock() -> dict[str, str]:
+    """Every installed distribution -> version (the locked dependency set)."""
+    from importlib import metadata
+
+    out = {}
+    for dist in metadata.distributions():
+        name = (dist.metadata["Name"] or "").lower()
+        if name:
+            out[name] = dist.version
+    return dict(sorted(out.items()))
+
+
+def _lock_hash() -> str:
+    if "lock" not in _LOCK_CACHE:
+        _LOCK_CACHE["lock"] = _sha(json.dumps(dependency_lock(), sort_keys=True).encode())
+    return _LOCK_CACHE["lock"]
+
+
+def _code_hash() -> str:
+    """Hash of veplab's own source (a code change invalidates results even without a version bump)."""
+    if "code" not in _LOCK_CACHE:
+        root = Path(__file__).resolve().parent
+        h = hashlib.sha256()
+        for p in sorted(root.rglob("*")):
+            if p.suffix in (".py", ".yml", ".yaml", ".j2", ".css", ".mplstyle") and "__pycache__" not in p.parts:
+                h.update(str(p.relative_to(root)).encode())
+                h.update(p.read_bytes())
+        _LOCK_CACHE["code"] = h.hexdigest()
+    return _LOCK_CACHE["code"]
+
+
+def _read_notebook_json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def notebook_parameters(nb: Mapping[str, Any]) -> dict[str, str]:
+    """Names declared in the notebook's ``parameters`` cell -> their source line."""
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "code" and "parameters" in (cell.get("metadata", {}).get("tags") or []):
+            src = "".join(cell.get("source", ""))
+            out = {}
+            for line in src.splitlines():
+                m = re.match(r"^([A-Za-z_][A-Za-z0-9_]*)\s*(?::[^=]+)?=", line)
+                if m:
+                    out[m.group(1)] = line
+            return out
+    return {}
+
+
+def _code_cells(nb: Mapping[str, Any]) -> str:
+    return "\n\x00\n".join("".join(c.get("source", "")) for c in nb.get("cells", []) if c.get("cell_type") == "code")
+
+
+def input_hashes(study: Study) -> dict[str, dict[str, str]]:
+    """SHA-256 of each data file and codebook of the study (missing files -> 'missing')."""
+    data, codebooks = {}, {}
+    for name, src in study.sources.items():
+        data[name] = _file_sha(src.path) if src.path.is_file() else "missing"
+        codebooks[src.codebook_path.name] = _file_sha(src.codebook_path)
+    extra = {}
+    for rel in (study.raw.get("inputs") or []):
+        p = (study.folder / rel)
+        extra[str(rel)] = _file_sha(p) if p.is_file() else "missing"
+    return {"data": data, "codebooks": codebooks, "other": extra}
+
+
+def cache_key(nb: Mapping[str, Any], params: Mapping[str, Any], inputs: Mapping[str, Any]) -> str:
+    """The content hash deciding whether a notebook must rerun."""
+    blob = json.dumps({
+        "code": _sha(_code_cells(nb).encode()),
+        "params": params,
+        "inputs": inputs,
+        "veplab": __version__,
+        "veplab_code": _code_hash(),
+        "lock": _lock_hash(),
+    }, sort_keys=True, default=str)
+    return _sha(blob.encode())
+
+
+def _params_for(study: Study, spec: Mapping[str, Any], nb: Mapping[str, Any]) -> dict[str, Any]:
+    declared = notebook_parameters(nb)
+    merged = {**study.parameters, **spec.get("parameters", {})}
+    params = {k: v for k, v in merged.items() if k in declared}
+    if "study" in declared:
+        params["study"] = str(study.folder)
+    if "seed" in declared and "seed" not in params:
+        params["seed"] = study.seed
+    if "threshold" in declared and "threshold" not in params:
+        params["threshold"] = study.threshold
+    return params
+
+
+# ------------------------------------------------------------------ kernel + execution
+
+
+def _kernel_dir(base: Path) -> Path:
+    """A private kernelspec pointing at this very interpreter."""
+    kdir = base / "kernels" / KERNEL_NAME
+    kdir.mkdir(parents=True, exist_ok=True)
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "veplab (build)",
+        "language": "python",
+        "env": {"PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"},
+    }
+    (kdir / "kernel.json").write_text(json.dumps(spec, indent=1))
+    return base
+
+
+def _sanitize(nb: Any) -> Any:
+    """Strip timing and run-specific metadata so identical runs give identical files."""
+    nb.metadata.pop("papermill", None)
+    nb.metadata.pop("widgets", None)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+        for output in cell.get("outputs", []):
+            output.get("metadata", {}).pop("execution", None)
+    return nb
+
+
+def _execute(name: str, src: str, out: str, params: dict[str, Any], cwd: str, jupyter_path: str,
+             timeout: int) -> dict[str, Any]:
+    """Run one notebook (in a worker process).  Returns status and error text."""
+    os.environ["JUPYTER_PATH"] = jupyter_path + os.pathsep + os.environ.get("JUPYTER_PATH", "")
+    os.environ["PYTHONHASHSEED"] = "0"
+    import warnings
+
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    import nbformat
+    import papermill as pm
+
+    start = time.perf_counter()
+    try:
+        pm.execute_notebook(src, out, parameters=params, kernel_name=KERNEL_NAME, cwd=cwd, progress_bar=False,
+                            log_output=False, request_save_on_cell_execute=False, execution_timeout=timeout)
+        status, error = "ran", None
+    except pm.PapermillExecutionError as exc:
+        nb = nbformat.read(out, as_version=4)
+        cell_no, first = None, ""
+        for i, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
+            if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+                cell_no, first = i + 1, (cell.source.strip().splitlines() or [""])[0][:80]
+                break
+        where = f"code cell {cell_no} ({first!r})" if cell_no else f"cell {exc.exec_count}"
+        status, error = "failed", f"notebook {name!r}, {where}: {exc.ename}: {exc.evalue}"
+    except Exception as exc:  # kernel death, timeout, missing file...
+        status, error = "failed", f"notebook {name!r}: {type(exc).__name__}: {exc}"
+    if Path(out).is_file():
+        nb = nbformat.read(out, as_version=4)
+        nbformat.write(_sanitize(nb), out)
+    return {"name": name, "status": status, "error": error, "seconds": time.perf_counter() - start}
+
+
+# ------------------------------------------------------------------ rendering
+
+
+_PAGE_CSS = """
+:root { --ink:#1a1a1a; --muted:#555; --rule:#d0d0d0; --accent:#0b4f8a; }
+* { box-sizing: border-box; }
+body { font-family: "Noto Sans", "DejaVu Sans", Arial, sans-serif; color: var(--ink); max-width: 60rem;
+       margin: 0 auto; padding: 1.5rem 1.5rem 4rem; line-height: 1.5; background: #fff; }
+header.veplab { border-bottom: 3px solid var(--accent); margin-bottom: 1.5rem; padding-bottom: .5rem; }
+header.veplab .study { color: var(--muted); font-size: .9rem; }
+header.veplab nav a { margin-right: 1rem; font-size: .9rem; }
+h1, h2, h3 { line-height: 1.25; }
+table.veplab-table, table.dataframe { border-collapse: collapse; margin: .8rem 0 1.2rem; font-size: .88rem; }
+table.veplab-table caption { text-align: left; font-weight: bold; padding-bottom: .3rem; }
+table.veplab-table th, table.veplab-table td { border-bottom: 1px solid var(--rule); padding: .25rem .6rem;
+       text-align: right; }
+table.veplab-table th:first-child { text-align: left; }
+table.veplab-table thead th { border-bottom: 2px solid var(--ink); }
+td.suppressed { color: var(--muted); text-align: center !important; }
+p.veplab-note { font-size: .8rem; color: var(--muted); margin-top: -.6rem; }
+figure.veplab-figure { margin: 1rem 0 1.5rem; }
+figure.veplab-figure img { max-width: 100%; height: auto; }
+figure.veplab-figure figcaption { font-size: .85rem; color: var(--muted); }
+.jp-OutputPrompt, .jp-InputPrompt, .prompt { display: none; }
+pre { white-space: pre-wrap; font-size: .85rem; }
+footer { margin-top: 3rem; font-size: .8rem; color: var(--muted); border-top: 1px solid var(--rule); padding-top: .5rem; }
+ul.pages li { margin: .3rem 0; }
+"""
+
+
+def _page(title: str, body: str, *, study: Study, nav: list[tuple[str, str]], footer: str = "",
+          lang: str = "en") -> str:
+    links = "".join(f'<a href="{html.escape(href)}">{html.escape(text)}</a>' for href, text in nav)
+    direction = "rtl" if lang == "ar" else "ltr"
+    return (
+        f'<!DOCTYPE html>\n<html lang="{lang}" dir="{direction}">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(title)} — {html.escape(study.text(lang))}</title>\n"
+        f"<style>{_PAGE_CSS}</style>\n</head>\n<body>\n"
+        f'<header class="veplab"><div class="study">{html.escape(study.text(lang))}</div><nav>{links}</nav></header>\n'
+        f"<main>\n{body}\n</main>\n<footer>{footer}</footer>\n</body>\n</html>\n"
+    )
+
+
+def _notebook_title(nb: Any, default: str) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return default
+
+
+def _render_notebook(path: Path) -> tuple[str, str]:
+    """Body HTML of an executed notebook (code hidden) and its title."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(path, as_version=4)
+    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True, embed_images=True)
+    exporter.exclude_output_stdin = True
+    # Drop stderr streams (warnings) from the published page; they stay in .work.
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+    body, _ = exporter.from_notebook_node(nb)
+    body = re.sub(r'<script[^>]*src="https?://[^"]*"[^>]*>\s*</script>', "", body)
+    return body, _notebook_title(nb, path.stem)
+
+
+# ------------------------------------------------------------------ git / manifest
+
+
+def _git_commit(root: Path) -> dict[str, Any]:
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                                timeout=5).stdout.strip() or None
+        dirty = bool(subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                                    capture_output=True, text=True, timeout=5).stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        commit, dirty = None, None
+    return {"commit": commit, "dirty": dirty}
+
+
+def _recover(reports: Path, study_id: str) -> None:
+    """Finish an interrupted swap: restore the previous report if the new one never landed."""
+    target = reports / study_id
+    for old in sorted(reports.glob(f".old-{study_id}-*")):
+        if not target.exists():
+            old.rename(target)
+        else:
+            shutil.rmtree(old, ignore_errors=True)
+    for tmp in reports.glob(f".tmp-{study_id}-*"):
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ------------------------------------------------------------------ main
+
+
+def build(
+    study_path: str | Path,
+    *,
+    only: list[str] | None = None,
+    force: bool = False,
+    jobs: int = 1,
+    reports: str | Path | None = None,
+    notebooks_dir: str | Path | None = None,
+    progress: Callable[[str, NotebookRun], None] | None = None,
+    timeout: int = 1800,
+) -> BuildResult:
+    """Build ``reports/<study>/`` from the study's notebooks (see module docstring).
+
+    Returns a :class:`BuildResult`; when a notebook fails, the others still
+    run, the previous published report is left untouched and
+    ``result.ok`` is False (the CLI exits non-zero).
+    """
+    t0 = time.perf_counter()
+    study = load_study(study_path)
+    root = find_root(study.folder)
+    reports = Path(reports) if reports is not None else root / "reports"
+    notebooks_dir = Path(notebooks_dir) if notebooks_dir is not None else root / "notebooks"
+    reports.mkdir(parents=True, exist_ok=True)
+    _recover(reports, study.id)
+    target = reports / study.id
+    work = target / WORK
+    work.mkdir(parents=True, exist_ok=True)
+
+    specs = list(study.notebooks)
+    names = [s["name"] for s in specs]
+    if only:
+        unknown = [o for o in only if o not in names]
+        if unknown:
+            raise BuildError(f"--only names notebooks not in {study.config_path.name}: {unknown}; "
+                             f"the study runs {names}")
+    inputs = input_hashes(study)
+    missing = [k for k, v in inputs["data"].items() if v == "missing"]
+    if missing:
+        raise BuildError(f"data files missing for sources {missing} (looked in {study.folder / 'data'}); "
+                         f"run `veplab synth {study.folder}` for a synthetic study, or put the exports there")
+
+    runs: list[NotebookRun] = []
+    todo: list[tuple[NotebookRun, Path, dict[str, Any]]] = []
+    for spec in specs:
+        src = notebooks_dir / f"{spec['name']}.ipynb"
+        if not src.is_file():
+            raise BuildError(f"notebook {spec['name']!r} named in {study.config_path} not found at {src}")
+        nb = _read_notebook_json(src)
+        params = _params_for(study, spec, nb)
+        key = cache_key(nb, params, inputs)
+        run = NotebookRun(name=spec["name"], key=key)
+        runs.append(run)
+        keyfile = work / f"{run.name}.key"
+        cached = (not force and keyfile.is_file() and keyfile.read_text().strip() == key
+                  and (work / f"{run.name}.ipynb").is_file() and (work / f"{run.name}.html").is_file())
+        selected = only is None or run.name in only
+        if cached or not selected:
+            run.status = "cached" if cached else "skipped"
+            if not cached and not (work / f"{run.name}.ipynb").is_file():
+                run.status = "missing"
+            if progress:
+                progress("cached" if cached else "skipped", run)
+            continue
+        todo.append((run, src, params))
+
+    manifest_path = target / "manifest.json"
+    overall = _sha(json.dumps([r.key for r in runs] + [_code_hash(), _sha(study.config_path.read_bytes())]).encode())
+    if not todo and manifest_path.is_file() and all(r.status == "cached" for r in runs):
+        try:
+            if json.loads(manifest_path.read_text()).get("build_key") == overall:
+                return BuildResult(study.id, target, runs, published=False, seconds=time.perf_counter() - t0)
+        except (OSError, ValueError):
+            pass
+
+    if todo:
+        jupyter_path = str(_kernel_dir(work))
+        with cf.ProcessPoolExecutor(max_workers=max(1, min(jobs, len(todo)))) as pool:
+            futures = {}
+            for run, src, params in todo:
+                out = work / f"{run.name}.running.ipynb"
+                if progress:
+                    progress("start", run)
+                futures[pool.submit(_execute, run.name, str(src), str(out), params, str(study.folder),
+                                    jupyter_path, timeout)] = run
+            for fut in cf.as_completed(futures):
+                run = futures[fut]
+                res = fut.result()
+                run.status, run.error, run.seconds = res["status"], res["error"], res["seconds"]
+                running = work / f"{run.name}.running.ipynb"
+                if run.status == "ran":
+                    body, title = _render_notebook(running)
+                    running.replace(work / f"{run.name}.ipynb")
+                    (work / f"{run.name}.html").write_text(body, encoding="utf-8")
+                    (work / f"{run.name}.title").write_text(title, encoding="utf-8")
+                    (work / f"{run.name}.key").write_text(run.key)
+                elif running.is_file():
+                    running.replace(work / f"{run.name}.failed.ipynb")
+                if progress:
+                    progress(run.status, run)
+
+    failed = [r for r in runs if r.status == "failed"]
+    if failed or any(r.status == "missing" for r in runs):
+        return BuildResult(study.id, target, runs, published=False, seconds=time.perf_counter() - t0)
+
+    _publish(study, runs, inputs, target, reports, overall)
+    return BuildResult(study.id, target, runs, published=True, seconds=time.perf_counter() - t0)
+
+
+def _publish(study: Study, runs: list[NotebookRun], inputs: Mapping[str, Any], target: Path, reports: Path,
+             overall: str) -> None:
+    import nbformat
+
+    from .report import collect_results
+
+    work = target / WORK
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{study.id}-", dir=reports))
+    results: dict[str, Any] = {}
+    nav = [("index.html", "Contents")]
+    titles = {}
+    for run in runs:
+        title_file = work / f"{run.name}.title"
+        titles[run.name] = title_file.read_text(encoding="utf-8") if title_file.is_file() else run.name
+        nav.append((f"{run.name}.html", titles[run.name]))
+    built_at = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    for run in runs:
+        nb = nbformat.read(work / f"{run.name}.ipynb", as_version=4)
+        results[run.name] = collect_results(nb)
+        body = (work / f"{run.name}.html").read_text(encoding="utf-8")
+        page = _page(titles[run.name], body, study=study, nav=nav,
+                     footer=f"veplab {html.escape(__version__)} · study {html.escape(study.id)} · "
+                            f"page {html.escape(run.name)}")
+        (tmp / f"{run.name}.html").write_text(page, encoding="utf-8")
+    results_doc = {"study": study.id, "veplab": __version__, "threshold": study.threshold, "notebooks": results}
+    (tmp / "results.json").write_text(json.dumps(results_doc, indent=1, sort_keys=True, ensure_ascii=False),
+                                      encoding="utf-8")
+    from importlib import metadata
+
+    key_pkgs = ["veplab", "numpy", "scipy", "pandas", "statsmodels", "matplotlib", "papermill", "nbconvert",
+                "pyreadstat", "lifelines"]
+    versions = {}
+    for p in key_pkgs:
+        try:
+            versions[p] = metadata.version(p)
+        except metadata.PackageNotFoundError:
+            pass
+    manifest = {
+        "study": study.id,
+        "build_key": overall,
+        "built_at": built_at,
+        "veplab": __version__,
+        "veplab_code_sha256": _code_hash(),
+        "python": sys.version.split()[0],
+        "packages": versions,
+        "dependency_lock_sha256": _lock_hash(),
+        "git": _git_commit(find_root(study.folder)),
+        "seed": study.seed,
+        "disclosure_threshold": study.threshold,
+        "study_config_sha256": _file_sha(study.config_path),
+        "inputs": inputs,
+        "parameters": study.parameters,
+        "notebooks": {r.name: {"cache_key": r.key, "status": r.status, "seconds": round(r.seconds, 3)}
+                      for r in runs},
+    }
+    pages = "".join(
+        f'<li><a href="{html.escape(r.name)}.html">{html.escape(titles[r.name])}</a></li>' for r in runs)
+    desc = html.escape(study.description.get("en", "")) if study.description else ""
+    index_body = (
+        f"<h1>{html.escape(study.text('en'))}</h1>\n<p>{desc}</p>\n<h2>Analyses</h2>\n<ul class=\"pages\">{pages}</ul>\n"
+        f"<h2>Provenance</h2>\n<p>Every number on these pages is in <code>results.json</code>; the data, codebook "
+        f"and package versions that produced them are in <code>manifest.json</code>. Cells based on fewer than "
+        f"{study.threshold} people are suppressed.</p>\n"
+    )
+    (tmp / "index.html").write_text(
+        _page("Contents", index_body, study=study, nav=nav,
+              footer=f"veplab {html.escape(__version__)} · built {built_at}"), encoding="utf-8")
+    hook = globals().get("_post_publish_hooks", [])
+    for fn in hook:
+        fn(study, tmp, results_doc, manifest)
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True, default=str),
+                                       encoding="utf-8")
+    # swap: old -> .old-*, tmp -> target, carry the private work folder over
+    old = None
+    if target.exists():
+        old = reports / f".old-{study.id}-{os.getpid()}"
+        target.rename(old)
+    tmp.rename(target)
+    if old is not None:
+        if (old / WORK).exists():
+            (old / WORK).rename(target / WORK)
+        shutil.rmtree(old, ignore_errors=True)
+
+
+#: Functions called as fn(study, folder, results, manifest) before the swap (briefs, leak scan).
+_post_publish_hooks: list[Callable[..., None]] = []

@@ -1,0 +1,265 @@
+"""veplab build: caching, atomic publishing, determinism, failures (on a tiny study)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from veplab.build import build, cache_key, notebook_parameters
+
+CODEBOOK = {
+    "id": "tiny_v1", "title": {"en": "Tiny"}, "id_column": "rid",
+    "items": [
+        {"id": "rid", "label": "id", "type": "text", "role": "admin", "pseudonymised": True},
+        {"id": "q1", "label": "Q1", "type": "likert", "options": {i: f"o{i}" for i in range(1, 6)}},
+        {"id": "x", "label": "X", "type": "numeric"},
+    ],
+}
+
+
+def _nb(path: Path, title: str, params: str, body: str) -> None:
+    nb = new_notebook()
+    nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    cells = [new_markdown_cell(f"# {title}"), new_code_cell(params), new_code_cell(body)]
+    cells[1].metadata["tags"] = ["parameters"]
+    for i, c in enumerate(cells):
+        c["id"] = f"c{i}"
+    nb.cells = cells
+    nbformat.write(nb, path)
+
+
+BODY_A = """from veplab.report import Report
+from veplab.study import load_study
+import pandas as pd
+cfg = load_study(study)
+df = cfg.load_source("d")
+rep = Report(cfg, "alpha_nb")
+rep.value("mean_x", float(df["x"].mean() * scale), caption="Mean of x")
+rep.table(pd.DataFrame({"estimate": [df["x"].mean() * scale, df["x"].std()]}, index=["mean", "sd"]), "x_stats",
+          caption="x", kind="model")
+import matplotlib.pyplot as plt
+fig, ax = plt.subplots()
+ax.plot([1, 2, 3], [1, 4, 9])
+rep.figure(fig, "line", caption="a line")
+"""
+
+BODY_B = """from veplab.report import Report
+from veplab.study import load_study
+cfg = load_study(study)
+rep = Report(cfg, "beta_nb")
+if offset == 99:
+    raise ValueError("offset 99 is not allowed")
+rep.value("offset", offset + 1)
+"""
+
+
+@pytest.fixture()
+def project(tmp_path):
+    root = tmp_path / "proj"
+    (root / "surveys").mkdir(parents=True)
+    (root / "notebooks").mkdir()
+    (root / "research" / "t" / "data").mkdir(parents=True)
+    (root / "surveys" / "tiny.yml").write_text(yaml.safe_dump(CODEBOOK))
+    (root / "research" / "t" / "data" / "d.csv").write_text(
+        "rid,q1,x\n" + "".join(f"p_{i},{1 + i % 5},{i * 1.5}\n" for i in range(40)))
+    _nb(root / "notebooks" / "alpha_nb.ipynb", "Alpha page", 'study = "."\nscale = 1.0', BODY_A)
+    _nb(root / "notebooks" / "beta_nb.ipynb", "Beta page", 'study = "."\noffset = 0', BODY_B)
+    config = {
+        "id": "t", "title": {"en": "Tiny study"}, "seed": 1, "disclosure": {"threshold": 10},
+        "sources": {"d": {"path": "data/d.csv", "codebook": "tiny"}},
+        "parameters": {"scale": 2.0, "offset": 5},
+        "notebooks": [{"name": "alpha_nb"}, {"name": "beta_nb"}],
+    }
+    (root / "research" / "t" / "study.yml").write_text(yaml.safe_dump(config))
+    return root
+
+
+def _study(root: Path) -> Path:
+    return root / "research" / "t"
+
+
+def _set_param(root: Path, key: str, value) -> None:
+    p = _study(root) / "study.yml"
+    cfg = yaml.safe_load(p.read_text())
+    cfg["parameters"][key] = value
+    p.write_text(yaml.safe_dump(cfg))
+
+
+def statuses(result) -> dict[str, str]:
+    return {r.name: r.status for r in result.runs}
+
+
+def test_parameters_cell_parsed():
+    nb = {"cells": [{"cell_type": "code", "metadata": {"tags": ["parameters"]},
+                     "source": "study = 'x'\nalpha: float = 0.5\n# comment\n"}]}
+    assert set(notebook_parameters(nb)) == {"study", "alpha"}
+
+
+def test_build_publishes_and_caches(project):
+    res = build(_study(project), jobs=2)
+    assert res.ok and res.published, [r.error for r in res.runs]
+    assert statuses(res) == {"alpha_nb": "ran", "beta_nb": "ran"}
+    out = project / "reports" / "t"
+    for name in ("index.html", "alpha_nb.html", "beta_nb.html", "results.json", "manifest.json"):
+        assert (out / name).is_file(), name
+    results = json.loads((out / "results.json").read_text())
+    mean_x = sum(i * 1.5 for i in range(40)) / 40
+    assert results["notebooks"]["alpha_nb"]["values"]["mean_x"]["value"] == pytest.approx(mean_x * 2.0)
+    assert results["notebooks"]["beta_nb"]["values"]["offset"]["value"] == 6
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["inputs"]["data"]["d"] == __import__("hashlib").sha256(
+        (_study(project) / "data" / "d.csv").read_bytes()).hexdigest()
+    assert manifest["seed"] == 1 and manifest["parameters"]["scale"] == 2.0
+    assert "numpy" in manifest["packages"] and manifest["dependency_lock_sha256"]
+    # executed notebooks are private
+    assert (out / ".work" / "alpha_nb.ipynb").is_file()
+    index = (out / "index.html").read_text()
+    assert ".work" not in index and "Alpha page" in index
+
+    t0 = time.perf_counter()
+    again = build(_study(project))
+    assert time.perf_counter() - t0 < 1.0
+    assert statuses(again) == {"alpha_nb": "cached", "beta_nb": "cached"} and not again.published
+
+
+def test_parameter_change_reruns_only_its_notebook(project):
+    build(_study(project))
+    _set_param(project, "offset", 7)
+    res = build(_study(project))
+    assert statuses(res) == {"alpha_nb": "cached", "beta_nb": "ran"}
+    results = json.loads((project / "reports" / "t" / "results.json").read_text())
+    assert results["notebooks"]["beta_nb"]["values"]["offset"]["value"] == 8
+
+
+def test_data_codebook_and_code_changes_invalidate(project):
+    build(_study(project))
+    data = _study(project) / "data" / "d.csv"
+    data.write_text(data.read_text() + "p_99,3,1000\n")
+    assert set(statuses(build(_study(project))).values()) == {"ran"}
+    cb = project / "surveys" / "tiny.yml"
+    cb.write_text(cb.read_text() + "\n# a comment changes the hash\n")
+    assert set(statuses(build(_study(project))).values()) == {"ran"}
+    nbp = project / "notebooks" / "alpha_nb.ipynb"
+    nb = nbformat.read(nbp, as_version=4)
+    nb.cells[2].source += "\nrep.value('extra', 1)"
+    nbformat.write(nb, nbp)
+    assert statuses(build(_study(project))) == {"alpha_nb": "ran", "beta_nb": "cached"}
+    # markdown-only edits do not rerun
+    nb.cells[0].source = "# Alpha page, retitled"
+    nbformat.write(nb, nbp)
+    assert statuses(build(_study(project))) == {"alpha_nb": "cached", "beta_nb": "cached"}
+
+
+def test_cache_key_covers_versions(monkeypatch):
+    nb = {"cells": [{"cell_type": "code", "source": "x = 1", "metadata": {}}]}
+    k1 = cache_key(nb, {"a": 1}, {"data": {}})
+    import veplab.build as b
+
+    monkeypatch.setattr(b, "__version__", "9.9.9")
+    assert cache_key(nb, {"a": 1}, {"data": {}}) != k1
+    monkeypatch.setitem(b._LOCK_CACHE, "lock", "different")
+    assert cache_key(nb, {"a": 1}, {"data": {}}) != k1
+
+
+def test_force_and_only(project):
+    build(_study(project))
+    assert statuses(build(_study(project), force=True, only=["beta_nb"])) == {"alpha_nb": "skipped",
+                                                                               "beta_nb": "ran"}
+
+
+def test_two_builds_identical(project):
+    build(_study(project))
+    out = project / "reports" / "t"
+    first = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    build(_study(project), force=True)
+    second = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    for name in ("results.json", "alpha_nb.html", "beta_nb.html"):
+        assert first[name] == second[name], name
+    strip = lambda b: b.decode().split("built ")[0]  # noqa: E731 - the timestamp is in the footer
+    assert strip(first["index.html"]) == strip(second["index.html"])
+
+
+def test_pages_are_self_contained(project):
+    build(_study(project))
+    out = project / "reports" / "t"
+    for page in out.glob("*.html"):
+        text = page.read_text()
+        assert "http://" not in text and "https://" not in text, page.name
+        assert "<script src" not in text
+    alpha = (out / "alpha_nb.html").read_text()
+    assert "data:image/png;base64," in alpha
+    assert "rep.value" not in alpha and "import pandas" not in alpha  # code hidden
+
+
+def test_failing_notebook(project):
+    build(_study(project))
+    out = project / "reports" / "t"
+    before = (out / "results.json").read_bytes()
+    _set_param(project, "offset", 99)
+    _set_param(project, "scale", 3.0)
+    res = build(_study(project))
+    assert not res.ok and not res.published
+    (failed,) = res.failed
+    assert failed.name == "beta_nb"
+    assert "notebook 'beta_nb'" in failed.error and "code cell" in failed.error
+    assert "ValueError: offset 99 is not allowed" in failed.error
+    assert statuses(res)["alpha_nb"] == "ran"  # the others still run
+    assert (out / "results.json").read_bytes() == before  # previous report untouched
+    # next build after the fix reuses alpha's fresh run
+    _set_param(project, "offset", 1)
+    assert statuses(build(_study(project))) == {"alpha_nb": "cached", "beta_nb": "ran"}
+
+
+def test_cli_failing_build_exits_nonzero(project):
+    _set_param(project, "offset", 99)
+    proc = subprocess.run([sys.executable, "-m", "veplab.cli", "build", str(_study(project))],
+                          capture_output=True, text=True, cwd=project, env={**os.environ, "COLUMNS": "200"})
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert "offset 99 is not allowed" in proc.stderr
+
+
+def test_sigkill_leaves_last_good_report(project):
+    build(_study(project))
+    out = project / "reports" / "t"
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    _set_param(project, "scale", 5.0)
+    proc = subprocess.Popen([sys.executable, "-m", "veplab.cli", "build", str(_study(project)), "--force"],
+                            cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    time.sleep(2.5)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert after == before
+    # and the next build recovers and publishes
+    res = build(_study(project))
+    assert res.ok and res.published
+    leftovers = [p.name for p in (project / "reports").iterdir() if p.name.startswith((".tmp-", ".old-"))]
+    assert not leftovers
+
+
+def test_missing_data_is_a_clear_error(project):
+    from veplab.build import BuildError
+
+    (_study(project) / "data" / "d.csv").unlink()
+    with pytest.raises(BuildError, match="veplab synth"):
+        build(_study(project))
+
+
+def test_unknown_only_name(project):
+    from veplab.build import BuildError
+
+    with pytest.raises(BuildError, match="not in study.yml"):
+        build(_study(project), only=["nope"])
