@@ -31,12 +31,11 @@ sysdeps:
 demo: $(STAMP)
 	$(VENV)/bin/veplab synth $(STUDY)
 	$(VENV)/bin/veplab validate $(STUDY)
-	@if $(VENV)/bin/veplab --help | grep -q " build "; then \
-		$(VENV)/bin/veplab build $(STUDY) && echo "report: reports/$$(basename $(STUDY))/index.html"; \
-	fi
+	$(VENV)/bin/veplab build $(STUDY) --jobs 2
+	@echo "demo report: $(CURDIR)/reports/$$(basename $(STUDY))/index.html"
 
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest -q -n 2 -p no:cacheprovider
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(VENV)/bin/python -m pytest -q -n 2 -p no:cacheprovider
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/

@@ -198,10 +198,10 @@ def _kernel_dir(base: Path) -> Path:
     kdir = base / "kernels" / KERNEL_NAME
     kdir.mkdir(parents=True, exist_ok=True)
     spec = {
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", "--log-level=ERROR"],
         "display_name": "veplab (build)",
         "language": "python",
-        "env": {"PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"},
+        "env": {"PYTHONHASHSEED": "0", "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
     }
     (kdir / "kernel.json").write_text(json.dumps(spec, indent=1))
     return base
@@ -280,6 +280,7 @@ figure.veplab-figure figcaption { font-size: .85rem; color: var(--muted); }
 pre { white-space: pre-wrap; font-size: .85rem; }
 footer { margin-top: 3rem; font-size: .8rem; color: var(--muted); border-top: 1px solid var(--rule); padding-top: .5rem; }
 ul.pages li { margin: .3rem 0; }
+a.anchor-link { display: none; }
 """
 
 

@@ -155,7 +155,7 @@ def quality(df: pd.DataFrame, codebook: Codebook, *, min_straightline: int = 8) 
     # duplicates
     id_col = codebook.id_column
     dup_ids = int(df[id_col].duplicated(keep=False).sum()) if id_col in df.columns else 0
-    if answer_items and n:
+    if len(answer_items) >= 8 and n:
         pattern = df[answer_items].astype(object).where(df[answer_items].notna(), "NA").astype(str)
         enough = df[answer_items].notna().sum(axis=1) >= max(3, len(answer_items) // 2)
         dup_pat = pattern.duplicated(keep=False) & enough

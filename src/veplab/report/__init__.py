@@ -175,12 +175,13 @@ class Report:
             df = pd.DataFrame(df)
         self._check_rows(df, key)
         if kind == "counts":
-            gated = privacy.suppress_counts(df, threshold=self.threshold, margins=margins)
+            gated = privacy.suppress_counts(df, threshold=self.threshold, totals="auto" if margins else "absent")
             published, mask = gated.published, gated.mask
         elif kind == "stats":
             if n is None:
                 raise ValueError("kind='stats' needs n= naming the column(s) with the number of people")
-            gated = privacy.suppress_stats(df, n_column=n, threshold=self.threshold)
+            gated = privacy.suppress_stats(df, n_column=n, threshold=self.threshold,
+                                           total_row="auto" if margins else None)
             published, mask = gated.published, gated.mask
         elif kind == "model":
             published, mask = df, pd.DataFrame(False, index=df.index, columns=df.columns)
