@@ -21,7 +21,7 @@ def identifier_problems(result: pd.DataFrame, codebook: Codebook, raw: pd.DataFr
     except ImportError:  # pragma: no cover - privacy is part of the package
         _privacy_rules = None
     if _privacy_rules is not None:
-        problems = _privacy_rules(raw, codebook, file=file)
+        problems = _privacy_rules(raw, codebook, file=file, row_numbers=[int(r) for r in rows])
         return [dict(p, rows=p.get("rows", [])) for p in problems]
     problems = []
     for item in codebook.by_role("identifier"):
