@@ -523,7 +523,7 @@ def from_dict(raw: Any, *, file: str = "<codebook>", sha256: str | None = None) 
     )
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """SafeLoader that refuses duplicate mapping keys (PyYAML keeps the last one silently)."""
 
     def construct_mapping(self, node, deep=False):  # type: ignore[override]

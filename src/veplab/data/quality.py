@@ -127,9 +127,8 @@ def quality(df: pd.DataFrame, codebook: Codebook, *, min_straightline: int = 8) 
         x = df[likert].apply(lambda s: pd.to_numeric(pd.Series(np.asarray(s, dtype=object)), errors="coerce").to_numpy())
         arr = x.to_numpy(dtype="float64")
         answered = (~np.isnan(arr)).sum(axis=1)
-        with np.errstate(invalid="ignore"):
-            lo = np.nanmin(np.where(np.isnan(arr), np.inf, arr), axis=1)
-            hi = np.nanmax(np.where(np.isnan(arr), -np.inf, arr), axis=1)
+        lo = np.where(np.isnan(arr), np.inf, arr).min(axis=1)
+        hi = np.where(np.isnan(arr), -np.inf, arr).max(axis=1)
         eligible = answered >= min(min_straightline, len(likert))
         straight = eligible & (lo == hi)
         flags["straightlining"] = straight
@@ -143,7 +142,8 @@ def quality(df: pd.DataFrame, codebook: Codebook, *, min_straightline: int = 8) 
                 continue
             sub = df[members].apply(lambda s: pd.to_numeric(pd.Series(np.asarray(s, dtype=object)), errors="coerce").to_numpy()).to_numpy(dtype="float64")
             full = ~np.isnan(sub).any(axis=1)
-            same = full & (np.nanmin(sub, axis=1) == np.nanmax(sub, axis=1))
+            same = full & (np.where(np.isnan(sub), np.inf, sub).min(axis=1)
+                           == np.where(np.isnan(sub), -np.inf, sub).max(axis=1))
             # identical raw answers across a scale with reverse-keyed items contradict each other
             mid = (codebook.item(members[0]).codes[0] + codebook.item(members[0]).codes[-1]) / 2
             same &= sub[:, 0] != mid

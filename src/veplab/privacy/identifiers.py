@@ -1,0 +1,708 @@
+"""The identifier gate: refuse direct identifiers before any analysis sees the data.
+
+Data minimisation (GDPR art. 5(1)(c), art. 89(1); Convention 108+ art. 5)
+means an analysis file holds no names, phone numbers or national id numbers:
+people appear only under keyed pseudonyms (:mod:`veplab.privacy.pseudonyms`).
+:func:`identifier_problems` checks a raw data frame against its codebook and
+returns one problem per offending column, in the shape
+:func:`veplab.data.load` reports problems (``file, column, rows, problem,
+fix, severity``).  **No message ever contains a data value**: only column
+names, row numbers, the kind of identifier and counts.
+
+Rules
+-----
+1. A column whose codebook role is ``identifier`` is refused unless the item
+   says ``pseudonymised: true`` *and* every non-missing value is a veplab
+   pseudonym (:func:`~veplab.privacy.pseudonyms.looks_like_pseudonym`).
+2. The codebook's ``id_column`` and every ``admin`` item marked
+   ``pseudonymised: true`` must hold pseudonyms, or at least codes that do
+   not look like names, phone numbers, e-mail addresses or national id
+   numbers (rule 3's detectors, without the name-shape rule).  Study codes
+   such as ``R0012`` or the prison code ``KZ-P07`` pass: they match no
+   detector.
+3. Columns **not in the codebook**, and codebook items of type ``text``, are
+   scanned with the detectors below; a column is refused when
+
+   * any value contains a *strong* identifier: an e-mail address, a phone
+     number in international form (``+7 7xx``, ``+216``, ``+256``), a
+     Kazakhstan IIN that passes its checksum, a Uganda NIN; or
+   * at least ``min_share`` (default 0.5) of its non-missing values are
+     *weak* matches: a local phone number (``8 7xx ...``, ``0772 ...``,
+     an 8-digit Tunisian number), an 8-digit number shaped like a Tunisian
+     CIN, a 12-digit number shaped like an IIN (date and century digit
+     right, checksum wrong), or a personal name; or
+   * (columns not in the codebook only) at least 60 % of at least 10
+     non-missing values are *name-shaped* (two to five capitalised words of
+     one script) and at least half of them are distinct.
+
+Detectors
+---------
+*Kazakhstan IIN* (ЖСН/ИИН): 12 digits ``YYMMDD C NNNN K``: birth date, a
+century-and-sex digit ``C`` (1/2: 1800s, 3/4: 1900s, 5/6: 2000s; odd = male),
+a serial and the check digit ``K``: ``sum(d_i * i, i=1..11) mod 11``; if
+that is 10, the weights ``3,4,...,11,1,2`` are used instead; a second 10 means
+no IIN has these first 11 digits (:func:`iin_check_digit`).
+
+*Tunisia CIN*: 8 digits; issued numbers start with ``0`` or ``1``.
+An 8-digit number starting ``2``-``9`` is taken as a Tunisian phone number
+(mobiles start 2, 4, 5, 9; fixed lines 3, 7).  Both are identifiers; the
+kind named in the message is a best guess.  Ungrouped 8-digit values that
+are valid ``YYYYMMDD`` dates are not counted.
+
+*Uganda NIN*: 14 characters, ``C``/``A`` (citizen/alien) + ``M``/``F`` + two
+digits (birth year) + 10 letters or digits (``CM90012345ABCD``).
+
+*Phone numbers*: after removing spaces, dots, hyphens and brackets (and
+``00`` → ``+``): Kazakhstan ``+7 7xx xxx xx xx`` / ``8 7xx xxx xx xx``;
+Tunisia ``+216 xx xxx xxx`` / 8 digits; Uganda ``+256 7xx xxx xxx`` /
+``07xx xxx xxx`` (also ``3``/``4`` fixed lines).
+
+*Names* (Latin, Cyrillic including Kazakh letters, Arabic script): two to five
+words of one script, each capitalised (Latin/Cyrillic; or all in capitals),
+particles allowed (``Ben``, ``bin``, ``ibn``, ``Ould``, ``uly``, ``kyzy``,
+``ұлы``, ``қызы``, ``بن``, ``بنت`` ...), and *evidence*: a word from a list of
+common given names and family names of Kazakhstan, Tunisia and Uganda, a
+Kazakh/Russian family-name ending (``-ov``, ``-eva``, ``-bekov``, ``-uly``,
+``-ова``, ``-ұлы`` ...), a Maghreb ``Ben``/``Ould`` + name or an Arabic
+``بن``/``عبد`` pattern.  Examples caught: ``Nurlan Abenov``,
+``Айгерим Серикбаева``, ``Mohamed Ben Salah``, ``محمد بن صالح``,
+``Okello Joseph``, ``Nakato Sarah``.
+
+Trade-offs
+----------
+The detectors look at *columns*, not at every word of free text.  A comment
+such as ``"I talked with the imam after Friday prayer"`` is not a name (too
+many words, no capitals pattern); a sentence that *mentions* a name
+(``"my brother Nurlan was arrested"``) is not caught either: free-text answers
+must be reviewed and redacted by a person before they leave the secure
+environment, and they are never published (the leak scan,
+:mod:`veplab.privacy.leakscan`, checks reports for them).  Strong identifiers
+(e-mail, international phone numbers, checksum-valid IINs, Uganda NINs) are
+caught anywhere, even once in a comment.  Ordinary survey columns -- Likert
+codes, prison codes like ``KZ-P07``, dates, option labels such as
+``"Strongly agree"`` or ``"Remand Centre"`` -- do not trip the gate: codes
+match no pattern, and labels repeat (few distinct values) and name no person.
+Columns of facility or place names in Title Case outside the codebook may be
+flagged by the name-shape rule; describe such columns in the codebook (and
+replace them by codes: names of prisons identify people in combination).
+
+Example
+-------
+>>> import pandas as pd
+>>> from veplab.codebook import from_dict
+>>> cb = from_dict({"id": "s", "title": "t", "id_column": "rid", "items": [
+...     {"id": "q1", "label": "Q1", "type": "likert", "options": {1: "no", 2: "yes"}}]})
+>>> df = pd.DataFrame({"rid": ["R1", "R2"], "q1": [1, 2],
+...                    "who": ["Nurlan Abenov", "Okello Joseph"]})
+>>> [(p["column"], p["kind"]) for p in identifier_problems(df, cb)]
+[('who', 'name')]
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validate import InputError
+from ..codebook import Codebook
+from .pseudonyms import is_pseudonym, looks_like_pseudonym
+
+__all__ = [
+    "IdentifierError",
+    "identifier_problems",
+    "check_identifiers",
+    "iin_check_digit",
+    "is_valid_iin",
+    "looks_like_iin",
+    "is_phone_number",
+    "is_email",
+    "is_uganda_nin",
+    "is_tunisia_cin",
+    "looks_like_name",
+    "identifier_kinds",
+]
+
+
+class IdentifierError(InputError):
+    """Direct identifiers found in data.  ``problems`` lists them (no values)."""
+
+    def __init__(self, problems: list[dict[str, Any]]):
+        self.problems = problems
+        lines = [f"the data hold direct identifiers ({len(problems)} problem{'s' if len(problems) != 1 else ''}):"]
+        for p in problems:
+            lines.append(f"  {p['file']}: column {p['column']!r}: {p['problem']} -- {p['fix']}")
+        super().__init__("\n".join(lines))
+
+
+# ------------------------------------------------------------------ value helpers
+
+
+def _text(value: Any) -> str | None:
+    """A value as stripped text (whole floats without '.0'); None when missing."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, (float, np.floating)):
+        if np.isnan(value):
+            return None
+        if float(value).is_integer() and abs(value) < 1e18:
+            return str(int(value))
+        return repr(float(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    text = str(value).strip()
+    return text or None
+
+
+_SEP_RE = re.compile(r"[\s.\-()\u00a0/]")
+
+
+def _digits(text: str) -> str:
+    """The value with separators removed (no other change)."""
+    return _SEP_RE.sub("", text)
+
+
+def _compact(text: str) -> str:
+    """Digits (and a leading +) with separators removed; ``00`` → ``+``."""
+    c = _SEP_RE.sub("", text)
+    if c.startswith("00"):
+        c = "+" + c[2:]
+    return c
+
+
+def iin_check_digit(first11: str) -> int | None:
+    """The IIN/BIN check digit of the first 11 digits, or ``None`` if none exists.
+
+    ``sum(d_i * w_i) mod 11`` with weights 1..11; when the remainder is 10 the
+    weights 3, 4, ..., 11, 1, 2 are used; a second 10 means the number is not
+    issued (official algorithm of Kazakhstan's national identification number).
+
+    >>> iin_check_digit("90010130012")
+    6
+    """
+    if len(first11) != 11 or not first11.isdigit():
+        raise InputError("iin_check_digit needs exactly 11 digits")
+    d = [int(c) for c in first11]
+    for weights in ((1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11), (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)):
+        r = sum(a * w for a, w in zip(d, weights)) % 11
+        if r != 10:
+            return r
+    return None
+
+
+def _iin_date_ok(digits: str) -> bool:
+    """Birth date and century digit of a 12-digit string are plausible."""
+    c = digits[6]
+    if c not in "123456":
+        return False
+    century = {"1": 1800, "2": 1800, "3": 1900, "4": 1900, "5": 2000, "6": 2000}[c]
+    try:
+        _dt.date(century + int(digits[:2]), int(digits[2:4]), int(digits[4:6]))
+    except ValueError:
+        return False
+    return True
+
+
+def looks_like_iin(value: Any) -> bool:
+    """12 digits with a valid birth date and century/sex digit (checksum not checked)."""
+    t = _text(value)
+    if t is None:
+        return False
+    c = _digits(t)
+    return len(c) == 12 and c.isdigit() and _iin_date_ok(c)
+
+
+def is_valid_iin(value: Any) -> bool:
+    """A Kazakhstan IIN: plausible date and century digit, and a correct check digit."""
+    t = _text(value)
+    if t is None:
+        return False
+    c = _digits(t)
+    if not (len(c) == 12 and c.isdigit() and _iin_date_ok(c)):
+        return False
+    return iin_check_digit(c[:11]) == int(c[11])
+
+
+_DATE_RE = re.compile(r"\d{4}([-/.])\d{1,2}\1\d{1,2}|\d{1,2}([-/.])\d{1,2}\2\d{4}")
+
+
+def _written_date(text: str) -> bool:
+    """A date written with separators (2024-01-15, 15.01.2024, 15/01/2024) or as YYYYMMDD."""
+    t = text.strip()
+    return bool(_DATE_RE.fullmatch(t)) or (t.isdigit() and _is_yyyymmdd(t))
+
+
+def _is_yyyymmdd(c: str) -> bool:
+    if len(c) != 8 or not c.isdigit():
+        return False
+    y, m, d = int(c[:4]), int(c[4:6]), int(c[6:])
+    if not 1900 <= y <= 2100:
+        return False
+    try:
+        _dt.date(y, m, d)
+    except ValueError:
+        return False
+    return True
+
+
+def is_tunisia_cin(value: Any) -> bool:
+    """8 digits starting with 0 or 1 (not a ``YYYYMMDD`` date)."""
+    t = _text(value)
+    if t is None:
+        return False
+    c = _digits(t)
+    return len(c) == 8 and c.isdigit() and c[0] in "01" and not _written_date(t)
+
+
+_PHONE_INTL = {
+    "kz": re.compile(r"^\+77\d{9}$"),
+    "tn": re.compile(r"^\+216[2-9]\d{7}$"),
+    "ug": re.compile(r"^\+256[347]\d{8}$"),
+}
+_PHONE_LOCAL = {
+    "kz": re.compile(r"^(?:8|7)7\d{9}$"),
+    "tn": re.compile(r"^(?:216)?[2-9]\d{7}$"),
+    "ug": re.compile(r"^(?:256[347]\d{8}|0[347]\d{8})$"),
+}
+
+
+def _phone_kind(text: str) -> str | None:
+    """'intl' for +7 7xx / +216 / +256 numbers, 'local' for local forms, else None."""
+    c = _compact(text)
+    if not re.fullmatch(r"\+?\d{8,13}", c):
+        return None
+    if c.startswith("+"):
+        return "intl" if any(p.match(c) for p in _PHONE_INTL.values()) else None
+    if _written_date(text):
+        return None  # a date (phone numbers are grouped otherwise)
+    if len(c) == 8 and c[0] in "01":
+        return None  # CIN-shaped, not a phone
+    return "local" if any(p.match(c) for p in _PHONE_LOCAL.values()) else None
+
+
+def is_phone_number(value: Any) -> bool:
+    """A Kazakh, Tunisian or Ugandan phone number, international or local form.
+
+    >>> [is_phone_number(v) for v in ["+7 701 234 56 78", "+216 98 123 456", "0772 123456", "KZ-P07"]]
+    [True, True, True, False]
+    """
+    t = _text(value)
+    return t is not None and _phone_kind(t) is not None
+
+
+_EMAIL_FULL = re.compile(r"^[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+$")
+_EMAIL_ANY = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)*\.[A-Za-z]{2,}")
+_PHONE_ANY = re.compile(r"(?:\+|\b00)\s?(?:7[\s\-(]*7|216|256)[\d\s\-().]{7,16}\d")
+_DIGITS12_ANY = re.compile(r"(?<!\d)\d{12}(?!\d)")
+_NIN_FULL = re.compile(r"^[CA][MF]\d{2}[0-9A-Z]{10}$")
+_NIN_ANY = re.compile(r"\b[CA][MF]\d{2}[0-9A-Z]{10}\b")
+
+
+def is_email(value: Any) -> bool:
+    """An e-mail address."""
+    t = _text(value)
+    return t is not None and bool(_EMAIL_FULL.match(t))
+
+
+def is_uganda_nin(value: Any) -> bool:
+    """A Uganda National Identification Number (14 characters, ``CM``/``CF``/``AM``/``AF`` ...)."""
+    t = _text(value)
+    if t is None:
+        return False
+    c = _SEP_RE.sub("", t).upper()
+    return bool(_NIN_FULL.match(c)) and sum(ch.isdigit() for ch in c) >= 4
+
+
+# ------------------------------------------------------------------------- names
+
+_PARTICLES = {
+    "ben", "bin", "bint", "bent", "ibn", "ould", "el", "al", "bou", "abu", "abou", "bel",
+    "uly", "ulu", "kyzy", "qyzy", "uulu", "de", "da", "van", "von",
+    "улы", "ұлы", "кызы", "қызы", "оглы", "оглу", "уулу",
+    "بن", "بنت", "ابن", "أبو", "ابو", "بو", "ولد",
+}
+_STRONG_PARTICLES = {"ben", "bin", "bint", "bent", "ibn", "ould", "uly", "kyzy", "qyzy", "uulu",
+                     "улы", "ұлы", "кызы", "қызы", "оглы", "уулу", "بن", "بنت", "ابن", "ولد"}
+
+# Common given and family names of Kazakhstan, Tunisia and Uganda (Latin
+# transliterations, Cyrillic and Arabic script).  A word from this list is
+# evidence that a capitalised pair of words is a person's name.
+_NAMES_TEXT = """
+nurlan nursultan nurzhan nurbol nurlybek yerlan erlan yerzhan erzhan yerbol erbol askar asqar aidos aidar aibek
+aizhan aigerim aigul ainur aruzhan asel assel aliya aliia almas almaz arman azamat bakhyt bakyt baurzhan bauyrzhan
+bolat daulet dauren daniyar dinara dana gulnara gulmira gulnar kairat kanat marat madina maira meruert nazerke
+nurgul raushan ruslan saule samal serik sergey sergei timur talgat yerkebulan zhanna zhanar zhandos zhasulan
+akmaral ardak arailym ayan ayana beibit berik dias didar ermek galym kuanysh kuat mukhtar olzhas rustem sabina
+sanzhar shyngys temirlan ulan zarina zhansaya abay abai amir alikhan alisher aslan
+alexander aleksandr alexey aleksey andrey andrei dmitry dmitriy ivan igor oleg pavel vladimir viktor yuri evgeny
+olga elena tatiana tatyana natalia natalya irina svetlana anna maria ekaterina yulia lyudmila galina
+mohamed mohammed muhammad mohammad mohamad mehdi ahmed ahmad ali youssef yousef yassine yassin amine amin hamza
+omar karim walid bilel bilal khaled khalil mounir nabil hichem hatem anis riadh riadh tarek tarak slim sami
+sofiene sofien aymen ayoub oussama houssem wassim marwen haythem fares faouzi lotfi habib moez mourad naceur
+noureddine abdallah abdellah abdelkader abderrahmane abdelaziz salah saleh hedi hamadi chokri fethi kamel
+fatma fatima amel mariem maryam meriem leila leyla salma sonia ines rim nour houda khadija aicha aisha asma
+samira sana sarra sawsen imen emna olfa hajer wafa rania yasmine
+joseph john peter paul james david moses samuel sarah grace florence esther ruth mary agnes rose joyce betty
+patience brenda emmanuel robert richard isaac joshua daniel godfrey ronald denis dennis sharon annet harriet
+prossy juliet jane margaret stella scovia immaculate charles francis henry michael simon stephen vincent
+okello akello opio apio ocen acen okot akot odongo adong ojok ajok otim atim oryem aryem ochola achola
+ochieng achieng auma onyango oketch akena okwir olweny okumu
+nakato babirye kato wasswa waiswa kizza nabirye nambi nakabiri nalubega nansubuga namukasa namubiru namutebi
+nakimuli nakitto nankya nassali nakku mukasa musoke lubega kaggwa kintu mutebi ssali ssemakula ssebunya
+ssemwogerere ssekandi kiggundu nsubuga mugisha tumusiime byaruhanga kyomuhendo ainembabazi atuhaire
+ahimbisibwe twinomugisha tumwine asiimwe ninsiima kansiime mbabazi natukunda
+нурлан нурсултан ерлан ержан аскар айдос айбек айжан айгерим айгуль айнур асель алия арман азамат бахыт
+болат даулет даурен динара гульнара кайрат канат марат мадина руслан сауле серик сергей тимур жанна
+александр алексей андрей дмитрий иван игорь олег павел владимир виктор ольга елена татьяна наталья ирина
+светлана анна мария екатерина юлия
+محمد أحمد احمد علي يوسف ياسين أمين امين حمزة عمر كريم وليد بلال خالد خليل منير نبيل هشام حاتم أنيس رياض
+طارق سليم سامي سفيان أيمن أيوب أسامة مراد عبدالله صالح فاطمة آمال مريم ليلى سلمى إيناس ريم نور هدى خديجة
+عائشة أسماء سميرة سناء سارة وفاء رانية ياسمين
+"""
+_NAME_WORDS = frozenset(_NAMES_TEXT.split())
+_SURNAME_LATIN = re.compile(r"(?:ov|ova|ev|eva|yev|yeva|bekov|bekova|bayev|bayeva|baev|baeva|enko|uly|kyzy|uulu)$")
+_SURNAME_CYR = re.compile(r"(?:ов|ова|ев|ева|ёв|ёва|ин|ина|енко|ұлы|қызы|улы|кызы)$")
+_LATIN_TOKEN = re.compile(r"^[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’\-]*$")
+_CYR_TOKEN = re.compile(r"^[\u0400-\u04FF][\u0400-\u04FF'’\-]*$")
+_ARABIC_TOKEN = re.compile(r"^[\u0621-\u064A\u066E-\u06D3\u06FA-\u06FF\u0750-\u077F]+$")
+
+
+def _token_script(tok: str) -> str | None:
+    if _LATIN_TOKEN.match(tok):
+        return "latin"
+    if _CYR_TOKEN.match(tok):
+        return "cyrillic"
+    if _ARABIC_TOKEN.match(tok):
+        return "arabic"
+    return None
+
+
+def _capitalised(tok: str) -> bool:
+    first = tok[0]
+    return first.isupper() and (tok[1:] == tok[1:].lower() or tok.isupper() or "-" in tok or "'" in tok or "’" in tok
+                                or tok[1:2].islower())
+
+
+def _name_shape(text: str) -> tuple[bool, bool]:
+    """(name-shaped, with evidence) for one value."""
+    text = unicodedata.normalize("NFC", text)
+    tokens = text.split()
+    if not 2 <= len(tokens) <= 5 or len(text) > 80:
+        return False, False
+    scripts = {_token_script(t) for t in tokens}
+    if len(scripts) != 1 or None in scripts:
+        return False, False
+    script = scripts.pop()
+    folded = [t.casefold().strip("'’-") for t in tokens]
+    core = [t for t, f in zip(tokens, folded) if f not in _PARTICLES]
+    if not core:
+        return False, False
+    if any(len(t) < 2 for t in core):
+        return False, False
+    if script != "arabic":
+        if not all(_capitalised(t) for t in core):
+            return False, False
+        # an ALL-CAPS label such as "NOT APPLICABLE" is only a name with evidence
+    evidence = False
+    for tok, f in zip(tokens, folded):
+        parts = re.split(r"[-'’]", f)
+        if f in _NAME_WORDS or any(p in _NAME_WORDS for p in parts if len(p) >= 3):
+            evidence = True
+            break
+        if f not in _PARTICLES and len(f) >= 5:
+            if script == "latin" and _SURNAME_LATIN.search(f):
+                evidence = True
+                break
+            if script == "cyrillic" and _SURNAME_CYR.search(f):
+                evidence = True
+                break
+        if script == "arabic" and (f.startswith("عبد") or f.startswith("أبو")):
+            evidence = True
+            break
+    if not evidence:
+        for i, f in enumerate(folded[:-1]):
+            if f in _STRONG_PARTICLES and folded[i + 1] not in _PARTICLES:
+                evidence = True
+                break
+    return True, evidence
+
+
+def looks_like_name(value: Any) -> bool:
+    """Whether one value looks like a person's name (shape *and* evidence; see module doc).
+
+    >>> [looks_like_name(v) for v in ["Nurlan Abenov", "محمد بن صالح", "Strongly agree", "KZ-P07"]]
+    [True, True, False, False]
+    """
+    t = _text(value)
+    if t is None:
+        return False
+    return _name_shape(t)[1]
+
+
+# --------------------------------------------------------------- column detectors
+
+#: Labels of the identifier kinds, as messages name them.
+KIND_LABELS = {
+    "email": "e-mail addresses",
+    "phone": "phone numbers",
+    "kz_iin": "Kazakhstan IIN numbers",
+    "tn_cin": "Tunisia CIN numbers",
+    "ug_nin": "Uganda NIN numbers",
+    "name": "personal names",
+}
+
+
+_DIGIT_RE = re.compile(r"\d")
+
+
+def _classify(text: str) -> tuple[set[str], set[str], bool]:
+    """(strong kinds, weak kinds, name-shaped) for one non-missing value.
+
+    Cheap tests first (an '@', the number of digits, the number of words),
+    so that a national-scale column is scanned in a few seconds.
+    """
+    strong: set[str] = set()
+    weak: set[str] = set()
+    if "@" in text and _EMAIL_ANY.search(text):
+        strong.add("email")
+    ndigits = sum(map(str.isdigit, text)) if _DIGIT_RE.search(text) else 0
+    if ndigits >= 8:
+        if "+" in text or "00" in text:
+            for m in _PHONE_ANY.finditer(text):
+                if _phone_kind(m.group(0)) == "intl":
+                    strong.add("phone")
+                    break
+        if ndigits >= 12:
+            for m in _DIGITS12_ANY.finditer(_SEP_RE.sub("", text) if len(text) <= 20 else text):
+                if is_valid_iin(m.group(0)):
+                    strong.add("kz_iin")
+                    break
+        if len(text) <= 24:
+            pk = _phone_kind(text)
+            if pk == "intl":
+                strong.add("phone")
+            elif pk == "local":
+                weak.add("phone")
+            c = _digits(text)
+            if len(c) == 12 and c.isdigit() and _iin_date_ok(c):
+                weak.add("kz_iin")
+            if is_tunisia_cin(text):
+                weak.add("tn_cin")
+    if ndigits >= 4 and len(text) >= 14:
+        upper = text.upper()
+        nin_candidates = [m.group(0) for m in _NIN_ANY.finditer(upper)]
+        if len(text) <= 24:
+            nin_candidates.append(_SEP_RE.sub("", upper))
+        if any(_NIN_FULL.match(c) and sum(ch.isdigit() for ch in c) >= 4 for c in nin_candidates):
+            strong.add("ug_nin")
+    shaped = evidence = False
+    if ndigits == 0 and 2 <= text.count(" ") + 1 and len(text) <= 80:
+        shaped, evidence = _name_shape(text)
+    if evidence:
+        weak.add("name")
+    return strong, weak, shaped
+
+
+def identifier_kinds(values: Iterable[Any] | pd.Series) -> dict[str, Any]:
+    """Detector summary for one column: shares of values per identifier kind.
+
+    Returns ``{"n": non-missing count, "distinct": share of distinct values,
+    "strong": {kind: count}, "weak": {kind: count}, "any_weak_share": float,
+    "name_shaped_share": float, "positions": {kind: [0-based positions]}}``.
+    Counts only -- never the values.
+    """
+    s = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
+    arr = s.to_numpy(dtype=object)
+    texts = [_text(v) for v in arr]
+    present = [i for i, t in enumerate(texts) if t is not None]
+    n = len(present)
+    cache: dict[str, tuple[set[str], set[str], bool]] = {}
+    strong: dict[str, list[int]] = {}
+    weak: dict[str, list[int]] = {}
+    any_weak: list[int] = []
+    shaped_count = 0
+    for i in present:
+        t = texts[i]
+        res = cache.get(t)  # type: ignore[arg-type]
+        if res is None:
+            res = _classify(t)  # type: ignore[arg-type]
+            cache[t] = res  # type: ignore[index]
+        st, wk, sh = res
+        for k in st:
+            strong.setdefault(k, []).append(i)
+        for k in wk:
+            weak.setdefault(k, []).append(i)
+        if st or wk:
+            any_weak.append(i)
+        shaped_count += sh
+    distinct = len(cache) / n if n else 0.0
+    positions = {k: sorted(set(strong.get(k, [])) | set(weak.get(k, []))) for k in set(strong) | set(weak)}
+    return {
+        "n": n,
+        "distinct": distinct,
+        "strong": {k: len(v) for k, v in strong.items()},
+        "weak": {k: len(v) for k, v in weak.items()},
+        "any_weak_share": len(any_weak) / n if n else 0.0,
+        "name_shaped_share": shaped_count / n if n else 0.0,
+        "positions": positions,
+        "any_positions": any_weak,
+    }
+
+
+# -------------------------------------------------------------------- the gate
+
+
+def _rows(positions: Sequence[int], row_numbers: Sequence[int] | None) -> list[int]:
+    if row_numbers is None:
+        return [int(p) + 2 for p in positions]
+    return [int(row_numbers[p]) for p in positions]
+
+
+def _verdict(info: dict[str, Any], *, min_share: float, shape_rule: bool) -> tuple[list[str], list[int]] | None:
+    """Kinds that make a column refused, and positions of the matching values."""
+    if info["n"] == 0:
+        return None
+    if info["strong"]:
+        kinds = sorted(info["strong"])
+        pos = sorted({p for k in kinds for p in info["positions"][k]})
+        return kinds, pos
+    if info["any_weak_share"] >= min_share:
+        total = {k: info["weak"].get(k, 0) for k in info["weak"]}
+        kinds = sorted(total, key=lambda k: -total[k])
+        return kinds, list(info["any_positions"])
+    if shape_rule and info["n"] >= 10 and info["name_shaped_share"] >= 0.6 and info["distinct"] >= 0.5:
+        return ["name"], []
+    return None
+
+
+def _kind_text(kinds: Sequence[str]) -> str:
+    labels = [KIND_LABELS[k] for k in kinds]
+    if len(labels) == 1:
+        return labels[0]
+    return ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+def identifier_problems(
+    df: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    file: str = "<data>",
+    row_numbers: Sequence[int] | None = None,
+    min_share: float = 0.5,
+) -> list[dict[str, Any]]:
+    """Direct identifiers in ``df`` as a list of problems (empty when the data pass).
+
+    Each problem is a dict with keys ``file``, ``column``, ``rows`` (1-based
+    spreadsheet rows of the offending values -- header = row 1, first record
+    = row 2 -- or ``[]`` when the whole column is at fault), ``problem``,
+    ``fix``, ``severity`` (always ``"error"``) and ``kind`` (``"identifier"``,
+    ``"not_pseudonymised"`` or the detector kinds).  No message contains a
+    data value.  The rules and detectors are described in the module
+    docstring.
+
+    Parameters
+    ----------
+    df : the data as read from the file (before recoding), one row per record.
+    codebook : the instrument's :class:`~veplab.codebook.Codebook`.
+    file : file name for the messages.
+    row_numbers : the file's row number of each record (as
+        :func:`veplab.data.load` knows them); default position + 2.
+    min_share : share of non-missing values matching a weak detector above
+        which a column is refused (default 0.5).
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise InputError(f"identifier_problems: expected a pandas DataFrame, got {type(df).__name__}")
+    if not 0.0 < float(min_share) <= 1.0:
+        raise InputError(f"min_share must be in (0, 1], got {min_share!r}")
+    if row_numbers is not None and len(row_numbers) != len(df):
+        raise InputError(f"row_numbers has {len(row_numbers)} entries for {len(df)} rows")
+    problems: list[dict[str, Any]] = []
+
+    def add(column: str, rows: list[int], problem: str, fix: str, kind: str) -> None:
+        problems.append({"file": file, "column": column, "rows": rows, "problem": problem, "fix": fix,
+                         "severity": "error", "kind": kind})
+
+    checked: set[str] = set()
+    cols = [str(c) for c in df.columns]
+    for col in cols:
+        if col in codebook and codebook.item(col).role == "identifier":
+            item = codebook.item(col)
+            checked.add(col)
+            series = df[col]
+            present = series.notna() & (series.astype(str).str.strip() != "")
+            if not present.any():
+                continue
+            if not item.pseudonymised:
+                add(col, [], "column has codebook role 'identifier' (a direct identifier) and is not pseudonymised",
+                    "drop it from the export, or replace it with keyed pseudonyms (veplab pseudonymise "
+                    "--columns " + col + ") and mark the item 'pseudonymised: true' in the codebook", "identifier")
+                continue
+            bad = [i for i, (ok, v) in enumerate(zip(present.to_numpy(), series.to_numpy(dtype=object)))
+                   if ok and not is_pseudonym(str(v).strip())]
+            if bad:
+                add(col, _rows(bad, row_numbers),
+                    f"column is an identifier marked 'pseudonymised: true' but {len(bad)} of "
+                    f"{int(present.sum())} values are not veplab pseudonyms",
+                    "pseudonymise the column with the study's key (veplab pseudonymise), or correct the "
+                    "codebook if the column was never pseudonymised", "not_pseudonymised")
+
+    # id column and pseudonymised admin ids: pseudonyms or non-identifying codes
+    id_like = [codebook.id_column] + [i.id for i in codebook.by_role("admin") if i.pseudonymised]
+    for col in dict.fromkeys(id_like):
+        if col not in df.columns or col in checked:
+            continue
+        checked.add(col)
+        series = df[col]
+        if looks_like_pseudonym(series):
+            continue
+        info = identifier_kinds(series)
+        verdict = _verdict(info, min_share=min_share, shape_rule=False)
+        if verdict is None:
+            continue
+        kinds, pos = verdict
+        add(col, _rows(pos, row_numbers),
+            f"id column holds what look like {_kind_text(kinds)} ({len(pos) or info['n']} of {info['n']} values)",
+            "replace the ids with keyed pseudonyms (veplab pseudonymise --columns " + col + ") or with "
+            "study codes that carry no personal data", ",".join(kinds))
+
+    # unknown columns and free-text items
+    for col in cols:
+        if col in checked:
+            continue
+        known = col in codebook
+        if known:
+            item = codebook.item(col)
+            if item.type != "text":
+                continue
+        info = identifier_kinds(df[col])
+        verdict = _verdict(info, min_share=min_share, shape_rule=not known)
+        if verdict is None:
+            continue
+        kinds, pos = verdict
+        where = "column described in the codebook as free text" if known else "column not in the codebook"
+        count = f"{len(pos)} of {info['n']} values" if pos else f"most of {info['n']} values"
+        fix = (
+            "remove the column from the export (or replace the identifiers with keyed pseudonyms and describe "
+            "the column in the codebook)" if not known else
+            "redact the identifiers from the answers before loading (free text must not hold names, phone "
+            "numbers or id numbers)"
+        )
+        add(col, _rows(pos, row_numbers),
+            f"{where} holds what look like {_kind_text(kinds)} ({count})", fix, ",".join(kinds))
+    return problems
+
+
+def check_identifiers(df: pd.DataFrame, codebook: Codebook, *, file: str = "<data>",
+                      row_numbers: Sequence[int] | None = None, min_share: float = 0.5) -> None:
+    """Raise :class:`IdentifierError` when :func:`identifier_problems` finds any problem."""
+    problems = identifier_problems(df, codebook, file=file, row_numbers=row_numbers, min_share=min_share)
+    if problems:
+        raise IdentifierError(problems)
+

@@ -1,0 +1,59 @@
+"""Shared fixtures: a synthetic demo study generated and built once per test run."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def _shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # With pytest-xdist every worker has its own basetemp; their parent is shared.
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if base.name.startswith("popen-gw") else base
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory) -> Path:
+    """A copy of the project with the demo study's synthetic data (no build). Returns the study folder."""
+    from _project import copy_project
+
+    from veplab.synth import generate
+
+    shared = _shared_dir(tmp_path_factory)
+    lock = shared / "demo_data.lock"
+    with open(lock, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        study = shared / "demo_project" / "research" / "demo"
+        if not (study / "data" / "truth.json").is_file():
+            study = copy_project(shared / "demo_project")
+            generate(study)
+        fcntl.flock(fh, fcntl.LOCK_UN)
+    return study
+
+
+@pytest.fixture(scope="session")
+def demo_report(demo_data, tmp_path_factory) -> Path:
+    """The demo study built once (shared by xdist workers). Returns reports/demo."""
+    from veplab.build import build
+
+    shared = _shared_dir(tmp_path_factory)
+    lock = shared / "demo_build.lock"
+    out = demo_data.parents[1] / "reports" / "demo"
+    with open(lock, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        status = shared / "demo_build.json"
+        if not status.is_file():
+            res = build(demo_data, jobs=2)
+            status.write_text(json.dumps({"ok": res.ok, "errors": [r.error for r in res.failed]}))
+        fcntl.flock(fh, fcntl.LOCK_UN)
+    info = json.loads(status.read_text())
+    assert info["ok"], f"demo build failed: {info['errors']}"
+    return out

@@ -1,0 +1,338 @@
+"""Identifier gate: planted identifiers are refused (without showing values), survey columns pass."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from veplab.codebook import from_dict
+from veplab.privacy import (
+    IdentifierError,
+    check_identifiers,
+    identifier_problems,
+    iin_check_digit,
+    is_email,
+    is_phone_number,
+    is_tunisia_cin,
+    is_uganda_nin,
+    is_valid_iin,
+    looks_like_iin,
+    looks_like_name,
+    pseudonymise,
+)
+
+KEY = bytes(range(32))
+
+
+def make_codebook(extra_items=(), id_column="respondent_id"):
+    items = [
+        {"id": "respondent_id", "label": "id", "type": "text", "role": "admin", "pseudonymised": True},
+        {"id": "prison_id", "label": "prison", "type": "text", "role": "quasi_identifier"},
+        {"id": "gender", "label": "gender", "type": "categorical", "role": "quasi_identifier",
+         "options": {1: "man", 2: "woman"}},
+        {"id": "pp_grievance_1", "label": "g1", "type": "likert",
+         "options": {1: "sd", 2: "d", 3: "n", 4: "a", 5: "sa"}, "missing": {8: "dont_know", 9: "refused"}},
+        {"id": "interview_date", "label": "date", "type": "date", "role": "admin"},
+        {"id": "comment", "label": "comment", "type": "text", "role": "sensitive", "required": False},
+    ]
+    items.extend(extra_items)
+    return from_dict({"id": "push_pull_test", "title": "t", "unit": "respondent", "id_column": id_column,
+                      "items": items})
+
+
+# ----------------------------------------------------------------- realistic generators
+
+KZ_GIVEN = ["Nurlan", "Aigerim", "Yerlan", "Asel", "Daulet", "Madina", "Askar", "Dinara", "Marat", "Gulnara"]
+KZ_FAMILY = ["Abenov", "Serikbayeva", "Tokayev", "Nurpeisova", "Zhumabekov", "Ospanova", "Akhmetov", "Kassymova"]
+KZ_CYR = ["Айгерим Серикбаева", "Нурлан Абенов", "Ерлан Жумабеков", "Асель Оспанова", "Марат Ахметов",
+          "Динара Касымова", "Аскар Нурпеисов", "Даулет Сейткали улы", "Гульнара Токаева", "Сергей Иванов"]
+TN_LATIN = ["Mohamed Ben Salah", "Ahmed Trabelsi", "Youssef Ben Ali", "Fatma Gharbi", "Amel Ben Romdhane",
+            "Walid Jendoubi", "Sami Ben Ammar", "Mariem Chaabane", "Karim Ould Ahmed", "Khaled Mejri"]
+TN_ARABIC = ["محمد بن صالح", "أحمد الطرابلسي", "يوسف بن علي", "فاطمة الغربي", "آمال بن رمضان", "وليد الجندوبي",
+             "سامي بن عمار", "مريم الشعباني", "عبد الله المجري", "خديجة بنت محمد"]
+UG_NAMES = ["Okello Joseph", "Nakato Sarah", "Mugisha David", "Akello Grace", "Ssemwogerere Paul",
+            "Nalubega Florence", "Opio Moses", "Tumusiime Esther", "Kato Wasswa", "Byaruhanga Robert"]
+
+
+def kz_iin(rng: random.Random, valid: bool = True) -> str:
+    while True:
+        year = rng.randint(1950, 2005)
+        c = rng.choice("34") if year < 2000 else rng.choice("56")
+        first11 = f"{year % 100:02d}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{c}{rng.randint(0, 9999):04d}"
+        check = iin_check_digit(first11)
+        if check is None:
+            continue
+        if valid:
+            return first11 + str(check)
+        return first11 + str((check + rng.randint(1, 9)) % 10)
+
+
+def kz_phone(rng):
+    op = rng.choice(["701", "702", "705", "707", "747", "771", "775", "778"])
+    n = f"{rng.randint(0, 9999999):07d}"
+    return rng.choice([f"+7 {op} {n[:3]} {n[3:5]} {n[5:]}", f"8 {op} {n[:3]} {n[3:5]} {n[5:]}",
+                       f"+7({op}){n}", f"8{op}{n}"])
+
+
+def tn_phone(rng):
+    n = f"{rng.choice('2459')}{rng.randint(0, 9999999):07d}"
+    return rng.choice([f"+216 {n[:2]} {n[2:5]} {n[5:]}", f"{n[:2]} {n[2:5]} {n[5:]}", f"00216{n}"])
+
+
+def ug_phone(rng):
+    op = rng.choice(["70", "71", "74", "75", "76", "77", "78", "79"])
+    n = f"{rng.randint(0, 9999999):07d}"
+    return rng.choice([f"+256 {op}{n[0]} {n[1:]}", f"0{op}{n[0]} {n[1:]}", f"+256-{op}{n[0]}-{n[1:4]}-{n[4:]}"])
+
+
+def tn_cin(rng):
+    return f"{rng.choice('01')}{rng.randint(0, 9999999):07d}"
+
+
+def ug_nin(rng):
+    letters = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+    body = f"{rng.randint(60, 99):02d}{rng.randint(0, 99999):05d}" + "".join(rng.choice(letters + "0123456789")
+                                                                           for _ in range(5))
+    return rng.choice(["CM", "CF"]) + body
+
+
+def survey_frame(n=60, seed=1):
+    rng = np.random.default_rng(seed)
+    ids = pseudonymise(pd.DataFrame({"respondent_id": [f"KZ-{i:05d}" for i in range(n)]}), "respondent_id",
+                       KEY)["respondent_id"]
+    return pd.DataFrame({
+        "respondent_id": ids,
+        "prison_id": rng.choice(["KZ-P07", "KZ-P12", "TN-P03", "UG-P101", "UG-P044"], n),
+        "gender": rng.choice([1, 2], n),
+        "pp_grievance_1": rng.choice([1, 2, 3, 4, 5, 8, 9], n),
+        "interview_date": pd.date_range("2024-01-01", periods=n, freq="D").strftime("%Y-%m-%d"),
+        "comment": rng.choice([
+            "The food was bad and the guards were rude to us",
+            "I talked with the imam after Friday prayer",
+            "Not Applicable", "No comment", "Visits are too short", None, "Family is far away from here",
+            "Work in the furniture workshop helps me", "Very Good", "Too crowded in the cell block",
+        ], n),
+    })
+
+
+# ----------------------------------------------------------------- value detectors
+
+
+def test_iin_checksum_known_and_generated():
+    assert iin_check_digit("90010130012") == 6
+    rng = random.Random(7)
+    valid = [kz_iin(rng) for _ in range(300)]
+    invalid = [kz_iin(rng, valid=False) for _ in range(300)]
+    assert all(is_valid_iin(v) for v in valid)
+    assert not any(is_valid_iin(v) for v in invalid)
+    assert all(looks_like_iin(v) for v in invalid)  # date and century digit still right
+    # second-pass weights: find 11 digits whose first pass gives 10
+    for serial in range(10000):
+        first11 = f"8506153{serial:04d}"
+        if sum(int(d) * w for d, w in zip(first11, range(1, 12))) % 11 == 10:
+            second = sum(int(d) * w for d, w in zip(first11, (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2))) % 11
+            assert iin_check_digit(first11) == (None if second == 10 else second)
+            break
+    else:  # pragma: no cover
+        pytest.fail("no first-pass remainder 10 found")
+    assert not is_valid_iin("901301300125")  # month 13
+    assert not is_valid_iin("900101700126")  # century digit 7
+
+
+def test_phone_numbers_of_three_countries():
+    rng = random.Random(3)
+    for gen in (kz_phone, tn_phone, ug_phone):
+        for _ in range(50):
+            v = gen(rng)
+            assert is_phone_number(v), (gen.__name__, len(v))
+    for v in ["KZ-P07", "2024-01-15", "20240115", "12", "3.5", "+7 495 123 45 67", "+44 20 7946 0000",
+              "1234567", "Strongly agree"]:
+        assert not is_phone_number(v)
+
+
+def test_cin_nin_email_and_names():
+    rng = random.Random(5)
+    assert all(is_tunisia_cin(tn_cin(rng)) for _ in range(50) if not tn_cin(rng).startswith("19"))
+    assert not is_tunisia_cin("20240115")
+    assert all(is_uganda_nin(ug_nin(rng)) for _ in range(50))
+    assert not is_uganda_nin("CMXYZ")
+    assert is_email("a.person@example.org") and not is_email("KZ-P07")
+    for v in KZ_CYR + TN_LATIN + TN_ARABIC + UG_NAMES + [f"{g} {f}" for g in KZ_GIVEN for f in KZ_FAMILY]:
+        assert looks_like_name(v), v
+    for v in ["Strongly agree", "Remand Centre", "Men's prison", "Not Applicable", "KZ-P07", "Kazakhstan",
+              "Other Violent", "Very Good", "I talked with the imam after Friday prayer", "2024-01-15",
+              "سجن النساء", "Женская колония", "3", "Don't know"]:
+        assert not looks_like_name(v), v
+
+
+# ----------------------------------------------------------------- the gate
+
+
+def _assert_no_values(problems, values):
+    text = json.dumps(problems, ensure_ascii=False)
+    for v in values:
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            continue
+        s = str(v)
+        assert s not in text, "a data value appears in a problem message"
+        compact = "".join(ch for ch in s if ch.isalnum())
+        if len(compact) >= 5:
+            assert compact not in "".join(ch for ch in text if ch.isalnum())
+
+
+def test_clean_survey_passes():
+    df = survey_frame()
+    assert identifier_problems(df, make_codebook()) == []
+    check_identifiers(df, make_codebook())  # no exception
+
+
+@pytest.mark.parametrize("names", [KZ_CYR, TN_LATIN, TN_ARABIC, UG_NAMES,
+                                   [f"{g} {f}" for g, f in zip(KZ_GIVEN, KZ_FAMILY)]])
+def test_planted_name_column_refused_without_values(names):
+    df = survey_frame(n=len(names) * 3)
+    planted = (names * 3)[: len(df)]
+    df["full_name"] = planted
+    problems = identifier_problems(df, make_codebook(), file="wave1.csv")
+    assert [p["column"] for p in problems] == ["full_name"]
+    p = problems[0]
+    assert p["severity"] == "error" and p["file"] == "wave1.csv" and "name" in p["kind"]
+    assert "personal names" in p["problem"] and "not in the codebook" in p["problem"]
+    assert p["rows"] and min(p["rows"]) >= 2
+    _assert_no_values(problems, planted)
+    with pytest.raises(IdentifierError) as err:
+        check_identifiers(df, make_codebook())
+    for v in planted:
+        assert v not in str(err.value)
+
+
+@pytest.mark.parametrize("gen,kind", [(kz_phone, "phone"), (tn_phone, "phone"), (ug_phone, "phone"),
+                                      (kz_iin, "kz_iin"), (ug_nin, "ug_nin"), (tn_cin, "tn_cin")])
+def test_planted_number_columns_refused(gen, kind):
+    rng = random.Random(11)
+    df = survey_frame(n=40)
+    planted = [gen(rng) for _ in range(len(df))]
+    df["contact"] = planted
+    problems = identifier_problems(df, make_codebook())
+    assert [p["column"] for p in problems] == ["contact"]
+    assert kind in problems[0]["kind"].split(",")
+    _assert_no_values(problems, planted)
+
+
+def test_iin_read_as_numbers_and_emails():
+    rng = random.Random(2)
+    df = survey_frame(n=30)
+    df["iin"] = [int(kz_iin(rng)) for _ in range(30)]
+    df["mail"] = [f"person{i}@mail.kz" for i in range(30)]
+    problems = {p["column"]: p for p in identifier_problems(df, make_codebook())}
+    assert set(problems) == {"iin", "mail"}
+    assert "Kazakhstan IIN" in problems["iin"]["problem"]
+    assert "e-mail" in problems["mail"]["problem"]
+
+
+def test_single_strong_identifier_in_free_text_is_caught():
+    df = survey_frame(n=50)
+    df.loc[17, "comment"] = "please call my wife on +256 772 123456 about the visit"
+    problems = identifier_problems(df, make_codebook())
+    assert len(problems) == 1 and problems[0]["column"] == "comment"
+    assert problems[0]["rows"] == [19]  # position 17 -> spreadsheet row 19 (header is row 1)
+    assert "772" not in json.dumps(problems)
+    # row numbers supplied by the loader are used as given
+    problems = identifier_problems(df, make_codebook(), row_numbers=list(range(101, 151)))
+    assert problems[0]["rows"] == [118]
+
+
+def test_few_names_in_unknown_column_below_threshold_pass():
+    # an unknown column of labels where only a couple of values are names stays below the share threshold
+    df = survey_frame(n=40)
+    df["staff_note"] = ["Remand Centre"] * 38 + ["Nurlan Abenov", "Okello Joseph"]
+    assert identifier_problems(df, make_codebook()) == []
+
+
+def test_title_case_label_columns_do_not_trip():
+    rng = np.random.default_rng(0)
+    df = survey_frame(n=80)
+    df["prison_type_label"] = rng.choice(["Men Prison", "Women Prison", "Remand Centre", "Juvenile Centre"], 80)
+    df["likert_text"] = rng.choice(["Strongly Agree", "Agree", "Neutral", "Disagree", "Strongly Disagree"], 80)
+    df["codes"] = [f"KZ-P{i % 9:02d}" for i in range(80)]
+    df["score"] = rng.normal(size=80)
+    df["year"] = rng.integers(1990, 2024, 80)
+    df["yyyymmdd"] = pd.date_range("2023-01-01", periods=80).strftime("%Y%m%d")
+    assert identifier_problems(df, make_codebook()) == []
+
+
+def test_many_distinct_name_shaped_values_outside_codebook_refused():
+    # names without lexicon evidence: the shape rule (>= 60% name-shaped, >= 50% distinct) catches them
+    first = ["Zorbek", "Talapker", "Merlin", "Quintus", "Xavera", "Yelbars", "Ulgen", "Wendimu", "Vakhit", "Sorel"]
+    last = ["Pelkun", "Drasova", "Hurtado", "Mikkel", "Brandt", "Kessler", "Lindqvist", "Ferro"]
+    names = [f"{a} {b}" for a in first for b in last][:30]
+    df = survey_frame(n=30)
+    df["who"] = names
+    problems = identifier_problems(df, make_codebook())
+    assert [p["column"] for p in problems] == ["who"]
+    _assert_no_values(problems, names)
+
+
+def test_identifier_role_rules():
+    extra = [{"id": "prison_number", "label": "prison number", "type": "text", "role": "identifier"},
+             {"id": "national_id", "label": "nid", "type": "text", "role": "identifier", "pseudonymised": True}]
+    cb = make_codebook(extra)
+    df = survey_frame(n=20)
+    df["prison_number"] = [f"A-{i:04d}" for i in range(20)]
+    df["national_id"] = pseudonymise(pd.DataFrame({"x": [f"{i:012d}" for i in range(20)]}), "x", KEY)["x"]
+    problems = {p["column"]: p for p in identifier_problems(df, cb)}
+    assert set(problems) == {"prison_number"}
+    assert "not pseudonymised" in problems["prison_number"]["problem"]
+    # marked pseudonymised but holding clear values in two rows
+    df2 = df.drop(columns="prison_number").astype({"national_id": object})
+    df2.loc[3, "national_id"] = "900101300126"
+    df2.loc[9, "national_id"] = "880202400123"
+    problems = identifier_problems(df2, cb)
+    assert len(problems) == 1 and problems[0]["column"] == "national_id"
+    assert problems[0]["rows"] == [5, 11]
+    assert "900101" not in json.dumps(problems)
+    # once pseudonymised, the identifier column passes
+    df3 = pseudonymise(df, ["prison_number"], KEY)
+    cb3 = make_codebook([{**extra[0], "pseudonymised": True}, extra[1]])
+    assert identifier_problems(df3, cb3) == []
+
+
+def test_id_column_must_not_hold_identifiers():
+    rng = random.Random(4)
+    cb = make_codebook()
+    df = survey_frame(n=25)
+    df["respondent_id"] = [kz_iin(rng) for _ in range(25)]
+    problems = identifier_problems(df, cb)
+    assert [p["column"] for p in problems] == ["respondent_id"]
+    assert "id column" in problems[0]["problem"]
+    # non-identifying study codes are accepted in the id column
+    df["respondent_id"] = [f"R{i:04d}" for i in range(25)]
+    assert identifier_problems(df, cb) == []
+    # names in the id column are refused
+    df["respondent_id"] = (UG_NAMES * 3)[:25]
+    assert [p["column"] for p in identifier_problems(df, cb)] == ["respondent_id"]
+
+
+def test_bad_arguments():
+    from veplab._validate import InputError
+
+    with pytest.raises(InputError):
+        identifier_problems([1, 2], make_codebook())
+    with pytest.raises(InputError):
+        identifier_problems(survey_frame(5), make_codebook(), min_share=0)
+    with pytest.raises(InputError):
+        identifier_problems(survey_frame(5), make_codebook(), row_numbers=[1, 2])
+
+
+def test_date_columns_in_local_formats_pass():
+    dates = pd.date_range("2023-01-01", periods=50, freq="7D")
+    df = survey_frame(n=50)
+    df["d_kz"] = dates.strftime("%d.%m.%Y")
+    df["d_fr"] = dates.strftime("%d/%m/%Y")
+    df["d_us"] = dates.strftime("%m-%d-%Y")
+    df["d_iso"] = dates.strftime("%Y-%m-%d")
+    df["d_compact"] = dates.strftime("%Y%m%d")
+    assert identifier_problems(df, make_codebook()) == []

@@ -1,0 +1,147 @@
+"""Leak scan of built artefacts."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from veplab._validate import InputError
+from veplab.privacy import mask_value, pseudonymise, scan_artifacts, suppress_counts
+
+KEY = bytes(range(32))
+N = 120
+
+
+@pytest.fixture(scope="module")
+def study():
+    rng = np.random.default_rng(0)
+    raw = pd.DataFrame({"respondent_id": [f"KZ-{i:05d}" for i in range(N)]})
+    df = pseudonymise(raw, "respondent_id", KEY)
+    df["gender"] = rng.choice([1, 2], N)
+    df["grievance"] = rng.normal(3, 1, N).round(2)
+    df["comment"] = [f"My family could not visit me for {i + 3} months because of the distance" for i in range(N)]
+    return df
+
+
+def clean_page() -> str:
+    t = pd.DataFrame({"men": [40, 3, 25], "women": [12, 15, 30]}, index=["KZ", "TN", "UG"])
+    s = suppress_counts(t, threshold=10)
+    stats = pd.DataFrame({"n": [67, 53], "mean": [2.91, 3.12]}, index=["men", "women"])
+    return ("<html><body><h1>Grievance</h1><p>Analysis of 120 respondents.</p>"
+            + s.to_html() + stats.to_html() + "</body></html>")
+
+
+def test_clean_page_passes(tmp_path, study):
+    (tmp_path / "index.html").write_text(clean_page(), encoding="utf-8")
+    (tmp_path / "results.json").write_text(json.dumps({"grievance": {"mean": 3.0, "n": 120,
+                                                                     "by_gender": [{"g": 1, "m": 2.9}, {"g": 2, "m": 3.1}]}}))
+    findings = scan_artifacts([tmp_path], n_records=N, ids=set(study["respondent_id"]),
+                              free_text=set(study["comment"]))
+    assert findings == []
+
+
+def test_planted_head_table_fails(tmp_path, study):
+    page = clean_page().replace("</body>", study.head().to_html() + "</body>")
+    (tmp_path / "grievance.html").write_text(page, encoding="utf-8")
+    findings = scan_artifacts(tmp_path / "grievance.html", n_records=N, ids=set(study["respondent_id"]),
+                              free_text=set(study["comment"]))
+    errors = [f for f in findings if f.severity == "error"]
+    kinds = {f.kind for f in errors}
+    assert {"row_level_table", "pseudonym", "id_value", "free_text"} <= kinds
+    assert all(f.file.endswith("grievance.html") for f in errors)
+    assert any(f.location.startswith("table 3") for f in errors)  # the planted one is the third table
+    # no finding shows a value in full
+    text = "\n".join(str(f) for f in findings)
+    for v in list(study["respondent_id"]) + list(study["comment"]):
+        assert v not in text
+
+
+def test_full_row_level_table_and_json_records(tmp_path, study):
+    (tmp_path / "data.html").write_text(study[["gender", "grievance"]].to_html(), encoding="utf-8")
+    (tmp_path / "results.json").write_text(json.dumps({"analyses": {"raw": study[["gender", "grievance"]]
+                                                                    .to_dict(orient="records")}}))
+    findings = scan_artifacts([tmp_path], n_records={"survey": N})
+    by_file = {f.file.rsplit("/", 1)[-1]: f for f in findings}
+    assert by_file["data.html"].kind == "row_level_table" and by_file["data.html"].severity == "error"
+    assert by_file["results.json"].location == "$.analyses.raw"
+    assert f"{N} rows" in by_file["results.json"].detail
+    # half the records: a warning to look at
+    (tmp_path / "half.html").write_text(study[["gender"]].head(70).to_html(), encoding="utf-8")
+    half = [f for f in scan_artifacts(tmp_path / "half.html", n_records=N)]
+    assert [f.severity for f in half] == ["warning"]
+
+
+def test_json_ids_and_free_text(tmp_path, study):
+    pid = study["respondent_id"][5]
+    (tmp_path / "results.json").write_text(json.dumps({"notes": [f"outlier {pid}"],
+                                                       "quotes": {"q1": study["comment"][3].upper()}}))
+    findings = scan_artifacts(tmp_path, n_records=N, ids=set(study["respondent_id"]),
+                              free_text=set(study["comment"]))
+    kinds = {(f.kind, f.location) for f in findings}
+    assert ("pseudonym", "$.notes[0]") in kinds and ("id_value", "$.notes[0]") in kinds
+    assert ("free_text", "$.quotes.q1") in kinds
+    assert pid not in "\n".join(map(str, findings))
+
+
+def test_small_counts_and_raw_ids_in_text(tmp_path):
+    page = ("<table><thead><tr><th></th><th>n</th><th>mean</th></tr></thead>"
+            "<tbody><tr><th>men</th><td>56</td><td>2.1</td></tr><tr><th>women</th><td>4</td><td>3.3</td></tr>"
+            "</tbody></table><script>var data = {'ids': ['R-0012', 'R-0099']};</script>")
+    (tmp_path / "p.html").write_text(page)
+    findings = scan_artifacts(tmp_path / "p.html", n_records=100, ids={"R-0012", "R-0099", "7"})
+    assert {f.kind for f in findings} == {"small_count", "id_value"}
+    small = next(f for f in findings if f.kind == "small_count")
+    assert small.severity == "warning" and "'n'" in small.detail
+    ids = next(f for f in findings if f.kind == "id_value")
+    assert ids.location == "page text" and "2 occurrence" in ids.detail
+
+
+def test_csv_and_text_files(tmp_path, study):
+    study.to_csv(tmp_path / "leak.csv", index=False)
+    (tmp_path / "notes.md").write_text("Respondent " + study["respondent_id"][0] + " said ...")
+    findings = scan_artifacts(tmp_path, n_records=N, ids=set(study["respondent_id"]))
+    files = {f.file.rsplit("/", 1)[-1] for f in findings if f.severity == "error"}
+    assert files == {"leak.csv", "notes.md"}
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None or shutil.which("Rscript") is None,
+                    reason="needs pdftotext and R (to write a PDF)")
+def test_pdf_text_is_scanned(tmp_path, study):
+    pid = study["respondent_id"][0]
+    pdf = tmp_path / "brief.pdf"
+    script = f'pdf("{pdf}"); plot.new(); text(0.5, 0.5, "case {pid}"); invisible(dev.off())'
+    subprocess.run(["Rscript", "-e", script], check=True, capture_output=True, timeout=120)
+    findings = scan_artifacts(pdf, n_records=N, ids=set(study["respondent_id"]))
+    assert {(f.kind, f.location) for f in findings} >= {("pseudonym", "page 1"), ("id_value", "page 1")}
+
+
+def test_pdf_without_pdftotext_warns(tmp_path, monkeypatch):
+    pdf = tmp_path / "brief.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n")
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.warns(UserWarning, match="PDF not scanned"):
+        findings = scan_artifacts(pdf, n_records=10)
+    assert [f.kind for f in findings] == ["not_scanned"]
+
+
+def test_mask_and_bad_arguments(tmp_path):
+    assert mask_value("p_abcdefghijklmnopqrstuvwxyz") == "'p_…' (28 chars)"
+    assert mask_value("abc") == "'…' (3 chars)"
+    with pytest.raises(InputError):
+        scan_artifacts(tmp_path / "missing", n_records=10)
+    with pytest.raises(InputError):
+        scan_artifacts(tmp_path, n_records=0)
+    with pytest.raises(InputError):
+        scan_artifacts(tmp_path, n_records=10, threshold=2)
+
+
+def test_small_count_found_under_pandas_two_row_header(tmp_path):
+    stats = pd.DataFrame({"n": [67, 4], "mean": [2.91, 3.12]}, index=pd.Index(["men", "women"], name="gender"))
+    (tmp_path / "s.html").write_text(stats.to_html())
+    findings = scan_artifacts(tmp_path / "s.html", n_records=100)
+    assert [f.kind for f in findings] == ["small_count"]
