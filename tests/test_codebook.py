@@ -299,8 +299,10 @@ def test_yaml_syntax_error_gives_line_and_column(tmp_path):
     text = "id: demo\ntitle: {en: Demo}\nid_column: rid\nitems:\n  - id: q1\n    label: a: b\n"
     path = write(tmp_path, text)
     err = load_error(path)
-    assert err.problems == [(str(path), "line 6, column 13",
-                             "YAML syntax error: mapping values are not allowed here")]
+    ((file, where, problem),) = err.problems
+    assert (file, where) == (str(path), "line 6, column 13")
+    # the C and pure-Python YAML parsers word the end of this message differently
+    assert problem.startswith("YAML syntax error: mapping values are not allowed")
     assert f"{path}: line 6, column 13: YAML syntax error" in str(err)
 
 
