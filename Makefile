@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STUDY ?= research/demo
 
-.PHONY: demo test lab venv sysdeps clean-reports help
+.PHONY: demo test test-slow lab venv sysdeps help
 
 help:
 	@echo "make demo   - set up .venv, generate the synthetic demo study and build its report"
@@ -35,7 +35,11 @@ demo: $(STAMP)
 	@echo "demo report: $(CURDIR)/reports/$$(basename $(STUDY))/index.html"
 
 test: $(STAMP)
-	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(VENV)/bin/python -m pytest -q -n 2 -p no:cacheprovider
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(VENV)/bin/python -m pytest -q -n 2 -p no:cacheprovider -m "not slow"
+
+# The slow checks: coverage of intervals over repeated seeds, national-scale timings.
+test-slow: $(STAMP)
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(VENV)/bin/python -m pytest -q -n 2 -p no:cacheprovider -m slow
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/

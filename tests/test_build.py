@@ -72,7 +72,7 @@ def project(tmp_path):
     (root / "research" / "t" / "data").mkdir(parents=True)
     (root / "surveys" / "tiny.yml").write_text(yaml.safe_dump(CODEBOOK))
     (root / "research" / "t" / "data" / "d.csv").write_text(
-        "rid,q1,x\n" + "".join(f"p_{i},{1 + i % 5},{i * 1.5}\n" for i in range(40)))
+        "rid,q1,x\n" + "".join(f"rec{i:04d},{1 + i % 5},{i * 1.5}\n" for i in range(40)))
     _nb(root / "notebooks" / "alpha_nb.ipynb", "Alpha page", 'study = "."\nscale = 1.0', BODY_A)
     _nb(root / "notebooks" / "beta_nb.ipynb", "Beta page", 'study = "."\noffset = 0', BODY_B)
     config = {
@@ -145,7 +145,7 @@ def test_parameter_change_reruns_only_its_notebook(project):
 def test_data_codebook_and_code_changes_invalidate(project):
     build(_study(project))
     data = _study(project) / "data" / "d.csv"
-    data.write_text(data.read_text() + "p_99,3,1000\n")
+    data.write_text(data.read_text() + "rec0099,3,1000\n")
     assert set(statuses(build(_study(project))).values()) == {"ran"}
     cb = project / "surveys" / "tiny.yml"
     cb.write_text(cb.read_text() + "\n# a comment changes the hash\n")
@@ -263,3 +263,31 @@ def test_unknown_only_name(project):
 
     with pytest.raises(BuildError, match="not in study.yml"):
         build(_study(project), only=["nope"])
+
+
+def test_planted_head_fails_the_build(project):
+    build(_study(project))
+    out = project / "reports" / "t"
+    before = (out / "results.json").read_bytes()
+    nbp = project / "notebooks" / "beta_nb.ipynb"
+    nb = nbformat.read(nbp, as_version=4)
+    nb.cells[2].source += "\ndf = cfg.load_source('d')\ndisplay(df.head())"
+    nbformat.write(nb, nbp)
+    res = build(_study(project))
+    assert not res.ok and not res.published
+    assert res.leaks, "the leak scan must catch a df.head() table"
+    text = " ".join(str(f) for f in res.leaks)
+    assert "beta_nb.html" in text and "rec000" not in text  # names the page, never shows the values
+    assert (out / "results.json").read_bytes() == before
+
+
+def test_audit_log_records_builds(project):
+    from veplab.privacy import verify_audit_log
+
+    build(_study(project))
+    log = _study(project) / "audit.log"
+    lines = log.read_text().splitlines()
+    assert json.loads(lines[-1])["event"] == "build"
+    assert verify_audit_log(log) == []
+    manifest = json.loads((project / "reports" / "t" / "manifest.json").read_text())
+    assert manifest["audit_head"]["count"] >= 0 and "pseudonym_key_ids" in manifest

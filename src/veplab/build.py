@@ -72,6 +72,7 @@ class BuildResult:
     runs: list[NotebookRun]
     published: bool
     seconds: float
+    leaks: list[Any] = dataclasses.field(default_factory=list)
 
     @property
     def failed(self) -> list[NotebookRun]:
@@ -79,7 +80,7 @@ class BuildResult:
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.leaks
 
 
 # ------------------------------------------------------------------ hashing
@@ -458,12 +459,64 @@ def build(
     if failed or any(r.status == "missing" for r in runs):
         return BuildResult(study.id, target, runs, published=False, seconds=time.perf_counter() - t0)
 
-    _publish(study, runs, inputs, target, reports, overall)
-    return BuildResult(study.id, target, runs, published=True, seconds=time.perf_counter() - t0)
+    leaks = _publish(study, runs, inputs, target, reports, overall)
+    published = not leaks
+    _audit(study, "build", inputs=inputs, threshold=study.threshold, published=published,
+           notebooks={r.name: r.status for r in runs}, leaks=[str(f) for f in leaks])
+    return BuildResult(study.id, target, runs, published=published, seconds=time.perf_counter() - t0, leaks=leaks)
+
+
+def _audit(study: Study, event: str, **fields: Any) -> None:
+    from .privacy import AuditLog
+
+    AuditLog(study.folder / "audit.log").append(event, study=study.id, **fields)
+
+
+def privacy_inputs(study: Study) -> dict[str, Any]:
+    """What the leak scan looks for: records per source, every id and pseudonym, free-text answers."""
+    import warnings
+
+    n_records: dict[str, int] = {}
+    ids: set[str] = set()
+    free_text: set[str] = set()
+    for name, source in study.sources.items():
+        cb = source.codebook()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            df = source.load(on_error="flag", score=False)
+        n_records[name] = len(df)
+        for item in cb.items:
+            if item.id not in df.columns:
+                continue
+            values = df[item.id].dropna().astype(str)
+            if item.id == cb.id_column or item.role == "identifier" or item.pseudonymised:
+                ids.update(values)
+            elif item.type == "text" and item.role in ("sensitive", "item", "outcome"):
+                free_text.update(v for v in values if len(v.strip()) >= 20)
+    return {"n_records": n_records, "ids": ids, "free_text": free_text}
+
+
+def key_ids(study: Study) -> list[str]:
+    """Key ids of the pseudonymisation runs recorded in the study's audit log (never the keys)."""
+    log = study.folder / "audit.log"
+    out: list[str] = []
+    if log.is_file():
+        for line in log.read_text(encoding="utf-8").splitlines():
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            kid = (rec.get("fields") or {}).get("key_id")
+            if rec.get("event") == "pseudonymise" and kid and kid not in out:
+                out.append(kid)
+    return out
 
 
 def _publish(study: Study, runs: list[NotebookRun], inputs: Mapping[str, Any], target: Path, reports: Path,
-             overall: str) -> None:
+             overall: str) -> list[Any]:
+    """Assemble the report in a temporary folder, scan it for leaks, then swap it in.
+
+    Returns the leak-scan findings of severity error (empty when published)."""
     import nbformat
 
     from .report import collect_results
@@ -529,11 +582,23 @@ def _publish(study: Study, runs: list[NotebookRun], inputs: Mapping[str, Any], t
     (tmp / "index.html").write_text(
         _page("Contents", index_body, study=study, nav=nav,
               footer=f"veplab {html.escape(__version__)} · built {built_at}"), encoding="utf-8")
-    hook = globals().get("_post_publish_hooks", [])
-    for fn in hook:
+    from .privacy import AuditLog, scan_artifacts
+
+    manifest["pseudonym_key_ids"] = key_ids(study)
+    manifest["audit_head"] = AuditLog(study.folder / "audit.log").head()
+    for fn in _post_publish_hooks:
         fn(study, tmp, results_doc, manifest)
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True, default=str),
                                        encoding="utf-8")
+    scan = privacy_inputs(study)
+    findings = scan_artifacts(tmp, n_records=scan["n_records"], ids=scan["ids"], free_text=scan["free_text"],
+                              threshold=study.threshold)
+    # name the published page, not the temporary folder
+    errors = [dataclasses.replace(f, file=f.file.replace(str(tmp), str(target)))
+              for f in findings if f.severity == "error"]
+    if errors:
+        shutil.rmtree(tmp, ignore_errors=True)
+        return errors
     # swap: old -> .old-*, tmp -> target, carry the private work folder over
     old = None
     if target.exists():
@@ -544,6 +609,7 @@ def _publish(study: Study, runs: list[NotebookRun], inputs: Mapping[str, Any], t
         if (old / WORK).exists():
             (old / WORK).rename(target / WORK)
         shutil.rmtree(old, ignore_errors=True)
+    return []
 
 
 #: Functions called as fn(study, folder, results, manifest) before the swap (briefs, leak scan).

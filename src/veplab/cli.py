@@ -128,6 +128,13 @@ def validate(
             continue
         q = quality(df, cb)
         console.print(q.summary())
+        from .data import load_info
+        from .privacy import AuditLog
+
+        info = load_info(df)
+        AuditLog(cfg.folder / "audit.log").append(
+            "load", study=cfg.id, source=name, file=str(source.path), sha256=info.sha256,
+            codebook=cb.id, codebook_sha256=cb.sha256, rows=len(df))
         if not q.problems.empty:
             console.print(f"[yellow]{len(q.problems)} warnings while loading[/]")
             for w in caught:
@@ -173,6 +180,11 @@ def build(
             _fail(str(exc))
     for run in result.failed:
         err.print(f"[bold red]failed:[/] {run.error}")
+    if result.leaks:
+        for f in result.leaks:
+            err.print(f"[bold red]leak:[/] {f}")
+        _fail(f"the leak scan found row-level data in {len(result.leaks)} place(s); nothing was published "
+              f"and the previous report in {result.report_dir} is unchanged")
     if result.failed:
         _fail(f"{len(result.failed)} notebook(s) failed; the previous report in {result.report_dir} is unchanged "
               f"(executed notebooks with the error are in {result.report_dir / '.work'})")
@@ -183,6 +195,69 @@ def build(
         console.print(f"report: {result.report_dir / 'index.html'}  ({result.seconds:.1f}s)")
     else:
         console.print(f"up to date: {result.report_dir / 'index.html'}  ({result.seconds:.2f}s)")
+
+
+@app.command()
+def keygen(
+    path: Path = typer.Argument(..., help="Where to write the key, OUTSIDE the project (e.g. ~/.veplab/mystudy.key)"),
+) -> None:
+    """Create a new pseudonymisation key (32 random bytes, file mode 0600)."""
+    from ._validate import InputError
+    from .privacy import generate_key
+
+    try:
+        kid = generate_key(path.expanduser())
+    except InputError as exc:
+        _fail(str(exc))
+    console.print(f"key written to {path} (key id {kid}); keep it apart from the data and back it up: "
+                  "losing it breaks linkage between waves")
+
+
+@app.command()
+def pseudonymise(
+    input: Path = typer.Argument(..., help="Data file (CSV, XLSX or Parquet) holding direct ids"),
+    key: Path = typer.Option(..., "--key", help="Key file made by `veplab keygen` (mode 0600, outside the project)"),
+    columns: str = typer.Option(..., "--columns", help="Comma-separated id columns to replace"),
+    out: Path = typer.Option(..., "--out", help="Output file (same format as INPUT)"),
+    study: Optional[Path] = typer.Option(None, "--study", help="Study folder whose audit log records this run"),
+) -> None:
+    """Replace id columns by keyed HMAC-SHA256 pseudonyms (same person, same key -> same pseudonym)."""
+    from ._validate import InputError
+    from .privacy import AuditLog, pseudonymise_file
+
+    cols = [c.strip() for c in columns.split(",") if c.strip()]
+    try:
+        summary = pseudonymise_file(input, out, key.expanduser(), cols)
+    except InputError as exc:
+        _fail(str(exc))
+    console.print(f"wrote {out}: {summary['rows']} rows, columns {', '.join(summary['columns'])} "
+                  f"pseudonymised with key id {summary['key_id']}")
+    if study is not None:
+        AuditLog(Path(study) / "audit.log").append("pseudonymise", **summary)
+        console.print(f"recorded in {Path(study) / 'audit.log'}")
+
+
+audit_app = typer.Typer(help="The study's append-only, hash-chained audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    study: Path = typer.Argument(..., help="Study folder (holding audit.log) or the log file itself"),
+) -> None:
+    """Check that no line of the audit log was edited, removed, inserted or reordered."""
+    from .privacy import verify_audit_log
+
+    path = study / "audit.log" if study.is_dir() else study
+    if not path.is_file():
+        _fail(f"no audit log at {path}")
+    problems = verify_audit_log(path)
+    if problems:
+        for p in problems:
+            err.print(f"[red]{p}[/]")
+        _fail(f"{path}: {len(problems)} problem(s): the log was altered")
+    n = sum(1 for _ in path.open("rb"))
+    console.print(f"[green]{path}: {n} entries, chain intact[/]")
 
 
 def run() -> None:  # pragma: no cover - entry point helper

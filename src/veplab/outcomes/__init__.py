@@ -1,0 +1,48 @@
+"""Intervention outcome statistics.
+
+Training evaluations (pre/post), comparison-group designs, propensity scores,
+survival of time to re-arrest, power, and logframe indicator tables.  Every
+statistic is checked against R (``t.test``, ``wilcox.test``, ``lm``,
+``survival``, ``power.t.test``, ``power.prop.test``) in
+``tests/reference/outcomes.R``.
+
+- :mod:`~veplab.outcomes.prepost`: :func:`pre_post`, :func:`pre_post_long`,
+  :func:`reliable_change`
+- :mod:`~veplab.outcomes.effects`: :func:`ancova`, :func:`did`,
+  :func:`plot_trajectories`
+- :mod:`~veplab.outcomes.propensity`: :func:`propensity` (``.effect()``),
+  :func:`plot_love`, :func:`plot_overlap`
+- :mod:`~veplab.outcomes.survival`: :func:`kaplan_meier`, :func:`logrank`,
+  :func:`cox`, :func:`cox_zph`, :func:`plot_km`, :func:`plot_forest`
+- :mod:`~veplab.outcomes.power`: :func:`power`,
+  :func:`minimum_detectable_effect`
+- :mod:`~veplab.outcomes.indicators`: :func:`indicators`
+"""
+
+from .effects import AncovaResult, DidResult, ancova, did, group_means, plot_trajectories
+from .indicators import CRITERIA, indicators, validate_framework
+from .power import PowerResult, minimum_detectable_effect, power
+from .prepost import ReliableChange, paired_tests, pre_post, pre_post_long, reliable_change
+from .propensity import EffectEstimate, PropensityResult, plot_love, plot_overlap, propensity
+from .survival import (
+    CoxResult,
+    KaplanMeier,
+    Logrank,
+    concordance,
+    cox,
+    cox_zph,
+    kaplan_meier,
+    logrank,
+    plot_forest,
+    plot_km,
+)
+
+__all__ = [
+    "pre_post", "pre_post_long", "paired_tests", "reliable_change", "ReliableChange",
+    "ancova", "AncovaResult", "did", "DidResult", "group_means", "plot_trajectories",
+    "propensity", "PropensityResult", "EffectEstimate", "plot_love", "plot_overlap",
+    "kaplan_meier", "KaplanMeier", "logrank", "Logrank", "cox", "CoxResult", "cox_zph",
+    "concordance", "plot_km", "plot_forest",
+    "power", "minimum_detectable_effect", "PowerResult",
+    "indicators", "validate_framework", "CRITERIA",
+]

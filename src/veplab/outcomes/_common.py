@@ -1,0 +1,159 @@
+"""Shared input checks for :mod:`veplab.outcomes` (private)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .._validate import InputError, format_rows, numeric_series
+
+__all__ = [
+    "require_frame",
+    "require_columns",
+    "numeric_column",
+    "two_levels",
+    "design_columns",
+    "z_crit",
+    "t_crit",
+]
+
+
+def require_frame(df: Any, what: str) -> pd.DataFrame:
+    if not isinstance(df, pd.DataFrame):
+        raise InputError(f"{what}: expected a pandas DataFrame, got {type(df).__name__}")
+    if len(df) == 0:
+        raise InputError(f"{what}: the data frame has no rows")
+    return df
+
+
+def require_columns(df: pd.DataFrame, columns: Iterable[Any], what: str) -> None:
+    """Raise naming unknown columns and listing the ones that exist."""
+    cols = [c for c in columns if c is not None]
+    absent = [c for c in cols if c not in df.columns]
+    if absent:
+        avail = list(df.columns)
+        shown = ", ".join(repr(c) for c in avail[:15]) + (" ..." if len(avail) > 15 else "")
+        raise InputError(
+            f"{what}: column(s) {absent} are not in the data; available columns: {shown}. "
+            f"Check the spelling or rename the columns first"
+        )
+
+
+def numeric_column(df: pd.DataFrame, col: Any, what: str) -> pd.Series:
+    """One column as float64 (NaN kept), raising on text values."""
+    return numeric_series(df[col], what=what, name=str(col))
+
+
+def two_levels(values: pd.Series, name: str, what: str, *, first: Any = None) -> tuple[list[Any], Any]:
+    """Check a column has exactly two observed levels; return (levels, reference).
+
+    The reference (control) level is ``first`` when given, else the first
+    level in sorted order (as R's ``factor()`` orders levels).
+    """
+    levels = sorted(pd.unique(values.dropna()), key=_sort_key)
+    if len(levels) < 2:
+        raise InputError(
+            f"{what}: column {name!r} has "
+            + (f"only one level ({levels[0]!r})" if levels else "no non-missing values")
+            + "; a comparison needs two groups. Check the filter that made this data set, "
+            "or analyse the single group descriptively"
+        )
+    if len(levels) > 2:
+        raise InputError(
+            f"{what}: column {name!r} has {len(levels)} levels {levels[:6]}; this analysis compares "
+            f"exactly two. Recode it to two levels (e.g. treated / comparison) first"
+        )
+    if first is not None:
+        if first not in levels:
+            raise InputError(f"{what}: level {first!r} is not among the levels {levels} of {name!r}")
+        ref = first
+    else:
+        ref = levels[0]
+    return levels, ref
+
+
+def _sort_key(v: Any) -> tuple[int, Any]:
+    if isinstance(v, (int, float, np.integer, np.floating, bool, np.bool_)):
+        return (0, float(v))
+    return (1, str(v))
+
+
+def sorted_levels(values: pd.Series) -> list[Any]:
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return [c for c in values.cat.categories if (values == c).any()]
+    return sorted(pd.unique(values.dropna()), key=_sort_key)
+
+
+def is_categorical(col: pd.Series) -> bool:
+    return (
+        isinstance(col.dtype, pd.CategoricalDtype)
+        and not pd.api.types.is_numeric_dtype(col.cat.categories.dtype)
+    ) or pd.api.types.is_object_dtype(col.dtype) or pd.api.types.is_string_dtype(col.dtype)
+
+
+def design_columns(
+    df: pd.DataFrame, covariates: Sequence[Any], what: str
+) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """Numeric design columns for covariates, with treatment-coded dummies.
+
+    Text / categorical covariates become 0/1 columns ``name[level]`` for every
+    level but the first (R's default ``contr.treatment``).  Returns the frame
+    and a map term -> its columns (for per-term tests).
+    """
+    out: dict[str, pd.Series] = {}
+    terms: dict[str, list[str]] = {}
+    for c in covariates:
+        col = df[c]
+        if is_categorical(col):
+            levels = sorted_levels(col)
+            if len(levels) < 2:
+                raise InputError(
+                    f"{what}: covariate {c!r} has a single level ({levels!r}); drop it from the model"
+                )
+            names = []
+            for lev in levels[1:]:
+                nm = f"{c}[{lev}]"
+                out[nm] = pd.Series(
+                    np.where(col.isna(), np.nan, (col == lev).astype("float64")), index=df.index
+                )
+                names.append(nm)
+            terms[str(c)] = names
+        else:
+            out[str(c)] = numeric_column(df, c, what)
+            terms[str(c)] = [str(c)]
+    return pd.DataFrame(out, index=df.index), terms
+
+
+def z_crit(ci: float) -> float:
+    return float(stats.norm.ppf(1.0 - (1.0 - ci) / 2.0))
+
+
+def t_crit(ci: float, df: float) -> float:
+    return float(stats.t.ppf(1.0 - (1.0 - ci) / 2.0, df))
+
+
+def drop_incomplete(
+    df: pd.DataFrame, columns: Sequence[Any], what: str, *, warn: bool = True
+) -> tuple[pd.DataFrame, list[Any]]:
+    """Listwise deletion over ``columns``, reported by a warning naming rows."""
+    import warnings
+
+    mask = df[list(columns)].isna().any(axis=1)
+    dropped = list(df.index[mask])
+    if dropped and warn:
+        warnings.warn(
+            f"{what}: {len(dropped)} of {len(df)} rows have a missing value in "
+            f"{[c for c in columns if df[c].isna().any()]} and were left out "
+            f"(listwise deletion; {format_rows(dropped)})",
+            stacklevel=3,
+        )
+    return df.loc[~mask], dropped
+
+
+def finite_or_nan(x: float) -> float:
+    return float(x) if x is not None and math.isfinite(x) else float("nan")

@@ -1,0 +1,293 @@
+"""Power and minimum detectable effects, stated before a study starts.
+
+Terrorist reoffending is a few percent, so the first question of an outcome
+evaluation is what the study can detect at all.  Each design solves for
+whichever one of ``n``, the effect or ``power`` is ``None``:
+
+- ``"paired"`` / ``"one_sample"`` / ``"two_sample"``: t tests, exactly R
+  ``stats::power.t.test`` (noncentral t; ``n`` is the number of pairs or the
+  size of *each* group; ``effect`` is the mean difference ``delta`` in units
+  of ``sd``, which defaults to 1 so ``effect`` is then Cohen's d).
+- ``"two_proportions"``: ``method="normal"`` is R ``stats::power.prop.test``
+  (``n`` per group, ``p1`` the base rate, ``effect`` = ``p2``);
+  ``method="arcsine"`` is ``pwr::pwr.2p.test`` with Cohen's
+  ``h = 2 asin(sqrt(p1)) - 2 asin(sqrt(p2))`` (``effect`` = ``p2``).
+- ``"survival"``: Schoenfeld (1983): the number of events needed is
+  ``D = (z_{1-a/2} + z_{power})^2 / (q (1-q) log(HR)^2)``, ``q`` the share
+  allocated to treatment; people needed ``n = D / event_prob`` with
+  ``event_prob`` the expected probability of an event (re-arrest) during
+  follow-up, pooled over both arms.  ``effect`` is the hazard ratio.
+
+Two-sided tests use R's ``strict = FALSE`` convention (the far tail is
+ignored) unless ``strict=True``.  Results are :class:`PowerResult` with the
+solved value unrounded and ``n_ceiling`` for planning.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+from scipy import optimize, stats
+
+from .._results import Result
+from .._validate import InputError, check_choice
+
+__all__ = ["power", "minimum_detectable_effect", "PowerResult"]
+
+_DESIGNS = ("paired", "one_sample", "two_sample", "two_proportions", "survival")
+
+
+@dataclasses.dataclass(frozen=True)
+class PowerResult(Result):
+    """Solved power analysis."""
+
+    design: str
+    solved_for: str
+    n: float
+    n_ceiling: int
+    effect: float
+    effect_name: str
+    power: float
+    alpha: float
+    alternative: str
+    n_meaning: str
+    method: str
+    p1: float = float("nan")
+    sd: float = float("nan")
+    events: float = float("nan")
+    event_prob: float = float("nan")
+    allocation: float = float("nan")
+    note: str = ""
+
+    def summary(self) -> str:
+        base = (f"{self.design}: n = {self.n:.6g} ({self.n_meaning}), {self.effect_name} = {self.effect:.6g}, "
+                f"power = {self.power:.4f}, alpha = {self.alpha}")
+        if self.design == "survival":
+            base += f", events = {self.events:.6g}"
+        return base + (f"\n  {self.note}" if self.note else "")
+
+
+def _pos(name: str, v: Any, *, upper: float | None = None) -> float:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        raise InputError(f"power: {name} must be a number, got {v!r}") from None
+    if not math.isfinite(x) or x <= 0 or (upper is not None and x >= upper):
+        rng = f"in (0, {upper})" if upper is not None else "positive"
+        raise InputError(f"power: {name} must be {rng}, got {v!r}")
+    return x
+
+
+def _root(f, lo: float, hi: float, what: str) -> float:
+    flo, fhi = f(lo), f(hi)
+    if flo * fhi > 0:
+        raise InputError(f"power: no {what} in [{lo:.3g}, {hi:.3g}] gives the requested power; "
+                         f"the target is out of reach for this design (check the inputs)")
+    return float(optimize.brentq(f, lo, hi, xtol=1e-12, rtol=4 * np.finfo(float).eps, maxiter=1000))
+
+
+# --------------------------------------------------------------------------- t tests
+def _t_power(n: float, delta: float, sd: float, alpha: float, tsample: int, tside: int, strict: bool) -> float:
+    nu = (n - 1) * tsample  # R: nu <- (n - 1) * tsample
+    qu = stats.t.isf(alpha / tside, nu)
+    ncp = math.sqrt(n / tsample) * delta / sd
+    pw = stats.nct.sf(qu, nu, ncp)
+    if strict and tside == 2:
+        pw += stats.nct.cdf(-qu, nu, ncp)
+    return float(pw)
+
+
+def _solve_t(design: str, n, effect, pw, alpha, sd, alternative, strict) -> PowerResult:
+    tsample = 2 if design == "two_sample" else 1
+    tside = 2 if alternative == "two.sided" else 1
+    f = lambda n_, d_: _t_power(n_, d_, sd, alpha, tsample, tside, strict)  # noqa: E731
+    if pw is None:
+        pw = f(n, abs(effect))
+        solved = "power"
+    elif n is None:
+        n = _root(lambda x: f(x, abs(effect)) - pw, 2.0, 1e7, "n")
+        solved = "n"
+    else:
+        effect = _root(lambda x: f(n, x) - pw, sd * 1e-7, sd * 1e7, "effect")
+        solved = "effect"
+    meaning = {"paired": "pairs", "one_sample": "people", "two_sample": "per group"}[design]
+    return PowerResult(design=design, solved_for=solved, n=float(n), n_ceiling=int(math.ceil(n - 1e-9)),
+                       effect=float(effect), effect_name="delta" if sd != 1 else "delta (Cohen's d, sd = 1)",
+                       power=float(pw), alpha=alpha, alternative=alternative, n_meaning=meaning,
+                       method="stats::power.t.test", sd=sd)
+
+
+# --------------------------------------------------------------------------- proportions
+def _prop_power_normal(n: float, p1: float, p2: float, alpha: float, tside: int, strict: bool) -> float:
+    qu = stats.norm.isf(alpha / tside)
+    d = abs(p1 - p2)
+    q1, q2 = 1 - p1, 1 - p2
+    pbar = (p1 + p2) / 2
+    qbar = 1 - pbar
+    num = math.sqrt(n) * d - qu * math.sqrt(2 * pbar * qbar)
+    pw = stats.norm.cdf(num / math.sqrt(p1 * q1 + p2 * q2))
+    if strict and tside == 2:
+        pw += stats.norm.cdf(-(math.sqrt(n) * d + qu * math.sqrt(2 * pbar * qbar)) / math.sqrt(p1 * q1 + p2 * q2))
+    return float(pw)
+
+
+def _prop_power_arcsine(n: float, p1: float, p2: float, alpha: float, alternative: str) -> float:
+    h = 2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p2))
+    s = h * math.sqrt(n / 2)
+    if alternative == "two.sided":
+        z = stats.norm.isf(alpha / 2)
+        return float(stats.norm.sf(z - s) + stats.norm.cdf(-z - s))
+    if alternative == "greater":  # pwr's "greater": h > 0
+        return float(stats.norm.sf(stats.norm.isf(alpha) - s))
+    return float(stats.norm.cdf(stats.norm.ppf(alpha) - s))
+
+
+def _solve_prop(n, p2, pw, alpha, p1, alternative, strict, method, direction) -> PowerResult:
+    if p1 is None:
+        raise InputError("power: two_proportions needs p1 (the base rate, e.g. 0.05 reoffending)")
+    p1 = _pos("p1", p1, upper=1)
+    tside = 2 if alternative == "two.sided" else 1
+    if method == "normal":
+        def f(n_, p2_):
+            return _prop_power_normal(n_, p1, p2_, alpha, tside, strict)
+        rname = "stats::power.prop.test"
+    else:
+        alt = alternative
+        if alt != "two.sided":
+            # pwr's one-sided direction is on h = ES.h(p1, p2); use the direction of the effect
+            alt = "less" if direction == "increase" else "greater"
+
+        def f(n_, p2_):
+            return _prop_power_arcsine(n_, p1, p2_, alpha, alt)
+        rname = "pwr::pwr.2p.test (h = ES.h(p1, p2))"
+    if pw is None:
+        p2 = _pos("effect (p2)", p2, upper=1)
+        pw = f(n, p2)
+        solved = "power"
+    elif n is None:
+        p2 = _pos("effect (p2)", p2, upper=1)
+        if p2 == p1:
+            raise InputError("power: p2 equals p1; there is no difference to detect")
+        n = _root(lambda x: f(x, p2) - pw, 2.0, 1e7, "n")
+        solved = "n"
+    else:
+        if direction == "increase":
+            lo, hi = p1, 1.0
+        else:
+            lo, hi = 0.0, p1
+        eps = 1e-10
+        p2 = _root(lambda x: f(n, x) - pw, lo + eps if direction == "increase" else lo + eps,
+                   hi - eps, "p2")
+        solved = "effect"
+    note = (f"base rate p1 = {p1:g}; detectable p2 = {p2:.4g} "
+            f"(risk ratio {p2 / p1:.3g}, difference {p2 - p1:+.4g})")
+    return PowerResult(design="two_proportions", solved_for=solved, n=float(n), n_ceiling=int(math.ceil(n - 1e-9)),
+                       effect=float(p2), effect_name="p2", power=float(pw), alpha=alpha, alternative=alternative,
+                       n_meaning="per group", method=rname, p1=p1, note=note)
+
+
+# --------------------------------------------------------------------------- survival
+def _solve_surv(n, hr, pw, alpha, event_prob, allocation, alternative, direction) -> PowerResult:
+    if event_prob is None:
+        raise InputError("power: survival needs event_prob, the expected share of people with an event "
+                         "(e.g. re-arrest) during follow-up, pooled over both groups")
+    ep = _pos("event_prob", event_prob, upper=1.0000001)
+    q = _pos("allocation", allocation, upper=1)
+    tside = 2 if alternative == "two.sided" else 1
+    za = stats.norm.isf(alpha / tside)
+    if pw is None:
+        lhr = abs(math.log(_pos("effect (hazard ratio)", hr)))
+        D = n * ep
+        pw = float(stats.norm.cdf(math.sqrt(D * q * (1 - q)) * lhr - za))
+        solved = "power"
+    elif n is None:
+        hr = _pos("effect (hazard ratio)", hr)
+        if hr == 1:
+            raise InputError("power: a hazard ratio of 1 is no effect; give the ratio to detect (e.g. 0.7)")
+        D = (za + stats.norm.ppf(pw)) ** 2 / (q * (1 - q) * math.log(hr) ** 2)
+        n = D / ep
+        solved = "n"
+    else:
+        D = n * ep
+        lhr = (za + stats.norm.ppf(pw)) / math.sqrt(D * q * (1 - q))
+        hr = math.exp(-lhr) if direction == "decrease" else math.exp(lhr)
+        solved = "effect"
+    D = n * ep
+    note = (f"{D:.4g} events expected among {n:.6g} people (event probability {ep:g}); "
+            f"Schoenfeld's formula needs events, not people")
+    return PowerResult(design="survival", solved_for=solved, n=float(n), n_ceiling=int(math.ceil(n - 1e-9)),
+                       effect=float(hr), effect_name="hazard ratio", power=float(pw), alpha=alpha,
+                       alternative=alternative, n_meaning="people in total", method="Schoenfeld (1983)",
+                       events=float(D), event_prob=ep, allocation=q, note=note)
+
+
+# --------------------------------------------------------------------------- API
+def power(
+    design: str,
+    *,
+    n: float | None = None,
+    effect: float | None = None,
+    power: float | None = None,
+    alpha: float = 0.05,
+    sd: float = 1.0,
+    p1: float | None = None,
+    event_prob: float | None = None,
+    allocation: float = 0.5,
+    alternative: str = "two.sided",
+    method: str = "normal",
+    strict: bool = False,
+    direction: str = "decrease",
+) -> PowerResult:
+    """Solve a power analysis for whichever of ``n``, ``effect``, ``power`` is None.
+
+    See the module docstring for each design's meaning of ``n`` and
+    ``effect``.  ``direction`` says which way to solve an effect (a reduction
+    in reoffending: ``"decrease"``, the default, gives p2 < p1 or HR < 1;
+    R's ``power.prop.test`` solves p2 > p1, i.e. ``"increase"``).
+
+    >>> round(power("two_sample", n=20, effect=1).power, 6)   # power.t.test(n=20, delta=1)
+    0.868953
+    >>> round(power("two_proportions", p1=0.05, effect=0.025, power=0.8).n)  # power.prop.test: 905.3658
+    905
+    """
+    check_choice(design, "design", _DESIGNS)
+    check_choice(alternative, "alternative", ("two.sided", "one.sided"))
+    check_choice(method, "method", ("normal", "arcsine"))
+    check_choice(direction, "direction", ("decrease", "increase"))
+    missing = [k for k, v in (("n", n), ("effect", effect), ("power", power)) if v is None]
+    if len(missing) != 1:
+        raise InputError(f"power: exactly one of n, effect, power must be None (to be solved); "
+                         f"{'none is' if not missing else ', '.join(missing) + ' are'} None")
+    alpha = _pos("alpha", alpha, upper=1)
+    if power is not None:
+        power = _pos("power", power, upper=1)
+        if power <= alpha / (2 if alternative == "two.sided" else 1):
+            raise InputError("power: the requested power must exceed alpha")
+    if n is not None:
+        n = _pos("n", n)
+        if n < 2 and design != "survival":
+            raise InputError("power: n must be at least 2")
+    if design in ("paired", "one_sample", "two_sample"):
+        sd = _pos("sd", sd)
+        if effect is not None:
+            effect = float(effect)
+            if effect == 0:
+                raise InputError("power: effect 0 is no effect")
+        return _solve_t(design, n, effect, power, alpha, sd, alternative, strict)
+    if design == "two_proportions":
+        return _solve_prop(n, effect, power, alpha, p1, alternative, strict, method, direction)
+    return _solve_surv(n, effect, power, alpha, event_prob, allocation, alternative, direction)
+
+
+def minimum_detectable_effect(design: str, n: float, *, power: float = 0.8, alpha: float = 0.05,
+                              **kwargs: Any) -> PowerResult:
+    """Smallest effect ``design`` detects with ``n`` at ``power`` (see :func:`power`).
+
+    >>> mde = minimum_detectable_effect("survival", n=400, event_prob=0.05)
+    >>> round(mde.effect, 3)   # hazard ratio detectable with 20 events
+    0.286
+    """
+    return globals()["power"](design, n=n, effect=None, power=power, alpha=alpha, **kwargs)

@@ -1,0 +1,88 @@
+"""Validity of instruments: factor structure and predictive validity.
+
+Submodules
+----------
+:mod:`veplab.validity.efa`         KMO, Bartlett's test, exploratory factor analysis, parallel analysis
+:mod:`veplab.validity.rotation`    varimax, oblimin (GPA), promax
+:mod:`veplab.validity.polychoric`  polychoric correlations of ordinal items
+:mod:`veplab.validity.prediction`  ROC/AUC with DeLong or bootstrap intervals, paired comparison,
+                                   calibration, subgroup performance
+:mod:`veplab.validity.cfa`         confirmatory factor analysis and measurement invariance
+"""
+
+from .efa import (
+    BartlettResult,
+    EFAResult,
+    KMOResult,
+    ParallelAnalysisResult,
+    align_loadings,
+    bartlett_sphericity,
+    efa,
+    kmo,
+    parallel_analysis,
+    plot_scree,
+    smc,
+)
+from .polychoric import PolychoricResult, bivariate_normal_cdf, cor_smooth, polychoric
+from .prediction import (
+    FEW_EVENTS,
+    AUCComparison,
+    AUCResult,
+    CalibrationResult,
+    calibration,
+    compare_auc,
+    plot_calibration,
+    plot_roc,
+    roc_auc,
+    roc_curve,
+    subgroup_performance,
+)
+from .rotation import RotationResult, oblimin, promax, rotate, varimax
+
+__all__ = [
+    "FEW_EVENTS",
+    "AUCComparison",
+    "AUCResult",
+    "BartlettResult",
+    "CalibrationResult",
+    "EFAResult",
+    "KMOResult",
+    "ParallelAnalysisResult",
+    "PolychoricResult",
+    "RotationResult",
+    "align_loadings",
+    "bartlett_sphericity",
+    "bivariate_normal_cdf",
+    "calibration",
+    "compare_auc",
+    "cor_smooth",
+    "efa",
+    "kmo",
+    "oblimin",
+    "parallel_analysis",
+    "plot_calibration",
+    "plot_roc",
+    "plot_scree",
+    "polychoric",
+    "promax",
+    "roc_auc",
+    "roc_curve",
+    "rotate",
+    "smc",
+    "subgroup_performance",
+    "varimax",
+]
+
+# Confirmatory factor analysis lives in .cfa (written separately); import it when present.
+try:
+    from .cfa import cfa, invariance  # noqa: F401
+except ImportError:  # pragma: no cover - until cfa.py exists
+    pass
+else:
+    __all__ += ["cfa", "invariance"]
+    try:
+        from .cfa import CFAResult, InvarianceResult  # noqa: F401
+    except ImportError:  # pragma: no cover
+        pass
+    else:
+        __all__ += ["CFAResult", "InvarianceResult"]

@@ -1,0 +1,95 @@
+"""veplab.outcomes.power against R power.t.test / power.prop.test (tests/reference/outcomes.R)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from veplab._validate import InputError
+from veplab.outcomes import minimum_detectable_effect, power
+
+R = json.loads((Path(__file__).parent / "reference" / "outcomes.json").read_text())["power"]
+
+
+def test_t_tests_match_power_t_test():
+    assert power("two_sample", n=20, effect=1).power == pytest.approx(R["t_two_power"], rel=1e-9)
+    assert power("two_sample", effect=0.5, power=0.8).n == pytest.approx(R["t_two_n"], rel=1e-8)
+    res = power("paired", effect=0.3, sd=1.2, power=0.9)
+    assert res.n == pytest.approx(R["t_paired_n"], rel=1e-8)
+    assert res.n_ceiling == math.ceil(R["t_paired_n"]) and res.n_meaning == "pairs"
+    assert minimum_detectable_effect("paired", n=40).effect == pytest.approx(R["t_paired_delta"], rel=1e-8)
+    one = power("one_sample", n=15, effect=0.6, alternative="one.sided")
+    assert one.power == pytest.approx(R["t_one_power"], rel=1e-9)
+    assert power("two_sample", n=8, effect=0.4, strict=True).power == pytest.approx(R["t_two_strict"], rel=1e-9)
+
+
+def test_proportions_match_power_prop_test():
+    assert power("two_proportions", p1=0.05, effect=0.025, power=0.8).n == pytest.approx(R["prop_n"], rel=1e-8)
+    assert power("two_proportions", n=500, p1=0.06, effect=0.03).power == pytest.approx(R["prop_power"], rel=1e-9)
+    up = minimum_detectable_effect("two_proportions", n=800, p1=0.05, direction="increase")
+    assert up.effect == pytest.approx(R["prop_p2"], rel=1e-8)
+    assert power("two_proportions", n=300, p1=0.1, effect=0.05, alternative="one.sided").power == pytest.approx(
+        R["prop_one_sided"], rel=1e-9)
+    assert power("two_proportions", n=100, p1=0.2, effect=0.3, strict=True).power == pytest.approx(
+        R["prop_strict"], rel=1e-9)
+
+
+def test_arcsine_matches_pwr_formula():
+    res = power("two_proportions", n=1000, p1=0.05, effect=0.025, method="arcsine")
+    assert res.power == pytest.approx(R["arcsine_power"], rel=1e-9)
+    back = power("two_proportions", power=res.power, p1=0.05, effect=0.025, method="arcsine")
+    assert back.n == pytest.approx(1000, rel=1e-8)
+
+
+def test_schoenfeld():
+    res = power("survival", effect=0.7, power=0.8, event_prob=0.1)
+    assert res.events == pytest.approx(R["schoenfeld_events"], rel=1e-12)
+    assert res.n == pytest.approx(R["schoenfeld_events"] / 0.1, rel=1e-12)
+    assert power("survival", n=600, effect=0.6, event_prob=0.1).power == pytest.approx(
+        R["schoenfeld_power"], rel=1e-12)
+    # textbook: HR 0.5, 80% power, alpha .05, 1:1 -> 65.3 events (Schoenfeld 1983)
+    assert power("survival", effect=0.5, power=0.8, event_prob=1).events == pytest.approx(65.35, abs=0.01)
+
+
+def test_low_base_rate_example_reads_well():
+    mde = minimum_detectable_effect("two_proportions", n=200, p1=0.04)
+    assert mde.effect < 0.04 and "base rate" in mde.note
+    assert "n = 200" in mde.summary()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.sampled_from(["paired", "two_sample", "one_sample"]), st.floats(5, 500), st.floats(0.1, 2))
+def test_t_round_trip(design, n, d):
+    pw = power(design, n=n, effect=d).power
+    if 0.06 < pw < 0.999:
+        assert power(design, effect=d, power=pw).n == pytest.approx(n, rel=1e-6)
+        assert power(design, n=n, power=pw).effect == pytest.approx(d, rel=1e-6)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(20, 5000), st.floats(0.3, 0.9), st.floats(0.02, 0.5))
+def test_survival_round_trip(n, hr, ep):
+    pw = power("survival", n=n, effect=hr, event_prob=ep).power
+    if 0.06 < pw < 0.999:
+        assert power("survival", effect=hr, power=pw, event_prob=ep).n == pytest.approx(n, rel=1e-9)
+        assert power("survival", n=n, power=pw, event_prob=ep).effect == pytest.approx(hr, rel=1e-9)
+
+
+def test_bad_inputs():
+    with pytest.raises(InputError, match="exactly one of n, effect, power"):
+        power("paired", n=10, effect=0.5, power=0.8)
+    with pytest.raises(InputError, match="exactly one"):
+        power("paired", n=10)
+    with pytest.raises(InputError, match="design must be one of"):
+        power("anova", n=10, effect=1)
+    with pytest.raises(InputError, match="p1"):
+        power("two_proportions", n=100, effect=0.1)
+    with pytest.raises(InputError, match="event_prob"):
+        power("survival", n=100, effect=0.7)
+    with pytest.raises(InputError, match="p1 must be in"):
+        power("two_proportions", n=100, p1=1.5, effect=0.1)
