@@ -191,3 +191,23 @@ def test_all_treated_and_bad_columns():
         propensity(GR, "treated", ["age"], estimand="ATC")
     with pytest.raises(InputError, match="3 levels"):
         propensity(GR, "arm", ["age"])
+
+
+def test_codebook_categoricals_from_the_loader():
+    """Loaded data hold 0/1 treatment and nominal codes as categoricals with integer
+    categories: the treated level is 1 (not True) and country is dummy-coded."""
+    rng = np.random.default_rng(7)
+    n = 400
+    country = rng.integers(1, 4, n)
+    x = rng.normal(size=n)
+    t = (rng.random(n) < 1 / (1 + np.exp(-(x + 0.5 * (country == 3))))).astype(int)
+    plain = pd.DataFrame({"t": t, "x": x, "country": country.astype(str)})
+    coded = pd.DataFrame({
+        "t": pd.Categorical(t, categories=[0, 1], ordered=True),
+        "x": x,
+        "country": pd.Categorical(country, categories=[1, 2, 3], ordered=False),
+    })
+    a = propensity(plain, "t", ["x", "country"])
+    b = propensity(coded, "t", ["x", "country"])
+    np.testing.assert_allclose(a.ps.to_numpy(), b.ps.to_numpy(), rtol=1e-10)
+    assert len(b.model) == 4  # intercept, x, two country dummies

@@ -90,10 +90,12 @@ def sorted_levels(values: pd.Series) -> list[Any]:
 
 
 def is_categorical(col: pd.Series) -> bool:
-    return (
-        isinstance(col.dtype, pd.CategoricalDtype)
-        and not pd.api.types.is_numeric_dtype(col.cat.categories.dtype)
-    ) or pd.api.types.is_object_dtype(col.dtype) or pd.api.types.is_string_dtype(col.dtype)
+    """Dummy-code this column?  Text, and unordered categoricals (nominal codes such as
+    country 1/2/3 as :func:`veplab.data.load` makes them) are; ordered categoricals with
+    numeric codes (likert, ordinal, binary items) enter as numbers."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return not (col.cat.ordered and pd.api.types.is_numeric_dtype(col.cat.categories.dtype))
+    return pd.api.types.is_object_dtype(col.dtype) or pd.api.types.is_string_dtype(col.dtype)
 
 
 def design_columns(

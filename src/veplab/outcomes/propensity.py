@@ -498,7 +498,11 @@ def propensity(
         raise InputError(f"propensity: treatment column {treatment!r} has {len(levels)} levels {levels[:6]}; "
                          f"recode it to treated / comparison")
     if treated is None:
-        treated = True if True in levels else (1 if 1 in levels else levels[1])
+        # (``True in [0, 1]`` is true in Python, so test for real booleans first)
+        if any(isinstance(v, (bool, np.bool_)) for v in levels):
+            treated = True
+        else:
+            treated = 1 if 1 in levels else levels[1]
     if treated not in levels:
         raise InputError(f"propensity: treated={treated!r} is not a level of {treatment!r} ({levels})")
     Xd_all, _ = design_columns(df, covariates, "propensity")

@@ -1,0 +1,809 @@
+"""Single-level regression models for push and pull factors.
+
+* :func:`logit` -- logistic regression (R ``glm(family = binomial)``) with
+  model-based, heteroskedasticity-robust or cluster-robust (by prison)
+  standard errors, frequency or probability weights; odds ratios with intervals.
+* :func:`ordinal` -- proportional-odds model (R ``MASS::polr``), logit, probit,
+  cloglog, loglog or cauchit link.
+
+Formulas are R style (``"y ~ x1 + C(cat) + a:b"``, see
+:mod:`veplab.factors._formula`): treatment contrasts with the first level as
+reference, coefficient names as R prints them (``genderwoman``,
+``country2``).  Unused levels of categorical predictors are dropped first, as
+``glm``/``polr`` do (``model.frame(drop.unused.levels = TRUE)``).  Rows with a
+missing value in any model variable (or the cluster / weight column) are
+dropped with a warning (R's ``na.omit``) and counted in ``n_dropped``.
+
+Fitting
+-------
+Newton-Raphson (IRLS for the canonical logit link) from glm's starting
+values, iterated to machine precision (R's ``glm`` stops at a relative
+deviance change of 1e-8, statsmodels' GLM at 1e-8 too; the tests compare with
+both, tightened).  The proportional-odds model uses Newton-Raphson with
+analytic derivatives (see :func:`ordinal`).
+
+Variance of the logistic coefficients
+-------------------------------------
+With ``B = (X' W X)^{-1}``, ``W = diag(w_i mu_i (1 - mu_i))`` (``w`` the prior
+weights) and score contributions ``s_i = w_i (y_i - mu_i) x_i``:
+
+* ``vcov="model"`` -- ``B`` (R ``vcov(glm_fit)``);
+* ``"HC1"`` -- ``n/(n-k) B (sum_i s_i s_i') B`` (R
+  ``sandwich::vcovHC(fit, type = "HC1")``; Stata ``logit, vce(robust)`` uses
+  ``n/(n-1)`` instead);
+* ``"CR1"`` (whenever ``cluster=`` is given) -- ``G/(G-1) (n-1)/(n-k) B
+  (sum_g s_g s_g') B`` with ``s_g`` the sum of ``s_i`` in cluster ``g``: exactly
+  R ``sandwich::vcovCL(fit, cluster = ~prison, type = "HC1")`` (its default
+  ``cadjust = TRUE`` gives ``G/(G-1)``, ``type = "HC1"`` gives ``(n-1)/(n-k)``),
+  which is also statsmodels' ``cov_type="cluster"`` and Stata's
+  ``vce(cluster)`` factor.  ``n`` counts rows (also with frequency weights, as
+  ``vcovCL`` on ``glm(weights = )`` does).
+
+Tests and intervals are Wald z (normal), as ``summary(glm)`` and
+``lmtest::coeftest(fit, vcov = vcovCL)`` for binomial models.  CR1 needs many
+clusters: with fewer than about 20 prisons the standard errors are too small
+and a warning says so (a multilevel model, :func:`veplab.factors.mixed_logit`,
+is then the better tool).  Prisons with a single respondent are fine.
+
+Weights
+-------
+* ``weight_type="frequency"`` -- each row stands for ``w`` identical
+  respondents: estimates and model-based SEs equal those of the expanded data
+  (R ``glm(weights = w)``); AIC/BIC use ``n = sum(w)``.
+* ``weight_type="probability"`` (survey / sampling weights, ``1/P(selected)``):
+  weighted maximum pseudo-likelihood (same point estimates as R
+  ``glm(weights = w)``) with robust sandwich SEs (``HC1``, or ``CR1`` with
+  ``cluster=``), as ``sandwich::vcovHC``/``vcovCL`` on that fit.  Model-based
+  SEs would be wrong and are not offered.  ``survey::svyglm`` (not available
+  here) uses the same estimating equations; its design-based variance differs
+  by the small-sample factor and strata / finite-population corrections,
+  which are out of scope.  AIC/BIC are not defined (NaN).
+
+Perfect or quasi-perfect separation (a predictor or combination of
+predictors that predicts the outcome exactly for some rows) makes the
+maximum-likelihood estimates infinite; it is detected before fitting by the
+linear-programming check of Konis (2007) (R ``detectseparation``) and raised
+as an :class:`~veplab._validate.InputError` naming the terms.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special, stats
+
+from .._results import Result
+from .._validate import InputError, check_ci, check_choice, format_rows
+from ._formula import check_full_rank, design_matrix, formula_variables, split_formula
+
+__all__ = ["logit", "LogitResult", "ordinal", "OrdinalResult"]
+
+_MIN_CLUSTERS = 20
+
+
+# --------------------------------------------------------------------------- model frame
+@dataclasses.dataclass
+class _Frame:
+    data: pd.DataFrame
+    y_raw: pd.Series
+    X: np.ndarray
+    names: list[str]
+    n_dropped: int
+    outcome: str
+    cluster: np.ndarray | None
+    weights: np.ndarray | None
+
+
+def _unquote(name: str) -> str:
+    name = name.strip()
+    if (name.startswith("Q(") and name.endswith(")")):
+        inner = name[2:-1].strip()
+        if len(inner) >= 2 and inner[0] == inner[-1] and inner[0] in "'\"":
+            return inner[1:-1]
+    return name
+
+
+def _model_frame(
+    df: Any, formula: str, *, what: str, cluster: str | None = None, weights: str | None = None,
+) -> _Frame:
+    if not isinstance(df, pd.DataFrame):
+        raise InputError(f"{what}: expected a pandas DataFrame, got {type(df).__name__}")
+    if df.columns.duplicated().any():
+        dups = list(df.columns[df.columns.duplicated()])
+        raise InputError(f"{what}: duplicate column names {dups}; rename them")
+    if len(df) == 0:
+        raise InputError(f"{what}: the data frame has no rows")
+    lhs, rhs = split_formula(formula, what=what)
+    outcome = _unquote(lhs)
+    if outcome not in df.columns:
+        raise InputError(
+            f"{what}: the outcome {outcome!r} (left of '~') is not a column of the data; the outcome "
+            "must be a plain column name (make a recoded column first, e.g. df['y'] = df['x'] >= 4)"
+        )
+    rhs_vars = formula_variables(rhs, df.columns, what=what)
+    for role, col in (("cluster", cluster), ("weights", weights)):
+        if col is not None and (not isinstance(col, str) or col not in df.columns):
+            raise InputError(f"{what}: {role}={col!r} is not a column of the data")
+    needed: list[str] = []
+    for c in [outcome, *rhs_vars, cluster, weights]:
+        if c is not None and c not in needed:
+            needed.append(c)
+    sub = df[needed]
+    empty = [c for c in needed if sub[c].isna().all()]
+    if empty:
+        raise InputError(
+            f"{what}: column(s) {empty} have no non-missing values, so no row can enter the model; "
+            "drop them from the formula (check how they were loaded: missing codes become missing)"
+        )
+    na = sub.isna()
+    bad = na.any(axis=1).to_numpy()
+    n_dropped = int(bad.sum())
+    if n_dropped:
+        counts = ", ".join(f"{c!r}: {int(na[c].sum())}" for c in needed if na[c].any())
+        warnings.warn(
+            f"{what}: dropped {n_dropped} of {len(sub)} rows with missing values ({counts}; "
+            f"{format_rows(list(sub.index[bad]))}) -- listwise deletion as R's na.omit; n_dropped "
+            "records it. Use veplab.factors.impute first if these rows matter.",
+            UserWarning, stacklevel=3,
+        )
+    data = sub.loc[~bad].copy()
+    if len(data) == 0:
+        raise InputError(f"{what}: no complete rows left after dropping rows with missing values")
+    for c in rhs_vars:  # R's model.frame(drop.unused.levels = TRUE)
+        if isinstance(data[c].dtype, pd.CategoricalDtype):
+            data[c] = data[c].cat.remove_unused_categories()
+    design = design_matrix(rhs, data, what=what)
+    X = design.matrix
+    if not np.isfinite(X).all():
+        cols = [design.names[j] for j in np.flatnonzero(~np.isfinite(X).all(axis=0))]
+        raise InputError(f"{what}: model columns {cols} have infinite values (log of 0?); fix the transformation")
+    w = None
+    if weights is not None:
+        wv = pd.to_numeric(data[weights], errors="coerce").to_numpy(dtype=float)
+        if np.isnan(wv).any() or (wv < 0).any() or not np.isfinite(wv).all():
+            raise InputError(f"{what}: weights column {weights!r} must hold finite non-negative numbers")
+        if (wv == 0).all():
+            raise InputError(f"{what}: every weight in {weights!r} is zero")
+        w = wv
+    cl = None
+    if cluster is not None:
+        cl = pd.factorize(data[cluster], sort=True)[0]
+    return _Frame(data, data[outcome], X, design.names, n_dropped, outcome, cl, w)
+
+
+def _separation(X: np.ndarray, y: np.ndarray, names: list[str]) -> list[str] | None:
+    """Konis (2007) linear program: a direction b with x'b >= 0 for y = 1 and <= 0 for y = 0.
+
+    Returns the non-intercept terms involved in a separating direction, or None.
+    """
+    scale = np.max(np.abs(X), axis=0)
+    scale[scale == 0] = 1.0
+    Xs = X / scale
+    A = np.vstack([-Xs[y > 0.5], Xs[y < 0.5]])
+    A = np.unique(np.round(A, 12), axis=0)
+    res = optimize.linprog(A.sum(axis=0), A_ub=A, b_ub=np.zeros(len(A)), bounds=[(-1.0, 1.0)] * X.shape[1],
+                           method="highs")
+    if res.status != 0 or -res.fun <= 1e-7:
+        return None
+    b = res.x
+    involved = [names[j] for j in np.flatnonzero(np.abs(b) > 1e-7) if names[j] != "(Intercept)"]
+    return involved or [names[j] for j in np.flatnonzero(np.abs(b) > 1e-7)]
+
+
+def _binary_outcome(y: pd.Series, name: str, what: str) -> tuple[np.ndarray, Any, Any]:
+    """0/1 outcome from a binary column; returns (y, level coded 0, level coded 1)."""
+    if isinstance(y.dtype, pd.CategoricalDtype):
+        levels = [c for c in y.cat.categories if c in set(y.unique())]
+    else:
+        levels = sorted(pd.unique(y))
+        if pd.api.types.is_bool_dtype(y.dtype):
+            levels = [False, True] if len(levels) == 2 else levels
+    levels = [v.item() if isinstance(v, np.generic) else v for v in levels]
+    if len(levels) < 2:
+        raise InputError(
+            f"{what}: the outcome {name!r} has a single class ({levels[0]!r}) in the rows analysed; "
+            "logistic regression needs both outcomes. Check the filter that made this data set, "
+            "or report the share descriptively instead"
+        )
+    if len(levels) > 2:
+        raise InputError(
+            f"{what}: the outcome {name!r} has {len(levels)} distinct values {levels[:8]}; logistic "
+            "regression needs a binary (0/1) outcome. Dichotomise it first (e.g. "
+            f"df['y'] = df[{name!r}] >= 4) or use veplab.factors.ordinal for an ordered outcome"
+        )
+    if not isinstance(y.dtype, pd.CategoricalDtype) and pd.api.types.is_numeric_dtype(y.dtype) \
+            and not pd.api.types.is_bool_dtype(y.dtype) and set(levels) != {0, 1}:
+        raise InputError(
+            f"{what}: the numeric outcome {name!r} takes the values {levels}; code it 0/1 (1 = the "
+            "event) or make it a two-level categorical"
+        )
+    def plain(v: Any) -> Any:
+        return v.item() if isinstance(v, np.generic) else v
+
+    return (y == levels[1]).to_numpy(dtype=float), plain(levels[0]), plain(levels[1])
+
+
+def _z_table(names: Sequence[str], est: np.ndarray, se: np.ndarray, ci: float, exp: bool) -> pd.DataFrame:
+    q = float(stats.norm.ppf(0.5 + ci / 2.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = est / se
+    out = pd.DataFrame({"term": list(names), "estimate": est, "se": se, "z": z,
+                        "p": 2.0 * stats.norm.sf(np.abs(z)), "ci_low": est - q * se, "ci_high": est + q * se})
+    if exp:
+        with np.errstate(over="ignore"):
+            out["odds_ratio"] = np.exp(est)
+            out["or_ci_low"] = np.exp(out["ci_low"])
+            out["or_ci_high"] = np.exp(out["ci_high"])
+    return out
+
+
+def _fmt(df: pd.DataFrame) -> str:
+    with pd.option_context("display.width", 120, "display.max_columns", 20):
+        return df.to_string(index=False, float_format=lambda v: f"{v:.4g}")
+
+
+# --------------------------------------------------------------------------- logit
+@dataclasses.dataclass(frozen=True, eq=False)
+class LogitResult(Result):
+    """Logistic regression: coefficient table (log-odds and odds ratios) and fit statistics.
+
+    ``coefficients`` columns: ``term, estimate`` (log-odds), ``se, z, p,
+    ci_low, ci_high, odds_ratio, or_ci_low, or_ci_high``.
+    """
+
+    formula: str
+    outcome: str
+    event: Any
+    n: int
+    n_dropped: int
+    n_events: float
+    ci: float
+    vcov_type: str
+    cluster: str | None
+    n_clusters: int
+    weights: str | None
+    weight_type: str | None
+    loglik: float
+    deviance: float
+    null_deviance: float
+    aic: float
+    bic: float
+    df_resid: int
+    converged: bool
+    iterations: int
+    coefficients: pd.DataFrame = dataclasses.field(repr=False)
+    vcov: pd.DataFrame = dataclasses.field(repr=False)
+
+    def tidy(self) -> pd.DataFrame:
+        """The coefficient table (the protocol :func:`veplab.factors.pool` reads)."""
+        return self.coefficients.copy()
+
+    def summary(self) -> str:
+        head = [
+            f"Logistic regression: {self.formula}   (event: {self.outcome} = {self.event!r})",
+            f"n = {self.n} ({self.n_events:g} events), {self.n_dropped} rows dropped for missing values",
+            f"standard errors: {self.vcov_type}"
+            + (f", clustered by {self.cluster!r} ({self.n_clusters} clusters)" if self.cluster else "")
+            + (f"; {self.weight_type} weights {self.weights!r}" if self.weights else ""),
+            f"log-likelihood {self.loglik:.6g}, deviance {self.deviance:.6g} (null {self.null_deviance:.6g}), "
+            f"AIC {self.aic:.6g}, BIC {self.bic:.6g}",
+            "",
+        ]
+        return "\n".join(head) + _fmt(self.coefficients)
+
+
+def _irls(X: np.ndarray, y: np.ndarray, w: np.ndarray, *, max_iter: int = 100) -> tuple[np.ndarray, bool, int]:
+    """Newton-Raphson (= IRLS for the canonical link), converged to machine precision."""
+    k = X.shape[1]
+    # start as glm does: mu = (w y + 0.5) / (w + 1)
+    mu0 = (w * y + 0.5) / (w + 1.0)
+    z = special.logit(mu0)
+    beta = np.linalg.lstsq(X * np.sqrt(w * mu0 * (1 - mu0))[:, None], z * np.sqrt(w * mu0 * (1 - mu0)),
+                           rcond=None)[0]
+
+    def dev(b: np.ndarray) -> float:
+        eta = X @ b
+        return float(-2.0 * np.sum(w * (y * eta - np.logaddexp(0.0, eta))))
+
+    d_old = dev(beta)
+    converged = False
+    it = 0
+    for it in range(1, max_iter + 1):
+        eta = X @ beta
+        mu = special.expit(eta)
+        W = w * mu * (1.0 - mu)
+        grad = X.T @ (w * (y - mu))
+        H = (X * W[:, None]).T @ X
+        try:
+            step = np.linalg.solve(H, grad)
+        except np.linalg.LinAlgError:
+            step = np.linalg.lstsq(H, grad, rcond=None)[0]
+        t = 1.0
+        while True:
+            d_new = dev(beta + t * step)
+            if d_new <= d_old + 1e-10 * abs(d_old) or t < 1e-8:
+                break
+            t /= 2.0
+        beta = beta + t * step
+        change = abs(d_old - d_new)
+        d_old = d_new
+        if np.max(np.abs(t * step)) < 1e-11 * (1 + np.max(np.abs(beta))) or change < 1e-13 * (abs(d_new) + 0.1):
+            converged = True
+            # one more step for full precision
+            eta = X @ beta
+            mu = special.expit(eta)
+            W = w * mu * (1.0 - mu)
+            H = (X * W[:, None]).T @ X
+            beta = beta + np.linalg.lstsq(H, X.T @ (w * (y - mu)), rcond=None)[0]
+            break
+    _ = k
+    return beta, converged, it
+
+
+def logit(
+    df: pd.DataFrame,
+    formula: str,
+    *,
+    cluster: str | None = None,
+    weights: str | None = None,
+    weight_type: str = "probability",
+    robust: bool = False,
+    ci: float = 0.95,
+) -> LogitResult:
+    """Logistic regression with odds ratios (R ``glm(formula, family = binomial)``).
+
+    Parameters
+    ----------
+    df : data frame (e.g. from :func:`veplab.data.load`).
+    formula : ``"outcome ~ predictors"``, R style.  The outcome is a 0/1
+        column, a boolean, or a two-level categorical (the second level is the
+        event, as for an R factor).
+    cluster : column identifying clusters (prisons): CR1 cluster-robust
+        standard errors, as ``sandwich::vcovCL(fit, cluster = ~prison,
+        type = "HC1")`` (see the module docstring for the formula).
+    weights : weight column; ``weight_type`` says what the weights are:
+        ``"probability"`` (survey weights; default: point estimates of
+        ``glm(weights = w)``, robust sandwich SEs) or ``"frequency"`` (row
+        counts; equals fitting the expanded data).
+    robust : heteroskedasticity-robust ``HC1`` SEs without clusters
+        (``sandwich::vcovHC(fit, type = "HC1")``); implied by probability weights.
+    ci : level of the Wald intervals.
+
+    Returns
+    -------
+    :class:`LogitResult`; ``.coefficients`` has ``term, estimate, se, z, p,
+    ci_low, ci_high, odds_ratio, or_ci_low, or_ci_high``.
+
+    Raises
+    ------
+    InputError
+        unknown columns, an outcome with one class or more than two, collinear
+        predictors (naming them), perfect or quasi-perfect separation (naming
+        the predictors), all-missing columns, no complete rows.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> d = pd.DataFrame({"x": rng.normal(size=200), "prison": np.repeat(np.arange(40), 5)})
+    >>> d["y"] = (rng.random(200) < 1 / (1 + np.exp(-d["x"]))).astype(int)
+    >>> fit = logit(d, "y ~ x", cluster="prison")
+    >>> list(fit.coefficients["term"])
+    ['(Intercept)', 'x']
+    """
+    what = "logit"
+    ci = check_ci(ci)
+    check_choice(weight_type, "weight_type", ["probability", "frequency"])
+    fr = _model_frame(df, formula, what=what, cluster=cluster, weights=weights)
+    y, level0, level1 = _binary_outcome(fr.y_raw, fr.outcome, what)
+    X, names = fr.X, fr.names
+    check_full_rank(X, names, what=what)
+    n, k = X.shape
+    w = fr.weights if fr.weights is not None else np.ones(n)
+    pos = w > 0
+    if len(np.unique(y[pos])) < 2:
+        raise InputError(f"{what}: the outcome {fr.outcome!r} has a single class among rows with positive weight")
+    sep = _separation(X[pos], y[pos], names)
+    if sep is not None:
+        raise InputError(
+            f"{what}: perfect or quasi-perfect separation: {', '.join(repr(s) for s in sep)} "
+            f"predict(s) the outcome {fr.outcome!r} exactly for some respondents, so the odds ratios "
+            "are infinite and the fit is meaningless. Merge sparse categories (e.g. a prison type or "
+            "country with no events), drop the term, or report the cross-tabulation instead"
+        )
+    beta, converged, iters = _irls(X, y, w)
+    eta = X @ beta
+    mu = special.expit(eta)
+    if not converged:
+        warnings.warn(f"{what}: the fit did not converge in 100 iterations; treat the estimates with care",
+                      UserWarning, stacklevel=2)
+    Wt = w * mu * (1.0 - mu)
+    info = (X * Wt[:, None]).T @ X
+    B = np.linalg.inv(info)
+    scores = (w * (y - mu))[:, None] * X
+    n_clusters = 0
+    if fr.cluster is not None:
+        G = int(fr.cluster.max()) + 1
+        n_clusters = G
+        if G < 2:
+            raise InputError(f"{what}: cluster column {cluster!r} has a single cluster; drop cluster=")
+        S = np.zeros((G, k))
+        np.add.at(S, fr.cluster, scores)
+        V = G / (G - 1) * (n - 1) / (n - k) * B @ (S.T @ S) @ B
+        vtype = "CR1"
+        if G < _MIN_CLUSTERS:
+            warnings.warn(
+                f"{what}: only {G} clusters in {cluster!r}: CR1 cluster-robust standard errors are "
+                f"unreliable (too small) with fewer than about {_MIN_CLUSTERS} clusters. Consider a "
+                "multilevel model (veplab.factors.mixed_logit) or report the results as indicative",
+                UserWarning, stacklevel=2,
+            )
+    elif robust or (fr.weights is not None and weight_type == "probability"):
+        V = n / (n - k) * B @ (scores.T @ scores) @ B
+        vtype = "HC1"
+    else:
+        V = B
+        vtype = "model"
+    se = np.sqrt(np.diag(V))
+    big = [names[j] for j in range(k) if names[j] != "(Intercept)" and (abs(beta[j]) > 25 or se[j] > 1e3)]
+    if big:
+        raise InputError(
+            f"{what}: estimates for {big} are extreme (|log-odds| > 25 or SE > 1000), a sign of "
+            "quasi-separation or near-empty categories; merge categories or drop the term"
+        )
+    table = _z_table(names, beta, se, ci, exp=True)
+    ll_i = w * (y * eta - np.logaddexp(0.0, eta))
+    loglik = float(ll_i.sum())
+    ybar = float(np.sum(w * y) / np.sum(w))
+    ll0 = float(np.sum(w * (y * np.log(ybar) + (1 - y) * np.log1p(-ybar))))
+    deviance = -2.0 * loglik
+    if fr.weights is not None and weight_type == "probability":
+        aic = bic = float("nan")
+        n_eff = float(n)
+    else:
+        n_eff = float(w.sum())
+        aic = deviance + 2 * k
+        bic = deviance + k * math.log(n_eff if fr.weights is not None else n)
+    return LogitResult(
+        formula=formula, outcome=fr.outcome, event=level1, n=n, n_dropped=fr.n_dropped,
+        n_events=float(np.sum(y * w)) if fr.weights is not None and weight_type == "frequency" else float(y.sum()),
+        ci=ci, vcov_type=vtype, cluster=cluster, n_clusters=n_clusters, weights=weights,
+        weight_type=weight_type if weights is not None else None, loglik=loglik, deviance=deviance,
+        null_deviance=-2.0 * ll0, aic=aic, bic=bic,
+        df_resid=int(round(n_eff)) - k if fr.weights is not None and weight_type == "frequency" else n - k,
+        converged=converged, iterations=iters, coefficients=table,
+        vcov=pd.DataFrame(V, index=names, columns=names),
+    )
+
+
+# --------------------------------------------------------------------------- ordinal (polr)
+def _link_funcs(link: str):
+    """(F, f, f') of the latent error distribution: P(Y <= j) = F(zeta_j - eta)."""
+    if link == "logit":
+        def F(x):
+            return special.expit(x)
+
+        def f(x):
+            p = special.expit(x)
+            return p * (1 - p)
+
+        def fp(x):
+            p = special.expit(x)
+            return p * (1 - p) * (1 - 2 * p)
+        q = special.logit
+    elif link == "probit":
+        F = special.ndtr
+
+        def f(x):
+            return np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+
+        def fp(x):
+            return -x * f(x)
+        q = special.ndtri
+    elif link == "cloglog":  # MASS: Gumbel (minimum): F(x) = 1 - exp(-exp(x))
+        def F(x):
+            return -np.expm1(-np.exp(x))
+
+        def f(x):
+            return np.exp(x - np.exp(x))
+
+        def fp(x):
+            return np.exp(x - np.exp(x)) * (1 - np.exp(x))
+
+        def q(p):
+            return np.log(-np.log1p(-p))
+    elif link == "loglog":  # MASS: F(x) = exp(-exp(-x))
+        def F(x):
+            return np.exp(-np.exp(-x))
+
+        def f(x):
+            return np.exp(-x - np.exp(-x))
+
+        def fp(x):
+            return np.exp(-x - np.exp(-x)) * (np.exp(-x) - 1)
+
+        def q(p):
+            return -np.log(-np.log(p))
+    else:  # cauchit
+        def F(x):
+            return 0.5 + np.arctan(x) / math.pi
+
+        def f(x):
+            return 1.0 / (math.pi * (1 + x * x))
+
+        def fp(x):
+            return -2 * x / (math.pi * (1 + x * x) ** 2)
+
+        def q(p):
+            return np.tan(math.pi * (p - 0.5))
+    return F, f, fp, q
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class OrdinalResult(Result):
+    """Proportional-odds (cumulative link) model as ``MASS::polr``.
+
+    ``coefficients``: ``term, estimate, se, z, p, ci_low, ci_high`` and, for
+    the logit link, ``odds_ratio, or_ci_low, or_ci_high`` (the odds of a
+    higher category).  ``thresholds``: the cut-points ``zeta`` (``"1|2"``, ...).
+    """
+
+    formula: str
+    outcome: str
+    link: str
+    levels: tuple
+    n: int
+    n_dropped: int
+    ci: float
+    loglik: float
+    deviance: float
+    aic: float
+    bic: float
+    df_resid: int
+    converged: bool
+    iterations: int
+    coefficients: pd.DataFrame = dataclasses.field(repr=False)
+    thresholds: pd.DataFrame = dataclasses.field(repr=False)
+    vcov: pd.DataFrame = dataclasses.field(repr=False)
+
+    def tidy(self) -> pd.DataFrame:
+        """Coefficients then thresholds, with a ``type`` column (for :func:`~veplab.factors.pool`)."""
+        a = self.coefficients.assign(type="coefficient")
+        b = self.thresholds.rename(columns={"threshold": "term"}).assign(type="threshold")
+        return pd.concat([a, b], ignore_index=True)
+
+    def summary(self) -> str:
+        head = [
+            f"Proportional-odds model ({self.link} link, MASS::polr): {self.formula}",
+            f"logit P({self.outcome} <= j) = zeta_j - eta   (positive coefficients: higher categories)"
+            if self.link == "logit" else
+            f"{self.link} P({self.outcome} <= j) = zeta_j - eta",
+            f"n = {self.n}, {self.n_dropped} rows dropped; levels {list(self.levels)}",
+            f"log-likelihood {self.loglik:.6g}, deviance {self.deviance:.6g}, AIC {self.aic:.6g}",
+            "",
+        ]
+        return "\n".join(head) + _fmt(self.coefficients) + "\n\nthresholds\n" + _fmt(self.thresholds)
+
+
+def _polr_fit(X: np.ndarray, yk: np.ndarray, w: np.ndarray, q: int, link: str, *, max_iter: int = 200):
+    """Newton-Raphson with analytic derivatives on (beta, zeta); yk in 0..q."""
+    n, p = X.shape
+    F, f, fp, qf = _link_funcs(link)
+    # start: beta = 0, zeta from cumulative proportions (as polr does for the null model)
+    cum = np.cumsum(np.bincount(yk, weights=w, minlength=q + 1))[:-1] / w.sum()
+    theta = np.concatenate([np.zeros(p), qf(np.clip(cum, 1e-6, 1 - 1e-6))])
+    rows = np.arange(n)
+    has_upper = yk < q
+    has_lower = yk > 0
+
+    def parts(th: np.ndarray):
+        beta, zeta = th[:p], th[p:]
+        eta = X @ beta
+        zu = np.where(has_upper, zeta[np.minimum(yk, q - 1)], np.inf)
+        zl = np.where(has_lower, zeta[np.maximum(yk - 1, 0)], -np.inf)
+        a = zu - eta
+        b = zl - eta
+        Fa = np.where(has_upper, F(np.where(has_upper, a, 0.0)), 1.0)
+        Fb = np.where(has_lower, F(np.where(has_lower, b, 0.0)), 0.0)
+        # P = F(a) - F(b), computed on the more accurate side
+        Pr = Fa - Fb
+        return eta, a, b, Pr
+
+    def loglik(th: np.ndarray) -> float:
+        zeta = th[p:]
+        if q > 1 and np.any(np.diff(zeta) <= 0):
+            return -np.inf
+        _, _, _, Pr = parts(th)
+        if np.any(Pr <= 0):
+            return -np.inf
+        return float(np.sum(w * np.log(Pr)))
+
+    def derivs(th: np.ndarray):
+        eta, a, b, Pr = parts(th)
+        fa = np.where(has_upper, f(np.where(has_upper, a, 0.0)), 0.0)
+        fb = np.where(has_lower, f(np.where(has_lower, b, 0.0)), 0.0)
+        fpa = np.where(has_upper, fp(np.where(has_upper, a, 0.0)), 0.0)
+        fpb = np.where(has_lower, fp(np.where(has_lower, b, 0.0)), 0.0)
+        # da/dtheta = (-x, e_{y}) ; db/dtheta = (-x, e_{y-1})
+        DA = np.zeros((n, p + q))
+        DB = np.zeros((n, p + q))
+        DA[:, :p] = -X
+        DB[:, :p] = -X
+        DA[rows[has_upper], p + yk[has_upper]] = 1.0
+        DB[rows[has_lower], p + yk[has_lower] - 1] = 1.0
+        DA[~has_upper] = 0.0
+        DB[~has_lower] = 0.0
+        g_i = (fa[:, None] * DA - fb[:, None] * DB) / Pr[:, None]
+        grad = (w[:, None] * g_i).sum(axis=0)
+        H = ((w * fpa / Pr)[:, None] * DA).T @ DA - ((w * fpb / Pr)[:, None] * DB).T @ DB \
+            - (w[:, None] * g_i).T @ g_i
+        return grad, H
+
+    ll = loglik(theta)
+    converged = False
+    it = 0
+    for it in range(1, max_iter + 1):
+        grad, H = derivs(theta)
+        try:
+            step = -np.linalg.solve(H, grad)
+        except np.linalg.LinAlgError:
+            step = -np.linalg.lstsq(H, grad, rcond=None)[0]
+        if not np.all(np.isfinite(step)) or grad @ step <= 0:  # not an ascent direction: gradient step
+            step = grad / max(1.0, float(np.max(np.abs(grad))))
+        t = 1.0
+        while True:
+            new = theta + t * step
+            ll_new = loglik(new)
+            if ll_new >= ll - 1e-12 * abs(ll) or t < 1e-10:
+                break
+            t /= 2.0
+        if not np.isfinite(ll_new):
+            break
+        theta = new
+        change = ll_new - ll
+        ll = ll_new
+        if np.max(np.abs(t * step)) < 1e-10 * (1 + np.max(np.abs(theta))) or abs(change) < 1e-14 * (abs(ll) + 1):
+            grad, H = derivs(theta)
+            try:
+                theta = theta - np.linalg.solve(H, grad)
+                ll = loglik(theta)
+            except np.linalg.LinAlgError:
+                pass
+            converged = bool(np.max(np.abs(grad)) < 1e-5 * max(1.0, abs(ll)))
+            break
+    grad, H = derivs(theta)
+    return theta, ll, H, converged, it
+
+
+def ordinal(
+    df: pd.DataFrame,
+    formula: str,
+    *,
+    link: str = "logit",
+    weights: str | None = None,
+    ci: float = 0.95,
+) -> OrdinalResult:
+    """Proportional-odds regression for an ordered outcome (R ``MASS::polr``).
+
+    The model, in polr's sign convention, is ``link(P(Y <= j)) = zeta_j - eta``
+    with ``eta = x' beta`` (no intercept: the thresholds ``zeta_1 < ... <
+    zeta_{J-1}`` take its place).  A positive coefficient means higher
+    categories are more likely; with the logit link ``exp(beta)`` is the odds
+    ratio of being above any cut-point (the proportional-odds assumption).
+
+    Fitted by Newton-Raphson with analytic first and second derivatives;
+    standard errors come from the inverse of the analytic observed information
+    (polr's ``vcov`` inverts a finite-difference Hessian of the same
+    likelihood, which agrees to about 1e-6).  Intervals are Wald
+    (``confint.default``); polr's ``confint`` profiles the likelihood instead.
+
+    Parameters
+    ----------
+    formula : ``"outcome ~ predictors"``; the outcome is an ordered categorical
+        (its category order), or numeric codes (sorted).  At least 3 levels.
+        Categories with no rows are dropped with a warning (R ``droplevels``).
+    link : ``"logit"`` (default), ``"probit"``, ``"cloglog"``, ``"loglog"``,
+        ``"cauchit"`` (polr's ``method =``).
+    weights : case weights column (polr ``weights =``, frequency-like).
+    ci : level of the Wald intervals.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(2)
+    >>> d = pd.DataFrame({"x": rng.normal(size=300)})
+    >>> d["y"] = np.digitize(d["x"] + rng.logistic(size=300), [-1.0, 0.0, 1.0]) + 1
+    >>> fit = ordinal(d, "y ~ x")
+    >>> list(fit.thresholds["threshold"])
+    ['1|2', '2|3', '3|4']
+    """
+    what = "ordinal"
+    ci = check_ci(ci)
+    check_choice(link, "link", ["logit", "probit", "cloglog", "loglog", "cauchit"])
+    fr = _model_frame(df, formula, what=what, weights=weights)
+    y = fr.y_raw
+    if isinstance(y.dtype, pd.CategoricalDtype):
+        cats = list(y.cat.categories)
+        if not y.cat.ordered and not pd.api.types.is_numeric_dtype(y.cat.categories.dtype):
+            raise InputError(
+                f"{what}: the outcome {fr.outcome!r} is an unordered categorical with text categories; "
+                "make it an ordered categorical (its order is the order of the outcome)"
+            )
+        codes_all = y.cat.codes.to_numpy()
+    else:
+        if not pd.api.types.is_numeric_dtype(y.dtype):
+            raise InputError(
+                f"{what}: the outcome {fr.outcome!r} is text; make it an ordered categorical first"
+            )
+        cats = sorted(pd.unique(y))
+        codes_all = np.searchsorted(np.asarray(cats), y.to_numpy())
+    used = np.unique(codes_all)
+    if len(used) < len(cats):
+        unused = [cats[i] for i in range(len(cats)) if i not in set(used)]
+        if len(used) >= 3:
+            warnings.warn(
+                f"{what}: outcome categories {unused} of {fr.outcome!r} have no rows and are dropped "
+                "(as droplevels() before polr); consider merging sparse categories", UserWarning, stacklevel=2)
+    levels = [cats[i].item() if isinstance(cats[i], np.generic) else cats[i] for i in used]
+    yk = np.searchsorted(used, codes_all)
+    if len(levels) < 3:
+        raise InputError(
+            f"{what}: the outcome {fr.outcome!r} has {len(levels)} observed level(s) {levels}; the "
+            "proportional-odds model needs at least 3 (polr: 'response must have 3 or more levels'). "
+            + ("Use veplab.factors.logit for a binary outcome" if len(levels) == 2 else
+               "A single class cannot be modelled: check the filter that made this data set")
+        )
+    X, names = fr.X, fr.names
+    keep = [j for j, nm in enumerate(names) if nm != "(Intercept)"]
+    if "(Intercept)" not in names:
+        raise InputError(f"{what}: remove '- 1' / '+ 0' from the formula: the thresholds play the intercept's part")
+    check_full_rank(X, names, what=what)
+    X = X[:, keep]
+    names = [names[j] for j in keep]
+    n = X.shape[0]
+    p = X.shape[1]
+    q = len(levels) - 1
+    w = fr.weights if fr.weights is not None else np.ones(n)
+    theta, ll, H, converged, iters = _polr_fit(X, yk, w, q, link)
+    try:
+        V = np.linalg.inv(-H)
+    except np.linalg.LinAlgError:
+        V = np.full((p + q, p + q), np.nan)
+    se = np.sqrt(np.clip(np.diag(V), 0, None))
+    if p:
+        sdx = X.std(axis=0)
+        flag = [names[j] for j in range(p)
+                if not np.isfinite(se[j]) or abs(theta[j]) * max(sdx[j], 1e-12) > 15 or se[j] > 1e3]
+        if flag or not converged:
+            if flag:
+                raise InputError(
+                    f"{what}: estimates for {flag} are extreme or undetermined (separation: the "
+                    f"predictor(s) place respondents in the lowest/highest categories of {fr.outcome!r} "
+                    "without overlap). Merge sparse categories of the outcome or the predictor, or drop the term"
+                )
+    if not converged:
+        warnings.warn(f"{what}: the fit did not converge; treat the estimates with care", UserWarning, stacklevel=2)
+    coef = _z_table(names, theta[:p], se[:p], ci, exp=(link == "logit"))
+    def lab(v: Any) -> str:
+        if isinstance(v, (float, np.floating)) and float(v).is_integer():
+            return str(int(v))
+        return str(v)
+
+    thr_names = [f"{lab(levels[j])}|{lab(levels[j + 1])}" for j in range(q)]
+    thr = _z_table(thr_names, theta[p:], se[p:], ci, exp=False).rename(columns={"term": "threshold"})
+    npar = p + q
+    nobs = float(w.sum())
+    dev = -2.0 * ll
+    allnames = names + thr_names
+    return OrdinalResult(
+        formula=formula, outcome=fr.outcome, link=link, levels=tuple(levels), n=n, n_dropped=fr.n_dropped,
+        ci=ci, loglik=ll, deviance=dev, aic=dev + 2 * npar, bic=dev + npar * math.log(nobs),
+        df_resid=int(round(nobs)) - npar, converged=converged, iterations=iters, coefficients=coef,
+        thresholds=thr, vcov=pd.DataFrame(V, index=allnames, columns=allnames),
+    )
