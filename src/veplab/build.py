@@ -199,7 +199,10 @@ def _kernel_dir(base: Path) -> Path:
     kdir = base / "kernels" / KERNEL_NAME
     kdir.mkdir(parents=True, exist_ok=True)
     spec = {
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", "--log-level=ERROR"],
+        # Publishing goes through veplab.report only: a bare expression at the end of a
+        # cell (a DataFrame, a returned value) is never displayed in a built page.
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", "--log-level=ERROR",
+                 "--InteractiveShell.ast_node_interactivity=none"],
         "display_name": "veplab (build)",
         "language": "python",
         "env": {"PYTHONHASHSEED": "0", "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
@@ -267,6 +270,7 @@ header.veplab .study { color: var(--muted); font-size: .9rem; }
 header.veplab nav a { margin-right: 1rem; font-size: .9rem; }
 h1, h2, h3 { line-height: 1.25; }
 table.veplab-table, table.dataframe { border-collapse: collapse; margin: .8rem 0 1.2rem; font-size: .88rem; }
+table.veplab-table { display: block; max-width: 100%; overflow-x: auto; }
 table.veplab-table caption { text-align: left; font-weight: bold; padding-bottom: .3rem; }
 table.veplab-table th, table.veplab-table td { border-bottom: 1px solid var(--rule); padding: .25rem .6rem;
        text-align: right; }

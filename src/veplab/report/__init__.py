@@ -257,6 +257,8 @@ class Report:
         shows; it is stored in ``results.json`` beside the figure."""
         if key in self.results["figures"]:
             raise ValueError(f"figure key {key!r} used twice in notebook {self.notebook!r}")
+        if not hasattr(fig, "savefig") and hasattr(fig, "figure"):  # an Axes: publish its figure
+            fig = fig.figure
         buf = io.BytesIO()
         fig.savefig(buf, format="png", metadata={"Software": None})
         if close:

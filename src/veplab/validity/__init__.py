@@ -73,16 +73,7 @@ __all__ = [
     "varimax",
 ]
 
-# Confirmatory factor analysis lives in .cfa (written separately); import it when present.
-try:
-    from .cfa import cfa, invariance  # noqa: F401
-except ImportError:  # pragma: no cover - until cfa.py exists
-    pass
-else:
-    __all__ += ["cfa", "invariance"]
-    try:
-        from .cfa import CFAResult, InvarianceResult  # noqa: F401
-    except ImportError:  # pragma: no cover
-        pass
-    else:
-        __all__ += ["CFAResult", "InvarianceResult"]
+# Confirmatory factor analysis and invariance (lavaan-compatible).
+from .cfa import CFAResult, InvarianceResult, cfa, invariance  # noqa: E402
+
+__all__ += ["cfa", "invariance", "CFAResult", "InvarianceResult"]

@@ -1,0 +1,241 @@
+"""Helpers shared by the reliability modules (private)."""
+
+from __future__ import annotations
+
+import contextlib
+import numbers
+import warnings
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import linalg
+
+from .._validate import InputError, format_rows, numeric_frame
+
+__all__ = [
+    "items_frame",
+    "ratings_frame",
+    "encode_categories",
+    "smc",
+    "pinv",
+    "cov2cor",
+]
+
+
+def items_frame(items: Any, *, what: str, missing: str) -> tuple[pd.DataFrame, int]:
+    """Validate scale items: numeric, >= 2 items, no constant item, >= 3 rows.
+
+    Rows where no item is answered carry no information and are dropped with a
+    warning; with ``missing="listwise"`` every incomplete row is dropped (the
+    number is returned so results can report it).
+    """
+    df = numeric_frame(items, what=what, min_columns=2, min_rows=1, column_label="item")
+    empty = df.isna().all(axis=1)
+    if empty.any():
+        warnings.warn(
+            f"{what}: {int(empty.sum())} row(s) answer none of the items and were left out "
+            f"({format_rows(list(df.index[empty]))})",
+            stacklevel=3,
+        )
+        df = df.loc[~empty]
+    dropped = 0
+    if missing == "listwise":
+        complete = df.notna().all(axis=1)
+        dropped = int((~complete).sum())
+        df = df.loc[complete]
+    if len(df) < 3:
+        raise InputError(
+            f"{what}: needs at least 3 respondents with answers"
+            + (" to every item (missing='listwise')" if missing == "listwise" else "")
+            + f", got {len(df)}"
+        )
+    const = [str(c) for c in df.columns if df[c].nunique(dropna=True) <= 1]
+    if const:
+        raise InputError(
+            f"{what}: item(s) {const} are constant (no variance) in the rows used; "
+            f"drop them from the scale - a constant item carries no information about reliability"
+        )
+    return df, dropped
+
+
+def ratings_frame(ratings: Any, *, what: str, min_raters: int = 2) -> pd.DataFrame:
+    """Validate a wide ratings table (subjects x raters), keeping labels as they are."""
+    if isinstance(ratings, np.ndarray):
+        if ratings.ndim != 2:
+            raise InputError(f"{what}: ratings must be a 2-D table (subjects x raters), got shape {ratings.shape}")
+        ratings = pd.DataFrame(ratings, columns=[f"rater{i + 1}" for i in range(ratings.shape[1])])
+    if not isinstance(ratings, pd.DataFrame):
+        raise InputError(
+            f"{what}: ratings must be a wide DataFrame (one row per subject, one column per rater), "
+            f"got {type(ratings).__name__}; use long_to_wide() for long data"
+        )
+    if ratings.shape[1] < min_raters:
+        raise InputError(
+            f"{what}: needs at least {min_raters} raters (columns), got {ratings.shape[1]}"
+            + (f" ({list(ratings.columns)})" if ratings.shape[1] else "")
+        )
+    if ratings.columns.duplicated().any():
+        raise InputError(f"{what}: duplicate rater columns {list(ratings.columns[ratings.columns.duplicated()])}")
+    empty = [str(c) for c in ratings.columns if ratings[c].isna().all()]
+    if empty:
+        raise InputError(f"{what}: rater(s) {empty} gave no ratings at all; drop those columns")
+    if len(ratings) < 2:
+        raise InputError(f"{what}: needs at least 2 subjects (rows), got {len(ratings)}")
+    return ratings
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, numbers.Number) and not isinstance(v, bool)
+
+
+def encode_categories(
+    frame: pd.DataFrame, *, what: str, levels: Sequence[Any] | None = None, numeric: bool = False
+) -> tuple[np.ndarray, tuple[Any, ...]]:
+    """Encode ratings as integer codes (-1 = missing) over a sorted level set.
+
+    Numbers (including categorical columns with numeric categories) become
+    floats and sort numerically; text labels sort alphabetically.  ``levels``
+    fixes the level set and order (every observed value must be in it).
+    ``numeric=True`` requires numeric values (weighted / metric statistics).
+    """
+    cols = []
+    for c in frame.columns:
+        col = frame[c]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            col = col.astype(object)
+        if pd.api.types.is_bool_dtype(col.dtype):
+            col = col.astype(float)
+        cols.append(col)
+    values = pd.concat(cols, axis=1, keys=list(frame.columns))
+    arr = values.to_numpy(dtype=object)
+    mask = pd.isna(values).to_numpy()
+    obs = arr[~mask]
+    is_num = np.array([_is_number(v) for v in obs], dtype=bool)
+    if obs.size and is_num.all():
+        kind = "number"
+    elif obs.size and not is_num.any():
+        kind = "text"
+        obs = obs.astype(str)
+    elif obs.size:
+        bad = [repr(v) for v in obs[~is_num][:3]]
+        raise InputError(f"{what}: ratings mix numbers and text (e.g. {', '.join(bad)}); use one coding")
+    else:
+        raise InputError(f"{what}: there are no ratings")
+    if numeric and kind != "number":
+        raise InputError(f"{what}: this statistic needs numeric ratings, got text labels such as {obs[0]!r}")
+    if levels is None:
+        if kind == "number":
+            lv = np.unique(obs.astype(float))
+        else:
+            lv = np.unique(obs)
+    else:
+        lv_in = list(levels)
+        if len(set(map(str, lv_in))) != len(lv_in):
+            raise InputError(f"{what}: levels {lv_in} contain duplicates")
+        if kind == "number":
+            if not all(_is_number(v) for v in lv_in):
+                raise InputError(f"{what}: the ratings are numbers but levels {lv_in} are not all numbers")
+            lv = np.asarray(lv_in, dtype=float)
+        else:
+            lv = np.asarray([str(v) for v in lv_in], dtype=object)
+    codes = np.full(arr.shape, -1, dtype=np.int64)
+    if kind == "number":
+        flat = arr[~mask].astype(float)
+        order = np.argsort(lv, kind="stable") if levels is not None else np.arange(len(lv))
+        sorted_lv = lv[order]
+        pos = np.searchsorted(sorted_lv, flat)
+        pos_c = np.clip(pos, 0, len(lv) - 1)
+        ok = sorted_lv[pos_c] == flat
+        idx = order[pos_c]
+    else:
+        flat = arr[~mask].astype(str)
+        lookup = {str(v): i for i, v in enumerate(lv)}
+        idx = np.array([lookup.get(v, -1) for v in flat], dtype=np.int64)
+        ok = idx >= 0
+    if not ok.all():
+        rr, cc = np.nonzero(~mask)
+        bad_rows = [frame.index[r] for r in rr[~ok]]
+        bad_vals = sorted({str(v) for v in np.asarray(arr[~mask])[~ok]})
+        raise InputError(
+            f"{what}: values {bad_vals[:5]} are not among levels {list(_tidy_levels(lv))} "
+            f"({format_rows(bad_rows)}); add them to levels= or recode them"
+        )
+    codes[~mask] = idx
+    return codes, _tidy_levels(lv)
+
+
+def _tidy_levels(lv: np.ndarray) -> tuple[Any, ...]:
+    out: list[Any] = []
+    for v in lv:
+        if isinstance(v, (float, np.floating)) and float(v).is_integer():
+            out.append(int(v))
+        elif isinstance(v, np.floating):
+            out.append(float(v))
+        else:
+            out.append(v)
+    return tuple(out)
+
+
+def pinv(x: np.ndarray, tol: float = np.sqrt(np.finfo(float).eps)) -> np.ndarray:
+    """Moore-Penrose inverse with psych's ``Pinv`` tolerance (relative to the largest singular value)."""
+    u, d, vt = linalg.svd(x)
+    keep = d > max(tol * d[0], 0.0)
+    return (vt[keep].T / d[keep]) @ u[:, keep].T
+
+
+def cov2cor(c: np.ndarray) -> np.ndarray:
+    """Correlation matrix from a covariance matrix (like R's ``cov2cor``)."""
+    s = 1.0 / np.sqrt(np.diag(c))
+    r = c * s[:, None] * s[None, :]
+    np.fill_diagonal(r, 1.0)
+    return r
+
+
+def smc(r: np.ndarray) -> np.ndarray:
+    """Squared multiple correlations, as ``psych::smc`` (pseudo-inverse, clipped to [0, 1])."""
+    r = cov2cor(np.asarray(r, dtype=float))
+    inv = pinv(r)
+    out = 1.0 - 1.0 / np.diag(inv)
+    return np.clip(out, 0.0, 1.0)
+
+
+def pairwise_cor(x: np.ndarray) -> np.ndarray:
+    """Pearson correlations from pairwise-complete observations (R's ``cor(use = "pairwise")``).
+
+    Each correlation uses the means and standard deviations of the rows
+    where both variables are observed.
+    """
+    m = ~np.isnan(x)
+    if m.all():
+        return np.corrcoef(x, rowvar=False)
+    x0 = np.where(m, x - np.nanmean(x, axis=0), 0.0)
+    mf = m.astype(float)
+    n = mf.T @ mf
+    sx = x0.T @ mf  # sx[i, j]: sum of x_i where i and j observed
+    sxx = (x0**2).T @ mf
+    sxy = x0.T @ x0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = sxy - sx * sx.T / n
+        vi = sxx - sx**2 / n
+        r = cov / np.sqrt(vi * vi.T)
+    np.fill_diagonal(r, 1.0)
+    return r
+
+
+@contextlib.contextmanager
+def small_blas() -> Iterator[None]:
+    """Run small-matrix linear algebra on one BLAS thread.
+
+    Model fits on k x k matrices gain nothing from BLAS threads, and threaded
+    OpenBLAS on tiny problems is very slow on a busy machine (threads spin
+    waiting for cores).  Uses threadpoolctl when installed; otherwise a no-op.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - optional
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield

@@ -1,0 +1,99 @@
+"""Write the synthetic datasets that tests/reference/reliability.R reads.
+
+All data are FAKE: drawn from fixed-seed random models, no real persons.
+Run from the repository root (the output is deterministic):
+
+    python tests/reference/make_reliability_data.py
+
+Files (tests/reference/data/):
+
+* reliability_items.csv - 300 respondents x 9 Likert items (1-5); a general
+  factor plus three group factors (items 1-3, 4-6, 7-9).
+* reliability_items_missing.csv - the same answers with about 7% of them
+  missing completely at random (every respondent keeps at least 2 answers).
+* reliability_unidim.csv - 200 respondents x 6 four-point items, one factor.
+* reliability_two_raters.csv - 120 cases rated 0/1/2 by two assessors
+  (3 cases lack one rating).
+* reliability_five_raters.csv - 30 subjects x 5 raters, continuous scores.
+* reliability_five_raters_missing.csv - the same with 12% of the ratings
+  missing (no subject loses more than 2 of its 5 ratings).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+OUT = Path(__file__).resolve().parent / "data"
+
+
+def likert(latent: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+    return 1 + (latent[..., None] > cuts).sum(axis=-1)
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(20240601)
+
+    # ---- 9 items, general + 3 group factors
+    n = 300
+    g = rng.normal(size=n)
+    groups = rng.normal(size=(n, 3))
+    lg = np.array([0.65, 0.6, 0.55, 0.6, 0.5, 0.55, 0.5, 0.45, 0.35])
+    ls = np.array([0.45, 0.4, 0.5, 0.35, 0.45, 0.4, 0.5, 0.45, 0.3])
+    grp = np.repeat(np.arange(3), 3)
+    uniq = np.sqrt(1 - lg**2 - ls**2)
+    latent = g[:, None] * lg + groups[:, grp] * ls + rng.normal(size=(n, 9)) * uniq
+    cuts = np.array([-1.3, -0.45, 0.35, 1.2])
+    items = pd.DataFrame(likert(latent, cuts), columns=[f"it{i}" for i in range(1, 10)])
+    items.index.name = "respondent"
+    items.to_csv(OUT / "reliability_items.csv")
+
+    miss = items.astype(float).copy()
+    mask = rng.random(miss.shape) < 0.07
+    # keep at least 2 answers per respondent
+    for i in range(n):
+        if (~mask[i]).sum() < 2:
+            mask[i, :] = False
+    miss = miss.mask(mask)
+    miss.to_csv(OUT / "reliability_items_missing.csv", na_rep="NA")
+
+    # ---- 6 items, one factor, 4 categories
+    n2 = 200
+    f = rng.normal(size=n2)
+    lam = np.array([0.8, 0.7, 0.7, 0.6, 0.55, 0.5])
+    lat2 = f[:, None] * lam + rng.normal(size=(n2, 6)) * np.sqrt(1 - lam**2)
+    uni = pd.DataFrame(likert(lat2, np.array([-0.8, 0.1, 0.9])), columns=[f"u{i}" for i in range(1, 7)])
+    uni.index.name = "respondent"
+    uni.to_csv(OUT / "reliability_unidim.csv")
+
+    # ---- two assessors, ordinal 0/1/2
+    n3 = 120
+    true = rng.choice([0, 1, 2], size=n3, p=[0.5, 0.35, 0.15])
+    a = np.clip(true + rng.choice([-1, 0, 1], size=n3, p=[0.12, 0.76, 0.12]), 0, 2).astype(float)
+    b = np.clip(true + rng.choice([-1, 0, 1], size=n3, p=[0.08, 0.72, 0.20]), 0, 2).astype(float)
+    a[[7, 55]] = np.nan
+    b[90] = np.nan
+    two = pd.DataFrame({"case": [f"C{i:03d}" for i in range(1, n3 + 1)], "rater_a": a, "rater_b": b})
+    two.to_csv(OUT / "reliability_two_raters.csv", index=False, na_rep="NA")
+
+    # ---- five raters, continuous
+    n4 = 30
+    subj = rng.normal(50, 10, size=n4)
+    bias = np.array([0.0, 2.0, -1.5, 4.0, 0.5])
+    five = subj[:, None] + bias + rng.normal(0, 5, size=(n4, 5))
+    five = pd.DataFrame(np.round(five, 1), columns=[f"r{i}" for i in range(1, 6)])
+    five.index = pd.Index([f"S{i:02d}" for i in range(1, n4 + 1)], name="subject")
+    five.to_csv(OUT / "reliability_five_raters.csv")
+    m5 = rng.random(five.shape) < 0.12
+    for i in range(n4):
+        if m5[i].sum() > 2:
+            keep = np.flatnonzero(m5[i])[2:]
+            m5[i, keep] = False
+    five.mask(m5).to_csv(OUT / "reliability_five_raters_missing.csv", na_rep="NA")
+
+
+if __name__ == "__main__":
+    main()
