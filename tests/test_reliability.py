@@ -970,3 +970,27 @@ def test_reml_equals_anova_on_complete_balanced_data(five):
     for col in ("icc", "F", "ci_low", "ci_high"):
         assert_rel(reml[col], anova[col].to_numpy(), 1e-6, col)
     assert_rel(icc(SHROUT_FLEISS, method="reml")["icc"], icc(SHROUT_FLEISS)["icc"].to_numpy(), 1e-6)
+
+
+def test_report_skips_a_scale_nobody_answered():
+    """A scale asked only at another wave (e.g. reaction items after training) is skipped with a note."""
+    from veplab.codebook import from_dict
+    from veplab.reliability import reliability_report
+
+    likert = {i: f"o{i}" for i in range(1, 6)}
+    cb = from_dict({
+        "id": "w", "title": "t", "id_column": "rid",
+        "items": [{"id": "rid", "label": "id", "type": "text", "role": "admin"}]
+        + [{"id": f"a{i}", "label": "a", "type": "likert", "options": likert} for i in range(3)]
+        + [{"id": f"b{i}", "label": "b", "type": "likert", "options": likert} for i in range(3)],
+        "scales": [{"id": "a", "items": ["a0", "a1", "a2"]}, {"id": "b", "items": ["b0", "b1", "b2"]}],
+    })
+    rng = np.random.default_rng(0)
+    latent = rng.normal(size=200)
+    df = pd.DataFrame({f"a{i}": np.clip(np.round(3 + latent + rng.normal(size=200)), 1, 5) for i in range(3)})
+    for i in range(3):
+        df[f"b{i}"] = np.nan
+    df["rid"] = [f"r{i}" for i in range(200)]
+    rr = reliability_report(df, cb, n_boot=50, seed=1)
+    assert list(rr.scales["scale"]) == ["a"]
+    assert any("'b'" in n and "no answers" in n for n in rr.notes)

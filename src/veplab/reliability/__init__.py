@@ -29,7 +29,7 @@ from ._alpha import AlphaResult, alpha, item_analysis
 from ._icc import ICC_FORMS, TestRetestResult, icc, long_to_wide, test_retest
 from ._omega import OmegaResult, omega
 from ._plots import plot_agreement, plot_item_stats
-from ._report import ReliabilityReport, reliability_report
+from ._report import ReliabilityReport, paired_ratings, reliability_report
 
 __all__ = [
     "ICC_FORMS",
@@ -38,6 +38,7 @@ __all__ = [
     "KappaResult",
     "OmegaResult",
     "ReliabilityReport",
+    "paired_ratings",
     "TestRetestResult",
     "agreement_table",
     "alpha",

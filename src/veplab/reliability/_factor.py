@@ -261,7 +261,10 @@ def _scoring_step(s: np.ndarray, lam: np.ndarray, th: np.ndarray) -> tuple[np.nd
     """
     bsz, p = lam.shape
     sigma = lam[:, :, None] * lam[:, None, :] + th[:, :, None] * np.eye(p)
-    om = np.linalg.inv(sigma)
+    try:
+        om = np.linalg.inv(sigma)
+    except np.linalg.LinAlgError:  # a degenerate resample: its steps turn non-finite and it is dropped
+        om = np.linalg.pinv(sigma)
     mm = om @ (sigma - s) @ om
     ol = np.einsum("bij,bj->bi", om, lam)
     lol = np.einsum("bi,bi->b", lam, ol)

@@ -304,7 +304,10 @@ def _boot_fits(
     s_b = lam_b.sum(axis=1)
     om_b[idx] = s_b**2 / (s_b**2 + th_b.sum(axis=1))
     for b in idx[~conv_b]:  # rare: refit from the correlation-scale start
-        om_b[b] = _omega_ml(covs[b])[0]
+        try:
+            om_b[b] = _omega_ml(covs[b])[0]
+        except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+            om_b[b] = nan  # counted as a failed resample in the result
     oh = np.full(n_boot, nan)
     ot = np.full(n_boot, nan)
     if cors is not None:

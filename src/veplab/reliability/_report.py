@@ -17,7 +17,7 @@ from ._alpha import alpha, _reason_shares
 from ._icc import icc, long_to_wide
 from ._omega import omega
 
-__all__ = ["ReliabilityReport", "reliability_report"]
+__all__ = ["ReliabilityReport", "paired_ratings", "reliability_report"]
 
 _SCALE_COLUMNS = [
     "scale", "n", "k", "alpha", "alpha_ci_low", "alpha_ci_high", "std_alpha", "average_r",
@@ -217,6 +217,11 @@ def reliability_report(
         if absent:
             notes.append(f"scale {sc.id!r}: items {absent} are not in the data; skipped")
             continue
+        unanswered = [i for i in sc.items if base[i].isna().all()]
+        if unanswered:
+            # e.g. reaction items asked only after training, in a pre-training sample
+            notes.append(f"scale {sc.id!r}: items {unanswered} have no answers in these data; skipped")
+            continue
         frame, reasons = _scale_frame(base, codebook, list(sc.items), reversed_items)
         if missing_reasons is None and info is not None:
             recorded = _recorded_reasons(base, list(sc.items))
@@ -288,6 +293,31 @@ def reliability_report(
     return ReliabilityReport(codebook=codebook.id, scales=scales, items=items, agreement=agreement, notes=tuple(notes))
 
 
+def paired_ratings(df: pd.DataFrame, column: str, subject: str, rater: str) -> pd.DataFrame:
+    """Ratings of ``column`` in the wide form agreement statistics take.
+
+    ``df`` is long (one row per rating).  When the same raters rate every
+    case (crossed design) the result is subjects x raters.  When raters vary
+    across cases (the usual design of a two-assessor risk tool: any two of a
+    pool of assessors per case) each case's ratings are paired as its
+    ``first`` and ``second`` rating, ordered by rater id, so that kappa and
+    AC1 compare "one assessor" with "another".  More than two ratings per
+    case keep one column per rater (Fleiss' kappa applies).
+
+    >>> paired_ratings(ratings, "final_judgement", "case_id", "rater")   # doctest: +SKIP
+    """
+    long = pd.DataFrame({subject: df[subject], rater: df[rater], "value": df[column]})
+    wide = long_to_wide(long, subject, rater, "value")
+    per_case = wide.notna().sum(axis=1)
+    if wide.shape[1] == 2 or per_case.max() > 2:
+        return wide
+    slots = long.dropna(subset=["value"]).sort_values([subject, rater], kind="stable")
+    slots["slot"] = slots.groupby(subject).cumcount().map({0: "first", 1: "second"})
+    out = slots.pivot(index=subject, columns="slot", values="value").reindex(columns=["first", "second"])
+    out.columns.name = None
+    return out
+
+
 def _agreement_row(
     df: pd.DataFrame,
     it: Item,
@@ -302,16 +332,10 @@ def _agreement_row(
     nan = float("nan")
     rnotes: list[str] = []
     values, _ = _recode_missing(df[it.id], it)
-    long = pd.DataFrame({subject: df[subject], rater: df[rater], "value": values})
-    wide = long_to_wide(long, subject, rater, "value")
-    per_case = wide.notna().sum(axis=1)
-    crossed = wide.shape[1] == 2
-    multi = per_case.max() > 2
-    if not crossed and not multi:
-        # raters vary across cases: pair each case's first and second rating (by rater id)
-        slots = long.dropna(subset=["value"]).sort_values([subject, rater], kind="stable")
-        slots["slot"] = slots.groupby(subject).cumcount().map({0: "first", 1: "second"})
-        wide = slots.pivot(index=subject, columns="slot", values="value").reindex(columns=["first", "second"])
+    wide = paired_ratings(pd.DataFrame({subject: df[subject], rater: df[rater], "value": values}),
+                          "value", subject, rater)
+    multi = wide.shape[1] > 2
+    crossed = list(wide.columns) != ["first", "second"] and not multi  # the same two raters rate every case
     levels = list(it.codes) if it.codes else None
     ordered = it.type in ORDERED_TYPES and it.type != "binary"
     row: dict[str, Any] = {

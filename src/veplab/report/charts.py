@@ -15,7 +15,7 @@ import pandas as pd  # noqa: E402
 
 from . import use_style  # noqa: E402
 
-__all__ = ["grouped_bars", "item_missing_chart", "dot_interval", "HATCHES"]
+__all__ = ["grouped_bars", "item_missing_chart", "dot_interval", "heatmap", "HATCHES"]
 
 #: Hatches keep series apart when printed in greyscale.
 HATCHES = ["", "///", "...", "xxx", "\\\\\\", "ooo", "---", "+++"]
@@ -93,4 +93,31 @@ def dot_interval(table: pd.DataFrame, *, estimate: str = "estimate", low: str = 
     ax.grid(axis="y", visible=False)
     if xlabel:
         ax.set_xlabel(xlabel)
+    return fig
+
+
+def heatmap(table: pd.DataFrame, *, xlabel: str = "", ylabel: str = "", mark: str = "‡", ax=None):
+    """Grey heatmap of a (gated) count table: suppressed cells (NaN) are left blank and marked."""
+    use_style()
+    data = table.apply(pd.to_numeric, errors="coerce")
+    values = data.to_numpy(dtype=float)
+    if ax is None:
+        size = 1.2 + 0.7 * max(values.shape)
+        fig, ax = plt.subplots(figsize=(size + 1.2, size))
+    else:
+        fig = ax.figure
+    shown = np.where(np.isnan(values), 0.0, values)
+    top = shown.max() if shown.size and shown.max() > 0 else 1.0
+    ax.imshow(shown, cmap="Greys", vmin=0, vmax=top)
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            v = values[i, j]
+            text = mark if np.isnan(v) else f"{int(v)}" if float(v).is_integer() else f"{v:.2f}"
+            ax.text(j, i, text, ha="center", va="center", color="white" if shown[i, j] > 0.55 * top else "black",
+                    fontweight="bold" if i == j else "normal")
+    ax.set_xticks(range(values.shape[1]), [str(c) for c in data.columns])
+    ax.set_yticks(range(values.shape[0]), [str(i) for i in data.index])
+    ax.grid(False)
+    ax.set_xlabel(xlabel or (str(data.columns.name) if data.columns.name else ""))
+    ax.set_ylabel(ylabel or (str(data.index.name) if data.index.name else ""))
     return fig

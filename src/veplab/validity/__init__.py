@@ -77,3 +77,7 @@ __all__ = [
 from .cfa import CFAResult, InvarianceResult, cfa, invariance  # noqa: E402
 
 __all__ += ["cfa", "invariance", "CFAResult", "InvarianceResult"]
+
+from .report import ValidityReport, cfa_model, validity_report  # noqa: E402
+
+__all__ += ["validity_report", "ValidityReport", "cfa_model"]

@@ -1,0 +1,209 @@
+"""``validity_report``: structure, invariance and prediction of an instrument in one call."""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._results import Result
+from .._validate import InputError
+from ..codebook import Codebook
+from ..scoring import item_scores
+from .cfa import cfa, invariance
+from .efa import bartlett_sphericity, efa, kmo, parallel_analysis
+from .prediction import roc_auc, subgroup_performance
+
+__all__ = ["ValidityReport", "validity_report", "cfa_model"]
+
+
+def cfa_model(codebook: Codebook, scales: Sequence[str]) -> str:
+    """lavaan syntax of the measurement model the codebook implies: one factor per scale.
+
+    >>> cfa_model(cb, ["grievance", "economic"])        # doctest: +SKIP
+    'grievance =~ pp_grievance_1 + pp_grievance_2 + ...\\neconomic =~ ...'
+    """
+    lines = []
+    for sid in scales:
+        scale = codebook.scale(sid)
+        lines.append(f"{scale.id} =~ " + " + ".join(scale.items))
+    return "\n".join(lines)
+
+
+@dataclasses.dataclass(frozen=True)
+class ValidityReport(Result):
+    """Result of :func:`validity_report` (tables; ``notes`` says what was skipped and why)."""
+
+    codebook: str
+    n: int
+    n_factors_suggested: int | None
+    sampling_adequacy: pd.DataFrame = dataclasses.field(repr=False)
+    parallel: pd.DataFrame = dataclasses.field(repr=False)
+    loadings: pd.DataFrame = dataclasses.field(repr=False)
+    cfa_fit: pd.DataFrame = dataclasses.field(repr=False)
+    invariance: dict = dataclasses.field(repr=False)
+    prediction: pd.DataFrame = dataclasses.field(repr=False)
+    subgroups: pd.DataFrame = dataclasses.field(repr=False)
+    by_level: pd.DataFrame = dataclasses.field(repr=False)
+    efa_result: Any = dataclasses.field(default=None, repr=False)
+    parallel_result: Any = dataclasses.field(default=None, repr=False)
+    notes: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        lines = [f"Validity of {self.codebook} (n = {self.n})"]
+        if not self.sampling_adequacy.empty:
+            lines.append(self.sampling_adequacy.to_string())
+        if self.n_factors_suggested is not None:
+            lines.append(f"parallel analysis suggests {self.n_factors_suggested} factor(s)")
+        if not self.cfa_fit.empty:
+            lines.append(self.cfa_fit.to_string())
+        for group, table in self.invariance.items():
+            lines.append(f"invariance across {group}:\n{table.to_string()}")
+        if not self.prediction.empty:
+            lines.append(self.prediction.to_string())
+        lines += [f"note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+def _labels(df: pd.DataFrame, codebook: Codebook, columns: Sequence[str]) -> pd.DataFrame:
+    """Group columns as text labels (codebook option labels where the codebook has them)."""
+    from ..describe import labelled
+
+    out = {}
+    for c in columns:
+        if c in codebook and codebook.item(c).options:
+            out[c] = labelled(df, codebook, c).astype(str)
+        else:
+            out[c] = df[c].astype(str)
+    return pd.DataFrame(out, index=df.index)
+
+
+def _scale_items(df: pd.DataFrame, codebook: Codebook, scales: Sequence[str]) -> pd.DataFrame:
+    items = [i for s in scales for i in codebook.scale(s).items]
+    absent = [i for i in items if i not in df.columns]
+    if absent:
+        raise InputError(f"validity_report: items {absent} of the chosen scales are not in the data")
+    return item_scores(df, codebook, items)
+
+
+def validity_report(
+    df: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    scales: Sequence[str] | None = None,
+    n_factors: int | None = None,
+    method: str = "minres",
+    rotation: str = "oblimin",
+    groups: Sequence[str] = ("country", "gender"),
+    outcome: str | None = None,
+    score: str | None = None,
+    subgroups: Sequence[str] = ("gender", "age_band", "country"),
+    n_iter: int = 20,
+    seed: int | None = None,
+    ci: float = 0.95,
+) -> ValidityReport:
+    """Structure, invariance and predictive validity of an instrument.
+
+    **Structure** (items of ``scales``, default every scale of the codebook;
+    reverse-keyed items reversed): KMO and Bartlett's test, parallel analysis
+    (``psych::fa.parallel``), an EFA with ``n_factors`` (default: as many as
+    scales) and a CFA of the measurement model the codebook implies (one factor
+    per scale, :func:`cfa_model`) with lavaan's fit measures.
+
+    **Invariance** across each column of ``groups`` present in ``df``
+    (configural, metric, scalar, as ``lavaan`` ``group.equal``); a group
+    column with a level of fewer cases than items + 1 is skipped with a note.
+
+    **Prediction** when ``outcome`` (0/1) and ``score`` (the tool's rating,
+    e.g. its final judgement) are columns of ``df``: AUC with DeLong (or
+    bootstrap when events are few) interval, the observed rate by level of
+    the score with exact intervals, and performance by ``subgroups``.
+
+    Each step that cannot run (too few cases, no convergence) leaves a note
+    instead of stopping the others.
+    """
+    notes: list[str] = []
+    if scales is None:
+        scales = [s.id for s in codebook.scales]
+    scales = list(scales)
+    empty = pd.DataFrame()
+    x = _scale_items(df, codebook, scales) if scales else empty
+    n = len(df)
+    adequacy, parallel, loadings, fit = empty, empty, empty, empty
+    inv: dict[str, pd.DataFrame] = {}
+    efa_res = pa = None
+    suggested = None
+    if not x.empty:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            k = kmo(x)
+            b = bartlett_sphericity(x)
+            adequacy = pd.DataFrame(
+                [{"statistic": f"KMO overall MSA ({k.label})", "value": k.msa},
+                 {"statistic": "Bartlett chi-square", "value": b.statistic},
+                 {"statistic": "Bartlett df", "value": b.df},
+                 {"statistic": "Bartlett p", "value": b.p_value}]).set_index("statistic")
+            pa = parallel_analysis(x, n_iter=n_iter, seed=seed)
+            suggested = pa.n_factors
+            parallel = pa.table if hasattr(pa, "table") else empty
+            nf = n_factors or len(scales)
+            efa_res = efa(x, nf, method=method, rotation=rotation)
+            loadings = efa_res.loadings
+            complete = x.dropna()
+            model = cfa_model(codebook, scales)
+            fitted = cfa(complete, model)
+            fit = pd.DataFrame([{m: getattr(fitted, m) for m in
+                                 ("n", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_low",
+                                  "rmsea_ci_high", "srmr", "aic", "bic") if hasattr(fitted, m)}], index=["CFA"])
+            for g in groups:
+                if g not in df.columns:
+                    continue
+                data = complete.join(_labels(df, codebook, [g]))
+                counts = data[g].value_counts()
+                small = counts[counts < x.shape[1] + 1]
+                if len(counts) < 2:
+                    notes.append(f"invariance across {g}: only one group in the data; skipped")
+                    continue
+                if len(small):
+                    notes.append(f"invariance across {g}: groups {list(small.index)} have fewer complete cases "
+                                 f"({list(small.values)}) than items + 1; skipped (merge groups or use fewer items)")
+                    continue
+                inv[g] = invariance(data, model, g).table
+        notes += [f"warning: {w.message}" for w in caught if issubclass(w.category, UserWarning)]
+
+    prediction, by_level, sub = empty, empty, empty
+    if outcome is not None and score is not None:
+        if outcome not in df.columns or score not in df.columns:
+            raise InputError(f"validity_report: outcome {outcome!r} or score {score!r} is not a column of the data")
+        y = pd.to_numeric(pd.Series(np.asarray(df[outcome], dtype=object), index=df.index), errors="coerce")
+        s = pd.to_numeric(pd.Series(np.asarray(df[score], dtype=object), index=df.index), errors="coerce")
+        ok = y.notna() & s.notna()
+        if (~ok).any():
+            notes.append(f"prediction: {int((~ok).sum())} rows without outcome or score left out")
+        y, s = y[ok], s[ok]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            auc = roc_auc(y, s, ci=ci, seed=seed)
+            prediction = auc.to_frame()
+            from scipy import stats
+
+            rows = []
+            for level, yy in y.groupby(s):
+                events, total = int(yy.sum()), len(yy)
+                lo = stats.beta.ppf((1 - ci) / 2, events, total - events + 1) if events > 0 else 0.0
+                hi = stats.beta.ppf(1 - (1 - ci) / 2, events + 1, total - events) if events < total else 1.0
+                rows.append({"level": level, "n": total, "events": events, "rate": events / total,
+                             "ci_low": lo, "ci_high": hi})
+            by_level = pd.DataFrame(rows).set_index("level")
+            present = [g for g in subgroups if g in df.columns]
+            if present:
+                sub = subgroup_performance(y, s, _labels(df.loc[y.index], codebook, present), ci=ci, seed=seed)
+        notes += [f"warning: {w.message}" for w in caught if issubclass(w.category, UserWarning)]
+    return ValidityReport(codebook=codebook.id, n=n, n_factors_suggested=suggested, sampling_adequacy=adequacy,
+                          parallel=parallel, loadings=loadings, cfa_fit=fit, invariance=inv,
+                          prediction=prediction, subgroups=sub, by_level=by_level, efa_result=efa_res,
+                          parallel_result=pa, notes=tuple(dict.fromkeys(notes)))
