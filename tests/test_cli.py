@@ -17,6 +17,13 @@ from veplab.cli import app
 runner = CliRunner(env={"COLUMNS": "200"})
 
 
+def has(text: str, output: str) -> bool:
+    """``text`` in ``output`` whatever the terminal width did to line breaks."""
+    def flat(x: str) -> str:
+        return "".join(ch for ch in x if ch.isalnum())
+    return flat(text) in flat(output)
+
+
 def test_version_and_help():
     res = runner.invoke(app, ["--version"])
     assert res.exit_code == 0 and __version__ in res.output
@@ -53,7 +60,7 @@ def test_keygen_pseudonymise_and_audit(tmp_path):
     lines[0] = lines[0].replace('"rows":3', '"rows":4')
     log.write_text("\n".join(lines) + "\n")
     res = runner.invoke(app, ["audit", "verify", str(study)])
-    assert res.exit_code == 1 and "altered" in res.output
+    assert res.exit_code == 1 and has("altered", res.output)
 
 
 def test_pseudonymise_refuses_readable_key(tmp_path):
@@ -66,22 +73,22 @@ def test_pseudonymise_refuses_readable_key(tmp_path):
     res = runner.invoke(app, ["pseudonymise", str(data), "--key", str(key), "--columns", "id",
                               "--out", str(tmp_path / "o.csv")])
     assert res.exit_code == 1 and "Traceback" not in res.output
-    assert "600" in res.output
+    assert has("600", res.output)
 
 
 def test_validate_demo_logs_loads(demo_data, tmp_path):
     res = runner.invoke(app, ["validate", str(demo_data)])
     assert res.exit_code == 0, res.output
-    assert "load cleanly" in res.output
+    assert has("load cleanly", res.output)
     events = [json.loads(x)["event"] for x in (demo_data / "audit.log").read_text().splitlines()]
     assert events.count("load") >= 5
 
 
 def test_synth_national_refuses_bad_scale(tmp_path, demo_data):
     res = runner.invoke(app, ["synth", str(demo_data), "--scale", "huge"])
-    assert res.exit_code == 1 and "demo or national" in res.output
+    assert res.exit_code == 1 and has("demo or national", res.output)
 
 
 def test_unknown_study_is_a_clear_error(tmp_path):
     res = runner.invoke(app, ["validate", str(tmp_path / "nope")])
-    assert res.exit_code == 1 and "study.yml" in res.output and "Traceback" not in res.output
+    assert res.exit_code == 1 and has("study.yml", res.output) and "Traceback" not in res.output
