@@ -50,7 +50,17 @@ def _fail(message: str, code: int = 1) -> None:
 
 
 def print_problems(problems) -> None:  # noqa: ANN001 - DataFrame
-    """Print a problems table readably."""
+    """Print a problems table readably (a list on narrow terminals, where table cells would wrap)."""
+    if err.width < 110:
+        for i, row in enumerate(problems.itertuples(index=False), start=1):
+            rows = list(row.rows)
+            shown = ", ".join(str(r) for r in rows[:8]) + (f" (+{len(rows) - 8})" if len(rows) > 8 else "")
+            where = f"column {row.column!r}" if row.column else "file"
+            where += f" (rows {shown})" if shown else ""
+            style = "" if row.severity == "error" else "[yellow]"
+            err.print(f"{style}{i:>3}. {where}: {row.problem}", soft_wrap=True)
+            err.print(f"     fix: {row.fix}", soft_wrap=True)
+        return
     table = Table(show_lines=False, header_style="bold")
     for col in ("column", "rows", "problem", "fix"):
         table.add_column(col, overflow="fold")
@@ -258,6 +268,87 @@ def audit_verify(
         _fail(f"{path}: {len(problems)} problem(s): the log was altered")
     n = sum(1 for _ in path.open("rb"))
     console.print(f"[green]{path}: {n} entries, chain intact[/]")
+
+
+codebook_app = typer.Typer(help="Codebooks from and to field tools: XLSForm (Kobo/ODK), SPSS.",
+                           no_args_is_help=True)
+app.add_typer(codebook_app, name="codebook")
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _codebook_notes(notes) -> None:  # noqa: ANN001 - warnings of a conversion
+    from rich.markup import escape
+
+    for note in notes:
+        err.print(f"[yellow]note:[/] {escape(str(note))}", soft_wrap=True)
+
+
+@codebook_app.command("from-xlsform")
+def codebook_from_xlsform(
+    form: Path = typer.Argument(..., help="The XLSForm (.xlsx) with survey, choices and settings sheets"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Codebook YAML to write (default: stdout)"),
+    repeat: Optional[str] = typer.Option(None, "--repeat", help="Convert this repeat group (its own table)"),
+    codebook_id: Optional[str] = typer.Option(None, "--id", help="Codebook id (default: the form_id)"),
+) -> None:
+    """Convert an XLSForm (KoboToolbox / ODK) into a veplab codebook; list what was not carried over."""
+    from .ingest.xlsform import XLSFormError, from_xlsform
+
+    try:
+        conv = from_xlsform(form, repeat=repeat, codebook_id=codebook_id)
+    except XLSFormError as exc:
+        _fail(_escape(str(exc)))
+    if out is None:
+        sys.stdout.write(conv.yaml(str(form)))
+    else:
+        conv.write(out, str(form))
+        console.print(f"wrote {out}: {len(conv.codebook.items)} items, id column {conv.codebook.id_column!r}")
+    _codebook_notes(conv.warnings)
+
+
+@codebook_app.command("to-xlsform")
+def codebook_to_xlsform(
+    codebook: Path = typer.Argument(..., help="A veplab codebook, e.g. surveys/push_pull.yml"),
+    out: Path = typer.Option(..., "--out", "-o", help="XLSForm to write (.xlsx)"),
+) -> None:
+    """Write a veplab codebook as an XLSForm to field in KoboToolbox / ODK (en, fr, ar, ru labels)."""
+    from .codebook import CodebookError
+    from .ingest.xlsform import XLSFormError, to_xlsform
+
+    try:
+        notes = to_xlsform(codebook, out)
+    except (CodebookError, XLSFormError) as exc:
+        _fail(_escape(str(exc)))
+    console.print(f"wrote {out}")
+    _codebook_notes(notes)
+
+
+@codebook_app.command("from-sav")
+def codebook_from_sav(
+    sav: Path = typer.Argument(..., help="An SPSS .sav file"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Codebook YAML to write (default: stdout)"),
+    codebook_id: Optional[str] = typer.Option(None, "--id", help="Codebook id (default: the file name)"),
+    id_column: Optional[str] = typer.Option(None, "--id-column", help="The pseudonymous id variable"),
+    unit: str = typer.Option("respondent", "--unit", help="What one row is"),
+) -> None:
+    """Draft a veplab codebook from an SPSS file's variable labels, value labels and user-missing values."""
+    from .codebook import CodebookError
+    from .ingest.spss import from_sav
+
+    try:
+        draft = from_sav(sav, codebook_id=codebook_id, id_column=id_column, unit=unit)
+    except (ValueError, CodebookError) as exc:
+        _fail(_escape(str(exc)))
+    if out is None:
+        sys.stdout.write(draft.yaml(str(sav)))
+    else:
+        draft.write(out, str(sav))
+        console.print(f"wrote {out}: {len(draft.codebook.items)} items (a draft: check it)")
+    _codebook_notes(draft.warnings)
 
 
 def run() -> None:  # pragma: no cover - entry point helper
