@@ -95,12 +95,10 @@ def test_programme_effect_naive_biased_adjusted_recovered(demo):
     assert adj["hr_ci_low"] < hr < adj["hr_ci_high"]
 
 
-def test_typology_partly_recovered(demo):
-    """Latent classes on the assessors' ratings find the synthetic typology better than chance.
-
-    The generator's classes overlap a good deal (each case's domain levels vary
-    around its class profile), so recovery is partial; the adjusted Rand index
-    is reported by the push_pull notebook and in the issue notes."""
+def test_typology_recovered(demo):
+    """Latent classes on the assessors' ratings find the synthetic typology (four types of
+    violent extremist prisoner and the general population): BIC picks five classes and the
+    adjusted Rand index against the true classes is well above chance (0.66 for the demo seed)."""
     from veplab.factors import adjusted_rand_index, latent_classes
 
     cfg, _ = demo
@@ -109,6 +107,7 @@ def test_typology_partly_recovered(demo):
     first = rna.sort_values(["case_id", "rater"]).drop_duplicates("case_id")
     truth = pd.read_csv(cfg.folder / "data" / "typology_truth.csv").set_index("case_id")
     items = [i for s in cb.scales for i in s.items]
-    lca = latent_classes(first, items, [5], n_starts=10, seed=1)
+    lca = latent_classes(first, items, range(3, 7), n_starts=20, seed=1)
+    assert lca.k == 5
     ari = adjusted_rand_index(truth.loc[first["case_id"], "class_label"].to_numpy(), np.asarray(lca.modal))
-    assert ari > 0.1
+    assert ari > 0.5

@@ -39,12 +39,12 @@ PROFILES = np.array([
     # beliefs context capability commitment lack-of-protection
     [-1.3, -1.2, -1.0, -1.3, -0.3],   # 0 general population
     [1.5, 1.3, 1.4, 1.5, 1.0],        # 1 leaders
-    [0.8, 1.2, 1.1, 0.7, 0.6],        # 2 facilitators
-    [0.9, 0.6, 0.2, 0.8, 0.4],        # 3 followers
+    [0.3, 1.4, 1.5, 0.2, 0.6],        # 2 facilitators: networks and capability more than conviction
+    [1.1, 0.4, -0.3, 1.1, 0.4],       # 3 followers: conviction without capability
     [-0.2, 0.3, -0.4, -0.1, -0.1],    # 4 marginal members
 ])
 CLASS_LABELS = {0: "general_population", **TYPOLOGY}
-S_ETA, S_U, S_B, S_E = 0.5, 0.4, 0.2, 0.5
+S_ETA, S_U, S_B, S_E = 0.3, 0.4, 0.2, 0.5
 ETA_CORR = 0.5
 CUTS = np.array([0.0, 1.2])
 S_OMEGA, S_G, S_EPS = 0.5, 0.15, 0.35
