@@ -17,7 +17,7 @@ help:
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[build,dev]"
+	$(PY) -m pip install --quiet -e ".[build,dev,ingest]"
 	$(PY) -m ipykernel install --sys-prefix --name veplab --display-name "veplab (project .venv)" >/dev/null
 	@touch $(STAMP)
 

@@ -6,7 +6,7 @@
 # root); otherwise it only names what is missing.
 set -uo pipefail
 PKGS=(r-base-core r-cran-psych r-cran-lavaan r-cran-survival r-cran-proc r-cran-lme4 r-cran-jsonlite
-      r-cran-mass fonts-noto-core fonts-dejavu-core poppler-utils chromium)
+      r-cran-mass fonts-noto-core fonts-dejavu-core poppler-utils chromium postgresql)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

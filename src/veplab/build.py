@@ -152,17 +152,34 @@ def _code_cells(nb: Mapping[str, Any]) -> str:
     return "\n\x00\n".join("".join(c.get("source", "")) for c in nb.get("cells", []) if c.get("cell_type") == "code")
 
 
-def input_hashes(study: Study) -> dict[str, dict[str, str]]:
-    """SHA-256 of each data file and codebook of the study (missing files -> 'missing')."""
-    data, codebooks = {}, {}
+def input_hashes(study: Study) -> dict[str, dict[str, Any]]:
+    """SHA-256 of each data file and codebook of the study (missing files -> 'missing').
+
+    A SQL source is hashed by running its read-only query
+    (:func:`veplab.ingest.sql.source_digest`); the query text and the hash of
+    its result go into the manifest under ``inputs.sql``.  Other files the
+    notebooks read (an evaluation framework, say) are listed under the study's
+    ``inputs:`` key and hashed too.
+    """
+    data, codebooks, sql = {}, {}, {}
     for name, src in study.sources.items():
-        data[name] = _file_sha(src.path) if src.path.is_file() else "missing"
+        if getattr(src, "is_sql", False):
+            from .ingest.sql import source_digest
+
+            digest = source_digest(src)
+            data[name] = digest["sha256"]
+            sql[name] = {k: v for k, v in digest.items() if k != "canonical"}
+        else:
+            data[name] = _file_sha(src.path) if src.path.is_file() else "missing"
         codebooks[src.codebook_path.name] = _file_sha(src.codebook_path)
     extra = {}
     for rel in (study.raw.get("inputs") or []):
         p = (study.folder / rel)
         extra[str(rel)] = _file_sha(p) if p.is_file() else "missing"
-    return {"data": data, "codebooks": codebooks, "other": extra}
+    out: dict[str, Any] = {"data": data, "codebooks": codebooks, "other": extra}
+    if sql:
+        out["sql"] = sql
+    return out
 
 
 def cache_key(nb: Mapping[str, Any], params: Mapping[str, Any], inputs: Mapping[str, Any]) -> str:

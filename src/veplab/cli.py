@@ -120,7 +120,8 @@ def validate(
         _fail(str(exc))
     failed = 0
     for name, source in cfg.sources.items():
-        console.rule(f"[bold]{name}[/]  {source.path.name}")
+        where = f"sql:{name} (${source.url_env})" if getattr(source, "is_sql", False) else source.path.name
+        console.rule(f"[bold]{name}[/]  {where}")
         try:
             cb = source.codebook()
         except CodebookError as exc:
@@ -132,7 +133,7 @@ def validate(
                 warnings.simplefilter("always")
                 df = source.load()
         except DataError as exc:
-            err.print(f"[bold red]{int((exc.problems['severity'] == 'error').sum())} problems[/] in {source.path}")
+            err.print(f"[bold red]{int((exc.problems['severity'] == 'error').sum())} problems[/] in {where}")
             print_problems(exc.problems)
             failed += 1
             continue
@@ -143,7 +144,7 @@ def validate(
 
         info = load_info(df)
         AuditLog(cfg.folder / "audit.log").append(
-            "load", study=cfg.id, source=name, file=str(source.path), sha256=info.sha256,
+            "load", study=cfg.id, source=name, file=where if getattr(source, "is_sql", False) else str(source.path), sha256=info.sha256,
             codebook=cb.id, codebook_sha256=cb.sha256, rows=len(df))
         if not q.problems.empty:
             console.print(f"[yellow]{len(q.problems)} warnings while loading[/]")

@@ -12,6 +12,10 @@ notebooks it runs::
     synth: {scale: demo, seed: 20261121}     # only for synthetic studies
     sources:
       push_pull: {path: data/push_pull.csv, codebook: push_pull}
+      rna:                                       # a read-only PostgreSQL query
+        sql: "SELECT * FROM assessments ORDER BY rating_id"
+        url_env: VEPLAB_DB_URL                   # env variable holding the URL
+        codebook: rna_tool
     parameters: {outcome: violence_endorsement}
     notebooks:
       - name: overview
@@ -20,7 +24,9 @@ notebooks it runs::
 A ``codebook`` given as a bare name resolves to ``<repo>/surveys/<name>.yml``
 (the nearest ``surveys/`` folder above the study); a path ending in ``.yml``
 is taken relative to the study folder.  Data paths are relative to the study
-folder.
+folder.  A SQL source names one SELECT query and the environment variable
+that holds the database URL (never the URL or a password in study.yml); see
+:mod:`veplab.ingest.sql`.
 
 >>> from veplab.study import load_study                     # doctest: +SKIP
 >>> study = load_study("research/demo")                      # doctest: +SKIP
@@ -56,18 +62,36 @@ class Source:
     """One data source of a study."""
 
     name: str
-    path: Path
+    path: Path | None  # None for a SQL source
     codebook_path: Path
     options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    sql: str | None = None
+    url_env: str | None = None
 
     def codebook(self) -> Codebook:
         return _cb.load(self.codebook_path)
+
+    @property
+    def is_sql(self) -> bool:
+        return self.sql is not None
+
+    def query(self) -> Any:
+        """The :class:`veplab.ingest.sql.SQLQuery` of a SQL source."""
+        from .ingest.sql import DEFAULT_TIMEOUT, SQLQuery
+
+        if self.sql is None:
+            raise StudyError(f"source {self.name!r} is a file, not a SQL query")
+        return SQLQuery(self.sql, url_env=self.url_env or "VEPLAB_DB_URL", name=self.name,
+                        timeout=self.options.get("timeout", DEFAULT_TIMEOUT))
 
     def load(self, **kwargs: Any) -> pd.DataFrame:
         """Load through :func:`veplab.data.load` with the source's options."""
         from .data import load
 
         opts = {**self.options, **kwargs}
+        if self.sql is not None:
+            opts.pop("timeout", None)
+            return load(self.query(), self.codebook(), **opts)
         return load(self.path, self.codebook(), **opts)
 
 
@@ -138,6 +162,34 @@ def _labels(value: Any, file: Path, key: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()}
 
 
+def _codebook_path(config: Path, folder: Path, root: Path, name: str, cb: str) -> Path:
+    cb_path = (folder / cb).resolve() if cb.endswith((".yml", ".yaml")) else root / "surveys" / f"{cb}.yml"
+    if not cb_path.is_file():
+        raise StudyError(f"{config}: source {name!r}: codebook {cb!r} not found (looked for {cb_path})")
+    return cb_path
+
+
+def _sql_source(config: Path, folder: Path, root: Path, name: str, spec: Mapping[str, Any]) -> Source:
+    from .ingest.sql import SQLSourceError, check_query
+
+    url_env = spec.get("url_env")
+    if not isinstance(url_env, str) or not url_env.strip():
+        raise StudyError(f"{config}: source {name!r}: a sql: source needs url_env: naming the environment "
+                         "variable that holds the database URL (e.g. url_env: VEPLAB_DB_URL)")
+    try:
+        sql = check_query(spec["sql"])
+    except SQLSourceError as exc:
+        raise StudyError(f"{config}: source {name!r}: {exc}") from None
+    options = {k: v for k, v in spec.items() if k not in ("sql", "url_env", "codebook")}
+    allowed = {"unknown", "reverse", "score", "on_error", "timeout"}
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise StudyError(f"{config}: source {name!r}: unknown option(s) {unknown} for a sql: source; "
+                         f"allowed: {sorted(allowed)}")
+    return Source(name=name, path=None, codebook_path=_codebook_path(config, folder, root, name, str(spec["codebook"])),
+                  options=options, sql=sql, url_env=url_env.strip())
+
+
 def load_study(path: str | Path) -> Study:
     """Read and validate ``study.yml`` (``path`` is the study folder or the file)."""
     path = Path(path)
@@ -178,8 +230,14 @@ def load_study(path: str | Path) -> Study:
     if not isinstance(raw_sources, Mapping):
         raise StudyError(f"{config}: sources must be a mapping name -> {{path, codebook}}")
     for name, spec in raw_sources.items():
+        if isinstance(spec, Mapping) and ({"url", "password", "dsn"} & set(spec)):
+            raise StudyError(f"{config}: source {name!r}: never put a database URL or password in study.yml; "
+                             "set it in an environment variable and name it with url_env: (e.g. VEPLAB_DB_URL)")
+        if isinstance(spec, Mapping) and "sql" in spec and "codebook" in spec and "path" not in spec:
+            sources[str(name)] = _sql_source(config, folder, root, str(name), spec)
+            continue
         if not isinstance(spec, Mapping) or "path" not in spec or "codebook" not in spec:
-            raise StudyError(f"{config}: source {name!r} needs path: and codebook:")
+            raise StudyError(f"{config}: source {name!r} needs path: (or sql: and url_env:) and codebook:")
         cb = str(spec["codebook"])
         if cb.endswith((".yml", ".yaml")):
             cb_path = (folder / cb).resolve()
@@ -188,7 +246,7 @@ def load_study(path: str | Path) -> Study:
         if not cb_path.is_file():
             raise StudyError(f"{config}: source {name!r}: codebook {cb!r} not found (looked for {cb_path})")
         options = {k: v for k, v in spec.items() if k not in ("path", "codebook")}
-        allowed = {"sheet", "encoding", "delimiter", "unknown", "reverse", "score", "on_error"}
+        allowed = {"sheet", "encoding", "delimiter", "unknown", "reverse", "score", "on_error", "source"}
         unknown = sorted(set(options) - allowed)
         if unknown:
             raise StudyError(f"{config}: source {name!r}: unknown option(s) {unknown}; allowed: {sorted(allowed)}")

@@ -147,7 +147,14 @@ def _parse_dates(col: pd.Series, item: Item, rows: np.ndarray, probs: Problems) 
         return out, invalid
     vals = text[present]
     if item.date_format:
-        parsed = pd.to_datetime(vals, format=item.date_format, errors="coerce")
+        try:
+            parsed = pd.to_datetime(vals, format=item.date_format, errors="coerce")
+        except ValueError:  # ISO 8601 date-times with different UTC offsets
+            probs.add(item.id, "date-times carry different UTC offsets (for example +03:00 and +05:00)",
+                      "load Kobo/ODK exports with source='kobo' (offsets are read as local time), or export "
+                      "the times without offsets", rows=rows[np.flatnonzero(present.to_numpy())])
+            invalid[np.flatnonzero(present.to_numpy())] = True
+            return out, invalid
         bad = parsed.isna()
         out[present] = parsed
         if bad.any():
@@ -442,6 +449,7 @@ def load(
     score: bool = True,
     on_error: str = "raise",
     privacy: bool = True,
+    source: str | None = None,
 ) -> pd.DataFrame:
     """Load a data file and apply its instrument codebook.
 
@@ -463,6 +471,14 @@ def load(
     * reverse-keys items when ``reverse=True`` and adds one column per scale
       with its prorated score when ``score=True``.
 
+    KoboToolbox / ODK exports (detected from their ``_uuid`` /
+    ``_submission_time`` metadata or ``group/field`` headers, or named with
+    ``source="kobo"``; ``source="file"`` turns detection off) are first
+    normalised by :func:`veplab.ingest.kobo.normalise`: group prefixes and
+    metadata columns, select_multiple answers, labels in place of codes,
+    repeat sheets (``sheet=``).  ``path`` may also be a
+    :class:`veplab.ingest.sql.SQLQuery` (a read-only PostgreSQL query).
+
     Every problem is reported at once in a :class:`DataError` whose
     ``problems`` table has the columns ``file, column, rows, problem, fix,
     severity``.  With ``on_error="flag"`` invalid cells become NA with the
@@ -474,7 +490,17 @@ def load(
     """
     if not isinstance(codebook, Codebook):
         codebook = _cb.load(codebook)
+    if source not in (None, "kobo", "odk", "file"):
+        raise ValueError(f"source= must be None (detect), 'kobo', 'odk' or 'file', got {source!r}")
     probs = Problems(str(path))
-    raw = read_raw(path, encoding=encoding, delimiter=delimiter, sheet=sheet, problems=probs)
+    if hasattr(path, "read_raw"):  # a veplab.ingest.sql.SQLQuery: rows from a database, not a file
+        raw = path.read_raw(problems=probs)
+    else:
+        raw = read_raw(path, encoding=encoding, delimiter=delimiter, sheet=sheet, problems=probs)
+    if source != "file":
+        from ..ingest import kobo
+
+        if source in ("kobo", "odk") or kobo.detect(list(raw.frame.columns), codebook):
+            raw = kobo.normalise(raw, codebook, problems=probs, unknown=unknown, path=path, sheet=sheet)
     return apply_codebook(raw, codebook, file=str(path), unknown=unknown, reverse=reverse, score=score,
                           on_error=on_error, privacy=privacy, problems=probs)

@@ -1,0 +1,31 @@
+"""Field data ingest: KoboToolbox / ODK forms and exports, SPSS dictionaries,
+read-only PostgreSQL sources.
+
+* :mod:`veplab.ingest.xlsform` -- XLSForm to codebook (:func:`from_xlsform`)
+  and codebook to XLSForm (:func:`to_xlsform`), with every problem of a
+  malformed form reported at once;
+* :mod:`veplab.ingest.kobo` -- Kobo / ODK exports normalised for
+  :func:`veplab.data.load` (group prefixes, metadata, select_multiple,
+  labels in place of codes, repeat sheets);
+* :mod:`veplab.ingest.spss` -- a codebook draft from a ``.sav`` dictionary
+  (:func:`from_sav`);
+* :mod:`veplab.ingest.sql` -- read-only SQL sources (:class:`SQLQuery`,
+  :func:`source_digest` for the build manifest).
+
+The command line offers ``veplab codebook from-xlsform``, ``to-xlsform`` and
+``from-sav``.
+"""
+
+from .spss import SavDraft, from_sav
+from .xlsform import Conversion, FormProblem, XLSFormError, from_xlsform, to_xlsform, validate_form
+
+__all__ = [
+    "Conversion",
+    "FormProblem",
+    "SavDraft",
+    "XLSFormError",
+    "from_sav",
+    "from_xlsform",
+    "to_xlsform",
+    "validate_form",
+]

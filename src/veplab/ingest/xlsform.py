@@ -1,0 +1,1508 @@
+"""XLSForm (KoboToolbox / ODK) forms to veplab codebooks and back.
+
+:func:`from_xlsform` reads a form's ``survey``, ``choices`` and ``settings``
+sheets and writes the veplab codebook the data will be loaded with;
+:func:`to_xlsform` writes a veplab codebook as a form a team can field in
+KoboToolbox or ODK (labels in English, French, Arabic and Russian, missing
+codes as choices).  The two are inverse: ``from_xlsform(to_xlsform(cb))``
+gives ``cb`` back, and from-xlsform -> to-xlsform -> from-xlsform is stable.
+
+How a form becomes a codebook
+-----------------------------
+
+==========================  ===============================================
+XLSForm                     veplab codebook
+==========================  ===============================================
+``select_one LIST``         a coded item; choice names that are whole
+                            numbers are the codes (otherwise codes 1..k in
+                            choice order, or the ``veplab_code`` column;
+                            names are kept under ``xlsform.choices`` so that
+                            exports in XML values still load).  Type
+                            ``likert`` for agree/disagree wording, ``binary``
+                            for two options (yes/no, 0/1), ``ordinal`` for
+                            frequency / intensity / band wording, else
+                            ``categorical`` -- or as ``veplab::type`` says.
+``select_multiple LIST``    one ``binary`` item per choice, ``FIELD__CHOICE``
+                            (0 = not selected, 1 = selected), kept together
+                            by ``xlsform.select_multiple``.
+``integer`` / ``decimal``   ``numeric`` (``integer: true`` for integer);
+/ ``range``                 ``min``/``max`` from simple constraints such as
+                            ``. >= 18 and . <= 90`` (range: its parameters).
+``date``                    ``date``; ``datetime``, ``start``, ``end``:
+                            ``date`` with ``format: ISO8601``.
+``text`` and the rest       ``text`` (``calculate``: role ``admin``,
+                            ``required: false``; geo types: role
+                            ``quasi_identifier``; media: role ``sensitive``;
+                            ``phonenumber``/``email``: role ``identifier``).
+``note``                    left out (exports do not hold notes).
+``begin_group``             groups vanish from item ids (exports'
+                            ``group/field`` headers are matched by field);
+                            kept under ``xlsform.group`` for the way back.
+``begin_repeat``            a separate table: ``from_xlsform(form,
+                            repeat=NAME)`` gives its codebook (id column
+                            ``index``, with ``parent_index`` and the parent's
+                            id column, for the export's repeat sheet).
+``label::English (en)``...  labels in ``en``, ``fr``, ``ar``, ``ru`` (a bare
+                            ``label`` column is the default language);
+                            ``hint::...`` becomes the item's ``description``.
+``required``, ``relevant``  kept under ``xlsform`` (veplab does not enforce
+complex ``constraint``      form logic; each one is listed as a warning).
+==========================  ===============================================
+
+veplab-specific columns (all optional, written by :func:`to_xlsform`):
+
+* survey: ``veplab::type`` (likert, ordinal, binary, categorical, numeric,
+  date, text), ``veplab::role`` (item, quasi_identifier, sensitive,
+  identifier, admin, outcome), ``veplab::reverse`` (yes), ``veplab::missing``
+  (``999=refused 998=dont_know``: missing codes of numeric items),
+  ``veplab::domain``, ``veplab::key`` (correct option of a knowledge item),
+  ``veplab::required`` (``no``: the column may be absent from an export),
+  ``veplab::pseudonymised`` (yes), ``veplab::format`` (date format),
+  ``veplab::scale`` (scale ids the item is scored in), ``veplab::extra`` (a
+  YAML mapping of further metadata);
+* choices: ``veplab_missing`` (the reason a choice is a missing code:
+  dont_know, refused, not_applicable, not_asked, missing) and ``veplab_code``;
+  without that column, choices labelled "Don't know", "Refused", "Ne sait
+  pas", "Отказ", "لا أعرف"... are taken as missing codes (with a warning);
+* settings: ``veplab::unit``, ``veplab::id_column``,
+  ``veplab::title::French (fr)`` (and ``ar``, ``ru``; ``form_title`` is the
+  English title), ``veplab::description::<language>``, ``veplab::extra``;
+* a ``veplab_scales`` sheet: ``id``, ``label::<language>``, ``items``
+  (space-separated), ``score`` (mean, sum), ``min_items``, ``domain``,
+  ``extra``.
+
+A malformed form raises :class:`XLSFormError` listing every problem with its
+sheet, row and column (duplicate names, a choice list that does not exist, an
+expression that does not parse or names an unknown ``${field}``, a missing
+label column, an unmatched ``begin_group``...).
+
+>>> conv = from_xlsform("tests/fixtures/ingest/prison_wellbeing.xlsx")  # doctest: +SKIP
+>>> conv.codebook.item("q_safe").type, conv.warnings[:1]                 # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import warnings as _warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .. import codebook as _cb
+from ..codebook import LANGUAGES, MISSING_REASONS, Codebook
+from . import _xpath
+from ._common import (
+    LANGUAGE_NAMES,
+    REASON_CODES,
+    REASON_LABELS,
+    codebook_to_dict,
+    dump_yaml,
+    guess_reason,
+    language_of,
+    option_shape,
+    sanitize_id,
+)
+
+__all__ = ["FormProblem", "XLSFormError", "Conversion", "from_xlsform", "to_xlsform", "validate_form"]
+
+YES_NO_LABELS = {
+    0: {"en": "No", "fr": "Non", "ar": "لا", "ru": "Нет"},
+    1: {"en": "Yes", "fr": "Oui", "ar": "نعم", "ru": "Да"},
+}
+_RANGE_MESSAGE = {
+    "en": "Enter a value from {lo} to {hi}",
+    "fr": "Saisir une valeur de {lo} à {hi}",
+    "ar": "أدخل قيمة من {lo} إلى {hi}",
+    "ru": "Введите значение от {lo} до {hi}",
+}
+
+_QUESTION_TYPES = {
+    "integer", "decimal", "range", "text", "date", "datetime", "time", "note", "calculate", "acknowledge",
+    "geopoint", "geotrace", "geoshape", "image", "audio", "video", "file", "barcode", "hidden", "start",
+    "end", "today", "deviceid", "username", "phonenumber", "email", "subscriberid", "simserial", "audit",
+    "background-audio", "start-geopoint", "xml-external", "csv-external", "rank", "begin_group",
+    "end_group", "begin_repeat", "end_repeat", "select_one", "select_multiple", "select_one_from_file",
+    "select_multiple_from_file",
+}
+_TYPE_ALIASES = {
+    "int": "integer", "string": "text", "select one": "select_one", "select_one": "select_one",
+    "select multiple": "select_multiple", "select_multiple": "select_multiple",
+    "select all that apply": "select_multiple",
+    "begin group": "begin_group", "end group": "end_group", "begin repeat": "begin_repeat",
+    "end repeat": "end_repeat", "begin_group": "begin_group", "begin_repeat": "begin_repeat",
+    "end_group": "end_group", "end_repeat": "end_repeat", "photo": "image", "gps": "geopoint",
+    "location": "geopoint", "add note prompt": "note", "q integer": "integer", "trigger": "acknowledge",
+}
+_METADATA_TYPES = {"start", "end", "today", "deviceid", "username", "phonenumber", "email", "subscriberid",
+                   "simserial", "audit", "background-audio", "start-geopoint"}
+_NO_LABEL_NEEDED = {"calculate", "hidden", "begin_group", "end_group", "begin_repeat", "end_repeat",
+                    "xml-external", "csv-external"} | _METADATA_TYPES
+_EXPRESSION_COLUMNS = ("constraint", "relevant", "calculation", "choice_filter", "readonly", "repeat_count",
+                       "required")
+_HEADER_ALIASES = {"list name": "list_name", "constraint message": "constraint_message",
+                   "required message": "required_message", "choice filter": "choice_filter",
+                   "repeat count": "repeat_count", "constraint_msg": "constraint_message"}
+_XML_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+_KNOWN_SURVEY = {"type", "name", "label", "hint", "required", "relevant", "constraint", "constraint_message",
+                 "appearance", "calculation", "choice_filter", "parameters", "default", "readonly",
+                 "required_message", "repeat_count", "guidance_hint", "media", "image", "audio", "video",
+                 "trigger", "body", "bind", "instance", "note", "autoplay"}
+_ITEM_VEPLAB = ("type", "role", "reverse", "missing", "domain", "key", "required", "pseudonymised", "format",
+                "scale", "extra", "code")
+
+
+@dataclasses.dataclass(frozen=True)
+class FormProblem:
+    """One thing wrong with (or not carried over from) a form: where and what to do."""
+
+    sheet: str
+    row: int | None
+    column: str
+    problem: str
+    fix: str = ""
+
+    def __str__(self) -> str:
+        where = self.sheet + (f" row {self.row}" if self.row else "") + (f" column {self.column!r}" if self.column else "")
+        return f"{where}: {self.problem}" + (f" (fix: {self.fix})" if self.fix else "")
+
+
+class XLSFormError(ValueError):
+    """A malformed form.  ``problems`` lists every :class:`FormProblem` found."""
+
+    def __init__(self, file: str, problems: Sequence[FormProblem]):
+        self.file = file
+        self.problems = list(problems)
+        lines = [f"{file}: the form has {len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}; "
+                 "nothing was written:"]
+        for i, p in enumerate(self.problems, start=1):
+            lines.append(f"{i:>3}. {p}")
+        super().__init__("\n".join(lines))
+
+
+@dataclasses.dataclass(frozen=True)
+class Conversion:
+    """A form converted to a codebook.
+
+    ``data`` is the codebook as a mapping (what :meth:`yaml` writes),
+    ``codebook`` the validated :class:`~veplab.codebook.Codebook`,
+    ``warnings`` what could not be carried over or was guessed, and
+    ``repeats`` the names of the form's repeat groups (each a table of its own).
+    """
+
+    data: Mapping[str, Any]
+    codebook: Codebook
+    warnings: tuple[FormProblem, ...]
+    repeats: tuple[str, ...] = ()
+
+    def yaml(self, source: str | None = None) -> str:
+        """The codebook as YAML text (loads with :func:`veplab.codebook.load`)."""
+        header = "veplab codebook converted from the XLSForm " + (Path(source).name if source else "form")
+        if self.warnings:
+            header += f"\n{len(self.warnings)} note(s) from the conversion:\n" + "\n".join(
+                f"- {w}" for w in self.warnings)
+        return dump_yaml(self.data, header=header)
+
+    def write(self, path: str | Path, source: str | None = None) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.yaml(source), encoding="utf-8")
+        return path
+
+
+# --------------------------------------------------------------------------- reading sheets
+
+
+@dataclasses.dataclass
+class _Row:
+    number: int
+    cells: dict[str, str]
+
+    def get(self, key: str) -> str:
+        return self.cells.get(key, "")
+
+
+@dataclasses.dataclass
+class _Sheet:
+    name: str
+    headers: list[str]
+    rows: list[_Row]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _norm_header(header: str) -> str:
+    header = header.strip()
+    if header.lower() in ("veplab_missing", "veplab_code"):
+        return "veplab::" + header.lower()[7:]
+    if "::" in header:
+        base, rest = header.split("::", 1)
+        base = base.strip().lower()
+        return f"{_HEADER_ALIASES.get(base, base)}::{rest.strip()}"
+    low = header.lower()
+    return _HEADER_ALIASES.get(low, low)
+
+
+def _read_workbook(path: Path) -> dict[str, _Sheet]:
+    import openpyxl
+
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    sheets: dict[str, _Sheet] = {}
+    try:
+        for ws in wb.worksheets:
+            rows_iter = ws.iter_rows(values_only=True)
+            try:
+                header_row = next(rows_iter)
+            except StopIteration:
+                sheets[ws.title.strip().lower()] = _Sheet(ws.title, [], [])
+                continue
+            headers = [_norm_header(_cell(h)) for h in header_row]
+            rows = []
+            for number, values in enumerate(rows_iter, start=2):
+                cells = {}
+                for h, v in zip(headers, values):
+                    text = _cell(v)
+                    if h and text:
+                        cells[h] = text
+                if cells:
+                    rows.append(_Row(number, cells))
+            sheets[ws.title.strip().lower()] = _Sheet(ws.title, [h for h in headers if h], rows)
+    finally:
+        wb.close()
+    return sheets
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+class _Collect:
+    def __init__(self) -> None:
+        self.problems: list[FormProblem] = []
+        self.warnings: list[FormProblem] = []
+
+    def problem(self, sheet: str, row: int | None, column: str, problem: str, fix: str = "") -> None:
+        self.problems.append(FormProblem(sheet, row, column, problem, fix))
+
+    def warn(self, sheet: str, row: int | None, column: str, problem: str, fix: str = "") -> None:
+        w = FormProblem(sheet, row, column, problem, fix)
+        if w not in self.warnings:
+            self.warnings.append(w)
+
+
+def _languages(headers: list[str], base: str, default_lang: str, col: _Collect, sheet: str) -> dict[str, str]:
+    """Map header -> language for the ``base`` (label, hint...) columns."""
+    out: dict[str, str] = {}
+    explicit = set()
+    for h in headers:
+        if h == base:
+            out[h] = default_lang
+        elif h.startswith(base + "::"):
+            lang = language_of(h.split("::", 1)[1])
+            if lang is None:
+                col.warn(sheet, 1, h, f"{base}s in {h.split('::', 1)[1]!r} are not carried over: veplab "
+                         f"codebooks hold {', '.join(LANGUAGES)}", "name the column like label::French (fr)")
+                continue
+            out[h] = lang
+            explicit.add(lang)
+    # an explicit column wins over the bare one for the same language
+    return {h: lang for h, lang in out.items() if not (h == base and lang in explicit)}
+
+
+def _texts(row: _Row, langs: Mapping[str, str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for h, lang in langs.items():
+        text = row.get(h)
+        if text and lang not in out:
+            out[lang] = text
+    return {lang: out[lang] for lang in LANGUAGES if lang in out}
+
+
+def _yes(value: str) -> bool | None:
+    low = value.strip().lower()
+    if low in ("yes", "true", "1", "true()", "y", "oui", "да"):
+        return True
+    if low in ("no", "false", "0", "false()", "n", "non", "нет", ""):
+        return False
+    return None
+
+
+def _split_type(raw: str) -> tuple[str, str | None, str]:
+    """(base type, list name, rest) of a type cell."""
+    text = " ".join(raw.split())
+    low = text.lower()
+    for alias, base in sorted(_TYPE_ALIASES.items(), key=lambda kv: -len(kv[0])):
+        if low == alias or low.startswith(alias + " "):
+            rest = text[len(alias):].strip()
+            if base in ("select_one", "select_multiple"):
+                parts = rest.split()
+                return base, (parts[0] if parts else None), " ".join(parts[1:])
+            return base, None, rest
+    parts = text.split()
+    base = parts[0].lower() if parts else ""
+    if base in ("select_one_from_file", "select_multiple_from_file"):
+        return base, (parts[1] if len(parts) > 1 else None), " ".join(parts[2:])
+    return base, None, " ".join(parts[1:])
+
+
+def _int_name(name: str) -> int | None:
+    text = name.strip().translate(str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789"))
+    return int(text) if re.fullmatch(r"-?\d+", text) else None
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def _parse_missing(text: str) -> dict[int, str] | None:
+    pairs = re.findall(r"(-?\d+)\s*[=:]\s*([A-Za-z_]+)", text)
+    rest = re.sub(r"(-?\d+)\s*[=:]\s*([A-Za-z_]+)", "", text)
+    if not pairs or re.sub(r"[\s,;]+", "", rest):
+        return None
+    return {int(code): reason for code, reason in pairs}
+
+
+def _yaml_mapping(text: str) -> Mapping[str, Any] | None:
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    return value if isinstance(value, Mapping) else None
+
+
+def _flow(value: Any) -> str:
+    return yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=math.inf, sort_keys=False).strip()
+
+
+@dataclasses.dataclass
+class _Element:
+    row: _Row
+    type: str
+    list_name: str | None
+    type_rest: str
+    name: str
+    labels: dict[str, str]
+    hints: dict[str, str]
+    group: str
+    repeat: str | None
+    repeat_path: tuple[str, ...]
+
+
+@dataclasses.dataclass
+class _Choice:
+    row: _Row
+    name: str
+    labels: dict[str, str]
+    reason: str | None
+    code: int | None
+
+
+def _parse(path: Path, col: _Collect) -> dict[str, Any] | None:
+    """Read and check a form; returns the parsed pieces (None if unreadable)."""
+    try:
+        sheets = _read_workbook(path)
+    except Exception as exc:  # openpyxl raises many kinds
+        col.problem("(workbook)", None, "", f"not a readable .xlsx workbook ({type(exc).__name__})",
+                    "open the form in a spreadsheet program and save it as .xlsx")
+        return None
+    survey = sheets.get("survey")
+    if survey is None:
+        col.problem("survey", None, "", "the workbook has no 'survey' sheet",
+                    "an XLSForm needs sheets named survey, choices (for select questions) and settings")
+        return None
+    choices_sheet = sheets.get("choices")
+    settings_sheet = sheets.get("settings")
+    settings: dict[str, str] = {}
+    if settings_sheet is not None and settings_sheet.rows:
+        settings = dict(settings_sheet.rows[0].cells)
+    default_lang = "en"
+    if settings.get("default_language"):
+        default_lang = language_of(settings["default_language"]) or "en"
+
+    for required in ("type", "name"):
+        if required not in survey.headers:
+            col.problem("survey", 1, required, f"the survey sheet has no {required!r} column",
+                        f"add a column headed {required!r}")
+    label_langs = _languages(survey.headers, "label", default_lang, col, "survey")
+    if not any(h == "label" or h.startswith("label::") for h in survey.headers):
+        col.problem("survey", 1, "label", "the survey sheet has no label column",
+                    "add a column label::English (en) (and label::French (fr), label::Arabic (ar), "
+                    "label::Russian (ru))")
+    hint_langs = _languages(survey.headers, "hint", default_lang, col, "survey")
+    cmsg_langs = _languages(survey.headers, "constraint_message", default_lang, col, "survey")
+    for h in survey.headers:
+        base = h.split("::", 1)[0]
+        if base == "veplab":
+            key = h.split("::", 1)[1]
+            if key not in _ITEM_VEPLAB:
+                col.warn("survey", 1, h, f"unknown veplab column {h!r} ignored",
+                         f"use one of {', '.join('veplab::' + k for k in _ITEM_VEPLAB)}")
+        elif base not in _KNOWN_SURVEY and not h.startswith("$") and not h.startswith("kobo--"):
+            col.warn("survey", 1, h, f"column {h!r} is not carried over into the codebook")
+        elif base in ("media", "image", "audio", "video", "guidance_hint"):
+            col.warn("survey", 1, h, f"column {h!r} (media, guidance) is not carried over into the codebook")
+
+    # ---- choices
+    lists: dict[str, list[_Choice]] = {}
+    list_rows: dict[str, int] = {}
+    choice_label_langs: dict[str, str] = {}
+    has_missing_col = False
+    if choices_sheet is not None:
+        ch = choices_sheet.headers
+        for required in ("list_name", "name"):
+            if required not in ch:
+                col.problem("choices", 1, required, f"the choices sheet has no {required!r} column",
+                            f"add a column headed {required!r}")
+        if not any(h == "label" or h.startswith("label::") for h in ch):
+            col.problem("choices", 1, "label", "the choices sheet has no label column",
+                        "add a column label::English (en) (and the other languages)")
+        choice_label_langs = _languages(ch, "label", default_lang, col, "choices")
+        has_missing_col = "veplab::missing" in ch
+        extra_cols = [h for h in ch if h not in ("list_name", "name") and not h.startswith(("label", "veplab::",
+                                                                                              "media::", "image"))]
+        if extra_cols:
+            col.warn("choices", 1, ", ".join(extra_cols), "choice columns used for choice filters are not "
+                     "carried over (the filter expression is kept under xlsform.choice_filter)")
+        seen: dict[tuple[str, str], int] = {}
+        for row in choices_sheet.rows:
+            ln, name = row.get("list_name"), row.get("name")
+            if not ln and not name:
+                continue
+            if not ln:
+                col.problem("choices", row.number, "list_name", f"choice {name!r} has no list_name",
+                            "give every choice the name of its list")
+                continue
+            if not name:
+                col.problem("choices", row.number, "name", f"a choice of list {ln!r} has no name",
+                            "give every choice a name (its value in the data)")
+                continue
+            key = (ln, name)
+            if key in seen:
+                col.problem("choices", row.number, "name", f"choice {name!r} appears twice in list {ln!r} "
+                            f"(rows {seen[key]} and {row.number})", "give each choice of a list a unique name")
+                continue
+            seen[key] = row.number
+            labels = _texts(row, choice_label_langs)
+            if not labels:
+                col.problem("choices", row.number, "label", f"choice {name!r} of list {ln!r} has no label",
+                            "add its label (at least label::English (en))")
+            elif "en" not in labels:
+                col.problem("choices", row.number, "label::English (en)",
+                            f"choice {name!r} of list {ln!r} has no English label; veplab codebooks need English",
+                            "add the English label in label::English (en)")
+            reason = row.get("veplab::missing") or None
+            if reason is not None and reason not in MISSING_REASONS:
+                col.problem("choices", row.number, "veplab_missing", f"missing reason {reason!r} is not one of "
+                            f"{', '.join(MISSING_REASONS)}", "use one of those reasons, or leave the cell empty")
+                reason = None
+            code = None
+            if row.get("veplab::code"):
+                code = _int_name(row.get("veplab::code"))
+                if code is None:
+                    col.problem("choices", row.number, "veplab_code", f"code {row.get('veplab::code')!r} is not "
+                                "a whole number", "give the integer code of the choice")
+            lists.setdefault(ln, []).append(_Choice(row, name, labels, reason, code))
+            list_rows.setdefault(ln, row.number)
+
+    # ---- survey rows
+    elements: list[_Element] = []
+    stack: list[tuple[str, str, int]] = []  # (kind, name, row)
+    names: dict[str, int] = {}
+    group_defs: dict[str, dict[str, Any]] = {}
+    repeats: list[str] = []
+    for row in survey.rows:
+        raw_type = row.get("type")
+        name = row.get("name")
+        if not raw_type:
+            if any(v for k, v in row.cells.items() if not k.startswith("$")):
+                col.problem("survey", row.number, "type", "row has no type", "give the row a type, or delete it")
+            continue
+        base, list_name, rest = _split_type(raw_type)
+        if base not in _QUESTION_TYPES:
+            col.problem("survey", row.number, "type", f"unknown question type {raw_type!r}",
+                        "use an XLSForm type: select_one LIST, select_multiple LIST, integer, decimal, text, "
+                        "date, begin_group, end_group, ...")
+            continue
+        if base in ("end_group", "end_repeat"):
+            want = "begin_group" if base == "end_group" else "begin_repeat"
+            if not stack:
+                col.problem("survey", row.number, "type", f"{base} without a matching {want}",
+                            f"add the {want} above, or delete this row")
+            elif stack[-1][0] != want:
+                kind, gname, grow = stack[-1]
+                col.problem("survey", row.number, "type", f"{base} closes {kind} {gname!r} of row {grow}",
+                            f"close {kind} {gname!r} with end_{kind.split('_')[1]} first")
+                stack.pop()
+            else:
+                stack.pop()
+            continue
+        if base in ("select_one", "select_multiple") and not list_name:
+            col.problem("survey", row.number, "type", f"{base} needs the name of a choice list",
+                        f"write the type as '{base} LISTNAME'")
+            continue
+        if list_name and base in ("select_one", "select_multiple") and list_name not in lists:
+            col.problem("survey", row.number, "type", f"choice list {list_name!r} does not exist in the "
+                        "choices sheet", "add its choices to the choices sheet, or correct the list name")
+        if not name:
+            col.problem("survey", row.number, "name", f"a {base} row has no name",
+                        "give every question a unique name (letters, digits, underscores)")
+            continue
+        if not _XML_NAME.match(name):
+            col.problem("survey", row.number, "name", f"name {name!r} is not a valid field name",
+                        "use letters, digits and underscores, starting with a letter")
+            continue
+        if name in names:
+            col.problem("survey", row.number, "name", f"name {name!r} is used twice (rows {names[name]} and "
+                        f"{row.number})", "give every question and group a unique name")
+            continue
+        names[name] = row.number
+        labels = _texts(row, label_langs)
+        hints = _texts(row, hint_langs)
+        group = "/".join(n for k, n, _ in stack if k == "begin_group")
+        repeat_path = tuple(n for k, n, _ in stack if k == "begin_repeat")
+        if base in ("begin_group", "begin_repeat"):
+            if base == "begin_repeat":
+                repeats.append(name)
+            else:
+                path_ = "/".join([*(n for k, n, _ in stack if k == "begin_group"), name])
+                gdef: dict[str, Any] = {}
+                if labels:
+                    gdef["label"] = labels
+                for key in ("relevant", "appearance"):
+                    if row.get(key):
+                        gdef[key] = row.get(key)
+                if not repeat_path:
+                    group_defs[path_] = gdef
+            stack.append((base, name, row.number))
+            continue
+        if base not in _NO_LABEL_NEEDED and base != "note":
+            if not labels:
+                col.problem("survey", row.number, "label", f"question {name!r} has no label",
+                            "add its label (at least label::English (en))")
+            elif "en" not in labels:
+                col.problem("survey", row.number, "label::English (en)", f"question {name!r} has no English "
+                            "label; veplab codebooks need English", "add the English label in label::English (en)")
+        if base == "calculate" and not row.get("calculation"):
+            col.problem("survey", row.number, "calculation", f"calculate {name!r} has no calculation",
+                        "write its expression in the calculation column")
+        elements.append(_Element(row, base, list_name, rest, name, labels, hints, group,
+                                 repeat_path[-1] if repeat_path else None, repeat_path))
+    for kind, gname, grow in stack:
+        col.problem("survey", grow, "type", f"{kind} {gname!r} is never closed",
+                    f"add an end_{kind.split('_')[1]} row after its last question")
+
+    # ---- expressions
+    for row in survey.rows:
+        for key in _EXPRESSION_COLUMNS:
+            expr = row.get(key)
+            if not expr or (key in ("required", "readonly") and _yes(expr) is not None):
+                continue
+            try:
+                _xpath.check(expr)
+            except _xpath.XPathError as exc:
+                col.problem("survey", row.number, key, f"the {key} expression does not parse: {exc}",
+                            "correct the expression (XPath: . >= 18 and . <= 90, selected(${q}, 'a'), ...)")
+                continue
+            for ref in _xpath.references(expr):
+                if ref not in names:
+                    col.problem("survey", row.number, key, f"the {key} expression names ${{{ref}}}, "
+                                "which is not a field of the form", "correct the name inside ${...}")
+    return {
+        "survey": survey, "settings": settings, "lists": lists, "list_rows": list_rows,
+        "elements": elements, "group_defs": group_defs, "repeats": repeats, "has_missing_col": has_missing_col,
+        "cmsg_langs": cmsg_langs, "names": names, "sheets": sheets, "default_lang": default_lang,
+    }
+
+
+# --------------------------------------------------------------------------- building the codebook
+
+
+def _coded(el: _Element, choices: list[_Choice], col: _Collect, has_missing_col: bool,
+           guesses: dict[str, list[str]]) -> dict[str, Any]:
+    """options / missing / type / xlsform choice names for a select_one."""
+    row = el.row
+    item_missing = None
+    if row.get("veplab::missing"):
+        item_missing = _parse_missing(row.get("veplab::missing"))
+    reasons: list[str | None] = []
+    for c in choices:
+        reason = c.reason
+        code = c.code if c.code is not None else _int_name(c.name)
+        if item_missing and code in item_missing:
+            reason = item_missing[code]
+        if reason is None and not has_missing_col and not item_missing:
+            guessed = guess_reason(" ".join(c.labels.values()))
+            if guessed:
+                reason = guessed
+                note = f"{c.name} -> {guessed}"
+                found = guesses.setdefault(el.list_name or "", [])
+                if note not in found:
+                    found.append(note)
+        reasons.append(reason)
+    opts = [(c, r) for c, r in zip(choices, reasons) if r is None]
+    miss = [(c, r) for c, r in zip(choices, reasons) if r is not None]
+    explicit = [c.code for c, _ in opts]
+    int_names = [_int_name(c.name) for c, _ in opts]
+    names_map: dict[int, str] = {}
+    shape_codes: list[int] | None
+    if all(x is not None for x in explicit) and explicit:
+        codes = list(explicit)
+        shape_codes = codes
+    elif all(x is not None for x in int_names) and int_names:
+        codes = list(int_names)
+        shape_codes = codes
+    else:
+        shape_codes = None
+        if len(opts) == 2 and option_shape([c.labels for c, _ in opts]) == "binary":
+            yes_first = bool(re.match(r"^(yes|oui|да|نعم|true|vrai)$", opts[0][0].labels.get("en", "") or
+                                      next(iter(opts[0][0].labels.values()), ""), re.I))
+            codes = [1, 0] if yes_first else [0, 1]
+        else:
+            codes = list(range(1, len(opts) + 1))
+    options: dict[int, dict[str, str]] = {}
+    for (c, _), code in zip(opts, codes):
+        options[code] = c.labels
+        if c.name != str(code):
+            names_map[code] = c.name
+    missing: dict[int, str] = {}
+    missing_labels: dict[int, dict[str, str]] = {}
+    for c, reason in miss:
+        code = c.code if c.code is not None else _int_name(c.name)
+        if code is None or code in options or code in missing:
+            code = next((k for k in REASON_CODES[reason] if k not in options and k not in missing),
+                        max([*options, *missing, 0]) + 1)
+        missing[code] = reason
+        if c.name != str(code):
+            names_map[code] = c.name
+        if c.labels and c.labels != {k: v for k, v in REASON_LABELS[reason].items() if k in LANGUAGES}:
+            missing_labels[code] = c.labels
+    if item_missing:
+        for code, reason in item_missing.items():
+            if code not in missing and code not in options:
+                missing[code] = reason
+    vtype = row.get("veplab::type")
+    if not vtype:
+        if el.type == "select_one":
+            vtype = option_shape(list(options.values()), shape_codes)
+            guesses.setdefault("__types__" + (el.list_name or ""), []).append(vtype)
+    return {"options": options, "missing": missing, "type": vtype, "choices": names_map,
+            "missing_labels": missing_labels}
+
+
+def _bool_col(row: _Row, key: str, col: _Collect) -> bool | None:
+    text = row.get(key)
+    if not text:
+        return None
+    value = _yes(text)
+    if value is None:
+        col.problem("survey", row.number, key, f"{key} must be yes or no, got {text!r}", "write yes or no")
+    return value
+
+
+def _item_from(el: _Element, parsed: dict[str, Any], col: _Collect, guesses: dict[str, list[str]],
+               scale_members: dict[str, list[str]]) -> list[dict[str, Any]]:
+    row = el.row
+    xl: dict[str, Any] = {}
+    if el.group:
+        xl["group"] = el.group
+    req = row.get("required")
+    if req:
+        flag = _yes(req)
+        if flag is None:
+            xl["required"] = req
+        elif flag:
+            xl["required"] = True
+    for key in ("relevant", "appearance", "choice_filter", "default", "readonly", "parameters"):
+        if row.get(key):
+            xl[key] = row.get(key)
+    cmsg = _texts(row, parsed["cmsg_langs"])
+    item: dict[str, Any] = {"id": sanitize_id(el.name), "label": dict(el.labels) or {"en": el.name}}
+    if item["id"] != el.name:
+        xl["name"] = el.name
+        col.warn("survey", row.number, "name", f"name {el.name!r} becomes item id {item['id']!r} "
+                 "(codebook ids hold letters, digits and underscores)")
+    if el.hints:
+        item["description"] = dict(el.hints)
+    where = f"{el.type} {el.name!r}"
+    if row.get("relevant"):
+        col.warn("survey", row.number, "relevant", f"{where}: relevance logic is not enforced by veplab "
+                 "(kept as xlsform.relevant)", "skipped questions arrive blank; give them a missing code if you "
+                 "need to tell 'not asked' from 'no answer'")
+    if el.type == "select_one":
+        info = _coded(el, parsed["lists"].get(el.list_name, []), col, parsed["has_missing_col"], guesses)
+        item["type"] = info["type"]
+        item["options"] = info["options"]
+        if info["missing"]:
+            item["missing"] = info["missing"]
+        if info["choices"]:
+            xl["choices"] = info["choices"]
+        if info["missing_labels"]:
+            xl["missing_labels"] = info["missing_labels"]
+        xl["list_name"] = el.list_name
+        if el.type_rest:
+            col.warn("survey", row.number, "type", f"{where}: {el.type_rest!r} (or_other) is not carried over; "
+                     "'other' answers will not load", "add an explicit 'other' choice with a code")
+    elif el.type in ("integer", "decimal", "range"):
+        item["type"] = "numeric"
+        if el.type == "integer":
+            item["integer"] = True
+        if el.type == "range":
+            xl["type"] = "range"
+            params = dict(re.findall(r"(\w+)\s*=\s*(-?[\d.]+)", row.get("parameters")))
+            if "start" in params:
+                item["min"] = _number(float(params["start"]))
+            if "end" in params:
+                item["max"] = _number(float(params["end"]))
+            if params.get("step", "1") in ("1", "1.0") and all(float(params.get(k, 0)).is_integer()
+                                                                for k in ("start", "end")):
+                item["integer"] = True
+            lo, hi = item.get("min"), item.get("max")
+            if lo is not None and hi is not None and lo > hi:
+                item["min"], item["max"] = hi, lo
+        missing = _parse_missing(row.get("veplab::missing")) if row.get("veplab::missing") else None
+        if row.get("veplab::missing") and missing is None:
+            col.problem("survey", row.number, "veplab::missing", f"cannot read {row.get('veplab::missing')!r}",
+                        "write missing codes as 999=refused 998=dont_know")
+        if missing:
+            item["missing"] = missing
+        cons = row.get("constraint")
+        if cons:
+            b = _xpath.bounds(cons, el.name, integer=el.type == "integer")
+            codes_ok = b is not None and set(b.codes) <= {float(c) for c in (missing or {})}
+            if b is not None and codes_ok and el.type != "range":
+                if b.min is not None:
+                    item["min"] = _number(b.min)
+                if b.max is not None:
+                    item["max"] = _number(b.max)
+                if cmsg and cmsg != _range_message(item.get("min"), item.get("max")):
+                    xl["constraint_message"] = cmsg
+            else:
+                xl["constraint"] = cons
+                if cmsg:
+                    xl["constraint_message"] = cmsg
+                col.warn("survey", row.number, "constraint", f"{where}: constraint {cons!r} is not a simple "
+                         "range; veplab does not check it (kept as xlsform.constraint)",
+                         "write it as . >= MIN and . <= MAX to have veplab check the range")
+    elif el.type == "select_multiple":
+        item["type"] = "binary"
+    elif el.type in ("date", "today"):
+        item["type"] = "date"
+        if el.type != "date":
+            xl["type"] = el.type
+    elif el.type in ("datetime", "start", "end"):
+        item["type"] = "date"
+        item["format"] = "ISO8601"
+        if el.type != "datetime":
+            xl["type"] = el.type
+        if el.type in ("start", "end"):
+            item["role"] = "admin"
+            item["required"] = False
+    else:
+        item["type"] = "text"
+        if el.type != "text":
+            xl["type"] = el.type
+        if el.type == "calculate":
+            xl["calculation"] = row.get("calculation")
+            item["role"] = "admin"
+            item["required"] = False
+            col.warn("survey", row.number, "calculation", f"calculate {el.name!r}: the calculation is not "
+                     "carried out by veplab; the exported value is read as text (kept as xlsform.calculation)")
+        elif el.type in ("geopoint", "geotrace", "geoshape", "start-geopoint"):
+            item["role"] = "quasi_identifier"
+            col.warn("survey", row.number, "type", f"{where}: locations identify facilities and people; read as "
+                     "text with role quasi_identifier", "drop the question unless the study needs it")
+        elif el.type in ("image", "audio", "video", "file", "background-audio", "audit"):
+            item["role"] = "sensitive"
+            col.warn("survey", row.number, "type", f"{where}: media attachments are not analysed; the exported "
+                     "file name is read as text with role sensitive")
+        elif el.type in ("phonenumber", "email"):
+            item["role"] = "identifier"
+            col.warn("survey", row.number, "type", f"{where} collects a direct identifier; it gets role "
+                     "identifier and veplab.data.load refuses it", "remove it from the form")
+        elif el.type in ("deviceid", "username", "subscriberid", "simserial"):
+            item["role"] = "admin"
+            item["required"] = False
+        elif el.type not in ("text", "hidden", "barcode"):
+            col.warn("survey", row.number, "type", f"{where}: read as text")
+    if row.get("constraint") and el.type not in ("integer", "decimal", "range"):
+        xl["constraint"] = row.get("constraint")
+        if cmsg:
+            xl["constraint_message"] = cmsg
+        col.warn("survey", row.number, "constraint", f"{where}: constraint {row.get('constraint')!r} is not "
+                 "checked by veplab (kept as xlsform.constraint)")
+    # veplab:: columns
+    vtype = row.get("veplab::type")
+    if vtype:
+        if vtype not in _cb.ITEM_TYPES:
+            col.problem("survey", row.number, "veplab::type", f"veplab::type {vtype!r} is not one of "
+                        f"{', '.join(_cb.ITEM_TYPES)}", "correct it or leave it empty")
+        elif el.type == "select_multiple":
+            col.problem("survey", row.number, "veplab::type", "veplab::type does not apply to a select_multiple "
+                        "(each choice becomes a binary item)", "leave veplab::type empty for this question")
+        elif el.type != "select_one":
+            if (vtype in _cb.CODED_TYPES) != (item["type"] in _cb.CODED_TYPES):
+                col.problem("survey", row.number, "veplab::type", f"veplab::type {vtype} does not fit a "
+                            f"{el.type} question", "leave veplab::type empty for this question")
+            else:
+                item["type"] = vtype
+    role = row.get("veplab::role")
+    if role:
+        if role not in _cb.ROLES:
+            col.problem("survey", row.number, "veplab::role", f"role {role!r} is not one of {', '.join(_cb.ROLES)}",
+                        "correct it or leave it empty (item)")
+        else:
+            item["role"] = role
+    for flag in ("reverse", "pseudonymised"):
+        value = _bool_col(row, f"veplab::{flag}", col)
+        if value:
+            item[flag] = True
+    req_v = _bool_col(row, "veplab::required", col)
+    if req_v is False:
+        item["required"] = False
+    elif req_v is True:
+        item.pop("required", None)
+    for key in ("domain", "format"):
+        if row.get(f"veplab::{key}"):
+            item[key] = row.get(f"veplab::{key}")
+    if row.get("veplab::key"):
+        key = _int_name(row.get("veplab::key"))
+        if key is None:
+            col.problem("survey", row.number, "veplab::key", "veplab::key must be an option code (whole number)",
+                        "give the code of the correct option")
+        else:
+            item["key"] = key
+    if row.get("veplab::extra"):
+        extra = _yaml_mapping(row.get("veplab::extra"))
+        if extra is None:
+            col.problem("survey", row.number, "veplab::extra", "veplab::extra is not a YAML mapping",
+                        "write it as {key: value, ...}")
+        else:
+            for k, v in extra.items():
+                item.setdefault(str(k), v)
+    if row.get("veplab::scale"):
+        for sid in re.split(r"[\s,;]+", row.get("veplab::scale")):
+            if sid:
+                scale_members.setdefault(sid, []).append(item["id"])
+
+    if el.type == "select_multiple":
+        return _multiple(el, parsed, item, xl, col)
+    if xl:
+        item["xlsform"] = xl
+    return [item]
+
+
+def _range_message(lo: Any, hi: Any) -> dict[str, str]:
+    if lo is None or hi is None:
+        return {}
+    return {lang: text.format(lo=lo, hi=hi) for lang, text in _RANGE_MESSAGE.items()}
+
+
+def _multiple(el: _Element, parsed: dict[str, Any], base: dict[str, Any], xl: dict[str, Any],
+              col: _Collect) -> list[dict[str, Any]]:
+    out = []
+    qid = base["id"]
+    choices = parsed["lists"].get(el.list_name, [])
+    for c in choices:
+        cid = sanitize_id(c.name, prefix="c")
+        label = {lang: f"{el.labels[lang]}: {c.labels[lang]}" for lang in LANGUAGES
+                 if lang in el.labels and lang in c.labels} or {"en": f"{qid}: {c.name}"}
+        item: dict[str, Any] = {"id": f"{qid}__{cid}", "label": label, "type": "binary",
+                                "options": dict(YES_NO_LABELS)}
+        for key in ("role", "domain", "required"):
+            if key in base:
+                item[key] = base[key]
+        if "description" in base:
+            item["description"] = base["description"]
+        x = dict(xl)
+        x["select_multiple"] = el.name
+        x["choice"] = c.name
+        x["question_label"] = dict(el.labels)
+        x["choice_label"] = dict(c.labels)
+        if el.list_name != el.name:
+            x["list_name"] = el.list_name
+        item["xlsform"] = x
+        out.append(item)
+    return out
+
+
+def _scales_sheet(sheets: dict[str, _Sheet], col: _Collect, default_lang: str) -> list[dict[str, Any]]:
+    sheet = sheets.get("veplab_scales")
+    if sheet is None:
+        return []
+    langs = _languages(sheet.headers, "label", default_lang, col, "veplab_scales")
+    out = []
+    for row in sheet.rows:
+        sid = row.get("id")
+        if not sid:
+            col.problem("veplab_scales", row.number, "id", "scale has no id", "give every scale an id")
+            continue
+        scale: dict[str, Any] = {"id": sid}
+        labels = _texts(row, langs)
+        if labels:
+            scale["label"] = labels
+        scale["items"] = row.get("items").split()
+        scale["score"] = row.get("score") or "mean"
+        mi = row.get("min_items")
+        if mi:
+            scale["min_items"] = int(mi) if re.fullmatch(r"\d+", mi) else mi
+        else:
+            scale["min_items"] = len(scale["items"])
+        if row.get("domain"):
+            scale["domain"] = row.get("domain")
+        if row.get("extra"):
+            extra = _yaml_mapping(row.get("extra"))
+            if extra is None:
+                col.problem("veplab_scales", row.number, "extra", "extra is not a YAML mapping",
+                            "write it as {key: value, ...}")
+            else:
+                for k, v in extra.items():
+                    scale.setdefault(str(k), v)
+        out.append(scale)
+    return out
+
+
+def _list_auto_names(items: list[dict[str, Any]]) -> None:
+    """Drop ``xlsform.list_name`` where :func:`to_xlsform` would choose the same name."""
+    auto: dict[str, str] = {}
+    for item in items:
+        xl = item.get("xlsform")
+        if not xl or "select_multiple" in xl or "list_name" not in xl:
+            continue
+        sig = _signature(item)
+        name = auto.get(sig, item["id"])
+        if xl["list_name"] == name:
+            auto.setdefault(sig, name)
+            del xl["list_name"]
+        if not xl:
+            del item["xlsform"]
+
+
+def _signature(item: Mapping[str, Any]) -> str:
+    """What makes two coded items share a choice list (options, missing codes, choice names)."""
+    xl = item.get("xlsform") or {}
+
+    def srt(m: Any) -> Any:
+        if not m:
+            return None
+        return [[int(k), dict(v) if isinstance(v, Mapping) else v] for k, v in sorted(m.items(), key=lambda kv: int(kv[0]))]
+
+    return _flow([srt(item.get("options")), srt(item.get("missing")), srt(xl.get("choices")),
+                  srt(xl.get("missing_labels"))])
+
+
+def _build(parsed: dict[str, Any], path: Path, col: _Collect, repeat: str | None,
+           codebook_id: str | None) -> dict[str, Any]:
+    settings: dict[str, str] = parsed["settings"]
+    guesses: dict[str, list[str]] = {}
+    scale_members: dict[str, list[str]] = {}
+    items: list[dict[str, Any]] = []
+    rows_of: dict[str, int] = {}
+    skipped: dict[str, int] = {}
+    for el in parsed["elements"]:
+        if el.repeat != repeat:
+            if repeat is None:
+                skipped[el.repeat_path[0]] = skipped.get(el.repeat_path[0], 0) + 1
+            continue
+        if el.type == "note":
+            col.warn("survey", el.row.number, "type", f"note {el.name!r} is not carried over (exports hold no notes)")
+            continue
+        for item in _item_from(el, parsed, col, guesses, scale_members):
+            rows_of[item["id"]] = el.row.number
+            items.append(item)
+    if repeat is None:
+        for rname, n in skipped.items():
+            col.warn("survey", parsed["names"].get(rname), "type", f"repeat {rname!r} ({n} fields) is a separate "
+                     "table and is not in this codebook", f"make its codebook with repeat={rname!r} (veplab codebook "
+                     f"from-xlsform --repeat {rname}) and load the export's {rname!r} sheet with sheet={rname!r}")
+    for lst, found in guesses.items():
+        if lst.startswith("__types__"):
+            kinds = sorted(set(found))
+            col.warn("choices", parsed["list_rows"].get(lst[9:]), "list_name",
+                     f"choice list {lst[9:]!r} read as {' / '.join(kinds)} from its labels",
+                     "set veplab::type on the questions to choose the type yourself")
+        else:
+            col.warn("choices", parsed["list_rows"].get(lst), "list_name",
+                     f"choices of list {lst!r} taken as missing codes from their labels: {', '.join(found)}",
+                     "add a veplab_missing column to the choices sheet to say which choices are missing codes")
+    # the id column
+    id_column = settings.get("veplab::id_column")
+    ids = {i["id"] for i in items}
+    if repeat is not None:
+        id_column = "index"
+    elif not id_column:
+        fields = [i for i in items if i["type"] in ("text", "numeric") and "type" not in (i.get("xlsform") or {})]
+        flagged = [i for i in fields if i.get("role") in ("admin", "identifier")]
+        named = [i for i in fields if i.get("role", "item") == "item" and re.search(r"(^|_)(id|code)$", i["id"], re.I)]
+        pick = (flagged or named or [None])[0]
+        if pick is not None:
+            id_column = pick["id"]
+            col.warn("survey", rows_of.get(id_column), "name", f"{id_column!r} taken as the id column",
+                     "set veplab::id_column in the settings sheet to choose another")
+        else:
+            id_column = "uuid"
+            col.warn("settings", None, "veplab::id_column", "no id field in the form; the id column is Kobo's "
+                     "_uuid (a random id per submission), read as 'uuid'",
+                     "add a pseudonymous respondent id question, or set veplab::id_column")
+    if id_column in ids:
+        idi = next(i for i in items if i["id"] == id_column)
+        if idi.get("role", "item") not in ("admin", "identifier"):
+            idi["role"] = "admin"
+        if not idi.get("pseudonymised") and repeat is None:
+            col.warn("survey", rows_of.get(id_column), "veplab::pseudonymised", f"id column {id_column!r}: set "
+                     "veplab::pseudonymised to yes once it holds keyed pseudonyms (veplab pseudonymise)")
+    elif repeat is None and settings.get("veplab::id_column") and id_column != "uuid":
+        col.problem("settings", 2, "veplab::id_column", f"id column {id_column!r} is not a field of the form",
+                    "name one of the form's fields")
+    if repeat is not None:
+        parent_items: list[dict[str, Any]] = [
+            {"id": "parent_index", "label": {"en": "Row of the parent record (Kobo _parent_index)",
+                                             "fr": "Ligne de l'enregistrement parent (_parent_index de Kobo)",
+                                             "ar": "سطر السجل الأصلي (_parent_index في Kobo)",
+                                             "ru": "Строка родительской записи (_parent_index в Kobo)"},
+             "type": "numeric", "role": "admin", "integer": True, "min": 1}]
+        main = _build(parsed, path, _Collect(), None, codebook_id) if parsed["repeats"] else None
+        if main is not None and main["id_column"] not in ("uuid",) and main["id_column"] not in ids:
+            parent_id = next((i for i in main["items"] if i["id"] == main["id_column"]), None)
+            if parent_id is not None:
+                pid = {k: v for k, v in parent_id.items() if k not in ("xlsform",)}
+                pid["required"] = False
+                pid["xlsform"] = {"from_parent": True}
+                parent_items.append(pid)
+        items = parent_items + items
+    # codebook-level
+    form_id = codebook_id or settings.get("form_id") or path.stem
+    cb_id = sanitize_id(form_id, prefix="form")
+    if repeat is not None:
+        cb_id = f"{cb_id}__{sanitize_id(repeat)}"
+    title: dict[str, str] = {}
+    if settings.get("form_title"):
+        title["en"] = settings["form_title"]
+    for key, value in settings.items():
+        if key.startswith("veplab::title::"):
+            lang = language_of(key.split("::", 2)[2])
+            if lang:
+                title.setdefault(lang, value)
+    title = {lang: title[lang] for lang in LANGUAGES if lang in title} or {"en": form_id}
+    if repeat is not None:
+        title = {lang: f"{text} - {repeat}" for lang, text in title.items()}
+    data: dict[str, Any] = {"id": cb_id}
+    if settings.get("version"):
+        data["version"] = settings["version"]
+    data["title"] = title
+    desc = {}
+    for key, value in settings.items():
+        if key.startswith("veplab::description::"):
+            lang = language_of(key.split("::", 2)[2])
+            if lang:
+                desc[lang] = value
+    if desc:
+        data["description"] = {lang: desc[lang] for lang in LANGUAGES if lang in desc}
+    data["unit"] = settings.get("veplab::unit") or (repeat if repeat else "respondent")
+    data["id_column"] = id_column
+    if settings.get("veplab::extra"):
+        extra = _yaml_mapping(settings["veplab::extra"])
+        if extra is None:
+            col.problem("settings", 2, "veplab::extra", "veplab::extra is not a YAML mapping",
+                        "write it as {key: value, ...}")
+        else:
+            for k, v in extra.items():
+                data.setdefault(str(k), v)
+    other = {k: v for k, v in settings.items() if not k.startswith("veplab::") and k not in
+             ("form_title", "form_id", "version", "default_language")}
+    xl_top: dict[str, Any] = {}
+    if other and repeat is None:
+        xl_top["settings"] = other
+    groups = {p: g for p, g in parsed["group_defs"].items() if any(
+        (i.get("xlsform") or {}).get("group", "").startswith(p) for i in items)}
+    if groups and repeat is None:
+        xl_top["groups"] = groups
+    if xl_top:
+        data["xlsform"] = xl_top
+    _list_auto_names(items)
+    data["items"] = items
+    scales = _scales_sheet(parsed["sheets"], col, parsed["default_lang"]) if repeat is None else []
+    known = {s["id"] for s in scales}
+    for sid, members in scale_members.items():
+        if sid not in known:
+            scales.append({"id": sid, "items": members, "score": "mean", "min_items": len(members)})
+    if scales:
+        data["scales"] = scales
+    data["__rows__"] = rows_of
+    return data
+
+
+def validate_form(path: str | Path) -> list[FormProblem]:
+    """Every problem of a form (empty when it converts), without converting it."""
+    col = _Collect()
+    path = Path(path)
+    parsed = _parse(path, col) if path.is_file() else None
+    if not path.is_file():
+        col.problem("(workbook)", None, "", "form file not found", "check the path")
+    if parsed is not None and not col.problems:
+        _pyxform_check(path, col)
+    return col.problems
+
+
+def _pyxform_check(path: Path, col: _Collect) -> None:
+    """Let pyxform (the XLSForm reference converter) have its say, when installed."""
+    try:
+        from pyxform.errors import PyXFormError
+        from pyxform.xls2xform import convert
+    except ImportError:  # pragma: no cover - pyxform is optional
+        return
+    try:
+        with _warnings.catch_warnings():
+            _warnings.simplefilter("ignore")
+            result = convert(xlsform=str(path), warnings=[], validate=False)
+    except PyXFormError as exc:
+        msg = str(exc)
+        m = re.search(r"\[row\s*:\s*(\d+)\]", msg)
+        sheet = "choices" if "choices" in msg.lower() else "survey"
+        col.problem(sheet, int(m.group(1)) if m else None, "", f"pyxform: {msg}", "correct the form")
+        return
+    except Exception as exc:  # noqa: BLE001 - pyxform raises assorted errors on odd input
+        col.problem("(workbook)", None, "", f"pyxform cannot convert the form: {type(exc).__name__}: {exc}",
+                    "correct the form")
+        return
+    for w in getattr(result, "warnings", None) or []:
+        m = re.search(r"\[row\s*:\s*(\d+)\]", w)
+        col.warn("survey", int(m.group(1)) if m else None, "", "pyxform: " + " ".join(str(w).split()))
+
+
+def from_xlsform(path: str | Path, *, repeat: str | None = None, codebook_id: str | None = None,
+                 check_with_pyxform: bool = True) -> Conversion:
+    """Convert an XLSForm to a veplab codebook (see the module docstring).
+
+    ``repeat`` names a repeat group whose fields form the codebook (for the
+    export's repeat sheet); ``codebook_id`` overrides the settings' form_id.
+    Raises :class:`XLSFormError` listing every problem of a malformed form;
+    what cannot be carried over is returned in ``Conversion.warnings``.
+    """
+    path = Path(path)
+    col = _Collect()
+    if not path.is_file():
+        raise XLSFormError(str(path), [FormProblem("(workbook)", None, "", "form file not found", "check the path")])
+    parsed = _parse(path, col)
+    if parsed is None or col.problems:
+        raise XLSFormError(str(path), col.problems)
+    if repeat is not None and repeat not in parsed["repeats"]:
+        known = ", ".join(parsed["repeats"]) or "none"
+        raise XLSFormError(str(path), [FormProblem("survey", None, "type", f"the form has no repeat {repeat!r} "
+                                                   f"(repeats: {known})", "name one of the form's repeat groups")])
+    if check_with_pyxform:
+        _pyxform_check(path, col)
+        if col.problems:
+            raise XLSFormError(str(path), col.problems)
+    data = _build(parsed, path, col, repeat, codebook_id)
+    rows_of = data.pop("__rows__")
+    if col.problems:
+        raise XLSFormError(str(path), col.problems)
+    try:
+        cb = _cb.from_dict(data, file=str(path))
+    except _cb.CodebookError as exc:
+        problems = []
+        for _, where, problem in exc.problems:
+            m = re.match(r"item '([^']+)'", where)
+            row = rows_of.get(m.group(1)) if m else None
+            problems.append(FormProblem("survey" if m else "settings", row, "", f"{where}: {problem}",
+                                        "correct the form so that the codebook is valid"))
+        raise XLSFormError(str(path), problems) from None
+    return Conversion(data=codebook_to_dict(cb), codebook=cb, warnings=tuple(col.warnings),
+                      repeats=tuple(parsed["repeats"]))
+
+
+# --------------------------------------------------------------------------- writing forms
+
+
+_LABEL_COLS = [f"label::{LANGUAGE_NAMES[lang]}" for lang in LANGUAGES]
+_HINT_COLS = [f"hint::{LANGUAGE_NAMES[lang]}" for lang in LANGUAGES]
+_CMSG_COLS = [f"constraint_message::{LANGUAGE_NAMES[lang]}" for lang in LANGUAGES]
+_SURVEY_COLS = (["type", "name", *_LABEL_COLS, *_HINT_COLS, "required", "relevant", "constraint", *_CMSG_COLS,
+                 "appearance", "calculation", "choice_filter", "parameters", "default", "readonly"]
+                + [f"veplab::{k}" for k in ("type", "role", "reverse", "missing", "domain", "key", "required",
+                                              "pseudonymised", "format", "extra")])
+
+
+def _lang_cells(prefix: str, labels: Mapping[str, str] | None) -> dict[str, str]:
+    labels = labels or {}
+    return {f"{prefix}::{LANGUAGE_NAMES[lang]}": labels[lang] for lang in LANGUAGES if labels.get(lang)}
+
+
+def _fmt(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _form_rows(cb: Codebook) -> tuple[list[dict[str, str]], list[dict[str, str]], list[str]]:
+    survey: list[dict[str, str]] = []
+    choices: list[dict[str, str]] = []
+    notes: list[str] = []
+    lists_written: dict[str, str] = {}  # list name -> signature
+    auto: dict[str, str] = {}
+    xl_top = cb.extra.get("xlsform") or {}
+    groups = xl_top.get("groups") or {}
+    open_groups: list[str] = []
+    used_group_names: set[str] = set()
+
+    def set_groups(path: str) -> None:
+        target = path.split("/") if path else []
+        common = 0
+        while common < len(open_groups) and common < len(target) and open_groups[common] == target[common]:
+            common += 1
+        while len(open_groups) > common:
+            open_groups.pop()
+            survey.append({"type": "end_group"})
+        for k in range(common, len(target)):
+            gpath = "/".join(target[:k + 1])
+            gdef = groups.get(gpath) or {}
+            name = target[k]
+            if name in used_group_names:
+                name = f"{name}_{len(used_group_names) + 1}"
+            used_group_names.add(name)
+            row = {"type": "begin_group", "name": name, **_lang_cells("label", gdef.get("label"))}
+            for key in ("relevant", "appearance"):
+                if gdef.get(key):
+                    row[key] = gdef[key]
+            survey.append(row)
+            open_groups.append(target[k])
+
+    def write_list(name: str, sig: str, rows: list[dict[str, str]]) -> str:
+        base = name
+        n = 2
+        while name in lists_written and lists_written[name] != sig:
+            name = f"{base}_{n}"
+            n += 1
+        if name not in lists_written:
+            lists_written[name] = sig
+            for r in rows:
+                choices.append({"list_name": name, **r})
+        return name
+
+    items = list(cb.items)
+    k = 0
+    while k < len(items):
+        item = items[k]
+        xl = dict(item.extra.get("xlsform") or {})
+        if xl.get("from_parent"):
+            k += 1
+            continue
+        set_groups(xl.get("group", ""))
+        extra = {key: v for key, v in item.extra.items() if key not in ("xlsform", "description")}
+        row: dict[str, str] = {"name": xl.get("name", item.id), **_lang_cells("label", item.label),
+                               **_lang_cells("hint", item.extra.get("description"))}
+        if "select_multiple" in xl:
+            q = xl["select_multiple"]
+            members = [item]
+            while k + len(members) < len(items) and \
+                    (items[k + len(members)].extra.get("xlsform") or {}).get("select_multiple") == q:
+                members.append(items[k + len(members)])
+            list_name = xl.get("list_name", q)
+            crow = [{"name": str(m.extra["xlsform"]["choice"]),
+                     **_lang_cells("label", m.extra["xlsform"].get("choice_label"))} for m in members]
+            list_name = write_list(list_name, _flow(crow), crow)
+            row = {"type": f"select_multiple {list_name}", "name": q,
+                   **_lang_cells("label", xl.get("question_label")),
+                   **_lang_cells("hint", item.extra.get("description"))}
+            if xl.get("constraint"):
+                row["constraint"] = xl["constraint"]
+                row.update(_lang_cells("constraint_message", xl.get("constraint_message")))
+            _common_cols(row, item, xl, extra)
+            survey.append(row)
+            k += len(members)
+            continue
+        if item.type in _cb.CODED_TYPES:
+            names = {int(c): str(n) for c, n in (xl.get("choices") or {}).items()}
+            mlabels = {int(c): lab for c, lab in (xl.get("missing_labels") or {}).items()}
+            crow = []
+            for code in item.codes:
+                r = {"name": names.get(code, str(code)), **_lang_cells("label", item.options[code])}
+                if code in names:
+                    r["veplab_code"] = str(code)
+                crow.append(r)
+            for code in sorted(item.missing):
+                reason = item.missing[code]
+                r = {"name": names.get(code, str(code)),
+                     **_lang_cells("label", mlabels.get(code) or REASON_LABELS[reason]), "veplab_missing": reason}
+                if code in names:
+                    r["veplab_code"] = str(code)
+                crow.append(r)
+            sig = _signature({"options": item.options, "missing": item.missing, "xlsform": xl})
+            if "list_name" in xl:
+                list_name = xl["list_name"]
+            else:
+                list_name = auto.setdefault(sig, item.id)
+            list_name = write_list(list_name, _flow(crow), crow)
+            row["type"] = f"select_one {list_name}"
+            row["veplab::type"] = item.type
+        elif item.type == "numeric":
+            row["type"] = xl.get("type") or ("integer" if item.integer else "decimal")
+            if row["type"] == "range":
+                row["parameters"] = xl.get("parameters") or ""
+            elif "constraint" in xl:
+                row["constraint"] = xl["constraint"]
+            elif item.min is not None or item.max is not None:
+                parts = []
+                if item.min is not None:
+                    parts.append(f". >= {_fmt(item.min)}")
+                if item.max is not None:
+                    parts.append(f". <= {_fmt(item.max)}")
+                cons = " and ".join(parts)
+                if item.missing:
+                    cons = f"({cons})" + "".join(f" or . = {c}" for c in sorted(item.missing))
+                row["constraint"] = cons
+                row.update(_lang_cells("constraint_message", xl.get("constraint_message") or
+                                       _range_message(_fmt(item.min) if item.min is not None else None,
+                                                      _fmt(item.max) if item.max is not None else None)))
+            if item.missing:
+                row["veplab::missing"] = " ".join(f"{c}={r}" for c, r in sorted(item.missing.items()))
+            row["veplab::type"] = "numeric"
+        elif item.type == "date":
+            row["type"] = xl.get("type") or ("datetime" if item.date_format == "ISO8601" else "date")
+            row["veplab::type"] = "date"
+            if item.date_format and not (item.date_format == "ISO8601" and row["type"] in ("datetime", "start",
+                                                                                             "end")):
+                row["veplab::format"] = item.date_format
+            if item.missing:
+                row["veplab::missing"] = " ".join(f"{c}={r}" for c, r in sorted(item.missing.items()))
+        else:
+            row["type"] = xl.get("type") or "text"
+            row["veplab::type"] = "text"
+            if item.missing:
+                row["veplab::missing"] = " ".join(f"{c}={r}" for c, r in sorted(item.missing.items()))
+        if "constraint" in xl and "constraint" not in row and item.type != "numeric":
+            row["constraint"] = xl["constraint"]
+        if "constraint" in xl and xl.get("constraint_message"):
+            row.update(_lang_cells("constraint_message", xl["constraint_message"]))
+        if row["type"] == "calculate":
+            row["calculation"] = xl.get("calculation", "")
+        _common_cols(row, item, xl, extra)
+        survey.append(row)
+        k += 1
+    set_groups("")
+    return survey, choices, notes
+
+
+def _common_cols(row: dict[str, str], item: Any, xl: Mapping[str, Any], extra: Mapping[str, Any]) -> None:
+    req = xl.get("required")
+    if req is True:
+        row["required"] = "yes"
+    elif isinstance(req, str):
+        row["required"] = req
+    for key in ("relevant", "appearance", "choice_filter", "default", "readonly"):
+        if xl.get(key):
+            row[key] = str(xl[key])
+    if "parameters" in xl and "parameters" not in row:
+        row["parameters"] = str(xl["parameters"])
+    if item.role != "item":
+        row["veplab::role"] = item.role
+    if item.reverse:
+        row["veplab::reverse"] = "yes"
+    if item.domain:
+        row["veplab::domain"] = item.domain
+    if item.key is not None:
+        row["veplab::key"] = str(item.key)
+    if not item.required:
+        row["veplab::required"] = "no"
+    if item.pseudonymised:
+        row["veplab::pseudonymised"] = "yes"
+    if item.date_format and "veplab::format" not in row and item.type == "date" and item.date_format != "ISO8601":
+        row["veplab::format"] = item.date_format
+    if extra:
+        row["veplab::extra"] = _flow(dict(extra))
+
+
+def _append(ws: Any, values: list[Any]) -> None:
+    """Append a row; text that starts with '=' stays text (not an Excel formula)."""
+    ws.append(values)
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str) and cell.value.startswith("="):
+            cell.data_type = "s"
+
+
+def to_xlsform(codebook: Codebook | str | Path, path: str | Path, *, validate: bool = True) -> list[str]:
+    """Write a veplab codebook as an XLSForm for KoboToolbox / ODK.
+
+    The form has a ``survey`` sheet (one question per item, labels and hints
+    in English, French, Arabic and Russian, ranges as constraints, veplab's
+    metadata in ``veplab::`` columns that Kobo and ODK ignore), a ``choices``
+    sheet (options and the missing codes as choices marked
+    ``veplab_missing``), a ``settings`` sheet and a ``veplab_scales`` sheet.
+    Binary items made from a ``select_multiple`` are written back as one
+    ``select_multiple``.  With ``validate=True`` the form is converted with
+    pyxform (when installed) and its warnings are returned; a pyxform error
+    raises :class:`XLSFormError`.  Returns the list of warnings.
+    """
+    import openpyxl
+
+    cb = codebook if isinstance(codebook, Codebook) else _cb.load(codebook)
+    path = Path(path)
+    survey, choices, notes = _form_rows(cb)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "survey"
+    used = [c for c in _SURVEY_COLS if c in ("type", "name", *_LABEL_COLS) or any(c in r for r in survey)
+            or (c in _HINT_COLS and any(h in r for h in _HINT_COLS for r in survey))
+            or (c in _CMSG_COLS and any(h in r for h in _CMSG_COLS for r in survey))]
+    _append(ws, used)
+    for r in survey:
+        _append(ws, [r.get(c, "") or None for c in used])
+    wc = wb.create_sheet("choices")
+    ccols = ["list_name", "name", *_LABEL_COLS, "veplab_missing"]
+    if any("veplab_code" in r for r in choices):
+        ccols.append("veplab_code")
+    _append(wc, ccols)
+    for r in choices:
+        _append(wc, [r.get(c, "") or None for c in ccols])
+    wst = wb.create_sheet("settings")
+    xl_top = cb.extra.get("xlsform") or {}
+    settings: dict[str, str] = {"form_title": cb.title.get("en", cb.id), "form_id": cb.id}
+    if cb.version is not None:
+        settings["version"] = cb.version
+    settings["default_language"] = LANGUAGE_NAMES["en"]
+    settings["veplab::unit"] = cb.unit
+    settings["veplab::id_column"] = cb.id_column
+    for lang in LANGUAGES[1:]:
+        if cb.title.get(lang):
+            settings[f"veplab::title::{LANGUAGE_NAMES[lang]}"] = cb.title[lang]
+    for lang in LANGUAGES:
+        if cb.description.get(lang):
+            settings[f"veplab::description::{LANGUAGE_NAMES[lang]}"] = cb.description[lang]
+    top_extra = {k: v for k, v in cb.extra.items() if k != "xlsform"}
+    if top_extra:
+        settings["veplab::extra"] = _flow(top_extra)
+    for k, v in (xl_top.get("settings") or {}).items():
+        settings.setdefault(str(k), str(v))
+    _append(wst, list(settings))
+    _append(wst, list(settings.values()))
+    if cb.scales:
+        wsc = wb.create_sheet("veplab_scales")
+        scols = ["id", *_LABEL_COLS, "items", "score", "min_items", "domain", "extra"]
+        _append(wsc, scols)
+        for s in cb.scales:
+            cells = {"id": s.id, **_lang_cells("label", s.label), "items": " ".join(s.items), "score": s.score,
+                     "min_items": s.min_items, "domain": s.domain or None,
+                     "extra": _flow(dict(s.extra)) if s.extra else None}
+            _append(wsc, [cells.get(c) for c in scols])
+    for sheet in wb.worksheets:
+        sheet.freeze_panes = "A2"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    out = list(notes)
+    if validate:
+        col = _Collect()
+        _pyxform_check(path, col)
+        if col.problems:
+            raise XLSFormError(str(path), col.problems)
+        out += [str(w) for w in col.warnings]
+    return out
