@@ -218,7 +218,7 @@ def _kernel_dir(base: Path) -> Path:
     spec = {
         # Publishing goes through veplab.report only: a bare expression at the end of a
         # cell (a DataFrame, a returned value) is never displayed in a built page.
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", "--log-level=ERROR",
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", "--log-level=CRITICAL",
                  "--InteractiveShell.ast_node_interactivity=none"],
         "display_name": "veplab (build)",
         "language": "python",
