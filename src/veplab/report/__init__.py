@@ -208,6 +208,40 @@ class Report:
         self._emit(self._html_table(df, mask, caption, note, digits, key), payload)
         return values
 
+    def magnitude_table(self, data: pd.DataFrame, value: str, row: str, col: str, key: str, *,
+                        caption: str | None = None, note: str | None = None, digits: int = 1,
+                        n: int = 2, k: float = 0.85, p: float | None = 0.10) -> pd.DataFrame:
+        """Publish a magnitude table (sums of ``value`` by ``row`` x ``col``) through the
+        dominance rules: a cell is sensitive when its ``n`` largest contributors make up
+        more than ``k`` of its total, when the p% rule fails, or when it has fewer
+        contributors than the threshold (:func:`veplab.privacy.dominance`); secondary
+        suppression then protects the sensitive cells against the margins
+        (:func:`veplab.privacy.suppress_magnitudes`).  ``data`` holds one row per
+        contributor; only the gated totals are published."""
+        from .. import privacy
+
+        if key in self.results["tables"]:
+            raise ValueError(f"table key {key!r} used twice in notebook {self.notebook!r}")
+        cells = privacy.dominance(data, value, [row, col], n=n, k=k, p=p, threshold=self.threshold)
+        totals = cells.pivot(index=row, columns=col, values="total").fillna(0.0)
+        sensitive = cells.pivot(index=row, columns=col, values="sensitive").reindex_like(totals)
+        sensitive = sensitive.fillna(False).astype(bool)
+        gated = privacy.suppress_magnitudes(totals, sensitive, threshold=self.threshold, totals="add")
+        totals = gated.values.fillna(0.0) if gated.values.shape != totals.shape else totals
+        mask = pd.DataFrame(gated.mask.to_numpy(dtype=bool), index=totals.index, columns=totals.columns)
+        payload = {
+            "kind": "table", "notebook": self.notebook, "key": key, "caption": caption,
+            "table_kind": "magnitude", "threshold": self.threshold,
+            "index_name": _label(totals.index.name), "columns": [_label(c) for c in totals.columns],
+            "index": [_label(i) for i in totals.index],
+            "data": [[None if m else _clean(v) for v, m in zip(r, mr)]
+                     for r, mr in zip(totals.to_numpy(dtype=object), mask.to_numpy())],
+            "suppressed": mask.to_numpy().tolist(), "note": note,
+        }
+        self.results["tables"][key] = payload
+        self._emit(self._html_table(totals, mask, caption, note, digits, key), payload)
+        return totals.mask(mask)
+
     def _html_table(self, df: pd.DataFrame, mask: pd.DataFrame, caption: str | None, note: str | None,
                     digits: int, key: str) -> str:
         def fmt(v: Any) -> str:

@@ -1,0 +1,56 @@
+"""veplab.report: the publishing gate used by notebooks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from veplab.report import DisclosureError, Report
+
+
+def rep(threshold: int = 10) -> Report:
+    return Report(None, "t", threshold=threshold, display=False)
+
+
+def test_counts_are_suppressed_with_secondary_cells():
+    r = rep()
+    t = pd.DataFrame({"men": [40, 3, 25], "women": [12, 15, 30]}, index=["KZ", "TN", "UG"])
+    gated = r.table(t, "counts")
+    payload = r.results["tables"]["counts"]
+    assert payload["data"][1][0] is None and payload["suppressed"][1][0]
+    assert sum(map(sum, payload["suppressed"])) >= 4  # a lone hidden cell would be recoverable from totals
+    assert np.isnan(gated.loc["TN", "men"])
+    for row, sup in zip(payload["data"], payload["suppressed"]):
+        assert all(s or v is None or v == 0 or v >= 10 for v, s in zip(row, sup))
+
+
+def test_stats_hidden_below_threshold():
+    r = rep()
+    t = pd.DataFrame({"n": [120, 7, 60], "mean": [3.1, 4.2, 2.9]}, index=["a", "b", "c"])
+    r.table(t, "means", kind="stats", n="n")
+    sup = r.results["tables"]["means"]["suppressed"]
+    assert sup[1] == [True, True]
+
+
+def test_threshold_floor_and_row_level_refusal():
+    with pytest.raises(DisclosureError):
+        rep(threshold=2)
+    r = Report(None, "t", threshold=10, n_records=50, display=False)
+    with pytest.raises(DisclosureError, match="row-level"):
+        r.table(pd.DataFrame({"x": range(60)}), "rows", kind="model")
+
+
+def test_magnitude_table_dominance():
+    rng = np.random.default_rng(1)
+    rows = []
+    for prison in ("P1", "P2", "P3"):
+        for workshop in ("furniture", "tailoring"):
+            for _ in range(15):
+                rows.append({"prison": prison, "workshop": workshop, "earned": rng.uniform(10, 20)})
+    rows.append({"prison": "P1", "workshop": "furniture", "earned": 5000.0})  # one dominant earner
+    r = rep()
+    gated = r.magnitude_table(pd.DataFrame(rows), "earned", "prison", "workshop", "earnings")
+    assert np.isnan(gated.loc["P1", "furniture"])
+    assert int(np.isnan(gated.to_numpy()).sum()) >= 2  # secondary suppression against the margins
+    assert r.results["tables"]["earnings"]["table_kind"] == "magnitude"
