@@ -49,12 +49,16 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def _rows_shown(rows) -> str:  # noqa: ANN001 - sequence of ints
+    rows = list(rows)
+    return ", ".join(str(r) for r in rows[:8]) + (f" (+{len(rows) - 8})" if len(rows) > 8 else "")
+
+
 def print_problems(problems) -> None:  # noqa: ANN001 - DataFrame
     """Print a problems table readably (a list on narrow terminals, where table cells would wrap)."""
     if err.width < 110:
         for i, row in enumerate(problems.itertuples(index=False), start=1):
-            rows = list(row.rows)
-            shown = ", ".join(str(r) for r in rows[:8]) + (f" (+{len(rows) - 8})" if len(rows) > 8 else "")
+            shown = _rows_shown(row.rows)
             where = f"column {row.column!r}" if row.column else "file"
             where += f" (rows {shown})" if shown else ""
             style = "" if row.severity == "error" else "[yellow]"
@@ -65,8 +69,7 @@ def print_problems(problems) -> None:  # noqa: ANN001 - DataFrame
     for col in ("column", "rows", "problem", "fix"):
         table.add_column(col, overflow="fold")
     for row in problems.itertuples(index=False):
-        rows = list(row.rows)
-        shown = ", ".join(str(r) for r in rows[:8]) + (f" (+{len(rows) - 8})" if len(rows) > 8 else "")
+        shown = _rows_shown(row.rows)
         style = None if row.severity == "error" else "yellow"
         table.add_row(row.column or "(file)", shown, row.problem, row.fix, style=style)
     err.print(table)
