@@ -80,6 +80,23 @@ class SQLSourceError(ValueError):
 # --------------------------------------------------------------------------- the query text
 
 
+def _string_end(sql: str, j: int, escapes: bool) -> int:
+    """Index of the quote closing a string literal whose body starts at ``j``
+    (``''`` is an escaped quote; with ``escapes`` so is a backslash)."""
+    n = len(sql)
+    while j < n:
+        if escapes and sql[j] == "\\":
+            j += 2
+            continue
+        if sql[j] == "'":
+            if j + 1 < n and sql[j + 1] == "'":
+                j += 2
+                continue
+            return j
+        j += 1
+    raise SQLSourceError("the query has an unclosed string")
+
+
 def _scan(sql: str) -> list[tuple[str, str]]:
     """Lex ``sql`` into (kind, text) for kinds word, punct, string, ident, number, param; comments dropped.
 
@@ -108,33 +125,9 @@ def _scan(sql: str) -> list[tuple[str, str]]:
             if depth:
                 raise SQLSourceError("the query has an unclosed /* comment")
             i = j
-        elif ch in "eE" and i + 1 < n and sql[i + 1] == "'":
-            j = i + 2
-            while j < n:
-                if sql[j] == "\\":
-                    j += 2
-                    continue
-                if sql[j] == "'":
-                    if j + 1 < n and sql[j + 1] == "'":
-                        j += 2
-                        continue
-                    break
-                j += 1
-            if j >= n:
-                raise SQLSourceError("the query has an unclosed string")
-            out.append(("string", sql[i:j + 1]))
-            i = j + 1
-        elif ch == "'":
-            j = i + 1
-            while j < n:
-                if sql[j] == "'":
-                    if j + 1 < n and sql[j + 1] == "'":
-                        j += 2
-                        continue
-                    break
-                j += 1
-            if j >= n:
-                raise SQLSourceError("the query has an unclosed string")
+        elif (ch in "eE" and i + 1 < n and sql[i + 1] == "'") or ch == "'":
+            escapes = ch != "'"  # E'...' strings take backslash escapes
+            j = _string_end(sql, i + (2 if escapes else 1), escapes)
             out.append(("string", sql[i:j + 1]))
             i = j + 1
         elif ch == '"':
