@@ -29,6 +29,8 @@ sysdeps:
 	@bash scripts/sysdeps.sh
 
 demo: $(STAMP)
+	@bash scripts/sysdeps.sh
+	$(PY) -m veplab.brief check-fonts
 	$(VENV)/bin/veplab synth $(STUDY)
 	$(VENV)/bin/veplab validate $(STUDY)
 	$(VENV)/bin/veplab build $(STUDY) --jobs 2
