@@ -1,0 +1,135 @@
+"""Policy briefs: short, plain-language, multilingual HTML and PDF from ``results.json``.
+
+``veplab build`` calls :func:`build_briefs` after the report's ``results.json``
+is assembled (and before the leak scan); it writes ``brief-<lang>.html`` and
+``brief-<lang>.pdf`` for every language of the study.  A brief has two to four
+A4 pages: a title block, key messages and recommendations first, three to six
+headline figures in words with their uncertainty and the number of people
+behind them (never a p-value), charts by gender and by age group, a methods
+box, limitations and a data-protection note.
+
+Every number comes from ``results.json``, i.e. from what the notebooks
+published through the disclosure gate: a suppressed value or cell is never
+shown, and a featured result that was suppressed is replaced by a sentence
+saying so.  The brief computes no statistic; it reads estimates, intervals
+and ``n`` as published (the one piece of arithmetic is a share of two
+published counts, ``of:``, which describes the sample and has no interval).
+
+The ``brief:`` section of ``study.yml``
+---------------------------------------
+Text is either a string (English only; other languages fall back to it and
+the fallback is reported) or ``{en: ..., fr: ..., ar: ..., ru: ...}``::
+
+    brief:
+      illustrative: true                 # synthetic data: print a banner saying so
+      title: {en: "...", fr: "...", ar: "...", ru: "..."}   # default: the study title
+      subtitle: {en: "..."}              # default: "Policy brief" in each language
+      authors: ["Research team", {en: "Ministry of Justice", fr: "Ministère de la Justice"}]
+      date: 2026-11-21                   # ISO date, written per locale (default: build date)
+      locales: {ar: ar_TN}               # optional Babel locale per language (digits stay Western)
+      sections: [key_messages, recommendations, figures, charts, methods, limitations, data_protection]
+      key_messages:   [{en: "...", fr: "...", ar: "...", ru: "..."}, ...]
+      recommendations: [{en: "...", ...}, ...]
+      limitations:    [{en: "...", ...}, ...]
+      figures:                           # 3 to 6 headline figures
+        - key: push_pull.values.violence_item_agree_share     # notebook.values|tables|figures.<key>
+          label: {en: "Endorsement of violence"}               # short heading of the card
+          format: share                  # share (0-1) | count | number (default from the result)
+          digits: 2                      # decimals for format: number
+          text: {en: "{approx} respondents ({value}) agreed ..."}
+        - key: overview.tables.push_pull_by_country_gender   # a table cell ...
+          row: Total                     # index label, or {column: value} for tidy tables
+          column: Woman                  # default: estimate / value / share / mean / rate
+          of: {row: Total, column: Total}  # ... as a share of another published count
+          ci: [ci_low, ci_high]          # interval columns (default: found by name)
+          n: n                           # column with the number of people (default: n)
+      charts:                            # one idea per chart; drawn from the published numbers
+        - key: push_pull.tables.violence_endorsement_by_gender
+          by: gender                     # gender | age_band: default title "By gender" / "By age group"
+          title: {en: "..."}             # overrides the default title
+          axis: {en: "Mean score, 1 to 5"}
+          column: estimate               # the bar/dot value; ci and n as for figures
+          rows: [Man, Woman]             # default: every row except totals
+          where: {group_var: gender}     # tidy tables: pick rows by column values ...
+          label_column: group            # ... and label them from this column
+          columns: [Man, Woman]          # wide count tables: one series per column
+          format: number                 # share | count | number
+          style: dots                    # dots (default for numbers) | bars
+          limits: [1, 5]                 # y-axis range
+          note: {en: "..."}              # a line under the chart
+      methods:
+        text: {en: "..."}                # a short paragraph
+        samples: auto                    # or [{key: overview.values.push_pull_n, source: push_pull}, ...]
+        instruments: [push_pull, rna]    # sources whose codebook titles are listed
+        reliability: auto                # or [{key: ..., label: {...}, digits: 2}, ...]
+
+In ``text:`` of a figure the placeholders ``{value}`` (the formatted number),
+``{approx}`` (a share in words: "about 4 in 10"), ``{low}``, ``{high}``,
+``{ci}`` ("between 35% and 45%"), ``{n}`` ("1,239 people"), ``{n_number}`` and
+``{level}`` ("95%") are filled in.  The card always states the likely range
+(confidence interval) and the number of people when the result carries them.
+
+``samples: auto`` lists ``overview.values.<source>_n`` of every study source;
+``reliability: auto`` lists ``reliability.values.<source>_alpha_median`` and
+``<source>_judgement_kappa`` when the reliability notebook published them.
+
+Errors and fallbacks
+--------------------
+* A featured key that does not exist raises :class:`BriefError` naming the key
+  and the available keys (the build fails with that message).
+* A featured result that was suppressed becomes "Not shown: this figure rests
+  on fewer than 10 people ..." in the brief's language.
+* Missing translations (authored text, catalogue entries, table labels that
+  neither the catalogue nor the study's codebooks translate) fall back to
+  English and are listed in :attr:`BriefResult.missing_translations` and in the
+  build log.
+
+Languages, numbers and fonts
+----------------------------
+Template text and table labels come from the YAML catalogues in
+``veplab/brief/i18n/`` and the study's codebooks; numbers and dates are
+formatted with Babel in each language's locale, always with Western digits
+(usual in Tunisia and the Maghreb; the same digits in all four versions).
+Arabic briefs are ``dir="rtl"`` (charts run right to left too).  Fonts:
+Noto Sans and Noto Sans Arabic (Debian ``fonts-noto-core``) and DejaVu Sans
+(``fonts-dejavu-core``); :func:`check_fonts` names the package to install
+when one is missing.  PDFs are made by WeasyPrint (Debian ``libpango-1.0-0``
+and ``libpangoft2-1.0-0``); no browser and no network are used.
+
+Example
+-------
+>>> from veplab.study import load_study                                  # doctest: +SKIP
+>>> from veplab.brief import render_brief, html_to_pdf                   # doctest: +SKIP
+>>> results = json.loads(Path("reports/demo/results.json").read_text())  # doctest: +SKIP
+>>> html = render_brief(load_study("research/demo"), results, "fr")      # doctest: +SKIP
+>>> html_to_pdf(html, "brief-fr.pdf")                                    # doctest: +SKIP
+3
+"""
+
+from __future__ import annotations
+
+from ._i18n import BriefError, Translator, catalogue
+from ._render import (
+    BriefResult,
+    build_briefs,
+    check_fonts,
+    html_to_pdf,
+    render,
+    render_brief,
+    required_fonts,
+    uncovered_characters,
+)
+
+__all__ = [
+    "BriefError",
+    "BriefResult",
+    "Translator",
+    "build_briefs",
+    "catalogue",
+    "check_fonts",
+    "html_to_pdf",
+    "render",
+    "render_brief",
+    "required_fonts",
+    "uncovered_characters",
+]

@@ -1,0 +1,263 @@
+"""Translation catalogues, locale-aware numbers and dates, codebook labels.
+
+A catalogue is ``i18n/<lang>.yml`` beside this file::
+
+    locale: fr              # Babel locale for numbers and dates
+    direction: ltr          # ltr | rtl
+    fonts: ["Noto Sans", "DejaVu Sans"]
+    text:                   # template text; {placeholders} are filled in by the renderer
+      key_messages: "Messages clés"
+      people: {one: "{n} personne", other: "{n} personnes"}     # CLDR plural categories
+    labels:                 # table labels the codebooks do not translate ("Total", "All")
+      Total: "Total"
+
+Every lookup that falls back to English is recorded in :attr:`Translator.missing`.
+Numbers use Western (Latin) digits in every language, Arabic included: that is
+usual in Tunisia (and in the Maghreb generally) and keeps figures identical
+across the four versions of a brief; Babel's ``numbering_system="latn"`` is
+passed explicitly so a CLDR change cannot switch the digits.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import math
+import re
+import string
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from typing import Any
+
+import yaml
+
+__all__ = ["Translator", "catalogue", "LANGS"]
+
+LANGS = ("en", "fr", "ar", "ru")
+_HAS_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+_FR_PUNCT = re.compile(r" ([:;!?])")
+
+
+class BriefError(ValueError):
+    """The brief cannot be rendered as configured; the message names the key and the fix."""
+
+
+@functools.lru_cache(maxsize=None)
+def catalogue(lang: str) -> dict[str, Any]:
+    """The parsed catalogue of ``lang`` (empty mapping when the file is absent)."""
+    res = resources.files(__package__) / "i18n" / f"{lang}.yml"
+    if not res.is_file():
+        return {}
+    data = yaml.safe_load(res.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, Mapping):
+        raise BriefError(f"translation catalogue i18n/{lang}.yml must be a YAML mapping")
+    return dict(data)
+
+
+class _Strict(dict):
+    def __init__(self, values: Mapping[str, Any], where: str):
+        super().__init__(values)
+        self.where = where
+
+    def __missing__(self, key: str) -> str:
+        raise BriefError(f"{self.where}: unknown placeholder {{{key}}}; available: "
+                         + ", ".join("{" + k + "}" for k in sorted(self)))
+
+
+def fill(template: str, values: Mapping[str, Any], where: str) -> str:
+    """``template.format_map(values)``, naming the text and the placeholder on error."""
+    try:
+        return string.Formatter().vformat(template, (), _Strict(values, where))
+    except (ValueError, IndexError) as exc:
+        raise BriefError(f"{where}: malformed placeholder in {template!r} ({exc}); "
+                         "write literal braces as {{ and }}") from None
+
+
+class Translator:
+    """Text, labels, numbers and dates in one language, with English fallback.
+
+    ``missing`` collects ``"<lang>: <what>"`` for every fallback, in order, once.
+    """
+
+    def __init__(self, lang: str, *, label_table: Mapping[str, Mapping[str, str]] | None = None,
+                 locale: str | None = None):
+        self.lang = lang
+        self.cat = catalogue(lang)
+        self.en = catalogue("en")
+        if not self.en:
+            raise BriefError("the English catalogue i18n/en.yml is missing from the veplab.brief package")
+        self.locale = locale or self.cat.get("locale") or lang
+        self.direction = self.cat.get("direction", "rtl" if lang == "ar" else "ltr")
+        self.fonts = list(self.cat.get("fonts") or self.en.get("fonts") or ["Noto Sans", "DejaVu Sans"])
+        self.label_table = label_table or {}
+        self.missing: list[str] = []
+        if not self.cat and lang != "en":
+            self._miss(f"catalogue i18n/{lang}.yml (all template text)")
+
+    # ------------------------------------------------------------------ bookkeeping
+    def _miss(self, what: str) -> None:
+        entry = f"{self.lang}: {what}"
+        if entry not in self.missing:
+            self.missing.append(entry)
+
+    # ------------------------------------------------------------------ catalogue text
+    def _raw(self, key: str) -> Any:
+        own = (self.cat.get("text") or {}).get(key)
+        if own is not None:
+            return own
+        fallback = (self.en.get("text") or {}).get(key)
+        if fallback is None:
+            raise BriefError(f"catalogue key {key!r} is not in i18n/en.yml")
+        if self.cat:  # a wholly missing catalogue is reported once, above
+            self._miss(f"catalogue text {key!r}")
+        return fallback
+
+    def t(self, key: str, **values: Any) -> str:
+        """Catalogue text ``key`` with ``{placeholders}`` filled; ``count=`` picks a plural form."""
+        raw = self._raw(key)
+        if isinstance(raw, Mapping):
+            count = values.get("count")
+            form = self.plural_form(count if count is not None else 0)
+            raw = raw.get(form) or raw.get("other") or next(iter(raw.values()))
+        return self.typography(fill(str(raw), values, f"i18n/{self.lang}.yml text.{key}"))
+
+    def typography(self, text: str) -> str:
+        """French spacing: a no-break space before : ; ! ? so they never start a line."""
+        if self.lang == "fr":
+            text = _FR_PUNCT.sub("\u00a0\\1", text)
+        return text
+
+    def plural_form(self, n: float) -> str:
+        from babel import Locale
+
+        try:
+            return Locale.parse(self.locale).plural_form(abs(n))
+        except (ValueError, TypeError):
+            return "other"
+
+    # ------------------------------------------------------------------ authored text
+    def pick(self, value: Any, where: str) -> str:
+        """Authored text: a string (English only) or ``{lang: text}``; English fallback recorded."""
+        if value is None:
+            return ""
+        if isinstance(value, str):
+            if self.lang != "en":
+                self._miss(where)
+            return value
+        if not isinstance(value, Mapping):
+            raise BriefError(f"{where}: expected text or a mapping of language to text, got {value!r}")
+        text = value.get(self.lang)
+        if text is not None:
+            return self.typography(str(text))
+        self._miss(where)
+        if "en" in value:
+            return str(value["en"])
+        if value:
+            return str(next(iter(value.values())))
+        return ""
+
+    # ------------------------------------------------------------------ data labels
+    def label(self, text: Any) -> str:
+        """A table label (English, as notebooks publish them) in this language."""
+        s = "" if text is None else str(text)
+        if self.lang == "en" or not s:
+            return s
+        own = (self.cat.get("labels") or {}).get(s)
+        if own is not None:
+            return str(own)
+        entry = self.label_table.get(s)
+        if entry and entry.get(self.lang):
+            return entry[self.lang]
+        if _HAS_LETTER.search(s):
+            self._miss(f"label {s!r}")
+        return s
+
+    # ------------------------------------------------------------------ numbers
+    def _babel(self, fn: Any, *args: Any, **kw: Any) -> str:
+        return fn(*args, locale=self.locale, numbering_system="latn", **kw)
+
+    def integer(self, n: float) -> str:
+        from babel.numbers import format_decimal
+
+        return self._babel(format_decimal, int(round(n)), format="#,##0")
+
+    def number(self, x: float, digits: int = 2) -> str:
+        from babel.numbers import format_decimal
+
+        fmt = "#,##0" + ("." + "0" * digits if digits > 0 else "")
+        return self._babel(format_decimal, x, format=fmt)
+
+    def percent(self, p: float, digits: int | None = None) -> str:
+        """A share 0..1 as a percentage in the locale's pattern ("41%", "41 %"; 1 decimal below 10 %)."""
+        from babel.numbers import format_percent
+
+        if digits is None:
+            digits = 1 if 0 < abs(p) < 0.1 else 0
+        return self._babel(format_percent, round(float(p), 2 + digits), decimal_quantization=False)
+
+    def people(self, n: float) -> str:
+        return self.t("people", n=self.integer(n), count=int(round(n)))
+
+    def approx_share(self, p: float) -> str:
+        """A share in plain words: 'about 4 in 10', 'about 1 in 7', 'about 3 in 100'.
+
+        The first of these that lies close to ``p`` is used: k in 10 (within 1.5
+        percentage points), 1 in N for N = 3..9 (within 10 % of 1/N), else k in 100;
+        below 1 in 100 'fewer than 1 in 100', above 99 in 100 'nearly all'."""
+        if p is None or not math.isfinite(p):
+            return ""
+        if p <= 0:
+            return self.t("none_of")
+        if p >= 1:
+            return self.t("all_of")
+        if 0.1 <= p <= 0.9:
+            k = int(math.floor(p * 10 + 0.5))
+            if abs(p - k / 10) <= 0.015:
+                return self.t("about_in", k=self.integer(k), of=self.integer(10), count=k)
+            for n in range(3, 10):
+                if abs(p - 1 / n) <= 0.1 / n:
+                    return self.t("about_in", k=self.integer(1), of=self.integer(n), count=1)
+        k = int(math.floor(p * 100 + 0.5))
+        if k < 1:
+            return self.t("fewer_than_in", k=self.integer(1), of=self.integer(100))
+        if k >= 100:
+            return self.t("nearly_all")
+        return self.t("about_in", k=self.integer(k), of=self.integer(100), count=k)
+
+    # ------------------------------------------------------------------ dates
+    def date(self, value: Any) -> str:
+        from babel.dates import format_date
+
+        if isinstance(value, _dt.datetime):
+            value = value.date()
+        if isinstance(value, str):
+            try:
+                value = _dt.date.fromisoformat(value[:10])
+            except ValueError:
+                return value  # free text such as "November 2026" is kept as written
+        if not isinstance(value, _dt.date):
+            return str(value)
+        return format_date(value, format="long", locale=self.locale)
+
+
+def label_table(codebooks: Iterable[Any]) -> dict[str, dict[str, str]]:
+    """English label -> {lang: label} from codebooks: titles, item and scale labels, option labels;
+    item and scale ids map to their labels too (tidy tables carry ids)."""
+    table: dict[str, dict[str, str]] = {}
+
+    def add(key: str, labels: Mapping[str, str]) -> None:
+        if key and labels:
+            table.setdefault(str(key), {}).update({k: v for k, v in labels.items() if v})
+
+    for cb in codebooks:
+        add(cb.title.get("en", ""), cb.title)
+        for item in cb.items:
+            add(item.label.get("en", ""), item.label)
+            add(item.id, item.label)
+            for opt in item.options.values():
+                add(opt.get("en", ""), opt)
+        for scale in cb.scales:
+            if scale.label:
+                add(scale.label.get("en", ""), scale.label)
+                add(scale.id, scale.label)
+    return table

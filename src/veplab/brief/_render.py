@@ -1,0 +1,533 @@
+"""Assemble a brief: spec + results.json -> HTML (Jinja2) -> PDF (WeasyPrint)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import functools
+import html as _html
+import logging
+import re
+import shutil
+import subprocess
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ._charts import chart_data, draw, fmt_value
+from ._i18n import LANGS, BriefError, Translator, catalogue, label_table
+from ._select import Number, featured_number, notebooks_of
+
+SECTIONS = ("key_messages", "recommendations", "figures", "charts", "methods", "limitations", "data_protection")
+_TOP_KEYS = {"title", "subtitle", "authors", "date", "illustrative", "locales", "key_messages", "recommendations",
+             "limitations", "figures", "charts", "methods", "sections"}
+_FIGURE_KEYS = {"key", "label", "text", "row", "column", "ci", "n", "of", "format", "digits", "level"}
+_CHART_KEYS = {"key", "by", "title", "axis", "note", "where", "label_column", "rows", "columns", "column", "ci", "n",
+               "format", "style", "limits", "digits", "level"}
+_METHOD_KEYS = {"text", "samples", "instruments", "reliability"}
+#: Debian packages holding the fonts the briefs use.
+FONT_PACKAGES = {"Noto Sans": "fonts-noto-core", "Noto Sans Arabic": "fonts-noto-core",
+                 "DejaVu Sans": "fonts-dejavu-core"}
+
+
+@dataclasses.dataclass
+class Rendered:
+    lang: str
+    html: str
+    missing: list[str]
+    notes: list[str]
+    text: str  # the visible text (for glyph checks)
+
+
+@dataclasses.dataclass
+class BriefResult:
+    """What :func:`build_briefs` wrote."""
+
+    html: dict[str, Path] = dataclasses.field(default_factory=dict)
+    pdf: dict[str, Path] = dataclasses.field(default_factory=dict)
+    pages: dict[str, int] = dataclasses.field(default_factory=dict)
+    missing_translations: list[str] = dataclasses.field(default_factory=list)
+    notes: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def files(self) -> list[Path]:
+        return [*self.html.values(), *self.pdf.values()]
+
+
+# --------------------------------------------------------------------------- spec checks
+
+
+def _check_keys(spec: Any, allowed: set[str], where: str) -> Mapping[str, Any]:
+    if not isinstance(spec, Mapping):
+        raise BriefError(f"{where}: expected a mapping, got {spec!r}")
+    unknown = sorted(set(map(str, spec)) - allowed)
+    if unknown:
+        raise BriefError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+    return spec
+
+
+def _entries(spec: Mapping[str, Any], name: str) -> list[Any]:
+    value = spec.get(name) or []
+    if not isinstance(value, list):
+        raise BriefError(f"brief.{name}: expected a list")
+    return value
+
+
+# --------------------------------------------------------------------------- pieces
+
+
+def _threshold(study: Any, results: Mapping[str, Any], manifest: Mapping[str, Any] | None) -> int:
+    for v in (results.get("threshold"), (manifest or {}).get("disclosure_threshold"), study.threshold):
+        if isinstance(v, int) and not isinstance(v, bool):
+            return v
+    return 10
+
+
+def _figure_card(results: Mapping[str, Any], spec: Any, i: int, tr: Translator, threshold: int,
+                 ) -> dict[str, Any]:
+    where = f"brief.figures[{i}]"
+    spec = _check_keys(spec, _FIGURE_KEYS, where)
+    if "key" not in spec:
+        raise BriefError(f"{where}: needs key: (a result in results.json, e.g. overview.values.push_pull_n)")
+    num: Number = featured_number(results, spec, where)
+    label = tr.pick(spec.get("label"), f"{where}.label")
+    if num.suppressed or num.value is None:
+        return {"label": label, "suppressed": True, "text": tr.t("suppressed_figure", threshold=tr.integer(threshold), people_t=tr.people(threshold)),
+                "big": "", "details": []}
+    digits = int(spec.get("digits", 2))
+    level = float(spec.get("level", 0.95))
+    value = fmt_value(num.value, num.fmt, tr, digits)
+    low = fmt_value(num.low, num.fmt, tr, digits) if num.low is not None else ""
+    high = fmt_value(num.high, num.fmt, tr, digits) if num.high is not None else ""
+    has_ci = num.low is not None and num.high is not None
+    values = {
+        "value": value,
+        "approx": tr.approx_share(num.value) if num.fmt == "share" else value,
+        "Approx": _capitalise(tr.approx_share(num.value) if num.fmt == "share" else value),
+        "low": low, "high": high,
+        "ci": tr.t("ci_between", low=low, high=high) if has_ci else "",
+        "n": tr.people(num.n) if num.n is not None else "",
+        "n_number": tr.integer(num.n) if num.n is not None else "",
+        "level": tr.percent(level, 0),
+    }
+    text = tr.pick(spec.get("text"), f"{where}.text")
+    from ._i18n import fill
+
+    text = fill(text, values, f"{where}.text ({tr.lang})") if text else ""
+    details = []
+    if has_ci:
+        details.append(tr.t("ci_line", low=low, high=high, level=values["level"]))
+    if num.n is not None:
+        details.append(tr.t("based_on", people=values["n"], n=values["n_number"]))
+    return {"label": label, "suppressed": False, "big": value, "text": text, "details": details}
+
+
+def _capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _chart(results: Mapping[str, Any], spec: Any, i: int, tr: Translator, threshold: int) -> dict[str, Any]:
+    where = f"brief.charts[{i}]"
+    spec = _check_keys(spec, _CHART_KEYS, where)
+    if "key" not in spec:
+        raise BriefError(f"{where}: needs key: (a table in results.json, e.g. overview.tables.push_pull_by_country_gender)")
+    cd = chart_data(results, spec, where)
+    by = spec.get("by")
+    title = tr.pick(spec.get("title"), f"{where}.title") if spec.get("title") else (
+        tr.t(f"chart_by_{by}") if by in ("gender", "age_band") else "")
+    axis = tr.pick(spec.get("axis"), f"{where}.axis") if spec.get("axis") else (
+        tr.t("axis_share") if cd.fmt == "share" else tr.t("axis_count") if cd.fmt == "count" else "")
+    uri, alt = draw(cd, tr, limits=spec.get("limits"), style=spec.get("style"), digits=int(spec.get("digits", 2)))
+    notes = []
+    if spec.get("note"):
+        notes.append(tr.pick(spec.get("note"), f"{where}.note"))
+    has_ci = any(lo is not None for s in cd.series for lo in s.lows)
+    if has_ci:
+        notes.append(tr.t("chart_note_ci", level=tr.percent(float(spec.get("level", 0.95)), 0)))
+    if any(n is not None for n in cd.ns):
+        notes.append(tr.t("chart_note_n"))
+    if cd.n_suppressed:
+        notes.append(tr.t("chart_note_suppressed", threshold=tr.integer(threshold), people_t=tr.people(threshold)))
+    return {"title": title, "axis": axis, "uri": uri, "alt": alt, "note": " ".join(notes), "by": by or "",
+            "withheld": cd.n_suppressed}
+
+
+def _value_text(num: Number, tr: Translator, digits: int, level: float) -> str:
+    v = fmt_value(num.value, num.fmt, tr, digits)
+    if num.low is not None and num.high is not None:
+        v = tr.t("value_with_ci", value=v, low=fmt_value(num.low, num.fmt, tr, digits),
+                 high=fmt_value(num.high, num.fmt, tr, digits), level=tr.percent(level, 0))
+    return v
+
+
+def _methods(study: Any, results: Mapping[str, Any], spec: Any, tr: Translator, threshold: int) -> dict[str, Any]:
+    spec = _check_keys(spec or {}, _METHOD_KEYS, "brief.methods")
+    nbs = notebooks_of(results)
+    titles = {}
+    for name, src in study.sources.items():
+        try:
+            titles[name] = src.codebook().text(tr.lang)
+        except Exception:  # noqa: BLE001 - a broken codebook is reported by the build, not here
+            titles[name] = name
+
+    def source_title(name: str) -> str:
+        return titles.get(name) or tr.label(name)
+
+    samples = []
+    raw_samples = spec.get("samples", "auto")
+    if raw_samples == "auto":
+        raw_samples = [{"key": f"overview.values.{s}_n", "source": s} for s in study.sources
+                       if f"{s}_n" in ((nbs.get("overview") or {}).get("values") or {})]
+    for i, entry in enumerate(raw_samples or []):
+        where = f"brief.methods.samples[{i}]"
+        if isinstance(entry, str):
+            entry = {"key": entry}
+        entry = _check_keys(entry, {"key", "source", "label", "row", "column", "n"}, where)
+        num = featured_number(results, entry, where)
+        label = (tr.pick(entry["label"], f"{where}.label") if entry.get("label")
+                 else source_title(str(entry["source"])) if entry.get("source") else entry["key"])
+        shown = (tr.t("fewer_than", threshold=tr.integer(threshold)) if num.suppressed or num.value is None
+                 else tr.integer(num.value))
+        samples.append({"label": label, "value": shown})
+    instruments = [source_title(str(s)) for s in (spec.get("instruments") or [])]
+    reliability = []
+    raw_rel = spec.get("reliability", "auto")
+    if raw_rel == "auto":
+        raw_rel = []
+        for key in ((nbs.get("reliability") or {}).get("values") or {}):
+            for suffix, text in (("_alpha_median", "alpha_line"), ("_judgement_kappa", "kappa_line")):
+                if key.endswith(suffix):
+                    raw_rel.append({"key": f"reliability.values.{key}", "_text": text,
+                                    "source": key[: -len(suffix)]})
+    for i, entry in enumerate(raw_rel or []):
+        where = f"brief.methods.reliability[{i}]"
+        if isinstance(entry, str):
+            entry = {"key": entry}
+        auto_text = entry.get("_text") if isinstance(entry, Mapping) else None
+        entry = _check_keys({k: v for k, v in entry.items() if k != "_text"},
+                            {"key", "label", "source", "row", "column", "ci", "n", "digits", "level", "format"}, where)
+        num = featured_number(results, entry, where)
+        if entry.get("label"):
+            label = tr.pick(entry["label"], f"{where}.label")
+        elif auto_text:
+            label = tr.t(auto_text, instrument=source_title(str(entry.get("source"))))
+        else:
+            label = entry["key"]
+        if num.suppressed or num.value is None:
+            shown = tr.t("fewer_than", threshold=tr.integer(threshold))
+        else:
+            shown = _value_text(num, tr, int(entry.get("digits", 2)), float(entry.get("level", 0.95)))
+            if num.n is not None:
+                shown += " · " + tr.people(num.n)
+        reliability.append({"label": label, "value": shown})
+    text = tr.pick(spec.get("text"), "brief.methods.text") if spec.get("text") else ""
+    return {"text": text, "samples": samples, "instruments": instruments, "reliability": reliability}
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+@functools.lru_cache(maxsize=1)
+def _env() -> Any:
+    import jinja2
+
+    root = resources.files(__package__) / "templates"
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(root)), autoescape=True,
+                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                              keep_trailing_newline=True)
+
+
+def _study_codebooks(study: Any) -> list[Any]:
+    out = []
+    for src in study.sources.values():
+        try:
+            out.append(src.codebook())
+        except Exception:  # noqa: BLE001
+            continue
+    return out
+
+
+def _css_string(text: str) -> str:
+    """A CSS string literal (quotes, backslashes, newlines and '<' escaped: safe inside <style>)."""
+    out = text.replace("\\", "\\5c ").replace('"', "\\22 ").replace("<", "\\3c ").replace("\n", "\\a ")
+    return '"' + out + '"'
+
+
+def render(study: Any, results: Mapping[str, Any], lang: str, *, manifest: Mapping[str, Any] | None = None,
+           labels: Mapping[str, Mapping[str, str]] | None = None) -> Rendered:
+    """Render the brief of ``study`` in ``lang``; keeps the list of missing translations."""
+    if lang not in LANGS:
+        raise BriefError(f"language {lang!r} is not supported by veplab.brief; use one of {', '.join(LANGS)}")
+    spec = study.brief
+    if not spec:
+        raise BriefError(f"{study.config_path}: no brief: section; see the veplab.brief docstring for its format")
+    spec = _check_keys(spec, _TOP_KEYS, "brief")
+    locales = spec.get("locales") or {}
+    if labels is None:
+        labels = label_table(_study_codebooks(study))
+    tr = Translator(lang, label_table=labels, locale=locales.get(lang))
+    threshold = _threshold(study, results, manifest)
+    notes: list[str] = []
+
+    title = tr.pick(spec["title"], "brief.title") if spec.get("title") else study.text(lang)
+    subtitle = tr.pick(spec["subtitle"], "brief.subtitle") if spec.get("subtitle") else tr.t("policy_brief")
+    authors = []
+    raw_authors = spec.get("authors") or []
+    if isinstance(raw_authors, (str, Mapping)):
+        raw_authors = [raw_authors]
+    for i, a in enumerate(raw_authors):
+        authors.append(tr.pick(a, f"brief.authors[{i}]") if isinstance(a, Mapping) else str(a))
+    built = (manifest or {}).get("built_at")
+    date = tr.date(spec.get("date") or (built[:10] if built else _dt.date.today()))
+
+    def texts(name: str) -> list[str]:
+        return [tr.pick(v, f"brief.{name}[{i}]") for i, v in enumerate(_entries(spec, name))]
+
+    key_messages, recommendations, limitations = texts("key_messages"), texts("recommendations"), texts("limitations")
+    figures = [_figure_card(results, f, i, tr, threshold) for i, f in enumerate(_entries(spec, "figures"))]
+    if figures and not 3 <= len(figures) <= 6:
+        notes.append(f"brief.figures has {len(figures)} entries; a brief reads best with 3 to 6 headline figures")
+    charts = [_chart(results, c, i, tr, threshold) for i, c in enumerate(_entries(spec, "charts"))]
+    if charts and tr.direction == "rtl" and not _has_raqm():
+        notes.append("this matplotlib has no libraqm text layout: right-to-left chart labels are not shaped; "
+                     "use matplotlib >= 3.11")
+    methods = _methods(study, results, spec.get("methods"), tr, threshold)
+    withheld = sum(1 for f in figures if f["suppressed"]) + sum(c["withheld"] for c in charts)
+    protection = [tr.t("protection", threshold=tr.integer(threshold), people_t=tr.people(threshold))]
+    if withheld:
+        protection.append(tr.t("protection_withheld", count=withheld, k=tr.integer(withheld)))
+    version = str(results.get("veplab") or (manifest or {}).get("veplab") or "")
+    provenance = tr.t("provenance", study=str(results.get("study") or study.id), version=version,
+                      date=tr.date(built[:10]) if built else date)
+    sections = spec.get("sections") or list(SECTIONS)
+    bad = [s for s in sections if s not in SECTIONS]
+    if bad:
+        raise BriefError(f"brief.sections: unknown section(s) {bad}; sections are {list(SECTIONS)}")
+    page_tpl = tr.t("page", page="\x00", pages="\x01")
+    before, rest = page_tpl.split("\x00", 1)
+    middle, after = rest.split("\x01", 1)
+    page_css = f"{_css_string(before)} counter(page) {_css_string(middle)} counter(pages) {_css_string(after)}"
+    ctx = {
+        "lang": lang, "dir": tr.direction, "fonts": ", ".join(_css_string(f) for f in tr.fonts),
+        "t": tr.t, "title": title, "subtitle": subtitle, "authors": authors, "date": date,
+        "illustrative": tr.t("illustrative") if spec.get("illustrative") else "",
+        "key_messages": key_messages, "recommendations": recommendations, "limitations": limitations,
+        "figures": figures, "charts": charts, "methods": methods, "protection": protection,
+        "provenance": provenance, "sections": sections, "page_css": page_css,
+        "footer_title": _css_string(title if len(title) <= 70 else title[:67] + "…"),
+    }
+    html = _env().get_template("brief.html.j2").render(**ctx)
+    return Rendered(lang, html, list(tr.missing), notes, visible_text(html))
+
+
+def _has_raqm() -> bool:
+    from matplotlib import ft2font
+
+    return bool(getattr(ft2font, "__libraqm_version__", None))
+
+
+def visible_text(html: str) -> str:
+    """The text a reader sees (tags, styles and data URIs removed, entities decoded)."""
+    body = re.sub(r"<(style|script)\b.*?</\1>", " ", html, flags=re.S | re.I)
+    alts = " ".join(re.findall(r'alt="([^"]*)"', body))
+    body = re.sub(r"<[^>]+>", " ", body)
+    return _html.unescape(body + " " + alts)
+
+
+def render_brief(study: Any, results: Mapping[str, Any], lang: str, *,
+                 manifest: Mapping[str, Any] | None = None) -> str:
+    """The brief of ``study`` in ``lang`` as one self-contained HTML page (charts embedded, no network)."""
+    return render(study, results, lang, manifest=manifest).html
+
+
+# --------------------------------------------------------------------------- PDF
+
+
+def _weasyprint() -> Any:
+    try:
+        import weasyprint
+    except ImportError:
+        raise BriefError("PDF briefs need WeasyPrint: pip install 'weasyprint>=62'") from None
+    except OSError as exc:  # pango/cairo shared libraries absent
+        raise BriefError(f"WeasyPrint cannot load its system libraries ({exc}); install the Debian packages "
+                         "libpango-1.0-0 libpangoft2-1.0-0 (apt-get install libpango-1.0-0 libpangoft2-1.0-0)"
+                         ) from None
+    return weasyprint
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def html_to_pdf(html: str, path: str | Path, *, log: Callable[[str], None] | None = None) -> int:
+    """Write ``html`` as an A4 PDF at ``path`` with WeasyPrint; returns the number of pages.
+
+    WeasyPrint's warnings (unsupported CSS, missing glyphs) go to ``log``."""
+    wp = _weasyprint()
+    handler = _Collect()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    try:
+        doc = wp.HTML(string=html, base_url=None).render()
+        doc.write_pdf(str(path))
+    finally:
+        logger.removeHandler(handler)
+    if log:
+        for m in handler.messages:
+            log(f"brief: WeasyPrint: {m}")
+    return len(doc.pages)
+
+
+# --------------------------------------------------------------------------- fonts
+
+
+def _fc_list() -> dict[str, list[str]]:
+    """Font family -> files, as fontconfig (hence WeasyPrint/pango) sees them."""
+    exe = shutil.which("fc-list")
+    if exe is None:
+        raise BriefError("fc-list not found: install the Debian package fontconfig")
+    out = subprocess.run([exe, "--format", "%{family}\t%{file}\n"], capture_output=True, text=True,
+                         timeout=60).stdout
+    fams: dict[str, list[str]] = {}
+    for line in out.splitlines():
+        if "\t" not in line:
+            continue
+        families, file = line.split("\t", 1)
+        for fam in families.split(","):
+            fams.setdefault(fam.strip(), []).append(file)
+    return fams
+
+
+def required_fonts(languages: Sequence[str] = LANGS) -> list[str]:
+    out: list[str] = []
+    for lang in ("en", *languages):
+        for fam in catalogue(lang).get("fonts") or []:
+            if fam not in out:
+                out.append(fam)
+    return out
+
+
+def check_fonts(languages: Sequence[str] = LANGS, *, pdf: bool = True) -> dict[str, str]:
+    """Check that the briefs' fonts (and, with ``pdf``, WeasyPrint) are installed.
+
+    Returns ``{family: font file}``; raises :class:`BriefError` naming the
+    Debian package to install for the first thing missing."""
+    fams = _fc_list()
+    found, missing = {}, []
+    for fam in required_fonts(languages):
+        files = sorted(fams.get(fam) or [])
+        regular = [f for f in files if re.search(r"-Regular\.|/DejaVuSans\.ttf$", f)] or files
+        if regular:
+            found[fam] = regular[0]
+        else:
+            missing.append(fam)
+    if missing:
+        pkgs = sorted({FONT_PACKAGES.get(f, "fonts-noto-core") for f in missing})
+        raise BriefError(f"font(s) {missing} not found by fontconfig; install the Debian package(s) "
+                         f"{' '.join(pkgs)} (apt-get install {' '.join(pkgs)})")
+    from matplotlib import font_manager
+
+    for fam in found:  # charts are drawn by matplotlib, which keeps its own font cache
+        try:
+            font_manager.findfont(font_manager.FontProperties(family=fam), fallback_to_default=False)
+        except ValueError:
+            raise BriefError(f"matplotlib does not see the font {fam!r} although fontconfig does; its font cache "
+                             f"predates the font: delete {font_manager.get_cachedir()}/fontlist-*.json") from None
+    if pdf:
+        _weasyprint()
+    return found
+
+
+@functools.lru_cache(maxsize=8)
+def _coverage(files: tuple[str, ...]) -> frozenset[int]:
+    from fontTools.ttLib import TTCollection, TTFont
+
+    cps: set[int] = set()
+    for f in files:
+        fonts = TTCollection(f).fonts if f.lower().endswith((".ttc", ".otc")) else [TTFont(f, lazy=True)]
+        for font in fonts:
+            cmap = font.getBestCmap() or {}
+            cps.update(cmap)
+    return frozenset(cps)
+
+
+def uncovered_characters(text: str, lang: str) -> list[str]:
+    """Characters of ``text`` that none of the language's fonts can draw (would print as tofu boxes)."""
+    fams = _fc_list()
+    cat = catalogue(lang) or catalogue("en")
+    files = tuple(sorted({f for fam in (cat.get("fonts") or []) for f in fams.get(fam, [])}))
+    cov = _coverage(files)
+    out = []
+    for ch in sorted(set(text)):
+        if ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf"):
+            continue
+        if ord(ch) not in cov or ch == "\ufffd":
+            out.append(ch)
+    return out
+
+
+# --------------------------------------------------------------------------- build entry point
+
+
+def build_briefs(study: Any, folder: Path, results: Mapping[str, Any], manifest: Mapping[str, Any], *,
+                 log: Callable[[str], None] | None = None, pdf: bool = True) -> BriefResult:
+    """Write ``folder/brief-<lang>.html`` and ``.pdf`` for every language of the study.
+
+    Called by ``veplab build`` after ``results.json`` is assembled and before
+    the leak scan.  Missing translations fall back to English and are passed to
+    ``log`` (and returned).  A study without a ``brief:`` section gets no brief.
+    When ``manifest`` is a dict, ``manifest["briefs"]`` records files and pages.
+    """
+    say = log or (lambda _m: None)
+    out = BriefResult()
+    if not study.brief:
+        say("brief: the study has no brief: section; no brief written")
+        return out
+    folder = Path(folder)
+    labels = label_table(_study_codebooks(study))
+    for lang in study.languages:
+        r = render(study, results, lang, manifest=manifest, labels=labels)
+        html_path = folder / f"brief-{lang}.html"
+        html_path.write_text(r.html, encoding="utf-8")
+        out.html[lang] = html_path
+        for m in r.missing:
+            say(f"brief: missing translation {m} (English used)")
+        out.missing_translations.extend(r.missing)
+        for n in r.notes:
+            say(f"brief ({lang}): {n}")
+            if n not in out.notes:
+                out.notes.append(n)
+        try:
+            tofu = uncovered_characters(r.text, lang)
+        except BriefError:
+            tofu = []
+        if tofu:
+            msg = (f"brief ({lang}): characters no brief font can draw: "
+                   + ", ".join(f"U+{ord(c):04X}" for c in tofu))
+            say(msg)
+            out.notes.append(msg)
+        if pdf:
+            pdf_path = folder / f"brief-{lang}.pdf"
+            out.pages[lang] = html_to_pdf(r.html, pdf_path, log=say)
+            out.pdf[lang] = pdf_path
+            if not 2 <= out.pages[lang] <= 4:
+                msg = f"brief ({lang}) has {out.pages[lang]} pages; aim for 2 to 4"
+                say(msg)
+                out.notes.append(msg)
+            say(f"brief ({lang}): {html_path.name} and {pdf_path.name}, {out.pages[lang]} A4 pages")
+        else:
+            say(f"brief ({lang}): {html_path.name}")
+    if isinstance(manifest, dict):
+        manifest["briefs"] = {lang: {"html": out.html[lang].name,
+                                     **({"pdf": out.pdf[lang].name, "pages": out.pages[lang]} if lang in out.pdf
+                                        else {})} for lang in out.html}
+        if out.missing_translations:
+            manifest["briefs_missing_translations"] = list(out.missing_translations)
+    return out
