@@ -41,7 +41,10 @@ def demo_data(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_report(demo_data, tmp_path_factory) -> Path:
-    """The demo study built once (shared by xdist workers). Returns reports/demo."""
+    """The demo study built once (shared by xdist workers). Returns reports/demo.
+
+    The build's log (brief messages, WeasyPrint warnings) is in ``demo_build.json``
+    next to the lock; :func:`demo_build_log` reads it."""
     from veplab.build import build
 
     shared = _shared_dir(tmp_path_factory)
@@ -51,9 +54,16 @@ def demo_report(demo_data, tmp_path_factory) -> Path:
         fcntl.flock(fh, fcntl.LOCK_EX)
         status = shared / "demo_build.json"
         if not status.is_file():
-            res = build(demo_data, jobs=2)
-            status.write_text(json.dumps({"ok": res.ok, "errors": [r.error for r in res.failed]}))
+            log: list[str] = []
+            res = build(demo_data, jobs=2, log=log.append)
+            status.write_text(json.dumps({"ok": res.ok, "errors": [r.error for r in res.failed] + [res.brief_error],
+                                          "log": log}))
         fcntl.flock(fh, fcntl.LOCK_UN)
     info = json.loads(status.read_text())
     assert info["ok"], f"demo build failed: {info['errors']}"
     return out
+
+
+def demo_build_log(tmp_path_factory) -> list[str]:
+    """The messages the shared demo build logged (call after requesting ``demo_report``)."""
+    return json.loads((_shared_dir(tmp_path_factory) / "demo_build.json").read_text())["log"]

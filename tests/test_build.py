@@ -291,3 +291,59 @@ def test_audit_log_records_builds(project):
     assert verify_audit_log(log) == []
     manifest = json.loads((project / "reports" / "t" / "manifest.json").read_text())
     assert manifest["audit_head"]["count"] >= 0 and "pseudonym_key_ids" in manifest
+
+
+def _set_brief(root: Path, brief: dict, languages=("en", "fr")) -> None:
+    p = _study(root) / "study.yml"
+    cfg = yaml.safe_load(p.read_text())
+    cfg["brief"] = brief
+    cfg["languages"] = list(languages)
+    p.write_text(yaml.safe_dump(cfg, allow_unicode=True))
+
+
+BRIEF = {
+    "title": {"en": "Tiny brief", "fr": "Petite note"},
+    "key_messages": [{"en": "One message.", "fr": "Un message."}],
+    "figures": [{"key": "beta_nb.values.offset", "format": "count", "label": {"en": "Offset"},
+                 "text": {"en": "The offset is {value}.", "fr": "Le décalage vaut {value}."}}],
+}
+
+
+def test_build_writes_briefs_and_links_them(project):
+    _set_brief(project, BRIEF)
+    log: list[str] = []
+    res = build(_study(project), log=log.append, pdf=False)
+    assert res.ok and res.published, (res.brief_error, [r.error for r in res.runs])
+    out = project / "reports" / "t"
+    assert sorted(res.briefs) == ["en", "fr"]
+    en = (out / "brief-en.html").read_text(encoding="utf-8")
+    fr = (out / "brief-fr.html").read_text(encoding="utf-8")
+    assert "The offset is 6." in en and "Le décalage vaut 6." in fr  # read from results.json
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="brief-en.html"' in index and 'href="brief-fr.html"' in index
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["briefs"]["fr"] == {"html": "brief-fr.html"}
+    # the French label of the figure is missing: English is used and the build log says so
+    assert any("missing translation" in m and "brief.figures[0].label" in m for m in log), log
+    assert manifest["briefs_missing_translations"]
+    # editing only the brief republishes without rerunning a notebook
+    _set_brief(project, {**BRIEF, "title": {"en": "Tiny brief, second edition", "fr": "Petite note, 2e édition"}})
+    again = build(_study(project), pdf=False)
+    assert again.published and statuses(again) == {"alpha_nb": "cached", "beta_nb": "cached"}
+    assert "second edition" in (out / "brief-en.html").read_text(encoding="utf-8")
+
+
+def test_bad_brief_fails_the_build_and_keeps_the_last_report(project):
+    build(_study(project))
+    out = project / "reports" / "t"
+    before = (out / "index.html").read_bytes()
+    _set_brief(project, {**BRIEF, "figures": [{"key": "beta_nb.values.no_such_value"}]})
+    res = build(_study(project), pdf=False)
+    assert not res.ok and not res.published
+    assert "no_such_value" in res.brief_error and "beta_nb.values.offset" in res.brief_error  # names what exists
+    assert (out / "index.html").read_bytes() == before
+    assert not list((project / "reports").glob(".tmp-*"))  # the half-built folder is removed
+    proc = subprocess.run([sys.executable, "-m", "veplab.cli", "build", str(_study(project)), "--no-pdf"],
+                          capture_output=True, text=True, cwd=project, env={**os.environ, "COLUMNS": "200"})
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "policy brief:" in proc.stderr and "no_such_value" in proc.stderr

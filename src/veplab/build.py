@@ -73,6 +73,10 @@ class BuildResult:
     published: bool
     seconds: float
     leaks: list[Any] = dataclasses.field(default_factory=list)
+    #: Files written by the brief step: ``{lang: {"html": name, "pdf": name, "pages": n}}``.
+    briefs: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: Why the brief step failed (a bad ``brief:`` section, WeasyPrint missing); nothing was published.
+    brief_error: str | None = None
 
     @property
     def failed(self) -> list[NotebookRun]:
@@ -80,7 +84,7 @@ class BuildResult:
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.leaks
+        return not self.failed and not self.leaks and not self.brief_error
 
 
 # ------------------------------------------------------------------ hashing
@@ -386,12 +390,20 @@ def build(
     notebooks_dir: str | Path | None = None,
     progress: Callable[[str, NotebookRun], None] | None = None,
     timeout: int = 1800,
+    log: Callable[[str], None] | None = None,
+    pdf: bool = True,
 ) -> BuildResult:
     """Build ``reports/<study>/`` from the study's notebooks (see module docstring).
 
     Returns a :class:`BuildResult`; when a notebook fails, the others still
     run, the previous published report is left untouched and
     ``result.ok`` is False (the CLI exits non-zero).
+
+    When the study has a ``brief:`` section, the policy briefs
+    (``brief-<lang>.html`` and, with ``pdf``, ``brief-<lang>.pdf``; see
+    :mod:`veplab.brief`) are rendered from the new ``results.json`` before the
+    leak scan; their messages (missing translations, page counts) go to ``log``.
+    A brief that cannot be rendered fails the build like a notebook does.
     """
     t0 = time.perf_counter()
     study = load_study(study_path)
@@ -480,11 +492,21 @@ def build(
     if failed or any(r.status == "missing" for r in runs):
         return BuildResult(study.id, target, runs, published=False, seconds=time.perf_counter() - t0)
 
-    leaks = _publish(study, runs, inputs, target, reports, overall)
+    from .brief import BriefError
+
+    briefs: dict[str, Any] = {}
+    try:
+        leaks = _publish(study, runs, inputs, target, reports, overall, log=log, pdf=pdf, briefs=briefs)
+    except BriefError as exc:
+        _audit(study, "build", inputs=inputs, threshold=study.threshold, published=False,
+               notebooks={r.name: r.status for r in runs}, brief_error=str(exc))
+        return BuildResult(study.id, target, runs, published=False, seconds=time.perf_counter() - t0,
+                           brief_error=str(exc))
     published = not leaks
     _audit(study, "build", inputs=inputs, threshold=study.threshold, published=published,
            notebooks={r.name: r.status for r in runs}, leaks=[str(f) for f in leaks])
-    return BuildResult(study.id, target, runs, published=published, seconds=time.perf_counter() - t0, leaks=leaks)
+    return BuildResult(study.id, target, runs, published=published, seconds=time.perf_counter() - t0, leaks=leaks,
+                       briefs=briefs if published else {})
 
 
 def _audit(study: Study, event: str, **fields: Any) -> None:
@@ -534,10 +556,12 @@ def key_ids(study: Study) -> list[str]:
 
 
 def _publish(study: Study, runs: list[NotebookRun], inputs: Mapping[str, Any], target: Path, reports: Path,
-             overall: str) -> list[Any]:
-    """Assemble the report in a temporary folder, scan it for leaks, then swap it in.
+             overall: str, *, log: Callable[[str], None] | None = None, pdf: bool = True,
+             briefs: dict[str, Any] | None = None) -> list[Any]:
+    """Assemble the report in a temporary folder (pages, results, briefs), scan it for leaks, then swap it in.
 
-    Returns the leak-scan findings of severity error (empty when published)."""
+    Returns the leak-scan findings of severity error (empty when published);
+    a :class:`veplab.brief.BriefError` propagates after the folder is removed."""
     import nbformat
 
     from .report import collect_results
@@ -591,11 +615,31 @@ def _publish(study: Study, runs: list[NotebookRun], inputs: Mapping[str, Any], t
         "notebooks": {r.name: {"cache_key": r.key, "status": r.status, "seconds": round(r.seconds, 3)}
                       for r in runs},
     }
+    if study.brief:
+        from .brief import build_briefs
+
+        try:
+            written = build_briefs(study, tmp, results_doc, manifest, log=log, pdf=pdf)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        if briefs is not None:
+            briefs.update(manifest.get("briefs") or {})
+        brief_items = "".join(
+            f'<li lang="{html.escape(lang)}"><a href="{html.escape(p.name)}">{html.escape(_LANG_NAMES.get(lang, lang))}'
+            f" (HTML)</a>"
+            + (f' · <a href="{html.escape(written.pdf[lang].name)}">PDF, {written.pages[lang]} pages</a>'
+               if lang in written.pdf else "")
+            + "</li>" for lang, p in written.html.items())
+        brief_block = f"<h2>Policy briefs</h2>\n<ul class=\"pages\">{brief_items}</ul>\n" if brief_items else ""
+    else:
+        brief_block = ""
     pages = "".join(
         f'<li><a href="{html.escape(r.name)}.html">{html.escape(titles[r.name])}</a></li>' for r in runs)
     desc = html.escape(study.description.get("en", "")) if study.description else ""
     index_body = (
-        f"<h1>{html.escape(study.text('en'))}</h1>\n<p>{desc}</p>\n<h2>Analyses</h2>\n<ul class=\"pages\">{pages}</ul>\n"
+        f"<h1>{html.escape(study.text('en'))}</h1>\n<p>{desc}</p>\n{brief_block}<h2>Analyses</h2>\n"
+        f"<ul class=\"pages\">{pages}</ul>\n"
         f"<h2>Provenance</h2>\n<p>Every number on these pages is in <code>results.json</code>; the data, codebook "
         f"and package versions that produced them are in <code>manifest.json</code>. Cells based on fewer than "
         f"{study.threshold} people are suppressed.</p>\n"
@@ -632,6 +676,9 @@ def _publish(study: Study, runs: list[NotebookRun], inputs: Mapping[str, Any], t
         shutil.rmtree(old, ignore_errors=True)
     return []
 
+
+#: Each brief's language, named in that language on the index page.
+_LANG_NAMES = {"en": "English", "fr": "Français", "ar": "العربية", "ru": "Русский", "kk": "Қазақша"}
 
 #: Functions called as fn(study, folder, results, manifest) before the swap (briefs, leak scan).
 _post_publish_hooks: list[Callable[..., None]] = []

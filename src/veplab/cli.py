@@ -164,8 +164,9 @@ def build(
     only: Optional[list[str]] = typer.Option(None, "--only", help="Run only this notebook (repeatable)"),
     force: bool = typer.Option(False, "--force", help="Rerun notebooks even when their inputs are unchanged"),
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Notebooks run in parallel processes"),
+    pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write the policy briefs as PDF (WeasyPrint)"),
 ) -> None:
-    """Run the study's notebooks (cached by content hash) and publish reports/<study>/."""
+    """Run the study's notebooks (cached by content hash) and publish reports/<study>/ with its policy briefs."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from .build import BuildError
@@ -188,8 +189,11 @@ def build(
             elif event == "failed":
                 progress.update(t, description=f"[red]{run.name}: failed[/]", completed=1)
 
+        def log(message: str) -> None:
+            progress.console.print(f"[dim]{_escape(message)}[/]")
+
         try:
-            result = run_build(study, only=only, force=force, jobs=jobs, progress=step)
+            result = run_build(study, only=only, force=force, jobs=jobs, progress=step, log=log, pdf=pdf)
         except (BuildError, StudyError) as exc:
             _fail(str(exc))
     for run in result.failed:
@@ -205,7 +209,13 @@ def build(
     missing = [r.name for r in result.runs if r.status == "missing"]
     if missing:
         _fail(f"notebooks {missing} have never run; build without --only first")
+    if result.brief_error:
+        _fail(f"policy brief: {result.brief_error}; nothing was published and the previous report in "
+              f"{result.report_dir} is unchanged (the notebooks' results are cached)")
     if result.published:
+        for lang, files in result.briefs.items():
+            extra = f" + {files['pdf']} ({files['pages']} pages)" if "pdf" in files else ""
+            console.print(f"brief ({lang}): {result.report_dir / files['html']}{extra}")
         console.print(f"report: {result.report_dir / 'index.html'}  ({result.seconds:.1f}s)")
     else:
         console.print(f"up to date: {result.report_dir / 'index.html'}  ({result.seconds:.2f}s)")
