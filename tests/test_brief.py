@@ -311,6 +311,15 @@ def test_suppressed_values_never_reach_the_page(tmp_path):
     assert "50%" not in html and "n = 6" not in html
 
 
+def test_data_protection_note_states_only_what_the_build_records(tmp_path):
+    study = _study(tmp_path, _brief())
+    plain = render_brief(study, _results(), "en", manifest={"pseudonym_key_ids": []})
+    assert "fewer than 10 people is withheld" in plain
+    assert "pseudonym" not in plain  # no pseudonymisation in the audit log: the brief does not claim one
+    keyed = render_brief(study, _results(), "fr", manifest={"pseudonym_key_ids": ["k_3f2a"]})
+    assert "pseudonymes à clé" in keyed
+
+
 def test_missing_translation_falls_back_to_english_and_is_logged(tmp_path):
     brief = _brief(recommendations=[{"en": "Do this first.", "fr": "Faire ceci d'abord."}],
                    charts=[{"key": "nb.tables.by_gender", "by": "gender", "format": "share",

@@ -296,6 +296,8 @@ def render(study: Any, results: Mapping[str, Any], lang: str, *, manifest: Mappi
     methods = _methods(study, results, spec.get("methods"), tr, threshold)
     withheld = sum(1 for f in figures if f["suppressed"]) + sum(c["withheld"] for c in charts)
     protection = [tr.t("protection", threshold=tr.integer(threshold), people_t=tr.people(threshold))]
+    if (manifest or {}).get("pseudonym_key_ids"):  # said only when the audit log records pseudonymisation
+        protection.insert(0, tr.t("protection_pseudonyms"))
     if withheld:
         protection.append(tr.t("protection_withheld", count=withheld, k=tr.integer(withheld)))
     version = str(results.get("veplab") or (manifest or {}).get("veplab") or "")
