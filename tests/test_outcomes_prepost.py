@@ -170,3 +170,18 @@ def test_long_duplicates_and_levels():
 def test_reliable_change_bad_reliability():
     with pytest.raises(InputError, match="reliability"):
         reliable_change([1, 2], [2, 3], reliability=1.2, sd=1)
+
+
+def test_warnings_count_pseudonymised_people_instead_of_listing_them():
+    from veplab.privacy import pseudonym
+
+    key = b"k" * 32
+    df = DATA.copy()
+    df["id"] = [pseudonym(v, key) for v in df["id"]]
+    with pytest.warns(UserWarning, match="only one wave") as rec:
+        out = pre_post(df, {"confidence": ("confidence_pre", "confidence_post")}, id="id")
+    message = str(rec[0].message)
+    dropped = out.attrs["dropped"]["confidence"]
+    assert len(dropped) == 4 and all(d.startswith("p_") for d in dropped)  # kept for the analyst, in the result
+    assert not any(d in message for d in dropped)
+    assert "4 rows; their pseudonyms are not printed: see result.attrs[\"dropped\"]['confidence']" in message

@@ -8,6 +8,7 @@ drops, imputes or coerces data.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -29,11 +30,30 @@ class InputError(ValueError):
     """Bad input to an analysis: the message says what is wrong and what to do."""
 
 
-def format_rows(rows: Iterable[Any], limit: int = 10) -> str:
-    """``'rows 3, 8, 14'`` (at most ``limit`` shown, then ``'and N more'``)."""
+#: veplab's pseudonyms (``veplab.privacy.PSEUDONYM_PATTERN``: prefix, ``_``, base32).
+_PSEUDONYM_RE = re.compile(r"^[a-z][a-z0-9]{0,7}_[a-z2-7]{26,52}$")
+
+
+def format_rows(rows: Iterable[Any], limit: int = 10, *, where: str | None = None) -> str:
+    """``'rows 3, 8, 14'`` (at most ``limit`` shown, then ``'and N more'``).
+
+    Row labels that are pseudonyms are not written into the message (warnings
+    reach logs and notebooks, and a pseudonym is an id the leak scan refuses):
+    the message gives their number and ``where`` says where they are listed,
+    e.g. ``'result.attrs["dropped"]'``.
+
+    >>> format_rows([3, 8, 14])
+    'rows 3, 8, 14'
+    >>> format_rows(["p_" + "a" * 26, "p_" + "b" * 26], where="result.attrs['dropped']")
+    "2 rows; their pseudonyms are not printed: see result.attrs['dropped']"
+    """
     rows = list(rows)
     if not rows:
         return "no rows"
+    if any(isinstance(r, str) and _PSEUDONYM_RE.match(r) for r in rows):
+        word = "row" if len(rows) == 1 else "rows"
+        hint = f"see {where}" if where else "select them in the data with the same condition"
+        return f"{len(rows)} {word}; their pseudonyms are not printed: {hint}"
     shown = ", ".join(str(r) for r in rows[:limit])
     more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
     word = "row" if len(rows) == 1 else "rows"

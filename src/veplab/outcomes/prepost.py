@@ -280,10 +280,12 @@ def pre_post(
         labels = list(df.loc[only_one, id]) if id is not None else list(df.index[only_one])
         if only_one.any():
             dropped[scale] = labels
+            dropped_where = 'result.attrs["dropped"][' + repr(scale) + "]"
             warnings.warn(
                 f"pre_post: scale {scale!r}: {int(only_one.sum())} people have only one wave "
                 f"({int((miss1 & ~miss0).sum())} without post, {int((miss0 & ~miss1).sum())} without pre) "
-                f"and were left out of the paired analysis ({format_rows(labels)})",
+                f"and were left out of the paired analysis "
+                f"({format_rows(labels, where=dropped_where)})",
                 stacklevel=2,
             )
         n = int(ok.sum())
@@ -339,7 +341,8 @@ def pre_post_long(
     if dup.any():
         ids = list(pd.unique(sub.loc[dup, id]))
         raise InputError(f"pre_post_long: {len(ids)} people have more than one row in the same wave "
-                         f"(ids {ids[:10]}); keep one row per person and wave")
+                         f"({format_rows(ids)}); "
+                         f"keep one row per person and wave")
     wide = {}
     pairs = {}
     for v in values:
