@@ -311,6 +311,18 @@ def test_suppressed_values_never_reach_the_page(tmp_path):
     assert "50%" not in html and "n = 6" not in html
 
 
+def test_interval_level_is_the_published_one(tmp_path):
+    from veplab.report import Report
+
+    rep = Report(None, "nb", threshold=10, display=False)
+    rep.value("rate", 0.25, n=1500, ci=(0.22, 0.28), ci_level=0.9)
+    results = {"study": "mini", "veplab": "0", "threshold": 10, "notebooks": {"nb": rep.results}}
+    brief = _brief(figures=[{"key": "nb.values.rate", "format": "share", "text": {"en": "{value}, {level} CI."}}])
+    html = render_brief(_study(tmp_path, brief), results, "en")
+    assert "Likely range 22% to 28% (90% confidence interval)" in html and "25%, 90% CI." in html
+    assert "95%" not in html
+
+
 def test_data_protection_note_states_only_what_the_build_records(tmp_path):
     study = _study(tmp_path, _brief())
     plain = render_brief(study, _results(), "en", manifest={"pseudonym_key_ids": []})

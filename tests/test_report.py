@@ -54,3 +54,17 @@ def test_magnitude_table_dominance():
     assert np.isnan(gated.loc["P1", "furniture"])
     assert int(np.isnan(gated.to_numpy()).sum()) >= 2  # secondary suppression against the margins
     assert r.results["tables"]["earnings"]["table_kind"] == "magnitude"
+
+
+def test_value_records_its_confidence_level():
+    r = Report(None, "t", threshold=10, display=True)
+    shown: list[str] = []
+    r._emit = lambda html, payload: shown.append(html)  # what the page would show
+    r.value("rate", 0.25, n=1500, ci=(0.22, 0.28), ci_level=0.9)
+    r.value("plain", 0.5, n=40, ci=(0.4, 0.6))
+    r.value("no_ci", 3.2, n=40)
+    vals = r.results["values"]
+    assert vals["rate"]["ci_level"] == 0.9 and vals["plain"]["ci_level"] == 0.95 and vals["no_ci"]["ci_level"] is None
+    assert "(90% CI 0.22–0.28)" in shown[0] and "(95% CI 0.4–0.6)" in shown[1]
+    with pytest.raises(ValueError, match="ci_level must be a number between 0 and 1"):
+        r.value("bad", 0.5, n=40, ci=(0.4, 0.6), ci_level=95)

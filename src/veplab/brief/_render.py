@@ -97,7 +97,7 @@ def _figure_card(results: Mapping[str, Any], spec: Any, i: int, tr: Translator, 
         return {"label": label, "suppressed": True, "text": tr.t("suppressed_figure", threshold=tr.integer(threshold), people_t=tr.people(threshold)),
                 "big": "", "details": []}
     digits = int(spec.get("digits", 2))
-    level = float(spec.get("level", 0.95))
+    level = float(spec.get("level") or num.level or 0.95)
     value = fmt_value(num.value, num.fmt, tr, digits)
     low = fmt_value(num.low, num.fmt, tr, digits) if num.low is not None else ""
     high = fmt_value(num.high, num.fmt, tr, digits) if num.high is not None else ""
@@ -218,7 +218,7 @@ def _methods(study: Any, results: Mapping[str, Any], spec: Any, tr: Translator, 
         if num.suppressed or num.value is None:
             shown = tr.t("fewer_than", threshold=tr.integer(threshold))
         else:
-            shown = _value_text(num, tr, int(entry.get("digits", 2)), float(entry.get("level", 0.95)))
+            shown = _value_text(num, tr, int(entry.get("digits", 2)), float(entry.get("level") or num.level or 0.95))
             if num.n is not None:
                 shown += " · " + tr.people(num.n)
         reliability.append({"label": label, "value": shown})

@@ -199,6 +199,7 @@ class Number:
     n: float | None = None
     suppressed: bool = False
     fmt: str = "number"
+    level: float | None = None  # confidence level of low/high, as published (Report.value's ci_level)
 
 
 def featured_number(results: Mapping[str, Any], spec: Mapping[str, Any], where: str) -> Number:
@@ -214,7 +215,7 @@ def featured_number(results: Mapping[str, Any], spec: Mapping[str, Any], where: 
         default_fmt = "count" if payload.get("value_kind") == "count" else "number"
         return Number(key, None if suppressed else _num(payload.get("value")),
                       None if suppressed else _num(ci[0]), None if suppressed else _num(ci[1]),
-                      _num(payload.get("n")), suppressed, fmt or default_fmt)
+                      _num(payload.get("n")), suppressed, fmt or default_fmt, _num(payload.get("ci_level")))
     grid = Grid.of(payload, key)
     i = grid.row_of(spec.get("row"), where)
     col = spec.get("column") or grid.value_column(where)

@@ -317,20 +317,32 @@ class Report:
     # ------------------------------------------------------------------ values
 
     def value(self, key: str, value: Any, *, caption: str | None = None, n: int | None = None,
-              ci: tuple[float, float] | None = None, unit: str | None = None, kind: str = "stat") -> Any:
-        """Publish one headline number (for briefs): suppressed when ``n`` is below the threshold."""
+              ci: tuple[float, float] | None = None, unit: str | None = None, kind: str = "stat",
+              ci_level: float = 0.95) -> Any:
+        """Publish one headline number (for briefs): suppressed when ``n`` is below the threshold.
+
+        ``ci`` is the interval at confidence ``ci_level`` (recorded in the
+        payload, shown on the page and used by the briefs' wording).
+
+        >>> rep.value("rearrest_2y", 0.25, n=1500, ci=(0.22, 0.27), ci_level=0.9)  # doctest: +SKIP
+        """
         if key in self.results["values"]:
             raise ValueError(f"value key {key!r} used twice in notebook {self.notebook!r}")
+        if isinstance(ci_level, bool) or not isinstance(ci_level, (int, float)) or not 0 < ci_level < 1:
+            raise ValueError(f"value {key!r}: ci_level must be a number between 0 and 1 (e.g. 0.95), "
+                             f"got {ci_level!r}")
         suppressed = n is not None and n < self.threshold
         if kind == "count" and value is not None and not suppressed:
             suppressed = 0 < float(value) < self.threshold
         payload = {"kind": "value", "notebook": self.notebook, "key": key, "caption": caption,
                    "value": None if suppressed else _clean(value), "n": _clean(n),
                    "ci": None if (suppressed or ci is None) else [_clean(ci[0]), _clean(ci[1])],
+                   "ci_level": None if ci is None else float(ci_level),
                    "unit": unit, "suppressed": bool(suppressed), "value_kind": kind}
         self.results["values"][key] = payload
         shown = MARK if suppressed else (f"{value:,.3g}" if isinstance(value, float) else f"{value}")
-        ci_txt = f" (95% CI {ci[0]:.3g}–{ci[1]:.3g})" if ci is not None and not suppressed else ""
+        ci_txt = (f" ({100 * ci_level:g}% CI {ci[0]:.3g}–{ci[1]:.3g})" if ci is not None and not suppressed
+                  else "")
         self._emit(f'<p class="veplab-value" data-key="{html.escape(key)}"><b>{html.escape(caption or key)}:</b> '
                    f"{html.escape(shown)}{html.escape(ci_txt)}</p>", payload)
         return None if suppressed else value
