@@ -1,20 +1,22 @@
-"""Small private factor-analysis toolkit for omega (to be deduplicated with
-``veplab.validity.efa`` later).
+"""Private factor-analysis pieces for omega, including the vectorised batches
+its bootstrap runs.
 
-What is here, and which R code each piece reproduces:
+The single-matrix steps are :mod:`veplab.validity`'s (one implementation of
+each, checked there against psych and GPArotation); this module composes them
+the way ``psych::omega`` does and adds the batched versions of the same
+algorithms (many correlation matrices at once, for the bootstrap):
 
-* :func:`minres` - minimum-residual (unweighted least squares) factoring,
-  ``psych::fa(fm = "minres")``: minimises ``0.5 * sum of squared residual
-  eigenvalues of (R - Psi)`` over the uniquenesses ``Psi`` (bounded to
-  ``[0.005, 1]``), whose gradient is ``diag(L L' + Psi - R)`` (psych's
-  ``FAgr.minres``); loadings are the top eigenvectors of ``R - Psi``.
-* :func:`varimax` - ``stats::varimax`` (Kaiser normalisation, ``eps = 1e-5``).
-* :func:`oblimin` - ``GPArotation::oblimin`` (gamma = 0, i.e. quartimin), the
-  gradient-projection algorithm of Jennrich (2002) as ``GPFoblq``.
+* :func:`minres` - ``psych::fa(fm = "minres")`` uniquenesses and loadings
+  (``veplab.validity.efa``'s fit, with a warm start).
+* :func:`varimax` - ``stats::varimax`` (``veplab.validity.rotation``).
+* :func:`oblimin` - ``GPArotation::oblimin`` (gamma = 0, i.e. quartimin),
+  ``GPFoblq`` (``veplab.validity.rotation``).
 * :func:`schmid` - the Schmid-Leiman transformation as ``psych::schmid``.
 * :func:`ml_one_factor` / :func:`ml_one_factor_batch` - maximum-likelihood
   one-factor model (the model lavaan fits with ``cfa('f =~ x1 + ...')``),
   by Fisher scoring on ``(lambda, theta)``.
+* ``minres_batch``, ``varimax_batch``, ``oblimin_batch``, ``schmid_batch`` -
+  the same algorithms over a stack of matrices (array dimension 0).
 """
 
 from __future__ import annotations
@@ -22,12 +24,10 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg, optimize
 
+from ..validity.efa import _PSI_LOWER as PSI_LOWER
+from ..validity.efa import _fit_uniquenesses, _minres_loadings
+from ..validity.rotation import _gpf_oblq, _varimax
 from ._common import cov2cor, smc
-
-PSI_LOWER = 0.005
-
-
-# --------------------------------------------------------------------------- minres
 
 
 def _eig_desc(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -35,9 +35,7 @@ def _eig_desc(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return vals[::-1], vecs[:, ::-1]
 
 
-def _minres_loadings(r: np.ndarray, psi: np.ndarray, nf: int) -> np.ndarray:
-    vals, vecs = _eig_desc(r - np.diag(psi))
-    return vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf], 0.0))
+# --------------------------------------------------------------------------- minres and rotations
 
 
 def minres(r: np.ndarray, nf: int, start: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -46,93 +44,21 @@ def minres(r: np.ndarray, nf: int, start: np.ndarray | None = None) -> tuple[np.
     Signs follow psych: each factor's loadings sum to a positive number.
     """
     r = cov2cor(r)
-    p = r.shape[0]
-    if start is None:
-        start = 1.0 - smc(r)
-
-    def fun(psi: np.ndarray) -> tuple[float, np.ndarray]:
-        vals, vecs = _eig_desc(r - np.diag(psi))
-        rest = vals[nf:]
-        load = vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf], 0.0))
-        grad = np.einsum("ij,ij->i", load, load) + psi - np.diag(r)
-        return 0.5 * float(rest @ rest), grad
-
-    start = np.clip(start, PSI_LOWER, 1.0)
-    res = optimize.minimize(
-        fun,
-        start,
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(PSI_LOWER, 1.0)] * p,
-        options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10},
-    )
-    psi = res.x
-    load = _minres_loadings(r, psi, nf)
+    psi, _ = _fit_uniquenesses(r, nf, "minres", 2000, start=start)
+    load = _minres_loadings(psi, r, nf)
     sign = np.sign(load.sum(axis=0))
     sign[sign == 0] = 1.0
     return load * sign, psi
 
 
-# --------------------------------------------------------------------------- rotations
-
-
 def varimax(x: np.ndarray, eps: float = 1e-5) -> np.ndarray:
     """``stats::varimax(x)`` (Kaiser-normalised; same stopping rule)."""
-    nc = x.shape[1]
-    if nc < 2:
-        return x
-    sc = np.sqrt((x**2).sum(axis=1))
-    x = x / sc[:, None]
-    p = x.shape[0]
-    tt = np.eye(nc)
-    d = 0.0
-    for _ in range(1000):
-        z = x @ tt
-        b = x.T @ (z**3 - z * ((z**2).sum(axis=0) / p))
-        u, s, vt = linalg.svd(b)
-        tt = u @ vt
-        dpast = d
-        d = s.sum()
-        if d < dpast * (1 + eps):
-            break
-    return (x @ tt) * sc[:, None]
-
-
-def _vgq_oblimin(lam: np.ndarray) -> tuple[np.ndarray, float]:
-    nc = lam.shape[1]
-    l2 = lam**2
-    xm = l2 @ (1.0 - np.eye(nc))
-    return lam * xm, float((l2 * xm).sum() / 4.0)
+    return _varimax(x, normalize=True, eps=eps)[0]
 
 
 def oblimin(a: np.ndarray, eps: float = 1e-5, maxit: int = 1000) -> tuple[np.ndarray, np.ndarray, bool]:
     """``GPArotation::oblimin(a)`` (quartimin): loadings, factor correlations, converged."""
-    nc = a.shape[1]
-    tm = np.eye(nc)
-    al = 1.0
-    lam = a @ np.linalg.inv(tm).T
-    gq, f = _vgq_oblimin(lam)
-    g = -(lam.T @ gq @ np.linalg.inv(tm)).T
-    converged = False
-    for _ in range(maxit + 1):
-        gp = g - tm * (tm * g).sum(axis=0)
-        s = np.sqrt((gp**2).sum())
-        if s < eps:
-            converged = True
-            break
-        al *= 2.0
-        for _i in range(11):
-            xm = tm - al * gp
-            v = 1.0 / np.sqrt((xm**2).sum(axis=0))
-            tmt = xm * v
-            lam = a @ np.linalg.inv(tmt).T
-            gqt, ft = _vgq_oblimin(lam)
-            if f - ft > 0.5 * s**2 * al:
-                break
-            al /= 2.0
-        tm = tmt
-        f = ft
-        g = -(lam.T @ gqt @ np.linalg.inv(tmt)).T
+    lam, tm, _f, _it, converged = _gpf_oblq(a, gamma=0.0, normalize=False, eps=eps, max_iter=maxit)
     return lam, tm.T @ tm, converged
 
 

@@ -411,10 +411,13 @@ def _ml_loadings(psi: np.ndarray, S: np.ndarray, nf: int) -> np.ndarray:
     return load * np.sqrt(psi)[:, None]
 
 
-def _fit_uniquenesses(S: np.ndarray, nf: int, method: str, max_iter: int) -> tuple[np.ndarray, optimize.OptimizeResult]:
+def _fit_uniquenesses(S: np.ndarray, nf: int, method: str, max_iter: int, *, start: np.ndarray | None = None,
+                      ) -> tuple[np.ndarray, optimize.OptimizeResult]:
+    """psych's ``fa`` uniquenesses: L-BFGS-B on [0.005, max(1, SMC)] from ``diag(S) - SMC`` (or ``start``)."""
     s_smc = _smc(S)
     upper = max(float(np.max(s_smc)), 1.0)
-    start = np.diag(S) - s_smc
+    if start is None:
+        start = np.diag(S) - s_smc
     start = np.clip(start, _PSI_LOWER, upper)
     fun = _uls_objective if method == "minres" else _ml_objective
     res = optimize.minimize(
