@@ -70,7 +70,7 @@ import pandas as pd
 from scipy import linalg, special, stats
 
 from .._results import Result
-from .._validate import InputError, check_ci, check_choice, format_rows, rng as _rng
+from .._validate import InputError, check_ci, check_choice, rng as _rng
 
 __all__ = ["impute", "Imputations", "missing_pattern", "pool", "Poolable"]
 

@@ -92,7 +92,7 @@ from scipy import optimize, special, stats
 
 from .._results import Result
 from .._validate import InputError, check_ci, check_choice, format_rows, numeric_series
-from ._formula import Design, check_full_rank, design_matrix, formula_variables, split_formula
+from ._formula import Design, check_full_rank, design_matrix, formula_variables, separation, split_formula
 
 __all__ = [
     "mixed_linear",
@@ -907,30 +907,6 @@ def _glm_start(X: np.ndarray, k: np.ndarray, m: np.ndarray) -> tuple[np.ndarray,
     return beta, clean
 
 
-def _separation(X: np.ndarray, k: np.ndarray, m: np.ndarray, names: list[str]) -> list[str] | None:
-    """Detect (quasi-)complete separation by linear programming (Konis 2007).
-
-    Separation exists when some direction ``b != 0`` has ``x_i'b >= 0`` for every
-    row with a success and ``x_i'b <= 0`` for every row with a failure; then the
-    likelihood keeps increasing along ``b`` and the estimates are infinite.
-    Returns the names of the predictors involved, or None.
-    """
-    scale = np.max(np.abs(X), axis=0)
-    scale[scale == 0] = 1.0
-    Xs = X / scale
-    A = np.vstack([-Xs[k > 0], Xs[(m - k) > 0]])
-    A = np.unique(np.round(A, 12), axis=0)
-    c = A.sum(axis=0)
-    res = optimize.linprog(
-        c, A_ub=A, b_ub=np.zeros(len(A)), bounds=[(-1.0, 1.0)] * X.shape[1], method="highs"
-    )
-    if res.status != 0 or -res.fun <= 1e-7:
-        return None
-    b = res.x
-    involved = [names[j] for j in np.flatnonzero(np.abs(b) > 1e-7) if names[j] != "(Intercept)"]
-    return involved or [names[j] for j in np.flatnonzero(np.abs(b) > 1e-7)]
-
-
 # ---------------------------------------------------------------------------
 # result objects
 # ---------------------------------------------------------------------------
@@ -1390,7 +1366,7 @@ def mixed_logit(
             f"{'0' if np.all(k == 0) else '1'}); there is nothing to model"
         )
     beta0, glm_clean = _glm_start(d.X, k, m)
-    sep = None if glm_clean else _separation(d.X, k, m, d.names)
+    sep = None if glm_clean else separation(d.X, k, m, d.names)
     if sep is not None:
         terms = ", ".join(repr(s) for s in sep)
         raise InputError(

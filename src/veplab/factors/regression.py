@@ -76,11 +76,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import special, stats
 
 from .._results import Result
 from .._validate import InputError, check_ci, check_choice, format_rows
-from ._formula import check_full_rank, design_matrix, formula_variables, split_formula
+from ._formula import check_full_rank, design_matrix, formula_variables, separation, split_formula
 
 __all__ = ["logit", "LogitResult", "ordinal", "OrdinalResult"]
 
@@ -175,25 +175,6 @@ def _model_frame(
     if cluster is not None:
         cl = pd.factorize(data[cluster], sort=True)[0]
     return _Frame(data, data[outcome], X, design.names, n_dropped, outcome, cl, w)
-
-
-def _separation(X: np.ndarray, y: np.ndarray, names: list[str]) -> list[str] | None:
-    """Konis (2007) linear program: a direction b with x'b >= 0 for y = 1 and <= 0 for y = 0.
-
-    Returns the non-intercept terms involved in a separating direction, or None.
-    """
-    scale = np.max(np.abs(X), axis=0)
-    scale[scale == 0] = 1.0
-    Xs = X / scale
-    A = np.vstack([-Xs[y > 0.5], Xs[y < 0.5]])
-    A = np.unique(np.round(A, 12), axis=0)
-    res = optimize.linprog(A.sum(axis=0), A_ub=A, b_ub=np.zeros(len(A)), bounds=[(-1.0, 1.0)] * X.shape[1],
-                           method="highs")
-    if res.status != 0 or -res.fun <= 1e-7:
-        return None
-    b = res.x
-    involved = [names[j] for j in np.flatnonzero(np.abs(b) > 1e-7) if names[j] != "(Intercept)"]
-    return involved or [names[j] for j in np.flatnonzero(np.abs(b) > 1e-7)]
 
 
 def _binary_outcome(y: pd.Series, name: str, what: str) -> tuple[np.ndarray, Any, Any]:
@@ -409,7 +390,7 @@ def logit(
     pos = w > 0
     if len(np.unique(y[pos])) < 2:
         raise InputError(f"{what}: the outcome {fr.outcome!r} has a single class among rows with positive weight")
-    sep = _separation(X[pos], y[pos], names)
+    sep = separation(X[pos], y[pos], np.ones(int(pos.sum())), names)
     if sep is not None:
         raise InputError(
             f"{what}: perfect or quasi-perfect separation: {', '.join(repr(s) for s in sep)} "
