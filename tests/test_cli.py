@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import os
 import stat
-from pathlib import Path
 
 import pandas as pd
-import pytest
 from typer.testing import CliRunner
 
 from veplab import __version__

@@ -160,7 +160,7 @@ def _parse_dates(col: pd.Series, item: Item, rows: np.ndarray, probs: Problems) 
         if bad.any():
             badrows = rows[np.flatnonzero(present.to_numpy())[bad.to_numpy()]]
             probs.add(item.id, f"{int(bad.sum())} values are not dates in the codebook format {item.date_format!r}",
-                      f"correct them, or change the item's format: in the codebook", rows=badrows)
+                      "correct them, or change the item's format: in the codebook", rows=badrows)
             invalid[np.flatnonzero(present.to_numpy())[bad.to_numpy()]] = True
         return out, invalid
     matches = _match_formats(vals)
