@@ -120,6 +120,40 @@ def test_pdf_text_is_scanned(tmp_path, study):
     assert {(f.kind, f.location) for f in findings} >= {("pseudonym", "page 1"), ("id_value", "page 1")}
 
 
+def _weasyprint_ok() -> bool:
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError):
+        return False
+    return True
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None or not _weasyprint_ok(),
+                    reason="needs pdftotext and WeasyPrint (to write an Arabic PDF)")
+def test_arabic_free_text_found_in_pdf_despite_ligatures(tmp_path, monkeypatch):
+    import weasyprint
+
+    from veplab.privacy import leakscan
+
+    # lam-alef and lam-alef-maksura ligatures ("إلى", "الإفراج", "لا") come out of pdftotext with their
+    # letters swapped; the answer must still be found, wrapped over lines in a narrow column
+    answer = "لا أثق في أحد هنا، وأريد العودة إلى عائلتي بعد الإفراج في أقرب وقت ممكن"
+    other = "ظروف العمل في المصنع صعبة والأجور منخفضة جدًا مقارنة بالعام الماضي"
+    html = (f'<html lang="ar" dir="rtl"><body style="font-family: \'Noto Sans Arabic\'; width: 9cm">'
+            f"<p>تقرير موجز</p><p>{answer}</p></body></html>")
+    pdf = tmp_path / "brief-ar.pdf"
+    weasyprint.HTML(string=html).write_pdf(str(pdf))
+    extracted = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert answer not in extracted  # the plain comparison alone would miss it
+    findings = scan_artifacts(pdf, n_records=100, free_text=[answer, other])
+    free = [f for f in findings if f.kind == "free_text"]
+    assert len(free) == 1 and "1 free-text answer" in free[0].detail and answer[:10] not in free[0].detail
+    assert not [f for f in scan_artifacts(pdf, n_records=100, free_text=[other]) if f.kind == "free_text"]
+    # the verbatim comparison alone misses it: the right-to-left matching is what finds it
+    monkeypatch.setattr(leakscan, "RTL_MATCH_SHARE", 1.01)
+    assert not [f for f in scan_artifacts(pdf, n_records=100, free_text=[answer]) if f.kind == "free_text"]
+
+
 def test_pdf_without_pdftotext_warns(tmp_path, monkeypatch):
     pdf = tmp_path / "brief.pdf"
     pdf.write_bytes(b"%PDF-1.4\n")

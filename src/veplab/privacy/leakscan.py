@@ -19,7 +19,10 @@ and reports:
 ``free_text``
     any free-text answer from ``free_text`` (compared after normalising case,
     punctuation and spaces; answers shorter than ``min_text_length``, default
-    20 characters, are skipped as too common) -- error;
+    20 characters, are skipped as too common) -- error.  In PDF text an answer
+    in a right-to-left script is also found when ``pdftotext`` garbles it
+    (ligature letters swapped, stray letters): 60 % of its word triples,
+    compared as letter sets, must appear on the page;
 ``small_count``
     a cell of a column headed ``n``/``N``/``count``/``frequency`` in an HTML
     or CSV table holding a whole number between 1 and ``threshold - 1``
@@ -46,6 +49,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import re
 import shutil
@@ -96,6 +100,37 @@ def _norm_text(text: str) -> str:
     t = unicodedata.normalize("NFKC", text).casefold()
     t = "".join(ch if (ch.isalnum() or ch.isspace()) else " " for ch in t)
     return " ".join(t.split())
+
+
+_RTL_RE = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+
+
+_ARABIC_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"})
+
+
+def _rtl_words(text: str) -> list[str]:
+    """Words reduced so that PDF extraction of right-to-left script still matches them.
+
+    ``pdftotext`` gives Arabic words in reading order, but a ligature glyph
+    (lam-alef, lam-alef maksura ...) comes out with its letters swapped
+    ("إلى" as "إىل"), and a glyph with a mark may bring a stray letter.  Marks
+    and format characters are dropped, alef/yeh/teh-marbuta variants folded,
+    and each word in a right-to-left script becomes the sorted set of its
+    letters; other words are kept as they are.
+    """
+    t = "".join(ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch) not in ("Mn", "Cf"))
+    words = _norm_text(t.translate(_ARABIC_FOLD)).split()
+    return ["".join(sorted(set(w))) if _RTL_RE.search(w) else w for w in words]
+
+
+def _shingles(words: list[str], k: int = 3) -> set[tuple[str, ...]]:
+    if len(words) <= k:
+        return {tuple(words)} if words else set()
+    return {tuple(words[i:i + k]) for i in range(len(words) - k + 1)}
+
+
+#: Share of an answer's word triples that must appear on a PDF page for a right-to-left match.
+RTL_MATCH_SHARE = 0.6
 
 
 # ------------------------------------------------------------------ HTML parsing
@@ -204,6 +239,11 @@ class _Scanner:
             if len(t) >= min_text_length:
                 self.free.append(t)
         self.free = sorted(set(self.free))
+        # right-to-left answers, as they can be matched in PDF text (see _rtl_words)
+        self.free_rtl: dict[str, set[tuple[str, ...]]] = {}
+        for v in free_text:
+            if v is not None and _RTL_RE.search(str(v)) and len(_norm_text(str(v))) >= min_text_length:
+                self.free_rtl[_norm_text(str(v))] = _shingles(_rtl_words(str(v)))
         self.threshold = threshold
         self.row_share = row_share
         self.findings: list[Finding] = []
@@ -212,7 +252,9 @@ class _Scanner:
         self.findings.append(Finding(file, location, kind, detail, severity))
 
     # --- value-level checks on a text blob
-    def text_checks(self, file: str, location: str, text: str) -> None:
+    def text_checks(self, file: str, location: str, text: str, *, rtl: bool = False) -> None:
+        """Pseudonyms, ids and free-text answers in ``text``; ``rtl``: also match right-to-left
+        answers as PDF text extraction garbles them (see _rtl_words; RTL_MATCH_SHARE of word triples)."""
         if not text:
             return
         pseudos = _PSEUDO_ANY.findall(text)
@@ -228,6 +270,10 @@ class _Scanner:
         if self.free:
             norm = _norm_text(text)
             found = [f for f in self.free if f in norm]
+            if rtl and self.free_rtl:
+                page = _shingles(_rtl_words(text))
+                found += [f for f, sh in self.free_rtl.items()
+                          if f not in found and len(sh & page) >= max(1, math.ceil(RTL_MATCH_SHARE * len(sh)))]
             if found:
                 self.add(file, location, "free_text",
                          f"{len(found)} free-text answer(s) appear verbatim, e.g. {mask_value(found[0])}")
@@ -360,7 +406,8 @@ class _Scanner:
             self.add(file, "file", "not_scanned", "PDF not scanned: install poppler-utils (pdftotext)", "warning")
             return
         try:
-            out = subprocess.run([exe, "-layout", "-enc", "UTF-8", str(path), "-"], capture_output=True, timeout=120,
+            # reading order (not -layout): columns of text are not interleaved line by line
+            out = subprocess.run([exe, "-enc", "UTF-8", str(path), "-"], capture_output=True, timeout=120,
                                  check=True)
         except (subprocess.SubprocessError, OSError) as exc:
             self.add(file, "file", "not_scanned", f"pdftotext failed ({type(exc).__name__})", "warning")
@@ -368,7 +415,7 @@ class _Scanner:
         text = out.stdout.decode("utf-8", errors="replace")
         for k, page in enumerate(text.split("\f")):
             if page.strip():
-                self.text_checks(file, f"page {k + 1}", page)
+                self.text_checks(file, f"page {k + 1}", page, rtl=True)
 
 
 def _json_parent(path: str) -> str:
