@@ -213,9 +213,10 @@ def build(
         _fail(f"policy brief: {result.brief_error}; nothing was published and the previous report in "
               f"{result.report_dir} is unchanged (the notebooks' results are cached)")
     if result.published:
-        for lang, files in result.briefs.items():
-            extra = f" + {files['pdf']} ({files['pages']} pages)" if "pdf" in files else ""
-            console.print(f"brief ({lang}): {result.report_dir / files['html']}{extra}")
+        if result.briefs:
+            pages = sorted({f["pages"] for f in result.briefs.values() if "pages" in f})
+            pdf_txt = f" and PDF ({'/'.join(map(str, pages))} pages)" if pages else ""
+            console.print(f"briefs: {', '.join(result.briefs)} as HTML{pdf_txt} in {result.report_dir}")
         console.print(f"report: {result.report_dir / 'index.html'}  ({result.seconds:.1f}s)")
     else:
         console.print(f"up to date: {result.report_dir / 'index.html'}  ({result.seconds:.2f}s)")
