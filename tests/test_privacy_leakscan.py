@@ -179,3 +179,11 @@ def test_small_count_found_under_pandas_two_row_header(tmp_path):
     (tmp_path / "s.html").write_text(stats.to_html())
     findings = scan_artifacts(tmp_path / "s.html", n_records=100)
     assert [f.kind for f in findings] == ["small_count"]
+
+
+def test_small_n_fields_in_json_are_flagged(tmp_path):
+    doc = {"notebooks": {"nb": {"values": {"ok": {"value": 0.4, "n": 250}, "tiny": {"value": 0.5, "n": 4}}}}}
+    (tmp_path / "results.json").write_text(json.dumps(doc))
+    found = [f for f in scan_artifacts(tmp_path / "results.json", n_records=500, threshold=10)
+             if f.kind == "small_count"]
+    assert len(found) == 1 and found[0].severity == "warning" and "values.tiny.n" in found[0].location

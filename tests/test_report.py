@@ -68,3 +68,10 @@ def test_value_records_its_confidence_level():
     assert "(90% CI 0.22–0.28)" in shown[0] and "(95% CI 0.4–0.6)" in shown[1]
     with pytest.raises(ValueError, match="ci_level must be a number between 0 and 1"):
         r.value("bad", 0.5, n=40, ci=(0.4, 0.6), ci_level=95)
+
+
+def test_suppressed_value_does_not_publish_its_small_n():
+    r = rep()
+    assert r.value("tiny", 0.5, n=4, ci=(0.1, 0.9)) is None
+    payload = r.results["values"]["tiny"]
+    assert payload["suppressed"] and payload["value"] is None and payload["n"] is None and payload["ci"] is None

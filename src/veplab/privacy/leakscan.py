@@ -366,11 +366,19 @@ class _Scanner:
                     self.row_count_check(file, path, len(node), "JSON object")
                 for k, v in node.items():
                     strings.append((path, str(k)))
+                    if (_norm_text(str(k)) in _N_HEADERS and isinstance(v, (int, float)) and not isinstance(v, bool)
+                            and 0 < v < self.threshold):
+                        small.append(f"{path}.{k}")
                     walk(v, f"{path}.{k}")
             elif isinstance(node, str):
                 strings.append((path, node))
 
+        small: list[str] = []
         walk(obj, "$")
+        if small:
+            self.add(file, small[0], "small_count",
+                     f"{len(small)} count field(s) below the threshold of {self.threshold} (first at {small[0]}); "
+                     "publish them as suppressed", severity="warning")
         # value checks, reported at the first path where each kind shows up
         by_path: dict[str, list[str]] = {}
         for path, s in strings:

@@ -335,7 +335,7 @@ class Report:
         if kind == "count" and value is not None and not suppressed:
             suppressed = 0 < float(value) < self.threshold
         payload = {"kind": "value", "notebook": self.notebook, "key": key, "caption": caption,
-                   "value": None if suppressed else _clean(value), "n": _clean(n),
+                   "value": None if suppressed else _clean(value), "n": None if suppressed else _clean(n),
                    "ci": None if (suppressed or ci is None) else [_clean(ci[0]), _clean(ci[1])],
                    "ci_level": None if ci is None else float(ci_level),
                    "unit": unit, "suppressed": bool(suppressed), "value_kind": kind}
