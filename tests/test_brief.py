@@ -280,7 +280,7 @@ def test_suppressed_featured_result_is_replaced_by_a_sentence(tmp_path):
     r = render(study, results, "en")
     assert "Not shown: this figure rests on fewer than 10 people" in r.html
     assert "Small group" not in r.html and "50%" not in r.html
-    assert "One figure planned for this brief was withheld under this rule." in r.html
+    assert "One number planned for this brief was withheld under this rule." in r.html
     fr = render(study, results, "fr").html
     assert "Non publié\u00a0: ce chiffre repose sur moins de 10 personnes" in fr
     ar = render(study, results, "ar").html
@@ -395,6 +395,89 @@ def test_plain_language_numbers_per_locale():
     assert [ar.people(n) for n in (1, 2, 3, 11, 100)] == ["شخص واحد", "شخصان", "3 أشخاص", "11 شخصًا", "100 شخص"]
     assert ar.direction == "rtl" and ar.date("2026-11-21") == "21 نوفمبر 2026"
     assert fr.date("2026-11-21") == "21 novembre 2026"
+
+
+def test_numbers_never_mislead():
+    en, ar = Translator("en"), Translator("ar")
+    # a share that is not 0 (or 1) never shows as 0% (or 100%)
+    assert (en.percent(0.0004), en.percent(0.996), en.percent(0.0), en.percent(1.0)) == ("0.04%", "99.6%", "0%", "100%")
+    # the nearest plain-language fraction, across the k-in-10 / 1-in-N boundary
+    assert [en.approx_share(p) for p in (0.095, 0.91, 0.89, 0.115, 0.5, 0.04, 0.96, 0.0, 1.0)] == [
+        "about 1 in 10", "about 9 in 10", "about 9 in 10", "about 1 in 9", "about 5 in 10", "about 4 in 100",
+        "about 96 in 100", "none", "all"]
+    with pytest.raises(BriefError, match="between 0 and 1"):
+        en.approx_share(12.34)
+    # a negative number keeps its sign on the left in Arabic (LEFT-TO-RIGHT MARK before the minus)
+    assert ar.number(-0.41) == "\u200e-0.41" and ar.percent(-0.05) == "\u200e-5.0%" and en.number(-0.41) == "-0.41"
+
+
+def test_interval_shares_use_one_precision(tmp_path):
+    from veplab.report import Report
+
+    rep = Report(None, "nb", threshold=10, display=False)
+    rep.value("icc", 0.13, n=1204, ci=(0.073, 0.23))
+    results = {"study": "mini", "veplab": "0", "threshold": 10, "notebooks": {"nb": rep.results}}
+    brief = _brief(figures=[{"key": "nb.values.icc", "format": "share", "text": {"en": "{value}"}}])
+    html = render_brief(_study(tmp_path, brief), results, "en")
+    assert "Likely range 7.3% to 23.0%" in html and ">13.0%<" in html
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"figures": [{"key": "nb.values.share", "digits": "two"}]}, "digits"),
+    ({"figures": [{"key": "nb.values.share", "level": 95}]}, "level"),
+    ({"figures": [{"key": "nb.values.share", "format": "percent"}]}, "format"),
+    ({"figures": [{"key": "nb.values.share", "text": {"en": "{value.__class__}"}}]}, "not a plain name"),
+    ({"figures": [{"key": "nb.values.share", "text": {"en": "{value[0]}"}}]}, "not a plain name"),
+    ({"figures": [{"key": "nb.values.count", "text": {"en": "{value} ({ci})"}}]}, "publishes no interval"),
+    ({"figures": [{"key": "nb.values.count", "format": "share"}]}, "between 0 and 1"),
+    ({"charts": [{"key": "nb.tables.by_gender", "limits": [1]}]}, "limits"),
+    ({"charts": [{"key": "nb.tables.by_gender", "limits": ["a", "b"]}]}, "limits"),
+    ({"charts": [{"key": "nb.tables.by_gender", "ci": ["ci_low"]}]}, "ci"),
+    ({"charts": [{"key": "nb.tables.by_gender", "ci": True}]}, "ci"),
+    ({"charts": [{"key": "nb.tables.counts", "columns": []}]}, "columns"),
+    ({"charts": [{"key": "nb.tables.by_gender", "style": "pie"}]}, "style"),
+    ({"charts": [{"key": "nb.tables.by_gender", "by": "country"}]}, "by"),
+    ({"locales": ["ar_TN"]}, "locales"),
+    ({"locales": {"en": "xx_YY"}}, "locales.en"),
+    ({"authors": 5}, "authors"),
+    ({"methods": {"instruments": "push_pull"}}, "instruments"),
+    ({"methods": {"reliability": [5]}}, "reliability"),
+])
+def test_malformed_brief_specs_raise_brief_error(tmp_path, change, message):
+    study = _study(tmp_path, _brief(**change), languages=("en",))
+    with pytest.raises(BriefError, match=message):
+        build_briefs(study, tmp_path, _results(), {}, pdf=False)
+
+
+def test_footer_title_cannot_escape_its_css_string(tmp_path):
+    evil = 'Brief\r}} main { display: none } @page { x: "'
+    html = render_brief(_study(tmp_path, _brief(title={"en": evil})), _results(), "en")
+    style = re.search(r"<style>(.*?)</style>", html, re.S).group(1)
+    # the whole title stays inside one CSS string: only escapes, no raw quote, backslash or line end
+    assert re.search(r'@bottom-left \{ content: "(?:[^"\\\r\n\f]|\\[0-9a-f]+ )*"; font-size: 7.5pt', style)
+    from veplab.brief._render import _css_string
+
+    assert _css_string('a"b\\c\n\r\x0c<') == '"a\\22 b\\5c c\\a \\d \\c \\3c "'
+
+
+@needs_pdf
+def test_pdf_rendering_fetches_nothing():
+    from veplab.brief._render import _data_only
+
+    fetcher = _data_only()
+    fetch = getattr(fetcher, "fetch", fetcher)
+    with pytest.raises(ValueError):
+        fetch("file:///etc/hostname")
+
+
+def test_missing_but_not_suppressed_is_not_called_withheld(tmp_path):
+    results = _results()
+    by = results["notebooks"]["nb"]["tables"]["by_gender"]
+    by["data"][by["index"].index("Man")][by["columns"].index("estimate")] = None  # not estimated, not masked
+    brief = _brief(charts=[{"key": "nb.tables.by_gender", "format": "share", "rows": ["Man"]}])
+    html = render_brief(_study(tmp_path, brief), results, "en")
+    assert "Groups of fewer than 10 people are not shown" not in html
+    assert "Man \u2014" in html and "One number planned for this brief was withheld" in html  # the tiny value
 
 
 def test_check_fonts_names_the_debian_package(monkeypatch, capsys):

@@ -66,8 +66,12 @@ the fallback is reported) or ``{en: ..., fr: ..., ar: ..., ru: ...}``::
 In ``text:`` of a figure the placeholders ``{value}`` (the formatted number),
 ``{approx}`` (a share in words: "about 4 in 10"), ``{low}``, ``{high}``,
 ``{ci}`` ("between 35% and 45%"), ``{n}`` ("1,239 people"), ``{n_number}`` and
-``{level}`` ("95%") are filled in.  The card always states the likely range
-(confidence interval) and the number of people when the result carries them.
+``{level}`` ("95%", the level the notebook published) are filled in; only
+plain names are allowed, and a placeholder the result cannot fill (``{ci}``
+for a result without an interval) is an error.  The card always states the
+likely range (confidence interval) and the number of people when the result
+carries them.  Shares never round to 0 % or 100 % unless they are exactly
+that, and a value and its interval share one precision.
 
 ``samples: auto`` lists ``overview.values.<source>_n`` of every study source;
 ``reliability: auto`` lists ``reliability.values.<source>_alpha_median`` and
@@ -78,7 +82,13 @@ Errors and fallbacks
 * A featured key that does not exist raises :class:`BriefError` naming the key
   and the available keys (the build fails with that message).
 * A featured result that was suppressed becomes "Not shown: this figure rests
-  on fewer than 10 people ..." in the brief's language.
+  on fewer than 10 people ..." in the brief's language; one that is missing
+  without being suppressed (nothing was estimated) is an error, and a chart
+  marks such a group with a dash, not as withheld.
+* Every malformed entry (wrong type, unknown format or style, bad limits,
+  digits, level or locale) is a :class:`BriefError` naming the entry.
+* PDFs load nothing from outside the page: WeasyPrint's fetcher accepts only
+  the embedded ``data:`` images.
 * Missing translations (authored text, catalogue entries, table labels that
   neither the catalogue nor the study's codebooks translate) fall back to
   English and are listed in :attr:`BriefResult.missing_translations` and in the

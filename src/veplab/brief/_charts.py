@@ -29,6 +29,11 @@ class Series:
     values: list[float | None]
     lows: list[float | None]
     highs: list[float | None]
+    masked: list[bool] = dataclasses.field(default_factory=list)  # withheld by the disclosure gate
+
+    def __post_init__(self) -> None:
+        if not self.masked:
+            self.masked = [False] * len(self.values)
 
 
 @dataclasses.dataclass
@@ -52,7 +57,7 @@ def chart_data(results: Mapping[str, Any], spec: Mapping[str, Any], where: str) 
             raise BriefError(f"{where}: where: must be a mapping {{column: value}}")
         rows = grid.rows_where(spec["where"], where)
         label_col = grid.col(str(spec.get("label_column", "group")), where)
-        labels = [str(grid.data[i][label_col]) for i in rows]
+        labels = ["\u2014" if grid.suppressed[i][label_col] else str(grid.data[i][label_col]) for i in rows]
     elif spec.get("rows") is not None:
         rows = [grid.row_of(r, where) for r in _list(spec["rows"], f"{where}.rows")]
         labels = [grid.index[i] for i in rows]
@@ -74,11 +79,15 @@ def chart_data(results: Mapping[str, Any], spec: Mapping[str, Any], where: str) 
             columns = [c for c in grid.columns if not is_total(c)]
     series: list[Series] = []
     if columns is not None:
-        for c in _list(columns, f"{where}.columns"):
+        columns = _list(columns, f"{where}.columns")
+        if not columns:
+            raise BriefError(f"{where}.columns: name at least one column of {key!r}: {grid.columns}")
+        for c in columns:
             j = grid.col(str(c), where)
             vals = cells(j)
             n_sup += sum(grid.suppressed[i][j] for i in rows)
-            series.append(Series(str(c), vals, [None] * len(rows), [None] * len(rows)))
+            series.append(Series(str(c), vals, [None] * len(rows), [None] * len(rows),
+                                 [bool(grid.suppressed[i][j]) for i in rows]))
         ns: list[float | None] = [None] * len(rows)
         fmt = spec.get("format") or ("count" if grid.table_kind in ("counts", "figure") else "number")
     else:
@@ -86,6 +95,9 @@ def chart_data(results: Mapping[str, Any], spec: Mapping[str, Any], where: str) 
         ci = spec.get("ci", "auto")
         if ci == "auto":
             ci = grid.ci_columns(str(value_col))
+        elif ci is not None and ci is not False and (isinstance(ci, (str, bytes)) or not isinstance(ci, Sequence)
+                                                     or len(ci) != 2):
+            raise BriefError(f"{where}.ci: expected [low column, high column] (or false for none), got {ci!r}")
         lo = hi = [None] * len(rows)
         if ci:
             lo, hi = cells(grid.col(str(ci[0]), where)), cells(grid.col(str(ci[1]), where))
@@ -94,8 +106,8 @@ def chart_data(results: Mapping[str, Any], spec: Mapping[str, Any], where: str) 
             ncol = grid.n_column()
         ns = cells(grid.col(str(ncol), where)) if ncol else [None] * len(rows)
         vals = cells(j)
-        n_sup += sum(grid.suppressed[i][j] or vals[k] is None for k, i in enumerate(rows))
-        series.append(Series(str(value_col), vals, lo, hi))
+        n_sup += sum(grid.suppressed[i][j] for i in rows)
+        series.append(Series(str(value_col), vals, lo, hi, [bool(grid.suppressed[i][j]) for i in rows]))
         fmt = spec.get("format") or ("count" if grid.table_kind == "counts" else "number")
     if fmt not in ("share", "count", "number"):
         raise BriefError(f"{where}: format must be share, count or number, got {fmt!r}")
@@ -108,9 +120,10 @@ def _list(value: Any, where: str) -> list[Any]:
     return list(value)
 
 
-def fmt_value(x: float, fmt: str, tr: Translator, digits: int = 2) -> str:
+def fmt_value(x: float, fmt: str, tr: Translator, digits: int = 2, pct_digits: int | None = None) -> str:
+    """``x`` as a share (percent; ``pct_digits`` decimals, default automatic), a count or a number."""
     if fmt == "share":
-        return tr.percent(x)
+        return tr.percent(x, pct_digits)
     if fmt == "count":
         return tr.integer(x)
     return tr.number(x, digits)
@@ -144,13 +157,13 @@ def draw(cd: ChartData, tr: Translator, *, axis: str = "", limits: Sequence[floa
         m = len(cd.series)
         width_bar = 0.7 / m
         tops: list[float] = []
-        bottoms: list[float] = [0.0]
+        bottoms: list[float] = [] if style == "dots" else [0.0]
         for s_i, s in enumerate(cd.series):
             for i, v in enumerate(s.values):
                 x = i + (s_i - (m - 1) / 2) * width_bar
-                if v is None:
-                    ax.text(x, 0, tr.t("suppressed_bar"), rotation=90, ha="center", va="bottom", fontsize=7,
-                            color="#555555")
+                if v is None:  # withheld (masked) or not estimated: nothing is drawn, the place says so
+                    ax.text(x, 0.03, tr.t("suppressed_bar") if s.masked[i] else "\u2014", rotation=90,
+                            ha="center", va="bottom", fontsize=7, color="#555555", transform=ax.get_xaxis_transform())
                     continue
                 lo, hi = s.lows[i], s.highs[i]
                 if style == "dots":
@@ -175,7 +188,7 @@ def draw(cd: ChartData, tr: Translator, *, axis: str = "", limits: Sequence[floa
             ax.set_ylim(float(limits[0]), float(limits[1]))
         else:
             hi_v = max(tops) if tops else 1.0
-            lo_v = min(bottoms)
+            lo_v = min(bottoms) if bottoms else 0.0
             if style == "dots":
                 span = (hi_v - lo_v) or abs(hi_v) or 1.0
                 ax.set_ylim(lo_v - 0.15 * span, hi_v + 0.25 * span)
@@ -206,8 +219,9 @@ def draw(cd: ChartData, tr: Translator, *, axis: str = "", limits: Sequence[floa
     for s in cd.series:
         prefix = (tr.label(s.name) + ": ") if len(cd.series) > 1 else ""
         items = []
-        for lab, v, n in zip(labels, s.values, cd.ns):
-            shown = tr.t("suppressed_bar") if v is None else fmt_value(v, cd.fmt, tr, digits)
+        for lab, v, n, masked in zip(labels, s.values, cd.ns, s.masked):
+            shown = (fmt_value(v, cd.fmt, tr, digits) if v is not None
+                     else tr.t("suppressed_bar") if masked else "\u2014")
             items.append(f"{lab} {shown}" + ("" if n is None else f" ({tr.t('n_equals', n=tr.integer(n))})"))
         parts.append(prefix + "; ".join(items))
     return uri, " | ".join(parts)

@@ -65,12 +65,24 @@ class _Strict(dict):
 
 
 def fill(template: str, values: Mapping[str, Any], where: str) -> str:
-    """``template.format_map(values)``, naming the text and the placeholder on error."""
+    """``template`` with its ``{name}`` placeholders replaced from ``values``.
+
+    Only plain names are allowed (no ``{value.attr}``, ``{value[0]}``, ``!r`` or
+    ``:format``); anything else is a :class:`BriefError` naming the text."""
+    fmt = string.Formatter()
     try:
-        return string.Formatter().vformat(template, (), _Strict(values, where))
-    except (ValueError, IndexError) as exc:
+        parts = list(fmt.parse(template))
+    except ValueError as exc:
         raise BriefError(f"{where}: malformed placeholder in {template!r} ({exc}); "
                          "write literal braces as {{ and }}") from None
+    for _lit, name, spec, conv in parts:
+        if name is None:
+            continue
+        if not name.isidentifier() or spec or conv:
+            raise BriefError(f"{where}: placeholder {{{name}{'!' + conv if conv else ''}"
+                             f"{':' + spec if spec else ''}}} in {template!r} is not a plain name; use one of "
+                             + ", ".join("{" + k + "}" for k in sorted(values)))
+    return fmt.vformat(template, (), _Strict(values, where))
 
 
 class Translator:
@@ -176,24 +188,45 @@ class Translator:
     def _babel(self, fn: Any, *args: Any, **kw: Any) -> str:
         return fn(*args, locale=self.locale, numbering_system="latn", **kw)
 
+    def _ltr(self, text: str) -> str:
+        """A negative number keeps its sign on the left in right-to-left text (LEFT-TO-RIGHT MARK)."""
+        if self.direction == "rtl" and text[:1] in ("-", "\u2212"):
+            return "\u200e" + text
+        return text
+
     def integer(self, n: float) -> str:
         from babel.numbers import format_decimal
 
-        return self._babel(format_decimal, int(round(n)), format="#,##0")
+        return self._ltr(self._babel(format_decimal, int(round(n)), format="#,##0"))
 
     def number(self, x: float, digits: int = 2) -> str:
         from babel.numbers import format_decimal
 
         fmt = "#,##0" + ("." + "0" * digits if digits > 0 else "")
-        return self._babel(format_decimal, x, format=fmt)
+        return self._ltr(self._babel(format_decimal, x, format=fmt))
+
+    @staticmethod
+    def share_digits(*shares: float | None) -> int:
+        """Decimals for a set of shares shown together (a value and its interval): 1 if any is below 10 %."""
+        return 1 if any(s is not None and 0 < abs(s) < 0.1 for s in shares) else 0
 
     def percent(self, p: float, digits: int | None = None) -> str:
-        """A share 0..1 as a percentage in the locale's pattern ("41%", "41 %"; 1 decimal below 10 %)."""
-        from babel.numbers import format_percent
+        """A share 0..1 as a percentage in the locale's pattern ("41%", "41 %"; 1 decimal below 10 %).
 
+        A share that is not 0 never shows as 0 %, and one that is not 1 never as
+        100 %: decimals are added (up to 3) until it does not."""
+        from babel import Locale
+        from babel.numbers import parse_pattern
+
+        p = float(p)
         if digits is None:
-            digits = 1 if 0 < abs(p) < 0.1 else 0
-        return self._babel(format_percent, round(float(p), 2 + digits), decimal_quantization=False)
+            digits = self.share_digits(p)
+        while digits < 3 and ((p != 0 and round(p, 2 + digits) == 0) or (p != 1 and round(p, 2 + digits) == 1)):
+            digits += 1
+        loc = Locale.parse(self.locale)
+        pattern = parse_pattern(loc.percent_formats[None].pattern)  # the locale's pattern, fixed decimals
+        pattern.frac_prec = (digits, digits)
+        return self._ltr(pattern.apply(p, loc, numbering_system="latn"))
 
     def people(self, n: float) -> str:
         return self.t("people", n=self.integer(n), count=int(round(n)))
@@ -201,22 +234,26 @@ class Translator:
     def approx_share(self, p: float) -> str:
         """A share in plain words: 'about 4 in 10', 'about 1 in 7', 'about 3 in 100'.
 
-        The first of these that lies close to ``p`` is used: k in 10 (within 1.5
-        percentage points), 1 in N for N = 3..9 (within 10 % of 1/N), else k in 100;
-        below 1 in 100 'fewer than 1 in 100', above 99 in 100 'nearly all'."""
+        Candidates are k in 10 (within 1.5 percentage points of ``p``) and 1 in N
+        for N = 3..9 (within 10 % of 1/N); the nearest is used.  Otherwise k in
+        100; below 1 in 100 'fewer than 1 in 100', above 99 in 100 'nearly all'.
+
+        >>> Translator("en").approx_share(0.41), Translator("en").approx_share(0.143)
+        ('about 4 in 10', 'about 1 in 7')
+        """
         if p is None or not math.isfinite(p):
             return ""
-        if p <= 0:
+        if p < 0 or p > 1:
+            raise BriefError(f"a share must lie between 0 and 1, got {p!r}; use format: number for other values")
+        if p == 0:
             return self.t("none_of")
-        if p >= 1:
+        if p == 1:
             return self.t("all_of")
-        if 0.1 <= p <= 0.9:
-            k = int(math.floor(p * 10 + 0.5))
-            if abs(p - k / 10) <= 0.015:
-                return self.t("about_in", k=self.integer(k), of=self.integer(10), count=k)
-            for n in range(3, 10):
-                if abs(p - 1 / n) <= 0.1 / n:
-                    return self.t("about_in", k=self.integer(1), of=self.integer(n), count=1)
+        cands = [(abs(p - k / 10), k, 10) for k in range(1, 10) if abs(p - k / 10) <= 0.015]
+        cands += [(abs(p - 1 / n), 1, n) for n in range(3, 10) if abs(p - 1 / n) <= 0.1 / n]
+        if cands:
+            _, k, of = min(cands)
+            return self.t("about_in", k=self.integer(k), of=self.integer(of), count=k)
         k = int(math.floor(p * 100 + 0.5))
         if k < 1:
             return self.t("fewer_than_in", k=self.integer(1), of=self.integer(100))

@@ -68,6 +68,28 @@ def _check_keys(spec: Any, allowed: set[str], where: str) -> Mapping[str, Any]:
     return spec
 
 
+def _digits(spec: Mapping[str, Any], where: str, default: int = 2) -> int:
+    v = spec.get("digits", default)
+    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 6:
+        raise BriefError(f"{where}.digits: expected a whole number of decimals from 0 to 6, got {v!r}")
+    return v
+
+
+def _level(spec: Mapping[str, Any], where: str, published: float | None) -> float:
+    v = spec.get("level")
+    if v is None:
+        return published or 0.95
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < 1:
+        raise BriefError(f"{where}.level: expected the confidence level as a number between 0 and 1 "
+                         f"(e.g. 0.95), got {v!r}")
+    return float(v)
+
+
+def _format(spec: Mapping[str, Any], where: str) -> None:
+    if spec.get("format") is not None and spec["format"] not in ("share", "count", "number"):
+        raise BriefError(f"{where}.format: expected share, count or number, got {spec['format']!r}")
+
+
 def _entries(spec: Mapping[str, Any], name: str) -> list[Any]:
     value = spec.get(name) or []
     if not isinstance(value, list):
@@ -91,16 +113,25 @@ def _figure_card(results: Mapping[str, Any], spec: Any, i: int, tr: Translator, 
     spec = _check_keys(spec, _FIGURE_KEYS, where)
     if "key" not in spec:
         raise BriefError(f"{where}: needs key: (a result in results.json, e.g. overview.values.push_pull_n)")
+    _format(spec, where)
+    digits = _digits(spec, where)
     num: Number = featured_number(results, spec, where)
+    level = _level(spec, where, num.level)
     label = tr.pick(spec.get("label"), f"{where}.label")
-    if num.suppressed or num.value is None:
-        return {"label": label, "suppressed": True, "text": tr.t("suppressed_figure", threshold=tr.integer(threshold), people_t=tr.people(threshold)),
+    if num.suppressed:
+        return {"label": label, "suppressed": True, "text": tr.t("suppressed_figure", threshold=tr.integer(threshold),
+                                                                   people_t=tr.people(threshold)),
                 "big": "", "details": []}
-    digits = int(spec.get("digits", 2))
-    level = float(spec.get("level") or num.level or 0.95)
-    value = fmt_value(num.value, num.fmt, tr, digits)
-    low = fmt_value(num.low, num.fmt, tr, digits) if num.low is not None else ""
-    high = fmt_value(num.high, num.fmt, tr, digits) if num.high is not None else ""
+    if num.value is None:
+        raise BriefError(f"{where}: {spec['key']!r} has no value in results.json (it is missing, not suppressed: "
+                         "the notebook published no estimate); feature another result or fix the notebook")
+    if num.fmt == "share" and not 0 <= num.value <= 1:
+        raise BriefError(f"{where}: format: share needs a value between 0 and 1, but {spec['key']!r} is "
+                         f"{num.value!r}; use format: number or count")
+    pct = tr.share_digits(num.value, num.low, num.high) if num.fmt == "share" else None
+    value = fmt_value(num.value, num.fmt, tr, digits, pct)
+    low = fmt_value(num.low, num.fmt, tr, digits, pct) if num.low is not None else ""
+    high = fmt_value(num.high, num.fmt, tr, digits, pct) if num.high is not None else ""
     has_ci = num.low is not None and num.high is not None
     values = {
         "value": value,
@@ -115,6 +146,17 @@ def _figure_card(results: Mapping[str, Any], spec: Any, i: int, tr: Translator, 
     text = tr.pick(spec.get("text"), f"{where}.text")
     from ._i18n import fill
 
+    if text:
+        import string
+
+        has = {"low": has_ci, "high": has_ci, "ci": has_ci, "n": num.n is not None, "n_number": num.n is not None}
+        used = {name for _l, name, _s, _c in string.Formatter().parse(text) if name}
+        unusable = sorted(k for k in used if k in has and not has[k])
+        if unusable:
+            raise BriefError(f"{where}.text ({tr.lang}) uses " + ", ".join("{" + k + "}" for k in unusable)
+                             + f" but {spec['key']!r} publishes no "
+                             + ("interval" if {"low", "high", "ci"} & set(unusable) else "number of people")
+                             + "; remove the placeholder or feature a result that has it")
     text = fill(text, values, f"{where}.text ({tr.lang})") if text else ""
     details = []
     if has_ci:
@@ -133,19 +175,32 @@ def _chart(results: Mapping[str, Any], spec: Any, i: int, tr: Translator, thresh
     spec = _check_keys(spec, _CHART_KEYS, where)
     if "key" not in spec:
         raise BriefError(f"{where}: needs key: (a table in results.json, e.g. overview.tables.push_pull_by_country_gender)")
+    _format(spec, where)
+    digits = _digits(spec, where)
+    level = _level(spec, where, None)
+    limits = spec.get("limits")
+    if limits is not None and not (isinstance(limits, Sequence) and not isinstance(limits, str) and len(limits) == 2
+                                   and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in limits)
+                                   and limits[0] < limits[1]):
+        raise BriefError(f"{where}.limits: expected [low, high] with low < high, e.g. [1, 5]; got {limits!r}")
+    if spec.get("style") not in (None, "dots", "bars"):
+        raise BriefError(f"{where}.style: expected dots or bars, got {spec['style']!r}")
+    if spec.get("by") not in (None, "gender", "age_band"):
+        raise BriefError(f"{where}.by: expected gender or age_band (it sets the default title), got {spec['by']!r}; "
+                         "for other breakdowns give title:")
     cd = chart_data(results, spec, where)
     by = spec.get("by")
     title = tr.pick(spec.get("title"), f"{where}.title") if spec.get("title") else (
         tr.t(f"chart_by_{by}") if by in ("gender", "age_band") else "")
     axis = tr.pick(spec.get("axis"), f"{where}.axis") if spec.get("axis") else (
         tr.t("axis_share") if cd.fmt == "share" else tr.t("axis_count") if cd.fmt == "count" else "")
-    uri, alt = draw(cd, tr, limits=spec.get("limits"), style=spec.get("style"), digits=int(spec.get("digits", 2)))
+    uri, alt = draw(cd, tr, limits=limits, style=spec.get("style"), digits=digits)
     notes = []
     if spec.get("note"):
         notes.append(tr.pick(spec.get("note"), f"{where}.note"))
     has_ci = any(lo is not None for s in cd.series for lo in s.lows)
     if has_ci:
-        notes.append(tr.t("chart_note_ci", level=tr.percent(float(spec.get("level", 0.95)), 0)))
+        notes.append(tr.t("chart_note_ci", level=tr.percent(level, 0)))
     if any(n is not None for n in cd.ns):
         notes.append(tr.t("chart_note_n"))
     if cd.n_suppressed:
@@ -180,6 +235,8 @@ def _methods(study: Any, results: Mapping[str, Any], spec: Any, tr: Translator, 
     if raw_samples == "auto":
         raw_samples = [{"key": f"overview.values.{s}_n", "source": s} for s in study.sources
                        if f"{s}_n" in ((nbs.get("overview") or {}).get("values") or {})]
+    if not isinstance(raw_samples or [], list):
+        raise BriefError(f"brief.methods.samples: expected auto or a list, got {raw_samples!r}")
     for i, entry in enumerate(raw_samples or []):
         where = f"brief.methods.samples[{i}]"
         if isinstance(entry, str):
@@ -191,7 +248,10 @@ def _methods(study: Any, results: Mapping[str, Any], spec: Any, tr: Translator, 
         shown = (tr.t("fewer_than", threshold=tr.integer(threshold)) if num.suppressed or num.value is None
                  else tr.integer(num.value))
         samples.append({"label": label, "value": shown})
-    instruments = [source_title(str(s)) for s in (spec.get("instruments") or [])]
+    raw_instruments = spec.get("instruments") or []
+    if isinstance(raw_instruments, (str, bytes)) or not isinstance(raw_instruments, Sequence):
+        raise BriefError(f"brief.methods.instruments: expected a list of source names, got {raw_instruments!r}")
+    instruments = [source_title(str(s)) for s in raw_instruments]
     reliability = []
     raw_rel = spec.get("reliability", "auto")
     if raw_rel == "auto":
@@ -201,10 +261,14 @@ def _methods(study: Any, results: Mapping[str, Any], spec: Any, tr: Translator, 
                 if key.endswith(suffix):
                     raw_rel.append({"key": f"reliability.values.{key}", "_text": text,
                                     "source": key[: -len(suffix)]})
+    if not isinstance(raw_rel or [], list):
+        raise BriefError(f"brief.methods.reliability: expected auto or a list, got {raw_rel!r}")
     for i, entry in enumerate(raw_rel or []):
         where = f"brief.methods.reliability[{i}]"
         if isinstance(entry, str):
             entry = {"key": entry}
+        if not isinstance(entry, Mapping):
+            raise BriefError(f"{where}: expected a result key or {{key: ...}}, got {entry!r}")
         auto_text = entry.get("_text") if isinstance(entry, Mapping) else None
         entry = _check_keys({k: v for k, v in entry.items() if k != "_text"},
                             {"key", "label", "source", "row", "column", "ci", "n", "digits", "level", "format"}, where)
@@ -218,7 +282,7 @@ def _methods(study: Any, results: Mapping[str, Any], spec: Any, tr: Translator, 
         if num.suppressed or num.value is None:
             shown = tr.t("fewer_than", threshold=tr.integer(threshold))
         else:
-            shown = _value_text(num, tr, int(entry.get("digits", 2)), float(entry.get("level") or num.level or 0.95))
+            shown = _value_text(num, tr, _digits(entry, where), _level(entry, where, num.level))
             if num.n is not None:
                 shown += " · " + tr.people(num.n)
         reliability.append({"label": label, "value": shown})
@@ -250,8 +314,10 @@ def _study_codebooks(study: Any) -> list[Any]:
 
 
 def _css_string(text: str) -> str:
-    """A CSS string literal (quotes, backslashes, newlines and '<' escaped: safe inside <style>)."""
-    out = text.replace("\\", "\\5c ").replace('"', "\\22 ").replace("<", "\\3c ").replace("\n", "\\a ")
+    """A CSS string literal safe inside ``<style>``: quotes, backslashes, '<', '>' and every control
+    character (CR, LF and FF end a CSS string) written as hexadecimal escapes."""
+    out = "".join(f"\\{ord(ch):x} " if (ch in '\\"<>' or ord(ch) < 0x20 or 0x7f <= ord(ch) < 0xa0) else ch
+                  for ch in text)
     return '"' + out + '"'
 
 
@@ -265,6 +331,16 @@ def render(study: Any, results: Mapping[str, Any], lang: str, *, manifest: Mappi
         raise BriefError(f"{study.config_path}: no brief: section; see the veplab.brief docstring for its format")
     spec = _check_keys(spec, _TOP_KEYS, "brief")
     locales = spec.get("locales") or {}
+    if not isinstance(locales, Mapping):
+        raise BriefError(f"brief.locales: expected {{language: Babel locale}}, e.g. {{ar: ar_TN}}; got {locales!r}")
+    if locales.get(lang) is not None:
+        from babel import Locale, UnknownLocaleError
+
+        try:
+            Locale.parse(str(locales[lang]))
+        except (ValueError, TypeError, UnknownLocaleError):
+            raise BriefError(f"brief.locales.{lang}: {locales[lang]!r} is not a locale Babel knows "
+                             "(e.g. ar_TN, fr_TN, ru_KZ, en_UG)") from None
     if labels is None:
         labels = label_table(_study_codebooks(study))
     tr = Translator(lang, label_table=labels, locale=locales.get(lang))
@@ -277,6 +353,8 @@ def render(study: Any, results: Mapping[str, Any], lang: str, *, manifest: Mappi
     raw_authors = spec.get("authors") or []
     if isinstance(raw_authors, (str, Mapping)):
         raw_authors = [raw_authors]
+    if not isinstance(raw_authors, list):
+        raise BriefError(f"brief.authors: expected a name, {{language: name}} or a list of them; got {raw_authors!r}")
     for i, a in enumerate(raw_authors):
         authors.append(tr.pick(a, f"brief.authors[{i}]") if isinstance(a, Mapping) else str(a))
     built = (manifest or {}).get("built_at")
@@ -368,6 +446,24 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+def _data_only() -> Any:
+    """A WeasyPrint URL fetcher for embedded ``data:`` URIs only: a brief reaches neither network nor disk."""
+    try:
+        from weasyprint.urls import URLFetcher  # WeasyPrint >= 67
+    except ImportError:
+        URLFetcher = None
+    if URLFetcher is not None:
+        return URLFetcher(allowed_protocols={"data"})
+    from weasyprint import default_url_fetcher
+
+    def fetch(url: str, *args: Any, **kwargs: Any) -> Any:
+        if not url.startswith("data:"):
+            raise ValueError(f"veplab briefs load nothing from outside the page (refused {url[:60]!r})")
+        return default_url_fetcher(url, *args, **kwargs)
+
+    return fetch
+
+
 def html_to_pdf(html: str, path: str | Path, *, log: Callable[[str], None] | None = None) -> int:
     """Write ``html`` as an A4 PDF at ``path`` with WeasyPrint; returns the number of pages.
 
@@ -377,7 +473,7 @@ def html_to_pdf(html: str, path: str | Path, *, log: Callable[[str], None] | Non
     logger = logging.getLogger("weasyprint")
     logger.addHandler(handler)
     try:
-        doc = wp.HTML(string=html, base_url=None).render()
+        doc = wp.HTML(string=html, base_url=None, url_fetcher=_data_only()).render()
         doc.write_pdf(str(path))
     finally:
         logger.removeHandler(handler)
@@ -495,7 +591,14 @@ def build_briefs(study: Any, folder: Path, results: Mapping[str, Any], manifest:
     folder = Path(folder)
     labels = label_table(_study_codebooks(study))
     for lang in study.languages:
-        r = render(study, results, lang, manifest=manifest, labels=labels)
+        try:
+            r = render(study, results, lang, manifest=manifest, labels=labels)
+        except BriefError:
+            raise
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError, ZeroDivisionError) as exc:
+            raise BriefError(f"the brief in {lang!r} could not be rendered from the brief: section of "
+                             f"{study.config_path} ({type(exc).__name__}: {exc}); check the types of its entries "
+                             "against the format in the veplab.brief documentation") from None
         html_path = folder / f"brief-{lang}.html"
         html_path.write_text(r.html, encoding="utf-8")
         out.html[lang] = html_path
