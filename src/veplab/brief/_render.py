@@ -90,6 +90,15 @@ def _format(spec: Mapping[str, Any], where: str) -> None:
         raise BriefError(f"{where}.format: expected share, count or number, got {spec['format']!r}")
 
 
+def _featured(spec: Any, allowed: set[str], where: str, example: str) -> tuple[Mapping[str, Any], int]:
+    """A figures:/charts: entry checked (keys, key:, format:, digits:); returns it and its digits."""
+    spec = _check_keys(spec, allowed, where)
+    if "key" not in spec:
+        raise BriefError(f"{where}: needs key: (a result in results.json, e.g. {example})")
+    _format(spec, where)
+    return spec, _digits(spec, where)
+
+
 def _entries(spec: Mapping[str, Any], name: str) -> list[Any]:
     value = spec.get(name) or []
     if not isinstance(value, list):
@@ -110,11 +119,7 @@ def _threshold(study: Any, results: Mapping[str, Any], manifest: Mapping[str, An
 def _figure_card(results: Mapping[str, Any], spec: Any, i: int, tr: Translator, threshold: int,
                  ) -> dict[str, Any]:
     where = f"brief.figures[{i}]"
-    spec = _check_keys(spec, _FIGURE_KEYS, where)
-    if "key" not in spec:
-        raise BriefError(f"{where}: needs key: (a result in results.json, e.g. overview.values.push_pull_n)")
-    _format(spec, where)
-    digits = _digits(spec, where)
+    spec, digits = _featured(spec, _FIGURE_KEYS, where, "overview.values.push_pull_n")
     num: Number = featured_number(results, spec, where)
     level = _level(spec, where, num.level)
     label = tr.pick(spec.get("label"), f"{where}.label")
@@ -172,11 +177,7 @@ def _capitalise(text: str) -> str:
 
 def _chart(results: Mapping[str, Any], spec: Any, i: int, tr: Translator, threshold: int) -> dict[str, Any]:
     where = f"brief.charts[{i}]"
-    spec = _check_keys(spec, _CHART_KEYS, where)
-    if "key" not in spec:
-        raise BriefError(f"{where}: needs key: (a table in results.json, e.g. overview.tables.push_pull_by_country_gender)")
-    _format(spec, where)
-    digits = _digits(spec, where)
+    spec, digits = _featured(spec, _CHART_KEYS, where, "overview.tables.push_pull_by_country_gender")
     level = _level(spec, where, None)
     limits = spec.get("limits")
     if limits is not None and not (isinstance(limits, Sequence) and not isinstance(limits, str) and len(limits) == 2
