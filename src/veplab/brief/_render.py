@@ -430,11 +430,12 @@ def _weasyprint() -> Any:
     try:
         import weasyprint
     except ImportError:
-        raise BriefError("PDF briefs need WeasyPrint: pip install 'weasyprint>=62'") from None
+        raise BriefError("PDF briefs need WeasyPrint: pip install 'weasyprint>=62' "
+                         "(or build the HTML briefs only: veplab build --no-pdf)") from None
     except OSError as exc:  # pango/cairo shared libraries absent
         raise BriefError(f"WeasyPrint cannot load its system libraries ({exc}); install the Debian packages "
-                         "libpango-1.0-0 libpangoft2-1.0-0 (apt-get install libpango-1.0-0 libpangoft2-1.0-0)"
-                         ) from None
+                         "libpango-1.0-0 libpangoft2-1.0-0 (apt-get install libpango-1.0-0 libpangoft2-1.0-0), "
+                         "or build the HTML briefs only: veplab build --no-pdf") from None
     return weasyprint
 
 
