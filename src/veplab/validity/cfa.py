@@ -533,6 +533,230 @@ class _Model:
 
 
 # ---------------------------------------------------------------------------
+# full-information maximum likelihood (missing = "ml")
+# ---------------------------------------------------------------------------
+
+_LOG2PI = math.log(2.0 * math.pi)
+
+
+@dataclasses.dataclass
+class _Pattern:
+    """Rows of one group sharing a missing-data pattern: their sufficient statistics."""
+
+    obs: np.ndarray  # indices of the observed variables
+    n: int
+    mean: np.ndarray  # mean of the observed variables
+    cov: np.ndarray  # their covariance matrix, divided by n (lavaan's lav_matrix_cov)
+
+
+def _missing_patterns(arr: np.ndarray) -> list[_Pattern]:
+    """Group the rows of ``arr`` (no row entirely missing) by their pattern of observed values."""
+    mask = ~np.isnan(arr)
+    uniq, inverse = np.unique(mask, axis=0, return_inverse=True)
+    inverse = np.asarray(inverse).ravel()
+    pats = []
+    for k in range(uniq.shape[0]):
+        obs = np.flatnonzero(uniq[k])
+        block = arr[np.ix_(inverse == k, obs)]
+        mean = block.mean(axis=0)
+        dev = block - mean
+        pats.append(_Pattern(obs=obs, n=block.shape[0], mean=mean, cov=dev.T @ dev / block.shape[0]))
+    return pats
+
+
+def _fiml_loglik(pats: Sequence[_Pattern], sigma: np.ndarray, mu: np.ndarray) -> float:
+    """Observed-data normal log-likelihood (Arbuckle 1996): sum over patterns of
+
+    ``-n_P / 2 [p_P log(2 pi) + log|Sigma_PP| + tr(Sigma_PP^-1 (S_P + d d'))]``, ``d = ybar_P - mu_P``.
+    Returns -inf when a Sigma_PP is not positive definite.
+    """
+    total = 0.0
+    for pat in pats:
+        o = pat.obs
+        try:
+            c = linalg.cho_factor(sigma[np.ix_(o, o)], lower=True, check_finite=True)
+        except (linalg.LinAlgError, ValueError):
+            return -math.inf
+        d = pat.mean - mu[o]
+        logdet = 2.0 * float(np.sum(np.log(np.diag(c[0]))))
+        quad = float(np.trace(linalg.cho_solve(c, pat.cov))) + float(d @ linalg.cho_solve(c, d))
+        total += -0.5 * pat.n * (o.size * _LOG2PI + logdet + quad)
+    return total
+
+
+def _em_moments(
+    pats: Sequence[_Pattern], p: int, max_iter: int = 500, tol: float = 1e-5
+) -> tuple[np.ndarray, np.ndarray, float, int]:
+    """Saturated (H1) means and covariances by EM, as lavaan's
+    ``lav_mvnorm_missing_h1_estimate_moments`` (same start, ridge and stopping rule:
+    available-case means and variances to start; stop when no mean or covariance
+    changes by more than ``tol``; at most ``max_iter`` iterations).
+
+    Returns (mu, sigma, loglik, iterations).
+    """
+    N = sum(pat.n for pat in pats)
+    sums, counts = np.zeros(p), np.zeros(p)
+    for pat in pats:
+        sums[pat.obs] += pat.n * pat.mean
+        counts[pat.obs] += pat.n
+    mu0 = sums / counts
+    ss = np.zeros(p)
+    for pat in pats:
+        ss[pat.obs] += pat.n * (np.diag(pat.cov) + (pat.mean - mu0[pat.obs]) ** 2)
+    var0 = ss / counts
+    var0[~np.isfinite(var0) | (var0 == 0)] = 1.0
+    sigma0 = np.diag(var0)
+    mu, sigma = mu0, sigma0
+    iu = np.triu_indices(p)
+    it = 0
+    for it in range(1, max_iter + 1):
+        T1, T2 = np.zeros(p), np.zeros((p, p))
+        for pat in pats:
+            o = pat.obs
+            m2 = pat.cov + np.outer(pat.mean, pat.mean)  # average second moment of the observed
+            if o.size == p:
+                T1 += pat.n * pat.mean
+                T2 += pat.n * m2
+                continue
+            m = np.setdiff1d(np.arange(p), o)
+            s_oo = sigma[np.ix_(o, o)]
+            s_mo = sigma[np.ix_(m, o)]
+            B = linalg.solve(s_oo, s_mo.T, assume_a="pos").T  # regression of missing on observed
+            c = mu[m] - B @ mu[o]
+            ym = B @ pat.mean + c
+            T1[o] += pat.n * pat.mean
+            T1[m] += pat.n * ym
+            T2[np.ix_(o, o)] += pat.n * m2
+            cross = B @ m2 + np.outer(c, pat.mean)
+            T2[np.ix_(m, o)] += pat.n * cross
+            T2[np.ix_(o, m)] += pat.n * cross.T
+            mm = B @ m2 @ B.T + np.outer(B @ pat.mean, c) + np.outer(c, B @ pat.mean) + np.outer(c, c)
+            T2[np.ix_(m, m)] += pat.n * (mm + sigma[np.ix_(m, m)] - B @ s_mo.T)
+        mu = T1 / N
+        sigma = T2 / N - np.outer(mu, mu)
+        sigma = (sigma + sigma.T) / 2.0
+        if linalg.eigvalsh(sigma).min() < 1e-6:
+            sigma[np.diag_indices(p)] += np.max(np.diag(sigma)) * 1e-8
+        delta = float(np.max(np.abs(np.concatenate([mu - mu0, sigma[iu] - sigma0[iu]]))))
+        if delta < tol:
+            break
+        mu0, sigma0 = mu, sigma
+    return mu, sigma, _fiml_loglik(pats, sigma, mu), it
+
+
+def _independence_loglik(pats: Sequence[_Pattern], p: int) -> float:
+    """Log-likelihood of the baseline (independence) model under FIML.
+
+    With zero covariances the observed-data likelihood factors by variable, so the
+    estimates are each variable's available-case mean and (ML) variance.
+    """
+    sums, counts = np.zeros(p), np.zeros(p)
+    for pat in pats:
+        sums[pat.obs] += pat.n * pat.mean
+        counts[pat.obs] += pat.n
+    mean = sums / counts
+    ss = np.zeros(p)
+    for pat in pats:
+        ss[pat.obs] += pat.n * (np.diag(pat.cov) + (pat.mean - mean[pat.obs]) ** 2)
+    var = ss / counts
+    return float(np.sum(-0.5 * counts * (_LOG2PI + np.log(var) + 1.0)))
+
+
+class _FimlModel(_Model):
+    """The CFA model fitted by FIML: ``F_g = 2 (logL_H1,g - logL_g) / N_g`` so that, as for
+    complete data, ``chisq = sum_g N_g F_g`` and the optimiser minimises ``sum_g w_g F_g``."""
+
+    def __init__(
+        self,
+        rows: list[_Row],
+        p: int,
+        m: int,
+        ngroups: int,
+        S: list[np.ndarray],
+        ybar: list[np.ndarray],
+        nobs: list[int],
+        patterns: list[list[_Pattern]],
+        loglik_h1: list[float],
+    ) -> None:
+        super().__init__(rows, p, m, ngroups, True, S, ybar, nobs)
+        self.patterns = patterns
+        self.loglik_h1 = loglik_h1
+
+    def loglik(self, x: np.ndarray) -> list[float]:
+        out = []
+        for g in range(self.G):
+            sigma, mu = self.implied(x, g)
+            out.append(_fiml_loglik(self.patterns[g], sigma, mu))
+        return out
+
+    def discrepancy(self, x: np.ndarray) -> tuple[float, list[float]]:
+        lls = self.loglik(x)
+        if not all(math.isfinite(v) for v in lls):
+            return math.inf, []
+        fs = [2.0 * (h1 - ll) / n for h1, ll, n in zip(self.loglik_h1, lls, self.nobs)]
+        return float(np.dot(self.w, fs)), fs
+
+    def gradient_information(
+        self, x: np.ndarray, *, weighted: bool = True, information: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Gradient of sum_g w_g F_g and the expected (observed-pattern) information.
+
+        Per pattern P (observed variables o): ``W_P = Sigma_oo^-1 - Sigma_oo^-1 (S_P + d d')
+        Sigma_oo^-1`` and ``u_P = Sigma_oo^-1 d``; ``dF_g/dtheta_a = [tr(W dSigma_a) -
+        2 dmu_a' u] / N_g`` with W, u the sums of ``n_P W_P``, ``n_P u_P`` embedded in p x p.
+        The information is ``sum_P n_P [tr(Sigma_oo^-1 dSigma_a Sigma_oo^-1 dSigma_b) / 2
+        + dmu_a' Sigma_oo^-1 dmu_b] / N_g`` (the Hessian of ``F_g / 2`` in expectation).
+        """
+        grad = np.zeros(self.nx)
+        info = np.zeros((self.nx, self.nx))
+        p = self.p
+        for g in range(self.G):
+            if not self.free_by_group[g]:
+                continue
+            sigma, mu = self.implied(x, g)
+            dS, dm = self._derivatives(x, g)
+            q = dS.shape[0]
+            Wt, ut = np.zeros((p, p)), np.zeros(p)
+            E = np.zeros((q, q))
+            for pat in self.patterns[g]:
+                o = pat.obs
+                sinv = linalg.cho_solve(linalg.cho_factor(sigma[np.ix_(o, o)], lower=True), np.eye(o.size))
+                sinv = (sinv + sinv.T) / 2.0
+                d = pat.mean - mu[o]
+                A = sinv @ (pat.cov + np.outer(d, d)) @ sinv
+                Wt[np.ix_(o, o)] += pat.n * (sinv - A)
+                ut[o] += pat.n * (sinv @ d)
+                if information:
+                    dSo = dS[:, o][:, :, o] if o.size < p else dS
+                    M = np.matmul(sinv, dSo)
+                    dmo = dm[:, o]
+                    E += pat.n * (0.5 * _trace_products(M, M) + dmo @ sinv @ dmo.T)
+            ng = float(self.nobs[g])
+            dF = (dS.reshape(q, -1) @ Wt.ravel() - 2.0 * dm @ ut) / ng
+            K = self.K[g]
+            grad += self.w[g] * (K.T @ dF)
+            if information:
+                c = self.w[g] if weighted else ng
+                info += c * (K.T @ (E / ng) @ K)
+        return grad, (info + info.T) / 2.0
+
+    def hessian(self, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
+        """Hessian of sum_g w_g F_g by differencing the analytic gradient (lavaan's
+        lav_model_hessian: four-point central differences with step 1e-6)."""
+        n = self.nx
+        H = np.zeros((n, n))
+
+        def g(v: np.ndarray) -> np.ndarray:
+            return self.gradient_information(v, information=False)[0]
+
+        for j in range(n):
+            e = np.zeros(n)
+            e[j] = h
+            H[:, j] = (g(x - 2 * e) - 8 * g(x - e) + 8 * g(x + e) - g(x + 2 * e)) / (12 * h)
+        return (H + H.T) / 2.0
+
+
+# ---------------------------------------------------------------------------
 # starting values (lavaan-like: simple one-factor loadings, half the variances)
 # ---------------------------------------------------------------------------
 
@@ -849,6 +1073,8 @@ class CFAResult(Result):
     partial: tuple[str, ...] = ()
     group: str | None = None
     notes: tuple[str, ...] = ()
+    missing: str = "listwise"
+    n_patterns: tuple[int, ...] = ()
 
     FIT_MEASURES = (
         "npar", "chisq", "df", "pvalue", "baseline_chisq", "baseline_df", "baseline_pvalue",
@@ -1099,6 +1325,88 @@ def _group_moments(
     return labels, S, ybar, nobs
 
 
+def _group_moments_fiml(
+    X: pd.DataFrame, groups: pd.Series | None, ov: Sequence[str]
+) -> tuple[list[Any], list[np.ndarray], list[np.ndarray], list[int], list[list[_Pattern]], list[float], list[float]]:
+    """Per group: EM (H1) covariance and mean, N_g, missing-data patterns, H1 and
+    independence log-likelihoods (rows missing every indicator already removed)."""
+    p = len(ov)
+    if groups is None:
+        labels: list[Any] = [None]
+        parts = [X]
+    else:
+        labels = list(pd.unique(groups))
+        parts = [X[groups == lab] for lab in labels]
+    S, ybar, nobs, pats_all, h1, base = [], [], [], [], [], []
+    for lab, part in zip(labels, parts):
+        where = "the data" if lab is None else f"group {lab!r}"
+        arr = part.to_numpy(dtype=float)
+        counts = (~np.isnan(arr)).sum(axis=0)
+        few = [f"{ov[k]} ({counts[k]})" for k in range(p) if counts[k] < 2]
+        if few:
+            raise InputError(
+                f"cfa: in {where}, variable(s) {few} have fewer than 2 observed values; FIML cannot "
+                f"estimate their mean and variance. Drop them from the model"
+                + (" or drop this group" if lab is not None else "")
+            )
+        n = arr.shape[0]
+        if n < p + 1:
+            raise InputError(
+                f"cfa: {where} has n = {n} rows for {p} observed variables; the saturated model "
+                f"needs n >= {p + 1} (and far more for a stable factor model). "
+                + ("Merge small groups or drop this group." if lab is not None else "Collect more data.")
+            )
+        pats = _missing_patterns(arr)
+        var_ac = np.array([np.nanvar(arr[:, k]) for k in range(p)])
+        mean_ac = np.nanmean(arr, axis=0)
+        const = [ov[k] for k in range(p) if var_ac[k] <= 1e-12 * max(1.0, abs(mean_ac[k]) ** 2)]
+        if const:
+            raise InputError(
+                f"cfa: in {where}, variable(s) {const} are constant (no variance among the observed "
+                f"values); drop them from the model" + (" or drop this group" if lab is not None else "")
+            )
+        together = (~np.isnan(arr)).astype(float)
+        cover = together.T @ together
+        never = [(ov[a], ov[b]) for a in range(p) for b in range(a + 1, p) if cover[a, b] == 0]
+        if never:
+            raise InputError(
+                f"cfa: in {where}, these pairs of variables are never observed together, so their "
+                f"covariance is not estimable: {never[:10]}{' ...' if len(never) > 10 else ''}. "
+                f"Drop one variable of each pair or collect data with both"
+            )
+        mu, sigma, ll, _ = _em_moments(pats, p)
+        sd = np.sqrt(np.diag(sigma))
+        vals, vecs = linalg.eigh(sigma / np.outer(sd, sd))
+        if vals[0] < 1e-10:
+            v = vecs[:, 0]
+            involved = [ov[k] for k in np.argsort(-np.abs(v)) if abs(v[k]) > 0.1]
+            raise InputError(
+                f"cfa: the EM-estimated covariance matrix of {where} is singular (not positive "
+                f"definite): variables {involved} are linearly dependent (e.g. a duplicated item "
+                f"or a total score), or too few rows observe them together. Drop one of them"
+            )
+        S.append(sigma)
+        ybar.append(mu)
+        nobs.append(n)
+        pats_all.append(pats)
+        h1.append(ll)
+        base.append(_independence_loglik(pats, p))
+    return labels, S, ybar, nobs, pats_all, h1, base
+
+
+def _normalise_missing(missing: str) -> str:
+    """"listwise", or "ml" for lavaan's FIML names "ml", "fiml", "direct" (any case)."""
+    key = missing.lower() if isinstance(missing, str) else missing
+    if key in ("ml", "fiml", "direct"):
+        return "ml"
+    if key == "listwise":
+        return "listwise"
+    raise InputError(
+        f"cfa: missing must be 'listwise' (drop incomplete rows) or 'ml' (full-information "
+        f"maximum likelihood; aliases 'fiml', 'direct'); got {missing!r}"
+    )
+
+
 def _normalise_equal(equal: str | Sequence[str]) -> tuple[str, ...]:
     if isinstance(equal, str):
         equal = (equal,)
@@ -1198,7 +1506,7 @@ def cfa(
     ci = check_ci(ci)
     rmsea_ci = check_ci(rmsea_ci)
     check_choice(estimator, "estimator", ("ML",))
-    check_choice(missing, "missing", ("listwise",))
+    missing = _normalise_missing(missing)
     if meanstructure not in ("default", True, False):
         raise InputError(f"cfa: meanstructure must be 'default', True or False; got {meanstructure!r}")
     equal_t = _normalise_equal(equal)
@@ -1213,7 +1521,13 @@ def cfa(
     if not lv:
         raise InputError("cfa: the model defines no latent variable; write 'factor =~ item1 + item2 + ...'")
     has_int = any(r.op == "~1" for r in parsed.rows)
-    ms = (group is not None or has_int) if meanstructure == "default" else bool(meanstructure)
+    fiml = missing == "ml"
+    if fiml and meanstructure is False:
+        raise InputError(
+            "cfa: missing='ml' (FIML) needs a mean structure (lavaan sets meanstructure = TRUE); "
+            "drop meanstructure=False"
+        )
+    ms = (group is not None or has_int or fiml) if meanstructure == "default" else bool(meanstructure)
     if not ms and has_int:
         raise InputError("cfa: the model has '~ 1' terms but meanstructure=False")
     if not ms and any(e in equal_t for e in ("intercepts", "means")):
@@ -1223,13 +1537,30 @@ def cfa(
     X = numeric_frame(data[[col_of[v] for v in ov]], what=_WHAT)
     X.columns = ov
     notes: list[str] = []
-    keep = X.notna().all(axis=1)
     groups = None
-    if group is not None:
-        gcol = data[group]
-        keep &= gcol.notna()
+    if fiml:
+        keep = pd.Series(True, index=X.index)
+        if group is not None:
+            no_group = data[group].isna().to_numpy()
+            if no_group.any():
+                msg = (f"dropped {int(no_group.sum())} of {len(X)} rows with a missing group "
+                       f"({group!r}) value: {format_rows(list(X.index[no_group]))}")
+                warnings.warn(f"cfa: {msg}", stacklevel=2)
+                notes.append(msg)
+            keep &= ~no_group
+        empty = (X.isna().all(axis=1) & keep).to_numpy()
+        if empty.any():
+            msg = (f"dropped {int(empty.sum())} of {len(X)} rows missing every indicator (FIML "
+                   f"cannot use them; lavaan drops them too): {format_rows(list(X.index[empty]))}")
+            warnings.warn(f"cfa: {msg}", stacklevel=2)
+            notes.append(msg)
+        keep &= ~empty
+    else:
+        keep = X.notna().all(axis=1)
+        if group is not None:
+            keep &= data[group].notna()
     n_dropped = int((~keep).sum())
-    if n_dropped:
+    if n_dropped and not fiml:
         msg = (f"dropped {n_dropped} of {len(X)} rows with missing values (listwise deletion: "
                f"{format_rows(list(X.index[~keep]))})")
         warnings.warn(f"cfa: {msg}", stacklevel=2)
@@ -1237,7 +1568,11 @@ def cfa(
     X = X[keep]
     if group is not None:
         groups = data.loc[keep, group]
-    labels, S, ybar, nobs = _group_moments(X, groups, ov)
+    if fiml:
+        labels, S, ybar, nobs, patterns, h1_ll, base_ll = _group_moments_fiml(X, groups, ov)
+    else:
+        labels, S, ybar, nobs = _group_moments(X, groups, ov)
+        patterns = [[_Pattern(obs=np.arange(len(ov)), n=n, mean=m, cov=s)] for n, m, s in zip(nobs, ybar, S)]
     G = len(labels)
     if group is not None and G < 2:
         raise InputError(f"cfa: group column {group!r} has a single group ({labels[0]!r}); drop group=")
@@ -1246,7 +1581,10 @@ def cfa(
     _check_identification(rows, ov, lv, G)
     p = len(ov)
     pstar = p * (p + 1) // 2 + (p if ms else 0)
-    mdl = _Model(rows, p, len(lv), G, ms, S, ybar, nobs)
+    if fiml:
+        mdl: _Model = _FimlModel(rows, p, len(lv), G, S, ybar, nobs, patterns, h1_ll)
+    else:
+        mdl = _Model(rows, p, len(lv), G, ms, S, ybar, nobs)
     npar = mdl.nx
     df = G * pstar - npar
     if df < 0:
@@ -1281,8 +1619,14 @@ def cfa(
         warnings.warn(f"cfa: {msg}", stacklevel=2)
         notes.append(msg)
 
-    # standard errors (expected information, N_g weights)
-    _, info = mdl.gradient_information(x, weighted=False)
+    if fiml:
+        # standard errors: observed information (lavaan's default with missing = "ml":
+        # information = "observed", observed.information = "hessian"), the Hessian of
+        # -logL = (N / 2) sum_g w_g F_g
+        info = mdl.hessian(x) * (N / 2.0)
+    else:
+        # standard errors (expected information, N_g weights)
+        _, info = mdl.gradient_information(x, weighted=False)
     vcov = _invert_information(info, mdl, converged)
 
     # Heywood cases and improper latent covariance matrices
@@ -1308,17 +1652,24 @@ def cfa(
     chisq = float(sum(n * f for n, f in zip(nobs, fgroups)))
     chisq = max(chisq, 0.0) if chisq > -1e-8 else chisq
     pvalue = float(stats.chi2.sf(chisq, df)) if df > 0 else math.nan
-    base_chisq = float(sum(
-        n * (float(np.sum(np.log(np.diag(s)))) - ld) for n, s, ld in zip(nobs, S, mdl.logdetS)))
+    if fiml:
+        base_chisq = float(sum(2.0 * (h - b) for h, b in zip(h1_ll, base_ll)))
+    else:
+        base_chisq = float(sum(
+            n * (float(np.sum(np.log(np.diag(s)))) - ld) for n, s, ld in zip(nobs, S, mdl.logdetS)))
     base_df = G * p * (p - 1) // 2
     base_p = float(stats.chi2.sf(base_chisq, base_df)) if base_df > 0 else math.nan
     rmsea = _rmsea(chisq, df, N, G)
     rlo, rhi = _rmsea_ci(chisq, df, N, G, rmsea_ci)
     rmsea_p = float(1.0 - _pchisq(chisq, df, N * df * 0.05**2 / G)) if df > 0 else math.nan
     srmr, srmr_nomean = _srmr(mdl, x)
-    loglik_h1 = float(sum(-n / 2.0 * (p * math.log(2 * math.pi) + ld + p)
-                          for n, ld in zip(nobs, mdl.logdetS)))
-    loglik = loglik_h1 - chisq / 2.0
+    if fiml:
+        loglik_h1 = float(sum(h1_ll))
+        loglik = float(sum(mdl.loglik(x)))
+    else:
+        loglik_h1 = float(sum(-n / 2.0 * (p * math.log(2 * math.pi) + ld + p)
+                              for n, ld in zip(nobs, mdl.logdetS)))
+        loglik = loglik_h1 - chisq / 2.0
 
     implied_cov, implied_mean, sample_cov, sample_mean = {}, {}, {}, {}
     for g in range(G):
@@ -1371,6 +1722,8 @@ def cfa(
         partial=partial_t,
         group=group,
         notes=tuple(notes),
+        missing=missing,
+        n_patterns=tuple(len(pp) for pp in patterns),
     )
 
 
