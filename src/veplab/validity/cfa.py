@@ -334,6 +334,36 @@ def _trace_products(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     return A.reshape(q, -1) @ np.swapaxes(B, 1, 2).reshape(B.shape[0], -1).T
 
 
+def _add_second_derivative_terms(
+    H: np.ndarray, rows: list[_Row], lam: np.ndarray, psi: np.ndarray, W: np.ndarray,
+    u: np.ndarray, meanstructure: bool,
+) -> None:
+    """Add ``tr(W Sigma_ab) - 2 mu_ab' u`` to H (in place): the Hessian terms from the second
+    derivatives of Sigma and mu, non-zero only for loading pairs, loading x factor (co)variance
+    and loading x factor mean."""
+    kind = np.array([r.mat for r in rows])
+    ii = np.array([r.i for r in rows])
+    jj = np.array([r.j for r in rows])
+    lam_idx = np.flatnonzero(kind == "lambda")
+    if lam_idx.size:
+        li, lj = ii[lam_idx], jj[lam_idx]
+        H[np.ix_(lam_idx, lam_idx)] += 2.0 * psi[np.ix_(lj, lj)] * W[np.ix_(li, li)]
+        WL = W @ lam
+        for b in np.flatnonzero(kind == "psi"):
+            k, l = ii[b], jj[b]
+            if k == l:
+                val = 2.0 * (lj == k) * WL[li, k]
+            else:
+                val = 2.0 * ((lj == k) * WL[li, l] + (lj == l) * WL[li, k])
+            H[lam_idx, b] += val
+            H[b, lam_idx] += val
+        if meanstructure:
+            for b in np.flatnonzero(kind == "alpha"):
+                val = -2.0 * (lj == ii[b]) * u[li]
+                H[lam_idx, b] += val
+                H[b, lam_idx] += val
+
+
 class _Model:
     def __init__(
         self,
@@ -505,28 +535,7 @@ class _Model:
             U = dm @ sinv  # Sigma^-1 mu_b
             T = Z @ U.T
             H += 2.0 * (T + T.T) + 2.0 * U @ dm.T
-            # second-derivative terms
-            kind = np.array([r.mat for r in rows])
-            ii = np.array([r.i for r in rows])
-            jj = np.array([r.j for r in rows])
-            lam_idx = np.flatnonzero(kind == "lambda")
-            if lam_idx.size:
-                li, lj = ii[lam_idx], jj[lam_idx]
-                H[np.ix_(lam_idx, lam_idx)] += 2.0 * psi[np.ix_(lj, lj)] * W[np.ix_(li, li)]
-                WL = W @ lam
-                for b in np.flatnonzero(kind == "psi"):
-                    k, l = ii[b], jj[b]
-                    if k == l:
-                        val = 2.0 * (lj == k) * WL[li, k]
-                    else:
-                        val = 2.0 * ((lj == k) * WL[li, l] + (lj == l) * WL[li, k])
-                    H[lam_idx, b] += val
-                    H[b, lam_idx] += val
-                if self.meanstructure:
-                    for b in np.flatnonzero(kind == "alpha"):
-                        val = -2.0 * (lj == ii[b]) * u[li]
-                        H[lam_idx, b] += val
-                        H[b, lam_idx] += val
+            _add_second_derivative_terms(H, rows, lam, psi, W, u, self.meanstructure)
             K = self.K[g]
             hess += self.w[g] * (K.T @ H @ K)
         return (hess + hess.T) / 2.0
@@ -740,9 +749,53 @@ class _FimlModel(_Model):
                 info += c * (K.T @ (E / ng) @ K)
         return grad, (info + info.T) / 2.0
 
-    def hessian(self, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
-        """Hessian of sum_g w_g F_g by differencing the analytic gradient (lavaan's
-        lav_model_hessian: four-point central differences with step 1e-6)."""
+    def hessian(self, x: np.ndarray) -> np.ndarray:
+        """Exact Hessian of sum_g w_g F_g (the observed information, up to N / 2).
+
+        The complete-data formula of :meth:`_Model.hessian` applied to each pattern's
+        observed block (``Sigma_oo``, ``mu_o``, ``S_P``, ``ybar_P``), summed with weights
+        ``n_P / N_g``; the second-derivative terms are linear in W and u, so they use the
+        pattern sums embedded in p x p.
+        """
+        hess = np.zeros((self.nx, self.nx))
+        p = self.p
+        for g in range(self.G):
+            rows = self.free_by_group[g]
+            if not rows:
+                continue
+            lam, theta, psi, nu, alpha = self.matrices(x, g)
+            sigma, mu = self.implied(x, g)
+            dS, dm = self._derivatives(x, g)
+            q = dS.shape[0]
+            H = np.zeros((q, q))
+            Wt, ut = np.zeros((p, p)), np.zeros(p)
+            for pat in self.patterns[g]:
+                o = pat.obs
+                sinv = linalg.cho_solve(linalg.cho_factor(sigma[np.ix_(o, o)], lower=True), np.eye(o.size))
+                sinv = (sinv + sinv.T) / 2.0
+                d = pat.mean - mu[o]
+                u = sinv @ d
+                A = sinv @ (pat.cov + np.outer(d, d)) @ sinv
+                dSo = dS[:, o][:, :, o] if o.size < p else dS
+                dmo = dm[:, o]
+                M = np.matmul(sinv, dSo)
+                Nm = np.matmul(A, dSo)
+                Hp = -_trace_products(M, M) + 2.0 * _trace_products(Nm, M)
+                T = (dSo @ u) @ (dmo @ sinv).T
+                Hp += 2.0 * (T + T.T) + 2.0 * (dmo @ sinv) @ dmo.T
+                H += pat.n * Hp
+                Wt[np.ix_(o, o)] += pat.n * (sinv - A)
+                ut[o] += pat.n * u
+            ng = float(self.nobs[g])
+            H /= ng
+            _add_second_derivative_terms(H, rows, lam, psi, Wt / ng, ut / ng, True)
+            K = self.K[g]
+            hess += self.w[g] * (K.T @ H @ K)
+        return (hess + hess.T) / 2.0
+
+    def hessian_numeric(self, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
+        """Hessian by differencing the analytic gradient (lavaan's lav_model_hessian:
+        four-point central differences with step 1e-6); used to check :meth:`hessian`."""
         n = self.nx
         H = np.zeros((n, n))
 
@@ -754,7 +807,6 @@ class _FimlModel(_Model):
             e[j] = h
             H[:, j] = (g(x - 2 * e) - 8 * g(x - e) + 8 * g(x + e) - g(x + 2 * e)) / (12 * h)
         return (H + H.T) / 2.0
-
 
 # ---------------------------------------------------------------------------
 # starting values (lavaan-like: simple one-factor loadings, half the variances)
