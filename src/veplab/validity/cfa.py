@@ -556,6 +556,11 @@ class _Pattern:
     n: int
     mean: np.ndarray  # mean of the observed variables
     cov: np.ndarray  # their covariance matrix, divided by n (lavaan's lav_matrix_cov)
+    mis: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, dtype=int))
+    oo: tuple = ()  # np.ix_(obs, obs)
+
+    def __post_init__(self) -> None:
+        self.oo = np.ix_(self.obs, self.obs)
 
 
 def _missing_patterns(arr: np.ndarray) -> list[_Pattern]:
@@ -569,7 +574,8 @@ def _missing_patterns(arr: np.ndarray) -> list[_Pattern]:
         block = arr[np.ix_(inverse == k, obs)]
         mean = block.mean(axis=0)
         dev = block - mean
-        pats.append(_Pattern(obs=obs, n=block.shape[0], mean=mean, cov=dev.T @ dev / block.shape[0]))
+        pats.append(_Pattern(obs=obs, n=block.shape[0], mean=mean, cov=dev.T @ dev / block.shape[0],
+                             mis=np.flatnonzero(~uniq[k])))
     return pats
 
 
@@ -617,30 +623,30 @@ def _em_moments(
     sigma0 = np.diag(var0)
     mu, sigma = mu0, sigma0
     iu = np.triu_indices(p)
+    # the observed part of T1, T2 never changes
+    T1_obs, T2_obs = np.zeros(p), np.zeros((p, p))
+    parts = []
+    for pat in pats:
+        m2 = pat.cov + np.outer(pat.mean, pat.mean)  # average second moment of the observed
+        T1_obs[pat.obs] += pat.n * pat.mean
+        T2_obs[pat.oo] += pat.n * m2
+        if pat.mis.size:
+            parts.append((pat, m2, np.ix_(pat.mis, pat.obs), np.ix_(pat.obs, pat.mis), np.ix_(pat.mis, pat.mis)))
     it = 0
     for it in range(1, max_iter + 1):
-        T1, T2 = np.zeros(p), np.zeros((p, p))
-        for pat in pats:
-            o = pat.obs
-            m2 = pat.cov + np.outer(pat.mean, pat.mean)  # average second moment of the observed
-            if o.size == p:
-                T1 += pat.n * pat.mean
-                T2 += pat.n * m2
-                continue
-            m = np.setdiff1d(np.arange(p), o)
-            s_oo = sigma[np.ix_(o, o)]
-            s_mo = sigma[np.ix_(m, o)]
-            B = linalg.solve(s_oo, s_mo.T, assume_a="pos").T  # regression of missing on observed
+        T1, T2 = T1_obs.copy(), T2_obs.copy()
+        for pat, m2, mo, om, mm_ix in parts:
+            o, m, nP = pat.obs, pat.mis, pat.n
+            s_mo = sigma[mo]
+            B = np.linalg.solve(sigma[pat.oo], s_mo.T).T  # regression of missing on observed
             c = mu[m] - B @ mu[o]
-            ym = B @ pat.mean + c
-            T1[o] += pat.n * pat.mean
-            T1[m] += pat.n * ym
-            T2[np.ix_(o, o)] += pat.n * m2
+            bm = B @ pat.mean
+            T1[m] += nP * (bm + c)
             cross = B @ m2 + np.outer(c, pat.mean)
-            T2[np.ix_(m, o)] += pat.n * cross
-            T2[np.ix_(o, m)] += pat.n * cross.T
-            mm = B @ m2 @ B.T + np.outer(B @ pat.mean, c) + np.outer(c, B @ pat.mean) + np.outer(c, c)
-            T2[np.ix_(m, m)] += pat.n * (mm + sigma[np.ix_(m, m)] - B @ s_mo.T)
+            T2[mo] += nP * cross
+            T2[om] += nP * cross.T
+            mm = B @ m2 @ B.T + np.outer(bm, c) + np.outer(c, bm) + np.outer(c, c)
+            T2[mm_ix] += nP * (mm + sigma[mm_ix] - B @ s_mo.T)
         mu = T1 / N
         sigma = T2 / N - np.outer(mu, mu)
         sigma = (sigma + sigma.T) / 2.0
