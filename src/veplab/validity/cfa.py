@@ -1155,8 +1155,13 @@ class CFAResult(Result):
             f"  N = {self.n}" + (f" in {self.ngroups} groups ({self.group}): "
                                   + ", ".join(f"{k} {v}" for k, v in self.group_sizes.items())
                                   if self.ngroups > 1 else "")
-            + (f"; {self.n_dropped} rows dropped (listwise)" if self.n_dropped else ""),
+            + (f"; {self.n_dropped} rows dropped (listwise)" if self.n_dropped and self.missing != "ml" else ""),
         ]
+        if self.missing == "ml":
+            lines.append(
+                f"  missing data: FIML (missing = 'ml'), {sum(self.n_patterns)} missing-data patterns"
+                + (f"; {self.n_dropped} rows dropped (no indicator observed, or no group)" if self.n_dropped else "")
+                + "; standard errors from the observed information")
         if self.equal:
             lines.append(f"  equal across groups: {', '.join(self.equal)}")
         if not self.converged:
