@@ -365,8 +365,8 @@ def test_non_numeric_and_other_bad_options():
         cfa(HS, HS_MODEL, equal="loadings")
     with pytest.raises(InputError, match="unknown equal= name 'thresholds'"):
         cfa(HS, HS_MODEL, group="school", equal="thresholds")
-    with pytest.raises(InputError, match="missing must be one of"):
-        cfa(HS, HS_MODEL, missing="ml")
+    with pytest.raises(InputError, match="missing must be 'listwise'"):  # "ml" is FIML now
+        cfa(HS, HS_MODEL, missing="pairwise")
     with pytest.raises(InputError, match="estimator must be one of"):
         cfa(HS, HS_MODEL, estimator="MLR")
     with pytest.raises(InputError, match="ci must be between"):

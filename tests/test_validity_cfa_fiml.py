@@ -233,3 +233,27 @@ def test_pair_never_observed_together_is_an_input_error() -> None:
 def test_summary_mentions_fiml() -> None:
     text = fitted("fiml_1g").summary()
     assert "FIML" in text and "44 missing-data patterns" in text
+
+
+def test_validity_report_passes_missing_through() -> None:
+    from veplab.codebook import load
+    from veplab.validity import validity_report
+
+    cb = load(Path(__file__).resolve().parents[1] / "surveys" / "prison_climate.yml")
+    scales = [s for s in cb.scales][:2]
+    rng = np.random.default_rng(3)
+    n = 300
+    eta = rng.normal(size=(n, 2))
+    cols = {it: np.clip(np.round(3 + eta[:, k] + rng.normal(size=n) * 0.8), 1, 5)
+            for k, s in enumerate(scales) for it in s.items}
+    df = pd.DataFrame(cols).mask(rng.random((n, len(cols))) < 0.08)
+    ids = [s.id for s in scales]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lw = validity_report(df, cb, scales=ids, groups=(), n_iter=3, seed=1)
+        ml = validity_report(df, cb, scales=ids, groups=(), n_iter=3, seed=1, missing="fiml")
+    complete = int(df.notna().all(axis=1).sum())
+    assert lw.cfa_fit["n"].iloc[0] == complete < n
+    assert ml.cfa_fit["n"].iloc[0] == int(df.notna().any(axis=1).sum())
+    with pytest.raises(InputError, match="missing must be"):
+        validity_report(df, cb, scales=ids, groups=(), n_iter=3, seed=1, missing="pairwise")

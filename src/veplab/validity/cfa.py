@@ -8,7 +8,8 @@ covariances free; ``estimator = "ML"`` with ``likelihood = "normal"`` (the
 sample covariance matrix divides by *N*, not *N - 1*); standard errors from the
 expected information matrix (``se = "standard"``, ``information =
 "expected"``, ``h1.information = "structured"``); the standard chi-square test
-(``test = "standard"``); listwise deletion.  With ``group=`` the model is fitted
+(``test = "standard"``); listwise deletion, or full-information maximum
+likelihood with ``missing="ml"`` (see *Missing data* below).  With ``group=`` the model is fitted
 in every group with a mean structure (free intercepts, latent means fixed to 0;
 with equal intercepts the latent means of groups 2, 3, ... are freed, as lavaan
 does), and ``equal=`` takes lavaan's ``group.equal`` names.
@@ -47,12 +48,52 @@ covariances and, with a mean structure, mean residuals, scaled by the sample
 standard deviations, root mean square, weighted by N_g/N); log-likelihood, AIC,
 BIC and sample-size adjusted BIC.
 
+Missing data (FIML, ``missing="ml"``)
+-------------------------------------
+As ``lavaan::cfa(..., missing = "ml")`` (aliases ``"fiml"``, ``"direct"``):
+rows missing every indicator are dropped (with a warning, as lavaan), rows
+without a group value too; every other row contributes the likelihood of its
+observed values (Arbuckle 1996; Enders 2010, ch. 4).  Rows are grouped by
+missing-data pattern P (observed variables o, n_P rows, their mean ybar_P and
+covariance S_P dividing by n_P), so for group g::
+
+    logL_g = sum_P -n_P/2 [ p_o log(2 pi) + log|Sigma_oo|
+                            + tr(Sigma_oo^-1 (S_P + d_P d_P')) ],   d_P = ybar_P - mu_o
+
+A mean structure is always fitted (lavaan sets ``meanstructure = TRUE``).  The
+saturated model H1 (free means and covariances per group) is fitted by EM
+(Dempster, Laird & Rubin 1977) exactly as lavaan's
+``lav_mvnorm_missing_h1_estimate_moments`` (available-case start, stop when no
+moment changes by more than 1e-5), which gives ``unrestricted_loglik`` and the
+"sample" moments used for starting values and SRMR (``sample_cov`` and
+``sample_mean`` are these EM estimates).  The model minimises
+``sum_g (N_g/N) F_g`` with ``F_g = 2 (logL_H1,g - logL_g) / N_g``, by Fisher
+scoring with the pattern-wise expected information (analytic gradient
+``dF_g = [tr(W dSigma) - 2 dmu' u] / N_g``, ``W = sum_P n_P (Sigma_oo^-1 -
+Sigma_oo^-1 (S_P + d d') Sigma_oo^-1)``, ``u = sum_P n_P Sigma_oo^-1 d``, both
+embedded in p x p) and a trust-region Newton fallback on the exact Hessian.
+Then ``chisq = 2 (logL_H1 - logL) = sum_g N_g F_g`` with the usual df.  The
+baseline model (free means and variances, zero covariances) is fitted by FIML
+too: its likelihood factors by variable, so its estimates are the
+available-case means and ML variances in closed form, and ``baseline_chisq =
+2 (logL_H1 - logL_baseline)``.  CFI, TLI, RMSEA (N = rows used), logLik, AIC,
+BIC and SRMR (EM moments against the implied ones) follow the formulas above,
+as lavaan's ``fitMeasures``.  Standard errors use lavaan's default for
+``missing = "ml"``: ``information = "observed"`` (``observed.information =
+"hessian"``), the inverse of the exact Hessian of ``-logL``.  With no missing
+data FIML gives the listwise ML estimates and chi-square; only the standard
+errors differ (observed instead of expected information).  FIML is valid when
+the data are missing at random given the observed indicators (MAR).
+
 References: Rosseel (2012) lavaan: an R package for structural equation
 modeling, J Stat Softw 48(2); Bollen (1989) Structural equations with latent
 variables; Jöreskog (1971) Simultaneous factor analysis in several
 populations, Psychometrika 36; Chen (2007) Sensitivity of goodness of fit
 indexes to lack of measurement invariance, SEM 14(3); Cheung & Rensvold
-(2002) SEM 9(2); Putnick & Bornstein (2016) Dev Rev 41.
+(2002) SEM 9(2); Putnick & Bornstein (2016) Dev Rev 41; Arbuckle (1996) Full
+information estimation in the presence of incomplete data, in Marcoulides &
+Schumacker (eds), Advanced structural equation modeling; Enders (2010) Applied
+missing data analysis, Guilford; Dempster, Laird & Rubin (1977) JRSS B 39.
 """
 
 from __future__ import annotations
@@ -1087,7 +1128,9 @@ class CFAResult(Result):
     ``rmsea_pvalue`` is the test of close fit, lavaan's ``rmsea.pvalue``;
     ``srmr`` is lavaan's ``srmr`` = ``srmr_bentler``); ``parameters`` is
     lavaan's ``parameterEstimates(fit, standardized = TRUE)`` with the
-    ``std.all`` column as ``std_all``.
+    ``std.all`` column as ``std_all``.  ``missing`` is ``"listwise"`` or
+    ``"ml"`` (FIML); ``n_patterns`` the number of missing-data patterns per
+    group (1 per group for listwise fits).
     """
 
     chisq: float
@@ -1530,10 +1573,15 @@ def cfa(
         2, 3, ... are freed, as lavaan does.
     estimator : {"ML"}
         Normal-theory maximum likelihood (lavaan ``estimator = "ML"``).
-    missing : {"listwise"}
-        Rows with a missing indicator (or group) are dropped, with a warning
-        saying how many.  (lavaan's ``missing = "ml"`` (FIML) is not
-        implemented.)
+    missing : {"listwise", "ml"}
+        ``"listwise"``: rows with a missing indicator (or group) are dropped,
+        with a warning saying how many.  ``"ml"`` (aliases ``"fiml"``,
+        ``"direct"``; lavaan's ``missing = "ml"``): full-information maximum
+        likelihood on every row with at least one indicator observed (rows
+        missing every indicator, or the group, are dropped with a warning);
+        always with a mean structure, standard errors from the observed
+        information, the H1 model by EM (see the module docstring).  Valid
+        when data are missing at random given the observed indicators.
     meanstructure : "default" or bool
         ``"default"``: a mean structure when ``group`` is given or the model
         has ``~ 1`` terms, as lavaan.
@@ -1545,7 +1593,9 @@ def cfa(
     Returns
     -------
     CFAResult
-        Fit measures as fields, ``parameters`` (lhs, op, rhs, group,
+        Fit measures as fields, ``n`` (rows used), ``n_dropped``,
+        ``missing`` ("listwise" or "ml"), ``n_patterns`` (missing-data
+        patterns per group), ``parameters`` (lhs, op, rhs, group,
         group_label, label, free, est, se, z, pvalue, ci_low, ci_high,
         std_all) like lavaan's ``parameterEstimates(fit, standardized =
         TRUE)``, implied and sample moments per group.
@@ -1931,6 +1981,10 @@ def invariance(
       2002).  These cut-offs are conventions from simulation studies, guidance
       rather than a test: read them with the chi-square difference, the sample
       size and the size of the non-invariant parameters.
+
+    ``missing`` is passed to :func:`cfa` (``"listwise"`` or ``"ml"`` for
+    FIML); with ``"ml"`` the difference tests compare FIML chi-squares, as
+    ``lavTestLRT`` does for ``missing = "ml"`` fits.
 
     ``partial`` (lavaan ``group.partial``) frees named parameters in every
     level, for partial invariance (e.g. ``partial=("x3~1",)``).

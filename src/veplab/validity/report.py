@@ -14,7 +14,7 @@ from .._results import Result
 from .._validate import InputError
 from ..codebook import Codebook
 from ..scoring import item_scores
-from .cfa import cfa, invariance
+from .cfa import _normalise_missing, cfa, invariance
 from .efa import bartlett_sphericity, efa, kmo, parallel_analysis
 from .prediction import roc_auc, subgroup_performance
 
@@ -105,6 +105,7 @@ def validity_report(
     n_iter: int = 20,
     seed: int | None = None,
     ci: float = 0.95,
+    missing: str = "listwise",
 ) -> ValidityReport:
     """Structure, invariance and predictive validity of an instrument.
 
@@ -123,10 +124,17 @@ def validity_report(
     bootstrap when events are few) interval, the observed rate by level of
     the score with exact intervals, and performance by ``subgroups``.
 
+    ``missing`` is passed to :func:`cfa` and :func:`invariance`: ``"listwise"``
+    (default) fits them to the rows with every item answered; ``"ml"`` (aliases
+    ``"fiml"``, ``"direct"``) fits them by full-information maximum likelihood
+    on every row with at least one item answered, as ``lavaan``'s ``missing =
+    "ml"``.  KMO, Bartlett, parallel analysis and the EFA are unchanged by it.
+
     Each step that cannot run (too few cases, no convergence) leaves a note
     instead of stopping the others.
     """
     notes: list[str] = []
+    missing = _normalise_missing(missing)
     if scales is None:
         scales = [s.id for s in codebook.scales]
     scales = list(scales)
@@ -155,14 +163,15 @@ def validity_report(
             loadings = efa_res.loadings
             complete = x.dropna()
             model = cfa_model(codebook, scales)
-            fitted = cfa(complete, model)
+            cfa_data = complete if missing == "listwise" else x
+            fitted = cfa(cfa_data, model, missing=missing)
             fit = pd.DataFrame([{m: getattr(fitted, m) for m in
                                  ("n", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_low",
                                   "rmsea_ci_high", "srmr", "aic", "bic") if hasattr(fitted, m)}], index=["CFA"])
             for g in groups:
                 if g not in df.columns:
                     continue
-                data = complete.join(_labels(df, codebook, [g]))
+                data = cfa_data.join(_labels(df, codebook, [g]))
                 counts = data[g].value_counts()
                 small = counts[counts < x.shape[1] + 1]
                 if len(counts) < 2:
@@ -172,7 +181,7 @@ def validity_report(
                     notes.append(f"invariance across {g}: groups {list(small.index)} have fewer complete cases "
                                  f"({list(small.values)}) than items + 1; skipped (merge groups or use fewer items)")
                     continue
-                inv[g] = invariance(data, model, g).table
+                inv[g] = invariance(data, model, g, missing=missing).table
         notes += [f"warning: {w.message}" for w in caught if issubclass(w.category, UserWarning)]
 
     prediction, by_level, sub = empty, empty, empty
