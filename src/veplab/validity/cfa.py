@@ -640,6 +640,19 @@ def _fiml_loglik(pats: Sequence[_Pattern], sigma: np.ndarray, mu: np.ndarray) ->
     return total
 
 
+def _available_case_moments(pats: Sequence[_Pattern], p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each variable's available-case mean and ML variance, and its number of observed values."""
+    sums, counts = np.zeros(p), np.zeros(p)
+    for pat in pats:
+        sums[pat.obs] += pat.n * pat.mean
+        counts[pat.obs] += pat.n
+    mean = sums / counts
+    ss = np.zeros(p)
+    for pat in pats:
+        ss[pat.obs] += pat.n * (np.diag(pat.cov) + (pat.mean - mean[pat.obs]) ** 2)
+    return mean, ss / counts, counts
+
+
 def _em_moments(
     pats: Sequence[_Pattern], p: int, max_iter: int = 500, tol: float = 1e-5
 ) -> tuple[np.ndarray, np.ndarray, float, int]:
@@ -651,15 +664,7 @@ def _em_moments(
     Returns (mu, sigma, loglik, iterations).
     """
     N = sum(pat.n for pat in pats)
-    sums, counts = np.zeros(p), np.zeros(p)
-    for pat in pats:
-        sums[pat.obs] += pat.n * pat.mean
-        counts[pat.obs] += pat.n
-    mu0 = sums / counts
-    ss = np.zeros(p)
-    for pat in pats:
-        ss[pat.obs] += pat.n * (np.diag(pat.cov) + (pat.mean - mu0[pat.obs]) ** 2)
-    var0 = ss / counts
+    mu0, var0, _ = _available_case_moments(pats, p)
     var0[~np.isfinite(var0) | (var0 == 0)] = 1.0
     sigma0 = np.diag(var0)
     mu, sigma = mu0, sigma0
@@ -706,15 +711,7 @@ def _independence_loglik(pats: Sequence[_Pattern], p: int) -> float:
     With zero covariances the observed-data likelihood factors by variable, so the
     estimates are each variable's available-case mean and (ML) variance.
     """
-    sums, counts = np.zeros(p), np.zeros(p)
-    for pat in pats:
-        sums[pat.obs] += pat.n * pat.mean
-        counts[pat.obs] += pat.n
-    mean = sums / counts
-    ss = np.zeros(p)
-    for pat in pats:
-        ss[pat.obs] += pat.n * (np.diag(pat.cov) + (pat.mean - mean[pat.obs]) ** 2)
-    var = ss / counts
+    _, var, counts = _available_case_moments(pats, p)
     return float(np.sum(-0.5 * counts * (_LOG2PI + np.log(var) + 1.0)))
 
 
