@@ -458,3 +458,77 @@ def test_arbitrary_cells_never_traceback(tmp_path, cb, cells):
             load(path, cb)
     except DataError as exc:
         assert len(exc.problems) >= 1
+
+
+# ------------------------------------------------------------------ review fixes: silent changes refused
+
+
+NUMCB = {"id": "n_v1", "title": {"en": "Numbers"}, "id_column": "rid",
+         "items": [{"id": "rid", "label": "id", "type": "text", "role": "admin", "pseudonymised": True},
+                   {"id": "pop", "label": "Population", "type": "numeric", "min": 0},
+                   {"id": "d", "label": "Date", "type": "date", "required": False}]}
+
+
+def _load_text(tmp_path, text, cb=NUMCB, name="n.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return load(path, from_dict(cb))
+
+
+def test_thousands_separator_is_never_guessed(tmp_path):
+    with pytest.raises(DataError) as exc:
+        _load_text(tmp_path, "rid,pop\np_a,\"12,000\"\np_b,\"1,000\"\np_c,5\n")
+    probs = problems_of(exc)
+    assert "could be read with a thousands separator or a decimal comma" in probs["problem"].iloc[0]
+    assert probs["rows"].iloc[0] == [2, 3]
+    # unambiguous columns are read either way
+    df = _load_text(tmp_path, "rid,pop\np_a,\"1,234,567\"\np_b,\"12,000\"\n")
+    assert df["pop"].tolist() == [1234567.0, 12000.0]
+    df = _load_text(tmp_path, "rid;pop\np_a;3,5\np_b;12,000\n")
+    assert df["pop"].tolist() == [3.5, 12.0]
+    with pytest.raises(DataError):
+        _load_text(tmp_path, "rid,pop\np_a,inf\n")
+
+
+def test_trailing_delimiter_short_rows_and_row_numbers(tmp_path):
+    with pytest.warns(UserWarning, match="extra, empty field"):
+        df = _load_text(tmp_path, "rid,pop\np_a,1,\np_b,2,\n")
+    assert df["rid"].tolist() == ["p_a", "p_b"] and df["pop"].tolist() == [1.0, 2.0]
+    with pytest.raises(DataError) as exc:
+        _load_text(tmp_path, "rid,pop,d\np_a,1,2024-01-01\np_b,2\n")
+    assert "fewer fields than the 3 of the header" in problems_of(exc)["problem"].iloc[0]
+    assert problems_of(exc)["rows"].iloc[0] == [3]
+    # a blank line is a row in a spreadsheet: the bad value is on row 5
+    with pytest.raises(DataError) as exc:
+        _load_text(tmp_path, "rid,pop\np_a,1\np_b,2\n\np_c,-4\n")
+    assert problems_of(exc)["rows"].iloc[0] == [5]
+
+
+def test_dates_out_of_range_offsets_and_month_first(tmp_path):
+    with pytest.raises(DataError) as exc:
+        _load_text(tmp_path, "rid,pop,d\np_a,1,2024-01-01\np_b,2,9999-12-31\n")
+    assert "outside the years 1678-2261" in problems_of(exc)["problem"].iloc[0]
+    with pytest.warns(UserWarning, match="offsets were dropped"):
+        df = _load_text(tmp_path, "rid,pop,d\np_a,1,2024-03-01T10:22:33+03:00\np_b,2,2024-03-02\n")
+    assert df["d"].tolist() == [pd.Timestamp("2024-03-01 10:22:33"), pd.Timestamp("2024-03-02")]
+    with pytest.raises(DataError) as exc:
+        _load_text(tmp_path, "rid,pop,d\np_a,1,03/25/2024\np_b,2,04/01/2024\n")
+    assert "month-first" in problems_of(exc)["problem"].iloc[0]
+    with pytest.warns(UserWarning, match="no value shows whether the day or the month comes first"):
+        _load_text(tmp_path, "rid,pop,d\np_a,1,03/04/2024\np_b,2,05/06/2024\n")
+
+
+def test_parquet_index_and_sav_missing_ranges_are_kept(tmp_path, cb):
+    df = GOOD.set_index("rid")
+    df.to_parquet(tmp_path / "d.parquet")
+    loaded = load(tmp_path / "d.parquet", cb)
+    assert loaded["rid"].tolist() == GOOD["rid"].tolist()
+    import pyreadstat
+
+    sav = GOOD.drop(columns=["visit", "comment"]).copy()
+    sav["age"] = [30, 999, 55, 998]
+    pyreadstat.write_sav(sav, str(tmp_path / "d.sav"), missing_ranges={"age": [{"lo": 997, "hi": 999}]})
+    cbd = {**CB, "items": [i for i in CB["items"] if i["id"] not in ("visit", "comment")]}
+    with pytest.warns(UserWarning, match="SPSS declares the range"):
+        out = load(tmp_path / "d.sav", from_dict(cbd))
+    assert out["age"].isna().tolist() == [False, True, False, True]

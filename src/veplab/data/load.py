@@ -119,14 +119,72 @@ def _as_text(series: pd.Series) -> pd.Series:
     return series.map(conv).astype(object)
 
 
-def _to_number(text: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Parse strings to floats. Returns (values, bad_mask) where bad = not a number."""
-    norm = text.map(lambda s: s.translate(_DIGITS).replace("\u066c", "").replace("\u00a0", ""))
-    # decimal comma (French/Russian exports) when no dot present
-    norm = norm.map(lambda s: s.replace(",", ".") if s.count(",") == 1 and "." not in s else s)
+_THOUSANDS = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")   # 12,000  1,234,567  1,234.5
+_AMBIGUOUS_COMMA = re.compile(r"^[-+]?\d{1,3},\d{3}$")       # 12,000: twelve thousand or 12.000?
+_DECIMAL_COMMA = re.compile(r"^[-+]?\d*,\d+$")                # 3,5  12,25  1234,567
+
+
+def _to_number(text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Parse strings to floats. Returns (values, bad, ambiguous) masks.
+
+    Commas are read per column: as thousands separators when some value can
+    only be that (``1,234,567``, ``1,234.5``), as decimal commas (French and
+    Russian exports) when some value can only be that (``3,5``, ``1234,567``).
+    When every comma value could be either (``12,000``), or the column mixes
+    both, those values are ``ambiguous`` (and not parsed): they are reported,
+    never guessed.
+    """
+    norm = text.map(lambda s: s.translate(_DIGITS).replace("\u066c", "").replace("\u00a0", "")
+                    .replace("\u202f", ""))
+    has_comma = norm.str.contains(",", regex=False)
+    ambiguous = pd.Series(False, index=text.index)
+    if has_comma.any():
+        commas = norm[has_comma]
+        amb = commas.str.match(_AMBIGUOUS_COMMA)
+        thousands = commas.str.match(_THOUSANDS) & ~amb
+        decimal = commas.str.match(_DECIMAL_COMMA) & ~amb
+        if thousands.any() and not decimal.any():
+            norm = norm.where(~has_comma, norm.str.replace(",", "", regex=False))
+        elif decimal.any() and not thousands.any():
+            norm = norm.where(~has_comma, norm.str.replace(",", ".", regex=False))
+        else:  # only ambiguous values, or both kinds in one column
+            ambiguous = has_comma & (norm.str.match(_AMBIGUOUS_COMMA) | norm.str.match(_THOUSANDS)
+                                     | norm.str.match(_DECIMAL_COMMA))
+            norm = norm.where(~ambiguous, "")
     values = pd.to_numeric(norm.where(norm != "", None), errors="coerce")
     bad = values.isna() & (norm != "") & ~norm.str.lower().isin(_MISSING_STRINGS)
-    return values.astype("float64"), bad
+    values = values.where(np.isfinite(values.astype("float64")), np.nan)
+    bad |= (norm.str.lower().str.lstrip("+-").isin({"inf", "infinity"})) & (norm != "")
+    return values.astype("float64"), bad, ambiguous
+
+
+def _to_datetimes(vals: pd.Series, fmt: str | None) -> tuple[pd.Series, np.ndarray, bool]:
+    """``pd.to_datetime(vals, format=fmt, errors="coerce")`` made safe for loading.
+
+    Returns (naive datetime64[ns] values, out-of-range mask, offsets_dropped).
+    Date-times with UTC offsets (also mixed offsets, or mixed with plain dates)
+    keep their local wall time; dates pandas cannot hold in nanoseconds
+    (before 1677 or after 2262, such as the sentinel 9999-12-31) are flagged,
+    not parsed.
+    """
+    offsets = False
+    try:
+        parsed = pd.to_datetime(vals, format=fmt, errors="coerce")
+    except (ValueError, TypeError):  # mixed UTC offsets, or offsets mixed with plain dates
+        def one(v: Any) -> Any:
+            try:
+                t = pd.to_datetime(v, format=fmt)
+            except (ValueError, TypeError, OverflowError):
+                return pd.NaT
+            return t.tz_localize(None) if getattr(t, "tzinfo", None) is not None else t
+        parsed = pd.Series([one(v) for v in vals], index=vals.index, dtype=object)
+        offsets = True
+        parsed = pd.to_datetime(parsed, errors="coerce")
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        parsed = parsed.dt.tz_localize(None)
+        offsets = True
+    oob = np.array(parsed.notna() & ((parsed < pd.Timestamp.min) | (parsed > pd.Timestamp.max)), dtype=bool)
+    return parsed.where(~oob).astype("datetime64[ns]"), oob, offsets
 
 
 def _match_formats(values: pd.Series) -> dict[str, pd.Series]:
@@ -139,30 +197,43 @@ def _parse_dates(col: pd.Series, item: Item, rows: np.ndarray, probs: Problems) 
     out = pd.Series(pd.NaT, index=col.index, dtype="datetime64[ns]")
     invalid = np.zeros(n, dtype=bool)
     is_dt = col.map(lambda v: isinstance(v, (_dt.date, _dt.datetime, pd.Timestamp)))
+    oob_all = np.zeros(n, dtype=bool)
+    offsets_dropped = False
     if is_dt.any():
-        out[is_dt] = pd.to_datetime(col[is_dt].astype(object))
+        cells = col[is_dt].map(lambda v: v.replace(tzinfo=None) if getattr(v, "tzinfo", None) is not None else v)
+        offsets_dropped = bool(col[is_dt].map(lambda v: getattr(v, "tzinfo", None) is not None).any())
+        parsed, oob, _ = _to_datetimes(cells.astype(object), None)
+        out[is_dt] = parsed
+        oob_all[np.flatnonzero(is_dt.to_numpy())[oob]] = True
+    def finish() -> tuple[pd.Series, np.ndarray]:
+        if oob_all.any():
+            probs.add(item.id, f"{int(oob_all.sum())} dates lie outside the years 1678-2261 (a placeholder such as "
+                      "9999-12-31, or a typo in the year?)",
+                      "correct them, or leave the cell blank when the date is unknown", rows=rows[oob_all])
+            invalid[oob_all] = True
+        if offsets_dropped:
+            probs.add(item.id, "date-times with UTC offsets were read as local time (the offsets were dropped)",
+                      "nothing to do for dates; export local times if the time of day matters", severity="warning")
+        return out, invalid
+
     text = _as_text(col.where(~is_dt, None))
     present = (text != "") & ~is_dt
     if not present.any():
-        return out, invalid
+        return finish()
     vals = text[present]
+    pos_present = np.flatnonzero(present.to_numpy())
     if item.date_format:
-        try:
-            parsed = pd.to_datetime(vals, format=item.date_format, errors="coerce")
-        except ValueError:  # ISO 8601 date-times with different UTC offsets
-            probs.add(item.id, "date-times carry different UTC offsets (for example +03:00 and +05:00)",
-                      "load Kobo/ODK exports with source='kobo' (offsets are read as local time), or export "
-                      "the times without offsets", rows=rows[np.flatnonzero(present.to_numpy())])
-            invalid[np.flatnonzero(present.to_numpy())] = True
-            return out, invalid
-        bad = parsed.isna()
+        parsed, oob, dropped = _to_datetimes(vals, item.date_format)
+        offsets_dropped = offsets_dropped or dropped
+        oob_all[pos_present[oob]] = True
+        bad = parsed.isna() & ~oob
         out[present] = parsed
         if bad.any():
             badrows = rows[np.flatnonzero(present.to_numpy())[bad.to_numpy()]]
             probs.add(item.id, f"{int(bad.sum())} values are not dates in the codebook format {item.date_format!r}",
                       "correct them, or change the item's format: in the codebook", rows=badrows)
             invalid[np.flatnonzero(present.to_numpy())[bad.to_numpy()]] = True
-        return out, invalid
+        return finish()
     matches = _match_formats(vals)
     kinds = {name: m for name, m in matches.items() if m.any()}
     if len(kinds) > 1:
@@ -176,24 +247,42 @@ def _parse_dates(col: pd.Series, item: Item, rows: np.ndarray, probs: Problems) 
                   "(rows shown use the less common formats)",
                   rows=rows[np.flatnonzero(present.to_numpy())[minor_mask]])
         invalid[np.flatnonzero(present.to_numpy())] = True
-        return out, invalid
+        return finish()
     fmt = next(iter(kinds), None)
     py_fmt = {"YYYY-MM-DD": "%Y-%m-%d", "DD/MM/YYYY": "%d/%m/%Y", "DD.MM.YYYY": "%d.%m.%Y",
               "YYYY/MM/DD": "%Y/%m/%d", "DD-MM-YYYY": "%d-%m-%Y"}.get(fmt or "", "%Y-%m-%d")
-    parsed = pd.to_datetime(vals, format=py_fmt, errors="coerce")
-    if fmt == "YYYY-MM-DD":
-        # allow a time part (ISO 8601) from Kobo exports
-        retry = parsed.isna()
+    if fmt in ("DD/MM/YYYY", "DD.MM.YYYY", "DD-MM-YYYY"):
+        parts = vals.str.extract(r"^(\d{1,2})\D(\d{1,2})\D")
+        first, second = pd.to_numeric(parts[0]), pd.to_numeric(parts[1])
+        if (second > 12).any():
+            probs.add(item.id, f"dates look month-first (MM/DD/YYYY): {int((second > 12).sum())} have a second part "
+                      "above 12", "set format: '%m/%d/%Y' for this item in the codebook",
+                      rows=rows[pos_present[(second > 12).to_numpy()]])
+            invalid[pos_present] = True
+            return finish()
+        if not (first > 12).any() and len(vals) > 1:
+            probs.add(item.id, f"dates were read as day first ({fmt}), but no value shows whether the day or the "
+                      "month comes first", "check a few dates; if they are month first, set format: '%m/%d/%Y' "
+                      "for this item in the codebook", severity="warning")
+    parsed, oob, dropped = _to_datetimes(vals, py_fmt)
+    if fmt in ("YYYY-MM-DD", None):
+        # allow a time part (ISO 8601, as Kobo exports write it)
+        retry = parsed.isna().to_numpy() & ~oob
         if retry.any():
-            parsed[retry] = pd.to_datetime(vals[retry], format="ISO8601", errors="coerce")
-    bad = parsed.isna().to_numpy()
+            again, oob2, dropped2 = _to_datetimes(vals[retry], "ISO8601")
+            parsed[retry] = again
+            oob[np.flatnonzero(retry)[oob2]] = True
+            dropped = dropped or dropped2
+    offsets_dropped = offsets_dropped or dropped
+    oob_all[pos_present[oob]] = True
+    bad = parsed.isna().to_numpy() & ~oob
     out[present] = parsed
     if bad.any():
-        pos = np.flatnonzero(present.to_numpy())[bad]
+        pos = pos_present[bad]
         probs.add(item.id, f"{int(bad.sum())} values are not valid dates" + (f" ({fmt})" if fmt else ""),
                   "correct them (write dates as YYYY-MM-DD), or leave them blank if unknown", rows=rows[pos])
         invalid[pos] = True
-    return out, invalid
+    return finish()
 
 
 def _suggest(name: str, candidates: list[str]) -> str:
@@ -361,9 +450,16 @@ def _apply_item(item: Item, col: pd.Series, rows: np.ndarray, probs: Problems, r
             miss.append((invalid, None, "invalid"))
         return values, miss
     text = _as_text(col)
-    nums, bad = _to_number(text)
+    nums, bad, ambiguous = _to_number(text)
     bad_np = bad.to_numpy()
     invalid = np.zeros(n, dtype=bool)
+    amb_np = ambiguous.to_numpy()
+    if amb_np.any():
+        probs.add(item.id, f"{int(amb_np.sum())} values such as {text[ambiguous].iloc[0]!r} could be read with a "
+                  "thousands separator or a decimal comma",
+                  "write numbers without thousands separators (12000), with a decimal point (12.5)",
+                  rows=rows[amb_np])
+        invalid |= amb_np
     if bad_np.any():
         labels = {str(v).strip().lower() for o in item.options.values() for v in o.values()}
         looks_label = text[bad].str.lower().isin(labels).all() if labels else False
@@ -382,16 +478,18 @@ def _apply_item(item: Item, col: pd.Series, rows: np.ndarray, probs: Problems, r
     # SPSS user-missing values that the codebook did not name
     for code in raw.user_missing.get(item.id, []):
         try:
-            code_f = float(code)
+            lo, hi = (float(code[0]), float(code[1])) if isinstance(code, tuple) else (float(code), float(code))
         except (TypeError, ValueError):
             continue
-        if code_f in item.missing:
+        if lo == hi and lo in item.missing:
             continue
-        m = vals == code_f
+        m = (vals >= lo) & (vals <= hi)
         if m.any():
-            probs.add(item.id, f"SPSS declares {code!r} user-missing but the codebook does not",
-                      "add the code to the item's missing: in the codebook", rows=rows[m], severity="warning")
-            miss.append((m, code_f, "missing"))
+            what = repr(code) if lo == hi else f"the range {code[0]!r} to {code[1]!r}"
+            probs.add(item.id, f"SPSS declares {what} user-missing but the codebook does not",
+                      "add the code(s) to the item's missing: in the codebook", rows=rows[m], severity="warning")
+            for v in np.unique(vals[m]):
+                miss.append((vals == v, float(v), "missing"))
             vals = np.where(m, np.nan, vals)
     present = ~np.isnan(vals)
     if item.type in _cb.CODED_TYPES:

@@ -198,45 +198,67 @@ def _read_csv(path: Path, probs: Problems, encoding: str | None, delimiter: str 
     sniffed = _sniff_delimiter(text)
     if delimiter is None:
         delimiter = sniffed or ","
-    bad_lines: list[tuple[int, int]] = []
-    expected: list[int] = []
-
-    def _bad(line: list[str]) -> None:
-        bad_lines.append((len(line), 0))
-        return None
-
+    # One pass with the csv module: every record's row number as a spreadsheet shows it
+    # (blank lines count, a quoted newline does not start a row) and its number of fields.
+    header_len: int | None = None
+    numbers: list[int] = []
+    short: list[int] = []
+    long: list[int] = []
+    trailing_empty = True
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
-                            na_filter=False, skip_blank_lines=True, engine="c")
-    except pd.errors.EmptyDataError:
-        probs.add(None, "the file is empty", "export the data again")
-        return None
-    except pd.errors.ParserError:
-        # Find every malformed line at once, with the line numbers the user sees.
-        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-        rows_bad: list[int] = []
-        header_len = None
-        for rec_no, rec in enumerate(reader, start=1):
-            if not rec:
-                continue
+        for row_no, rec in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1):
+            if not rec or (len(rec) == 1 and not rec[0].strip()):
+                continue  # a blank line (pandas skips it too)
             if header_len is None:
                 header_len = len(rec)
                 continue
-            if len(rec) != header_len:
-                rows_bad.append(rec_no)
-        expected.append(header_len or 0)
-        probs.add(None, f"{len(rows_bad)} rows do not have the {header_len} fields of the header",
-                  "check the delimiter and quoting in those rows (a comma or quote inside a value?)",
-                  rows=rows_bad)
+            numbers.append(row_no)
+            if len(rec) < header_len:
+                short.append(row_no)
+            elif len(rec) > header_len:
+                long.append(row_no)
+                trailing_empty = trailing_empty and all(not f.strip() for f in rec[header_len:])
+    except csv.Error as exc:
+        probs.add(None, f"the file cannot be parsed as {delimiter!r}-delimited text ({exc})",
+                  "check the quoting (an opening quote without its closing quote?) and the delimiter")
         return None
+    if header_len is None:
+        probs.add(None, "the file is empty", "export the data again")
+        return None
+    if long and len(long) == len(numbers) and trailing_empty:
+        probs.add(None, "every row ends with an extra, empty field (a delimiter after the last value); "
+                  "it was ignored", "nothing to do, or export without the trailing delimiter", severity="warning")
+        long = []
+    if long:
+        probs.add(None, f"{len(long)} rows have more fields than the {header_len} of the header",
+                  "check the delimiter and quoting in those rows (a comma or quote inside a value?)", rows=long)
+    if short:
+        probs.add(None, f"{len(short)} rows have fewer fields than the {header_len} of the header "
+                  "(a truncated or hand-edited export?)",
+                  "export the file again, or complete those rows; no field is guessed", rows=short)
+    if long or short:
+        return None
+    try:
+        with warnings.catch_warnings():  # the extra fields pandas drops were checked empty above
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
+                                na_filter=False, skip_blank_lines=True, engine="c", index_col=False)
+    except pd.errors.EmptyDataError:
+        probs.add(None, "the file is empty", "export the data again")
+        return None
+    except pd.errors.ParserError as exc:
+        probs.add(None, f"the file cannot be parsed ({str(exc).splitlines()[0][:120]})",
+                  "check the delimiter and quoting; save the file again as CSV UTF-8")
+        return None
+    if len(frame) != len(numbers):  # the two parsers disagree (should not happen): number rows plainly
+        numbers = list(range(2, len(frame) + 2))
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     if frame.shape[1] == 1 and sniffed and sniffed != delimiter:
         probs.add(frame.columns[0][:40], f"only one column found using delimiter {delimiter!r}, "
                   f"but the header looks {sniffed!r}-delimited",
                   f"pass delimiter={sniffed!r} (or leave delimiter unset to detect it)")
         return None
-    rows = list(range(2, len(frame) + 2))
-    return RawTable(frame=frame, row_numbers=rows, format="csv", encoding=encoding, delimiter=delimiter)
+    return RawTable(frame=frame, row_numbers=numbers, format="csv", encoding=encoding, delimiter=delimiter)
 
 
 # ------------------------------------------------------------------ others
@@ -281,8 +303,7 @@ def _read_stat(path: Path, probs: Problems, kind: str) -> RawTable | None:
         vals = []
         for r in ranges:
             lo, hi = r.get("lo"), r.get("hi")
-            if lo == hi:
-                vals.append(lo)
+            vals.append(lo if lo == hi else (lo, hi))  # a value, or an SPSS missing range [lo, hi]
         user_missing[col] = vals
     rows = list(range(1, len(frame) + 1))
     return RawTable(frame=frame, row_numbers=rows, format=kind,
@@ -299,8 +320,13 @@ def _read_parquet(path: Path, probs: Problems) -> RawTable | None:
                   "write the file again; it may be truncated")
         return None
     frame.columns = [str(c).strip() for c in frame.columns]
-    return RawTable(frame=frame.reset_index(drop=True), row_numbers=list(range(1, len(frame) + 1)),
-                    format="parquet")
+    named_index = any(n is not None for n in frame.index.names) or not isinstance(frame.index, pd.RangeIndex)
+    if named_index:  # data written with df.set_index(...).to_parquet(): the index is a column of the data
+        frame = frame.reset_index()
+        frame.columns = [str(c).strip() for c in frame.columns]
+    else:
+        frame = frame.reset_index(drop=True)
+    return RawTable(frame=frame, row_numbers=list(range(1, len(frame) + 1)), format="parquet")
 
 
 def read_raw(
