@@ -7,6 +7,7 @@ import os
 import stat
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from veplab import __version__
@@ -90,3 +91,33 @@ def test_synth_national_refuses_bad_scale(tmp_path, demo_data):
 def test_unknown_study_is_a_clear_error(tmp_path):
     res = runner.invoke(app, ["validate", str(tmp_path / "nope")])
     assert res.exit_code == 1 and has("study.yml", res.output) and "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("option, message", [
+    ({"unknown": "bogus"}, "unknown: must be one of"), ({"on_error": "ignore"}, "on_error: must be one of"),
+    ({"source": "excel"}, "source: must be one of"), ({"encoding": 5}, "encoding: must be text"),
+    ({"delimiter": ";;"}, "delimiter: must be one character"), ({"encoding": "klingon"}, "is not known"),
+])
+def test_bad_source_options_are_study_errors(tmp_path, option, message):
+    import yaml
+
+    from veplab.study import StudyError, load_study
+
+    (tmp_path / "surveys").mkdir()
+    (tmp_path / "surveys" / "t.yml").write_text("id: t_v1\n")
+    study = tmp_path / "research" / "s"
+    study.mkdir(parents=True)
+    (study / "study.yml").write_text(yaml.safe_dump({"id": "s", "sources": {"a": {"path": "data/a.csv",
+                                                                              "codebook": "t", **option}}}))
+    with pytest.raises(StudyError, match=message):
+        load_study(study)
+
+
+def test_disclosure_must_be_a_mapping(tmp_path):
+    import yaml
+
+    from veplab.study import StudyError, load_study
+
+    (tmp_path / "study.yml").write_text(yaml.safe_dump({"id": "s", "disclosure": 5}))
+    with pytest.raises(StudyError, match="disclosure must be a mapping"):
+        load_study(tmp_path)

@@ -532,3 +532,17 @@ def test_parquet_index_and_sav_missing_ranges_are_kept(tmp_path, cb):
     with pytest.warns(UserWarning, match="SPSS declares the range"):
         out = load(tmp_path / "d.sav", from_dict(cbd))
     assert out["age"].isna().tolist() == [False, True, False, True]
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"scales": 5}, "must be a list of scales"),
+    ({"items": [*CB["items"][:6], {"id": "visit", "label": "Date", "type": "date", "format": "DD/MM/YYYY"}]},
+     "strftime pattern"),
+    ({"items": [*CB["items"][:6], {"id": "visit", "label": "Date", "type": "date", "format": 123}]},
+     "strftime pattern"),
+])
+def test_malformed_codebook_values_are_codebook_errors(change, message):
+    from veplab.codebook import CodebookError
+
+    with pytest.raises(CodebookError, match=message):
+        from_dict({**CB, **change})

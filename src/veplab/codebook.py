@@ -369,6 +369,10 @@ def _item(raw: Any, index: int, col: _Collector) -> Item | None:
     if date_format is not None and item_type != "date":
         col.add(where, "format only applies to date items")
         ok = False
+    elif date_format is not None and (not isinstance(date_format, str) or "%" not in date_format):
+        col.add(where, f"format must be a strftime pattern such as '%d/%m/%Y' (day/month/year) or '%m/%d/%Y', "
+                       f"got {date_format!r}")
+        ok = False
     unknown = sorted(set(raw) - _ITEM_KEYS - {"extra"})
     raw_extra = raw.get("extra") or {}
     if not isinstance(raw_extra, Mapping):
@@ -492,7 +496,11 @@ def from_dict(raw: Any, *, file: str = "<codebook>", sha256: str | None = None) 
     if isinstance(id_column, str) and id_column in items and items[id_column].role not in ("admin", "identifier"):
         col.add(f"item {id_column!r}", "the id column may only be described with role admin or identifier")
     scales: dict[str, Scale] = {}
-    for index, raw_scale in enumerate(raw.get("scales") or []):
+    raw_scales = raw.get("scales") or []
+    if not isinstance(raw_scales, list):
+        col.add("scales", f"must be a list of scales (- id: ..., items: [...]), got {type(raw_scales).__name__}")
+        raw_scales = []
+    for index, raw_scale in enumerate(raw_scales):
         scale = _scale(raw_scale, index, items, col, frozenset(invalid - set(items)))
         if scale is None:
             continue

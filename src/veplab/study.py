@@ -213,6 +213,8 @@ def load_study(path: str | Path) -> Study:
     if bad:
         raise StudyError(f"{config}: languages {bad} are not supported; use {', '.join(LANGUAGES)}")
     disclosure = raw.get("disclosure") or {}
+    if not isinstance(disclosure, Mapping):
+        raise StudyError(f"{config}: disclosure must be a mapping such as {{threshold: 10}}, got {disclosure!r}")
     threshold = disclosure.get("threshold", DEFAULT_THRESHOLD)
     if isinstance(threshold, bool) or not isinstance(threshold, int):
         raise StudyError(f"{config}: disclosure.threshold must be a whole number, got {threshold!r}")
@@ -250,6 +252,28 @@ def load_study(path: str | Path) -> Study:
         unknown = sorted(set(options) - allowed)
         if unknown:
             raise StudyError(f"{config}: source {name!r}: unknown option(s) {unknown}; allowed: {sorted(allowed)}")
+        choices = {"unknown": ("error", "drop", "keep"), "on_error": ("raise", "flag"),
+                   "source": (None, "kobo", "odk", "file"), "reverse": (True, False), "score": (True, False)}
+        for key, values in choices.items():
+            if key in options and not any(options[key] is v or (isinstance(v, str) and options[key] == v)
+                                          for v in values):
+                raise StudyError(f"{config}: source {name!r}: {key}: must be one of "
+                                 f"{', '.join(map(str, values))}; got {options[key]!r}")
+        for key in ("encoding", "delimiter"):
+            if key in options and not isinstance(options[key], str):
+                raise StudyError(f"{config}: source {name!r}: {key}: must be text (e.g. utf-8, ';'); "
+                                 f"got {options[key]!r}")
+        if "delimiter" in options and len(options["delimiter"]) != 1:
+            raise StudyError(f"{config}: source {name!r}: delimiter: must be one character, got "
+                             f"{options['delimiter']!r}")
+        if "encoding" in options:
+            import codecs
+
+            try:
+                codecs.lookup(options["encoding"])
+            except LookupError:
+                raise StudyError(f"{config}: source {name!r}: encoding {options['encoding']!r} is not known; "
+                                 "use e.g. utf-8, cp1256 (Arabic Windows) or cp1251 (Cyrillic Windows)") from None
         sources[str(name)] = Source(name=str(name), path=(folder / str(spec["path"])).resolve(),
                                     codebook_path=cb_path, options=options)
     notebooks = []
