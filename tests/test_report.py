@@ -75,3 +75,55 @@ def test_suppressed_value_does_not_publish_its_small_n():
     assert r.value("tiny", 0.5, n=4, ci=(0.1, 0.9)) is None
     payload = r.results["values"]["tiny"]
     assert payload["suppressed"] and payload["value"] is None and payload["n"] is None and payload["ci"] is None
+
+
+def test_stats_rows_hide_every_column_and_other_small_counts():
+    r = rep()
+    t = pd.DataFrame({"n": [120, 4, 60, 90], "mean_sd": ["3.1 (0.5)", "4.8 (0.2)", "2.9 (0.7)", "3.0 (0.6)"],
+                      "n_events": [30, 2, 5, 20], "auc": [0.7, 0.9, 0.6, 0.65]},
+                     index=["men", "women", "young", "old"])
+    r.table(t, "perf", kind="stats", n="n")
+    payload = r.results["tables"]["perf"]
+    hidden = {lab for lab, row in zip(payload["index"], payload["suppressed"]) if all(row)}
+    # women (n = 4) and young (5 events) are primary; their formatted text is hidden too
+    assert {"women", "young"} <= hidden
+    assert all(v is None for v in payload["data"][1]) and "4.8 (0.2)" not in str(payload["data"])
+
+
+def test_stacked_grouping_variables_get_secondary_suppression_per_block():
+    from veplab.privacy import suppress_stats
+
+    idx = pd.MultiIndex.from_tuples([("gender", "men"), ("gender", "women"), ("country", "KZ"),
+                                     ("country", "TN"), ("country", "UG")])
+    t = pd.DataFrame({"n": [200, 6, 4, 126, 76], "events": [40, 3, 1, 23, 19]}, index=idx)
+    g = suppress_stats(t, "n", threshold=10)
+    hidden = {x for x in t.index if g.mask.loc[x].all()}
+    # each block alone adds up to the known total: a lone hidden row in a block would be recoverable
+    assert {("gender", "women"), ("gender", "men")} <= hidden
+    assert ("country", "KZ") in hidden and len([x for x in hidden if x[0] == "country"]) >= 2
+
+
+def test_two_small_hidden_groups_are_padded_to_the_threshold():
+    from veplab.privacy import suppress_stats
+
+    t = pd.DataFrame({"n": [3, 4, 50, 80], "mean": [4.9, 4.7, 3.0, 2.8]}, index=["w", "j", "a", "b"])
+    g = suppress_stats(t, "n", threshold=10)
+    hidden = [x for x in t.index if g.mask.loc[x].all()]
+    assert set(hidden) == {"w", "j", "a"} and t.loc[hidden, "n"].sum() >= 10
+
+
+def test_model_tables_and_figure_data_hide_small_counts():
+    r = rep()
+    hr = pd.DataFrame({"hr": [0.62, 0.4], "n": [1500, 3], "events": [360, 2], "n_dropped": [4, 0]},
+                      index=["adjusted", "tiny stratum"])
+    r.table(hr, "hr", kind="model")
+    payload = r.results["tables"]["hr"]
+    assert payload["data"][1] == [None, None, None, None]  # rests on 3 people
+    assert payload["data"][0][:3] == [0.62, 1500, 360] and payload["data"][0][3] is None  # 4 dropped: the cell
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    r.figure(fig, "bars", data=pd.DataFrame({"n": [120, 3], "mean": [2.9, 4.9]}, index=["a", "b"]))
+    assert r.results["figures"]["bars"]["data"]["values"] == [[120, 2.9], [None, None]]
+    with pytest.raises(ValueError, match="kind must be 'stat' or 'count'"):
+        r.value("n_women", 4, kind="counts")

@@ -854,9 +854,24 @@ def is_protected(published: Any, margins: Any = None, *, protection: float = 1.0
 # ------------------------------------------------------------------ statistics
 
 
+#: Columns that count people or events besides the table's n (a row with a small one is hidden).
+COUNT_COLUMNS = ("events", "n_events", "cases", "n_cases", "count", "counts")
+
+
+def count_columns(columns: Sequence[Any]) -> list[Any]:
+    """Columns whose values count people or events: ``n``, ``n_*`` (``n_pre``, ``n_events``),
+    ``*_n`` and :data:`COUNT_COLUMNS` (case-insensitive)."""
+    out = []
+    for c in columns:
+        name = str(c).strip().lower()
+        if name in ("n", *COUNT_COLUMNS) or name.startswith("n_") or name.endswith("_n"):
+            out.append(c)
+    return out
+
+
 def suppress_stats(
     table: pd.DataFrame,
-    n_column: str,
+    n_column: str | Sequence[str],
     threshold: int = 10,
     *,
     columns: Sequence[str] | None = None,
@@ -869,8 +884,12 @@ def suppress_stats(
 
     ``table`` has one row per group and a column ``n_column`` with the number
     of people behind the row's statistics.  A row with ``0 < n < threshold``
-    has its n and every statistic (``columns``, default: every numeric column)
-    suppressed.
+    has its n and every statistic (``columns``, default: every other column,
+    formatted text such as "4.8 (0.2)" included) suppressed.  ``n_column`` may
+    name several columns (``["n_pre", "n_post"]``; the first is the group's
+    size); columns that count people or events (:func:`count_columns`: ``n_*``,
+    ``events`` ...) are checked too: a row with any of them below the
+    threshold is hidden.
 
     Secondary suppression: the overall n is shown in a total row (``total_row``,
     detected by its label ``Total``/``All``) or is assumed known elsewhere
@@ -878,25 +897,35 @@ def suppress_stats(
     single hidden n equals the total minus the others, so a second group is
     hidden too -- the smallest group with ``n >= threshold`` -- with its
     statistics (a weighted mean or percentage of the total row would
-    otherwise give the hidden group's value back).  A total row whose own n is
-    below the threshold is suppressed like any group.  Zero-n rows are shown
-    (their statistics are undefined anyway).
+    otherwise give the hidden group's value back); more groups are hidden
+    until the hidden groups together count at least ``threshold`` people.  A
+    total row whose own n is below the threshold is suppressed like any group.
+    Zero-n rows are shown (their statistics are undefined anyway).
 
-    This covers one grouping variable.  For cross-classified groups, protect
-    the table of n's with :func:`suppress_counts` and hide the statistics of
-    the cells it suppresses.
+    Several grouping variables stacked in one table (a two-level index such as
+    ``(gender, women)``, ``(country, KZ)``) are protected block by block: each
+    first-level block adds up to the known total on its own.  For
+    cross-classified groups (country x gender cells), protect the table of n's
+    with :func:`suppress_counts` and hide the statistics of the cells it
+    suppresses.
     """
     threshold = check_threshold(threshold)
     if not isinstance(table, pd.DataFrame):
         raise InputError(f"suppress_stats: expected a DataFrame, got {type(table).__name__}")
-    if n_column not in table.columns:
-        raise InputError(f"suppress_stats: n column {n_column!r} not in the table; columns are {list(table.columns)}")
+    n_columns = [n_column] if isinstance(n_column, str) or not isinstance(n_column, Sequence) else list(n_column)
+    if not n_columns:
+        raise InputError("suppress_stats: n_column names no column")
+    absent = [c for c in n_columns if c not in table.columns]
+    if absent:
+        raise InputError(f"suppress_stats: n column(s) {absent} not in the table; columns are {list(table.columns)}")
+    n_column = n_columns[0]
     n = pd.to_numeric(table[n_column], errors="coerce")
     if n.isna().any() or (n < 0).any() or (n != n.round()).any():
         bad = list(table.index[n.isna() | (n < 0) | (n != n.round())])[:5]
         raise InputError(f"suppress_stats: {n_column!r} must hold non-negative whole numbers; bad rows {bad}")
+    extra_counts = [c for c in dict.fromkeys([*n_columns[1:], *count_columns(table.columns)]) if c != n_column]
     if columns is None:
-        columns = [c for c in table.columns if c != n_column and pd.api.types.is_numeric_dtype(table[c])]
+        columns = [c for c in table.columns if c != n_column]
     missing = [c for c in columns if c not in table.columns]
     if missing:
         raise InputError(f"suppress_stats: columns {missing} not in the table")
@@ -910,20 +939,38 @@ def suppress_stats(
     ng = n.loc[groups] if total_label is not None else n
     if total_label is not None and not math.isclose(float(ng.sum()), float(n.loc[total_label])):
         raise InputError(f"suppress_stats: the total row's n ({n_column!r}) is not the sum of the groups' n")
-    hide = set(x for x in groups if 0 < n.loc[x] < threshold)
+    small = (n > 0) & (n < threshold)
+    for c in extra_counts:
+        v = pd.to_numeric(table[c], errors="coerce")
+        small |= (v > 0) & (v < threshold)
+    hide = set(x for x in groups if small.loc[x])
     primary_rows = set(hide)
-    if total_label is not None and 0 < n.loc[total_label] < threshold:
+    if total_label is not None and small.loc[total_label]:
         hide.add(total_label)
         primary_rows.add(total_label)
     if secondary and (total_label is not None or known_total):
         total_hidden = total_label is not None and total_label in hide
-        hidden_groups = [x for x in groups if x in hide]
-        if len(hidden_groups) == 1 and not total_hidden:
-            cands = [x for x in groups if x not in hide and n.loc[x] > 0]
-            if cands:
-                hide.add(min(cands, key=lambda x: (n.loc[x], groups.index(x))))
-            elif total_label is not None:
-                hide.add(total_label)
+        if isinstance(table.index, pd.MultiIndex):  # one block per grouping variable
+            blocks: dict[Any, list[Any]] = {}
+            for x in groups:
+                blocks.setdefault(x[0], []).append(x)
+        else:
+            blocks = {None: groups}
+        for members in blocks.values():
+            hidden = [x for x in members if x in hide]
+            if not hidden or total_hidden:
+                continue
+            # a lone hidden group is the total minus the others; hidden groups together are as
+            # revealing as one group of their summed size
+            while len(hidden) == 1 or sum(n.loc[x] for x in hidden) < threshold:
+                cands = [x for x in members if x not in hide and n.loc[x] > 0]
+                if not cands:
+                    if total_label is not None:
+                        hide.add(total_label)
+                    break
+                pick = min(cands, key=lambda x: (n.loc[x], groups.index(x)))
+                hide.add(pick)
+                hidden.append(pick)
     pos = {x: i for i, x in enumerate(table.index)}
     mask = np.zeros(table.shape, dtype=bool)
     primary = np.zeros(table.shape, dtype=bool)
@@ -935,7 +982,8 @@ def suppress_stats(
                 primary[pos[x], j] = True
     num = table.copy()
     for c in [n_column, *columns]:
-        num[c] = pd.to_numeric(table[c], errors="coerce")
+        if pd.api.types.is_numeric_dtype(table[c]):
+            num[c] = pd.to_numeric(table[c], errors="coerce")
     pub = table.astype(object).where(~mask, mark)
     values = num.where(~mask)
     return SuppressedTable(

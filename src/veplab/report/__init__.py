@@ -162,10 +162,14 @@ class Report:
         ``kind="counts"``: a frequency table (people per cell): cells below the
         threshold are suppressed, with secondary suppression against totals.
         ``kind="stats"``: rows are groups and ``n`` names the column(s) giving
-        the number of people behind each row; statistics of rows with
-        ``n < threshold`` are hidden (and the n shown as ``<threshold``).
+        the number of people behind each row; rows with ``n < threshold`` (or
+        another count column such as ``n_events`` below it) are hidden whole,
+        with secondary suppression (see :func:`veplab.privacy.suppress_stats`).
         ``kind="model"``: estimates not tied to small groups (coefficients,
-        fit indices, reliability); published as they are.
+        fit indices, reliability); published as they are, except that a row
+        resting on fewer people or events than the threshold (columns ``n``,
+        ``n_obs``, ``events``, ``n_events`` ...) is hidden, and other small
+        counts (``n_dropped`` ...) are hidden cell by cell.
         """
         from .. import privacy
 
@@ -184,7 +188,7 @@ class Report:
                                            total_row="auto" if margins else None)
             published, mask = gated.published, gated.mask
         elif kind == "model":
-            published, mask = df, pd.DataFrame(False, index=df.index, columns=df.columns)
+            published, mask = df, self._model_mask(df)
         else:
             raise ValueError(f"kind must be 'counts', 'stats' or 'model', got {kind!r}")
         mask = pd.DataFrame(mask.to_numpy(dtype=bool), index=df.index, columns=df.columns)
@@ -207,6 +211,26 @@ class Report:
         self.results["tables"][key] = payload
         self._emit(self._html_table(df, mask, caption, note, digits, key), payload)
         return values
+
+    #: Columns of a model table giving the people (or events) an estimate rests on: a row with a
+    #: small one is hidden whole; other count columns (n_dropped, n_missing ...) only hide the cell.
+    _SAMPLE_COLUMNS = ("n", "n_obs", "nobs", "events", "n_events", "cases", "n_cases", "n_pairs")
+
+    def _model_mask(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Model tables and figure data: counts below the threshold are not published."""
+        from ..privacy.disclosure import count_columns
+
+        mask = np.zeros(df.shape, dtype=bool)
+        for c in count_columns(df.columns):
+            v = pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float)
+            small = (v > 0) & (v < self.threshold)
+            if not small.any():
+                continue
+            if str(c).strip().lower() in self._SAMPLE_COLUMNS:
+                mask[small, :] = True
+            else:
+                mask[small, df.columns.get_loc(c)] = True
+        return pd.DataFrame(mask, index=df.index, columns=df.columns)
 
     def magnitude_table(self, data: pd.DataFrame, value: str, row: str, col: str, key: str, *,
                         caption: str | None = None, note: str | None = None, digits: int = 1,
@@ -302,11 +326,15 @@ class Report:
         b64 = base64.b64encode(buf.getvalue()).decode("ascii")
         payload: dict[str, Any] = {"kind": "figure", "notebook": self.notebook, "key": key, "caption": caption}
         if data is not None:
+            if not isinstance(data, pd.DataFrame):
+                data = pd.DataFrame(data)
             self._check_rows(data, key)
+            dmask = self._model_mask(data).to_numpy()  # a figure's data: no count below the threshold
             payload["data"] = {
                 "columns": [_label(c) for c in data.columns],
                 "index": [_label(i) for i in data.index],
-                "values": [[_clean(v) for v in row] for row in data.to_numpy(dtype=object)],
+                "values": [[None if m else _clean(v) for v, m in zip(row, mrow)]
+                           for row, mrow in zip(data.to_numpy(dtype=object), dmask)],
             }
         self.results["figures"][key] = payload
         alt_text = html.escape(alt or caption or key)
@@ -328,6 +356,9 @@ class Report:
         """
         if key in self.results["values"]:
             raise ValueError(f"value key {key!r} used twice in notebook {self.notebook!r}")
+        if kind not in ("stat", "count"):
+            raise ValueError(f"value {key!r}: kind must be 'stat' or 'count' (a number of people, suppressed "
+                             f"below the threshold), got {kind!r}")
         if isinstance(ci_level, bool) or not isinstance(ci_level, (int, float)) or not 0 < ci_level < 1:
             raise ValueError(f"value {key!r}: ci_level must be a number between 0 and 1 (e.g. 0.95), "
                              f"got {ci_level!r}")
