@@ -127,3 +127,14 @@ def test_model_tables_and_figure_data_hide_small_counts():
     assert r.results["figures"]["bars"]["data"]["values"] == [[120, 2.9], [None, None]]
     with pytest.raises(ValueError, match="kind must be 'stat' or 'count'"):
         r.value("n_women", 4, kind="counts")
+
+
+def test_flattened_group_labels_are_blocks_too():
+    from veplab.privacy import suppress_stats
+
+    t = pd.DataFrame({"n": [200, 6, 4, 126, 76]},
+                     index=["gender / men", "gender / women", "country / KZ", "country / TN", "country / UG"])
+    g = suppress_stats(t, "n", threshold=10)
+    hidden = {x for x in t.index if g.mask.loc[x].all()}
+    assert {"gender / men", "gender / women", "country / KZ"} <= hidden
+    assert len([x for x in hidden if x.startswith("country")]) >= 2

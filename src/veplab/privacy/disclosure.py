@@ -903,7 +903,8 @@ def suppress_stats(
     Zero-n rows are shown (their statistics are undefined anyway).
 
     Several grouping variables stacked in one table (a two-level index such as
-    ``(gender, women)``, ``(country, KZ)``) are protected block by block: each
+    ``(gender, women)``, ``(country, KZ)``, or labels flattened as
+    ``"gender / women"``) are protected block by block: each
     first-level block adds up to the known total on its own.  For
     cross-classified groups (country x gender cells), protect the table of n's
     with :func:`suppress_counts` and hide the statistics of the cells it
@@ -950,10 +951,13 @@ def suppress_stats(
         primary_rows.add(total_label)
     if secondary and (total_label is not None or known_total):
         total_hidden = total_label is not None and total_label in hide
+        blocks: dict[Any, list[Any]] = {}
         if isinstance(table.index, pd.MultiIndex):  # one block per grouping variable
-            blocks: dict[Any, list[Any]] = {}
             for x in groups:
                 blocks.setdefault(x[0], []).append(x)
+        elif groups and all(isinstance(x, str) and " / " in x for x in groups):  # flattened "gender / Woman"
+            for x in groups:
+                blocks.setdefault(x.split(" / ", 1)[0], []).append(x)
         else:
             blocks = {None: groups}
         for members in blocks.values():
