@@ -187,3 +187,13 @@ def test_small_n_fields_in_json_are_flagged(tmp_path):
     found = [f for f in scan_artifacts(tmp_path / "results.json", n_records=500, threshold=10)
              if f.kind == "small_count"]
     assert len(found) == 1 and found[0].severity == "warning" and "values.tiny.n" in found[0].location
+
+
+def test_numeric_ids_found_in_json_numbers_and_formatted_html(tmp_path):
+    ids = [100007, 100019, 100023]
+    (tmp_path / "results.json").write_text(json.dumps({"t": {"data": [[100007, 2.5], [5, 1.0]]}}))
+    (tmp_path / "page.html").write_text("<html><body><table><tr><td>100,019</td><td>3.1</td></tr></table>"
+                                        "</body></html>")
+    found = scan_artifacts([tmp_path / "results.json", tmp_path / "page.html"], n_records=500, ids=ids)
+    kinds = {(f.file.rsplit("/", 1)[-1], f.kind) for f in found}
+    assert ("results.json", "id_value") in kinds and ("page.html", "id_value") in kinds

@@ -263,7 +263,9 @@ class _Scanner:
                      f"{len(pseudos)} pseudonym-like token(s), e.g. {mask_value(pseudos[0])}: pseudonyms are "
                      "row-level keys and must not be published")
         if self.ids:
-            hits = [tok for tok in _TOKEN_RE.findall(text) if tok.casefold().strip(".") in self.ids]
+            # numeric ids printed with thousands separators ("100,007") count too
+            joined = re.sub(r"(?<=\d)[,\u202f\u00a0](?=\d{3}\b)", "", text)
+            hits = [tok for tok in _TOKEN_RE.findall(joined) if tok.casefold().strip(".") in self.ids]
             if hits:
                 self.add(file, location, "id_value",
                          f"{len(hits)} occurrence(s) of the study's ids, e.g. {mask_value(hits[0])}")
@@ -372,6 +374,8 @@ class _Scanner:
                     walk(v, f"{path}.{k}")
             elif isinstance(node, str):
                 strings.append((path, node))
+            elif isinstance(node, int) and not isinstance(node, bool) and abs(node) >= 1000:
+                strings.append((path, str(node)))  # numeric ids are compared like text ids
 
         small: list[str] = []
         walk(obj, "$")
