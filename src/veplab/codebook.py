@@ -369,9 +369,10 @@ def _item(raw: Any, index: int, col: _Collector) -> Item | None:
     if date_format is not None and item_type != "date":
         col.add(where, "format only applies to date items")
         ok = False
-    elif date_format is not None and (not isinstance(date_format, str) or "%" not in date_format):
+    elif date_format is not None and (not isinstance(date_format, str)
+                                      or ("%" not in date_format and date_format != "ISO8601")):
         col.add(where, f"format must be a strftime pattern such as '%d/%m/%Y' (day/month/year) or '%m/%d/%Y', "
-                       f"got {date_format!r}")
+                       f"or ISO8601 (date-times as Kobo/ODK write them); got {date_format!r}")
         ok = False
     unknown = sorted(set(raw) - _ITEM_KEYS - {"extra"})
     raw_extra = raw.get("extra") or {}
