@@ -623,7 +623,7 @@ def _zero_notes(num: pd.DataFrame, tr: bool, tc: bool) -> tuple[str, ...]:
 
 
 def _finish(
-    num: pd.DataFrame, original: pd.DataFrame, grid: _Grid, primary: np.ndarray, mask: np.ndarray, *, threshold: int,
+    num: pd.DataFrame, original: pd.DataFrame, grid: _Grid | None, primary: np.ndarray, mask: np.ndarray, *, threshold: int,
     mark: str, protected: bool, protection: float, totals: str, notes: tuple[str, ...], unit: str,
 ) -> SuppressedTable:
     pub = original.astype(object).copy()
@@ -988,19 +988,8 @@ def suppress_stats(
     for c in [n_column, *columns]:
         if pd.api.types.is_numeric_dtype(table[c]):
             num[c] = pd.to_numeric(table[c], errors="coerce")
-    pub = table.astype(object).where(~mask, mark)
-    values = num.where(~mask)
-    return SuppressedTable(
-        published=pub,
-        values=values,
-        mask=pd.DataFrame(mask, index=table.index, columns=table.columns),
-        primary=pd.DataFrame(primary, index=table.index, columns=table.columns),
-        threshold=threshold,
-        mark=mark,
-        footnote=footnote(threshold, mark),
-        protected=True,
-        totals="present" if total_label is not None else "absent",
-    )
+    return _finish(num, table, None, primary, mask, threshold=threshold, mark=mark, protected=True, protection=1.0,
+                   totals="present" if total_label is not None else "absent", notes=(), unit="people")
 
 
 # ------------------------------------------------------------------ magnitudes
