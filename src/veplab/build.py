@@ -651,8 +651,6 @@ def _publish(study: Study, runs: list[NotebookRun], inputs: Mapping[str, Any], t
 
     manifest["pseudonym_key_ids"] = key_ids(study)
     manifest["audit_head"] = AuditLog(study.folder / "audit.log").head()
-    for fn in _post_publish_hooks:
-        fn(study, tmp, results_doc, manifest)
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True, default=str),
                                        encoding="utf-8")
     scan = privacy_inputs(study)
@@ -679,6 +677,3 @@ def _publish(study: Study, runs: list[NotebookRun], inputs: Mapping[str, Any], t
 
 #: Each brief's language, named in that language on the index page.
 _LANG_NAMES = {"en": "English", "fr": "Français", "ar": "العربية", "ru": "Русский", "kk": "Қазақша"}
-
-#: Functions called as fn(study, folder, results, manifest) before the swap (briefs, leak scan).
-_post_publish_hooks: list[Callable[..., None]] = []

@@ -64,6 +64,14 @@ class _Strict(dict):
                          + ", ".join("{" + k + "}" for k in sorted(self)))
 
 
+def placeholders(template: str) -> set[str]:
+    """The ``{names}`` a template uses (empty for a malformed one: :func:`fill` reports that)."""
+    try:
+        return {name for _l, name, _s, _c in string.Formatter().parse(template) if name}
+    except ValueError:
+        return set()
+
+
 def fill(template: str, values: Mapping[str, Any], where: str) -> str:
     """``template`` with its ``{name}`` placeholders replaced from ``values``.
 

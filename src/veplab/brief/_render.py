@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ._charts import chart_data, draw, fmt_value
-from ._i18n import LANGS, BriefError, Translator, catalogue, label_table
+from ._i18n import LANGS, BriefError, Translator, catalogue, fill, label_table, placeholders
 from ._select import Number, featured_number, notebooks_of
 
 SECTIONS = ("key_messages", "recommendations", "figures", "charts", "methods", "limitations", "data_protection")
@@ -149,13 +149,9 @@ def _figure_card(results: Mapping[str, Any], spec: Any, i: int, tr: Translator, 
         "level": tr.percent(level, 0),
     }
     text = tr.pick(spec.get("text"), f"{where}.text")
-    from ._i18n import fill
-
     if text:
-        import string
-
         has = {"low": has_ci, "high": has_ci, "ci": has_ci, "n": num.n is not None, "n_number": num.n is not None}
-        used = {name for _l, name, _s, _c in string.Formatter().parse(text) if name}
+        used = placeholders(text)
         unusable = sorted(k for k in used if k in has and not has[k])
         if unusable:
             raise BriefError(f"{where}.text ({tr.lang}) uses " + ", ".join("{" + k + "}" for k in unusable)
