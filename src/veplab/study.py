@@ -36,6 +36,8 @@ that holds the database URL (never the URL or a password in study.yml); see
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -46,11 +48,20 @@ import yaml
 from . import codebook as _cb
 from .codebook import LANGUAGES, Codebook
 
-__all__ = ["Source", "Study", "StudyError", "load_study", "find_root", "MIN_THRESHOLD"]
+__all__ = ["Source", "Study", "StudyError", "load_study", "find_root", "check_study_id", "STUDY_KEYS", "MIN_THRESHOLD"]
 
 #: The disclosure threshold can never be set below this.
 MIN_THRESHOLD = 3
 DEFAULT_THRESHOLD = 10
+#: The top-level keys a study.yml may hold (anything else is a typo or a mistake).
+STUDY_KEYS: tuple[str, ...] = (
+    "id", "title", "description", "languages", "seed", "disclosure", "synth", "sources", "parameters",
+    "inputs", "notebooks", "brief", "design", "analyses", "timeout",
+)
+#: The keys of ``disclosure:``.
+DISCLOSURE_KEYS: tuple[str, ...] = ("threshold",)
+#: A study id names folders (``reports/<id>/``) and files: a plain name, at most 64 characters.
+STUDY_ID_PATTERN = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")
 
 
 class StudyError(ValueError):
@@ -111,6 +122,7 @@ class Study:
     parameters: Mapping[str, Any]
     notebooks: tuple[Mapping[str, Any], ...]
     raw: Mapping[str, Any]
+    timeout: int | None = None  # seconds a notebook may run (study.yml timeout:), None: the build's default
 
     @property
     def root(self) -> Path:
@@ -150,6 +162,41 @@ def find_root(start: Path) -> Path:
         if (folder / "surveys").is_dir():
             return folder
     return start
+
+
+def check_study_id(value: Any) -> str | None:
+    """Why ``value`` is not a valid study id (``None`` when it is).
+
+    A study id is a plain name: ASCII letters, digits, ``-``, ``_`` and ``.``
+    (not first), no path separators, no ``..``, 1 to 64 characters.
+    """
+    if value is None:
+        return "is empty"
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return f"must be a name, got {type(value).__name__}"
+    text = str(value)
+    if not text:
+        return "is empty"
+    if len(text) > 64:
+        return f"is {len(text)} characters long; at most 64 are allowed"
+    if "/" in text or "\\" in text:
+        return "contains a path separator"
+    if ".." in text:
+        return "contains '..'"
+    if text.startswith("."):
+        return "starts with '.'"
+    if not STUDY_ID_PATTERN.fullmatch(text):
+        return "contains characters other than letters a-z, A-Z, digits, '-', '_' and '.'"
+    return None
+
+
+def _unknown_keys(keys: Any, valid: tuple[str, ...], config: Path, where: str) -> None:
+    for key in keys:
+        if str(key) in valid:
+            continue
+        close = difflib.get_close_matches(str(key), valid, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"valid keys are {', '.join(valid)}"
+        raise StudyError(f"{config}: unknown key {str(key)!r} in {where}; {hint}")
 
 
 def _labels(value: Any, file: Path, key: str) -> dict[str, str]:
@@ -198,16 +245,39 @@ def load_study(path: str | Path) -> Study:
         raise StudyError(f"{config}: study configuration not found (expected a study folder holding study.yml)")
     folder = config.parent.resolve()
     try:
-        raw = yaml.safe_load(config.read_text(encoding="utf-8-sig")) or {}
+        raw = yaml.safe_load(config.read_text(encoding="utf-8-sig"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         raise StudyError(f"{config}:{where}: YAML syntax error: {getattr(exc, 'problem', exc)}") from None
     except UnicodeDecodeError:
         raise StudyError(f"{config}: not UTF-8 text; save it as UTF-8") from None
+    empty_help = ("a study needs at least sources: (name: {path: data/FILE.csv, codebook: CODEBOOK}); "
+                  "see research/demo/study.yml")
+    if raw is None or (isinstance(raw, Mapping) and not raw):
+        raise StudyError(f"{config} is empty: {empty_help}")
     if not isinstance(raw, Mapping):
-        raise StudyError(f"{config}: must be a YAML mapping")
-    study_id = raw.get("id") or folder.name
+        raise StudyError(f"{config} is not a mapping of keys (id:, sources:, ...) but a {type(raw).__name__}: "
+                         f"{empty_help}")
+    _unknown_keys(raw, STUDY_KEYS, config, config.name)
+    if "id" in raw:
+        study_id = raw["id"]
+        why = check_study_id(study_id)
+        if why:
+            raise StudyError(f"{config}: id {str(study_id)!r} {why}; the id names the report folder "
+                             "(reports/<id>/), so use a plain name such as kz_prisons-2026 (letters, digits, "
+                             "'-', '_', '.' not first, at most 64 characters)")
+    else:
+        study_id = folder.name
+        why = check_study_id(study_id)
+        if why:
+            raise StudyError(f"{config}: there is no id: and the folder name {study_id!r} {why}; add a line "
+                             "id: NAME with a plain name (letters, digits, '-', '_', '.' not first, at most 64 "
+                             "characters)")
+    timeout = raw.get("timeout")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0):
+        raise StudyError(f"{config}: timeout must be a positive whole number of seconds (e.g. timeout: 1800), "
+                         f"got {timeout!r}")
     languages = tuple(raw.get("languages") or ("en",))
     bad = [lang for lang in languages if lang not in LANGUAGES]
     if bad:
@@ -215,6 +285,7 @@ def load_study(path: str | Path) -> Study:
     disclosure = raw.get("disclosure") or {}
     if not isinstance(disclosure, Mapping):
         raise StudyError(f"{config}: disclosure must be a mapping such as {{threshold: 10}}, got {disclosure!r}")
+    _unknown_keys(disclosure, DISCLOSURE_KEYS, config, f"disclosure: of {config.name}")
     threshold = disclosure.get("threshold", DEFAULT_THRESHOLD)
     if isinstance(threshold, bool) or not isinstance(threshold, int):
         raise StudyError(f"{config}: disclosure.threshold must be a whole number, got {threshold!r}")
@@ -296,4 +367,5 @@ def load_study(path: str | Path) -> Study:
         parameters=dict(raw.get("parameters") or {}),
         notebooks=tuple(notebooks),
         raw=raw,
+        timeout=timeout,
     )
