@@ -121,3 +121,90 @@ def test_disclosure_must_be_a_mapping(tmp_path):
     (tmp_path / "study.yml").write_text(yaml.safe_dump({"id": "s", "disclosure": 5}))
     with pytest.raises(StudyError, match="disclosure must be a mapping"):
         load_study(tmp_path)
+
+
+# ------------------------------------------------------------------ audit verify against anchors outside the log
+
+
+def _rewrite_chain(log, edit) -> None:  # noqa: ANN001
+    """Change records, re-hash the whole chain and rewrite audit.head consistently."""
+    from veplab.privacy.audit import GENESIS, _canonical, _line_hash
+
+    recs = [json.loads(x) for x in log.read_text().splitlines()]
+    edit(recs)
+    prev = GENESIS
+    for i, rec in enumerate(recs, start=1):
+        rec["seq"], rec["prev"] = i, prev
+        rec["hash"] = prev = _line_hash(rec)
+    log.write_text("".join(_canonical(r) + "\n" for r in recs))
+    log.with_name("audit.head").write_text(json.dumps({"count": len(recs), "hash": prev}))
+
+
+@pytest.fixture
+def anchored_study(tmp_path):
+    """A project whose study log was anchored in reports/s/manifest.json, then grew (the build line)."""
+    from veplab.privacy import AuditLog
+
+    (tmp_path / "surveys").mkdir()
+    study = tmp_path / "research" / "s"
+    study.mkdir(parents=True)
+    (study / "study.yml").write_text("id: s\nsources: {}\n")
+    log = AuditLog(study / "audit.log")
+    for i in range(3):
+        log.append("load", source=f"src{i}", rows=10 + i)
+    reports = tmp_path / "reports" / "s"
+    reports.mkdir(parents=True)
+    (reports / "manifest.json").write_text(json.dumps({"study": "s", "audit_head": log.head()}))
+    log.append("build", study="s")
+    return study
+
+
+def test_audit_verify_uses_the_published_manifest(anchored_study):
+    res = runner.invoke(app, ["audit", "verify", str(anchored_study)])
+    assert res.exit_code == 0, res.output
+    assert has("4 entries, chain intact", res.output) and has("reports/s/manifest.json (line 3)", res.output)
+    release = anchored_study.parents[1] / "reports" / "s" / "release.json"
+    release.write_text(json.dumps({"releases": [], "audit_head": json.loads(
+        (anchored_study / "audit.head").read_text())}))
+    res = runner.invoke(app, ["audit", "verify", str(anchored_study)])
+    assert res.exit_code == 0 and has("release.json (line 4)", res.output), res.output
+
+    def edit(recs):
+        recs[0]["fields"]["rows"] = 99
+
+    _rewrite_chain(anchored_study / "audit.log", edit)
+    res = runner.invoke(app, ["audit", "verify", str(anchored_study)])
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert has("line 3: differs from the line the anchor", res.output)
+    assert has("does not match the audit head recorded in", res.output)
+    assert has("reports/s/manifest.json", res.output) and has("reports/s/release.json", res.output)
+
+
+def test_audit_verify_with_explicit_anchor(anchored_study, tmp_path):
+    elsewhere = tmp_path / "offsite"
+    elsewhere.mkdir()
+    head = elsewhere / "head.json"
+    head.write_text((anchored_study / "audit.head").read_text())     # a bare {count, hash}
+    log = anchored_study / "audit.log"
+    copy = elsewhere / "audit.log"                                    # the log alone: no study.yml beside it
+    copy.write_text(log.read_text())
+    (elsewhere / "audit.head").write_text(head.read_text())
+    res = runner.invoke(app, ["audit", "verify", str(copy), "--anchor", str(head)])
+    assert res.exit_code == 0 and has(f"{head} (line 4)", res.output), res.output
+    _rewrite_chain(copy, lambda recs: recs.pop())                     # truncated, head rewritten to match
+    assert runner.invoke(app, ["audit", "verify", str(copy)]).exit_code == 0   # invisible without an anchor
+    res = runner.invoke(app, ["audit", "verify", str(copy), "--anchor", str(head)])
+    assert res.exit_code == 1 and has("lines were removed from the end", res.output)
+    assert has(f"does not match the audit head recorded in {head}", res.output)
+    head.write_text(json.dumps({"count": "four"}))
+    res = runner.invoke(app, ["audit", "verify", str(copy), "--anchor", str(head)])
+    assert res.exit_code == 1 and has("needs count and hash", res.output) and "Traceback" not in res.output
+
+
+def test_audit_verify_without_anchor_says_so(anchored_study):
+    (anchored_study.parents[1] / "reports" / "s" / "manifest.json").unlink()
+    res = runner.invoke(app, ["audit", "verify", str(anchored_study)])
+    assert res.exit_code == 0 and has("no audit head recorded outside the log was found", res.output)
+    (anchored_study / "study.yml").write_text("id: s\nsoruces: {}\n")    # the anchors cannot be looked for
+    res = runner.invoke(app, ["audit", "verify", str(anchored_study)])
+    assert res.exit_code == 1 and has("cannot look for the published anchors", res.output)

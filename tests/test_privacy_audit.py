@@ -149,3 +149,66 @@ def test_concurrent_appends_keep_the_chain(tmp_path):
     assert all(p.exitcode == 0 for p in procs)
     assert len(Path(path).read_text().splitlines()) == 45
     assert verify_audit_log(path) == []
+
+
+# ------------------------------------------------------------------ anchors kept outside the log
+
+
+def rewrite_chain(lg: AuditLog, edit) -> None:  # noqa: ANN001 - edit(records) changes them in place
+    """What a fully privileged editor does: change records, re-hash the whole chain, rewrite audit.head."""
+    from veplab.privacy.audit import _canonical, _line_hash
+
+    recs = [json.loads(x) for x in lines(lg)]
+    edit(recs)
+    prev = GENESIS
+    for i, rec in enumerate(recs, start=1):
+        rec["seq"], rec["prev"] = i, prev
+        rec["hash"] = prev = _line_hash(rec)
+    write(lg, [_canonical(r) for r in recs])
+    lg.head_path.write_text(json.dumps({"count": len(recs), "hash": prev}))
+
+
+def test_rewritten_chain_with_consistent_head_found_only_by_an_anchor(log):
+    anchor = log.head()                      # recorded in the manifest before the build line
+    log.append("build", study="demo")        # the log legitimately grows after the anchor
+    assert log.verify(anchor=anchor) == [] and verify_audit_log(log.path, anchors={"m.json": anchor}) == []
+
+    def edit(recs):
+        recs[1]["fields"]["rows"] = 1
+
+    rewrite_chain(log, edit)
+    assert log.verify() == []                # the chain and audit.head agree: invisible without an anchor
+    problems = verify_audit_log(log.path, anchors={"reports/demo/manifest.json": anchor})
+    assert problems == ["line 4: differs from the line the anchor reports/demo/manifest.json recorded "
+                        "(the log was rewritten)"]
+
+
+def test_truncated_and_rewritten_chain_found_by_anchor(log):
+    anchor = log.head()
+    rewrite_chain(log, lambda recs: recs.pop())
+    problems = verify_audit_log(log.path, anchors={"release.json": anchor})
+    assert problems == ["the log has 3 lines but the anchor release.json records 4: lines were removed from the end"]
+
+
+def test_read_anchor(tmp_path, log):
+    head = log.head()
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"study": "demo", "audit_head": head}))
+    bare = tmp_path / "head.json"
+    bare.write_text(json.dumps(head))
+    from veplab.privacy import read_anchor
+
+    assert read_anchor(manifest) == read_anchor(bare) == read_anchor({"audit_head": head}) == head
+    for bad, message in [({"study": "demo"}, "needs count and hash"),
+                         ({"audit_head": {"count": -1, "hash": head["hash"]}}, "count must be"),
+                         ({"count": 2, "hash": "xyz"}, "64 lower-case hex")]:
+        bare.write_text(json.dumps(bad))
+        with pytest.raises(AuditError, match=message) as info:
+            read_anchor(bare)
+        assert str(bare) in str(info.value)
+    bare.write_text("{not json")
+    with pytest.raises(AuditError, match="not a readable JSON file"):
+        read_anchor(bare)
+    with pytest.raises(AuditError, match="not found"):
+        read_anchor(tmp_path / "nope.json")
+    assert any("the anchor x: not an audit head" in p for p in verify_audit_log(log.path, anchors={"x": {}}))

@@ -120,7 +120,7 @@ def validate(
     try:
         cfg = load_study(study)
     except StudyError as exc:
-        _fail(str(exc))
+        _fail(_escape(str(exc)))
     failed = 0
     for name, source in cfg.sources.items():
         where = f"sql:{name} (${source.url_env})" if getattr(source, "is_sql", False) else source.path.name
@@ -266,23 +266,93 @@ audit_app = typer.Typer(help="The study's append-only, hash-chained audit log.",
 app.add_typer(audit_app, name="audit")
 
 
+def _published_anchors(folder: Path, explicit: bool) -> dict[str, dict]:
+    """The audit heads recorded in the study's published report (reports/<id>/manifest.json, release.json)."""
+    import json
+
+    from .privacy import AuditError, read_anchor
+    from .study import StudyError, find_root, load_study
+
+    if not (folder / "study.yml").is_file():
+        err.print(f"[yellow]note:[/] no study.yml next to the log: the published report's anchors were not "
+                  "looked for")
+        return {}
+    try:
+        cfg = load_study(folder)
+    except StudyError as exc:
+        message = (f"cannot look for the published anchors (reports/<study>/manifest.json): "
+                   f"{_escape(str(exc))}; fix study.yml or pass --anchor FILE")
+        if not explicit:
+            _fail(message)
+        err.print(f"[yellow]warning:[/] {message}")
+        return {}
+    found: dict[str, dict] = {}
+    for name in ("manifest.json", "release.json"):
+        p = find_root(cfg.folder) / "reports" / cfg.id / name
+        if not p.is_file():
+            continue
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError):
+            data = None
+        if isinstance(data, dict) and "audit_head" not in data:
+            err.print(f"[yellow]note:[/] {_escape(str(p))} records no audit_head (built before heads were "
+                      "recorded); not used as an anchor")
+            continue
+        try:
+            found[str(p)] = read_anchor(p)
+        except AuditError as exc:
+            _fail(f"{_escape(str(exc))}; the published report may have been altered")
+    return found
+
+
 @audit_app.command("verify")
 def audit_verify(
     study: Path = typer.Argument(..., help="Study folder (holding audit.log) or the log file itself"),
+    anchor: Optional[list[Path]] = typer.Option(
+        None, "--anchor", help="A manifest.json or release.json (its audit_head), or a JSON {count, hash}, kept "
+        "outside the log (repeatable); reports/<study>/manifest.json and release.json are used by default"),
 ) -> None:
-    """Check that no line of the audit log was edited, removed, inserted or reordered."""
-    from .privacy import verify_audit_log
+    """Check that no line of the audit log was edited, removed, inserted or reordered.
+
+    The chain is also checked against every audit head recorded outside the log (the published report's
+    manifest.json and release.json, and each --anchor): line COUNT of the log must still have the recorded
+    hash, so a log rewritten together with audit.head is found."""
+    from .privacy import AuditError, read_anchor, verify_audit_log
 
     path = study / "audit.log" if study.is_dir() else study
     if not path.is_file():
-        _fail(f"no audit log at {path}")
-    problems = verify_audit_log(path)
+        _fail(f"no audit log at {_escape(str(path))}")
+    anchors: dict[str, dict] = {}
+    for a in anchor or []:
+        try:
+            anchors[str(a)] = read_anchor(a)
+        except AuditError as exc:
+            _fail(_escape(str(exc)))
+    seen = {Path(a).resolve() for a in anchors}
+    for name, head in _published_anchors(path.parent, explicit=bool(anchors)).items():
+        if Path(name).resolve() not in seen:
+            anchors[name] = head
+    problems = verify_audit_log(path, anchors=anchors)
+    bad = [name for name in anchors if any(f"the anchor {name}" in p for p in problems)]
     if problems:
         for p in problems:
-            err.print(f"[red]{p}[/]")
-        _fail(f"{path}: {len(problems)} problem(s): the log was altered")
+            err.print(f"[red]{_escape(p)}[/]", soft_wrap=True)
+        if bad:
+            _fail(f"{_escape(str(path))}: the chain does not match the audit head recorded in "
+                  f"{_escape(', '.join(bad))}: the log was rewritten or truncated after it was recorded "
+                  f"({len(problems)} problem(s))")
+        _fail(f"{_escape(str(path))}: {len(problems)} problem(s): the log was altered")
     n = sum(1 for _ in path.open("rb"))
-    console.print(f"[green]{path}: {n} entries, chain intact[/]")
+    if anchors:
+        used = "; ".join(f"{name} (line {head['count']})" for name, head in anchors.items())
+        console.print(f"[green]{_escape(str(path))}: {n} entries, chain intact and matching the audit head "
+                      f"recorded in {_escape(used)}[/]", soft_wrap=True)
+    else:
+        console.print(f"[green]{_escape(str(path))}: {n} entries, chain intact[/]")
+        err.print("[yellow]note:[/] no audit head recorded outside the log was found (no published "
+                  "reports/<study>/manifest.json or release.json, no --anchor): a log rewritten together with "
+                  "audit.head would not be detected")
 
 
 codebook_app = typer.Typer(help="Codebooks from and to field tools: XLSForm (Kobo/ODK), SPSS.",

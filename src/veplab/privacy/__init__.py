@@ -40,7 +40,7 @@ Calls the lead's code makes
 
 from __future__ import annotations
 
-from .audit import EVENTS, GENESIS, AuditError, AuditLog, file_sha256
+from .audit import EVENTS, GENESIS, AuditError, AuditLog, file_sha256, read_anchor
 from .audit import verify as verify_audit_log
 from .disclosure import (
     DEFAULT_MARK,
@@ -106,5 +106,5 @@ __all__ = [
     # leak scan
     "Finding", "scan_artifacts", "scan_html", "mask_value",
     # audit
-    "AuditLog", "AuditError", "EVENTS", "GENESIS", "verify_audit_log", "file_sha256",
+    "AuditLog", "AuditError", "EVENTS", "GENESIS", "verify_audit_log", "file_sha256", "read_anchor",
 ]

@@ -29,7 +29,10 @@ compares the log with it.  Someone who can rewrite both files can still
 truncate both consistently: record :meth:`AuditLog.head` in the release
 manifest (or anywhere outside the study folder) and pass it to
 :func:`verify` as ``anchor`` -- the only protection against a fully
-privileged editor.  Hash chains show tampering; they do not prevent it.
+privileged editor.  ``veplab build`` records it as ``audit_head`` in
+``reports/<study>/manifest.json`` (and the release log in ``release.json``);
+``veplab audit verify`` checks the log against those (:func:`read_anchor`)
+and any ``--anchor FILE``.  Hash chains show tampering; they do not prevent it.
 
 Appends take an exclusive ``fcntl`` lock on the log, so concurrent builds
 cannot interleave or fork the chain (POSIX only).
@@ -59,7 +62,9 @@ try:  # POSIX
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["GENESIS", "EVENTS", "AuditLog", "AuditError", "verify", "file_sha256"]
+__all__ = [
+    "GENESIS", "EVENTS", "AuditLog", "AuditError", "verify", "file_sha256", "read_anchor",
+]
 
 #: ``prev`` of the first line.
 GENESIS: str = hashlib.sha256(b"veplab-audit-log-genesis-v1").hexdigest()
@@ -230,7 +235,12 @@ class AuditLog:
         return verify(self.path, anchor=anchor)
 
 
-def verify(path: str | os.PathLike[str], *, anchor: Mapping[str, Any] | Sequence[Any] | None = None) -> list[str]:
+def verify(
+    path: str | os.PathLike[str],
+    *,
+    anchor: Mapping[str, Any] | Sequence[Any] | None = None,
+    anchors: Mapping[str, Mapping[str, Any] | Sequence[Any]] | None = None,
+) -> list[str]:
     """Check an audit log; return a list of problems (empty when intact).
 
     Detects lines that were edited (hash mismatch, or not in canonical form),
@@ -238,7 +248,10 @@ def verify(path: str | os.PathLike[str], *, anchor: Mapping[str, Any] | Sequence
     removed at the end (fewer lines than ``audit.head`` records, or than
     ``anchor``), a missing head file, and an ``anchor`` -- ``{"count": n,
     "hash": h}`` or ``(n, h)`` from a manifest -- that the log no longer
-    contains.  Problems name line numbers, never field values.
+    contains.  ``anchors`` maps a name (e.g. the manifest's path, used in the
+    problems) to such an anchor; each is checked like ``anchor``.  The log may
+    have grown after an anchor was taken: the check is that line ``n`` has
+    hash ``h``.  Problems name line numbers, never field values.
     """
     p = Path(path)
     problems: list[str] = []
@@ -291,22 +304,72 @@ def verify(path: str | os.PathLike[str], *, anchor: Mapping[str, Any] | Sequence
             f"{head_file.name} is missing: lines removed from the end of the log cannot be detected (record the "
             "log's head in the release manifest)"
         )
-    if anchor is not None:
-        if isinstance(anchor, Mapping):
-            ac, ah = int(anchor["count"]), str(anchor["hash"])
-        else:
-            ac, ah = int(anchor[0]), str(anchor[1])
-        problems.extend(_check_anchor(count, hashes, ac, ah, "the anchor"))
+    named: list[tuple[str, Any]] = [] if anchor is None else [("the anchor", anchor)]
+    named += [(f"the anchor {name}", a) for name, a in (anchors or {}).items()]
+    for what, a in named:
+        try:
+            ac, ah = _anchor_pair(a)
+        except AuditError as exc:
+            problems.append(f"{what}: {exc}")
+            continue
+        problems.extend(_check_anchor(count, hashes, ac, ah, what, exact=False))
     return problems
 
 
-def _check_anchor(count: int, hashes: Mapping[int, str], ac: int, ah: str, what: str) -> list[str]:
+def _anchor_pair(anchor: Any) -> tuple[int, str]:
+    """``(count, hash)`` of an anchor given as ``{"count", "hash"}`` or ``(count, hash)``."""
+    if isinstance(anchor, Mapping):
+        if not {"count", "hash"} <= set(anchor):
+            raise AuditError("not an audit head: it needs count and hash")
+        count, digest = anchor["count"], anchor["hash"]
+    elif isinstance(anchor, Sequence) and not isinstance(anchor, str) and len(anchor) == 2:
+        count, digest = anchor
+    else:
+        raise AuditError("not an audit head: give {\"count\": n, \"hash\": h} or (n, h)")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise AuditError(f"count must be a whole number >= 0, got {count!r}")
+    if not isinstance(digest, str) or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise AuditError("hash must be 64 lower-case hex digits (SHA-256)")
+    return count, digest
+
+
+def _check_anchor(count: int, hashes: Mapping[int, str], ac: int, ah: str, what: str, *,
+                  exact: bool = True) -> list[str]:
     if count < ac:
         return [f"the log has {count} lines but {what} records {ac}: lines were removed from the end"]
     if ac == 0:
         return [] if ah == GENESIS else [f"{what} is inconsistent (no lines but a hash)"]
     if hashes.get(ac) != ah:
         return [f"line {ac}: differs from the line {what} recorded (the log was rewritten)"]
-    if what != "the anchor" and count > ac:
+    if exact and count > ac:
         return [f"the log has {count} lines but {what} records {ac}: lines appended without updating the head"]
     return []
+
+
+def read_anchor(source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[str, Any]:
+    """The audit head ``{"count": n, "hash": h}`` recorded outside the log.
+
+    ``source`` is a JSON file (or its parsed content): a report's
+    ``manifest.json`` or ``release.json`` (their top-level ``audit_head``), or
+    a bare ``{"count": n, "hash": h}`` as :meth:`AuditLog.head` returns.
+    Raises :class:`AuditError` naming the file when it holds no audit head.
+    """
+    if isinstance(source, Mapping):
+        name, data = "the anchor", source
+    else:
+        p = Path(source)
+        name = str(p)
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise AuditError(f"anchor {name}: file not found") from None
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise AuditError(f"anchor {name}: not a readable JSON file ({exc.__class__.__name__})") from None
+    if isinstance(data, Mapping) and "audit_head" in data:
+        data = data["audit_head"]
+    try:
+        count, digest = _anchor_pair(data)
+    except AuditError as exc:
+        raise AuditError(f"anchor {name}: {exc} (expected a manifest.json or release.json with audit_head, or "
+                         "{\"count\": n, \"hash\": h})") from None
+    return {"count": count, "hash": digest}
