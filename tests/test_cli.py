@@ -208,3 +208,49 @@ def test_audit_verify_without_anchor_says_so(anchored_study):
     (anchored_study / "study.yml").write_text("id: s\nsoruces: {}\n")    # the anchors cannot be looked for
     res = runner.invoke(app, ["audit", "verify", str(anchored_study)])
     assert res.exit_code == 1 and has("cannot look for the published anchors", res.output)
+
+
+# ------------------------------------------------------------------ key continuity
+
+
+def test_pseudonymise_refuses_a_different_key_unless_declared(tmp_path):
+    keys = tmp_path / "keys"
+    for name in ("a.key", "b.key"):
+        assert runner.invoke(app, ["keygen", str(keys / name)]).exit_code == 0
+    data = tmp_path / "export.csv"
+    pd.DataFrame({"prisoner_no": ["KZ-000123", "KZ-000456"], "q1": [1, 2]}).to_csv(data, index=False)
+    study = tmp_path / "study"
+    study.mkdir()
+    log = study / "audit.log"
+
+    def run(key, out, *extra):
+        return runner.invoke(app, ["pseudonymise", str(data), "--key", str(keys / key), "--columns", "prisoner_no",
+                                   "--out", str(tmp_path / out), "--study", str(study), *extra])
+
+    assert run("a.key", "w1.csv").exit_code == 0
+    kid_a = json.loads(log.read_text().splitlines()[-1])["fields"]["key_id"]
+    assert run("a.key", "w2.csv").exit_code == 0            # same key: fine
+    res = run("b.key", "w3.csv")
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert has(f"was pseudonymised with key id {kid_a}", res.output) and has("pseudonyms would not match", res.output)
+    assert has('--new-key --reason "..."', res.output)
+    assert not (tmp_path / "w3.csv").exists() and len(log.read_text().splitlines()) == 2
+    res = run("b.key", "w3.csv", "--new-key")
+    assert res.exit_code == 1 and has("--new-key needs --reason", res.output)
+    res = run("b.key", "w3.csv", "--reason", "lost")
+    assert res.exit_code == 1 and has("--reason is only used with --new-key", res.output)
+    res = run("b.key", "w3.csv", "--new-key", "--reason", "key a was on a stolen laptop")
+    assert res.exit_code == 0, res.output
+    recs = [json.loads(x) for x in log.read_text().splitlines()]
+    assert [r["event"] for r in recs] == ["pseudonymise", "pseudonymise", "key", "pseudonymise"]
+    change = recs[2]["fields"]
+    kid_b = recs[3]["fields"]["key_id"]
+    assert change == {"old_key_id": kid_a, "new_key_id": kid_b, "reason": "key a was on a stolen laptop",
+                      "previous_key_ids": [kid_a]}
+    assert (keys / "b.key").read_bytes().hex() not in log.read_text()
+    res = run("a.key", "w4.csv")                             # the old key is now the wrong one
+    assert res.exit_code == 1 and has(f"with key id {kid_b}; this key has id {kid_a}", res.output)
+    assert runner.invoke(app, ["audit", "verify", str(study)]).exit_code == 0
+    res = runner.invoke(app, ["pseudonymise", str(data), "--key", str(keys / "b.key"), "--columns", "prisoner_no",
+                              "--out", str(tmp_path / "w5.csv"), "--study", str(tmp_path / "typo")])
+    assert res.exit_code == 1 and has("no such study folder", res.output)

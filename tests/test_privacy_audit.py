@@ -212,3 +212,14 @@ def test_read_anchor(tmp_path, log):
     with pytest.raises(AuditError, match="not found"):
         read_anchor(tmp_path / "nope.json")
     assert any("the anchor x: not an audit head" in p for p in verify_audit_log(log.path, anchors={"x": {}}))
+
+
+def test_pseudonym_key_ids_and_current_key(log):
+    from veplab.privacy import current_key_id, pseudonym_key_ids
+
+    assert pseudonym_key_ids(log.path) == ["3f2a9c0d41b7e6a5"] and current_key_id(log.path) == "3f2a9c0d41b7e6a5"
+    log.append("key", old_key_id="3f2a9c0d41b7e6a5", new_key_id="00112233aabbccdd", reason="key lost")
+    assert current_key_id(log.path) == "00112233aabbccdd"
+    log.append("pseudonymise", key_id="00112233aabbccdd", columns=["prison_number"], rows=3)
+    assert pseudonym_key_ids(log.path) == ["3f2a9c0d41b7e6a5", "00112233aabbccdd"]
+    assert pseudonym_key_ids(log.path.with_name("none.log")) == [] and current_key_id(log.path.with_name("x")) is None

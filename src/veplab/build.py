@@ -541,18 +541,9 @@ def privacy_inputs(study: Study) -> dict[str, Any]:
 
 def key_ids(study: Study) -> list[str]:
     """Key ids of the pseudonymisation runs recorded in the study's audit log (never the keys)."""
-    log = study.folder / "audit.log"
-    out: list[str] = []
-    if log.is_file():
-        for line in log.read_text(encoding="utf-8").splitlines():
-            try:
-                rec = json.loads(line)
-            except ValueError:
-                continue
-            kid = (rec.get("fields") or {}).get("key_id")
-            if rec.get("event") == "pseudonymise" and kid and kid not in out:
-                out.append(kid)
-    return out
+    from .privacy.audit import pseudonym_key_ids
+
+    return pseudonym_key_ids(study.folder / "audit.log")
 
 
 def _publish(study: Study, runs: list[NotebookRun], inputs: Mapping[str, Any], target: Path, reports: Path,

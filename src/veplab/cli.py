@@ -245,20 +245,60 @@ def pseudonymise(
     columns: str = typer.Option(..., "--columns", help="Comma-separated id columns to replace"),
     out: Path = typer.Option(..., "--out", help="Output file (same format as INPUT)"),
     study: Optional[Path] = typer.Option(None, "--study", help="Study folder whose audit log records this run"),
+    new_key: bool = typer.Option(False, "--new-key", help="Change the study's key on purpose (needs --study and "
+                                 "--reason); the change is recorded in the audit log"),
+    reason: Optional[str] = typer.Option(None, "--reason", help="Why the key changes (with --new-key); written to "
+                                         "the audit log"),
 ) -> None:
-    """Replace id columns by keyed HMAC-SHA256 pseudonyms (same person, same key -> same pseudonym)."""
+    """Replace id columns by keyed HMAC-SHA256 pseudonyms (same person, same key -> same pseudonym).
+
+    With --study, a key other than the one the study's pseudonyms were made with is refused (the pseudonyms
+    would not match) unless --new-key --reason "..." declare the change, which goes into the audit log."""
     from ._validate import InputError
-    from .privacy import AuditLog, pseudonymise_file
+    from .privacy import AuditLog, current_key_id, key_id, pseudonym_key_ids, pseudonymise_file, read_key
+
+    reason = (reason or "").strip() or None
+    if new_key and study is None:
+        _fail("--new-key needs --study: a change of key is recorded in the study's audit log")
+    if new_key and reason is None:
+        _fail('--new-key needs --reason "..." saying why the key changes (it is written to the audit log)')
+    if reason is not None and not new_key:
+        _fail("--reason is only used with --new-key")
+    if study is not None and not Path(study).is_dir():
+        _fail(f"--study {_escape(str(study))}: no such study folder")
+    key_change: dict[str, object] | None = None
+    if study is not None:
+        log_path = Path(study) / "audit.log"
+        try:
+            kid = key_id(read_key(key.expanduser()))
+        except InputError as exc:
+            _fail(_escape(str(exc)))
+        current = current_key_id(log_path)
+        if current is not None and current != kid:
+            if not new_key:
+                _fail(f"the study {_escape(str(study))} was pseudonymised with key id {current}; this key has id "
+                      f"{kid}: pseudonyms would not match (the same person would get two ids and waves would not "
+                      'link). Check that this is the study\'s key file; if you really mean to change key use '
+                      '--new-key --reason "..."')
+            key_change = {"old_key_id": current, "new_key_id": kid, "reason": reason,
+                          "previous_key_ids": pseudonym_key_ids(log_path)}
+        elif new_key:
+            why = "is already the study's key" if current else "is the first key the study's log records"
+            console.print(f"[yellow]note:[/] --new-key: this key (id {kid}) {why}; no key change recorded")
 
     cols = [c.strip() for c in columns.split(",") if c.strip()]
     try:
         summary = pseudonymise_file(input, out, key.expanduser(), cols)
     except InputError as exc:
-        _fail(str(exc))
+        _fail(_escape(str(exc)))
     console.print(f"wrote {out}: {summary['rows']} rows, columns {', '.join(summary['columns'])} "
                   f"pseudonymised with key id {summary['key_id']}")
     if study is not None:
-        AuditLog(Path(study) / "audit.log").append("pseudonymise", **summary)
+        log = AuditLog(Path(study) / "audit.log")
+        if key_change is not None:
+            log.append("key", **key_change)
+            console.print(f"key change {key_change['old_key_id']} -> {key_change['new_key_id']} recorded")
+        log.append("pseudonymise", **summary)
         console.print(f"recorded in {Path(study) / 'audit.log'}")
 
 

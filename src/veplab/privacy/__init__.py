@@ -40,7 +40,7 @@ Calls the lead's code makes
 
 from __future__ import annotations
 
-from .audit import EVENTS, GENESIS, AuditError, AuditLog, file_sha256, read_anchor
+from .audit import EVENTS, GENESIS, AuditError, AuditLog, current_key_id, file_sha256, pseudonym_key_ids, read_anchor
 from .audit import verify as verify_audit_log
 from .disclosure import (
     DEFAULT_MARK,
@@ -107,4 +107,5 @@ __all__ = [
     "Finding", "scan_artifacts", "scan_html", "mask_value",
     # audit
     "AuditLog", "AuditError", "EVENTS", "GENESIS", "verify_audit_log", "file_sha256", "read_anchor",
+    "pseudonym_key_ids", "current_key_id",
 ]

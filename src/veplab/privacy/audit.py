@@ -34,6 +34,11 @@ privileged editor.  ``veplab build`` records it as ``audit_head`` in
 ``veplab audit verify`` checks the log against those (:func:`read_anchor`)
 and any ``--anchor FILE``.  Hash chains show tampering; they do not prevent it.
 
+:func:`pseudonym_key_ids` and :func:`current_key_id` read which keys (by key
+id, never the key) the study's pseudonyms were made with; ``veplab
+pseudonymise --study`` refuses a different key unless the change is declared
+(``--new-key --reason``) and written to the log as a ``key`` event.
+
 Appends take an exclusive ``fcntl`` lock on the log, so concurrent builds
 cannot interleave or fork the chain (POSIX only).
 
@@ -63,7 +68,8 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 __all__ = [
-    "GENESIS", "EVENTS", "AuditLog", "AuditError", "verify", "file_sha256", "read_anchor",
+    "GENESIS", "EVENTS", "AuditLog", "AuditError", "verify", "file_sha256", "read_anchor", "pseudonym_key_ids",
+    "current_key_id",
 ]
 
 #: ``prev`` of the first line.
@@ -373,3 +379,45 @@ def read_anchor(source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[str,
         raise AuditError(f"anchor {name}: {exc} (expected a manifest.json or release.json with audit_head, or "
                          "{\"count\": n, \"hash\": h})") from None
     return {"count": count, "hash": digest}
+
+
+def _records(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """The log's records that parse (damaged lines skipped: :func:`verify` reports them)."""
+    p = Path(path)
+    out: list[dict[str, Any]] = []
+    if not p.is_file():
+        return out
+    for line in p.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(rec, dict):
+            out.append(rec)
+    return out
+
+
+def pseudonym_key_ids(path: str | os.PathLike[str]) -> list[str]:
+    """Key ids of the pseudonymisation runs recorded in an audit log, first use first (never the keys)."""
+    out: list[str] = []
+    for rec in _records(path):
+        fields = rec.get("fields")
+        kid = fields.get("key_id") if isinstance(fields, Mapping) else None
+        if rec.get("event") == "pseudonymise" and kid and kid not in out:
+            out.append(kid)
+    return out
+
+
+def current_key_id(path: str | os.PathLike[str]) -> str | None:
+    """The key id the study's pseudonyms are made with now: that of the last ``pseudonymise`` run, or the
+    ``new_key_id`` of a later ``key`` change; ``None`` when the log records neither."""
+    current = None
+    for rec in _records(path):
+        fields = rec.get("fields")
+        if not isinstance(fields, Mapping):
+            continue
+        if rec.get("event") == "pseudonymise" and fields.get("key_id"):
+            current = str(fields["key_id"])
+        elif rec.get("event") == "key" and fields.get("new_key_id"):
+            current = str(fields["new_key_id"])
+    return current
