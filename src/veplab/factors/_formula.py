@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -169,12 +170,41 @@ def _r_name(patsy_name: str) -> str:
 
 @dataclass(frozen=True)
 class Design:
-    """A model matrix with R-style column names."""
+    """A model matrix with R-style column names.
+
+    ``factor_codes`` maps each categorical predictor (a factor: text,
+    boolean, pandas Categorical, ``C()``/``factor()``), each numeric predictor
+    column taking exactly two values (an indicator), and each interaction of
+    such predictors (``"a:b"``) to ``(levels, codes)``: its levels and the
+    level index of every row.  :meth:`level_counts` turns them into the number
+    of rows per level, which the disclosure check of model output reads
+    (:func:`veplab.privacy.model_disclosure`).
+    """
 
     matrix: np.ndarray
     names: list[str]
     patsy_names: list[str]
     has_intercept: bool
+    factor_codes: dict[str, tuple[tuple[Any, ...], np.ndarray]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def level_counts(self, weights: np.ndarray | None = None) -> dict[str, dict[Any, int | float]]:
+        """Rows (or the sum of ``weights``) per level of every factor; levels with none are left out.
+
+        >>> d = pd.DataFrame({"g": ["a", "b", "a"], "x": [1.0, 2.0, 3.0]})
+        >>> design_matrix("x + g", d, what="demo").level_counts()
+        {'g': {'a': 2, 'b': 1}}
+        """
+        out: dict[str, dict[Any, int | float]] = {}
+        for name, (levels, codes) in self.factor_codes.items():
+            counts = np.bincount(codes, weights=weights, minlength=len(levels))
+            out[name] = {
+                lev: (int(round(k)) if weights is None else float(k))
+                for lev, k in zip(levels, counts)
+                if k > 0
+            }
+        return out
 
 
 def design_matrix(rhs: str, data: pd.DataFrame, *, what: str, side: str = "formula") -> Design:
@@ -225,7 +255,74 @@ def design_matrix(rhs: str, data: pd.DataFrame, *, what: str, side: str = "formu
     X = np.asarray(mat, dtype=float)[:, cols]
     pnames = [info.column_names[j] for j in cols]
     names = [_r_name(n) for n in pnames]
-    return Design(X, names, pnames, "Intercept" in info.column_names)
+    codes = _factor_codes(desc, info, data, env)
+    return Design(X, names, pnames, "Intercept" in info.column_names, codes)
+
+
+def _plain(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _factor_label(code: str) -> str:
+    """``C(gender)``, ``factor(gender, Sum)``, ``Q("my col")`` -> the column name; else the code."""
+    m = re.fullmatch(r"\s*(?:C|factor)\((.*?)(?:,.*)?\)\s*", code)
+    inner = m.group(1).strip() if m else code.strip()
+    q = re.fullmatch(r"Q\(\s*(['\"])(.*)\1\s*\)", inner)
+    if q:
+        return q.group(2)
+    return inner if inner.isidentifier() else code.strip()
+
+
+def _factor_codes(desc: Any, info: Any, data: pd.DataFrame, env: Any) -> dict[str, tuple[tuple[Any, ...], np.ndarray]]:
+    """Levels and per-row level index of every factor, two-valued numeric column and factor interaction."""
+    patsy = _patsy()
+    out: dict[str, tuple[tuple[Any, ...], np.ndarray]] = {}
+    by_factor: dict[Any, str] = {}
+    for factor, fi in info.factor_infos.items():
+        code = factor.name()
+        label = _factor_label(code)
+        if fi.type == "categorical":
+            levels = tuple(_plain(v) for v in fi.categories)
+            codes = None
+            if label in data.columns:  # a plain column: map its values to patsy's levels
+                codes = np.asarray(pd.Categorical(data[label], categories=list(fi.categories)).codes)
+                if (codes < 0).any():
+                    codes = None
+            if codes is None:  # an expression: every level as an indicator column (full-rank coding)
+                sub = patsy.dmatrix(f"0 + C({code}, Treatment)", data, eval_env=env, NA_action="raise",
+                                    return_type="matrix")
+                sub_fi = next(iter(sub.design_info.factor_infos.values()))
+                levels = tuple(_plain(v) for v in sub_fi.categories)
+                if sub.shape[1] != len(levels):  # pragma: no cover - defensive
+                    continue
+                codes = np.asarray(sub).argmax(axis=1)
+            out[label] = (levels, codes.astype(np.intp))
+            by_factor[factor] = label
+        elif label in data.columns and pd.api.types.is_numeric_dtype(data[label].dtype):
+            vals = data[label].to_numpy()
+            uniq = np.unique(vals)
+            if len(uniq) == 2:  # an indicator: a factor in numeric clothes
+                idx = np.searchsorted(uniq, vals)
+                out[label] = (tuple(_plain(v) for v in uniq), idx.astype(np.intp))
+                by_factor[factor] = label
+    for term in desc.rhs_termlist:
+        if len(term.factors) < 2 or not all(f in by_factor for f in term.factors):
+            continue
+        parts = [out[by_factor[f]] for f in term.factors]
+        label = ":".join(by_factor[f] for f in term.factors)
+        combined = np.zeros(len(data), dtype=np.intp)
+        for levels, codes in parts:
+            combined = combined * len(levels) + codes
+        used, inverse = np.unique(combined, return_inverse=True)
+        level_tuples = []
+        for c in used:
+            labs = []
+            for levels, _ in reversed(parts):
+                labs.append(levels[c % len(levels)])
+                c //= len(levels)
+            level_tuples.append(tuple(reversed(labs)))
+        out[label] = (tuple(level_tuples), inverse.astype(np.intp).ravel())
+    return out
 
 
 def check_full_rank(X: np.ndarray, names: list[str], *, what: str, tol: float = 1e-7) -> None:

@@ -138,6 +138,7 @@ class _Data:
     n_dropped: int
     trials: np.ndarray | None
     outcome: str
+    factor_counts: dict[str, dict[Any, int]] = dataclasses.field(default_factory=dict)
 
 
 def _is_identifier(name: str) -> bool:
@@ -259,6 +260,9 @@ def _prepare(
         tr = numeric_series(data[trials], what=what, name=trials).to_numpy(dtype=float)
     sizes = np.bincount(codes, minlength=len(uniques))
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    # people per factor level (with trials=, each row stands for its trials)
+    counts = {name: {lev: int(round(k)) for lev, k in levs.items()}
+              for name, levs in design.level_counts(tr).items()}
     return _Data(
         y=y,
         X=X,
@@ -272,6 +276,7 @@ def _prepare(
         n_dropped=n_dropped,
         trials=tr,
         outcome=lhs,
+        factor_counts=counts,
     )
 
 
@@ -939,6 +944,8 @@ class _MixedBase(Result):
     theta: tuple[float, ...] = dataclasses.field(repr=False)
     messages: tuple[str, ...] = dataclasses.field(repr=False)
     ranef_table: pd.DataFrame = dataclasses.field(repr=False)
+    #: people per level of each categorical / two-valued predictor (read-only; see LogitResult)
+    factor_counts: dict[str, dict[Any, int]] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     def tidy(self) -> pd.DataFrame:
         """The fixed-effects table (term, estimate, se, ...), e.g. for
@@ -1019,10 +1026,13 @@ class MixedLogitResult(_MixedBase):
     ``loglik``, ``deviance`` (``-2 loglik``), ``aic``, ``bic``, ``npar``,
     ``singular``, ``converged``.  ``fixed_effects`` has log-odds estimates with
     Wald ``z`` tests and intervals and the odds ratios ``odds_ratio``,
-    ``or_ci_low``, ``or_ci_high``.
+    ``or_ci_low``, ``or_ci_high``.  ``factor_counts`` and ``outcome_counts``
+    (people with the outcome 0 and 1; with ``trials=``, failures and
+    successes) are read by :func:`veplab.privacy.model_disclosure`.
     """
 
     nAGQ: int = 1
+    outcome_counts: dict[Any, int] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     def summary(self) -> str:
         how = (
@@ -1255,6 +1265,7 @@ def mixed_linear(
         theta=tuple(float(t) for t in theta),
         messages=tuple(messages),
         ranef_table=ranef,
+        factor_counts=d.factor_counts,
         re_formula=re_formula,
         reml=bool(reml),
         sigma=sigma,
@@ -1568,7 +1579,9 @@ def mixed_logit(
         theta=(theta,),
         messages=tuple(messages),
         ranef_table=ranef,
+        factor_counts=d.factor_counts,
         nAGQ=nAGQ,
+        outcome_counts={0: int(round(float(np.sum(m - k)))), 1: int(round(float(np.sum(k))))},
     )
 
 

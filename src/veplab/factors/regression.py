@@ -98,6 +98,7 @@ class _Frame:
     outcome: str
     cluster: np.ndarray | None
     weights: np.ndarray | None
+    factor_counts: dict[str, dict[Any, int]] = dataclasses.field(default_factory=dict)
 
 
 def _unquote(name: str) -> str:
@@ -174,7 +175,7 @@ def _model_frame(
     cl = None
     if cluster is not None:
         cl = pd.factorize(data[cluster], sort=True)[0]
-    return _Frame(data, data[outcome], X, design.names, n_dropped, outcome, cl, w)
+    return _Frame(data, data[outcome], X, design.names, n_dropped, outcome, cl, w, design.level_counts())
 
 
 def _binary_outcome(y: pd.Series, name: str, what: str) -> tuple[np.ndarray, Any, Any]:
@@ -236,6 +237,13 @@ class LogitResult(Result):
 
     ``coefficients`` columns: ``term, estimate`` (log-odds), ``se, z, p,
     ci_low, ci_high, odds_ratio, or_ci_low, or_ci_high``.
+
+    ``factor_counts`` (read-only): rows of the estimation sample per level of
+    every categorical predictor, two-valued numeric predictor and interaction
+    of such predictors (``{"gender": {"man": 812, "woman": 5}}``);
+    ``outcome_counts``: rows per outcome level (``{0: 700, 1: 117}``).  Both
+    count rows, unweighted; the disclosure check of model output reads them
+    (:func:`veplab.privacy.model_disclosure`).
     """
 
     formula: str
@@ -260,6 +268,8 @@ class LogitResult(Result):
     iterations: int
     coefficients: pd.DataFrame = dataclasses.field(repr=False)
     vcov: pd.DataFrame = dataclasses.field(repr=False)
+    factor_counts: dict[str, dict[Any, int]] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+    outcome_counts: dict[Any, int] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     def tidy(self) -> pd.DataFrame:
         """The coefficient table (the protocol :func:`veplab.factors.pool` reads)."""
@@ -459,7 +469,8 @@ def logit(
         null_deviance=-2.0 * ll0, aic=aic, bic=bic,
         df_resid=int(round(n_eff)) - k if fr.weights is not None and weight_type == "frequency" else n - k,
         converged=converged, iterations=iters, coefficients=table,
-        vcov=pd.DataFrame(V, index=names, columns=names),
+        vcov=pd.DataFrame(V, index=names, columns=names), factor_counts=fr.factor_counts,
+        outcome_counts={level0: int(n - y.sum()), level1: int(y.sum())},
     )
 
 
@@ -533,6 +544,8 @@ class OrdinalResult(Result):
     ``coefficients``: ``term, estimate, se, z, p, ci_low, ci_high`` and, for
     the logit link, ``odds_ratio, or_ci_low, or_ci_high`` (the odds of a
     higher category).  ``thresholds``: the cut-points ``zeta`` (``"1|2"``, ...).
+    ``factor_counts`` and ``outcome_counts`` (rows per outcome level): as
+    :class:`LogitResult`.
     """
 
     formula: str
@@ -552,6 +565,8 @@ class OrdinalResult(Result):
     coefficients: pd.DataFrame = dataclasses.field(repr=False)
     thresholds: pd.DataFrame = dataclasses.field(repr=False)
     vcov: pd.DataFrame = dataclasses.field(repr=False)
+    factor_counts: dict[str, dict[Any, int]] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+    outcome_counts: dict[Any, int] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     def tidy(self) -> pd.DataFrame:
         """Coefficients then thresholds, with a ``type`` column (for :func:`~veplab.factors.pool`)."""
@@ -787,4 +802,6 @@ def ordinal(
         ci=ci, loglik=ll, deviance=dev, aic=dev + 2 * npar, bic=dev + npar * math.log(nobs),
         df_resid=int(round(nobs)) - npar, converged=converged, iterations=iters, coefficients=coef,
         thresholds=thr, vcov=pd.DataFrame(V, index=allnames, columns=allnames),
+        factor_counts=fr.factor_counts,
+        outcome_counts={lev: int(k) for lev, k in zip(levels, np.bincount(yk, minlength=len(levels)))},
     )
