@@ -18,6 +18,7 @@ __all__ = [
     "numeric_column",
     "two_levels",
     "design_columns",
+    "level_counts",
     "z_crit",
     "t_crit",
 ]
@@ -129,6 +130,27 @@ def design_columns(
             out[str(c)] = numeric_column(df, c, what)
             terms[str(c)] = [str(c)]
     return pd.DataFrame(out, index=df.index), terms
+
+
+def level_counts(df: pd.DataFrame, columns: Sequence[Any]) -> dict[str, dict[Any, int]]:
+    """Rows per level of the factors among ``columns``, for the disclosure check of model output.
+
+    A factor is a column :func:`is_categorical` dummy-codes, a boolean or any
+    column taking exactly two values (an indicator such as ``female`` 0/1).
+    Missing values are not counted; levels with no rows are left out.
+
+    >>> level_counts(pd.DataFrame({"g": ["a", "b", "a"], "x": [0.5, 1.5, 2.5], "f": [0, 1, 1]}), ["g", "x", "f"])
+    {'g': {'a': 2, 'b': 1}, 'f': {0: 1, 1: 2}}
+    """
+    out: dict[str, dict[Any, int]] = {}
+    for c in columns:
+        col = df[c].dropna()
+        levels = sorted_levels(col)
+        if is_categorical(df[c]) or pd.api.types.is_bool_dtype(col.dtype) or len(levels) == 2:
+            vc = col.value_counts()
+            out[str(c)] = {(v.item() if isinstance(v, np.generic) else v): int(vc[v])
+                           for v in levels if vc.get(v, 0) > 0}
+    return out
 
 
 def z_crit(ci: float) -> float:

@@ -31,8 +31,8 @@ from scipy import linalg, stats
 
 from .._results import Result
 from .._validate import InputError, check_ci
-from ._common import (design_columns, drop_incomplete, require_columns, require_frame, sorted_levels,
-                      t_crit, two_levels)
+from ._common import (design_columns, drop_incomplete, level_counts, require_columns, require_frame,
+                      sorted_levels, t_crit, two_levels)
 
 __all__ = ["ancova", "AncovaResult", "did", "DidResult", "plot_trajectories", "group_means"]
 
@@ -70,7 +70,12 @@ def _dummies(col: pd.Series, levels: list[Any], name: str) -> tuple[np.ndarray, 
 # --------------------------------------------------------------------------- ANCOVA
 @dataclasses.dataclass(frozen=True)
 class AncovaResult(Result):
-    """ANCOVA fit: coefficient table, group F test and adjusted means."""
+    """ANCOVA fit: coefficient table, group F test and adjusted means.
+
+    ``factor_counts`` (read-only): people in the fit per level of the group
+    and of every categorical or two-valued covariate (read by
+    :func:`veplab.privacy.model_disclosure`).
+    """
 
     n: int
     n_dropped: int
@@ -84,6 +89,7 @@ class AncovaResult(Result):
     table: pd.DataFrame = dataclasses.field(repr=False)
     effects: pd.DataFrame = dataclasses.field(repr=False)
     adjusted_means: pd.DataFrame = dataclasses.field(repr=False)
+    factor_counts: dict[str, dict[Any, int]] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
@@ -164,6 +170,8 @@ def ancova(
         df_resid=int(fit["df"]), group_F=float(F), group_df1=df1,
         group_p=float(stats.f.sf(F, df1, fit["df"])), ci=ci, table=table, effects=effects,
         adjusted_means=pd.DataFrame(rows),
+        factor_counts={str(group): {lev: int((sub[group] == lev).sum()) for lev in levels},
+                       **level_counts(sub, covariates)},
     )
 
 
@@ -176,7 +184,12 @@ def _num(s: pd.Series, name: Any) -> np.ndarray:
 # --------------------------------------------------------------------------- DiD
 @dataclasses.dataclass(frozen=True)
 class DidResult(Result):
-    """Difference-in-differences fit."""
+    """Difference-in-differences fit.
+
+    ``factor_counts`` (read-only): rows per group, per period and per group x
+    period cell (``"group:period"``), read by
+    :func:`veplab.privacy.model_disclosure`.
+    """
 
     estimate: float
     se: float
@@ -194,6 +207,7 @@ class DidResult(Result):
     post: Any
     table: pd.DataFrame = dataclasses.field(repr=False)
     cell_means: pd.DataFrame = dataclasses.field(repr=False)
+    factor_counts: dict[str, dict[Any, int]] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
@@ -273,10 +287,15 @@ def did(
     table = _coef_table(names, fit["beta"], vcov, dfree, ci)
     r = table.iloc[3]
     cells = group_means(sub, outcome, group, period, ci=ci)
+    gl, pl = (g0, g1), (p0, p1)
+    counts = {str(group): {gl[a]: int((gi == a).sum()) for a in (0, 1)},
+              str(period): {pl[b]: int((pi == b).sum()) for b in (0, 1)},
+              f"{group}:{period}": {(gl[a], pl[b]): int(((gi == a) & (pi == b)).sum())
+                                    for a in (0, 1) for b in (0, 1)}}
     return DidResult(
         estimate=float(r["estimate"]), se=float(r["se"]), ci_low=float(r["ci_low"]), ci_high=float(r["ci_high"]),
         t=float(r["t"]), df=dfree, p=float(r["p"]), n=n, n_dropped=len(dropped), n_clusters=ncl,
-        vcov_type=vtype, ci=ci, treated=g1, post=p1, table=table, cell_means=cells,
+        vcov_type=vtype, ci=ci, treated=g1, post=p1, table=table, cell_means=cells, factor_counts=counts,
     )
 
 

@@ -51,14 +51,20 @@ from scipy import linalg, stats
 
 from .._results import Result
 from .._validate import InputError, check_choice, check_ci, format_rows, rng
-from ._common import design_columns, require_columns, require_frame, sorted_levels, z_crit
+from ._common import design_columns, level_counts, require_columns, require_frame, sorted_levels, z_crit
 
 __all__ = ["propensity", "PropensityResult", "EffectEstimate", "plot_love", "plot_overlap"]
 
 
 @dataclasses.dataclass(frozen=True)
 class EffectEstimate(Result):
-    """Weighted outcome-model estimate of the treatment effect."""
+    """Weighted outcome-model estimate of the treatment effect.
+
+    ``factor_counts`` (read-only): people in the outcome model per level of
+    the treatment and of every categorical or two-valued covariate;
+    ``outcome_counts``: people per outcome level (binary: 0/1; survival:
+    event/censored).  Read by :func:`veplab.privacy.model_disclosure`.
+    """
 
     kind: str
     estimand: str
@@ -79,11 +85,19 @@ class EffectEstimate(Result):
     mean_treated: float = float("nan")
     mean_control: float = float("nan")
     table: pd.DataFrame = dataclasses.field(repr=False, default=None)
+    factor_counts: dict[str, dict[Any, int]] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+    outcome_counts: dict[Any, int] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclasses.dataclass(frozen=True)
 class PropensityResult(Result):
-    """Propensity-score weights or matches, with balance and overlap diagnostics."""
+    """Propensity-score weights or matches, with balance and overlap diagnostics.
+
+    ``factor_counts`` (read-only): people in the propensity model per level of
+    every categorical or two-valued covariate; ``outcome_counts``: people per
+    level of the treatment (the propensity model's outcome).  Read by
+    :func:`veplab.privacy.model_disclosure`.
+    """
 
     estimand: str
     method: str
@@ -110,6 +124,8 @@ class PropensityResult(Result):
     treatment: Any = None
     _df: Any = dataclasses.field(repr=False, default=None, compare=False)
     _t: Any = dataclasses.field(repr=False, default=None, compare=False)
+    factor_counts: dict[str, dict[Any, int]] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+    outcome_counts: dict[Any, int] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     def effect(
         self,
@@ -158,6 +174,8 @@ class PropensityResult(Result):
             sub["__treated__"] = t[use].to_numpy()
             cols = ["__treated__"] + covariates
             fit = cox(sub, duration, event, cols, weights=w[use].to_numpy(), robust=True, ci=ci)
+            counts = {tname: level_counts(df.loc[use], [self.treatment]).get(tname, {}),
+                      **level_counts(df.loc[use], covariates)}
             tab = fit.table.copy()
             tab.loc[tab["term"] == "__treated__", "term"] = tname
             r = tab.iloc[0]
@@ -166,7 +184,8 @@ class PropensityResult(Result):
                 ci_low=float(r["ci_low"]), ci_high=float(r["ci_high"]), z=float(r["z"]), p=float(r["p"]),
                 n=int(use.sum()), n_treated=int((t[use] == 1).sum()), n_control=int((t[use] == 0).sum()),
                 ci=ci, scale="log hazard ratio", ratio=float(r["hr"]), ratio_ci_low=float(r["hr_ci_low"]),
-                ratio_ci_high=float(r["hr_ci_high"]), table=tab,
+                ratio_ci_high=float(r["hr_ci_high"]), table=tab, factor_counts=counts,
+                outcome_counts=fit.outcome_counts,
             )
         if outcome is None:
             raise InputError(f"effect(kind={kind!r}) needs an outcome= column")
@@ -180,6 +199,8 @@ class PropensityResult(Result):
                           f"covariate were left out ({format_rows(list(df.index[use & ~ok]))})",
                           stacklevel=2)
         y = y_all[ok].to_numpy()
+        counts = {str(self.treatment): level_counts(df.loc[ok], [self.treatment]).get(str(self.treatment), {}),
+                  **level_counts(df.loc[ok], covariates)}
         tt = t[ok].to_numpy(dtype=float)
         ww = w[ok].to_numpy()
         if len(np.unique(tt)) < 2:
@@ -209,7 +230,8 @@ class PropensityResult(Result):
             kind=kind, estimand=self.estimand, estimate=b, se=s, ci_low=b - q * s, ci_high=b + q * s,
             z=b / s, p=float(2 * stats.norm.sf(abs(b / s))), n=len(y), n_treated=int((tt == 1).sum()),
             n_control=int((tt == 0).sum()), ci=ci, scale=scale, ratio=ratio[0], ratio_ci_low=ratio[1],
-            ratio_ci_high=ratio[2], mean_treated=mt, mean_control=mc, table=tab,
+            ratio_ci_high=ratio[2], mean_treated=mt, mean_control=mc, table=tab, factor_counts=counts,
+            outcome_counts=({0: int((y == 0).sum()), 1: int((y == 1).sum())} if kind == "binary" else {}),
         )
 
     def plot_love(self, ax: Any = None, threshold: float = 0.1) -> Any:
@@ -594,6 +616,9 @@ def propensity(
         max_abs_smd_before=float(sm.max()), max_abs_smd_after=float(sa.max()),
         weights=weights, ps=ps_s, balance=balance, overlap=overlap, model=model, pairs=pairs,
         treatment=treatment, _df=df.loc[keep], _t=pd.Series(t, index=df.index[keep]),
+        factor_counts=level_counts(df.loc[keep], covariates),
+        outcome_counts={lev: int((tcol.loc[keep] == lev).sum()) for lev in levels
+                        if (tcol.loc[keep] == lev).any()},
     )
 
 
