@@ -13,7 +13,8 @@ statistic is checked against R (``t.test``, ``wilcox.test``, ``lm``,
 - :mod:`~veplab.outcomes.propensity`: :func:`propensity` (``.effect()``),
   :func:`plot_love`, :func:`plot_overlap`
 - :mod:`~veplab.outcomes.survival`: :func:`kaplan_meier`, :func:`logrank`,
-  :func:`cox`, :func:`cox_zph`, :func:`plot_km`, :func:`plot_forest`
+  :func:`cox`, :func:`cox_zph`, :func:`plot_km`, :func:`plot_forest`,
+  :func:`truncate_at_risk`
 - :mod:`~veplab.outcomes.power`: :func:`power`,
   :func:`minimum_detectable_effect`
 - :mod:`~veplab.outcomes.indicators`: :func:`indicators`
@@ -35,6 +36,7 @@ from .survival import (
     logrank,
     plot_forest,
     plot_km,
+    truncate_at_risk,
 )
 
 __all__ = [
@@ -42,7 +44,7 @@ __all__ = [
     "ancova", "AncovaResult", "did", "DidResult", "group_means", "plot_trajectories",
     "propensity", "PropensityResult", "EffectEstimate", "plot_love", "plot_overlap",
     "kaplan_meier", "KaplanMeier", "logrank", "Logrank", "cox", "CoxResult", "cox_zph",
-    "concordance", "plot_km", "plot_forest",
+    "concordance", "plot_km", "plot_forest", "truncate_at_risk",
     "power", "minimum_detectable_effect", "PowerResult",
     "indicators", "validate_framework", "CRITERIA",
 ]

@@ -39,7 +39,8 @@ from scipy import linalg, stats
 
 from .._results import Result
 from .._validate import InputError, check_ci, check_choice, format_rows
-from ._common import design_columns, numeric_column, require_columns, require_frame, sorted_levels, z_crit
+from ._common import (design_columns, level_counts, numeric_column, require_columns, require_frame, sorted_levels,
+                      z_crit)
 
 __all__ = [
     "kaplan_meier",
@@ -52,6 +53,7 @@ __all__ = [
     "concordance",
     "plot_km",
     "plot_forest",
+    "truncate_at_risk",
 ]
 
 
@@ -169,7 +171,13 @@ def _minmin(y: np.ndarray, x: np.ndarray) -> float:
 
 @dataclasses.dataclass(frozen=True)
 class KaplanMeier(Result):
-    """Kaplan-Meier estimates (R ``survfit(Surv(time, event) ~ group)``)."""
+    """Kaplan-Meier estimates (R ``survfit(Surv(time, event) ~ group)``).
+
+    After :func:`truncate_at_risk`, ``min_at_risk`` is set and ``truncated_at`` maps each group to the last
+    time its curve is shown (``None``: the whole curve is shown; ``0.0``: none
+    of it, the group never had ``min_at_risk`` people); :meth:`survival_at`
+    and :meth:`risk_table` then give NaN after that time.
+    """
 
     n: int
     n_events: int
@@ -179,14 +187,31 @@ class KaplanMeier(Result):
     medians: pd.DataFrame = dataclasses.field(repr=False)
     groups: tuple = ()
     group_name: Any = None
+    min_at_risk: int | None = None
+    truncated_at: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)
+
+    def _hidden_after(self, g: Any) -> float | None:
+        """Time after which group ``g``'s curve is not shown (None: shown to the end)."""
+        cut = self.truncated_at.get(g)
+        return None if cut is None else float(cut)
 
     def survival_at(self, times: Sequence[float]) -> pd.DataFrame:
-        """S(t) with interval and numbers at risk at ``times`` (R ``summary(fit, times=)``)."""
+        """S(t) with interval and numbers at risk at ``times`` (R ``summary(fit, times=)``).
+
+        On a truncated result (:func:`truncate_at_risk`) every value after the
+        time a group's curve stops is NaN (fewer than ``min_at_risk`` people
+        remained at risk there).
+        """
         rows = []
         for g in self.groups:
             tab = self.table[self.table["group"] == g]
             tt = tab["time"].to_numpy()
+            cut = self._hidden_after(g)
             for x in times:
+                if cut is not None and (x > cut or len(tab) == 0):
+                    rows.append({"group": g, "time": x, "n_risk": float("nan"), "surv": float("nan"),
+                                 "std_err": float("nan"), "lower": float("nan"), "upper": float("nan")})
+                    continue
                 k = np.searchsorted(tt, x, side="right") - 1
                 after = tab[tab["time"] >= x]
                 n_risk = float(after["n_risk"].iloc[0]) if len(after) else 0.0
@@ -200,7 +225,10 @@ class KaplanMeier(Result):
         return pd.DataFrame(rows)
 
     def risk_table(self, times: Sequence[float]) -> pd.DataFrame:
-        """Numbers at risk (time >= t) per group at ``times``: groups as rows, times as columns."""
+        """Numbers at risk (time >= t) per group at ``times``: groups as rows, times as columns.
+
+        On a truncated result, NaN after the time a group's curve stops.
+        """
         tab = self.survival_at(times)
         out = tab.pivot(index="group", columns="time", values="n_risk")
         out = out.loc[list(self.groups)]
@@ -266,6 +294,142 @@ def kaplan_meier(
                    "lower", "upper"]]
     return KaplanMeier(n=len(t), n_events=int(e.sum()), ci=ci, conf_type=conf_type, table=table,
                        medians=pd.DataFrame(meds), groups=tuple(levels), group_name=group)
+
+
+def _check_min_at_risk(min_at_risk: Any) -> int:
+    if isinstance(min_at_risk, bool) or not isinstance(min_at_risk, (int, np.integer)) or min_at_risk < 1:
+        raise InputError(
+            f"min_at_risk must be a whole number of people of at least 1 (the study's disclosure threshold, "
+            f"e.g. 10), got {min_at_risk!r}"
+        )
+    return int(min_at_risk)
+
+
+def _curve_cut(times: np.ndarray, n_risk: np.ndarray, min_at_risk: int) -> tuple[int, float | None]:
+    """(rows to keep, time the curve stops or None) for one curve sorted by time."""
+    below = np.flatnonzero(n_risk < min_at_risk)
+    if len(below) == 0:
+        return len(times), None
+    k = int(below[0])
+    return k, (float(times[k - 1]) if k > 0 else 0.0)
+
+
+def _earlier(a: float | None, b: float | None) -> float | None:
+    if a is None or (isinstance(a, float) and math.isnan(a)):
+        return b
+    if b is None or (isinstance(b, float) and math.isnan(b)):
+        return a
+    return min(a, b)
+
+
+def truncate_at_risk(km: Any, min_at_risk: int) -> Any:
+    """Stop each survival curve where fewer than ``min_at_risk`` people remain at risk.
+
+    Rule: the Kaplan-Meier estimate at an event time ``t_i`` rests on the
+    ``n_risk(t_i)`` people still followed just before ``t_i``; once that falls
+    below ``min_at_risk``, every later step describes fewer people than that
+    (and the step times are their event or censoring times).  So each curve
+    (per group) keeps its rows up to the last time ``t`` with
+    ``n_risk(t) >= min_at_risk`` -- the step at that time included, values
+    unchanged -- and drops the first row with ``n_risk < min_at_risk`` and
+    everything after it.  The curve stops at that last kept time (the
+    ``truncated_at`` time): it is not drawn on to the next event, which would
+    show when one of the few remaining people had it.  With ``min_at_risk`` set
+    to the study's disclosure threshold this is the survival-curve rule of
+    output checking: ACRO/SACRO check survival tables and plots against their
+    own threshold (``survival_safe_threshold``, default 10); Hundepool et al.
+    (2012), *Statistical Disclosure Control*, on threshold rules for output.
+    It is also the usual statistical advice (curve tails resting on a handful
+    of people are noise; Pocock, Clayton & Altman 2002, *Lancet* 359: 1686).
+
+    Parameters
+    ----------
+    km : a :class:`KaplanMeier` result; its ``table`` (or a frame like it:
+        ``time`` and ``n_risk`` columns, optionally ``group``); or a numbers-
+        at-risk table from :meth:`KaplanMeier.risk_table` (groups as rows,
+        times as columns).
+    min_at_risk : the smallest number at risk shown (e.g. the study's
+        disclosure threshold).
+
+    Returns
+    -------
+    The same type.  A :class:`KaplanMeier` comes back with its table cut,
+    ``min_at_risk`` set, ``truncated_at`` = ``{group: last time shown}``
+    (``None`` when the curve was not cut, ``0.0`` when nothing of it is
+    shown), medians and their limits beyond the cut set to NaN, and
+    :meth:`~KaplanMeier.survival_at` / :meth:`~KaplanMeier.risk_table` giving
+    NaN after the cut.  A curve table comes back cut, with a ``truncated_at``
+    column (NaN: not cut).  A numbers-at-risk table comes back with the
+    numbers below ``min_at_risk``, and every later one in the row, as NaN.
+    Truncating twice keeps the earlier cut.
+
+    The counts at the last kept time (``n_risk``, ``n_event``, ``n_censor``)
+    still let a reader work out how many people remained after it (fewer than
+    ``min_at_risk``): publish count columns through the count gate, or only
+    ``time``, ``surv`` and its interval.
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"t": [1, 2, 3, 4, 5, 6], "e": [1, 1, 0, 1, 0, 1]})
+    >>> cut = truncate_at_risk(kaplan_meier(d, "t", "e"), 4)
+    >>> list(cut.table["time"]), cut.truncated_at
+    ([1.0, 2.0, 3.0], {'all': 3.0})
+    """
+    m = _check_min_at_risk(min_at_risk)
+    if isinstance(km, KaplanMeier):
+        if km.min_at_risk is not None:
+            m = max(m, km.min_at_risk)
+        keep = np.zeros(len(km.table), dtype=bool)
+        cuts: dict[Any, float | None] = {}
+        for g in km.groups:
+            idx = np.flatnonzero((km.table["group"] == g).to_numpy())
+            sub = km.table.iloc[idx]
+            k, cut = _curve_cut(sub["time"].to_numpy(dtype=float), sub["n_risk"].to_numpy(dtype=float), m)
+            keep[idx[:k]] = True
+            cuts[g] = _earlier(km.truncated_at.get(g), cut)
+        medians = km.medians.copy()
+        for col in ("median", "lower", "upper"):
+            if col in medians.columns:
+                vals = medians[col].to_numpy(dtype=float).copy()
+                for i, g in enumerate(medians["group"]):
+                    c = cuts.get(g)
+                    if c is not None and vals[i] > c:
+                        vals[i] = np.nan
+                medians[col] = vals
+        return dataclasses.replace(km, table=km.table.loc[keep].reset_index(drop=True), medians=medians,
+                                   min_at_risk=m, truncated_at=cuts)
+    if not isinstance(km, pd.DataFrame):
+        raise InputError(f"truncate_at_risk: expected a KaplanMeier result or a DataFrame, got {type(km).__name__}")
+    if {"time", "n_risk"} <= set(km.columns):
+        frame = km
+        groups = frame["group"] if "group" in frame.columns else pd.Series(0, index=frame.index)
+        keep = pd.Series(False, index=frame.index)
+        cut_col = pd.Series(np.nan, index=frame.index, dtype=float)
+        for _, sub in frame.groupby(groups, sort=False, dropna=False):
+            sub = sub.sort_values("time", kind="stable")
+            k, cut = _curve_cut(sub["time"].to_numpy(dtype=float), sub["n_risk"].to_numpy(dtype=float), m)
+            if "truncated_at" in sub.columns and len(sub):
+                cut = _earlier(float(sub["truncated_at"].iloc[0]), cut)
+            keep.loc[sub.index[:k]] = True
+            cut_col.loc[sub.index] = np.nan if cut is None else cut
+        out = frame.loc[keep].copy()
+        out["truncated_at"] = cut_col.loc[keep]
+        return out
+    try:
+        times = pd.to_numeric(pd.Index(km.columns), errors="raise").to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(
+            "truncate_at_risk: a DataFrame must be a Kaplan-Meier table (columns 'time' and 'n_risk', "
+            "optionally 'group') or a numbers-at-risk table (groups as rows, times as columns)"
+        ) from None
+    order = np.argsort(times, kind="stable")
+    vals = km.to_numpy(dtype=float)[:, order]
+    hidden = np.logical_or.accumulate(~(vals >= m), axis=1)  # below m (or already NaN), and everything after
+    vals[hidden] = np.nan
+    out = km.astype(float).copy()
+    out.iloc[:, order] = vals
+    return out
 
 
 # =========================================================================== log-rank
@@ -615,7 +779,12 @@ def concordance(
 # =========================================================================== Cox API
 @dataclasses.dataclass(frozen=True)
 class CoxResult(Result):
-    """A fitted Cox model (R ``coxph``)."""
+    """A fitted Cox model (R ``coxph``).
+
+    ``factor_counts`` (read-only): people in the fit per level of every
+    categorical or two-valued covariate; ``outcome_counts``: ``{"event": d,
+    "censored": n - d}``.  Read by :func:`veplab.privacy.model_disclosure`.
+    """
 
     n: int
     n_events: int
@@ -644,6 +813,8 @@ class CoxResult(Result):
     n_clusters: int | None = None
     _data: Any = dataclasses.field(repr=False, default=None, compare=False)
     _beta: Any = dataclasses.field(repr=False, default=None, compare=False)
+    factor_counts: dict[str, dict[Any, int]] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+    outcome_counts: dict[str, int] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     def to_frame(self) -> pd.DataFrame:
         """The coefficient table (one row per term)."""
@@ -758,7 +929,9 @@ def cox(
         warnings.warn("cox: cluster given with robust=False; the cluster is ignored (as coxph does)",
                       stacklevel=2)
         clcodes = None
-    return _fit_cox(X, list(Xdf.columns), terms, t, e, w, scodes, clcodes, ties, robust, ci)
+    fit = _fit_cox(X, list(Xdf.columns), terms, t, e, w, scodes, clcodes, ties, robust, ci)
+    return dataclasses.replace(fit, factor_counts=level_counts(sub, covariates),
+                               outcome_counts={"event": int(e.sum()), "censored": int(len(e) - e.sum())})
 
 
 def _fit_cox(X, names, terms, t, e, w, scodes, clcodes, ties, robust, ci) -> CoxResult:
@@ -894,15 +1067,25 @@ _GREYS = ["0.0", "0.45", "0.25", "0.6"]
 
 def plot_km(km: KaplanMeier, *, ax: Any = None, times: Sequence[float] | None = None,
             risk_table: bool = True, intervals: bool = True, xlabel: str = "Time",
-            ylabel: str = "Proportion not re-arrested") -> Any:
+            ylabel: str = "Proportion not re-arrested", min_at_risk: int | None = None) -> Any:
     """Step plot of the Kaplan-Meier curves with intervals and a risk table below.
 
     Returns the Figure.  ``times`` sets the risk-table columns (default: the
     x tick positions).  Curves differ by line style as well as grey level, so
     the plot reads in greyscale.  Pass ``ax`` to draw into existing axes (the
     risk table is then drawn as text under that axes).
+
+    ``min_at_risk`` (default None: whole curves): stop each curve at the last
+    time at least this many people were at risk (:func:`truncate_at_risk`);
+    pass the study's disclosure threshold for published figures.  Numbers at
+    risk after the cut are shown as ``<min_at_risk``; a group that never had
+    that many people is left out of the plot (its legend entry says so).  A
+    result already truncated by :func:`truncate_at_risk` is drawn the same way.
     """
     import matplotlib.pyplot as plt
+
+    if min_at_risk is not None:
+        km = truncate_at_risk(km, min_at_risk)
 
     if ax is None:
         fig, ax = plt.subplots(figsize=(7, 4.8 if risk_table else 4))
@@ -914,6 +1097,10 @@ def plot_km(km: KaplanMeier, *, ax: Any = None, times: Sequence[float] | None = 
         fig = ax.figure
     for k, g in enumerate(km.groups):
         tab = km.table[km.table["group"] == g]
+        if km.min_at_risk is not None and len(tab) == 0:
+            ax.plot([], [], linestyle=_LINESTYLES[k % 4], color=_GREYS[k % 4],
+                    label=f"{g} (fewer than {km.min_at_risk}: not shown)")
+            continue
         x = np.r_[0.0, tab["time"].to_numpy()]
         y = np.r_[1.0, tab["surv"].to_numpy()]
         ls, col = _LINESTYLES[k % 4], _GREYS[k % 4]
@@ -941,8 +1128,9 @@ def plot_km(km: KaplanMeier, *, ax: Any = None, times: Sequence[float] | None = 
             yy = -0.30 - 0.08 * k
             ax.text(-0.04, yy, str(g), transform=ax.transAxes, ha="right", va="top", fontsize=8)
             for tk in times:
-                ax.text(tk, yy, f"{int(round(rt.loc[g, tk]))}", transform=trans, ha="center", va="top",
-                        fontsize=8)
+                v = rt.loc[g, tk]
+                txt = f"{int(round(v))}" if not pd.isna(v) else (f"<{km.min_at_risk}" if km.min_at_risk else "–")
+                ax.text(tk, yy, txt, transform=trans, ha="center", va="top", fontsize=8)
     return fig
 
 
