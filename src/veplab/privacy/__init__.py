@@ -17,6 +17,8 @@ before sharing data    :func:`risk_report` (k-anonymity, l-diversity,       :mod
 publishing tables      :func:`suppress_counts`, :func:`suppress_stats`,      :mod:`.disclosure`
                        :func:`dominance`, :func:`suppress_magnitudes`,
                        :func:`is_protected`, :func:`gate_series`
+publishing models,     :func:`model_disclosure`, :func:`figure_data_check`,  :mod:`.outputs`
+figures                :func:`binned_counts`
 after the build        :func:`scan_artifacts`                               :mod:`.leakscan`
 throughout             :class:`AuditLog`, :func:`verify_audit_log`           :mod:`.audit`
 =====================  ==================================================  ==========================
@@ -73,6 +75,7 @@ from .identifiers import (
     looks_like_name,
 )
 from .leakscan import Finding, mask_value, scan_artifacts, scan_html
+from .outputs import ROW_FLOOR, FigureCheck, ModelCheck, binned_counts, figure_data_check, model_disclosure
 from .pseudonyms import (
     KEY_BYTES,
     PSEUDONYM_PATTERN,
@@ -103,6 +106,8 @@ __all__ = [
     "DEFAULT_MARK", "MIN_THRESHOLD", "DisclosureError", "SuppressedTable", "GatedSeries", "check_threshold",
     "footnote", "suppress_counts", "suppress_magnitudes", "suppress_stats", "protection_intervals",
     "is_protected", "dominance", "gate_series",
+    # model and figure output
+    "ModelCheck", "model_disclosure", "FigureCheck", "figure_data_check", "binned_counts", "ROW_FLOOR",
     # leak scan
     "Finding", "scan_artifacts", "scan_html", "mask_value",
     # audit
