@@ -336,3 +336,223 @@ def test_date_columns_in_local_formats_pass():
     df["d_iso"] = dates.strftime("%Y-%m-%d")
     df["d_compact"] = dates.strftime("%Y%m%d")
     assert identifier_problems(df, make_codebook()) == []
+
+
+# ----------------------------------------------------------------- every column, whatever its type
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+NUMERIC_ITEMS = [
+    {"id": "n_visits", "label": "visits", "type": "numeric", "integer": True, "required": False},
+    {"id": "age", "label": "age", "type": "numeric", "min": 15, "max": 99, "required": False,
+     "missing": {999: "refused"}},
+]
+
+
+def numeric_codebook():
+    return make_codebook(NUMERIC_ITEMS)
+
+
+def _only(problems, column):
+    assert [p["column"] for p in problems] == [column], [(p["column"], p["problem"]) for p in problems]
+    return problems[0]
+
+
+def ug_mobile_forms(rng):
+    n = f"7{rng.choice('0145678')}{rng.randint(0, 9999999):07d}"
+    return [f"0{n}", int("256" + n), int(n), float(n), f"{n}.0"]
+
+
+def _kz_iin_2000s(rng):
+    while True:
+        first11 = f"0{rng.randint(0, 5)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.choice('56')}" \
+                  f"{rng.randint(0, 9999):04d}"
+        check = iin_check_digit(first11)
+        if check is not None:
+            return first11 + str(check)
+
+
+@pytest.mark.parametrize("form", ["iin_int", "iin_2000s_int", "cin_int", "tn_phone_int", "ug_0", "ug_256_int",
+                                  "ug_no_0_int", "ug_float", "ug_float_text", "kz_8_int", "kz_7_int"])
+def test_identifiers_in_declared_numeric_column_refused(form):
+    rng = random.Random(hash(form) % 1000)
+    make = {
+        "iin_int": lambda: int(kz_iin(rng)),
+        "iin_2000s_int": lambda: int(_kz_iin_2000s(rng)),                  # leading zero lost
+        "cin_int": lambda: int(f"1{rng.randint(0, 9999999):07d}"),
+        "tn_phone_int": lambda: int(f"{rng.choice('2459')}{rng.randint(0, 9999999):07d}"),
+        "ug_0": lambda: ug_mobile_forms(rng)[0],
+        "ug_256_int": lambda: ug_mobile_forms(rng)[1],
+        "ug_no_0_int": lambda: ug_mobile_forms(rng)[2],
+        "ug_float": lambda: ug_mobile_forms(rng)[3],
+        "ug_float_text": lambda: ug_mobile_forms(rng)[4],
+        "kz_8_int": lambda: int(f"8701{rng.randint(0, 9999999):07d}"),
+        "kz_7_int": lambda: int(f"7701{rng.randint(0, 9999999):07d}"),
+    }[form]
+    df = survey_frame(n=30)
+    planted = [make() for _ in range(30)]
+    df["n_visits"] = planted
+    p = _only(identifier_problems(df, numeric_codebook(), file="w.csv"), "n_visits")
+    assert "described in the codebook as numeric" in p["problem"] and p["severity"] == "error"
+    assert p["rows"] == list(range(2, 32)) and p["file"] == "w.csv"
+    _assert_no_values([p], planted)
+    with pytest.raises(IdentifierError, match="n_visits") as err:
+        check_identifiers(df, numeric_codebook(), file="w.csv")
+    assert "rows 2, 3, 4" in str(err.value) and "on_error='flag'" in str(err.value)
+
+
+def test_one_phone_number_where_a_code_or_an_age_is_expected_is_refused():
+    df = survey_frame(n=40).astype({"pp_grievance_1": object})
+    df["age"] = [30 + i % 40 for i in range(40)]
+    df.loc[7, "age"] = 772123456          # an Ugandan mobile, its leading 0 lost
+    df.loc[12, "pp_grievance_1"] = "0772 123 456"
+    problems = {p["column"]: p for p in identifier_problems(df, numeric_codebook())}
+    assert set(problems) == {"age", "pp_grievance_1"}
+    assert problems["age"]["rows"] == [9] and "phone numbers" in problems["age"]["problem"]
+    assert problems["pp_grievance_1"]["rows"] == [14] and "likert" in problems["pp_grievance_1"]["problem"]
+    _assert_no_values(list(problems.values()), ["772123456", "0772 123 456"])
+
+
+def test_ordinary_numbers_do_not_trip_the_gate():
+    rng = np.random.default_rng(3)
+    n = 200
+    df = survey_frame(n=n)
+    extra = {
+        "age": rng.integers(18, 90, n), "n_visits": rng.integers(0, 400, n),
+        "days_in_prison": rng.integers(0, 20000, n), "year": rng.integers(1960, 2025, n),
+        "yyyymmdd": pd.date_range("2019-01-01", periods=n).strftime("%Y%m%d").astype(int),
+        "ddmmyyyy": pd.date_range("2019-01-01", periods=n).strftime("%d%m%Y"),
+        "small_id": np.arange(100000, 100000 + n), "score": rng.normal(size=n).round(3),
+        "amount": rng.integers(0, 5_000_000, n), "missing_filler": [99999999] * n,
+        "db_key": np.arange(21_000_000, 21_000_000 + 3 * n, 3),   # an autoincrement key: rises in small steps
+    }
+    for k, v in extra.items():
+        df[k] = v
+    df.loc[::7, "age"] = 999  # the item's missing code
+    assert identifier_problems(df, numeric_codebook()) == []
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(1925, 2009), st.integers(1, 12), st.integers(1, 28), st.booleans(),
+                          st.integers(0, 9999)), min_size=1, max_size=12),
+       st.sampled_from(["int", "float", "str"]))
+def test_property_valid_iins_in_numeric_columns_always_refused(parts, as_):
+    values = []
+    for year, m, d, female, s in parts:
+        c = (5 if year >= 2000 else 3) + female
+        first11 = f"{year % 100:02d}{m:02d}{d:02d}{c}{s:04d}"
+        check = iin_check_digit(first11)
+        iin = first11 + str(check if check is not None else 0)
+        values.append(iin if check is not None else "900101300126")
+    conv = {"int": int, "float": float, "str": str}[as_]
+    df = pd.DataFrame({"respondent_id": [f"R{i:03d}" for i in range(len(values))],
+                       "n_visits": [conv(v) for v in values]})
+    p = _only(identifier_problems(df, numeric_codebook()), "n_visits")
+    assert "Kazakhstan IIN" in p["problem"] and p["rows"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("0145678"), st.integers(0, 9_999_999)), min_size=1, max_size=12),
+       st.sampled_from([0, 1, 2, 3]))
+def test_property_ugandan_mobiles_in_numeric_columns_always_refused(numbers, form):
+    values = [ug_mobile_forms_fixed(f"7{op}{n:07d}")[form] for op, n in numbers]
+    df = pd.DataFrame({"respondent_id": [f"R{i:03d}" for i in range(len(values))], "n_visits": values})
+    p = _only(identifier_problems(df, numeric_codebook()), "n_visits")
+    assert "phone numbers" in p["problem"] and len(p["rows"]) >= 1
+
+
+def ug_mobile_forms_fixed(n):
+    return [f"0{n}", int("256" + n), int(n), float(n)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 5) | st.sampled_from([8, 9]), st.integers(14, 99),
+                          st.integers(0, 100_000), st.integers(1900, 2100)), min_size=1, max_size=40),
+       st.booleans())
+def test_property_likert_age_count_year_columns_never_refused(rows, as_text):
+    conv = str if as_text else (lambda v: v)
+    df = pd.DataFrame({"respondent_id": [f"R{i:05d}" for i in range(len(rows))],
+                       "pp_grievance_1": [conv(r[0]) for r in rows], "age": [conv(r[1]) for r in rows],
+                       "n_visits": [conv(r[2]) for r in rows], "year": [conv(r[3]) for r in rows]})
+    assert identifier_problems(df, numeric_codebook()) == []
+
+
+# ----------------------------------------------------------------- names in any case, with digits and initials
+
+NAME_VARIANTS = ["nurlan abenov", "Nurlan Abenov2", "N. Abenov", "Abenov N.", "nurlan abenov 3", "NURLAN ABENOV",
+                 "okello joseph", "J. Okello", "N.Abenov", "nurlan_abenov", "Абенов Н.К.", "айгерим серикбаева",
+                 "mohamed ben salah", "Nakato Sarah 12"]
+
+
+@pytest.mark.parametrize("name", NAME_VARIANTS)
+def test_one_name_in_the_id_column_is_refused(name):
+    df = survey_frame(n=20)
+    df["respondent_id"] = [f"R{i:04d}" for i in range(20)]
+    df.loc[6, "respondent_id"] = name
+    p = _only(identifier_problems(df, make_codebook(), file="w.csv"), "respondent_id")
+    assert "id column" in p["problem"] and "personal names" in p["problem"] and p["rows"] == [8]
+    _assert_no_values([p], [name])
+
+
+def test_name_variants_refused_in_admin_ids_text_items_and_unknown_columns():
+    extra = [{"id": "staff_ref", "label": "staff", "type": "text", "role": "admin", "pseudonymised": True,
+              "required": False}]
+    cb = make_codebook(extra)
+    n = len(NAME_VARIANTS) * 2
+    df = survey_frame(n=n)
+    df["staff_ref"] = [f"S{i:03d}" for i in range(n)]
+    df.loc[3, "staff_ref"] = "okello joseph"
+    df["comment"] = NAME_VARIANTS * 2
+    df["visitor"] = list(reversed(NAME_VARIANTS)) * 2
+    problems = {p["column"]: p for p in identifier_problems(df, cb)}
+    assert set(problems) == {"staff_ref", "comment", "visitor"}
+    assert problems["staff_ref"]["rows"] == [5]
+    assert "free text" in problems["comment"]["problem"] and len(problems["comment"]["rows"]) == n
+    assert "not in the codebook" in problems["visitor"]["problem"]
+    _assert_no_values(list(problems.values()), NAME_VARIANTS)
+
+
+def test_surname_comma_given_in_unknown_column():
+    names = ["ABENOV, Nurlan", "Okello, Joseph", "SERIKBAYEVA, Aigerim", "Nakato, Sarah", "BEN SALAH, Mohamed",
+             "TRABELSI, Ahmed", "Mugisha, David", "ZHUMABEKOV, Yerlan"]
+    df = survey_frame(n=24)
+    df["contact_person"] = (names * 3)[:24]
+    p = _only(identifier_problems(df, make_codebook()), "contact_person")
+    assert "personal names" in p["problem"] and p["rows"] == list(range(2, 26))
+    _assert_no_values([p], names)
+    # capitalised SURNAME, Given outside the lexicon: the name-shape rule
+    df["contact_person"] = [f"{a.upper()}, {b}" for a, b in zip(["Pelkun", "Drasova", "Hurtado", "Brandt"] * 6,
+                                                                  ["Zorbek", "Quintus", "Xavera", "Sorel", "Ulgen",
+                                                                   "Wendimu"] * 4)]
+    assert _only(identifier_problems(df, make_codebook()), "contact_person")["kind"] == "name"
+
+
+def test_lower_case_words_are_no_names_without_evidence():
+    df = survey_frame(n=40)
+    df["comment"] = ["no comment", "grace period", "нет родственников", "без адвокатов", "visits are short",
+                     "rose garden", "salah time", "the food is bad"] * 5
+    assert identifier_problems(df, make_codebook()) == []
+
+
+# ----------------------------------------------------------------- facility (cluster) columns
+
+
+def test_facility_codes_in_cluster_column_pass_and_are_still_scanned():
+    cb = from_dict({"id": "climate_t", "title": "t", "unit": "prison", "id_column": "prison_id", "items": [
+        {"id": "prison_id", "label": "prison", "type": "text", "role": "admin", "pseudonymised": True},
+        {"id": "capacity", "label": "cap", "type": "numeric", "min": 0}]})
+    codes = ["KZ-P07", "UG-P112", "TN-P3", "KZ-P12", "UG-P044", "TN-P05"] * 3
+    df = pd.DataFrame({"prison_id": codes, "capacity": range(100, 118)})
+    assert identifier_problems(df, cb, facility_columns=["prison_id"]) == []
+    assert identifier_problems(df, cb) == []
+    # a place name that reads like a person's (Ben Arous, Tunisia) is an id-rule hit, but not in a facility column
+    df.loc[4, "prison_id"] = "Ben Arous"
+    assert [p["column"] for p in identifier_problems(df, cb)] == ["prison_id"]
+    assert identifier_problems(df, cb, facility_columns=("prison_id",)) == []
+    # strong identifiers are refused in a facility column too
+    df.loc[9, "prison_id"] = "+256 772 123456"
+    p = _only(identifier_problems(df, cb, facility_columns=["prison_id"]), "prison_id")
+    assert p["rows"] == [11] and "facility column" in p["problem"]
+    with pytest.raises(IdentifierError):
+        check_identifiers(df, cb, facility_columns=["prison_id"])

@@ -11,29 +11,47 @@ names, row numbers, the kind of identifier and counts.
 
 Rules
 -----
+Every column is scanned as read from the file (before typing, so numbers
+that lost a leading ``0`` or ``+`` are seen as the file holds them), whatever
+its type in the codebook.  Identifier problems are always errors:
+:func:`veplab.data.load` stops whatever ``on_error`` (``"flag"`` included)
+and ``unknown`` (``"drop"``/``"keep"``) say, and ``veplab validate`` fails.
+
 1. A column whose codebook role is ``identifier`` is refused unless the item
    says ``pseudonymised: true`` *and* every non-missing value is a veplab
    pseudonym (:func:`~veplab.privacy.pseudonyms.looks_like_pseudonym`).
 2. The codebook's ``id_column`` and every ``admin`` item marked
-   ``pseudonymised: true`` must hold pseudonyms, or at least codes that do
-   not look like names, phone numbers, e-mail addresses or national id
-   numbers (rule 3's detectors, without the name-shape rule).  Study codes
-   such as ``R0012`` or the prison code ``KZ-P07`` pass: they match no
-   detector.
-3. Columns **not in the codebook**, and codebook items of type ``text``, are
-   scanned with the detectors below; a column is refused when
+   ``pseudonymised: true`` must hold pseudonyms, or codes that match no
+   detector: **one** value that is a phone number, an id number or a name
+   (in any case, with digits or initials attached) refuses the column, as
+   does a majority of name-shaped values.  Study codes such as ``R0012``
+   pass.
+3. *Facility columns* (``facility_columns=``: the study's ``design:
+   cluster:`` column, holding prison codes such as ``KZ-P07``, ``UG-P112``,
+   ``TN-P3``) are never put to rule 2 or to the name rules; they are refused
+   for strong identifiers and when at least ``min_share`` of the values are
+   phone or id numbers.
+4. Every other column -- codebook items of every type (``text``,
+   ``numeric``, ``likert``, ``categorical``, ``date`` ...) and columns not in
+   the codebook -- is refused when
 
    * any value contains a *strong* identifier: an e-mail address, a phone
      number in international form (``+7 7xx``, ``+216``, ``+256``), a
-     Kazakhstan IIN that passes its checksum, a Uganda NIN; or
+     Kazakhstan IIN that passes its checksum (also as a number that lost its
+     leading zeros), a Uganda NIN; or
    * at least ``min_share`` (default 0.5) of its non-missing values are
-     *weak* matches: a local phone number (``8 7xx ...``, ``0772 ...``,
-     an 8-digit Tunisian number), an 8-digit number shaped like a Tunisian
-     CIN, a 12-digit number shaped like an IIN (date and century digit
-     right, checksum wrong), or a personal name; or
-   * (columns not in the codebook only) at least 60 % of at least 10
+     *weak* matches: a local phone number, an 8-digit number shaped like a
+     Tunisian CIN, a 12-digit number shaped like an IIN (date and century
+     digit right, checksum wrong), or a personal name; or
+   * (coded and numeric items) any value is a phone or id number that the
+     item does not allow (not an option code, outside its ``min``..``max``):
+     a phone number in a Likert or age column is never an answer; or
+   * (columns not in the codebook) at least 60 % of at least 10
      non-missing values are *name-shaped* (two to five capitalised words of
      one script) and at least half of them are distinct.
+
+   The item's missing codes (``99``, ``99999999``) are not scanned, and
+   fillers such as ``00000000`` or ``12345678`` count as no number.
 
 Detectors
 ---------
@@ -53,20 +71,42 @@ are valid ``YYYYMMDD`` dates are not counted.
 digits (birth year) + 10 letters or digits (``CM90012345ABCD``).
 
 *Phone numbers*: after removing spaces, dots, hyphens and brackets (and
-``00`` → ``+``): Kazakhstan ``+7 7xx xxx xx xx`` / ``8 7xx xxx xx xx``;
-Tunisia ``+216 xx xxx xxx`` / 8 digits; Uganda ``+256 7xx xxx xxx`` /
-``07xx xxx xxx`` (also ``3``/``4`` fixed lines).
+``00`` → ``+``): Kazakhstan ``+7 7xx xxx xx xx`` / ``8 7xx xxx xx xx`` (and as
+numbers ``77xxxxxxxxx``, ``7xxxxxxxxx``); Tunisia ``+216 xx xxx xxx`` / 8
+digits (``216xxxxxxxx``); Uganda ``+256 7xx xxx xxx`` / ``07xx xxx xxx`` (also
+``3``/``4`` fixed lines; as numbers ``2567xxxxxxxx`` and ``7xxxxxxxx``, the
+leading 0 lost).
 
-*Names* (Latin, Cyrillic including Kazakh letters, Arabic script): two to five
-words of one script, each capitalised (Latin/Cyrillic; or all in capitals),
-particles allowed (``Ben``, ``bin``, ``ibn``, ``Ould``, ``uly``, ``kyzy``,
-``ұлы``, ``қызы``, ``بن``, ``بنت`` ...), and *evidence*: a word from a list of
-common given names and family names of Kazakhstan, Tunisia and Uganda, a
-Kazakh/Russian family-name ending (``-ov``, ``-eva``, ``-bekov``, ``-uly``,
-``-ова``, ``-ұлы`` ...), a Maghreb ``Ben``/``Ould`` + name or an Arabic
-``بن``/``عبد`` pattern.  Examples caught: ``Nurlan Abenov``,
-``Айгерим Серикбаева``, ``Mohamed Ben Salah``, ``محمد بن صالح``,
-``Okello Joseph``, ``Nakato Sarah``.
+*Numbers as spreadsheets write them*: ``772123456.0`` and ``7.72123456E+08``
+are read as ``772123456``; a 9- to 11-digit number that is an IIN with its
+leading zeros lost (people born 2000-2009) counts as an IIN.  Not counted:
+``YYYYMMDD`` dates; a column whose 8-digit values are (80 % or more) dates
+``DDMMYYYY``/``MMDDYYYY``; numbers that rise row by row in steps of at most 10
+(record counters, database keys); the item's missing codes.  Likert codes,
+ages, counts, years and ids such as ``100007`` have too few digits to match.
+
+*Names* (Latin, Cyrillic including Kazakh letters, Arabic script): one to five
+words of one script, with up to three initials (``N. Abenov``, ``Abenov N.``,
+``N.Abenov``, ``Абенов Н.К.``); digits attached to words or standing alone
+are ignored (``Nurlan Abenov2``, ``nurlan abenov 3``); ``_`` and ``.`` join
+words (``nurlan_abenov``); ``SURNAME, Given`` (``ABENOV, Nurlan``, ``Okello,
+Joseph``) is read as the two names.  Particles are allowed (``Ben``,
+``bin``, ``ibn``, ``Ould``, ``uly``, ``kyzy``, ``ұлы``, ``қызы``, ``بن``,
+``بنت`` ...).  A value is a *name* when it has *evidence*: a word from a
+list of common given names and family names of Kazakhstan, Tunisia and
+Uganda, a Kazakh/Russian family-name ending (``-ov``, ``-eva``, ``-bekov``,
+``-uly``, ``-ова``, ``-ұлы`` ...), a Maghreb ``Ben``/``Ould`` + name or an
+Arabic ``بن``/``عبد`` pattern.  Case does not matter (``nurlan abenov`` is a
+name), but in lower or mixed case only a listed name that is not also a
+common word (``grace``, ``rose``, ``salah`` ...), or a Latin family-name
+ending, is evidence (lower-case Russian words end in ``-ов`` too).  A value
+is *name-shaped* (rule 4's last point, rule 2's majority) when two or more
+of its words are capitalised or in capitals (Arabic script: any two to five
+words); an initial and one word, or ``Word, Word``, only with evidence (or
+``SURNAME, Given`` with the family name in capitals).  Examples caught:
+``Nurlan Abenov``, ``Айгерим Серикбаева``, ``Mohamed Ben Salah``,
+``محمد بن صالح``, ``Okello Joseph``, ``Nakato Sarah``, ``nurlan abenov``,
+``N. Abenov``, ``ABENOV, Nurlan``.
 
 Trade-offs
 ----------
@@ -85,6 +125,13 @@ match no pattern, and labels repeat (few distinct values) and name no person.
 Columns of facility or place names in Title Case outside the codebook may be
 flagged by the name-shape rule; describe such columns in the codebook (and
 replace them by codes: names of prisons identify people in combination).
+Numbers are judged by their shape, so a numeric column of 8-digit or
+``7xxxxxxxx`` amounts (sums in Ugandan shillings) is refused as phone or CIN
+numbers: record such amounts in thousands.  A 7-digit number is never taken
+for a Tunisian CIN that lost its leading ``0`` (too many ordinary numbers
+have 7 digits); nor is a submission counter that does not rise in small steps
+(a Kobo ``_id`` kept with ``unknown="keep"``) told from phone numbers when it
+has their shape.
 
 Example
 -------
@@ -110,7 +157,7 @@ import numpy as np
 import pandas as pd
 
 from .._validate import InputError
-from ..codebook import Codebook
+from ..codebook import CODED_TYPES, Codebook
 from .pseudonyms import is_pseudonym, looks_like_pseudonym
 
 __all__ = [
@@ -136,7 +183,10 @@ class IdentifierError(InputError):
         self.problems = problems
         lines = [f"the data hold direct identifiers ({len(problems)} problem{'s' if len(problems) != 1 else ''}):"]
         for p in problems:
-            lines.append(f"  {p['file']}: column {p['column']!r}: {p['problem']} -- {p['fix']}")
+            lines.append(f"  {p['file']}: column {p['column']!r} ({_rows_text(p.get('rows') or [])}): "
+                         f"{p['problem']} -- {p['fix']}")
+        lines.append("Identifiers always stop the load (on_error='flag' and unknown='drop'/'keep' do not "
+                     "apply to them); no value is shown here.")
         super().__init__("\n".join(lines))
 
 
@@ -149,6 +199,8 @@ def _text(value: Any) -> str | None:
         return None
     if isinstance(value, (bool, np.bool_)):
         return None
+    if isinstance(value, (_dt.date, _dt.time, _dt.timedelta, np.datetime64, np.timedelta64)):
+        return None  # dates and times (pandas Timestamps too) hold no identifier
     if isinstance(value, (float, np.floating)):
         if np.isnan(value):
             return None
@@ -167,6 +219,28 @@ _SEP_RE = re.compile(r"[\s.\-()\u00a0/]")
 def _digits(text: str) -> str:
     """The value with separators removed (no other change)."""
     return _SEP_RE.sub("", text)
+
+
+_FLOAT_WHOLE = re.compile(r"^(\d{6,18})\.0+$")
+_SCIENTIFIC = re.compile(r"^\d(?:\.\d{1,17})?[eE]\+?\d{1,2}$")
+
+
+def _plain_number(text: str) -> str:
+    """A whole number written as ``772123456.0`` or ``7.72123456E+08`` (as spreadsheets and
+    pandas write numbers) as its digits; any other text unchanged."""
+    m = _FLOAT_WHOLE.match(text)
+    if m:
+        return m.group(1)
+    if _SCIENTIFIC.match(text):
+        f = float(text)
+        if f.is_integer() and 1e6 <= f < 1e15:
+            return str(int(f))
+    return text
+
+
+def _placeholder(digits: str) -> bool:
+    """``99999999``, ``00000000``, ``12345678``: fillers, not numbers of a person."""
+    return len(set(digits)) == 1 or digits in "01234567890" or digits in "9876543210"
 
 
 def _compact(text: str) -> str:
@@ -234,9 +308,26 @@ _DATE_RE = re.compile(r"\d{4}([-/.])\d{1,2}\1\d{1,2}|\d{1,2}([-/.])\d{1,2}\2\d{4
 
 
 def _written_date(text: str) -> bool:
-    """A date written with separators (2024-01-15, 15.01.2024, 15/01/2024) or as YYYYMMDD."""
+    """A date written with separators (2024-01-15, 15.01.2024, 15/01/2024) or as YYYYMMDD.
+
+    (``DDMMYYYY`` without separators is told from a number column by column: see
+    :func:`identifier_kinds`.)"""
     t = text.strip()
     return bool(_DATE_RE.fullmatch(t)) or (t.isdigit() and _is_yyyymmdd(t))
+
+
+def _is_ddmmyyyy(c: str) -> bool:
+    """8 digits ``DDMMYYYY`` (or ``MMDDYYYY``) with a year 1900-2100."""
+    if len(c) != 8 or not c.isdigit() or not 1900 <= int(c[4:]) <= 2100:
+        return False
+    y, a, b = int(c[4:]), int(c[:2]), int(c[2:4])
+    for m, d in ((b, a), (a, b)):
+        try:
+            _dt.date(y, m, d)
+            return True
+        except ValueError:
+            continue
+    return False
 
 
 def _is_yyyymmdd(c: str) -> bool:
@@ -267,9 +358,11 @@ _PHONE_INTL = {
     "ug": re.compile(r"^\+256[347]\d{8}$"),
 }
 _PHONE_LOCAL = {
-    "kz": re.compile(r"^(?:8|7)7\d{9}$"),
+    # 8 7xx..., 7 7xx... (+7 read as a number), or the 10-digit national number 7xx...
+    "kz": re.compile(r"^(?:(?:8|7)7\d{9}|7[0-7]\d{8})$"),
     "tn": re.compile(r"^(?:216)?[2-9]\d{7}$"),
-    "ug": re.compile(r"^(?:256[347]\d{8}|0[347]\d{8})$"),
+    # 256 7xx... (+256 read as a number), 07xx..., or 7xx... (the leading 0 lost in a number)
+    "ug": re.compile(r"^(?:256[347]\d{8}|0[347]\d{8}|7\d{8})$"),
 }
 
 
@@ -390,13 +483,83 @@ def _capitalised(tok: str) -> bool:
                                 or tok[1:2].islower())
 
 
+# Lexicon words that are also ordinary words (English, French, Kazakh, Russian, Arabic
+# transliterated): written in lower case they are no evidence of a name on their own.
+_AMBIGUOUS_WORDS = frozenset("""
+slim grace rose patience immaculate saule dana kuat ulan samal nour salah amir habib amel karim rim sana
+bolat ayan dias anis asma joy
+канат сауле болат даулет
+""".split())
+_TOKEN_END_JUNK = re.compile(r"^[\d\-#№()\[\]{}*;:!?\"«»]+|[\d\-#№()\[\]{}*;:!?\"«»]+$")
+_INITIALS_DOTTED = re.compile(r"^(?:[^\W\d_]\.){1,3}$")
+_INITIALS_GLUED = re.compile(r"^((?:[^\W\d_]\.){1,3})([^\W\d_][^\W\d_'’\-]+)$")  # N.Abenov
+
+
+def _name_tokens(text: str) -> tuple[list[str], list[str], bool, bool] | None:
+    """Split a value into (words, initials, surname-first comma form, ALL-CAPS surname first).
+
+    Digits attached to words or standing alone (``Abenov2``, ``nurlan abenov 3``) are
+    dropped; ``N.``, ``N``, ``N.K.`` are initials; ``N.Abenov``, ``nurlan.abenov``,
+    ``nurlan_abenov`` are split; ``SURNAME, Given`` is read as the two names.
+    ``None`` when the value cannot be a name (more than one comma, a word with digits inside).
+    """
+    t = unicodedata.normalize("NFC", text).strip()
+    comma = caps_first = False
+    if "," in t:
+        parts = t.split(",")
+        if len(parts) != 2:
+            return None
+        head, tail = parts[0].split(), parts[1].split()
+        if not 1 <= len(head) <= 3 or not 1 <= len(tail) <= 4:
+            return None
+        comma = True
+        caps_first = all(w.isupper() for w in head)
+        t = " ".join(head + tail)
+    words: list[str] = []
+    initials: list[str] = []
+    for raw in t.replace("_", " ").split():
+        pieces = [raw]
+        if "." in raw and not _INITIALS_DOTTED.match(raw):
+            glued = _INITIALS_GLUED.match(raw)
+            if glued:
+                pieces = [glued.group(1), glued.group(2)]
+            else:
+                pieces = [p for p in raw.split(".") if p]
+        for piece in pieces:
+            if _INITIALS_DOTTED.match(piece):
+                initials.extend(ch for ch in piece if ch != ".")
+                continue
+            tok = _TOKEN_END_JUNK.sub("", piece)
+            if not tok:
+                continue
+            if any(ch.isdigit() for ch in tok):
+                return None
+            if len(tok) == 1:
+                if tok.isalpha():
+                    initials.append(tok)
+                    continue
+                return None
+            words.append(tok)
+    return words, initials, comma, caps_first
+
+
 def _name_shape(text: str) -> tuple[bool, bool]:
-    """(name-shaped, with evidence) for one value."""
-    text = unicodedata.normalize("NFC", text)
-    tokens = text.split()
-    if not 2 <= len(tokens) <= 5 or len(text) > 80:
+    """(name-shaped, with evidence) for one value.
+
+    *Shaped*: one to five words (two or more without initials) of one script, each
+    capitalised (or in capitals).  *Evidence*: see the module docstring.  Values
+    in lower or mixed case are names only with evidence (a lexicon name, or for
+    Latin script a Kazakh/Russian family-name ending), never by shape alone.
+    """
+    if len(text) > 80:
         return False, False
-    scripts = {_token_script(t) for t in tokens}
+    split = _name_tokens(text)
+    if split is None:
+        return False, False
+    tokens, initials, comma, caps_first = split
+    if not 1 <= len(tokens) <= 5 or len(initials) > 3 or len(tokens) + len(initials) < 2:
+        return False, False
+    scripts = {_token_script(t) for t in tokens} | {_token_script(i) for i in initials}
     if len(scripts) != 1 or None in scripts:
         return False, False
     script = scripts.pop()
@@ -406,22 +569,23 @@ def _name_shape(text: str) -> tuple[bool, bool]:
         return False, False
     if any(len(t) < 2 for t in core):
         return False, False
-    if script != "arabic":
-        if not all(_capitalised(t) for t in core):
-            return False, False
-        # an ALL-CAPS label such as "NOT APPLICABLE" is only a name with evidence
+    cased = script == "arabic" or (all(_capitalised(t) for t in core) and all(i.isupper() for i in initials))
+    # a pair of words is shaped like a name; an initial and one word, or "Word, Word", only with evidence
+    # (SURNAME, Given -- the family name in capitals -- is shaped)
+    shaped = cased and len(tokens) >= 2 and (not comma or caps_first)
     evidence = False
     for tok, f in zip(tokens, folded):
         parts = re.split(r"[-'’]", f)
-        if f in _NAME_WORDS or any(p in _NAME_WORDS for p in parts if len(p) >= 3):
+        in_lexicon = f in _NAME_WORDS or any(p in _NAME_WORDS for p in parts if len(p) >= 3)
+        if in_lexicon and (cased or (f not in _AMBIGUOUS_WORDS and not any(p in _AMBIGUOUS_WORDS for p in parts))):
             evidence = True
             break
         if f not in _PARTICLES and len(f) >= 5:
             if script == "latin" and _SURNAME_LATIN.search(f):
                 evidence = True
                 break
-            if script == "cyrillic" and _SURNAME_CYR.search(f):
-                evidence = True
+            if script == "cyrillic" and cased and _SURNAME_CYR.search(f):
+                evidence = True  # lower-case Russian words end in -ов/-ин too ("родственников")
                 break
         if script == "arabic" and (f.startswith("عبد") or f.startswith("أبو")):
             evidence = True
@@ -431,7 +595,7 @@ def _name_shape(text: str) -> tuple[bool, bool]:
             if f in _STRONG_PARTICLES and folded[i + 1] not in _PARTICLES:
                 evidence = True
                 break
-    return True, evidence
+    return shaped, evidence
 
 
 def looks_like_name(value: Any) -> bool:
@@ -460,10 +624,14 @@ KIND_LABELS = {
 
 
 _DIGIT_RE = re.compile(r"\d")
+_NAME_SEP = re.compile(r"[\s,._]")
+_LETTER = re.compile(r"[^\W\d_]")
+#: Weak kinds a plain number can match (counted, not named, in numeric columns).
+_NUMBER_KINDS = frozenset({"phone", "kz_iin", "tn_cin"})
 
 
-def _classify(text: str) -> tuple[set[str], set[str], bool]:
-    """(strong kinds, weak kinds, name-shaped) for one non-missing value.
+def _classify(text: str) -> tuple[set[str], set[str], bool, str | None]:
+    """(strong kinds, weak kinds, name-shaped, digits of a plain number) for one non-missing value.
 
     Cheap tests first (an '@', the number of digits, the number of words),
     so that a national-scale column is scanned in a few seconds.
@@ -472,6 +640,8 @@ def _classify(text: str) -> tuple[set[str], set[str], bool]:
     weak: set[str] = set()
     if "@" in text and _EMAIL_ANY.search(text):
         strong.add("email")
+    if text[:1].isdigit() and len(text) <= 24:
+        text = _plain_number(text)
     ndigits = sum(map(str.isdigit, text)) if _DIGIT_RE.search(text) else 0
     if ndigits >= 8:
         if "+" in text or "00" in text:
@@ -493,8 +663,18 @@ def _classify(text: str) -> tuple[set[str], set[str], bool]:
             c = _digits(text)
             if len(c) == 12 and c.isdigit() and _iin_date_ok(c):
                 weak.add("kz_iin")
+            if text.isdigit() and 9 <= len(text) <= 11 and text[0] != "0":
+                # an IIN of someone born 2000-2009 read as a number: its leading zero(s) are lost
+                padded = text.zfill(12)
+                if padded[6] in "56" and _iin_date_ok(padded):
+                    if iin_check_digit(padded[:11]) == int(padded[11]):
+                        strong.add("kz_iin")
+                    else:
+                        weak.add("kz_iin")
             if is_tunisia_cin(text):
                 weak.add("tn_cin")
+            if c.isdigit() and _placeholder(c):
+                weak -= _NUMBER_KINDS
     if ndigits >= 4 and len(text) >= 14:
         upper = text.upper()
         nin_candidates = [m.group(0) for m in _NIN_ANY.finditer(upper)]
@@ -503,56 +683,107 @@ def _classify(text: str) -> tuple[set[str], set[str], bool]:
         if any(_NIN_FULL.match(c) and sum(ch.isdigit() for ch in c) >= 4 for c in nin_candidates):
             strong.add("ug_nin")
     shaped = evidence = False
-    if ndigits == 0 and 2 <= text.count(" ") + 1 and len(text) <= 80:
+    if "@" not in text and len(text) <= 80 and _NAME_SEP.search(text) and _LETTER.search(text):
         shaped, evidence = _name_shape(text)
     if evidence:
         weak.add("name")
-    return strong, weak, shaped
+    number = text if ndigits >= 8 and text.isdigit() else None
+    return strong, weak, shaped, number
 
 
-def identifier_kinds(values: Iterable[Any] | pd.Series) -> dict[str, Any]:
+def _counter(numbers: list[int]) -> bool:
+    """Numbers that rise row by row in small steps: a record counter or database key
+    (``_id``, an autoincrement column), not phone or id numbers of people."""
+    if len(numbers) < 10:
+        return False
+    arr = np.asarray(numbers, dtype=np.float64)
+    steps = np.diff(arr)
+    return bool((steps > 0).all() and np.median(steps) <= 10)
+
+
+def identifier_kinds(values: Iterable[Any] | pd.Series, *, ignore: Iterable[str] = ()) -> dict[str, Any]:
     """Detector summary for one column: shares of values per identifier kind.
 
     Returns ``{"n": non-missing count, "distinct": share of distinct values,
     "strong": {kind: count}, "weak": {kind: count}, "any_weak_share": float,
-    "name_shaped_share": float, "positions": {kind: [0-based positions]}}``.
-    Counts only -- never the values.
+    "name_shaped_share": float, "positions": {kind: [0-based positions]},
+    "weak_positions": {kind: [...]}, "strong_positions": {kind: [...]},
+    "shaped_positions": [...], "counter": bool}``.  Values whose text is in
+    ``ignore`` (a codebook's missing codes) count as missing.  Numbers that
+    rise row by row in steps of at most 10 (a record counter, ``counter``) are
+    not counted as weak phone or id numbers.  Counts and positions only --
+    never the values.
     """
     s = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
     arr = s.to_numpy(dtype=object)
-    texts = [_text(v) for v in arr]
-    present = [i for i, t in enumerate(texts) if t is not None]
-    n = len(present)
-    cache: dict[str, tuple[set[str], set[str], bool]] = {}
-    strong: dict[str, list[int]] = {}
-    weak: dict[str, list[int]] = {}
-    any_weak: list[int] = []
-    shaped_count = 0
-    for i in present:
-        t = texts[i]
-        res = cache.get(t)  # type: ignore[arg-type]
+    codes, uniques = pd.factorize(arr, use_na_sentinel=True)
+    ignore = set(ignore)
+    cache: dict[str, tuple[set[str], set[str], bool, str | None]] = {}
+    results: list[tuple[set[str], set[str], bool, str | None] | None] = []
+    text_of: list[str | None] = []
+    nothing: tuple[set[str], set[str], bool, str | None] = (set(), set(), False, None)
+    for u in uniques:
+        t = _text(u)
+        if t is None or t in ignore:
+            results.append(None)
+            text_of.append(None)
+            continue
+        if isinstance(u, (int, float, np.integer, np.floating)) and abs(u) < 1e7:
+            results.append(nothing)  # a number of at most 7 digits: no phone, no id number
+            text_of.append(t)
+            continue
+        res = cache.get(t)
         if res is None:
-            res = _classify(t)  # type: ignore[arg-type]
-            cache[t] = res  # type: ignore[index]
-        st, wk, sh = res
-        for k in st:
-            strong.setdefault(k, []).append(i)
-        for k in wk:
-            weak.setdefault(k, []).append(i)
-        if st or wk:
-            any_weak.append(i)
-        shaped_count += sh
-    distinct = len(cache) / n if n else 0.0
-    positions = {k: sorted(set(strong.get(k, [])) | set(weak.get(k, []))) for k in set(strong) | set(weak)}
+            res = cache[t] = _classify(t)
+        results.append(res)
+        text_of.append(t)
+    present_u = np.array([r is not None for r in results] + [False], dtype=bool)  # last: the NA sentinel -1
+    present = present_u[codes]
+    n = int(present.sum())
+    counts = np.bincount(codes[present], minlength=len(uniques)) if n else np.zeros(len(uniques), dtype=np.int64)
+    distinct_texts = {text_of[i] for i in range(len(uniques)) if results[i] is not None and counts[i] > 0}
+
+    def where(pred: Any) -> list[int]:
+        idx = [i for i, r in enumerate(results) if r is not None and pred(r)]
+        if not idx:
+            return []
+        return np.flatnonzero(np.isin(codes, idx)).tolist()
+
+    strong_kinds = sorted({k for r in results if r is not None for k in r[0]})
+    weak_kinds = sorted({k for r in results if r is not None for k in r[1]})
+    strong_pos = {k: where(lambda r, k=k: k in r[0]) for k in strong_kinds}
+    weak_pos = {k: where(lambda r, k=k: k in r[1]) for k in weak_kinds}
+    counter = False
+    number_u = [i for i, r in enumerate(results) if r is not None and r[1] & _NUMBER_KINDS and r[3] is not None]
+    dmy_u = [i for i in number_u if _is_ddmmyyyy(results[i][3])]
+    if dmy_u and counts[dmy_u].sum() >= 0.8 * counts[number_u].sum():
+        # a column of dates written DDMMYYYY (or MMDDYYYY): those values are dates, not numbers
+        dmy = np.flatnonzero(np.isin(codes, dmy_u))
+        weak_pos = {k: (sorted(set(v) - set(dmy.tolist())) if k in _NUMBER_KINDS else v) for k, v in weak_pos.items()}
+        weak_pos = {k: v for k, v in weak_pos.items() if v}
+    number_pos = sorted({p for k, v in weak_pos.items() if k in _NUMBER_KINDS for p in v})
+    if len(number_pos) >= 10:
+        numbers = [int(results[codes[p]][3]) if results[codes[p]][3] is not None else -1 for p in number_pos]
+        counter = -1 not in numbers and _counter(numbers)
+        if counter:
+            weak_pos = {k: v for k, v in weak_pos.items() if k not in _NUMBER_KINDS}
+    shaped_pos = where(lambda r: r[2])
+    positions = {k: sorted(set(strong_pos.get(k, [])) | set(weak_pos.get(k, [])))
+                 for k in set(strong_pos) | set(weak_pos)}
+    any_weak = sorted({p for v in strong_pos.values() for p in v} | {p for v in weak_pos.values() for p in v})
     return {
         "n": n,
-        "distinct": distinct,
-        "strong": {k: len(v) for k, v in strong.items()},
-        "weak": {k: len(v) for k, v in weak.items()},
+        "distinct": len(distinct_texts) / n if n else 0.0,
+        "strong": {k: len(v) for k, v in strong_pos.items()},
+        "weak": {k: len(v) for k, v in weak_pos.items()},
         "any_weak_share": len(any_weak) / n if n else 0.0,
-        "name_shaped_share": shaped_count / n if n else 0.0,
+        "name_shaped_share": len(shaped_pos) / n if n else 0.0,
         "positions": positions,
         "any_positions": any_weak,
+        "strong_positions": strong_pos,
+        "weak_positions": weak_pos,
+        "shaped_positions": shaped_pos,
+        "counter": counter,
     }
 
 
@@ -565,20 +796,44 @@ def _rows(positions: Sequence[int], row_numbers: Sequence[int] | None) -> list[i
     return [int(row_numbers[p]) for p in positions]
 
 
-def _verdict(info: dict[str, Any], *, min_share: float, shape_rule: bool) -> tuple[list[str], list[int]] | None:
-    """Kinds that make a column refused, and positions of the matching values."""
-    if info["n"] == 0:
+def _rows_text(rows: Sequence[int], limit: int = 12) -> str:
+    rows = list(rows)
+    if not rows:
+        return "the whole column"
+    shown = ", ".join(str(r) for r in rows[:limit])
+    more = f" (+{len(rows) - limit} more)" if len(rows) > limit else ""
+    return ("row " if len(rows) == 1 else "rows ") + shown + more
+
+
+def _verdict(info: dict[str, Any], *, min_share: float, mode: str) -> tuple[list[str], list[int]] | None:
+    """Kinds that make a column refused, and positions of the matching values.
+
+    ``mode``: ``"id"`` (id column, pseudonymised admin ids: any weak match or a
+    name-shaped majority refuses), ``"facility"`` (strong kinds, and the share
+    rule for phone and id numbers; no name or id rules), ``"column"`` (codebook
+    items: strong kinds and the share rule), ``"unknown"`` (columns not in the
+    codebook: also the name-shape rule).
+    """
+    n = info["n"]
+    if n == 0:
         return None
-    if info["strong"]:
-        kinds = sorted(info["strong"])
-        pos = sorted({p for k in kinds for p in info["positions"][k]})
-        return kinds, pos
-    if info["any_weak_share"] >= min_share:
-        total = {k: info["weak"].get(k, 0) for k in info["weak"]}
-        kinds = sorted(total, key=lambda k: -total[k])
-        return kinds, list(info["any_positions"])
-    if shape_rule and info["n"] >= 10 and info["name_shaped_share"] >= 0.6 and info["distinct"] >= 0.5:
-        return ["name"], []
+    strong = sorted(info["strong"])
+    weak = {k: v for k, v in info["weak_positions"].items() if v and (mode != "facility" or k in _NUMBER_KINDS)}
+    any_pos = sorted({p for v in weak.values() for p in v})
+    kinds = sorted(weak, key=lambda k: (-len(weak[k]), k))
+    weak_hit = bool(any_pos) and (mode == "id" or len(any_pos) / n >= min_share)
+    if strong:
+        pos = {p for k in strong for p in info["positions"][k]}
+        if weak_hit:  # name every kind and every row at fault
+            return strong + [k for k in kinds if k not in strong], sorted(pos | set(any_pos))
+        return strong, sorted(pos)
+    if weak_hit:
+        return kinds, any_pos
+    shaped = info["shaped_positions"]
+    if mode == "id" and shaped and info["name_shaped_share"] >= 0.5 and info["distinct"] >= 0.5:
+        return ["name"], list(shaped)
+    if mode == "unknown" and n >= 10 and info["name_shaped_share"] >= 0.6 and info["distinct"] >= 0.5:
+        return ["name"], list(shaped)
     return None
 
 
@@ -589,6 +844,40 @@ def _kind_text(kinds: Sequence[str]) -> str:
     return ", ".join(labels[:-1]) + " and " + labels[-1]
 
 
+def _missing_texts(item: Any) -> set[str]:
+    """A coded or numeric item's missing codes as the gate reads values (``99``, ``-9``)."""
+    out = set()
+    for code in getattr(item, "missing", {}) or {}:
+        try:
+            f = float(code)
+        except (TypeError, ValueError):
+            continue
+        out.add(str(int(f)) if f.is_integer() else repr(f))
+    return out
+
+
+def _not_allowed(item: Any, series: pd.Series, positions: Sequence[int]) -> list[int]:
+    """Positions whose (number-shaped) value a coded or numeric item does not allow:
+    not an option code, or outside the item's min..max."""
+    bad = []
+    codes = {float(c) for c in item.codes} if item.type in CODED_TYPES else None
+    lo = item.min if item.min is not None else -np.inf
+    hi = item.max if item.max is not None else np.inf
+    values = series.to_numpy(dtype=object)
+    for p in positions:
+        t = _text(values[p])
+        c = _digits(_plain_number(t)).lstrip("+") if t is not None else ""
+        if not c.isdigit():
+            continue
+        v = float(c)
+        if codes is not None:
+            if v not in codes:
+                bad.append(p)
+        elif not lo <= v <= hi:
+            bad.append(p)
+    return bad
+
+
 def identifier_problems(
     df: pd.DataFrame,
     codebook: Codebook,
@@ -596,6 +885,7 @@ def identifier_problems(
     file: str = "<data>",
     row_numbers: Sequence[int] | None = None,
     min_share: float = 0.5,
+    facility_columns: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """Direct identifiers in ``df`` as a list of problems (empty when the data pass).
 
@@ -605,17 +895,21 @@ def identifier_problems(
     ``fix``, ``severity`` (always ``"error"``) and ``kind`` (``"identifier"``,
     ``"not_pseudonymised"`` or the detector kinds).  No message contains a
     data value.  The rules and detectors are described in the module
-    docstring.
+    docstring.  Every column is scanned, whatever its type in the codebook.
 
     Parameters
     ----------
-    df : the data as read from the file (before recoding), one row per record.
+    df : the data as read from the file (before typing and recoding), one row per record.
     codebook : the instrument's :class:`~veplab.codebook.Codebook`.
     file : file name for the messages.
     row_numbers : the file's row number of each record (as
         :func:`veplab.data.load` knows them); default position + 2.
     min_share : share of non-missing values matching a weak detector above
         which a column is refused (default 0.5).
+    facility_columns : columns holding facility (prison) codes, such as the
+        study's cluster column (``design: cluster:`` in study.yml): they are
+        scanned for phone and id numbers and e-mail addresses, never with the
+        id-column or name rules.
     """
     if not isinstance(df, pd.DataFrame):
         raise InputError(f"identifier_problems: expected a pandas DataFrame, got {type(df).__name__}")
@@ -623,6 +917,9 @@ def identifier_problems(
         raise InputError(f"min_share must be in (0, 1], got {min_share!r}")
     if row_numbers is not None and len(row_numbers) != len(df):
         raise InputError(f"row_numbers has {len(row_numbers)} entries for {len(df)} rows")
+    if isinstance(facility_columns, str):
+        facility_columns = (facility_columns,)
+    facility = {str(c) for c in facility_columns or ()}
     problems: list[dict[str, Any]] = []
 
     def add(column: str, rows: list[int], problem: str, fix: str, kind: str) -> None:
@@ -631,11 +928,12 @@ def identifier_problems(
 
     checked: set[str] = set()
     cols = [str(c) for c in df.columns]
+    frame = df.set_axis(cols, axis=1) if list(df.columns) != cols else df
     for col in cols:
         if col in codebook and codebook.item(col).role == "identifier":
             item = codebook.item(col)
             checked.add(col)
-            series = df[col]
+            series = frame[col]
             present = series.notna() & (series.astype(str).str.strip() != "")
             if not present.any():
                 continue
@@ -656,14 +954,14 @@ def identifier_problems(
     # id column and pseudonymised admin ids: pseudonyms or non-identifying codes
     id_like = [codebook.id_column] + [i.id for i in codebook.by_role("admin") if i.pseudonymised]
     for col in dict.fromkeys(id_like):
-        if col not in df.columns or col in checked:
+        if col not in cols or col in checked or col in facility:
             continue
         checked.add(col)
-        series = df[col]
+        series = frame[col]
         if looks_like_pseudonym(series):
             continue
         info = identifier_kinds(series)
-        verdict = _verdict(info, min_share=min_share, shape_rule=False)
+        verdict = _verdict(info, min_share=min_share, mode="id")
         if verdict is None:
             continue
         kinds, pos = verdict
@@ -672,37 +970,56 @@ def identifier_problems(
             "replace the ids with keyed pseudonyms (veplab pseudonymise --columns " + col + ") or with "
             "study codes that carry no personal data", ",".join(kinds))
 
-    # unknown columns and free-text items
+    # every other column, whatever its type: facility columns, codebook items, unknown columns
     for col in cols:
         if col in checked:
             continue
         known = col in codebook
-        if known:
-            item = codebook.item(col)
-            if item.type != "text":
-                continue
-        info = identifier_kinds(df[col])
-        verdict = _verdict(info, min_share=min_share, shape_rule=not known)
+        item = codebook.item(col) if known else None
+        series = frame[col]
+        typed = item is not None and (item.type in CODED_TYPES or item.type == "numeric")
+        info = identifier_kinds(series, ignore=_missing_texts(item) if typed else ())
+        mode = "facility" if col in facility else ("column" if known else "unknown")
+        verdict = _verdict(info, min_share=min_share, mode=mode)
+        if verdict is None and typed and mode == "column":
+            # a phone or id number where the codebook expects a code or a bounded number
+            number_pos = sorted({p for k, v in info["weak_positions"].items() if k in _NUMBER_KINDS for p in v})
+            bad = _not_allowed(item, series, number_pos)
+            if bad:
+                kinds = sorted({k for k, v in info["weak_positions"].items()
+                                if k in _NUMBER_KINDS and set(v) & set(bad)})
+                verdict = (kinds, bad)
         if verdict is None:
             continue
         kinds, pos = verdict
-        where = "column described in the codebook as free text" if known else "column not in the codebook"
-        count = f"{len(pos)} of {info['n']} values" if pos else f"most of {info['n']} values"
-        fix = (
-            "remove the column from the export (or replace the identifiers with keyed pseudonyms and describe "
-            "the column in the codebook)" if not known else
-            "redact the identifiers from the answers before loading (free text must not hold names, phone "
-            "numbers or id numbers)"
-        )
+        count = f"{len(pos)} of {info['n']} values"
+        if mode == "facility":
+            where = "facility column (the study's cluster column)"
+            fix = ("remove them: a facility column holds facility codes such as KZ-P07 only (correct the cells, "
+                   "or check that the export put the right field in this column)")
+        elif not known:
+            where = "column not in the codebook"
+            fix = ("remove the column from the export (or replace the identifiers with keyed pseudonyms and "
+                   "describe the column in the codebook)")
+        elif item.type == "text":
+            where = "column described in the codebook as free text"
+            fix = ("redact the identifiers from the answers before loading (free text must not hold names, phone "
+                   "numbers or id numbers)")
+        else:
+            what = "option codes" if item.type in CODED_TYPES else ("dates" if item.type == "date" else "numbers")
+            where = f"column described in the codebook as {item.type}"
+            fix = (f"remove the identifiers from the export: this column holds {what}, never names, phone or id "
+                   "numbers (correct the cells, or check that the export put the right field in this column)")
         add(col, _rows(pos, row_numbers),
             f"{where} holds what look like {_kind_text(kinds)} ({count})", fix, ",".join(kinds))
     return problems
 
 
 def check_identifiers(df: pd.DataFrame, codebook: Codebook, *, file: str = "<data>",
-                      row_numbers: Sequence[int] | None = None, min_share: float = 0.5) -> None:
+                      row_numbers: Sequence[int] | None = None, min_share: float = 0.5,
+                      facility_columns: Sequence[str] = ()) -> None:
     """Raise :class:`IdentifierError` when :func:`identifier_problems` finds any problem."""
-    problems = identifier_problems(df, codebook, file=file, row_numbers=row_numbers, min_share=min_share)
+    problems = identifier_problems(df, codebook, file=file, row_numbers=row_numbers, min_share=min_share,
+                                   facility_columns=facility_columns)
     if problems:
         raise IdentifierError(problems)
-
