@@ -546,3 +546,124 @@ def test_malformed_codebook_values_are_codebook_errors(change, message):
 
     with pytest.raises(CodebookError, match=message):
         from_dict({**CB, **change})
+
+
+# ------------------------------------------------------------------ the identifier gate at load
+
+
+def _refused(path, cb, **kw):
+    """Load must stop with a DataError that is also an IdentifierError, naming file, column and rows."""
+    from veplab.privacy import IdentifierError
+
+    with pytest.raises(DataError) as exc:
+        load(path, cb, **kw)
+    assert isinstance(exc.value, IdentifierError)
+    message = str(exc.value)
+    assert str(path) in message and "Traceback" not in message and "on_error='flag'" in message
+    return exc.value
+
+
+def _no_values(text, values):
+    flat = "".join(ch for ch in text if ch.isalnum())
+    for v in values:
+        assert str(v) not in text
+        compact = "".join(ch for ch in str(v) if ch.isalnum())
+        if len(compact) >= 5:
+            assert compact not in flat, "a data value appears in the message"
+
+
+UG_PHONES = ["0772123456", "256772654321", "772111222", "0701234567"]
+
+
+@pytest.mark.parametrize("on_error", ["raise", "flag"])
+def test_phone_numbers_in_numeric_column_refused_at_load(tmp_path, cb, on_error):
+    path = write_csv(tmp_path / "d.csv", GOOD.assign(age=UG_PHONES))
+    err = _refused(path, cb, on_error=on_error)
+    row = err.problems.set_index("column").loc["age"]
+    assert row["rows"] == [2, 3, 4, 5] and "numeric" in row["problem"] and "phone numbers" in row["problem"]
+    assert [p["column"] for p in err.identifiers] == ["age"]
+    assert "column 'age' (rows 2, 3, 4, 5)" in str(err)
+    _no_values(str(err), UG_PHONES)
+
+
+@pytest.mark.parametrize("on_error", ["raise", "flag"])
+def test_numbers_that_lost_their_zeros_in_xlsx_refused(tmp_path, cb, on_error):
+    # IINs and 8-digit CINs stored as numbers (a spreadsheet drops leading zeros and '+')
+    iins = [900101300126, 850615400125, 50315500123, 771204300129]   # 50315500123: born 2005, leading 0 lost
+    from veplab.privacy import is_valid_iin
+
+    assert all(is_valid_iin(str(v).zfill(12)) for v in iins)
+    frame = GOOD.assign(age=iins, q3=[4, 4, 10234567, 1])
+    path = tmp_path / "d.xlsx"
+    frame.to_excel(path, index=False)
+    err = _refused(path, cb, on_error=on_error)
+    probs = err.problems.set_index("column")
+    assert "Kazakhstan IIN" in probs.loc["age", "problem"] and probs.loc["age", "rows"] == [2, 3, 4, 5]
+    assert "likert" in probs.loc["q3", "problem"] and probs.loc["q3", "rows"] == [4]
+    _no_values(str(err), iins + [10234567])
+
+
+@pytest.mark.parametrize("on_error", ["raise", "flag"])
+@pytest.mark.parametrize("name", ["nurlan abenov", "Nurlan Abenov2", "N. Abenov", "Abenov N.", "nurlan abenov 3"])
+def test_names_in_the_id_column_refused_at_load(tmp_path, cb, name, on_error):
+    frame = GOOD.copy()
+    frame.loc[2, "rid"] = name
+    path = write_csv(tmp_path / "d.csv", frame)
+    err = _refused(path, cb, on_error=on_error)
+    row = err.problems.set_index("column").loc["rid"]
+    assert row["rows"] == [4] and "personal names" in row["problem"]
+    _no_values(str(err), [name])
+
+
+@pytest.mark.parametrize("unknown,on_error", [("keep", "flag"), ("drop", "flag"), ("keep", "raise")])
+def test_surname_comma_given_in_kept_or_dropped_extra_column_refused(tmp_path, cb, unknown, on_error):
+    names = ["ABENOV, Nurlan", "Okello, Joseph", "TRABELSI, Ahmed", "Nakato, Sarah"]
+    path = write_csv(tmp_path / "d.csv", GOOD.assign(next_of_kin=names))
+    err = _refused(path, cb, unknown=unknown, on_error=on_error)
+    row = err.problems.set_index("column").loc["next_of_kin"]
+    assert row["rows"] == [2, 3, 4, 5] and "not in the codebook" in row["problem"]
+    _no_values(str(err), names)
+
+
+def test_flagged_other_problems_are_kept_but_identifiers_still_stop(tmp_path, cb):
+    frame = GOOD.copy().astype(object)
+    frame.loc[0, "gender"] = 7                       # an ordinary problem: flagged, not fatal
+    frame["comment"] = ["call +256 772 123456", "", "", ""]
+    err = _refused(write_csv(tmp_path / "d.csv", frame), cb, on_error="flag")
+    assert set(err.problems["column"]) == {"comment", "gender"}
+    assert err.problems.loc[0, "column"] == "comment"  # identifier problems first
+    _no_values(str(err), ["772123456"])
+    # without the identifier the same file loads with the problem flagged
+    frame["comment"] = ["fine", "", "", ""]
+    df = load(write_csv(tmp_path / "d.csv", frame), cb, on_error="flag")
+    assert pd.isna(df.loc[0, "gender"])
+
+
+def _study(tmp_path, cb_spec, frame, **source_opts):
+    study = tmp_path / "study"
+    (study / "data").mkdir(parents=True)
+    (study / "cb.yml").write_text(yaml.safe_dump(cb_spec, allow_unicode=True), encoding="utf-8")
+    frame.to_csv(study / "data" / "d.csv", index=False)
+    return study, {"id": "t", "sources": {"d": {"path": "data/d.csv", "codebook": "cb.yml", **source_opts}}}
+
+
+def test_cli_validate_fails_on_identifiers_even_with_on_error_flag(tmp_path):
+    from typer.testing import CliRunner
+
+    from veplab.cli import app
+
+    frame = GOOD.copy().astype(object)
+    frame.loc[0, "gender"] = 5
+    frame["age"] = UG_PHONES
+    study, config = _study(tmp_path, CB, frame, on_error="flag")
+    (study / "study.yml").write_text(yaml.safe_dump(config))
+    result = CliRunner(env={"COLUMNS": "250"}).invoke(app, ["validate", str(study)])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    flat = "".join(ch for ch in result.output if ch.isalnum())
+    assert "directidentifiers" in flat and "phonenumbers" in flat
+    _no_values(result.output, UG_PHONES)
+    # the same file without the phone numbers validates (the flagged gender code is only reported)
+    frame["age"] = [30, 41, 55, 19]
+    frame.to_csv(study / "data" / "d.csv", index=False)
+    assert CliRunner().invoke(app, ["validate", str(study)]).exit_code == 0

@@ -115,6 +115,7 @@ def validate(
 
     from .codebook import CodebookError
     from .data import DataError, quality
+    from .privacy.identifiers import IdentifierError
     from .study import StudyError, load_study
 
     try:
@@ -138,6 +139,13 @@ def validate(
         except DataError as exc:
             err.print(f"[bold red]{int((exc.problems['severity'] == 'error').sum())} problems[/] in {where}")
             print_problems(exc.problems)
+            if isinstance(exc, IdentifierError):  # never downgraded by on_error: flag or unknown: keep
+                from rich.markup import escape
+
+                err.print("[bold red]direct identifiers[/] in " + escape(", ".join(
+                    repr(c) for c in dict.fromkeys(p["column"] for p in exc.identifiers)))
+                    + ": they always stop the load (on_error: flag does not apply); remove them from the "
+                    "export or pseudonymise them (veplab pseudonymise)")
             failed += 1
             continue
         q = quality(df, cb)

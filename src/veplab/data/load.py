@@ -6,7 +6,7 @@ import dataclasses
 import datetime as _dt
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -306,6 +306,7 @@ def apply_codebook(
     on_error: str = "raise",
     privacy: bool = True,
     problems: Problems | None = None,
+    facility_columns: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Apply ``codebook`` to a raw table (see :func:`load` for the options)."""
     if unknown not in ("error", "drop", "keep"):
@@ -376,11 +377,15 @@ def apply_codebook(
     ordered = [c for c in codebook.columns if c in result.columns] + [c for c in result.columns if c not in item_ids]
     result = result[ordered]
 
-    # --- privacy gate (identifier columns, identifier-looking unknown columns)
+    # --- privacy gate: every column of the raw table, whatever its type.  Identifiers always stop
+    # the load: on_error="flag" and unknown="drop"/"keep" never downgrade them.
     if privacy:
-        from ._gate import identifier_problems
+        from ._gate import identifier_problems, refuse
 
-        probs.extend(identifier_problems(result, codebook, frame, rows, file=file, kept=keep_extra))
+        found = identifier_problems(result, codebook, frame, rows, file=file, kept=keep_extra,
+                                    facility_columns=facility_columns)
+        if found:
+            raise refuse(found, probs.items, file)
 
     errors = probs.errors
     if errors and on_error == "raise":
@@ -501,9 +506,10 @@ def _apply_item(item: Item, col: pd.Series, rows: np.ndarray, probs: Problems, r
         codes = np.array(item.codes, dtype=float)
         outside = present & ~nonint & ~np.isin(vals, codes)
         if outside.any():
-            seen = sorted({int(v) if float(v).is_integer() else v for v in vals[outside]})[:8]
+            # only short codes are quoted: a long number in a code column may be a phone or id number
+            seen = sorted({int(v) if float(v).is_integer() else v for v in vals[outside] if abs(v) < 1e6})[:8]
             probs.add(item.id, f"{int(outside.sum())} values outside the codebook options "
-                      f"{{{','.join(str(c) for c in item.codes)}}} (found {seen})",
+                      f"{{{','.join(str(c) for c in item.codes)}}}" + (f" (found {seen})" if seen else ""),
                       "correct them in the source, or add the code to the codebook (options or missing)",
                       rows=rows[outside])
             invalid |= outside
@@ -548,6 +554,7 @@ def load(
     on_error: str = "raise",
     privacy: bool = True,
     source: str | None = None,
+    facility_columns: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Load a data file and apply its instrument codebook.
 
@@ -565,7 +572,13 @@ def load(
       option codes (ordered for likert, ordinal and binary items);
     * checks types and ranges, dates (one format per column), duplicate and
       blank ids;
-    * refuses direct identifiers (the privacy gate);
+    * refuses direct identifiers (the privacy gate, :mod:`veplab.privacy.identifiers`):
+      every column is scanned as read, before typing, whatever its codebook
+      type; identifiers always stop the load with an error naming file, column
+      and rows (never the values), whatever ``on_error`` and ``unknown`` say.
+      ``facility_columns`` (the study's cluster column, e.g. ``prison_id``
+      holding ``KZ-P07``) are checked for phone and id numbers but not with
+      the id-column rules;
     * reverse-keys items when ``reverse=True`` and adds one column per scale
       with its prorated score when ``score=True``.
 
@@ -579,7 +592,7 @@ def load(
 
     Every problem is reported at once in a :class:`DataError` whose
     ``problems`` table has the columns ``file, column, rows, problem, fix,
-    severity``.  With ``on_error="flag"`` invalid cells become NA with the
+    severity``.  With ``on_error="flag"`` (never for identifiers) invalid cells become NA with the
     reason ``"invalid"`` and the problems are kept in the load info instead
     (the data-quality summary reports them).  Nothing is ever written to disk.
 
@@ -601,4 +614,6 @@ def load(
         if source in ("kobo", "odk") or kobo.detect(list(raw.frame.columns), codebook):
             raw = kobo.normalise(raw, codebook, problems=probs, unknown=unknown, path=path, sheet=sheet)
     return apply_codebook(raw, codebook, file=str(path), unknown=unknown, reverse=reverse, score=score,
-                          on_error=on_error, privacy=privacy, problems=probs)
+                          on_error=on_error, privacy=privacy, problems=probs,
+                          facility_columns=(facility_columns,) if isinstance(facility_columns, str)
+                          else tuple(facility_columns or ()))
