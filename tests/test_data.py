@@ -667,3 +667,76 @@ def test_cli_validate_fails_on_identifiers_even_with_on_error_flag(tmp_path):
     frame["age"] = [30, 41, 55, 19]
     frame.to_csv(study / "data" / "d.csv", index=False)
     assert CliRunner().invoke(app, ["validate", str(study)]).exit_code == 0
+
+
+CLIMATE_LIKE = {
+    "id": "climate_like", "title": "t", "unit": "prison", "id_column": "prison_id",
+    "items": [
+        {"id": "prison_id", "label": "prison", "type": "text", "role": "admin", "pseudonymised": True},
+        {"id": "gender", "label": "Gender", "type": "categorical", "options": {1: "men", 2: "women"}},
+        {"id": "capacity", "label": "capacity", "type": "numeric", "min": 0, "integer": True},
+    ],
+}
+
+
+def test_design_cluster_is_a_facility_column_for_loading(tmp_path):
+    from veplab.study import load_study
+
+    codes = ["KZ-P07", "UG-P112", "TN-P3", "KZ-P12", "UG-P044", "Ben Arous"]   # Ben Arous: a Tunisian town
+    frame = pd.DataFrame({"prison_id": codes, "gender": [1, 2, 1, 1, 2, 1], "capacity": [900, 120, 450, 60, 80, 300]})
+    study, config = _study(tmp_path, CLIMATE_LIKE, frame, on_error="flag")
+    config["design"] = {"cluster": "prison_id", "breakdowns": ["gender"]}
+    (study / "study.yml").write_text(yaml.safe_dump(config))
+    cfg = load_study(study)
+    assert cfg.cluster == "prison_id" and cfg.breakdowns == ("gender",)
+    assert cfg.source("d").facility_columns == ("prison_id",)
+    df = cfg.load_source("d")
+    assert df["prison_id"].tolist() == codes
+    # without the study's design the place name is taken for a person's name in an id column
+    err = _refused(study / "data" / "d.csv", from_dict(CLIMATE_LIKE))
+    assert err.problems.loc[0, "rows"] == [7]
+    # a facility column is still scanned for phone and id numbers
+    frame.loc[1, "prison_id"] = "+216 98 123 456"
+    frame.to_csv(study / "data" / "d.csv", index=False)
+    with pytest.raises(DataError, match="facility column"):
+        cfg.load_source("d")
+
+
+def test_demo_like_survey_with_prison_codes_in_cluster_column_loads(tmp_path):
+    from veplab.study import load_study
+
+    spec = dict(CB, items=CB["items"] + [{"id": "prison_id", "label": "prison", "type": "text",
+                                          "role": "quasi_identifier"}])
+    rng = np.random.default_rng(1)
+    n = 60
+    frame = pd.DataFrame({
+        "rid": [f"p_{i:04d}" for i in range(n)], "gender": rng.integers(1, 3, n),
+        "q1": rng.integers(1, 6, n), "q2": rng.choice([1, 2, 3, 4, 5, 8, 9], n), "q3": rng.integers(1, 6, n),
+        "age": rng.integers(18, 90, n), "visit": pd.date_range("2024-01-01", periods=n).strftime("%Y-%m-%d"),
+        "comment": rng.choice(["", "Visits are too short", "Всё хорошо", "حالة جيدة"], n),
+        "prison_id": rng.choice(["KZ-P07", "KZ-P31", "UG-P112", "UG-P012", "TN-P3", "TN-P05"], n),
+    })
+    study, config = _study(tmp_path, spec, frame)
+    config["design"] = {"cluster": "prison_id"}
+    (study / "study.yml").write_text(yaml.safe_dump(config))
+    cfg = load_study(study)
+    assert cfg.breakdowns == ()
+    df = cfg.load_source("d")
+    assert len(df) == n and set(df["prison_id"]) <= {"KZ-P07", "KZ-P31", "UG-P112", "UG-P012", "TN-P3", "TN-P05"}
+
+
+@pytest.mark.parametrize("design,message", [
+    ("prison_id", "design must be a mapping"),
+    ({"cluster": ["prison_id"]}, "design.cluster must be one column name"),
+    ({"cluster": "prison_id", "breakdowns": "gender"}, "design.breakdowns must be a list"),
+    ({"breakdowns": ["gender", "gender"]}, "more than once"),
+    ({"clusters": "prison_id"}, "unknown key"),
+])
+def test_bad_design_is_a_clear_study_error(tmp_path, design, message):
+    from veplab.study import StudyError, load_study
+
+    study, config = _study(tmp_path, CB, GOOD)
+    config["design"] = design
+    (study / "study.yml").write_text(yaml.safe_dump(config))
+    with pytest.raises(StudyError, match=message):
+        load_study(study)

@@ -17,6 +17,7 @@ notebooks it runs::
         url_env: VEPLAB_DB_URL                   # env variable holding the URL
         codebook: rna_tool
     parameters: {outcome: violence_endorsement}
+    design: {cluster: prison_id, breakdowns: [gender, age_band]}   # optional
     notebooks:
       - name: overview
         parameters: {source: push_pull}
@@ -26,7 +27,9 @@ A ``codebook`` given as a bare name resolves to ``<repo>/surveys/<name>.yml``
 is taken relative to the study folder.  Data paths are relative to the study
 folder.  A SQL source names one SELECT query and the environment variable
 that holds the database URL (never the URL or a password in study.yml); see
-:mod:`veplab.ingest.sql`.
+:mod:`veplab.ingest.sql`.  ``design: cluster:`` names the column holding each
+record's facility (prison) code: loading passes it to the identifier gate as a
+facility column (codes such as ``KZ-P07`` are not person ids).
 
 >>> from veplab.study import load_study                     # doctest: +SKIP
 >>> study = load_study("research/demo")                      # doctest: +SKIP
@@ -78,6 +81,9 @@ class Source:
     options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     sql: str | None = None
     url_env: str | None = None
+    #: Columns holding facility codes (the study's ``design: cluster:``), passed to
+    #: :func:`veplab.data.load` so the identifier gate does not take them for person ids.
+    facility_columns: tuple[str, ...] = ()
 
     def codebook(self) -> Codebook:
         return _cb.load(self.codebook_path)
@@ -100,6 +106,7 @@ class Source:
         from .data import load
 
         opts = {**self.options, **kwargs}
+        opts.setdefault("facility_columns", self.facility_columns)
         if self.sql is not None:
             opts.pop("timeout", None)
             return load(self.query(), self.codebook(), **opts)
@@ -123,6 +130,10 @@ class Study:
     notebooks: tuple[Mapping[str, Any], ...]
     raw: Mapping[str, Any]
     timeout: int | None = None  # seconds a notebook may run (study.yml timeout:), None: the build's default
+    #: ``design: cluster:``: the column naming each record's facility (prison), or None.
+    cluster: str | None = None
+    #: ``design: breakdowns:``: columns results are broken down by.
+    breakdowns: tuple[str, ...] = ()
 
     @property
     def root(self) -> Path:
@@ -235,6 +246,36 @@ def _sql_source(config: Path, folder: Path, root: Path, name: str, spec: Mapping
                          f"allowed: {sorted(allowed)}")
     return Source(name=name, path=None, codebook_path=_codebook_path(config, folder, root, name, str(spec["codebook"])),
                   options=options, sql=sql, url_env=url_env.strip())
+
+
+def _design(raw: Mapping[str, Any], config: Path) -> tuple[str | None, tuple[str, ...]]:
+    """``design: {cluster: prison_id, breakdowns: [gender, age_band]}`` -> (cluster, breakdowns).
+
+    Both are optional; ``cluster`` is one column name, ``breakdowns`` a list of column names.
+    """
+    design = raw.get("design")
+    if design is None:
+        return None, ()
+    if not isinstance(design, Mapping):
+        raise StudyError(f"{config}: design must be a mapping such as {{cluster: prison_id, breakdowns: "
+                         f"[gender, age_band]}}, got {design!r}")
+    unknown = sorted(str(k) for k in design if k not in ("cluster", "breakdowns"))
+    if unknown:
+        raise StudyError(f"{config}: design: unknown key(s) {unknown}; allowed: cluster, breakdowns")
+    cluster = design.get("cluster")
+    if cluster is not None and (not isinstance(cluster, str) or not cluster.strip()):
+        raise StudyError(f"{config}: design.cluster must be one column name (e.g. prison_id), got {cluster!r}")
+    breakdowns = design.get("breakdowns")
+    if breakdowns is None:
+        breakdowns = []
+    if isinstance(breakdowns, str) or not isinstance(breakdowns, list) or \
+            not all(isinstance(b, str) and b.strip() for b in breakdowns):
+        raise StudyError(f"{config}: design.breakdowns must be a list of column names (e.g. [gender, age_band]), "
+                         f"got {breakdowns!r}")
+    dup = sorted({b for b in breakdowns if breakdowns.count(b) > 1})
+    if dup:
+        raise StudyError(f"{config}: design.breakdowns names {dup} more than once")
+    return (cluster.strip() if cluster is not None else None), tuple(b.strip() for b in breakdowns)
 
 
 def load_study(path: str | Path) -> Study:
@@ -354,6 +395,9 @@ def load_study(path: str | Path) -> Study:
         if not isinstance(nb, Mapping) or "name" not in nb:
             raise StudyError(f"{config}: notebooks[{i}] needs a name")
         notebooks.append({"name": str(nb["name"]), "parameters": dict(nb.get("parameters") or {})})
+    cluster, breakdowns = _design(raw, config)
+    if cluster is not None:
+        sources = {k: dataclasses.replace(v, facility_columns=(cluster,)) for k, v in sources.items()}
     return Study(
         id=str(study_id),
         folder=folder,
@@ -368,4 +412,6 @@ def load_study(path: str | Path) -> Study:
         notebooks=tuple(notebooks),
         raw=raw,
         timeout=timeout,
+        cluster=cluster,
+        breakdowns=breakdowns,
     )
