@@ -44,13 +44,13 @@ import pandas as pd
 cfg = load_study(study)
 df = cfg.load_source("d")
 rep = Report(cfg, "alpha_nb")
-rep.value("mean_x", float(df["x"].mean() * scale), caption="Mean of x")
+rep.value("mean_x", float(df["x"].mean() * scale), caption="Mean of x", data=df)
 rep.table(pd.DataFrame({"estimate": [df["x"].mean() * scale, df["x"].std()]}, index=["mean", "sd"]), "x_stats",
-          caption="x", kind="model")
+          caption="x", kind="model", n=len(df))
 import matplotlib.pyplot as plt
 fig, ax = plt.subplots()
 ax.plot([1, 2, 3], [1, 4, 9])
-rep.figure(fig, "line", caption="a line")
+rep.figure(fig, "line", caption="a line", data=pd.DataFrame({"x": [1, 2, 3], "y": [1, 4, 9]}))
 """
 
 BODY_B = """from veplab.report import Report
@@ -59,7 +59,7 @@ cfg = load_study(study)
 rep = Report(cfg, "beta_nb")
 if offset == 99:
     raise ValueError("offset 99 is not allowed")
-rep.value("offset", offset + 1)
+rep.value("offset", offset + 1, n=100)
 """
 
 
@@ -121,10 +121,16 @@ def test_build_publishes_and_caches(project):
         (_study(project) / "data" / "d.csv").read_bytes()).hexdigest()
     assert manifest["seed"] == 1 and manifest["parameters"]["scale"] == 2.0
     assert "numpy" in manifest["packages"] and manifest["dependency_lock_sha256"]
-    # executed notebooks are private
-    assert (out / ".work" / "alpha_nb.ipynb").is_file()
+    # executed notebooks are private: in the study's working folder, never under reports/
+    assert (_study(project) / ".build" / "alpha_nb.ipynb").is_file()
+    assert not (out / ".work").exists() and not (out / ".build").exists()
     index = (out / "index.html").read_text()
-    assert ".work" not in index and "Alpha page" in index
+    assert ".build" not in index and "Alpha page" in index
+    release = json.loads((out / "release.json").read_text())
+    assert {e["output"]: e["status"] for e in release["outputs"]} == {
+        "alpha_nb/values/mean_x": "published", "alpha_nb/tables/x_stats": "published",
+        "alpha_nb/figures/line": "published", "beta_nb/values/offset": "published"}
+    assert sorted(release["files"]) == sorted(p.name for p in out.iterdir())
 
     t0 = time.perf_counter()
     again = build(_study(project))
@@ -264,20 +270,22 @@ def test_unknown_only_name(project):
         build(_study(project), only=["nope"])
 
 
-def test_planted_head_fails_the_build(project):
+def test_planted_head_is_withheld(project):
+    """Default deny: a df.head() displayed in a notebook never reaches a page; the page says so."""
     build(_study(project))
     out = project / "reports" / "t"
-    before = (out / "results.json").read_bytes()
     nbp = project / "notebooks" / "beta_nb.ipynb"
     nb = nbformat.read(nbp, as_version=4)
-    nb.cells[2].source += "\ndf = cfg.load_source('d')\ndisplay(df.head())"
+    nb.cells[2].source += "\ndf = cfg.load_source('d')\ndisplay(df.head())\nprint(df.iloc[0].to_dict())"
     nbformat.write(nb, nbp)
     res = build(_study(project))
-    assert not res.ok and not res.published
-    assert res.leaks, "the leak scan must catch a df.head() table"
-    text = " ".join(str(f) for f in res.leaks)
-    assert "beta_nb.html" in text and "rec000" not in text  # names the page, never shows the values
-    assert (out / "results.json").read_bytes() == before
+    assert res.ok and res.published
+    page = (out / "beta_nb.html").read_text()
+    assert "rec000" not in page and "2 outputs withheld: not checked" in page
+    release = json.loads((out / "release.json").read_text())
+    assert release["withheld_raw_outputs"] == {"beta_nb": 2}
+    for f in out.iterdir():
+        assert "rec000" not in f.read_text(errors="ignore"), f
 
 
 def test_audit_log_records_builds(project):

@@ -317,11 +317,15 @@ def test_per_person_scatter_frame_is_refused():
     people = pd.DataFrame({"age": rng.integers(18, 70, 1000), "score": rng.normal(size=1000)})
     chk = figure_data_check(people, threshold=10, n_records=1000)
     assert isinstance(chk, FigureCheck) and not chk.ok
-    assert len(chk.reasons) == 2
+    assert len(chk.reasons) == 3
     assert "1000 rows for 1000 records" in chk.reasons[0]
-    assert "no column counting the people" in chk.reasons[1]
+    assert chk.reasons[1].startswith("cannot check") and "no column counting the people" in chk.reasons[2]
     unknown = figure_data_check(people, threshold=10, n_records=None)
-    assert not unknown.ok and len(unknown.reasons) == 1
+    assert not unknown.ok and len(unknown.reasons) == 2
+    whole = figure_data_check(people, threshold=10, n_records=None, n=1000)  # more than 200 rows even with n=
+    assert not whole.ok and len(whole.reasons) == 1
+    items = figure_data_check(people.head(40), threshold=10, n_records=None, n=1000)  # 40 items of a 1000-person scale
+    assert items.ok
 
 
 def test_too_many_rows_refused_even_with_a_count_column():
@@ -329,7 +333,8 @@ def test_too_many_rows_refused_even_with_a_count_column():
     assert not figure_data_check(d, threshold=10, n_records=100).ok  # 60 > max(20, 50)
     assert figure_data_check(d, threshold=10, n_records=200).ok  # 60 <= 100
     few = pd.DataFrame({"x": np.arange(ROW_FLOOR), "y": np.arange(ROW_FLOOR) * 0.5})
-    assert figure_data_check(few, threshold=10, n_records=None).ok  # a short series of numbers
+    assert figure_data_check(few, threshold=10, n_records=None, n=500).ok  # a short series of numbers
+    assert figure_data_check(few, threshold=10, n_records=None).reasons[0].startswith("cannot check")
 
 
 def test_small_count_rows_are_hidden():

@@ -18,9 +18,17 @@ then swapped in with two renames, so a killed build leaves the last good
 report in place.  ``reports/<study>/`` holds ``index.html``, one
 self-contained HTML page per notebook (code hidden, figures embedded, no
 network references), ``results.json`` (every number the pages show, keyed
-by notebook and table) and ``manifest.json`` (hashes, parameters, versions,
-git commit, seed, build time).  Executed notebooks stay in the private
-``reports/<study>/.work/`` folder, never linked from the pages.
+by notebook and table), ``release.json`` (every output with the rule applied
+and its status; :mod:`veplab.release`) and ``manifest.json`` (hashes,
+parameters, versions, git commit, seed, build time).
+
+Publishing is default deny: pages are rendered only from the outputs the
+report helpers made and the disclosure gate passed, plus static Markdown
+cells (:mod:`veplab.release`).  Executed notebooks, caches and the kernel live
+in the study's private working folder ``research/<study>/.build/``
+(git-ignored), never under ``reports/``; a build refuses to publish when the
+report folder would hold anything the release log does not list.  A lock in
+that folder stops two builds of one study at once.
 """
 
 from __future__ import annotations
@@ -47,7 +55,9 @@ from .study import Study, find_root, load_study
 
 __all__ = ["BuildError", "BuildResult", "NotebookRun", "build", "cache_key", "notebook_parameters"]
 
-WORK = ".work"
+WORK = ".build"
+#: Where builds before this release kept executed notebooks (inside reports/): removed on sight.
+OLD_WORK = ".work"
 KERNEL_NAME = "veplab-build"
 
 
@@ -333,24 +343,6 @@ def _notebook_title(nb: Any, default: str) -> str:
     return default
 
 
-def _render_notebook(path: Path) -> tuple[str, str]:
-    """Body HTML of an executed notebook (code hidden) and its title."""
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    nb = nbformat.read(path, as_version=4)
-    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, embed_images=True)
-    exporter.exclude_output_stdin = True
-    # Drop stderr streams (warnings) from the published page; they stay in .work.
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
-    body, _ = exporter.from_notebook_node(nb)
-    body = re.sub(r'<script[^>]*src="https?://[^"]*"[^>]*>\s*</script>', "", body)
-    return body, _notebook_title(nb, path.stem)
-
-
 # ------------------------------------------------------------------ git / manifest
 
 
@@ -389,9 +381,10 @@ def build(
     reports: str | Path | None = None,
     notebooks_dir: str | Path | None = None,
     progress: Callable[[str, NotebookRun], None] | None = None,
-    timeout: int = 1800,
+    timeout: int | None = None,
     log: Callable[[str], None] | None = None,
     pdf: bool = True,
+    wait: bool = False,
 ) -> BuildResult:
     """Build ``reports/<study>/`` from the study's notebooks (see module docstring).
 
@@ -404,17 +397,84 @@ def build(
     :mod:`veplab.brief`) are rendered from the new ``results.json`` before the
     leak scan; their messages (missing translations, page counts) go to ``log``.
     A brief that cannot be rendered fails the build like a notebook does.
+
+    ``timeout`` bounds each cell in seconds (default: the study's
+    ``timeout:``, else 1800).  When another build of the same study is
+    running, ``wait=False`` raises :class:`BuildError` at once and
+    ``wait=True`` waits for it to finish.
     """
     t0 = time.perf_counter()
     study = load_study(study_path)
+    work = study.folder / WORK
+    work.mkdir(parents=True, exist_ok=True)
+    _ensure_gitignore(work)
+    with _BuildLock(work / "build.lock", study.id, wait=wait, log=log):
+        return _build_locked(study, t0, only=only, force=force, jobs=jobs, reports=reports,
+                             notebooks_dir=notebooks_dir, progress=progress, timeout=timeout, log=log, pdf=pdf)
+
+
+def _ensure_gitignore(work: Path) -> None:
+    gi = work / ".gitignore"
+    if not gi.is_file():
+        gi.write_text("# veplab's private build folder: executed notebooks hold row-level results. Never commit.\n*\n")
+
+
+class _BuildLock:
+    """An exclusive ``fcntl`` lock on the study's build (POSIX); a no-op where fcntl is missing."""
+
+    def __init__(self, path: Path, study_id: str, *, wait: bool, log: Callable[[str], None] | None):
+        self.path, self.study_id, self.wait, self.log = path, study_id, wait, log
+        self.fh: Any = None
+
+    def __enter__(self) -> "_BuildLock":
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows
+            return self
+        self.fh = open(self.path, "a+")
+        try:
+            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.fh.seek(0)
+            holder = self.fh.read().strip() or "another process"
+            if not self.wait:
+                self.fh.close()
+                raise BuildError(f"another build of study {self.study_id!r} is running ({holder}); wait for it "
+                                 "to finish, or run `veplab build --wait` to queue behind it") from None
+            if self.log:
+                self.log(f"another build of study {self.study_id!r} is running ({holder}); waiting for it")
+            fcntl.flock(self.fh, fcntl.LOCK_EX)
+        self.fh.seek(0)
+        self.fh.truncate()
+        self.fh.write(f"pid {os.getpid()} since {_dt.datetime.now().isoformat(timespec='seconds')}")
+        self.fh.flush()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.fh is not None:
+            import fcntl
+
+            self.fh.seek(0)
+            self.fh.truncate()
+            fcntl.flock(self.fh, fcntl.LOCK_UN)
+            self.fh.close()
+
+
+def _build_locked(study: Study, t0: float, *, only: list[str] | None, force: bool, jobs: int,
+                  reports: str | Path | None, notebooks_dir: str | Path | None,
+                  progress: Callable[[str, NotebookRun], None] | None, timeout: int | None,
+                  log: Callable[[str], None] | None, pdf: bool) -> BuildResult:
     root = find_root(study.folder)
     reports = Path(reports) if reports is not None else root / "reports"
     notebooks_dir = Path(notebooks_dir) if notebooks_dir is not None else root / "notebooks"
     reports.mkdir(parents=True, exist_ok=True)
     _recover(reports, study.id)
     target = reports / study.id
-    work = target / WORK
-    work.mkdir(parents=True, exist_ok=True)
+    work = study.folder / WORK
+    if (target / OLD_WORK).exists():  # executed notebooks of an older build: private, never in reports/
+        shutil.rmtree(target / OLD_WORK, ignore_errors=True)
+    if timeout is None:
+        timeout = getattr(study, "timeout", None) or 1800
 
     specs = list(study.notebooks)
     names = [s["name"] for s in specs]
@@ -442,7 +502,7 @@ def build(
         runs.append(run)
         keyfile = work / f"{run.name}.key"
         cached = (not force and keyfile.is_file() and keyfile.read_text().strip() == key
-                  and (work / f"{run.name}.ipynb").is_file() and (work / f"{run.name}.html").is_file())
+                  and (work / f"{run.name}.ipynb").is_file())
         selected = only is None or run.name in only
         if cached or not selected:
             run.status = "cached" if cached else "skipped"
@@ -454,7 +514,10 @@ def build(
         todo.append((run, src, params))
 
     manifest_path = target / "manifest.json"
-    overall = _sha(json.dumps([r.key for r in runs] + [_code_hash(), _sha(study.config_path.read_bytes())]).encode())
+    approvals_path = study.folder / "approvals.yml"
+    overall = _sha(json.dumps([r.key for r in runs] + [_code_hash(), _sha(study.config_path.read_bytes()),
+                                                        _file_sha(approvals_path) if approvals_path.is_file()
+                                                        else None]).encode())
     if not todo and manifest_path.is_file() and all(r.status == "cached" for r in runs):
         try:
             if json.loads(manifest_path.read_text()).get("build_key") == overall:
@@ -478,10 +541,7 @@ def build(
                 run.status, run.error, run.seconds = res["status"], res["error"], res["seconds"]
                 running = work / f"{run.name}.running.ipynb"
                 if run.status == "ran":
-                    body, title = _render_notebook(running)
                     running.replace(work / f"{run.name}.ipynb")
-                    (work / f"{run.name}.html").write_text(body, encoding="utf-8")
-                    (work / f"{run.name}.title").write_text(title, encoding="utf-8")
                     (work / f"{run.name}.key").write_text(run.key)
                 elif running.is_file():
                     running.replace(work / f"{run.name}.failed.ipynb")
@@ -493,10 +553,13 @@ def build(
         return BuildResult(study.id, target, runs, published=False, seconds=time.perf_counter() - t0)
 
     from .brief import BriefError
+    from .release import ApprovalError
 
     briefs: dict[str, Any] = {}
     try:
         leaks = _publish(study, runs, inputs, target, reports, overall, log=log, pdf=pdf, briefs=briefs)
+    except ApprovalError as exc:
+        raise BuildError(str(exc)) from None
     except BriefError as exc:
         _audit(study, "build", inputs=inputs, threshold=study.threshold, published=False,
                notebooks={r.name: r.status for r in runs}, brief_error=str(exc))
@@ -549,33 +612,57 @@ def key_ids(study: Study) -> list[str]:
 def _publish(study: Study, runs: list[NotebookRun], inputs: Mapping[str, Any], target: Path, reports: Path,
              overall: str, *, log: Callable[[str], None] | None = None, pdf: bool = True,
              briefs: dict[str, Any] | None = None) -> list[Any]:
-    """Assemble the report in a temporary folder (pages, results, briefs), scan it for leaks, then swap it in.
+    """Assemble the report in a temporary folder (pages, results, release log, briefs), scan it, swap it in.
 
+    Pages are rendered from gated outputs only (:mod:`veplab.release`).
     Returns the leak-scan findings of severity error (empty when published);
     a :class:`veplab.brief.BriefError` propagates after the folder is removed."""
     import nbformat
 
-    from .report import collect_results
+    from . import release as rel
 
-    work = target / WORK
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{study.id}-", dir=reports))
-    results: dict[str, Any] = {}
-    nav = [("index.html", "Contents")]
-    titles = {}
-    for run in runs:
-        title_file = work / f"{run.name}.title"
-        titles[run.name] = title_file.read_text(encoding="utf-8") if title_file.is_file() else run.name
-        nav.append((f"{run.name}.html", titles[run.name]))
-    built_at = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    work = study.folder / WORK
+    threshold = study.threshold
+    approvals = rel.load_approvals(study.folder / "approvals.yml")
+    pages: dict[str, list[tuple[str, Any]]] = {}
+    outputs: list[rel.Output] = []
+    withheld: dict[str, int] = {}
+    titles: dict[str, str] = {}
+    scan = privacy_inputs(study)
     for run in runs:
         nb = nbformat.read(work / f"{run.name}.ipynb", as_version=4)
-        results[run.name] = collect_results(nb)
-        body = (work / f"{run.name}.html").read_text(encoding="utf-8")
+        titles[run.name] = _notebook_title(nb, run.name)
+        blocks, outs, n_withheld = rel.page_blocks(nb, run.name)
+        pages[run.name], withheld[run.name] = blocks, n_withheld
+        for o in outs:
+            o.status, o.reasons = rel.verify(o.payload, threshold, n_records=scan["n_records"])
+            for field in rel.check_caption(o.payload, threshold):
+                o.reasons.append(f"{field} withheld: it states a number below the disclosure threshold")
+            if o.status == "ok" and any(any(r) for r in (o.payload.get("suppressed") or [])):
+                o.status = "suppressed"
+        outputs += outs
+    for line in rel.protect_linked(outputs, threshold, groupings=_grouping_names(study)):
+        if log:
+            log(line)
+    unused = rel.apply_approvals(outputs, approvals)
+    if unused and log:
+        log(f"approvals.yml names {len(unused)} output(s) that are not held for review in this build: "
+            + ", ".join(unused))
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{study.id}-", dir=reports))
+    nav = [("index.html", "Contents")] + [(f"{r.name}.html", titles[r.name]) for r in runs]
+    built_at = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    files = ["index.html", "results.json", "manifest.json", "release.json"]
+    for run in runs:
+        body = rel.render_blocks(pages[run.name], threshold)
         page = _page(titles[run.name], body, study=study, nav=nav,
                      footer=f"veplab {html.escape(__version__)} · study {html.escape(study.id)} · "
                             f"page {html.escape(run.name)}")
         (tmp / f"{run.name}.html").write_text(page, encoding="utf-8")
-    results_doc = {"study": study.id, "veplab": __version__, "threshold": study.threshold, "notebooks": results}
+        files.append(f"{run.name}.html")
+    results: dict[str, Any] = {r.name: {"tables": {}, "figures": {}, "values": {}, "texts": {}} for r in runs}
+    for o in outputs:  # outputs not published appear without their numbers, with the reason
+        results[o.notebook].setdefault(o.group, {})[o.key] = rel.public_payload(o)
+    results_doc = {"study": study.id, "veplab": __version__, "threshold": threshold, "notebooks": results}
     (tmp / "results.json").write_text(json.dumps(results_doc, indent=1, sort_keys=True, ensure_ascii=False),
                                       encoding="utf-8")
     from importlib import metadata
@@ -599,7 +686,7 @@ def _publish(study: Study, runs: list[NotebookRun], inputs: Mapping[str, Any], t
         "dependency_lock_sha256": _lock_hash(),
         "git": _git_commit(find_root(study.folder)),
         "seed": study.seed,
-        "disclosure_threshold": study.threshold,
+        "disclosure_threshold": threshold,
         "study_config_sha256": _file_sha(study.config_path),
         "inputs": inputs,
         "parameters": study.parameters,
@@ -616,6 +703,7 @@ def _publish(study: Study, runs: list[NotebookRun], inputs: Mapping[str, Any], t
             raise
         if briefs is not None:
             briefs.update(manifest.get("briefs") or {})
+        files += [p.name for p in written.html.values()] + [p.name for p in written.pdf.values()]
         brief_items = "".join(
             f'<li lang="{html.escape(lang)}"><a href="{html.escape(p.name)}">{html.escape(_LANG_NAMES.get(lang, lang))}'
             f" (HTML)</a>"
@@ -625,45 +713,102 @@ def _publish(study: Study, runs: list[NotebookRun], inputs: Mapping[str, Any], t
         brief_block = f"<h2>Policy briefs</h2>\n<ul class=\"pages\">{brief_items}</ul>\n" if brief_items else ""
     else:
         brief_block = ""
-    pages = "".join(
+    held = [o for o in outputs if not o.published]
+    page_items = "".join(
         f'<li><a href="{html.escape(r.name)}.html">{html.escape(titles[r.name])}</a></li>' for r in runs)
     desc = html.escape(study.description.get("en", "")) if study.description else ""
+    held_txt = (f" {len(held)} output(s) were not published (held for review, refused or withheld); "
+                f"<code>release.json</code> lists them with the reason." if held else "")
     index_body = (
         f"<h1>{html.escape(study.text('en'))}</h1>\n<p>{desc}</p>\n{brief_block}<h2>Analyses</h2>\n"
-        f"<ul class=\"pages\">{pages}</ul>\n"
+        f"<ul class=\"pages\">{page_items}</ul>\n"
         f"<h2>Provenance</h2>\n<p>Every number on these pages is in <code>results.json</code>; the data, codebook "
-        f"and package versions that produced them are in <code>manifest.json</code>. Cells based on fewer than "
-        f"{study.threshold} people are suppressed.</p>\n"
+        f"and package versions that produced them are in <code>manifest.json</code>; every published output, the "
+        f"disclosure rule applied to it and its status are in <code>release.json</code>. Cells based on fewer "
+        f"than {threshold} people are suppressed.{held_txt}</p>\n"
     )
     (tmp / "index.html").write_text(
         _page("Contents", index_body, study=study, nav=nav,
               footer=f"veplab {html.escape(__version__)} · built {built_at}"), encoding="utf-8")
     from .privacy import AuditLog, scan_artifacts
 
+    audit = AuditLog(study.folder / "audit.log")
     manifest["pseudonym_key_ids"] = key_ids(study)
-    manifest["audit_head"] = AuditLog(study.folder / "audit.log").head()
+    manifest["audit_head"] = audit.head()
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True, default=str),
                                        encoding="utf-8")
-    scan = privacy_inputs(study)
+    release_doc = _release_doc(study, outputs, withheld, built_at, manifest["audit_head"], sorted(files))
+    (tmp / "release.json").write_text(json.dumps(release_doc, indent=1, sort_keys=True, ensure_ascii=False,
+                                                 default=str), encoding="utf-8")
     findings = scan_artifacts(tmp, n_records=scan["n_records"], ids=scan["ids"], free_text=scan["free_text"],
-                              threshold=study.threshold)
+                              threshold=threshold)
     # name the published page, not the temporary folder
-    errors = [dataclasses.replace(f, file=f.file.replace(str(tmp), str(target)))
-              for f in findings if f.severity == "error"]
+    findings = [dataclasses.replace(f, file=f.file.replace(str(tmp), str(target))) for f in findings]
+    errors = [f for f in findings if f.severity == "error"]
+    if log:
+        for f in findings:
+            if f.severity != "error":
+                log(f"leak scan warning: {f}")
+    stray = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file()
+                   and str(p.relative_to(tmp)) not in files)
+    if stray:
+        errors.append(f"the report folder would hold files the release log does not list: {stray}")
     if errors:
         shutil.rmtree(tmp, ignore_errors=True)
         return errors
-    # swap: old -> .old-*, tmp -> target, carry the private work folder over
+    for o in outputs:
+        if o.approval is not None:
+            audit.append("release", study=study.id, output=o.id, approved_by=o.approval.get("approved_by"),
+                         reason=o.approval.get("reason"), approval_date=o.approval.get("date"))
+    # swap: old -> .old-*, tmp -> target (nothing private is carried over)
     old = None
     if target.exists():
         old = reports / f".old-{study.id}-{os.getpid()}"
         target.rename(old)
     tmp.rename(target)
     if old is not None:
-        if (old / WORK).exists():
-            (old / WORK).rename(target / WORK)
         shutil.rmtree(old, ignore_errors=True)
     return []
+
+
+def _grouping_names(study: Study) -> set[str]:
+    """Ids and labels (every language) of the study's variables, case-folded: the groupings tables can share."""
+    from .codebook import LANGUAGES
+
+    names: set[str] = set()
+    for src in study.sources.values():
+        try:
+            cb = src.codebook()
+        except Exception:  # reported where the data are loaded
+            continue
+        for item in cb.items:
+            names.add(item.id.casefold())
+            for lang in LANGUAGES:
+                names.add(str(item.text(lang)).casefold())
+    return names
+
+
+def _release_doc(study: Study, outputs: list[Any], withheld: Mapping[str, int], built_at: str,
+                 audit_head: Any, files: list[str]) -> dict[str, Any]:
+    from .release import STATUS_TEXT
+
+    entries = []
+    for o in outputs:
+        p = o.payload
+        entry = {"output": o.id, "notebook": o.notebook, "kind": p.get("kind"), "key": o.key,
+                 "caption": p.get("caption"), "file": f"{o.notebook}.html" if o.published else None,
+                 "rule": p.get("rule"), "status": STATUS_TEXT.get(o.status, o.status),
+                 "min_n": p.get("min_n") if o.published else None, "reasons": list(o.reasons)}
+        if o.approval is not None:
+            entry["approval"] = dict(o.approval)
+        entries.append(entry)
+    counts: dict[str, int] = {}
+    for e in entries:
+        counts[e["status"]] = counts.get(e["status"], 0) + 1
+    return {"study": study.id, "built_at": built_at, "threshold": study.threshold, "audit_head": audit_head,
+            "outputs": entries, "summary": counts,
+            "withheld_raw_outputs": {k: v for k, v in withheld.items() if v},
+            "files": files}
 
 
 #: Each brief's language, named in that language on the index page.

@@ -173,8 +173,16 @@ def build(
     force: bool = typer.Option(False, "--force", help="Rerun notebooks even when their inputs are unchanged"),
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Notebooks run in parallel processes"),
     pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write the policy briefs as PDF (WeasyPrint)"),
+    timeout: Optional[int] = typer.Option(None, "--timeout", min=1,
+                                          help="Seconds any one notebook cell may run (default: the study's "
+                                               "timeout:, else 1800)"),
+    wait: bool = typer.Option(False, "--wait", help="If another build of this study is running, wait for it "
+                                                    "instead of exiting"),
 ) -> None:
-    """Run the study's notebooks (cached by content hash) and publish reports/<study>/ with its policy briefs."""
+    """Run the study's notebooks (cached by content hash) and publish reports/<study>/ with its policy briefs.
+
+    Only outputs that passed the disclosure gate are published; reports/<study>/release.json lists each with
+    its rule and status, and research/<study>/approvals.yml releases outputs held for review."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from .build import BuildError
@@ -201,7 +209,8 @@ def build(
             progress.console.print(f"[dim]{_escape(message)}[/]")
 
         try:
-            result = run_build(study, only=only, force=force, jobs=jobs, progress=step, log=log, pdf=pdf)
+            result = run_build(study, only=only, force=force, jobs=jobs, progress=step, log=log, pdf=pdf,
+                               timeout=timeout, wait=wait)
         except (BuildError, StudyError) as exc:
             _fail(str(exc))
     for run in result.failed:
@@ -209,11 +218,11 @@ def build(
     if result.leaks:
         for f in result.leaks:
             err.print(f"[bold red]leak:[/] {f}")
-        _fail(f"the leak scan found row-level data in {len(result.leaks)} place(s); nothing was published "
+        _fail(f"the leak scan found disclosive output in {len(result.leaks)} place(s); nothing was published "
               f"and the previous report in {result.report_dir} is unchanged")
     if result.failed:
         _fail(f"{len(result.failed)} notebook(s) failed; the previous report in {result.report_dir} is unchanged "
-              f"(executed notebooks with the error are in {result.report_dir / '.work'})")
+              f"(executed notebooks with the error are in the study's private folder {Path(study) / '.build'})")
     missing = [r.name for r in result.runs if r.status == "missing"]
     if missing:
         _fail(f"notebooks {missing} have never run; build without --only first")
@@ -225,9 +234,26 @@ def build(
             pages = sorted({f["pages"] for f in result.briefs.values() if "pages" in f})
             pdf_txt = f" and PDF ({'/'.join(map(str, pages))} pages)" if pages else ""
             console.print(f"briefs: {', '.join(result.briefs)} as HTML{pdf_txt} in {result.report_dir}")
+        _release_summary(result.report_dir)
         console.print(f"report: {result.report_dir / 'index.html'}  ({result.seconds:.1f}s)")
     else:
         console.print(f"up to date: {result.report_dir / 'index.html'}  ({result.seconds:.2f}s)")
+
+
+def _release_summary(report_dir: Path) -> None:
+    """One line per status from release.json, and each output not published with its reason."""
+    import json
+
+    try:
+        rel = json.loads((report_dir / "release.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(rel.get("summary", {}).items()))
+    raw = sum((rel.get("withheld_raw_outputs") or {}).values())
+    console.print(f"release: {summary}" + (f"; {raw} raw notebook output(s) withheld (not checked)" if raw else ""))
+    for e in rel.get("outputs", []):
+        if e.get("status") in ("withheld for review", "refused", "withheld"):
+            console.print(f"  {_escape(e['status'])}: {_escape(e['output'])} -- {_escape('; '.join(e.get('reasons') or []))}")
 
 
 @app.command()

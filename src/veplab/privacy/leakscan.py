@@ -19,7 +19,8 @@ and reports:
 ``free_text``
     any free-text answer from ``free_text`` (compared after normalising case,
     punctuation and spaces; answers shorter than ``min_text_length``, default
-    20 characters, are skipped as too common) -- error.  In PDF text an answer
+    20 characters, are skipped as too common; an answer longer than 40
+    characters is also found by its first 40, as a shortened display shows it) -- error.  In PDF text an answer
     in a right-to-left script is also found when ``pdftotext`` garbles it
     (ligature letters swapped, stray letters): 60 % of its word triples,
     compared as letter sets, must appear on the page;
@@ -70,6 +71,8 @@ _PSEUDO_ANY = re.compile(rf"(?<![A-Za-z0-9_]){PSEUDONYM_PATTERN}(?![A-Za-z0-9_])
 _TOKEN_RE = re.compile(r"[^\s,;:()\[\]{}<>\"'|=]+")
 _N_HEADERS = {"n", "count", "counts", "freq", "frequency", "number", "people", "respondents", "n respondents",
               "number of people", "n people", "cases", "n cases"}
+#: A long free-text answer is also found by its first this many (normalised) characters.
+PREFIX_LENGTH = 40
 _SUFFIXES_HTML = {".html", ".htm", ".xhtml"}
 _SUFFIXES_TEXT = {".txt", ".md", ".tex", ".rst"}
 
@@ -271,7 +274,8 @@ class _Scanner:
                          f"{len(hits)} occurrence(s) of the study's ids, e.g. {mask_value(hits[0])}")
         if self.free:
             norm = _norm_text(text)
-            found = [f for f in self.free if f in norm]
+            # whole answers, and the opening of long ones (pandas shortens long text to 47 characters + '...')
+            found = [f for f in self.free if f in norm or (len(f) > PREFIX_LENGTH and f[:PREFIX_LENGTH] in norm)]
             if rtl and self.free_rtl:
                 page = _shingles(_rtl_words(text))
                 found += [f for f, sh in self.free_rtl.items()

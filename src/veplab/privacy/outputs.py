@@ -59,6 +59,8 @@ __all__ = [
 
 #: Figure data with more rows than this (and no count column) look like one point per person.
 ROW_FLOOR = 20
+#: Rows a figure's data may have without a count column when ``n=`` names the people behind it all.
+ROW_FLOOR_WHOLE = 200
 
 _CANNOT = "cannot check this model"
 
@@ -461,7 +463,8 @@ class FigureCheck:
         return int(self.hide.sum())
 
 
-def figure_data_check(data: pd.DataFrame, *, threshold: int, n_records: int | None) -> FigureCheck:
+def figure_data_check(data: pd.DataFrame, *, threshold: int, n_records: int | None,
+                      n: int | None = None) -> FigureCheck:
     """Check the data a figure is drawn from: aggregated, and no row resting on few people.
 
     Rule (output checking of graphs: a figure is checked through the table
@@ -486,6 +489,10 @@ def figure_data_check(data: pd.DataFrame, *, threshold: int, n_records: int | No
     data : the figure's data, one row per plotted point, bar or segment.
     threshold : the study's disclosure threshold (>= 3).
     n_records : records in the data behind the notebook (None: unknown).
+    n : people behind the whole figure, for data whose rows are not groups of
+        people (items, eigenvalues, thresholds of a ROC curve).  Data with no
+        count column and no ``n`` cannot be checked (a reason starting
+        "cannot check"); with ``n``, up to :data:`ROW_FLOOR_WHOLE` rows.
 
     Example
     -------
@@ -520,7 +527,12 @@ def figure_data_check(data: pd.DataFrame, *, threshold: int, n_records: int | No
                 "one point per person. Draw figures from aggregated data (binned_counts for a scatter plot or "
                 "histogram; means by group with their n)"
             )
-    if not counts and numeric and rows > ROW_FLOOR:
+    if not counts and n is None:
+        reasons.append("cannot check: the figure data have no column counting the people behind each row "
+                       "(n, n_events, count ...); add one, or give n= (the people behind the whole figure)")
+    elif not counts and n is not None and 0 < n < threshold:
+        reasons.append(f"the figure rests on {n} people, fewer than the threshold {threshold}")
+    if not counts and numeric and rows > (ROW_FLOOR if n is None else ROW_FLOOR_WHOLE):
         shown = ", ".join(repr(c) for c in numeric[:5]) + (" ..." if len(numeric) > 5 else "")
         reasons.append(
             f"the figure data have {rows} rows of numbers ({shown}) and no column counting the people behind "

@@ -1,21 +1,43 @@
-"""Publishing helpers for notebooks: every table and figure passes the disclosure gate.
+"""Publishing helpers for notebooks: every table, figure, value and run-time text passes the disclosure gate.
 
 Notebooks never print DataFrames directly.  They call a :class:`Report`::
 
     rep = Report(study, "overview")
-    rep.table(counts, "samples_by_country", caption="Respondents by country and gender")
+    rep.table(counts, "samples_by_country", caption="Respondents by country and gender",
+              data=df, by=["country", "gender"])
     rep.figure(fig, "samples_chart", caption="...", data=counts)
-    rep.value("n_respondents", 1200, caption="Respondents")
+    rep.value("n_respondents", 1200, caption="Respondents", kind="count")
+    rep.markdown("The survey reached {n_respondents} people.")
 
-Each call applies the study's disclosure rules (:mod:`veplab.privacy`):
-counts below the threshold are suppressed with secondary suppression
-(``kind="counts"``); statistics based on fewer people than the threshold are
-hidden (``kind="stats"`` with an ``n`` column); ``kind="model"`` is for
-estimates that describe no group of people directly (coefficients, fit).  The
-call displays the gated table as HTML and attaches a machine-readable copy
-(mimetype ``application/vnd.veplab.result+json``) that ``veplab build``
-collects into ``results.json``.  Nothing row-level can pass: a table with as
-many rows as the data is refused.
+Publishing is **default deny** (as output checking in trusted research
+environments: ACRO/SACRO).  ``veplab build`` renders a page only from the
+payloads these helpers attach to their output (mimetype
+``application/vnd.veplab.result+json``) and from the notebook's static
+Markdown cells; printed output, ``display()`` of plain objects, errors and
+images made any other way are withheld, and the page says so.  The build
+checks every payload again (:mod:`veplab.release`), protects tables that share
+people across the whole report together (linked tables), and records each
+output in ``release.json`` with the rule applied and its status:
+
+``ok``
+    passed the gate (some cells may be suppressed);
+``review``
+    the gate cannot check it (a value without ``n=``, a model table without
+    the people it rests on, a figure without its data): held until
+    ``research/<study>/approvals.yml`` names it with a reason and who approved;
+``refused``
+    fails a rule (a model with a category below the threshold, per-person
+    figure data);
+``withheld``
+    run-time text holding numbers that do not come from gated results.
+
+Every number knows its people: ``kind="counts"`` cells are people;
+``kind="stats"`` rows name their ``n`` column; ``kind="model"`` tables give
+``n=`` (a column, or the number of people the whole model rests on) or
+``model=`` (a fitted model, checked with ACRO's rules); values give ``n=``
+(or ``data=``, counted) unless they are counts themselves.  ``data=`` with
+``by=`` also tells the gate which people are behind each cell, so linked
+tables can be protected exactly.
 """
 
 from __future__ import annotations
@@ -115,26 +137,63 @@ class Report:
         self.threshold = int(threshold)
         self.n_records = n_records
         self._display = display
-        self.results: dict[str, Any] = {"tables": {}, "figures": {}, "values": {}}
+        self._texts = 0
+        self.results: dict[str, Any] = {"tables": {}, "figures": {}, "values": {}, "texts": {}}
         use_style()
 
     # ------------------------------------------------------------------ output
 
-    def _emit(self, html_text: str, payload: Mapping[str, Any]) -> None:
+    def _emit(self, payload: dict[str, Any]) -> None:
+        from .render import render_payload
+
         if not self._display:
             return
         try:
             from IPython.display import display
         except ImportError:  # pragma: no cover
             return
+        shown = payload
+        if payload.get("status") in ("review", "refused", "withheld"):
+            from .render import withheld_note
+
+            html_text = withheld_note(1, f"{payload['status']}: {'; '.join(payload.get('reasons') or [])}")
+        else:
+            html_text = render_payload(shown, threshold=self.threshold, text=payload.get("text"))
         display({"text/html": html_text, RESULT_MIME: to_jsonable(payload)}, raw=True)
 
-    def markdown(self, text: str) -> None:
-        """Show a paragraph of text (Markdown)."""
-        if self._display:
-            from IPython.display import Markdown, display
+    def _status(self, payload: dict[str, Any], status: str, rule: str, reasons: Sequence[str] = (),
+                min_n: Any = None) -> None:
+        payload.update({"status": status, "rule": rule, "reasons": list(reasons),
+                        "min_n": _clean(min_n), "threshold": self.threshold, "notebook": self.notebook})
 
-            display(Markdown(text))
+    def markdown(self, text: str, key: str | None = None) -> str:
+        """Show a paragraph of run-time text (Markdown).
+
+        Numbers may enter run-time text only from results this report
+        published, by key: ``{key}`` is replaced by the value published as
+        ``rep.value(key, ...)`` (``{key.n}`` by its n, ``{key.ci}`` by its
+        interval), after the gate.  Text holding any other digit is withheld
+        from the published page (the page says so): write numbers in a static
+        Markdown cell, or publish them with :meth:`value` first.
+
+        >>> rep.value("n_women", 123, kind="count")       # doctest: +SKIP
+        >>> rep.markdown("The survey reached {n_women} women.")  # doctest: +SKIP
+        """
+        from .gate import fill_text
+
+        if not isinstance(text, str):
+            raise TypeError(f"markdown() takes text, got {type(text).__name__}")
+        self._texts += 1
+        key = key or f"text_{self._texts}"
+        if key in self.results["texts"]:
+            raise ValueError(f"text key {key!r} used twice in notebook {self.notebook!r}")
+        payload: dict[str, Any] = {"kind": "text", "key": key, "template": text}
+        filled, status, reasons = fill_text(text, self.results["values"])
+        self._status(payload, status, "run-time text: numbers only from gated results", reasons)
+        payload["text"] = filled if status == "ok" else None
+        self.results["texts"][key] = payload
+        self._emit(payload)
+        return filled if status == "ok" else ""
 
     def _check_rows(self, df: pd.DataFrame, key: str) -> None:
         if self.n_records and len(df) >= max(self.n_records, 2) and len(df) > 20:
@@ -152,10 +211,13 @@ class Report:
         *,
         caption: str | None = None,
         kind: str = "counts",
-        n: str | Sequence[str] | None = None,
+        n: str | Sequence[str] | int | None = None,
         note: str | None = None,
         digits: int = 2,
         margins: bool = False,
+        data: pd.DataFrame | None = None,
+        by: str | Sequence[str] | None = None,
+        model: Any = None,
     ) -> pd.DataFrame:
         """Publish a table through the disclosure gate; returns the gated table.
 
@@ -165,11 +227,20 @@ class Report:
         the number of people behind each row; rows with ``n < threshold`` (or
         another count column such as ``n_events`` below it) are hidden whole,
         with secondary suppression (see :func:`veplab.privacy.suppress_stats`).
-        ``kind="model"``: estimates not tied to small groups (coefficients,
-        fit indices, reliability); published as they are, except that a row
-        resting on fewer people or events than the threshold (columns ``n``,
-        ``n_obs``, ``events``, ``n_events`` ...) is hidden, and other small
-        counts (``n_dropped`` ...) are hidden cell by cell.
+        ``kind="model"``: estimates of a model or a whole-sample statistic
+        (coefficients, fit, reliability).  It must say which people it rests
+        on: ``n=`` a column (a row resting on fewer people than the threshold
+        is hidden; other small counts such as ``n_dropped`` are hidden cell
+        by cell) or a whole number (the people behind the whole table), or
+        ``model=`` a fitted model, checked with ACRO's rules (residual degrees
+        of freedom and every category of a factor at least the threshold).
+        A model table that says neither is held for review.
+
+        ``data`` and ``by`` (counts tables): the records the table counts and
+        the column(s) whose values (or codebook labels) are the table's row
+        (and column) labels.  The gate then checks the counts against the data
+        and knows the people behind every cell, so tables published in the
+        same build that share people are protected together (linked tables).
         """
         from .. import privacy
 
@@ -178,28 +249,65 @@ class Report:
         if not isinstance(df, pd.DataFrame):
             df = pd.DataFrame(df)
         self._check_rows(df, key)
+        status, reasons, min_n = "ok", [], None
+        rule = {"counts": f"counts: cells below {self.threshold} suppressed, secondary and linked-table protection",
+                "stats": f"statistics by group: groups below {self.threshold} people hidden, secondary protection",
+                "model": f"model: rests on at least {self.threshold} people; factor categories and residual df "
+                         f"at least {self.threshold}"}.get(kind)
+        members = None
         if kind == "counts":
             gated = privacy.suppress_counts(df, threshold=self.threshold, totals="auto" if margins else "absent")
             published, mask = gated.published, gated.mask
+            if data is not None:
+                members = self._members(df, data, by, key)
         elif kind == "stats":
-            if n is None:
+            if n is None or not isinstance(n, (str, list, tuple)):
                 raise ValueError("kind='stats' needs n= naming the column(s) with the number of people")
             gated = privacy.suppress_stats(df, n_column=n, threshold=self.threshold,
                                            total_row="auto" if margins else None)
             published, mask = gated.published, gated.mask
         elif kind == "model":
             published, mask = df, self._model_mask(df)
+            if n is None:  # a sample-size column says which people each row rests on
+                n = next((c for c in df.columns if str(c).strip().lower() in self._SAMPLE_COLUMNS), None)
+            cols = [n] if isinstance(n, str) else list(n) if isinstance(n, (list, tuple)) else []
+            absent = [c for c in cols if c not in df.columns]
+            if absent:
+                raise ValueError(f"table {key!r}: n= names column(s) {absent} not in the table; columns are "
+                                 f"{list(df.columns)}")
+            if cols:
+                v = pd.to_numeric(df[cols[0]], errors="coerce")
+                min_n = v[v > 0].min() if (v > 0).any() else None
+                small = (v > 0) & (v < self.threshold)
+                mask.loc[small.to_numpy(), :] = True
+            elif isinstance(n, (int, np.integer)) and not isinstance(n, bool):
+                min_n = int(n)
+                if n < self.threshold:
+                    status = "refused"
+                    reasons.append(f"the model rests on {int(n)} people, fewer than the threshold {self.threshold}")
+            if model is not None:
+                check = _model_check(model, self.threshold)
+                if check is not None:
+                    min_n = check.n if min_n is None else min(min_n, check.n)
+                    if not check.ok:
+                        status = "refused" if not any(r.startswith("cannot check") for r in check.reasons) \
+                            else "review"
+                        reasons.extend(check.reasons)
+            elif n is None:
+                status = "review"
+                reasons.append("a model table must say which people it rests on (n= or model=); "
+                               "it cannot be checked")
         else:
             raise ValueError(f"kind must be 'counts', 'stats' or 'model', got {kind!r}")
-        mask = pd.DataFrame(mask.to_numpy(dtype=bool), index=df.index, columns=df.columns)
+        mask = pd.DataFrame(np.asarray(mask.to_numpy(dtype=bool)), index=df.index, columns=df.columns)
+        if kind in ("counts", "stats"):
+            min_n = self._min_count(df, mask, kind, n)
         values = df.mask(mask) if mask.to_numpy().any() else df
-        payload = {
+        payload: dict[str, Any] = {
             "kind": "table",
-            "notebook": self.notebook,
             "key": key,
             "caption": caption,
             "table_kind": kind,
-            "threshold": self.threshold,
             "index_name": _label(df.index.name) if df.index.name is not None else None,
             "columns": [_label(c) for c in df.columns],
             "index": [_label(i) for i in df.index],
@@ -207,10 +315,40 @@ class Report:
                      for row, mrow in zip(df.to_numpy(dtype=object), mask.to_numpy())],
             "suppressed": mask.to_numpy().tolist(),
             "note": note,
+            "digits": int(digits),
+            "margins": bool(margins),
+            "n_column": n if isinstance(n, (str, list, tuple)) else None,
         }
+        if members is not None:
+            payload["_members"] = members
+        self._status(payload, status, rule or "", reasons, min_n)
         self.results["tables"][key] = payload
-        self._emit(self._html_table(df, mask, caption, note, digits, key), payload)
+        self._emit(payload)
+        if status != "ok":
+            return df.mask(np.ones(df.shape, dtype=bool))
         return values
+
+    def _min_count(self, df: pd.DataFrame, mask: pd.DataFrame, kind: str, n: Any) -> Any:
+        """Smallest published count behind a counts/stats table (for the release log)."""
+        from ..privacy.disclosure import count_columns
+
+        if kind == "counts":
+            cols = list(df.columns)
+        else:
+            cols = [n] if isinstance(n, str) else list(n or [])
+            cols += [c for c in count_columns(df.columns) if c not in cols]
+        vals = []
+        for c in cols:
+            v = pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float)
+            ok = ~mask[c].to_numpy() & (v > 0) & ~np.isnan(v)
+            vals.extend(v[ok].tolist())
+        return int(min(vals)) if vals else None
+
+    def _members(self, df: pd.DataFrame, data: pd.DataFrame, by: Any, key: str) -> dict[str, Any]:
+        """Which records are behind each cell of a counts table (kept private: never in results.json)."""
+        from .gate import table_members
+
+        return table_members(df, data, by, key=key, study=self.study)
 
     #: Columns of a model table giving the people (or events) an estimate rests on: a row with a
     #: small one is hidden whole; other count columns (n_dropped, n_missing ...) only hide the cell.
@@ -253,66 +391,35 @@ class Report:
         gated = privacy.suppress_magnitudes(totals, sensitive, threshold=self.threshold, totals="add")
         totals = gated.values.fillna(0.0) if gated.values.shape != totals.shape else totals
         mask = pd.DataFrame(gated.mask.to_numpy(dtype=bool), index=totals.index, columns=totals.columns)
-        payload = {
-            "kind": "table", "notebook": self.notebook, "key": key, "caption": caption,
-            "table_kind": "magnitude", "threshold": self.threshold,
+        payload: dict[str, Any] = {
+            "kind": "table", "key": key, "caption": caption,
+            "table_kind": "magnitude",
             "index_name": _label(totals.index.name), "columns": [_label(c) for c in totals.columns],
             "index": [_label(i) for i in totals.index],
             "data": [[None if m else _clean(v) for v, m in zip(r, mr)]
                      for r, mr in zip(totals.to_numpy(dtype=object), mask.to_numpy())],
-            "suppressed": mask.to_numpy().tolist(), "note": note,
+            "suppressed": mask.to_numpy().tolist(), "note": note, "digits": int(digits),
         }
+        self._status(payload, "ok", f"magnitudes: ({n}, {k}) dominance, p% rule, at least {self.threshold} "
+                     "contributors, secondary protection", min_n=None)
         self.results["tables"][key] = payload
-        self._emit(self._html_table(totals, mask, caption, note, digits, key), payload)
+        self._emit(payload)
         return totals.mask(mask)
-
-    def _html_table(self, df: pd.DataFrame, mask: pd.DataFrame, caption: str | None, note: str | None,
-                    digits: int, key: str) -> str:
-        def fmt(v: Any) -> str:
-            if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
-                return "–"
-            if isinstance(v, (float, np.floating)):
-                return f"{v:,.{digits}f}"
-            if isinstance(v, (int, np.integer)):
-                return f"{v:,}"
-            return html.escape(str(v))
-
-        out = [f'<table class="veplab-table" data-key="{html.escape(key)}">']
-        if caption:
-            out.append(f"<caption>{html.escape(caption)}</caption>")
-        idx_name = html.escape(str(_label(df.index.name))) if df.index.name is not None else ""
-        out.append("<thead><tr><th>" + idx_name + "</th>"
-                   + "".join(f"<th>{html.escape(str(_label(c)))}</th>" for c in df.columns) + "</tr></thead><tbody>")
-        any_mask = False
-        arr = df.to_numpy(dtype=object)
-        m = mask.to_numpy()
-        for i, label in enumerate(df.index):
-            cells = []
-            for j in range(df.shape[1]):
-                if m[i, j]:
-                    any_mask = True
-                    cells.append(f'<td class="suppressed">{MARK}</td>')
-                else:
-                    cells.append(f"<td>{fmt(arr[i, j])}</td>")
-            out.append(f"<tr><th>{html.escape(str(_label(label)))}</th>{''.join(cells)}</tr>")
-        out.append("</tbody></table>")
-        notes = []
-        if any_mask:
-            notes.append(f"{MARK} suppressed: fewer than {self.threshold} people, or hidden so that "
-                         f"totals cannot reveal another suppressed cell.")
-        if note:
-            notes.append(html.escape(note))
-        if notes:
-            out.append('<p class="veplab-note">' + "<br>".join(notes) + "</p>")
-        return "\n".join(out)
 
     # ------------------------------------------------------------------ figures
 
     def figure(self, fig: Any, key: str, *, caption: str | None = None, data: pd.DataFrame | None = None,
-               alt: str | None = None, close: bool = True) -> None:
+               alt: str | None = None, close: bool = True, n: int | None = None) -> None:
         """Publish a matplotlib figure (PNG embedded; no metadata, so builds are
-        byte-identical).  ``data`` is the (already gated) table the figure
-        shows; it is stored in ``results.json`` beside the figure."""
+        byte-identical).  ``data`` is the aggregated (already gated) table the
+        figure draws; it is checked like a model table (no count below the
+        threshold, no row-level data: one point per person is refused) and
+        stored in ``results.json`` beside the figure.  Data rows that are
+        groups of people carry their count (an ``n`` column); data whose rows
+        are not people (items, eigenvalues) give ``n=``, the people behind the
+        whole figure (:func:`veplab.privacy.outputs.figure_data_check`).  A
+        figure without ``data``, or without counts or ``n``, cannot be checked
+        and is held for review."""
         if key in self.results["figures"]:
             raise ValueError(f"figure key {key!r} used twice in notebook {self.notebook!r}")
         if not hasattr(fig, "savefig") and hasattr(fig, "figure"):  # an Axes: publish its figure
@@ -324,11 +431,25 @@ class Report:
 
             plt.close(fig)
         b64 = base64.b64encode(buf.getvalue()).decode("ascii")
-        payload: dict[str, Any] = {"kind": "figure", "notebook": self.notebook, "key": key, "caption": caption}
-        if data is not None:
+        payload: dict[str, Any] = {"kind": "figure", "key": key, "caption": caption, "alt": alt, "png": b64}
+        status, reasons, min_n = "ok", [], None
+        if data is None:
+            status = "review"
+            reasons.append("a figure must be published with the aggregated data it draws (data=); "
+                           "it cannot be checked")
+        else:
             if not isinstance(data, pd.DataFrame):
                 data = pd.DataFrame(data)
-            self._check_rows(data, key)
+            from .gate import figure_problems
+
+            if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer))):
+                raise ValueError(f"figure {key!r}: n must be a whole number of people, got {n!r}")
+            problems = figure_problems(data, threshold=self.threshold, n_records=self.n_records,
+                                       n=None if n is None else int(n))
+            if problems:
+                status = "review" if all(r.startswith("cannot check") for r in problems) else "refused"
+                reasons.extend(problems)
+            min_n = None if n is None else int(n)
             dmask = self._model_mask(data).to_numpy()  # a figure's data: no count below the threshold
             payload["data"] = {
                 "columns": [_label(c) for c in data.columns],
@@ -336,19 +457,22 @@ class Report:
                 "values": [[None if m else _clean(v) for v, m in zip(row, mrow)]
                            for row, mrow in zip(data.to_numpy(dtype=object), dmask)],
             }
+        self._status(payload, status, "figure: drawn from aggregated data with no count below the threshold",
+                     reasons, min_n)
         self.results["figures"][key] = payload
-        alt_text = html.escape(alt or caption or key)
-        cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
-        self._emit(f'<figure class="veplab-figure" data-key="{html.escape(key)}">'
-                   f'<img alt="{alt_text}" src="data:image/png;base64,{b64}"/>{cap}</figure>', payload)
+        self._emit(payload)
 
     # ------------------------------------------------------------------ values
 
     def value(self, key: str, value: Any, *, caption: str | None = None, n: int | None = None,
               ci: tuple[float, float] | None = None, unit: str | None = None, kind: str = "stat",
-              ci_level: float = 0.95) -> Any:
+              ci_level: float = 0.95, data: pd.DataFrame | None = None) -> Any:
         """Publish one headline number (for briefs): suppressed when ``n`` is below the threshold.
 
+        Every number knows its people: give ``n=`` (the unweighted number of
+        people the value rests on) or ``data=`` (the records it was computed
+        from; ``n`` is their number).  ``kind="count"`` values are numbers of
+        people themselves.  A statistic without either is held for review.
         ``ci`` is the interval at confidence ``ci_level`` (recorded in the
         payload, shown on the page and used by the briefs' wording).
 
@@ -362,26 +486,41 @@ class Report:
         if isinstance(ci_level, bool) or not isinstance(ci_level, (int, float)) or not 0 < ci_level < 1:
             raise ValueError(f"value {key!r}: ci_level must be a number between 0 and 1 (e.g. 0.95), "
                              f"got {ci_level!r}")
+        if n is None and data is not None:
+            n = len(data)
+        if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0):
+            raise ValueError(f"value {key!r}: n must be a whole number of people, got {n!r}")
         suppressed = n is not None and n < self.threshold
         if kind == "count" and value is not None and not suppressed:
             suppressed = 0 < float(value) < self.threshold
-        payload = {"kind": "value", "notebook": self.notebook, "key": key, "caption": caption,
+        status, reasons = "ok", []
+        if n is None and kind != "count":
+            status = "review"
+            reasons.append("a value must say how many people it rests on (n= or data=); it cannot be checked")
+        min_n = n if n is not None else (value if kind == "count" else None)
+        payload = {"kind": "value", "key": key, "caption": caption,
                    "value": None if suppressed else _clean(value), "n": None if suppressed else _clean(n),
                    "ci": None if (suppressed or ci is None) else [_clean(ci[0]), _clean(ci[1])],
                    "ci_level": None if ci is None else float(ci_level),
                    "unit": unit, "suppressed": bool(suppressed), "value_kind": kind}
+        self._status(payload, status, f"value: rests on at least {self.threshold} people", reasons, min_n)
         self.results["values"][key] = payload
-        shown = MARK if suppressed else (f"{value:,.3g}" if isinstance(value, float) else f"{value}")
-        ci_txt = (f" ({100 * ci_level:g}% CI {ci[0]:.3g}–{ci[1]:.3g})" if ci is not None and not suppressed
-                  else "")
-        self._emit(f'<p class="veplab-value" data-key="{html.escape(key)}"><b>{html.escape(caption or key)}:</b> '
-                   f"{html.escape(shown)}{html.escape(ci_txt)}</p>", payload)
-        return None if suppressed else value
+        self._emit(payload)
+        return None if (suppressed or status != "ok") else value
+
+
+def _model_check(model: Any, threshold: int) -> Any:
+    """ACRO's checks of a fitted model (:func:`veplab.privacy.outputs.model_disclosure`)."""
+    try:
+        from ..privacy.outputs import model_disclosure
+    except ImportError:  # pragma: no cover - during the rollout
+        return None
+    return model_disclosure(model, threshold=threshold)
 
 
 def collect_results(nb: Any) -> dict[str, Any]:
     """Gather the veplab result payloads of an executed notebook (nbformat object)."""
-    out: dict[str, Any] = {"tables": {}, "figures": {}, "values": {}}
+    out: dict[str, Any] = {"tables": {}, "figures": {}, "values": {}, "texts": {}}
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             data = output.get("data") or {}
@@ -390,6 +529,8 @@ def collect_results(nb: Any) -> dict[str, Any]:
                 continue
             if isinstance(payload, str):
                 payload = json.loads(payload)
-            group = {"table": "tables", "figure": "figures", "value": "values"}[payload["kind"]]
+            group = {"table": "tables", "figure": "figures", "value": "values", "text": "texts"}.get(payload.get("kind"))
+            if group is None:
+                continue
             out[group][payload["key"]] = payload
     return out

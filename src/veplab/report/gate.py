@@ -1,0 +1,229 @@
+"""The checks behind the report helpers, shared by the notebook side and the build.
+
+* :func:`fill_text` -- run-time text may hold numbers only from gated results
+  (``{key}`` placeholders); any other digit withholds the text.
+* :func:`table_members` -- which records are behind each cell of a counts
+  table, so that ``veplab build`` can protect linked tables exactly
+  (:mod:`veplab.release`).
+* :func:`figure_problems` -- a figure's data must be aggregated: no
+  row-level points, no count below the threshold.
+
+References: ACRO/SACRO output checking (Green, Ritchie, Smith et al., *SACRO:
+Semi-Automated Checking of Research Outputs*, 2023); Hundepool et al.,
+*Statistical Disclosure Control*, Wiley 2012, sect. 5.5 (linked tables).
+
+>>> fill_text("The survey reached {n} people.", {"n": {"value": 120, "status": "ok"}})[1]
+'ok'
+>>> fill_text("The 5 women answered.", {})[1]
+'withheld'
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .render import MARK, PLACEHOLDER
+
+__all__ = ["fill_text", "table_members", "figure_problems", "record_keys"]
+
+
+def _fmt_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        return f"{v:,.0f}" if v.is_integer() and abs(v) >= 100 else f"{v:.3g}"
+    return str(v)
+
+
+def fill_text(template: str, values: Mapping[str, Mapping[str, Any]]) -> tuple[str, str, list[str]]:
+    """Fill ``{key}``, ``{key.n}``, ``{key.ci}`` from gated value payloads; check the rest holds no digit.
+
+    Returns ``(text, status, reasons)``; status ``"ok"`` or ``"withheld"``.  A
+    placeholder naming a suppressed value becomes the suppression mark; one
+    naming a value that is not published (unknown, held for review,
+    refused) withholds the text.
+    """
+    reasons: list[str] = []
+
+    def repl(m: Any) -> str:
+        key, _, attr = m.group(1).partition(".")
+        p = values.get(key)
+        if p is None or p.get("status", "ok") != "ok":
+            reasons.append(f"{{{m.group(1)}}} names no value published by this report")
+            return "?"
+        if p.get("suppressed") or p.get("value") is None:
+            return MARK
+        if attr == "":
+            return _fmt_value(p["value"])
+        if attr == "n" and p.get("n") is not None:
+            return _fmt_value(p["n"])
+        if attr == "ci" and p.get("ci"):
+            lo, hi = p["ci"]
+            return f"{_fmt_value(lo)}–{_fmt_value(hi)}"
+        reasons.append(f"{{{m.group(1)}}}: value {key!r} has no {attr!r}")
+        return "?"
+
+    filled = PLACEHOLDER.sub(repl, template)
+    rest = PLACEHOLDER.sub("", template)
+    digits = sum(1 for ch in rest if unicodedata.category(ch) == "Nd")
+    if digits:
+        reasons.append(f"run-time text holds {digits} digit(s) that do not come from published results; "
+                       "publish the number with rep.value(...) and write {key}, or put fixed text in a "
+                       "Markdown cell")
+    return filled, ("withheld" if reasons else "ok"), reasons
+
+
+# ------------------------------------------------------------------ membership
+
+
+def record_keys(data: pd.DataFrame, study: Any = None) -> np.ndarray:
+    """A stable 64-bit key per record: the study's id column when the data hold one, else the index.
+
+    Keys are hashes (never the ids themselves) and only ever kept in the
+    private working folder."""
+    id_cols: list[str] = []
+    if study is not None:
+        for src in getattr(study, "sources", {}).values():
+            try:
+                col = src.codebook().id_column
+            except Exception:  # a codebook problem is reported where the data are loaded
+                continue
+            if col and col not in id_cols:
+                id_cols.append(col)
+    for col in id_cols:
+        if col in data.columns and data[col].notna().all() and data[col].is_unique:
+            keys = pd.util.hash_pandas_object(data[col].astype(str).radd(col + ":"), index=False)
+            return keys.to_numpy(dtype=np.uint64).view(np.int64)
+    return pd.util.hash_pandas_object(pd.Series(data.index.astype(str), dtype=object), index=False
+                                      ).to_numpy(dtype=np.uint64).view(np.int64)
+
+
+def _option_labels(study: Any, column: str) -> dict[Any, set[str]]:
+    """Code -> every label the codebooks give it (all languages)."""
+    from ..codebook import LANGUAGES
+
+    out: dict[Any, set[str]] = {}
+    if study is None:
+        return out
+    for src in getattr(study, "sources", {}).values():
+        try:
+            cb = src.codebook()
+        except Exception:
+            continue
+        if column not in cb:
+            continue
+        item = cb.item(column)
+        for code in getattr(item, "codes", ()) or ():
+            for lang in LANGUAGES:
+                try:
+                    out.setdefault(code, set()).add(str(item.option_text(code, lang)))
+                except Exception:
+                    pass
+    return out
+
+
+def _positions(values: pd.Series, labels: Sequence[Any], study: Any, column: str) -> np.ndarray:
+    """Position of each record's label among ``labels`` (-1: not in the table)."""
+    from ..privacy.disclosure import _is_total_label
+
+    pos = {str(lab): i for i, lab in enumerate(labels) if not _is_total_label(lab)}
+    options = _option_labels(study, column)
+    out = np.full(len(values), -1, dtype=np.int64)
+    arr = values.to_numpy(dtype=object)
+    cache: dict[Any, int] = {}
+    for k, v in enumerate(arr):
+        missing = v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+        ck = "__missing__" if missing else v
+        if ck not in cache:
+            cands: list[str] = []
+            if missing:
+                cands = ["Missing", "missing", "NA"]
+            else:
+                cands = [str(v)]
+                try:
+                    f = float(v)
+                    if f.is_integer():
+                        cands.append(str(int(f)))
+                        cands.extend(sorted(options.get(int(f), ())))
+                except (TypeError, ValueError):
+                    pass
+            cache[ck] = next((pos[c] for c in cands if c in pos), -1)
+        out[k] = cache[ck]
+    return out
+
+
+def table_members(table: pd.DataFrame, data: pd.DataFrame, by: Any, *, key: str, study: Any = None
+                  ) -> dict[str, Any]:
+    """The records behind each cell of a counts table, checked against the table.
+
+    ``by`` names one column of ``data`` (a one-way table: rows are its
+    values or codebook labels, one count column) or two (rows and columns).
+    Rows or columns labelled ``Total``/``All`` are margins.  Raises
+    ``ValueError`` naming the first cell whose count differs from the data.
+    """
+    from ..privacy.disclosure import _is_total_label
+    from . import DisclosureError
+
+    if not isinstance(data, pd.DataFrame):
+        raise ValueError(f"table {key!r}: data= must be the DataFrame of records the table counts")
+    by = [by] if isinstance(by, str) else list(by or [])
+    if not 1 <= len(by) <= 2:
+        raise ValueError(f"table {key!r}: with data=, by= names the row variable (and the column variable) "
+                         f"of the table, e.g. by=['country', 'gender']; got {by!r}")
+    absent = [b for b in by if b not in data.columns]
+    if absent:
+        raise ValueError(f"table {key!r}: by= names {absent}, not columns of data= ({list(data.columns)[:12]} ...)")
+    if len(by) == 1 and table.shape[1] != 1:
+        counts = [c for c in table.columns if str(c).lower() in ("n", "count", "counts") or _is_total_label(c)]
+        if len(counts) != 1:
+            raise ValueError(f"table {key!r}: a one-way table with data= and one by= column has one count column; "
+                             f"name the column variable too (by=[row, column])")
+    ids = record_keys(data, study)
+    row = _positions(data[by[0]], list(table.index), study, by[0])
+    col = (_positions(data[by[1]], list(table.columns), study, by[1]) if len(by) == 2
+           else np.zeros(len(data), dtype=np.int64))
+    # check the counts of inner cells
+    values = table.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    inner_r = [i for i, lab in enumerate(table.index) if not _is_total_label(lab)]
+    inner_c = ([j for j, lab in enumerate(table.columns) if not _is_total_label(lab)] if len(by) == 2
+               else [0] if table.shape[1] == 1 else
+               [j for j, c in enumerate(table.columns) if not _is_total_label(c)][:1])
+    inside = (row >= 0) & (col >= 0)
+    counts = np.zeros(table.shape, dtype=float)
+    if len(by) == 1:
+        col = np.where(row >= 0, inner_c[0], -1)
+        inside = row >= 0
+    np.add.at(counts, (row[inside], col[inside]), 1.0)
+    for i in inner_r:
+        for j in inner_c:
+            if not np.isclose(counts[i, j], values[i, j]):
+                raise DisclosureError(
+                    f"table {key!r}: cell ({table.index[i]!r}, {table.columns[j]!r}) holds {values[i, j]:g} but "
+                    f"data= has {counts[i, j]:g} records there (grouped by {by}); pass the records the table "
+                    "counts")
+    rt = [i for i, lab in enumerate(table.index) if _is_total_label(lab)]
+    ct = [j for j, lab in enumerate(table.columns) if _is_total_label(lab)]
+    return {"ids": ids[inside].tolist(), "row": row[inside].tolist(), "col": col[inside].tolist(),
+            "row_total": rt[0] if rt else None, "col_total": ct[0] if ct else None,
+            "inner_cols": inner_c}
+
+
+# ------------------------------------------------------------------ figures
+
+
+def figure_problems(data: pd.DataFrame, *, threshold: int, n_records: int | None = None,
+                    n: int | None = None) -> list[str]:
+    """Why a figure's data cannot be published (empty when it can):
+    :func:`veplab.privacy.outputs.figure_data_check`.  Reasons starting
+    "cannot check" hold the figure for review; others refuse it."""
+    from ..privacy.outputs import figure_data_check
+
+    check = figure_data_check(data, threshold=threshold, n_records=n_records, n=n)
+    return [] if check.ok else list(check.reasons)
