@@ -50,7 +50,7 @@ rep.table(pd.DataFrame({"estimate": [df["x"].mean() * scale, df["x"].std()]}, in
 import matplotlib.pyplot as plt
 fig, ax = plt.subplots()
 ax.plot([1, 2, 3], [1, 4, 9])
-rep.figure(fig, "line", caption="a line", data=pd.DataFrame({"x": [1, 2, 3], "y": [1, 4, 9]}))
+rep.figure(fig, "line", caption="a line", data=pd.DataFrame({"x": [1, 2, 3], "y": [1, 4, 9]}), n=len(df))
 """
 
 BODY_B = """from veplab.report import Report

@@ -258,3 +258,21 @@ def test_linked_tables_never_reveal_a_suppressed_cell(seed):
     for k, (vec, true, pub) in enumerate(cells):
         if not pub and 0 < true < 5:
             assert not _recoverable(cells, len(combos), k), (seed, k, true)
+
+
+def test_second_build_of_a_study_is_stopped(tmp_path):
+    """A lock in the study's private folder: a second build exits with a message (or waits with --wait)."""
+    import fcntl
+
+    from veplab.build import BuildError, _BuildLock
+
+    path = tmp_path / "build.lock"
+    with _BuildLock(path, "s", wait=False, log=None):
+        with open(path, "a+") as other:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    with open(path, "a+") as holder:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        with pytest.raises(BuildError, match="another build of study 's' is running"):
+            with _BuildLock(path, "s", wait=False, log=None):
+                pass

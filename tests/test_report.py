@@ -59,7 +59,9 @@ def test_magnitude_table_dominance():
 def test_value_records_its_confidence_level():
     r = Report(None, "t", threshold=10, display=True)
     shown: list[str] = []
-    r._emit = lambda html, payload: shown.append(html)  # what the page would show
+    from veplab.report.render import render_payload
+
+    r._emit = lambda payload: shown.append(render_payload(payload, threshold=10))  # what the page would show
     r.value("rate", 0.25, n=1500, ci=(0.22, 0.28), ci_level=0.9)
     r.value("plain", 0.5, n=40, ci=(0.4, 0.6))
     r.value("no_ci", 3.2, n=40)

@@ -432,6 +432,15 @@ class _BuildLock:
         except ImportError:  # pragma: no cover - Windows
             return self
         self.fh = open(self.path, "a+")
+        deadline = time.monotonic() + 5.0  # a build that was just killed may take a moment to let go
+        while True:
+            try:
+                fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if self.wait or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
         try:
             fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
