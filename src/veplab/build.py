@@ -438,12 +438,9 @@ class _BuildLock:
                 fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if self.wait or time.monotonic() > deadline:
-                    break
-                time.sleep(0.2)
-        try:
-            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+                if not self.wait and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                    continue
             self.fh.seek(0)
             holder = self.fh.read().strip() or "another process"
             if not self.wait:
@@ -453,6 +450,7 @@ class _BuildLock:
             if self.log:
                 self.log(f"another build of study {self.study_id!r} is running ({holder}); waiting for it")
             fcntl.flock(self.fh, fcntl.LOCK_EX)
+            break
         self.fh.seek(0)
         self.fh.truncate()
         self.fh.write(f"pid {os.getpid()} since {_dt.datetime.now().isoformat(timespec='seconds')}")

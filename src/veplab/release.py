@@ -50,7 +50,6 @@ applied, and anything the tool cannot check waits for a person.
 from __future__ import annotations
 
 import dataclasses
-import datetime as _dt
 import html as _html
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -313,19 +312,18 @@ def protect_linked(outputs: Sequence[Output], threshold: int, *, max_rounds: int
     returns one sentence per change for the build log.  ``groupings``: names
     and labels of the study's variables; tables without members are compared
     only when their rows are one of them (None: any named grouping)."""
-    from .privacy.disclosure import _certify, _system  # noqa: F401  (one certification for one and many tables)
-    from scipy.linalg import null_space
-
     log: list[str] = []
     tables = [o for o in outputs if o.published and o.payload.get("kind") == "table"
               and o.payload.get("table_kind") == "counts" and o.payload.get("_members")]
     if tables:
-        log += _protect_exact(tables, threshold, max_rounds, null_space)
+        log += _protect_exact(tables, threshold, max_rounds)
     log += _compare_labels(outputs, threshold, groupings)
     return log
 
 
-def _protect_exact(tables: list[Output], threshold: int, max_rounds: int, null_space: Any) -> list[str]:
+def _protect_exact(tables: list[Output], threshold: int, max_rounds: int) -> list[str]:
+    from scipy.linalg import null_space
+
     log: list[str] = []
     cells: list[tuple[Output, int, int, np.ndarray, bool, bool]] = []
     for t in tables:
@@ -570,6 +568,3 @@ def render_blocks(blocks: Sequence[tuple[str, Any]], threshold: int) -> str:
                              f"<code>{_html.escape(o.key)}</code> {what}.</p>")
     return "\n".join(parts)
 
-
-def now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()

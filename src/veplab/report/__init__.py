@@ -43,7 +43,6 @@ tables can be protected exactly.
 from __future__ import annotations
 
 import base64
-import html
 import io
 import json
 import math
@@ -144,7 +143,7 @@ class Report:
     # ------------------------------------------------------------------ output
 
     def _emit(self, payload: dict[str, Any]) -> None:
-        from .render import render_payload
+        from .render import render_payload, withheld_note
 
         if not self._display:
             return
@@ -152,13 +151,10 @@ class Report:
             from IPython.display import display
         except ImportError:  # pragma: no cover
             return
-        shown = payload
         if payload.get("status") in ("review", "refused", "withheld"):
-            from .render import withheld_note
-
             html_text = withheld_note(1, f"{payload['status']}: {'; '.join(payload.get('reasons') or [])}")
         else:
-            html_text = render_payload(shown, threshold=self.threshold, text=payload.get("text"))
+            html_text = render_payload(payload, threshold=self.threshold, text=payload.get("text"))
         display({"text/html": html_text, RESULT_MIME: to_jsonable(payload)}, raw=True)
 
     def _status(self, payload: dict[str, Any], status: str, rule: str, reasons: Sequence[str] = (),
@@ -243,6 +239,7 @@ class Report:
         same build that share people are protected together (linked tables).
         """
         from .. import privacy
+        from .gate import table_members  # the records behind each cell: private, never in results.json
 
         if key in self.results["tables"]:
             raise ValueError(f"table key {key!r} used twice in notebook {self.notebook!r}")
@@ -257,17 +254,17 @@ class Report:
         members = None
         if kind == "counts":
             gated = privacy.suppress_counts(df, threshold=self.threshold, totals="auto" if margins else "absent")
-            published, mask = gated.published, gated.mask
+            mask = gated.mask
             if data is not None:
-                members = self._members(df, data, by, key)
+                members = table_members(df, data, by, key=key, study=self.study)
         elif kind == "stats":
             if n is None or not isinstance(n, (str, list, tuple)):
                 raise ValueError("kind='stats' needs n= naming the column(s) with the number of people")
             gated = privacy.suppress_stats(df, n_column=n, threshold=self.threshold,
                                            total_row="auto" if margins else None)
-            published, mask = gated.published, gated.mask
+            mask = gated.mask
         elif kind == "model":
-            published, mask = df, self._model_mask(df)
+            mask = self._model_mask(df)
             if n is None:  # a sample-size column says which people each row rests on
                 n = next((c for c in df.columns if str(c).strip().lower() in self._SAMPLE_COLUMNS), None)
             cols = [n] if isinstance(n, str) else list(n) if isinstance(n, (list, tuple)) else []
@@ -343,12 +340,6 @@ class Report:
             ok = ~mask[c].to_numpy() & (v > 0) & ~np.isnan(v)
             vals.extend(v[ok].tolist())
         return int(min(vals)) if vals else None
-
-    def _members(self, df: pd.DataFrame, data: pd.DataFrame, by: Any, key: str) -> dict[str, Any]:
-        """Which records are behind each cell of a counts table (kept private: never in results.json)."""
-        from .gate import table_members
-
-        return table_members(df, data, by, key=key, study=self.study)
 
     #: Columns of a model table giving the people (or events) an estimate rests on: a row with a
     #: small one is hidden whole; other count columns (n_dropped, n_missing ...) only hide the cell.
@@ -440,12 +431,13 @@ class Report:
         else:
             if not isinstance(data, pd.DataFrame):
                 data = pd.DataFrame(data)
-            from .gate import figure_problems
+            from ..privacy.outputs import figure_data_check
 
             if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer))):
                 raise ValueError(f"figure {key!r}: n must be a whole number of people, got {n!r}")
-            problems = figure_problems(data, threshold=self.threshold, n_records=self.n_records,
-                                       n=None if n is None else int(n))
+            check = figure_data_check(data, threshold=self.threshold, n_records=self.n_records,
+                                      n=None if n is None else int(n))
+            problems = list(check.reasons)
             if problems:
                 status = "review" if all(r.startswith("cannot check") for r in problems) else "refused"
                 reasons.extend(problems)

@@ -5,8 +5,6 @@
 * :func:`table_members` -- which records are behind each cell of a counts
   table, so that ``veplab build`` can protect linked tables exactly
   (:mod:`veplab.release`).
-* :func:`figure_problems` -- a figure's data must be aggregated: no
-  row-level points, no count below the threshold.
 
 References: ACRO/SACRO output checking (Green, Ritchie, Smith et al., *SACRO:
 Semi-Automated Checking of Research Outputs*, 2023); Hundepool et al.,
@@ -29,7 +27,7 @@ import pandas as pd
 
 from .render import MARK, PLACEHOLDER
 
-__all__ = ["fill_text", "table_members", "figure_problems", "record_keys"]
+__all__ = ["fill_text", "table_members", "record_keys"]
 
 
 def _fmt_value(v: Any) -> str:
@@ -213,17 +211,3 @@ def table_members(table: pd.DataFrame, data: pd.DataFrame, by: Any, *, key: str,
     return {"ids": ids[inside].tolist(), "row": row[inside].tolist(), "col": col[inside].tolist(),
             "row_total": rt[0] if rt else None, "col_total": ct[0] if ct else None,
             "inner_cols": inner_c}
-
-
-# ------------------------------------------------------------------ figures
-
-
-def figure_problems(data: pd.DataFrame, *, threshold: int, n_records: int | None = None,
-                    n: int | None = None) -> list[str]:
-    """Why a figure's data cannot be published (empty when it can):
-    :func:`veplab.privacy.outputs.figure_data_check`.  Reasons starting
-    "cannot check" hold the figure for review; others refuse it."""
-    from ..privacy.outputs import figure_data_check
-
-    check = figure_data_check(data, threshold=threshold, n_records=n_records, n=n)
-    return [] if check.ok else list(check.reasons)
