@@ -276,3 +276,14 @@ def test_second_build_of_a_study_is_stopped(tmp_path):
         with pytest.raises(BuildError, match="another build of study 's' is running"):
             with _BuildLock(path, "s", wait=False, log=None):
                 pass
+
+
+def test_data_by_only_for_counts_tables():
+    rep = Report(None, "nb", threshold=5, display=False)
+    df = pd.DataFrame({"g": ["a"] * 6 + ["b"] * 7})
+    stats = pd.DataFrame({"n": [6, 7], "mean": [1.0, 2.0]}, index=["a", "b"])
+    with pytest.raises(ValueError, match="kind='stats' table gives its people with n="):
+        rep.table(stats, "s", kind="stats", n="n", data=df, by="g")
+    wrong = pd.DataFrame({"n": [6, 8]}, index=pd.Index(["a", "b"], name="g"))
+    with pytest.raises(ValueError, match="holds 8 but data= has 7 records"):
+        rep.table(wrong, "w", data=df, by="g")

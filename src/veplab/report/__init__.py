@@ -246,6 +246,9 @@ class Report:
         if not isinstance(df, pd.DataFrame):
             df = pd.DataFrame(df)
         self._check_rows(df, key)
+        if data is not None and kind != "counts":
+            raise ValueError(f"table {key!r}: data= and by= tell the gate who is behind each cell of a counts "
+                             f"table; a kind={kind!r} table gives its people with n=")
         status, reasons, min_n = "ok", [], None
         rule = {"counts": f"counts: cells below {self.threshold} suppressed, secondary and linked-table protection",
                 "stats": f"statistics by group: groups below {self.threshold} people hidden, secondary protection",
