@@ -36,6 +36,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import dataclasses
 import datetime as _dt
+import difflib
 import hashlib
 import html
 import json
@@ -211,6 +212,11 @@ def cache_key(nb: Mapping[str, Any], params: Mapping[str, Any], inputs: Mapping[
 
 def _params_for(study: Study, spec: Mapping[str, Any], nb: Mapping[str, Any]) -> dict[str, Any]:
     declared = notebook_parameters(nb)
+    for name in spec.get("parameters", {}):
+        if name not in declared:  # a misspelt parameter would otherwise be silently ignored
+            close = difflib.get_close_matches(str(name), list(declared), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"it takes {', '.join(declared) or 'none'}"
+            raise BuildError(f"{study.config_path}: notebook {spec['name']!r} has no parameter {str(name)!r}; {hint}")
     merged = {**study.parameters, **spec.get("parameters", {})}
     params = {k: v for k, v in merged.items() if k in declared}
     if "study" in declared:
@@ -490,6 +496,17 @@ def _build_locked(study: Study, t0: float, *, only: list[str] | None, force: boo
         if unknown:
             raise BuildError(f"--only names notebooks not in {study.config_path.name}: {unknown}; "
                              f"the study runs {names}")
+    from .analyses import resolve_all
+
+    resolved, problems = resolve_all(study)
+    if problems:
+        raise BuildError("the study's analyses: cannot run as declared:\n" + "\n".join(problems))
+    unused = [k for k in study.parameters
+              if not any(k in notebook_parameters(_read_notebook_json(notebooks_dir / f"{s['name']}.ipynb"))
+                         for s in specs if (notebooks_dir / f"{s['name']}.ipynb").is_file())]
+    if unused:
+        raise BuildError(f"{study.config_path}: parameters {unused} are taken by none of the study's notebooks; "
+                         "an analysis's settings go under analyses: (see `veplab analyses`)")
     inputs = input_hashes(study)
     missing = [k for k, v in inputs["data"].items() if v == "missing"]
     if missing:
@@ -504,7 +521,9 @@ def _build_locked(study: Study, t0: float, *, only: list[str] | None, force: boo
             raise BuildError(f"notebook {spec['name']!r} named in {study.config_path} not found at {src}")
         nb = _read_notebook_json(src)
         params = _params_for(study, spec, nb)
-        key = cache_key(nb, params, inputs)
+        analysis = resolved.get(spec["name"])
+        key = cache_key(nb, {**params, "_analysis": (analysis.options, analysis.skipped) if analysis else None,
+                             "_design": (study.cluster, study.breakdowns)}, inputs)
         run = NotebookRun(name=spec["name"], key=key)
         runs.append(run)
         keyfile = work / f"{run.name}.key"

@@ -3,6 +3,7 @@
 ``veplab synth research/demo``      make the synthetic demo study's data
 ``veplab validate research/demo``   load every source, print problems and data quality
 ``veplab build research/demo``      run the study's notebooks into reports/<study>/
+``veplab analyses``                 list every analysis and its keys (study.yml analyses:)
 """
 
 from __future__ import annotations
@@ -161,9 +162,36 @@ def validate(
             console.print(f"[yellow]{len(q.problems)} warnings while loading[/]")
             for w in caught:
                 console.print(f"  [yellow]{w.message}[/]")
+    from .analyses import resolve_all
+
+    resolved, analysis_problems = resolve_all(cfg)
+    if cfg.analyses:
+        console.rule("[bold]analyses[/]")
+        for problem in analysis_problems:
+            err.print(f"[bold red]analyses:[/] {_escape(problem)}")
+        for name, analysis in resolved.items():
+            parts = "; ".join(analysis.skipped.values())
+            console.print(f"  {name}: runs" + (f" ({_escape(parts)})" if parts else ""))
     if failed:
         _fail(f"{failed} of {len(cfg.sources)} sources have problems (see above)")
+    if analysis_problems:
+        _fail(f"{len(analysis_problems)} problem(s) with analyses: in {cfg.config_path.name} (see above); "
+              "`veplab analyses` lists every key")
     console.print(f"[green]all {len(cfg.sources)} sources of {cfg.id} load cleanly[/]")
+
+
+@app.command()
+def analyses(
+    markdown: bool = typer.Option(False, "--markdown", help="Print as Markdown (the README's text)."),
+) -> None:
+    """List every analysis a study can declare under analyses: in study.yml, with its keys."""
+    from .analyses import describe
+
+    text = describe(markdown=markdown)
+    if markdown:
+        sys.stdout.write(text)
+    else:
+        console.print(_escape(text), soft_wrap=True)
 
 
 @app.command()

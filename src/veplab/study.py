@@ -16,10 +16,12 @@ notebooks it runs::
         sql: "SELECT * FROM assessments ORDER BY rating_id"
         url_env: VEPLAB_DB_URL                   # env variable holding the URL
         codebook: rna_tool
-    parameters: {outcome: violence_endorsement}
     design: {cluster: prison_id, breakdowns: [gender, age_band]}   # optional
-    notebooks:
-      - name: overview
+    analyses:                                  # each runs the notebook of its name
+      overview: {sources: [push_pull, rna]}
+      push_pull: {source: push_pull}
+    notebooks:                                 # further notebooks of one's own, optional
+      - name: my_tables
         parameters: {source: push_pull}
 
 A ``codebook`` given as a bare name resolves to ``<repo>/surveys/<name>.yml``
@@ -29,7 +31,8 @@ folder.  A SQL source names one SELECT query and the environment variable
 that holds the database URL (never the URL or a password in study.yml); see
 :mod:`veplab.ingest.sql`.  ``design: cluster:`` names the column holding each
 record's facility (prison) code: loading passes it to the identifier gate as a
-facility column (codes such as ``KZ-P07`` are not person ids).
+facility column (codes such as ``KZ-P07`` are not person ids).  ``analyses:``
+is documented in :mod:`veplab.analyses` (``veplab analyses`` lists every key).
 
 >>> from veplab.study import load_study                     # doctest: +SKIP
 >>> study = load_study("research/demo")                      # doctest: +SKIP
@@ -156,6 +159,18 @@ class Study:
 
     def text(self, lang: str = "en") -> str:
         return self.title.get(lang) or self.title.get("en") or self.id
+
+    def analysis(self, name: str) -> Any:
+        """The declared analysis ``name`` with its defaults filled in (:func:`veplab.analyses.resolve`)."""
+        from .analyses import resolve
+
+        return resolve(self, name)
+
+    @property
+    def analyses(self) -> tuple[str, ...]:
+        """The analyses ``study.yml`` declares, in order."""
+        raw = self.raw.get("analyses")
+        return tuple(str(k) for k in raw) if isinstance(raw, Mapping) else ()
 
     @property
     def synth(self) -> Mapping[str, Any]:
@@ -389,16 +404,30 @@ def load_study(path: str | Path) -> Study:
         sources[str(name)] = Source(name=str(name), path=(folder / str(spec["path"])).resolve(),
                                     codebook_path=cb_path, options=options)
     notebooks = []
-    for i, nb in enumerate(raw.get("notebooks") or []):
+    raw_analyses = raw.get("analyses")
+    if isinstance(raw_analyses, Mapping):  # each analysis is the notebook of the same name
+        notebooks = [{"name": str(name), "parameters": {}} for name in raw_analyses]
+    raw_notebooks = raw.get("notebooks") or []
+    if not isinstance(raw_notebooks, list):
+        raise StudyError(f"{config}: notebooks must be a list of notebook names (or {{name:, parameters:}}), "
+                         f"got {raw_notebooks!r}")
+    for i, nb in enumerate(raw_notebooks):
         if isinstance(nb, str):
             nb = {"name": nb}
         if not isinstance(nb, Mapping) or "name" not in nb:
             raise StudyError(f"{config}: notebooks[{i}] needs a name")
+        unknown_nb = sorted(str(k) for k in nb if k not in ("name", "parameters"))
+        if unknown_nb:
+            raise StudyError(f"{config}: notebooks[{i}]: unknown key(s) {unknown_nb}; a notebook entry has name: "
+                             "and parameters:")
+        if any(n["name"] == str(nb["name"]) for n in notebooks):
+            raise StudyError(f"{config}: notebook {str(nb['name'])!r} is listed twice (under analyses: and "
+                             "notebooks:, or twice under notebooks:); an analysis takes its keys under analyses:")
         notebooks.append({"name": str(nb["name"]), "parameters": dict(nb.get("parameters") or {})})
     cluster, breakdowns = _design(raw, config)
     if cluster is not None:
         sources = {k: dataclasses.replace(v, facility_columns=(cluster,)) for k, v in sources.items()}
-    return Study(
+    study = Study(
         id=str(study_id),
         folder=folder,
         config_path=config.resolve(),
@@ -415,3 +444,9 @@ def load_study(path: str | Path) -> Study:
         cluster=cluster,
         breakdowns=breakdowns,
     )
+    from .analyses import check_structure
+
+    problems = check_structure(study, raw_analyses, config)
+    if problems:
+        raise StudyError("\n".join(problems))
+    return study
