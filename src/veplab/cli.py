@@ -170,7 +170,7 @@ def validate(
         for problem in analysis_problems:
             err.print(f"[bold red]analyses:[/] {_escape(problem)}")
         for name, analysis in resolved.items():
-            parts = "; ".join(analysis.skipped.values())
+            parts = " ".join(analysis.skipped.values())
             console.print(f"  {name}: runs" + (f" ({_escape(parts)})" if parts else ""))
     if failed:
         _fail(f"{failed} of {len(cfg.sources)} sources have problems (see above)")
