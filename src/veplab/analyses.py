@@ -150,6 +150,8 @@ ANALYSES: dict[str, AnalysisSpec] = {a.name: a for a in (
                 Key("join", "column", "none (score and outcome in one source)",
                     "the pseudonymous id linking the outcome source to the score's source"),
                 Key("score_source", "source", "the source holding the score column", "where the score is"),
+                Key("rater", "column", "the score source's design.rater, else reliability.ratings.rater for it",
+                    "with several ratings per case, each case's first rating (lowest rater id) is used"),
                 Key("subgroups", "columns", "design.breakdowns present in the outcome source",
                     "groups for which performance is reported"),
             )),
@@ -542,8 +544,16 @@ def _resolve_validity(ctx: _Ctx, spec: Mapping[str, Any]) -> Analysis:
                     ctx.column(s, join, "validity.prediction.join")
         subgroups = ctx.columns_of(psrc, pspec.get("subgroups"), "validity.prediction.subgroups") \
             if pspec.get("subgroups") is not None else ctx.present(psrc, study.breakdowns)
+        rater = None
+        if score_source not in (None, psrc):
+            rater = pspec.get("rater") or _extra(ctx.cb(score_source), "design").get("rater")
+            rspec = _declared(study).get("reliability") or {}
+            rspec = rspec.get("ratings") if isinstance(rspec, Mapping) else None
+            if rater is None and isinstance(rspec, Mapping) and rspec.get("source") == score_source:
+                rater = rspec.get("rater")
+            rater = ctx.column(score_source, rater, "validity.prediction.rater")
         prediction = {"source": psrc, "outcome": outcome, "score": score, "score_source": score_source,
-                      "join": join, "subgroups": subgroups}
+                      "join": join, "rater": rater, "subgroups": subgroups}
     else:
         skipped["prediction"] = ("No outcome to predict is declared (analyses.validity.prediction), so predictive "
                                  "validity is not reported.")
