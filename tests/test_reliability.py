@@ -57,6 +57,7 @@ from veplab.reliability import (
     krippendorff_alpha,
     long_to_wide,
     omega,
+    paired_ratings,
     percent_agreement,
     plot_agreement,
     plot_item_stats,
@@ -994,3 +995,191 @@ def test_report_skips_a_scale_nobody_answered():
     rr = reliability_report(df, cb, n_boot=50, seed=1)
     assert list(rr.scales["scale"]) == ["a"]
     assert any("'b'" in n and "no answers" in n for n in rr.notes)
+
+
+# =========================================================================== raters drawn from a pool, three or more raters
+#
+# reliability_pool_raters.csv: 40 cases, three of five assessors each (four cases kept two), a
+# 4-point ordinal rating; reliability_three_raters_ordinal.csv: 30 cases, the same three assessors,
+# a 7-point ordinal rating.  The R fixture (reliability.R, "raters") holds psych::ICC, the one-way
+# ANOVA of anova(lm(y ~ case)) and Krippendorff's alpha written out from Krippendorff (2011).
+# irr and irrCAC are not in Debian, so their values on these data were computed once (irr 0.84.1,
+# irrCAC 1.0, R 4.x) and are quoted here:
+#   pool:  irrCAC fleiss.kappa.raw 0.41446 (SE 0.08548, CI 0.242-0.587), gwet.ac1.raw 0.468
+#          (SE 0.07575, CI 0.315-0.621), pa.coeff.raw 0.591666666666667 (SE 0.05784),
+#          krippen.alpha.raw 0.4218; irr::kripp.alpha nominal 0.421801454856654,
+#          ordinal 0.733082654444245, interval 0.733104344597104.
+#   seven: irrCAC fleiss.kappa.raw 0.06823 (SE 0.05446), gwet.ac1.raw 0.20683 (SE 0.06053),
+#          krippen.alpha.raw 0.07858; irr::kappam.fleiss 0.0682.  irr::kripp.alpha gives
+#          ordinal 0.549802273899956 (nominal 0.0785811269517991, interval 0.560102807433768) once
+#          an empty unit is appended: on complete data irr 0.84.1 divides each unit's pairs by 1
+#          instead of m_u - 1 (its `mc` is set to 1 when nothing is missing), so its values on
+#          complete data with three raters (0.547273) differ from Krippendorff's definition and irrCAC.
+
+RATERS = REF["raters"]
+
+
+@pytest.fixture(scope="module")
+def pool():
+    return pd.read_csv(DATA / "reliability_pool_raters.csv", index_col=0)
+
+
+@pytest.fixture(scope="module")
+def seven():
+    return pd.read_csv(DATA / "reliability_three_raters_ordinal.csv", index_col=0)
+
+
+def test_icc_oneway_matches_anova_and_psych(pool):
+    from veplab.reliability import icc_oneway
+
+    ref = RATERS["pool_oneway"]
+    t = icc_oneway(pool)  # unbalanced: 36 cases with three ratings, 4 with two
+    assert_rel(t.loc["ICC1", ["icc", "F", "df1", "df2", "ci_low", "ci_high"]].to_numpy(dtype=float),
+               [ref["icc1"], ref["F"], ref["df1"], ref["df2"], ref["lower"], ref["upper"]], CLOSED, "ICC1")
+    assert_rel(t.loc["ICC1k", ["icc", "ci_low", "ci_high"]].to_numpy(dtype=float),
+               [ref["icc1k"], ref["lower_k"], ref["upper_k"]], CLOSED, "ICC1k")
+    assert t.attrs["k"] == pytest.approx(ref["m0"], rel=CLOSED) and t.attrs["n"] == 40
+    assert t.attrs["mean_squares"]["MSW"] == pytest.approx(ref["msw"], rel=CLOSED)
+    r90 = RATERS["pool_oneway90"]
+    assert_rel(icc_oneway(pool, ci=0.90).loc["ICC1", ["ci_low", "ci_high"]].to_numpy(dtype=float),
+               [r90["lower"], r90["upper"]], CLOSED, "90%")
+    # balanced (every case three ratings): psych::ICC's ICC1 and ICC1k exactly
+    full = pool[pool.notna().sum(axis=1) == 3]
+    slots = pd.DataFrame([r.dropna().to_numpy() for _, r in full.iterrows()], index=full.index)
+    psych = RATERS["pool_balanced_icc"]
+    got = icc_oneway(slots)
+    for form, i in (("ICC1", 0), ("ICC1k", 3)):
+        assert_rel(got.loc[form, ["icc", "ci_low", "ci_high"]].to_numpy(dtype=float),
+                   [psych["ICC"][i], psych["lower bound"][i], psych["upper bound"][i]], CLOSED, form)
+    # a case with one rating carries no agreement: left out
+    one = pool.copy()
+    one.iloc[0, 1:] = np.nan  # K01 keeps a single rating
+    assert icc_oneway(one).attrs["n_dropped"] == 1 and icc_oneway(one).attrs["n"] == 39
+    with pytest.raises(InputError, match="no within-subject variance"):
+        icc_oneway(pd.DataFrame({"a": [1, 2, 3], "b": [1, 2, 3]}))
+
+
+@pytest.mark.parametrize("data", ["pool", "seven"])
+def test_krippendorff_and_multirater_coefficients_match_r(data, request):
+    x = request.getfixturevalue(data)
+    for level in ("nominal", "ordinal", "interval"):
+        ref = RATERS[f"{data}_kripp"][level]
+        r = krippendorff_alpha(x, level, n_boot=0)
+        assert r.estimate == pytest.approx(ref["alpha"], rel=CLOSED), level
+    irrcac = {"pool": {"fleiss": (0.41446, 0.08548), "ac1": (0.468, 0.07575), "pa": (0.5916666666666667, 0.05784)},
+              "seven": {"fleiss": (0.06823, 0.05446), "ac1": (0.20683, 0.06053), "pa": (0.3222222222222222, 0.04922)}}
+    for name, fn in (("fleiss", fleiss_kappa), ("ac1", gwet_ac), ("pa", percent_agreement)):
+        est, se = irrcac[data][name]
+        r = fn(x)
+        assert r.estimate == pytest.approx(est, abs=5e-6 if name != "pa" else 1e-12), name
+        assert r.se == pytest.approx(se, abs=5e-6), name
+    if data == "pool":  # irr::kripp.alpha, with missing ratings
+        assert krippendorff_alpha(x, "ordinal", n_boot=0).estimate == pytest.approx(0.733082654444245, abs=1e-12)
+
+
+def _rating_codebook(levels, judgement_levels=None):
+    opts = {c: {"en": f"level {c}"} for c in levels}
+    items = [{"id": "rid", "label": "Rating", "type": "text", "role": "admin"},
+             {"id": "case", "label": "Case", "type": "text", "role": "admin"},
+             {"id": "assessor", "label": "Assessor", "type": "text", "role": "admin"},
+             {"id": "rating", "label": "Rating", "type": "ordinal", "options": opts}]
+    return from_dict({"id": "rated", "title": "Rated", "id_column": "rid", "items": items})
+
+
+def _long(wide):
+    long = wide.stack().rename("rating").reset_index()
+    long.columns = ["case", "assessor", "rating"]
+    long["rid"] = [f"g{i}" for i in range(len(long))]
+    return long
+
+
+def test_report_pool_of_assessors(pool):
+    """Three of five assessors per case: Fleiss, AC1, Krippendorff (ordinal), one-way ICC(1)."""
+    long = _long(pool)
+    # an export with a row for every assessor of the pool, empty where they did not rate: still a pool
+    padded = long.set_index(["case", "assessor"]).reindex(
+        pd.MultiIndex.from_product([pool.index, pool.columns], names=["case", "assessor"])).reset_index()
+    padded["rid"] = [f"p{i}" for i in range(len(padded))]
+    cb = _rating_codebook(range(4))
+    for data in (long, padded):
+        rr = reliability_report(data, cb, subject="case", rater="assessor", judgement="rating", n_boot=200, seed=3)
+        assert rr.design == {"n_cases": 40, "n_raters": 5, "min_per_case": 2, "max_per_case": 3, "crossed": False,
+                             "kind": "pool"}
+        row = rr.agreement.set_index("item").loc["rating"]
+        assert row["role"] == "judgement" and row["n"] == 40 and row["ratings_per_case"] == "2-3"
+        assert row["kappa_weights"] == "unweighted (Fleiss)"
+        assert row["kappa"] == pytest.approx(0.41446, abs=5e-6)  # irrCAC fleiss.kappa.raw
+        assert row["ac1"] == pytest.approx(0.468, abs=5e-6)  # irrCAC gwet.ac1.raw
+        assert row["percent_agreement"] == pytest.approx(0.5916666666666667, abs=1e-12)
+        assert row["kripp_level"] == "ordinal"
+        assert row["kripp_alpha"] == pytest.approx(RATERS["pool_kripp"]["ordinal"]["alpha"], rel=CLOSED)
+        assert row["kripp_ci_low"] < row["kripp_alpha"] < row["kripp_ci_high"]
+        assert row["icc_form"] == "ICC(1)" and np.isnan(row["icc_c"])
+        assert row["icc"] == pytest.approx(RATERS["pool_oneway"]["icc1"], rel=CLOSED)
+        assert row["icc_ci_low"] == pytest.approx(RATERS["pool_oneway"]["lower"], rel=CLOSED)
+
+
+def test_report_three_fixed_assessors_seven_points(seven):
+    """The same three assessors rate every case: two-way ICC(A,1) and ICC(C,1) as psych, 7-point ordinal."""
+    cb = _rating_codebook(range(1, 8))
+    rr = reliability_report(_long(seven), cb, subject="case", rater="assessor", n_boot=100, seed=1)
+    assert rr.design["kind"] == "crossed" and rr.design["n_raters"] == 3
+    row = rr.agreement.set_index("item").loc["rating"]
+    psych = RATERS["seven_icc"]
+    assert row["icc_form"] == "ICC(A,1)"
+    assert row["icc"] == pytest.approx(psych["ICC"][1], rel=CLOSED)
+    assert (row["icc_ci_low"], row["icc_ci_high"]) == (pytest.approx(psych["lower bound"][1], rel=CLOSED),
+                                                      pytest.approx(psych["upper bound"][1], rel=CLOSED))
+    assert row["icc_c"] == pytest.approx(psych["ICC"][2], rel=CLOSED)
+    assert row["icc_c_ci_low"] == pytest.approx(psych["lower bound"][2], rel=CLOSED)
+    assert row["kappa"] == pytest.approx(0.06823, abs=5e-6)  # irrCAC / irr::kappam.fleiss
+    assert row["kripp_alpha"] == pytest.approx(RATERS["seven_kripp"]["ordinal"]["alpha"], rel=CLOSED)
+    assert row["levels"] == "1, 2, 3, 4, 5, 6, 7" and row["ratings_per_case"] == "3"
+
+
+def test_report_two_ratings_from_a_pool_pairs_first_and_second():
+    """Two ratings per case from a pool: Cohen's weighted kappa on first/second, one-way ICC(1)."""
+    rng = np.random.default_rng(5)
+    rows = []
+    for c in range(60):
+        true = rng.integers(0, 5)
+        for a in sorted(rng.choice(6, size=2, replace=False)):
+            rows.append({"rid": f"x{len(rows)}", "case": f"c{c:02d}", "assessor": f"as{a}",
+                         "rating": int(np.clip(true + rng.integers(-1, 2), 0, 4))})
+    df = pd.DataFrame(rows)
+    rr = reliability_report(df, _rating_codebook(range(5)), subject="case", rater="assessor", n_boot=0)
+    assert rr.design["kind"] == "pool" and rr.design["max_per_case"] == 2
+    row = rr.agreement.set_index("item").loc["rating"]
+    wide = paired_ratings(df, "rating", "case", "assessor")
+    assert list(wide.columns) == ["first", "second"]
+    assert row["kappa_weights"] == "quadratic"
+    assert row["kappa"] == pytest.approx(cohen_kappa(wide["first"], wide["second"], weights="quadratic",
+                                                     levels=list(range(5))).estimate, rel=1e-12)
+    from veplab.reliability import icc_oneway
+
+    assert row["icc_form"] == "ICC(1)"
+    assert row["icc"] == pytest.approx(icc(wide).loc["ICC1", "icc"], rel=1e-10)  # balanced: psych's ICC1
+    assert row["icc"] == pytest.approx(icc_oneway(wide).loc["ICC1", "icc"], rel=1e-12)
+
+
+def test_case_agreement_and_rating_design_errors(pool):
+    from veplab.reliability import case_agreement, rating_design
+
+    long = _long(pool)
+    wide = paired_ratings(long, "rating", "case", "assessor")
+    assert list(wide.columns) == ["first", "second", "third"]
+    assert wide.loc["K01"].tolist() == [1, 2, 1] and np.isnan(wide.loc["K05", "third"])
+    ca = case_agreement(wide)
+    assert len(ca) == 40 and ca.loc["K03", "unanimous"] and ca.loc["K03", "majority"] == 1
+    assert ca.loc["K01", "majority"] == 1 and not ca.loc["K01", "unanimous"]
+    # the majority is more than half of the case's ratings
+    for case, r in ca.iterrows():
+        v = wide.loc[case].dropna()
+        if r["majority"] == r["majority"]:
+            assert (v == r["majority"]).sum() * 2 > len(v)
+        else:
+            assert v.value_counts().iloc[0] * 2 <= len(v)
+    with pytest.raises(InputError, match=r"more than once: \('K01', 'a1'\)"):
+        rating_design(pd.concat([long, long[long["case"] == "K01"].iloc[:1]]), "case", "assessor")
+    with pytest.raises(InputError, match="'judge'"):
+        rating_design(long, "case", "judge")

@@ -17,6 +17,12 @@ Files (tests/reference/data/):
 * reliability_five_raters.csv - 30 subjects x 5 raters, continuous scores.
 * reliability_five_raters_missing.csv - the same with 12% of the ratings
   missing (no subject loses more than 2 of its 5 ratings).
+* reliability_pool_raters.csv - 40 cases, each rated on a 4-point ordinal
+  item (0-3) by three assessors drawn from a pool of five (one column per
+  assessor, NA where an assessor did not rate the case); four cases lost one
+  rating, so they have two.
+* reliability_three_raters_ordinal.csv - 30 cases rated by the same three
+  assessors on a 7-point ordinal item (1-7), assessor r3 rating higher.
 """
 
 from __future__ import annotations
@@ -93,6 +99,29 @@ def main() -> None:
             keep = np.flatnonzero(m5[i])[2:]
             m5[i, keep] = False
     five.mask(m5).to_csv(OUT / "reliability_five_raters_missing.csv", na_rep="NA")
+
+    # ---- a pool of five assessors, three per case, 4-point ordinal (own stream: the files above stay as they were)
+    rng2 = np.random.default_rng(20260115)
+    n5 = 40
+    need = rng2.normal(size=n5)
+    pool = np.full((n5, 5), np.nan)
+    for i in range(n5):
+        who = np.sort(rng2.choice(5, size=3, replace=False))
+        z = need[i] + rng2.normal(scale=0.6, size=3)
+        pool[i, who] = np.clip(np.round(z + 1.5), 0, 3)
+    for i in (4, 17, 23, 36):  # a rating lost: these cases have two
+        pool[i, np.flatnonzero(~np.isnan(pool[i]))[-1]] = np.nan
+    pool = pd.DataFrame(pool + 0.0, columns=[f"a{i}" for i in range(1, 6)]).astype("Int64")
+    pool.index = pd.Index([f"K{i:02d}" for i in range(1, n5 + 1)], name="case")
+    pool.to_csv(OUT / "reliability_pool_raters.csv", na_rep="NA")
+
+    # ---- the same three assessors rate every case, 7-point ordinal
+    n6 = 30
+    lat = rng2.normal(size=n6)
+    seven = np.clip(np.round(4 + 1.4 * lat[:, None] + np.array([0.0, 0.2, 0.8]) + rng2.normal(scale=0.7, size=(n6, 3))), 1, 7)
+    seven = pd.DataFrame(seven.astype(int), columns=["r1", "r2", "r3"])
+    seven.index = pd.Index([f"T{i:02d}" for i in range(1, n6 + 1)], name="case")
+    seven.to_csv(OUT / "reliability_three_raters_ordinal.csv")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,14 @@
 #   * lavaan::cfa            - one-factor ML model, omega total = (sum l)^2/((sum l)^2 + sum theta)
 #   * the Fleiss, Cohen & Everitt (1969) large-sample variance of weighted kappa,
 #     written out from the paper's formula (independently of psych)
+#   * raters drawn from a pool (reliability_pool_raters.csv, three of five assessors per
+#     case, some cases with two) and three fixed raters on a 7-point item
+#     (reliability_three_raters_ordinal.csv): psych::ICC on each, the one-way ANOVA of
+#     anova(lm(rating ~ case)) with Searle's average group size for the unbalanced pool,
+#     and Krippendorff's alpha (nominal, ordinal, interval) written out from
+#     Krippendorff (2011), "Computing Krippendorff's alpha-reliability" (no Debian
+#     package carries irr or irrCAC; their values on these data are quoted in
+#     tests/test_reliability.py)
 # and writes tests/reference/reliability.json.
 #
 # Run from the repository root:  Rscript tests/reference/reliability.R
@@ -118,12 +126,63 @@ fce_variance <- function(x, w) {
   list(kappa = k, var = v)
 }
 
+# Krippendorff (2011): coincidence matrix over units with two or more values, then
+# alpha = 1 - (n - 1) sum(o * delta) / sum(n_c n_k delta)
+kripp_alpha <- function(x, level) {
+  x <- as.matrix(x)
+  vals <- sort(unique(x[!is.na(x)]))
+  q <- length(vals)
+  o <- matrix(0, q, q)
+  for (u in seq_len(nrow(x))) {
+    v <- match(x[u, !is.na(x[u, ])], vals)
+    m <- length(v)
+    if (m < 2) next
+    for (i in seq_len(m)) for (j in seq_len(m)) if (i != j) o[v[i], v[j]] <- o[v[i], v[j]] + 1 / (m - 1)
+  }
+  nc <- rowSums(o)
+  n <- sum(nc)
+  delta <- outer(seq_len(q), seq_len(q), Vectorize(function(c, k) switch(level,
+    nominal = as.numeric(c != k),
+    ordinal = if (c == k) 0 else (sum(nc[min(c, k):max(c, k)]) - (nc[c] + nc[k]) / 2)^2,
+    interval = (vals[c] - vals[k])^2)))
+  list(alpha = 1 - (n - 1) * sum(o * delta) / sum(outer(nc, nc) * delta), n_pairable = n)
+}
+
+# One-way random-effects ICC when raters vary across cases (cases with >= 2 ratings):
+# mean squares from R's ANOVA, Searle's m0 for unequal numbers of ratings
+oneway_icc <- function(x, alpha = 0.05) {
+  x <- as.matrix(x)
+  long <- data.frame(case = rep(rownames(x), ncol(x)), y = as.vector(x))
+  long <- long[!is.na(long$y), ]
+  m <- table(long$case)
+  long <- long[long$case %in% names(m)[m >= 2], ]
+  a <- anova(lm(y ~ factor(case), data = long))
+  msb <- a[1, "Mean Sq"]; msw <- a[2, "Mean Sq"]; df1 <- a[1, "Df"]; df2 <- a[2, "Df"]
+  mi <- as.vector(table(long$case)); N <- sum(mi); m0 <- (N - sum(mi^2) / N) / df1
+  f <- msb / msw
+  fl <- f / qf(1 - alpha / 2, df1, df2); fu <- f * qf(1 - alpha / 2, df2, df1)
+  list(icc1 = (msb - msw) / (msb + (m0 - 1) * msw), icc1k = (msb - msw) / msb, F = f, df1 = df1, df2 = df2,
+       m0 = m0, msb = msb, msw = msw, lower = (fl - 1) / (fl + m0 - 1), upper = (fu - 1) / (fu + m0 - 1),
+       lower_k = 1 - 1 / fl, upper_k = 1 - 1 / fu)
+}
+
+# each case's ratings in rater order, as first, second, third (cases with all three)
+slots <- function(x) {
+  x <- as.matrix(x)
+  full <- x[rowSums(!is.na(x)) == 3, ]
+  out <- t(apply(full, 1, function(r) r[!is.na(r)]))
+  colnames(out) <- c("first", "second", "third")
+  as.data.frame(out)
+}
+
 items <- rd("reliability_items.csv", row.names = 1)
 items_missing <- rd("reliability_items_missing.csv", row.names = 1)
 unidim <- rd("reliability_unidim.csv", row.names = 1)
 two <- rd("reliability_two_raters.csv")
 five <- rd("reliability_five_raters.csv", row.names = 1)
 five_missing <- rd("reliability_five_raters_missing.csv", row.names = 1)
+pool <- rd("reliability_pool_raters.csv", row.names = 1)
+seven <- rd("reliability_three_raters_ordinal.csv", row.names = 1)
 
 # Shrout & Fleiss (1979), Table 2: 6 targets rated by 4 judges
 sf <- data.frame(
@@ -184,6 +243,16 @@ out <- list(
     two_quadratic_formula = fce_variance(table(factor(ab_complete$rater_a, levels = 0:2),
                                                factor(ab_complete$rater_b, levels = 0:2)),
                                          1 - (outer(1:3, 1:3, "-")^2) / 4)
+  ),
+  raters = list(
+    pool_oneway = oneway_icc(pool),
+    pool_oneway90 = oneway_icc(pool, alpha = 0.10),
+    pool_balanced_icc = icc_ref(slots(pool), FALSE),
+    pool_kripp = lapply(c(nominal = "nominal", ordinal = "ordinal", interval = "interval"),
+                        function(l) kripp_alpha(pool, l)),
+    seven_icc = icc_ref(seven, FALSE),
+    seven_kripp = lapply(c(nominal = "nominal", ordinal = "ordinal", interval = "interval"),
+                         function(l) kripp_alpha(seven, l))
   )
 )
 

@@ -7,11 +7,13 @@ model as lavaan fits it, and Schmid-Leiman omega hierarchical as
 
 Rater agreement (ratings are wide: one row per subject, one column per
 rater; :func:`long_to_wide` converts long data): :func:`icc` (all six
-Shrout-Fleiss / McGraw-Wong forms, as ``psych::ICC``), :func:`test_retest`,
+Shrout-Fleiss / McGraw-Wong forms, as ``psych::ICC``), :func:`icc_oneway`
+(raters varying across subjects), :func:`test_retest`,
 :func:`cohen_kappa`, :func:`fleiss_kappa`, :func:`krippendorff_alpha`,
 :func:`gwet_ac`, :func:`percent_agreement`, :func:`agreement_table`.
 
-:func:`reliability_report` runs the lot over an instrument codebook; the
+:func:`reliability_report` runs the lot over an instrument codebook (two or more raters,
+fixed or drawn from a pool: :func:`rating_design`, :func:`case_agreement`); the
 plots are :func:`plot_item_stats` and :func:`plot_agreement`.
 """
 
@@ -26,10 +28,10 @@ from ._agreement import (
     percent_agreement,
 )
 from ._alpha import AlphaResult, alpha, item_analysis
-from ._icc import ICC_FORMS, TestRetestResult, icc, long_to_wide, test_retest
+from ._icc import ICC_FORMS, TestRetestResult, icc, icc_oneway, long_to_wide, test_retest
 from ._omega import OmegaResult, omega
 from ._plots import plot_agreement, plot_item_stats
-from ._report import ReliabilityReport, paired_ratings, reliability_report
+from ._report import ReliabilityReport, case_agreement, paired_ratings, rating_design, reliability_report
 
 __all__ = [
     "ICC_FORMS",
@@ -39,6 +41,8 @@ __all__ = [
     "OmegaResult",
     "ReliabilityReport",
     "paired_ratings",
+    "case_agreement",
+    "rating_design",
     "TestRetestResult",
     "agreement_table",
     "alpha",
@@ -46,6 +50,7 @@ __all__ = [
     "fleiss_kappa",
     "gwet_ac",
     "icc",
+    "icc_oneway",
     "krippendorff_alpha",
     "item_analysis",
     "long_to_wide",

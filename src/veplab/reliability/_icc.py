@@ -15,7 +15,7 @@ from .._validate import InputError, check_choice, check_ci, format_rows, numeric
 from . import _boot
 from ._common import small_blas
 
-__all__ = ["icc", "long_to_wide", "test_retest", "TestRetestResult", "ICC_FORMS"]
+__all__ = ["icc", "icc_oneway", "long_to_wide", "test_retest", "TestRetestResult", "ICC_FORMS"]
 
 #: Row index of :func:`icc`, psych's ``type`` names.
 ICC_FORMS = ("ICC1", "ICC2", "ICC3", "ICC1k", "ICC2k", "ICC3k")
@@ -346,6 +346,99 @@ def icc(
             failed = max(failed, f)
         attrs.update({"n_boot": n_boot, "boot_weights": scheme, "n_boot_failed": failed})
     table.attrs.update(attrs)
+    return table
+
+
+def icc_oneway(ratings: Any, *, ci: float = 0.95) -> pd.DataFrame:
+    """One-way random-effects ICC(1) and ICC(k) when raters vary from subject to subject.
+
+    The design of a rating tool whose cases are each rated by some assessors
+    drawn from a pool: rater effects cannot be separated from error, so the
+    model is one-way, ``y_ij = mu + s_i + e_ij`` (Shrout & Fleiss 1979, Case 1).
+    ``ratings`` is wide (one row per subject); which column a rating is in does
+    not matter, and subjects may have different numbers of ratings ``m_i``.
+    Subjects with fewer than two ratings carry no information on agreement and
+    are left out (``attrs["n_dropped"]``).  With ``n`` subjects, ``N = sum m_i``
+    ratings, the one-way ANOVA mean squares ``MSB`` (between subjects, ``n - 1``
+    df) and ``MSW`` (within, ``N - n`` df) and the average group size
+    ``m0 = (N - sum m_i^2 / N) / (n - 1)`` (Searle 1971, p. 474)::
+
+        ICC1  = (MSB - MSW) / (MSB + (m0 - 1) MSW)        ICC(1)
+        ICC1k = (MSB - MSW) / MSB                          ICC(k), the mean of m0 ratings
+
+    ``F = MSB / MSW`` on ``(n - 1, N - n)`` df, and the interval of Shrout &
+    Fleiss (1979) with ``m0`` for ``k``: ``F_L = F / F_(1-a/2; n-1, N-n)``,
+    ``F_U = F * F_(1-a/2; N-n, n-1)``, ``(F_L - 1) / (F_L + m0 - 1)`` to
+    ``(F_U - 1) / (F_U + m0 - 1)`` (Donner 1986 for unequal group sizes).
+    With the same number of ratings for every subject this is exactly
+    ``psych::ICC``'s ICC1 and ICC1k (on the table with one column per rating);
+    with unequal numbers it is the ANOVA estimator of ``anova(lm(y ~ subject))``.
+
+    Returns a DataFrame indexed ``ICC1, ICC1k`` with the columns of :func:`icc`;
+    ``attrs`` hold ``n``, ``n_ratings`` (``N``), ``k`` (``m0``), ``n_dropped`` and
+    the mean squares.
+
+    References
+    ----------
+    Shrout & Fleiss (1979) Psychological Bulletin 86, 420-428; Searle (1971)
+    Linear Models, Wiley; Donner (1986) International Statistical Review 54, 67-82.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from veplab.reliability import icc_oneway
+    >>> x = pd.DataFrame({"first": [9, 6, 8, 7, 10, 6], "second": [8, 2, 8, 6, 9, 7],
+    ...                   "third": [5, 3, 6, np.nan, 6, 4]})
+    >>> round(float(icc_oneway(x).loc["ICC1", "icc"]), 4)
+    0.3656
+    """
+    ci = check_ci(ci)
+    df = numeric_frame(ratings, what="icc_oneway", min_columns=2, min_rows=2, column_label="rating")
+    x = df.to_numpy(dtype=float)
+    m = (~np.isnan(x)).sum(axis=1)
+    keep = m >= 2
+    n_dropped = int((~keep).sum())
+    x, m = x[keep], m[keep].astype(float)
+    n = x.shape[0]
+    if n < 2:
+        raise InputError(f"icc_oneway: needs at least 2 subjects with two or more ratings, got {n}")
+    big_n = float(m.sum())
+    sums = np.nansum(x, axis=1)
+    means = sums / m
+    grand = sums.sum() / big_n
+    ssb = float((m * (means - grand) ** 2).sum())
+    ssw = float(np.nansum((x - means[:, None]) ** 2))
+    df1, df2 = n - 1, big_n - n
+    msb, msw = ssb / df1, ssw / df2
+    if msw <= 0:
+        raise InputError("icc_oneway: every subject's ratings agree exactly (no within-subject variance); "
+                         "the ICC is undefined (1 by convention)")
+    if msb <= 0:
+        raise InputError("icc_oneway: every subject has the same mean rating (no between-subject variance); "
+                         "the ICC is undefined")
+    m0 = (big_n - (m**2).sum() / big_n) / df1
+    a = 1.0 - ci
+    f = msb / msw
+    p = float(stats.f.sf(f, df1, df2))
+    fl = f / stats.f.ppf(1 - a / 2, df1, df2)
+    fu = f * stats.f.ppf(1 - a / 2, df2, df1)
+    table = pd.DataFrame(
+        {
+            "icc": [(msb - msw) / (msb + (m0 - 1) * msw), (msb - msw) / msb],
+            "F": [f, f],
+            "df1": [float(df1), float(df1)],
+            "df2": [float(df2), float(df2)],
+            "p": [p, p],
+            "ci_low": [(fl - 1) / (fl + m0 - 1), 1 - 1 / fl],
+            "ci_high": [(fu - 1) / (fu + m0 - 1), 1 - 1 / fu],
+            "mcgraw_wong": [_DESCRIPTIONS["ICC1"][0], _DESCRIPTIONS["ICC1k"][0]],
+            "description": [_DESCRIPTIONS["ICC1"][1], "one-way random effects, absolute agreement, mean of "
+                            "the ratings of a subject"],
+        },
+        index=pd.Index(["ICC1", "ICC1k"], name="type"),
+    )
+    table.attrs.update({"method": "anova-oneway", "n": int(n), "n_ratings": int(big_n), "k": float(m0),
+                        "n_dropped": n_dropped, "ci": ci, "mean_squares": {"MSB": msb, "MSW": msw}})
     return table
 
 

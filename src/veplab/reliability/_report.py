@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -12,34 +13,38 @@ import pandas as pd
 from .._results import Result
 from .._validate import InputError, numeric_frame
 from ..codebook import ORDERED_TYPES, Codebook, Item
-from ._agreement import cohen_kappa, fleiss_kappa, gwet_ac, percent_agreement
+from ._agreement import cohen_kappa, fleiss_kappa, gwet_ac, krippendorff_alpha, percent_agreement
 from ._alpha import alpha, _reason_shares
-from ._icc import icc, long_to_wide
+from ._icc import icc, icc_oneway, long_to_wide
 from ._omega import omega
 
-__all__ = ["ReliabilityReport", "paired_ratings", "reliability_report"]
+__all__ = ["ReliabilityReport", "case_agreement", "paired_ratings", "rating_design", "reliability_report"]
 
 _SCALE_COLUMNS = [
     "scale", "n", "k", "alpha", "alpha_ci_low", "alpha_ci_high", "std_alpha", "average_r",
     "omega_total", "omega_ci_low", "omega_ci_high", "omega_h", "omega_h_ci_low", "omega_h_ci_high", "note",
 ]
 _AGREEMENT_COLUMNS = [
-    "item", "type", "role", "n", "levels", "percent_agreement", "pa_ci_low", "pa_ci_high",
+    "item", "type", "role", "n", "ratings_per_case", "levels", "percent_agreement", "pa_ci_low", "pa_ci_high",
     "kappa", "kappa_weights", "kappa_se", "kappa_ci_low", "kappa_ci_high",
-    "ac1", "ac1_ci_low", "ac1_ci_high", "icc", "icc_form", "icc_ci_low", "icc_ci_high",
+    "ac1", "ac1_ci_low", "ac1_ci_high", "kripp_alpha", "kripp_level", "kripp_ci_low", "kripp_ci_high",
+    "icc", "icc_form", "icc_ci_low", "icc_ci_high", "icc_c", "icc_c_ci_low", "icc_c_ci_high",
     "prevalence_paradox", "note",
 ]
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 
 
 @dataclasses.dataclass(frozen=True)
 class ReliabilityReport(Result):
-    """Reliability of an instrument: scales, items and (two-rater tools) agreement.
+    """Reliability of an instrument: scales, items and (rating tools) agreement.
 
     ``scales``: one row per codebook scale (alpha, omega total, omega
     hierarchical with intervals); ``items``: item analysis per scale item;
     ``agreement``: per rated item and the final judgement (percent
-    agreement, kappa, AC1, ICC, prevalence-paradox flag).  ``notes`` lists
-    what was skipped and why (each table row also has its own ``note``).
+    agreement, kappa, AC1, Krippendorff's alpha, ICC, prevalence-paradox
+    flag).  ``design``: the rating design (:func:`rating_design`; empty
+    without one).  ``notes`` lists what was skipped and why (each table row
+    also has its own ``note``).
     """
 
     codebook: str
@@ -47,6 +52,7 @@ class ReliabilityReport(Result):
     items: pd.DataFrame = dataclasses.field(repr=False)
     agreement: pd.DataFrame = dataclasses.field(repr=False)
     notes: tuple[str, ...] = ()
+    design: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
 
     def to_frames(self) -> dict[str, pd.DataFrame]:
         """The three tables by name (``scales``, ``items``, ``agreement``) plus ``notes``."""
@@ -139,6 +145,8 @@ def reliability_report(
     *,
     subject: str | None = None,
     rater: str | None = None,
+    judgement: str | None = None,
+    rated_items: Sequence[str] | None = None,
     ci: float = 0.95,
     n_boot: int = 1000,
     seed: int | None = None,
@@ -147,7 +155,7 @@ def reliability_report(
     paradox_agreement: float = 0.80,
     paradox_kappa: float = 0.40,
 ) -> ReliabilityReport:
-    """Reliability of every scale of an instrument, and rater agreement for two-rater tools.
+    """Reliability of every scale of an instrument, and agreement between the raters of a rating tool.
 
     **Scales** (``codebook.scales``): items are taken from ``df``, the
     item's missing codes (don't know, refused, ...) become missing,
@@ -161,22 +169,49 @@ def reliability_report(
     ``missing_reasons``, else from what ``veplab.data.load`` recorded, else
     from the missing codes found in ``df``).
 
-    **Agreement** when ``codebook.extra["design"] = {subject, rater,
-    judgement}`` describes a rating tool (or ``subject``/``rater`` are given):
-    ``df`` is long (one row per rating).  For every rated item and the final
-    judgement: percent agreement, Cohen's kappa (quadratic weights for
-    ordinal/likert items, over the codebook's option codes; unweighted for
-    binary/categorical), Gwet's AC1, and for ordinal/likert/numeric items
-    the ICC - ICC(A,1) (two-way random, absolute agreement) when the same
-    two raters rate every case, ICC(1) (one-way) when raters vary across
-    cases (ratings are then paired as each case's first and second rating,
-    by rater id).  ``prevalence_paradox`` flags high observed agreement
-    (``>= paradox_agreement``) with low kappa (``< paradox_kappa``): kappa
-    is depressed by a skewed category distribution (Feinstein & Cicchetti
-    1990), AC1 is the better summary there.  With more than two ratings per
-    case Fleiss' kappa replaces Cohen's.  In a rating design, internal
-    consistency is computed from each case's first rating so that cases
-    count once.
+    **Agreement** when ``subject`` and ``rater`` are given (the codebook's
+    ``design: {subject, rater, judgement}`` is only their default): ``df`` is
+    long, one row per rating.  The design (:func:`rating_design`) is
+    *crossed* when the same raters rate every case (as many raters in all as
+    the most ratings a case has; a missing rating here and there is allowed)
+    and a *pool* design when each case is rated by some raters drawn from a
+    larger pool.  For every rated item (``rated_items``, default every
+    coded item of the codebook) and the final judgement (``judgement``,
+    default the codebook's ``design.judgement``):
+
+    * percent agreement and Gwet's AC1 (any number of raters; irrCAC);
+    * two ratings per case: Cohen's kappa, quadratic weights for ordered
+      items (likert, ordinal) over the codebook's option codes, unweighted
+      for binary and categorical items (``psych::cohen.kappa``); in a pool
+      design the ratings are paired as each case's first and second rating,
+      by rater id;
+    * three or more ratings per case: Fleiss' kappa (unweighted; Gwet's
+      generalisation when cases have different numbers of ratings, irrCAC's
+      ``fleiss.kappa.raw``);
+    * Krippendorff's alpha for every design (``kripp_level``: ordinal for
+      ordered items, nominal for binary/categorical ones, interval for
+      numeric ones; missing ratings and pools allowed; percentile bootstrap
+      interval over cases with ``n_boot`` resamples);
+    * for likert, ordinal and numeric items the ICC that fits the design:
+      crossed, ICC(A,1) (two-way random, absolute agreement; ``icc``) and
+      ICC(C,1) (consistency; ``icc_c``) from :func:`icc` (REML when a rating
+      is missing, as ``psych::ICC(lmer = TRUE)``); pool, the one-way ICC(1)
+      of :func:`icc_oneway` (rater and error cannot be told apart).
+
+    ``ratings_per_case`` gives the number of ratings of the cases (``"3"``,
+    ``"2-3"``); ``n`` the cases with at least two ratings of the item.
+    ``prevalence_paradox`` flags high observed agreement (``>=
+    paradox_agreement``) with low kappa (``< paradox_kappa``): kappa is
+    depressed by a skewed category distribution (Feinstein & Cicchetti
+    1990), AC1 is the better summary there.  In a rating design, internal
+    consistency is computed from each case's first rating (lowest rater id)
+    so that cases count once.
+
+    References
+    ----------
+    Cohen (1968); Fleiss (1971); Shrout & Fleiss (1979); Krippendorff (2011)
+    "Computing Krippendorff's alpha-reliability"; Gwet (2014) Handbook of
+    Inter-Rater Reliability, 4th ed.
 
     Problems with one scale or item (a constant item, kappa undefined, ...)
     do not stop the report: the row gets NaN and ``note`` / ``notes`` say why.
@@ -194,20 +229,23 @@ def reliability_report(
     info = _load_info(df)
     if reversed_items is None:
         reversed_items = bool(getattr(info, "reversed", False))
-    design = dict(codebook.extra.get("design") or {})
-    subject = subject or design.get("subject")
-    rater = rater or design.get("rater")
-    judgement = design.get("judgement")
-    rating_design = subject is not None and rater is not None
+    declared = dict(codebook.extra.get("design") or {})
+    subject = subject or declared.get("subject")
+    rater = rater or declared.get("rater")
+    judgement = judgement or declared.get("judgement")
+    is_rating = subject is not None and rater is not None
     if (subject is None) != (rater is None):
         raise InputError("reliability_report: give both subject and rater (or neither)")
     for col in (subject, rater):
         if col is not None and col not in df.columns:
             raise InputError(f"reliability_report: column {col!r} (design) not in the data; columns are {list(df.columns)}")
+    design: dict[str, Any] = {}
 
     base = df
-    if rating_design:
-        order = df.sort_values([subject, rater], kind="stable")
+    if is_rating:
+        scale_items = [i for sc in codebook.scales for i in sc.items if i in df.columns]
+        rated_rows = df.loc[df[scale_items].notna().any(axis=1)] if scale_items else df
+        order = rated_rows.sort_values([subject, rater], kind="stable")
         base = order.loc[~order[subject].duplicated(keep="first")]
         notes.append("internal consistency uses each case's first rating (by rater id) so that cases count once")
 
@@ -273,47 +311,140 @@ def reliability_report(
     items[share] = items[share].fillna(0.0)  # a reason that never occurs in a scale has share 0
 
     agree_rows: list[dict[str, Any]] = []
-    if rating_design:
+    if is_rating:
         skip = {codebook.id_column, subject, rater}
-        rated = [
-            it for it in codebook.items
-            if it.id in df.columns and it.id not in skip and it.role in ("item", "outcome")
-            and it.type in ("likert", "ordinal", "binary", "categorical", "numeric")
-        ]
+        if rated_items is not None:
+            unknown = [i for i in rated_items if i not in codebook or i not in df.columns]
+            if unknown:
+                raise InputError(f"reliability_report: rated_items {unknown} are not items of codebook "
+                                 f"{codebook.id!r} present in the data")
+            rated = [codebook.item(i) for i in rated_items if i not in skip]
+        else:
+            rated = [
+                it for it in codebook.items
+                if it.id in df.columns and it.id not in skip and it.role in ("item", "outcome")
+                and it.type in ("likert", "ordinal", "binary", "categorical", "numeric")
+            ]
         if judgement is not None and judgement not in [it.id for it in rated]:
             if judgement in codebook and judgement in df.columns:
                 rated.append(codebook.item(judgement))
             else:
                 notes.append(f"final judgement item {judgement!r} not found in the codebook and data")
+        design = rating_design(df, subject, rater, values=[it.id for it in rated])
+        if design["max_per_case"] < 2:
+            notes.append("no case was rated more than once, so there is no agreement to measure")
+            rated = []
         for it in rated:
             agree_rows.append(
-                _agreement_row(df, it, subject, rater, judgement, ci, paradox_agreement, paradox_kappa, notes)
+                _agreement_row(df, it, subject, rater, judgement, design, ci, n_boot, seed, paradox_agreement,
+                               paradox_kappa)
             )
     agreement = pd.DataFrame(agree_rows, columns=_AGREEMENT_COLUMNS)
-    return ReliabilityReport(codebook=codebook.id, scales=scales, items=items, agreement=agreement, notes=tuple(notes))
+    return ReliabilityReport(codebook=codebook.id, scales=scales, items=items, agreement=agreement, notes=tuple(notes),
+                             design=design)
 
 
-def paired_ratings(df: pd.DataFrame, column: str, subject: str, rater: str) -> pd.DataFrame:
+def rating_design(df: pd.DataFrame, subject: str, rater: str, values: Sequence[str] | None = None) -> dict[str, Any]:
+    """The rating design of long ratings (one row per case and rater).
+
+    A row counts as a rating when it names its case and rater and, if
+    ``values`` names the rated columns, holds at least one of them (an export
+    with a row for every case and every assessor of the pool, empty where the
+    assessor did not rate the case, is a pool design).
+
+    Returns ``n_cases``, ``n_raters`` (raters in all), ``min_per_case`` and
+    ``max_per_case`` (raters per case), ``crossed`` (the same raters rate every
+    case: there are no more raters in all than the most a case has, so a
+    two-way model with rater effects applies; a rating missing here and there
+    is allowed) and ``kind`` (``"crossed"`` or ``"pool"``: each case rated by
+    some raters drawn from a larger pool, the one-way design).  Raises
+    :class:`InputError` naming the pairs when a rater rated a case twice.
+
+    >>> rating_design(ratings, "case_id", "assessor")     # doctest: +SKIP
+    {'n_cases': 40, 'n_raters': 5, 'min_per_case': 3, 'max_per_case': 3, 'crossed': False, 'kind': 'pool'}
+    """
+    for col in (subject, rater):
+        if col not in df.columns:
+            raise InputError(f"rating_design: column {col!r} not in the data; columns are {list(df.columns)}")
+    rows = df
+    if values:
+        absent = [v for v in values if v not in df.columns]
+        if absent:
+            raise InputError(f"rating_design: rated column(s) {absent} not in the data")
+        rows = df.loc[df[list(values)].notna().any(axis=1)]
+    pairs = rows[[subject, rater]].dropna()
+    if pairs.empty:
+        raise InputError(f"rating_design: no row has both {subject!r} and {rater!r}")
+    dup = pairs.duplicated(keep=False)
+    if dup.any():
+        shown = ", ".join(f"({s!r}, {r!r})" for s, r in pairs[dup].drop_duplicates().head(5).itertuples(index=False))
+        raise InputError(f"rating_design: a rater rated a case more than once: {shown}; keep one rating per "
+                         f"({subject}, {rater}) pair")
+    per_case = pairs.groupby(subject, observed=True)[rater].nunique()
+    n_raters = int(pairs[rater].nunique())
+    crossed = bool(n_raters == int(per_case.max()))
+    return {"n_cases": int(len(per_case)), "n_raters": n_raters, "min_per_case": int(per_case.min()),
+            "max_per_case": int(per_case.max()), "crossed": crossed, "kind": "crossed" if crossed else "pool"}
+
+
+def case_agreement(wide: pd.DataFrame) -> pd.DataFrame:
+    """How the ratings of each case agree: one row per case rated at least twice.
+
+    ``wide`` is one row per case and one column per rater or rating
+    (:func:`paired_ratings`).  Columns: ``n_ratings``; ``majority``, the rating
+    given by more than half of the case's raters (missing when there is none);
+    ``unanimous``, whether every rating of the case is the same.  A table of
+    ``majority`` by ``unanimous`` shows how judgements spread when three or
+    more raters rate each case, where an agreement table of two raters does
+    not apply.
+
+    >>> import pandas as pd
+    >>> w = pd.DataFrame({"first": ["low", "high", "low"], "second": ["low", "high", "high"],
+    ...                   "third": ["low", "low", "medium"]})
+    >>> case_agreement(w)["majority"].tolist()
+    ['low', 'high', nan]
+    """
+    rows = []
+    for case, values in wide.iterrows():
+        v = values.dropna()
+        if len(v) < 2:
+            continue
+        freq = v.value_counts()
+        top = freq.index[0] if freq.iloc[0] * 2 > len(v) else np.nan
+        rows.append({"case": case, "n_ratings": int(len(v)), "majority": top, "unanimous": bool(len(freq) == 1)})
+    out = pd.DataFrame(rows, columns=["case", "n_ratings", "majority", "unanimous"]).set_index("case")
+    out.index.name = wide.index.name
+    return out
+
+
+def paired_ratings(df: pd.DataFrame, column: str, subject: str, rater: str, *,
+                   crossed: bool | None = None) -> pd.DataFrame:
     """Ratings of ``column`` in the wide form agreement statistics take.
 
     ``df`` is long (one row per rating).  When the same raters rate every
-    case (crossed design) the result is subjects x raters.  When raters vary
-    across cases (the usual design of a two-assessor risk tool: any two of a
-    pool of assessors per case) each case's ratings are paired as its
-    ``first`` and ``second`` rating, ordered by rater id, so that kappa and
-    AC1 compare "one assessor" with "another".  More than two ratings per
-    case keep one column per rater (Fleiss' kappa applies).
+    case (crossed design, :func:`rating_design`) the result is subjects x
+    raters.  When raters vary across cases (a pool: any two or three of a
+    pool of assessors per case) each case's ratings are put in order of
+    rater id as its ``first``, ``second``, ``third``, ... rating, so that
+    two-rater statistics compare "one assessor" with "another" and the
+    multi-rater ones (Fleiss, Krippendorff, AC1, one-way ICC), which do not
+    depend on the order, see each case's ratings.  ``crossed`` defaults to
+    what :func:`rating_design` finds.
 
     >>> paired_ratings(ratings, "final_judgement", "case_id", "rater")   # doctest: +SKIP
     """
     long = pd.DataFrame({subject: df[subject], rater: df[rater], "value": df[column]})
-    wide = long_to_wide(long, subject, rater, "value")
-    per_case = wide.notna().sum(axis=1)
-    if wide.shape[1] == 2 or per_case.max() > 2:
-        return wide
+    if crossed is None:
+        crossed = rating_design(long, subject, rater, values=["value"])["crossed"]
+    if crossed:
+        return long_to_wide(long, subject, rater, "value")
+    long_to_wide(long, subject, rater, "value")  # refuses a case rated twice by one rater, naming it
     slots = long.dropna(subset=["value"]).sort_values([subject, rater], kind="stable")
-    slots["slot"] = slots.groupby(subject).cumcount().map({0: "first", 1: "second"})
-    out = slots.pivot(index=subject, columns="slot", values="value").reindex(columns=["first", "second"])
+    pos = slots.groupby(subject, observed=True).cumcount()
+    slots["slot"] = [_ORDINALS[i] if i < len(_ORDINALS) else f"rating_{i + 1}" for i in pos]
+    order = [_ORDINALS[i] if i < len(_ORDINALS) else f"rating_{i + 1}" for i in range(max(2, int(pos.max()) + 1
+                                                                                       if len(pos) else 2))]
+    out = slots.pivot(index=subject, columns="slot", values="value").reindex(columns=order)
     out.columns.name = None
     return out
 
@@ -324,68 +455,82 @@ def _agreement_row(
     subject: str,
     rater: str,
     judgement: str | None,
+    design: dict[str, Any],
     ci: float,
+    n_boot: int,
+    seed: int | None,
     paradox_agreement: float,
     paradox_kappa: float,
-    notes: list[str],
 ) -> dict[str, Any]:
     nan = float("nan")
     rnotes: list[str] = []
     values, _ = _recode_missing(df[it.id], it)
+    crossed = bool(design["crossed"])
     wide = paired_ratings(pd.DataFrame({subject: df[subject], rater: df[rater], "value": values}),
-                          "value", subject, rater)
-    multi = wide.shape[1] > 2
-    crossed = list(wide.columns) != ["first", "second"] and not multi  # the same two raters rate every case
+                          "value", subject, rater, crossed=crossed)
+    wide = wide.loc[wide.notna().any(axis=1)]  # cases whose ratings of this item are all missing
+    per_case = wide.notna().sum(axis=1)
+    rated = per_case[per_case >= 2]
+    multi = bool(len(rated)) and int(rated.max()) > 2
     levels = list(it.codes) if it.codes else None
     ordered = it.type in ORDERED_TYPES and it.type != "binary"
+    numeric = it.type == "numeric"
+    lo_k, hi_k = (int(rated.min()), int(rated.max())) if len(rated) else (0, 0)
     row: dict[str, Any] = {
         "item": it.id,
         "type": it.type,
         "role": "judgement" if it.id == judgement else it.role,
-        "n": int((wide.notna().sum(axis=1) >= 2).sum()),
+        "n": int(len(rated)),
+        "ratings_per_case": str(hi_k) if lo_k == hi_k else f"{lo_k}-{hi_k}",
         "levels": ", ".join(str(v) for v in levels) if levels else "",
     }
     label = f"item {it.id!r}"
-    pa = _catch(lambda: percent_agreement(wide, ci=ci, levels=levels), rnotes, label) if it.type != "numeric" else None
+    pa = _catch(lambda: percent_agreement(wide, ci=ci, levels=levels), rnotes, label) if not numeric else None
     row.update(
         percent_agreement=pa.estimate if pa else nan,
         pa_ci_low=pa.ci_low if pa else nan,
         pa_ci_high=pa.ci_high if pa else nan,
     )
     kappa = None
-    if it.type != "numeric":
-        weights = "quadratic" if ordered else None
-        if multi:
-            kappa = _catch(lambda: fleiss_kappa(wide, ci=ci, levels=levels), rnotes, label)
-            rnotes.append(f"{label}: more than two ratings per case, Fleiss' kappa (unweighted) reported")
-            row["kappa_weights"] = "unweighted (Fleiss)"
-        else:
-            kappa = _catch(
-                lambda: cohen_kappa(wide.iloc[:, 0], wide.iloc[:, 1], weights=weights, ci=ci, levels=levels), rnotes, label
-            )
-            row["kappa_weights"] = weights or "unweighted"
-    else:
+    if numeric:
         row["kappa_weights"] = ""
-        rnotes.append(f"{label}: numeric item, agreement by ICC only")
+        rnotes.append(f"{label}: numeric item, agreement by Krippendorff's alpha (interval) and the ICC")
+    elif multi:
+        kappa = _catch(lambda: fleiss_kappa(wide, ci=ci, levels=levels), rnotes, label)
+        row["kappa_weights"] = "unweighted (Fleiss)"
+    else:
+        weights = "quadratic" if ordered else None
+        kappa = _catch(
+            lambda: cohen_kappa(wide.iloc[:, 0], wide.iloc[:, 1], weights=weights, ci=ci, levels=levels), rnotes, label
+        )
+        row["kappa_weights"] = weights or "unweighted"
     row.update(
         kappa=kappa.estimate if kappa else nan,
         kappa_se=kappa.se if kappa else nan,
         kappa_ci_low=kappa.ci_low if kappa else nan,
         kappa_ci_high=kappa.ci_high if kappa else nan,
     )
-    ac1 = _catch(lambda: gwet_ac(wide, ci=ci, levels=levels), rnotes, label) if it.type != "numeric" else None
+    ac1 = _catch(lambda: gwet_ac(wide, ci=ci, levels=levels), rnotes, label) if not numeric else None
     row.update(ac1=ac1.estimate if ac1 else nan, ac1_ci_low=ac1.ci_low if ac1 else nan, ac1_ci_high=ac1.ci_high if ac1 else nan)
+    level = "interval" if numeric else "ordinal" if ordered else "nominal"
+    kripp = _catch(lambda: krippendorff_alpha(wide, level, ci=ci, n_boot=n_boot, seed=seed,
+                                              levels=None if numeric else levels), rnotes, label)
+    row.update(kripp_alpha=kripp.estimate if kripp else nan, kripp_level=level,
+               kripp_ci_low=kripp.ci_low if kripp else nan, kripp_ci_high=kripp.ci_high if kripp else nan)
+    row.update(icc=nan, icc_form="", icc_ci_low=nan, icc_ci_high=nan, icc_c=nan, icc_c_ci_low=nan, icc_c_ci_high=nan)
     if it.type in ("likert", "ordinal", "numeric"):
-        tab = _catch(lambda: icc(wide, ci=ci), rnotes, label)
-        form = "ICC2" if crossed else "ICC1"
-        row.update(
-            icc=float(tab.loc[form, "icc"]) if tab is not None else nan,
-            icc_form=str(tab.loc[form, "mcgraw_wong"]) if tab is not None else "",
-            icc_ci_low=float(tab.loc[form, "ci_low"]) if tab is not None else nan,
-            icc_ci_high=float(tab.loc[form, "ci_high"]) if tab is not None else nan,
-        )
-    else:
-        row.update(icc=nan, icc_form="", icc_ci_low=nan, icc_ci_high=nan)
+        if crossed:
+            tab = _catch(lambda: icc(wide, ci=ci), rnotes, label)
+            if tab is not None:
+                row.update(icc=float(tab.loc["ICC2", "icc"]), icc_form=str(tab.loc["ICC2", "mcgraw_wong"]),
+                           icc_ci_low=float(tab.loc["ICC2", "ci_low"]), icc_ci_high=float(tab.loc["ICC2", "ci_high"]),
+                           icc_c=float(tab.loc["ICC3", "icc"]), icc_c_ci_low=float(tab.loc["ICC3", "ci_low"]),
+                           icc_c_ci_high=float(tab.loc["ICC3", "ci_high"]))
+        else:
+            tab = _catch(lambda: icc_oneway(wide, ci=ci), rnotes, label)
+            if tab is not None:
+                row.update(icc=float(tab.loc["ICC1", "icc"]), icc_form=str(tab.loc["ICC1", "mcgraw_wong"]),
+                           icc_ci_low=float(tab.loc["ICC1", "ci_low"]), icc_ci_high=float(tab.loc["ICC1", "ci_high"]))
     paradox = bool(
         pa is not None and kappa is not None and np.isfinite(kappa.estimate)
         and pa.estimate >= paradox_agreement and kappa.estimate < paradox_kappa
