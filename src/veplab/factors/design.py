@@ -218,6 +218,15 @@ def facility_predictors(facility: pd.DataFrame, key: str, predictors: Mapping[st
     return out[out[key].notna()].reset_index(drop=True)
 
 
+def _code_text(v: Any) -> str | None:
+    """A facility code as text: ``7``, ``7.0`` (a number column with a gap) and ``"7"`` are the same code."""
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return None
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    return str(v)
+
+
 def attach_facility(df: pd.DataFrame, facility: pd.DataFrame, key: str, *,
                     where: str = "analyses.push_pull.facility") -> pd.DataFrame:
     """Respondents with their facility's predictors (a left merge, many respondents to one facility).
@@ -238,8 +247,7 @@ def attach_facility(df: pd.DataFrame, facility: pd.DataFrame, key: str, *,
     if isinstance(lk.dtype, pd.CategoricalDtype):
         lk = pd.Series(np.asarray(lk, dtype=object), index=lk.index)
     # codes read as numbers in one file and as text in the other still match
-    lkey = lk.map(lambda v: None if pd.isna(v) else str(v))
-    rkey = rk.map(lambda v: None if pd.isna(v) else str(v))
+    lkey, rkey = lk.map(_code_text), rk.map(_code_text)
     missing = sorted(set(lkey.dropna()) - set(rkey.dropna()))
     if missing:
         shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")

@@ -49,7 +49,7 @@ import pandas as pd
 from scipy import stats
 
 from .._validate import InputError, format_rows
-from ..factors.design import plain_text
+from ..factors.design import _code_text, plain_text
 from .cfa import cfa, invariance
 from .efa import bartlett_sphericity, efa, kmo, parallel_analysis
 from .prediction import AUCResult, roc_auc, roc_curve, subgroup_performance
@@ -220,8 +220,8 @@ def invariance_across(df: pd.DataFrame, codebook: Any, scales: Sequence[str], gr
     counts = counts[counts > 0]
     if len(counts) < 2:
         raise PartNotRun(f"invariance: {group!r} has a single group",
-                         f"{label} takes a single value among the people answering the items, so there is no "
-                         "invariance to test across it.")
+                         f"{label[:1].upper() + label[1:]} takes a single value among the people answering the "
+                         "items, so there is no invariance to test across it.")
     need = max(x.shape[1] + 1, threshold or 0)
     if int(counts.min()) < need:
         raise PartNotRun(f"invariance: a group of {group!r} has {int(counts.min())} people, {need} needed",
@@ -288,8 +288,7 @@ def prediction_frame(outcome_df: pd.DataFrame, outcome: str, *, score: str, scor
         sdf = sdf.sort_values([join, rater], kind="stable").drop_duplicates(join)
     right = sdf[[join, score]]
     left = outcome_df.drop(columns=[score]) if score in outcome_df.columns else outcome_df
-    key_l = left[join].map(lambda v: None if pd.isna(v) else str(v))
-    key_r = right[join].map(lambda v: None if pd.isna(v) else str(v))
+    key_l, key_r = left[join].map(_code_text), right[join].map(_code_text)
     merged = left.assign(__key__=key_l.to_numpy()).merge(
         right.drop(columns=[join]).assign(__key__=key_r.to_numpy()), on="__key__", how="left",
         validate="many_to_one")

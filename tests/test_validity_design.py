@@ -1,0 +1,124 @@
+"""veplab.validity.design: structure, invariance and prediction from a study's declared design."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from veplab._validate import InputError
+from veplab.codebook import from_dict
+from veplab.validity import design as vd
+
+AGREE = {1: "Disagree strongly", 2: "Disagree", 3: "Unsure", 4: "Agree", 5: "Agree strongly"}
+CB = from_dict({
+    "id": "t", "title": "T", "id_column": "pid",
+    "items": [
+        {"id": "pid", "label": "Person", "type": "text", "role": "admin", "pseudonymised": True},
+        {"id": "sex", "label": "Sex", "type": "categorical", "options": {1: "Male", 2: "Female"}},
+        {"id": "site", "label": "Site 7", "type": "categorical", "options": {1: "North", 2: "South"}},
+        {"id": "risk", "label": "Risk rating", "type": "ordinal", "options": {1: "Low", 2: "Medium", 3: "High"}},
+        {"id": "event", "label": "Incident", "type": "binary", "options": {0: "No", 1: "Yes"}, "role": "outcome"},
+        *[{"id": f"a{j}", "label": f"A {j}", "type": "likert", "options": AGREE} for j in range(1, 5)],
+        *[{"id": f"b{j}", "label": f"B {j}", "type": "likert", "options": AGREE} for j in range(1, 5)],
+    ],
+    "scales": [{"id": "sa", "label": "Scale A", "items": [f"a{j}" for j in range(1, 5)]},
+               {"id": "sb", "label": "Scale B", "items": [f"b{j}" for j in range(1, 5)]}],
+})
+
+
+def _items(n: int = 300, seed: int = 4) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    fa = rng.normal(size=n)
+    fb = 0.4 * fa + rng.normal(size=n)
+    d = pd.DataFrame({"sex": rng.choice([1, 2], n, p=[0.6, 0.4]), "site": 1})
+    cuts = np.array([-1.2, -0.4, 0.4, 1.2])
+    for name, f in (("a", fa), ("b", fb)):
+        for j in range(1, 5):
+            d[f"{name}{j}"] = 1 + ((0.8 * f + 0.6 * rng.normal(size=n))[:, None] > cuts).sum(axis=1)
+    d.loc[rng.random(n) < 0.05, "a2"] = np.nan
+    return d
+
+
+def test_structure_one_scale_and_several():
+    d = _items()
+    one = vd.structure(d, CB, ["sa"], missing="ml", n_iter=5, seed=1)
+    assert one.failed == {} and one.n == 300 and one.n_items == 4 and one.n_factors == 1
+    assert list(one.loadings.columns) == ["MR1"] and one.cfa_fit["df"].iloc[0] == 2  # 10 moments - 8 parameters
+    assert one.cfa_fit["n"].iloc[0] == 300  # FIML: people with a missing item count
+    two = vd.structure(d, CB, ["sa", "sb"], missing="listwise", n_iter=5, seed=1)
+    assert two.n == int(d[[f"a{j}" for j in range(1, 5)]].notna().all(axis=1).sum())
+    assert two.cfa_fit["n"].iloc[0] == two.n and two.cfa_fit["df"].iloc[0] == 19  # 36 - 17
+    assert two.n_factors_suggested == 2 and two.loadings.shape == (8, 2)
+    with pytest.raises(vd.PartNotRun):
+        vd.structure(d, CB, [])
+
+
+def test_invariance_across_groups_and_its_reasons():
+    d = _items()
+    table, n, _ = vd.invariance_across(d, CB, ["sa"], "sex", threshold=10)
+    assert list(table.index) == ["configural", "metric", "scalar"] and n == 300
+    assert table.loc["metric", "delta_df"] == 3 and table.loc["scalar", "delta_df"] == 3
+    with pytest.raises(vd.PartNotRun) as err:
+        vd.invariance_across(d, CB, ["sa"], "site")
+    assert err.value.sentence == ("This grouping takes a single value among the people answering the items, so "
+                                  "there is no invariance to test across it.")  # the label holds a digit
+    small = d.assign(sex=np.where(np.arange(len(d)) < 8, 2, 1))
+    with pytest.raises(vd.PartNotRun) as err:
+        vd.invariance_across(small, CB, ["sa"], "sex", threshold=10)
+    assert err.value.sentence.startswith("Invariance across sex is not tested: one of its groups has too few")
+    assert not re.search(r"\d", err.value.sentence)
+
+
+def test_prediction_frame_joins_the_first_rating():
+    out = pd.DataFrame({"pid": ["p1", "p2", "p3", "p4"], "event": [1, 0, 0, 1], "risk": [9, 9, 9, 9]})
+    ratings = pd.DataFrame({"pid": ["p1", "p1", "p2", "p2", "p3"], "rater": ["R2", "R1", "R1", "R3", "R2"],
+                            "risk": [3, 2, 1, 3, 1]})
+    f = vd.prediction_frame(out, "event", score="risk", score_df=ratings, join="pid", rater="rater")
+    assert f["risk"].tolist()[:3] == [2, 1, 1] and np.isnan(f["risk"].iloc[3])  # R1's rating; p4 unrated
+    assert f.attrs == {"first_rating": True, "n_without_score": 1} and list(f.index) == list(out.index)
+    with pytest.raises(InputError, match=r"prediction\.rater: source 'r' holds several rows per 'pid'"):
+        vd.prediction_frame(out, "event", score="risk", score_df=ratings, join="pid", score_source="source 'r'")
+    with pytest.raises(InputError, match=r"prediction\.join: source 'f' must hold one row per 'pid', but 1 ids "
+                                         r"appear more than once"):
+        vd.prediction_frame(pd.concat([out, out.iloc[:1]]), "event", score="risk", score_df=ratings, join="pid",
+                            rater="rater", outcome_source="source 'f'")
+    ids = vd.prediction_frame(pd.DataFrame({"pid": [7.0, 8.0, np.nan], "event": [1, 0, 1]}), "event",
+                              score="risk", score_df=pd.DataFrame({"pid": ["7", "8"], "risk": [3, 1]}), join="pid")
+    assert ids["risk"].tolist()[:2] == [3, 1]  # 7.0 (a number column with a gap) is the code "7"
+    same = vd.prediction_frame(out, "event", score="risk")
+    assert same.attrs["first_rating"] is False and same["risk"].tolist() == [9, 9, 9, 9]
+
+
+def test_predictive_validity_numbers():
+    rng = np.random.default_rng(8)
+    n = 400
+    risk = rng.choice([1, 2, 3], n, p=[0.5, 0.3, 0.2])
+    event = (rng.random(n) < np.array([0.1, 0.25, 0.5])[risk - 1]).astype(int)
+    frame = pd.DataFrame({"event": event, "risk": risk.astype(float), "sex": rng.choice([1, 2], n), "site": 1})
+    frame.loc[:4, "risk"] = np.nan
+    pr = vd.predictive_validity(frame, "event", "risk", subgroups=["sex", "site"], outcome_codebook=CB,
+                                score_codebook=CB, seed=1)
+    y, s = event[5:], risk[5:]
+    ev, ne = s[y == 1], s[y == 0]
+    auc = ((ev[:, None] > ne[None, :]).sum() + 0.5 * (ev[:, None] == ne[None, :]).sum()) / (len(ev) * len(ne))
+    assert pr.auc.estimate == pytest.approx(auc, abs=1e-12) and pr.auc.n == n - 5 and pr.n_left_out == 5
+    assert list(pr.by_level.index) == ["Low", "Medium", "High"] and pr.by_level.index.name == "Risk rating"
+    for level, code in zip(pr.by_level.index, (1, 2, 3)):
+        k, m = int(y[s == code].sum()), int((s == code).sum())
+        ci = stats.binomtest(k, m).proportion_ci(0.95, method="exact")
+        row = pr.by_level.loc[level]
+        assert (row["n"], row["events"]) == (m, k)
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx((ci.low, ci.high), abs=1e-10)
+    assert set(pr.subgroups["variable"]) == {"(all)", "Sex"} and set(pr.subgroups["group"]) >= {"Male", "Female"}
+    assert pr.notes == ("People without the outcome or without a score are left out.",
+                        "One of the subgroups takes a single value among these people, so performance is not "
+                        "broken down by it.")
+    assert pr.roc["sensitivity"].iloc[0] == 1 and pr.roc["specificity"].iloc[-1] == 1
+    with pytest.raises(InputError, match=r"'event' must be coded 0/1"):
+        vd.predictive_validity(frame.assign(event=frame["event"] + 1), "event", "risk")
+    with pytest.raises(vd.PartNotRun):
+        vd.predictive_validity(frame.assign(event=0), "event", "risk")
