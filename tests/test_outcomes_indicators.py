@@ -39,7 +39,7 @@ FRAMEWORK = {
 
 
 def test_indicator_table_values_and_disaggregation():
-    out = indicators(DATA, FRAMEWORK)
+    out = indicators(DATA, FRAMEWORK, disaggregate=["sex", "country", "not_in_data"])
     conf = out[out["indicator"] == "conf"].set_index(["disaggregation", "level"])
     assert conf.loc[("all", "all"), "actual"] == pytest.approx(3.75)  # (4 + 3.5 + 3 + 4.5) / 4
     assert conf.loc[("all", "all"), "n"] == 4
@@ -58,6 +58,18 @@ def test_indicator_table_values_and_disaggregation():
     assert set(tr["disaggregation"]) == {"all", "sex"} and tr["actual"].iloc[0] == 5
     assert tr["target_met"].iloc[0] is np.False_ or tr["target_met"].iloc[0] == False  # noqa: E712
     assert list(out.columns[:5]) == ["indicator", "label", "criterion", "disaggregation", "level"]
+
+
+def test_no_breakdown_is_assumed():
+    """Without disaggregate= (or the framework's own), nothing is broken down: no column name is special."""
+    out = indicators(DATA, FRAMEWORK)
+    conf = out[out["indicator"] == "conf"]
+    assert conf["disaggregation"].tolist() == ["all"]
+    tr = out[out["indicator"] == "trained"]  # its own list still applies
+    assert set(tr["disaggregation"]) == {"all", "sex"}
+    fw = dict(FRAMEWORK, disaggregate=["country"])
+    assert set(indicators(DATA, fw, disaggregate=["sex"]).query("indicator == 'conf'")["disaggregation"]) == {
+        "all", "country"}
 
 
 def test_labels_by_language_with_english_fallback():

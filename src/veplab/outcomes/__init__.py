@@ -1,7 +1,7 @@
 """Intervention outcome statistics.
 
 Training evaluations (pre/post), comparison-group designs, propensity scores,
-survival of time to re-arrest, power, and logframe indicator tables.  Every
+survival of time to an event, power, and logframe indicator tables.  Every
 statistic is checked against R (``t.test``, ``wilcox.test``, ``lm``,
 ``survival``, ``power.t.test``, ``power.prop.test``) in
 ``tests/reference/outcomes.R``.
@@ -18,6 +18,9 @@ statistic is checked against R (``t.test``, ``wilcox.test``, ``lm``,
 - :mod:`~veplab.outcomes.power`: :func:`power`,
   :func:`minimum_detectable_effect`
 - :mod:`~veplab.outcomes.indicators`: :func:`indicators`
+- :mod:`~veplab.outcomes.design`: the ``outcomes`` notebook's building blocks for a
+  declared study (``analyses.outcomes``): labels from the codebooks, scales answered
+  in both waves, the horizon's grid, sentences for parts that cannot run
 """
 
 from .effects import AncovaResult, DidResult, ancova, did, group_means, plot_trajectories

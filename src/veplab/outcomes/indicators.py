@@ -2,7 +2,7 @@
 
 An evaluation framework lists indicators the way logframes report them:
 baseline, target, actual, progress, means of verification, each under an
-OECD-DAC criterion, disaggregated by sex and country.  The framework is a
+OECD-DAC criterion, disaggregated by the study's breakdowns.  The framework is a
 YAML block in the study folder; the caller parses it (``yaml.safe_load``) and
 passes the dict — this module reads no files.
 
@@ -10,7 +10,8 @@ Framework format
 ----------------
 .. code-block:: yaml
 
-    disaggregate: [sex, country]      # optional; default: those of sex/country present in the data
+    disaggregate: [gender, country]   # optional; default: indicators(..., disaggregate=) (the notebook
+                                      # passes the study's design.breakdowns present in the data)
     indicators:
       - id: staff_confidence          # unique, used as the row key
         label: {en: "Officers' confidence applying the Nelson Mandela Rules (1-5)",
@@ -45,7 +46,7 @@ small cells are suppressed later by the report layer, not here.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -177,13 +178,17 @@ def _compute(df: pd.DataFrame, act: Mapping[str, Any], where_id: str) -> tuple[f
     return float({"mean": num.mean, "median": num.median, "sum": num.sum}[stat]()), n
 
 
-def indicators(table: pd.DataFrame | None, framework: Mapping[str, Any], *, lang: str = "en") -> pd.DataFrame:
+def indicators(table: pd.DataFrame | None, framework: Mapping[str, Any], *, lang: str = "en",
+               disaggregate: Sequence[str] = ()) -> pd.DataFrame:
     """Indicator table (baseline, target, actual, progress) from a framework.
 
     ``table`` is the tidy analysis frame the computed actuals are taken from
     (may be None when every actual is given as a number).  ``lang`` picks the
-    label language (falling back to English).  See the module docstring for
-    the framework format.
+    label language (falling back to English).  ``disaggregate`` lists the
+    columns to break computed actuals down by when the framework has no
+    ``disaggregate:`` of its own (those absent from ``table`` are skipped);
+    by default there is no breakdown.  See the module docstring for the
+    framework format.
 
     Columns: ``indicator``, ``label``, ``criterion``, ``disaggregation``
     ("all", "sex", "country", ...), ``level``, ``baseline``, ``target``,
@@ -195,14 +200,15 @@ def indicators(table: pd.DataFrame | None, framework: Mapping[str, Any], *, lang
     ...        "criterion": "effectiveness", "baseline": 0, "target": 100, "direction": "increase",
     ...        "source": "training records", "actual": {"stat": "count"}}]}
     >>> d = pd.DataFrame({"sex": ["F", "M", "M"], "country": ["UG", "UG", "TN"]})
-    >>> indicators(d, fw)[["level", "actual", "progress_pct"]].values.tolist()[0]
-    ['all', 3.0, 3.0]
+    >>> out = indicators(d, fw, disaggregate=["sex"])
+    >>> out[["level", "actual", "progress_pct"]].values.tolist()[:2]
+    [['all', 3.0, 3.0], ['F', 1.0, 1.0]]
     """
     cols = list(table.columns) if isinstance(table, pd.DataFrame) else None
     inds = validate_framework(framework, cols)
     default_dis = framework.get("disaggregate")
     if default_dis is None:
-        default_dis = [c for c in ("sex", "country") if cols is not None and c in cols]
+        default_dis = [c for c in disaggregate if cols is not None and c in cols]
     rows = []
     for ind in inds:
         iid = ind["id"]

@@ -1067,7 +1067,7 @@ _GREYS = ["0.0", "0.45", "0.25", "0.6"]
 
 def plot_km(km: KaplanMeier, *, ax: Any = None, times: Sequence[float] | None = None,
             risk_table: bool = True, intervals: bool = True, xlabel: str = "Time",
-            ylabel: str = "Proportion not re-arrested", min_at_risk: int | None = None) -> Any:
+            ylabel: str = "Proportion without the event", min_at_risk: int | None = None) -> Any:
     """Step plot of the Kaplan-Meier curves with intervals and a risk table below.
 
     Returns the Figure.  ``times`` sets the risk-table columns (default: the
