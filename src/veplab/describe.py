@@ -6,11 +6,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import pandas as pd
 
 from .codebook import Codebook
 
-__all__ = ["labelled", "crosstab", "counts"]
+__all__ = ["labelled", "crosstab", "counts", "split_breakdowns", "without_digits"]
 
 
 def labelled(df: pd.DataFrame, codebook: Codebook, column: str, *, lang: str = "en") -> pd.Series:
@@ -66,3 +69,36 @@ def counts(df: pd.DataFrame, codebook: Codebook, columns: list[str], *, lang: st
         t.insert(0, "variable", codebook.item(column).text(lang))
         parts.append(t)
     return pd.concat(parts, ignore_index=True).set_index(["variable", "category"])
+
+
+def split_breakdowns(df: pd.DataFrame, columns: Sequence[str]) -> tuple[list[str], dict[str, Any]]:
+    """The breakdowns worth a table: those of ``columns`` (in order) with two or more values in ``df``,
+    and those with a single value (column -> that value; e.g. a one-country study's ``country``).
+
+    Columns absent from ``df`` or never answered are in neither.
+
+    >>> import pandas as pd
+    >>> split_breakdowns(pd.DataFrame({"country": [1, 1], "gender": [1, 2]}), ["country", "gender", "age"])
+    (['gender'], {'country': 1})
+    """
+    varying: list[str] = []
+    constant: dict[str, Any] = {}
+    for col in columns:
+        if col not in df.columns:
+            continue
+        values = df[col].dropna().unique()
+        if len(values) >= 2:
+            varying.append(col)
+        elif len(values) == 1:
+            constant[col] = values[0].item() if hasattr(values[0], "item") else values[0]
+    return varying, constant
+
+
+def without_digits(text: str, fallback: str) -> str:
+    """``text`` when it holds no digit, else ``fallback``: run-time page text may carry digits only
+    from published values, so a label such as "Age group (18+)" is replaced in sentences.
+
+    >>> without_digits("Gender", "a characteristic"), without_digits("Age (18+)", "a characteristic")
+    ('Gender', 'a characteristic')
+    """
+    return fallback if any(ch.isdigit() for ch in str(text)) else str(text)
