@@ -22,6 +22,11 @@ a minimal example::
         score: mean
         min_items: 2
 
+Labels need text in the codebook's default language: English unless the
+codebook says ``default_language: fr`` (or ``ar``, ``ru``), as a codebook
+converted from a form written in French only does; pages and briefs in a
+language a label lacks show the default language.
+
 Every problem in a codebook is collected and reported at once, each naming
 the file, the item (or scale) and what to fix:
 
@@ -54,8 +59,11 @@ __all__ = [
     "from_dict",
 ]
 
-#: Languages every label is offered in; English is mandatory.
+#: Languages labels are offered in.  A codebook's ``default_language`` (English unless
+#: it says otherwise) is mandatory for every label; pages and briefs in a language a
+#: label lacks show the default language.
 LANGUAGES: tuple[str, ...] = ("en", "fr", "ar", "ru")
+_LANGUAGE_NAMES = {"en": "English", "fr": "French", "ar": "Arabic", "ru": "Russian"}
 ITEM_TYPES: tuple[str, ...] = ("likert", "ordinal", "binary", "categorical", "numeric", "date", "text")
 ROLES: tuple[str, ...] = ("item", "quasi_identifier", "sensitive", "identifier", "admin", "outcome")
 #: Item types whose values are integer option codes.
@@ -111,13 +119,12 @@ class Item:
         return tuple(sorted(self.options))
 
     def text(self, lang: str = "en") -> str:
-        """The item label in ``lang``, falling back to English."""
-        return self.label.get(lang) or self.label["en"]
+        """The item label in ``lang``, falling back to the codebook's default language."""
+        return _pick(self.label, lang) or self.id
 
     def option_text(self, code: int, lang: str = "en") -> str:
-        """The label of option ``code`` in ``lang``, falling back to English."""
-        labels = self.options[code]
-        return labels.get(lang) or labels["en"]
+        """The label of option ``code`` in ``lang``, falling back to the codebook's default language."""
+        return _pick(self.options[code], lang) or str(code)
 
     def reversed_code(self, code: float) -> float:
         """``min + max - code`` over the option codes (reverse keying)."""
@@ -138,8 +145,8 @@ class Scale:
     extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def text(self, lang: str = "en") -> str:
-        """The scale label in ``lang`` (falls back to English, then the id)."""
-        return self.label.get(lang) or self.label.get("en") or self.id
+        """The scale label in ``lang`` (falls back to the default language, then the id)."""
+        return _pick(self.label, lang) or self.id
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,6 +164,9 @@ class Codebook:
     version: str | None = None
     description: Mapping[str, str] = dataclasses.field(default_factory=dict)
     extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    #: The language every label has (``default_language:``; English unless the codebook says
+    #: otherwise): what pages and briefs show when a label lacks their language.
+    default_language: str = "en"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_items", {i.id: i for i in self.items})
@@ -201,8 +211,14 @@ class Codebook:
         return tuple(ids)
 
     def text(self, lang: str = "en") -> str:
-        """The title in ``lang`` (English fallback)."""
-        return self.title.get(lang) or self.title["en"]
+        """The title in ``lang`` (falling back to the default language)."""
+        return _pick(self.title, lang) or self.id
+
+
+def _pick(labels: Mapping[str, str], lang: str) -> str:
+    """``labels[lang]``, else the first label (the default language: :func:`from_dict` puts it
+    first), else empty."""
+    return labels.get(lang) or next(iter(labels.values()), "")
 
 
 # --------------------------------------------------------------------------- loading
@@ -217,14 +233,20 @@ class _Collector:
         self.problems.append((self.file, where, problem))
 
 
-def _labels(value: Any, where: str, what: str, col: _Collector, *, required: bool = True) -> dict[str, str]:
-    """Validate a ``{lang: text}`` mapping (a plain string is taken as English)."""
+def _labels(value: Any, where: str, what: str, col: _Collector, *, required: bool = True,
+            default: str = "en") -> dict[str, str]:
+    """Validate a ``{lang: text}`` mapping (a plain string is in the default language).
+
+    ``required`` labels need text in the codebook's ``default`` language; the result has
+    that language first (the fallback of :meth:`Item.text`)."""
+    name = _LANGUAGE_NAMES.get(default, default)
     if value is None:
         if required:
-            col.add(where, f"{what} is missing; give at least an English label ({what}: {{en: ...}})")
+            col.add(where, f"{what} is missing; give at least {'an' if default in ('en', 'ar') else 'a'} {name} "
+                           f"label ({what}: {{{default}: ...}})")
         return {}
     if isinstance(value, str):
-        value = {"en": value}
+        value = {default: value}
     if not isinstance(value, Mapping):
         col.add(where, f"{what} must be a mapping of language to text, got {type(value).__name__}")
         return {}
@@ -238,8 +260,14 @@ def _labels(value: Any, where: str, what: str, col: _Collector, *, required: boo
             col.add(where, f"{what} in {lang!r} is empty or not text")
             continue
         out[lang] = text.strip()
-    if required and "en" not in out:
-        col.add(where, f"{what} has no English ('en') text; English is required")
+    if required and default not in out:
+        if default == "en":
+            col.add(where, f"{what} has no English ('en') text; English is required")
+        else:
+            col.add(where, f"{what} has no {name} ({default!r}) text; the codebook's default_language "
+                           f"{default!r} is required")
+    if default in out:
+        out = {default: out[default], **{k: v for k, v in out.items() if k != default}}
     return out
 
 
@@ -261,7 +289,7 @@ _ITEM_KEYS = {
 }
 
 
-def _item(raw: Any, index: int, col: _Collector) -> Item | None:
+def _item(raw: Any, index: int, col: _Collector, default: str = "en") -> Item | None:
     if not isinstance(raw, Mapping):
         col.add(f"items[{index}]", "each item must be a mapping with at least id, label and type")
         return None
@@ -279,7 +307,7 @@ def _item(raw: Any, index: int, col: _Collector) -> Item | None:
     if role not in ROLES:
         col.add(where, f"role {role!r} is not one of {', '.join(ROLES)}")
         ok = False
-    label = _labels(raw.get("label"), where, "label", col)
+    label = _labels(raw.get("label"), where, "label", col, default=default)
     options: dict[int, dict[str, str]] = {}
     raw_options = raw.get("options")
     if item_type in CODED_TYPES:
@@ -297,7 +325,7 @@ def _item(raw: Any, index: int, col: _Collector) -> Item | None:
                     col.add(where, f"option code {code} appears twice")
                     ok = False
                     continue
-                options[code] = _labels(opt, where, f"option {code} label", col)
+                options[code] = _labels(opt, where, f"option {code} label", col, default=default)
             if item_type == "binary" and options and len(options) != 2:
                 col.add(where, f"a binary item needs exactly 2 options, got {len(options)}")
                 ok = False
@@ -406,7 +434,7 @@ def _item(raw: Any, index: int, col: _Collector) -> Item | None:
 
 
 def _scale(raw: Any, index: int, items: dict[str, Item], col: _Collector,
-           invalid: frozenset[str] = frozenset()) -> Scale | None:
+           invalid: frozenset[str] = frozenset(), default: str = "en") -> Scale | None:
     if not isinstance(raw, Mapping):
         col.add(f"scales[{index}]", "each scale must be a mapping with id and items")
         return None
@@ -449,7 +477,7 @@ def _scale(raw: Any, index: int, items: dict[str, Item], col: _Collector,
     if isinstance(min_items, bool) or not isinstance(min_items, int) or not 1 <= min_items <= len(members):
         col.add(where, f"min_items must be an integer between 1 and {len(members)}, got {min_items!r}")
         ok = False
-    label = _labels(raw.get("label"), where, "label", col, required=False)
+    label = _labels(raw.get("label"), where, "label", col, required=False, default=default)
     extra = {k: v for k, v in raw.items() if k not in {"id", "items", "score", "min_items", "label", "domain"}}
     if not ok:
         return None
@@ -473,7 +501,12 @@ def from_dict(raw: Any, *, file: str = "<codebook>", sha256: str | None = None) 
     cb_id = raw.get("id")
     if not isinstance(cb_id, str) or not _ID_RE.match(cb_id):
         col.add("id", "codebook id must be a name of letters, digits and underscores")
-    title = _labels(raw.get("title"), "title", "title", col)
+    default = raw.get("default_language", "en")
+    if default not in LANGUAGES:
+        col.add("default_language", f"default_language {default!r} is not one of {', '.join(LANGUAGES)} (the "
+                                    "language every label has)")
+        default = "en"
+    title = _labels(raw.get("title"), "title", "title", col, default=default)
     unit = raw.get("unit", "respondent")
     id_column = raw.get("id_column")
     if not isinstance(id_column, str) or not id_column:
@@ -485,7 +518,7 @@ def from_dict(raw: Any, *, file: str = "<codebook>", sha256: str | None = None) 
         raw_items = []
     invalid: set[str] = set()
     for index, raw_item in enumerate(raw_items):
-        item = _item(raw_item, index, col)
+        item = _item(raw_item, index, col, default)
         if item is None:
             if isinstance(raw_item, Mapping) and isinstance(raw_item.get("id"), str):
                 invalid.add(raw_item["id"])
@@ -502,7 +535,7 @@ def from_dict(raw: Any, *, file: str = "<codebook>", sha256: str | None = None) 
         col.add("scales", f"must be a list of scales (- id: ..., items: [...]), got {type(raw_scales).__name__}")
         raw_scales = []
     for index, raw_scale in enumerate(raw_scales):
-        scale = _scale(raw_scale, index, items, col, frozenset(invalid - set(items)))
+        scale = _scale(raw_scale, index, items, col, frozenset(invalid - set(items)), default)
         if scale is None:
             continue
         if scale.id in scales:
@@ -512,9 +545,10 @@ def from_dict(raw: Any, *, file: str = "<codebook>", sha256: str | None = None) 
             col.add(f"scale {scale.id!r}", "a scale cannot share its id with an item (scores become columns)")
             continue
         scales[scale.id] = scale
-    known = {"id", "title", "unit", "id_column", "items", "scales", "version", "description"}
+    known = {"id", "title", "unit", "id_column", "items", "scales", "version", "description", "default_language"}
     extra = {k: v for k, v in raw.items() if k not in known}
-    description = _labels(raw.get("description"), "description", "description", col, required=False)
+    description = _labels(raw.get("description"), "description", "description", col, required=False,
+                          default=default)
     if col.problems:
         raise CodebookError(col.problems)
     return Codebook(
@@ -529,6 +563,7 @@ def from_dict(raw: Any, *, file: str = "<codebook>", sha256: str | None = None) 
         version=str(raw["version"]) if raw.get("version") is not None else None,
         description=description,
         extra=extra,
+        default_language=default,
     )
 
 

@@ -214,11 +214,14 @@ def _plain(value: Any) -> Any:
 
 def codebook_to_dict(cb: Codebook) -> dict[str, Any]:
     """A codebook as the canonical mapping veplab writes (defaults left out,
-    languages in the order en, fr, ar, ru, option codes sorted).  Two codebooks
+    languages in the order en, fr, ar, ru, option codes sorted, ``default_language``
+    only when it is not English).  Two codebooks
     that mean the same give equal mappings, whatever file they came from."""
     out: dict[str, Any] = {"id": cb.id}
     if cb.version is not None:
         out["version"] = cb.version
+    if cb.default_language != "en":
+        out["default_language"] = cb.default_language
     out["title"] = _labels(cb.title)
     if cb.description:
         out["description"] = _labels(cb.description)

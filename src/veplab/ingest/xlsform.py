@@ -120,32 +120,98 @@ _RANGE_MESSAGE = {
     "ru": "Введите значение от {lo} до {hi}",
 }
 
-_QUESTION_TYPES = {
-    "integer", "decimal", "range", "text", "date", "datetime", "time", "note", "calculate", "acknowledge",
-    "geopoint", "geotrace", "geoshape", "image", "audio", "video", "file", "barcode", "hidden", "start",
-    "end", "today", "deviceid", "username", "phonenumber", "email", "subscriberid", "simserial", "audit",
-    "background-audio", "start-geopoint", "xml-external", "csv-external", "rank", "begin_group",
-    "end_group", "begin_repeat", "end_repeat", "select_one", "select_multiple", "select_one_from_file",
-    "select_multiple_from_file",
+#: Every XLSForm question type, by the name veplab uses for it, with the names pyxform also
+#: accepts for it (pyxform's ``question_type_dictionary`` and ``aliases``; matched ignoring case).
+_TYPE_NAMES: dict[str, tuple[str, ...]] = {
+    "select_one": ("select_one", "select one", "select1", "select one from", "select one using",
+                   "add select one prompt using", "q select1"),
+    "select_multiple": ("select_multiple", "select multiple", "select all that apply", "select all that apply from",
+                        "select multiple from", "select multiple using", "add select multiple prompt using",
+                        "q select"),
+    "select_one_external": ("select_one_external", "select one external"),
+    "select_one_from_file": ("select_one_from_file", "select one from file"),
+    "select_multiple_from_file": ("select_multiple_from_file", "select multiple from file"),
+    "rank": ("rank",),
+    "text": ("text", "string", "q string", "add text prompt"),
+    "integer": ("integer", "int", "q int", "q integer", "add integer prompt", "percentage",
+                "number of days in last month", "number of days in last six months", "number of days in last year"),
+    "decimal": ("decimal", "q decimal", "add decimal prompt"),
+    "range": ("range",),
+    "date": ("date", "q date", "add date prompt"),
+    "datetime": ("datetime", "date time", "q date time", "q datetime", "add date time prompt",
+                 "add datetime prompt"),
+    "time": ("time",),
+    "note": ("note", "q note", "add note prompt"),
+    "calculate": ("calculate", "q calculate", "add calculate prompt"),
+    "hidden": ("hidden",),
+    "acknowledge": ("acknowledge", "q acknowledge", "add acknowledge prompt", "trigger"),
+    "barcode": ("barcode", "q barcode", "add barcode prompt"),
+    "geopoint": ("geopoint", "gps", "location", "q location", "q geopoint", "add location prompt"),
+    "geotrace": ("geotrace", "q geotrace"),
+    "geoshape": ("geoshape", "q geoshape"),
+    "start-geopoint": ("start-geopoint",),
+    "background-geopoint": ("background-geopoint",),
+    "image": ("image", "photo", "q picture", "q image", "add image prompt", "add photo prompt"),
+    "audio": ("audio", "q audio", "add audio prompt"),
+    "video": ("video", "q video", "add video prompt"),
+    "file": ("file", "add file prompt"),
+    "osm": ("osm",),
+    "background-audio": ("background-audio",),
+    "audit": ("audit",),
+    "start": ("start", "start time", "get start time"),
+    "end": ("end", "end time", "get end time"),
+    "today": ("today", "get today"),
+    "deviceid": ("deviceid", "device id", "get device id", "imei", "uri:deviceid"),
+    "subscriberid": ("subscriberid", "subscriber id", "get subscriber id", "uri:subscriberid"),
+    "simserial": ("simserial", "sim id", "get sim id", "uri:simserial"),
+    "username": ("username", "uri:username"),
+    "phonenumber": ("phonenumber", "phone number", "get phone number", "uri:phonenumber"),
+    "email": ("email", "uri:email"),
+    "xml-external": ("xml-external",),
+    "csv-external": ("csv-external",),
+    "begin_group": ("begin_group", "begin group"),
+    "end_group": ("end_group", "end group"),
+    "begin_repeat": ("begin_repeat", "begin repeat", "begin lgroup", "begin looped group", "begin_lgroup",
+                     "begin_looped_group"),
+    "end_repeat": ("end_repeat", "end repeat", "end lgroup", "end looped group", "end_lgroup", "end_looped_group"),
+    "begin_loop": ("begin_loop", "begin loop", "begin loop over", "begin_loop_over"),
+    "end_loop": ("end_loop", "end loop"),
 }
-_TYPE_ALIASES = {
-    "int": "integer", "string": "text", "select one": "select_one", "select_one": "select_one",
-    "select multiple": "select_multiple", "select_multiple": "select_multiple",
-    "select all that apply": "select_multiple",
-    "begin group": "begin_group", "end group": "end_group", "begin repeat": "begin_repeat",
-    "end repeat": "end_repeat", "begin_group": "begin_group", "begin_repeat": "begin_repeat",
-    "end_group": "end_group", "end_repeat": "end_repeat", "photo": "image", "gps": "geopoint",
-    "location": "geopoint", "add note prompt": "note", "q integer": "integer", "trigger": "acknowledge",
-}
-_METADATA_TYPES = {"start", "end", "today", "deviceid", "username", "phonenumber", "email", "subscriberid",
-                   "simserial", "audit", "background-audio", "start-geopoint"}
+_TYPE_ALIASES: dict[str, str] = {alias: base for base, names in _TYPE_NAMES.items() for alias in names}
+_QUESTION_TYPES = set(_TYPE_NAMES)
+#: Types whose second word names a choice list (or, for the *_from_file types, a file).
+_LIST_TYPES = {"select_one", "select_multiple", "select_one_external", "select_one_from_file",
+               "select_multiple_from_file", "rank", "begin_loop"}
+_OR_OTHER = re.compile(r"\s+(or_other|or specify other|or other)$", re.I)
+#: Metadata that identifies the interviewer's device or account: left out of the codebook and
+#: dropped when an export is loaded (veplab.ingest.kobo).
+_STAFF_METADATA = {"deviceid", "subscriberid", "simserial", "username"}
+#: Direct identifiers (of anyone): role identifier, which the load's privacy gate refuses.
+_IDENTIFIER_TYPES = {"phonenumber", "email", "geopoint", "geotrace", "geoshape", "start-geopoint",
+                     "background-geopoint", "barcode"}
+#: Attachments: the export holds file names (role sensitive, never analysed).
+_MEDIA_TYPES = {"image", "audio", "video", "file", "osm", "background-audio", "audit"}
+_METADATA_TYPES = {"start", "end", "today", "audit", "background-audio", "start-geopoint", "background-geopoint",
+                   "phonenumber", "email"} | _STAFF_METADATA
 _NO_LABEL_NEEDED = {"calculate", "hidden", "begin_group", "end_group", "begin_repeat", "end_repeat",
-                    "xml-external", "csv-external"} | _METADATA_TYPES
+                    "begin_loop", "end_loop", "xml-external", "csv-external", "note"} | _METADATA_TYPES
 _EXPRESSION_COLUMNS = ("constraint", "relevant", "calculation", "choice_filter", "readonly", "repeat_count",
                        "required")
 _HEADER_ALIASES = {"list name": "list_name", "constraint message": "constraint_message",
                    "required message": "required_message", "choice filter": "choice_filter",
-                   "repeat count": "repeat_count", "constraint_msg": "constraint_message"}
+                   "repeat count": "repeat_count", "constraint_msg": "constraint_message",
+                   # pyxform's aliases (aliases.survey_header / list_header)
+                   "caption": "label", "relevance": "relevant", "read_only": "readonly", "calculate": "calculation",
+                   "command": "type", "tag": "name", "jr:count": "repeat_count", "count": "repeat_count",
+                   "requiredmsg": "required_message", "constraining_message": "constraint_message",
+                   "jr:constraintmsg": "constraint_message", "jr:requiredmsg": "required_message"}
+#: Header aliases of the choices sheets only (pyxform's ``list_header``).
+_CHOICE_ALIASES = {"value": "name"}
+#: Columns that hold one text per language (``label::French (fr)``; pyxform also reads ``label:French``).
+_TRANSLATED = ("label", "hint", "constraint_message", "required_message", "guidance_hint", "image", "audio",
+               "video", "big-image", "media", "caption")
+#: The translated columns whose languages veplab carries over.
+_LANG_BASES = ("label", "hint", "constraint_message")
 _XML_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 _KNOWN_SURVEY = {"type", "name", "label", "hint", "required", "relevant", "constraint", "constraint_message",
                  "appearance", "calculation", "choice_filter", "parameters", "default", "readonly",
@@ -242,46 +308,89 @@ def _cell(value: Any) -> str:
     return str(value).strip()
 
 
-def _norm_header(header: str) -> str:
+def _norm_header(header: str, choices: bool = False) -> str:
     header = header.strip()
-    if header.lower() in ("veplab_missing", "veplab_code"):
-        return "veplab::" + header.lower()[7:]
+    low = header.lower()
+    if low in ("veplab_missing", "veplab_code"):
+        return "veplab::" + low[7:]
+    if "::" not in header and ":" in header and header.split(":", 1)[0].strip().lower() in _TRANSLATED:
+        header = "::".join(header.split(":", 1))  # label:English, as old forms (and pyxform) write it
+    for prefix in ("bind::", "bind:", "control::", "control:"):  # pyxform's grouped headers: bind:relevant
+        if low.startswith(prefix) and low[len(prefix):] not in ("", "jr"):
+            header = header[len(prefix):]
+            low = header.lower()
+            break
+    aliases = {**_HEADER_ALIASES, **_CHOICE_ALIASES} if choices else _HEADER_ALIASES
     if "::" in header:
         base, rest = header.split("::", 1)
         base = base.strip().lower()
-        return f"{_HEADER_ALIASES.get(base, base)}::{rest.strip()}"
+        return f"{aliases.get(base, base)}::{rest.strip()}"
     low = header.lower()
-    return _HEADER_ALIASES.get(low, low)
+    return aliases.get(low, low)
 
 
-def _read_workbook(path: Path) -> dict[str, _Sheet]:
+_MAX_EMPTY_ROWS = 60
+_XLS_MAGIC = b"\xd0\xcf\x11\xe0"  # an OLE2 compound file: Excel 97-2003 .xls
+
+
+def _raw_tables(path: Path) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    """(sheet title, rows of cell values) for every sheet of an .xlsx or .xls workbook."""
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if magic == _XLS_MAGIC:
+        try:
+            import xlrd
+        except ImportError:  # pragma: no cover - xlrd comes with veplab[ingest] (and pyxform)
+            raise _NeedsXlrd() from None
+        book = xlrd.open_workbook(str(path), on_demand=True)
+        try:
+            out = []
+            for k in range(book.nsheets):
+                sh = book.sheet_by_index(k)
+                out.append((sh.name, [tuple(sh.row_values(r)) for r in range(sh.nrows)]))
+            return out
+        finally:
+            book.release_resources()
     import openpyxl
 
     with _warnings.catch_warnings():
         _warnings.simplefilter("ignore")
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            return [(ws.title, list(ws.iter_rows(values_only=True))) for ws in wb.worksheets]
+        finally:
+            wb.close()
+
+
+class _NeedsXlrd(Exception):
+    pass
+
+
+def _read_workbook(path: Path) -> dict[str, _Sheet]:
     sheets: dict[str, _Sheet] = {}
-    try:
-        for ws in wb.worksheets:
-            rows_iter = ws.iter_rows(values_only=True)
-            try:
-                header_row = next(rows_iter)
-            except StopIteration:
-                sheets[ws.title.strip().lower()] = _Sheet(ws.title, [], [])
-                continue
-            headers = [_norm_header(_cell(h)) for h in header_row]
-            rows = []
-            for number, values in enumerate(rows_iter, start=2):
-                cells = {}
-                for h, v in zip(headers, values):
-                    text = _cell(v)
-                    if h and text:
-                        cells[h] = text
-                if cells:
-                    rows.append(_Row(number, cells))
-            sheets[ws.title.strip().lower()] = _Sheet(ws.title, [h for h in headers if h], rows)
-    finally:
-        wb.close()
+    for title, table in _raw_tables(path):
+        key = title.strip().lower()
+        if not table:
+            sheets.setdefault(key, _Sheet(title, [], []))
+            continue
+        choices = key in ("choices", "external_choices")
+        headers = [_norm_header(_cell(h), choices) for h in table[0]]
+        rows = []
+        empty_run = 0
+        for number, values in enumerate(table[1:], start=2):
+            cells = {}
+            for h, v in zip(headers, values):
+                text = _cell(v)
+                if h and text and h not in cells:
+                    cells[h] = text
+            if cells:
+                rows.append(_Row(number, cells))
+                empty_run = 0
+            else:
+                empty_run += 1
+                if empty_run >= _MAX_EMPTY_ROWS:  # as pyxform: a long run of empty rows ends the sheet
+                    break
+        sheets.setdefault(key, _Sheet(title, list(dict.fromkeys(h for h in headers if h)), rows))
     return sheets
 
 
@@ -302,23 +411,87 @@ class _Collect:
             self.warnings.append(w)
 
 
-def _languages(headers: list[str], base: str, default_lang: str, col: _Collect, sheet: str) -> dict[str, str]:
-    """Map header -> language for the ``base`` (label, hint...) columns."""
-    out: dict[str, str] = {}
-    explicit = set()
-    for h in headers:
-        if h == base:
-            out[h] = default_lang
-        elif h.startswith(base + "::"):
-            lang = language_of(h.split("::", 1)[1])
-            if lang is None:
-                col.warn(sheet, 1, h, f"{base}s in {h.split('::', 1)[1]!r} are not carried over: veplab "
-                         f"codebooks hold {', '.join(LANGUAGES)}", "name the column like label::French (fr)")
+@dataclasses.dataclass
+class _Langs:
+    """How a form's language columns map to codebook languages.
+
+    ``of`` maps a column suffix (``"French (fr)"``; ``""`` for a bare ``label``
+    column) to a codebook language; suffixes not in it are not carried over.
+    ``default`` is the codebook's default language (the form's own default
+    language when veplab holds it); ``stand_in`` names the form language kept
+    under ``en`` when the form has no column in a language veplab holds.
+    """
+
+    of: dict[str, str]
+    default: str
+    stand_in: str | None = None
+
+    def columns(self, headers: list[str], base: str) -> dict[str, str]:
+        """header -> language for the ``base`` (label, hint...) columns of one sheet."""
+        out = {}
+        for h in headers:
+            suffix = "" if h == base else h.split("::", 1)[1] if h.startswith(base + "::") else None
+            if suffix is not None and suffix in self.of:
+                out[h] = self.of[suffix]
+        # an explicit column wins over the bare one for the same language
+        explicit = {lang for h, lang in out.items() if h != base}
+        return {h: lang for h, lang in out.items() if not (h == base and lang in explicit)}
+
+
+def _plan_languages(sheets: Mapping[str, _Sheet], survey: _Sheet, settings: Mapping[str, str],
+                    col: _Collect) -> _Langs:
+    """The form's languages: settings ``default_language``, else the bare ``label`` column, else the
+    first label column, is the form's default language; it stands in for English when no column
+    is in a language veplab holds (en, fr, ar, ru)."""
+    suffixes: list[str] = []
+    first_label: str | None = None
+    for sheet in (survey, sheets.get("choices")):
+        for h in (sheet.headers if sheet is not None else []):
+            base = h.split("::", 1)[0]
+            if base not in _LANG_BASES:
                 continue
-            out[h] = lang
-            explicit.add(lang)
-    # an explicit column wins over the bare one for the same language
-    return {h: lang for h, lang in out.items() if not (h == base and lang in explicit)}
+            suffix = h.split("::", 1)[1] if "::" in h else ""
+            if suffix not in suffixes:
+                suffixes.append(suffix)
+            if base == "label" and first_label is None:
+                first_label = suffix
+    declared = settings.get("default_language", "").strip()
+    declared_lang = language_of(declared) if declared else None
+    of: dict[str, str] = {}
+    outside: list[str] = []
+    for suffix in suffixes:
+        lang = (declared_lang if declared else "en") if suffix == "" else language_of(suffix)
+        if lang is None:
+            outside.append(suffix)
+        else:
+            of[suffix] = lang
+    form_default: str | None = None
+    if declared:
+        form_default = next((sfx for sfx in suffixes if sfx and (sfx == declared or (
+            declared_lang is not None and language_of(sfx) == declared_lang))), None)
+    if form_default is None:
+        form_default = "" if "" in suffixes else first_label if first_label is not None else \
+            (suffixes[0] if suffixes else "")
+    stand_in = None
+    if not of and suffixes:
+        of[form_default] = "en"
+        stand_in = (declared or form_default) if form_default == "" else form_default
+        outside.remove(form_default)
+        col.warn("survey", 1, "label" + (f"::{form_default}" if form_default else ""),
+                 f"the form's labels are in {stand_in or 'an unnamed language'}, which veplab codebooks do not hold "
+                 f"(they hold {', '.join(LANGUAGES)}): they are kept as the codebook's default language 'en' and "
+                 "shown on every page and brief", "nothing to do; or add label columns in English, French, "
+                 "Arabic or Russian to have pages in those languages")
+    elif "" in of and not declared:
+        col.warn("settings", None, "default_language", "the bare 'label' column is taken as English (the form "
+                 "sets no default_language)", "set default_language in the settings sheet if the labels are in "
+                 "French, Arabic or Russian")
+    for suffix in outside:
+        col.warn("survey", 1, f"label::{suffix}" if suffix else "label",
+                 f"texts in {suffix or declared!r} are not carried over: veplab codebooks hold "
+                 f"{', '.join(LANGUAGES)}", "name the column like label::French (fr) if it is one of them")
+    default = of.get(form_default) or next(iter(of.values()), "en")
+    return _Langs(of=of, default=default, stand_in=stand_in)
 
 
 def _texts(row: _Row, langs: Mapping[str, str]) -> dict[str, str]:
@@ -328,6 +501,15 @@ def _texts(row: _Row, langs: Mapping[str, str]) -> dict[str, str]:
         if text and lang not in out:
             out[lang] = text
     return {lang: out[lang] for lang in LANGUAGES if lang in out}
+
+
+def _with_default(labels: dict[str, str], default: str) -> tuple[dict[str, str], str | None]:
+    """Labels with text in the default language: another language's text stands in when it lacks it
+    (returns the language that stood in, or None)."""
+    if not labels or default in labels:
+        return labels, None
+    other = next(iter(labels))
+    return {default: labels[other], **labels}, other
 
 
 def _yes(value: str) -> bool | None:
@@ -340,21 +522,22 @@ def _yes(value: str) -> bool | None:
 
 
 def _split_type(raw: str) -> tuple[str, str | None, str]:
-    """(base type, list name, rest) of a type cell."""
+    """(base type, list name, rest) of a type cell, for every name pyxform accepts."""
     text = " ".join(raw.split())
+    other = _OR_OTHER.search(text)
+    tail = other.group(1) if other else ""
+    if other:
+        text = text[:other.start()]
     low = text.lower()
     for alias, base in sorted(_TYPE_ALIASES.items(), key=lambda kv: -len(kv[0])):
         if low == alias or low.startswith(alias + " "):
             rest = text[len(alias):].strip()
-            if base in ("select_one", "select_multiple"):
+            if base in _LIST_TYPES:
                 parts = rest.split()
-                return base, (parts[0] if parts else None), " ".join(parts[1:])
-            return base, None, rest
+                return base, (parts[0] if parts else None), " ".join([*parts[1:], *([tail] if tail else [])])
+            return base, None, " ".join(x for x in (rest, tail) if x)
     parts = text.split()
-    base = parts[0].lower() if parts else ""
-    if base in ("select_one_from_file", "select_multiple_from_file"):
-        return base, (parts[1] if len(parts) > 1 else None), " ".join(parts[2:])
-    return base, None, " ".join(parts[1:])
+    return (parts[0].lower() if parts else ""), None, " ".join(parts[1:])
 
 
 def _int_name(name: str) -> int | None:
@@ -413,11 +596,24 @@ def _parse(path: Path, col: _Collect) -> dict[str, Any] | None:
     """Read and check a form; returns the parsed pieces (None if unreadable)."""
     try:
         sheets = _read_workbook(path)
-    except Exception as exc:  # openpyxl raises many kinds
-        col.problem("(workbook)", None, "", f"not a readable .xlsx workbook ({type(exc).__name__})",
+    except _NeedsXlrd:  # pragma: no cover - xlrd comes with veplab[ingest]
+        col.problem("(workbook)", None, "", "reading an Excel 97-2003 .xls form needs the xlrd package",
+                    "pip install xlrd (it comes with veplab[ingest]), or save the form as .xlsx")
+        return None
+    except Exception as exc:  # openpyxl and xlrd raise many kinds
+        col.problem("(workbook)", None, "", f"not a readable .xlsx or .xls workbook ({type(exc).__name__})",
                     "open the form in a spreadsheet program and save it as .xlsx")
         return None
     survey = sheets.get("survey")
+    if survey is None:
+        # pyxform reads a workbook whose only sheet with type and name columns is unnamed (Sheet1)
+        found = [k for k, sh in sheets.items() if "type" in sh.headers and "name" in sh.headers
+                 and k not in ("choices", "settings", "external_choices", "entities", "veplab_scales")]
+        if len(found) == 1:
+            survey = sheets[found[0]]
+            col.warn(survey.name, None, "", f"sheet {survey.name!r} is read as the survey sheet",
+                     "name the sheet 'survey'")
+            sheets = {**sheets, "survey": survey}
     if survey is None:
         col.problem("survey", None, "", "the workbook has no 'survey' sheet",
                     "an XLSForm needs sheets named survey, choices (for select questions) and settings")
@@ -427,21 +623,20 @@ def _parse(path: Path, col: _Collect) -> dict[str, Any] | None:
     settings: dict[str, str] = {}
     if settings_sheet is not None and settings_sheet.rows:
         settings = dict(settings_sheet.rows[0].cells)
-    default_lang = "en"
-    if settings.get("default_language"):
-        default_lang = language_of(settings["default_language"]) or "en"
+    langs = _plan_languages(sheets, survey, settings, col)
+    default_lang = langs.default
 
     for required in ("type", "name"):
         if required not in survey.headers:
             col.problem("survey", 1, required, f"the survey sheet has no {required!r} column",
                         f"add a column headed {required!r}")
-    label_langs = _languages(survey.headers, "label", default_lang, col, "survey")
+    label_langs = langs.columns(survey.headers, "label")
     if not any(h == "label" or h.startswith("label::") for h in survey.headers):
         col.problem("survey", 1, "label", "the survey sheet has no label column",
-                    "add a column label::English (en) (and label::French (fr), label::Arabic (ar), "
-                    "label::Russian (ru))")
-    hint_langs = _languages(survey.headers, "hint", default_lang, col, "survey")
-    cmsg_langs = _languages(survey.headers, "constraint_message", default_lang, col, "survey")
+                    "add a column label::English (en) (or label::French (fr), label::Arabic (ar), "
+                    "label::Russian (ru), or a plain label column in the form's language)")
+    hint_langs = langs.columns(survey.headers, "hint")
+    cmsg_langs = langs.columns(survey.headers, "constraint_message")
     for h in survey.headers:
         base = h.split("::", 1)[0]
         if base == "veplab":
@@ -451,7 +646,7 @@ def _parse(path: Path, col: _Collect) -> dict[str, Any] | None:
                          f"use one of {', '.join('veplab::' + k for k in _ITEM_VEPLAB)}")
         elif base not in _KNOWN_SURVEY and not h.startswith("$") and not h.startswith("kobo--"):
             col.warn("survey", 1, h, f"column {h!r} is not carried over into the codebook")
-        elif base in ("media", "image", "audio", "video", "guidance_hint"):
+        elif base in ("media", "image", "audio", "video", "guidance_hint", "big-image"):
             col.warn("survey", 1, h, f"column {h!r} (media, guidance) is not carried over into the codebook")
 
     # ---- choices
@@ -459,16 +654,17 @@ def _parse(path: Path, col: _Collect) -> dict[str, Any] | None:
     list_rows: dict[str, int] = {}
     choice_label_langs: dict[str, str] = {}
     has_missing_col = False
-    if choices_sheet is not None:
+    allow_duplicates = _yes(settings.get("allow_choice_duplicates", "")) is True
+    if choices_sheet is not None and choices_sheet.rows:
         ch = choices_sheet.headers
         for required in ("list_name", "name"):
             if required not in ch:
                 col.problem("choices", 1, required, f"the choices sheet has no {required!r} column",
                             f"add a column headed {required!r}")
         if not any(h == "label" or h.startswith("label::") for h in ch):
-            col.problem("choices", 1, "label", "the choices sheet has no label column",
-                        "add a column label::English (en) (and the other languages)")
-        choice_label_langs = _languages(ch, "label", default_lang, col, "choices")
+            col.warn("choices", 1, "label", "the choices sheet has no label column: choice names are used as "
+                     "labels", "add a column label::English (en) (or the form's languages)")
+        choice_label_langs = langs.columns(ch, "label")
         has_missing_col = "veplab::missing" in ch
         extra_cols = [h for h in ch if h not in ("list_name", "name") and not h.startswith(("label", "veplab::",
                                                                                               "media::", "image"))]
@@ -490,18 +686,26 @@ def _parse(path: Path, col: _Collect) -> dict[str, Any] | None:
                 continue
             key = (ln, name)
             if key in seen:
-                col.problem("choices", row.number, "name", f"choice {name!r} appears twice in list {ln!r} "
-                            f"(rows {seen[key]} and {row.number})", "give each choice of a list a unique name")
+                if allow_duplicates:
+                    col.warn("choices", row.number, "name", f"choice {name!r} appears twice in list {ln!r} (rows "
+                             f"{seen[key]} and {row.number}; allow_choice_duplicates): both are the same value in "
+                             "the data, one code with the label of the first")
+                else:
+                    col.problem("choices", row.number, "name", f"choice {name!r} appears twice in list {ln!r} "
+                                f"(rows {seen[key]} and {row.number})", "give each choice of a list a unique name")
                 continue
             seen[key] = row.number
             labels = _texts(row, choice_label_langs)
             if not labels:
-                col.problem("choices", row.number, "label", f"choice {name!r} of list {ln!r} has no label",
-                            "add its label (at least label::English (en))")
-            elif "en" not in labels:
-                col.problem("choices", row.number, "label::English (en)",
-                            f"choice {name!r} of list {ln!r} has no English label; veplab codebooks need English",
-                            "add the English label in label::English (en)")
+                labels = {default_lang: name}
+                if choice_label_langs:
+                    col.warn("choices", row.number, "label", f"choice {name!r} of list {ln!r} has no label; its "
+                             "name is its label", "add its label")
+            labels, stood = _with_default(labels, default_lang)
+            if stood:
+                col.warn("choices", row.number, "label", f"choice {name!r} of list {ln!r} has no label in "
+                         f"{default_lang!r} (the default language); its {stood!r} label stands in",
+                         f"add its label in {default_lang!r}")
             reason = row.get("veplab::missing") or None
             if reason is not None and reason not in MISSING_REASONS:
                 col.problem("choices", row.number, "veplab_missing", f"missing reason {reason!r} is not one of "
@@ -521,13 +725,18 @@ def _parse(path: Path, col: _Collect) -> dict[str, Any] | None:
     stack: list[tuple[str, str, int]] = []  # (kind, name, row)
     names: dict[str, int] = {}
     group_defs: dict[str, dict[str, Any]] = {}
+    group_veplab: dict[str, dict[str, Any]] = {}
     repeats: list[str] = []
+    loops: dict[str, int] = {}
     for row in survey.rows:
         raw_type = row.get("type")
         name = row.get("name")
         if not raw_type:
-            if any(v for k, v in row.cells.items() if not k.startswith("$")):
-                col.problem("survey", row.number, "type", "row has no type", "give the row a type, or delete it")
+            if name:
+                col.problem("survey", row.number, "type", f"row {name!r} has no type",
+                            "give the row a type, or delete it")
+            elif any(v for k, v in row.cells.items() if not k.startswith(("$", "_"))):
+                col.warn("survey", row.number, "type", "a row with no type and no name is skipped (a comment?)")
             continue
         base, list_name, rest = _split_type(raw_type)
         if base not in _QUESTION_TYPES:
@@ -535,8 +744,8 @@ def _parse(path: Path, col: _Collect) -> dict[str, Any] | None:
                         "use an XLSForm type: select_one LIST, select_multiple LIST, integer, decimal, text, "
                         "date, begin_group, end_group, ...")
             continue
-        if base in ("end_group", "end_repeat"):
-            want = "begin_group" if base == "end_group" else "begin_repeat"
+        if base in ("end_group", "end_repeat", "end_loop"):
+            want = "begin_" + base[4:]
             if not stack:
                 col.problem("survey", row.number, "type", f"{base} without a matching {want}",
                             f"add the {want} above, or delete this row")
@@ -548,17 +757,24 @@ def _parse(path: Path, col: _Collect) -> dict[str, Any] | None:
             else:
                 stack.pop()
             continue
-        if base in ("select_one", "select_multiple") and not list_name:
+        if base in ("select_one", "select_multiple", "rank", "begin_loop") and not list_name:
             col.problem("survey", row.number, "type", f"{base} needs the name of a choice list",
                         f"write the type as '{base} LISTNAME'")
             continue
-        if list_name and base in ("select_one", "select_multiple") and list_name not in lists:
+        if list_name and base in ("select_one", "select_multiple", "rank", "begin_loop") and list_name not in lists:
             col.problem("survey", row.number, "type", f"choice list {list_name!r} does not exist in the "
                         "choices sheet", "add its choices to the choices sheet, or correct the list name")
         if not name:
-            col.problem("survey", row.number, "name", f"a {base} row has no name",
-                        "give every question a unique name (letters, digits, underscores)")
-            continue
+            if base == "note":
+                col.warn("survey", row.number, "name", "a note with no name is not carried over (exports hold "
+                         "no notes)")
+                continue
+            if base in ("xml-external", "csv-external") or base in _METADATA_TYPES:
+                name = base
+            else:
+                col.problem("survey", row.number, "name", f"a {base} row has no name",
+                            "give every question a unique name (letters, digits, underscores)")
+                continue
         if not _XML_NAME.match(name):
             col.problem("survey", row.number, "name", f"name {name!r} is not a valid field name",
                         "use letters, digits and underscores, starting with a letter")
@@ -572,9 +788,13 @@ def _parse(path: Path, col: _Collect) -> dict[str, Any] | None:
         hints = _texts(row, hint_langs)
         group = "/".join(n for k, n, _ in stack if k == "begin_group")
         repeat_path = tuple(n for k, n, _ in stack if k == "begin_repeat")
-        if base in ("begin_group", "begin_repeat"):
+        in_loop = next((n for k, n, _ in stack if k == "begin_loop"), None)
+        if base in ("begin_group", "begin_repeat", "begin_loop"):
+            labels, _ = _with_default(labels, default_lang)
             if base == "begin_repeat":
                 repeats.append(name)
+            elif base == "begin_loop":
+                loops[name] = 0
             else:
                 path_ = "/".join([*(n for k, n, _ in stack if k == "begin_group"), name])
                 gdef: dict[str, Any] = {}
@@ -585,25 +805,40 @@ def _parse(path: Path, col: _Collect) -> dict[str, Any] | None:
                         gdef[key] = row.get(key)
                 if not repeat_path:
                     group_defs[path_] = gdef
+                marks = {key: row.get(f"veplab::{key}") for key in ("scale", "role", "domain")
+                         if row.get(f"veplab::{key}")}
+                if marks:
+                    group_veplab[path_] = {**marks, "row": row.number, "label": labels}
             stack.append((base, name, row.number))
             continue
-        if base not in _NO_LABEL_NEEDED and base != "note":
+        if in_loop is not None:
+            loops[in_loop] += 1
+            continue
+        if base not in _NO_LABEL_NEEDED:
+            if not labels and row.get("hint"):
+                labels = {default_lang: row.get("hint")}
             if not labels:
                 col.problem("survey", row.number, "label", f"question {name!r} has no label",
-                            "add its label (at least label::English (en))")
-            elif "en" not in labels:
-                col.problem("survey", row.number, "label::English (en)", f"question {name!r} has no English "
-                            "label; veplab codebooks need English", "add the English label in label::English (en)")
+                            "add its label (in the form's default language)")
+        labels, stood = _with_default(labels, default_lang)
+        if stood:
+            col.warn("survey", row.number, "label", f"question {name!r} has no label in {default_lang!r} (the "
+                     f"default language); its {stood!r} label stands in", f"add its label in {default_lang!r}")
+        hints, _ = _with_default(hints, default_lang)
         if base == "calculate" and not row.get("calculation"):
-            col.problem("survey", row.number, "calculation", f"calculate {name!r} has no calculation",
-                        "write its expression in the calculation column")
+            col.warn("survey", row.number, "calculation", f"calculate {name!r} has no calculation (its value is "
+                     "set elsewhere, e.g. by a default or a trigger)")
         elements.append(_Element(row, base, list_name, rest, name, labels, hints, group,
                                  repeat_path[-1] if repeat_path else None, repeat_path))
     for kind, gname, grow in stack:
         col.problem("survey", grow, "type", f"{kind} {gname!r} is never closed",
                     f"add an end_{kind.split('_')[1]} row after its last question")
+    for lname, n in loops.items():
+        col.warn("survey", names.get(lname), "type", f"loop {lname!r} over the choices of a list ({n} fields per "
+                 "choice) is not carried over", "its columns are left out of the codebook; load the export with "
+                 "unknown: drop, or ask them as separate questions")
 
-    # ---- expressions
+    # ---- expressions: veplab does not evaluate form logic, so a mistake in it is a note, not a refusal
     for row in survey.rows:
         for key in _EXPRESSION_COLUMNS:
             expr = row.get(key)
@@ -612,17 +847,19 @@ def _parse(path: Path, col: _Collect) -> dict[str, Any] | None:
             try:
                 _xpath.check(expr)
             except _xpath.XPathError as exc:
-                col.problem("survey", row.number, key, f"the {key} expression does not parse: {exc}",
-                            "correct the expression (XPath: . >= 18 and . <= 90, selected(${q}, 'a'), ...)")
+                col.warn("survey", row.number, key, f"the {key} expression does not parse: {exc}",
+                         "correct the expression before fielding the form (XPath: . >= 18 and . <= 90, "
+                         "selected(${q}, 'a'), ...)")
                 continue
             for ref in _xpath.references(expr):
                 if ref not in names:
-                    col.problem("survey", row.number, key, f"the {key} expression names ${{{ref}}}, "
-                                "which is not a field of the form", "correct the name inside ${...}")
+                    col.warn("survey", row.number, key, f"the {key} expression names ${{{ref}}}, "
+                             "which is not a field of the form", "correct the name inside ${...}")
     return {
         "survey": survey, "settings": settings, "lists": lists, "list_rows": list_rows,
         "elements": elements, "group_defs": group_defs, "repeats": repeats, "has_missing_col": has_missing_col,
-        "cmsg_langs": cmsg_langs, "names": names, "sheets": sheets, "default_lang": default_lang,
+        "cmsg_langs": cmsg_langs, "names": names, "sheets": sheets, "default_lang": default_lang, "langs": langs,
+        "group_veplab": group_veplab,
     }
 
 
@@ -728,7 +965,7 @@ def _item_from(el: _Element, parsed: dict[str, Any], col: _Collect, guesses: dic
         if row.get(key):
             xl[key] = row.get(key)
     cmsg = _texts(row, parsed["cmsg_langs"])
-    item: dict[str, Any] = {"id": sanitize_id(el.name), "label": dict(el.labels) or {"en": el.name}}
+    item: dict[str, Any] = {"id": sanitize_id(el.name), "label": dict(el.labels) or {parsed["default_lang"]: el.name}}
     if item["id"] != el.name:
         xl["name"] = el.name
         col.warn("survey", row.number, "name", f"name {el.name!r} becomes item id {item['id']!r} "
@@ -801,6 +1038,10 @@ def _item_from(el: _Element, parsed: dict[str, Any], col: _Collect, guesses: dic
         item["type"] = "date"
         if el.type != "date":
             xl["type"] = el.type
+            item["role"] = "admin"
+            item["required"] = False
+            col.warn("survey", row.number, "type", f"{where}: metadata (the day of the interview) read as a date "
+                     "with role admin")
     elif el.type in ("datetime", "start", "end"):
         item["type"] = "date"
         item["format"] = "ISO8601"
@@ -812,29 +1053,42 @@ def _item_from(el: _Element, parsed: dict[str, Any], col: _Collect, guesses: dic
     else:
         item["type"] = "text"
         if el.type != "text":
-            xl["type"] = el.type
-        if el.type == "calculate":
-            xl["calculation"] = row.get("calculation")
+            xl["type"] = el.type if el.type not in _LIST_TYPES else f"{el.type} {el.list_name or ''}".strip()
+        if el.type in ("calculate", "hidden"):
+            if row.get("calculation"):
+                xl["calculation"] = row.get("calculation")
             item["role"] = "admin"
             item["required"] = False
-            col.warn("survey", row.number, "calculation", f"calculate {el.name!r}: the calculation is not "
-                     "carried out by veplab; the exported value is read as text (kept as xlsform.calculation)")
-        elif el.type in ("geopoint", "geotrace", "geoshape", "start-geopoint"):
-            item["role"] = "quasi_identifier"
-            col.warn("survey", row.number, "type", f"{where}: locations identify facilities and people; read as "
-                     "text with role quasi_identifier", "drop the question unless the study needs it")
-        elif el.type in ("image", "audio", "video", "file", "background-audio", "audit"):
-            item["role"] = "sensitive"
-            col.warn("survey", row.number, "type", f"{where}: media attachments are not analysed; the exported "
-                     "file name is read as text with role sensitive")
-        elif el.type in ("phonenumber", "email"):
+            col.warn("survey", row.number, "calculation", f"{where}: the calculation is not carried out by veplab; "
+                     f"the exported value is read as text with role admin (kept as xlsform.calculation)")
+        elif el.type in _IDENTIFIER_TYPES:
             item["role"] = "identifier"
-            col.warn("survey", row.number, "type", f"{where} collects a direct identifier; it gets role "
-                     "identifier and veplab.data.load refuses it", "remove it from the form")
-        elif el.type in ("deviceid", "username", "subscriberid", "simserial"):
-            item["role"] = "admin"
             item["required"] = False
-        elif el.type not in ("text", "hidden", "barcode"):
+            what = ("a location (it identifies people and the places they live)" if "geo" in el.type else
+                    "a barcode (usually an id card or file number)" if el.type == "barcode" else
+                    "a phone number" if el.type == "phonenumber" else "an e-mail address")
+            col.warn("survey", row.number, "type", f"{where} collects {what}: role identifier, so veplab.data.load "
+                     "refuses an export that holds it", "remove it from the form (or from the export); if it "
+                     "holds keyed pseudonyms, set veplab::role admin and veplab::pseudonymised yes")
+        elif el.type in _MEDIA_TYPES:
+            item["role"] = "sensitive"
+            item["required"] = False
+            col.warn("survey", row.number, "type", f"{where}: attachments are not analysed; the exported file "
+                     "name is read as text with role sensitive (the export's attachment links are dropped)")
+        elif el.type == "time":
+            col.warn("survey", row.number, "type", f"{where}: a time of day, read as text")
+        elif el.type == "acknowledge":
+            col.warn("survey", row.number, "type", f"{where}: read as text ('OK' when acknowledged, blank "
+                     "otherwise)")
+        elif el.type == "rank":
+            col.warn("survey", row.number, "type", f"{where}: the ranked choices are read as text (their names "
+                     "in order); the list is not carried over",
+                     "ask one select_one question per rank to analyse the ranking")
+        elif el.type in ("select_one_external", "select_one_from_file", "select_multiple_from_file"):
+            col.warn("survey", row.number, "type", f"{where}: its choices are outside the choices sheet, so the "
+                     "answers (choice names) are read as text", "list the choices in the choices sheet to have "
+                     "them coded")
+        elif el.type not in ("text",):
             col.warn("survey", row.number, "type", f"{where}: read as text")
     if row.get("constraint") and el.type not in ("integer", "decimal", "range"):
         xl["constraint"] = row.get("constraint")
@@ -917,7 +1171,7 @@ def _multiple(el: _Element, parsed: dict[str, Any], base: dict[str, Any], xl: di
     for c in choices:
         cid = sanitize_id(c.name, prefix="c")
         label = {lang: f"{el.labels[lang]}: {c.labels[lang]}" for lang in LANGUAGES
-                 if lang in el.labels and lang in c.labels} or {"en": f"{qid}: {c.name}"}
+                 if lang in el.labels and lang in c.labels} or {parsed["default_lang"]: f"{qid}: {c.name}"}
         item: dict[str, Any] = {"id": f"{qid}__{cid}", "label": label, "type": "binary",
                                 "options": dict(YES_NO_LABELS)}
         for key in ("role", "domain", "required"):
@@ -937,11 +1191,20 @@ def _multiple(el: _Element, parsed: dict[str, Any], base: dict[str, Any], xl: di
     return out
 
 
-def _scales_sheet(sheets: dict[str, _Sheet], col: _Collect, default_lang: str) -> list[dict[str, Any]]:
+def _scales_sheet(sheets: dict[str, _Sheet], col: _Collect, plan: _Langs) -> list[dict[str, Any]]:
     sheet = sheets.get("veplab_scales")
     if sheet is None:
         return []
-    langs = _languages(sheet.headers, "label", default_lang, col, "veplab_scales")
+    langs: dict[str, str] = {}
+    for h in sheet.headers:
+        if h == "label" or h.startswith("label::"):
+            suffix = h.split("::", 1)[1] if "::" in h else ""
+            lang = plan.of.get(suffix) or (language_of(suffix) if suffix else plan.default)
+            if lang is None:
+                col.warn("veplab_scales", 1, h, f"scale labels in {suffix!r} are not carried over: veplab "
+                         f"codebooks hold {', '.join(LANGUAGES)}", "name the column like label::French (fr)")
+            else:
+                langs[h] = lang
     out = []
     for row in sheet.rows:
         sid = row.get("id")
@@ -1002,6 +1265,21 @@ def _signature(item: Mapping[str, Any]) -> str:
                   srt(xl.get("missing_labels"))])
 
 
+_ID_NAME = re.compile(r"(^|_)(id|code|no|num|number|uuid|key)$", re.I)
+_RECORD_NAME = re.compile(r"(^|_)(resp|respondent|participant|interview|interviewee|record|case|person|subject|"
+                          r"questionnaire|submission|prisoner|inmate|detainee|res)(_|$)", re.I)
+_GROUP_NAME = re.compile(r"(prison|facility|site|centre|center|unit|block|wing|cell|region|district|province|"
+                         r"country|village|school|team|interviewer|enumerator|assessor|rater|staff|officer|device|"
+                         r"cluster|strat|batch|wave|form|version|phone|tel|national|passport|household|hh|"
+                         r"institution|establishment|location|area|zone|camp|group|class)", re.I)
+
+
+def _ancestors(group: str) -> list[str]:
+    """A group path and its parents, nearest first: 'a/b/c' -> ['a/b/c', 'a/b', 'a']."""
+    parts = group.split("/")
+    return ["/".join(parts[:k]) for k in range(len(parts), 0, -1)]
+
+
 def _build(parsed: dict[str, Any], path: Path, col: _Collect, repeat: str | None,
            codebook_id: str | None) -> dict[str, Any]:
     settings: dict[str, str] = parsed["settings"]
@@ -1010,6 +1288,8 @@ def _build(parsed: dict[str, Any], path: Path, col: _Collect, repeat: str | None
     items: list[dict[str, Any]] = []
     rows_of: dict[str, int] = {}
     skipped: dict[str, int] = {}
+    metadata: list[str] = []
+    group_veplab: dict[str, dict[str, Any]] = parsed["group_veplab"]
     for el in parsed["elements"]:
         if el.repeat != repeat:
             if repeat is None:
@@ -1018,9 +1298,51 @@ def _build(parsed: dict[str, Any], path: Path, col: _Collect, repeat: str | None
         if el.type == "note":
             col.warn("survey", el.row.number, "type", f"note {el.name!r} is not carried over (exports hold no notes)")
             continue
+        if el.type in ("xml-external", "csv-external"):
+            col.warn("survey", el.row.number, "type", f"{el.type} {el.name!r} attaches a file of choices or data to "
+                     "the form; it holds no answers and is not carried over")
+            continue
+        if el.type in _STAFF_METADATA:
+            metadata.append(el.type if el.name == el.type else f"{el.type} {el.name}")
+            col.warn("survey", el.row.number, "type", f"metadata {el.type} {el.name!r} identifies the interviewer's "
+                     "device or account: it is left out of the codebook and dropped when an export is loaded",
+                     "remove it from the form unless the fieldwork needs it")
+            continue
         for item in _item_from(el, parsed, col, guesses, scale_members):
             rows_of[item["id"]] = el.row.number
             items.append(item)
+            # a group's veplab::role applies to its questions that have no role of their own
+            if el.group and not el.row.get("veplab::role") and item.get("role", "item") == "item":
+                for path_ in _ancestors(el.group):
+                    if group_veplab.get(path_, {}).get("role"):
+                        item["role"] = group_veplab[path_]["role"]
+                        break
+    # a group's veplab::scale makes a scale of its scorable questions
+    group_scales: dict[str, dict[str, Any]] = {}
+    if repeat is None:
+        for path_, marks in group_veplab.items():
+            role = marks.get("role")
+            if role and role not in _cb.ROLES:
+                col.problem("survey", marks["row"], "veplab::role", f"role {role!r} is not one of "
+                            f"{', '.join(_cb.ROLES)}", "correct it or leave it empty")
+            if not marks.get("scale"):
+                continue
+            sid = marks["scale"].strip()
+            members = [i["id"] for i in items if ((i.get("xlsform") or {}).get("group", "") + "/").startswith(
+                path_ + "/") and i["type"] in ("likert", "ordinal", "binary", "numeric")
+                and i.get("role", "item") in ("item", "outcome") and "select_multiple" not in (i.get("xlsform") or {})]
+            if not members:
+                col.problem("survey", marks["row"], "veplab::scale", f"group {path_!r} is marked as scale {sid!r} "
+                            "but holds no scorable question (likert, ordinal, binary or numeric)",
+                            "mark a group of rated questions, or leave veplab::scale empty")
+                continue
+            for m in members:
+                if m not in scale_members.setdefault(sid, []):
+                    scale_members[sid].append(m)
+            group_scales[sid] = {"label": marks.get("label") or {}, "domain": marks.get("domain")}
+            col.warn("survey", marks["row"], "veplab::scale", f"group {path_!r} is scored as scale {sid!r} "
+                     f"({len(members)} questions, mean score)", "set score and min_items in the veplab_scales sheet "
+                     "to change how it is scored")
     if repeat is None:
         for rname, n in skipped.items():
             col.warn("survey", parsed["names"].get(rname), "type", f"repeat {rname!r} ({n} fields) is a separate "
@@ -1036,25 +1358,36 @@ def _build(parsed: dict[str, Any], path: Path, col: _Collect, repeat: str | None
             col.warn("choices", parsed["list_rows"].get(lst), "list_name",
                      f"choices of list {lst!r} taken as missing codes from their labels: {', '.join(found)}",
                      "add a veplab_missing column to the choices sheet to say which choices are missing codes")
-    # the id column
+    # the id column: declared (settings veplab::id_column), else a field whose name says it is a record id,
+    # else Kobo's _uuid.  Never a field that names a group of records (a prison, an interviewer...).
     id_column = settings.get("veplab::id_column")
     ids = {i["id"] for i in items}
+    guessed = None
     if repeat is not None:
         id_column = "index"
     elif not id_column:
-        fields = [i for i in items if i["type"] in ("text", "numeric") and "type" not in (i.get("xlsform") or {})]
-        flagged = [i for i in fields if i.get("role") in ("admin", "identifier")]
-        named = [i for i in fields if i.get("role", "item") == "item" and re.search(r"(^|_)(id|code)$", i["id"], re.I)]
-        pick = (flagged or named or [None])[0]
-        if pick is not None:
-            id_column = pick["id"]
-            col.warn("survey", rows_of.get(id_column), "name", f"{id_column!r} taken as the id column",
-                     "set veplab::id_column in the settings sheet to choose another")
+        fields = [i for i in items if i["type"] in ("text", "numeric") and "type" not in (i.get("xlsform") or {})
+                  and i.get("role", "item") in ("item", "admin") and _ID_NAME.search(i["id"])
+                  and not _GROUP_NAME.search(i["id"])]
+        personal = [i for i in fields if _RECORD_NAME.search(i["id"])]
+        pick = fields if len(fields) == 1 else personal if len(personal) == 1 else []
+        if pick:
+            id_column = guessed = pick[0]["id"]
+            col.warn("survey", rows_of.get(id_column), "name", f"{id_column!r} taken as the id column (its name "
+                     "says it is a record id); every record must have its own",
+                     "set veplab::id_column in the settings sheet to choose another (uuid: Kobo's _uuid)")
         else:
             id_column = "uuid"
-            col.warn("settings", None, "veplab::id_column", "no id field in the form; the id column is Kobo's "
-                     "_uuid (a random id per submission), read as 'uuid'",
-                     "add a pseudonymous respondent id question, or set veplab::id_column")
+            several = f" ({', '.join(repr(i['id']) for i in fields)} could each be one)" if fields else ""
+            col.warn("settings", None, "veplab::id_column", f"no declared id column{several}; the id column is "
+                     "Kobo's _uuid (a random id per submission), read as 'uuid'",
+                     "set veplab::id_column in the settings sheet to the form's pseudonymous respondent id")
+    if not items and repeat is None:
+        items.append({"id": id_column, "label": {parsed["default_lang"]: "Submission id"}, "type": "text",
+                      "role": "admin"})
+        ids.add(id_column)
+        col.warn("survey", None, "type", "the form has no question outside its repeats and loops: the codebook "
+                 "holds only the submission id", "convert each repeat with repeat=NAME for its answers")
     if id_column in ids:
         idi = next(i for i in items if i["id"] == id_column)
         if idi.get("role", "item") not in ("admin", "identifier"):
@@ -1086,20 +1419,24 @@ def _build(parsed: dict[str, Any], path: Path, col: _Collect, repeat: str | None
     cb_id = sanitize_id(form_id, prefix="form")
     if repeat is not None:
         cb_id = f"{cb_id}__{sanitize_id(repeat)}"
+    default_lang = parsed["default_lang"]
     title: dict[str, str] = {}
     if settings.get("form_title"):
-        title["en"] = settings["form_title"]
+        title[default_lang] = settings["form_title"]
     for key, value in settings.items():
         if key.startswith("veplab::title::"):
             lang = language_of(key.split("::", 2)[2])
             if lang:
                 title.setdefault(lang, value)
-    title = {lang: title[lang] for lang in LANGUAGES if lang in title} or {"en": form_id}
+    title = {lang: title[lang] for lang in LANGUAGES if lang in title} or {default_lang: form_id}
+    title, _ = _with_default(title, default_lang)
     if repeat is not None:
         title = {lang: f"{text} - {repeat}" for lang, text in title.items()}
     data: dict[str, Any] = {"id": cb_id}
     if settings.get("version"):
         data["version"] = settings["version"]
+    if default_lang != "en":
+        data["default_language"] = default_lang
     data["title"] = title
     desc = {}
     for key, value in settings.items():
@@ -1124,6 +1461,12 @@ def _build(parsed: dict[str, Any], path: Path, col: _Collect, repeat: str | None
     xl_top: dict[str, Any] = {}
     if other and repeat is None:
         xl_top["settings"] = other
+    if repeat is None and guessed:
+        xl_top["id_column_guessed"] = guessed
+    if repeat is None and metadata:
+        xl_top["metadata"] = metadata
+    if parsed["langs"].stand_in:
+        xl_top["languages"] = {"en": parsed["langs"].stand_in}
     groups = {p: g for p, g in parsed["group_defs"].items() if any(
         (i.get("xlsform") or {}).get("group", "").startswith(p) for i in items)}
     if groups and repeat is None:
@@ -1132,11 +1475,17 @@ def _build(parsed: dict[str, Any], path: Path, col: _Collect, repeat: str | None
         data["xlsform"] = xl_top
     _list_auto_names(items)
     data["items"] = items
-    scales = _scales_sheet(parsed["sheets"], col, parsed["default_lang"]) if repeat is None else []
+    scales = _scales_sheet(parsed["sheets"], col, parsed["langs"]) if repeat is None else []
     known = {s["id"] for s in scales}
     for sid, members in scale_members.items():
         if sid not in known:
-            scales.append({"id": sid, "items": members, "score": "mean", "min_items": len(members)})
+            scale = {"id": sid, "items": members, "score": "mean", "min_items": len(members)}
+            if group_scales.get(sid, {}).get("label"):
+                scale = {"id": sid, "label": group_scales[sid]["label"], **{k: v for k, v in scale.items()
+                                                                            if k != "id"}}
+            if group_scales.get(sid, {}).get("domain"):
+                scale["domain"] = group_scales[sid]["domain"]
+            scales.append(scale)
     if scales:
         data["scales"] = scales
     data["__rows__"] = rows_of
@@ -1254,6 +1603,9 @@ def _form_rows(cb: Codebook) -> tuple[list[dict[str, str]], list[dict[str, str]]
     groups = xl_top.get("groups") or {}
     open_groups: list[str] = []
     used_group_names: set[str] = set()
+    for meta in xl_top.get("metadata") or []:  # the interviewer's device and account: left out of the codebook
+        mtype, _, mname = str(meta).partition(" ")
+        survey.append({"type": mtype, "name": mname or mtype})
 
     def set_groups(path: str) -> None:
         target = path.split("/") if path else []
@@ -1466,14 +1818,17 @@ def to_xlsform(codebook: Codebook | str | Path, path: str | Path, *, validate: b
         _append(wc, [r.get(c, "") or None for c in ccols])
     wst = wb.create_sheet("settings")
     xl_top = cb.extra.get("xlsform") or {}
-    settings: dict[str, str] = {"form_title": cb.title.get("en", cb.id), "form_id": cb.id}
+    stand_in = (xl_top.get("languages") or {}).get("en")
+    default = cb.default_language
+    settings: dict[str, str] = {"form_title": cb.title.get(default, cb.id), "form_id": cb.id}
     if cb.version is not None:
         settings["version"] = cb.version
-    settings["default_language"] = LANGUAGE_NAMES["en"]
+    settings["default_language"] = stand_in if stand_in and default == "en" else LANGUAGE_NAMES[default]
     settings["veplab::unit"] = cb.unit
-    settings["veplab::id_column"] = cb.id_column
-    for lang in LANGUAGES[1:]:
-        if cb.title.get(lang):
+    if xl_top.get("id_column_guessed") != cb.id_column:  # a guessed id column is guessed again
+        settings["veplab::id_column"] = cb.id_column
+    for lang in LANGUAGES:
+        if lang != default and cb.title.get(lang):
             settings[f"veplab::title::{LANGUAGE_NAMES[lang]}"] = cb.title[lang]
     for lang in LANGUAGES:
         if cb.description.get(lang):
@@ -1494,6 +1849,13 @@ def to_xlsform(codebook: Codebook | str | Path, path: str | Path, *, validate: b
                      "min_items": s.min_items, "domain": s.domain or None,
                      "extra": _flow(dict(s.extra)) if s.extra else None}
             _append(wsc, [cells.get(c) for c in scols])
+    if stand_in:  # the form's own language, kept under 'en': its columns get their name back
+        rename = {f"{base}::{LANGUAGE_NAMES['en']}": f"{base}::{stand_in}"
+                  for base in ("label", "hint", "constraint_message")}
+        for sheet in wb.worksheets:
+            for cell in sheet[1]:
+                if cell.value in rename:
+                    cell.value = rename[cell.value]
     for sheet in wb.worksheets:
         sheet.freeze_panes = "A2"
     path.parent.mkdir(parents=True, exist_ok=True)
