@@ -337,6 +337,12 @@ def apply_codebook(
                       "add it to the codebook with a role (item, admin, ...), rename it, "
                       "or load with unknown='drop' to leave it out")
     keep_extra = extra if unknown == "keep" else []
+    if extra and unknown == "drop":  # never silently: the columns are named (veplab validate lists them)
+        probs.add(None, f"{len(extra)} column{'s' if len(extra) != 1 else ''} not in codebook {codebook.id!r} "
+                  f"dropped (unknown: drop): {', '.join(map(repr, extra[:20]))}"
+                  + (f" (+{len(extra) - 20} more)" if len(extra) > 20 else ""),
+                  "nothing to do if they hold nothing the study needs; otherwise add them to the codebook",
+                  severity="warning")
 
     out: dict[str, Any] = {}
     missing_rows: list[tuple[int, str, Any, str]] = []  # (position, column, code, reason)
@@ -356,8 +362,17 @@ def apply_codebook(
         dup = ids.duplicated(keep=False).to_numpy() & ~blank
         if dup.any():
             n_ids = ids[dup].nunique()
-            probs.add(id_col, f"{n_ids} ids appear more than once ({int(dup.sum())} records)",
-                      "remove duplicate records or correct the ids; each record needs a unique id", rows=rows[dup])
+            guessed = (codebook.extra.get("xlsform") or {}).get("id_column_guessed") == id_col
+            if guessed:  # the XLSForm conversion took the id column from a field's name: it may be no record id
+                probs.add(id_col, f"{n_ids} ids appear more than once ({int(dup.sum())} records); the id column "
+                          f"{id_col!r} was guessed from its name when the codebook was converted from the form "
+                          "(the form declares no veplab::id_column), so it may not be a record id at all",
+                          "if every record should have its own value, remove duplicate records or correct the ids; "
+                          "otherwise declare the id column: id_column: in the codebook (or veplab::id_column in the "
+                          "form's settings), e.g. uuid for Kobo's _uuid", rows=rows[dup])
+            else:
+                probs.add(id_col, f"{n_ids} ids appear more than once ({int(dup.sum())} records)",
+                          "remove duplicate records or correct the ids; each record needs a unique id", rows=rows[dup])
         out[id_col] = pd.array(ids.where(~pd.Series(blank, index=ids.index), None), dtype="string")
 
     # --- items

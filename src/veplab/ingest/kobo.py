@@ -9,12 +9,24 @@ validation as any other file.  What it does:
   ``group-field``) become ``field`` when ``field`` is a codebook column (or the
   original XLSForm name of one, kept under ``xlsform.name``);
 * **metadata**: ``_id``, ``_uuid``, ``_submission_time``, ``_index``,
-  ``_validation_status``, ``__version__``, ``meta/instanceID``, ODK Central's
-  ``KEY``, ``SubmissionDate``... are dropped, or kept with ``unknown="keep"``.
+  ``_validation_status``, ``_status``, ``_notes``, ``_tags``, ``__version__``,
+  ``meta/instanceID``, ``formhub/uuid``, ODK Central's ``KEY``,
+  ``SubmissionDate``..., and the form metadata ``start``, ``end``, ``today``,
+  ``audit`` when the codebook does not describe them (a codebook converted from
+  the form does: they load as admin dates), are dropped, or kept with
+  ``unknown="keep"``.  What identifies the interviewer's device or account
+  (``deviceid``, ``subscriberid``, ``simserial``, ``username``,
+  ``phonenumber``, ``email``, ``_submitted_by``) is dropped too when the
+  codebook does not describe it (``unknown="keep"`` keeps it, and the
+  identifier gate then checks it); a codebook converted from a form leaves the
+  device and account out and gives phone numbers and e-mail addresses role
+  identifier, which the load refuses.
+  Attachment links (``photo_URL`` for a media question ``photo``) are dropped.
   A metadata column ``_name`` is read as the codebook column ``name`` when the
-  codebook has one (``_uuid`` -> ``uuid`` for a form without an id field,
-  ``_index`` / ``_parent_index`` -> ``index`` / ``parent_index`` in a repeat
-  sheet);
+  codebook has one (``_uuid`` -> ``uuid`` for a form without an id field, or
+  ``meta/instanceID`` without its ``uuid:`` prefix when the export has no
+  ``_uuid``; ``_index`` / ``_parent_index`` -> ``index`` / ``parent_index`` in
+  a repeat sheet);
 * **select_multiple**: one space-separated column (``food health``) or split
   0/1 columns (``field/choice``) become the codebook's binary items
   ``field__choice``; a blank answer stays blank in every choice column;
@@ -59,6 +71,12 @@ __all__ = ["detect", "is_metadata", "normalise"]
 _ODK_META = {"__version__", "KEY", "PARENT_KEY", "SubmissionDate", "SubmitterID", "SubmitterName",
              "AttachmentsPresent", "AttachmentsExpected", "Status", "ReviewState", "DeviceID", "Edits",
              "FormVersion", "instanceID"}
+#: Form metadata (XLSForm types start, end, today, audit...) a Kobo export holds under its own name.
+_FORM_META = {"start", "end", "today", "audit", "audit_URL"}
+#: Metadata identifying the interviewer's device or account (dropped like the rest of the metadata).
+_STAFF_META = {"deviceid", "subscriberid", "simserial", "username", "phonenumber", "email", "_submitted_by",
+               "SubmitterID", "SubmitterName", "DeviceID"}
+_MEDIA = {"image", "audio", "video", "file", "osm", "background-audio", "audit"}
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _TRUE = {"1", "true", "yes", "oui", "да", "نعم", "vrai", "x"}
 _FALSE = {"0", "false", "no", "non", "нет", "لا", "faux"}
@@ -68,8 +86,8 @@ _ISO_TZ = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\
 
 def is_metadata(header: str) -> bool:
     """Whether an export column is Kobo / ODK submission metadata (not a form field)."""
-    return (header.startswith("_") or header in _ODK_META
-            or header.startswith(("meta/", "meta-", "meta.")) or header.endswith(("/__version__",)))
+    return (header.startswith("_") or header in _ODK_META or header in _FORM_META or header in _STAFF_META
+            or header.startswith(("meta/", "meta-", "meta.", "formhub/")) or header.endswith(("/__version__",)))
 
 
 def _text(v: Any) -> str:
@@ -254,16 +272,26 @@ def normalise(
     multi_split: dict[str, dict[str, str]] = {}
     passthrough: list[str] = []
     meta_kept: list[str] = []
+    headers = [str(h) for h in frame.columns]
+    instance_id = next((h for h in headers if h in ("meta/instanceID", "meta-instanceID", "instanceID")), None)
+    media = {i.id for i in codebook.items if str((i.extra.get("xlsform") or {}).get("type", "")) in _MEDIA}
     for header in frame.columns:
         h = str(header)
         if is_metadata(h) and h not in idx.columns:
             plain = h.lstrip("_")
             if h.startswith("_") and plain in idx.columns and plain not in frame.columns:
                 target = ("item", plain)
+            elif h == instance_id and codebook.id_column == "uuid" and "_uuid" not in headers \
+                    and "uuid" not in headers:
+                out["uuid"] = frame[h].map(lambda v: v[5:] if isinstance(v, str) and v.startswith("uuid:") else v)
+                sources["uuid"] = h
+                continue
             else:
                 if unknown == "keep":
                     meta_kept.append(h)
                 continue
+        elif h.endswith("_URL") and idx.resolve(h[:-4]) is not None and idx.resolve(h[:-4])[-1] in media:
+            continue  # the attachment's download link
         else:
             target = idx.resolve(h)
         if target is None:
