@@ -67,3 +67,42 @@ def demo_report(demo_data, tmp_path_factory) -> Path:
 def demo_build_log(tmp_path_factory) -> list[str]:
     """The messages the shared demo build logged (call after requesting ``demo_report``)."""
     return json.loads((_shared_dir(tmp_path_factory) / "demo_build.json").read_text())["log"]
+
+
+def _built(tmp_path_factory: pytest.TempPathFactory, name: str) -> tuple[Path, dict]:
+    """A non-demo study of tests/_studies.py made and built once per test run (shared by xdist workers).
+
+    Returns the report folder and {"ok", "errors", "log"}."""
+    import _studies
+
+    from veplab.build import build
+
+    shared = _shared_dir(tmp_path_factory)
+    lock = shared / f"{name}_build.lock"
+    root = shared / f"{name}_project"
+    with open(lock, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        status = shared / f"{name}_build.json"
+        if not status.is_file():
+            study = getattr(_studies, name)(root)
+            log: list[str] = []
+            try:
+                res = build(study, jobs=2, log=log.append, notebooks_dir=ROOT / "notebooks")
+                info = {"ok": res.ok and res.published, "errors": [r.error for r in res.failed] + [res.brief_error],
+                        "leaks": [str(f) for f in res.leaks], "log": log, "study": str(study)}
+            except Exception as exc:  # reported by the tests that use the study
+                info = {"ok": False, "errors": [f"{type(exc).__name__}: {exc}"], "log": log, "study": str(study)}
+            status.write_text(json.dumps(info, default=str))
+        fcntl.flock(fh, fcntl.LOCK_UN)
+    info = json.loads(status.read_text())
+    return Path(info["study"]).parents[1] / "reports" / Path(info["study"]).name, info
+
+
+@pytest.fixture(scope="session")
+def three_assessors_report(tmp_path_factory) -> tuple[Path, dict]:
+    return _built(tmp_path_factory, "three_assessors")
+
+
+@pytest.fixture(scope="session")
+def prepost_report(tmp_path_factory) -> tuple[Path, dict]:
+    return _built(tmp_path_factory, "prepost")
