@@ -4,6 +4,7 @@
 ``veplab validate research/demo``   load every source, print problems and data quality
 ``veplab build research/demo``      run the study's notebooks into reports/<study>/
 ``veplab analyses``                 list every analysis and its keys (study.yml analyses:)
+``veplab new research/x --form F``  make a study folder from an XLSForm (and --data EXPORT)
 """
 
 from __future__ import annotations
@@ -158,10 +159,21 @@ def validate(
         AuditLog(cfg.folder / "audit.log").append(
             "load", study=cfg.id, source=name, file=where if getattr(source, "is_sql", False) else str(source.path), sha256=info.sha256,
             codebook=cb.id, codebook_sha256=cb.sha256, rows=len(df))
-        if not q.problems.empty:
-            console.print(f"[yellow]{len(q.problems)} warnings while loading[/]")
-            for w in caught:
-                console.print(f"  [yellow]{w.message}[/]")
+        # every problem the load counted is listed: warnings, and with on_error: flag the errors whose cells
+        # were set to missing (unknown: drop names its dropped columns among the warnings)
+        listed = info.problems
+        if not listed.empty:
+            n_err = int((listed["severity"] == "error").sum())
+            counts = [f"{len(listed) - n_err} warning{'s' if len(listed) - n_err != 1 else ''}"] * (n_err < len(listed))
+            if n_err:
+                counts.append(f"{n_err} error{'s' if n_err != 1 else ''} flagged (on_error: flag: the invalid cells "
+                              "were set to missing)")
+            console.print(f"[yellow]{' and '.join(counts)} while loading {_escape(where)}:[/]")
+            print_problems(listed)
+        own = {f"{info.file}: column {p.column or '-'}: {p.problem}" for p in listed.itertuples(index=False)}
+        for w in caught:  # warnings from elsewhere (pandas, a reader) are shown too
+            if str(w.message) not in own:
+                console.print(f"  [yellow]warning:[/] {_escape(str(w.message))}", soft_wrap=True)
     from .analyses import resolve_all
 
     resolved, analysis_problems = resolve_all(cfg)
@@ -192,6 +204,44 @@ def analyses(
         sys.stdout.write(text)
     else:
         console.print(_escape(text), soft_wrap=True)
+
+
+@app.command()
+def new(
+    study: Path = typer.Argument(..., help="The study folder to make, e.g. research/my_study (must not exist)"),
+    form: Path = typer.Option(..., "--form", help="The study's XLSForm (.xlsx or .xls, as Kobo/ODK use it)"),
+    data: Optional[Path] = typer.Option(None, "--data", help="The export of the form's data (XLSX or CSV from "
+                                        "Kobo/ODK); copied into STUDY/data/ and validated"),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="The export's sheet holding the main table"),
+) -> None:
+    """Make a study folder from a form: its codebook, a commented study.yml (design and analyses filled in
+    where the form shows them, TODO lines where it does not) and, with --data, a first validate."""
+    from .scaffold import ScaffoldError, new_study
+
+    try:
+        made = new_study(study, form, data, sheet=sheet)
+    except ScaffoldError as exc:
+        _fail(_escape(str(exc)))
+    console.print(f"made {_escape(str(made.folder))}: {made.study_yml.name}, {made.codebook.name} (from "
+                  f"{_escape(made.form.name)})" + (f", data/{_escape(made.data.name)}" if made.data else ""))
+    for line in made.inferred:
+        console.print(f"  inferred: {_escape(line)}", soft_wrap=True)
+    for line in made.todo:
+        console.print(f"  [yellow]TODO[/] {_escape(line)}", soft_wrap=True)
+    if made.notes:
+        console.print(f"  {len(made.notes)} note(s) from the form conversion are at the top of {made.codebook}")
+    code = 0
+    if made.data is not None:
+        console.rule("[bold]first validate[/]")
+        try:
+            validate(made.folder)
+        except typer.Exit as exc:  # problems are listed above; the steps below still apply
+            code = exc.exit_code
+    console.print("[bold]next:[/]")
+    for i, step in enumerate(made.next_steps(), start=1):
+        console.print(f"  {i}. {_escape(step)}", soft_wrap=True)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()

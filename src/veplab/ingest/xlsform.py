@@ -1215,13 +1215,14 @@ def _scales_sheet(sheets: dict[str, _Sheet], col: _Collect, plan: _Langs) -> lis
         labels = _texts(row, langs)
         if labels:
             scale["label"] = labels
-        scale["items"] = row.get("items").split()
+        scale["items"] = row.get("items").split()  # empty: the questions marked veplab::scale with this id
+        scale["__row__"] = row.number
         scale["score"] = row.get("score") or "mean"
         mi = row.get("min_items")
         if mi:
             scale["min_items"] = int(mi) if re.fullmatch(r"\d+", mi) else mi
         else:
-            scale["min_items"] = len(scale["items"])
+            scale["min_items"] = None
         if row.get("domain"):
             scale["domain"] = row.get("domain")
         if row.get("extra"):
@@ -1477,7 +1478,21 @@ def _build(parsed: dict[str, Any], path: Path, col: _Collect, repeat: str | None
     data["items"] = items
     scales = _scales_sheet(parsed["sheets"], col, parsed["langs"]) if repeat is None else []
     known = {s["id"] for s in scales}
-    for sid, members in scale_members.items():
+    for scale in scales:
+        row = scale.pop("__row__")
+        if not scale["items"]:
+            scale["items"] = list(scale_members.get(scale["id"], []))
+            if not scale["items"]:
+                col.problem("veplab_scales", row, "items", f"scale {scale['id']!r} lists no items and no question "
+                            "is marked with it", "list its items, or mark its questions (or their group) with "
+                            f"veplab::scale {scale['id']}")
+        elif scale_members.get(scale["id"]) and set(scale_members[scale["id"]]) != set(scale["items"]):
+            col.warn("veplab_scales", row, "items", f"scale {scale['id']!r}: the items listed in the veplab_scales "
+                     "sheet are used, not the questions marked veplab::scale")
+        if scale["min_items"] is None:
+            scale["min_items"] = len(scale["items"])
+        if group_scales.get(scale["id"], {}).get("domain") and not scale.get("domain"):
+            scale["domain"] = group_scales[scale["id"]]["domain"]
         if sid not in known:
             scale = {"id": sid, "items": members, "score": "mean", "min_items": len(members)}
             if group_scales.get(sid, {}).get("label"):
