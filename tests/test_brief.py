@@ -87,6 +87,20 @@ def test_demo_html_in_every_language(demo):
     res = demo["res"]
     assert sorted(res.html) == sorted(demo["study"].languages) == sorted(LANGS)
     assert res.missing_translations == [], res.missing_translations
+    # the charts: one per published table named by each entry (a {by} key: per breakdown of the design)
+    tables = {nb: set((g.get("tables") or {})) for nb, g in demo["results"]["notebooks"].items()}
+    published = {nb: {k for k, t in (g.get("tables") or {}).items() if t.get("data") is not None}
+                 for nb, g in demo["results"]["notebooks"].items()}
+    charted = drawn = 0
+    for entry in demo["study"].brief.get("charts") or []:
+        by = entry.get("by")
+        bys = list(demo["study"].breakdowns) if by == "design" else by if isinstance(by, list) else [by]
+        keys = {entry["key"].replace("{by}", str(b)) for b in bys}
+        for key in keys:
+            nb, _, name = key.split(".", 2)
+            charted += name in tables.get(nb, ())
+            drawn += name in published.get(nb, ())
+    assert charted >= 2
     for lang in LANGS:
         html = res.html[lang].read_text(encoding="utf-8")
         direction = "rtl" if lang == "ar" else "ltr"
@@ -94,7 +108,8 @@ def test_demo_html_in_every_language(demo):
         # self-contained: charts are data URIs, nothing is fetched
         assert not re.search(r'(src|href)="(?!data:)', html)
         assert "http://" not in html and "https://" not in html
-        assert html.count('src="data:image/png;base64,') == 2  # by gender, by age band
+        assert html.count('<figure class="chart"') == charted
+        assert html.count('src="data:image/png;base64,') == drawn
         assert "p =" not in html and "p-value" not in html.lower()
         assert not re.search(r"[\u0660-\u0669\u06f0-\u06f9]", html), "Western digits in every language"
     # no character that the brief's fonts cannot draw
@@ -103,8 +118,9 @@ def test_demo_html_in_every_language(demo):
 
 def test_demo_numbers_come_from_results(demo):
     vals = demo["results"]["notebooks"]
-    share = vals["push_pull"]["values"]["violence_item_agree_share"]
-    rearrest = vals["outcomes"]["values"]["rearrest_2y"]
+    first = demo["study"].brief["figures"][0]["key"].split(".")  # the brief's first headline figure, a share
+    share = vals[first[0]]["values"][first[2]]
+    rearrest = vals["outcomes"]["values"]["event_rate_horizon"]
     en = demo["res"].html["en"].read_text(encoding="utf-8")
     fr = demo["res"].html["fr"].read_text(encoding="utf-8")
     pct = round(share["value"] * 100)
@@ -504,3 +520,165 @@ def test_study_without_brief_gets_none(tmp_path):
     log: list[str] = []
     res = build_briefs(load_study(folder), tmp_path, _results(), {}, log=log.append)
     assert res.files == [] and "no brief" in log[0]
+
+
+# --------------------------------------------------------------------------- charts over the design's breakdowns
+
+
+def _design_study(tmp_path: Path, brief: dict, *, breakdowns=("country", "gender", "age_band"), languages=LANGS,
+                  analyses: dict | None = None):
+    """A study whose codebook labels its breakdowns in four languages (no data needed to render a brief)."""
+    import yaml
+
+    folder = tmp_path / "designed"
+    folder.mkdir(exist_ok=True)
+
+    def lab(en, fr, ar, ru):
+        return {"en": en, "fr": fr, "ar": ar, "ru": ru}
+
+    codebook = {"id": "people_v1", "title": lab("People survey", "Enquête", "استبيان", "Опрос"), "unit": "person",
+                "id_column": "pid", "items": [
+                    {"id": "pid", "label": {"en": "Person"}, "type": "text", "role": "admin", "pseudonymised": True},
+                    {"id": "country", "label": lab("Country", "Pays", "البلد", "Страна"), "type": "categorical",
+                     "role": "quasi_identifier", "options": {1: lab("Atlantis", "Atlantide", "أتلانتس", "Атлантида")}},
+                    {"id": "gender", "label": lab("Gender", "Genre", "الجنس", "Пол"), "type": "categorical",
+                     "role": "quasi_identifier", "options": {1: lab("Man", "Homme", "رجل", "Мужчина"),
+                                                             2: lab("Woman", "Femme", "امرأة", "Женщина")}},
+                    {"id": "age_band", "label": lab("Age group", "Tranche d'âge", "الفئة العمرية", "Возрастная группа"),
+                     "type": "ordinal", "role": "quasi_identifier",
+                     "options": {1: lab("Under 30", "Moins de 30 ans", "أقل من 30", "До 30"),
+                                 2: lab("30 and over", "30 ans et plus", "30 فأكثر", "30 и старше")}}]}
+    (folder / "people.yml").write_text(yaml.safe_dump(codebook, allow_unicode=True), encoding="utf-8")
+    (folder / "study.yml").write_text(yaml.safe_dump({
+        "id": "designed", "title": {"en": "Designed study"}, "languages": list(languages),
+        "disclosure": {"threshold": 10}, "sources": {"people": {"path": "data/people.csv", "codebook": "people.yml"},
+                                                     "other": {"path": "data/other.csv", "codebook": "people.yml"}},
+        "design": {"breakdowns": list(breakdowns)}, "analyses": analyses or {}, "brief": brief,
+    }, allow_unicode=True), encoding="utf-8")
+    return load_study(folder)
+
+
+def _design_results() -> dict:
+    """Mean scores by gender and by age group (no table by country: one country), and a tidy table."""
+    from veplab.report import Report
+
+    rep = Report(None, "nb", threshold=10, display=False)
+    for by, rows in (("gender", {"Man": (150, 2.1), "Woman": (60, 2.6)}),
+                     ("age_band", {"Under 30": (90, 2.5), "30 and over": (120, 2.0)})):
+        t = pd.DataFrame({"n": [r[0] for r in rows.values()], "estimate": [r[1] for r in rows.values()],
+                          "ci_low": [r[1] - 0.2 for r in rows.values()], "ci_high": [r[1] + 0.2 for r in rows.values()]},
+                         index=pd.Index(list(rows), name=by))
+        rep.table(t, f"score_by_{by}", kind="stats", n="n")
+    tidy = pd.DataFrame({"group_var": ["gender", "gender", "age_band", "age_band"],
+                         "group": ["Man", "Woman", "Under 30", "30 and over"], "n": [150, 60, 90, 120],
+                         "estimate": [2.1, 2.6, 2.5, 2.0]})
+    rep.table(tidy, "tidy_scores", kind="stats", n="n")
+    rep.value("people_n", 210, kind="count")
+    rep.value("other_n", 300, kind="count")
+    return {"study": "designed", "veplab": "0", "threshold": 10,
+            "notebooks": {"nb": rep.results, "overview": {"values": {"people_n": rep.results["values"]["people_n"],
+                                                                     "other_n": rep.results["values"]["other_n"]}}}}
+
+
+def _charts_of(html: str) -> list[tuple[str, str]]:
+    """(data-by, title) of each chart, in order."""
+    import html as _html
+
+    return [(by, _html.unescape(title)) for by, title in
+            re.findall(r'<figure class="chart" data-by="([^"]*)">\s*(?:<h3>([^<]*)</h3>)?', html)]
+
+
+def test_charts_expand_over_the_design_breakdowns(tmp_path):
+    brief = _brief(figures=[], charts=[{"key": "nb.tables.score_by_{by}", "by": "design", "limits": [1, 5]}])
+    study = _design_study(tmp_path, brief)
+    r = render(study, _design_results(), "en")
+    # country has no table (one country): one chart per breakdown whose table exists, in the design's order
+    assert _charts_of(r.html) == [("gender", "By gender"), ("age_band", "By age group")]
+    assert "<h2>By gender and age group</h2>" in r.html
+    alts = re.findall(r'alt="([^"]*)"', r.html)
+    assert alts == ["Man 2.10 (n = 150); Woman 2.60 (n = 60)", "Under 30 2.50 (n = 90); 30 and over 2.00 (n = 120)"]
+    # every language takes the breakdown's label from the codebook, and nothing falls back to English
+    fr = render(study, _design_results(), "fr")
+    assert _charts_of(fr.html) == [("gender", "Par genre"), ("age_band", "Par tranche d'âge")]
+    assert "<h2>Par genre et tranche d'âge</h2>" in __import__("html").unescape(fr.html) and "Femme" in fr.html
+    ar = render(study, _design_results(), "ar")
+    assert _charts_of(ar.html)[1] == ("age_band", "حسب الفئة العمرية")
+    assert "<h2>حسب الجنس والفئة العمرية</h2>" in ar.html
+    ru = render(study, _design_results(), "ru")
+    assert _charts_of(ru.html)[0] == ("gender", "В разбивке по признаку «пол»")
+    assert not [m for m in fr.missing + ar.missing + ru.missing if "label" in m or "chart" in m], fr.missing
+
+
+def test_chart_titles_per_breakdown_or_from_a_template(tmp_path):
+    charts = [{"key": "nb.tables.score_by_{by}", "by": ["age_band", "gender"],
+               "title": {"en": "Mean score, by {by}", "fr": "Score moyen : {By}"},
+               "titles": {"gender": {"en": "Women and men", "fr": "Femmes et hommes"}},
+               "axis": {"en": "{By} (mean, 1 to 5)"}}]
+    study = _design_study(tmp_path, _brief(figures=[], charts=charts), languages=("en", "fr"))
+    html = render_brief(study, _design_results(), "en")
+    assert _charts_of(html) == [("age_band", "Mean score, by age group"), ("gender", "Women and men")]
+    assert "Age group (mean, 1 to 5)" in html
+    fr = render(study, _design_results(), "fr")
+    assert _charts_of(fr.html) == [("age_band", "Score moyen\u00a0: Tranche d'âge"), ("gender", "Femmes et hommes")]
+    # tidy tables: {by} also fills where: values
+    tidy = [{"key": "nb.tables.tidy_{by}", "by": "gender", "where": {"group_var": "{by}"}}]
+    with pytest.raises(BriefError, match=r"no table exists for any breakdown: tried nb\.tables\.tidy_gender"):
+        render_brief(_design_study(tmp_path, _brief(figures=[], charts=tidy)), _design_results(), "en")
+    tidy = [{"key": "nb.tables.tidy_scores", "by": "gender", "where": {"group_var": "gender"}}]
+    html = render_brief(_design_study(tmp_path, _brief(figures=[], charts=tidy)), _design_results(), "en")
+    assert _charts_of(html) == [("gender", "By gender")]  # the old explicit form, titled from the codebook
+
+
+@pytest.mark.parametrize("chart, message", [
+    ({"key": "nb.tables.score_by_gender", "by": "design"}, r"write \{by\} in key"),
+    ({"key": "nb.tables.score_by_{by}"}, r"holds \{by\}, but the entry has no by"),
+    ({"key": "nb.tables.score_by_{by}", "by": ["prison"]}, r"no table exists for any breakdown: tried "
+                                                           r"nb\.tables\.score_by_prison; published tables are: "
+                                                           r"nb\.tables\.score_by_gender"),
+    ({"key": "nb.tables.score_by_{by}", "by": 5}, "expected design, a column name or a list"),
+    ({"key": "nb.tables.score_by_{by}", "by": "design", "titles": {"sex": {"en": "x"}}}, r"\['sex'\] is not charted"),
+    ({"key": "nb.tables.score_by_gender", "by": "region"}, "no codebook of the study labels the column 'region'"),
+    ({"key": "nb.tables.score_by_gender", "by": "region", "title": {"en": "By {by}"}}, r"uses \{by\}"),
+])
+def test_malformed_breakdown_charts(tmp_path, chart, message):
+    study = _design_study(tmp_path, _brief(figures=[], charts=[chart]), languages=("en",))
+    with pytest.raises(BriefError, match=message):
+        render_brief(study, _design_results(), "en")
+
+
+def test_by_design_needs_breakdowns(tmp_path):
+    study = _design_study(tmp_path, _brief(figures=[], charts=[{"key": "nb.tables.score_by_{by}", "by": "design"}]),
+                          breakdowns=(), languages=("en",))
+    with pytest.raises(BriefError, match=r"by: design, but .*study\.yml declares no design\.breakdowns"):
+        render_brief(study, _design_results(), "en")
+
+
+def test_samples_auto_lists_the_overview_sources_and_headings_follow_the_charts(tmp_path):
+    brief = _brief(figures=[], charts=[{"key": "nb.tables.score_by_gender", "by": "gender"},
+                                       {"key": "nb.tables.tidy_scores", "where": {"group_var": "age_band"},
+                                        "title": {"en": "Records"}}],
+                   methods={"samples": "auto"})
+    study = _design_study(tmp_path, brief, analyses={"overview": {"sources": ["other"]}}, languages=("en",))
+    html = render_brief(study, _design_results(), "en")
+    samples = re.search(r"<h3>Instruments and numbers of people</h3>\s*<dl>(.*?)</dl>", html, re.S).group(1)
+    assert "300" in samples and "210" not in samples  # only the source the overview describes
+    assert "<h2>Results by group</h2>" in html  # a chart not by a breakdown: a neutral heading
+    study = _design_study(tmp_path, brief, languages=("en",))  # no overview declared: every source
+    samples = re.search(r"<dl>(.*?)</dl>", render_brief(study, _design_results(), "en"), re.S).group(1)
+    assert "300" in samples and "210" in samples
+
+
+def test_a_withheld_table_is_said_to_be_withheld(tmp_path):
+    """A table the gate did not publish (results.json keeps its reasons, no numbers): no chart, no number."""
+    results = _design_results()
+    results["notebooks"]["nb"]["tables"]["score_by_age_band"] = {
+        "kind": "table", "key": "score_by_age_band", "notebook": "nb", "status": "withheld for review",
+        "table_kind": "stats", "reasons": ["linked with another table"]}
+    brief = _brief(figures=[{"key": "nb.tables.score_by_age_band", "row": "Under 30"}],
+                   charts=[{"key": "nb.tables.score_by_{by}", "by": "design"}])
+    html = render_brief(_design_study(tmp_path, brief, languages=("en",)), results, "en")
+    assert _charts_of(html) == [("gender", "By gender"), ("age_band", "By age group")]
+    assert html.count('src="data:image/png') == 1
+    assert "Not shown: the disclosure check withheld the numbers behind this chart." in html
+    assert "Not shown: this figure rests on fewer than 10 people" in html
+    assert "2 numbers planned for this brief were withheld under this rule." in html

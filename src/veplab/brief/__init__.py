@@ -5,8 +5,8 @@ is assembled (and before the leak scan); it writes ``brief-<lang>.html`` and
 ``brief-<lang>.pdf`` for every language of the study.  A brief has two to four
 A4 pages: a title block, key messages and recommendations first, three to six
 headline figures in words with their uncertainty and the number of people
-behind them (never a p-value), charts by gender and by age group, a methods
-box, limitations and a data-protection note.
+behind them (never a p-value), charts by the breakdowns of the study's design
+(``design.breakdowns``), a methods box, limitations and a data-protection note.
 
 Every number comes from ``results.json``, i.e. from what the notebooks
 published through the disclosure gate: a suppressed value or cell is never
@@ -44,10 +44,15 @@ the fallback is reported) or ``{en: ..., fr: ..., ar: ..., ru: ...}``::
           ci: [ci_low, ci_high]          # interval columns (default: found by name)
           n: n                           # column with the number of people (default: n)
       charts:                            # one idea per chart; drawn from the published numbers
-        - key: push_pull.tables.violence_endorsement_by_gender
-          by: gender                     # gender | age_band: default title "By gender" / "By age group"
-          title: {en: "..."}             # overrides the default title
+        - key: push_pull.tables.violence_endorsement_by_{by}   # {by}: one chart per breakdown ...
+          by: design                     # ... of design.breakdowns (or a list: [gender, age_band]) whose
+                                         # table exists; titled "By <the breakdown's codebook label>"
+          title: {en: "Endorsement, by {by}"}   # optional; {by} / {By}: the label (lower / as written)
+          titles: {gender: {en: "Women and men"}}   # optional: a title for one breakdown
           axis: {en: "Mean score, 1 to 5"}
+        - key: push_pull.tables.violence_endorsement_by_gender  # one table, as before
+          by: gender                     # any column a codebook labels: default title "By gender"
+          title: {en: "..."}             # overrides the default title
           column: estimate               # the bar/dot value; ci and n as for figures
           rows: [Man, Woman]             # default: every row except totals
           where: {group_var: gender}     # tidy tables: pick rows by column values ...
@@ -73,7 +78,22 @@ likely range (confidence interval) and the number of people when the result
 carries them.  Shares never round to 0 % or 100 % unless they are exactly
 that, and a value and its interval share one precision.
 
-``samples: auto`` lists ``overview.values.<source>_n`` of every study source;
+Charts over the design's breakdowns: when ``key`` holds ``{by}``, the entry
+draws one chart per column of ``by`` (``design`` = the study's
+``design.breakdowns``, a list of columns, or one column), with ``{by}`` in
+``key`` (and in ``where:`` values) replaced by the column's name; a breakdown
+whose table was not published (one country: no table by country) is skipped,
+and an entry none of whose tables exists is an error naming the keys tried.
+Titles come from, in order: ``titles:`` for that breakdown, ``title:`` (where
+``{by}`` is the breakdown's codebook label starting lower case, ``{By}`` as the
+codebook writes it; ``axis:`` and ``note:`` take them too), else "By <label>"
+in the brief's language with the label from the study's codebooks.  The
+section heading names the charted breakdowns ("By gender and age group") when
+every chart is by one, and is neutral otherwise.  A ``by:`` that no codebook
+labels needs a ``title:``.
+
+``samples: auto`` lists ``overview.values.<source>_n`` of the sources the
+study's ``analyses.overview`` describes (every source when it names none);
 ``reliability: auto`` lists ``reliability.values.<source>_alpha_median`` and
 ``<source>_judgement_kappa`` when the reliability notebook published them.
 

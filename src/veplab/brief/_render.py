@@ -18,14 +18,14 @@ from typing import Any
 
 from ._charts import chart_data, draw, fmt_value
 from ._i18n import LANGS, BriefError, Translator, catalogue, fill, label_table, placeholders
-from ._select import Number, featured_number, notebooks_of
+from ._select import Number, available_keys, featured_number, notebooks_of, resolve, withheld
 
 SECTIONS = ("key_messages", "recommendations", "figures", "charts", "methods", "limitations", "data_protection")
 _TOP_KEYS = {"title", "subtitle", "authors", "date", "illustrative", "locales", "key_messages", "recommendations",
              "limitations", "figures", "charts", "methods", "sections"}
 _FIGURE_KEYS = {"key", "label", "text", "row", "column", "ci", "n", "of", "format", "digits", "level"}
-_CHART_KEYS = {"key", "by", "title", "axis", "note", "where", "label_column", "rows", "columns", "column", "ci", "n",
-               "format", "style", "limits", "digits", "level"}
+_CHART_KEYS = {"key", "by", "title", "titles", "axis", "note", "where", "label_column", "rows", "columns", "column",
+               "ci", "n", "format", "style", "limits", "digits", "level"}
 _METHOD_KEYS = {"text", "samples", "instruments", "reliability"}
 #: Debian packages holding the fonts the briefs use.
 FONT_PACKAGES = {"Noto Sans": "fonts-noto-core", "Noto Sans Arabic": "fonts-noto-core",
@@ -171,8 +171,96 @@ def _capitalise(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _chart(results: Mapping[str, Any], spec: Any, i: int, tr: Translator, threshold: int) -> dict[str, Any]:
+def _published(results: Mapping[str, Any], key: str) -> bool:
+    try:
+        resolve(results, key, "", want=("tables", "figures"))
+    except BriefError:
+        return False
+    return True
+
+
+def _expand_chart(study: Any, results: Mapping[str, Any], spec: Any, i: int) -> list[tuple[str, dict[str, Any]]]:
+    """A ``charts:`` entry as the charts it draws: one per breakdown whose table exists when ``key``
+    holds ``{by}`` (``by: design``, a list of columns, or one column); else the entry itself."""
     where = f"brief.charts[{i}]"
+    spec = _check_keys(spec, _CHART_KEYS, where)
+    key, by = spec.get("key"), spec.get("by")
+    if by == "design":
+        bys: list[Any] = list(study.breakdowns)
+        if not bys:
+            raise BriefError(f"{where}.by: design, but {study.config_path} declares no design.breakdowns; add "
+                             "design: {breakdowns: [...]} or name the columns (by: [gender, age_band])")
+    elif isinstance(by, list):
+        if not by or not all(isinstance(b, str) and b.strip() for b in by):
+            raise BriefError(f"{where}.by: expected design, a column name or a list of column names, got {by!r}")
+        bys = list(by)
+    elif by is None or isinstance(by, str):
+        bys = [by]
+    else:
+        raise BriefError(f"{where}.by: expected design, a column name or a list of column names, got {by!r}")
+    titles = spec.get("titles")
+    if titles is not None and not isinstance(titles, Mapping):
+        raise BriefError(f"{where}.titles: expected {{breakdown: {{en: ..., fr: ...}}}}, got {titles!r}")
+    if titles:
+        stray = [b for b in titles if b not in bys]
+        if stray:
+            raise BriefError(f"{where}.titles: {stray} {'is' if len(stray) == 1 else 'are'} not charted by this "
+                             f"entry (by: {bys})")
+    templated = isinstance(key, str) and "{by}" in key
+    if not templated:
+        if len(bys) > 1 or by == "design":
+            raise BriefError(f"{where}: by: {by!r} charts several breakdowns; write {{by}} in key: where the "
+                             "breakdown's column goes, e.g. push_pull.tables.<outcome>_by_{by}")
+        one = {k: v for k, v in spec.items() if k != "titles"}
+        if titles and by in titles:
+            one["title"] = titles[by]
+        return [(where, one)]
+    if bys == [None]:
+        raise BriefError(f"{where}.key: {key!r} holds {{by}}, but the entry has no by: (design, a list of "
+                         "columns or one column)")
+    out, tried = [], []
+    for b in bys:
+        k = key.replace("{by}", b)
+        tried.append(k)
+        if not _published(results, k):
+            continue  # e.g. a breakdown taking one value in these data has no table
+        one = {kk: v for kk, v in spec.items() if kk != "titles"}
+        one["key"], one["by"] = k, b
+        if isinstance(one.get("where"), Mapping):
+            one["where"] = {c: v.replace("{by}", b) if isinstance(v, str) else v for c, v in one["where"].items()}
+        if titles and b in titles:
+            one["title"] = titles[b]
+        out.append((f"{where} ({b})", one))
+    if not out:
+        avail = [k for k in available_keys(results) if ".tables." in k or ".figures." in k]
+        raise BriefError(f"{where}: no table exists for any breakdown: tried {', '.join(tried)}; published tables "
+                         f"are: {', '.join(avail) or 'none'}")
+    return out
+
+
+def _lower_first(text: str) -> str:
+    """A label for use mid-sentence: first letter lowercased unless it starts an acronym ("HIV status")."""
+    return text if len(text) > 1 and text[1].isupper() else text[:1].lower() + text[1:]
+
+
+def _by_label(tr: Translator, by: str) -> str | None:
+    """The codebook label of the breakdown column ``by`` in the brief's language (None: no codebook has it)."""
+    labels = tr.label_table.get(by) or {}
+    if not labels.get("en"):
+        return None
+    return tr.label(labels["en"])
+
+
+def _fill_by(text: str, label: str | None, by: Any, where: str) -> str:
+    if "{by}" not in text and "{By}" not in text:
+        return text
+    if label is None:
+        raise BriefError(f"{where} uses {{by}}, but no codebook of the study labels the column {by!r}; write the "
+                         "text without {by} or chart a column of the study's codebooks")
+    return text.replace("{By}", label).replace("{by}", _lower_first(label))
+
+
+def _chart(results: Mapping[str, Any], spec: Any, where: str, tr: Translator, threshold: int) -> dict[str, Any]:
     spec, digits = _featured(spec, _CHART_KEYS, where, "overview.tables.push_pull_by_country_gender")
     level = _level(spec, where, None)
     limits = spec.get("limits")
@@ -182,19 +270,29 @@ def _chart(results: Mapping[str, Any], spec: Any, i: int, tr: Translator, thresh
         raise BriefError(f"{where}.limits: expected [low, high] with low < high, e.g. [1, 5]; got {limits!r}")
     if spec.get("style") not in (None, "dots", "bars"):
         raise BriefError(f"{where}.style: expected dots or bars, got {spec['style']!r}")
-    if spec.get("by") not in (None, "gender", "age_band"):
-        raise BriefError(f"{where}.by: expected gender or age_band (it sets the default title), got {spec['by']!r}; "
-                         "for other breakdowns give title:")
-    cd = chart_data(results, spec, where)
     by = spec.get("by")
-    title = tr.pick(spec.get("title"), f"{where}.title") if spec.get("title") else (
-        tr.t(f"chart_by_{by}") if by in ("gender", "age_band") else "")
-    axis = tr.pick(spec.get("axis"), f"{where}.axis") if spec.get("axis") else (
+    label = _by_label(tr, by) if isinstance(by, str) else None
+    if spec.get("title"):
+        title = _fill_by(tr.pick(spec.get("title"), f"{where}.title"), label, by, f"{where}.title")
+    elif label is not None:
+        title = tr.t("chart_by", by=_lower_first(label))
+    elif by is not None and (tr.en.get("text") or {}).get(f"chart_by_{by}"):
+        title = tr.t(f"chart_by_{by}")  # a study without codebooks: the catalogue's wording for common breakdowns
+    elif by is not None:
+        raise BriefError(f"{where}.by: no codebook of the study labels the column {by!r}, so there is no default "
+                         "title; give title: (by: names the breakdown whose codebook label titles the chart)")
+    else:
+        title = ""
+    if withheld(resolve(results, spec["key"], where, want=("tables", "figures"))):
+        return {"title": title, "axis": "", "uri": "", "alt": "", "by": by or "", "by_label": label, "withheld": 1,
+                "note": tr.t("chart_withheld")}
+    cd = chart_data(results, spec, where)
+    axis = _fill_by(tr.pick(spec.get("axis"), f"{where}.axis"), label, by, f"{where}.axis") if spec.get("axis") else (
         tr.t("axis_share") if cd.fmt == "share" else tr.t("axis_count") if cd.fmt == "count" else "")
     uri, alt = draw(cd, tr, limits=limits, style=spec.get("style"), digits=digits)
     notes = []
     if spec.get("note"):
-        notes.append(tr.pick(spec.get("note"), f"{where}.note"))
+        notes.append(_fill_by(tr.pick(spec.get("note"), f"{where}.note"), label, by, f"{where}.note"))
     has_ci = any(lo is not None for s in cd.series for lo in s.lows)
     if has_ci:
         notes.append(tr.t("chart_note_ci", level=tr.percent(level, 0)))
@@ -203,7 +301,26 @@ def _chart(results: Mapping[str, Any], spec: Any, i: int, tr: Translator, thresh
     if cd.n_suppressed:
         notes.append(tr.t("chart_note_suppressed", threshold=tr.integer(threshold), people_t=tr.people(threshold)))
     return {"title": title, "axis": axis, "uri": uri, "alt": alt, "note": " ".join(notes), "by": by or "",
-            "withheld": cd.n_suppressed}
+            "by_label": label, "withheld": cd.n_suppressed}
+
+
+def _charts_heading(charts: list[dict[str, Any]], tr: Translator) -> str:
+    """"By gender and age group" from the charted breakdowns' labels; a neutral heading otherwise."""
+    labels: list[str] = []
+    for c in charts:
+        if not c.get("by_label"):
+            return tr.t("charts")
+        if _lower_first(c["by_label"]) not in labels:
+            labels.append(_lower_first(c["by_label"]))
+    if not labels:
+        return tr.t("charts")
+    from babel.lists import format_list
+
+    try:
+        groups = format_list(labels, locale=tr.locale)
+    except (ValueError, TypeError):
+        groups = ", ".join(labels)
+    return tr.t("charts_by", groups=groups)
 
 
 def _value_text(num: Number, tr: Translator, digits: int, level: float) -> str:
@@ -212,6 +329,16 @@ def _value_text(num: Number, tr: Translator, digits: int, level: float) -> str:
         v = tr.t("value_with_ci", value=v, low=fmt_value(num.low, num.fmt, tr, digits),
                  high=fmt_value(num.high, num.fmt, tr, digits), level=tr.percent(level, 0))
     return v
+
+
+def _overview_sources(study: Any) -> list[str]:
+    """The sources the study's overview analysis describes (analyses.overview.sources), else every source."""
+    declared = study.raw.get("analyses") if isinstance(getattr(study, "raw", None), Mapping) else None
+    overview = declared.get("overview") if isinstance(declared, Mapping) else None
+    sources = overview.get("sources") if isinstance(overview, Mapping) else None
+    if isinstance(sources, list) and sources:
+        return [str(x) for x in sources if x in study.sources]
+    return list(study.sources)
 
 
 def _methods(study: Any, results: Mapping[str, Any], spec: Any, tr: Translator, threshold: int) -> dict[str, Any]:
@@ -230,7 +357,7 @@ def _methods(study: Any, results: Mapping[str, Any], spec: Any, tr: Translator, 
     samples = []
     raw_samples = spec.get("samples", "auto")
     if raw_samples == "auto":
-        raw_samples = [{"key": f"overview.values.{s}_n", "source": s} for s in study.sources
+        raw_samples = [{"key": f"overview.values.{s}_n", "source": s} for s in _overview_sources(study)
                        if f"{s}_n" in ((nbs.get("overview") or {}).get("values") or {})]
     if not isinstance(raw_samples or [], list):
         raise BriefError(f"brief.methods.samples: expected auto or a list, got {raw_samples!r}")
@@ -364,7 +491,8 @@ def render(study: Any, results: Mapping[str, Any], lang: str, *, manifest: Mappi
     figures = [_figure_card(results, f, i, tr, threshold) for i, f in enumerate(_entries(spec, "figures"))]
     if figures and not 3 <= len(figures) <= 6:
         notes.append(f"brief.figures has {len(figures)} entries; a brief reads best with 3 to 6 headline figures")
-    charts = [_chart(results, c, i, tr, threshold) for i, c in enumerate(_entries(spec, "charts"))]
+    charts = [_chart(results, c, where, tr, threshold)
+              for i, entry in enumerate(_entries(spec, "charts")) for where, c in _expand_chart(study, results, entry, i)]
     if charts and tr.direction == "rtl" and not _has_raqm():
         notes.append("this matplotlib has no libraqm text layout: right-to-left chart labels are not shaped; "
                      "use matplotlib >= 3.11")
@@ -391,7 +519,8 @@ def render(study: Any, results: Mapping[str, Any], lang: str, *, manifest: Mappi
         "t": tr.t, "title": title, "subtitle": subtitle, "authors": authors, "date": date,
         "illustrative": tr.t("illustrative") if spec.get("illustrative") else "",
         "key_messages": key_messages, "recommendations": recommendations, "limitations": limitations,
-        "figures": figures, "charts": charts, "methods": methods, "protection": protection,
+        "figures": figures, "charts": charts, "charts_heading": _charts_heading(charts, tr) if charts else "",
+        "methods": methods, "protection": protection,
         "provenance": provenance, "sections": sections, "page_css": page_css,
         "footer_title": _css_string(title if len(title) <= 70 else title[:67] + "…"),
     }

@@ -202,11 +202,19 @@ class Number:
     level: float | None = None  # confidence level of low/high, as published (Report.value's ci_level)
 
 
+def withheld(payload: Mapping[str, Any]) -> bool:
+    """A table or figure the disclosure gate did not publish (results.json keeps its reasons, no numbers)."""
+    return payload.get("kind") in ("table", "figure") and "reasons" in payload and payload.get("data") is None
+
+
 def featured_number(results: Mapping[str, Any], spec: Mapping[str, Any], where: str) -> Number:
     """Read the number a ``figures:`` (or ``methods.reliability``) entry points at."""
     key = spec.get("key")
     payload = resolve(results, key, where)
     fmt = spec.get("format")
+    if withheld(payload):  # the whole table was withheld: the brief says so, as for a suppressed value
+        return Number(key, None, suppressed=True,
+                      fmt=fmt or ("count" if payload.get("table_kind") == "counts" else "number"))
     if payload["kind"] == "value":
         if spec.get("row") is not None or spec.get("column") is not None:
             raise BriefError(f"{where}: {key!r} is a single value; row:/column: apply to tables only")
