@@ -6,7 +6,7 @@ Two small studies are made here from hand-written codebooks and simulated data a
 * ``course``: a before-and-after survey only (two four-item scales, a third scale asked in the
   second round only; the rounds are coded 1 = "Intake", 2 = "Exit"; one country; sex);
 * ``mentoring``: a follow-up only (days to the event, the event, a 0/1 treatment; the horizon comes
-  from the codebook's ``survival:``), no before-and-after survey.
+  from the codebook's ``survival:``) and an evaluation framework, no before-and-after survey.
 
 Each build's published numbers are checked against the same statistic computed here from the data,
 every part that does not run shows its one-sentence reason, and no page carries the demo's wording.
@@ -124,8 +124,15 @@ def mentoring_study(root: Path, n: int = 200) -> tuple[Path, pd.DataFrame]:
     data = pd.DataFrame({"person": [f"M{i:04d}" for i in range(n)], "sex": sex, "age_group": age,
                          "mentored": treated, "days": days, "convicted": event})
     study = _write_study(root, "mentoring", codebook, data,
-                         {"outcomes": {"followup": {"source": "mentoring", "treatment": "mentored"}}},
+                         {"outcomes": {"followup": {"source": "mentoring", "treatment": "mentored"},
+                                       "framework": "framework.yml"}},
                          ["sex", "age_group"])
+    (study / "framework.yml").write_text(yaml.safe_dump({"mentoring": {"indicators": [
+        {"id": "reach", "label": {"en": "People mentored (share)"}, "criterion": "coherence", "baseline": 0.3,
+         "target": 0.6, "direction": "increase", "source": "Scheme records", "unit": "share",
+         "actual": {"stat": "share", "column": "mentored"}},
+        {"id": "cost", "label": "Cost per person", "criterion": "efficiency", "baseline": 100, "target": 80,
+         "direction": "decrease", "source": "Accounts", "actual": 90}]}}))
     return study, data
 
 
@@ -194,7 +201,7 @@ def _km_rate(days: np.ndarray, event: np.ndarray, horizon: float) -> float:
 def test_followup_only_study(tmp_path):
     study, data = mentoring_study(tmp_path / "proj")
     results, text, skipped = _build(study)
-    assert set(skipped) == {"prepost", "framework"}
+    assert set(skipped) == {"prepost"}
     for why in skipped.values():
         assert " ".join(why.split()) in text
     assert "Reliable change needs the before-and-after comparison" in text
@@ -219,6 +226,14 @@ def test_followup_only_study(tmp_path):
     assert results["tables"]["treatment_balance"]["index"] == ["propensity score", "Sex: Male", "Age group"]
     assert results["tables"]["power"]["index"] == ["time to the event: New conviction during follow-up (Cox)"]
     assert not any(k.startswith(("prepost_", "reliable_")) for g in results.values() for k in g)
+    # the framework's indicators, broken down by the design's breakdowns labelled from the codebook
+    ind = results["tables"]["indicators"]
+    assert ind["index"] == ["reach · all", "reach · Female", "reach · Male", "reach · Under 30",
+                            "reach · 30 and over", "cost · all"]
+    actual = ind["columns"].index("actual")
+    assert ind["data"][0][actual] == pytest.approx(data["mentored"].mean())
+    assert ind["data"][1][actual] == pytest.approx(data.loc[data["sex"] == 1, "mentored"].mean())
+    assert ind["caption"].endswith("(all, then by sex and by age group)")
     _no_demo_words(text, skipped)
 
 

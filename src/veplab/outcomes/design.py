@@ -622,8 +622,9 @@ def indicator_data(data: pd.DataFrame, cb: Any, block: Mapping[str, Any], *, bre
         if col in d.columns and col not in where_cols and col in cb.item_ids and cb.item(col).options:
             item = cb.item(col)
             codes = pd.to_numeric(pd.Series(np.asarray(d[col], dtype=object), index=d.index), errors="coerce")
-            d[col] = [item.option_text(int(v), lang) if pd.notna(v) and int(v) in item.options else None
-                      for v in codes]
+            labels = [item.option_text(c, lang) for c in item.codes]
+            d[col] = pd.Categorical([item.option_text(int(v), lang) if pd.notna(v) and int(v) in item.options
+                                     else None for v in codes], categories=list(dict.fromkeys(labels)))
     for col in actual_cols:
         if col in d.columns and isinstance(d[col].dtype, pd.CategoricalDtype):
             num = pd.to_numeric(pd.Series(np.asarray(d[col], dtype=object), index=d.index), errors="coerce")

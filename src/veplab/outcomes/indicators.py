@@ -234,7 +234,10 @@ def indicators(table: pd.DataFrame | None, framework: Mapping[str, Any], *, lang
         if absent and dis is not True:
             raise InputError(f"indicators: indicator {iid!r} disaggregates by {absent}, not in the data")
         for dc in [c for c in dis_cols if c in table.columns]:
-            for lev in sorted(sub[dc].dropna().unique(), key=str):
+            col = sub[dc].dropna()
+            levels = ([c for c in col.cat.categories if (col == c).any()] if isinstance(col.dtype, pd.CategoricalDtype)
+                      else sorted(col.unique(), key=str))  # a categorical keeps its order (codebook options)
+            for lev in levels:
                 v, nn = _compute(sub[sub[dc] == lev], act, f"indicators: indicator {iid!r}")
                 rows.append({**base, "disaggregation": str(dc), "level": lev, "actual": v, "n": nn})
     out = pd.DataFrame(rows)
