@@ -80,10 +80,10 @@ def _ratings_codebook() -> dict:
                                         "items": [f"need_{j}" for j in range(1, 5)], "score": "sum"}]}
 
 
-def _make_study(root: Path, seed: int = 2) -> Path:
+def _make_study(root: Path, seed: int = 2, *, name: str = "small", breakdowns: bool = True) -> Path:
     rng = np.random.default_rng(seed)
-    (root / "surveys").mkdir(parents=True)
-    study = root / "research" / "small"
+    (root / "surveys").mkdir(parents=True, exist_ok=True)
+    study = root / "research" / name
     (study / "data").mkdir(parents=True)
     (study / "views.yml").write_text(yaml.safe_dump(_survey_codebook(), sort_keys=False))
     (study / "needs.yml").write_text(yaml.safe_dump(_ratings_codebook(), sort_keys=False))
@@ -109,7 +109,7 @@ def _make_study(root: Path, seed: int = 2) -> Path:
                          "concern": int(np.clip(np.round(need[c] + 2 + rng.normal(scale=0.5)), 1, 3))})
     pd.DataFrame(rows).to_csv(study / "data" / "needs.csv", index=False)
     config = {
-        "id": "small", "title": {"en": "A small synthetic test study"},
+        "id": name, "title": {"en": "A small synthetic test study"},
         "description": {"en": "Invented data: a survey of people in custody in one country and a needs "
                               "screening rated by several case workers per case."},
         "languages": ["en"], "seed": 3, "disclosure": {"threshold": 10},
@@ -117,9 +117,13 @@ def _make_study(root: Path, seed: int = 2) -> Path:
                     "needs": {"path": "data/needs.csv", "codebook": "needs.yml"}},
         "design": {"cluster": "prison", "breakdowns": ["country", "gender", "age_band"]},
         "analyses": {"overview": {}, "data_quality": {},
-                     "reliability": {"n_boot": 20, "ratings": {"source": "needs", "subject": "case_id",
-                                                               "rater": "assessor"}}},
+                     # the ratings source named among the scale sources too: its scales are shown once
+                     "reliability": {"sources": ["views", "needs"], "n_boot": 20,
+                                     "ratings": {"source": "needs", "subject": "case_id", "rater": "assessor"}}},
     }
+    if not breakdowns:
+        config["design"] = {"cluster": "prison"}
+        config["analyses"] = {"overview": {}}
     (study / "study.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     return study
 
@@ -193,3 +197,18 @@ def test_three_notebooks_on_a_small_non_demo_study(small_report):
             assert word.lower() not in text.lower(), f"{name}.html says {word!r}"
         assert "withheld" not in text.lower() or name == "index", f"{name}.html withheld something"
         assert "Traceback" not in text, name
+
+
+def test_overview_without_breakdowns(tmp_path):
+    """A study whose design names no breakdowns: counts only, and one sentence saying why."""
+    from veplab.build import build
+
+    study = _make_study(tmp_path, name="plain", breakdowns=False)
+    res = build(study, notebooks_dir=ROOT / "notebooks", reports=tmp_path / "reports", pdf=False)
+    assert res.ok and res.published, [(r.name, r.error) for r in res.failed]
+    ov = json.loads((tmp_path / "reports" / "plain" / "results.json").read_text())["notebooks"]["overview"]
+    assert ov["tables"] == {} and ov["values"]["views_n"]["value"] == 240 and ov["values"]["needs_n"]["value"] == 40
+    page = _text(tmp_path / "reports" / "plain" / "overview.html")
+    assert ("The study design names no characteristics to break the numbers down by (design.breakdowns), so only "
+            "the number of records in each source is shown.") in page
+    assert "None of the characteristics" not in page  # said once for the study, not for every source
