@@ -107,6 +107,8 @@ def test_model_design_uses_what_varies_and_can_be_published():
     des2 = dz.model_design(d, outcome="out", domains=["push"], breakdowns=["gap", "rare"], level2=["site"])
     assert des2.formula == "out ~ push + C(gap) + C(rare)" and des2.dropped == {"site": "constant"}
     assert des2.n == len(d) - 30 and des2.n_incomplete == 30
+    des3 = dz.model_design(d, outcome="out", domains=["push"], breakdowns=["unit", "sex"], cluster="unit")
+    assert des3.formula == "out ~ push + C(sex)" and des3.dropped == {"unit": "cluster"}
     with pytest.raises(InputError, match=r"columns \['nope'\] are not in the data"):
         dz.model_design(d, outcome="out", domains=["nope"])
 
@@ -219,3 +221,32 @@ def test_comparison_icc_and_typology():
     lca = dz.typology(ratings, [f"i{j}" for j in range(4)], subject="case", rater="rater", max_classes=2, seed=1)
     assert lca.n == 60
     assert lca.profiles.query("item == 'i0' and category == 1")["probability"].min() == pytest.approx(1.0)
+
+
+def test_imputation_sensitivity_refits_the_same_model():
+    cb = from_dict({"id": "s", "title": "S", "id_column": "pid", "items": [
+        {"id": "pid", "label": "Person", "type": "text", "role": "admin", "pseudonymised": True},
+        {"id": "sex", "label": "Sex", "type": "categorical", "options": {1: "Male", 2: "Female"}},
+        *[{"id": i, "label": i, "type": "likert", "options": AGREE} for i in ("p1", "p2", "q1", "q2")]],
+        "scales": [{"id": "sp", "label": "Push", "items": ["p1", "p2"], "domain": "push"},
+                   {"id": "so", "label": "Outcome", "items": ["q1", "q2"], "domain": "outcome"}]})
+    rng = np.random.default_rng(5)
+    n = 200
+    lat = rng.normal(size=n)
+    cat = pd.CategoricalDtype([1, 2, 3, 4, 5])
+    d = pd.DataFrame({"sex": pd.Categorical(rng.choice([1, 2], n), categories=[1, 2])})
+    for i, f in (("p1", lat), ("p2", lat), ("q1", 0.6 * lat), ("q2", 0.6 * lat)):
+        v = np.clip(np.round(3 + f + rng.normal(size=n)), 1, 5)
+        v[rng.random(n) < 0.1] = np.nan
+        d[i] = pd.Series(v).astype(cat)
+    d["sp"] = d[["p1", "p2"]].astype(float).mean(axis=1)
+    d["so"] = d[["q1", "q2"]].astype(float).mean(axis=1)
+    des = dz.model_design(d, outcome="so", domains=["sp"], breakdowns=["sex"], threshold=10)
+    fit = dz.fit_model(des, codebook=cb)
+    sens, fits = dz.imputation_sensitivity(d, des, fit, codebook=cb, m=2, seed=1, items=["p1", "p2", "q1", "q2"])
+    assert list(sens.index) == ["Intercept", "Push", "Sex: Female"] and len(fits) == 2
+    assert np.allclose(sens["complete_cases"], fit.terms["estimate"])
+    assert all(f.n > des.n for f in fits) and np.isfinite(sens[["imputed", "fmi"]].to_numpy()).all()
+    assert abs(sens.loc["Push", "imputed"] - sens.loc["Push", "complete_cases"]) < 0.2
+    with pytest.raises(dz.ModelNotRun):
+        dz.imputation_sensitivity(d, des, fit, codebook=cb, m=1, seed=1, items=["p1"])

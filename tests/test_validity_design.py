@@ -122,3 +122,15 @@ def test_predictive_validity_numbers():
         vd.predictive_validity(frame.assign(event=frame["event"] + 1), "event", "risk")
     with pytest.raises(vd.PartNotRun):
         vd.predictive_validity(frame.assign(event=0), "event", "risk")
+
+
+def test_a_score_with_many_values_is_grouped_in_tenths_for_the_table_and_curve():
+    rng = np.random.default_rng(2)
+    s = rng.normal(size=500)
+    y = (rng.random(500) < 1 / (1 + np.exp(-s))).astype(int)
+    pr = vd.predictive_validity(pd.DataFrame({"y": y, "s": s}), "y", "s")
+    ev, ne = s[y == 1], s[y == 0]
+    assert pr.auc.estimate == pytest.approx((ev[:, None] > ne[None, :]).mean(), abs=1e-12)  # the score itself
+    assert pr.grouped and len(pr.by_level) == 10 and pr.by_level["n"].tolist() == [50] * 10
+    assert pr.by_level.index.name == "s (tenths)" and len(pr.roc) == 11
+    assert pr.by_level["events"].sum() == y.sum() and "group it into tenths" in pr.notes[-1]

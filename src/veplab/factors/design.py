@@ -273,8 +273,9 @@ class ModelDesign:
 
     ``data`` holds the people the model uses (every model column answered) and only the
     model's columns; ``dropped`` maps a breakdown (or facility predictor) left out to the
-    reason code ``"constant"`` (a single value) or ``"small"`` (a group below the
-    disclosure threshold); ``n_incomplete`` counts the people left out for a missing value.
+    reason code ``"constant"`` (a single value), ``"small"`` (a group below the disclosure
+    threshold) or ``"cluster"`` (the cluster column itself: the random intercept stands
+    for it); ``n_incomplete`` counts the people left out for a missing value.
     """
 
     data: pd.DataFrame
@@ -336,8 +337,8 @@ def model_design(df: pd.DataFrame, *, outcome: str, domains: Sequence[str], brea
         raise InputError(f"{what}: columns {absent} are not in the data")
     if outcome in domains:
         raise InputError(f"{what}: the outcome {outcome!r} is also among the domains; drop it from the domains")
-    factors, l2 = list(breakdowns), list(level2)
-    dropped: dict[str, str] = {}
+    dropped: dict[str, str] = {b: "cluster" for b in breakdowns if cluster is not None and b == cluster}
+    factors, l2 = [b for b in breakdowns if b not in dropped], list(level2)
     while True:
         cols = [outcome, *domains, *factors, *l2] + ([cluster] if cluster else [])
         cols = list(dict.fromkeys(cols))
@@ -777,17 +778,15 @@ def endorsement_tables(df: pd.DataFrame, variables: Sequence[str], by: Sequence[
     ``threshold`` people is blank, with secondary suppression within the breakdown, as
     :func:`~veplab.factors.endorsement` does (group sizes are not in these tables: a
     second table of the same groups with other counts could give a small difference
-    away).  ``tidy`` is the endorsement table without suppression (group labels from the
-    codebook, ``n`` and t intervals) for tables the disclosure gate checks row by row;
-    ``single`` lists the breakdowns with fewer than two groups in the data (no table is
-    made for them).
+    away).  ``tidy`` is the endorsement table itself, with the same suppression (group
+    labels from the codebook, ``n`` and t intervals); ``single`` lists the breakdowns with
+    fewer than two groups in the data (no table is made for them).
     """
     from .descriptives import endorsement
 
     variables = list(variables)
     usable = [b for b in by if _levels_count(df[b]).size >= 2]
     single = [b for b in by if b not in usable]
-    tidy = endorsement(df, variables, by=usable, labels=codebook, lang=lang)
     gated = endorsement(df, variables, by=usable, labels=codebook, lang=lang, threshold=threshold)
     label = {v: term_labels([v], codebook=codebook, lang=lang)[v] for v in variables}
     wide: dict[str, pd.DataFrame] = {}
@@ -800,7 +799,7 @@ def endorsement_tables(df: pd.DataFrame, variables: Sequence[str], by: Sequence[
         tab.columns = pd.Index([str(g) for g in groups],
                                name=codebook.item(var).text(lang) if var != "overall" and var in codebook else None)
         wide[var] = tab.astype(float)
-    return wide, tidy, single
+    return wide, gated, single
 
 
 def compare_two_groups(df: pd.DataFrame, variables: Sequence[str], group: str, *, codebook: Any,

@@ -56,6 +56,7 @@ from .prediction import AUCResult, roc_auc, roc_curve, subgroup_performance
 from .report import _scale_items, cfa_model
 
 __all__ = [
+    "MAX_LEVELS",
     "PartNotRun",
     "PredictionResult",
     "StructureResult",
@@ -310,6 +311,14 @@ class PredictionResult:
     score: pd.Series
     n_left_out: int
     notes: tuple[str, ...]
+    #: the score the rate table and the ROC figure use: the score itself, or its tenths when it
+    #: takes more than :data:`MAX_LEVELS` values (a curve with a step per person is row-level data)
+    plot_score: pd.Series | None = None
+    grouped: bool = False
+
+
+#: A score with more distinct values than this is grouped into tenths for the rate table and the ROC figure.
+MAX_LEVELS = 10
 
 
 def predictive_validity(frame: pd.DataFrame, outcome: str, score: str, *, subgroups: Sequence[str] = (),
@@ -321,7 +330,9 @@ def predictive_validity(frame: pd.DataFrame, outcome: str, score: str, *, subgro
       (``pROC::ci.auc``); a higher score is read as a higher risk (an AUC below 0.5
       means the score ranks people the wrong way);
     * the outcome rate at each level of the score with exact (Clopper-Pearson)
-      intervals, levels named by the score's option labels when it is coded;
+      intervals, levels named by the score's option labels when it is coded; a score
+      with more than :data:`MAX_LEVELS` values is grouped into tenths (quantile groups)
+      for this table and for the ROC curve (the AUC and the subgroups use the score itself);
     * the ROC curve (sensitivity and specificity at each threshold);
     * the same by each grouping of ``subgroups`` with two or more groups
       (:func:`~veplab.validity.subgroup_performance`, groups named by option labels).
@@ -354,18 +365,27 @@ def predictive_validity(frame: pd.DataFrame, outcome: str, score: str, *, subgro
                      "unreliable.")
     rows = []
     item = score_codebook.item(score) if score_codebook is not None and score in score_codebook else None
-    for level, yy in y.groupby(s):
+    grouped = s.nunique() > MAX_LEVELS
+    levels = s
+    names: dict[Any, str] = {}
+    if grouped:
+        bins = pd.qcut(s, 10, duplicates="drop")
+        levels = pd.Series(bins.cat.codes.astype(float) + 1, index=s.index)
+        names = {float(i + 1): f"{iv.left:.4g} to {iv.right:.4g}" for i, iv in enumerate(bins.cat.categories)}
+    for level, yy in y.groupby(levels):
         events, total = int(yy.sum()), len(yy)
         lo = stats.beta.ppf((1 - ci) / 2, events, total - events + 1) if events > 0 else 0.0
         hi = stats.beta.ppf(1 - (1 - ci) / 2, events + 1, total - events) if events < total else 1.0
-        name: Any = level
-        if item is not None and item.options and float(level).is_integer() and int(level) in item.options:
+        name: Any = names.get(level, level)
+        if grouped:
+            pass
+        elif item is not None and item.options and float(level).is_integer() and int(level) in item.options:
             name = item.option_text(int(level), lang)
         rows.append({"level": name, "n": total, "events": events, "rate": events / total, "ci_low": float(lo),
                      "ci_high": float(hi)})
     by_level = pd.DataFrame(rows).set_index("level")
-    by_level.index.name = item.text(lang) if item is not None else score
-    curve = roc_curve(y, s, direction="<")[["threshold", "sensitivity", "specificity"]]
+    by_level.index.name = (item.text(lang) if item is not None else score) + (" (tenths)" if grouped else "")
+    curve = roc_curve(y, levels, direction="<")[["threshold", "sensitivity", "specificity"]]
     sub = None
     present = [g for g in subgroups if g in frame.columns and frame.loc[y.index, g].nunique() >= 2]
     for g in subgroups:
@@ -381,5 +401,8 @@ def predictive_validity(frame: pd.DataFrame, outcome: str, score: str, *, subgro
         if outcome_codebook is not None:
             names = {g: outcome_codebook.item(g).text(lang) for g in present if g in outcome_codebook}
             sub["variable"] = sub["variable"].map(lambda v: names.get(v, v))
+    if grouped:
+        notes.append("The score takes many values: the rate table and the curve group it into tenths, the AUC uses "
+                     "the score itself.")
     return PredictionResult(auc=auc, by_level=by_level, roc=curve, subgroups=sub, y=y, score=s,
-                            n_left_out=int((~ok).sum()), notes=tuple(notes))
+                            n_left_out=int((~ok).sum()), notes=tuple(notes), plot_score=levels, grouped=grouped)
