@@ -144,8 +144,8 @@ def small_report(tmp_path_factory):
 
 
 def test_three_notebooks_on_a_small_non_demo_study(small_report):
-    from veplab.data import load
     from veplab.codebook import from_dict
+    from veplab.data import load
     from veplab.reliability import fleiss_kappa, krippendorff_alpha, long_to_wide
 
     study, report = small_report

@@ -383,7 +383,7 @@ def rating_design(df: pd.DataFrame, subject: str, rater: str, values: Sequence[s
     per_case = pairs.groupby(subject, observed=True)[rater].nunique()
     n_raters = int(pairs[rater].nunique())
     crossed = bool(n_raters == int(per_case.max()))
-    return {"n_cases": int(len(per_case)), "n_raters": n_raters, "min_per_case": int(per_case.min()),
+    return {"n_cases": len(per_case), "n_raters": n_raters, "min_per_case": int(per_case.min()),
             "max_per_case": int(per_case.max()), "crossed": crossed, "kind": "crossed" if crossed else "pool"}
 
 
@@ -411,7 +411,7 @@ def case_agreement(wide: pd.DataFrame) -> pd.DataFrame:
             continue
         freq = v.value_counts()
         top = freq.index[0] if freq.iloc[0] * 2 > len(v) else np.nan
-        rows.append({"case": case, "n_ratings": int(len(v)), "majority": top, "unanimous": bool(len(freq) == 1)})
+        rows.append({"case": case, "n_ratings": len(v), "majority": top, "unanimous": bool(len(freq) == 1)})
     out = pd.DataFrame(rows, columns=["case", "n_ratings", "majority", "unanimous"]).set_index("case")
     out.index.name = wide.index.name
     return out
@@ -480,7 +480,7 @@ def _agreement_row(
         "item": it.id,
         "type": it.type,
         "role": "judgement" if it.id == judgement else it.role,
-        "n": int(len(rated)),
+        "n": len(rated),
         "ratings_per_case": str(hi_k) if lo_k == hi_k else f"{lo_k}-{hi_k}",
         "levels": ", ".join(str(v) for v in levels) if levels else "",
     }
