@@ -121,8 +121,8 @@ def test_misspelt_notebook_parameter_is_an_error(centre_a, tmp_path):
     from veplab.build import BuildError, build
 
     folder = _with(centre_a, tmp_path, analyses={"overview": {}},
-                   notebooks=[{"name": "data_quality", "parameters": {"sourcs": ["survey"]}}])
-    with pytest.raises(BuildError, match="has no parameter 'sourcs'; did you mean 'sources'?"):
+                   notebooks=[{"name": "data_quality", "parameters": {"lnag": "fr"}}])
+    with pytest.raises(BuildError, match="has no parameter 'lnag'; did you mean 'lang'?"):
         build(folder, notebooks_dir=ROOT / "notebooks", reports=tmp_path / "reports")
 
 
