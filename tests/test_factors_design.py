@@ -196,7 +196,6 @@ def test_term_labels_and_agreement():
     assert top["item"] == "o1" and top["estimate"] == pytest.approx(0.6) and top["n"] == 5 and top["n_agree"] == 3
     assert top["agree_label"] == "Agree" and top["ci_low"] == pytest.approx(0.2307, abs=1e-4)  # Wilson
     assert dz.scale_range(CB, ["push", "out"]) == "from 1 (Disagree strongly) to 5 (Agree strongly)"
-    assert dz.plain_text("Age 18-24", "a group") == "a group"
 
 
 def test_comparison_icc_and_typology():

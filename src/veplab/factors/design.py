@@ -75,6 +75,7 @@ import numpy as np
 import pandas as pd
 
 from .._validate import InputError
+from ..describe import without_digits
 
 __all__ = [
     "ModelDesign",
@@ -91,7 +92,6 @@ __all__ = [
     "icc_by_cluster",
     "imputation_sensitivity",
     "model_design",
-    "plain_text",
     "scale_range",
     "term_labels",
     "top_item_agreement",
@@ -111,20 +111,6 @@ class ModelNotRun(InputError):
     def __init__(self, message: str, sentence: str):
         super().__init__(message)
         self.sentence = sentence
-
-
-def plain_text(text: Any, fallback: str) -> str:
-    """``text`` when it holds no digit, else ``fallback``.
-
-    Run-time text on a published page may state numbers only through published
-    values (:meth:`veplab.report.Report.markdown`); a label such as ``"Age 18-24"``
-    would get a whole sentence withheld, so sentences name such things generically.
-
-    >>> plain_text("Gender", "a breakdown"), plain_text("Age 18-24", "a breakdown")
-    ('Gender', 'a breakdown')
-    """
-    text = str(text)
-    return fallback if _DIGIT.search(text) else text
 
 
 # ------------------------------------------------------------------ facility predictors
@@ -817,7 +803,7 @@ def compare_two_groups(df: pd.DataFrame, variables: Sequence[str], group: str, *
     if len(counts) != 2:
         raise ModelNotRun(f"compare_two_groups: {group!r} has {len(counts)} groups",
                           f"The comparison needs exactly two groups in "
-                          f"{plain_text(_label(codebook, group, lang), 'the comparison column')}, and the data "
+                          f"{without_digits(_label(codebook, group, lang), 'the comparison column')}, and the data "
                           "hold another number, so it is not shown.")
     if threshold is not None and int(counts.min()) < threshold:
         raise ModelNotRun(f"compare_two_groups: a group of {group!r} has {int(counts.min())} people",

@@ -49,7 +49,8 @@ import pandas as pd
 from scipy import stats
 
 from .._validate import InputError, format_rows
-from ..factors.design import _code_text, plain_text
+from ..describe import without_digits
+from ..factors.design import _code_text
 from .cfa import cfa, invariance
 from .efa import bartlett_sphericity, efa, kmo, parallel_analysis
 from .prediction import AUCResult, roc_auc, roc_curve, subgroup_performance
@@ -213,7 +214,7 @@ def invariance_across(df: pd.DataFrame, codebook: Any, scales: Sequence[str], gr
     :func:`~veplab.validity.invariance`'s table (indexed by model), the number of people
     in the models and the fitting functions' warnings.
     """
-    label = plain_text(codebook.item(group).text(lang) if group in codebook else group, "this grouping")
+    label = without_digits(codebook.item(group).text(lang) if group in codebook else group, "this grouping")
     x = _scale_items(df, codebook, scales)
     keep = x.dropna().index if missing == "listwise" else x.index[x.notna().any(axis=1)]
     g = _group_labels(df.loc[keep], codebook, [group], lang)[group].dropna()
@@ -391,7 +392,7 @@ def predictive_validity(frame: pd.DataFrame, outcome: str, score: str, *, subgro
     for g in subgroups:
         if g in frame.columns and g not in present:
             name = outcome_codebook.item(g).text(lang) if outcome_codebook is not None and g in outcome_codebook else g
-            notes.append(f"{plain_text(name, 'One of the subgroups')} takes a single value among these people, so "
+            notes.append(f"{without_digits(name, 'One of the subgroups')} takes a single value among these people, so "
                          "performance is not broken down by it.")
     if present:
         groups = _group_labels(frame.loc[y.index], outcome_codebook, present, lang)
