@@ -386,3 +386,249 @@ def test_any_codebook_round_trips(cb, tmp_path_factory):
     form = tmp_path_factory.mktemp("prop") / "form.xlsx"
     to_xlsform(cb, form, validate=False)
     assert from_xlsform(form, check_with_pyxform=False).data == codebook_to_dict(cb)
+
+
+# --------------------------------------------------------------------------- forms as research centres have them
+
+
+def _workbook(path: Path, sheets: dict[str, list[dict[str, object]]]) -> Path:
+    """An .xlsx with one sheet per entry (columns in first-seen order)."""
+    wb = openpyxl.Workbook()
+    for k, (name, rows) in enumerate(sheets.items()):
+        ws = wb.active if k == 0 else wb.create_sheet()
+        ws.title = name
+        cols: list[str] = []
+        for row in rows:
+            cols += [c for c in row if c not in cols]
+        ws.append(cols)
+        for row in rows:
+            ws.append([row.get(c) for c in cols])
+    wb.save(path)
+    return path
+
+
+def test_every_pyxform_type_converts_or_is_left_out_with_a_note(tmp_path):
+    """pyxform (the reference converter) is the oracle: one form holding every question type of its
+    dictionary (and the select, group, repeat and loop syntaxes) is accepted by pyxform, and veplab
+    converts it: each row is an item or named in a note, never an exception."""
+    pytest.importorskip("pyxform")
+    from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
+    from pyxform.xls2xform import convert
+
+    from veplab.ingest.xlsform import _TYPE_ALIASES
+
+    assert sorted(t for t in QUESTION_TYPE_DICT if t.lower() not in _TYPE_ALIASES) == []  # every type is known
+    with_list = {"select one", "select all that apply", "add select one prompt using",
+                 "add select multiple prompt using", "select all that apply from", "rank"}
+    survey: list[dict[str, object]] = []
+    for k, t in enumerate(sorted(QUESTION_TYPE_DICT)):
+        if t.startswith(("q select", "select multiple ", "select one ")) and t not in with_list:
+            continue  # dictionary entries pyxform itself does not take with a list name
+        row: dict[str, object] = {"type": f"{t} yn" if t in with_list else t, "name": f"q{k}",
+                                  "label": f"Question {k}"}
+        if t == "audit":
+            row["name"] = "audit"
+        if t == "background-geopoint":
+            row["trigger"] = "${q_text}"
+        if "calculate" in t:
+            row["calculation"] = "1 + 1"
+        survey.append(row)
+    survey += [
+        {"type": "text", "name": "q_text", "label": "Text"},
+        {"type": "select_one yn or_other", "name": "q_other", "label": "Yes or no or other"},
+        {"type": "select_one_from_file towns.csv", "name": "q_file", "label": "Town"},
+        {"type": "select_multiple_from_file towns.csv", "name": "q_files", "label": "Towns"},
+        {"type": "select_one_external yn", "name": "q_ext", "label": "External"},
+        {"type": "begin group", "name": "g", "label": "A group"},
+        {"type": "integer", "name": "q_in_group", "label": "In a group"},
+        {"type": "end group"},
+        {"type": "begin repeat", "name": "r", "label": "A repeat"},
+        {"type": "integer", "name": "q_in_repeat", "label": "In a repeat"},
+        {"type": "end repeat"},
+        {"type": "begin loop over yn", "name": "lp", "label": "A loop"},
+        {"type": "integer", "name": "q_in_loop", "label": "In a loop"},
+        {"type": "end loop"},
+    ]
+    form = _workbook(tmp_path / "all_types.xlsx", {
+        "survey": survey, "choices": [{"list_name": "yn", "name": "yes", "label": "Yes"},
+                                      {"list_name": "yn", "name": "no", "label": "No"}],
+        "external_choices": [{"list_name": "yn", "name": "yes", "label": "Yes"}],
+        "settings": [{"form_title": "All types", "form_id": "all_types"}]})
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        convert(xlsform=str(form), warnings=[], validate=False)  # pyxform accepts the form
+    conv = from_xlsform(form)
+    cb, notes = conv.codebook, "\n".join(str(w) for w in conv.warnings)
+    inside = {"q_in_repeat", "q_in_loop"}  # counted in the notes on their repeat and loop
+    for row in survey:
+        name = str(row.get("name") or "")
+        if not name or row["type"] in ("end group", "end repeat", "end loop", "begin group") or name in inside:
+            continue
+        assert name in cb or f"{name}__yes" in cb or f"'{name}'" in notes, (row["type"], name)
+    kinds = {t: cb.item(f"q{k}") for k, t in enumerate(sorted(QUESTION_TYPE_DICT)) if f"q{k}" in cb}
+    # metadata and calculations: admin; identifying metadata left out; direct identifiers refused at load;
+    # attachments sensitive; notes left out
+    assert kinds["start"].role == kinds["end time"].role == kinds["get today"].role == "admin"
+    assert kinds["calculate"].role == kinds["hidden"].role == "admin"
+    for t in ("deviceid", "imei", "uri:deviceid", "device id", "username", "subscriberid", "simserial", "sim id"):
+        assert t not in kinds, t
+    for t in ("deviceid", "username", "subscriberid", "simserial"):
+        assert f"metadata {t} " in notes and "dropped when an export is loaded" in notes
+    for t in ("phonenumber", "phone number", "email", "uri:email", "geopoint", "gps", "geotrace", "geoshape",
+              "start-geopoint", "background-geopoint", "barcode"):
+        assert kinds[t].role == "identifier", t
+    for t in ("image", "photo", "audio", "video", "file", "osm", "background-audio"):
+        assert kinds[t].role == "sensitive", t
+    assert cb.item("audit").role == "sensitive"
+    assert "note" not in kinds and "add note prompt" not in kinds and "xml-external" not in kinds
+    assert kinds["integer"].type == kinds["percentage"].type == kinds["range"].type == "numeric"
+    assert kinds["date time"].type == "date" and kinds["date time"].date_format == "ISO8601"
+    assert kinds["select one"].type == "binary" and "q_in_repeat" not in cb and "q_in_loop" not in cb
+    assert cb.item("q_in_group").extra["xlsform"]["group"] == "g"
+    for expected in ("loop 'lp'", "repeat 'r'", "'or_other' (or_other) is not carried over", "rank",
+                     "outside the choices sheet"):
+        assert expected in notes, expected
+
+
+def test_legacy_xls_form_reads_like_xlsx(tmp_path):
+    """An Excel 97-2003 .xls form (read with xlrd) in the old spelling (label:French, list name,
+    select one from, bind:relevant), French only: the same codebook as the form saved as .xlsx."""
+    spec = importlib.util.spec_from_file_location("xls_form", ROOT / "tests/fixtures/ingest/make_xls_form.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    xls = from_xlsform(ROOT / "tests/fixtures/ingest/legacy_form.xls", check_with_pyxform=False)
+    xlsx = from_xlsform(mod.write_xlsx(tmp_path / "legacy_form.xlsx"), check_with_pyxform=False)
+    assert xls.data == xlsx.data
+    cb = xls.codebook
+    assert cb.default_language == "fr" and cb.title == {"fr": "Enquête ancienne (synthétique)"}
+    assert cb.item("securite").type == "likert" and dict(cb.item("securite").missing) == {8: "dont_know"}
+    assert cb.item("securite").text("en") == "Je me sens en sécurité ici."   # pages in English fall back to French
+    assert cb.item("genre").extra["xlsform"]["group"] == "situation"
+    assert [i.id for i in cb.items if i.id.startswith("services__")] == ["services__sante", "services__travail"]
+    assert cb.id_column == "uuid"  # no id field: Kobo's _uuid
+
+
+@pytest.mark.parametrize("case", ["french_only", "bare_label", "bare_label_french", "swahili_only",
+                                  "french_arabic_gap"])
+def test_any_set_of_languages(case, tmp_path):
+    """English is not required: the form's default language is the codebook's default_language (or, for a
+    language veplab does not hold, stands in for 'en'); every case round-trips through to_xlsform."""
+    label, settings = {"french_only": ("label::French (fr)", {"default_language": "French (fr)"}),
+                       "bare_label": ("label", {}), "bare_label_french": ("label", {"default_language": "French"}),
+                       "swahili_only": ("label::Swahili (sw)", {}),
+                       "french_arabic_gap": ("label::French (fr)", {})}[case]
+    survey = [{"type": "select_one yn", "name": "q1", label: "Swali / question"},
+              {"type": "integer", "name": "q2", label: "Umri / âge", "constraint": ". >= 18 and . <= 90"}]
+    choices = [{"list_name": "yn", "name": "1", label: "Ndiyo / oui"}, {"list_name": "yn", "name": "0", label: "Hapana / non"}]
+    if case == "french_arabic_gap":
+        survey.append({"type": "text", "name": "q3", "label::Arabic (ar)": "سؤال"})
+        survey[0]["label::Arabic (ar)"] = "سؤال ١"
+    form = _workbook(tmp_path / "f.xlsx", {"survey": survey, "choices": choices,
+                                           "settings": [{"form_id": "langs", "form_title": "Fomu", **settings}]})
+    conv = from_xlsform(form, check_with_pyxform=False)
+    cb, notes = conv.codebook, "\n".join(str(w) for w in conv.warnings)
+    expect = {"french_only": "fr", "bare_label": "en", "bare_label_french": "fr", "swahili_only": "en",
+              "french_arabic_gap": "fr"}[case]
+    assert cb.default_language == expect and list(cb.item("q1").label)[0] == expect
+    assert cb.item("q1").text("ru") == "Swali / question" and cb.title[expect] == "Fomu"
+    assert (cb.item("q2").min, cb.item("q2").max) == (18, 90)
+    if case == "bare_label":
+        assert "bare 'label' column is taken as English" in notes
+    if case == "swahili_only":
+        assert "Swahili (sw)" in notes and cb.extra["xlsform"]["languages"] == {"en": "Swahili (sw)"}
+    if case == "french_arabic_gap":
+        assert cb.item("q3").label == {"fr": "سؤال", "ar": "سؤال"} and "its 'ar' label stands in" in notes
+    to_xlsform(cb, tmp_path / "back.xlsx", validate=False)
+    if case == "swahili_only":  # the form's own language comes back under its name
+        assert "label::Swahili (sw)" in [c.value for c in openpyxl.load_workbook(tmp_path / "back.xlsx")["survey"][1]]
+    assert from_xlsform(tmp_path / "back.xlsx", check_with_pyxform=False).data == conv.data
+
+
+def test_id_column_declared_guessed_or_uuid(tmp_path):
+    """The id column: settings veplab::id_column; else one field whose name says it is a record id (never
+    a prison or interviewer code; recorded as guessed); else Kobo's _uuid."""
+    def conv(fields, settings=None):
+        survey = [{"type": "text", "name": f, "label": f} for f in fields]
+        return from_xlsform(_workbook(tmp_path / "f.xlsx", {"survey": survey, "settings": [
+            {"form_id": "ids", **(settings or {})}]}), check_with_pyxform=False)
+
+    c = conv(["prison_code", "interviewer_id", "resp_code"])
+    assert c.codebook.id_column == "resp_code" and c.data["xlsform"]["id_column_guessed"] == "resp_code"
+    c = conv(["prison_code", "facility_id", "enumerator_code"])
+    assert c.codebook.id_column == "uuid" and "xlsform" not in c.data
+    c = conv(["case_id", "record_no"])  # two record ids: none guessed
+    assert c.codebook.id_column == "uuid" and "'case_id', 'record_no' could each be one" in str(c.warnings)
+    c = conv(["prison_code", "resp_code"], {"veplab::id_column": "prison_code"})  # declared wins, even this
+    assert c.codebook.id_column == "prison_code" and "xlsform" not in c.data
+    # a guessed id column is guessed again after a round trip (and stays marked as guessed)
+    c = conv(["resp_code", "age_code"])
+    to_xlsform(c.codebook, tmp_path / "back.xlsx", validate=False)
+    assert from_xlsform(tmp_path / "back.xlsx", check_with_pyxform=False).data == c.data
+
+
+def test_groups_become_scales_with_roles_and_the_scales_sheet(tmp_path):
+    """veplab::scale on a begin_group row scores the group; veplab::role on it applies to its questions;
+    veplab::domain gives the scale's domain; the veplab_scales sheet labels a scale and takes its items
+    from the marks when its items cell is empty; the example form in the repo is made by its script."""
+    spec = importlib.util.spec_from_file_location("example_form", ROOT / "surveys/examples/make_example_form.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    committed = from_xlsform(ROOT / "surveys/examples/example_form.xlsx", check_with_pyxform=False)
+    made = from_xlsform(mod.write_form(tmp_path / "example_form.xlsx"), check_with_pyxform=False)
+    assert made.data == committed.data  # the committed form is what the script makes
+    cb = made.codebook
+    assert cb.scale("hardship").items == ("hardship_1", "hardship_2", "hardship_3", "hardship_4")
+    assert (cb.scale("hardship").domain, cb.scale("hardship").min_items) == ("push", 3)
+    assert cb.scale("support_violence").domain == "outcome" and cb.scale("support_violence").min_items == 2
+    assert cb.scale("belonging").text("fr") == "Besoin d'appartenance" and cb.item("hardship_4").reverse
+    assert cb.id_column == "uuid" and cb.item("gender").role == "quasi_identifier"
+    assert "deviceid" not in cb and "username" not in cb and cb.item("today").role == "admin"
+    survey = [{"type": "begin_group", "name": "demo", "label": "About you", "veplab::role": "quasi_identifier"},
+              {"type": "select_one g", "name": "sex", "label": "Sex"},
+              {"type": "integer", "name": "age", "label": "Age", "veplab::role": "sensitive"},
+              {"type": "end_group"},
+              {"type": "begin_group", "name": "trust", "label": "Trust", "veplab::scale": "trust",
+               "veplab::domain": "protective"},
+              {"type": "select_one lvl", "name": "t1", "label": "T1"},
+              {"type": "select_one lvl", "name": "t2", "label": "T2"},
+              {"type": "text", "name": "t_comment", "label": "Comment"},
+              {"type": "end_group"}]
+    form = _workbook(tmp_path / "g.xlsx", {"survey": survey, "choices": [
+        {"list_name": "g", "name": "1", "label": "Man"}, {"list_name": "g", "name": "2", "label": "Woman"},
+        *({"list_name": "lvl", "name": str(k), "label": t} for k, t in enumerate(("Low", "Medium", "High"), 1))],
+        "settings": [{"form_id": "groups", "veplab::id_column": "uuid"}]})
+    cb = from_xlsform(form, check_with_pyxform=False).codebook
+    assert cb.item("sex").role == "quasi_identifier" and cb.item("age").role == "sensitive"
+    assert cb.scale("trust").items == ("t1", "t2") and cb.scale("trust").domain == "protective"
+    assert cb.scale("trust").label == {"en": "Trust"}
+    to_xlsform(cb, tmp_path / "g2.xlsx", validate=False)  # written back as veplab_scales rows and roles
+    assert from_xlsform(tmp_path / "g2.xlsx", check_with_pyxform=False).codebook.scale("trust").items == ("t1", "t2")
+
+
+def test_kobo_export_metadata_and_uuid(tmp_path):
+    """Kobo's metadata columns load as admin (start, end, today) or are dropped (_id, _index, deviceid,
+    username, _submitted_by...); _uuid is the id column when the form declares none; unknown: drop
+    names the columns it drops."""
+    from veplab.data import load, load_info
+
+    spec = importlib.util.spec_from_file_location("example_form", ROOT / "surveys/examples/make_example_form.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    cb = from_xlsform(mod.write_form(tmp_path / "form.xlsx"), check_with_pyxform=False).codebook
+    export = mod.write_export(tmp_path / "export.csv", n=30)
+    df = load(export, cb)
+    assert df["uuid"].is_unique and len(df) == 30 and str(df["start"].dtype).startswith("datetime64")
+    assert not {"deviceid", "username", "_submitted_by", "_id", "_index", "__version__"} & set(df.columns)
+    assert df["support_violence"].notna().all()
+    import pandas as pd
+
+    frame = pd.read_csv(export, sep=";", dtype=str)
+    frame.insert(5, "extra_note", "x")
+    frame.to_csv(tmp_path / "extra.csv", sep=";", index=False)
+    with pytest.warns(UserWarning, match="extra_note"):
+        df = load(tmp_path / "extra.csv", cb, unknown="drop")
+    dropped = load_info(df).problems
+    assert "extra_note" not in df.columns
+    assert list(dropped["severity"]) == ["warning"] and "dropped (unknown: drop): 'extra_note'" in dropped["problem"][0]

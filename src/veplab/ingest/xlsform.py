@@ -429,10 +429,17 @@ class _Langs:
     def columns(self, headers: list[str], base: str) -> dict[str, str]:
         """header -> language for the ``base`` (label, hint...) columns of one sheet."""
         out = {}
+        taken = set(self.of.values())
         for h in headers:
             suffix = "" if h == base else h.split("::", 1)[1] if h.startswith(base + "::") else None
-            if suffix is not None and suffix in self.of:
-                out[h] = self.of[suffix]
+            if suffix is None:
+                continue
+            lang = self.of.get(suffix)
+            if lang is None and suffix and base != "label":  # hints, messages in a language the labels lack
+                lang = language_of(suffix)
+                lang = lang if lang is not None and (lang != "en" or "en" not in taken or not self.stand_in) else None
+            if lang is not None:
+                out[h] = lang
         # an explicit column wins over the bare one for the same language
         explicit = {lang for h, lang in out.items() if h != base}
         return {h: lang for h, lang in out.items() if not (h == base and lang in explicit)}
@@ -446,9 +453,12 @@ def _plan_languages(sheets: Mapping[str, _Sheet], survey: _Sheet, settings: Mapp
     suffixes: list[str] = []
     first_label: str | None = None
     for sheet in (survey, sheets.get("choices")):
+        filled = {h for row in (sheet.rows if sheet is not None else []) for h in row.cells}
         for h in (sheet.headers if sheet is not None else []):
             base = h.split("::", 1)[0]
-            if base not in _LANG_BASES:
+            if base != "label":  # the label columns say which languages a form has
+                continue
+            if h not in filled and "::" in h:  # an empty column (to_xlsform writes all four): no language
                 continue
             suffix = h.split("::", 1)[1] if "::" in h else ""
             if suffix not in suffixes:
@@ -1034,6 +1044,9 @@ def _item_from(el: _Element, parsed: dict[str, Any], col: _Collect, guesses: dic
                          "write it as . >= MIN and . <= MAX to have veplab check the range")
     elif el.type == "select_multiple":
         item["type"] = "binary"
+        if el.type_rest:
+            col.warn("survey", row.number, "type", f"{where}: {el.type_rest!r} (or_other) is not carried over; "
+                     "'other' answers will not load", "add an explicit 'other' choice")
     elif el.type in ("date", "today"):
         item["type"] = "date"
         if el.type != "date":
@@ -1493,6 +1506,9 @@ def _build(parsed: dict[str, Any], path: Path, col: _Collect, repeat: str | None
             scale["min_items"] = len(scale["items"])
         if group_scales.get(scale["id"], {}).get("domain") and not scale.get("domain"):
             scale["domain"] = group_scales[scale["id"]]["domain"]
+        if not scale.get("label") and group_scales.get(scale["id"], {}).get("label"):
+            scale["label"] = group_scales[scale["id"]]["label"]
+    for sid, members in scale_members.items():
         if sid not in known:
             scale = {"id": sid, "items": members, "score": "mean", "min_items": len(members)}
             if group_scales.get(sid, {}).get("label"):
