@@ -625,7 +625,7 @@ def _resolve_push_pull(ctx: _Ctx, spec: Mapping[str, Any]) -> Analysis:
         facility = {"source": fsrc, "key": key, "predictors": derived}
     else:
         skipped["facility"] = ("No facility data are declared (analyses.push_pull.facility), so the model has no "
-                               "prison-level predictors.")
+                               "facility-level predictors.")
     typology = None
     tspec = spec.get("typology")
     if tspec:
