@@ -527,7 +527,7 @@ def _codebook_notes(notes) -> None:  # noqa: ANN001 - warnings of a conversion
 
 @codebook_app.command("from-xlsform")
 def codebook_from_xlsform(
-    form: Path = typer.Argument(..., help="The XLSForm (.xlsx) with survey, choices and settings sheets"),
+    form: Path = typer.Argument(..., help="The XLSForm (.xlsx or .xls) with survey, choices and settings sheets"),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Codebook YAML to write (default: stdout)"),
     repeat: Optional[str] = typer.Option(None, "--repeat", help="Convert this repeat group (its own table)"),
     codebook_id: Optional[str] = typer.Option(None, "--id", help="Codebook id (default: the form_id)"),

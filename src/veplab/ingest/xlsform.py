@@ -29,25 +29,50 @@ XLSForm                     veplab codebook
 / ``range``                 ``min``/``max`` from simple constraints such as
                             ``. >= 18 and . <= 90`` (range: its parameters).
 ``date``                    ``date``; ``datetime``, ``start``, ``end``:
-                            ``date`` with ``format: ISO8601``.
-``text`` and the rest       ``text`` (``calculate``: role ``admin``,
-                            ``required: false``; geo types: role
-                            ``quasi_identifier``; media: role ``sensitive``;
-                            ``phonenumber``/``email``: role ``identifier``).
-``note``                    left out (exports do not hold notes).
+                            ``date`` with ``format: ISO8601``; ``start``,
+                            ``end``, ``today``: role ``admin``.
+``text`` and the rest       ``text``: ``calculate``, ``hidden``: role
+                            ``admin``; locations (``geopoint``...),
+                            ``barcode``, ``phonenumber``, ``email``: role
+                            ``identifier`` (the load refuses them); media and
+                            ``audit``: role ``sensitive``; ``time``, ``rank``,
+                            ``acknowledge``, external / from-file selects:
+                            text, with a note.
+``deviceid``, ``username``  left out (they identify the interviewer's device
+``subscriberid``,           or account; Kobo exports' columns are dropped at
+``simserial``               load), kept under ``xlsform.metadata``.
+``note``, ``*-external``    left out (exports do not hold them).
 ``begin_group``             groups vanish from item ids (exports'
                             ``group/field`` headers are matched by field);
                             kept under ``xlsform.group`` for the way back.
+                            ``veplab::scale`` on the row scores the group's
+                            questions as a scale, ``veplab::domain`` gives
+                            its domain, ``veplab::role`` its questions' role.
 ``begin_repeat``            a separate table: ``from_xlsform(form,
                             repeat=NAME)`` gives its codebook (id column
                             ``index``, with ``parent_index`` and the parent's
                             id column, for the export's repeat sheet).
-``label::English (en)``...  labels in ``en``, ``fr``, ``ar``, ``ru`` (a bare
-                            ``label`` column is the default language);
-                            ``hint::...`` becomes the item's ``description``.
+``begin loop``              left out, with a note.
+``label::French (fr)``...   labels in ``en``, ``fr``, ``ar``, ``ru``; the
+                            form's default language (settings
+                            ``default_language``, else a bare ``label``
+                            column, else the first label column) is the
+                            codebook's ``default_language``; a form with no
+                            column in those four keeps its default language
+                            under ``en``; ``hint::...`` becomes the item's
+                            ``description``.
 ``required``, ``relevant``  kept under ``xlsform`` (veplab does not enforce
-complex ``constraint``      form logic; each one is listed as a warning).
+complex ``constraint``      form logic; each one is listed as a note, as is
+                            an expression that does not parse).
 ==========================  ===============================================
+
+Every type pyxform knows is read under each of its names (pyxform's
+``question_type_dictionary`` and aliases: ``select one from LIST``, ``gps``,
+``photo``, ``imei``, ``begin lgroup``...), as are ``.xls`` workbooks (xlrd) and
+old headers (``label:English``, ``list name``, ``bind:relevant``).  The id
+column is the settings' ``veplab::id_column``; else a field whose name says it
+is a record id (never a prison or interviewer code), recorded as
+``xlsform.id_column_guessed``; else Kobo's ``_uuid`` (``uuid``).
 
 veplab-specific columns (all optional, written by :func:`to_xlsform`):
 
@@ -68,8 +93,11 @@ veplab-specific columns (all optional, written by :func:`to_xlsform`):
   ``veplab::title::French (fr)`` (and ``ar``, ``ru``; ``form_title`` is the
   English title), ``veplab::description::<language>``, ``veplab::extra``;
 * a ``veplab_scales`` sheet: ``id``, ``label::<language>``, ``items``
-  (space-separated), ``score`` (mean, sum), ``min_items``, ``domain``,
-  ``extra``.
+  (space-separated; empty: the questions marked ``veplab::scale``), ``score``
+  (mean, sum), ``min_items``, ``domain``, ``extra``.
+
+See ``surveys/README.md`` ("From a Kobo / ODK form") and the example form
+``surveys/examples/example_form.xlsx``.
 
 A malformed form raises :class:`XLSFormError` listing every problem with its
 sheet, row and column (duplicate names, a choice list that does not exist, an
