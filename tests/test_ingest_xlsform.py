@@ -558,6 +558,9 @@ def test_id_column_declared_guessed_or_uuid(tmp_path):
     assert c.codebook.id_column == "resp_code" and c.data["xlsform"]["id_column_guessed"] == "resp_code"
     c = conv(["prison_code", "facility_id", "enumerator_code"])
     assert c.codebook.id_column == "uuid" and "xlsform" not in c.data
+    to_xlsform(c.codebook, tmp_path / "uuid.xlsx", validate=False)  # Kobo's _uuid round-trips
+    assert _sheet(tmp_path / "uuid.xlsx", "settings")[0]["veplab::id_column"] == "uuid"
+    assert from_xlsform(tmp_path / "uuid.xlsx", check_with_pyxform=False).data == c.data
     c = conv(["case_id", "record_no"])  # two record ids: none guessed
     assert c.codebook.id_column == "uuid" and "'case_id', 'record_no' could each be one" in str(c.warnings)
     c = conv(["prison_code", "resp_code"], {"veplab::id_column": "prison_code"})  # declared wins, even this
