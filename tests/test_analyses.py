@@ -136,7 +136,7 @@ def test_describe_lists_every_analysis_and_key():
     text = describe()
     md = describe(markdown=True)
     for a in ANALYSES.values():
-        assert f"{a.name}: {a.title}" in text and f"### `{a.name}`" in md
+        assert f"{a.name}: {a.title}" in text and f"#### `{a.name}`" in md
         for key in a.keys:
             assert f"`{key.name}`" in md
             for sub in key.keys:

@@ -698,10 +698,10 @@ def _resolve_outcomes(ctx: _Ctx, spec: Mapping[str, Any]) -> Analysis:
         followup = {"source": src, "time": time, "event": event, "treatment": treatment, "covariates": covariates,
                     "horizon": horizon, "target_hr": fspec.get("target_hr", 0.7)}
         if treatment is None:
-            skipped["treatment"] = ("No programme column is declared (analyses.outcomes.followup.treatment), so "
-                                    "no programme effect is estimated.")
+            skipped["treatment"] = ("No treatment column is declared (analyses.outcomes.followup.treatment), so "
+                                    "no treatment effect is estimated.")
     else:
-        skipped["followup"] = "No follow-up after release is declared (analyses.outcomes.followup)."
+        skipped["followup"] = "No follow-up is declared (analyses.outcomes.followup)."
     framework = spec.get("framework")
     if framework is not None and not (study.folder / str(framework)).is_file():
         ctx.fail("outcomes.framework", f"file {framework!r} not found in {study.folder}")
@@ -789,7 +789,7 @@ def describe(markdown: bool = False) -> str:
 
     for a in ANALYSES.values():
         if markdown:
-            lines += [f"### `{a.name}`: {a.title}", "", f"Needs {a.needs}. {a.does}", ""]
+            lines += [f"#### `{a.name}`: {a.title}", "", f"Needs {a.needs}. {a.does}", ""]
         else:
             lines += [f"{a.name}: {a.title}", f"  needs: {a.needs}", f"  does:  {a.does}", "  keys:"]
         key_lines(a.keys, "  " if markdown else "    ")
