@@ -454,13 +454,12 @@ def _resolve_reliability(ctx: _Ctx, spec: Mapping[str, Any]) -> Analysis:
     if ratings_spec:
         src = ratings_spec["source"]
         design = _extra(ctx.cb(src), "design")
-        ratings = {"source": src}
-        for key in ("subject", "rater", "judgement"):
-            value = ratings_spec.get(key, design.get(key))
-            ratings[key] = ctx.column(src, value, f"reliability.ratings.{key}")
-            if key != "judgement" and value is None:
-                ctx.fail(f"reliability.ratings.{key}", f"is required: the codebook of {src!r} has no design.{key}; "
-                         f"name the column holding the {'case' if key == 'subject' else 'assessor'}")
+        ratings = {"source": src, **_required_columns(
+            ctx, src, ratings_spec, design, ("subject", "rater"), "reliability.ratings",
+            f"the codebook of {src!r} has no design.{{key}}; name the column holding the case (subject) or the "
+            "assessor (rater)")}
+        ratings["judgement"] = ctx.column(src, ratings_spec.get("judgement", design.get("judgement")),
+                                          "reliability.ratings.judgement")
         items = ratings_spec.get("items")
         ratings["items"] = ctx.columns_of(src, items, "reliability.ratings.items") if items else _rated_items(ctx.cb(src))
     else:
@@ -644,6 +643,19 @@ def _resolve_push_pull(ctx: _Ctx, spec: Mapping[str, Any]) -> Analysis:
                                   "seed": spec.get("seed", study.seed)}, skipped)
 
 
+def _required_columns(ctx: _Ctx, src: str, spec: Mapping[str, Any], defaults: Mapping[str, Any],
+                      keys: tuple[str, ...], where: str, why: str) -> dict[str, str | None]:
+    """Columns named by ``spec`` or, failing that, by the codebook's ``defaults``; a key named by
+    neither is a problem ``{where}.{key}: is required: {why}`` (``{key}`` in ``why`` is the key)."""
+    out: dict[str, str | None] = {}
+    for key in keys:
+        value = spec.get(key, defaults.get(key))
+        out[key] = ctx.column(src, value, f"{where}.{key}")
+        if value is None:
+            ctx.fail(f"{where}.{key}", "is required: " + why.format(key=key))
+    return out
+
+
 def _wave_codes(cb: "Codebook", wave: str) -> list[Any]:
     try:
         return list(cb.item(wave).codes)
@@ -659,13 +671,10 @@ def _resolve_outcomes(ctx: _Ctx, spec: Mapping[str, Any]) -> Analysis:
     if pspec:
         src = pspec["source"]
         cb = ctx.cb(src)
-        declared = _extra(cb, "prepost")
-        pid = ctx.column(src, pspec.get("id", declared.get("id")), "outcomes.prepost.id")
-        wave = ctx.column(src, pspec.get("wave", declared.get("wave")), "outcomes.prepost.wave")
-        for key, value in (("id", pid), ("wave", wave)):
-            if value is None and pspec.get(key, declared.get(key)) is None:
-                ctx.fail(f"outcomes.prepost.{key}", f"is required: name the {'person id' if key == 'id' else 'wave'} "
-                         "column (or declare prepost: {id:, wave:} in the codebook)")
+        cols = _required_columns(ctx, src, pspec, _extra(cb, "prepost"), ("id", "wave"), "outcomes.prepost",
+                                 "name the {key} column (the person's id, the wave), or declare "
+                                 "prepost: {{id:, wave:}} in the codebook")
+        pid, wave = cols["id"], cols["wave"]
         codes = _wave_codes(cb, wave) if wave else []
         pre = pspec.get("pre", codes[0] if codes else None)
         post = pspec.get("post", codes[1] if len(codes) > 1 else None)
@@ -684,12 +693,9 @@ def _resolve_outcomes(ctx: _Ctx, spec: Mapping[str, Any]) -> Analysis:
         src = fspec["source"]
         cb = ctx.cb(src)
         surv = _extra(cb, "survival")
-        time = ctx.column(src, fspec.get("time", surv.get("time")), "outcomes.followup.time")
-        event = ctx.column(src, fspec.get("event", surv.get("event")), "outcomes.followup.event")
-        for key, value in (("time", time), ("event", event)):
-            if value is None and fspec.get(key, surv.get(key)) is None:
-                ctx.fail(f"outcomes.followup.{key}", f"is required: the codebook of {src!r} declares no "
-                         f"survival.{key}; name the column")
+        cols = _required_columns(ctx, src, fspec, surv, ("time", "event"), "outcomes.followup",
+                                 f"the codebook of {src!r} declares no survival.{{key}}; name the column")
+        time, event = cols["time"], cols["event"]
         treatment = ctx.column(src, fspec.get("treatment"), "outcomes.followup.treatment")
         covariates = ctx.columns_of(src, fspec.get("covariates"), "outcomes.followup.covariates") \
             if fspec.get("covariates") is not None else [c for c in ctx.present(src, study.breakdowns)
