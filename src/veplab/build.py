@@ -225,6 +225,8 @@ def _params_for(study: Study, spec: Mapping[str, Any], nb: Mapping[str, Any]) ->
         params["seed"] = study.seed
     if "threshold" in declared and "threshold" not in params:
         params["threshold"] = study.threshold
+    if "lang" in declared and "lang" not in params:  # pages in the study's (first) language
+        params["lang"] = study.languages[0]
     return params
 
 
@@ -742,11 +744,11 @@ def _publish(study: Study, runs: list[NotebookRun], inputs: Mapping[str, Any], t
     held = [o for o in outputs if not o.published]
     page_items = "".join(
         f'<li><a href="{html.escape(r.name)}.html">{html.escape(titles[r.name])}</a></li>' for r in runs)
-    desc = html.escape(study.description.get("en", "")) if study.description else ""
+    desc = html.escape(study.description_text())
     held_txt = (f" {len(held)} output(s) were not published (held for review, refused or withheld); "
                 f"<code>release.json</code> lists them with the reason." if held else "")
     index_body = (
-        f"<h1>{html.escape(study.text('en'))}</h1>\n<p>{desc}</p>\n{brief_block}<h2>Analyses</h2>\n"
+        f"<h1>{html.escape(study.text())}</h1>\n<p>{desc}</p>\n{brief_block}<h2>Analyses</h2>\n"
         f"<ul class=\"pages\">{page_items}</ul>\n"
         f"<h2>Provenance</h2>\n<p>Every number on these pages is in <code>results.json</code>; the data, codebook "
         f"and package versions that produced them are in <code>manifest.json</code>; every published output, the "

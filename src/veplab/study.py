@@ -157,8 +157,14 @@ class Study:
     def codebook(self, name: str) -> Codebook:
         return self.source(name).codebook()
 
-    def text(self, lang: str = "en") -> str:
-        return self.title.get(lang) or self.title.get("en") or self.id
+    def text(self, lang: str | None = None) -> str:
+        """The title in ``lang`` (default: the study's first language), else in English, else in any
+        language the study gives it in; the id when there is no title."""
+        return _in_language(self.title, lang or self.languages[0], self.languages) or self.id
+
+    def description_text(self, lang: str | None = None) -> str:
+        """The description in ``lang`` with the same fallbacks as :meth:`text` ("" when there is none)."""
+        return _in_language(self.description, lang or self.languages[0], self.languages)
 
     def analysis(self, name: str) -> Any:
         """The declared analysis ``name`` with its defaults filled in (:func:`veplab.analyses.resolve`)."""
@@ -179,6 +185,13 @@ class Study:
     @property
     def brief(self) -> Mapping[str, Any]:
         return self.raw.get("brief") or {}
+
+
+def _in_language(texts: Mapping[str, str], lang: str, languages: tuple[str, ...]) -> str:
+    for code in (lang, "en", *languages, *texts):
+        if texts.get(code):
+            return texts[code]
+    return ""
 
 
 def find_root(start: Path) -> Path:
