@@ -52,9 +52,9 @@ from .._validate import InputError, format_rows
 from ..describe import without_digits
 from ..factors.design import _code_text
 from .cfa import cfa, invariance
-from .efa import bartlett_sphericity, efa, kmo, parallel_analysis
+from .efa import efa, parallel_analysis
 from .prediction import AUCResult, roc_auc, roc_curve, subgroup_performance
-from .report import _scale_items, cfa_model
+from .report import _scale_items, cfa_model, sampling_adequacy
 
 __all__ = [
     "MAX_LEVELS",
@@ -169,13 +169,7 @@ def structure(df: pd.DataFrame, codebook: Any, scales: Sequence[str], *, missing
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            k = kmo(x)
-            b = bartlett_sphericity(x)
-            adequacy = pd.DataFrame(
-                [{"statistic": f"KMO overall MSA ({k.label})", "value": k.msa},
-                 {"statistic": "Bartlett chi-square", "value": b.statistic},
-                 {"statistic": "Bartlett df", "value": b.df},
-                 {"statistic": "Bartlett p", "value": b.p_value}]).set_index("statistic")
+            adequacy = sampling_adequacy(x)
         except (InputError, np.linalg.LinAlgError):
             failed["adequacy"] = _STEP_SENTENCE["adequacy"]
         try:

@@ -90,6 +90,29 @@ def _scale_items(df: pd.DataFrame, codebook: Codebook, scales: Sequence[str]) ->
     return item_scores(df, codebook, items)
 
 
+def sampling_adequacy(x: pd.DataFrame) -> pd.DataFrame:
+    """Kaiser-Meyer-Olkin MSA and Bartlett's test of sphericity of the items ``x``, as one table.
+
+    KMO = sum r^2 / (sum r^2 + sum q^2) over off-diagonal correlations r and partial correlations q;
+    Bartlett's chi-square = -(n - 1 - (2p + 5) / 6) ln|R| on p(p - 1) / 2 df.
+
+    References: ``psych::KMO``, ``psych::cortest.bartlett``.
+
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1); f = rng.normal(size=200)
+    >>> x = pd.DataFrame({f"i{j}": f + rng.normal(size=200) for j in range(4)})
+    >>> list(sampling_adequacy(x).index)
+    ['KMO overall MSA (middling)', 'Bartlett chi-square', 'Bartlett df', 'Bartlett p']
+    """
+    k = kmo(x)
+    b = bartlett_sphericity(x)
+    return pd.DataFrame(
+        [{"statistic": f"KMO overall MSA ({k.label})", "value": k.msa},
+         {"statistic": "Bartlett chi-square", "value": b.statistic},
+         {"statistic": "Bartlett df", "value": b.df},
+         {"statistic": "Bartlett p", "value": b.p_value}]).set_index("statistic")
+
+
 def validity_report(
     df: pd.DataFrame,
     codebook: Codebook,
@@ -148,13 +171,7 @@ def validity_report(
     if not x.empty:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            k = kmo(x)
-            b = bartlett_sphericity(x)
-            adequacy = pd.DataFrame(
-                [{"statistic": f"KMO overall MSA ({k.label})", "value": k.msa},
-                 {"statistic": "Bartlett chi-square", "value": b.statistic},
-                 {"statistic": "Bartlett df", "value": b.df},
-                 {"statistic": "Bartlett p", "value": b.p_value}]).set_index("statistic")
+            adequacy = sampling_adequacy(x)
             pa = parallel_analysis(x, n_iter=n_iter, seed=seed)
             suggested = pa.n_factors
             parallel = pa.table if hasattr(pa, "table") else empty
