@@ -10,7 +10,14 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from veplab.analyses import ANALYSES, AnalysisError, check_analyses, describe, resolve, resolve_all
+from veplab.analyses import (
+    ANALYSES,
+    AnalysisError,
+    check_analyses,
+    describe,
+    resolve,
+    resolve_all,
+)
 from veplab.study import StudyError, load_study
 
 ROOT = Path(__file__).resolve().parents[1]

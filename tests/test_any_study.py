@@ -15,8 +15,6 @@ import json
 import re
 from pathlib import Path
 
-import pytest
-
 from veplab.analyses import resolve_all
 from veplab.study import load_study
 
