@@ -29,24 +29,12 @@ FR = "label::French (fr)"
 
 def _write_form(path: Path, survey: list[dict[str, Any]], choices: list[dict[str, Any]],
                 settings: dict[str, Any], scales: list[dict[str, Any]] | None = None) -> Path:
-    from openpyxl import Workbook
+    from veplab.ingest.xlsform import write_sheets
 
-    wb = Workbook()
-    sheets = [("survey", survey), ("choices", choices), ("settings", [settings])]
+    sheets = {"survey": survey, "choices": choices, "settings": [settings]}
     if scales:
-        sheets.append(("veplab_scales", scales))
-    for i, (name, rows) in enumerate(sheets):
-        ws = wb.active if i == 0 else wb.create_sheet()
-        ws.title = name
-        cols: list[str] = []
-        for row in rows:
-            cols += [c for c in row if c not in cols]
-        ws.append(cols)
-        for row in rows:
-            ws.append([row.get(c, "") for c in cols])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
+        sheets["veplab_scales"] = scales
+    return write_sheets(path, sheets)
 
 
 def _choices(list_name: str, options: list[tuple[Any, str]], lang: str = EN) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from veplab.cli import app
 from veplab.codebook import load as load_codebook
 from veplab.ingest import _xpath
 from veplab.ingest._common import codebook_to_dict, guess_reason, language_of, option_shape
-from veplab.ingest.xlsform import XLSFormError, from_xlsform, to_xlsform, validate_form
+from veplab.ingest.xlsform import XLSFormError, from_xlsform, to_xlsform, validate_form, write_sheets
 
 ROOT = Path(__file__).resolve().parents[1]
 SURVEYS = sorted((ROOT / "surveys").glob("*.yml"))
@@ -393,18 +393,7 @@ def test_any_codebook_round_trips(cb, tmp_path_factory):
 
 def _workbook(path: Path, sheets: dict[str, list[dict[str, object]]]) -> Path:
     """An .xlsx with one sheet per entry (columns in first-seen order)."""
-    wb = openpyxl.Workbook()
-    for k, (name, rows) in enumerate(sheets.items()):
-        ws = wb.active if k == 0 else wb.create_sheet()
-        ws.title = name
-        cols: list[str] = []
-        for row in rows:
-            cols += [c for c in row if c not in cols]
-        ws.append(cols)
-        for row in rows:
-            ws.append([row.get(c) for c in cols])
-    wb.save(path)
-    return path
+    return write_sheets(path, sheets)
 
 
 def test_every_pyxform_type_converts_or_is_left_out_with_a_note(tmp_path):

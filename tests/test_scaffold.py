@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from openpyxl import Workbook
+from veplab.ingest.xlsform import write_sheets
 from typer.testing import CliRunner
 
 from veplab.analyses import resolve_all
@@ -62,18 +62,7 @@ def _form(path: Path, *, scales: bool = True, id_field: str | None = None) -> Pa
     if scales:
         sheets["veplab_scales"] = [{"id": "endorse", EN: "Endorsement of violence", "items": "",
                                     "domain": "outcome", "min_items": 2}]
-    wb = Workbook()
-    for k, (name, rows) in enumerate(sheets.items()):
-        ws = wb.active if k == 0 else wb.create_sheet()
-        ws.title = name
-        cols: list[str] = []
-        for row in rows:
-            cols += [c for c in row if c not in cols]
-        ws.append(cols)
-        for row in rows:
-            ws.append([row.get(c) for c in cols])
-    wb.save(path)
-    return path
+    return write_sheets(path, sheets)
 
 
 def _export(path: Path, n: int = 120, *, scales: bool = True, id_field: str | None = None, seed: int = 5) -> Path:

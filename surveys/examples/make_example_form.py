@@ -125,23 +125,10 @@ SCALES = [
 
 def write_form(path: Path = HERE / "example_form.xlsx") -> Path:
     """Write the example form (an .xlsx with survey, choices, settings and veplab_scales sheets)."""
-    from openpyxl import Workbook
+    from veplab.ingest.xlsform import write_sheets
 
-    wb = Workbook()
-    for k, (name, rows) in enumerate((("survey", survey_rows()), ("choices", choice_rows()),
-                                      ("settings", [SETTINGS]), ("veplab_scales", SCALES))):
-        ws = wb.active if k == 0 else wb.create_sheet()
-        ws.title = name
-        cols: list[str] = []
-        for row in rows:
-            cols += [c for c in row if c not in cols]
-        ws.append(cols)
-        for row in rows:
-            ws.append([row.get(c) or None for c in cols])
-    wb.properties.creator = "veplab"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
+    return write_sheets(path, {"survey": survey_rows(), "choices": choice_rows(), "settings": [SETTINGS],
+                               "veplab_scales": SCALES})
 
 
 def write_export(path: Path, n: int = 240, seed: int = 1) -> Path:

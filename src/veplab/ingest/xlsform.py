@@ -135,7 +135,7 @@ from ._common import (
     sanitize_id,
 )
 
-__all__ = ["FormProblem", "XLSFormError", "Conversion", "from_xlsform", "to_xlsform", "validate_form"]
+__all__ = ["FormProblem", "XLSFormError", "Conversion", "from_xlsform", "to_xlsform", "validate_form", "write_sheets"]
 
 YES_NO_LABELS = {
     0: {"en": "No", "fr": "Non", "ar": "لا", "ru": "Нет"},
@@ -1839,6 +1839,37 @@ def _append(ws: Any, values: list[Any]) -> None:
     for cell in ws[ws.max_row]:
         if isinstance(cell.value, str) and cell.value.startswith("="):
             cell.data_type = "s"
+
+
+def write_sheets(path: str | Path, sheets: Mapping[str, Sequence[Mapping[str, Any]]]) -> Path:
+    """Write an ``.xlsx`` with one sheet per entry of ``sheets``: rows are mappings of column to value,
+    columns in first-seen order, empty strings and ``None`` as empty cells.
+
+    The way to write an XLSForm by hand (``survey``, ``choices``, ``settings``, ``veplab_scales``
+    sheets) for an example or a test; :func:`to_xlsform` writes one from a codebook.
+
+    >>> p = write_sheets(getfixture("tmp_path") / "f.xlsx", {"survey": [{"type": "integer", "name": "age"}],
+    ...                                                      "choices": [], "settings": [{"form_id": "f"}]})
+    >>> p.name
+    'f.xlsx'
+    """
+    from openpyxl import Workbook
+
+    path = Path(path)
+    wb = Workbook()
+    for k, (name, rows) in enumerate(sheets.items()):
+        ws = wb.active if k == 0 else wb.create_sheet()
+        ws.title = name
+        cols: list[str] = []
+        for row in rows:
+            cols += [c for c in row if c not in cols]
+        ws.append(cols)
+        for row in rows:
+            ws.append([None if row.get(c) in ("", None) else row.get(c) for c in cols])
+    wb.properties.creator = "veplab"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
 
 
 def to_xlsform(codebook: Codebook | str | Path, path: str | Path, *, validate: bool = True) -> list[str]:
