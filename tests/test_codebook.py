@@ -645,3 +645,11 @@ def test_invalid_item_in_a_scale_is_not_also_called_unknown():
     with pytest.raises(CodebookError) as info:
         from_dict(data)
     assert [p[1] for p in info.value.problems] == ["item 'k1'"]
+
+
+def test_facility_level_instruments_do_not_count_people():
+    from veplab.codebook import load
+
+    root = Path(__file__).resolve().parents[1] / "surveys"
+    assert load(root / "prison_climate.yml").counts_people is False  # unit: prison
+    assert all(load(root / f"{n}.yml").counts_people for n in ("push_pull", "rna_tool", "staff_training"))

@@ -140,3 +140,37 @@ def test_flattened_group_labels_are_blocks_too():
     hidden = {x for x in t.index if g.mask.loc[x].all()}
     assert {"gender / men", "gender / women", "country / KZ"} <= hidden
     assert len([x for x in hidden if x.startswith("country")]) >= 2
+
+
+def test_counts_that_are_not_people_are_not_suppressed():
+    """Straight-lining: 3 of 341 -- the denominator stays, the 3 is hidden; optimiser starts are not people."""
+    from veplab.release import verify
+
+    r = rep()
+    sl = pd.DataFrame({"n_eligible": [341, 400], "n_straightliners": [3, 25]}, index=["all items", "scale A"])
+    g = r.table(sl, "straightlining", kind="stats", n="n_eligible")
+    assert g.loc["all items", "n_eligible"] == 341 and np.isnan(g.loc["all items", "n_straightliners"])
+    assert g.loc["scale A", "n_eligible"] == 400  # its count may be hidden too (secondary protection)
+    fit = pd.DataFrame({"n": [500, 500], "bic": [10.5, 9.8], "n_best": [1, 12], "n_starts": [20, 20]},
+                       index=pd.Index([1, 2], name="classes"))
+    g = r.table(fit, "lca_fit", kind="model", n="n", not_people=["n_best", "n_starts"])
+    assert g["n_best"].tolist() == [1, 12]
+    payload = r.results["tables"]["lca_fit"]
+    assert payload["not_people"] == ["n_best", "n_starts"] and verify(payload, 10)[0] == "ok"
+    forged = {**payload, "not_people": []}  # the build's second check sees the small count
+    assert verify(forged, 10)[0] != "ok"
+    with pytest.raises(ValueError, match="not_people= names column"):
+        r.table(fit, "x1", kind="model", n="n", not_people=["starts"])
+    with pytest.raises(ValueError, match="cannot be in not_people"):
+        r.table(fit, "x2", kind="model", n="n", not_people=["n"])
+    with pytest.raises(ValueError, match="every cell of a counts table counts people"):
+        r.table(sl, "x3", not_people=["n_straightliners"])
+
+
+def test_small_group_still_hides_its_n_with_a_subset_count():
+    from veplab.privacy import suppress_stats
+
+    t = pd.DataFrame({"n": [5, 300, 250], "n_events": [2, 40, 30], "rate": [0.4, 0.13, 0.12]}, index=["a", "b", "c"])
+    s = suppress_stats(t, "n", 10)
+    assert s.mask.loc["a"].all() and s.mask.loc["c"].all()  # a small group: its n too, and a second group
+    assert not s.mask.loc["b"].any()

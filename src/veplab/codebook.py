@@ -65,6 +65,9 @@ __all__ = [
 LANGUAGES: tuple[str, ...] = ("en", "fr", "ar", "ru")
 _LANGUAGE_NAMES = {"en": "English", "fr": "French", "ar": "Arabic", "ru": "Russian"}
 ITEM_TYPES: tuple[str, ...] = ("likert", "ordinal", "binary", "categorical", "numeric", "date", "text")
+#: ``unit:`` values of instruments whose records are facilities, not people (their counts are not people).
+FACILITY_UNITS = frozenset({"prison", "prisons", "facility", "facilities", "site", "sites", "institution",
+                            "establishment", "wing", "unit", "centre", "center"})
 ROLES: tuple[str, ...] = ("item", "quasi_identifier", "sensitive", "identifier", "admin", "outcome")
 #: Item types whose values are integer option codes.
 CODED_TYPES: tuple[str, ...] = ("likert", "ordinal", "binary", "categorical")
@@ -199,6 +202,12 @@ class Codebook:
     def by_role(self, *roles: str) -> tuple[Item, ...]:
         """Items whose role is one of ``roles``."""
         return tuple(i for i in self.items if i.role in roles)
+
+    @property
+    def counts_people(self) -> bool:
+        """Whether a record of this instrument is a person (or a person's answer or rating): false for
+        facility-level instruments (``unit:`` prison, facility, site...), whose counts are not people."""
+        return str(self.unit or "").strip().lower() not in FACILITY_UNITS
 
     @property
     def quasi_identifiers(self) -> tuple[str, ...]:

@@ -198,7 +198,9 @@ def verify(payload: Mapping[str, Any], threshold: int, *,
         elif tkind in ("stats", "model"):
             ncol = payload.get("n_column")
             names = [ncol] if isinstance(ncol, str) else list(ncol or [])
-            check_cols = sorted({cols.index(c) for c in names if c in cols} | set(_count_cols(cols)))
+            exempt = set(payload.get("not_people") or []) - set(names)
+            check_cols = sorted({cols.index(c) for c in names if c in cols}
+                                | {j for j in _count_cols(cols) if cols[j] not in exempt})
             if tkind == "stats" and not names:
                 bad.append("a statistics table without its n column")
         elif tkind == "magnitude":

@@ -879,6 +879,7 @@ def suppress_stats(
     total_row: Hashable | None | str = "auto",
     known_total: bool = True,
     mark: str = DEFAULT_MARK,
+    not_counts: Sequence[str] = (),
 ) -> SuppressedTable:
     """Hide statistics (percentages, means, ...) based on fewer than ``threshold`` people.
 
@@ -889,7 +890,11 @@ def suppress_stats(
     name several columns (``["n_pre", "n_post"]``; the first is the group's
     size); columns that count people or events (:func:`count_columns`: ``n_*``,
     ``events`` ...) are checked too: a row with any of them below the
-    threshold is hidden.
+    threshold is hidden.  When every hidden row's n is at least the threshold
+    (hidden only for a small count within the group: 3 straight-liners of 341),
+    the n stays published and the row's statistics and counts are hidden.
+    ``not_counts``: columns named like counts that do not count people
+    (optimiser starts, items): never taken for small counts, never hidden.
 
     Secondary suppression: the overall n is shown in a total row (``total_row``,
     detected by its label ``Total``/``All``) or is assumed known elsewhere
@@ -924,7 +929,8 @@ def suppress_stats(
     if n.isna().any() or (n < 0).any() or (n != n.round()).any():
         bad = list(table.index[n.isna() | (n < 0) | (n != n.round())])[:5]
         raise InputError(f"suppress_stats: {n_column!r} must hold non-negative whole numbers; bad rows {bad}")
-    extra_counts = [c for c in dict.fromkeys([*n_columns[1:], *count_columns(table.columns)]) if c != n_column]
+    extra_counts = [c for c in dict.fromkeys([*n_columns[1:], *count_columns(table.columns)])
+                    if c != n_column and c not in not_counts]
     if columns is None:
         columns = [c for c in table.columns if c != n_column]
     missing = [c for c in columns if c not in table.columns]
@@ -978,7 +984,12 @@ def suppress_stats(
     pos = {x: i for i, x in enumerate(table.index)}
     mask = np.zeros(table.shape, dtype=bool)
     primary = np.zeros(table.shape, dtype=bool)
-    cols_idx = [table.columns.get_loc(c) for c in [n_column, *columns]]
+    # When every hidden row rests on at least `threshold` people, rows are hidden only for a small
+    # count within the group (3 straight-liners of 341): the groups' sizes reveal nothing small, so
+    # n stays published and the statistics and counts of those rows are hidden.
+    keep_n = all(n.loc[x] >= threshold for x in hide)
+    cols = [c for c in [n_column, *columns] if not (keep_n and c == n_column) and c not in not_counts]
+    cols_idx = [table.columns.get_loc(c) for c in cols]
     for x in hide:
         for j in cols_idx:
             mask[pos[x], j] = True

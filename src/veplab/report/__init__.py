@@ -214,6 +214,7 @@ class Report:
         data: pd.DataFrame | None = None,
         by: str | Sequence[str] | None = None,
         model: Any = None,
+        not_people: Sequence[str] = (),
     ) -> pd.DataFrame:
         """Publish a table through the disclosure gate; returns the gated table.
 
@@ -237,6 +238,11 @@ class Report:
         (and column) labels.  The gate then checks the counts against the data
         and knows the people behind every cell, so tables published in the
         same build that share people are protected together (linked tables).
+
+        ``not_people`` (stats and model tables): columns whose names look like
+        counts (``n_*``) but that do not count people -- optimiser starts,
+        items, factors, prisons of a facility audit.  They are never suppressed
+        as small counts, and the build's second check honours them.
         """
         from .. import privacy
         from .gate import table_members  # the records behind each cell: private, never in results.json
@@ -249,6 +255,17 @@ class Report:
         if data is not None and kind != "counts":
             raise ValueError(f"table {key!r}: data= and by= tell the gate who is behind each cell of a counts "
                              f"table; a kind={kind!r} table gives its people with n=")
+        not_people = [not_people] if isinstance(not_people, str) else list(not_people)
+        if not_people and kind == "counts":
+            raise ValueError(f"table {key!r}: every cell of a counts table counts people; not_people= is for the "
+                             "count-like columns of a stats or model table")
+        absent = [c for c in not_people if c not in df.columns]
+        if absent:
+            raise ValueError(f"table {key!r}: not_people= names column(s) {absent} not in the table; columns are "
+                             f"{list(df.columns)}")
+        if n is not None and isinstance(n, str) and n in not_people:
+            raise ValueError(f"table {key!r}: n= column {n!r} counts the people behind each row; it cannot be "
+                             "in not_people=")
         status, reasons, min_n = "ok", [], None
         rule = {"counts": f"counts: cells below {self.threshold} suppressed, secondary and linked-table protection",
                 "stats": f"statistics by group: groups below {self.threshold} people hidden, secondary protection",
@@ -264,10 +281,10 @@ class Report:
             if n is None or not isinstance(n, (str, list, tuple)):
                 raise ValueError("kind='stats' needs n= naming the column(s) with the number of people")
             gated = privacy.suppress_stats(df, n_column=n, threshold=self.threshold,
-                                           total_row="auto" if margins else None)
+                                           total_row="auto" if margins else None, not_counts=not_people)
             mask = gated.mask
         elif kind == "model":
-            mask = self._model_mask(df)
+            mask = self._model_mask(df, not_people)
             if n is None:  # a sample-size column says which people each row rests on
                 n = next((c for c in df.columns if str(c).strip().lower() in self._SAMPLE_COLUMNS), None)
             cols = [n] if isinstance(n, str) else list(n) if isinstance(n, (list, tuple)) else []
@@ -318,6 +335,7 @@ class Report:
             "digits": int(digits),
             "margins": bool(margins),
             "n_column": n if isinstance(n, (str, list, tuple)) else None,
+            "not_people": [_label(c) for c in not_people],
         }
         if members is not None:
             payload["_members"] = members
@@ -348,12 +366,14 @@ class Report:
     #: small one is hidden whole; other count columns (n_dropped, n_missing ...) only hide the cell.
     _SAMPLE_COLUMNS = ("n", "n_obs", "nobs", "events", "n_events", "cases", "n_cases", "n_pairs")
 
-    def _model_mask(self, df: pd.DataFrame) -> pd.DataFrame:
+    def _model_mask(self, df: pd.DataFrame, not_people: Sequence[str] = ()) -> pd.DataFrame:
         """Model tables and figure data: counts below the threshold are not published."""
         from ..privacy.disclosure import count_columns
 
         mask = np.zeros(df.shape, dtype=bool)
         for c in count_columns(df.columns):
+            if c in not_people:
+                continue
             v = pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float)
             small = (v > 0) & (v < self.threshold)
             if not small.any():
