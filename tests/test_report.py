@@ -67,7 +67,7 @@ def test_value_records_its_confidence_level():
     r.value("no_ci", 3.2, n=40)
     vals = r.results["values"]
     assert vals["rate"]["ci_level"] == 0.9 and vals["plain"]["ci_level"] == 0.95 and vals["no_ci"]["ci_level"] is None
-    assert "(90% CI 0.22–0.28)" in shown[0] and "(95% CI 0.4–0.6)" in shown[1]
+    assert "25.0% (90% CI 22.0%–28.0%)" in shown[0] and "0.500 (95% CI 0.400–0.600)" in shown[1]
     with pytest.raises(ValueError, match="ci_level must be a number between 0 and 1"):
         r.value("bad", 0.5, n=40, ci=(0.4, 0.6), ci_level=95)
 
@@ -174,3 +174,22 @@ def test_small_group_still_hides_its_n_with_a_subset_count():
     s = suppress_stats(t, "n", 10)
     assert s.mask.loc["a"].all() and s.mask.loc["c"].all()  # a small group: its n too, and a second group
     assert not s.mask.loc["b"].any()
+
+
+def test_one_number_formatting_policy_on_pages():
+    """Whole numbers without decimals, p < 0.001, shares as %, an interval as one column, readable headers."""
+    from veplab.report.render import render_payload
+
+    html = render_payload({
+        "kind": "table", "key": "t", "digits": 3, "index": ["a", "b"],
+        "columns": ["n", "df", "converged", "alpha", "alpha_ci_low", "alpha_ci_high", "p", "missing_share"],
+        "data": [[1239, 105.0, True, 0.856, 0.828, 0.88, 0.00001, 0.032], [40, 12.0, False, 0.7, 0.6, 0.8, 0.2, 0.0]],
+        "suppressed": [[False] * 8, [False] * 8]}, threshold=10)
+    for shown in ("<td>1,239</td>", "<td>105</td>", "<td>yes</td>", "<td>0.828–0.880</td>", "<td>&lt; 0.001</td>",
+                  "<td>3.2%</td>", "<td>0.200</td>", "<th>alpha CI</th>", "<th>missing</th>"):
+        assert shown in html, shown
+    for raw in ("105.000", "0.000", "alpha_ci_low", "missing_share", "0.032"):
+        assert raw not in html, raw
+    value = render_payload({"kind": "value", "key": "icc", "caption": "ICC", "value": 0.0416, "ci": [3.7e-05, 0.189],
+                            "n": 297}, threshold=10)
+    assert "0.0416 (95% CI 0.0000–0.1890); n = 297" in value  # the estimate and its interval: same decimals

@@ -309,8 +309,10 @@ header.veplab .study { color: var(--muted); font-size: .9rem; }
 header.veplab nav a { margin-right: 1rem; font-size: .9rem; }
 h1, h2, h3 { line-height: 1.25; }
 table.veplab-table, table.dataframe { border-collapse: collapse; margin: .8rem 0 1.2rem; font-size: .88rem; }
-table.veplab-table { display: block; max-width: 100%; overflow-x: auto; }
+div.veplab-table-wrap { max-width: 100%; overflow-x: auto; }
+table.veplab-table { min-width: min(100%, 34rem); }  /* wide enough for its caption to read on one or two lines */
 table.veplab-table caption { text-align: left; font-weight: bold; padding-bottom: .3rem; }
+table.veplab-table td { white-space: nowrap; }
 table.veplab-table th, table.veplab-table td { border-bottom: 1px solid var(--rule); padding: .25rem .6rem;
        text-align: right; }
 table.veplab-table th:first-child { text-align: left; }

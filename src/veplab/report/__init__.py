@@ -122,7 +122,7 @@ class Report:
     """
 
     def __init__(self, study: Any = None, notebook: str = "notebook", *, threshold: int | None = None,
-                 n_records: int | None = None, display: bool = True):
+                 n_records: int | None = None, display: bool = True, lang: str | None = None):
         from ..study import MIN_THRESHOLD, DEFAULT_THRESHOLD, Study, load_study
 
         if study is not None and not isinstance(study, Study):
@@ -137,8 +137,35 @@ class Report:
         self.n_records = n_records
         self._display = display
         self._texts = 0
+        self.lang = lang or (study.languages[0] if study is not None else "en")
+        self._label_map: dict[str, str] | None = None
         self.results: dict[str, Any] = {"tables": {}, "figures": {}, "values": {}, "texts": {}}
         use_style()
+
+    #: Longest label shown for an item (its full text stays in the codebook).
+    LABEL_WIDTH = 70
+
+    def labels(self) -> dict[str, str]:
+        """Readable names of the study's item and scale ids (their codebook text in the report's
+        language), shown on pages in place of the ids; ``results.json`` keeps the ids."""
+        if self._label_map is None:
+            self._label_map = {}
+            for source in (self.study.sources.values() if self.study is not None else ()):
+                try:
+                    cb = source.codebook()
+                except Exception:  # noqa: BLE001 - a codebook that does not load is reported by validate
+                    continue
+                for thing in (*cb.items, *cb.scales):
+                    text = " ".join(str(thing.text(self.lang)).split())
+                    if text and text != thing.id:
+                        short = text if len(text) <= self.LABEL_WIDTH else text[: self.LABEL_WIDTH - 1].rstrip() + "…"
+                        self._label_map.setdefault(thing.id, short)
+        return self._label_map
+
+    def _display_labels(self, names: Any) -> list[str | None] | None:
+        labels = self.labels()
+        shown = [labels.get(str(x)) for x in names]
+        return shown if any(shown) else None
 
     # ------------------------------------------------------------------ output
 
@@ -336,6 +363,8 @@ class Report:
             "margins": bool(margins),
             "n_column": n if isinstance(n, (str, list, tuple)) else None,
             "not_people": [_label(c) for c in not_people],
+            "index_labels": self._display_labels(df.index),
+            "column_labels": self._display_labels(df.columns),
         }
         if members is not None:
             payload["_members"] = members

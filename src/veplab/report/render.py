@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["render_payload", "render_markdown", "withheld_note", "MARK", "PLACEHOLDER"]
+__all__ = ["render_payload", "render_markdown", "withheld_note", "format_number", "header", "MARK", "PLACEHOLDER"]
 
 MARK = "‡"
 #: ``{key}`` in run-time text: a value published by the same report.
@@ -45,36 +45,169 @@ def withheld_note(count: int, reason: str = "not checked") -> str:
             f"(only results published through the disclosure gate appear in this report).</p>")
 
 
-def _fmt(v: Any, digits: int) -> str:
+# ------------------------------------------------------------------ one number-formatting policy
+#
+# * whole numbers (counts, df) with thousands separators and no decimals: 1,239 and 105, never 105.000;
+# * p-values with three decimals, and "< 0.001" below that (never "0.000");
+# * shares (columns or values named *share*, *_rate, *prop*) as percentages with one decimal: 3.2%;
+# * other numbers with the table's digits; an estimate and its interval with the same decimals;
+# * yes/no for flags; "–" for a missing value; the mark ‡ for a suppressed one.
+# results.json keeps the numbers and the machine names; only the page is formatted.
+
+#: Readable headers for the column names the analyses use (anything else: underscores become spaces).
+HEADERS: dict[str, str] = {
+    "n": "n", "k": "items", "se": "SE", "sd": "SD", "p": "p", "estimate": "estimate", "mean": "mean",
+    "p_value": "p", "pvalue": "p", "df": "df", "chisq": "chi-square", "cfi": "CFI", "tli": "TLI",
+    "rmsea": "RMSEA", "srmr": "SRMR", "aic": "AIC", "bic": "BIC", "loglik": "log-likelihood",
+    "npar": "parameters", "vcov": "variance", "sdcor": "SD", "r_drop": "item-total r (corrected)",
+    "alpha_if_deleted": "alpha if deleted", "omega_total": "omega total", "omega_h": "omega hierarchical",
+    "n_pairs": "pairs", "n_events": "events", "n_eligible": "people asked", "n_straightliners": "straight-liners",
+    "mean_pre": "mean before", "mean_post": "mean after", "mean_change": "mean change",
+    "g_av": "Hedges' g (av)", "hedges_g": "Hedges' g", "cliff_delta": "Cliff's delta", "icc": "ICC",
+    "kappa": "kappa", "ac1": "AC1", "hr": "hazard ratio", "hazard_ratio": "hazard ratio", "odds_ratio": "odds ratio",
+    "delta_chisq": "change in chi-square", "delta_df": "change in df", "delta_pvalue": "p (change)",
+    "delta_cfi": "change in CFI", "missing_share": "missing", "dont_know_share": "don't know",
+    "refused_share": "refused", "invalid_share": "invalid", "answered": "answered", "base_rate": "base rate",
+    "smd": "SMD", "auc": "AUC", "entropy_r2": "entropy R²",
+}
+_P_NAMES = re.compile(r"^(p|pvalue|p_value|p_.*|.*_p|.*_pvalue|.*_p_value)$", re.IGNORECASE)
+_SHARE_NAMES = re.compile(r"(share|prop|_pct$|^rate$|_rate$|^rate_|_rate_|percent)", re.IGNORECASE)
+_CI_PAIR = re.compile(r"^(?:(.*?)_)?ci_low$")
+
+
+def header(name: Any) -> str:
+    """The readable header of a column name (``alpha_ci_low`` -> ``alpha CI low``).
+
+    >>> header("missing_share"), header("alpha_ci_low"), header("n_pairs")
+    ('missing', 'alpha CI low', 'pairs')
+    """
+    text = str(name)
+    if text in HEADERS:
+        return HEADERS[text]
+    words = [{"ci": "CI"}.get(w, HEADERS.get(w, w)) for w in text.split("_")]
+    return " ".join(w for w in words if w)
+
+
+def _is_p(name: Any) -> bool:
+    return bool(_P_NAMES.match(str(name)))
+
+
+def _numbers(values: Any) -> list[float]:
+    return [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)
+            and not (isinstance(v, float) and math.isnan(v))]
+
+
+def _is_share(name: Any, values: Any) -> bool:
+    nums = _numbers(values)
+    return bool(_SHARE_NAMES.search(str(name))) and bool(nums) and all(0 <= v <= 1 for v in nums)
+
+
+def _whole(values: Any) -> bool:
+    nums = _numbers(values)
+    return bool(nums) and all(float(v).is_integer() and abs(v) < 1e15 for v in nums)
+
+
+def format_number(v: Any, *, digits: int = 2, style: str = "plain") -> str:
+    """One number as the report shows it: ``style`` is plain, whole, p or share (see the policy above).
+
+    >>> format_number(0.00004, style="p"), format_number(0.0321, style="share"), format_number(1239.0, style="whole")
+    ('< 0.001', '3.2%', '1,239')
+    """
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "–"
     if isinstance(v, bool):
         return "yes" if v else "no"
-    if isinstance(v, float):
-        return f"{v:,.{digits}f}"
-    if isinstance(v, int):
-        return f"{v:,}"
-    return _esc(v)
+    if not isinstance(v, (int, float)):
+        return str(v)
+    if style == "p":
+        return "< 0.001" if v < 0.001 else f"{v:.3f}"
+    if style == "share":
+        return f"{100 * v:.1f}%"
+    if style == "whole" or isinstance(v, int):
+        return f"{int(round(v)):,}"
+    return f"{v:,.{digits}f}"
+
+
+def _style(name: Any, values: Any) -> str:
+    if _is_p(name):
+        return "p"
+    if _is_share(name, values):
+        return "share"
+    if _whole(values):
+        return "whole"
+    return "plain"
+
+
+def _fmt(v: Any, digits: int, style: str = "plain") -> str:
+    if isinstance(v, str):
+        return _esc(v)
+    return _esc(format_number(v, digits=digits, style=style))
+
+
+def _ci_pairs(columns: list[Any]) -> dict[int, int]:
+    """Column positions of ``X_ci_low`` -> ``X_ci_high`` (or ``ci_low`` -> ``ci_high``) pairs."""
+    names = [str(c) for c in columns]
+    out = {}
+    for i, c in enumerate(names):
+        m = _CI_PAIR.match(c)
+        if m:
+            high = f"{m.group(1)}_ci_high" if m.group(1) else "ci_high"
+            if high in names:
+                out[i] = names.index(high)
+    return out
 
 
 def _table(p: Mapping[str, Any], threshold: int) -> str:
     digits = int(p.get("digits", 2))
     key = _esc(p.get("key", ""))
+    columns = list(p.get("columns", []))
+    rows = list(p.get("data", []))
+    masks = list(p.get("suppressed", [])) or [[False] * len(r) for r in rows]
+    styles = [_style(c, [r[j] for r in rows if j < len(r)]) for j, c in enumerate(columns)]
+    pairs = _ci_pairs(columns)  # an interval's two ends shown as one "low–high" column
+    for lo, hi in pairs.items():  # both ends in the same style, whatever their values
+        styles[hi] = styles[lo] = "plain" if "whole" in (styles[lo], styles[hi]) else styles[lo]
+    highs = set(pairs.values())
+    shown = [j for j in range(len(columns)) if j not in highs]
     out = [f'<table class="veplab-table" data-key="{key}">']
     if p.get("caption"):
         out.append(f"<caption>{_esc(p['caption'])}</caption>")
-    idx_name = _esc(p["index_name"]) if p.get("index_name") is not None else ""
+    idx_name = _esc(header(p["index_name"])) if p.get("index_name") is not None else ""
+
+    col_labels = p.get("column_labels") or [None] * len(columns)
+
+    def head(j: int) -> str:
+        if j < len(col_labels) and col_labels[j]:
+            return str(col_labels[j])
+        if j in pairs:
+            stem = _CI_PAIR.match(str(columns[j])).group(1)
+            return f"{header(stem)} CI" if stem else "CI"  # the level is in the caption
+        return header(columns[j])
+
     out.append("<thead><tr><th>" + idx_name + "</th>"
-               + "".join(f"<th>{_esc(c)}</th>" for c in p.get("columns", [])) + "</tr></thead><tbody>")
+               + "".join(f"<th>{_esc(head(j))}</th>" for j in shown) + "</tr></thead><tbody>")
     any_mask = False
-    for label, row, mrow in zip(p.get("index", []), p.get("data", []), p.get("suppressed", [])):
+    index = list(p.get("index", []))
+    index_labels = p.get("index_labels") or [None] * len(index)
+    for label, shown_label, row, mrow in zip(index, index_labels, rows, masks):
+        label = shown_label or label
         cells = []
-        for v, m in zip(row, mrow):
+        for j in shown:
+            v = row[j] if j < len(row) else None
+            m = mrow[j] if j < len(mrow) else False
+            if j in pairs:
+                h = pairs[j]
+                m = m or (mrow[h] if h < len(mrow) else False)
+                hv = row[h] if h < len(row) else None
+                text = (f"{_fmt(v, digits, styles[j])}–{_fmt(hv, digits, styles[h])}"
+                        if v is not None and hv is not None else "–")
+            else:
+                text = _fmt(v, digits, styles[j])
             if m:
                 any_mask = True
                 cells.append(f'<td class="suppressed">{MARK}</td>')
             else:
-                cells.append(f"<td>{_fmt(v, digits)}</td>")
+                cells.append(f"<td>{text}</td>")
         out.append(f"<tr><th>{_esc(label)}</th>{''.join(cells)}</tr>")
     out.append("</tbody></table>")
     notes = []
@@ -85,7 +218,14 @@ def _table(p: Mapping[str, Any], threshold: int) -> str:
         notes.append(_esc(p["note"]))
     if notes:
         out.append('<p class="veplab-note">' + "<br>".join(notes) + "</p>")
-    return "\n".join(out)
+    return '<div class="veplab-table-wrap">' + "\n".join(out) + "</div>"
+
+
+def _decimals(v: float) -> int:
+    """Decimals showing three significant digits of ``v`` (at least 2, at most 4)."""
+    if v == 0 or not math.isfinite(v):
+        return 2
+    return int(min(4, max(2, 2 - math.floor(math.log10(abs(v))))))
 
 
 def _value(p: Mapping[str, Any]) -> str:
@@ -94,11 +234,22 @@ def _value(p: Mapping[str, Any]) -> str:
         shown, ci_txt = MARK, ""
     else:
         v = p["value"]
-        shown = f"{v:,.3g}" if isinstance(v, float) else f"{v}"
         ci = p.get("ci")
+        has_ci = bool(ci) and ci[0] is not None and ci[1] is not None
+        fmt = None
+        if p.get("value_kind") == "count" or isinstance(v, int):
+            shown = format_number(v, style="whole")
+        elif isinstance(v, float) and _is_share(p.get("key", ""), [v, *(ci if has_ci else [])]):
+            shown = format_number(v, style="share")
+            fmt = lambda x: format_number(x, style="share")  # noqa: E731
+        elif isinstance(v, float):
+            d = _decimals(v)
+            shown = f"{v:,.{d}f}"
+            fmt = lambda x, d=d: f"{x:,.{d}f}"  # noqa: E731
+        else:
+            shown = str(v)
         level = p.get("ci_level") or 0.95
-        ci_txt = (f" ({100 * level:g}% CI {ci[0]:.3g}–{ci[1]:.3g})"
-                  if ci and ci[0] is not None and ci[1] is not None else "")
+        ci_txt = f" ({100 * level:g}% CI {fmt(ci[0])}–{fmt(ci[1])})" if has_ci and fmt else ""
         if p.get("n") is not None and p.get("value_kind") != "count":
             ci_txt += f"; n = {p['n']:,}"
     return (f'<p class="veplab-value" data-key="{key}"><b>{_esc(p.get("caption") or p.get("key"))}:</b> '
