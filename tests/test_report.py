@@ -193,3 +193,13 @@ def test_one_number_formatting_policy_on_pages():
     value = render_payload({"kind": "value", "key": "icc", "caption": "ICC", "value": 0.0416, "ci": [3.7e-05, 0.189],
                             "n": 297}, threshold=10)
     assert "0.0416 (95% CI 0.0000–0.1890); n = 297" in value  # the estimate and its interval: same decimals
+
+
+def test_report_notes_progress_for_the_build(tmp_path, monkeypatch):
+    """veplab build shows how far a long notebook has come: Report notes each output's kind and key."""
+    progress = tmp_path / "nb.progress"
+    monkeypatch.setenv("VEPLAB_PROGRESS", str(progress))
+    r = rep()
+    r.value("n_people", 120, kind="count")
+    r.table(pd.DataFrame({"n": [40, 50]}, index=["a", "b"]), "counts")
+    assert progress.read_text().splitlines() == ["value n_people", "table counts"]

@@ -263,11 +263,20 @@ def _sanitize(nb: Any) -> Any:
     return nb
 
 
+def progress_file(study: Study, notebook: str) -> Path:
+    """Where a running notebook's Report notes each output it publishes (one line: kind and key), so
+    ``veplab build`` can show progress inside a long notebook.  In the study's private work folder."""
+    return study.folder / WORK / f"{notebook}.progress"
+
+
 def _execute(name: str, src: str, out: str, params: dict[str, Any], cwd: str, jupyter_path: str,
-             timeout: int) -> dict[str, Any]:
+             timeout: int, progress: str | None = None) -> dict[str, Any]:
     """Run one notebook (in a worker process).  Returns status and error text."""
     os.environ["JUPYTER_PATH"] = jupyter_path + os.pathsep + os.environ.get("JUPYTER_PATH", "")
     os.environ["PYTHONHASHSEED"] = "0"
+    if progress is not None:  # the kernel inherits it; veplab.report.Report appends to it
+        Path(progress).write_text("", encoding="utf-8")
+        os.environ["VEPLAB_PROGRESS"] = progress
     import warnings
 
     warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -564,7 +573,7 @@ def _build_locked(study: Study, t0: float, *, only: list[str] | None, force: boo
                 if progress:
                     progress("start", run)
                 futures[pool.submit(_execute, run.name, str(src), str(out), params, str(study.folder),
-                                    jupyter_path, timeout)] = run
+                                    jupyter_path, timeout, str(progress_file(study, run.name)))] = run
             for fut in cf.as_completed(futures):
                 run = futures[fut]
                 res = fut.result()

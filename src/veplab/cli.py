@@ -261,20 +261,45 @@ def build(
 
     Only outputs that passed the disclosure gate are published; reports/<study>/release.json lists each with
     its rule and status, and research/<study>/approvals.yml releases outputs held for review."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    import threading
+    import time as _time
 
-    from .build import BuildError
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    from .build import BuildError, progress_file
     from .build import build as run_build
-    from .study import StudyError
+    from .study import StudyError, load_study
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err) as progress:
+    try:
+        cfg = load_study(study)
+    except StudyError as exc:
+        _fail(_escape(str(exc)))
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err) as progress:
         tasks: dict[str, int] = {}
+        running: dict[str, float] = {}  # notebook -> when it started
+        done = threading.Event()
+
+        def watch() -> None:  # progress inside each running notebook: its outputs so far
+            while not done.wait(0.5):
+                for name, t0 in list(running.items()):
+                    try:
+                        lines = progress_file(cfg, name).read_text(encoding="utf-8").splitlines()
+                    except OSError:
+                        lines = []
+                    last = f", last {lines[-1].split(' ', 1)[-1]}" if lines else ""
+                    progress.update(tasks[name], description=f"{name}: running {_time.monotonic() - t0:.0f}s, "
+                                                             f"{len(lines)} outputs{last}")
+
+        threading.Thread(target=watch, daemon=True).start()
 
         def step(event: str, run) -> None:  # noqa: ANN001
             if run.name not in tasks:
                 tasks[run.name] = progress.add_task(run.name, total=1)
             t = tasks[run.name]
+            if event != "start":
+                running.pop(run.name, None)
             if event == "start":
+                running[run.name] = _time.monotonic()
                 progress.update(t, description=f"{run.name}: running")
             elif event in ("cached", "skipped"):
                 progress.update(t, description=f"{run.name}: {event} (unchanged)", completed=1)
@@ -290,7 +315,9 @@ def build(
             result = run_build(study, only=only, force=force, jobs=jobs, progress=step, log=log, pdf=pdf,
                                timeout=timeout, wait=wait)
         except (BuildError, StudyError) as exc:
+            done.set()
             _fail(str(exc))
+        done.set()
     for run in result.failed:
         err.print(f"[bold red]failed:[/] {run.error}")
     if result.leaks:

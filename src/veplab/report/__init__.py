@@ -42,6 +42,8 @@ tables can be protected exactly.
 
 from __future__ import annotations
 
+import os
+
 import base64
 import io
 import json
@@ -188,6 +190,13 @@ class Report:
                 min_n: Any = None) -> None:
         payload.update({"status": status, "rule": rule, "reasons": list(reasons),
                         "min_n": _clean(min_n), "threshold": self.threshold, "notebook": self.notebook})
+        progress = os.environ.get("VEPLAB_PROGRESS")
+        if progress:  # veplab build shows how far a long notebook has come (kind and key only)
+            try:
+                with open(progress, "a", encoding="utf-8") as fh:
+                    fh.write(f"{payload.get('kind')} {payload.get('key')}\n")
+            except OSError:
+                pass
 
     def markdown(self, text: str, key: str | None = None) -> str:
         """Show a paragraph of run-time text (Markdown).
