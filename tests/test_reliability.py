@@ -908,6 +908,75 @@ def test_reliability_report_on_loaded_data(tmp_path):
         pd.testing.assert_series_equal(rep.agreement["kappa"], raw.agreement["kappa"], rtol=1e-12)
 
 
+# --------------------------------------------------------------- keyed knowledge items: KR-20
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def quiz():
+    """The demo's eight keyed knowledge items (surveys/staff_training.yml) as raw option codes, 8 = "I don't know"."""
+    from veplab.codebook import load
+
+    return pd.read_csv(DATA / "reliability_knowledge.csv", index_col=0), load(ROOT / "surveys" / "staff_training.yml")
+
+
+def test_kr20_of_keyed_quiz_matches_psych(quiz):
+    """alpha of the scored 0/1 items is KR-20: psych::alpha on the scored items, and the KR-20 formula."""
+    from veplab.scoring import scored_items
+
+    raw, cb = quiz
+    ref = REF["knowledge"]
+    x = scored_items(raw, cb, ref["items"])
+    assert set(np.unique(x.to_numpy()[x.notna().to_numpy()])) == {0.0, 1.0}
+    assert x.isna().sum().sum() == raw.isna().sum().sum() > 0  # blank answers stay missing
+    dk = raw.eq(8).to_numpy()
+    assert dk.any() and (x.to_numpy()[dk] == 0).all()  # "I don't know" (an answer option here) scores 0
+    res = alpha(x)
+    assert res.kr20 and res.name == "KR-20" and res.summary().startswith("KR-20 = ")
+    tot = ref["alpha"]["total"]
+    assert_rel([res.estimate, res.std_alpha, res.average_r, res.ase, res.mean, res.sd],
+               [tot[k] for k in ("raw_alpha", "std.alpha", "average_r", "ase", "mean", "sd")], CLOSED, "totals")
+    s = ref["alpha"]["item_stats"]
+    for col, key in [("r_drop", "r.drop"), ("r_cor", "r.cor"), ("mean", "mean"), ("sd", "sd")]:
+        assert_rel(res.items[col], s[key], CLOSED, col)
+    assert_rel(res.items["alpha_if_deleted"], ref["alpha"]["alpha_drop"]["raw_alpha"], CLOSED, "alpha if deleted")
+    assert_rel(res.items["mean"], ref["share_correct"], CLOSED, "share correct")
+    complete = alpha(x, missing="listwise")
+    assert complete.n == ref["kr20"]["n"] == ref["alpha_complete"]["n"]
+    assert_rel(complete.estimate, ref["kr20"]["kr20"], CLOSED, "KR-20 formula")
+    assert_rel(complete.estimate, ref["alpha_complete"]["total"]["raw_alpha"], CLOSED, "psych on complete rows")
+    with pytest.warns(UserWarning, match="correlate negatively"):  # raw option codes mean nothing
+        assert not alpha(raw).kr20
+
+
+def test_reliability_report_scores_keyed_items(quiz):
+    """reliability_report on a codebook with keyed items: alpha = KR-20, r.drop and means on the scored items."""
+    raw, cb = quiz
+    ref = REF["knowledge"]
+    rep = reliability_report(raw, cb, n_boot=0)
+    assert list(rep.scales["scale"]) == ["knowledge"]  # the codebook's other scales are not in these data
+    row = rep.scales.set_index("scale").loc["knowledge"]
+    assert row["coefficient"] == "KR-20" and bool(row["kr20"])
+    assert_rel(row["alpha"], ref["alpha"]["total"]["raw_alpha"], CLOSED, "KR-20")
+    assert row["n"] == ref["alpha"]["n"] and row["k"] == 8
+    assert 0 < row["omega_total"] < 1
+    items = rep.items.set_index("item").loc[ref["items"]]
+    assert_rel(items["r_drop"], ref["alpha"]["item_stats"]["r.drop"], CLOSED, "r.drop")
+    assert_rel(items["mean"], ref["share_correct"], CLOSED, "share correct")
+    assert (items["mean"] <= 1).all()
+    assert_rel(items["alpha_if_deleted"], ref["alpha"]["alpha_drop"]["raw_alpha"], CLOSED, "alpha if deleted")
+    # an answer that is neither an option nor a missing code cannot be scored: the scale is skipped, saying why
+    bad = raw.copy()
+    bad.iloc[0, 0] = 7
+    skipped = reliability_report(bad, cb, n_boot=0)
+    assert skipped.scales.empty and "column 'st_knowledge_1'" in " ".join(skipped.notes)
+    # a Likert scale keeps the name Cronbach's alpha
+    other = reliability_report(_tool_data(), from_dict(_raw_without_design()), n_boot=0)
+    assert set(other.scales["coefficient"]) == {"Cronbach's alpha"} and not other.scales["kr20"].any()
+
+
 def _raw_without_design():
     cb = _tool_codebook()
     return {

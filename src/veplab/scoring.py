@@ -1,10 +1,22 @@
-"""Scale scoring: reverse keying, keyed (knowledge) items, prorated means and sums.
+"""Scale scoring: missing codes, reverse keying, keyed (knowledge) items, prorated means and sums.
 
-A scale score is the mean of the answered items when at least ``min_items``
-are answered (prorating), else missing.  ``score: sum`` gives the prorated sum,
-``mean x k``, so a respondent who skipped one item of a 5-item sum scale is
-not scored lower for it.  Reverse-keyed items enter as ``min + max - code``;
-keyed knowledge items enter as 1 (answer equals the key) or 0.
+:func:`scored_items` is the one place where an item's answer becomes the number
+that item statistics (alpha/KR-20, omega, item analysis, factor models,
+reliable change) and scale scores use:
+
+* the item's missing codes (``missing: {8: dont_know, 9: refused}``) become
+  missing -- a genuine missing answer never counts as wrong;
+* a keyed item (``key:``, the correct option of a knowledge item) scores 1 when
+  the answer is the key and 0 for any other option, *including* an "I don't
+  know" that is an answer option rather than a missing code;
+* a reverse-keyed item (``reverse: true``) enters as ``min + max - code`` over
+  its option codes, unless the data are already reversed.
+
+A scale score is the mean of the answered scored items when at least
+``min_items`` are answered (prorating), else missing.  ``score: sum`` gives the
+prorated sum, ``mean x k``, so a respondent who skipped one item of a 5-item
+sum scale is not scored lower for it (for a knowledge quiz, the number of
+correct answers).
 
 >>> import pandas as pd
 >>> from veplab.codebook import from_dict
@@ -18,45 +30,145 @@ keyed knowledge items enter as 1 (answer equals the key) or 0.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
+from ._validate import InputError
 from .codebook import Codebook, Item
 
-__all__ = ["item_scores", "score_scales"]
+__all__ = ["dichotomous", "item_scores", "score_scales", "scored_items"]
 
 
-def _item_values(series: pd.Series, item: Item, *, already_reversed: bool) -> np.ndarray:
-    vals = pd.to_numeric(pd.Series(np.asarray(series, dtype=object)), errors="coerce").to_numpy(dtype="float64")
+def _reversed_in(df: pd.DataFrame) -> bool:
+    """Whether ``veplab.data.load(..., reverse=True)`` made ``df`` (its reverse-keyed items already reversed)."""
+    try:
+        from .data.load import load_info
+    except ImportError:  # pragma: no cover - data layer not installed
+        return False
+    try:
+        info = load_info(df)
+    except Exception:  # pragma: no cover - defensive: metadata never stops scoring
+        return False
+    return bool(getattr(info, "reversed", False))
+
+
+def _numeric(series: pd.Series, item: Item) -> np.ndarray:
+    values = pd.to_numeric(pd.Series(np.asarray(series, dtype=object), index=series.index), errors="coerce")
+    bad = values.isna().to_numpy() & series.notna().to_numpy()
+    if bad.any():
+        shown = ", ".join(repr(v) for v in pd.unique(np.asarray(series, dtype=object)[bad])[:5])
+        raise InputError(f"column {item.id!r} has {int(bad.sum())} answers that are not option codes ({shown}); "
+                         "load the data with its codebook (veplab.data.load) or recode the answers to the "
+                         "codebook's numeric codes")
+    return values.to_numpy(dtype="float64", copy=True)
+
+
+def _score(series: pd.Series, item: Item, *, already_reversed: bool) -> np.ndarray:
+    vals = _numeric(series, item)
+    for code in item.missing:  # a missing code (don't know, refused, not asked...) is missing, never wrong
+        vals[vals == code] = np.nan
     if item.key is not None:
-        return np.where(np.isnan(vals), np.nan, (vals == item.key).astype("float64"))
-    if item.reverse and not already_reversed:
+        answered = ~np.isnan(vals)
+        if item.options:
+            other = answered & ~np.isin(vals, list(item.options))
+            if other.any():
+                shown = ", ".join(str(int(v)) if float(v).is_integer() else str(v)
+                                  for v in np.unique(vals[other])[:5])
+                raise InputError(f"column {item.id!r}: {int(other.sum())} answers have codes ({shown}) that are "
+                                 f"neither options nor missing codes of this keyed item, so they cannot be scored "
+                                 f"right or wrong; add them to the item's options (scored 0) or to its missing: "
+                                 f"codes (left missing) in the codebook")
+        return np.where(answered, (vals == item.key).astype("float64"), np.nan)
+    if item.reverse and not already_reversed and item.codes:
         return item.reversed_code(vals)
     return vals
 
 
-def item_scores(df: pd.DataFrame, codebook: Codebook, items: list[str] | tuple[str, ...], *,
-                already_reversed: bool = False) -> pd.DataFrame:
-    """Items as they enter scale scores: floats, reverse-keyed, keyed items 0/1.
+def scored_items(df: pd.DataFrame, codebook: Codebook, items: Sequence[str], *,
+                 already_reversed: bool | None = None) -> pd.DataFrame:
+    """Items as every item statistic and scale score takes them: floats, keyed items 0/1, reversed.
 
-    Raises ``KeyError`` naming the missing columns.
+    For each item of ``items`` (column of ``df``, item of ``codebook``):
+
+    * codes the codebook lists under ``missing:`` become NaN (data loaded
+      with :func:`veplab.data.load` already have them missing);
+    * keyed items (``key:``) become ``1`` when the answer equals the key and
+      ``0`` for any other option -- an "I don't know" *option* scores 0, as a
+      wrong answer; an answer that is neither an option nor a missing code
+      raises :class:`~veplab._validate.InputError` naming the column (it cannot
+      be scored right or wrong);
+    * reverse-keyed items become ``min + max - code`` over their option codes
+      unless ``already_reversed`` (default: whatever ``veplab.data.load``
+      recorded, so data loaded with ``reverse=True`` are not reversed twice).
+
+    Every item statistic of a scale (alpha, which on 0/1 items is KR-20;
+    omega; item means, which on 0/1 items are the share answering correctly;
+    factor models; reliable change) is computed on these values, so a raw
+    option code never enters one.
+
+    Raises :class:`~veplab._validate.InputError` naming the columns absent
+    from ``df`` or the items absent from ``codebook``, or a column whose
+    answers are not numeric codes.
+
+    References: Kuder & Richardson (1937), "The theory of the estimation of
+    test reliability", Psychometrika 2, 151-160 (scored 0/1 items).
+
+    >>> import pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> cb = from_dict({"id": "quiz", "title": "t", "id_column": "id", "items": [
+    ...     {"id": "q1", "label": "q1", "type": "categorical",
+    ...      "options": {1: "right", 2: "wrong", 8: "I don't know"}, "missing": {9: "refused"}, "key": 1}]})
+    >>> scored_items(pd.DataFrame({"q1": [1, 2, 8, 9, None]}), cb, ["q1"])["q1"].tolist()
+    [1.0, 0.0, 0.0, nan, nan]
     """
+    items = list(items)
     absent = [i for i in items if i not in df.columns]
     if absent:
-        raise KeyError(f"columns {absent} are not in the data")
+        raise InputError(f"columns {absent} are not in the data; the codebook {codebook.id!r} names them as "
+                         "items to score")
+    unknown = [i for i in items if i not in codebook]
+    if unknown:
+        raise InputError(f"codebook {codebook.id!r} has no item(s) {unknown}; add them to the codebook or leave "
+                         "them out of the scale")
+    if already_reversed is None:
+        already_reversed = _reversed_in(df)
     return pd.DataFrame(
-        {i: _item_values(df[i], codebook.item(i), already_reversed=already_reversed) for i in items},
+        {i: _score(df[i], codebook.item(i), already_reversed=already_reversed) for i in items},
         index=df.index,
     )
 
 
+#: Former name of :func:`scored_items` (the same function).
+item_scores = scored_items
+
+
+def dichotomous(items: pd.DataFrame) -> bool:
+    """Whether every column takes at most two distinct (non-missing) values, as right/wrong items do.
+
+    On such items Cronbach's alpha *is* Kuder-Richardson formula 20 (KR-20),
+    ``k / (k - 1) * (1 - sum p_j q_j / var(total))``, and an item's mean, when
+    scored 0/1, is the share answering it correctly.
+
+    >>> import pandas as pd
+    >>> dichotomous(pd.DataFrame({"a": [0, 1, None], "b": [1, 1, 0]})), dichotomous(pd.DataFrame({"a": [1, 2, 3]}))
+    (True, False)
+    """
+    return bool(len(items.columns)) and all(items[c].nunique(dropna=True) <= 2 for c in items.columns)
+
+
 def score_scales(df: pd.DataFrame, codebook: Codebook, *, scales: list[str] | None = None,
-                 already_reversed: bool = False) -> pd.DataFrame:
-    """One column per scale of ``codebook`` with its prorated score.
+                 already_reversed: bool | None = None) -> pd.DataFrame:
+    """One column per scale of ``codebook`` with its prorated score, from :func:`scored_items`.
 
     Scales whose items are not all in ``df`` are skipped only if none of their
     items is present; a partly present scale is scored from what is there,
     with ``min_items`` still applied to the codebook's full item count.
+    ``already_reversed`` as in :func:`scored_items`.
+
+    score = (sum of answered scored items / number answered) x (k if ``score: sum``),
+    missing when fewer than ``min_items`` are answered.
     """
     out = {}
     for scale in codebook.scales:
@@ -65,7 +177,7 @@ def score_scales(df: pd.DataFrame, codebook: Codebook, *, scales: list[str] | No
         present = [i for i in scale.items if i in df.columns]
         if not present:
             continue
-        x = item_scores(df, codebook, present, already_reversed=already_reversed).to_numpy()
+        x = scored_items(df, codebook, present, already_reversed=already_reversed).to_numpy()
         answered = np.sum(~np.isnan(x), axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = np.nansum(x, axis=1) / answered

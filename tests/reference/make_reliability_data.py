@@ -23,6 +23,14 @@ Files (tests/reference/data/):
   rating, so they have two.
 * reliability_three_raters_ordinal.csv - 30 cases rated by the same three
   assessors on a 7-point ordinal item (1-7), assessor r3 rating higher.
+* reliability_knowledge.csv - 400 simulated staff answering the eight keyed
+  knowledge items of surveys/staff_training.yml (the demo's quiz), as raw
+  option codes: the correct option with probability expit(a_j (theta - b_j))
+  (two-parameter logistic), otherwise "I don't know" (code 8, an answer
+  option) with probability 0.35 or another wrong option; about 2% of answers
+  are blank.
+* reliability_knowledge_keys.csv - each item's key (correct option), from the
+  codebook, so that R scores the items without reading YAML.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 OUT = Path(__file__).resolve().parent / "data"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def likert(latent: np.ndarray, cuts: np.ndarray) -> np.ndarray:
@@ -122,6 +131,36 @@ def main() -> None:
     seven = pd.DataFrame(seven.astype(int), columns=["r1", "r2", "r3"])
     seven.index = pd.Index([f"T{i:02d}" for i in range(1, n6 + 1)], name="case")
     seven.to_csv(OUT / "reliability_three_raters_ordinal.csv")
+
+    knowledge_quiz()
+
+
+def knowledge_quiz() -> None:
+    """Raw answers to the demo's keyed knowledge items (own random stream: the files above stay as they were)."""
+    from veplab.codebook import load
+
+    cb = load(ROOT / "surveys" / "staff_training.yml")
+    scale = cb.scale("knowledge")
+    items = [cb.item(i) for i in scale.items]
+    rng3 = np.random.default_rng(20261203)
+    n7 = 400
+    theta = rng3.normal(size=n7)
+    disc = np.linspace(0.8, 1.8, len(items))
+    diff = np.linspace(-1.1, 0.9, len(items))[rng3.permutation(len(items))]
+    answers = {}
+    for it, a, b in zip(items, disc, diff):
+        right = rng3.random(n7) < 1.0 / (1.0 + np.exp(-a * (theta - b)))
+        dont_know = 8 if 8 in it.options else None
+        wrong = [c for c in it.codes if c != it.key and c != dont_know]
+        code = np.where(rng3.random(n7) < 0.35, dont_know or wrong[0], rng3.choice(wrong, size=n7))
+        col = np.where(right, it.key, code).astype(float)
+        col[rng3.random(n7) < 0.02] = np.nan
+        answers[it.id] = pd.array(col, dtype="Int64")
+    quiz = pd.DataFrame(answers)
+    quiz.index = pd.Index([f"Q{i:03d}" for i in range(1, n7 + 1)], name="respondent")
+    quiz.to_csv(OUT / "reliability_knowledge.csv", na_rep="NA")
+    pd.DataFrame({"item": [it.id for it in items], "key": [it.key for it in items]}).to_csv(
+        OUT / "reliability_knowledge_keys.csv", index=False)
 
 
 if __name__ == "__main__":

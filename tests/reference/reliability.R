@@ -21,6 +21,12 @@
 #     Krippendorff (2011), "Computing Krippendorff's alpha-reliability" (no Debian
 #     package carries irr or irrCAC; their values on these data are quoted in
 #     tests/test_reliability.py)
+#   * a keyed knowledge quiz (reliability_knowledge.csv, the demo's eight knowledge items as
+#     raw option codes, "I don't know" = 8 an answer option; keys in
+#     reliability_knowledge_keys.csv): items scored 1 (answer = key) / 0 (any other option),
+#     blank answers missing; psych::alpha on the scored items (pairwise, and on complete
+#     rows) and KR-20 written out from Kuder & Richardson (1937),
+#     k/(k-1) * (1 - sum p q / var(total)) with population variances, on complete rows
 # and writes tests/reference/reliability.json.
 #
 # Run from the repository root:  Rscript tests/reference/reliability.R
@@ -183,6 +189,27 @@ five <- rd("reliability_five_raters.csv", row.names = 1)
 five_missing <- rd("reliability_five_raters_missing.csv", row.names = 1)
 pool <- rd("reliability_pool_raters.csv", row.names = 1)
 seven <- rd("reliability_three_raters_ordinal.csv", row.names = 1)
+knowledge <- rd("reliability_knowledge.csv", row.names = 1)
+knowledge_keys <- rd("reliability_knowledge_keys.csv")
+
+# right (1) / wrong (0) scoring of keyed items; a blank answer stays NA
+score_keyed <- function(x, keys) {
+  out <- as.data.frame(lapply(seq_len(nrow(keys)), function(j) as.numeric(x[[keys$item[j]]] == keys$key[j])))
+  names(out) <- keys$item
+  rownames(out) <- rownames(x)
+  out
+}
+
+# Kuder & Richardson (1937) formula 20 on complete rows
+kr20 <- function(x) {
+  x <- as.matrix(na.omit(x))
+  k <- ncol(x); n <- nrow(x)
+  p <- colMeans(x)
+  v_total <- var(rowSums(x)) * (n - 1) / n
+  list(kr20 = k / (k - 1) * (1 - sum(p * (1 - p)) / v_total), n = n, p = unname(p))
+}
+
+knowledge_scored <- score_keyed(knowledge, knowledge_keys)
 
 # Shrout & Fleiss (1979), Table 2: 6 targets rated by 4 judges
 sf <- data.frame(
@@ -243,6 +270,13 @@ out <- list(
     two_quadratic_formula = fce_variance(table(factor(ab_complete$rater_a, levels = 0:2),
                                                factor(ab_complete$rater_b, levels = 0:2)),
                                          1 - (outer(1:3, 1:3, "-")^2) / 4)
+  ),
+  knowledge = list(
+    alpha = alpha_ref(knowledge_scored),
+    alpha_complete = alpha_ref(na.omit(knowledge_scored)),
+    kr20 = kr20(knowledge_scored),
+    share_correct = unname(colMeans(knowledge_scored, na.rm = TRUE)),
+    items = names(knowledge_scored)
   ),
   raters = list(
     pool_oneway = oneway_icc(pool),

@@ -275,7 +275,7 @@ def reliable_change_of(data: pd.DataFrame, cb: Any, scale: str, *, id: str, wave
     or nobody answered it in both waves.
     """
     from ..reliability import alpha
-    from ..scoring import item_scores
+    from ..scoring import scored_items
 
     pre, post = _level(data, wave, pre), _level(data, wave, post)
     first = data[data[wave] == pre].set_index(id)
@@ -286,7 +286,7 @@ def reliable_change_of(data: pd.DataFrame, cb: Any, scale: str, *, id: str, wave
                      "reported.")
     sc = cb.scale(scale)
     try:
-        rel = float(alpha(item_scores(first, cb, list(sc.items))).estimate)
+        rel = float(alpha(scored_items(first, cb, list(sc.items))).estimate)
     except (InputError, ValueError, ZeroDivisionError):
         rel = float("nan")
     if not (0 <= rel < 1):

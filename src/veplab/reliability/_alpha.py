@@ -13,6 +13,7 @@ from scipy import stats
 from .._results import Result
 from .._validate import InputError, check_choice, check_ci, format_rows, rng
 from . import _boot
+from ..scoring import dichotomous
 from ._common import cov2cor, items_frame, smc
 
 __all__ = ["AlphaResult", "alpha", "item_analysis"]
@@ -274,6 +275,8 @@ class AlphaResult(Result):
     ``estimate`` is raw alpha (from covariances); ``ci_low``/``ci_high`` the
     interval of ``method``.  ``items`` holds the item statistics and the
     alpha-if-item-deleted table (psych's ``item.stats`` and ``alpha.drop``).
+    ``kr20`` is True when every item takes two values (right/wrong): alpha is
+    then Kuder-Richardson formula 20 and is named so.
     """
 
     estimate: float
@@ -302,10 +305,16 @@ class AlphaResult(Result):
     n_boot: int | None = None
     boot_weights: str | None = None
     n_boot_failed: int | None = None
+    kr20: bool = False
+
+    @property
+    def name(self) -> str:
+        """``"KR-20"`` on right/wrong items, else ``"Cronbach's alpha"``."""
+        return "KR-20" if self.kr20 else "Cronbach's alpha"
 
     def summary(self) -> str:
         lines = [
-            f"Cronbach's alpha = {self.estimate:.4f}  "
+            f"{self.name} = {self.estimate:.4f}  "
             f"({self.ci:.0%} CI {self.ci_low:.4f} to {self.ci_high:.4f}, {self.method})",
             f"  standardised alpha {self.std_alpha:.4f}, G6(smc) {self.g6_smc:.4f}, "
             f"average r {self.average_r:.4f}, median r {self.median_r:.4f}, S/N {self.signal_noise:.4g}",
@@ -343,12 +352,19 @@ def alpha(
     ``Q``), the mean and sd of the scale score (mean of the answered items)
     and the item table (see :func:`item_analysis`).
 
+    On right/wrong items scored 0/1 (keyed knowledge items scored by
+    :func:`veplab.scoring.scored_items`) alpha is Kuder-Richardson formula 20,
+    ``KR-20 = k / (k - 1) * (1 - sum p_j q_j / var(total))`` (``kr20`` is True
+    and :attr:`AlphaResult.name` says so), and item means are shares correct.
+    Score keyed items first: alpha on raw option codes means nothing.
+
     Parameters
     ----------
     items:
         Respondents x items, numeric (categorical columns with numeric
         categories, as :func:`veplab.data.load` gives them, are fine).
-        Reverse-keyed items must already be reversed.
+        Reverse-keyed items must already be reversed and keyed items scored
+        (:func:`veplab.scoring.scored_items` does both from a codebook).
     missing:
         ``"pairwise"`` (default, as psych): covariances from pairwise-complete
         observations, ``n`` is the number of respondents who answered at
@@ -381,7 +397,7 @@ def alpha(
 
     References
     ----------
-    Cronbach (1951); Feldt (1965); Duhachek & Iacobucci (2004); Revelle,
+    Kuder & Richardson (1937); Cronbach (1951); Feldt (1965); Duhachek & Iacobucci (2004); Revelle,
     ``psych::alpha`` (R package psych 2.2.9).
 
     Examples
@@ -450,6 +466,7 @@ def alpha(
         duhachek_high=float(st["raw"] + z * ase),
         n_dropped=dropped,
         items=table,
+        kr20=dichotomous(df),
         **boot_fields,
     )
 
@@ -471,6 +488,10 @@ def item_analysis(
     ``alpha_if_deleted`` (raw alpha without the item; undefined - NaN - for a
     two-item scale) and the other ``*_if_deleted`` columns of psych's
     ``alpha.drop``.
+
+    ``items`` must be scored already (reverse keying applied, keyed items
+    1/0: :func:`veplab.scoring.scored_items`); on 0/1 items ``mean`` is the
+    share answering correctly.
 
     ``missing_reasons`` is an optional table of the same shape (same index
     and columns) holding why an answer is missing (``"dont_know"``,

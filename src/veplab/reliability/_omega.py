@@ -135,8 +135,11 @@ def omega(
     Parameters
     ----------
     items:
-        Respondents x items (numeric, reverse-keyed items already reversed),
-        at least 3 items.
+        Respondents x items (numeric, reverse-keyed items already reversed,
+        keyed knowledge items scored 1/0: :func:`veplab.scoring.scored_items`),
+        at least 3 items.  On 0/1 items the models are linear factor models of
+        the Pearson (phi) covariances, as ``psych::omega`` and lavaan fit them
+        by default.
     nfactors:
         Group factors of the Schmid-Leiman solution (psych's default 3).
     missing:

@@ -13,6 +13,7 @@ import pandas as pd
 from .._results import Result
 from .._validate import InputError, numeric_frame
 from ..codebook import ORDERED_TYPES, Codebook, Item
+from ..scoring import dichotomous, scored_items
 from ._agreement import cohen_kappa, fleiss_kappa, gwet_ac, krippendorff_alpha, percent_agreement
 from ._alpha import alpha, _reason_shares
 from ._icc import icc, icc_oneway, long_to_wide
@@ -21,7 +22,7 @@ from ._omega import omega
 __all__ = ["ReliabilityReport", "case_agreement", "paired_ratings", "rating_design", "reliability_report"]
 
 _SCALE_COLUMNS = [
-    "scale", "n", "k", "alpha", "alpha_ci_low", "alpha_ci_high", "std_alpha", "average_r",
+    "scale", "n", "k", "coefficient", "kr20", "alpha", "alpha_ci_low", "alpha_ci_high", "std_alpha", "average_r",
     "omega_total", "omega_ci_low", "omega_ci_high", "omega_h", "omega_h_ci_low", "omega_h_ci_high", "note",
 ]
 _AGREEMENT_COLUMNS = [
@@ -39,7 +40,12 @@ class ReliabilityReport(Result):
     """Reliability of an instrument: scales, items and (rating tools) agreement.
 
     ``scales``: one row per codebook scale (alpha, omega total, omega
-    hierarchical with intervals); ``items``: item analysis per scale item;
+    hierarchical with intervals; ``coefficient`` names the alpha --
+    ``"KR-20"`` when every item of the scale is right/wrong (``kr20`` True:
+    alpha on 0/1 items is Kuder-Richardson formula 20), else
+    ``"Cronbach's alpha"``); ``items``: item analysis per scale item (on
+    scored items: the ``mean`` of a keyed item is the share answering it
+    correctly);
     ``agreement``: per rated item and the final judgement (percent
     agreement, kappa, AC1, Krippendorff's alpha, ICC, prevalence-paradox
     flag).  ``design``: the rating design (:func:`rating_design`; empty
@@ -90,8 +96,12 @@ def _load_info(df: pd.DataFrame) -> Any:
 
 
 def _recorded_reasons(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame | None:
+    """Why answers are missing, as veplab.data.load recorded it in the reason columns (they survive merges).
+
+    Raises :class:`veplab.data.ReasonsLost` when ``df`` is a load's frame whose reason columns were dropped.
+    """
     try:
-        from ..data.load import missing_reasons as recorded
+        from ..data.reasons import missing_reasons as recorded
     except ImportError:  # pragma: no cover
         return None
     out = recorded(df, columns)
@@ -110,19 +120,27 @@ def _recode_missing(col: pd.Series, item: Item) -> tuple[pd.Series, pd.Series]:
     return values, reasons
 
 
+def _code_reasons(col: pd.Series, item: Item) -> pd.Series:
+    """Why an answer is missing, where ``col`` still holds the item's missing codes (else NA)."""
+    values = pd.to_numeric(pd.Series(np.asarray(col, dtype=object), index=col.index), errors="coerce")
+    reasons = pd.Series(pd.NA, index=col.index, dtype=object)
+    for code, reason in item.missing.items():
+        reasons[values == code] = reason
+    return reasons
+
+
 def _scale_frame(
     df: pd.DataFrame, cb: Codebook, ids: list[str], reversed_items: bool
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    cols = {}
-    reasons = {}
-    for iid in ids:
-        it = cb.item(iid)
-        v, r = _recode_missing(df[iid], it)
-        if it.reverse and not reversed_items and it.codes:
-            v = it.reversed_code(v)
-        cols[iid] = v
-        reasons[iid] = r
-    return pd.DataFrame(cols, index=df.index), pd.DataFrame(reasons, index=df.index)
+    """The scale's items scored as every item statistic takes them, and the reasons of missing codes.
+
+    Scoring is :func:`veplab.scoring.scored_items` (missing codes missing, keyed
+    items 1 correct / 0 otherwise, reverse-keyed items reversed), the one
+    scoring function of the package.
+    """
+    frame = scored_items(df, cb, ids, already_reversed=reversed_items)
+    reasons = pd.DataFrame({iid: _code_reasons(df[iid], cb.item(iid)) for iid in ids}, index=df.index)
+    return frame, reasons
 
 
 def _catch(fn, notes: list[str], label: str):
@@ -157,12 +175,17 @@ def reliability_report(
 ) -> ReliabilityReport:
     """Reliability of every scale of an instrument, and agreement between the raters of a rating tool.
 
-    **Scales** (``codebook.scales``): items are taken from ``df``, the
-    item's missing codes (don't know, refused, ...) become missing,
-    reverse-keyed items (``Item.reverse``) are reversed with
-    ``Item.reversed_code`` (unless the columns are already reversed:
-    ``reversed_items=True``, or by default when ``df`` comes from
-    ``veplab.data.load(..., reverse=True)``), then
+    **Scales** (``codebook.scales``): items are taken from ``df`` and scored
+    by :func:`veplab.scoring.scored_items` before any statistic: the item's
+    missing codes (don't know, refused, ...) become missing, keyed knowledge
+    items (``Item.key``) score 1 for the correct option and 0 for any other
+    option (an "I don't know" *option* included), reverse-keyed items
+    (``Item.reverse``) are reversed with ``Item.reversed_code`` (unless the
+    columns are already reversed: ``reversed_items=True``, or by default when
+    ``df`` comes from ``veplab.data.load(..., reverse=True)``).  On a scale
+    whose items are all right/wrong, alpha is KR-20,
+    ``k / (k - 1) * (1 - sum p_j q_j / var(total))`` (``coefficient`` says
+    so), and item means are shares correct.  Then
     :func:`alpha` (pairwise, Feldt interval), :func:`omega` (total with a
     bootstrap interval; hierarchical where identified) and
     :func:`item_analysis` with the share of each missing reason (from
@@ -209,7 +232,7 @@ def reliability_report(
 
     References
     ----------
-    Cohen (1968); Fleiss (1971); Shrout & Fleiss (1979); Krippendorff (2011)
+    Kuder & Richardson (1937); Cohen (1968); Fleiss (1971); Shrout & Fleiss (1979); Krippendorff (2011)
     "Computing Krippendorff's alpha-reliability"; Gwet (2014) Handbook of
     Inter-Rater Reliability, 4th ed.
 
@@ -260,8 +283,13 @@ def reliability_report(
             # e.g. reaction items asked only after training, in a pre-training sample
             notes.append(f"scale {sc.id!r}: items {unanswered} have no answers in these data; skipped")
             continue
-        frame, reasons = _scale_frame(base, codebook, list(sc.items), reversed_items)
-        if missing_reasons is None and info is not None:
+        try:
+            frame, reasons = _scale_frame(base, codebook, list(sc.items), reversed_items)
+        except InputError as exc:
+            notes.append(f"scale {sc.id!r}: {exc}; skipped")
+            continue
+        kr20 = dichotomous(frame)
+        if missing_reasons is None:  # reason columns: also after a merge, which drops load's record
             recorded = _recorded_reasons(base, list(sc.items))
             if recorded is not None:
                 reasons = reasons.where(reasons.notna(), recorded)
@@ -280,6 +308,8 @@ def reliability_report(
                 "scale": sc.id,
                 "n": a.n if a else int(frame.notna().any(axis=1).sum()),
                 "k": frame.shape[1],
+                "coefficient": "KR-20" if kr20 else "Cronbach's alpha",
+                "kr20": kr20,
                 "alpha": a.estimate if a else nan,
                 "alpha_ci_low": a.ci_low if a else nan,
                 "alpha_ci_high": a.ci_high if a else nan,

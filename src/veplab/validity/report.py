@@ -13,7 +13,7 @@ import pandas as pd
 from .._results import Result
 from .._validate import InputError
 from ..codebook import Codebook
-from ..scoring import item_scores
+from ..scoring import scored_items
 from .cfa import _normalise_missing, cfa, invariance
 from .efa import bartlett_sphericity, efa, kmo, parallel_analysis
 from .prediction import roc_auc, subgroup_performance
@@ -83,11 +83,13 @@ def _labels(df: pd.DataFrame, codebook: Codebook, columns: Sequence[str]) -> pd.
 
 
 def _scale_items(df: pd.DataFrame, codebook: Codebook, scales: Sequence[str]) -> pd.DataFrame:
+    """The items of ``scales`` as factor models take them: :func:`veplab.scoring.scored_items`
+    (missing codes missing, keyed items 1 correct / 0 otherwise, reverse-keyed items reversed)."""
     items = [i for s in scales for i in codebook.scale(s).items]
     absent = [i for i in items if i not in df.columns]
     if absent:
         raise InputError(f"validity_report: items {absent} of the chosen scales are not in the data")
-    return item_scores(df, codebook, items)
+    return scored_items(df, codebook, items)
 
 
 def sampling_adequacy(x: pd.DataFrame) -> pd.DataFrame:
