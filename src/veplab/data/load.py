@@ -17,6 +17,7 @@ from .. import codebook as _cb
 from ..codebook import Codebook, Item
 from .problems import DataError, Problems
 from .readers import RawTable, read_raw
+from .reasons import REASON_DTYPE, missing_reasons, reason_column
 
 __all__ = ["load", "apply_codebook", "LoadInfo", "load_info", "missing_reasons", "DataError"]
 
@@ -38,10 +39,18 @@ _ADMIN_META = re.compile(r"^_(uuid|id|submission_time|index|parent_index|status|
 class LoadInfo:
     """What :func:`load` learnt and did; kept in ``df.attrs["veplab"]``.
 
-    ``missing`` is a long table (``row``, ``id``, ``column``, ``code``,
-    ``reason``) of every cell set to missing because of a missing code or,
-    with ``on_error="flag"``, because its value was invalid.  ``problems``
-    holds the warnings (and flagged errors) met while loading.
+    ``df.attrs`` survive column selection and row filters but not merges,
+    joins or concatenation with other frames, so nothing an analysis needs per
+    cell lives here: why an answer is missing is in the frame's reason columns
+    (:mod:`veplab.data.reasons`), which travel with their rows.
+
+    ``missing`` is a long table (``row`` in the file, ``index``, ``id``,
+    ``column``, ``code``, ``reason``) of every cell set to missing because of
+    a missing code or, with ``on_error="flag"``, because its value was invalid:
+    a record of what the load did (read reasons with
+    :func:`~veplab.data.missing_reasons`).  ``reason_columns`` names the items
+    given a reason column (so that a selection that drops one is noticed).
+    ``problems`` holds the warnings (and flagged errors) met while loading.
     """
 
     file: str
@@ -57,6 +66,7 @@ class LoadInfo:
     reversed: bool
     scored: tuple[str, ...]
     row_numbers: tuple[int, ...]
+    reason_columns: tuple[str, ...] = ()
 
     # Immutable: propagating attrs through pandas operations must be cheap.
     def __deepcopy__(self, memo: dict) -> "LoadInfo":
@@ -70,39 +80,6 @@ def load_info(df: pd.DataFrame) -> LoadInfo | None:
     """The :class:`LoadInfo` of a frame made by :func:`load` (or None)."""
     info = df.attrs.get("veplab")
     return info if isinstance(info, LoadInfo) else None
-
-
-def missing_reasons(df: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
-    """Reasons for missing cells, as a frame shaped like ``df[columns]``.
-
-    Cells hold ``"dont_know"``, ``"refused"``, ``"not_applicable"``,
-    ``"not_asked"``, ``"invalid"`` or ``<NA>`` (blank in the file, or not
-    missing).  Rows are matched by the id column, so the result follows
-    filtering and re-ordering of ``df``.
-    """
-    info = load_info(df)
-    columns = list(df.columns) if columns is None else list(columns)
-    out = pd.DataFrame(pd.NA, index=df.index, columns=columns, dtype="object")
-    if info is None or info.missing.empty:
-        return out
-    m = info.missing[info.missing["column"].isin(columns)]
-    if m.empty:
-        return out
-    # Map ids to positions in df.
-    id_col = info.missing.attrs.get("id_column")
-    if id_col and id_col in df.columns:
-        pos = pd.Series(np.arange(len(df)), index=df[id_col].astype(str).to_numpy())
-        pos = pos[~pos.index.duplicated()]
-        idx = pos.reindex(m["id"].astype(str).to_numpy()).to_numpy()
-    else:
-        pos = pd.Series(np.arange(len(df)), index=df.index)
-        idx = pos.reindex(m["index"].to_numpy()).to_numpy()
-    ok = ~pd.isna(idx)
-    arr = np.full(out.shape, pd.NA, dtype=object)
-    col_pos = {c: i for i, c in enumerate(columns)}
-    for r, c, reason in zip(idx[ok].astype(int), m["column"].to_numpy()[ok], m["reason"].to_numpy()[ok]):
-        arr[r, col_pos[c]] = reason
-    return pd.DataFrame(arr, index=df.index, columns=columns)
 
 
 # ------------------------------------------------------------------ helpers
@@ -422,6 +399,27 @@ def apply_codebook(
             result[c] = scores[c]
         scored = tuple(scores.columns)
 
+    # --- why each missing answer is missing, kept in the data as one reason column per item (they travel
+    # with their rows through merges, joins and concatenation, which drop df.attrs: veplab.data.reasons)
+    with_reasons_recorded = {c for _, c, _, _ in missing_rows}
+    reason_items = [it.id for it in codebook.items if it.id in result.columns and it.id != id_col
+                    and (it.missing or it.id in with_reasons_recorded)]
+    clash = [c for c in reason_items if reason_column(c) in result.columns]
+    if clash:
+        for c in clash:
+            probs.add(reason_column(c), f"this column's name is the one veplab gives the reasons why answers to "
+                      f"{c!r} are missing", f"rename {reason_column(c)!r} (in the file or the codebook)")
+        raise DataError(probs.frame())
+    if reason_items:
+        reasons = np.full((n, len(reason_items)), None, dtype=object)
+        where = {c: j for j, c in enumerate(reason_items)}
+        for p, c, _code, reason in missing_rows:
+            if c in where:
+                reasons[p, where[c]] = reason
+        made = pd.DataFrame({reason_column(c): pd.Categorical(reasons[:, j], dtype=REASON_DTYPE)
+                             for j, c in enumerate(reason_items)}, index=result.index)
+        result = pd.concat([result, made], axis=1)
+
     ids_for_missing = result[id_col].astype(str).to_numpy() if id_col in result.columns else np.array([""] * n)
     mframe = pd.DataFrame(
         {
@@ -430,7 +428,7 @@ def apply_codebook(
             "id": [ids_for_missing[p] for p, *_ in missing_rows],
             "column": [c for _, c, _, _ in missing_rows],
             "code": [code for *_, code, _ in missing_rows],
-            "reason": pd.Categorical([r for *_, r in missing_rows], categories=list(_cb.MISSING_REASONS) + ["invalid"]),
+            "reason": pd.Categorical([r for *_, r in missing_rows], dtype=REASON_DTYPE),
         }
     )
     mframe.attrs["id_column"] = id_col
@@ -448,6 +446,7 @@ def apply_codebook(
         reversed=reverse,
         scored=scored,
         row_numbers=tuple(int(r) for r in rows),
+        reason_columns=tuple(reason_items),
     )
     result.attrs["veplab"] = info
     for w in probs.warnings:
@@ -582,7 +581,10 @@ def load(
       (``unknown="error"|"drop"|"keep"``; Kobo/ODK metadata such as ``_uuid``
       is dropped unless ``unknown="keep"``);
     * maps missing codes (don't know, refused, ...) to NA and keeps the reason
-      (see :func:`missing_reasons`);
+      in a reason column ``<item>__missing`` (added at the end, for every item
+      with missing codes and every item with an invalid value; they travel
+      with their rows through merges and concatenation; see
+      :mod:`veplab.data.reasons` and :func:`missing_reasons`);
     * turns coded items into categoricals whose categories are the integer
       option codes (ordered for likert, ordinal and binary items);
     * checks types and ranges, dates (one format per column), duplicate and

@@ -219,7 +219,9 @@ def attach_facility(df: pd.DataFrame, facility: pd.DataFrame, key: str, *,
 
     Every facility code present among the respondents needs a facility row: codes without
     one are an :class:`~veplab._validate.InputError` naming them.  Respondents without a
-    facility code keep missing predictors (the model leaves them out).
+    facility code keep missing predictors (the model leaves them out).  The respondents'
+    columns, reason columns included (why an answer is missing,
+    :mod:`veplab.data.reasons`), and :func:`veplab.data.load`'s record are kept.
     """
     if key not in df.columns:
         raise InputError(f"{where}.key: the respondents' source has no column {key!r}")
@@ -247,7 +249,12 @@ def attach_facility(df: pd.DataFrame, facility: pd.DataFrame, key: str, *,
     except pd.errors.MergeError as exc:  # pragma: no cover - facility_predictors keeps one row per facility
         raise InputError(f"{where}: the facility source holds several rows for one code of {key!r}: {exc}") from None
     merged.index = df.index
-    return merged.drop(columns=["__facility_key__"])
+    out = merged.drop(columns=["__facility_key__"])
+    # the rows are df's rows in df's order (a left, many-to-one merge): what veplab.data.load recorded about
+    # them still holds, but pandas drops df.attrs on merge.  Why answers are missing needs no help: it is in
+    # df's reason columns, which the merge carries like any column.
+    out.attrs = df.attrs
+    return out
 
 
 # ------------------------------------------------------------------ the model's design
@@ -630,8 +637,10 @@ def imputation_sensitivity(df: pd.DataFrame, design: ModelDesign, fit: ModelFit,
     """The model of ``design`` on complete cases (``fit``) and on ``m`` imputed data sets, side by side.
 
     Don't-know and refused answers are treated as missing at random and imputed by
-    chained equations (:func:`~veplab.factors.impute`, predictive mean matching), the
-    scale scores recomputed from the imputed ``items`` (passive imputation), the
+    chained equations (:func:`~veplab.factors.impute`, predictive mean matching);
+    not-applicable answers stay missing (the reasons come from the data's reason
+    columns, :mod:`veplab.data.reasons`, which survive the facility merge); the
+    scale scores are recomputed from the imputed ``items`` (passive imputation), the
     breakdowns and facility predictors in the imputation model; each completed data set
     is fitted with the same formula and the estimates are pooled by Rubin's rules
     (:func:`~veplab.factors.pool`, as ``mice::pool``).
@@ -648,7 +657,9 @@ def imputation_sensitivity(df: pd.DataFrame, design: ModelDesign, fit: ModelFit,
     scales = [design.outcome, *design.domains]
     columns = list(dict.fromkeys([*items, *scales, *design.factors, *design.level2]))
     keep = list(dict.fromkeys(columns + ([design.cluster] if design.cluster else [])))
-    frame = df[keep]
+    from ..data.reasons import with_reasons
+
+    frame = df[with_reasons(df, keep)]  # why answers are missing decides which cells stay missing
     try:
         imp = impute(frame, m=m, seed=seed, columns=columns, dont_know="missing", refused="missing",
                      codebook=codebook)

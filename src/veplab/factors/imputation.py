@@ -11,7 +11,9 @@
 Don't know and refused are answers, not holes
 ---------------------------------------------
 A survey of prisoners has several kinds of missing cells:
-:func:`veplab.data.missing_reasons` tells them apart.  Imputing "don't know"
+:func:`veplab.data.missing_reasons` tells them apart, from the reason columns
+``<item>__missing`` that :func:`veplab.data.load` adds (they travel with their
+rows through merges, joins and concatenation; :mod:`veplab.data.reasons`).  Imputing "don't know"
 or "refused" as if the person had given a substantive answer changes the
 question being analysed, so :func:`impute` asks the analyst to decide
 (``dont_know="exclude"`` keeps them missing in every completed data set,
@@ -19,7 +21,11 @@ question being analysed, so :func:`impute` asks the analyst to decide
 the same for ``refused``) and raises an :class:`~veplab._validate.InputError`
 when such cells exist and no choice was made.  ``not_applicable`` (a
 question that did not apply) is excluded by default; ``not_asked``,
-``invalid`` and plain blanks are imputed by default.  Excluded cells still get
+``invalid`` and plain blanks are imputed by default.  When the reasons are
+not in the data given -- reason columns left behind by a column selection of a
+loaded frame, or items whose codebook declares reasons but which have no reason
+column -- impute raises :class:`veplab.data.ReasonsLost` instead of imputing
+cells it might have had to keep missing.  Excluded cells still get
 provisional values inside the chained equations, so that their rows can
 inform the models for other variables, but they are reset to missing in every
 completed data set.
@@ -415,13 +421,37 @@ class Imputations(Result):
 
 
 def _default_columns(df: pd.DataFrame) -> list[str]:
+    from ..data.reasons import reason_columns
+
+    skip = set(reason_columns(df))
     cols = []
     for c in df.columns:
+        if c in skip:  # why a cell is missing is not a variable of the model
+            continue
         s = df[c]
         if isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(s.dtype) \
                 or (pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_datetime64_any_dtype(s.dtype)):
             cols.append(c)
     return cols
+
+
+def _reasons_unknown(df: pd.DataFrame, cols: Sequence[str], codebook: Any,
+                     treatment: Mapping[str, str | None]) -> dict[str, list[str]]:
+    """Columns whose codebook item declares reasons impute would treat differently, with missing cells and no
+    reason column: which of their cells are which is unknown (the reasons were lost, or never recorded)."""
+    from ..data.reasons import reason_column
+
+    if codebook is None:
+        return {}
+    out: dict[str, list[str]] = {}
+    for c in cols:
+        if not isinstance(c, str) or reason_column(c) in df.columns or c not in codebook:
+            continue
+        declared = sorted({r for r in codebook.item(c).missing.values()
+                           if r in treatment and treatment[r] != "missing"}, key=_REASONS.index)
+        if declared and bool(df[c].isna().any()):
+            out[c] = declared
+    return out
 
 
 def impute(
@@ -439,6 +469,7 @@ def impute(
     invalid: str = "missing",
     codebook: Any = None,
     donors: int = 5,
+    reversed_items: bool | None = None,
 ) -> Imputations:
     """Multiple imputation by chained equations (R ``mice(df, m, maxit, seed)``).
 
@@ -460,12 +491,21 @@ def impute(
         not imputed) or ``"missing"`` (impute as missing at random).  Required
         when the data hold such cells (:func:`veplab.data.missing_reasons`).
     not_applicable, not_asked, invalid : the same choice for the other
-        reasons (defaults: exclude, impute, impute).
+        reasons (defaults: exclude, impute, impute).  Reasons are read from
+        the reason columns ``<item>__missing`` that :func:`veplab.data.load`
+        adds (they survive merges and concatenation); impute refuses
+        (:class:`veplab.data.ReasonsLost`) rather than guess when they were
+        dropped, or when ``codebook`` declares reasons for an item with
+        missing cells and no reason column, unless every reason the item
+        declares is treated ``"missing"``.
     codebook : a :class:`~veplab.codebook.Codebook`; scale-score columns of
         its scales are then left out of the imputation model and recomputed
         from the imputed items in each completed data set (passive imputation).
         Without it, scale columns are imputed as ordinary numeric columns.
     donors : donors for predictive mean matching (mice's ``donors = 5``).
+    reversed_items : whether reverse-keyed items are already reversed, for
+        the passive rescoring (``load(..., reverse=True)``).  Default: what
+        ``load`` recorded; required when that record was lost.
 
     Returns
     -------
@@ -497,10 +537,16 @@ def impute(
     for k, v in treatment_in.items():
         if v is not None:
             check_choice(v, k, list(_TREATMENTS))
+    from ..data.reasons import reason_columns
+
     cols = _default_columns(df) if columns is None else list(columns)
     absent = [c for c in cols if c not in df.columns]
     if absent:
         raise InputError(f"{what}: columns {absent} are not in the data")
+    as_reasons = [c for c in cols if c in set(reason_columns(df))]
+    if as_reasons:
+        raise InputError(f"{what}: {as_reasons} hold why answers are missing (veplab.data.missing_reasons), not "
+                         "answers; leave them out of columns= (impute reads them by itself)")
     if not cols:
         raise InputError(f"{what}: no columns to impute (pass columns=[...])")
     rescore = None
@@ -510,10 +556,24 @@ def impute(
         scale_cols = [c for c in cols if c in scale_items and scale_items[c] & set(cols)]
         if scale_cols:
             from ..data import load_info
+            from ..data.reasons import reason_columns
             from ..scoring import score_scales
 
             info = load_info(df)
-            already = bool(info.reversed) if info is not None else False
+            if reversed_items is not None:
+                already = bool(reversed_items)
+            elif info is not None:
+                already = bool(info.reversed)
+            else:
+                reverse = [i for sc in codebook.scales if sc.id in scale_cols for i in sc.items
+                           if i in codebook and codebook.item(i).reverse]
+                if reverse and reason_columns(df):
+                    raise InputError(
+                        f"{what}: the data come from veplab.data.load (they hold its reason columns) but its record "
+                        "of the load was lost (pandas drops df.attrs on merge, join and concat), so it is not known "
+                        f"whether the reverse-keyed items {reverse[:6]} are already reversed; say so: "
+                        "reversed_items=True if the data were loaded with reverse=True, else reversed_items=False")
+                already = False
             cols = [c for c in cols if c not in scale_cols]
 
             def rescore(frame: pd.DataFrame, _cb=codebook, _sc=tuple(scale_cols), _rev=already) -> pd.DataFrame:
@@ -532,10 +592,24 @@ def impute(
             f"{what}: column(s) {empty} have no observed values, so there is nothing to impute them from; "
             "drop them from columns="
         )
-    # reasons
-    from ..data import missing_reasons
+    # reasons: read from the reason columns veplab.data.load made (they survive merges); never guessed
+    from ..data.reasons import ReasonsLost, lost_message, lost_reasons, missing_reasons, reason_column
 
+    lost = lost_reasons(df, cols)
+    if lost:
+        raise ReasonsLost(lost_message(df, lost, what))
     reasons = missing_reasons(df, cols)
+    unknown = _reasons_unknown(df, cols, codebook, treatment_in)
+    if unknown:
+        shown = ", ".join(f"{c!r} ({', '.join(r)})" for c, r in list(unknown.items())[:6]) \
+            + (" ..." if len(unknown) > 6 else "")
+        raise ReasonsLost(
+            f"{what}: the codebook says answers to {shown} can be missing for these reasons, and the data hold "
+            f"missing answers to them but no column saying why ({reason_column(next(iter(unknown)))!r}, ...), so "
+            "impute cannot tell which cells to keep missing. Give impute the frame veplab.data.load made (its "
+            "reason columns <item>__missing survive merges; select columns with veplab.data.with_reasons(df, "
+            "[...])), add reasons with veplab.data.set_missing_reasons, or treat every reason alike by setting "
+            "each of them to 'missing' (e.g. not_applicable='missing')")
     needed = []
     for r in ("dont_know", "refused"):
         if treatment_in[r] is None:
