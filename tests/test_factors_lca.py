@@ -171,11 +171,12 @@ def test_plot_profiles(fitted):
     import matplotlib.pyplot as plt
 
     res = fitted[3]
-    ax = plot_profiles(res)
-    assert len(ax.get_lines()) == 4 and ax.get_ylabel() == "expected item score"
-    plt.close(ax.figure)
+    fig = plot_profiles(res)  # one panel of rating probabilities per class (no longer an expected score)
+    assert len([a for a in fig.axes if a.patches]) == res.k
+    plt.close(fig)
     ax = plot_profiles(res, category=3)
-    assert ax.get_ylim() == (0, 1)
+    assert len(ax.get_lines()) == res.k and ax.get_ylim() == (0, 1)
+    assert ax.get_ylabel() == "probability of rating 3"
     plt.close(ax.figure)
     with pytest.raises(InputError):
         plot_profiles(object())

@@ -203,8 +203,9 @@ def draw(cd: ChartData, tr: Translator, *, axis: str = "", limits: Sequence[floa
         if axis:  # short axis titles only; the brief prints long ones above the chart
             ax.set_ylabel(axis)
         ax.grid(axis="x", visible=False)
-        if m > 1:
-            ax.legend(loc="upper left" if not rtl else "upper right", ncols=min(m, 3))
+        if m > 1:  # above the plot, where it cannot cover a bar or its value
+            ax.legend(loc="lower left" if not rtl else "lower right", bbox_to_anchor=(0.0 if not rtl else 1.0, 1.02),
+                      ncols=min(m, 3), borderaxespad=0.0, frameon=False)
         if rtl:
             ax.invert_xaxis()
             ax.yaxis.tick_right()

@@ -53,7 +53,7 @@ from scipy import special
 from .._results import Result
 from .._validate import InputError, check_choice, format_rows, rng as _rng
 
-__all__ = ["latent_classes", "LatentClassResult", "LatentClassSolution", "adjusted_rand_index"]
+__all__ = ["latent_classes", "LatentClassResult", "LatentClassSolution", "adjusted_rand_index", "profile_table"]
 
 
 # --------------------------------------------------------------------------- data
@@ -194,6 +194,31 @@ def _em(d: _Data, k: int, n_starts: int, g: np.random.Generator, max_iter: int, 
 
 
 # --------------------------------------------------------------------------- results
+def profile_table(profiles: pd.DataFrame, category: Any = None) -> pd.DataFrame:
+    """Item-response probabilities of a tidy ``profiles`` table (``class, item, category, probability``), wide.
+
+    ``category=None``: rows ``(item, category)`` in the fitted order, one
+    column per class: ``P(answer = category | class)``.  ``category=c``: rows
+    ``item``, one column per class: ``P(answer = c | class)`` (an item
+    that never took the value ``c`` is left out of the model's categories,
+    so its probability is 0).  These are exactly the numbers the profile
+    chart draws.
+    """
+    wide = profiles.pivot_table(index=["item", "category"], columns="class", values="probability", sort=False)
+    wide.columns.name = "class"
+    if category is None:
+        return wide
+    cats = profiles["category"]
+    if not (cats == category).any():
+        raise InputError(f"profile_table: category {category!r} is not among the item categories "
+                         f"{list(dict.fromkeys(cats))}")
+    items = list(dict.fromkeys(profiles["item"]))
+    picked = wide[wide.index.get_level_values("category") == category].droplevel("category")
+    out = picked.reindex(items).fillna(0.0)
+    out.index.name = "item"
+    return out
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class LatentClassSolution(Result):
     """One fitted k-class model: sizes, item-response profiles, posterior membership.
@@ -220,6 +245,10 @@ class LatentClassSolution(Result):
     modal: pd.Series = dataclasses.field(repr=False)
     pi: np.ndarray = dataclasses.field(repr=False)
     rho: tuple = dataclasses.field(repr=False)  # per item: k x K_j array
+
+    def profile_table(self, category: Any = None) -> pd.DataFrame:
+        """The numbers :func:`~veplab.factors.plot_profiles` draws (see :meth:`LatentClassResult.profile_table`)."""
+        return profile_table(self.profiles, category)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -253,10 +282,15 @@ class LatentClassResult(Result):
             raise InputError(f"LatentClassResult.solution: k={k!r} was not fitted; fitted: {sorted(self.solutions)}")
         return self.solutions[k]
 
-    def profile_table(self) -> pd.DataFrame:
-        """Item-response probabilities wide: rows item x category, one column per class."""
-        return self.profiles.pivot_table(index=["item", "category"], columns="class", values="probability",
-                                         sort=False)
+    def profile_table(self, category: Any = None) -> pd.DataFrame:
+        """The numbers :func:`~veplab.factors.plot_profiles` draws (same ``category=``).
+
+        Default: the probability of each rating, rows item x category, one
+        column per class (each item's rows sum to 1 within a class).  With
+        ``category=``: the probability of that rating, rows item, one
+        column per class.
+        """
+        return profile_table(self.profiles, category)
 
     def summary(self) -> str:
         lines = [f"Latent class analysis of {len(self.items)} items, n = {self.n}; "

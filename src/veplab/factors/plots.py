@@ -3,10 +3,11 @@
 * :func:`plot_endorsement` -- dots and intervals of :func:`~veplab.factors.endorsement`.
 * :func:`plot_forest` -- forest plot of odds ratios (or other estimates), grouped
   by domain (push / pull / protective).
-* :func:`plot_profiles` -- item profiles of latent classes.
+* :func:`plot_profiles` -- item-response profiles of latent classes (the
+  probability of each rating, one panel per class).
 
-Each takes an optional ``ax=`` and returns the matplotlib Axes; nothing is
-shown or saved.  Suppressed or missing estimates are not drawn (the row is
+Each takes an optional ``ax=`` and returns the matplotlib Axes (the profile
+panels: the Figure); nothing is shown or saved.  Suppressed or missing estimates are not drawn (the row is
 kept and labelled "suppressed").
 """
 
@@ -163,6 +164,7 @@ def plot_forest(
     y = 0.0
     ys, names, heads = [], [], []
     rows = []
+    hidden: list[bool] = []
     for gname in order:
         sub = t[groups == gname]
         if gname:
@@ -172,13 +174,20 @@ def plot_forest(
             ys.append(y)
             names.append(("   " if gname else "") + str(labels.get(r["term"], r["term"])))
             rows.append((r[cols[0]], r[cols[1]], r[cols[2]]))
+            hidden.append(bool(r["suppressed"]) if "suppressed" in sub.columns and pd.notna(r["suppressed"])
+                          else False)
             y += 1
     ax = _axes(ax, height=max(2.5, 0.32 * y + 1))
     arr = np.asarray(rows, dtype=float)
     ys_a = np.asarray(ys)
-    ok = np.isfinite(arr).all(axis=1)
-    ax.hlines(ys_a[ok], arr[ok, 1], arr[ok, 2], color="black", linewidth=1.2)
+    whole = np.isfinite(arr).all(axis=1)
+    ok = np.isfinite(arr[:, 0])
+    ax.hlines(ys_a[whole], arr[whole, 1], arr[whole, 2], color="black", linewidth=1.2)
     ax.plot(arr[ok, 0], ys_a[ok], "s", color="black", markersize=5)
+    for yy, good, sup in zip(ys_a, ok, hidden):
+        if not good:  # the row keeps its place and says why it is empty
+            ax.annotate("suppressed" if sup else "not estimated", (0.01, yy), xycoords=("axes fraction", "data"),
+                        va="center", fontsize=8, color="#555555", style="italic")
     ref = 1.0 if use_or else 0.0
     ax.axvline(ref, color="#777777", linestyle="--", linewidth=0.9)
     if use_or:
@@ -203,16 +212,48 @@ def plot_forest(
     return ax
 
 
-def plot_profiles(result: Any, ax: Any = None, *, category: Any = None, labels: Mapping[str, str] | None = None,
-                  title: str | None = None) -> Any:
-    """Profile chart of latent classes (one line per class across the items).
+def _category_order(cats: list[Any]) -> list[Any]:
+    try:
+        return sorted(cats, key=float)
+    except (TypeError, ValueError):
+        return cats
 
-    By default each point is the class's expected item score (sum of
-    category codes times their probabilities; categories must be numeric);
-    with ``category=`` it is the probability of that category (e.g. the
-    top one, "agree").  Classes differ by line style and marker, so the chart
-    reads in greyscale; the legend gives the class shares.  Returns the Axes.
+
+def plot_profiles(result: Any, ax: Any = None, *, category: Any = None, labels: Mapping[str, str] | None = None,
+                  category_labels: Mapping[Any, str] | None = None, title: str | None = None) -> Any:
+    """Item-response profiles of latent classes: the probability of each rating, by class.
+
+    Default: one panel per class (side by side, items down the side); each
+    item's bar is split into the probabilities of its ratings, which sum to
+    1 (lighter to darker for lower to higher codes, so the chart reads in
+    greyscale and for colour-blind readers).  The panel titles give the
+    class shares.  The numbers drawn are ``result.profile_table()``
+    (rows item x rating, one column per class).  ``ax`` (optional) is a
+    sequence of one Axes per class.  Returns the Figure.
+
+    With ``category=`` (e.g. the top rating): one line per class across the
+    items, ``P(rating = category | class)`` on a 0 to 1 axis; the numbers
+    drawn are ``result.profile_table(category)``.  Returns the Axes.
+
+    ``labels`` renames items, ``category_labels`` names ratings (e.g. the
+    codebook's option texts; default: the codes).
+
+    Formula: ``rho_jcr = P(y_j = r | class c)`` of the latent class model
+    (:func:`~veplab.factors.latent_classes`).
+
+    References
+    ----------
+    Linzer DA, Lewis JB (2011). poLCA: an R package for polytomous variable
+    latent class analysis. *Journal of Statistical Software*, 42(10)
+    (``plot.poLCA`` draws the same probabilities, one panel per class).
+
+    Examples
+    --------
+    >>> fig = plot_profiles(latent_classes(df, items, seed=1))      # doctest: +SKIP
+    >>> ax = plot_profiles(res, category=2)     # probability of rating 2 by class    # doctest: +SKIP
     """
+    from .latent_class import profile_table
+
     what = "plot_profiles"
     prof = getattr(result, "profiles", None)
     sizes = getattr(result, "class_sizes", None)
@@ -220,35 +261,82 @@ def plot_profiles(result: Any, ax: Any = None, *, category: Any = None, labels: 
         raise InputError(f"{what}: expected a latent_classes() result, got {type(result).__name__}")
     items = list(dict.fromkeys(prof["item"]))
     k = int(prof["class"].max())
-    if category is None:
-        try:
-            codes = prof["category"].astype(float)
-        except (TypeError, ValueError):
-            raise InputError(f"{what}: categories are not numeric; pass category= to plot one category's "
-                             "probability") from None
-        val = (prof.assign(v=codes * prof["probability"]).groupby(["class", "item"], sort=False)["v"].sum())
-        ylabel = "expected item score"
-    else:
-        sub = prof[prof["category"] == category]
-        if sub.empty:
-            raise InputError(f"{what}: category {category!r} is not among the item categories")
-        val = sub.set_index(["class", "item"])["probability"]
-        ylabel = f"P(answer = {category})"
-    ax = _axes(ax)
-    x = np.arange(len(items))
-    share = dict(zip(sizes["class"], sizes["share"]))
-    for c in range(1, k + 1):
-        yv = np.array([val.get((c, it), np.nan) for it in items], dtype=float)
-        ax.plot(x, yv, color="black", linestyle=_LINES[(c - 1) % len(_LINES)], marker=_MARKERS[(c - 1) % len(_MARKERS)],
-                markersize=5, linewidth=1.2, label=f"class {c} ({100 * share.get(c, np.nan):.0f}%)")
     labels = labels or {}
-    ax.set_xticks(x, [labels.get(i, i) for i in items], rotation=45, ha="right")
-    ax.set_ylabel(ylabel)
+    category_labels = category_labels or {}
+    share = dict(zip(sizes["class"], sizes["share"]))
+
+    def class_name(c: int) -> str:
+        return f"class {c} ({100 * share.get(c, np.nan):.0f}%)"
+
+    def rating_name(r: Any) -> str:
+        return str(category_labels.get(r, r))
+
     if category is not None:
+        try:
+            table = profile_table(prof, category)
+        except InputError as exc:
+            raise InputError(f"{what}: {exc}".replace("profile_table: ", "")) from None
+        ax = _axes(ax)
+        x = np.arange(len(items))
+        for c in range(1, k + 1):
+            ax.plot(x, table[c].to_numpy(dtype=float), color="black", linestyle=_LINES[(c - 1) % len(_LINES)],
+                    marker=_MARKERS[(c - 1) % len(_MARKERS)], markersize=5, linewidth=1.2, label=class_name(c))
+        ax.set_xticks(x, [labels.get(i, i) for i in items], rotation=45, ha="right")
+        ax.set_ylabel(f"probability of rating {rating_name(category)}")
         ax.set_ylim(0, 1)
-    ax.legend(frameon=False, fontsize=8)
-    ax.grid(axis="y", color="#dddddd", linewidth=0.6)
-    ax.set_axisbelow(True)
+        ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+        ax.set_axisbelow(True)
+        if title:
+            ax.set_title(title)
+        from ..report.charts import legend_outside
+
+        legend_outside(ax)
+        return ax
+
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    table = profile_table(prof)
+    cats = _category_order(list(dict.fromkeys(prof["category"])))
+    if ax is None:
+        longest = max(len(str(labels.get(i, i))) for i in items)
+        fig, axes = plt.subplots(1, k, sharey=True, squeeze=False,
+                                 figsize=(min(2.0 + 0.07 * longest + 1.25 * k, 11.0), 1.5 + 0.24 * len(items)))
+        axes = list(axes[0])
+    else:
+        axes = list(np.ravel(ax)) if isinstance(ax, (list, tuple, np.ndarray)) else [ax]
+        if len(axes) != k:
+            raise InputError(f"{what}: the profile chart has one panel per class: pass {k} Axes as ax= "
+                             f"(got {len(axes)}), or none")
+        fig = axes[0].figure
+    cmap = plt.get_cmap("Blues")
+    shades = [cmap(v) for v in (np.linspace(0.12, 0.9, len(cats)) if len(cats) > 1 else [0.5])]
+    y = np.arange(len(items))[::-1]
+    for c, axc in zip(range(1, k + 1), axes):
+        left = np.zeros(len(items))
+        for r, cat in enumerate(cats):
+            rows = table[table.index.get_level_values("category") == cat].droplevel("category")
+            vals = rows[c].reindex(items).fillna(0.0).to_numpy(dtype=float)
+            axc.barh(y, vals, left=left, height=0.75, color=shades[r], edgecolor="#333333", linewidth=0.4,
+                     label=rating_name(cat))
+            left += vals
+        axc.set_xlim(0, 1)
+        axc.set_xticks([0, 0.5, 1], ["0", "0.5", "1"])
+        axc.set_title(class_name(c), fontsize=9, loc="left")
+        axc.grid(axis="x", color="#dddddd", linewidth=0.6)
+        axc.grid(axis="y", visible=False)
+        axc.set_axisbelow(True)
+    axes[0].set_yticks(y, [str(labels.get(i, i)) for i in items])
+    axes[0].set_ylim(-0.6, len(items) - 0.4)
+    fig.supxlabel("probability of each rating (each bar sums to 1)", fontsize=10)
+    keys = [Patch(facecolor=shades[r], edgecolor="#333333", linewidth=0.4, label=rating_name(cat))
+            for r, cat in enumerate(cats)]
+    fig.legend(handles=keys, title="rating", loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=len(cats),
+               frameon=False, alignment="left", fontsize=8, title_fontsize=9)
     if title:
-        ax.set_title(title)
-    return ax
+        fig.suptitle(title, x=0.0, ha="left", y=1.08)
+    fig.tight_layout()
+    return fig

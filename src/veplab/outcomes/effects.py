@@ -349,5 +349,7 @@ def plot_trajectories(
     ax.set_xticklabels([str(p) for p in periods])
     ax.set_xlabel(str(period))
     ax.set_ylabel(ylabel or f"{outcome} (mean, {ci:.0%} CI)")
-    ax.legend(title=str(group), frameon=False)
+    from ..report.charts import legend_outside
+
+    legend_outside(ax, title=str(group))
     return ax

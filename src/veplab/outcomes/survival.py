@@ -1063,6 +1063,8 @@ def cox_zph(fit: CoxResult, transform: str = "km", *, terms: bool = True,
 # =========================================================================== plots
 _LINESTYLES = ["-", "--", ":", "-."]
 _GREYS = ["0.0", "0.45", "0.25", "0.6"]
+_CENSOR_SIZE = 3.5  # points: a short tick, about a third of the height of a text line
+_CENSOR_WIDTH = 0.6  # points: thinner than the curve, so dense censoring does not merge into a bar
 
 
 def plot_km(km: KaplanMeier, *, ax: Any = None, times: Sequence[float] | None = None,
@@ -1072,8 +1074,11 @@ def plot_km(km: KaplanMeier, *, ax: Any = None, times: Sequence[float] | None = 
 
     Returns the Figure.  ``times`` sets the risk-table columns (default: the
     x tick positions).  Curves differ by line style as well as grey level, so
-    the plot reads in greyscale.  Pass ``ax`` to draw into existing axes (the
-    risk table is then drawn as text under that axes).
+    the plot reads in greyscale.  Times with censoring are marked by thin,
+    short ticks (``|``) on the curve, as ``plot.survfit`` (R ``survival``)
+    and lifelines mark them.  The legend sits above the plot.  Pass ``ax``
+    to draw into existing axes (the risk table is then drawn as text under
+    that axes).
 
     ``min_at_risk`` (default None: whole curves): stop each curve at the last
     time at least this many people were at risk (:func:`truncate_at_risk`);
@@ -1110,13 +1115,17 @@ def plot_km(km: KaplanMeier, *, ax: Any = None, times: Sequence[float] | None = 
             hi = np.r_[1.0, tab["upper"].to_numpy()]
             ax.fill_between(x, lo, hi, step="post", color=col, alpha=0.15, linewidth=0)
         cens = tab[tab["n_censor"] > 0]
-        ax.plot(cens["time"], cens["surv"], "|", color=col, markersize=6)
+        # censoring marks: thin short ticks on the curve, as survival::plot.survfit (mark = 3) and lifelines
+        ax.plot(cens["time"], cens["surv"], linestyle="none", marker="|", color=col, markersize=_CENSOR_SIZE,
+                markeredgewidth=_CENSOR_WIDTH, label="_censored")
     ax.set_ylim(0, 1.02)
     ax.set_xlim(left=0)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if len(km.groups) > 1 or km.groups[0] != "all":
-        ax.legend(title=str(km.group_name) if km.group_name is not None else None, frameon=False)
+        from ..report.charts import legend_outside
+
+        legend_outside(ax, title=str(km.group_name) if km.group_name is not None else None)
     if risk_table:
         if times is None:
             times = [tk for tk in ax.get_xticks() if ax.get_xlim()[0] <= tk <= ax.get_xlim()[1]]

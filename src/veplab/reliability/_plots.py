@@ -54,9 +54,12 @@ def plot_item_stats(item_table: Any, ax: Any = None, *, alpha: float | None = No
     ax.axvline(0, color="0.3", linewidth=0.8)
     ax.set_yticks(y)
     ax.set_yticklabels(labels)
+    ax.set_ylim(-0.6, len(labels) - 0.4)
     ax.set_xlim(min(-0.05, np.nanmin(r) - 0.05), 1.0)
     ax.set_xlabel("correlation / alpha")
-    ax.legend(loc="lower left", fontsize="small", frameon=False)
+    from ..report.charts import legend_outside
+
+    legend_outside(ax, fontsize="small")  # above the bars, never on them
     return ax
 
 
