@@ -328,6 +328,35 @@ def test_plots_return_axes(d):
     plt.close("all")
 
 
+def _drawn_area(ax, i: int = 0) -> float:
+    """Area under the i-th line as drawn: trapezoid rule over the Line2D's path (its x/y data joined as
+    the line's drawstyle joins them; a step drawstyle adds the corners)."""
+    x, y = ax.get_lines()[i].get_path().vertices.T
+    return float(np.sum(np.diff(x) * (y[1:] + y[:-1]) / 2))
+
+
+def test_drawn_roc_polygon_has_the_auc_of_its_legend(d):
+    """The drawn curve's area equals the AUC (a staircase drew a tied 3-level score with area ~0.83 for 0.67)."""
+    import matplotlib.pyplot as plt
+
+    three = pd.cut(d["score_int"], 3, labels=[1, 2, 3]).astype(int)  # a tied 3-level judgement
+    scores = {"three levels": three, "integer": d["score_int"], "continuous": d["score_cont"]}
+    ax = plot_roc(d["y"], scores, direction="<")
+    for i, (name, s) in enumerate(scores.items()):
+        auc = roc_auc(d["y"], s, direction="<").estimate
+        assert _drawn_area(ax, i) == pytest.approx(auc, abs=1e-12), name
+        assert f"AUC {auc:.2f}" in ax.get_legend().get_texts()[i].get_text()
+    x, y = ax.get_lines()[0].get_data()
+    assert len(x) == 4 and (x[0], y[0], x[-1], y[-1]) == (0, 0, 1, 1)  # four operating points joined
+    assert ax.get_lines()[0].get_drawstyle() == "default"  # straight segments, not steps
+    # the legend sits above the axes, off the curves
+    fig = ax.figure
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    assert ax.get_legend().get_window_extent(r).y0 >= ax.get_window_extent(r).y1
+    plt.close("all")
+
+
 # ----------------------------------------------------------------------- bad input
 def test_one_class_outcome_is_refused(d):
     with pytest.raises(InputError, match="only one class"):

@@ -569,6 +569,25 @@ def plot_roc(
     ``scores`` is one score (array or Series) or several (a DataFrame or a
     dict of name -> score); curves differ by line style so the plot reads in
     greyscale.  Returns the matplotlib Axes.
+
+    The operating points of :func:`roc_curve` are joined by straight lines,
+    as ``plot.roc`` of pROC draws them: a threshold that moves cases and
+    controls together (tied scores) gives a diagonal segment, so the area
+    under the drawn curve (trapezoid rule) is exactly the AUC in the legend
+    (a staircase would draw ties as if all cases ranked above the controls).
+    A score with few values (up to 12 operating points) also shows its
+    points.  The legend sits above the plot, off the curves.
+
+    References
+    ----------
+    Robin X, et al. (2011). pROC: an open-source package for R and S+ to
+    analyze and compare ROC curves. *BMC Bioinformatics*, 12, 77.
+    Fawcett T (2006). An introduction to ROC analysis. *Pattern Recognition
+    Letters*, 27, 861-874 (ties: section 5 and figure 6).
+
+    Examples
+    --------
+    >>> ax = plot_roc(df["rearrested"], {"risk level": df["risk"]}, direction="<")   # doctest: +SKIP
     """
     import matplotlib.pyplot as plt
 
@@ -585,22 +604,26 @@ def plot_roc(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             a = roc_auc(y, s, direction=direction, ci=ci, missing=missing)
-        ax.step(
-            1 - curve["specificity"], curve["sensitivity"], where="post",
-            color=_GREYS[i % len(_GREYS)], linestyle=_LINESTYLES[i % len(_LINESTYLES)], linewidth=1.6,
+        # rows run from everyone positive (1, 1) to no one positive (0, 0): reversed, x increases
+        fpr = 1 - curve["specificity"].to_numpy(dtype=float)[::-1]
+        tpr = curve["sensitivity"].to_numpy(dtype=float)[::-1]
+        ax.plot(
+            fpr, tpr, color=_GREYS[i % len(_GREYS)], linestyle=_LINESTYLES[i % len(_LINESTYLES)], linewidth=1.6,
+            marker="o" if len(fpr) <= 12 else None, markersize=4, clip_on=False,
             label=f"{name}: AUC {a.estimate:.2f} [{a.ci_low:.2f}, {a.ci_high:.2f}]",
         )
-    ax.plot([0, 1], [0, 1], color="0.75", linewidth=0.8, linestyle="-")
+    ax.plot([0, 1], [0, 1], color="0.75", linewidth=0.8, linestyle="-", label="_chance")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_aspect("equal")
     ax.set_xlabel("1 - specificity (false positive rate)")
     ax.set_ylabel("Sensitivity (true positive rate)")
-    ax.legend(loc="lower right", frameon=False, fontsize="small")
+    from ..report.charts import legend_outside
+
+    legend_outside(ax, fontsize="small")
     return ax
 
 
-# ======================================================================= calibration
 def _logistic_fit(
     y: np.ndarray, X: np.ndarray, offset: np.ndarray, max_iter: int = 100, tol: float = 1e-10
 ) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -853,7 +876,9 @@ def plot_calibration(result: CalibrationResult, ax: Any = None) -> Any:
     ax.set_ylim(0, top)
     ax.set_xlabel("Predicted risk")
     ax.set_ylabel("Observed proportion")
-    ax.legend(loc="upper left", frameon=False, fontsize="small")
+    from ..report.charts import legend_outside
+
+    legend_outside(ax, fontsize="small")
     return ax
 
 
