@@ -41,7 +41,7 @@ def plot_item_stats(item_table: Any, ax: Any = None, *, alpha: float | None = No
     labels = [str(i) for i in item_table.index]
     y = np.arange(len(labels))[::-1]
     r = item_table["r_drop"].to_numpy(dtype=float)
-    bars = ax.barh(y, r, height=0.6, color="0.75", edgecolor="0.2", label="corrected item-total r (r_drop)")
+    bars = ax.barh(y, r, height=0.6, color="0.75", edgecolor="0.2", label="corrected item-total correlation")
     for bar, v in zip(bars, r):
         if v < 0:
             bar.set_hatch("///")
