@@ -175,14 +175,15 @@ def test_analyse_and_pool_logistic_regression():
     assert out.loc[1, "estimate"] > 0  # x predicts bin in the generating model
 
 
-def _loaded(tmp_path: Path) -> tuple[pd.DataFrame, object]:
+def _loaded(tmp_path: Path, **load_options) -> tuple[pd.DataFrame, object]:
     agree = {1: "no", 2: "rather no", 3: "neither", 4: "rather yes", 5: "yes"}
     cb = from_dict({
         "id": "mini", "title": "mini", "id_column": "rid",
         "items": [
             {"id": "rid", "label": "id", "type": "text", "role": "admin", "pseudonymised": True},
             {"id": "q1", "label": "q1", "type": "likert", "options": agree, "missing": {8: "dont_know", 9: "refused"}},
-            {"id": "q2", "label": "q2", "type": "likert", "options": agree, "missing": {8: "dont_know", 9: "refused"}},
+            {"id": "q2", "label": "q2", "type": "likert", "options": agree, "missing": {8: "dont_know", 9: "refused"},
+             "reverse": bool(load_options.get("reverse"))},
             {"id": "q3", "label": "q3", "type": "likert", "options": agree,
              "missing": {7: "not_applicable", 8: "dont_know", 9: "refused"}},
             {"id": "age", "label": "age", "type": "numeric", "min": 18, "max": 90},
@@ -203,7 +204,7 @@ def _loaded(tmp_path: Path) -> tuple[pd.DataFrame, object]:
     raw = pd.DataFrame({"rid": [f"r{i:03d}" for i in range(n)], **q, "age": age})
     path = tmp_path / "mini.csv"
     raw.to_csv(path, index=False)
-    return load(path, cb), cb
+    return load(path, cb, **load_options), cb
 
 
 def test_dont_know_and_refused_need_an_explicit_choice(tmp_path):
@@ -233,6 +234,67 @@ def test_passive_scale_scores_recomputed_from_imputed_items(tmp_path):
     for c in imp:
         assert np.allclose(c["s"], score_scales(c, cb)["s"], equal_nan=True)
         assert c["s"].isna().sum() == 0
+
+
+def _with_facility(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    units = df.assign(unit=np.where(np.arange(len(df)) % 3 == 0, "A", "B"))
+    return units, pd.DataFrame({"unit": ["A", "B"], "occupancy": [1.2, 0.8]})
+
+
+@pytest.mark.parametrize("how", ["attach_facility", "pandas merge"])
+def test_a_facility_merge_does_not_change_the_imputations(tmp_path, how):
+    from veplab.factors.design import attach_facility
+
+    df, cb = _loaded(tmp_path)
+    units, fac = _with_facility(df)
+    merged = attach_facility(units, fac, "unit") if how == "attach_facility" else units.merge(fac, on="unit")
+    assert merged.attrs == ({} if how == "pandas merge" else units.attrs)  # pandas drops attrs on merge
+    cols = ["q1", "q2", "q3", "s", "age"]
+    opts = dict(m=3, seed=7, columns=cols, dont_know="missing", refused="missing", codebook=cb)
+    plain, after = impute(units, **opts), impute(merged, **opts)
+    assert after.summary_table.equals(plain.summary_table)
+    assert plain.summary_table.loc["q3", "n_excluded"] == 10  # the not-applicable cells
+    for i in range(3):
+        a, b = plain.complete(i), after.complete(i)
+        pd.testing.assert_frame_equal(a[cols].reset_index(drop=True), b[cols].reset_index(drop=True))
+        assert b["q3"].iloc[20:30].isna().all() and b["q3"].notna().sum() == len(b) - 10
+    means = [np.mean([c["s"].mean() for c in imp]) for imp in (plain, after)]
+    assert means[0] == means[1]
+
+
+def test_impute_refuses_when_the_reasons_were_left_behind(tmp_path):
+    from veplab.data import ReasonsLost, with_reasons
+
+    df, cb = _loaded(tmp_path)
+    cols = ["q1", "q2", "q3", "age"]
+    # a column selection drops the reason columns but keeps load's record: impute knows they were there
+    with pytest.raises(ReasonsLost, match=r"loaded by veplab.data.load.*'q1'.*with_reasons"):
+        impute(df[cols], m=2, seed=1, dont_know="missing", refused="missing")
+    ok = impute(df[with_reasons(df, cols)], m=2, seed=1, dont_know="missing", refused="missing")
+    assert ok.summary_table.loc["q3", "n_excluded"] == 10
+    # after a merge nothing records them; the codebook still says q3 can be not applicable
+    units, fac = _with_facility(df)
+    bare = units.merge(fac, on="unit")[cols]
+    with pytest.raises(ReasonsLost, match=r"'q3' \(not_applicable\).*'q3__missing'"):
+        impute(bare, m=2, seed=1, dont_know="missing", refused="missing", codebook=cb)
+    with pytest.raises(ReasonsLost, match=r"'q1' \(dont_know, refused\)"):  # the choice cannot be skipped
+        impute(bare, m=2, seed=1, codebook=cb)
+    # every reason imputed alike: the reasons do not matter
+    every = impute(bare, m=2, seed=1, dont_know="missing", refused="missing", not_applicable="missing", codebook=cb)
+    assert every.n_excluded == 0
+    with pytest.raises(InputError, match="q1__missing.*not answers"):
+        impute(df, m=2, seed=1, columns=["q1", "q1__missing"], dont_know="missing", refused="missing")
+
+
+def test_impute_asks_whether_items_are_reversed_when_loads_record_is_lost(tmp_path):
+    df, cb = _loaded(tmp_path, reverse=True)
+    units, fac = _with_facility(df)
+    merged = units.merge(fac, on="unit")
+    opts = dict(m=2, seed=3, columns=["q1", "q2", "q3", "s"], dont_know="missing", refused="missing", codebook=cb)
+    with pytest.raises(InputError, match=r"reverse-keyed items \['q2'\].*reversed_items=True"):
+        impute(merged, **opts)
+    a, b = impute(units, **opts), impute(merged, reversed_items=True, **opts)
+    assert np.allclose(a.complete(0)["s"], b.complete(0)["s"], equal_nan=True)
 
 
 def test_impute_bad_input():

@@ -17,7 +17,7 @@ from .. import codebook as _cb
 from ..codebook import Codebook, Item
 from .problems import DataError, Problems
 from .readers import RawTable, read_raw
-from .reasons import REASON_DTYPE, missing_reasons, reason_column
+from .reasons import REASON_DTYPE, missing_reasons, reason_column, set_missing_reasons
 
 __all__ = ["load", "apply_codebook", "LoadInfo", "load_info", "missing_reasons", "DataError"]
 
@@ -416,9 +416,8 @@ def apply_codebook(
         for p, c, _code, reason in missing_rows:
             if c in where:
                 reasons[p, where[c]] = reason
-        made = pd.DataFrame({reason_column(c): pd.Categorical(reasons[:, j], dtype=REASON_DTYPE)
-                             for j, c in enumerate(reason_items)}, index=result.index)
-        result = pd.concat([result, made], axis=1)
+        # the one way reason columns are made (it checks that a reason is only given for a missing cell)
+        result = set_missing_reasons(result, {c: reasons[:, j] for j, c in enumerate(reason_items)})
 
     ids_for_missing = result[id_col].astype(str).to_numpy() if id_col in result.columns else np.array([""] * n)
     mframe = pd.DataFrame(
