@@ -250,7 +250,7 @@ def test_a_facility_merge_does_not_change_the_imputations(tmp_path, how):
     merged = attach_facility(units, fac, "unit") if how == "attach_facility" else units.merge(fac, on="unit")
     assert merged.attrs == ({} if how == "pandas merge" else units.attrs)  # pandas drops attrs on merge
     cols = ["q1", "q2", "q3", "s", "age"]
-    opts = dict(m=3, seed=7, columns=cols, dont_know="missing", refused="missing", codebook=cb)
+    opts = {"m": 3, "seed": 7, "columns": cols, "dont_know": "missing", "refused": "missing", "codebook": cb}
     plain, after = impute(units, **opts), impute(merged, **opts)
     assert after.summary_table.equals(plain.summary_table)
     assert plain.summary_table.loc["q3", "n_excluded"] == 10  # the not-applicable cells
@@ -290,7 +290,8 @@ def test_impute_asks_whether_items_are_reversed_when_loads_record_is_lost(tmp_pa
     df, cb = _loaded(tmp_path, reverse=True)
     units, fac = _with_facility(df)
     merged = units.merge(fac, on="unit")
-    opts = dict(m=2, seed=3, columns=["q1", "q2", "q3", "s"], dont_know="missing", refused="missing", codebook=cb)
+    opts = {"m": 2, "seed": 3, "columns": ["q1", "q2", "q3", "s"], "dont_know": "missing", "refused": "missing",
+            "codebook": cb}
     with pytest.raises(InputError, match=r"reverse-keyed items \['q2'\].*reversed_items=True"):
         impute(merged, **opts)
     a, b = impute(units, **opts), impute(merged, reversed_items=True, **opts)

@@ -10,8 +10,17 @@ from hypothesis import strategies as st
 
 from veplab._validate import InputError
 from veplab.codebook import from_dict
-from veplab.data import (REASONS, ReasonsLost, load, load_info, missing_reasons, reason_column, reason_columns,
-                         set_missing_reasons, with_reasons)
+from veplab.data import (
+    REASONS,
+    ReasonsLost,
+    load,
+    load_info,
+    missing_reasons,
+    reason_column,
+    reason_columns,
+    set_missing_reasons,
+    with_reasons,
+)
 
 ITEMS = ["q0", "q1", "q2"]
 UNITS = ["A", "B", "C"]
@@ -59,7 +68,8 @@ def test_reasons_follow_their_cells_through_pandas_operations(made, made_other, 
         elif step == "concat_self":
             df = pd.concat([df, df.iloc[::-1]])
         elif step == "concat_plain":  # the same items from a frame with no reason columns
-            plain = other.drop(columns=reason_columns(other)).assign(id=lambda f: f"p{k}" + f["id"])
+            plain = other.drop(columns=reason_columns(other))
+            plain["id"] = f"p{k}" + plain["id"]
             df = pd.concat([df, plain], ignore_index=True)
         elif step == "join":
             extra = pd.DataFrame({f"extra{k}": 1.0}, index=df.index.unique()[::2])
@@ -199,3 +209,11 @@ def test_quality_and_reliability_read_the_reasons_after_a_merge(tmp_path):
     assert items.loc["q3", "share_not_applicable"] == pytest.approx(2 / n)
     with pytest.raises(ReasonsLost):
         quality(df[["rid", "q1", "q2", "q3"]], cb)
+
+
+def test_docstring_examples():
+    import doctest
+
+    import veplab.data.reasons as mod
+
+    assert doctest.testmod(mod).failed == 0

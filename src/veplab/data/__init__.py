@@ -13,26 +13,32 @@ from .load import DataError, LoadInfo, apply_codebook, load, load_info, missing_
 from .problems import PROBLEM_COLUMNS
 from .quality import QualityReport, quality
 from .readers import detect_encoding, read_raw, sha256_file
-from .reasons import (REASONS, ReasonsLost, reason_column, reason_columns, set_missing_reasons,
-                      with_reasons)
+from .reasons import (
+                      REASONS,
+                      ReasonsLost,
+                      reason_column,
+                      reason_columns,
+                      set_missing_reasons,
+                      with_reasons,
+)
 
 __all__ = [
-    "DataError",
-    "LoadInfo",
-    "PROBLEM_COLUMNS",
-    "QualityReport",
-    "REASONS",
-    "ReasonsLost",
-    "apply_codebook",
-    "detect_encoding",
-    "load",
-    "load_info",
-    "missing_reasons",
-    "quality",
-    "read_raw",
-    "reason_column",
-    "reason_columns",
-    "set_missing_reasons",
-    "sha256_file",
-    "with_reasons",
+                      "PROBLEM_COLUMNS",
+                      "REASONS",
+                      "DataError",
+                      "LoadInfo",
+                      "QualityReport",
+                      "ReasonsLost",
+                      "apply_codebook",
+                      "detect_encoding",
+                      "load",
+                      "load_info",
+                      "missing_reasons",
+                      "quality",
+                      "read_raw",
+                      "reason_column",
+                      "reason_columns",
+                      "set_missing_reasons",
+                      "sha256_file",
+                      "with_reasons",
 ]

@@ -3,7 +3,9 @@
 :func:`quality` reports, from a frame made by :func:`veplab.data.load`:
 
 * ``by_item``: per item, answered, blank, don't know, refused, not applicable,
-  not asked and invalid counts and shares;
+  not asked and invalid counts and shares (the reasons come from the frame's
+  reason columns, :func:`veplab.data.missing_reasons`, so a frame merged with
+  other data gives the same counts);
 * ``by_respondent``: how many respondents miss what share of the items;
 * ``straightlining``: respondents giving the same answer to every likert item
   (at least ``min_straightline`` answered), overall and per scale;

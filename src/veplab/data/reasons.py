@@ -59,8 +59,17 @@ import pandas as pd
 from .. import codebook as _cb
 from .._validate import InputError
 
-__all__ = ["REASONS", "REASON_SUFFIX", "REASON_DTYPE", "ReasonsLost", "missing_reasons", "reason_column",
-           "reason_columns", "set_missing_reasons", "with_reasons"]
+__all__ = [
+    "REASONS",
+    "REASON_DTYPE",
+    "REASON_SUFFIX",
+    "ReasonsLost",
+    "missing_reasons",
+    "reason_column",
+    "reason_columns",
+    "set_missing_reasons",
+    "with_reasons",
+]
 
 #: The reasons a cell can be missing for: the codebook's missing reasons and ``invalid``.
 REASONS: tuple[str, ...] = (*_cb.MISSING_REASONS, "invalid")
@@ -148,7 +157,7 @@ def lost_message(df: pd.DataFrame, lost: Sequence[Any], what: str) -> str:
 def missing_reasons(df: pd.DataFrame, columns: Iterable[Any] | None = None) -> pd.DataFrame:
     """Reasons for missing cells, as a frame shaped like ``df[columns]``.
 
-    Cells hold ``"dont_know"``, ``"refused"``, ``"not_applicable"``,
+    Cells (dtype object) hold ``"dont_know"``, ``"refused"``, ``"not_applicable"``,
     ``"not_asked"``, ``"missing"`` (a user-missing code the codebook did not
     name), ``"invalid"``, or ``<NA>``: the cell is answered, or is missing
     with no recorded reason (blank in the file, or a row a merge added).  A
@@ -188,7 +197,7 @@ def missing_reasons(df: pd.DataFrame, columns: Iterable[Any] | None = None) -> p
             raise InputError(f"missing_reasons: the data hold column {c!r} more than once; keep one")
         hit = item.isna().to_numpy() & np.not_equal(vals, None)
         arr[hit, j] = vals[hit]
-    return pd.DataFrame(arr, index=df.index, columns=columns)
+    return pd.DataFrame(arr, index=df.index, columns=columns, dtype=object)  # object: <NA> stays <NA>
 
 
 def set_missing_reasons(df: pd.DataFrame, reasons: Mapping[Any, Any] | pd.DataFrame) -> pd.DataFrame:

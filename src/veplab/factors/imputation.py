@@ -13,8 +13,8 @@ Don't know and refused are answers, not holes
 A survey of prisoners has several kinds of missing cells:
 :func:`veplab.data.missing_reasons` tells them apart, from the reason columns
 ``<item>__missing`` that :func:`veplab.data.load` adds (they travel with their
-rows through merges, joins and concatenation; :mod:`veplab.data.reasons`).  Imputing "don't know"
-or "refused" as if the person had given a substantive answer changes the
+rows through merges, joins and concatenation; :mod:`veplab.data.reasons`).
+Imputing "don't know" or "refused" as if the person had given a substantive answer changes the
 question being analysed, so :func:`impute` asks the analyst to decide
 (``dont_know="exclude"`` keeps them missing in every completed data set,
 ``dont_know="missing"`` treats them as missing at random and imputes them;
@@ -556,7 +556,6 @@ def impute(
         scale_cols = [c for c in cols if c in scale_items and scale_items[c] & set(cols)]
         if scale_cols:
             from ..data import load_info
-            from ..data.reasons import reason_columns
             from ..scoring import score_scales
 
             info = load_info(df)
@@ -604,7 +603,7 @@ def impute(
         shown = ", ".join(f"{c!r} ({', '.join(r)})" for c, r in list(unknown.items())[:6]) \
             + (" ..." if len(unknown) > 6 else "")
         raise ReasonsLost(
-            f"{what}: the codebook says answers to {shown} can be missing for these reasons, and the data hold "
+            f"{what}: the codebook declares reasons why answers to {shown} may be missing, and the data hold "
             f"missing answers to them but no column saying why ({reason_column(next(iter(unknown)))!r}, ...), so "
             "impute cannot tell which cells to keep missing. Give impute the frame veplab.data.load made (its "
             "reason columns <item>__missing survive merges; select columns with veplab.data.with_reasons(df, "
