@@ -134,7 +134,7 @@ def quality(df: pd.DataFrame, codebook: Codebook, *, min_straightline: int = 8) 
         eligible = answered >= min(min_straightline, len(likert))
         straight = eligible & (lo == hi)
         flags["straightlining"] = straight
-        sl_rows.append({"scope": f"all {len(likert)} likert items", "n_eligible": int(eligible.sum()),
+        sl_rows.append({"scope": f"all {len(likert)} agreement items", "n_eligible": int(eligible.sum()),
                         "n_straightliners": int(straight.sum()),
                         "share": straight.sum() / eligible.sum() if eligible.sum() else np.nan})
         for scale in codebook.scales:
@@ -149,7 +149,8 @@ def quality(df: pd.DataFrame, codebook: Codebook, *, min_straightline: int = 8) 
             # identical raw answers across a scale with reverse-keyed items contradict each other
             mid = (codebook.item(members[0]).codes[0] + codebook.item(members[0]).codes[-1]) / 2
             same &= sub[:, 0] != mid
-            sl_rows.append({"scope": f"scale {scale.id} (has reverse-keyed items)", "n_eligible": int(full.sum()),
+            # scope: the scale's id (a scale with reverse-keyed items); pages show its label
+            sl_rows.append({"scope": scale.id, "n_eligible": int(full.sum()),
                             "n_straightliners": int(same.sum()),
                             "share": same.sum() / full.sum() if full.sum() else np.nan})
     straightlining = pd.DataFrame(sl_rows, columns=["scope", "n_eligible", "n_straightliners", "share"])

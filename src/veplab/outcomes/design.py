@@ -62,7 +62,7 @@ from .survival import CoxResult, KaplanMeier, cox, kaplan_meier
 __all__ = ["NotRun", "plain", "lower_first", "column_label", "option_label", "wave_labels", "PrePost",
            "pre_post_scales", "reliable_change_of", "followup_frame", "horizon_grid", "group_labels", "Survival",
            "survival_at_horizon", "Effects", "treatment_effects", "term_label", "power_table", "framework_blocks",
-           "indicator_data", "indicator_table"]
+           "indicator_data", "indicator_table", "indicator_labels"]
 
 
 class NotRun(Exception):
@@ -631,6 +631,24 @@ def indicator_data(data: pd.DataFrame, cb: Any, block: Mapping[str, Any], *, bre
             if num.notna().sum() == d[col].notna().sum():
                 d[col] = num.astype(float)
     return d, [c for c in dis if c in d.columns]
+
+
+def indicator_labels(parts: Sequence[pd.DataFrame]) -> dict[str, str]:
+    """What the page shows for each row of :func:`indicator_table`: the indicator's label in the
+    report's language (as :func:`veplab.outcomes.indicators` chose it) and the level, for
+    ``Report.table(..., labels=)``; ``results.json`` keeps ``<indicator> · <level>``.
+
+    >>> import pandas as pd
+    >>> part = pd.DataFrame({"indicator": ["reach"], "label": ["Officers trained"], "level": ["all"]})
+    >>> indicator_labels([part])
+    {'reach · all': 'Officers trained · all'}
+    """
+    out: dict[str, str] = {}
+    for part in parts:
+        for i, lab, lvl in zip(part["indicator"], part["label"], part["level"]):
+            text = " ".join(str(lab).split()) if isinstance(lab, str) and lab.strip() else str(i)
+            out[f"{i} · {lvl}"] = f"{text} · {lvl}"
+    return out
 
 
 def indicator_table(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:

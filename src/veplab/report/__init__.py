@@ -164,10 +164,24 @@ class Report:
                         self._label_map.setdefault(thing.id, short)
         return self._label_map
 
-    def _display_labels(self, names: Any) -> list[str | None] | None:
-        labels = self.labels()
+    def _display_labels(self, names: Any, extra: Mapping[str, str] | None = None) -> list[str | None] | None:
+        labels = {**self.labels(), **(extra or {})}
         shown = [labels.get(str(x)) for x in names]
         return shown if any(shown) else None
+
+    def _value_labels(self, df: pd.DataFrame, extra: Mapping[str, str] | None = None) -> dict[str, str] | None:
+        """Readable text of the item/scale ids (and ``extra`` names) found as cell values of the
+        table's text columns; pages show the text, ``results.json`` keeps the ids."""
+        labels = {**self.labels(), **(extra or {})}
+        found: dict[str, str] = {}
+        for col in df.columns:
+            s = df[col]
+            if s.dtype.kind in "biufcmM":
+                continue
+            for v in pd.unique(s.dropna().to_numpy(dtype=object)):
+                if isinstance(v, str) and v in labels:
+                    found[v] = labels[v]
+        return found or None
 
     # ------------------------------------------------------------------ output
 
@@ -251,6 +265,7 @@ class Report:
         by: str | Sequence[str] | None = None,
         model: Any = None,
         not_people: Sequence[str] = (),
+        labels: Mapping[str, str] | None = None,
     ) -> pd.DataFrame:
         """Publish a table through the disclosure gate; returns the gated table.
 
@@ -279,6 +294,11 @@ class Report:
         counts (``n_*``) but that do not count people -- optimiser starts,
         items, factors, prisons of a facility audit.  They are never suppressed
         as small counts, and the build's second check honours them.
+
+        ``labels``: readable text for names in the index, the columns or the
+        cells (for example ``{"reach · all": "Officers trained · all"}``), added
+        to the codebook's item and scale text that the page shows in place of
+        their ids; ``results.json`` keeps the names.
         """
         from .. import privacy
         from .gate import table_members  # the records behind each cell: private, never in results.json
@@ -372,8 +392,9 @@ class Report:
             "margins": bool(margins),
             "n_column": n if isinstance(n, (str, list, tuple)) else None,
             "not_people": [_label(c) for c in not_people],
-            "index_labels": self._display_labels(df.index),
-            "column_labels": self._display_labels(df.columns),
+            "index_labels": self._display_labels(df.index, labels),
+            "column_labels": self._display_labels(df.columns, labels),
+            "value_labels": self._value_labels(df, labels),
         }
         if members is not None:
             payload["_members"] = members

@@ -189,6 +189,7 @@ def _table(p: Mapping[str, Any], threshold: int) -> str:
     any_mask = False
     index = list(p.get("index", []))
     index_labels = p.get("index_labels") or [None] * len(index)
+    value_labels = p.get("value_labels") or {}
     for label, shown_label, row, mrow in zip(index, index_labels, rows, masks):
         label = shown_label or label
         cells = []
@@ -201,6 +202,8 @@ def _table(p: Mapping[str, Any], threshold: int) -> str:
                 hv = row[h] if h < len(row) else None
                 text = (f"{_fmt(v, digits, styles[j])}–{_fmt(hv, digits, styles[h])}"
                         if v is not None and hv is not None else "–")
+            elif isinstance(v, str) and v in value_labels:  # an item or scale id: its codebook text
+                text = _esc(value_labels[v])
             else:
                 text = _fmt(v, digits, styles[j])
             if m:
