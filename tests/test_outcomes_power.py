@@ -93,3 +93,47 @@ def test_bad_inputs():
         power("survival", n=100, effect=0.7)
     with pytest.raises(InputError, match="p1 must be in"):
         power("two_proportions", n=100, p1=1.5, effect=0.1)
+
+
+PARITY = json.loads((Path(__file__).parent / "reference" / "r_parity.json").read_text())
+_DESIGN = {"two.sample": "two_sample", "one.sample": "one_sample", "paired": "paired"}
+
+
+def test_t_power_grid_matches_power_t_test_including_strict_far_tail():
+    """Issue 17: strict=True returned NaN at large n (scipy's noncentral t is NaN in the far tail)."""
+    g = PARITY["power_grid"]
+    worst = 0.0
+    for i in range(len(g["n"])):
+        got = power(_DESIGN[g["type"][i]], n=g["n"][i], effect=g["delta"][i], strict=g["strict"][i],
+                    alternative=g["alternative"][i]).power
+        assert math.isfinite(got), (i, got)
+        worst = max(worst, abs(got - g["power"][i]) / g["power"][i])
+    assert worst < 1e-9
+
+
+def test_strict_power_at_large_n_is_one_and_n_solves():
+    assert power("two_sample", n=2000, effect=0.35, strict=True).power == pytest.approx(1.0, abs=1e-15)
+    s = PARITY["power_solve_n_strict"]
+    for i in range(len(s["n"])):
+        got = power(_DESIGN[s["type"][i]], effect=s["delta"][i], power=s["power"][i], strict=True).n
+        assert got == pytest.approx(s["n"][i], rel=1e-8), i
+
+
+def test_far_tail_fallback_equals_the_definition():
+    from scipy import stats
+
+    from veplab.outcomes.power import _nct_tail, _nct_tail_quadrature
+
+    # where scipy returns NaN (nu = 3998, ncp = 12) the fallback integrates E[Phi(x S - ncp)];
+    # the bound P(T < -q) <= Phi(-ncp) holds; the value is the one of an independent
+    # integration over the chi density (1.4242464390777827e-44)
+    q = float(stats.t.isf(0.025, 3998))
+    v = _nct_tail(-q, 3998, 12.0, upper=False)
+    assert 0 < v <= stats.norm.cdf(-12.0)
+    assert v == pytest.approx(1.4242464390777827e-44, rel=1e-6)
+    # where scipy is accurate the quadrature agrees with it, both tails
+    for nu, ncp, x in ((30, 2.0, -2.04), (5, 0.5, -2.57), (200, 3.0, 1.97), (1, 1.0, 12.7)):
+        assert _nct_tail_quadrature(x, nu, ncp, upper=False) == pytest.approx(
+            float(stats.nct.cdf(x, nu, ncp)), rel=1e-8)
+        assert _nct_tail_quadrature(x, nu, ncp, upper=True) == pytest.approx(
+            float(stats.nct.sf(x, nu, ncp)), rel=1e-8)

@@ -19,7 +19,11 @@ whichever one of ``n``, the effect or ``power`` is ``None``:
   follow-up, pooled over both arms.  ``effect`` is the hazard ratio.
 
 Two-sided tests use R's ``strict = FALSE`` convention (the far tail is
-ignored) unless ``strict=True``.  Results are :class:`PowerResult` with the
+ignored) unless ``strict=True``.  Where scipy's noncentral t returns NaN in
+the far tail (large ``n``), that tail is integrated from the definition of
+the noncentral t instead (:func:`_nct_tail`), so ``strict=True`` gives R's
+values on the whole range (checked on a grid against ``power.t.test`` in
+``tests/reference/r_parity.R``).  Results are :class:`PowerResult` with the
 solved value unrounded and ``n_ceiling`` for planning.
 """
 
@@ -30,7 +34,7 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import integrate, optimize, stats
 
 from .._results import Result
 from .._validate import InputError, check_choice
@@ -90,14 +94,46 @@ def _root(f, lo: float, hi: float, what: str) -> float:
 
 
 # --------------------------------------------------------------------------- t tests
+def _nct_tail(x: float, nu: float, ncp: float, *, upper: bool) -> float:
+    """P(T > x) (``upper``) or P(T <= x) for T noncentral t(nu, ncp).
+
+    scipy's noncentral t (Boost) returns NaN in parts of the far tail (for
+    example P(T < -1.96) with nu = 3998, ncp = 11: the second term of a strict
+    two-sided power at n = 2000, d = 0.35).  There the probability is computed
+    from its definition, ``T = (Z + ncp) / S`` with ``S = sqrt(V / nu)``,
+    ``V ~ chi2(nu)``:  ``P(T <= x) = E_S[Phi(x S - ncp)]``, integrated over the
+    quantiles ``u`` of ``V`` (a bounded, monotone integrand on [0, 1]).
+    """
+    v = float(stats.nct.sf(x, nu, ncp) if upper else stats.nct.cdf(x, nu, ncp))
+    if math.isfinite(v) and 0.0 <= v <= 1.0:
+        return v
+    return _nct_tail_quadrature(x, nu, ncp, upper=upper)
+
+
+def _nct_tail_quadrature(x: float, nu: float, ncp: float, *, upper: bool) -> float:
+    """:func:`_nct_tail` from the definition of the noncentral t, by quadrature."""
+
+    def s(u: float) -> float:
+        return math.sqrt(float(stats.chi2.ppf(u, nu)) / nu)
+
+    if upper:
+        def g(u: float) -> float:
+            return float(stats.norm.sf(x * s(u) - ncp))
+    else:
+        def g(u: float) -> float:
+            return float(stats.norm.cdf(x * s(u) - ncp))
+    val = integrate.quad(g, 0.0, 1.0, epsabs=1e-300, epsrel=1e-12, limit=500)[0]
+    return min(1.0, max(0.0, float(val)))
+
+
 def _t_power(n: float, delta: float, sd: float, alpha: float, tsample: int, tside: int, strict: bool) -> float:
     nu = (n - 1) * tsample  # R: nu <- (n - 1) * tsample
     qu = stats.t.isf(alpha / tside, nu)
     ncp = math.sqrt(n / tsample) * delta / sd
-    pw = stats.nct.sf(qu, nu, ncp)
+    pw = _nct_tail(qu, nu, ncp, upper=True)
     if strict and tside == 2:
-        pw += stats.nct.cdf(-qu, nu, ncp)
-    return float(pw)
+        pw += _nct_tail(-qu, nu, ncp, upper=False)
+    return float(min(pw, 1.0))
 
 
 def _solve_t(design: str, n, effect, pw, alpha, sd, alternative, strict) -> PowerResult:
