@@ -578,10 +578,33 @@ def test_weighted_kappa_variance_follows_fleiss_cohen_everitt(two):
     assert_rel([psych.estimate, psych.se**2], [ref["fce69"]["weighted_kappa"], ref["fce69"]["var_weighted"]], CLOSED)
     assert_rel(cohen_kappa(a, b).estimate, ref["fce69"]["kappa"], CLOSED)
     # with an unused level psych's weighted variance goes negative (reported as 0)
-    lv = cohen_kappa(two["rater_a"], two["rater_b"], weights="quadratic", levels=[0, 1, 2, 3], se="psych")
-    assert lv.se == 0 and ref["two_levels"]["var_weighted"] == 0
+    with pytest.warns(RuntimeWarning, match="negative value.*sets the variance to 0"):
+        lv = cohen_kappa(two["rater_a"], two["rater_b"], weights="quadratic", levels=[0, 1, 2, 3], se="psych")
+    assert lv.se == 0 and ref["two_levels"]["var_weighted"] == 0 and "se='fce'" in lv.note
     assert lv.estimate == pytest.approx(ref["two_levels"]["weighted_kappa"], rel=CLOSED)
     assert cohen_kappa(two["rater_a"], two["rater_b"], weights="quadratic", levels=[0, 1, 2, 3]).se > 0
+
+
+def test_psych_negative_weighted_variance_reported_as_psych_with_a_warning():
+    """Issue 17: psych::cohen.kappa sets a negative weighted variance to 0 (bad = TRUE) and
+    reports a zero-width interval; se="psych" matches it and says so (tests/reference/r_parity.R)."""
+    ref = json.loads((Path(__file__).parent / "reference" / "r_parity.json").read_text())["kappa_negative_var"]
+    assert ref["bad"] is True and ref["var_weighted"] == 0
+    with pytest.warns(RuntimeWarning, match=r"negative value \(-0.000938\).*psych::cohen.kappa"):
+        r = cohen_kappa(ref["a"], ref["b"], weights="quadratic", se="psych")
+    assert r.estimate == pytest.approx(ref["weighted_kappa"], rel=CLOSED)
+    assert r.se == 0 and r.ci_low == pytest.approx(ref["confid_weighted"][0], rel=CLOSED)
+    assert r.ci_high == pytest.approx(ref["confid_weighted"][2], rel=CLOSED)
+    assert "zero-width interval" in r.note
+    # the FCE variance of the same table is a true variance: positive, no warning, no note
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        f = cohen_kappa(ref["a"], ref["b"], weights="quadratic")
+    assert f.se > 0 and f.ci_low < f.estimate < f.ci_high and f.note == ""
+    # unweighted: psych's own variance and interval
+    u = cohen_kappa(ref["a"], ref["b"], se="psych")
+    assert_rel([u.estimate, u.se**2, u.ci_low, u.ci_high],
+               [ref["kappa"], ref["var_kappa"], ref["confid_unweighted"][0], ref["confid_unweighted"][2]], CLOSED)
 
 
 def _expand(counts):

@@ -59,6 +59,7 @@ class KappaResult(Result):
     n_excluded: int
     levels: tuple = dataclasses.field(repr=False)
     table: pd.DataFrame = dataclasses.field(repr=False)
+    note: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -301,6 +302,10 @@ def cohen_kappa(
     this; for weighted kappa psych's code differs from the published formula
     (see :func:`_kappa_from_table`), ``se="psych"`` reproduces psych.  The
     interval is ``kappa +/- z SE``, truncated to [-1, 1] as psych does.
+    psych's weighted-kappa variance can come out negative (it is not the
+    variance of anything); psych then sets it to 0 and reports a zero-width
+    interval.  ``se="psych"`` reproduces that, with a RuntimeWarning and a
+    ``note`` saying so: use ``se="fce"`` for a valid standard error.
 
     Subjects with a missing rating are left out (``n_excluded``).  When the
     expected agreement is 1 (both raters used one and the same category)
@@ -316,6 +321,7 @@ def cohen_kappa(
     """
     ci = check_ci(ci)
     check_choice(se, "se", ("fce", "psych"))
+    note = ""
     frame = _pair_frame(a, b, "cohen_kappa")
     codes, lv = encode_categories(frame, what="cohen_kappa", levels=levels)
     both = (codes >= 0).all(axis=1)
@@ -337,7 +343,13 @@ def cohen_kappa(
         )
         se_v = lo = hi = float("nan")
     else:
-        var = max(var, 0.0)
+        if var < 0 and se == "psych":
+            note = (f"psych's variance formula for weighted kappa gave a negative value ({var:.3g}); "
+                    "psych::cohen.kappa then sets the variance to 0 (bad = TRUE), so SE 0 and a zero-width "
+                    "interval, as here: that is not a real standard error. Use se='fce' (Fleiss, Cohen & "
+                    "Everitt 1969) for a valid one")
+            warnings.warn(f"cohen_kappa: {note}", RuntimeWarning, stacklevel=2)
+        var = max(var, 0.0)  # fce: a true variance, negative only by rounding
         se_v = float(np.sqrt(var))
         z = stats.norm.ppf(1 - (1 - ci) / 2)
         lo, hi = max(-1.0, kappa - z * se_v), min(1.0, kappa + z * se_v)
@@ -360,6 +372,7 @@ def cohen_kappa(
         n_excluded=int((~both).sum()),
         levels=lv,
         table=table,
+        note=note,
     )
 
 
