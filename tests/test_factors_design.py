@@ -249,3 +249,16 @@ def test_imputation_sensitivity_refits_the_same_model():
     assert abs(sens.loc["Push", "imputed"] - sens.loc["Push", "complete_cases"]) < 0.2
     with pytest.raises(dz.ModelNotRun):
         dz.imputation_sensitivity(d, des, fit, codebook=cb, m=1, seed=1, items=["p1"])
+
+
+def test_top_item_agreement_leaves_out_quiz_items():
+    """A keyed (right/wrong) item's options are answers, not agreement: never the 'most agreed' item."""
+    cb = from_dict({"id": "q", "title": "t", "id_column": "id", "items": [
+        {"id": "k1", "label": "Quiz item", "type": "likert", "options": {1: "a", 2: "b", 3: "c", 4: "d", 5: "e"},
+         "key": 5},
+        {"id": "o1", "label": "Opinion", "type": "likert",
+         "options": {1: "Disagree strongly", 2: "Disagree", 3: "Neither", 4: "Agree", 5: "Agree strongly"}}],
+        "scales": [{"id": "mix", "label": "Mix", "items": ["k1", "o1"]}]})
+    df = pd.DataFrame({"k1": [5] * 19 + [4], "o1": [4, 5] * 4 + [1, 2, 3] * 4})
+    top = dz.top_item_agreement(df, cb, "mix")
+    assert top["item"] == "o1" and top["n_agree"] == 8 and top["estimate"] == pytest.approx(0.4)

@@ -109,3 +109,30 @@ def test_every_item_statistic_takes_the_scored_items():
     waves["knowledge"] = score_scales(waves, cb, scales=["knowledge"])["knowledge"]
     _, rel = reliable_change_of(waves.reset_index(drop=True), cb, "knowledge", id="sid", wave="wave", pre=1, post=2)
     assert rel == pytest.approx(alpha(scored_items(raw.iloc[:half], cb, items)).estimate, rel=1e-12)
+
+
+def test_scored_items_after_a_merge_asks_whether_items_are_reversed(tmp_path):
+    """load(reverse=True) then a merge drops load's record: scoring must not reverse a second time by guess."""
+    import pandas as pd
+    import pytest
+
+    from veplab._validate import InputError
+    from veplab.codebook import from_dict
+    from veplab.data import load
+    from veplab.scoring import scored_items
+
+    cb = from_dict({"id": "s", "title": "t", "id_column": "id", "items": [
+        {"id": "id", "label": "id", "type": "text", "role": "admin"},
+        {"id": "a", "label": "a", "type": "likert", "options": {1: "no", 2: "maybe", 3: "yes"}, "reverse": True,
+         "missing": {9: "refused"}},
+        {"id": "b", "label": "b", "type": "likert", "options": {1: "no", 2: "maybe", 3: "yes"},
+         "missing": {9: "refused"}}]})
+    path = tmp_path / "s.csv"
+    pd.DataFrame({"id": ["r1", "r2", "r3"], "a": [1, 3, 9], "b": [2, 3, 1]}).to_csv(path, index=False)
+    df = load(path, cb, reverse=True)
+    assert scored_items(df, cb, ["a"])["a"].tolist()[:2] == [3.0, 1.0]  # reversed once, by load
+    merged = df.merge(pd.DataFrame({"id": ["r1", "r2", "r3"], "site": [1, 1, 2]}), on="id")
+    with pytest.raises(InputError, match="already_reversed=True"):
+        scored_items(merged, cb, ["a", "b"])
+    assert scored_items(merged, cb, ["a"], already_reversed=True)["a"].tolist()[:2] == [3.0, 1.0]
+    assert scored_items(merged, cb, ["b"])["b"].tolist() == [2.0, 3.0, 1.0]  # no reverse-keyed item: nothing to ask

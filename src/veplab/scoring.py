@@ -38,20 +38,45 @@ import pandas as pd
 from ._validate import InputError
 from .codebook import Codebook, Item
 
-__all__ = ["dichotomous", "item_scores", "score_scales", "scored_items"]
+__all__ = ["already_reversed_in", "dichotomous", "item_scores", "score_scales", "scored_items"]
 
 
-def _reversed_in(df: pd.DataFrame) -> bool:
-    """Whether ``veplab.data.load(..., reverse=True)`` made ``df`` (its reverse-keyed items already reversed)."""
+def already_reversed_in(df: pd.DataFrame, codebook: Codebook, items: Sequence[str],
+                        already_reversed: bool | None = None, *, what: str = "scoring",
+                        argument: str = "already_reversed") -> bool:
+    """Whether the reverse-keyed ``items`` of ``df`` are already reversed.
+
+    ``already_reversed`` when given; else what :func:`veplab.data.load` recorded
+    (``reverse=True``); else, for data that still hold load's reason columns but
+    lost its record (pandas drops ``df.attrs`` on merge, join and concat), an
+    :class:`~veplab._validate.InputError` asking the caller to say -- a guess
+    could reverse the items twice; else ``False`` (data not made by ``load``).
+
+    >>> import pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> cb = from_dict({"id": "s", "title": "t", "id_column": "id", "items": [
+    ...     {"id": "a", "label": "a", "type": "likert", "options": {1: "no", 2: "yes"}, "reverse": True}]})
+    >>> already_reversed_in(pd.DataFrame({"a": [1, 2]}), cb, ["a"])
+    False
+    """
+    if already_reversed is not None:
+        return bool(already_reversed)
     try:
         from .data.load import load_info
+        from .data.reasons import reason_columns
     except ImportError:  # pragma: no cover - data layer not installed
         return False
-    try:
-        info = load_info(df)
-    except Exception:  # pragma: no cover - defensive: metadata never stops scoring
-        return False
-    return bool(getattr(info, "reversed", False))
+    info = load_info(df)
+    if info is not None:
+        return bool(getattr(info, "reversed", False))
+    reverse = [i for i in items if i in codebook and codebook.item(i).reverse]
+    if reverse and reason_columns(df):
+        raise InputError(
+            f"{what}: the data come from veplab.data.load (they hold its reason columns) but its record of the "
+            "load was lost (pandas drops df.attrs on merge, join and concat), so it is not known whether the "
+            f"reverse-keyed items {reverse[:6]} are already reversed; say so: {argument}=True if the data were "
+            f"loaded with reverse=True, else {argument}=False")
+    return False
 
 
 def _numeric(series: pd.Series, item: Item) -> np.ndarray:
@@ -101,7 +126,9 @@ def scored_items(df: pd.DataFrame, codebook: Codebook, items: Sequence[str], *,
       be scored right or wrong);
     * reverse-keyed items become ``min + max - code`` over their option codes
       unless ``already_reversed`` (default: whatever ``veplab.data.load``
-      recorded, so data loaded with ``reverse=True`` are not reversed twice).
+      recorded, so data loaded with ``reverse=True`` are not reversed twice;
+      when that record was lost in a merge, an error asks for it, see
+      :func:`already_reversed_in`).
 
     Every item statistic of a scale (alpha, which on 0/1 items is KR-20;
     omega; item means, which on 0/1 items are the share answering correctly;
@@ -132,8 +159,7 @@ def scored_items(df: pd.DataFrame, codebook: Codebook, items: Sequence[str], *,
     if unknown:
         raise InputError(f"codebook {codebook.id!r} has no item(s) {unknown}; add them to the codebook or leave "
                          "them out of the scale")
-    if already_reversed is None:
-        already_reversed = _reversed_in(df)
+    already_reversed = already_reversed_in(df, codebook, items, already_reversed)
     return pd.DataFrame(
         {i: _score(df[i], codebook.item(i), already_reversed=already_reversed) for i in items},
         index=df.index,

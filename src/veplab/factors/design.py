@@ -715,7 +715,8 @@ def top_item_agreement(df: pd.DataFrame, codebook: Any, scale: str, *, lang: str
     """The share agreeing with the most-endorsed item of ``scale``, with its Wilson interval.
 
     Agreeing is answering an option above the middle of the item's scale (:func:`agree_code`);
-    reverse-keyed items are left out (agreeing with them means the opposite).  Returns
+    reverse-keyed items are left out (agreeing with them means the opposite), and so are quiz items
+    with a right answer (``key:``; their options are answers, not degrees of agreement).  Returns
     ``{"item", "text", "agree_label", "estimate", "ci_low", "ci_high", "n", "n_agree"}``,
     or ``None`` when no item of the scale has coded options.
 
@@ -726,7 +727,7 @@ def top_item_agreement(df: pd.DataFrame, codebook: Any, scale: str, *, lang: str
     best = None
     for item_id in codebook.scale(scale).items:
         item = codebook.item(item_id)
-        if item.reverse or not item.options or item_id not in df.columns:
+        if item.reverse or item.key is not None or not item.options or item_id not in df.columns:
             continue
         cut = agree_code(item.codes)
         if cut is None:

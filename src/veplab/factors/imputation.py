@@ -555,24 +555,11 @@ def impute(
         scale_items = {s.id: set(s.items) for s in getattr(codebook, "scales", ())}
         scale_cols = [c for c in cols if c in scale_items and scale_items[c] & set(cols)]
         if scale_cols:
-            from ..data import load_info
-            from ..scoring import score_scales
+            from ..scoring import already_reversed_in, score_scales
 
-            info = load_info(df)
-            if reversed_items is not None:
-                already = bool(reversed_items)
-            elif info is not None:
-                already = bool(info.reversed)
-            else:
-                reverse = [i for sc in codebook.scales if sc.id in scale_cols for i in sc.items
-                           if i in codebook and codebook.item(i).reverse]
-                if reverse and reason_columns(df):
-                    raise InputError(
-                        f"{what}: the data come from veplab.data.load (they hold its reason columns) but its record "
-                        "of the load was lost (pandas drops df.attrs on merge, join and concat), so it is not known "
-                        f"whether the reverse-keyed items {reverse[:6]} are already reversed; say so: "
-                        "reversed_items=True if the data were loaded with reverse=True, else reversed_items=False")
-                already = False
+            reverse = [i for sc in codebook.scales if sc.id in scale_cols for i in sc.items if i in codebook]
+            already = already_reversed_in(df, codebook, reverse, reversed_items, what=what,
+                                          argument="reversed_items")
             cols = [c for c in cols if c not in scale_cols]
 
             def rescore(frame: pd.DataFrame, _cb=codebook, _sc=tuple(scale_cols), _rev=already) -> pd.DataFrame:
