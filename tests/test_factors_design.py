@@ -259,6 +259,7 @@ def test_top_item_agreement_leaves_out_quiz_items():
         {"id": "o1", "label": "Opinion", "type": "likert",
          "options": {1: "Disagree strongly", 2: "Disagree", 3: "Neither", 4: "Agree", 5: "Agree strongly"}}],
         "scales": [{"id": "mix", "label": "Mix", "items": ["k1", "o1"]}]})
-    df = pd.DataFrame({"k1": [5] * 19 + [4], "o1": [4, 5] * 4 + [1, 2, 3] * 4})
+    cat = pd.CategoricalDtype([1, 2, 3, 4, 5])  # as veplab.data.load gives coded answers
+    df = pd.DataFrame({"k1": [5] * 19 + [4], "o1": [4, 5] * 4 + [1, 2, 3] * 4}).astype(cat)
     top = dz.top_item_agreement(df, cb, "mix")
     assert top["item"] == "o1" and top["n_agree"] == 8 and top["estimate"] == pytest.approx(0.4)
