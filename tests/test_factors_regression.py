@@ -121,6 +121,64 @@ def test_logit_ci_level_and_robust_option():
     assert rob.vcov_type == "HC1" and not np.allclose(rob.coefficients["se"], f95.coefficients["se"])
 
 
+_VCOV_FITS = {
+    "unweighted": {},
+    "pweight": {"weights": "pweight"},
+    "fweight": {"weights": "fweight", "weight_type": "frequency"},
+}
+
+
+@pytest.mark.parametrize("vcov", ["HC0", "HC1", "HC3", "CR0", "CR1"])
+@pytest.mark.parametrize("fitname", list(_VCOV_FITS))
+def test_logit_every_vcov_matches_sandwich(vcov, fitname):
+    """Issue 17: vcov= as sandwich::vcovHC / vcovCL(type=) (CR0 = vcovCL type HC0, CR1 = type HC1)."""
+    ref = R["logit_vcov"][fitname][vcov]
+    kw = dict(_VCOV_FITS[fitname])
+    if vcov.startswith("CR"):
+        kw["cluster"] = "prison"
+    fit = logit(SURVEY, F, vcov=vcov, **kw)
+    assert fit.vcov_type == vcov
+    assert list(fit.vcov.columns) == ref["names"]
+    V = np.array(ref["rows"])
+    # each element judged on the scale of its row and column, sqrt(V_ii V_jj); with non-integer
+    # probability weights R's glm stops a little short of the optimum (as in
+    # test_logit_probability_weights_robust_as_sandwich), hence 1e-6 there
+    tol = 1e-6 if fitname == "pweight" else 1e-7
+    scale = np.sqrt(np.outer(np.diag(V), np.diag(V)))
+    assert np.max(np.abs(fit.vcov.to_numpy() - V) / scale) < tol
+    assert np.allclose(fit.coefficients["se"], np.sqrt(np.diag(V)), rtol=tol)
+
+
+def test_logit_vcov_choices_relate_and_conflicts_are_errors():
+    hc0 = logit(SURVEY, F, vcov="HC0").vcov.to_numpy()
+    hc1 = logit(SURVEY, F, vcov="HC1")
+    n, k = hc1.n, hc1.vcov.shape[0]
+    assert np.allclose(hc1.vcov.to_numpy(), n / (n - k) * hc0, rtol=1e-12)
+    assert np.allclose(hc1.vcov.to_numpy(), logit(SURVEY, F, robust=True).vcov.to_numpy(), rtol=1e-12)
+    # defaults unchanged: model without options, HC1 with probability weights, CR1 with clusters
+    assert logit(SURVEY, F).vcov_type == "model"
+    assert logit(SURVEY, F, weights="pweight").vcov_type == "HC1"
+    assert logit(SURVEY, F, cluster="prison").vcov_type == "CR1"
+    with pytest.raises(InputError, match="cluster='prison' asks for cluster-robust.*CR0"):
+        logit(SURVEY, F, cluster="prison", vcov="HC3")
+    with pytest.raises(InputError, match="vcov='CR1' is cluster-robust; name the cluster column"):
+        logit(SURVEY, F, vcov="CR1")
+    with pytest.raises(InputError, match="probability.*model-based standard errors are wrong"):
+        logit(SURVEY, F, weights="pweight", vcov="model")
+    with pytest.raises(InputError, match="robust=True means vcov='HC1'"):
+        logit(SURVEY, F, robust=True, vcov="HC0")
+    with pytest.raises(InputError, match="vcov must be one of"):
+        logit(SURVEY, F, vcov="HC2")
+
+
+def test_sandwich_hc3_with_leverage_one_is_a_clear_error():
+    from veplab._sandwich import sandwich
+
+    X = np.column_stack([np.ones(3), [1.0, 0, 0]])
+    with pytest.raises(InputError, match="leverage 1"):
+        sandwich(np.eye(2), X, type="HC3", hat=np.array([1.0, 0.5, 0.5]), what="logit")
+
+
 def test_logit_outcome_coding_categorical_and_bool():
     d = SURVEY.copy()
     d["violent_c"] = pd.Categorical(np.where(d["violent"] == 1, "yes", "no"), categories=["no", "yes"])

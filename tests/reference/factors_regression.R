@@ -8,9 +8,11 @@
 #     cluster-robust CR1 vcov sandwich::vcovCL(fit, cluster = ~prison, type = "HC1")
 #     and the same formula written out by hand (G/(G-1) * (N-1)/(N-K) * B M B);
 #     probability weights: glm(weights = pweight) with sandwich::vcovHC(type = "HC1")
-#     and vcovCL(type = "HC1"); frequency weights: glm(weights = fweight), model vcov
+#     and vcovCL(type = "HC1"); frequency weights: glm(weights = fweight), model vcov;
+#     every vcov= choice (vcovHC HC0/HC1/HC3, vcovCL HC0/HC1) for the three fits
 #   - MASS::polr (logistic and probit, Hess = TRUE, optim reltol 1e-14):
-#     coefficients, zeta, SEs from vcov(), logLik, deviance, AIC
+#     coefficients, zeta, SEs from vcov(), logLik, deviance, AIC; a text outcome
+#     ordered by ordered(x, levels = ) in both directions
 #   - two-group comparisons: t.test (Welch), wilcox.test (normal approximation with
 #     continuity correction, and the exact path), p.adjust(method = "BH");
 #     Hedges' g with the interval of effsize::cohen.d(hedges.correction = TRUE) and
@@ -95,6 +97,16 @@ out$logit_fweight <- list(coef = named(coef(fitf)), se_model = named(sqrt(diag(v
                           se_cluster = named(sqrt(diag(vcovCL(fitf, cluster = ~prison, type = "HC1")))),
                           expanded_se_model = named(sqrt(diag(vcov(fite)))))
 
+# every vcov= choice of veplab.factors.logit, as sandwich computes it: vcovHC type HC0 / HC1 /
+# HC3 and vcovCL type HC0 / HC1 (veplab's CR0 / CR1), unweighted, probability and frequency weights
+vc_all <- function(fit) {
+  list(HC0 = mat(vcovHC(fit, type = "HC0")), HC1 = mat(vcovHC(fit, type = "HC1")),
+       HC3 = mat(vcovHC(fit, type = "HC3")),
+       CR0 = mat(vcovCL(fit, cluster = ~prison, type = "HC0")),
+       CR1 = mat(vcovCL(fit, cluster = ~prison, type = "HC1")))
+}
+out$logit_vcov <- list(unweighted = vc_all(fit), pweight = vc_all(fitp), fweight = vc_all(fitf))
+
 # a second formula with an interaction, for names and order
 fit2 <- glm(violent ~ grievance * gender + country, family = binomial, data = s, control = gctl)
 out$logit_interaction <- list(coef = named(coef(fit2)), se_model = named(sqrt(diag(vcov(fit2)))),
@@ -116,8 +128,17 @@ p_cloglog <- polr(endorse_f ~ grievance + gender, data = s, Hess = TRUE,
                   method = "cloglog", control = ctl)
 p_weighted <- polr(endorse_f ~ grievance + gender, data = s, Hess = TRUE, weights = fweight,
                    control = ctl)
+# a text outcome with its order given, as ordered(x, levels = ) (veplab: ordinal(levels=))
+txt <- c("never", "rarely", "often", "always")
+s$endorse_txt <- txt[s$endorse]
+p_text <- polr(ordered(endorse_txt, levels = txt) ~ grievance + peers + trust_staff + country, data = s,
+               Hess = TRUE, control = ctl)
+# levels in the reverse order: every coefficient changes sign
+p_rev <- polr(ordered(endorse_txt, levels = rev(txt)) ~ grievance + peers + trust_staff + country,
+              data = s, Hess = TRUE, control = ctl)
 out$polr <- list(logit = polr_summary(p_logit), probit = polr_summary(p_probit),
-                 cloglog = polr_summary(p_cloglog), weighted = polr_summary(p_weighted))
+                 cloglog = polr_summary(p_cloglog), weighted = polr_summary(p_weighted),
+                 text_levels = polr_summary(p_text), text_levels_reversed = polr_summary(p_rev))
 
 # ------------------------------------------------------------------ two-group comparisons
 g <- read.csv(paste0(dd, "factors_reg_groups.csv"), stringsAsFactors = FALSE)

@@ -28,16 +28,19 @@ With ``B = (X' W X)^{-1}``, ``W = diag(w_i mu_i (1 - mu_i))`` (``w`` the prior
 weights) and score contributions ``s_i = w_i (y_i - mu_i) x_i``:
 
 * ``vcov="model"`` -- ``B`` (R ``vcov(glm_fit)``);
-* ``"HC1"`` -- ``n/(n-k) B (sum_i s_i s_i') B`` (R
-  ``sandwich::vcovHC(fit, type = "HC1")``; Stata ``logit, vce(robust)`` uses
-  ``n/(n-1)`` instead);
-* ``"CR1"`` (whenever ``cluster=`` is given) -- ``G/(G-1) (n-1)/(n-k) B
-  (sum_g s_g s_g') B`` with ``s_g`` the sum of ``s_i`` in cluster ``g``: exactly
-  R ``sandwich::vcovCL(fit, cluster = ~prison, type = "HC1")`` (its default
-  ``cadjust = TRUE`` gives ``G/(G-1)``, ``type = "HC1"`` gives ``(n-1)/(n-k)``),
-  which is also statsmodels' ``cov_type="cluster"`` and Stata's
-  ``vce(cluster)`` factor.  ``n`` counts rows (also with frequency weights, as
-  ``vcovCL`` on ``glm(weights = )`` does).
+* ``"HC0"`` -- ``B (sum_i s_i s_i') B``; ``"HC1"`` -- ``n/(n-k)`` times it (R
+  ``sandwich::vcovHC(fit, type = "HC0" / "HC1")``; Stata ``logit, vce(robust)``
+  uses ``n/(n-1)`` instead); ``"HC3"`` -- ``s_i`` divided by ``1 - h_i``, the
+  GLM hat values (``vcovHC(fit, type = "HC3")``);
+* ``"CR1"`` (the default whenever ``cluster=`` is given) -- ``G/(G-1)
+  (n-1)/(n-k) B (sum_g s_g s_g') B`` with ``s_g`` the sum of ``s_i`` in cluster
+  ``g``: exactly R ``sandwich::vcovCL(fit, cluster = ~prison, type = "HC1")``
+  (its default ``cadjust = TRUE`` gives ``G/(G-1)``, ``type = "HC1"`` gives
+  ``(n-1)/(n-k)``), which is also statsmodels' ``cov_type="cluster"`` and
+  Stata's ``vce(cluster)`` factor; ``"CR0"`` leaves out ``(n-1)/(n-k)``
+  (``vcovCL(type = "HC0")``).  ``n`` counts rows (also with frequency weights,
+  as ``vcovCL`` on ``glm(weights = )`` does).  One implementation,
+  :func:`veplab._sandwich.sandwich`, serves every model.
 
 Tests and intervals are Wald z (normal), as ``summary(glm)`` and
 ``lmtest::coeftest(fit, vcov = vcovCL)`` for binomial models.  CR1 needs many
@@ -81,6 +84,7 @@ from scipy import special, stats
 from .._results import Result
 from .._validate import InputError, check_ci, check_choice, format_rows
 from ._formula import check_full_rank, design_matrix, formula_variables, separation, split_formula
+from .._sandwich import ROBUST_TYPES, hat_values, sandwich
 
 __all__ = ["logit", "LogitResult", "ordinal", "OrdinalResult"]
 
@@ -230,6 +234,29 @@ def _fmt(df: pd.DataFrame) -> str:
         return df.to_string(index=False, float_format=lambda v: f"{v:.4g}")
 
 
+# --------------------------------------------------------------------------- variance choice
+def _vcov_type(vcov: str | None, *, cluster: str | None, robust: bool, probability_weights: bool,
+               what: str) -> str:
+    """Resolve ``vcov=`` against ``cluster=``, ``robust=`` and probability weights."""
+    if vcov is None:
+        if cluster is not None:
+            return "CR1"
+        return "HC1" if (robust or probability_weights) else "model"
+    check_choice(vcov, "vcov", ("model", *ROBUST_TYPES))
+    if cluster is not None and not vcov.startswith("CR"):
+        raise InputError(f"{what}: cluster={cluster!r} asks for cluster-robust standard errors, but vcov={vcov!r}; "
+                         "use vcov='CR0' or 'CR1', or drop cluster=")
+    if cluster is None and vcov.startswith("CR"):
+        raise InputError(f"{what}: vcov={vcov!r} is cluster-robust; name the cluster column (cluster='prison_id')")
+    if robust and vcov != "HC1":
+        raise InputError(f"{what}: robust=True means vcov='HC1'; pass only vcov={vcov!r}")
+    if probability_weights and vcov == "model":
+        raise InputError(f"{what}: with probability (survey) weights model-based standard errors are wrong; "
+                         "use a robust vcov ('HC0', 'HC1', 'HC3', or 'CR0'/'CR1' with cluster=), or "
+                         "weight_type='frequency' if each row stands for that many people")
+    return vcov
+
+
 # --------------------------------------------------------------------------- logit
 @dataclasses.dataclass(frozen=True, eq=False)
 class LogitResult(Result):
@@ -345,6 +372,7 @@ def logit(
     weights: str | None = None,
     weight_type: str = "probability",
     robust: bool = False,
+    vcov: str | None = None,
     ci: float = 0.95,
 ) -> LogitResult:
     """Logistic regression with odds ratios (R ``glm(formula, family = binomial)``).
@@ -363,7 +391,15 @@ def logit(
         ``glm(weights = w)``, robust sandwich SEs) or ``"frequency"`` (row
         counts; equals fitting the expanded data).
     robust : heteroskedasticity-robust ``HC1`` SEs without clusters
-        (``sandwich::vcovHC(fit, type = "HC1")``); implied by probability weights.
+        (``sandwich::vcovHC(fit, type = "HC1")``); implied by probability
+        weights.  The same as ``vcov="HC1"``.
+    vcov : the variance of the coefficients: ``"model"`` (inverse
+        information, R ``vcov(fit)``), ``"HC0"``, ``"HC1"``, ``"HC3"``
+        (``sandwich::vcovHC(fit, type = )``), or with ``cluster=``
+        ``"CR0"``, ``"CR1"`` (``sandwich::vcovCL(fit, cluster = ~cl, type =
+        "HC0" / "HC1")``); formulas in :mod:`veplab._sandwich`.
+        Default: ``"CR1"`` with ``cluster=``, ``"HC1"`` with ``robust=True``
+        or probability weights, else ``"model"``.
     ci : level of the Wald intervals.
 
     Returns
@@ -391,6 +427,8 @@ def logit(
     what = "logit"
     ci = check_ci(ci)
     check_choice(weight_type, "weight_type", ["probability", "frequency"])
+    vtype = _vcov_type(vcov, cluster=cluster, robust=robust,
+                       probability_weights=weights is not None and weight_type == "probability", what=what)
     fr = _model_frame(df, formula, what=what, cluster=cluster, weights=weights)
     y, level0, level1 = _binary_outcome(fr.y_raw, fr.outcome, what)
     X, names = fr.X, fr.names
@@ -424,23 +462,18 @@ def logit(
         n_clusters = G
         if G < 2:
             raise InputError(f"{what}: cluster column {cluster!r} has a single cluster; drop cluster=")
-        S = np.zeros((G, k))
-        np.add.at(S, fr.cluster, scores)
-        V = G / (G - 1) * (n - 1) / (n - k) * B @ (S.T @ S) @ B
-        vtype = "CR1"
         if G < _MIN_CLUSTERS:
             warnings.warn(
-                f"{what}: only {G} clusters in {cluster!r}: CR1 cluster-robust standard errors are "
+                f"{what}: only {G} clusters in {cluster!r}: {vtype} cluster-robust standard errors are "
                 f"unreliable (too small) with fewer than about {_MIN_CLUSTERS} clusters. Consider a "
                 "multilevel model (veplab.factors.mixed_logit) or report the results as indicative",
                 UserWarning, stacklevel=2,
             )
-    elif robust or (fr.weights is not None and weight_type == "probability"):
-        V = n / (n - k) * B @ (scores.T @ scores) @ B
-        vtype = "HC1"
-    else:
+    if vtype == "model":
         V = B
-        vtype = "model"
+    else:
+        hat = hat_values(X, B, Wt) if vtype == "HC3" else None
+        V = sandwich(B, scores, type=vtype, cluster=fr.cluster, hat=hat, what=what)
     se = np.sqrt(np.diag(V))
     big = [names[j] for j in range(k) if names[j] != "(Intercept)" and (abs(beta[j]) > 25 or se[j] > 1e3)]
     if big:

@@ -30,6 +30,7 @@ import pandas as pd
 from scipy import linalg, stats
 
 from .._results import Result
+from .._sandwich import sandwich
 from .._validate import InputError, check_ci
 from ._common import (design_columns, drop_incomplete, level_counts, require_columns, require_frame,
                       sorted_levels, t_crit, two_levels)
@@ -276,12 +277,7 @@ def did(
         if ncl < 2:
             raise InputError(f"did: cluster column {cluster!r} has a single cluster; cluster-robust "
                              f"errors need several clusters (use cluster=None)")
-        score = X * fit["resid"][:, None]
-        meat_g = np.zeros((ncl, k))
-        np.add.at(meat_g, cl, score)
-        meat = meat_g.T @ meat_g
-        adj = ncl / (ncl - 1) * (n - 1) / (n - k)
-        vcov = adj * fit["xtx_inv"] @ meat @ fit["xtx_inv"]
+        vcov = sandwich(fit["xtx_inv"], X * fit["resid"][:, None], type="CR1", cluster=cl, what="did")
         dfree = float(ncl - 1)
         vtype = "CR1 (vcovCL HC1), t with G-1 df"
     table = _coef_table(names, fit["beta"], vcov, dfree, ci)
