@@ -310,6 +310,43 @@ def test_ordinal_ordered_categorical_outcome_and_tidy():
     assert "zeta_j - eta" in fit.summary()
 
 
+def test_ordinal_text_outcome_with_levels_matches_polr_ordered():
+    """Issue 17: a text outcome with levels= as R's polr(ordered(x, levels = ) ~ ...)."""
+    txt = ["never", "rarely", "often", "always"]
+    d = SURVEY.assign(endorse=SURVEY["endorse"].map(dict(zip([1, 2, 3, 4], txt))))
+    fit = ordinal(d, FO, levels=txt)
+    ref = R["polr"]["text_levels"]
+    _check_polr(fit, ref)
+    assert list(fit.thresholds["threshold"]) == list(ref["zeta"]) == ["never|rarely", "rarely|often", "often|always"]
+    assert fit.levels == tuple(txt) and fit.outcome_counts["never"] == int((SURVEY["endorse"] == 1).sum())
+    rev = ordinal(d, FO, levels=txt[::-1])
+    _check_polr(rev, R["polr"]["text_levels_reversed"])
+    assert np.allclose(rev.coefficients["estimate"], -fit.coefficients["estimate"], rtol=1e-6)
+    # levels= also orders an unordered categorical and overrides a numeric order
+    cat = d.assign(endorse=pd.Categorical(d["endorse"]))
+    _check_polr(ordinal(cat, FO, levels=txt), ref)
+    num = ordinal(SURVEY, FO, levels=[4, 3, 2, 1])
+    _close(_by_term(num.coefficients, "estimate"), R["polr"]["text_levels_reversed"]["coef"], 1e-6)
+    assert list(num.thresholds["threshold"]) == ["4|3", "3|2", "2|1"]
+    assert num.thresholds["estimate"].to_numpy() == pytest.approx(
+        list(R["polr"]["text_levels_reversed"]["zeta"].values()), rel=1e-6)
+
+
+def test_ordinal_levels_errors_name_values_and_rows():
+    txt = ["never", "rarely", "often", "always"]
+    d = SURVEY.assign(endorse=SURVEY["endorse"].map(dict(zip([1, 2, 3, 4], txt))))
+    with pytest.raises(InputError, match=r"is text .*levels=\[lowest"):
+        ordinal(d, FO)
+    with pytest.raises(InputError, match=r"\['always'\] that are not in levels=.*rows"):
+        ordinal(d, FO, levels=txt[:3])
+    with pytest.raises(InputError, match="more than once"):
+        ordinal(d, FO, levels=["never", "rarely", "never", "often", "always"])
+    with pytest.raises(InputError, match="must be a list"):
+        ordinal(d, FO, levels="never")
+    with pytest.raises(InputError, match=r"levels=\[lowest"):
+        ordinal(d.assign(endorse=pd.Categorical(d["endorse"])), FO)
+
+
 def test_ordinal_errors_and_unused_levels():
     with pytest.raises(InputError, match="at least 3.*logit"):
         ordinal(SURVEY, "violent ~ grievance")

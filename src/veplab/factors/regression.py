@@ -710,12 +710,34 @@ def _polr_fit(X: np.ndarray, yk: np.ndarray, w: np.ndarray, q: int, link: str, *
     return theta, ll, H, converged, it
 
 
+def _explicit_levels(y: pd.Series, levels: Sequence[Any], name: str, what: str) -> tuple[list[Any], np.ndarray]:
+    """Categories and codes of ``y`` in the order ``levels`` (R ``ordered(y, levels = )``)."""
+    if isinstance(levels, (str, bytes)) or not isinstance(levels, Sequence | np.ndarray | pd.Index):
+        raise InputError(f"{what}: levels= must be a list of the outcome's values in order, got {levels!r}")
+    lv = [v.item() if isinstance(v, np.generic) else v for v in levels]
+    dups = sorted({str(v) for v in lv if lv.count(v) > 1})
+    if dups:
+        raise InputError(f"{what}: levels= lists {dups} more than once; each value once, lowest first")
+    values = y.astype(object) if isinstance(y.dtype, pd.CategoricalDtype) else y
+    codes = pd.Index(lv, dtype=object).get_indexer(pd.Index(values, dtype=object)).astype(np.int64)
+    bad = codes < 0
+    if bad.any():
+        unknown = sorted({str(v) for v in values[bad]})
+        raise InputError(
+            f"{what}: the outcome {name!r} takes value(s) {unknown[:8]} that are not in levels={lv} "
+            f"({format_rows(list(y.index[bad]))}); add them to levels= in their place, or recode or drop those "
+            "rows first (R's ordered(x, levels = ) would make them missing and polr would drop them silently)"
+        )
+    return lv, codes
+
+
 def ordinal(
     df: pd.DataFrame,
     formula: str,
     *,
     link: str = "logit",
     weights: str | None = None,
+    levels: Sequence[Any] | None = None,
     ci: float = 0.95,
 ) -> OrdinalResult:
     """Proportional-odds regression for an ordered outcome (R ``MASS::polr``).
@@ -740,6 +762,11 @@ def ordinal(
     link : ``"logit"`` (default), ``"probit"``, ``"cloglog"``, ``"loglog"``,
         ``"cauchit"`` (polr's ``method =``).
     weights : case weights column (polr ``weights =``, frequency-like).
+    levels : the outcome's values from lowest to highest, as R's
+        ``ordered(x, levels = )``: needed for a text outcome, and overrides
+        the order of a categorical or numeric one.  A value of the outcome
+        not among ``levels`` is an error naming the rows (R would make it
+        missing and drop the row silently).
     ci : level of the Wald intervals.
 
     Examples
@@ -751,24 +778,32 @@ def ordinal(
     >>> fit = ordinal(d, "y ~ x")
     >>> list(fit.thresholds["threshold"])
     ['1|2', '2|3', '3|4']
+    >>> d["risk"] = d["y"].map({1: "low", 2: "moderate", 3: "high", 4: "very high"})
+    >>> list(ordinal(d, "risk ~ x", levels=["low", "moderate", "high", "very high"]).thresholds["threshold"])
+    ['low|moderate', 'moderate|high', 'high|very high']
     """
     what = "ordinal"
     ci = check_ci(ci)
     check_choice(link, "link", ["logit", "probit", "cloglog", "loglog", "cauchit"])
     fr = _model_frame(df, formula, what=what, weights=weights)
     y = fr.y_raw
-    if isinstance(y.dtype, pd.CategoricalDtype):
+    if levels is not None:
+        cats, codes_all = _explicit_levels(y, levels, fr.outcome, what)
+    elif isinstance(y.dtype, pd.CategoricalDtype):
         cats = list(y.cat.categories)
         if not y.cat.ordered and not pd.api.types.is_numeric_dtype(y.cat.categories.dtype):
             raise InputError(
                 f"{what}: the outcome {fr.outcome!r} is an unordered categorical with text categories; "
-                "make it an ordered categorical (its order is the order of the outcome)"
+                "give their order with levels=[lowest, ..., highest] (as R's ordered(x, levels = )) or "
+                "make it an ordered categorical"
             )
         codes_all = y.cat.codes.to_numpy()
     else:
         if not pd.api.types.is_numeric_dtype(y.dtype):
+            shown = sorted(map(str, pd.unique(y)))[:8]
             raise InputError(
-                f"{what}: the outcome {fr.outcome!r} is text; make it an ordered categorical first"
+                f"{what}: the outcome {fr.outcome!r} is text ({shown}); give the order of its values "
+                "with levels=[lowest, ..., highest] (as R's ordered(x, levels = ))"
             )
         cats = sorted(pd.unique(y))
         codes_all = np.searchsorted(np.asarray(cats), y.to_numpy())
