@@ -99,12 +99,20 @@ def is_categorical(col: pd.Series) -> bool:
     return pd.api.types.is_object_dtype(col.dtype) or pd.api.types.is_string_dtype(col.dtype)
 
 
+def r_level(level: Any) -> str:
+    """A level as R prints it in a coefficient name (``1`` for 1.0)."""
+    if isinstance(level, (float, np.floating)) and float(level).is_integer():
+        return str(int(level))
+    return str(level.item() if isinstance(level, np.generic) else level)
+
+
 def design_columns(
-    df: pd.DataFrame, covariates: Sequence[Any], what: str
+    df: pd.DataFrame, covariates: Sequence[Any], what: str, *, r_names: bool = False
 ) -> tuple[pd.DataFrame, dict[str, list[str]]]:
     """Numeric design columns for covariates, with treatment-coded dummies.
 
-    Text / categorical covariates become 0/1 columns ``name[level]`` for every
+    Text / categorical covariates become 0/1 columns ``name[level]`` (with
+    ``r_names=True``: ``namelevel``, as R's ``lm`` names them) for every
     level but the first (R's default ``contr.treatment``).  Returns the frame
     and a map term -> its columns (for per-term tests).
     """
@@ -120,7 +128,7 @@ def design_columns(
                 )
             names = []
             for lev in levels[1:]:
-                nm = f"{c}[{lev}]"
+                nm = f"{c}{r_level(lev)}" if r_names else f"{c}[{lev}]"
                 out[nm] = pd.Series(
                     np.where(col.isna(), np.nan, (col == lev).astype("float64")), index=df.index
                 )

@@ -32,7 +32,7 @@ from scipy import linalg, stats
 from .._results import Result
 from .._sandwich import sandwich
 from .._validate import InputError, check_ci
-from ._common import (design_columns, drop_incomplete, level_counts, require_columns, require_frame,
+from ._common import (design_columns, drop_incomplete, level_counts, r_level, require_columns, require_frame,
                       sorted_levels, t_crit, two_levels)
 
 __all__ = ["ancova", "AncovaResult", "did", "DidResult", "plot_trajectories", "group_means"]
@@ -65,7 +65,7 @@ def _coef_table(names: Sequence[str], beta: np.ndarray, vcov: np.ndarray, df: fl
 def _dummies(col: pd.Series, levels: list[Any], name: str) -> tuple[np.ndarray, list[str]]:
     cols = [(col == lev).to_numpy(dtype=float) for lev in levels[1:]]
     return (np.column_stack(cols) if cols else np.empty((len(col), 0)),
-            [f"{name}[{lev}]" for lev in levels[1:]])
+            [f"{name}{r_level(lev)}" for lev in levels[1:]])
 
 
 # --------------------------------------------------------------------------- ANCOVA
@@ -109,7 +109,8 @@ def ancova(
     """ANCOVA of the post score adjusted for the pre score (R ``lm(post ~ pre + group + ...)``).
 
     ``group`` may have two or more levels; the reference is ``reference`` or
-    the first level in sorted order (R's ``factor``).  Returns the full
+    the first level in sorted order (R's ``factor``).  Terms are named as R's
+    ``lm`` names them (``armtraining``, ``sexM``).  Returns the full
     coefficient table (``table``), the group effects alone (``effects``:
     adjusted differences from the reference with t intervals), the F test of
     all group terms (R ``anova(lm(post ~ pre + cov), fit)``) and adjusted
@@ -137,7 +138,7 @@ def ancova(
         if reference not in levels:
             raise InputError(f"ancova: reference {reference!r} is not a level of {group!r} ({levels})")
         levels = [reference] + [lv for lv in levels if lv != reference]
-    cov_df, _ = design_columns(sub, covariates, "ancova")
+    cov_df, _ = design_columns(sub, covariates, "ancova", r_names=True)
     y = _num(sub[post], post)
     x_pre = _num(sub[pre], pre)
     G, gnames = _dummies(sub[group], levels, str(group))
