@@ -197,3 +197,17 @@ def test_numeric_ids_found_in_json_numbers_and_formatted_html(tmp_path):
     found = scan_artifacts([tmp_path / "results.json", tmp_path / "page.html"], n_records=500, ids=ids)
     kinds = {(f.file.rsplit("/", 1)[-1], f.kind) for f in found}
     assert ("results.json", "id_value") in kinds and ("page.html", "id_value") in kinds
+
+
+def test_audit_head_count_is_not_a_count_of_people(tmp_path):
+    """manifest.json's audit_head.count numbers log entries: no small-count warning; other paths still warn."""
+    import json
+
+    from veplab.privacy import scan_artifacts
+
+    (tmp_path / "manifest.json").write_text(json.dumps({"audit_head": {"count": 3, "hash": "ab" * 32}}))
+    assert scan_artifacts(tmp_path, n_records=500) == []
+    (tmp_path / "other.json").write_text(json.dumps({"table": {"count": 3}}))
+    found = scan_artifacts(tmp_path, n_records=500)
+    assert [f.kind for f in found] == ["small_count"] and "other.json" in found[0].file
+    assert [f.kind for f in scan_artifacts(tmp_path / "manifest.json", n_records=500, not_counts=())] == ["small_count"]

@@ -69,6 +69,9 @@ __all__ = ["Finding", "scan_artifacts", "scan_html", "mask_value"]
 
 _PSEUDO_ANY = re.compile(rf"(?<![A-Za-z0-9_]){PSEUDONYM_PATTERN}(?![A-Za-z0-9_])")
 _TOKEN_RE = re.compile(r"[^\s,;:()\[\]{}<>\"'|=]+")
+#: JSON paths of count-named fields that are not counts of people: the audit log's number of entries.
+NOT_COUNTS: frozenset[str] = frozenset({"$.audit_head.count"})
+
 _N_HEADERS = {"n", "count", "counts", "freq", "frequency", "number", "people", "respondents", "n respondents",
               "number of people", "n people", "cases", "n cases"}
 #: A long free-text answer is also found by its first this many (normalised) characters.
@@ -226,6 +229,7 @@ class _Scanner:
             self.sources = {"data": int(n_records)}
         if not self.sources or any(v < 1 for v in self.sources.values()):
             raise InputError("n_records must be a positive number of respondents (or {source: n} with each n >= 1)")
+        self.not_counts: frozenset[str] = NOT_COUNTS
         self.ids = set()
         for v in ids:
             if v is None:
@@ -373,7 +377,7 @@ class _Scanner:
                 for k, v in node.items():
                     strings.append((path, str(k)))
                     if (_norm_text(str(k)) in _N_HEADERS and isinstance(v, (int, float)) and not isinstance(v, bool)
-                            and 0 < v < self.threshold):
+                            and 0 < v < self.threshold and f"{path}.{k}" not in self.not_counts):
                         small.append(f"{path}.{k}")
                     walk(v, f"{path}.{k}")
             elif isinstance(node, str):
@@ -463,6 +467,7 @@ def scan_artifacts(
     threshold: int = 10,
     row_share: float = 0.5,
     min_text_length: int = 20,
+    not_counts: Iterable[str] = NOT_COUNTS,
 ) -> list[Finding]:
     """Scan built artefacts (files or folders) for row-level data; return the findings.
 
@@ -479,6 +484,9 @@ def scan_artifacts(
         reported (warning; an exact match is an error).
     min_text_length : free-text answers shorter than this (after
         normalising) are not searched for.
+    not_counts : JSON paths (``$.a.b``) of count-named fields that do not
+        count people and are not checked against the threshold; default the
+        audit log's entry count in ``manifest.json``/``release.json``.
 
     Returns a list of :class:`Finding` (empty when clean); the caller decides
     -- a release should stop on any ``severity == "error"``.  Messages never
@@ -490,6 +498,7 @@ def scan_artifacts(
     if not 0 < row_share <= 1:
         raise InputError(f"row_share must be in (0, 1], got {row_share!r}")
     sc = _Scanner(n_records, ids, free_text, threshold, row_share, min_text_length)
+    sc.not_counts = frozenset(not_counts)
     for path in _expand(paths):
         suffix = path.suffix.lower()
         file = str(path)

@@ -847,7 +847,7 @@ def efa(
         residuals=pd.DataFrame(r - model_rot, index=names, columns=names),
         eigenvalues=pd.DataFrame(
             {"correlation": e_values, "common_factor": values},
-            index=pd.RangeIndex(1, p + 1, name="number"),
+            index=pd.RangeIndex(1, p + 1, name="factor"),
         ),
         correlation=pd.DataFrame(r, index=names, columns=names),
         rotation_matrix=rot_mat,
@@ -1097,7 +1097,7 @@ def parallel_analysis(
             "fa_simulated_mean": sim_fa.mean(axis=0),
             "fa_simulated_quantile": np.quantile(sim_fa, quantile, axis=0) if quantile is not None else np.nan,
         },
-        index=pd.RangeIndex(1, p + 1, name="number"),
+        index=pd.RangeIndex(1, p + 1, name="factor"),
     )
     n_comp = _first_not_above(pc_obs, bench(sim_pc)) if fa != "fa" else None
     n_fact = _first_not_above(fa_obs, bench(sim_fa)) if fa != "pc" else None
