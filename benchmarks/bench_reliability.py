@@ -114,7 +114,8 @@ def main() -> None:
     print(f"  ratio:             {per_om * N_BOOT / t_om:7.1f}x\n")
 
     # ---------------------------------------------------------------- ICC
-    tab, t_icc, mem_icc = timed(lambda: icc(items, interval="bootstrap", n_boot=N_BOOT, seed=1))
+    res_icc, t_icc, mem_icc = timed(lambda: icc(items, interval="bootstrap", n_boot=N_BOOT, seed=1))
+    tab = res_icc.table
     long = items.rename_axis("subject").reset_index().melt(id_vars="subject", var_name="rater", value_name="rating")
     t0 = time.perf_counter()
     pg_icc = pg.intraclass_corr(long, targets="subject", raters="rater", ratings="rating").set_index("Type")

@@ -416,17 +416,28 @@ def _icc_ref(key):
 @pytest.mark.parametrize("key, data", [("five", "five"), ("two_complete", None)])
 def test_icc_matches_psych(key, data, request, two):
     df = request.getfixturevalue(data) if data else two[["rater_a", "rater_b"]].dropna()
-    table = icc(df)
+    res = icc(df)
+    table = res.table
     ref, cols = _icc_ref(key)
     assert list(table.index) == ref["type"]
     for col, vals in cols.items():
         assert_rel(table[col], vals, CLOSED, col)
-    assert table.attrs["method"] == "anova"
-    assert table.attrs["mean_squares"]["MSW"] == pytest.approx(ref["MSW"], rel=CLOSED)
+    assert res.method == "anova"
+    assert res.mean_squares["MSW"] == pytest.approx(ref["MSW"], rel=CLOSED)
+    # the headline is ICC2, ICC(A,1), psych's second row, with its F test and interval
+    i2 = ref["type"].index("ICC2")
+    assert res.form == "ICC2" and res.mcgraw_wong == "ICC(A,1)"
+    assert_rel([res.estimate, res.ci_low, res.ci_high, res.F, res.df1, res.df2, res.p],
+               [cols[c][i2] for c in ("icc", "ci_low", "ci_high", "F", "df1", "df2", "p")], CLOSED)
+    assert res.n == len(df) and res.k == df.shape[1] and res.n_dropped == 0
+    pd.testing.assert_frame_equal(res.to_frame(), table)
+    assert res.to_dict()["estimate"] == res.estimate and "ICC(A,1)" in res.summary()
+    i3 = ref["type"].index("ICC3k")
+    assert icc(df, form="ICC3k").estimate == pytest.approx(num(cols["icc"])[i3], rel=CLOSED)
 
 
 def test_icc_shrout_fleiss_table():
-    table = icc(SHROUT_FLEISS)
+    table = icc(SHROUT_FLEISS).table
     ref, cols = _icc_ref("shrout_fleiss")
     for col, vals in cols.items():
         assert_rel(table[col], vals, CLOSED, col)
@@ -438,34 +449,35 @@ def test_icc_shrout_fleiss_table():
 
 
 def test_icc_interval_level(five):
-    table = icc(five, ci=0.9)
+    table = icc(five, ci=0.9).table
     ref = REF["icc"]["five90"]
     assert_rel(table["ci_low"], ref["lower"], CLOSED)
     assert_rel(table["ci_high"], ref["upper"], CLOSED)
 
 
 def test_icc_missing_ratings_use_reml_like_psych_lmer(five_missing):
-    table = icc(five_missing)
+    res = icc(five_missing)
+    table = res.table
     ref, cols = _icc_ref("five_missing_lmer")
-    assert table.attrs["method"] == "reml"
+    assert res.method == "reml"
     for col in ("icc", "F", "ci_low", "ci_high"):
         assert_rel(table[col], cols[col], ITER, col)
     assert_rel(table[["df1", "df2"]].to_numpy().T.ravel(), [*cols["df1"], *cols["df2"]], CLOSED)
     # p-values are ~1e-32 here: compare on the log scale
     np.testing.assert_allclose(np.log10(table["p"]), np.log10(num(cols["p"])), atol=0.01)
-    vc = table.attrs["variance_components"]
+    vc = res.variance_components
     assert_rel([vc["subject"], vc["rater"], vc["residual"]], ref["lme"]["variance"][:3], ITER, "variance components")
     with pytest.raises(InputError, match="complete ratings"):
         icc(five_missing, method="anova")
 
 
 def test_icc_bootstrap(five):
-    a = icc(five, interval="bootstrap", n_boot=400, seed=2)
-    b = icc(five, interval="bootstrap", n_boot=400, seed=2)
+    ra = icc(five, interval="bootstrap", n_boot=400, seed=2)
+    a, b = ra.table, icc(five, interval="bootstrap", n_boot=400, seed=2).table
     pd.testing.assert_frame_equal(a, b)
     assert (a["ci_low"] < a["icc"]).all() and (a["icc"] < a["ci_high"]).all()
-    assert a.attrs["interval"] == "bootstrap"
-    pd.testing.assert_series_equal(a["icc"], icc(five)["icc"])
+    assert ra.interval == "bootstrap" and ra.n_boot == 400 and ra.ci_low == a.loc["ICC2", "ci_low"]
+    pd.testing.assert_series_equal(a["icc"], icc(five).table["icc"])
 
 
 def test_icc_bootstrap_equals_explicit_resampling(five):
@@ -475,7 +487,7 @@ def test_icc_bootstrap_equals_explicit_resampling(five):
     vals = _boot_icc(x, 3, np.random.default_rng(9), "multinomial")
     w = _boot._multinomial_weights(np.random.default_rng(9), 3, len(x))
     for b in range(3):
-        direct = icc(pd.DataFrame(_explicit_resample(x, w[b])))["icc"].to_numpy()
+        direct = icc(pd.DataFrame(_explicit_resample(x, w[b]))).table["icc"].to_numpy()
         np.testing.assert_allclose(vals[b], direct, rtol=1e-9)
 
 
@@ -484,7 +496,7 @@ def test_icc_bootstrap_equals_explicit_resampling(five):
 def test_icc_relations(seed, n, k, shift):
     rng = np.random.default_rng(seed)
     x = pd.DataFrame(rng.normal(size=(n, 1)) * 2 + rng.normal(size=(n, k)) + rng.normal(size=(1, k)))
-    t = icc(x)
+    t = icc(x).table
     sb = lambda r: k * r / (1 + (k - 1) * r)  # Spearman-Brown  # noqa: E731
     for single, avg in (("ICC1", "ICC1k"), ("ICC2", "ICC2k"), ("ICC3", "ICC3k")):
         assert t.loc[avg, "icc"] == pytest.approx(sb(t.loc[single, "icc"]), rel=1e-9, abs=1e-12)
@@ -496,10 +508,10 @@ def test_icc_relations(seed, n, k, shift):
     for form in ("ICC1", "ICC3", "ICC1k", "ICC3k"):
         assert t.loc[form, "ci_low"] <= t.loc[form, "icc"] <= t.loc[form, "ci_high"]
     # adding a constant changes nothing; shifting one rater leaves consistency ICCs unchanged
-    pd.testing.assert_series_equal(icc(x + shift)["icc"], t["icc"], rtol=1e-7, atol=1e-9)
+    pd.testing.assert_series_equal(icc(x + shift).table["icc"], t["icc"], rtol=1e-7, atol=1e-9)
     y = x.copy()
     y[0] += shift
-    assert icc(y).loc["ICC3", "icc"] == pytest.approx(t.loc["ICC3", "icc"], rel=1e-7, abs=1e-9)
+    assert icc(y, form="ICC3").estimate == pytest.approx(t.loc["ICC3", "icc"], rel=1e-7, abs=1e-9)
 
 
 def test_icc_bad_inputs(five):
@@ -515,7 +527,9 @@ def test_icc_bad_inputs(five):
     empty_subject.iloc[0] = np.nan
     with pytest.warns(UserWarning, match="no rating"):
         t = icc(empty_subject)
-    assert t.attrs["n"] == len(five) - 1 and t.attrs["method"] == "anova"
+    assert t.n == len(five) - 1 and t.n_dropped == 1 and t.method == "anova"
+    with pytest.raises(InputError, match="form must be one of"):
+        icc(five, form="ICC(A,1)")
 
 
 def test_long_to_wide():
@@ -534,12 +548,13 @@ def test_long_to_wide():
 
 def test_test_retest(five):
     res = test_retest(five["r1"], five["r2"])
-    table = icc(five[["r1", "r2"]])
+    full = icc(five[["r1", "r2"]])
+    table = full.table
     assert res.estimate == pytest.approx(table.loc["ICC2", "icc"], rel=1e-12)
     assert res.ci_low == pytest.approx(table.loc["ICC2", "ci_low"], rel=1e-12)
     assert res.form == "ICC(A,1)" and res.n == 30 and res.k == 2
     assert res.mean_change == pytest.approx((five["r2"] - five["r1"]).mean())
-    assert res.sem == pytest.approx(np.sqrt(table.attrs["mean_squares"]["MSE"]))
+    assert res.sem == pytest.approx(np.sqrt(full.mean_squares["MSE"]))
     wide = test_retest(five[["r1", "r2"]])
     assert wide.estimate == pytest.approx(res.estimate, rel=1e-12)
 
@@ -885,7 +900,7 @@ def test_reliability_report_two_rater_tool():
     assert agr.loc["final", "kappa"] == pytest.approx(
         cohen_kappa(wide["A"], wide["B"], weights="quadratic", levels=[0, 1, 2]).estimate, rel=1e-12
     )
-    assert agr.loc["final", "icc"] == pytest.approx(icc(wide).loc["ICC2", "icc"], rel=1e-12)
+    assert agr.loc["final", "icc"] == pytest.approx(icc(wide).estimate, rel=1e-12)
     assert agr.loc["final", "icc_form"] == "ICC(A,1)"
     # the rare item: high observed agreement, low kappa -> flagged
     assert agr.loc["rare", "percent_agreement"] > 0.9
@@ -1057,12 +1072,13 @@ def test_cohen_kappa_accepts_a_two_column_frame(two):
 
 def test_reml_equals_anova_on_complete_balanced_data(five):
     """REML variance components of a balanced design are the ANOVA estimates (when positive)."""
-    anova = icc(five)
-    reml = icc(five, method="reml")
-    assert reml.attrs["method"] == "reml"
+    anova = icc(five).table
+    res = icc(five, method="reml")
+    reml = res.table
+    assert res.method == "reml"
     for col in ("icc", "F", "ci_low", "ci_high"):
         assert_rel(reml[col], anova[col].to_numpy(), 1e-6, col)
-    assert_rel(icc(SHROUT_FLEISS, method="reml")["icc"], icc(SHROUT_FLEISS)["icc"].to_numpy(), 1e-6)
+    assert_rel(icc(SHROUT_FLEISS, method="reml").table["icc"], icc(SHROUT_FLEISS).table["icc"].to_numpy(), 1e-6)
 
 
 def test_report_skips_a_scale_nobody_answered():
@@ -1125,28 +1141,31 @@ def test_icc_oneway_matches_anova_and_psych(pool):
     from veplab.reliability import icc_oneway
 
     ref = RATERS["pool_oneway"]
-    t = icc_oneway(pool)  # unbalanced: 36 cases with three ratings, 4 with two
+    res = icc_oneway(pool)  # unbalanced: 36 cases with three ratings, 4 with two
+    t = res.table
+    assert res.form == "ICC1" and res.estimate == t.loc["ICC1", "icc"] and res.ci_high == t.loc["ICC1", "ci_high"]
+    assert icc_oneway(pool, form="ICC1k").estimate == pytest.approx(ref["icc1k"], rel=CLOSED)
     assert_rel(t.loc["ICC1", ["icc", "F", "df1", "df2", "ci_low", "ci_high"]].to_numpy(dtype=float),
                [ref["icc1"], ref["F"], ref["df1"], ref["df2"], ref["lower"], ref["upper"]], CLOSED, "ICC1")
     assert_rel(t.loc["ICC1k", ["icc", "ci_low", "ci_high"]].to_numpy(dtype=float),
                [ref["icc1k"], ref["lower_k"], ref["upper_k"]], CLOSED, "ICC1k")
-    assert t.attrs["k"] == pytest.approx(ref["m0"], rel=CLOSED) and t.attrs["n"] == 40
-    assert t.attrs["mean_squares"]["MSW"] == pytest.approx(ref["msw"], rel=CLOSED)
+    assert res.k == pytest.approx(ref["m0"], rel=CLOSED) and res.n == 40 and res.n_ratings == 116
+    assert res.mean_squares["MSW"] == pytest.approx(ref["msw"], rel=CLOSED)
     r90 = RATERS["pool_oneway90"]
-    assert_rel(icc_oneway(pool, ci=0.90).loc["ICC1", ["ci_low", "ci_high"]].to_numpy(dtype=float),
+    assert_rel(icc_oneway(pool, ci=0.90).table.loc["ICC1", ["ci_low", "ci_high"]].to_numpy(dtype=float),
                [r90["lower"], r90["upper"]], CLOSED, "90%")
     # balanced (every case three ratings): psych::ICC's ICC1 and ICC1k exactly
     full = pool[pool.notna().sum(axis=1) == 3]
     slots = pd.DataFrame([r.dropna().to_numpy() for _, r in full.iterrows()], index=full.index)
     psych = RATERS["pool_balanced_icc"]
-    got = icc_oneway(slots)
+    got = icc_oneway(slots).table
     for form, i in (("ICC1", 0), ("ICC1k", 3)):
         assert_rel(got.loc[form, ["icc", "ci_low", "ci_high"]].to_numpy(dtype=float),
                    [psych["ICC"][i], psych["lower bound"][i], psych["upper bound"][i]], CLOSED, form)
     # a case with one rating carries no agreement: left out
     one = pool.copy()
     one.iloc[0, 1:] = np.nan  # K01 keeps a single rating
-    assert icc_oneway(one).attrs["n_dropped"] == 1 and icc_oneway(one).attrs["n"] == 39
+    assert icc_oneway(one).n_dropped == 1 and icc_oneway(one).n == 39
     with pytest.raises(InputError, match="no within-subject variance"):
         icc_oneway(pd.DataFrame({"a": [1, 2, 3], "b": [1, 2, 3]}))
 
@@ -1250,8 +1269,8 @@ def test_report_two_ratings_from_a_pool_pairs_first_and_second():
     from veplab.reliability import icc_oneway
 
     assert row["icc_form"] == "ICC(1)"
-    assert row["icc"] == pytest.approx(icc(wide).loc["ICC1", "icc"], rel=1e-10)  # balanced: psych's ICC1
-    assert row["icc"] == pytest.approx(icc_oneway(wide).loc["ICC1", "icc"], rel=1e-12)
+    assert row["icc"] == pytest.approx(icc(wide, form="ICC1").estimate, rel=1e-10)  # balanced: psych's ICC1
+    assert row["icc"] == pytest.approx(icc_oneway(wide).estimate, rel=1e-12)
 
 
 def test_case_agreement_and_rating_design_errors(pool):

@@ -28,7 +28,7 @@ from ._agreement import (
     percent_agreement,
 )
 from ._alpha import AlphaResult, alpha, item_analysis
-from ._icc import ICC_FORMS, TestRetestResult, icc, icc_oneway, long_to_wide, test_retest
+from ._icc import ICC_FORMS, IccResult, TestRetestResult, icc, icc_oneway, long_to_wide, test_retest
 from ._omega import OmegaResult, omega
 from ._plots import plot_agreement, plot_item_stats
 from ._report import ReliabilityReport, case_agreement, paired_ratings, rating_design, reliability_report
@@ -37,6 +37,7 @@ __all__ = [
     "ICC_FORMS",
     "AgreementResult",
     "AlphaResult",
+    "IccResult",
     "KappaResult",
     "OmegaResult",
     "ReliabilityReport",

@@ -15,7 +15,7 @@ from .._validate import InputError, check_choice, check_ci, format_rows, numeric
 from . import _boot
 from ._common import small_blas
 
-__all__ = ["icc", "icc_oneway", "long_to_wide", "test_retest", "TestRetestResult", "ICC_FORMS"]
+__all__ = ["icc", "icc_oneway", "IccResult", "long_to_wide", "test_retest", "TestRetestResult", "ICC_FORMS"]
 
 #: Row index of :func:`icc`, psych's ``type`` names.
 ICC_FORMS = ("ICC1", "ICC2", "ICC3", "ICC1k", "ICC2k", "ICC3k")
@@ -27,6 +27,79 @@ _DESCRIPTIONS = {
     "ICC2k": ("ICC(A,k)", "two-way random effects, absolute agreement, mean of k raters"),
     "ICC3k": ("ICC(C,k)", "two-way mixed effects, consistency, mean of k raters"),
 }
+
+
+# --------------------------------------------------------------------------- result
+
+
+@dataclasses.dataclass(frozen=True)
+class IccResult(Result):
+    """Intraclass correlations: one form as the estimate, every form in ``table``.
+
+    ``estimate``, ``ci_low``, ``ci_high``, ``F``, ``df1``, ``df2``, ``p`` are
+    those of ``form`` (psych's name: ``"ICC2"`` is ICC(A,1), two-way random
+    effects, absolute agreement, single rater, the default of :func:`icc`;
+    ``"ICC1"`` the default of :func:`icc_oneway`).  ``table`` (also
+    :meth:`to_frame`) is psych's results table: one row per form (``ICC1``,
+    ``ICC2``, ``ICC3``, ``ICC1k``, ``ICC2k``, ``ICC3k``; :func:`icc_oneway`:
+    ``ICC1``, ``ICC1k``), columns ``icc, F, df1, df2, p, ci_low, ci_high,
+    mcgraw_wong, description``.  ``n`` subjects, ``k`` raters (for
+    :func:`icc_oneway` the average number of ratings per subject ``m0``),
+    ``n_dropped`` subjects left out (no rating; one rating in
+    :func:`icc_oneway`).  ``method``: ``"anova"``, ``"reml"`` or
+    ``"anova-oneway"``; ``interval``: ``"F"`` or ``"bootstrap"``.
+    """
+
+    estimate: float
+    ci_low: float
+    ci_high: float
+    n: int
+    k: float
+    ci: float
+    form: str
+    mcgraw_wong: str
+    description: str
+    F: float
+    df1: float
+    df2: float
+    p: float
+    method: str
+    interval: str
+    n_dropped: int
+    table: pd.DataFrame = dataclasses.field(repr=False)
+    mean_squares: dict = dataclasses.field(default_factory=dict, repr=False)
+    variance_components: dict | None = dataclasses.field(default=None, repr=False)
+    n_ratings: int | None = None
+    n_boot: int | None = None
+    boot_weights: str | None = None
+    n_boot_failed: int | None = None
+
+    def to_frame(self) -> pd.DataFrame:
+        """Every form: psych's results table (a copy)."""
+        return self.table.copy()
+
+    def summary(self) -> str:
+        lines = [
+            f"{self.mcgraw_wong} ({self.form}, {self.description}) = {self.estimate:.4f}  "
+            f"({self.ci:.0%} CI {self.ci_low:.4f} to {self.ci_high:.4f}, {self.interval} interval)",
+            f"  F({self.df1:g}, {self.df2:g}) = {self.F:.4g}, p = {self.p:.3g}; n = {self.n} subjects, "
+            f"k = {self.k:g} {'raters' if self.method != 'anova-oneway' else 'ratings per subject (m0)'}, "
+            f"method {self.method}" + (f", {self.n_dropped} subjects left out" if self.n_dropped else ""),
+            "",
+            self.table[["icc", "ci_low", "ci_high", "F", "p", "mcgraw_wong"]].to_string(
+                float_format=lambda v: f"{v:.4f}"),
+        ]
+        return "\n".join(lines)
+
+
+def _result(table: pd.DataFrame, form: str, **fields: Any) -> IccResult:
+    row = table.loc[form]
+    return IccResult(
+        estimate=float(row["icc"]), ci_low=float(row["ci_low"]), ci_high=float(row["ci_high"]),
+        form=form, mcgraw_wong=str(row["mcgraw_wong"]), description=str(row["description"]),
+        F=float(row["F"]), df1=float(row["df1"]), df2=float(row["df2"]), p=float(row["p"]),
+        table=table, **fields,
+    )
 
 
 # --------------------------------------------------------------------------- mean squares
@@ -224,7 +297,8 @@ def icc(
     n_boot: int = 2000,
     seed: int | np.random.Generator | None = None,
     boot_weights: str = "auto",
-) -> pd.DataFrame:
+    form: str = "ICC2",
+) -> IccResult:
     """Intraclass correlations, all six forms, as ``psych::ICC(x, lmer = FALSE)``.
 
     ``ratings`` is wide: one row per subject (case), one column per rater
@@ -243,10 +317,13 @@ def icc(
     The F tests and the F-based intervals are psych's exactly (for ICC2 /
     ICC2k the approximate degrees of freedom of McGraw & Wong 1996).
 
-    Returns a DataFrame indexed ``ICC1, ICC2, ICC3, ICC1k, ICC2k, ICC3k``
-    with columns ``icc, F, df1, df2, p, ci_low, ci_high, mcgraw_wong,
-    description``; ``.attrs`` holds ``method``, ``interval``, ``n``, ``k``,
-    ``ci``, the mean squares and (REML) the variance components.
+    Returns an :class:`IccResult`: ``estimate`` and its interval are the
+    ``form`` chosen (default ``"ICC2"``, ICC(A,1): two-way random effects,
+    absolute agreement, single rater, the usual choice for a rating tool);
+    ``table`` (or ``to_frame()``) is psych's table of all six forms, indexed
+    ``ICC1, ICC2, ICC3, ICC1k, ICC2k, ICC3k`` with columns ``icc, F, df1, df2,
+    p, ci_low, ci_high, mcgraw_wong, description``; ``mean_squares`` and
+    (REML) ``variance_components`` are kept.
 
     Missing ratings (``method="auto"``): with any missing rating the mean
     squares come from REML variance components of the crossed random-effects
@@ -276,12 +353,16 @@ def icc(
     >>> from veplab.reliability import icc
     >>> sf = pd.DataFrame({"J1": [9, 6, 8, 7, 10, 6], "J2": [2, 1, 4, 1, 5, 2],
     ...                    "J3": [5, 3, 6, 2, 6, 4], "J4": [8, 2, 8, 6, 9, 7]})
-    >>> icc(sf)["icc"].round(2).tolist()   # Shrout & Fleiss (1979), Table 4
+    >>> res = icc(sf)
+    >>> res.table["icc"].round(2).tolist()   # Shrout & Fleiss (1979), Table 4
     [0.17, 0.29, 0.71, 0.44, 0.62, 0.91]
+    >>> res.form, res.mcgraw_wong, round(res.estimate, 4)
+    ('ICC2', 'ICC(A,1)', 0.2898)
     """
     ci = check_ci(ci)
     check_choice(method, "method", ("auto", "anova", "reml"))
     check_choice(interval, "interval", ("F", "bootstrap"))
+    check_choice(form, "form", ICC_FORMS)
     df = numeric_frame(ratings, what="icc", min_columns=2, min_rows=2, column_label="rater")
     empty = df.isna().all(axis=1)
     if empty.any():
@@ -291,6 +372,7 @@ def icc(
             stacklevel=2,
         )
         df = df.loc[~empty]
+    n_dropped = int(empty.sum())
     x = df.to_numpy()
     n, k = x.shape
     if n < 2:
@@ -346,10 +428,14 @@ def icc(
             failed = max(failed, f)
         attrs.update({"n_boot": n_boot, "boot_weights": scheme, "n_boot_failed": failed})
     table.attrs.update(attrs)
-    return table
+    return _result(
+        table, form, n=int(n), k=int(k), ci=ci, method=attrs["method"], interval=interval, n_dropped=n_dropped,
+        mean_squares=attrs["mean_squares"], variance_components=attrs.get("variance_components"),
+        n_boot=attrs.get("n_boot"), boot_weights=attrs.get("boot_weights"), n_boot_failed=attrs.get("n_boot_failed"),
+    )
 
 
-def icc_oneway(ratings: Any, *, ci: float = 0.95) -> pd.DataFrame:
+def icc_oneway(ratings: Any, *, ci: float = 0.95, form: str = "ICC1") -> IccResult:
     """One-way random-effects ICC(1) and ICC(k) when raters vary from subject to subject.
 
     The design of a rating tool whose cases are each rated by some assessors
@@ -374,9 +460,10 @@ def icc_oneway(ratings: Any, *, ci: float = 0.95) -> pd.DataFrame:
     ``psych::ICC``'s ICC1 and ICC1k (on the table with one column per rating);
     with unequal numbers it is the ANOVA estimator of ``anova(lm(y ~ subject))``.
 
-    Returns a DataFrame indexed ``ICC1, ICC1k`` with the columns of :func:`icc`;
-    ``attrs`` hold ``n``, ``n_ratings`` (``N``), ``k`` (``m0``), ``n_dropped`` and
-    the mean squares.
+    Returns an :class:`IccResult` whose ``estimate`` is ``form`` (``"ICC1"``,
+    default, or ``"ICC1k"``) and whose ``table`` has the rows ``ICC1, ICC1k``
+    with the columns of :func:`icc`; ``n``, ``n_ratings`` (``N``), ``k``
+    (``m0``), ``n_dropped`` and the mean squares are fields.
 
     References
     ----------
@@ -389,10 +476,11 @@ def icc_oneway(ratings: Any, *, ci: float = 0.95) -> pd.DataFrame:
     >>> from veplab.reliability import icc_oneway
     >>> x = pd.DataFrame({"first": [9, 6, 8, 7, 10, 6], "second": [8, 2, 8, 6, 9, 7],
     ...                   "third": [5, 3, 6, np.nan, 6, 4]})
-    >>> round(float(icc_oneway(x).loc["ICC1", "icc"]), 4)
+    >>> round(icc_oneway(x).estimate, 4)
     0.3656
     """
     ci = check_ci(ci)
+    check_choice(form, "form", ("ICC1", "ICC1k"))
     df = numeric_frame(ratings, what="icc_oneway", min_columns=2, min_rows=2, column_label="rating")
     x = df.to_numpy(dtype=float)
     m = (~np.isnan(x)).sum(axis=1)
@@ -439,7 +527,8 @@ def icc_oneway(ratings: Any, *, ci: float = 0.95) -> pd.DataFrame:
     )
     table.attrs.update({"method": "anova-oneway", "n": int(n), "n_ratings": int(big_n), "k": float(m0),
                         "n_dropped": n_dropped, "ci": ci, "mean_squares": {"MSB": msb, "MSW": msw}})
-    return table
+    return _result(table, form, n=int(n), k=float(m0), ci=ci, method="anova-oneway", interval="F",
+                   n_dropped=n_dropped, mean_squares={"MSB": msb, "MSW": msw}, n_ratings=int(big_n))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -545,7 +634,8 @@ def test_retest(ratings_t1: Any, ratings_t2: Any | None = None, *, ci: float = 0
                 raise InputError(f"test_retest: {nm} has duplicate subject ids in its index")
         wide = pd.concat([s1.rename("t1"), s2.rename("t2")], axis=1)
         wide = numeric_frame(wide, what="test_retest", min_columns=2, column_label="occasion")
-    table = icc(wide, ci=ci)
+    res = icc(wide, ci=ci)
+    table = res.table
     x = wide.to_numpy()
     first, last = x[:, 0], x[:, -1]
     both = ~np.isnan(first) & ~np.isnan(last)
@@ -556,18 +646,18 @@ def test_retest(ratings_t1: Any, ratings_t2: Any | None = None, *, ci: float = 0
     md = float(d.mean())
     se = float(d.std(ddof=1) / np.sqrt(n_c))
     tq = stats.t.ppf(1 - (1 - ci) / 2, n_c - 1)
-    sem = float(np.sqrt(table.attrs["mean_squares"]["MSE"]))
+    sem = float(np.sqrt(res.mean_squares["MSE"]))
     z = stats.norm.ppf(1 - (1 - ci) / 2)
     r = float(np.corrcoef(first[both], last[both])[0, 1]) if n_c > 2 else float("nan")
     return TestRetestResult(
         estimate=float(table.loc["ICC2", "icc"]),
         ci_low=float(table.loc["ICC2", "ci_low"]),
         ci_high=float(table.loc["ICC2", "ci_high"]),
-        n=int(table.attrs["n"]),
-        k=int(table.attrs["k"]),
+        n=res.n,
+        k=int(res.k),
         ci=ci,
         form="ICC(A,1)",
-        method=table.attrs["method"],
+        method=res.method,
         consistency=float(table.loc["ICC3", "icc"]),
         consistency_ci_low=float(table.loc["ICC3", "ci_low"]),
         consistency_ci_high=float(table.loc["ICC3", "ci_high"]),

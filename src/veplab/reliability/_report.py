@@ -550,15 +550,17 @@ def _agreement_row(
     row.update(icc=nan, icc_form="", icc_ci_low=nan, icc_ci_high=nan, icc_c=nan, icc_c_ci_low=nan, icc_c_ci_high=nan)
     if it.type in ("likert", "ordinal", "numeric"):
         if crossed:
-            tab = _catch(lambda: icc(wide, ci=ci), rnotes, label)
-            if tab is not None:
+            res = _catch(lambda: icc(wide, ci=ci), rnotes, label)
+            if res is not None:
+                tab = res.table
                 row.update(icc=float(tab.loc["ICC2", "icc"]), icc_form=str(tab.loc["ICC2", "mcgraw_wong"]),
                            icc_ci_low=float(tab.loc["ICC2", "ci_low"]), icc_ci_high=float(tab.loc["ICC2", "ci_high"]),
                            icc_c=float(tab.loc["ICC3", "icc"]), icc_c_ci_low=float(tab.loc["ICC3", "ci_low"]),
                            icc_c_ci_high=float(tab.loc["ICC3", "ci_high"]))
         else:
-            tab = _catch(lambda: icc_oneway(wide, ci=ci), rnotes, label)
-            if tab is not None:
+            res = _catch(lambda: icc_oneway(wide, ci=ci), rnotes, label)
+            if res is not None:
+                tab = res.table
                 row.update(icc=float(tab.loc["ICC1", "icc"]), icc_form=str(tab.loc["ICC1", "mcgraw_wong"]),
                            icc_ci_low=float(tab.loc["ICC1", "ci_low"]), icc_ci_high=float(tab.loc["ICC1", "ci_high"]))
     paradox = bool(
