@@ -146,7 +146,11 @@ def _to_datetimes(vals: pd.Series, fmt: str | None) -> tuple[pd.Series, np.ndarr
     """
     offsets = False
     try:
-        parsed = pd.to_datetime(vals, format=fmt, errors="coerce")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # pandas 2.x on mixed offsets
+            parsed = pd.to_datetime(vals, format=fmt, errors="coerce")
+        if parsed.dtype == object:  # pandas 2.x: mixed offsets give Timestamps in an object Series
+            raise TypeError("mixed UTC offsets")
     except (ValueError, TypeError):  # mixed UTC offsets, or offsets mixed with plain dates
         def one(v: Any) -> Any:
             try:
@@ -161,7 +165,24 @@ def _to_datetimes(vals: pd.Series, fmt: str | None) -> tuple[pd.Series, np.ndarr
         parsed = parsed.dt.tz_localize(None)
         offsets = True
     oob = np.array(parsed.notna() & ((parsed < pd.Timestamp.min) | (parsed > pd.Timestamp.max)), dtype=bool)
+    # pandas 2.x parses in nanoseconds and turns a date outside 1677-2262 into NaT: tell it from a non-date
+    nat = (parsed.isna() & vals.notna()).to_numpy()
+    if nat.any():
+        oob[nat] = [_outside_ns_range(v, fmt) for v in vals[nat]]
     return parsed.where(~oob).astype("datetime64[ns]"), oob, offsets
+
+
+def _outside_ns_range(value: Any, fmt: str | None) -> bool:
+    """A valid date (per ``fmt``) that nanosecond timestamps cannot hold (before 1678 or after 2261)."""
+    try:
+        if fmt in (None, "ISO8601"):
+            d = _dt.datetime.fromisoformat(str(value).strip())
+        else:
+            d = _dt.datetime.strptime(str(value).strip(), fmt)
+    except (ValueError, TypeError):
+        return False
+    d = d.replace(tzinfo=None)
+    return d < _dt.datetime(1677, 9, 22) or d > _dt.datetime(2262, 4, 11)
 
 
 def _match_formats(values: pd.Series) -> dict[str, pd.Series]:
