@@ -12,7 +12,7 @@
 #     every vcov= choice (vcovHC HC0/HC1/HC3, vcovCL HC0/HC1) for the three fits
 #   - MASS::polr (logistic and probit, Hess = TRUE, optim reltol 1e-14):
 #     coefficients, zeta, SEs from vcov(), logLik, deviance, AIC; a text outcome
-#     ordered by ordered(x, levels = ) in both directions
+#     ordered by ordered(x, levels = ) in both directions; sandwich(fit) and vcovCL
 #   - two-group comparisons: t.test (Welch), wilcox.test (normal approximation with
 #     continuity correction, and the exact path), p.adjust(method = "BH");
 #     Hedges' g with the interval of effsize::cohen.d(hedges.correction = TRUE) and
@@ -136,6 +136,13 @@ p_text <- polr(ordered(endorse_txt, levels = txt) ~ grievance + peers + trust_st
 # levels in the reverse order: every coefficient changes sign
 p_rev <- polr(ordered(endorse_txt, levels = rev(txt)) ~ grievance + peers + trust_staff + country,
               data = s, Hess = TRUE, control = ctl)
+# robust variances of polr (veplab: ordinal(vcov=)): sandwich(p) is HC0; vcovHC() itself stops on
+# polr in sandwich 3.0-2 (meatHC divides the scores by a model matrix without the thresholds),
+# so HC1 is written out as n / (n - k) HC0 with k coefficients plus thresholds; vcovCL HC0 / HC1
+n_p <- nobs(p_logit); k_p <- length(coef(p_logit)) + length(p_logit$zeta)
+out$polr_vcov <- list(HC0 = mat(sandwich(p_logit)), HC1 = mat(n_p / (n_p - k_p) * sandwich(p_logit)),
+                      CR0 = mat(vcovCL(p_logit, cluster = ~prison, type = "HC0")),
+                      CR1 = mat(vcovCL(p_logit, cluster = ~prison, type = "HC1")))
 out$polr <- list(logit = polr_summary(p_logit), probit = polr_summary(p_probit),
                  cloglog = polr_summary(p_cloglog), weighted = polr_summary(p_weighted),
                  text_levels = polr_summary(p_text), text_levels_reversed = polr_summary(p_rev))

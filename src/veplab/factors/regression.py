@@ -4,7 +4,8 @@
   model-based, heteroskedasticity-robust or cluster-robust (by prison)
   standard errors, frequency or probability weights; odds ratios with intervals.
 * :func:`ordinal` -- proportional-odds model (R ``MASS::polr``), logit, probit,
-  cloglog, loglog or cauchit link.
+  cloglog, loglog or cauchit link; model-based, robust or cluster-robust
+  standard errors (the same ``vcov=`` choices but HC3).
 
 Formulas are R style (``"y ~ x1 + C(cat) + a:b"``, see
 :mod:`veplab.factors._formula`): treatment contrasts with the first level as
@@ -600,6 +601,9 @@ class OrdinalResult(Result):
     vcov: pd.DataFrame = dataclasses.field(repr=False)
     factor_counts: dict[str, dict[Any, int]] = dataclasses.field(default_factory=dict, repr=False, compare=False)
     outcome_counts: dict[Any, int] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+    vcov_type: str = "model"
+    cluster: str | None = None
+    n_clusters: int = 0
 
     def tidy(self) -> pd.DataFrame:
         """Coefficients then thresholds, with a ``type`` column (for :func:`~veplab.factors.pool`)."""
@@ -614,6 +618,8 @@ class OrdinalResult(Result):
             if self.link == "logit" else
             f"{self.link} P({self.outcome} <= j) = zeta_j - eta",
             f"n = {self.n}, {self.n_dropped} rows dropped; levels {list(self.levels)}",
+            f"standard errors: {self.vcov_type}"
+            + (f", clustered by {self.cluster!r} ({self.n_clusters} clusters)" if self.cluster else ""),
             f"log-likelihood {self.loglik:.6g}, deviance {self.deviance:.6g}, AIC {self.aic:.6g}",
             "",
         ]
@@ -672,13 +678,13 @@ def _polr_fit(X: np.ndarray, yk: np.ndarray, w: np.ndarray, q: int, link: str, *
         grad = (w[:, None] * g_i).sum(axis=0)
         H = ((w * fpa / Pr)[:, None] * DA).T @ DA - ((w * fpb / Pr)[:, None] * DB).T @ DB \
             - (w[:, None] * g_i).T @ g_i
-        return grad, H
+        return grad, H, w[:, None] * g_i
 
     ll = loglik(theta)
     converged = False
     it = 0
     for it in range(1, max_iter + 1):
-        grad, H = derivs(theta)
+        grad, H, _ = derivs(theta)
         try:
             step = -np.linalg.solve(H, grad)
         except np.linalg.LinAlgError:
@@ -698,7 +704,7 @@ def _polr_fit(X: np.ndarray, yk: np.ndarray, w: np.ndarray, q: int, link: str, *
         change = ll_new - ll
         ll = ll_new
         if np.max(np.abs(t * step)) < 1e-10 * (1 + np.max(np.abs(theta))) or abs(change) < 1e-14 * (abs(ll) + 1):
-            grad, H = derivs(theta)
+            grad, H, _ = derivs(theta)
             try:
                 theta = theta - np.linalg.solve(H, grad)
                 ll = loglik(theta)
@@ -706,8 +712,8 @@ def _polr_fit(X: np.ndarray, yk: np.ndarray, w: np.ndarray, q: int, link: str, *
                 pass
             converged = bool(np.max(np.abs(grad)) < 1e-5 * max(1.0, abs(ll)))
             break
-    grad, H = derivs(theta)
-    return theta, ll, H, converged, it
+    grad, H, scores = derivs(theta)
+    return theta, ll, H, scores, converged, it
 
 
 def _explicit_levels(y: pd.Series, levels: Sequence[Any], name: str, what: str) -> tuple[list[Any], np.ndarray]:
@@ -738,6 +744,8 @@ def ordinal(
     link: str = "logit",
     weights: str | None = None,
     levels: Sequence[Any] | None = None,
+    cluster: str | None = None,
+    vcov: str | None = None,
     ci: float = 0.95,
 ) -> OrdinalResult:
     """Proportional-odds regression for an ordered outcome (R ``MASS::polr``).
@@ -767,6 +775,15 @@ def ordinal(
         the order of a categorical or numeric one.  A value of the outcome
         not among ``levels`` is an error naming the rows (R would make it
         missing and drop the row silently).
+    cluster : column identifying clusters (prisons): cluster-robust
+        standard errors (``vcov="CR1"`` by default, as
+        ``sandwich::vcovCL(fit, cluster = ~prison, type = "HC1")``).
+    vcov : ``"model"`` (default without ``cluster``: the inverse observed
+        information), ``"HC0"`` (``sandwich::sandwich(fit)``), ``"HC1"``
+        (``n / (n - k)`` times HC0, ``k`` coefficients plus thresholds), or
+        with ``cluster=`` ``"CR0"``, ``"CR1"`` (``vcovCL`` type ``"HC0"`` /
+        ``"HC1"``); the formulas of :mod:`veplab._sandwich`, with the
+        per-row scores of the likelihood.
     ci : level of the Wald intervals.
 
     Examples
@@ -785,7 +802,11 @@ def ordinal(
     what = "ordinal"
     ci = check_ci(ci)
     check_choice(link, "link", ["logit", "probit", "cloglog", "loglog", "cauchit"])
-    fr = _model_frame(df, formula, what=what, weights=weights)
+    if vcov == "HC3":
+        raise InputError(f"{what}: HC3 needs hat values, which the proportional-odds model has none of "
+                         "(sandwich::vcovHC fails on polr too); use vcov='HC0' or 'HC1'")
+    vtype = _vcov_type(vcov, cluster=cluster, robust=False, probability_weights=False, what=what)
+    fr = _model_frame(df, formula, what=what, weights=weights, cluster=cluster)
     y = fr.y_raw
     if levels is not None:
         cats, codes_all = _explicit_levels(y, levels, fr.outcome, what)
@@ -834,11 +855,23 @@ def ordinal(
     p = X.shape[1]
     q = len(levels) - 1
     w = fr.weights if fr.weights is not None else np.ones(n)
-    theta, ll, H, converged, iters = _polr_fit(X, yk, w, q, link)
+    theta, ll, H, scores, converged, iters = _polr_fit(X, yk, w, q, link)
     try:
         V = np.linalg.inv(-H)
     except np.linalg.LinAlgError:
         V = np.full((p + q, p + q), np.nan)
+    n_clusters = 0
+    if fr.cluster is not None:
+        n_clusters = int(fr.cluster.max()) + 1
+        if n_clusters < 2:
+            raise InputError(f"{what}: cluster column {cluster!r} has a single cluster; drop cluster=")
+        if n_clusters < _MIN_CLUSTERS:
+            warnings.warn(
+                f"{what}: only {n_clusters} clusters in {cluster!r}: {vtype} cluster-robust standard errors are "
+                f"unreliable (too small) with fewer than about {_MIN_CLUSTERS} clusters; report the results as "
+                "indicative", UserWarning, stacklevel=2)
+    if vtype != "model" and np.isfinite(V).all():
+        V = sandwich(V, scores, type=vtype, cluster=fr.cluster, what=what)
     se = np.sqrt(np.clip(np.diag(V), 0, None))
     if p:
         sdx = X.std(axis=0)
@@ -872,4 +905,5 @@ def ordinal(
         thresholds=thr, vcov=pd.DataFrame(V, index=allnames, columns=allnames),
         factor_counts=fr.factor_counts,
         outcome_counts={lev: int(k) for lev, k in zip(levels, np.bincount(yk, minlength=len(levels)))},
+        vcov_type=vtype, cluster=cluster, n_clusters=n_clusters,
     )
