@@ -114,6 +114,7 @@ def test_predictive_validity_numbers():
         assert (row["n"], row["events"]) == (m, k)
         assert (row["ci_low"], row["ci_high"]) == pytest.approx((ci.low, ci.high), abs=1e-10)
     assert set(pr.subgroups["variable"]) == {"(all)", "Sex"} and set(pr.subgroups["group"]) >= {"Male", "Female"}
+    assert pr.subgroups["subgroup"].tolist() == ["All", "Sex: Female", "Sex: Male"]  # what the page shows
     assert pr.notes == ("People without the outcome or without a score are left out.",
                         "One of the subgroups takes a single value among these people, so performance is not "
                         "broken down by it.")

@@ -396,6 +396,9 @@ def predictive_validity(frame: pd.DataFrame, outcome: str, score: str, *, subgro
         if outcome_codebook is not None:
             names = {g: outcome_codebook.item(g).text(lang) for g in present if g in outcome_codebook}
             sub["variable"] = sub["variable"].map(lambda v: names.get(v, v))
+        # what the page shows for each row: "All" for everyone, "Gender: Woman" for a group
+        overall = (sub["variable"] == "(all)") & (sub["group"] == "(all)")
+        sub.insert(0, "subgroup", np.where(overall, "All", sub["variable"].astype(str) + ": " + sub["group"].astype(str)))
     if grouped:
         notes.append("The score takes many values: the rate table and the curve group it into tenths, the AUC uses "
                      "the score itself.")

@@ -103,16 +103,15 @@ def sampling_adequacy(x: pd.DataFrame) -> pd.DataFrame:
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(1); f = rng.normal(size=200)
     >>> x = pd.DataFrame({f"i{j}": f + rng.normal(size=200) for j in range(4)})
-    >>> list(sampling_adequacy(x).index)
-    ['KMO overall MSA (middling)', 'Bartlett chi-square', 'Bartlett df', 'Bartlett p']
+    >>> list(sampling_adequacy(x).columns)
+    ['KMO', 'KMO rating', 'Bartlett chi-square', 'df', 'p']
     """
     k = kmo(x)
     b = bartlett_sphericity(x)
-    return pd.DataFrame(
-        [{"statistic": f"KMO overall MSA ({k.label})", "value": k.msa},
-         {"statistic": "Bartlett chi-square", "value": b.statistic},
-         {"statistic": "Bartlett df", "value": b.df},
-         {"statistic": "Bartlett p", "value": b.p_value}]).set_index("statistic")
+    # one row: each statistic in its own column, so df is shown as a whole number and p as a p value
+    return pd.DataFrame({"KMO": [k.msa], "KMO rating": [k.label], "Bartlett chi-square": [b.statistic],
+                         "df": [int(round(b.df))], "p": [b.p_value]},
+                        index=pd.Index([f"{x.shape[1]} items"], name="items"))
 
 
 def validity_report(
