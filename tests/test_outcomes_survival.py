@@ -311,3 +311,85 @@ def test_missing_covariate_rows_are_reported():
     with pytest.warns(UserWarning, match="2 rows .* left out"):
         fit = cox(d, "week", "arrest", ["fin", "age"])
     assert fit.n == 430
+
+
+# ------------------------------------------------------------------ vectorised concordance
+def _brute_influence(t, e, r, w):
+    """Per observation: weighted counts of its comparable partners that are concordant, discordant, tied."""
+    n = len(t)
+    infl = np.zeros((n, 3))
+    for i in range(n):
+        if e[i] != 1:
+            continue
+        for j in range(n):
+            if j != i and (t[j] > t[i] or (t[j] == t[i] and e[j] == 0)):
+                k = 0 if r[i] > r[j] else 1 if r[i] < r[j] else 2
+                infl[i, k] += w[j]
+                infl[j, k] += w[i]
+    return infl
+
+
+def _brute_concordance_se(t, e, r, w, strata, cluster):
+    counts = np.zeros(3)
+    infl = np.zeros((len(t), 3))
+    for s in np.unique(strata):
+        m = np.flatnonzero(strata == s)
+        inf = _brute_influence(t[m], e[m], r[m], w[m])
+        infl[m] = inf
+        counts += (w[m, None] * inf).sum(axis=0) / 2  # every pair is counted from both ends
+    npair = counts.sum()
+    if npair == 0:
+        return np.nan, np.nan
+    somer = (counts[0] - counts[1]) / npair
+    dfb = w * ((infl[:, 0] - infl[:, 1]) / npair - somer / npair * infl.sum(axis=1))
+    dfb = pd.Series(dfb).groupby(cluster).sum().to_numpy()
+    return (somer + 1) / 2, np.sqrt(np.sum(dfb**2) / 4)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.integers(2, 60), st.integers(1, 40), st.integers(1, 40))
+def test_quadrant_sums_equal_brute_force(seed, n, mx, my):
+    from veplab.outcomes.survival import _quadrant_sums
+
+    r = np.random.default_rng(seed)
+    x, y = r.integers(0, mx, n), r.integers(0, my, n)
+    wa, wb = r.uniform(0, 2, n), r.integers(0, 2, n).astype(float)
+    A, B = _quadrant_sums(x, y, wa, wb)
+    lo = (x[None, :] < x[:, None]) & (y[None, :] > y[:, None])  # [i, j]: x_j < x_i, y_j > y_i
+    hi = (x[None, :] > x[:, None]) & (y[None, :] < y[:, None])
+    assert A == pytest.approx(lo @ wa, abs=1e-12)
+    assert B == pytest.approx(hi @ wb, abs=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000), st.integers(5, 60), st.sampled_from([3, 50]), st.sampled_from([4, 1000]))
+def test_concordance_and_se_equal_brute_force_with_strata_and_clusters(seed, n, n_times, n_risks):
+    # few times and many risk values, and the reverse, so both orientations of the count are used
+    r = np.random.default_rng(seed)
+    t = r.integers(1, n_times + 1, n).astype(float)
+    e = (r.random(n) < 0.6).astype(float)
+    e[:2] = 1
+    risk = r.integers(0, n_risks, n) / 7.0
+    w = r.uniform(0.5, 2, n)
+    strata = r.integers(0, 2, n)
+    strata[:2] = [0, 1]
+    cluster = r.integers(0, max(2, n // 3), n)
+    c = concordance(t, e, risk, weights=w, strata=strata, cluster=cluster)
+    c_ref, se_ref = _brute_concordance_se(t, e, risk, w, strata, cluster)
+    if np.isnan(c_ref):
+        assert np.isnan(c["concordance"])
+    else:
+        assert c["concordance"] == pytest.approx(c_ref, rel=1e-12)
+        assert c["std"] == pytest.approx(se_ref, rel=1e-9, abs=1e-15)
+
+
+def test_cox_concordance_computed_on_first_use_and_in_to_dict():
+    fit = cox(ROSSI, "week", "arrest", ROSSI_COV)
+    assert "_concordance" not in fit.__dict__  # the fit itself does not pay for the count
+    ref = R["rossi"]["cox_full"]
+    assert fit.concordance == pytest.approx(ref["concordance"], rel=1e-9)
+    assert "_concordance" in fit.__dict__
+    d = fit.to_dict()
+    assert d["concordance"] == fit.concordance and d["concordance_se"] == fit.concordance_se
+    assert list(d)[list(d).index("robust_score_p") + 1] == "concordance"
+    assert f"concordance={ref['concordance']:.4f}" in fit.summary()
