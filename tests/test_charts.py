@@ -231,3 +231,30 @@ def test_profile_chart_of_one_rating_is_a_probability_on_a_0_to_1_axis(lca):
 
     with pytest.raises(InputError, match="category 7 is not among"):
         plot_profiles(lca, category=7)
+
+
+def test_profile_chart_names_classes_by_their_gated_sizes(lca):
+    from veplab.factors import plot_profiles
+    from veplab.report import Report
+
+    sizes = lca.class_sizes.set_index("class").rename(columns={"n_modal": "n"})[["n", "share"]]
+    n = sizes["n"].astype(int).tolist()
+    assert min(n) >= 10  # the fixture's classes are both publishable at the floor threshold
+    big = Report(None, "t", threshold=10, display=False).table(sizes, "sizes", kind="stats", n="n")
+    fig = plot_profiles(lca, class_sizes=big, labels={"a": "Item A"}, category_labels={1: "low", 2: "mid", 3: "high"})
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    shares = sizes["share"].tolist()
+    assert titles == [f"class {c}\nn = {n[c - 1]:,} ({100 * shares[c - 1]:.0f}%)" for c in (1, 2)]
+    # a threshold above the smaller class: the gate hides it, and the chart shows neither its size nor share
+    strict = max(n) if max(n) > min(n) else min(n) + 1
+    gated = Report(None, "t", threshold=strict, display=False).table(sizes, "sizes", kind="stats", n="n")
+    assert gated["n"].isna().sum() >= 1
+    fig = plot_profiles(lca, class_sizes=gated)
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    for c, title in zip((1, 2), titles):
+        if np.isnan(gated.loc[c, "n"]):
+            assert title == f"class {c}\n(size suppressed)"
+        else:
+            assert title == f"class {c}\nn = {int(gated.loc[c, 'n']):,} ({100 * gated.loc[c, 'share']:.0f}%)"
+    with pytest.raises(Exception, match="class_sizes= needs columns n and share"):
+        plot_profiles(lca, class_sizes=sizes[["n"]])

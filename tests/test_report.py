@@ -203,3 +203,118 @@ def test_report_notes_progress_for_the_build(tmp_path, monkeypatch):
     r.value("n_people", 120, kind="count")
     r.table(pd.DataFrame({"n": [40, 50]}, index=["a", "b"]), "counts")
     assert progress.read_text().splitlines() == ["value n_people", "table counts"]
+
+
+# ------------------------------------------------------------------ model tables: forest + folded table
+
+
+def _forest_points(fig):
+    """(label, estimate, low, high) of each drawn term, read from the figure's artists."""
+    ax = fig.axes[0]
+    ticks = {round(float(t), 6): lab.get_text() for t, lab in zip(ax.get_yticks(), ax.get_yticklabels())}
+    dots = [ln for ln in ax.get_lines() if ln.get_marker() == "o"]
+    assert len(dots) == 1
+    xs, ys = dots[0].get_xdata(), dots[0].get_ydata()
+    segs = {}
+    for coll in ax.collections:
+        for seg in coll.get_segments():
+            segs[round(float(seg[0][1]), 6)] = (float(seg[0][0]), float(seg[1][0]))
+    return {ticks[round(float(y), 6)]: (float(x), *segs[round(float(y), 6)]) for x, y in zip(xs, ys)}
+
+
+def test_model_table_draws_the_gated_estimates_and_folds_the_table():
+    from matplotlib.figure import Figure
+    import base64
+
+    from veplab.report.render import render_payload
+
+    r = rep()
+    r._display = False
+    figures = []
+    orig = r.figure
+
+    def keep(fig, key, **kw):
+        assert isinstance(fig, Figure)
+        figures.append(fig)
+        return orig(fig, key, close=False, **kw)
+
+    r.figure = keep
+    t = pd.DataFrame({"hazard_ratio": [0.81, 0.66, 0.59, np.nan], "ci_low": [0.6, 0.41, 0.42, np.nan],
+                      "ci_high": [1.09, 1.05, 0.83, np.nan], "n": [400, 6, 300, 250], "events": [52, 3, 41, 30]},
+                     index=["naive", "adjusted", "weighted", "matched"])
+    gated = r.model_table(t, "hr", estimate="hazard_ratio", ratio=True, caption="Hazard ratios",
+                          labels={"naive": "Naive Cox"})
+    assert np.isnan(gated.loc["adjusted", "hazard_ratio"])  # 6 people: the gate hides the row
+    fig = figures[0]
+    drawn = _forest_points(fig)
+    # exactly the gated, published estimates, labelled as in the table; the hidden row is not drawn
+    assert drawn == {"Naive Cox": (0.81, 0.6, 1.09), "weighted": (0.59, 0.42, 0.83)}
+    published = r.results["tables"]["hr"]["data"]
+    assert [row[0] for row in published] == [0.81, None, 0.59, None]
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert "1" in labels and all("^" not in t and "10" not in t for t in labels), labels  # 0.5, 1, not 10^0
+    assert any(list(ln.get_xdata()) == [1.0, 1.0] for ln in ax.get_lines())  # reference line at 1
+    texts = {tx.get_text(): tx.xy[1] for tx in ax.texts}
+    ticks = {lab.get_text(): float(t) for t, lab in zip(ax.get_yticks(), ax.get_yticklabels())}
+    assert texts == {"suppressed": ticks["adjusted"], "not estimated": ticks["matched"]}
+    fig_payload = r.results["figures"]["hr_forest"]
+    assert fig_payload["status"] == "ok"
+    assert fig_payload["data"]["values"][1] == [None] * 5  # the figure's data hold only gated numbers
+    assert base64.b64decode(fig_payload["png"])[:4] == b"\x89PNG"
+    html = render_payload(r.results["tables"]["hr"], threshold=10)
+    assert html.startswith('<details class="veplab-fold" data-key="hr"><summary>Table</summary>')
+    assert html.endswith("</details>") and "<table" in html and "Hazard ratios" in html
+    assert "<details" not in render_payload(r.results["tables"]["hr"] | {"fold": False}, threshold=10)
+
+
+def test_model_table_figure_comes_first_and_follows_the_gate():
+    r = rep()
+    shown = []
+    r._display = False
+    r._emit = lambda p, _orig=r._emit: shown.append(p["key"]) if r._held is None else _orig(p)
+    t = pd.DataFrame({"estimate": [2.0, 0.3, -0.2], "ci_low": [1.0, 0.1, -0.5], "ci_high": [3.0, 0.5, 0.1]},
+                     index=["Intercept", "Grievance", "Peers"])
+    r.model_table(t, "ols", n=200, caption="OLS")
+    assert shown == ["ols_forest", "ols"]  # the page shows the chart, then the folded table
+    # a model table the gate cannot check (no n=, no model=) is held, and no figure is drawn from it
+    r.model_table(t, "ols2", caption="OLS")
+    assert r.results["tables"]["ols2"]["status"] == "review" and "ols2_forest" not in r.results["figures"]
+    # a model resting on fewer people than the threshold: refused, no figure
+    r.model_table(t, "ols3", n=8)
+    assert r.results["tables"]["ols3"]["status"] == "refused" and "ols3_forest" not in r.results["figures"]
+    with pytest.raises(ValueError, match="column 'odds_ratio'"):
+        r.model_table(t, "ols4", n=200, estimate="odds_ratio")
+
+
+def test_chart_table_draws_item_statistics_from_the_gated_table_and_folds_it():
+    from veplab.reliability import plot_item_stats
+    from veplab.report.render import render_payload
+
+    r = rep()
+    shown = []
+    r._emit = lambda p, _orig=r._emit: shown.append(p["key"]) if r._held is None else _orig(p)
+    items = pd.DataFrame({"n": [200, 4, 180], "r_drop": [0.52, 0.61, -0.08], "alpha_if_deleted": [0.71, 0.66, 0.83]},
+                         index=["Item one", "Item two", "Item three"])
+    axes = []
+
+    def draw(gated, mask):
+        assert mask.loc["Item two"].all() and not mask.loc["Item one"].any()
+        ax = plot_item_stats(gated)
+        axes.append(ax)
+        return ax.figure, gated[["n", "r_drop", "alpha_if_deleted"]]
+
+    orig = r.figure
+    r.figure = lambda fig, key, **kw: orig(fig, key, close=False, **kw)
+    r.chart_table(items, "items", draw, kind="model", n="n", caption="Item statistics",
+                  figure_key="item_chart", figure_caption="Items")
+    assert shown == ["item_chart", "items"]
+    ax = axes[0]
+    widths = [p.get_width() for p in ax.patches]
+    assert widths[0] == 0.52 and np.isnan(widths[1]) and widths[2] == -0.08  # the hidden item is not drawn
+    assert [t.get_text() for t in ax.texts] == ["suppressed"]
+    assert r.results["figures"]["item_chart"]["data"]["values"][1] == [None, None, None]
+    html = render_payload(r.results["tables"]["items"], threshold=10)
+    assert html.startswith('<details class="veplab-fold" data-key="items"><summary>Table</summary>')

@@ -220,7 +220,8 @@ def _category_order(cats: list[Any]) -> list[Any]:
 
 
 def plot_profiles(result: Any, ax: Any = None, *, category: Any = None, labels: Mapping[str, str] | None = None,
-                  category_labels: Mapping[Any, str] | None = None, title: str | None = None) -> Any:
+                  category_labels: Mapping[Any, str] | None = None, title: str | None = None,
+                  class_sizes: pd.DataFrame | None = None) -> Any:
     """Item-response profiles of latent classes: the probability of each rating, by class.
 
     Default: one panel per class (side by side, items down the side); each
@@ -237,6 +238,14 @@ def plot_profiles(result: Any, ax: Any = None, *, category: Any = None, labels: 
 
     ``labels`` renames items, ``category_labels`` names ratings (e.g. the
     codebook's option texts; default: the codes).
+
+    ``class_sizes`` (for a published chart): the class sizes as the
+    disclosure gate passed them (index class, columns ``n`` and ``share``,
+    e.g. the table ``Report.table(..., kind="stats", n="n")`` returned).
+    Each class is then named with its size, ``class 2`` over ``n = 59
+    (19%)``, and a class whose size the gate suppressed (NaN) reads ``class 2``
+    over ``(size suppressed)``: no size or share of a small class is drawn.  Without it
+    the class shares of ``result`` are shown.
 
     Formula: ``rho_jcr = P(y_j = r | class c)`` of the latent class model
     (:func:`~veplab.factors.latent_classes`).
@@ -264,8 +273,21 @@ def plot_profiles(result: Any, ax: Any = None, *, category: Any = None, labels: 
     labels = labels or {}
     category_labels = category_labels or {}
     share = dict(zip(sizes["class"], sizes["share"]))
+    gated = None
+    if class_sizes is not None:
+        if not {"n", "share"} <= set(class_sizes.columns):
+            raise InputError(f"{what}: class_sizes= needs columns n and share (the gated class-size table), "
+                             f"got {list(class_sizes.columns)}")
+        gated = {int(c): (pd.to_numeric(pd.Series([r["n"]]), errors="coerce").iloc[0],
+                          pd.to_numeric(pd.Series([r["share"]]), errors="coerce").iloc[0])
+                 for c, r in class_sizes.iterrows()}
 
     def class_name(c: int) -> str:
+        if gated is not None:
+            n_c, s_c = gated.get(c, (np.nan, np.nan))
+            if np.isnan(n_c) or np.isnan(s_c):
+                return f"class {c}\n(size suppressed)"
+            return f"class {c}\nn = {int(n_c):,} ({100 * s_c:.0f}%)"
         return f"class {c} ({100 * share.get(c, np.nan):.0f}%)"
 
     def rating_name(r: Any) -> str:

@@ -23,7 +23,9 @@ def plot_item_stats(item_table: Any, ax: Any = None, *, alpha: float | None = No
     ``r_drop`` (hatched when negative: the item probably needs reverse
     keying); diamonds show ``alpha_if_deleted``; the dashed line is the
     scale's alpha (``alpha=``), so items whose diamond lies right of it
-    lower the scale's reliability.  Returns the Axes.
+    lower the scale's reliability.  An item whose statistics the disclosure
+    gate suppressed (both NaN) keeps its row, which reads "suppressed".
+    Returns the Axes.
 
     Examples
     --------
@@ -55,7 +57,13 @@ def plot_item_stats(item_table: Any, ax: Any = None, *, alpha: float | None = No
     ax.set_yticks(y)
     ax.set_yticklabels(labels)
     ax.set_ylim(-0.6, len(labels) - 0.4)
-    ax.set_xlim(min(-0.05, np.nanmin(r) - 0.05), 1.0)
+    low = np.nanmin(r) if np.isfinite(r).any() else 0.0
+    ax.set_xlim(min(-0.05, low - 0.05), 1.0)
+    from ..report.charts import SUPPRESSED, _mark_bar
+
+    aid = item_table["alpha_if_deleted"].to_numpy(dtype=float)
+    for yy in y[np.isnan(r) & np.isnan(aid)]:
+        _mark_bar(ax, float(yy), SUPPRESSED, horizontal=True)
     ax.set_xlabel("correlation / alpha")
     from ..report.charts import legend_outside
 

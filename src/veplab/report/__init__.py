@@ -141,6 +141,7 @@ class Report:
         self._texts = 0
         self.lang = lang or (study.languages[0] if study is not None else "en")
         self._label_map: dict[str, str] | None = None
+        self._held: list[dict[str, Any]] | None = None  # outputs whose display waits (model_table)
         self.results: dict[str, Any] = {"tables": {}, "figures": {}, "values": {}, "texts": {}}
         use_style()
 
@@ -188,6 +189,9 @@ class Report:
     def _emit(self, payload: dict[str, Any]) -> None:
         from .render import render_payload, withheld_note
 
+        if self._held is not None:
+            self._held.append(payload)
+            return
         if not self._display:
             return
         try:
@@ -266,6 +270,7 @@ class Report:
         model: Any = None,
         not_people: Sequence[str] = (),
         labels: Mapping[str, str] | None = None,
+        fold: bool = False,
     ) -> pd.DataFrame:
         """Publish a table through the disclosure gate; returns the gated table.
 
@@ -299,6 +304,9 @@ class Report:
         cells (for example ``{"reach · all": "Officers trained · all"}``), added
         to the codebook's item and scale text that the page shows in place of
         their ids; ``results.json`` keeps the names.
+
+        ``fold=True``: the page shows the table folded (``<details>``, one
+        click away), for a long table that a chart above it already shows.
         """
         from .. import privacy
         from .gate import table_members  # the records behind each cell: private, never in results.json
@@ -395,6 +403,7 @@ class Report:
             "index_labels": self._display_labels(df.index, labels),
             "column_labels": self._display_labels(df.columns, labels),
             "value_labels": self._value_labels(df, labels),
+            "fold": bool(fold),
         }
         if members is not None:
             payload["_members"] = members
@@ -404,6 +413,127 @@ class Report:
         if status != "ok":
             return df.mask(np.ones(df.shape, dtype=bool))
         return values
+
+    def model_table(
+        self,
+        df: pd.DataFrame,
+        key: str,
+        *,
+        estimate: str = "estimate",
+        low: str = "ci_low",
+        high: str = "ci_high",
+        ratio: bool = False,
+        xlabel: str = "",
+        figure_caption: str | None = None,
+        omit: Sequence[str] = ("Intercept", "(Intercept)"),
+        fold: bool = True,
+        **table_options: Any,
+    ) -> pd.DataFrame:
+        """Publish a table of model estimates as a forest plot with the full table folded below it.
+
+        The table goes through the gate exactly as ``table(df, key,
+        kind="model", ...)`` (``table_options``: ``n=``, ``model=``,
+        ``caption=``, ``digits=``, ``labels=``, ``not_people=``, ``note=``);
+        the forest plot (:func:`veplab.report.charts.forest`, key
+        ``<key>_forest``) is then drawn from the **gated** table only: a term
+        the gate suppressed is not drawn and its row reads "suppressed", a
+        term without an estimate reads "not estimated".  When the gate does
+        not pass the table (review, refused) no figure is drawn.  The page
+        shows the figure first and the table folded under it (``fold=``).
+
+        ``estimate``, ``low``, ``high`` name the columns drawn; ``ratio=True``
+        (odds or hazard ratios) draws a log axis with the reference line at
+        1, else the line is at 0.  Rows named in ``omit`` (the intercept, on
+        another scale) stay in the table but are not drawn.  Terms are
+        labelled as in the table (codebook text, ``labels=``).  Returns the
+        gated table.
+
+        >>> rep.model_table(fit.table, "yes_no_model", estimate="odds_ratio", low="or_ci_low",
+        ...                 high="or_ci_high", ratio=True, model=fit.result, caption="Odds ratios")  # doctest: +SKIP
+        """
+        from .charts import forest
+
+        for col in (estimate, low, high):
+            if col not in df.columns:
+                raise ValueError(f"model table {key!r}: column {col!r} (estimate=, low=, high=) is not in the table; "
+                                 f"columns are {list(df.columns)}")
+        table_options.pop("kind", None)
+
+        def draw(gated: pd.DataFrame, suppressed: pd.DataFrame) -> Any:
+            payload = self.results["tables"][key]
+            shown = payload.get("index_labels") or [None] * len(df)
+            names = [lab or _label(i) for lab, i in zip(shown, df.index)]
+            keep = np.array([str(i) not in set(omit) for i in df.index], dtype=bool)
+            cols = [estimate, low, high] + [c for c in df.columns if str(c).strip().lower() in self._SAMPLE_COLUMNS
+                                            and c not in (estimate, low, high)]
+            drawn = gated.loc[keep, cols].copy()  # gated values only: a suppressed cell is NaN here
+            drawn.index = [str(x) for x, k in zip(names, keep) if k]
+            if not len(drawn):
+                return None
+            fig = forest(drawn, estimate=estimate, low=low, high=high, ratio=ratio, xlabel=xlabel,
+                         suppressed=suppressed[estimate].to_numpy(dtype=bool)[keep])
+            return fig, drawn
+
+        caption = table_options.get("caption")
+        return self.chart_table(df, key, draw, figure_key=f"{key}_forest", kind="model", fold=fold,
+                                figure_caption=figure_caption or (caption and f"{caption}: estimates and intervals"),
+                                **table_options)
+
+    def chart_table(
+        self,
+        df: pd.DataFrame,
+        key: str,
+        draw: Any,
+        *,
+        figure_key: str | None = None,
+        figure_caption: str | None = None,
+        figure_n: int | None = None,
+        fold: bool = True,
+        **table_options: Any,
+    ) -> pd.DataFrame:
+        """Publish a table and a chart drawn from the table as the gate passed it: the chart first, the
+        table folded below it (``fold=``).
+
+        The table goes through :meth:`table` (``table_options``: ``kind=``,
+        ``n=``, ``model=``, ``caption=`` ...).  Then ``draw(gated,
+        suppressed)`` gets the gated table (suppressed cells are NaN) and the
+        gate's mask (True where suppressed) and returns a matplotlib Figure,
+        or ``(Figure, data)`` where ``data`` is the part of the gated table it
+        draws (default: the whole gated table), or None to draw nothing.  The
+        chart is published with :meth:`figure` under ``figure_key`` (default
+        ``<key>_chart``) with that data; ``figure_n`` is the people behind the
+        whole figure when its data carry no count column (default: the
+        table's smallest published n).  When the gate does not pass the
+        table, no chart is drawn.  Returns the gated table.
+
+        >>> rep.chart_table(items, "staff_items", lambda g, m: plot_item_stats(g), kind="model", n="n",
+        ...                 caption="Item statistics")     # doctest: +SKIP
+        """
+        if not callable(draw):
+            raise TypeError(f"table {key!r}: draw must be a function (gated table, mask) -> Figure, got "
+                            f"{type(draw).__name__}")
+        self._held = []
+        try:
+            gated = self.table(df, key, fold=fold, **table_options)
+        finally:
+            held, self._held = self._held, None
+        payload = self.results["tables"][key]
+        if payload["status"] == "ok":
+            mask = pd.DataFrame(np.asarray(payload["suppressed"], dtype=bool).reshape(df.shape), index=df.index,
+                                columns=df.columns)
+            out = draw(gated, mask)
+            fig, data = out if isinstance(out, tuple) else (out, gated)
+            if fig is not None:
+                from ..privacy.disclosure import count_columns
+
+                n_whole = figure_n
+                if n_whole is None and not count_columns(data.columns):
+                    m = payload.get("min_n")
+                    n_whole = int(m) if isinstance(m, (int, float)) and not isinstance(m, bool) else None
+                self.figure(fig, figure_key or f"{key}_chart", caption=figure_caption, data=data, n=n_whole)
+        for p in held:
+            self._emit(p)
+        return gated
 
     def _min_count(self, df: pd.DataFrame, mask: pd.DataFrame, kind: str, n: Any) -> Any:
         """Smallest published count behind a counts/stats table (for the release log)."""

@@ -27,13 +27,15 @@ import pandas as pd  # noqa: E402
 
 from . import MARK, use_style  # noqa: E402
 
-__all__ = ["grouped_bars", "item_missing_chart", "dot_interval", "heatmap", "legend_outside", "HATCHES",
-           "SUPPRESSED"]
+__all__ = ["grouped_bars", "item_missing_chart", "dot_interval", "forest", "heatmap", "legend_outside", "HATCHES",
+           "SUPPRESSED", "NOT_ESTIMATED"]
 
 #: Hatches keep series apart when printed in greyscale.
 HATCHES = ["", "///", "...", "xxx", "\\\\\\", "ooo", "---", "+++"]
 #: What a chart writes where a suppressed cell's mark would be.
 SUPPRESSED = "suppressed"
+#: What a forest plot writes where a term has no estimate (not a disclosure matter).
+NOT_ESTIMATED = "not estimated"
 _NOTE_GREY = "#555555"
 
 
@@ -181,16 +183,21 @@ def item_missing_chart(items: pd.DataFrame, *, ax: Any = None) -> Any:
 
 
 def dot_interval(table: pd.DataFrame, *, estimate: str = "estimate", low: str = "ci_low", high: str = "ci_high",
-                 xlabel: str = "", missing_label: str = SUPPRESSED, ax: Any = None) -> Any:
+                 xlabel: str = "", missing_label: str = SUPPRESSED, ax: Any = None,
+                 missing_labels: Any = None, ref: float | None = None, log: bool = False) -> Any:
     """Dots with interval whiskers, one row per group (forest-style); returns the Figure.
 
     A row whose estimate is NaN (suppressed by the gate) keeps its place,
-    which reads ``missing_label``.
+    which reads ``missing_label`` (or its entry of ``missing_labels``, one
+    text per row).  ``ref`` draws a dashed reference line (0 for
+    differences, 1 for ratios); ``log=True`` draws the axis on a log scale
+    (ratios).
     """
     use_style()
     n = len(table)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(7, max(2.5, 0.3 * n + 1)))
+        longest = max((len(str(i)) for i in table.index), default=10)
+        fig, ax = plt.subplots(figsize=(min(11.0, 5.5 + 0.06 * longest), max(2.5, 0.32 * n + 1.2)))
     else:
         fig = ax.figure
     y = np.arange(n)[::-1]
@@ -198,11 +205,32 @@ def dot_interval(table: pd.DataFrame, *, estimate: str = "estimate", low: str = 
     lo = pd.to_numeric(table[low], errors="coerce").to_numpy(float)
     hi = pd.to_numeric(table[high], errors="coerce").to_numpy(float)
     ok = ~np.isnan(est)
+    if log:
+        ok &= est > 0
     whisk = ok & ~np.isnan(lo) & ~np.isnan(hi)
+    if log:
+        whisk &= (lo > 0) & (hi > 0)
+    if ref is not None:
+        ax.axvline(ref, color="#777777", linestyle="--", linewidth=1, zorder=0)
     ax.hlines(y[whisk], lo[whisk], hi[whisk], color="#333333", linewidth=1.5)
     ax.plot(est[ok], y[ok], "o", color="#0072B2")
-    for yy in y[~ok]:
-        _mark_bar(ax, float(yy), missing_label, horizontal=True)
+    texts = list(missing_labels) if missing_labels is not None else [missing_label] * n
+    if log:  # ratios: a log axis whose ticks read as plain numbers (0.5, 1, 2), not powers of ten
+        from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
+
+        ax.set_xscale("log")
+        ax.autoscale_view()
+        left, right = ax.get_xlim()
+        nice = [v * 10.0 ** e for e in range(-3, 4) for v in (1, 1.5, 2, 3, 5, 7)]
+        ticks = [v for v in nice if left <= v <= right]
+        while len(ticks) > 8:
+            ticks = sorted(set(ticks[::2]) | ({1.0} & set(ticks)))
+        ax.xaxis.set_major_locator(FixedLocator(ticks or [1.0]))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p=None: f"{round(v, 6):g}"))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    for yy, text in zip(y[~ok], np.asarray(texts, dtype=object)[~ok]):
+        _mark_bar(ax, float(yy), str(text), horizontal=True)
     ax.set_yticks(y, [str(i) for i in table.index])
     ax.set_ylim(-0.6, n - 0.4)
     ax.grid(axis="x")
@@ -210,6 +238,29 @@ def dot_interval(table: pd.DataFrame, *, estimate: str = "estimate", low: str = 
     if xlabel:
         ax.set_xlabel(xlabel)
     return fig
+
+
+def forest(table: pd.DataFrame, *, estimate: str = "estimate", low: str = "ci_low", high: str = "ci_high",
+           ratio: bool = False, xlabel: str = "", suppressed: Any = None, ax: Any = None) -> Any:
+    """Forest plot of a (gated) table of model estimates: a dot and its interval per row; returns the Figure.
+
+    Rows are terms (the index gives their readable labels, top to bottom as
+    in the table).  The reference line is at 1 on a log axis for ratios
+    (``ratio=True``: odds or hazard ratios), else at 0.  A row without an
+    estimate keeps its place and reads "suppressed" when ``suppressed``
+    (one bool per row, the gate's mask) says the gate hid it, else "not
+    estimated".  Only the values in ``table`` are drawn, so a table gated by
+    :meth:`veplab.report.Report.model_table` gives a figure showing exactly
+    the published numbers.
+
+    >>> t = pd.DataFrame({"estimate": [0.4, float("nan")], "ci_low": [0.1, None], "ci_high": [0.7, None]},
+    ...                  index=["Grievance", "Peers"])
+    >>> fig = forest(t, suppressed=[False, True])      # "Peers" reads "suppressed"
+    """
+    hidden = np.zeros(len(table), dtype=bool) if suppressed is None else np.asarray(suppressed, dtype=bool)
+    texts = [SUPPRESSED if h else NOT_ESTIMATED for h in hidden]
+    return dot_interval(table, estimate=estimate, low=low, high=high, xlabel=xlabel, ax=ax,
+                        missing_labels=texts, ref=1.0 if ratio else 0.0, log=ratio)
 
 
 def heatmap(table: pd.DataFrame, *, xlabel: str = "", ylabel: str = "", mark: str = MARK, ax: Any = None) -> Any:

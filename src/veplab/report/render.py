@@ -221,7 +221,10 @@ def _table(p: Mapping[str, Any], threshold: int) -> str:
         notes.append(_esc(p["note"]))
     if notes:
         out.append('<p class="veplab-note">' + "<br>".join(notes) + "</p>")
-    return '<div class="veplab-table-wrap">' + "\n".join(out) + "</div>"
+    body = '<div class="veplab-table-wrap">' + "\n".join(out) + "</div>"
+    if p.get("fold"):  # the chart above shows it; the table is one click away
+        return f'<details class="veplab-fold" data-key="{key}"><summary>Table</summary>{body}</details>'
+    return body
 
 
 def _decimals(v: float) -> int:
