@@ -3,7 +3,10 @@
 ``veplab build`` calls :func:`build_briefs` after the report's ``results.json``
 is assembled (and before the leak scan); it writes ``brief-<lang>.html`` and
 ``brief-<lang>.pdf`` for every language of the study.  A brief has two to four
-A4 pages: a title block, key messages and recommendations first, three to six
+A4 pages, laid out to fill them (:mod:`veplab.brief._layout`: when the last page
+would be mostly empty the brief is re-rendered denser, or roomier, and the
+layout kept is recorded in the manifest as ``density`` and ``last_page_fill``):
+a title block, key messages and recommendations first, three to six
 headline figures in words with their uncertainty and the number of people
 behind them (never a p-value), charts by the breakdowns of the study's design
 (``design.breakdowns``), a methods box, limitations and a data-protection note.
@@ -107,6 +110,9 @@ Errors and fallbacks
   marks such a group with a dash, not as withheld.
 * Every malformed entry (wrong type, unknown format or style, bad limits,
   digits, level or locale) is a :class:`BriefError` naming the entry.
+* A PDF whose last page stays under 40% full at every density, or that leaves a
+  heading at the bottom of a page or splits a figure card or chart across
+  pages, is built and the build log says so (``BriefResult.notes``).
 * PDFs load nothing from outside the page: WeasyPrint's fetcher accepts only
   the embedded ``data:`` images.
 * Missing translations (authored text, catalogue entries, table labels that
@@ -144,8 +150,10 @@ from ._render import (
     build_briefs,
     check_fonts,
     html_to_pdf,
+    layout_pdf,
     render,
     render_brief,
+    render_fitted,
     required_fonts,
     uncovered_characters,
 )
@@ -158,8 +166,10 @@ __all__ = [
     "catalogue",
     "check_fonts",
     "html_to_pdf",
+    "layout_pdf",
     "render",
     "render_brief",
+    "render_fitted",
     "required_fonts",
     "uncovered_characters",
 ]

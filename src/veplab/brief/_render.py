@@ -18,6 +18,7 @@ from typing import Any
 
 from ._charts import chart_data, draw, fmt_value
 from ._i18n import LANGS, BriefError, Translator, catalogue, fill, label_table, placeholders
+from ._layout import LEVELS, MIN_FILL, Fitted, fit, keep_class
 from ._select import Number, available_keys, featured_number, notebooks_of, resolve, withheld
 
 SECTIONS = ("key_messages", "recommendations", "figures", "charts", "methods", "limitations", "data_protection")
@@ -39,6 +40,7 @@ class Rendered:
     missing: list[str]
     notes: list[str]
     text: str  # the visible text (for glyph checks)
+    level: int = 0  # the density of veplab.brief._layout.LEVELS it was rendered at
 
 
 @dataclasses.dataclass
@@ -48,6 +50,8 @@ class BriefResult:
     html: dict[str, Path] = dataclasses.field(default_factory=dict)
     pdf: dict[str, Path] = dataclasses.field(default_factory=dict)
     pages: dict[str, int] = dataclasses.field(default_factory=dict)
+    #: ``{lang: {"density": level, "last_page_fill": share}}`` of each PDF (see :mod:`veplab.brief._layout`).
+    layout: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     missing_translations: list[str] = dataclasses.field(default_factory=list)
     notes: list[str] = dataclasses.field(default_factory=list)
 
@@ -260,7 +264,8 @@ def _fill_by(text: str, label: str | None, by: Any, where: str) -> str:
     return text.replace("{By}", label).replace("{by}", _lower_first(label))
 
 
-def _chart(results: Mapping[str, Any], spec: Any, where: str, tr: Translator, threshold: int) -> dict[str, Any]:
+def _chart(results: Mapping[str, Any], spec: Any, where: str, tr: Translator, threshold: int, *,
+           height: float = 2.3) -> dict[str, Any]:
     spec, digits = _featured(spec, _CHART_KEYS, where, "overview.tables.push_pull_by_country_gender")
     level = _level(spec, where, None)
     limits = spec.get("limits")
@@ -289,7 +294,7 @@ def _chart(results: Mapping[str, Any], spec: Any, where: str, tr: Translator, th
     cd = chart_data(results, spec, where)
     axis = _fill_by(tr.pick(spec.get("axis"), f"{where}.axis"), label, by, f"{where}.axis") if spec.get("axis") else (
         tr.t("axis_share") if cd.fmt == "share" else tr.t("axis_count") if cd.fmt == "count" else "")
-    uri, alt = draw(cd, tr, limits=limits, style=spec.get("style"), digits=digits)
+    uri, alt = draw(cd, tr, limits=limits, style=spec.get("style"), digits=digits, height=height)
     notes = []
     if spec.get("note"):
         notes.append(_fill_by(tr.pick(spec.get("note"), f"{where}.note"), label, by, f"{where}.note"))
@@ -446,8 +451,14 @@ def _css_string(text: str) -> str:
 
 
 def render(study: Any, results: Mapping[str, Any], lang: str, *, manifest: Mapping[str, Any] | None = None,
-           labels: Mapping[str, Mapping[str, str]] | None = None) -> Rendered:
-    """Render the brief of ``study`` in ``lang``; keeps the list of missing translations."""
+           labels: Mapping[str, Mapping[str, str]] | None = None, level: int = 0) -> Rendered:
+    """Render the brief of ``study`` in ``lang``; keeps the list of missing translations.
+
+    ``level`` is the density of :data:`veplab.brief._layout.LEVELS` (0: default; :func:`build_briefs`
+    chooses it so that the PDF fills its pages)."""
+    if level not in LEVELS:
+        raise BriefError(f"level {level!r}: expected one of {sorted(LEVELS)}")
+    layout = LEVELS[level]
     if lang not in LANGS:
         raise BriefError(f"language {lang!r} is not supported by veplab.brief; use one of {', '.join(LANGS)}")
     spec = study.brief
@@ -491,7 +502,7 @@ def render(study: Any, results: Mapping[str, Any], lang: str, *, manifest: Mappi
     figures = [_figure_card(results, f, i, tr, threshold) for i, f in enumerate(_entries(spec, "figures"))]
     if figures and not 3 <= len(figures) <= 6:
         notes.append(f"brief.figures has {len(figures)} entries; a brief reads best with 3 to 6 headline figures")
-    charts = [_chart(results, c, where, tr, threshold)
+    charts = [_chart(results, c, where, tr, threshold, height=layout["chart"])
               for i, entry in enumerate(_entries(spec, "charts")) for where, c in _expand_chart(study, results, entry, i)]
     if charts and tr.direction == "rtl" and not _has_raqm():
         notes.append("this matplotlib has no libraqm text layout: right-to-left chart labels are not shaped; "
@@ -523,9 +534,10 @@ def render(study: Any, results: Mapping[str, Any], lang: str, *, manifest: Mappi
         "methods": methods, "protection": protection,
         "provenance": provenance, "sections": sections, "page_css": page_css,
         "footer_title": _css_string(title if len(title) <= 70 else title[:67] + "…"),
+        "L": layout, "level": level, "keep": keep_class,
     }
     html = _env().get_template("brief.html.j2").render(**ctx)
-    return Rendered(lang, html, list(tr.missing), notes, visible_text(html))
+    return Rendered(lang, html, list(tr.missing), notes, visible_text(html), level)
 
 
 def _has_raqm() -> bool:
@@ -591,23 +603,65 @@ def _data_only() -> Any:
     return fetch
 
 
-def html_to_pdf(html: str, path: str | Path, *, log: Callable[[str], None] | None = None) -> int:
-    """Write ``html`` as an A4 PDF at ``path`` with WeasyPrint; returns the number of pages.
+def layout_pdf(html: str, *, log: Callable[[str], None] | None = None) -> Any:
+    """Lay ``html`` out as A4 pages with WeasyPrint (a ``weasyprint.Document``; nothing is written).
 
-    WeasyPrint's warnings (unsupported CSS, missing glyphs) go to ``log``."""
+    WeasyPrint's warnings (unsupported CSS, missing glyphs) go to ``log``.
+
+    >>> len(layout_pdf("<p>One page.</p>").pages)                          # doctest: +SKIP
+    1
+    """
     wp = _weasyprint()
     handler = _Collect()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(handler)
     try:
         doc = wp.HTML(string=html, base_url=None, url_fetcher=_data_only()).render()
-        doc.write_pdf(str(path))
     finally:
         logger.removeHandler(handler)
     if log:
         for m in handler.messages:
             log(f"brief: WeasyPrint: {m}")
+    return doc
+
+
+def html_to_pdf(html: str, path: str | Path, *, log: Callable[[str], None] | None = None) -> int:
+    """Write ``html`` as an A4 PDF at ``path`` with WeasyPrint; returns the number of pages.
+
+    WeasyPrint's warnings (unsupported CSS, missing glyphs) go to ``log``."""
+    doc = layout_pdf(html, log=log)
+    doc.write_pdf(str(path))
     return len(doc.pages)
+
+
+def render_fitted(study: Any, results: Mapping[str, Any], lang: str, *, manifest: Mapping[str, Any] | None = None,
+                  labels: Mapping[str, Mapping[str, str]] | None = None,
+                  log: Callable[[str], None] | None = None) -> Fitted:
+    """The brief in ``lang`` at the density that fills its PDF pages (:func:`veplab.brief._layout.fit`).
+
+    ``Fitted.rendered`` is the HTML, ``Fitted.document`` the laid-out PDF (``.write_pdf(path)``),
+    ``Fitted.measure`` the fill of each page.  WeasyPrint's warnings of the kept layout go to ``log``.
+
+    Example
+    -------
+    >>> fitted = render_fitted(load_study("research/demo"), results, "fr")   # doctest: +SKIP
+    >>> fitted.level, fitted.measure.pages, round(fitted.measure.last_fill, 2)  # doctest: +SKIP
+    (1, 3, 0.61)
+    >>> fitted.document.write_pdf("brief-fr.pdf")                           # doctest: +SKIP
+    """
+    warnings: dict[int, list[str]] = {}
+
+    def at(level: int) -> Rendered:
+        return render(study, results, lang, manifest=manifest, labels=labels, level=level)
+
+    def lay(r: Rendered) -> Any:
+        return layout_pdf(r.html, log=warnings.setdefault(r.level, []).append)
+
+    fitted = fit(at, lay, min_fill=MIN_FILL)
+    if log:
+        for m in warnings.get(fitted.level, []):
+            log(m)
+    return fitted
 
 
 # --------------------------------------------------------------------------- fonts
@@ -719,7 +773,8 @@ def build_briefs(study: Any, folder: Path, results: Mapping[str, Any], manifest:
     labels = label_table(_study_codebooks(study))
     for lang in study.languages:
         try:
-            r = render(study, results, lang, manifest=manifest, labels=labels)
+            fitted = render_fitted(study, results, lang, manifest=manifest, labels=labels, log=say) if pdf else None
+            r = fitted.rendered if fitted else render(study, results, lang, manifest=manifest, labels=labels)
         except BriefError:
             raise
         except (TypeError, ValueError, KeyError, IndexError, AttributeError, ZeroDivisionError) as exc:
@@ -745,21 +800,36 @@ def build_briefs(study: Any, folder: Path, results: Mapping[str, Any], manifest:
                    + ", ".join(f"U+{ord(c):04X}" for c in tofu))
             say(msg)
             out.notes.append(msg)
-        if pdf:
+        if fitted is not None:
             pdf_path = folder / f"brief-{lang}.pdf"
-            out.pages[lang] = html_to_pdf(r.html, pdf_path, log=say)
+            fitted.document.write_pdf(str(pdf_path))
+            m = fitted.measure
+            out.pages[lang] = m.pages
             out.pdf[lang] = pdf_path
-            if not 2 <= out.pages[lang] <= 4:
-                msg = f"brief ({lang}) has {out.pages[lang]} pages; aim for 2 to 4"
+            out.layout[lang] = {"density": fitted.level, "last_page_fill": round(m.last_fill, 3)}
+            problems = []
+            if not 2 <= m.pages <= 4:
+                problems.append(f"has {m.pages} pages; aim for 2 to 4")
+            if m.pages > 1 and m.last_fill < MIN_FILL:
+                problems.append(f"its last page is {m.last_fill:.0%} full at every density tried; shorten or "
+                                "lengthen the brief: section (messages, figures, charts)")
+            if m.stranded_headings:
+                problems.append("heading(s) left at the bottom of a page: "
+                                + "; ".join(f"{h!r} (page {p})" for p, h in m.stranded_headings))
+            if m.split:
+                problems.append("split across pages: " + ", ".join(f"a {c} on page {p}" for p, c in m.split))
+            for problem in problems:
+                msg = f"brief ({lang}) {problem}"
                 say(msg)
                 out.notes.append(msg)
-            say(f"brief ({lang}): {html_path.name} and {pdf_path.name}, {out.pages[lang]} A4 pages")
+            say(f"brief ({lang}): {html_path.name} and {pdf_path.name}, {m.pages} A4 pages "
+                f"(density {fitted.level:+d}, last page {m.last_fill:.0%} full)")
         else:
             say(f"brief ({lang}): {html_path.name}")
     if isinstance(manifest, dict):
         manifest["briefs"] = {lang: {"html": out.html[lang].name,
-                                     **({"pdf": out.pdf[lang].name, "pages": out.pages[lang]} if lang in out.pdf
-                                        else {})} for lang in out.html}
+                                     **({"pdf": out.pdf[lang].name, "pages": out.pages[lang], **out.layout[lang]}
+                                        if lang in out.pdf else {})} for lang in out.html}
         if out.missing_translations:
             manifest["briefs_missing_translations"] = list(out.missing_translations)
     return out
