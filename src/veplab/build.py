@@ -1,15 +1,30 @@
 """``veplab build``: a study's notebooks, run by papermill, into a reproducible report.
 
-For each notebook the study names, a cache key is the SHA-256 of
+A notebook reruns only when something it reads changed.  Its cache key is the
+SHA-256 of the record :func:`notebook_inputs` makes of
 
 * the notebook's code cells,
 * the parameters it receives (only those its ``parameters`` cell declares,
   so changing a parameter reruns only the notebooks that use it),
-* the SHA-256 of every input data file and codebook of the study,
-* the veplab version and a hash of veplab's source files,
-* the locked dependency set (every installed distribution and its version).
+* its analysis's resolved options (:func:`veplab.analyses.resolve`: a
+  changed option reruns that analysis only) and the study-wide settings,
+* the data (SHA-256 of the file, or of a SQL query's result) of the sources
+  it reads, which its resolved options name (:func:`notebook_sources`), every
+  codebook and every file under ``inputs:``,
+* the veplab version and a hash of veplab's source (the brief's templates, CSS
+  and language files aside: no notebook imports them),
+* the versions of veplab's declared dependencies, resolved transitively
+  (:func:`dependency_versions`), and the Python version; installing a package
+  veplab does not depend on invalidates nothing.
 
-An unchanged key skips the run.  Runs execute in parallel processes
+An unchanged key reuses the last run.  The record is kept next to the
+executed notebook, so the log says why each notebook reran ("rerun: source
+'followup' changed", "rerun: parameter 'n_boot' changed") or was reused
+("reused: inputs unchanged"); the manifest keeps the reason too.  The policy
+briefs are rendered again only when what they read changed
+(:func:`brief_inputs`: the ``brief:`` section, the results of the notebooks
+it cites, codebooks, veplab's code, fonts); otherwise the last report's
+brief files are carried over.  Runs execute in parallel processes
 (``jobs``) in a Jupyter kernel of this very Python environment (a private
 kernelspec is written for each build, so "kernel not found" cannot happen).
 
@@ -70,10 +85,13 @@ class BuildError(RuntimeError):
 class NotebookRun:
     name: str
     key: str
-    status: str = "pending"  # cached | ran | failed
+    status: str = "pending"  # cached | ran | failed | skipped | missing
     seconds: float = 0.0
     error: str | None = None
     title: str | None = None
+    #: Why it reran or was reused, for the build log: "reused: inputs unchanged",
+    #: "rerun: source 'followup' changed; parameter 'n_boot' changed", "rerun: --force".
+    reason: str = ""
 
 
 @dataclasses.dataclass
@@ -88,6 +106,8 @@ class BuildResult:
     briefs: dict[str, Any] = dataclasses.field(default_factory=dict)
     #: Why the brief step failed (a bad ``brief:`` section, WeasyPrint missing); nothing was published.
     brief_error: str | None = None
+    #: "reused: inputs unchanged" or "re-rendered: results of 'push_pull' changed" (empty: no brief step).
+    brief_reason: str = ""
 
     @property
     def failed(self) -> list[NotebookRun]:
@@ -105,44 +125,150 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _json_sha(obj: Any) -> str:
+    return _sha(json.dumps(obj, sort_keys=True, default=str).encode())
+
+
 def _file_sha(path: Path) -> str:
     from .data.readers import sha256_file
 
     return sha256_file(path)
 
 
-_LOCK_CACHE: dict[str, str] = {}
+#: Memo of the dependency hashes (emptied by each :func:`build`, so packages installed since the last
+#: build count) and of veplab's code hash (once per process, as the code a process imported).
+_LOCK_CACHE: dict[str, Any] = {}
+
+#: Extras of veplab that hold tooling, not code a build runs: their packages never invalidate results.
+TOOLING_EXTRAS = frozenset({"dev", "test", "tests", "docs", "lint"})
+
+
+def _norm(name: str) -> str:
+    """A distribution name as PEP 503 compares them (``Jinja2`` = ``jinja2``, ``ruamel.yaml`` = ``ruamel-yaml``)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def installed_distributions() -> dict[str, Any]:
+    """Every installed distribution by normalised name (the first on ``sys.path``: the one Python imports)."""
+    from importlib import metadata
+
+    out: dict[str, Any] = {}
+    for dist in metadata.distributions():
+        name = _norm(dist.metadata["Name"] or "")
+        if name and name not in out:
+            out[name] = dist
+    return out
 
 
 def dependency_lock() -> dict[str, str]:
-    """Every installed distribution -> version (the locked dependency set)."""
-    from importlib import metadata
+    """Every installed distribution -> version (the whole environment; recorded in the manifest)."""
+    return dict(sorted((name, dist.version) for name, dist in installed_distributions().items()))
 
-    out = {}
-    for dist in metadata.distributions():
-        name = (dist.metadata["Name"] or "").lower()
-        if name:
-            out[name] = dist.version
-    return dict(sorted(out.items()))
+
+def dependency_versions(package: str = "veplab") -> dict[str, str]:
+    """The distributions ``package`` declares it needs, resolved transitively, -> installed version.
+
+    Starts from ``package``'s ``Requires-Dist`` (its installed metadata): the
+    unconditional requirements plus those of every extra whose requirements
+    are all installed (but the tooling extras, :data:`TOOLING_EXTRAS`), then
+    follows each installed requirement's own ``Requires-Dist`` (with the
+    extras asked for, environment markers evaluated).  A declared requirement
+    that is not installed maps to ``"not installed"``.  Packages nothing here
+    requires are absent, so installing an unrelated package changes nothing.
+
+    >>> deps = dependency_versions()
+    >>> "numpy" in deps and "veplab" not in deps
+    True
+    """
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    dists = installed_distributions()
+    root = dists.get(_norm(package))
+    if root is None:
+        return {}
+
+    def reqs(dist: Any) -> list[Requirement]:
+        out = []
+        for line in dist.requires or []:
+            try:
+                out.append(Requirement(line))
+            except InvalidRequirement:
+                continue
+        return out
+
+    def applies(req: Requirement, extras: set[str]) -> bool:
+        if req.marker is None:
+            return True
+        return any(req.marker.evaluate({"extra": e}) for e in (extras or {""}))
+
+    root_reqs = reqs(root)
+    extras = set(root.metadata.get_all("Provides-Extra") or [])
+    chosen = set()
+    for extra in extras - TOOLING_EXTRAS:
+        members = [r for r in root_reqs if r.marker is not None and r.marker.evaluate({"extra": extra})
+                   and not r.marker.evaluate({"extra": ""})]
+        if members and all(_norm(r.name) in dists for r in members):
+            chosen.add(extra)
+    versions: dict[str, str] = {}
+    todo: list[tuple[Requirement, set[str]]] = [(r, chosen) for r in root_reqs]
+    seen: set[tuple[str, frozenset[str]]] = set()
+    while todo:
+        req, parent_extras = todo.pop()
+        if not applies(req, parent_extras):
+            continue
+        name = _norm(req.name)
+        marker = (name, frozenset(req.extras))
+        if marker in seen or name == _norm(package):
+            continue
+        seen.add(marker)
+        dist = dists.get(name)
+        if dist is None:
+            versions.setdefault(name, "not installed")
+            continue
+        versions[name] = dist.version
+        todo.extend((r, set(req.extras)) for r in reqs(dist))
+    return dict(sorted(versions.items()))
+
+
+def _dependencies() -> dict[str, str]:
+    if "deps" not in _LOCK_CACHE:
+        _LOCK_CACHE["deps"] = dependency_versions()
+    return _LOCK_CACHE["deps"]
 
 
 def _lock_hash() -> str:
+    """Hash of veplab's declared dependencies and their versions, and of the Python interpreter."""
     if "lock" not in _LOCK_CACHE:
-        _LOCK_CACHE["lock"] = _sha(json.dumps(dependency_lock(), sort_keys=True).encode())
+        _LOCK_CACHE["lock"] = _json_sha({"python": _python(), "dependencies": _dependencies()})
     return _LOCK_CACHE["lock"]
 
 
-def _code_hash() -> str:
-    """Hash of veplab's own source (a code change invalidates results even without a version bump)."""
-    if "code" not in _LOCK_CACHE:
+def _python() -> str:
+    return f"{sys.implementation.name} {sys.version.split()[0]}"
+
+
+#: Parts of veplab that notebooks never import (the briefs are rendered by the build, after them).
+_NOT_IN_NOTEBOOKS = ("brief",)
+
+
+def _code_hash(scope: str = "all") -> str:
+    """Hash of veplab's own source (a code change invalidates results even without a version bump).
+
+    ``scope="notebooks"`` leaves out the subpackages notebooks never import
+    (:data:`_NOT_IN_NOTEBOOKS`: the brief's templates, CSS and language files),
+    so restyling a brief re-renders the brief and reruns no notebook."""
+    if f"code:{scope}" not in _LOCK_CACHE:
         root = Path(__file__).resolve().parent
         h = hashlib.sha256()
         for p in sorted(root.rglob("*")):
+            rel = p.relative_to(root)
+            if scope == "notebooks" and rel.parts[0] in _NOT_IN_NOTEBOOKS:
+                continue
             if p.suffix in (".py", ".yml", ".yaml", ".j2", ".css", ".mplstyle") and "__pycache__" not in p.parts:
-                h.update(str(p.relative_to(root)).encode())
+                h.update(str(rel).encode())
                 h.update(p.read_bytes())
-        _LOCK_CACHE["code"] = h.hexdigest()
-    return _LOCK_CACHE["code"]
+        _LOCK_CACHE[f"code:{scope}"] = h.hexdigest()
+    return _LOCK_CACHE[f"code:{scope}"]
 
 
 def _read_notebook_json(path: Path) -> dict[str, Any]:
@@ -197,17 +323,180 @@ def input_hashes(study: Study) -> dict[str, dict[str, Any]]:
     return out
 
 
-def cache_key(nb: Mapping[str, Any], params: Mapping[str, Any], inputs: Mapping[str, Any]) -> str:
-    """The content hash deciding whether a notebook must rerun."""
-    blob = json.dumps({
+def notebook_sources(study: Study, analysis: Any) -> list[str]:
+    """The sources whose data a notebook reads, in the study's order.
+
+    For an analysis of ``analyses:`` these are the sources its resolved options
+    name (:func:`veplab.analyses.resolve`: every ``source``, ``sources``,
+    ``score_source`` and ``subsets`` key, at any depth, defaults filled in),
+    plus, with an evaluation ``framework``, the sources that file has a block
+    for.  A notebook that is no declared analysis (``analysis`` None) reads
+    every source.  (Codebooks are not narrowed: every page labels items from
+    every codebook, so each codebook feeds every notebook.)
+    """
+    if analysis is None:
+        return list(study.sources)
+    found: set[str] = set()
+
+    def walk(obj: Any) -> None:
+        if isinstance(obj, Mapping):
+            for k, v in obj.items():
+                if k in ("source", "score_source") and isinstance(v, str):
+                    found.add(v)
+                elif k == "sources" and isinstance(v, (list, tuple)):
+                    found.update(str(x) for x in v)
+                elif k == "subsets" and isinstance(v, Mapping):
+                    found.update(str(x) for x in v)
+                walk(v)
+        elif isinstance(obj, (list, tuple)):
+            for v in obj:
+                walk(v)
+
+    walk(analysis.options)
+    framework = analysis.options.get("framework") if isinstance(analysis.options, Mapping) else None
+    if framework:
+        try:
+            import yaml
+
+            blocks = yaml.safe_load((study.folder / str(framework)).read_text(encoding="utf-8"))
+            found.update(str(k) for k in blocks) if isinstance(blocks, Mapping) else found.update(study.sources)
+        except (OSError, ValueError, Exception):  # unreadable: the notebook reports it; assume it reads all
+            found.update(study.sources)
+    return [s for s in study.sources if s in found]
+
+
+#: Keys of study.yml a notebook sees through other parts of its key (its analysis, its parameters,
+#: the sources it reads) or never (the brief); every other key (title, languages, disclosure, design,
+#: seed, ...) is study-wide and feeds every notebook.
+_NOT_STUDY_WIDE = ("analyses", "parameters", "notebooks", "sources", "inputs", "brief", "timeout")
+
+
+def _study_settings(study: Study) -> str:
+    return _json_sha({k: v for k, v in study.raw.items() if k not in _NOT_STUDY_WIDE})
+
+
+def notebook_inputs(study: Study, spec: Mapping[str, Any], nb: Mapping[str, Any], params: Mapping[str, Any],
+                    analysis: Any, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Everything a notebook's results depend on, as the record its cache key hashes.
+
+    ``code`` (its code cells), ``parameters``, ``analysis`` (resolved options and
+    skipped parts), ``study`` (the study-wide settings), ``sources`` (data hash
+    and source settings of each source it reads, :func:`notebook_sources`),
+    ``codebooks`` and ``files`` (every codebook and ``inputs:`` file),
+    ``veplab`` (version and source hash without the brief), ``lock``
+    (:func:`dependency_versions` and the Python version).  What installed
+    packages veplab does not depend on is not in it.
+    """
+    read = notebook_sources(study, analysis)
+    raw_sources = study.raw.get("sources") if isinstance(study.raw.get("sources"), Mapping) else {}
+    sources = {}
+    for name in read:
+        entry: dict[str, Any] = {"data": inputs["data"].get(name), "settings": _json_sha(raw_sources.get(name))}
+        if name in (inputs.get("sql") or {}):
+            entry["sql"] = inputs["sql"][name]
+        sources[name] = entry
+    return {
         "code": _sha(_code_cells(nb).encode()),
-        "params": params,
-        "inputs": inputs,
-        "veplab": __version__,
-        "veplab_code": _code_hash(),
+        "parameters": dict(params),
+        "analysis": {"options": analysis.options, "skipped": analysis.skipped} if analysis is not None else None,
+        "design": {"cluster": study.cluster, "breakdowns": list(study.breakdowns)},
+        "study": _study_settings(study),
+        "sources": sources,
+        "codebooks": dict(inputs["codebooks"]),
+        "files": dict(inputs.get("other") or {}),
+        "veplab": {"version": __version__, "code": _code_hash("notebooks")},
         "lock": _lock_hash(),
-    }, sort_keys=True, default=str)
-    return _sha(blob.encode())
+    }
+
+
+def cache_key(nb: Mapping[str, Any], params: Mapping[str, Any], inputs: Mapping[str, Any]) -> str:
+    """The content hash of a notebook's code, its parameters, the given inputs, veplab and its dependencies.
+
+    ``veplab build`` hashes :func:`notebook_inputs`; this is the same hash
+    for a notebook outside a study (all ``inputs`` count)."""
+    return _json_sha({"code": _sha(_code_cells(nb).encode()), "parameters": params, "inputs": inputs,
+                      "veplab": {"version": __version__, "code": _code_hash("notebooks")}, "lock": _lock_hash()})
+
+
+def _changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    return sorted(k for k in set(old) | set(new) if old.get(k, _MISSING) != new.get(k, _MISSING))
+
+
+_MISSING = object()
+
+
+def rerun_reason(old: Mapping[str, Any] | None, new: Mapping[str, Any], *, old_deps: Mapping[str, str] | None = None,
+                 new_deps: Mapping[str, str] | None = None) -> str | None:
+    """Why a notebook must rerun, in words ("source 'followup' changed; parameter 'n_boot' changed"),
+    comparing the input records (:func:`notebook_inputs`) of its last run and of now; None: unchanged."""
+    if old is None:
+        return "not run before"
+    if old == new:
+        return None
+    why: list[str] = []
+    if old.get("code") != new.get("code"):
+        why.append("notebook code changed")
+    for k in _changed(old.get("parameters") or {}, new.get("parameters") or {}):
+        why.append(f"parameter {k!r} changed")
+    oa, na = old.get("analysis") or {}, new.get("analysis") or {}
+    if oa != na:
+        keys = _changed(oa.get("options") or {}, na.get("options") or {})
+        why.append(f"analysis option{'s' if len(keys) > 1 else ''} {', '.join(map(repr, keys))} changed" if keys
+                   else "analysis settings changed")
+    if old.get("design") != new.get("design"):
+        why.append("study design changed")
+    if old.get("study") != new.get("study"):
+        why.append("study settings changed")
+    os_, ns = old.get("sources") or {}, new.get("sources") or {}
+    for name in [*ns, *(s for s in os_ if s not in ns)]:
+        if name not in os_:
+            why.append(f"now reads source {name!r}")
+        elif name not in ns:
+            why.append(f"no longer reads source {name!r}")
+        elif os_[name].get("data") != ns[name].get("data") or os_[name].get("sql") != ns[name].get("sql"):
+            why.append(f"source {name!r} changed")
+        elif os_[name] != ns[name]:
+            why.append(f"settings of source {name!r} changed")
+    for k in _changed(old.get("codebooks") or {}, new.get("codebooks") or {}):
+        why.append(f"codebook {k!r} changed")
+    for k in _changed(old.get("files") or {}, new.get("files") or {}):
+        why.append(f"input file {k!r} changed")
+    ov, nv = old.get("veplab") or {}, new.get("veplab") or {}
+    if ov.get("version") != nv.get("version"):
+        why.append(f"veplab {ov.get('version')} -> {nv.get('version')}")
+    elif ov != nv:
+        why.append("veplab's code changed")
+    if old.get("lock") != new.get("lock"):
+        od, nd = dict(old_deps or {}), dict(new_deps or {})
+        diffs = [f"{k} {od.get(k, 'not required')} -> {nd.get(k, 'not required')}" for k in _changed(od, nd)]
+        if diffs:
+            why.append("dependency " + ", ".join(diffs[:3]) + (f" and {len(diffs) - 3} more" if len(diffs) > 3
+                                                                  else "") + " changed")
+        else:
+            why.append("the Python interpreter or veplab's dependencies changed")
+    known = {"code", "parameters", "analysis", "design", "study", "sources", "codebooks", "files", "veplab", "lock"}
+    if not why or any(old.get(k) != new.get(k) for k in (set(old) | set(new)) - known):
+        why.append("inputs recorded differently by an older veplab")
+    return "; ".join(why)
+
+
+def _reusable(work: Path, name: str, key: str, record: Mapping[str, Any], *, force: bool) -> tuple[bool, str]:
+    """Whether the last run of notebook ``name`` can be reused, else why not (in words)."""
+    keyfile = work / f"{name}.key"
+    if not keyfile.is_file() or not (work / f"{name}.ipynb").is_file():
+        return False, "not run before"
+    if force:
+        return False, "--force"
+    if keyfile.read_text().strip() == key:
+        return True, ""
+    try:
+        saved = json.loads((work / f"{name}.inputs.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        saved = None
+    if not isinstance(saved, Mapping) or saved.get("key") != keyfile.read_text().strip():
+        return False, "its last run was by an older veplab, which kept no record of its inputs"
+    why = rerun_reason(saved.get("inputs"), record, old_deps=saved.get("dependencies"), new_deps=_dependencies())
+    return False, why or "inputs recorded differently by an older veplab"
 
 
 def _params_for(study: Study, spec: Mapping[str, Any], nb: Mapping[str, Any]) -> dict[str, Any]:
@@ -362,6 +651,137 @@ def _notebook_title(nb: Any, default: str) -> str:
     return default
 
 
+# ------------------------------------------------------------------ what each brief reads
+
+
+class _CannotTell(Exception):
+    pass
+
+
+def brief_notebooks(study: Study) -> list[str] | None:
+    """The notebooks whose results the study's brief reads (None: it cannot be told; all count).
+
+    Every ``key:`` of the ``brief:`` section (figures, charts, methods'
+    samples and reliability) names ``notebook.group.name``; ``samples: auto``
+    reads ``overview`` and ``reliability: auto`` reads ``reliability``
+    (:mod:`veplab.brief`)."""
+    spec = study.brief
+    names: set[str] = set()
+
+    def add(key: Any) -> None:
+        if not isinstance(key, str) or "." not in key or "{" in key.split(".", 1)[0]:
+            raise _CannotTell
+        names.add(key.split(".", 1)[0])
+
+    def walk(obj: Any) -> None:
+        if isinstance(obj, Mapping):
+            for k, v in obj.items():
+                add(v) if k == "key" else walk(v)
+        elif isinstance(obj, (list, tuple)):
+            for v in obj:
+                walk(v)
+
+    try:
+        walk({k: v for k, v in spec.items() if k != "methods"})
+        methods = spec.get("methods") or {}
+        if not isinstance(methods, Mapping):
+            raise _CannotTell
+        for part, auto in (("samples", "overview"), ("reliability", "reliability")):
+            entries = methods.get(part, "auto")
+            if entries == "auto":
+                names.add(auto)
+            elif isinstance(entries, list):
+                for e in entries:
+                    add(e) if isinstance(e, str) else walk(e)
+            elif entries:
+                raise _CannotTell
+        walk({k: v for k, v in methods.items() if k not in ("samples", "reliability")})
+    except _CannotTell:
+        return None
+    return sorted(names)
+
+
+def _font_files(languages: list[str]) -> str:
+    """Hash of the font files fontconfig gives the brief's font families (a font update re-renders)."""
+    try:
+        from .brief import required_fonts
+        from .brief._render import _fc_list
+
+        fams = _fc_list()
+        files = sorted({f for fam in required_fonts(languages) for f in fams.get(fam, [])})
+    except Exception as exc:  # noqa: BLE001 - no fontconfig: the brief step says so itself
+        return f"unknown ({type(exc).__name__})"
+    stats = []
+    for f in files:
+        try:
+            st = os.stat(f)
+            stats.append((f, st.st_size, st.st_mtime_ns))
+        except OSError:
+            stats.append((f, None, None))
+    return _json_sha(stats)
+
+
+def brief_inputs(study: Study, results: Mapping[str, Any] | None, inputs: Mapping[str, Any], *,
+                 pdf: bool) -> dict[str, Any]:
+    """What the study's briefs are rendered from, each part hashed: a brief whose parts are unchanged
+    is copied from the last report instead of rendered again.
+
+    ``spec`` (the ``brief:`` section), ``study`` (title, description, languages,
+    design, disclosure, source names, the overview's sources), ``codebooks``
+    (labels), ``results`` (per notebook the brief reads, :func:`brief_notebooks`,
+    plus the results' study, version and threshold), ``veplab`` (all of
+    veplab's source: templates, CSS, language files, charts), ``lock``
+    (dependencies, Python), ``fonts`` (the font files), ``pdf`` and
+    ``pseudonymised`` (whether the audit log records pseudonymisation).
+    The build date is not an input: a reused brief keeps the dates of the
+    build that rendered it (its results have not changed since).  ``results`` None leaves the
+    results out (what the build can tell before any notebook runs)."""
+    out: dict[str, Any] = {"results": None}
+    if results is not None:
+        nbs = results.get("notebooks") or {}
+        read = brief_notebooks(study)
+        out["results"] = {"_meta": _json_sha({k: results.get(k) for k in ("study", "veplab", "threshold")}),
+                          **{nb: _json_sha(nbs.get(nb)) for nb in (sorted(nbs) if read is None else read)}}
+    declared = study.raw.get("analyses") if isinstance(study.raw.get("analyses"), Mapping) else {}
+    overview = declared.get("overview")
+    settings = {k: v for k, v in study.raw.items()
+                if k not in ("analyses", "parameters", "notebooks", "inputs", "timeout", "brief", "sources", "seed",
+                             "synth")}
+    return {
+        **out,
+        "spec": _json_sha(study.brief),
+        "study": _json_sha({"settings": settings, "sources": list(study.sources),
+                            "overview": overview.get("sources") if isinstance(overview, Mapping) else None}),
+        "codebooks": _json_sha(inputs.get("codebooks")),
+        "veplab": _code_hash("all"),
+        "lock": _lock_hash(),
+        "fonts": _font_files(list(study.languages)),
+        "pdf": bool(pdf),
+        "pseudonymised": bool(key_ids(study)),
+    }
+
+
+def brief_rerender_reason(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> str | None:
+    """Why the briefs must be rendered again, in words; None: unchanged (reuse them)."""
+    if not old:
+        return "not rendered before"
+    if old == new:
+        return None
+    words = {"spec": "the brief: section changed", "study": "study settings changed",
+             "codebooks": "a codebook changed", "veplab": "veplab's code (templates, CSS, language files) changed",
+             "lock": "the Python interpreter or veplab's dependencies changed", "fonts": "the fonts changed",
+             "pdf": "PDFs asked for" if new.get("pdf") else "PDFs not asked for",
+             "pseudonymised": "the audit log's pseudonymisation record changed"}
+    why = [words[k] for k in words if old.get(k) != new.get(k)]
+    o, n = old.get("results") or {}, new.get("results") or {}
+    changed = [k for k in _changed(o, n) if k != "_meta"]
+    if changed:
+        why.append("results of " + ", ".join(map(repr, changed)) + " changed")
+    if o.get("_meta") != n.get("_meta"):
+        why.append("the results' version or threshold changed")
+    return "; ".join(why) or "inputs recorded differently by an older veplab"
+
+
 # ------------------------------------------------------------------ git / manifest
 
 
@@ -423,6 +843,8 @@ def build(
     ``wait=True`` waits for it to finish.
     """
     t0 = time.perf_counter()
+    for k in ("deps", "lock"):  # packages installed since the last build in this process count
+        _LOCK_CACHE.pop(k, None)
     study = load_study(study_path)
     work = study.folder / WORK
     work.mkdir(parents=True, exist_ok=True)
@@ -528,35 +950,41 @@ def _build_locked(study: Study, t0: float, *, only: list[str] | None, force: boo
 
     runs: list[NotebookRun] = []
     todo: list[tuple[NotebookRun, Path, dict[str, Any]]] = []
+    records: dict[str, dict[str, Any]] = {}
     for spec in specs:
         src = notebooks_dir / f"{spec['name']}.ipynb"
         if not src.is_file():
             raise BuildError(f"notebook {spec['name']!r} named in {study.config_path} not found at {src}")
         nb = _read_notebook_json(src)
         params = _params_for(study, spec, nb)
-        analysis = resolved.get(spec["name"])
-        key = cache_key(nb, {**params, "_analysis": (analysis.options, analysis.skipped) if analysis else None,
-                             "_design": (study.cluster, study.breakdowns)}, inputs)
-        run = NotebookRun(name=spec["name"], key=key)
+        record = notebook_inputs(study, spec, nb, params, resolved.get(spec["name"]), inputs)
+        records[spec["name"]] = record
+        run = NotebookRun(name=spec["name"], key=_json_sha(record))
         runs.append(run)
-        keyfile = work / f"{run.name}.key"
-        cached = (not force and keyfile.is_file() and keyfile.read_text().strip() == key
-                  and (work / f"{run.name}.ipynb").is_file())
+        cached, why = _reusable(work, run.name, run.key, record, force=force)
         selected = only is None or run.name in only
         if cached or not selected:
             run.status = "cached" if cached else "skipped"
+            run.reason = "reused: inputs unchanged" if cached else f"skipped: not in --only (would rerun: {why})"
             if not cached and not (work / f"{run.name}.ipynb").is_file():
                 run.status = "missing"
+            if log:
+                log(f"{run.name}: {run.reason}")
             if progress:
                 progress("cached" if cached else "skipped", run)
             continue
+        run.reason = f"rerun: {why}"
+        if log:
+            log(f"{run.name}: {run.reason}")
         todo.append((run, src, params))
 
     manifest_path = target / "manifest.json"
     approvals_path = study.folder / "approvals.yml"
     overall = _sha(json.dumps([r.key for r in runs] + [_code_hash(), _sha(study.config_path.read_bytes()),
                                                         _file_sha(approvals_path) if approvals_path.is_file()
-                                                        else None]).encode())
+                                                        else None, pdf,
+                                                        _json_sha(brief_inputs(study, None, inputs, pdf=pdf))
+                                                        if study.brief else None]).encode())
     if not todo and manifest_path.is_file() and all(r.status == "cached" for r in runs):
         try:
             if json.loads(manifest_path.read_text()).get("build_key") == overall:
@@ -582,6 +1010,9 @@ def _build_locked(study: Study, t0: float, *, only: list[str] | None, force: boo
                 if run.status == "ran":
                     running.replace(work / f"{run.name}.ipynb")
                     (work / f"{run.name}.key").write_text(run.key)
+                    (work / f"{run.name}.inputs.json").write_text(json.dumps(
+                        {"key": run.key, "inputs": records[run.name], "dependencies": _dependencies()},
+                        indent=1, sort_keys=True, default=str), encoding="utf-8")
                 elif running.is_file():
                     running.replace(work / f"{run.name}.failed.ipynb")
                 if progress:
@@ -595,20 +1026,22 @@ def _build_locked(study: Study, t0: float, *, only: list[str] | None, force: boo
     from .release import ApprovalError
 
     briefs: dict[str, Any] = {}
+    brief_status: list[str] = []
     try:
-        leaks = _publish(study, runs, inputs, target, reports, overall, log=log, pdf=pdf, briefs=briefs)
+        leaks = _publish(study, runs, inputs, target, reports, overall, log=log, pdf=pdf, briefs=briefs,
+                         force=force, brief_status=brief_status)
     except ApprovalError as exc:
         raise BuildError(str(exc)) from None
     except BriefError as exc:
         _audit(study, "build", inputs=inputs, threshold=study.threshold, published=False,
                notebooks={r.name: r.status for r in runs}, brief_error=str(exc))
         return BuildResult(study.id, target, runs, published=False, seconds=time.perf_counter() - t0,
-                           brief_error=str(exc))
+                           brief_error=str(exc), brief_reason="".join(brief_status))
     published = not leaks
     _audit(study, "build", inputs=inputs, threshold=study.threshold, published=published,
            notebooks={r.name: r.status for r in runs}, leaks=[str(f) for f in leaks])
     return BuildResult(study.id, target, runs, published=published, seconds=time.perf_counter() - t0, leaks=leaks,
-                       briefs=briefs if published else {})
+                       briefs=briefs if published else {}, brief_reason="".join(brief_status))
 
 
 def _audit(study: Study, event: str, **fields: Any) -> None:
@@ -650,7 +1083,8 @@ def key_ids(study: Study) -> list[str]:
 
 def _publish(study: Study, runs: list[NotebookRun], inputs: Mapping[str, Any], target: Path, reports: Path,
              overall: str, *, log: Callable[[str], None] | None = None, pdf: bool = True,
-             briefs: dict[str, Any] | None = None) -> list[Any]:
+             briefs: dict[str, Any] | None = None, force: bool = False,
+             brief_status: list[str] | None = None) -> list[Any]:
     """Assemble the report in a temporary folder (pages, results, release log, briefs), scan it, swap it in.
 
     Pages are rendered from gated outputs only (:mod:`veplab.release`).
@@ -722,24 +1156,37 @@ def _publish(study: Study, runs: list[NotebookRun], inputs: Mapping[str, Any], t
         "veplab_code_sha256": _code_hash(),
         "python": sys.version.split()[0],
         "packages": versions,
-        "dependency_lock_sha256": _lock_hash(),
+        "dependency_lock_sha256": _json_sha(dependency_lock()),
+        "dependencies": _dependencies(),
         "git": _git_commit(find_root(study.folder)),
         "seed": study.seed,
         "disclosure_threshold": threshold,
         "study_config_sha256": _file_sha(study.config_path),
         "inputs": inputs,
         "parameters": study.parameters,
-        "notebooks": {r.name: {"cache_key": r.key, "status": r.status, "seconds": round(r.seconds, 3)}
+        "notebooks": {r.name: {"cache_key": r.key, "status": r.status, "seconds": round(r.seconds, 3),
+                               "reason": r.reason}
                       for r in runs},
     }
     if study.brief:
         from .brief import build_briefs
 
-        try:
-            written = build_briefs(study, tmp, results_doc, manifest, log=log, pdf=pdf)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        manifest["brief_inputs"] = brief_inputs(study, results_doc, inputs, pdf=pdf)
+        last = _read_manifest(target)
+        why = "--force" if force else brief_rerender_reason(last.get("brief_inputs"), manifest["brief_inputs"])
+        written = _reuse_briefs(study, last, target, tmp, manifest) if why is None else None
+        reason = "reused: inputs unchanged" if written is not None else \
+            f"re-rendered: {why or 'the last report has lost its brief files'}"
+        if log:
+            log(f"brief: {reason}")
+        if brief_status is not None:
+            brief_status.append(reason)
+        if written is None:
+            try:
+                written = build_briefs(study, tmp, results_doc, manifest, log=log, pdf=pdf)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
         if briefs is not None:
             briefs.update(manifest.get("briefs") or {})
         files += [p.name for p in written.html.values()] + [p.name for p in written.pdf.values()]
@@ -808,6 +1255,39 @@ def _publish(study: Study, runs: list[NotebookRun], inputs: Mapping[str, Any], t
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
     return []
+
+
+def _read_manifest(report: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads((report / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def _reuse_briefs(study: Study, last: Mapping[str, Any], report: Path, tmp: Path,
+                  manifest: dict[str, Any]) -> Any:
+    """Copy the last report's briefs (their inputs are unchanged) into ``tmp``; None when they are not all there."""
+    from .brief import BriefResult
+
+    done = last.get("briefs")
+    if not isinstance(done, Mapping) or sorted(done) != sorted(study.languages):
+        return None
+    out = BriefResult()
+    for lang, entry in done.items():
+        names = [entry.get("html")] + ([entry.get("pdf")] if "pdf" in entry else [])
+        if not all(isinstance(n, str) and "/" not in n and (report / n).is_file() for n in names):
+            return None
+    for lang, entry in done.items():
+        out.html[lang] = Path(shutil.copy2(report / entry["html"], tmp / entry["html"]))
+        if "pdf" in entry:
+            out.pdf[lang] = Path(shutil.copy2(report / entry["pdf"], tmp / entry["pdf"]))
+            out.pages[lang] = int(entry.get("pages") or 0)
+    manifest["briefs"] = {lang: dict(entry) for lang, entry in done.items()}
+    if last.get("briefs_missing_translations"):
+        manifest["briefs_missing_translations"] = list(last["briefs_missing_translations"])
+        out.missing_translations = list(last["briefs_missing_translations"])
+    return out
 
 
 def _grouping_names(study: Study) -> set[str]:
