@@ -119,6 +119,17 @@ def test_missing_chart_draws_percent_of_records_from_zero():
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["don't know", "refused", "blank or invalid"]
 
 
+def test_missing_chart_draws_each_reason_that_occurs():
+    """Not applicable (after a skip) and not asked are their own segments, not lumped into blank."""
+    items = pd.DataFrame({"missing_share": [0.30, 0.05], "dont_know_share": [0.0, 0.02], "refused_share": [0.0, 0.0],
+                          "not_applicable_share": [0.25, 0.0], "not_asked_share": [0.0, 0.0],
+                          "invalid_share": [0.0, 0.0]}, index=["q1", "q2"])
+    ax = item_missing_chart(items).axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["don't know", "not applicable", "blank"]
+    q1 = sorted((b.get_x(), b.get_width()) for b in _bars(ax) if b.get_y() < 1 < b.get_y() + b.get_height())
+    np.testing.assert_allclose(q1, [(0, 25.0), (25.0, 5.0)], atol=1e-12)
+
+
 # ----------------------------------------------------------------- heatmap, dots
 def test_heatmap_marks_a_suppressed_cell_and_notes_the_mark():
     t = pd.DataFrame([[85, np.nan], [0, 82]], index=["Low", "High"], columns=["Low", "High"])

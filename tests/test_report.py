@@ -195,6 +195,25 @@ def test_one_number_formatting_policy_on_pages():
     assert "0.0416 (95% CI 0.0000–0.1890); n = 297" in value  # the estimate and its interval: same decimals
 
 
+def test_negative_intervals_share_intervals_and_text_cells():
+    """-0.188 to -0.029 (not "-0.188–-0.029"); a bare CI beside the one share column is a share; words align left."""
+    from veplab.report.render import render_payload
+
+    html = render_payload({
+        "kind": "table", "key": "t", "digits": 3, "index": ["a", "b"],
+        "columns": ["item", "share", "ci_low", "ci_high", "d", "d_ci_low", "d_ci_high", "not_applicable_share"],
+        "data": [["I feel treated unfairly", 0.25, 0.2, 0.31, -0.1, -0.188, -0.029, 0.1],
+                 ["Staff respect me", 0.5, 0.45, 0.55, 0.3, 0.1, 0.5, 0.0]],
+        "suppressed": [[False] * 8, [False] * 8]}, threshold=10)
+    for shown in ('<td class="text">I feel treated unfairly</td>', "<td>20.0%–31.0%</td>", "<td>25.0%</td>",
+                  "<td>−0.188 to −0.029</td>", "<td>−0.100</td>", "<td>0.100–0.500</td>", "<th>not applicable</th>"):
+        assert shown in html, shown
+    assert "-0.188" not in html and "0.200–0.310" not in html
+    value = render_payload({"kind": "value", "key": "d", "caption": "Change", "value": -0.12, "ci": [-0.2, -0.04]},
+                           threshold=10)
+    assert "−0.120 (95% CI −0.200 to −0.040)" in value
+
+
 def test_report_notes_progress_for_the_build(tmp_path, monkeypatch):
     """veplab build shows how far a long notebook has come: Report notes each output's kind and key."""
     progress = tmp_path / "nb.progress"

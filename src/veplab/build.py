@@ -616,6 +616,7 @@ table.veplab-table th, table.veplab-table td { border-bottom: 1px solid var(--ru
 table.veplab-table th:first-child { text-align: left; }
 table.veplab-table thead th { border-bottom: 2px solid var(--ink); }
 td.suppressed { color: var(--muted); text-align: center !important; }
+table.veplab-table td.text { text-align: start; white-space: normal; min-width: 10rem; }
 p.veplab-note { font-size: .8rem; color: var(--muted); margin-top: -.6rem; }
 figure.veplab-figure { margin: 1rem 0 1.5rem; }
 figure.veplab-figure img { max-width: 100%; height: auto; }

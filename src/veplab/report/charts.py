@@ -32,6 +32,9 @@ __all__ = ["grouped_bars", "item_missing_chart", "dot_interval", "forest", "heat
 
 #: Hatches keep series apart when printed in greyscale.
 HATCHES = ["", "///", "...", "xxx", "\\\\\\", "ooo", "---", "+++"]
+#: Why an answer is missing, as the missingness chart names each reason (in drawing order).
+MISSING_REASONS = (("dont_know", "don't know"), ("refused", "refused"), ("not_applicable", "not applicable"),
+                   ("not_asked", "not asked"), ("invalid", "invalid"))
 #: What a chart writes where a suppressed cell's mark would be.
 SUPPRESSED = "suppressed"
 #: What a forest plot writes where a term has no estimate (not a disclosure matter).
@@ -126,9 +129,11 @@ def grouped_bars(table: pd.DataFrame, *, ylabel: str = "", title: str | None = N
 def item_missing_chart(items: pd.DataFrame, *, ax: Any = None) -> Any:
     """Horizontal stacked bars: the share of records missing each item, by why (percent of records).
 
-    ``items`` has ``missing_share`` (a share, 0-1) and optionally
-    ``dont_know_share`` and ``refused_share``; the rest of the missing share
-    is drawn as "blank or invalid".  The axis starts at 0% and runs to at
+    ``items`` has ``missing_share`` (a share, 0-1) and optionally one column
+    per reason (``dont_know_share``, ``refused_share``, ``not_applicable_share``,
+    ``not_asked_share``, ``invalid_share``); each reason that occurs is drawn
+    as its own segment, and the rest of the missing share as "blank" (as
+    "blank or invalid" when the table has no ``invalid_share``).  The axis starts at 0% and runs to at
     least 1% (or past the largest share); when nothing is missing the chart
     says "no missing answers".  An item whose share is suppressed (NaN) is
     labelled "suppressed".  Returns the Figure.
@@ -149,8 +154,11 @@ def item_missing_chart(items: pd.DataFrame, *, ax: Any = None) -> Any:
     total_raw = pd.to_numeric(items["missing_share"], errors="coerce").to_numpy(float)
     hidden = np.isnan(total_raw)
     total = np.where(hidden, 0.0, total_raw)
-    dk, rf = np.where(hidden, 0.0, share("dont_know_share")), np.where(hidden, 0.0, share("refused_share"))
-    other = np.clip(total - dk - rf, 0, None)
+    parts = [(np.where(hidden, 0.0, share(f"{reason}_share")), label) for reason, label in MISSING_REASONS
+             if f"{reason}_share" in items.columns and (share(f"{reason}_share") > 0).any()]
+    known = sum((v for v, _ in parts), np.zeros(n))
+    rest = "blank" if "invalid_share" in items.columns else "blank or invalid"
+    parts.append((np.clip(total - known, 0, None), rest))
     y = np.arange(n)[::-1]
     left = np.zeros(n)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -158,7 +166,7 @@ def item_missing_chart(items: pd.DataFrame, *, ax: Any = None) -> Any:
     from matplotlib.patches import Patch
 
     keys = []
-    for k, (vals, label) in enumerate(((dk, "don't know"), (rf, "refused"), (other, "blank or invalid"))):
+    for k, (vals, label) in enumerate(parts):
         look = dict(facecolor=colours[k], hatch=HATCHES[k], edgecolor="#333333")
         drawn = vals > 0
         ax.barh(y[drawn], vals[drawn] * 100, left=left[drawn] * 100, height=0.75, **look)

@@ -69,6 +69,8 @@ HEADERS: dict[str, str] = {
     "delta_cfi": "change in CFI", "missing_share": "missing", "dont_know_share": "don't know",
     "refused_share": "refused", "invalid_share": "invalid", "answered": "answered", "base_rate": "base rate",
     "smd": "SMD", "auc": "AUC", "entropy_r2": "entropy R²",
+    "not_applicable_share": "not applicable", "not_asked_share": "not asked", "blank_share": "blank",
+    "other_missing_share": "other missing",
 }
 _P_NAMES = re.compile(r"^(p|pvalue|p_value|p_.*|.*_p|.*_pvalue|.*_p_value)$", re.IGNORECASE)
 _SHARE_NAMES = re.compile(r"(share|prop|_pct$|^rate$|_rate$|^rate_|_rate_|percent)", re.IGNORECASE)
@@ -112,6 +114,8 @@ def format_number(v: Any, *, digits: int = 2, style: str = "plain") -> str:
 
     >>> format_number(0.00004, style="p"), format_number(0.0321, style="share"), format_number(1239.0, style="whole")
     ('< 0.001', '3.2%', '1,239')
+    >>> format_number(-0.1884, digits=3)
+    '−0.188'
     """
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "–"
@@ -122,10 +126,12 @@ def format_number(v: Any, *, digits: int = 2, style: str = "plain") -> str:
     if style == "p":
         return "< 0.001" if v < 0.001 else f"{v:.3f}"
     if style == "share":
-        return f"{100 * v:.1f}%"
-    if style == "whole" or isinstance(v, int):
-        return f"{int(round(v)):,}"
-    return f"{v:,.{digits}f}"
+        text = f"{100 * v:.1f}%"
+    elif style == "whole" or isinstance(v, int):
+        text = f"{int(round(v)):,}"
+    else:
+        text = f"{v:,.{digits}f}"
+    return "−" + text[1:] if text.startswith("-") else text  # a typographic minus, as in print
 
 
 def _style(name: Any, values: Any) -> str:
@@ -142,6 +148,15 @@ def _fmt(v: Any, digits: int, style: str = "plain") -> str:
     if isinstance(v, str):
         return _esc(v)
     return _esc(format_number(v, digits=digits, style=style))
+
+
+def interval(low: str, high: str) -> str:
+    """Two formatted interval ends as one text: an en dash, or " to " when an end is negative.
+
+    >>> interval("0.13", "0.23"), interval("−0.188", "−0.029")
+    ('0.13–0.23', '−0.188 to −0.029')
+    """
+    return f"{low} to {high}" if low.startswith("−") or high.startswith("−") else f"{low}–{high}"
 
 
 def _ci_pairs(columns: list[Any]) -> dict[int, int]:
@@ -165,8 +180,13 @@ def _table(p: Mapping[str, Any], threshold: int) -> str:
     masks = list(p.get("suppressed", [])) or [[False] * len(r) for r in rows]
     styles = [_style(c, [r[j] for r in rows if j < len(r)]) for j, c in enumerate(columns)]
     pairs = _ci_pairs(columns)  # an interval's two ends shown as one "low–high" column
+    before = list(styles)  # an interval's estimate is the column before it
     for lo, hi in pairs.items():  # both ends in the same style, whatever their values
         styles[hi] = styles[lo] = "plain" if "whole" in (styles[lo], styles[hi]) else styles[lo]
+        bare = _CI_PAIR.match(str(columns[lo])).group(1) is None
+        ends = _numbers([r[k] for r in rows for k in (lo, hi) if k < len(r)])
+        if bare and lo > 0 and before[lo - 1] == "share" and ends and all(0 <= v <= 1 for v in ends):
+            styles[hi] = styles[lo] = "share"  # the interval of the share estimate beside it
     highs = set(pairs.values())
     shown = [j for j in range(len(columns)) if j not in highs]
     out = [f'<table class="veplab-table" data-key="{key}">']
@@ -200,7 +220,7 @@ def _table(p: Mapping[str, Any], threshold: int) -> str:
                 h = pairs[j]
                 m = m or (mrow[h] if h < len(mrow) else False)
                 hv = row[h] if h < len(row) else None
-                text = (f"{_fmt(v, digits, styles[j])}–{_fmt(hv, digits, styles[h])}"
+                text = (interval(_fmt(v, digits, styles[j]), _fmt(hv, digits, styles[h]))
                         if v is not None and hv is not None else "–")
             elif isinstance(v, str) and v in value_labels:  # an item or scale id: its codebook text
                 text = _esc(value_labels[v])
@@ -209,6 +229,8 @@ def _table(p: Mapping[str, Any], threshold: int) -> str:
             if m:
                 any_mask = True
                 cells.append(f'<td class="suppressed">{MARK}</td>')
+            elif isinstance(v, str) and j not in pairs:  # words read from the left and may wrap
+                cells.append(f'<td class="text">{text}</td>')
             else:
                 cells.append(f"<td>{text}</td>")
         out.append(f"<tr><th>{_esc(label)}</th>{''.join(cells)}</tr>")
@@ -250,12 +272,12 @@ def _value(p: Mapping[str, Any]) -> str:
             fmt = lambda x: format_number(x, style="share")  # noqa: E731
         elif isinstance(v, float):
             d = _decimals(v)
-            shown = f"{v:,.{d}f}"
-            fmt = lambda x, d=d: f"{x:,.{d}f}"  # noqa: E731
+            shown = format_number(v, digits=d)
+            fmt = lambda x, d=d: format_number(x, digits=d)  # noqa: E731
         else:
             shown = str(v)
         level = p.get("ci_level") or 0.95
-        ci_txt = f" ({100 * level:g}% CI {fmt(ci[0])}–{fmt(ci[1])})" if has_ci and fmt else ""
+        ci_txt = f" ({100 * level:g}% CI {interval(fmt(ci[0]), fmt(ci[1]))})" if has_ci and fmt else ""
         if p.get("n") is not None and p.get("value_kind") != "count":
             ci_txt += f"; n = {p['n']:,}"
     return (f'<p class="veplab-value" data-key="{key}"><b>{_esc(p.get("caption") or p.get("key"))}:</b> '
