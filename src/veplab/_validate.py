@@ -9,6 +9,7 @@ drops, imputes or coerces data.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -18,6 +19,7 @@ import pandas as pd
 __all__ = [
     "InputError",
     "numeric_frame",
+    "column_range",
     "numeric_series",
     "check_ci",
     "check_choice",
@@ -85,7 +87,64 @@ def _column_to_float(col: pd.Series, name: str, what: str) -> pd.Series:
     return converted.astype("float64")
 
 
-def numeric_frame(
+def _frame_to_float(df: pd.DataFrame, what: str) -> np.ndarray:
+    """All columns of ``df`` as one ``(rows, columns)`` float64 array, or raise naming the column.
+
+    Plain numpy numeric and boolean columns are converted together in one
+    copy; categorical columns with numeric categories map their codes through
+    the categories (vectorised); other columns (text, nullable extension
+    types) go through :func:`_column_to_float` one at a time.
+    """
+    n, k = df.shape
+    dtypes = list(df.dtypes)
+    fast = [j for j, dt in enumerate(dtypes) if isinstance(dt, np.dtype) and dt.kind in "biuf"]
+    in_fast = set(fast)
+    # One (rows, columns) array in column-major order (as pandas holds a block), owned
+    # here: pandas hands out read-only views, so values are copied in, converting once.
+    arr = np.empty((n, k), dtype=np.float64, order="F")
+    if len(fast) == k:
+        arr[...] = df.to_numpy()
+        return arr
+    for j, dt in enumerate(dtypes):
+        if j in in_fast:
+            continue
+        if isinstance(dt, pd.CategoricalDtype) and isinstance(dt.categories.dtype, np.dtype) \
+                and dt.categories.dtype.kind in "biuf":
+            col = df.iloc[:, j]
+            cats = np.append(dt.categories.to_numpy(dtype=np.float64), np.nan)
+            # code -1 (missing) wraps to the NaN appended last
+            np.take(cats, col.cat.codes.to_numpy(), out=arr[:, j], mode="wrap")
+        else:
+            arr[:, j] = _column_to_float(df.iloc[:, j], str(df.columns[j]), what).to_numpy(dtype=np.float64)
+    if fast:
+        arr[:, fast] = df.iloc[:, fast].to_numpy()
+    return arr
+
+
+def column_range(x: np.ndarray, maybe_nan: np.ndarray | bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Smallest and largest non-missing value of each column and whether it is constant.
+
+    ``maybe_nan`` (a boolean per column, or one for all) marks the columns
+    that may hold NaN; the others use the faster plain reductions.  A column
+    with no value counts as constant.
+    """
+    maybe = np.broadcast_to(np.asarray(maybe_nan, dtype=bool), (x.shape[1],))
+    lo = np.empty(x.shape[1])
+    hi = np.empty(x.shape[1])
+    if (~maybe).any():
+        sub = x[:, ~maybe] if maybe.any() else x
+        lo[~maybe] = sub.min(axis=0)
+        hi[~maybe] = sub.max(axis=0)
+    if maybe.any():
+        sub = x[:, maybe]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN column
+            lo[maybe] = np.nanmin(sub, axis=0)
+            hi[maybe] = np.nanmax(sub, axis=0)
+    return lo, hi, ~(lo < hi)
+
+
+def numeric_data(
     data: Any,
     *,
     what: str,
@@ -93,15 +152,16 @@ def numeric_frame(
     min_rows: int = 1,
     allow_constant: bool = True,
     column_label: str = "column",
-) -> pd.DataFrame:
-    """Return ``data`` as a float64 DataFrame, or raise :class:`InputError`.
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """:func:`numeric_frame`, also returning its values (column-major) and column sums.
 
-    Accepts a DataFrame or a 2-D array.  Categorical columns with numeric
-    categories (as :func:`veplab.data.load` makes them) become their codes.
-    Missing values stay ``NaN``; nothing is dropped here.
+    A column sum is NaN exactly when the column holds a missing value (or
+    both infinities), so callers learn which columns are complete for free.
     """
     if isinstance(data, pd.DataFrame):
         df = data
+    elif isinstance(data, np.ndarray) and data.ndim == 2 and data.dtype.kind in "biuf":
+        df = pd.DataFrame(data, columns=[f"{column_label}{i + 1}" for i in range(data.shape[1])])
     elif isinstance(data, (np.ndarray, list, tuple)):
         arr = np.asarray(data, dtype=object)
         if arr.ndim != 2:
@@ -117,22 +177,53 @@ def numeric_frame(
     if df.columns.duplicated().any():
         dups = list(df.columns[df.columns.duplicated()])
         raise InputError(f"{what}: duplicate column names {dups}; rename them")
-    out = pd.DataFrame(
-        {c: _column_to_float(df[c], str(c), what) for c in df.columns}, index=df.index
-    )
-    if len(out) < min_rows:
-        raise InputError(f"{what}: needs at least {min_rows} rows, got {len(out)}")
-    empty = [str(c) for c in out.columns if out[c].notna().sum() == 0]
-    if empty:
+    arr = _frame_to_float(df, what)
+    if arr.shape[0] < min_rows:
+        raise InputError(f"{what}: needs at least {min_rows} rows, got {arr.shape[0]}")
+    # A column sum is NaN only if the column holds a NaN (or both infinities), so
+    # complete columns are recognised in one fast pass.
+    with np.errstate(invalid="ignore", over="ignore"):
+        colsum = arr.sum(axis=0)
+    suspect = np.isnan(colsum)
+    empty_cols = np.zeros(arr.shape[1], dtype=bool)
+    if suspect.any():
+        empty_cols[suspect] = np.isnan(arr[:, suspect]).all(axis=0)
+    if empty_cols.any():
+        empty = [str(c) for c, e in zip(df.columns, empty_cols) if e]
         raise InputError(f"{what}: {column_label}(s) {empty} have no non-missing values; drop them")
-    if not allow_constant:
-        const = [str(c) for c in out.columns if out[c].nunique(dropna=True) <= 1]
-        if const:
+    if not allow_constant and arr.shape[0]:
+        const_cols = column_range(arr, suspect)[2]
+        if const_cols.any():
+            const = [str(c) for c, e in zip(df.columns, const_cols) if e]
             raise InputError(
                 f"{what}: {column_label}(s) {const} are constant (no variance); drop them, "
                 f"they carry no information for this statistic"
             )
-    return out
+    out = pd.DataFrame(arr, index=df.index, columns=pd.Index(list(df.columns)), copy=False)
+    return out, arr, colsum
+
+
+def numeric_frame(
+    data: Any,
+    *,
+    what: str,
+    min_columns: int = 1,
+    min_rows: int = 1,
+    allow_constant: bool = True,
+    column_label: str = "column",
+) -> pd.DataFrame:
+    """Return ``data`` as a float64 DataFrame, or raise :class:`InputError`.
+
+    Accepts a DataFrame or a 2-D array.  Categorical columns with numeric
+    categories (as :func:`veplab.data.load` makes them) become their codes.
+    Missing values stay ``NaN``; nothing is dropped here.  The columns are
+    converted together (one copy for plain numeric frames), and the checks
+    (empty and constant columns) are whole-array reductions.
+    """
+    return numeric_data(
+        data, what=what, min_columns=min_columns, min_rows=min_rows,
+        allow_constant=allow_constant, column_label=column_label,
+    )[0]
 
 
 def numeric_series(data: Any, *, what: str, name: str = "x") -> pd.Series:

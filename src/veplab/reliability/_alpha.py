@@ -8,13 +8,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from .._results import Result
-from .._validate import InputError, check_choice, check_ci, format_rows, rng
+from .._validate import InputError, check_choice, check_ci, column_range, format_rows, rng
 from . import _boot
-from ..scoring import dichotomous
-from ._common import cov2cor, items_frame, smc
+from ._common import cov2cor, items_data, smc
 
 __all__ = ["AlphaResult", "alpha", "item_analysis"]
 
@@ -22,7 +21,7 @@ __all__ = ["AlphaResult", "alpha", "item_analysis"]
 # --------------------------------------------------------------------------- core
 
 
-def _alpha_stats(c: np.ndarray, r: np.ndarray) -> dict[str, float]:
+def _alpha_stats(c: np.ndarray, r: np.ndarray, smc_r: np.ndarray | None = None) -> dict[str, float]:
     """psych's inner ``alpha.1``: raw and standardised alpha, G6(smc), r-bar, S/N, Q."""
     k = c.shape[0]
     sum_c = c.sum()
@@ -30,7 +29,7 @@ def _alpha_stats(c: np.ndarray, r: np.ndarray) -> dict[str, float]:
     raw = (1.0 - tr_c / sum_c) * (k / (k - 1))
     sum_r = r.sum()
     std = (1.0 - k / sum_r) * (k / (k - 1))
-    g6 = 1.0 - (k - smc(r).sum()) / sum_r
+    g6 = 1.0 - (k - (smc(r) if smc_r is None else smc_r).sum()) / sum_r
     av_r = (sum_r - k) / (k * (k - 1))
     lower = r[np.tril_indices(k, -1)]
     var_r = float(np.var(lower, ddof=1)) if lower.size > 1 else float("nan")
@@ -41,14 +40,44 @@ def _alpha_stats(c: np.ndarray, r: np.ndarray) -> dict[str, float]:
     return {"raw": raw, "std": std, "g6": g6, "av_r": av_r, "sn": sn, "q": q, "var_r": var_r, "med_r": med_r}
 
 
+def _complete(x: np.ndarray) -> bool:
+    """No missing value in ``x`` (one fast column-sum pass; the full check only when a sum is NaN)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        if not np.isnan(x.sum(axis=0)).any():
+            return True
+    return not np.isnan(x).any()
+
+
+def _complete_cov(x: np.ndarray, means: np.ndarray) -> np.ndarray:
+    """Covariance of complete data with column means ``means``.
+
+    ``(X'X - n m m') / (n - 1)`` from one symmetric product of the raw data;
+    its rounding error relative to a variance is about ``eps (1 + m^2 / var)``,
+    so when a mean is large against its item's spread (``m^2 / var > 1e4``:
+    never on rating scales) the data are centred first.
+    """
+    n = x.shape[0]
+    c = x.T @ x
+    c -= n * np.outer(means, means)
+    c /= n - 1.0
+    d = np.diag(c)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        risky = not (means**2 < 1e4 * d).all()
+    if risky:
+        xc = x - means
+        c = xc.T @ xc
+        c /= n - 1.0
+    return (c + c.T) / 2.0
+
+
 def _pairwise_cov(x: np.ndarray) -> np.ndarray:
     """Covariance with pairwise-complete observations (R's ``cov(use = "pairwise")``).
 
     Entries for item pairs answered together by fewer than 2 respondents are NaN.
     """
+    if _complete(x):
+        return _complete_cov(x, x.mean(axis=0))
     m = ~np.isnan(x)
-    if m.all():
-        return np.cov(x, rowvar=False)
     x0 = np.where(m, x - np.nanmean(x, axis=0), 0.0)
     mf = m.astype(float)
     n_ij = mf.T @ mf
@@ -69,37 +98,125 @@ def _check_cov(c: np.ndarray, names: list[str], what: str) -> None:
         )
 
 
-def _item_table(df: pd.DataFrame, c: np.ndarray, r: np.ndarray, n: int) -> pd.DataFrame:
+def _item_moments(x: np.ndarray, c: np.ndarray, means: np.ndarray | None = None) -> dict[str, np.ndarray | float]:
+    """Per-item n, mean, sd, correlation with the scale score, and the score's mean and sd.
+
+    The scale score is psych's ``rowMeans(x, na.rm = TRUE)``.  On complete
+    data everything follows from the covariance matrix ``C`` (score variance
+    ``1'C1 / k^2``, item-score covariance ``(C1)_i / k``); with missing
+    answers each item's correlation with the score uses the rows where the
+    item is answered (R's ``cor(use = "pairwise")``), from masked sums.
+    ``means`` (the column means) says the data are complete.
+    """
+    n, k = x.shape
+    if means is not None or _complete(x):
+        c1 = c.sum(axis=1)
+        sum_c = c1.sum()
+        means = x.mean(axis=0) if means is None else means
+        return {
+            "n": np.full(k, n, dtype=int),
+            "mean": means,
+            "sd": np.sqrt(np.diag(c)),
+            "raw_r": c1 / np.sqrt(np.diag(c) * sum_c),
+            "total_mean": float(means.mean()),
+            "total_sd": float(np.sqrt(sum_c) / k),
+        }
+    obs = ~np.isnan(x)
+    mf = obs.astype(float)
+    cnt = mf.sum(axis=0)
+    xz = np.where(obs, x, 0.0)
+    means = xz.sum(axis=0) / cnt
+    x0 = np.where(obs, x - means, 0.0)
+    answered = mf.sum(axis=1)
+    total = xz.sum(axis=1) / answered  # rows answering nothing were dropped by items_frame
+    t_mean = total.mean()
+    t0 = total - t_mean
+    s_t = t0 @ mf  # sum of the centred score over the rows where item i is answered
+    s_tt = (t0**2) @ mf
+    s_xt = t0 @ x0
+    s_xx = (x0**2).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        raw_r = s_xt / np.sqrt(s_xx * (s_tt - s_t**2 / cnt))
+        sd = np.sqrt(s_xx / (cnt - 1.0))
+    return {
+        "n": cnt.astype(int),
+        "mean": means,
+        "sd": sd,
+        "raw_r": raw_r,
+        "total_mean": float(t_mean),
+        "total_sd": float(np.sqrt((t0**2).sum() / (n - 1.0))),
+    }
+
+
+def _drop_stats(c: np.ndarray, r: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`_alpha_stats` of every ``(k-1)``-item scale left when one item is dropped (k > 2).
+
+    Sums, traces and ``Q`` of each submatrix follow from the full matrices in
+    closed form (``sum C_{-i} = 1'C1 - 2 (C1)_i + C_ii``; ``tr(C_{-i}^2)``
+    and ``1'C_{-i}^2 1`` from the row sums); the SMCs come from the ``k``
+    submatrices' pseudo-inverses in one batched call, the variance and median
+    of the remaining correlations from the lower triangle without row/column
+    ``i``.
+    """
+    k = c.shape[0]
+    kk = k - 1.0
+    d = np.diag(c)
+    c1 = c.sum(axis=1)
+    sum_c = c1.sum() - 2.0 * c1 + d
+    tr_c = np.trace(c) - d
+    raw = (1.0 - tr_c / sum_c) * (kk / (kk - 1.0))
+    r1 = r.sum(axis=1)
+    sum_r = r.sum() - 2.0 * r1 + 1.0
+    std = (1.0 - kk / sum_r) * (kk / (kk - 1.0))
+    keep = ~np.eye(k, dtype=bool)
+    sub_idx = np.nonzero(keep)[1].reshape(k, k - 1)  # row i: the items other than i
+    eig = np.linalg.eigvalsh(r)
+    if eig[0] > 1e-8 * eig[-1]:
+        # well-conditioned: the inverse of R without item i is P_{-i,-i} - P_{-i,i} P_{i,-i} / P_ii (P = R^-1)
+        p_inv = np.linalg.inv(r)
+        inv_diag = np.diag(p_inv)[None, :] - p_inv**2 / np.diag(p_inv)[:, None]
+        inv_diag = inv_diag[keep].reshape(k, k - 1)
+    else:  # (nearly) singular: psych's pseudo-inverse of each submatrix
+        subs = r[sub_idx[:, :, None], sub_idx[:, None, :]]
+        inv = np.linalg.pinv(subs, rcond=np.sqrt(np.finfo(float).eps), hermitian=True)
+        inv_diag = np.diagonal(inv, axis1=1, axis2=2)
+    smc_sub = np.clip(1.0 - 1.0 / inv_diag, 0.0, 1.0)
+    g6 = 1.0 - (kk - smc_sub.sum(axis=1)) / sum_r
+    av_r = (sum_r - kk) / (kk * (kk - 1.0))
+    sn = kk * av_r / (1.0 - av_r)
+    # Q (Duhachek & Iacobucci) of each submatrix
+    tr_cc = (c**2).sum() - 2.0 * (c**2).sum(axis=1) + d**2
+    dm = c1[None, :] - c  # dm[i, j] = (C_{-i} 1)_j for j != i
+    sum_cc = (dm**2).sum(axis=1) - np.diag(dm) ** 2
+    q = (2.0 * kk**2 / ((kk - 1.0) ** 2 * sum_c**3)) * (sum_c * (tr_cc + tr_c**2) - 2.0 * tr_c * sum_cc)
+    li, lj = np.tril_indices(k, -1)
+    lower = r[li, lj]
+    rest = np.stack([lower[(li != i) & (lj != i)] for i in range(k)]) if k > 2 else np.empty((k, 0))
+    var_r = np.var(rest, axis=1, ddof=1) if rest.shape[1] > 1 else np.full(k, np.nan)
+    med_r = np.median(rest, axis=1)
+    return {"raw": raw, "std": std, "g6": g6, "av_r": av_r, "sn": sn, "q": q, "var_r": var_r, "med_r": med_r}
+
+
+def _item_table(
+    names: list[str], mom: dict, c: np.ndarray, r: np.ndarray, n: int, smc_r: np.ndarray | None = None
+) -> pd.DataFrame:
     """psych's ``item.stats`` and ``alpha.drop`` side by side, one row per item."""
     k = c.shape[0]
-    x = df.to_numpy()
-    names = list(df.columns)
-    total = np.nanmean(x, axis=1)  # psych: rowMeans(x, na.rm = TRUE)
-    raw_r = np.empty(k)
-    for i in range(k):
-        ok = ~np.isnan(x[:, i]) & ~np.isnan(total)
-        raw_r[i] = np.corrcoef(total[ok], x[ok, i])[0, 1]
     std_r = r.sum(axis=0) / np.sqrt(r.sum())
     rc = r.copy()
-    np.fill_diagonal(rc, smc(r))
+    np.fill_diagonal(rc, smc(r) if smc_r is None else smc_r)
     r_cor = rc.sum(axis=0) / np.sqrt(rc.sum())
-    r_drop = np.empty(k)
-    for i in range(k):
-        keep = np.arange(k) != i
-        v_drop = c[np.ix_(keep, keep)].sum()
-        c_drop = c[:, i].sum() - c[i, i]
-        r_drop[i] = c_drop / np.sqrt(c[i, i] * v_drop)
-    drop = {key: np.full(k, np.nan) for key in ("raw", "std", "g6", "av_r", "sn", "q", "var_r", "med_r")}
+    d = np.diag(c)
+    c1 = c.sum(axis=1)
+    # item against the sum of the other items
+    r_drop = (c1 - d) / np.sqrt(d * (c1.sum() - 2.0 * c1 + d))
     if k > 2:
-        for i in range(k):
-            keep = np.arange(k) != i
-            st = _alpha_stats(c[np.ix_(keep, keep)], r[np.ix_(keep, keep)])
-            for key in drop:
-                drop[key][i] = st[key]
+        drop = _drop_stats(c, r)
     else:
         # Dropping one of two items leaves a single item: alpha is undefined (psych
         # reports C12/C22 here, which is not an alpha).  The correlation-based
         # entries follow psych.
+        drop = {key: np.full(k, np.nan) for key in ("raw", "std", "g6", "av_r", "sn", "q", "var_r", "med_r")}
         r12 = r[0, 1]
         for i in range(2):
             drop["std"][i] = r12
@@ -109,10 +226,10 @@ def _item_table(df: pd.DataFrame, c: np.ndarray, r: np.ndarray, n: int) -> pd.Da
             drop["med_r"][i] = r12
     table = pd.DataFrame(
         {
-            "n": np.sum(~np.isnan(x), axis=0).astype(int),
-            "mean": np.nanmean(x, axis=0),
-            "sd": np.nanstd(x, axis=0, ddof=1),
-            "raw_r": raw_r,
+            "n": mom["n"],
+            "mean": mom["mean"],
+            "sd": mom["sd"],
+            "raw_r": mom["raw_r"],
             "std_r": std_r,
             "r_cor": r_cor,
             "r_drop": r_drop,
@@ -130,6 +247,17 @@ def _item_table(df: pd.DataFrame, c: np.ndarray, r: np.ndarray, n: int) -> pd.Da
     return table
 
 
+def _two_valued(x: np.ndarray) -> bool:
+    """Every column takes at most two distinct non-missing values (``scoring.dichotomous``)."""
+    head = np.sort(x[:256], axis=0)  # NaN sorts last
+    with np.errstate(invalid="ignore"):
+        distinct = 1 + ((np.diff(head, axis=0) != 0) & ~np.isnan(head[1:])).sum(axis=0)
+    if (distinct > 2).any():  # a third value among the first rows: not right/wrong items
+        return False
+    lo, hi, _ = column_range(x)
+    return bool(((x == lo) | (x == hi) | np.isnan(x)).all())
+
+
 def feldt_interval(estimate: float, n: int, k: int, ci: float) -> tuple[float, float]:
     """Feldt (1965) interval for alpha, as ``psych::alpha.ci``.
 
@@ -138,8 +266,8 @@ def feldt_interval(estimate: float, n: int, k: int, ci: float) -> tuple[float, f
     """
     a = 1.0 - ci
     df1, df2 = n - 1, (n - 1) * (k - 1)
-    low = 1.0 - (1.0 - estimate) * stats.f.ppf(1.0 - a / 2.0, df1, df2)
-    high = 1.0 - (1.0 - estimate) * stats.f.ppf(a / 2.0, df1, df2)
+    low = 1.0 - (1.0 - estimate) * special.fdtri(df1, df2, 1.0 - a / 2.0)  # = stats.f.ppf
+    high = 1.0 - (1.0 - estimate) * special.fdtri(df1, df2, a / 2.0)
     return float(low), float(high)
 
 
@@ -411,15 +539,22 @@ def alpha(
     check_choice(missing, "missing", ("pairwise", "listwise"))
     check_choice(method, "method", ("feldt", "bootstrap"))
     ci = check_ci(ci)
-    df, dropped = items_frame(items, what="alpha", missing=missing)
-    x = df.to_numpy()
+    data = items_data(items, what="alpha", missing=missing)
+    df, x, dropped = data.df, data.x, data.dropped
     n, k = x.shape
     names = [str(c) for c in df.columns]
-    c = _pairwise_cov(x)
+    if data.complete:
+        means = data.colsum / n
+        c = _complete_cov(x, means)
+    else:
+        means = None
+        c = _pairwise_cov(x)
     _check_cov(c, names, "alpha")
     r = cov2cor(c)
-    st = _alpha_stats(c, r)
-    table = _item_table(df, c, r, n)
+    smc_r = smc(r)
+    st = _alpha_stats(c, r, smc_r)
+    mom = _item_moments(x, c, means)
+    table = _item_table(names, mom, c, r, n, smc_r)
     neg = [str(i) for i, v in zip(table.index, table["r_drop"]) if v < 0]
     if neg:
         warnings.warn(
@@ -427,10 +562,9 @@ def alpha(
             f"need reverse keying (codebook 'reverse: true')",
             stacklevel=2,
         )
-    total = np.nanmean(x, axis=1)
     f_low, f_high = feldt_interval(st["raw"], n, k, ci)
     ase = float(np.sqrt(st["q"] / n))
-    z = stats.norm.ppf(1 - (1 - ci) / 2)
+    z = special.ndtri(1 - (1 - ci) / 2)
     boot_fields: dict[str, Any] = {}
     if method == "feldt":
         low, high = f_low, f_high
@@ -456,8 +590,8 @@ def alpha(
         average_r=float(st["av_r"]),
         signal_noise=float(st["sn"]),
         ase=ase,
-        mean=float(np.mean(total)),
-        sd=float(np.std(total, ddof=1)),
+        mean=mom["total_mean"],
+        sd=mom["total_sd"],
         median_r=float(st["med_r"]),
         var_r=float(st["var_r"]),
         feldt_low=f_low,
@@ -466,7 +600,7 @@ def alpha(
         duhachek_high=float(st["raw"] + z * ase),
         n_dropped=dropped,
         items=table,
-        kr20=dichotomous(df),
+        kr20=_two_valued(x),
         **boot_fields,
     )
 

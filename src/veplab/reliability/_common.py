@@ -6,13 +6,13 @@ import contextlib
 import numbers
 import warnings
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 from scipy import linalg
 
-from .._validate import InputError, format_rows, numeric_frame
+from .._validate import InputError, column_range, format_rows, numeric_data, numeric_frame
 
 __all__ = [
     "items_frame",
@@ -24,6 +24,16 @@ __all__ = [
 ]
 
 
+class ItemsData(NamedTuple):
+    """Validated scale items: the frame, its values (column-major), completeness."""
+
+    df: pd.DataFrame
+    x: np.ndarray
+    complete: bool  # no missing answer in the rows kept
+    colsum: np.ndarray | None  # column sums of x when complete (else None)
+    dropped: int  # incomplete rows dropped (missing="listwise")
+
+
 def items_frame(items: Any, *, what: str, missing: str) -> tuple[pd.DataFrame, int]:
     """Validate scale items: numeric, >= 2 items, no constant item, >= 3 rows.
 
@@ -31,33 +41,51 @@ def items_frame(items: Any, *, what: str, missing: str) -> tuple[pd.DataFrame, i
     warning; with ``missing="listwise"`` every incomplete row is dropped (the
     number is returned so results can report it).
     """
-    df = numeric_frame(items, what=what, min_columns=2, min_rows=1, column_label="item")
-    empty = df.isna().all(axis=1)
-    if empty.any():
-        warnings.warn(
-            f"{what}: {int(empty.sum())} row(s) answer none of the items and were left out "
-            f"({format_rows(list(df.index[empty]))})",
-            stacklevel=3,
-        )
-        df = df.loc[~empty]
+    d = items_data(items, what=what, missing=missing, stacklevel=4)
+    return d.df, d.dropped
+
+
+def items_data(items: Any, *, what: str, missing: str, stacklevel: int = 3) -> ItemsData:
+    """:func:`items_frame` with the values and whether they are complete (whole-array checks)."""
+    df, x, colsum = numeric_data(items, what=what, min_columns=2, min_rows=1, column_label="item")
+    maybe_nan = np.isnan(colsum)  # False: the column is complete
+    keep: np.ndarray | None = None
     dropped = 0
-    if missing == "listwise":
-        complete = df.notna().all(axis=1)
-        dropped = int((~complete).sum())
-        df = df.loc[complete]
+    if maybe_nan.any():
+        nan = np.isnan(x[:, maybe_nan])
+        empty = nan.all(axis=1) if maybe_nan.all() else np.zeros(len(x), dtype=bool)
+        if empty.any():
+            warnings.warn(
+                f"{what}: {int(empty.sum())} row(s) answer none of the items and were left out "
+                f"({format_rows(list(df.index[empty]))})",
+                stacklevel=stacklevel,
+            )
+            keep = ~empty
+        if missing == "listwise":
+            complete = ~nan.any(axis=1)
+            dropped = int((~complete).sum()) - int(empty.sum())
+            keep = complete
+    if keep is not None:
+        df = df.loc[keep]
+        x = df.to_numpy()
+        if missing == "listwise":
+            maybe_nan[:] = False
+            colsum = x.sum(axis=0)
     if len(df) < 3:
         raise InputError(
             f"{what}: needs at least 3 respondents with answers"
             + (" to every item (missing='listwise')" if missing == "listwise" else "")
             + f", got {len(df)}"
         )
-    const = [str(c) for c in df.columns if df[c].nunique(dropna=True) <= 1]
+    const_cols = column_range(x, maybe_nan)[2]
+    const = [str(c) for c, e in zip(df.columns, const_cols) if e]
     if const:
         raise InputError(
             f"{what}: item(s) {const} are constant (no variance) in the rows used; "
             f"drop them from the scale - a constant item carries no information about reliability"
         )
-    return df, dropped
+    complete_all = not maybe_nan.any()
+    return ItemsData(df, x, complete_all, colsum if complete_all else None, dropped)
 
 
 def ratings_frame(ratings: Any, *, what: str, min_raters: int = 2) -> pd.DataFrame:
