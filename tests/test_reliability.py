@@ -1295,3 +1295,91 @@ def test_case_agreement_and_rating_design_errors(pool):
         rating_design(pd.concat([long, first]), "case", "assessor")
     with pytest.raises(InputError, match="'judge'"):
         rating_design(long, "case", "judge")
+
+
+# =========================================================================== alpha keys (psych keys / check.keys)
+
+KEYS_REF = json.loads((REF_DIR / "alpha_keys.json").read_text())
+
+
+def _reversed(df, cols=("it2", "it5")):
+    out = df.copy()
+    for c in cols:
+        out[c] = 6 - out[c]
+    return out
+
+
+def _assert_alpha_like_psych(res, ref):
+    tot = ref["total"]
+    assert_rel(
+        [res.estimate, res.std_alpha, res.g6_smc, res.average_r, res.signal_noise, res.ase, res.mean, res.sd, res.median_r],
+        [tot[k] for k in ("raw_alpha", "std.alpha", "G6(smc)", "average_r", "S/N", "ase", "mean", "sd", "median_r")],
+        CLOSED,
+        "totals",
+    )
+    assert_rel([res.feldt_low, res.feldt_high], [ref["feldt"]["lower"], ref["feldt"]["upper"]], CLOSED, "Feldt")
+    t, s, d = res.items, ref["item_stats"], ref["alpha_drop"]
+    assert list(t.index) == s[".rownames"] == d[".rownames"]
+    assert list(res.keys) == ref["keys"]
+    for col, key in [("raw_r", "raw.r"), ("std_r", "std.r"), ("r_cor", "r.cor"), ("r_drop", "r.drop"), ("mean", "mean"), ("sd", "sd")]:
+        assert_rel(t[col], s[key], CLOSED, col)
+    for col, key in [("alpha_if_deleted", "raw_alpha"), ("g6_if_deleted", "G6(smc)"), ("alpha_se_if_deleted", "alpha se"),
+                     ("var_r_if_deleted", "var.r"), ("median_r_if_deleted", "med.r")]:
+        assert_rel(t[col], d[key], CLOSED, col)
+
+
+@pytest.mark.parametrize("name, data", [("check_keys", "items"), ("check_keys_missing", "items_missing")])
+def test_alpha_check_keys_matches_psych(name, data, request):
+    df = _reversed(request.getfixturevalue(data))
+    with pytest.warns(UserWarning, match=r"\['it2', 'it5'\].*reversed"):
+        res = alpha(df, check_keys=True)
+    assert KEYS_REF[name]["warned"]
+    _assert_alpha_like_psych(res, KEYS_REF[name])
+    # reversing the reversed items gives back the scale as stored originally
+    assert res.estimate == pytest.approx(alpha(request.getfixturevalue(data)).estimate, rel=1e-12)
+
+
+def test_alpha_check_keys_reverses_with_the_range_of_all_items(items):
+    df = _reversed(items)
+    df["it9"] = 2 * df["it9"]
+    with pytest.warns(UserWarning, match="reversed"):
+        res = alpha(df, check_keys=True)
+    _assert_alpha_like_psych(res, KEYS_REF["check_keys_ranges"])
+    # it2 read as 11 - (6 - x): its mean moves by 5 from the original
+    assert res.items.loc["it2-", "mean"] == pytest.approx(items["it2"].mean() + 5, rel=1e-12)
+
+
+@pytest.mark.parametrize("name, data", [("keys_vector", "items"), ("keys_vector_missing", "items_missing")])
+def test_alpha_keys_vector_matches_psych(name, data, request):
+    df = _reversed(request.getfixturevalue(data))
+    res = alpha(df, keys=[1, -1, 1, 1, -1, 1, 1, 1, 1])
+    _assert_alpha_like_psych(res, KEYS_REF[name])
+
+
+def test_alpha_keys_names_select_and_reverse_like_psych_list(items):
+    df = _reversed(items)
+    res = alpha(df, keys=["it1", "-it2", "it3", "it4", "-it5"])
+    assert res.k == 5
+    _assert_alpha_like_psych(res, KEYS_REF["keys_list"])
+    # the bootstrap resamples the keyed items
+    boot = alpha(df, keys=["it1", "-it2", "it3", "it4", "-it5"], method="bootstrap", n_boot=200, seed=1)
+    assert boot.ci_low < res.estimate < boot.ci_high
+
+
+def test_alpha_without_keys_lists_items_unreversed(items):
+    res = alpha(items)
+    assert res.keys == tuple(items.columns)
+    assert not any(i.endswith("-") for i in res.items.index)
+
+
+def test_alpha_keys_bad_input(items):
+    with pytest.raises(InputError, match="not among the items"):
+        alpha(items, keys=["it1", "-nope"])
+    with pytest.raises(InputError, match=r"\+1 or -1 for each of the 9 items"):
+        alpha(items, keys=[1, -1])
+    with pytest.raises(InputError, match=r"\+1 or -1"):
+        alpha(items, keys=[1, 2, 1, 1, 1, 1, 1, 1, 1])
+    with pytest.raises(InputError, match="more than once"):
+        alpha(items, keys=["it1", "-it1", "it2"])
+    with pytest.raises(InputError, match="string"):
+        alpha(items, keys="-it2")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,7 @@ from scipy import special
 from .._results import Result
 from .._validate import InputError, check_choice, check_ci, column_range, format_rows, rng
 from . import _boot
-from ._common import cov2cor, items_data, smc
+from ._common import cov2cor, items_data, pairwise_cor, smc
 
 __all__ = ["AlphaResult", "alpha", "item_analysis"]
 
@@ -393,6 +394,64 @@ def _boot_alpha(x: np.ndarray, n_boot: int, gen: np.random.Generator, scheme: st
         return (k / (k - 1.0)) * (1.0 - tr / c.sum(axis=(1, 2)))
 
 
+# --------------------------------------------------------------------------- keys
+
+
+def _named_keys(keys: Any) -> list[tuple[str, int]] | None:
+    """``["it1", "-it2"]`` as ``[("it1", 1), ("it2", -1)]``; None for numeric or absent keys."""
+    if keys is None or isinstance(keys, (str, bytes)):
+        if isinstance(keys, (str, bytes)):
+            raise InputError(f"alpha: keys must be a list of item names or of +1/-1, got the string {keys!r}")
+        return None
+    seq = list(keys)
+    if not seq or not all(isinstance(v, str) for v in seq):
+        return None
+    out = [(v[1:], -1) if v.startswith("-") else (v, 1) for v in seq]
+    dup = sorted({nm for nm, _ in out if sum(nm == o for o, _ in out) > 1})
+    if dup:
+        raise InputError(f"alpha: keys name item(s) {dup} more than once")
+    return out
+
+
+def _select_keyed(df: pd.DataFrame, named: list[tuple[str, int]]) -> pd.DataFrame:
+    cols = {str(c): c for c in df.columns}
+    unknown = [nm for nm, _ in named if nm not in cols]
+    if unknown:
+        raise InputError(f"alpha: keys name item(s) {unknown} that are not among the items {list(cols)}")
+    return df[[cols[nm] for nm, _ in named]]
+
+
+def _key_signs(keys: Any, named: list[tuple[str, int]] | None, names: list[str]) -> np.ndarray:
+    """+1/-1 per item from ``keys`` (all +1 when None)."""
+    k = len(names)
+    if keys is None:
+        return np.ones(k)
+    if named is not None:
+        return np.array([s for _, s in named], dtype=float)
+    try:
+        sign = np.asarray(list(keys), dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(
+            f"alpha: keys must be item names (with '-' on reversed items) or one +1/-1 per item, got {keys!r}"
+        ) from None
+    if sign.shape != (k,) or not np.isin(sign, (1.0, -1.0)).all():
+        raise InputError(f"alpha: keys must give +1 or -1 for each of the {k} items {names}, got {list(keys)!r}")
+    return sign
+
+
+def _first_pc_signs(r: np.ndarray) -> np.ndarray:
+    """psych's ``check.keys``: the sign of each item's loading on the first principal component.
+
+    ``principal()`` orients the component so that its loadings sum to a
+    non-negative number; items loading below zero get ``-1``.
+    """
+    vals, vecs = np.linalg.eigh(r)
+    load = vecs[:, -1] * np.sqrt(max(vals[-1], 0.0))
+    if load.sum() < 0:
+        load = -load
+    return np.where(load < 0, -1.0, 1.0)
+
+
 # --------------------------------------------------------------------------- public
 
 
@@ -404,7 +463,9 @@ class AlphaResult(Result):
     interval of ``method``.  ``items`` holds the item statistics and the
     alpha-if-item-deleted table (psych's ``item.stats`` and ``alpha.drop``).
     ``kr20`` is True when every item takes two values (right/wrong): alpha is
-    then Kuder-Richardson formula 20 and is named so.
+    then Kuder-Richardson formula 20 and is named so.  ``keys`` lists the
+    items as psych's ``keys`` does, reversed ones with a ``-`` prefix (their
+    rows in ``items`` carry a ``-`` suffix, as psych names them).
     """
 
     estimate: float
@@ -434,6 +495,7 @@ class AlphaResult(Result):
     boot_weights: str | None = None
     n_boot_failed: int | None = None
     kr20: bool = False
+    keys: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -466,6 +528,8 @@ def alpha(
     n_boot: int = 2000,
     seed: int | np.random.Generator | None = None,
     boot_weights: str = "auto",
+    keys: Sequence[str] | Sequence[int] | None = None,
+    check_keys: bool = False,
 ) -> AlphaResult:
     """Cronbach's alpha of a scale, as ``psych::alpha``.
 
@@ -491,8 +555,9 @@ def alpha(
     items:
         Respondents x items, numeric (categorical columns with numeric
         categories, as :func:`veplab.data.load` gives them, are fine).
-        Reverse-keyed items must already be reversed and keyed items scored
-        (:func:`veplab.scoring.scored_items` does both from a codebook).
+        Reverse-keyed items must already be reversed (or named in ``keys``)
+        and keyed items scored (:func:`veplab.scoring.scored_items` does both
+        from a codebook).
     missing:
         ``"pairwise"`` (default, as psych): covariances from pairwise-complete
         observations, ``n`` is the number of respondents who answered at
@@ -511,6 +576,18 @@ def alpha(
     n_boot, seed, boot_weights:
         Bootstrap size, random seed, and resampling weights (``"auto"``,
         ``"multinomial"``, ``"poisson"``; see the module documentation).
+    keys:
+        psych's ``keys``: either one ``+1`` / ``-1`` per item (``-1``
+        reverses the item), or item names with a ``-`` prefix on the
+        reversed ones, e.g. ``["it1", "-it2", "it3"]`` - the scale is then
+        the named items only (psych's ``keys = list(c("it1", "-it2",
+        "it3"))``).  A reversed item is read backwards as psych does:
+        ``max + min - x`` with the largest and smallest answer over *all*
+        items.
+    check_keys:
+        psych's ``check.keys``: reverse every item whose loading on the first
+        principal component of the item correlations is negative (this
+        replaces ``keys``), with a warning naming the reversed items.
 
     Raises
     ------
@@ -521,7 +598,9 @@ def alpha(
     Notes
     -----
     Items that correlate negatively with the rest of the scale trigger a
-    warning (psych warns too): they probably need reverse keying.
+    warning (psych warns too): they probably need reverse keying
+    (``keys=`` or ``check_keys=True``; better, ``reverse: true`` in the
+    codebook).
 
     References
     ----------
@@ -535,21 +614,56 @@ def alpha(
     >>> df = pd.DataFrame({"a": [1, 2, 3, 4, 5, 3], "b": [2, 2, 3, 5, 4, 3], "c": [1, 3, 3, 4, 5, 2]})
     >>> round(alpha(df).estimate, 4)
     0.9318
+    >>> rev = df.assign(b=6 - df["b"])  # item b stored reverse-coded
+    >>> round(alpha(rev, keys=["a", "-b", "c"]).estimate, 4)
+    0.9318
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True):
+    ...     res = alpha(rev, check_keys=True)
+    >>> res.keys, list(res.items.index)
+    (('a', '-b', 'c'), ['a', 'b-', 'c'])
     """
     check_choice(missing, "missing", ("pairwise", "listwise"))
     check_choice(method, "method", ("feldt", "bootstrap"))
     ci = check_ci(ci)
+    named_keys = _named_keys(keys)
+    if named_keys is not None and isinstance(items, pd.DataFrame):
+        items = _select_keyed(items, named_keys)
     data = items_data(items, what="alpha", missing=missing)
     df, x, dropped = data.df, data.x, data.dropped
+    if named_keys is not None and not isinstance(items, pd.DataFrame):
+        df = _select_keyed(df, named_keys)
+        x = df.to_numpy()
     n, k = x.shape
     names = [str(c) for c in df.columns]
     if data.complete:
-        means = data.colsum / n
+        means = data.colsum / n if x is data.x else x.mean(axis=0)
         c = _complete_cov(x, means)
     else:
         means = None
         c = _pairwise_cov(x)
     _check_cov(c, names, "alpha")
+    sign = _key_signs(keys, named_keys, names)
+    if check_keys:
+        r0 = cov2cor(c) if data.complete else pairwise_cor(x)
+        sign = _first_pc_signs(r0)
+        if (sign < 0).any():
+            warnings.warn(
+                f"alpha: item(s) {[nm for nm, s_ in zip(names, sign) if s_ < 0]} correlate negatively with the "
+                f"first principal component and were reversed (check_keys=True; named with a '-' suffix)",
+                stacklevel=2,
+            )
+    if (sign < 0).any():
+        lo, hi, _ = column_range(x, not data.complete)
+        adjust = np.nanmin(lo) + np.nanmax(hi)  # psych: max + min over all items
+        flip = sign < 0
+        x = x.copy()
+        x[:, flip] = adjust - x[:, flip]
+        if means is not None:
+            means = np.where(flip, adjust - means, means)
+        c = c * sign[:, None] * sign[None, :]
+    key_names = tuple(("-" if s_ < 0 else "") + nm for nm, s_ in zip(names, sign))
+    names = [nm + ("-" if s_ < 0 else "") for nm, s_ in zip(names, sign)]
     r = cov2cor(c)
     smc_r = smc(r)
     st = _alpha_stats(c, r, smc_r)
@@ -601,6 +715,7 @@ def alpha(
         n_dropped=dropped,
         items=table,
         kr20=_two_valued(x),
+        keys=key_names,
         **boot_fields,
     )
 
