@@ -52,6 +52,7 @@ from .._validate import InputError, numeric_frame
 __all__ = ["PolychoricResult", "polychoric", "bivariate_normal_cdf", "cor_smooth"]
 
 _MAX_CATEGORIES = 8
+_FLOAT32_MAX_ROWS = 2**24  # counts of 0/1 stay exact in float32 below this many rows
 
 
 # ----------------------------------------------------------------------- bivariate normal
@@ -307,6 +308,27 @@ def _integer_codes(df: pd.DataFrame, what: str) -> None:
         )
 
 
+def _pair_tables(codes: np.ndarray, nvalues: int) -> np.ndarray:
+    """Contingency tables of every pair of items, missing answers dropped pairwise.
+
+    ``codes`` (n, p) holds categories ``1..nvalues`` or NaN.  With the one-hot
+    matrix ``Z`` (n, p * nvalues), ``Z[r, i * nvalues + a] = 1`` when row ``r``
+    answers item ``i`` with category ``a + 1`` (all zero when missing), the
+    tables are the blocks of ``Z'Z``: ``N[i, j, a, b] = #{r: x_ri = a+1, x_rj = b+1}``,
+    counted over rows answering both items.  One symmetric BLAS product
+    replaces a loop over pairs; the counts are sums of 0/1 so they are exact
+    in float32 while every partial sum stays below ``2**24`` (guaranteed for
+    ``n < 2**24`` rows; float64 above that).  Returns (p, p, nvalues, nvalues)
+    float64 counts; ``N[i, i]`` is diagonal with item ``i``'s frequencies.
+    """
+    n, p = codes.shape
+    dtype = np.float32 if n < _FLOAT32_MAX_ROWS else np.float64
+    cats = np.arange(1, nvalues + 1, dtype=codes.dtype)
+    z = (codes[:, :, None] == cats).astype(dtype).reshape(n, p * nvalues)  # NaN == a is False
+    zz = (z.T @ z).astype(np.float64)
+    return zz.reshape(p, nvalues, p, nvalues).transpose(0, 2, 1, 3)
+
+
 def polychoric(
     items: pd.DataFrame,
     *,
@@ -379,19 +401,15 @@ def polychoric(
             UserWarning,
             stacklevel=2,
         )
-    observed = np.isfinite(codes)
-    # one-hot (n, p, nvalues) of the categories; NaN rows are all zero
-    cats = np.arange(1, nvalues + 1)
-    onehot = (codes[:, :, None] == cats[None, None, :]).astype(float)
-    freq = onehot.sum(axis=0)  # (p, nvalues)
+    counts = _pair_tables(codes, nvalues)  # (p, p, nvalues, nvalues)
+    freq = counts[np.arange(p), np.arange(p)].diagonal(axis1=1, axis2=2)  # (p, nvalues)
     n_item = freq.sum(axis=1)
     with np.errstate(divide="ignore"):
         tau = special.ndtri(np.cumsum(freq / n_item[:, None], axis=1)[:, : nvalues - 1])
 
     ii, jj = np.tril_indices(p, k=-1)  # psych loops i > j with x = item i (rows)
     # pairwise tables (pairs, nvalues, nvalues): rows item i, columns item j
-    all_tabs = np.einsum("nia,njb->ijab", onehot, onehot)
-    tabs = all_tabs[ii, jj]
+    tabs = counts[ii, jj]
     tot = tabs.sum(axis=(1, 2))
     npairs = len(ii)
     inf = np.inf
@@ -455,7 +473,7 @@ def polychoric(
                 UserWarning,
                 stacklevel=2,
             )
-    pair_n = observed.astype(float).T @ observed.astype(float)
+    pair_n = counts.sum(axis=(2, 3))  # rows where both items are answered
     cut_names = [f"{xmin + k - 1:g}|{xmin + k:g}" for k in range(1, nvalues)]
     return PolychoricResult(
         n_obs=int(len(df)),
