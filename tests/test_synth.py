@@ -500,6 +500,8 @@ def test_national_scale_is_large_and_fast():
     t = time.perf_counter()
     big = simulate(scale="national", seed=3)
     assert time.perf_counter() - t < 60
-    assert len(big.frames["push_pull"]) > 40_000
+    pp = big.frames["push_pull"]
+    assert len(pp) == 128_831    # a census of the published prison populations
+    assert (pp["country"] == 3).sum() == 70_119 and pp.loc[pp["country"] == 3, "prison_id"].nunique() == 254
     assert len(big.frames["followup"]) >= 15_000
     assert big.frames["push_pull"]["prison_id"].nunique() == 366

@@ -93,18 +93,20 @@ SIZES: dict[str, dict[str, Any]] = {
         "followup": 1500,
         "followup_vep_share": 0.10,
         "followup_linked": 40,           # released persons who are RNA cases (same pseudonym)
+        "vep_response": 0.85,            # share of the VEPs taken who answer the survey
     },
     "national": {
         "prisons_per_country": None,
         "vep_per_country": None,
         "gen_per_prison": None,
-        "gen_fraction": 0.33,
+        "gen_fraction": 1.0,             # a census: every prisoner of every prison (128,831)
         "rna_gen_per_country": 150,
         "assessors_per_country": 25,
         "staff": 6500,
         "followup": 16000,
         "followup_vep_share": 0.03,
         "followup_linked": 300,
+        "vep_response": 1.0,
     },
 }
 
@@ -280,7 +282,8 @@ def simulate(
     Parameters
     ----------
     scale : "demo" (about 1,200 survey respondents, seconds) or "national"
-        (every prison, tens of thousands of rows).
+        (a census of every prisoner of every prison at the published sizes:
+        128,831 survey rows, of them Uganda's 70,119 in 254 prisons).
     seed : the random seed; same seed, same data.  Model parameters (item
         loadings, effects) do not depend on it.
     sizes : override entries of :data:`SIZES` (e.g. ``{"staff": 200}``).
@@ -319,7 +322,8 @@ def simulate(
     tick(1)
     t = time.perf_counter()
     pp, pp_latent, pp_truth = _push_pull.generate(cbs["push_pull"], roster, prisons, rngs[2],
-                                                  pseudonymise=pseudonymise)
+                                                  pseudonymise=pseudonymise,
+                                                  vep_response=float(sz["vep_response"]))
     timings["push_pull"] = time.perf_counter() - t
 
     tick(2)
@@ -366,7 +370,8 @@ def _linked_cases(roster: pd.DataFrame, extra: dict, n: int, rng: np.random.Gene
     if n <= 0:
         return None
     pick = np.sort(rng.choice(len(keys), n, replace=False))
-    r = roster.set_index("person_key").loc[keys[pick]]
+    assessed = roster[roster["draw"] != "survey"]      # a census surveys assessed prisoners too
+    r = assessed.set_index("person_key").loc[keys[pick]]
     vep = r["vep_status"].to_numpy()
     mean = np.where(vep == 1, _followup.PRIOR_MEAN[1], _followup.PRIOR_MEAN[0])
     prior = np.minimum(rng.poisson(rng.gamma(_followup.PRIOR_DISPERSION, mean / _followup.PRIOR_DISPERSION)), 50)

@@ -62,14 +62,20 @@ def build_roster(
         else:
             take_g = np.minimum(gen_per_prison or 0, np.floor(0.6 * nonvep)).astype(np.int64)
         rna_g = largest_remainder(np.sqrt(nonvep.astype(float)), rna_gen_per_country)
-        rna_g = np.minimum(rna_g, nonvep - take_g)
+        # A census (gen_fraction 1) surveys everyone: comparison assessments are
+        # then of surveyed prisoners too (the two files are not linkable).
+        rna_g = np.minimum(rna_g, nonvep if gen_fraction is not None else nonvep - take_g)
         for (idx, row), tv, tg, rg in zip(sub.iterrows(), take_v, take_g, rna_g):
             pop = int(row["population"])
             perm = rng.permutation(pop) + 1
             n_v = int(row["veps"])
             vep_serials = perm[:tv]
             vep_women = int(row["veps_women"])
-            gen_serials = perm[n_v : n_v + tg + rg]
+            rest = perm[n_v:]
+            if tg + rg <= len(rest):
+                gen_serials = rest[: tg + rg]
+            else:                               # census: assessed prisoners were surveyed too
+                gen_serials = np.concatenate([rest[:tg], rest[len(rest) - rg :]])
             role = np.concatenate([np.full(tv, "vep"), np.full(tg, "survey"), np.full(rg, "rna")])
             serial = np.concatenate([vep_serials, gen_serials])
             frames.append(pd.DataFrame({

@@ -268,10 +268,14 @@ def generate(
     *,
     pseudonymise,
     truth_rows: int = 30_000,
+    vep_response: float = RESPONSE_RATE_VEP,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """The push_pull export (raw codes), its latent scores and its truth."""
+    """The push_pull export (raw codes), its latent scores and its truth.
+
+    ``vep_response`` is the share of the VEPs taken who answer (1 in a census).
+    """
     model = PushPullModel(cb)
-    take = (roster["draw"] == "survey") | ((roster["draw"] == "vep") & (rng.random(len(roster)) < RESPONSE_RATE_VEP))
+    take = (roster["draw"] == "survey") | ((roster["draw"] == "vep") & (rng.random(len(roster)) < vep_response))
     persons = roster[take].copy()
     # Interview order: by country and prison, shuffled within prison.
     persons["_order"] = rng.random(len(persons))
@@ -313,6 +317,7 @@ def generate(
     latent["straight_liner"] = straight
 
     truth = _truth(model, persons, prisons, u_tab, rng, truth_rows, counts, straight, n)
+    truth["response_rate_vep"] = vep_response
     return frame, latent, truth
 
 
@@ -433,7 +438,6 @@ def _truth(model: PushPullModel, persons: pd.DataFrame, prisons: pd.DataFrame, u
             "straight_liners": int(straight.sum()),
             "cells": counts,
         },
-        "response_rate_vep": RESPONSE_RATE_VEP,
     }
 
 
