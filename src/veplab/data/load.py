@@ -8,7 +8,7 @@ import re
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -85,15 +85,40 @@ def load_info(df: pd.DataFrame) -> LoadInfo | None:
 # ------------------------------------------------------------------ helpers
 
 
+def _map_distinct(series: pd.Series, fn: Callable[[Any], str], missing: str = "") -> pd.Series:
+    """``series.map(fn)`` computed once per distinct value (an object Series of the results).
+
+    A column of a national survey holds a handful of distinct codes in 100,000
+    rows, so ``fn`` runs a handful of times.  Missing values (None, NaN, NA,
+    NaT) give ``missing``.  Hashing would merge ``True`` with ``1`` (equal in
+    Python), so a column holding booleans is mapped value by value.
+    """
+    values = series.to_numpy()
+    if values.dtype == object and not {bool, np.bool_}.isdisjoint(set(map(type, values))):
+        return series.map(lambda v: missing if v is None or v is pd.NA or v is pd.NaT
+                          or (isinstance(v, float) and np.isnan(v)) else fn(v)).astype(object)
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    table = np.empty(len(uniques) + 1, dtype=object)
+    table[:-1] = [fn(u) for u in uniques]
+    table[-1] = missing
+    return pd.Series(table[codes], index=series.index, dtype=object)
+
+
+def _text_value(v: Any) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA or v is pd.NaT:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
 def _as_text(series: pd.Series) -> pd.Series:
     """Values as stripped strings (NaN -> ''), digits normalised."""
-    def conv(v: Any) -> str:
-        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA or v is pd.NaT:
-            return ""
-        if isinstance(v, float) and v.is_integer():
-            return str(int(v))
-        return str(v).strip()
-    return series.map(conv).astype(object)
+    return _map_distinct(series, _text_value)
+
+
+def _normalise_digits(s: str) -> str:
+    return s.translate(_DIGITS).replace("\u066c", "").replace("\u00a0", "").replace("\u202f", "")
 
 
 _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")   # 12,000  1,234,567  1,234.5
@@ -104,6 +129,22 @@ _DECIMAL_COMMA = re.compile(r"^[-+]?\d*,\d+$")                # 3,5  12,25  1234
 def _to_number(text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Parse strings to floats. Returns (values, bad, ambiguous) masks.
 
+    Each distinct string is parsed once (every rule below reads one value, or
+    asks whether *some* value of the column is of a kind, which the distinct
+    values answer as the whole column does); see :func:`_parse_numbers`.
+    """
+    codes, uniques = pd.factorize(text, use_na_sentinel=False)
+    if len(uniques) == len(text):
+        return _parse_numbers(text)
+    values, bad, ambiguous = _parse_numbers(pd.Series(np.asarray(uniques, dtype=object), dtype=object))
+    return (pd.Series(values.to_numpy()[codes], index=text.index, dtype="float64"),
+            pd.Series(bad.to_numpy(dtype=bool)[codes], index=text.index),
+            pd.Series(ambiguous.to_numpy(dtype=bool)[codes], index=text.index))
+
+
+def _parse_numbers(text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Parse strings to floats. Returns (values, bad, ambiguous) masks.
+
     Commas are read per column: as thousands separators when some value can
     only be that (``1,234,567``, ``1,234.5``), as decimal commas (French and
     Russian exports) when some value can only be that (``3,5``, ``1234,567``).
@@ -111,8 +152,7 @@ def _to_number(text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     both, those values are ``ambiguous`` (and not parsed): they are reported,
     never guessed.
     """
-    norm = text.map(lambda s: s.translate(_DIGITS).replace("\u066c", "").replace("\u00a0", "")
-                    .replace("\u202f", ""))
+    norm = _map_distinct(text, _normalise_digits).astype("str")
     has_comma = norm.str.contains(",", regex=False)
     ambiguous = pd.Series(False, index=text.index)
     if has_comma.any():
