@@ -17,7 +17,7 @@ Times, in one run:
 
 Compares the estimates (max absolute difference of the correlations and of
 the thresholds; psych's ``optimize`` tolerance is 1.2e-4, veplab's
-golden-section search goes to about 1e-14) and prints the ratio psych time /
+safeguarded Newton search stops at steps below 1e-12) and prints the ratio psych time /
 veplab time against the faster psych run.
 
 Run:  OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/bench_polychoric.py

@@ -223,8 +223,7 @@ def _cell_probs(rc: np.ndarray, cc: np.ndarray, rho: np.ndarray) -> np.ndarray:
     h = np.broadcast_to(rc[:, :, None], (B, rc.shape[1], cc.shape[1]))
     k = np.broadcast_to(cc[:, None, :], (B, rc.shape[1], cc.shape[1]))
     rr = np.broadcast_to(rho[:, None, None], h.shape)
-    F = bivariate_normal_cdf(h, k, rr)
-    return F[:, 1:, 1:] - F[:, :-1, 1:] - F[:, 1:, :-1] + F[:, :-1, :-1]
+    return _corner_diff(bivariate_normal_cdf(h, k, rr))
 
 
 def _negloglik(tab: np.ndarray, rc: np.ndarray, cc: np.ndarray, rho: np.ndarray) -> np.ndarray:
@@ -235,31 +234,80 @@ def _negloglik(tab: np.ndarray, rc: np.ndarray, cc: np.ndarray, rho: np.ndarray)
     return -np.sum(tab * lp, axis=(1, 2))
 
 
-def _maximise_rho(tab: np.ndarray, rc: np.ndarray, cc: np.ndarray, n_iter: int = 70) -> np.ndarray:
-    """Golden-section search for each table's rho on (-1, 1), all tables at once.
+def _corner_diff(F: np.ndarray) -> np.ndarray:
+    """Cell values from corner values: ``F[a+1, b+1] - F[a, b+1] - F[a+1, b] + F[a, b]`` per table."""
+    return F[:, 1:, 1:] - F[:, :-1, 1:] - F[:, 1:, :-1] + F[:, :-1, :-1]
 
-    ``optimize`` in R (which psych calls) is Brent's method with tolerance
-    ``1.2e-4``; golden-section search to ``~1e-14`` finds the same maximum of
-    the (unimodal) likelihood more precisely.
+
+def _score(tab: np.ndarray, rc: np.ndarray, cc: np.ndarray, rho: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and second derivatives in ``rho`` of ``l = sum tab * log P`` (cells with ``P <= 0`` ignored).
+
+    ``dPhi2(h, k; rho) / drho = phi2(h, k; rho)`` (the bivariate normal
+    density; Plackett's identity), so with ``P'`` and ``P''`` the corner
+    differences of ``phi2`` and of ``d phi2 / d rho = phi2 * g``,
+    ``g = (rho + hk) / (1 - rho^2) - rho (h^2 - 2 rho hk + k^2) / (1 - rho^2)^2``:
+    ``l' = sum tab P'/P`` and ``l'' = sum tab (P''/P - (P'/P)^2)``.  The density
+    is zero at infinite cut points.
+    """
+    B = rho.shape[0]
+    shape = (B, rc.shape[1], cc.shape[1])
+    h = np.broadcast_to(rc[:, :, None], shape)
+    k = np.broadcast_to(cc[:, None, :], shape)
+    r = rho[:, None, None]
+    finite = np.isfinite(h) & np.isfinite(k)
+    hf = np.where(finite, h, 0.0)
+    kf = np.where(finite, k, 0.0)
+    one_r2 = 1.0 - r * r
+    hk = hf * kf
+    q = hf * hf - 2.0 * r * hk + kf * kf
+    with np.errstate(over="ignore", under="ignore"):
+        dens = np.where(finite, np.exp(-q / (2.0 * one_r2)) / (2.0 * np.pi * np.sqrt(one_r2)), 0.0)
+    g = (r + hk) / one_r2 - r * q / one_r2**2
+    P = _corner_diff(bivariate_normal_cdf(h, k, np.broadcast_to(r, shape)))
+    d1 = _corner_diff(dens)
+    d2 = _corner_diff(dens * g)
+    pos = P > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = np.where(pos, d1 / np.where(pos, P, 1.0), 0.0)
+        v = np.where(pos, d2 / np.where(pos, P, 1.0), 0.0)
+    return np.sum(tab * u, axis=(1, 2)), np.sum(tab * (v - u * u), axis=(1, 2))
+
+
+def _maximise_rho(tab: np.ndarray, rc: np.ndarray, cc: np.ndarray, max_iter: int = 200) -> np.ndarray:
+    """Each table's maximum-likelihood rho on (-1, 1), all tables at once.
+
+    Newton's method on the score ``l'(rho)`` (:func:`_score`), safeguarded by a
+    bracket: the likelihood is unimodal in ``rho`` (Olsson 1979), so
+    ``l' > 0`` left of the maximum and ``< 0`` right of it; every evaluation
+    shrinks the bracket ``[lo, hi]`` (initially ``(-1, 1)``), and a Newton step
+    that leaves it (or a non-negative curvature) is replaced by bisection.
+    Stops when the step is below ``1e-12``; a maximum on the boundary ends at
+    ``+-(1 - 1e-12)``.  ``optimize`` in R (which psych calls) is Brent's
+    method with tolerance ``1.2e-4``; this finds the same maximum more
+    precisely, in about five likelihood evaluations per table.
     """
     B = tab.shape[0]
-    gr = (np.sqrt(5.0) - 1.0) / 2.0
-    a = np.full(B, -1.0 + 1e-12)
-    b = np.full(B, 1.0 - 1e-12)
-    c = b - gr * (b - a)
-    d = a + gr * (b - a)
-    fc = _negloglik(tab, rc, cc, c)
-    fd = _negloglik(tab, rc, cc, d)
-    for _ in range(n_iter):
-        left = fc < fd  # the minimum lies in [a, d]
-        a_new = np.where(left, a, c)
-        b_new = np.where(left, d, b)
-        c_new = np.where(left, b_new - gr * (b_new - a_new), d)
-        d_new = np.where(left, c, a_new + gr * (b_new - a_new))
-        f_eval = _negloglik(tab, rc, cc, np.where(left, c_new, d_new))
-        fc, fd = np.where(left, f_eval, fd), np.where(left, fc, f_eval)
-        a, b, c, d = a_new, b_new, c_new, d_new
-    return (a + b) / 2.0
+    lo = np.full(B, -1.0 + 1e-12)
+    hi = np.full(B, 1.0 - 1e-12)
+    rho = np.zeros(B)
+    active = np.arange(B)
+    for _ in range(max_iter):
+        if active.size == 0:
+            break
+        r = rho[active]
+        s1, s2 = _score(tab[active], rc[active], cc[active], r)
+        up = s1 > 0
+        lo[active] = np.where(up, r, lo[active])
+        hi[active] = np.where(up, hi[active], r)
+        a, b = lo[active], hi[active]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            new = r - s1 / s2
+        bad = ~((s2 < 0) & (new > a) & (new < b))
+        new = np.where(bad, (a + b) / 2.0, new)
+        done = (np.abs(new - r) < 1e-12) | (s1 == 0) | (b - a < 1e-12)
+        rho[active] = np.where(s1 == 0, r, new)
+        active = active[~done]
+    return rho
 
 
 @dataclasses.dataclass(frozen=True)
@@ -323,8 +371,10 @@ def _pair_tables(codes: np.ndarray, nvalues: int) -> np.ndarray:
     """
     n, p = codes.shape
     dtype = np.float32 if n < _FLOAT32_MAX_ROWS else np.float64
-    cats = np.arange(1, nvalues + 1, dtype=codes.dtype)
-    z = (codes[:, :, None] == cats).astype(dtype).reshape(n, p * nvalues)  # NaN == a is False
+    # row c of `onehot` is category c's indicator; row 0 (missing answers) is all zero
+    onehot = np.zeros((nvalues + 1, nvalues), dtype=dtype)
+    onehot[1:] = np.eye(nvalues, dtype=dtype)
+    z = np.take(onehot, np.nan_to_num(codes, nan=0.0).astype(np.intp), axis=0).reshape(n, p * nvalues)
     zz = (z.T @ z).astype(np.float64)
     return zz.reshape(p, nvalues, p, nvalues).transpose(0, 2, 1, 3)
 
