@@ -201,6 +201,10 @@ def _rep_check(rep: ReplicateDesign, ref: dict):
     for method in ("logit", "mean", "beta"):
         p = rep.proportion("vep", method=method)
         close(p[["ci_low", "ci_high"]].iloc[0], ref[f"prop_{method}"])
+    # R's profile likelihood gives NA on replicate designs: refused rather than guessed
+    assert ref["prop_likelihood"] == [None, None]
+    with pytest.raises(InputError, match="not available on a replicate design"):
+        rep.proportion("vep", method="likelihood")
 
 
 def test_replicate_jk1():
@@ -243,6 +247,8 @@ def _cal_check(d: SurveyDesign, ref: dict, glm_rtol=CLOSED):
     close(dm[["estimate", "se"]].iloc[0], [ref["domain"]["estimate"], ref["domain"]["se"]])
     g = d.glm("y ~ age")
     _glm_check(g, ref["glm"], glm_rtol)
+    gd = d.subset(D["gender"] == "Woman").glm("y ~ age")
+    _glm_check(gd, ref["domain_glm"], glm_rtol)
 
 
 @pytest.mark.parametrize("name,method,bounds", [
@@ -363,5 +369,27 @@ def test_docstring_examples_run():
     import veplab.survey._calibrate as cal
     import veplab.survey._design as des
 
+    import veplab.survey._study as stu
+
     assert doctest.testmod(des).failed == 0
     assert doctest.testmod(cal).failed == 0
+    assert doctest.testmod(stu).failed == 0
+
+
+def test_from_study_design(tmp_path):
+    from veplab.survey import design_note, from_study_design
+
+    assert from_study_design(D, {"cluster": "prison", "breakdowns": ["gender"]}) is None
+    two = from_study_design(D, {"cluster": "prison", "strata": "stratum", "fpc": ["N1", "N2"]})
+    close(two.mean("y")[["estimate", "se", "deff"]].iloc[0],
+          [R["mean"]["two_stage"][k] for k in ("estimate", "se", "deff")])
+    (tmp_path / "population.yml").write_text(
+        "margins:\n  gender: {Man: 37000, Woman: 10000}\n  region: {centre: 13000, north: 17500, south: 16500}\n")
+    raked = from_study_design(D, {"cluster": "prison", "strata": "stratum", "weights": "w",
+                                  "population": "population.yml"}, study_dir=tmp_path)
+    close(raked.weights, R["calibration"]["rake"]["weights"])
+    close(raked.mean("y").loc[0, "se"], R["calibration"]["rake"]["mean"]["se"])
+    assert "adjusted to national figures" in design_note(raked, 4.08) and "design effect 4.1" in design_note(raked, 4.08)
+    assert "2-stage cluster" in repr(two) and "Stratified" in repr(two)
+    with pytest.raises(InputError, match="no file"):
+        from_study_design(D, {"weights": "w", "population": "missing.yml"}, study_dir=tmp_path)

@@ -124,6 +124,7 @@ rp <- function(R) {
   pl <- svyciprop(~I(vep == 1), R, method = "logit")
   pm <- svyciprop(~I(vep == 1), R, method = "mean")
   pb <- svyciprop(~I(vep == 1), R, method = "beta")
+  pk <- svyciprop(~I(vep == 1), R, method = "likelihood")
   dm <- svymean(~y, subset(R, gender == "Woman"))
   list(mean = list(estimate = unname(coef(svymean(~y, R))), se = unname(SE(svymean(~y, R)))),
        total = list(estimate = unname(coef(svytotal(~y, R))), se = unname(SE(svytotal(~y, R)))),
@@ -133,7 +134,7 @@ rp <- function(R) {
        glm_binomial = list(estimate = unname(coef(gb)), se = unname(SE(gb))),
        quantile = list(estimate = unname(q[, 1]), ci_low = unname(q[, 2]), ci_high = unname(q[, 3])),
        prop_logit = unname(as.vector(confint(pl))), prop_mean = unname(as.vector(confint(pm))),
-       prop_beta = unname(as.vector(confint(pb))),
+       prop_beta = unname(as.vector(confint(pb))), prop_likelihood = unname(as.vector(confint(pk))),
        degf = degf(R))
 }
 jk1 <- as.svrepdesign(designs$unstratified, type = "JK1")
@@ -169,7 +170,8 @@ for (nm in names(cal)) {
                                 mean = st(svymean(~y, D, deff = TRUE)),
                                 total = st(svytotal(~y, D)),
                                 domain = st(svymean(~y, subset(D, gender == "Woman"))),
-                                glm = gl(svyglm(y ~ age, D, deff = TRUE)))
+                                glm = gl(svyglm(y ~ age, D, deff = TRUE)),
+                                domain_glm = gl(svyglm(y ~ age, subset(D, gender == "Woman"), deff = TRUE)))
 }
 
 # lonely PSUs

@@ -16,6 +16,8 @@ Every number is checked against R's ``survey`` package in
 - :mod:`~veplab.survey._design`: :class:`SurveyDesign`, :class:`ReplicateDesign`
 - :mod:`~veplab.survey._calibrate`: :func:`calibrate`, :func:`rake`,
   :func:`poststratify`, :func:`read_population`, :class:`Population`
+- :mod:`~veplab.survey._study`: :func:`from_study_design` (a study's ``design:``
+  with weights/strata/fpc/population as a design), :func:`design_note`
 
 Why not a library: ``samplics`` is archived; its successor ``svy`` (0.35) is built on
 Polars with a Rust extension and does not take pandas frames; the arithmetic here is
@@ -24,6 +26,7 @@ short and follows R's source, so it is written with numpy.
 
 from ._calibrate import Population, calibrate, poststratify, rake, read_population
 from ._design import ReplicateDesign, SurveyDesign
+from ._study import SURVEY_KEYS, design_note, from_study_design
 
 __all__ = ["SurveyDesign", "ReplicateDesign", "calibrate", "rake", "poststratify",
-           "read_population", "Population"]
+           "read_population", "Population", "from_study_design", "design_note", "SURVEY_KEYS"]

@@ -344,6 +344,9 @@ class _BaseDesign:
         0.6667
         """
         check_choice(method, "method", PROPORTION_METHODS)
+        if method == "likelihood" and isinstance(self, ReplicateDesign):
+            raise InputError("proportion: method='likelihood' is not available on a replicate design "
+                             "(R's svyciprop returns NA there); use 'logit' or 'beta'")
         lv = check_ci(ci)
 
         def one(d: _BaseDesign) -> list[dict[str, Any]]:
@@ -551,7 +554,7 @@ class _BaseDesign:
         dfres = self.degf() + 1 - p
         tq = stats.t.ppf(1 - (1 - level) / 2, dfres) if dfres > 0 else np.nan
         # deff as svyglm(deff=TRUE): design variance / (naive glm's cov.scaled * mean(weights))
-        n_fit = int(rows.sum())
+        n_fit = int((rows & (wt > 0)).sum())  # glm's df.residual counts rows with weight
         if family == "gaussian":
             disp = np.sum(wt * (y - mu) ** 2) / (n_fit - p)
         else:
@@ -759,6 +762,24 @@ class SurveyDesign(_BaseDesign):
         self._domain = np.ones(n, dtype=bool)
         self._adjust: list[Callable[[np.ndarray], np.ndarray]] = []
         self._check_lonely()
+
+    def __repr__(self) -> str:
+        sp = self.spec
+        kind = "Stratified " if sp["strata"] is not None else ""
+        n_st = len(self._stages)
+        clus = sp["cluster"] is not None
+        body = (f"{n_st}-stage cluster sampling design" if clus else "independent sampling design")
+        psus = len(np.unique(self._stages[0].cluster))
+        extra = []
+        if sp["fpc"] is not None:
+            extra.append("with fpc")
+        if self.calibrated:
+            extra.append("calibrated")
+        if not self._domain.all():
+            extra.append(f"domain of {int(self._domain.sum())} rows")
+        tail = f" ({', '.join(extra)})" if extra else ""
+        return (f"<SurveyDesign: {kind}{body}{tail}; {len(self.data)} rows, {psus} PSUs, "
+                f"degf {self.degf()}, lonely_psu={self.lonely_psu!r}>")
 
     # -- internals -------------------------------------------------------------
     def _copy(self) -> SurveyDesign:
