@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._glm import separation  # the LP of Konis (2007) lives with the GLM core
 from .._validate import InputError
 
 __all__ = [
@@ -369,33 +370,3 @@ def check_full_rank(X: np.ndarray, names: list[str], *, what: str, tol: float = 
         f"R's lmer/glmer would silently drop {drop_names}; veplab stops instead. Remove one "
         "of the collinear terms (or merge sparse categories) and refit."
     )
-
-
-def separation(X: np.ndarray, successes: np.ndarray, trials: np.ndarray, names: list[str]) -> list[str] | None:
-    """Detect (quasi-)complete separation by linear programming (Konis 2007; R ``detectseparation``).
-
-    Separation exists when some direction ``b != 0`` has ``x_i'b >= 0`` for every
-    row with a success and ``x_i'b <= 0`` for every row with a failure; then the
-    likelihood keeps increasing along ``b`` and the estimates are infinite.
-    ``successes``/``trials`` are binomial counts per row (0/1 outcomes: ``y``
-    and ones).  Returns the non-intercept terms of a separating direction
-    (all its terms if only the intercept is involved), or None.
-
-    >>> X = np.column_stack([np.ones(4), [0.0, 0.0, 1.0, 1.0]])
-    >>> separation(X, np.array([0, 0, 1, 1]), np.ones(4), ["(Intercept)", "x"])
-    ['x']
-    """
-    from scipy import optimize
-
-    scale = np.max(np.abs(X), axis=0)
-    scale[scale == 0] = 1.0
-    Xs = X / scale
-    A = np.vstack([-Xs[successes > 0], Xs[(trials - successes) > 0]])
-    A = np.unique(np.round(A, 12), axis=0)
-    res = optimize.linprog(A.sum(axis=0), A_ub=A, b_ub=np.zeros(len(A)), bounds=[(-1.0, 1.0)] * X.shape[1],
-                           method="highs")
-    if res.status != 0 or -res.fun <= 1e-7:
-        return None
-    b = res.x
-    involved = [names[j] for j in np.flatnonzero(np.abs(b) > 1e-7) if names[j] != "(Intercept)"]
-    return involved or [names[j] for j in np.flatnonzero(np.abs(b) > 1e-7)]

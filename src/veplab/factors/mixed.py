@@ -90,9 +90,10 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from .._glm import glm, separated_terms
 from .._results import Result
 from .._validate import InputError, check_ci, check_choice, format_rows, numeric_series
-from ._formula import Design, check_full_rank, design_matrix, formula_variables, separation, split_formula
+from ._formula import Design, check_full_rank, design_matrix, formula_variables, split_formula
 
 __all__ = [
     "mixed_linear",
@@ -880,38 +881,6 @@ class _BinomialCore:
         return np.linalg.inv(self.information(theta))
 
 
-def _glm_start(X: np.ndarray, k: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Ordinary logistic regression by IRLS (starting values).
-
-    Returns the coefficients and whether IRLS converged to a finite optimum
-    with no fitted probability within 1e-8 of 0 or 1 -- which rules out
-    separation, since the logistic MLE exists exactly when the data are not
-    (quasi-)separated.
-    """
-    eta = special.logit((k + 0.5) / (m + 1.0))
-    beta = np.linalg.lstsq(X, eta, rcond=None)[0]
-    converged = False
-    for _ in range(60):
-        eta = X @ beta
-        mu = _expit(eta)
-        W = np.maximum(m * mu * (1.0 - mu), 1e-12)
-        zz = eta + (k - m * mu) / W
-        try:
-            new = np.linalg.solve(X.T @ (W[:, None] * X), X.T @ (W * zz))
-        except np.linalg.LinAlgError:
-            break
-        if not np.all(np.isfinite(new)):
-            break
-        delta = np.max(np.abs(new - beta) / (1.0 + np.abs(new)))
-        beta = new
-        if delta < 1e-9:
-            converged = True
-            break
-    mu = _expit(X @ beta)
-    clean = converged and bool(np.all((mu > 1e-8) & (mu < 1.0 - 1e-8)))
-    return beta, clean
-
-
 # ---------------------------------------------------------------------------
 # result objects
 # ---------------------------------------------------------------------------
@@ -1376,8 +1345,12 @@ def mixed_logit(
             f"{what}: the outcome {d.outcome!r} is constant (all "
             f"{'0' if np.all(k == 0) else '1'}); there is nothing to model"
         )
-    beta0, glm_clean = _glm_start(d.X, k, m)
-    sep = None if glm_clean else separation(d.X, k, m, d.names)
+    # starting values: the ordinary logistic regression (the GLM core); the separation LP
+    # runs only when that fit looks separated (fitted probabilities near 0/1, no convergence)
+    share = np.divide(k, m, out=np.zeros(len(k)), where=m > 0)
+    start = glm(d.X, share, weights=m.astype(float), on_boundary="ignore", what=what)
+    beta0 = start.coef
+    sep = separated_terms(start, d.names)
     if sep is not None:
         terms = ", ".join(repr(s) for s in sep)
         raise InputError(

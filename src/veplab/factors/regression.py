@@ -84,8 +84,9 @@ from scipy import special, stats
 
 from .._results import Result
 from .._validate import InputError, check_ci, check_choice, format_rows
-from ._formula import check_full_rank, design_matrix, formula_variables, separation, split_formula
-from .._sandwich import ROBUST_TYPES, hat_values, sandwich
+from .._glm import glm, separated_terms
+from .._sandwich import ROBUST_TYPES, sandwich
+from ._formula import check_full_rank, design_matrix, formula_variables, split_formula
 
 __all__ = ["logit", "LogitResult", "ordinal", "OrdinalResult"]
 
@@ -317,54 +318,6 @@ class LogitResult(Result):
         return "\n".join(head) + _fmt(self.coefficients)
 
 
-def _irls(X: np.ndarray, y: np.ndarray, w: np.ndarray, *, max_iter: int = 100) -> tuple[np.ndarray, bool, int]:
-    """Newton-Raphson (= IRLS for the canonical link), converged to machine precision."""
-    k = X.shape[1]
-    # start as glm does: mu = (w y + 0.5) / (w + 1)
-    mu0 = (w * y + 0.5) / (w + 1.0)
-    z = special.logit(mu0)
-    beta = np.linalg.lstsq(X * np.sqrt(w * mu0 * (1 - mu0))[:, None], z * np.sqrt(w * mu0 * (1 - mu0)),
-                           rcond=None)[0]
-
-    def dev(b: np.ndarray) -> float:
-        eta = X @ b
-        return float(-2.0 * np.sum(w * (y * eta - np.logaddexp(0.0, eta))))
-
-    d_old = dev(beta)
-    converged = False
-    it = 0
-    for it in range(1, max_iter + 1):
-        eta = X @ beta
-        mu = special.expit(eta)
-        W = w * mu * (1.0 - mu)
-        grad = X.T @ (w * (y - mu))
-        H = (X * W[:, None]).T @ X
-        try:
-            step = np.linalg.solve(H, grad)
-        except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(H, grad, rcond=None)[0]
-        t = 1.0
-        while True:
-            d_new = dev(beta + t * step)
-            if d_new <= d_old + 1e-10 * abs(d_old) or t < 1e-8:
-                break
-            t /= 2.0
-        beta = beta + t * step
-        change = abs(d_old - d_new)
-        d_old = d_new
-        if np.max(np.abs(t * step)) < 1e-11 * (1 + np.max(np.abs(beta))) or change < 1e-13 * (abs(d_new) + 0.1):
-            converged = True
-            # one more step for full precision
-            eta = X @ beta
-            mu = special.expit(eta)
-            W = w * mu * (1.0 - mu)
-            H = (X * W[:, None]).T @ X
-            beta = beta + np.linalg.lstsq(H, X.T @ (w * (y - mu)), rcond=None)[0]
-            break
-    _ = k
-    return beta, converged, it
-
-
 def logit(
     df: pd.DataFrame,
     formula: str,
@@ -439,7 +392,8 @@ def logit(
     pos = w > 0
     if len(np.unique(y[pos])) < 2:
         raise InputError(f"{what}: the outcome {fr.outcome!r} has a single class among rows with positive weight")
-    sep = separation(X[pos], y[pos], np.ones(int(pos.sum())), names)
+    fit = glm(X, y, family="binomial", weights=w, on_boundary="ignore", what=what)
+    sep = separated_terms(fit, names)  # the LP runs only when the fit looks separated
     if sep is not None:
         raise InputError(
             f"{what}: perfect or quasi-perfect separation: {', '.join(repr(s) for s in sep)} "
@@ -447,16 +401,10 @@ def logit(
             "are infinite and the fit is meaningless. Merge sparse categories (e.g. a prison type or "
             "country with no events), drop the term, or report the cross-tabulation instead"
         )
-    beta, converged, iters = _irls(X, y, w)
-    eta = X @ beta
-    mu = special.expit(eta)
+    beta, converged, iters = fit.coef, fit.converged, fit.iterations
     if not converged:
         warnings.warn(f"{what}: the fit did not converge in 100 iterations; treat the estimates with care",
                       UserWarning, stacklevel=2)
-    Wt = w * mu * (1.0 - mu)
-    info = (X * Wt[:, None]).T @ X
-    B = np.linalg.inv(info)
-    scores = (w * (y - mu))[:, None] * X
     n_clusters = 0
     if fr.cluster is not None:
         G = int(fr.cluster.max()) + 1
@@ -470,11 +418,7 @@ def logit(
                 "multilevel model (veplab.factors.mixed_logit) or report the results as indicative",
                 UserWarning, stacklevel=2,
             )
-    if vtype == "model":
-        V = B
-    else:
-        hat = hat_values(X, B, Wt) if vtype == "HC3" else None
-        V = sandwich(B, scores, type=vtype, cluster=fr.cluster, hat=hat, what=what)
+    V = fit.vcov(vtype, cluster=fr.cluster, what=what)
     se = np.sqrt(np.diag(V))
     big = [names[j] for j in range(k) if names[j] != "(Intercept)" and (abs(beta[j]) > 25 or se[j] > 1e3)]
     if big:
@@ -483,11 +427,7 @@ def logit(
             "quasi-separation or near-empty categories; merge categories or drop the term"
         )
     table = _z_table(names, beta, se, ci, exp=True)
-    ll_i = w * (y * eta - np.logaddexp(0.0, eta))
-    loglik = float(ll_i.sum())
-    ybar = float(np.sum(w * y) / np.sum(w))
-    ll0 = float(np.sum(w * (y * np.log(ybar) + (1 - y) * np.log1p(-ybar))))
-    deviance = -2.0 * loglik
+    loglik, deviance = fit.loglik, fit.deviance  # 0/1 outcome: deviance = -2 loglik
     if fr.weights is not None and weight_type == "probability":
         aic = bic = float("nan")
         n_eff = float(n)
@@ -500,7 +440,7 @@ def logit(
         n_events=float(np.sum(y * w)) if fr.weights is not None and weight_type == "frequency" else float(y.sum()),
         ci=ci, vcov_type=vtype, cluster=cluster, n_clusters=n_clusters, weights=weights,
         weight_type=weight_type if weights is not None else None, loglik=loglik, deviance=deviance,
-        null_deviance=-2.0 * ll0, aic=aic, bic=bic,
+        null_deviance=fit.null_deviance, aic=aic, bic=bic,
         df_resid=int(round(n_eff)) - k if fr.weights is not None and weight_type == "frequency" else n - k,
         converged=converged, iterations=iters, coefficients=table,
         vcov=pd.DataFrame(V, index=names, columns=names), factor_counts=fr.factor_counts,

@@ -2,8 +2,8 @@
 
 For programme evaluations without randomisation (who joined a disengagement
 programme is not random), the propensity score ``ps = P(treated | x)`` is
-estimated by logistic regression (statsmodels GLM, as R ``glm(family =
-binomial)``) and used either to weight or to match.
+estimated by logistic regression (the GLM core :mod:`veplab._glm`, as R
+``glm(family = binomial)``) and used either to weight or to match.
 
 Weights
 -------
@@ -47,8 +47,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, stats
+from scipy import special, stats
 
+from .._glm import glm
 from .._results import Result
 from .._validate import InputError, check_choice, check_ci, format_rows, rng
 from ._common import design_columns, level_counts, require_columns, require_frame, sorted_levels, z_crit
@@ -243,35 +244,18 @@ class PropensityResult(Result):
 
 # --------------------------------------------------------------------------- estimation helpers
 def _wls_hc0(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    XtW = X.T * w
-    bread = linalg.inv(XtW @ X)
-    beta = bread @ (XtW @ y)
-    e = y - X @ beta
-    S = X * (w * e)[:, None]
-    return beta, bread @ (S.T @ S) @ bread
+    """Weighted least squares with the HC0 sandwich (R ``lm(weights = w)`` + ``vcovHC(type = "HC0")``)."""
+    fit = glm(X, y, family="gaussian", weights=w, on_boundary="ignore", what="effect")
+    return fit.coef, fit.vcov("HC0")
 
 
 def _wlogit_hc0(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    beta = np.zeros(X.shape[1])
-    for _ in range(100):
-        eta = X @ beta
-        mu = 1 / (1 + np.exp(-eta))
-        W = w * mu * (1 - mu)
-        H = (X.T * W) @ X
-        U = X.T @ (w * (y - mu))
-        step = linalg.solve(H, U)
-        beta = beta + step
-        if np.max(np.abs(step)) < 1e-12:
-            break
-    mu = 1 / (1 + np.exp(-(X @ beta)))
-    bread = linalg.inv((X.T * (w * mu * (1 - mu))) @ X)
-    S = X * (w * (y - mu))[:, None]
-    return beta, bread @ (S.T @ S) @ bread
+    """Weighted logistic regression with the HC0 sandwich (R ``glm(quasibinomial, weights = w)`` + ``vcovHC``)."""
+    fit = glm(X, y, family="binomial", weights=w, on_boundary="ignore", what="effect")
+    return fit.coef, fit.vcov("HC0")
 
 
 def _fit_ps(X: np.ndarray, t: np.ndarray, names: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
-    import statsmodels.api as sm
-
     sep_cols = []
     for j, nm in enumerate(names):
         x1, x0 = X[t == 1, j], X[t == 0, j]
@@ -287,23 +271,23 @@ def _fit_ps(X: np.ndarray, t: np.ndarray, names: list[str]) -> tuple[np.ndarray,
     if sep_cols:
         raise InputError(_sep_msg(sep_cols))
     Xc = np.column_stack([np.ones(len(t)), X])
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            res = sm.GLM(t, Xc, family=sm.families.Binomial()).fit(maxiter=100, tol=1e-10)
-        except Exception as exc:  # statsmodels raises PerfectSeparationError in older versions
-            if "separation" in str(exc).lower() or "Separation" in type(exc).__name__:
-                raise InputError(_sep_msg(_likely_sep(X, t, names))) from None
-            raise InputError(f"propensity: the logistic model failed ({exc}); check the covariates "
-                             f"for collinearity or levels present in one group only") from None
-    sep_warn = any("separation" in str(c.message).lower() or "Separation" in c.category.__name__
-                   for c in caught)
-    lin = Xc @ res.params
-    if sep_warn or np.max(np.abs(lin)) > 18.4:  # fitted ps within 1e-8 of 0 or 1
+    # collinear covariates: fit the independent columns (the propensity scores are the same);
+    # the aliased terms get NaN, as R's glm reports NA for them
+    # (a column is aliased when it adds nothing to the columns before it, as R's QR decides)
+    r = np.linalg.qr(Xc, mode="r")
+    keep = np.flatnonzero(np.abs(np.diag(r)) > 1e-7 * np.linalg.norm(Xc, axis=0))
+    fit = glm(Xc[:, keep], t.astype(float), family="binomial", on_boundary="ignore", what="propensity")
+    lin = fit.eta
+    if not fit.converged or fit.boundary or np.max(np.abs(lin)) > 18.4:  # fitted ps within 1e-8 of 0 or 1
         raise InputError(_sep_msg(_likely_sep(X, t, names)))
-    ps = 1 / (1 + np.exp(-lin))
-    model = pd.DataFrame({"term": ["(Intercept)"] + names, "estimate": res.params, "se": res.bse,
-                          "z": res.tvalues, "p": res.pvalues})
+    ps = special.expit(lin)
+    est = np.full(Xc.shape[1], np.nan)
+    se = np.full(Xc.shape[1], np.nan)
+    est[keep] = fit.coef
+    se[keep] = np.sqrt(np.diag(fit.bread))
+    z = est / se
+    model = pd.DataFrame({"term": ["(Intercept)"] + names, "estimate": est, "se": se,
+                          "z": z, "p": 2 * stats.norm.sf(np.abs(z))})
     return ps, model
 
 

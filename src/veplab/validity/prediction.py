@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from .._glm import glm, separated_terms
 from .._results import Result
 from .._validate import InputError, check_choice, check_ci, format_rows, numeric_series, rng as make_rng
 
@@ -624,48 +625,6 @@ def plot_roc(
     return ax
 
 
-def _logistic_fit(
-    y: np.ndarray, X: np.ndarray, offset: np.ndarray, max_iter: int = 100, tol: float = 1e-10
-) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Logistic regression by Newton-Raphson (IRLS), as ``glm(family = binomial)``.
-
-    Returns coefficients, their covariance (inverse Fisher information) and
-    convergence.  Starts, as glm, from the fitted values ``(y + 0.5) / 2``.
-    """
-    mu = (y + 0.5) / 2.0
-    eta = special.logit(mu)
-    beta = np.linalg.lstsq(X, eta - offset, rcond=None)[0]
-    converged = False
-    dev_old = np.inf
-    for _ in range(max_iter):
-        eta = X @ beta + offset
-        mu = special.expit(eta)
-        w = mu * (1 - mu)
-        if np.any(w < 1e-300):
-            break
-        XtW = X.T * w
-        info = XtW @ X
-        try:
-            step = np.linalg.solve(info, X.T @ (y - mu))
-        except np.linalg.LinAlgError:
-            break
-        beta = beta + step
-        eta = X @ beta + offset
-        mu = special.expit(eta)
-        dev = -2 * np.sum(y * np.log(np.clip(mu, 1e-300, 1)) + (1 - y) * np.log(np.clip(1 - mu, 1e-300, 1)))
-        if abs(dev - dev_old) / (abs(dev) + 0.1) < tol:
-            converged = True
-            break
-        dev_old = dev
-    mu = special.expit(X @ beta + offset)
-    w = mu * (1 - mu)
-    try:
-        cov = np.linalg.inv((X.T * w) @ X)
-    except np.linalg.LinAlgError:
-        cov = np.full((X.shape[1], X.shape[1]), np.nan)
-    return beta, cov, converged
-
-
 @dataclasses.dataclass(frozen=True)
 class CalibrationResult(Result):
     """Calibration of predicted probabilities against observed binary outcomes.
@@ -746,10 +705,12 @@ def _calibration_arrays(
     lp = special.logit(p)
     z = stats.norm.ppf(1 - (1 - ci) / 2)
     one = np.ones((n, 1))
-    with np.errstate(all="ignore"):
-        b0, c0, conv0 = _logistic_fit(y.astype(float), one, lp)
-        b1, c1, conv1 = _logistic_fit(y.astype(float), np.column_stack([np.ones(n), lp]), np.zeros(n))
-    converged = conv0 and conv1
+    with np.errstate(all="ignore"):  # logit P(y) = a + lp  and  logit P(y) = a + b lp  (R glm, binomial)
+        fit0 = glm(one, y.astype(float), offset=lp, on_boundary="ignore", what=what)
+        fit1 = glm(np.column_stack([one, lp]), y.astype(float), on_boundary="ignore", what=what)
+    b0, c0, b1, c1 = fit0.coef, fit0.bread, fit1.coef, fit1.bread
+    converged = all(f.converged and separated_terms(f, ["(Intercept)", "lp"][: f.X.shape[1]]) is None
+                    for f in (fit0, fit1))
     if not converged:
         warnings.warn(
             f"{what}: the calibration regression did not converge (e.g. complete separation or very few "
