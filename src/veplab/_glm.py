@@ -228,20 +228,31 @@ def _start_eta(family: str, y: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 
 def _irls(family: str, X: np.ndarray, y: np.ndarray, w: np.ndarray, offset: np.ndarray,
-          start: np.ndarray | None, max_iter: int) -> tuple[np.ndarray, bool, int, float]:
-    """Coefficients, converged, iterations, size of the last Newton step (relative)."""
+          start: np.ndarray | None, max_iter: int, pen: np.ndarray) -> tuple[np.ndarray, bool, int, float]:
+    """Coefficients, converged, iterations, size of the last Newton step (relative).
+
+    ``pen`` is a ridge penalty: the objective is ``deviance + beta' diag(pen) beta``."""
+    P = np.diag(pen)
+
+    def objective(b: np.ndarray) -> float:
+        return _deviance(family, y, X @ b + offset, w) + float(b @ (pen * b))
+
     if start is None:  # one IRLS step from R's mustart
         eta0 = _start_eta(family, y, w)
         mu0 = _linkinv(family, eta0)
         W0 = w * _variance_weight(family, mu0)
         z0 = eta0 - offset + (y - mu0) / np.where(W0 > 0, _variance_weight(family, mu0), 1.0)
         sw = np.sqrt(W0)
-        beta = np.linalg.lstsq(X * sw[:, None], z0 * sw, rcond=None)[0]
+        if pen.any():
+            Xw0 = X * sw[:, None]
+            beta = np.linalg.solve(Xw0.T @ Xw0 + P, Xw0.T @ (z0 * sw))
+        else:
+            beta = np.linalg.lstsq(X * sw[:, None], z0 * sw, rcond=None)[0]
     else:
         beta = np.asarray(start, dtype=float).copy()
     if family == "gaussian":  # one weighted least-squares solve is the answer; polish once below
         max_iter = min(max_iter, 2)
-    d_old = _deviance(family, y, X @ beta + offset, w)
+    d_old = objective(beta)
     converged = False
     it = 0
     last = np.inf
@@ -249,9 +260,9 @@ def _irls(family: str, X: np.ndarray, y: np.ndarray, w: np.ndarray, offset: np.n
         eta = X @ beta + offset
         mu = _linkinv(family, eta)
         W = w * _variance_weight(family, mu)
-        grad = X.T @ (w * (y - mu))
+        grad = X.T @ (w * (y - mu)) - pen * beta
         Xw = X * np.sqrt(W)[:, None]
-        H = Xw.T @ Xw
+        H = Xw.T @ Xw + P
         try:
             step = np.linalg.solve(H, grad)
         except np.linalg.LinAlgError:
@@ -260,7 +271,7 @@ def _irls(family: str, X: np.ndarray, y: np.ndarray, w: np.ndarray, offset: np.n
             break
         t = 1.0
         while True:
-            d_new = _deviance(family, y, X @ (beta + t * step) + offset, w)
+            d_new = objective(beta + t * step)
             if (np.isfinite(d_new) and d_new <= d_old + 1e-10 * abs(d_old)) or t < 1e-8:
                 break
             t /= 2.0
@@ -279,10 +290,10 @@ def _irls(family: str, X: np.ndarray, y: np.ndarray, w: np.ndarray, offset: np.n
     mu = _linkinv(family, eta)
     W = w * _variance_weight(family, mu)
     Xw = X * np.sqrt(W)[:, None]
-    step = np.linalg.lstsq(Xw.T @ Xw, X.T @ (w * (y - mu)), rcond=None)[0]
+    step = np.linalg.lstsq(Xw.T @ Xw + P, X.T @ (w * (y - mu)) - pen * beta, rcond=None)[0]
     if np.all(np.isfinite(step)):
         new = beta + step
-        if _deviance(family, y, X @ new + offset, w) <= d_old + 1e-10 * abs(d_old):
+        if objective(new) <= d_old + 1e-10 * abs(d_old):
             beta = new
         last = float(np.max(np.abs(step)) / (1.0 + np.max(np.abs(beta))))
     return beta, converged, it, last
@@ -300,6 +311,7 @@ def glm(
     max_iter: int = 100,
     on_boundary: str = "warn",
     names: list[str] | None = None,
+    penalty: np.ndarray | None = None,
     what: str = "glm",
 ) -> GLMFit:
     """Fit a GLM by IRLS (R ``glm.fit``); see the module docstring for the model.
@@ -321,6 +333,10 @@ def glm(
         does not give for quasi-separation) or ``"ignore"`` (the caller
         inspects ``converged``/``boundary``/``suspect``).
     names : column names of ``X`` for that warning (default ``x1``, ``x2``, ...).
+    penalty : ridge penalty per coefficient ``lambda_j``: maximises ``loglik -
+        sum_j lambda_j beta_j^2 / 2``; ``bread`` is then ``(X'WX + diag(lambda))^{-1}``
+        (the approximate posterior variance; used by multiple imputation against
+        separation, as ``mice``'s ridge).  Default none.
     what : name used in warnings and errors.
 
     Returns
@@ -347,13 +363,14 @@ def glm(
     _check_inputs(family, X, y, w, off)
     if on_boundary not in ("warn", "ignore"):
         raise ValueError(f"glm: on_boundary must be 'warn' or 'ignore', got {on_boundary!r}")
-    beta, converged, iters, last = _irls(family, X, y, w, off, start, max_iter)
+    pen = np.zeros(k) if penalty is None else np.broadcast_to(np.asarray(penalty, dtype=float), (k,))
+    beta, converged, iters, last = _irls(family, X, y, w, off, start, max_iter, pen)
     eta = X @ beta + off
     mu = _linkinv(family, eta)
     W = w * _variance_weight(family, mu)
     Xw = X * np.sqrt(W)[:, None]
     try:
-        bread = np.linalg.inv(Xw.T @ Xw)
+        bread = np.linalg.inv(Xw.T @ Xw + np.diag(pen))
     except np.linalg.LinAlgError:
         bread = np.full((k, k), np.nan)
     dev = _deviance(family, y, eta, w)

@@ -75,6 +75,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, special, stats
 
+from .._glm import glm
 from .._results import Result
 from .._validate import InputError, check_ci, check_choice, rng as _rng
 
@@ -264,7 +265,10 @@ def _pmm(X: np.ndarray, y: np.ndarray, ry: np.ndarray, wy: np.ndarray, g: np.ran
     return yo[order[cand[np.arange(len(pos)), pick]]]
 
 
-def _multinom(X: np.ndarray, y: np.ndarray, K: int, ridge: float = 1e-2, max_iter: int = 50):
+_RIDGE = 1e-2  # penalty of the logistic / multinomial imputation models (against separation)
+
+
+def _multinom(X: np.ndarray, y: np.ndarray, K: int, ridge: float = _RIDGE, max_iter: int = 50):
     """Multinomial logit (reference category 0) by penalised Newton; returns (beta p x (K-1), cov)."""
     n, p = X.shape
     Y = (y[:, None] == np.arange(1, K)[None, :]).astype(float)
@@ -305,8 +309,14 @@ def _categorical_draw(X: np.ndarray, y: np.ndarray, K: int, ry: np.ndarray, wy: 
     present = np.unique(yo)
     if present.size == 1:
         return np.full(int(wy.sum()), float(present[0]))
-    B, cov = _multinom(X[ry], yo, K)
     p = X.shape[1]
+    if K == 2:  # logistic regression (the GLM core) with the same weak ridge as the multinomial
+        pen = np.full(p, _RIDGE)
+        pen[0] = 1e-8
+        fit = glm(X[ry], (yo == 1).astype(float), penalty=pen, on_boundary="ignore", what="impute")
+        B, cov = fit.coef[:, None], (fit.bread + fit.bread.T) / 2
+    else:
+        B, cov = _multinom(X[ry], yo, K)
     try:
         L = np.linalg.cholesky(cov)
     except np.linalg.LinAlgError:
