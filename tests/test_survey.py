@@ -30,6 +30,8 @@ from veplab.survey import (
 REF = Path(__file__).parent / "reference"
 R = json.loads((REF / "survey.json").read_text())
 D = pd.read_csv(REF / "data" / "survey_prisons.csv")
+D["prison_in"] = D.groupby("stratum")["prison"].transform(lambda p: pd.factorize(p)[0] + 1)
+D["p"] = 1 / D["w"]
 LON = pd.read_csv(REF / "data" / "survey_lonely.csv")
 CLOSED = 1e-6
 
@@ -41,6 +43,7 @@ SPECS = {
     "two_stage_w": dict(cluster=["prison", "resp"], strata="stratum", fpc=["N1", "N2"], weights="w"),
     "stratified": dict(strata="stratum", weights="w"),
     "unstratified": dict(cluster="prison", weights="w"),
+    "nested": dict(cluster="prison_in", strata="stratum", probs="p", nest=True),
 }
 
 

@@ -27,6 +27,8 @@ suppressPackageStartupMessages({
 })
 
 d <- read.csv("tests/reference/data/survey_prisons.csv", stringsAsFactors = FALSE)
+d$prison_in <- ave(d$prison, d$stratum, FUN = function(p) match(p, unique(p)))  # numbered within strata
+d$p <- 1 / d$w
 lon <- read.csv("tests/reference/data/survey_lonely.csv", stringsAsFactors = FALSE)
 
 designs <- list(
@@ -36,7 +38,8 @@ designs <- list(
   two_stage = svydesign(ids = ~prison + resp, strata = ~stratum, fpc = ~N1 + N2, data = d),
   two_stage_w = svydesign(ids = ~prison + resp, strata = ~stratum, fpc = ~N1 + N2, weights = ~w, data = d),
   stratified = svydesign(ids = ~1, strata = ~stratum, weights = ~w, data = d),
-  unstratified = svydesign(ids = ~prison, weights = ~w, data = d)
+  unstratified = svydesign(ids = ~prison, weights = ~w, data = d),
+  nested = svydesign(ids = ~prison_in, strata = ~stratum, probs = ~p, nest = TRUE, data = d)
 )
 
 st <- function(m) {
