@@ -351,6 +351,8 @@ def test_bad_input_is_a_clear_error():
     with pytest.raises(InputError, match="levels \\['other'\\] of 'gender'"):
         calibrate(SurveyDesign(D.assign(gender=np.where(D.index == 0, "other", D["gender"])), **SPECS["cluster"]),
                   {"gender": {"Man": 37000, "Woman": 10000}})
+    with pytest.raises(InputError, match="weight the whole design, then take the domain"):
+        rake(d.subset(D["gender"] == "Man"), {"gender": {"Man": 1.0}})
     with pytest.raises(InputError, match="logit calibration needs finite bounds"):
         calibrate(d, CAL_TOTALS, method="logit")
     with pytest.raises(InputError, match="binomial"):

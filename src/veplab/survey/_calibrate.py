@@ -230,6 +230,8 @@ def calibrate(design: SurveyDesign, totals: Mapping[str, Any] | Population, meth
     what = "calibrate"
     if not isinstance(design, SurveyDesign):
         raise InputError(f"{what}: design must be a SurveyDesign")
+    if not design._domain.all():
+        raise InputError(f"{what}: weight the whole design, then take the domain with .subset()")
     lo, hi = (-np.inf, np.inf) if bounds is None else (float(bounds[0]), float(bounds[1]))
     if not lo < 1 < hi:
         raise InputError(f"{what}: bounds must surround 1 (lower < 1 < upper), got {bounds!r}")
@@ -398,6 +400,8 @@ def poststratify(design: SurveyDesign, strata_totals: Any) -> SurveyDesign:
     what = "poststratify"
     if not isinstance(design, SurveyDesign):
         raise InputError(f"{what}: design must be a SurveyDesign")
+    if not design._domain.all():
+        raise InputError(f"{what}: weight the whole design, then take the domain with .subset()")
     codes, pop = _poststrat_index(design, _cells(strata_totals, what), what)
     out, oldw, psw = _poststratify_step(design, codes, pop)
     out._adjust = list(design._adjust) + [_poststrat_adjust(codes, oldw, psw, len(pop))]
@@ -433,6 +437,8 @@ def rake(design: SurveyDesign, margins: Mapping[str, Mapping[Any, float]] | Popu
     what = "rake"
     if not isinstance(design, SurveyDesign):
         raise InputError(f"{what}: design must be a SurveyDesign")
+    if not design._domain.all():
+        raise InputError(f"{what}: weight the whole design, then take the domain with .subset()")
     if isinstance(margins, Population):
         margins = margins.margins
     if not isinstance(margins, Mapping) or not margins:
