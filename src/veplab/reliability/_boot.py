@@ -19,6 +19,12 @@ Two weight schemes are offered:
     (no ``n``-by-``n_boot`` index draws and histogramming).  The total weight
     of a resample varies around ``n``; statistics are computed with it.
 
+Refits of models in every resample (omega) are independent per resample and
+run in a few threads on contiguous chunks of the resamples (numpy's linear
+algebra releases the GIL): :func:`map_chunks`.  The results do not depend on
+the number of threads (``VEPLAB_THREADS`` sets it; default: the CPUs
+available, at most 4).
+
 ``"auto"`` (the default everywhere) uses the multinomial scheme when
 ``n * n_boot <= 2e7`` and the Poisson scheme above that, so small studies get
 the textbook bootstrap and national-scale data stays fast.  The choice is
@@ -27,7 +33,10 @@ recorded in every result (``boot_weights``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -35,7 +44,7 @@ from scipy import stats
 from .._validate import InputError, check_choice
 from ._common import small_blas
 
-__all__ = ["resampled_sums", "resolve_scheme", "percentile_interval", "check_n_boot", "AUTO_LIMIT"]
+__all__ = ["resampled_sums", "resolve_scheme", "percentile_interval", "check_n_boot", "map_chunks", "AUTO_LIMIT"]
 
 #: ``n * n_boot`` above which ``boot_weights="auto"`` switches to Poisson weights.
 AUTO_LIMIT = 20_000_000
@@ -48,6 +57,33 @@ def resolve_scheme(scheme: str, n: int, n_boot: int) -> str:
     if scheme == "auto":
         return "multinomial" if n * n_boot <= AUTO_LIMIT else "poisson"
     return scheme
+
+
+def worker_threads() -> int:
+    """Threads for per-resample work: ``VEPLAB_THREADS`` or the CPUs available (at most 4)."""
+    env = os.environ.get("VEPLAB_THREADS", "").strip()
+    if env.isdigit() and int(env) >= 1:
+        return int(env)
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(4, cpus))
+
+
+def map_chunks(fn: Callable[[slice], Any], n: int, *, min_chunk: int = 200) -> list[Any]:
+    """``[fn(chunk) for chunk in chunks of range(n)]``, the chunks run in threads.
+
+    The chunks are contiguous and in order; a computation that treats each
+    resample on its own gives the same numbers whatever the number of threads.
+    """
+    threads = min(worker_threads(), max(1, n // min_chunk))
+    if threads <= 1:
+        return [fn(slice(0, n))]
+    bounds = np.linspace(0, n, threads + 1).astype(int)
+    chunks = [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+    with ThreadPoolExecutor(threads) as ex:
+        return list(ex.map(fn, chunks))
 
 
 def check_n_boot(n_boot: int) -> int:

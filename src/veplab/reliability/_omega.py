@@ -297,7 +297,20 @@ def omega(
 def _boot_fits(
     covs: np.ndarray, cors: np.ndarray | None, lam: np.ndarray, th: np.ndarray, nfactors: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Omega total (one-factor ML) and Schmid-Leiman omegas of every resample (NaN if unfit)."""
+    """Omega total (one-factor ML) and Schmid-Leiman omegas of every resample (NaN if unfit).
+
+    Each resample is fitted on its own, so chunks of resamples run in threads
+    (:func:`veplab.reliability._boot.map_chunks`) with the same results.
+    """
+    parts = _boot.map_chunks(
+        lambda s: _boot_fits_chunk(covs[s], None if cors is None else cors[s], lam, th, nfactors), covs.shape[0]
+    )
+    return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))  # type: ignore[return-value]
+
+
+def _boot_fits_chunk(
+    covs: np.ndarray, cors: np.ndarray | None, lam: np.ndarray, th: np.ndarray, nfactors: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n_boot = covs.shape[0]
     nan = float("nan")
     ok = np.isfinite(covs).all(axis=(1, 2)) & (np.diagonal(covs, axis1=1, axis2=2) > 0).all(axis=1)
