@@ -186,14 +186,18 @@ def _scoring_step(s: np.ndarray, lam: np.ndarray, th: np.ndarray) -> tuple[np.nd
     ``tr(Omega Sigma_a Omega Sigma_b)``.
     """
     bsz, p = lam.shape
-    sigma = lam[:, :, None] * lam[:, None, :] + th[:, :, None] * np.eye(p)
-    try:
-        om = np.linalg.inv(sigma)
-    except np.linalg.LinAlgError:  # a degenerate resample: its steps turn non-finite and it is dropped
-        om = np.linalg.pinv(sigma)
-    mm = om @ (sigma - s) @ om
-    ol = np.einsum("bij,bj->bi", om, lam)
-    lol = np.einsum("bi,bi->b", lam, ol)
+    # Sigma = Theta + lam lam' (Theta diagonal, kept positive): Woodbury gives
+    # Omega = Theta^-1 - u u' / (1 + lam'u) with u = Theta^-1 lam, so
+    # Omega lam = u / (1 + lam'u) and M = Omega - Omega S Omega.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = lam / th
+        den = 1.0 + np.einsum("bi,bi->b", lam, u)
+        om = -(u[:, :, None] * u[:, None, :]) / den[:, None, None]
+        idx = np.arange(p)
+        om[:, idx, idx] += 1.0 / th
+        ol = u / den[:, None]
+        lol = 1.0 - 1.0 / den
+    mm = om - om @ s @ om
     grad = np.concatenate([2.0 * np.einsum("bij,bj->bi", mm, lam), np.diagonal(mm, axis1=1, axis2=2)], axis=1)
     h = np.empty((bsz, 2 * p, 2 * p))
     h[:, :p, :p] = 2.0 * (om * lol[:, None, None] + ol[:, :, None] * ol[:, None, :])
@@ -264,6 +268,25 @@ def ml_one_factor(c: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
 # --------------------------------------------------------------------------- batched (bootstrap)
 
 
+def _plain_newton_step(h: np.ndarray, g: np.ndarray) -> np.ndarray | None:
+    """``h^-1 g`` for a batch of well-conditioned positive definite ``h``, else None.
+
+    Positive definiteness is tested by a Cholesky factorisation; a
+    factor whose diagonal spans more than 1e4 (an eigenvalue ratio of about
+    1e8, where the absolute-eigenvalue step would floor eigenvalues) also
+    sends the batch to the eigen-decomposition.
+    """
+    try:
+        chol = np.linalg.cholesky(h)
+    except np.linalg.LinAlgError:
+        return None
+    d = np.diagonal(chol, axis1=1, axis2=2)
+    if not (np.isfinite(d).all() and (d.min(axis=1) > 1e-4 * d.max(axis=1)).all()):
+        return None
+    y = np.linalg.solve(chol, g[:, :, None])
+    return np.linalg.solve(np.swapaxes(chol, 1, 2), y)[:, :, 0]
+
+
 def minres_batch(
     r: np.ndarray, nf: int, psi0: np.ndarray, *, tol: float = 1e-10, maxit: int = 50
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -307,7 +330,7 @@ def minres_batch(
         for lidx in range(nf):
             coef = 2.0 * rest_t / (rest_t - top_t[:, lidx : lidx + 1])  # (b, p-nf)
             prod = rest_v * top_v[:, :, lidx : lidx + 1]  # (b, p, p-nf): v_j o v_l
-            hess += np.einsum("bij,bj,bkj->bik", prod, coef, prod)
+            hess += (prod * coef[:, None, :]) @ np.swapaxes(prod, 1, 2)
         # projected Newton: coordinates at a bound with the gradient pushing out stay fixed
         at_low = (ps <= PSI_LOWER + 1e-12) & (grad > 0)
         at_high = (ps >= 1.0 - 1e-12) & (grad < 0)
@@ -316,9 +339,13 @@ def minres_batch(
         gm = np.where(fixed, 0.0, grad)
         # Newton step on the absolute-eigenvalue Hessian: a descent direction even
         # where F is not convex
-        hv, hq = np.linalg.eigh(hm)
-        hv = np.maximum(np.abs(hv), 1e-8 * np.maximum(np.abs(hv).max(axis=1, keepdims=True), 1e-12))
-        step = np.einsum("bij,bj->bi", hq, np.einsum("bji,bj->bi", hq, gm) / hv)
+        # (near the optimum the Hessian is positive definite - the Cholesky test -
+        # and the step is a plain Newton step, solved directly)
+        step = _plain_newton_step(hm, gm)
+        if step is None:
+            hv, hq = np.linalg.eigh(hm)
+            hv = np.maximum(np.abs(hv), 1e-8 * np.maximum(np.abs(hv).max(axis=1, keepdims=True), 1e-12))
+            step = np.einsum("bij,bj->bi", hq, np.einsum("bji,bj->bi", hq, gm) / hv)
         f0 = 0.5 * (rest_t**2).sum(axis=1)
         t = np.ones(idx.size)
         new = np.clip(ps - step, PSI_LOWER, 1.0)
