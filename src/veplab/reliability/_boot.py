@@ -224,29 +224,51 @@ def resampled_sums(
     def product(w: np.ndarray, f: np.ndarray, f_max: float) -> np.ndarray:
         return _block_product(w, f, f_max) if integer_features else w @ f
 
+    # With a second core the block products run in one worker thread while this
+    # thread draws the next weights.  One worker adds the blocks in the order
+    # they are submitted, so the sums are the same as without it.
+    worker = ThreadPoolExecutor(1) if worker_threads() > 1 else None
+    pending: list[Any] = []
+
+    def accumulate(w: np.ndarray, jobs: list[tuple[int, np.ndarray, int, int, float]], start: int, b: int, r0: int) -> None:
+        def run() -> None:
+            for k, f, lo, hi, f_max in jobs:
+                outs[k][start : start + b] += product(w[:, lo - r0 : hi - r0], f, f_max)
+
+        if worker is None:
+            run()
+            return
+        while len(pending) > 1:  # at most two blocks of weights alive
+            pending.pop(0).result()
+        pending.append(worker.submit(run))
+
     # The block products are small (64 resamples x 8192 rows): BLAS threads
     # give little on them and thrash when the cores are busy (parallel
     # notebook builds, other processes) - 5x slower measured - so one thread.
-    with small_blas():
-        if scheme == "poisson":
-            # independent weights: walk the rows once, computing each feature block once
-            for r0 in range(0, n, _POISSON_ROWS):
-                r1 = min(n, r0 + _POISSON_ROWS)
-                blocks = row_blocks(r0, r1)
-                for start in range(0, n_boot, _POISSON_RESAMPLES):
-                    b = min(_POISSON_RESAMPLES, n_boot - start)
-                    w = _poisson_weights(gen, b, r1 - r0, wdt)
-                    for k, f, lo, hi, f_max in blocks:
-                        outs[k][start : start + b] += product(w[:, lo - r0 : hi - r0], f, f_max)
-        else:
-            per = max(1, int(_MULTINOMIAL_BYTES // (16 * max(n, 1))))
-            for start in range(0, n_boot, per):
-                b = min(per, n_boot - start)
-                w = _multinomial_weights(gen, b, n, wdt)
+    try:
+        with small_blas():
+            if scheme == "poisson":
+                # independent weights: walk the rows once, computing each feature block once
                 for r0 in range(0, n, _POISSON_ROWS):
                     r1 = min(n, r0 + _POISSON_ROWS)
-                    for k, f, lo, hi, f_max in row_blocks(r0, r1):
-                        outs[k][start : start + b] += product(w[:, lo:hi], f, f_max)
+                    blocks = row_blocks(r0, r1)
+                    for start in range(0, n_boot, _POISSON_RESAMPLES):
+                        b = min(_POISSON_RESAMPLES, n_boot - start)
+                        w = _poisson_weights(gen, b, r1 - r0, wdt)
+                        accumulate(w, blocks, start, b, r0)
+            else:
+                per = max(1, int(_MULTINOMIAL_BYTES // (16 * max(n, 1))))
+                for start in range(0, n_boot, per):
+                    b = min(per, n_boot - start)
+                    w = _multinomial_weights(gen, b, n, wdt)
+                    for r0 in range(0, n, _POISSON_ROWS):
+                        r1 = min(n, r0 + _POISSON_ROWS)
+                        accumulate(w, row_blocks(r0, r1), start, b, 0)
+            for job in pending:
+                job.result()
+    finally:
+        if worker is not None:
+            worker.shutdown()
     return outs[0] if single else outs
 
 
