@@ -1383,3 +1383,105 @@ def test_alpha_keys_bad_input(items):
         alpha(items, keys=["it1", "-it1", "it2"])
     with pytest.raises(InputError, match="string"):
         alpha(items, keys="-it2")
+
+
+# =========================================================================== fast paths (issue 17)
+
+
+def test_numeric_frame_converts_mixed_columns_like_one_at_a_time():
+    from veplab._validate import _column_to_float, numeric_frame
+
+    df = pd.DataFrame(
+        {
+            "i": [1, 2, 3, 4],
+            "f": [0.5, np.nan, 2.0, 1.0],
+            "b": [True, False, True, True],
+            "c": pd.Categorical([2, None, 5, 2], categories=[2, 5]),
+            "s": ["1", "2", None, "4"],
+            "n": pd.array([1, None, 3, 4], dtype="Int64"),
+        },
+        index=[10, 11, 12, 13],
+    )
+    out = numeric_frame(df, what="t")
+    expected = pd.DataFrame({c: _column_to_float(df[c], c, "t") for c in df.columns}, index=df.index)
+    pd.testing.assert_frame_equal(out, expected)
+    out.iloc[0, 0] = 99.0  # the result owns its data: the input is untouched
+    assert df.iloc[0, 0] == 1
+    f = df[["f"]].copy()
+    g = numeric_frame(f, what="t")
+    g.iloc[0, 0] = 7.0
+    assert f.iloc[0, 0] == 0.5
+    with pytest.raises(InputError, match=r"column 's' has 1 non-numeric values \(row 12\)"):
+        numeric_frame(df.assign(s=["1", "2", "x", "4"]), what="t")
+    with pytest.raises(InputError, match=r"\['e'\] have no non-missing values"):
+        numeric_frame(df.assign(e=np.nan), what="t")
+    with pytest.raises(InputError, match=r"\['k'\] are constant"):
+        numeric_frame(df.assign(k=[3, 3, np.nan, 3]), what="t", allow_constant=False)
+    arr = numeric_frame(np.array([[1, 2], [3, 4]]), what="t", column_label="item")
+    assert list(arr.columns) == ["item1", "item2"] and arr.to_numpy().dtype == np.float64
+
+
+def test_item_table_in_closed_form_equals_dropping_each_item(items_missing):
+    from veplab.reliability._alpha import _alpha_stats, _item_table
+    from veplab.reliability._common import cov2cor
+
+    x = items_missing.to_numpy(float)
+    c = _pairwise_cov(x)
+    # a near-duplicate item makes R nearly singular: the batched pseudo-inverse path
+    for cc in (c, np.block([[c, c[:, :1]], [c[:1, :], c[:1, :1] * (1 + 1e-12)]])):
+        r = cov2cor(cc)
+        k = cc.shape[0]
+        mom = {"n": np.ones(k), "mean": np.ones(k), "sd": np.ones(k), "raw_r": np.ones(k)}
+        table = _item_table([f"v{i}" for i in range(k)], mom, cc, r, 100)
+        for i in range(k):
+            keep = np.arange(k) != i
+            st = _alpha_stats(cc[np.ix_(keep, keep)], r[np.ix_(keep, keep)])
+            got = table.iloc[i]
+            np.testing.assert_allclose(
+                [got["alpha_if_deleted"], got["std_alpha_if_deleted"], got["g6_if_deleted"], got["average_r_if_deleted"],
+                 got["alpha_se_if_deleted"] ** 2 * 100, got["var_r_if_deleted"], got["median_r_if_deleted"]],
+                [st["raw"], st["std"], st["g6"], st["av_r"], st["q"], st["var_r"], st["med_r"]],
+                rtol=1e-9,
+            )
+    # raw_r with missing answers: each item against the mean of answered items, on the rows answering it
+    res = alpha(items_missing)
+    total = np.nanmean(x, axis=1)
+    for i, name in enumerate(items_missing.columns):
+        ok = ~np.isnan(x[:, i])
+        assert res.items.loc[name, "raw_r"] == pytest.approx(np.corrcoef(total[ok], x[ok, i])[0, 1], rel=1e-12)
+
+
+def test_float32_block_products_are_exact_and_fall_back_when_they_could_not_be():
+    gen = np.random.default_rng(4)
+    f = gen.integers(-4, 5, size=(3000, 7)).astype(np.float32)
+    w = gen.poisson(1.0, size=(5, 3000)).astype(np.float32)
+    exact = w.astype(np.float64) @ f.astype(np.float64)
+    assert np.array_equal(_boot._block_product(w, f, 4.0), exact)
+    big = w.copy()
+    big[2] *= 4000.0  # a row whose partial sums could pass 2**24: done in float64
+    got = _boot._block_product(big, f * 1000, 4000.0)
+    assert np.array_equal(got, big.astype(np.float64) @ (f * 1000).astype(np.float64))
+    with pytest.raises(ValueError, match="not integers"):
+        _boot.resampled_sums(f + 0.5, 10, np.random.default_rng(1), "poisson", integer_features=True)
+
+
+@pytest.mark.parametrize("scheme", ["poisson", "multinomial"])
+def test_integer_bootstrap_sums_equal_float64_sums(scheme):
+    x = np.random.default_rng(2).integers(1, 6, size=(20_000, 4)).astype(float)
+    feats = np.column_stack([np.ones(len(x)), x, x[:, :1] * x])
+    a = _boot.resampled_sums(feats, 70, np.random.default_rng(5), scheme)
+    b = _boot.resampled_sums(feats, 70, np.random.default_rng(5), scheme, integer_features=True)
+    assert np.array_equal(a, b)  # integer sums: exact either way
+
+
+def test_threads_do_not_change_bootstrap_results(items, monkeypatch):
+    monkeypatch.setenv("VEPLAB_THREADS", "1")
+    one = omega(items, n_boot=400, seed=5)
+    a1 = alpha(items, method="bootstrap", n_boot=400, seed=5)
+    monkeypatch.setenv("VEPLAB_THREADS", "3")
+    three = omega(items, n_boot=400, seed=5)
+    a3 = alpha(items, method="bootstrap", n_boot=400, seed=5)
+    assert (one.ci_low, one.ci_high, one.omega_h_ci_low, one.omega_h_ci_high) == (
+        three.ci_low, three.ci_high, three.omega_h_ci_low, three.omega_h_ci_high)
+    assert (a1.ci_low, a1.ci_high) == (a3.ci_low, a3.ci_high)
+    assert _boot.map_chunks(lambda s: (s.start, s.stop), 1000, min_chunk=100) == [(0, 333), (333, 666), (666, 1000)]
