@@ -137,9 +137,12 @@ def _loglik(family: str, y: np.ndarray, eta: np.ndarray, w: np.ndarray, dev: flo
     """R's ``logLik(glm)`` (``-aic/2`` of the family without the ``2k``)."""
     pos = w > 0
     if family == "binomial":
+        ll = float(np.sum(w * (y * eta - np.logaddexp(0.0, eta))))
+        if np.all((y == 0) | (y == 1)):  # the binomial coefficient is 1
+            return ll
         k = w * y
         comb = special.gammaln(w + 1.0) - special.gammaln(k + 1.0) - special.gammaln(w - k + 1.0)
-        return float(np.sum(comb[pos]) + np.sum(w * (y * eta - np.logaddexp(0.0, eta))))
+        return float(np.sum(comb[pos])) + ll
     if family == "poisson":
         with np.errstate(over="ignore"):
             mu = np.exp(eta)
