@@ -161,7 +161,7 @@ psfit <- glm(treated ~ age + prior + sex + pre, family = binomial, data = gp,
 ps <- fitted(psfit); tt <- gp$treated
 w_ate <- ifelse(tt == 1, 1 / ps, 1 / (1 - ps))
 w_att <- ifelse(tt == 1, 1, ps / (1 - ps))
-Xb <- cbind(`propensity score` = ps, age = gp$age, prior = gp$prior, `sex[M]` = as.numeric(gp$sex == "M"),
+Xb <- cbind(`propensity score` = ps, age = gp$age, prior = gp$prior, sexM = as.numeric(gp$sex == "M"),
             pre = gp$pre)
 Xo <- cbind(1, tt)
 out$propensity <- list(

@@ -107,13 +107,13 @@ def r_level(level: Any) -> str:
 
 
 def design_columns(
-    df: pd.DataFrame, covariates: Sequence[Any], what: str, *, r_names: bool = False
+    df: pd.DataFrame, covariates: Sequence[Any], what: str, *, r_names: bool = True
 ) -> tuple[pd.DataFrame, dict[str, list[str]]]:
     """Numeric design columns for covariates, with treatment-coded dummies.
 
-    Text / categorical covariates become 0/1 columns ``name[level]`` (with
-    ``r_names=True``: ``namelevel``, as R's ``lm`` names them) for every
-    level but the first (R's default ``contr.treatment``).  Returns the frame
+    Text / categorical covariates become 0/1 columns ``namelevel``, as R's
+    ``lm``/``glm``/``coxph`` name them (``r_names=False``: ``name[level]``), for
+    every level but the first (R's default ``contr.treatment``).  Returns the frame
     and a map term -> its columns (for per-term tests).
     """
     out: dict[str, pd.Series] = {}

@@ -423,13 +423,24 @@ def group_labels(fu: pd.DataFrame, cb: Any, column: str, lang: str = "en") -> pd
 
 
 def term_label(cb: Any, term: str, lang: str = "en") -> str:
-    """A model term labelled from the codebook: ``gender[2]`` -> ``Gender: Woman``, ``age_band`` -> ``Age group``."""
-    m = re.fullmatch(r"(.+)\[(.+)\]", str(term))
-    if m and m.group(1) in cb.item_ids:
-        return f"{column_label(cb, m.group(1), lang)}: {option_label(cb, m.group(1), m.group(2), lang)}"
+    """A model term labelled from the codebook: ``gender2`` (R's name; also ``gender[2]``) -> ``Gender: Woman``,
+    ``age_band`` -> ``Age group``."""
+    term = str(term)
     if term in cb.item_ids or term in {s.id for s in cb.scales}:
         return column_label(cb, term, lang)
-    return str(term)
+    m = re.fullmatch(r"(.+)\[(.+)\]", term)
+    if m and m.group(1) in cb.item_ids:
+        return f"{column_label(cb, m.group(1), lang)}: {option_label(cb, m.group(1), m.group(2), lang)}"
+    # R's name: the item followed by one of its option codes (the longest item id that fits)
+    for item in sorted((i for i in cb.item_ids if term.startswith(i) and len(term) > len(i)), key=len, reverse=True):
+        level = term[len(item):]
+        try:
+            known = level.lstrip("-").isdigit() and int(level) in cb.item(item).options
+        except (KeyError, AttributeError):
+            known = False
+        if known:
+            return f"{column_label(cb, item, lang)}: {option_label(cb, item, level, lang)}"
+    return term
 
 
 @dataclasses.dataclass
@@ -454,7 +465,7 @@ class Effects:
 
 def _treatment_row(fit: CoxResult, treatment: str) -> pd.Series:
     tab = fit.table.set_index("term")
-    rows = [t for t in tab.index if t == treatment or str(t).startswith(f"{treatment}[")]
+    rows = [t for t in tab.index if t == treatment or str(t).startswith(str(treatment))]
     return tab.loc[rows[0]]
 
 

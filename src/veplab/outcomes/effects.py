@@ -265,7 +265,8 @@ def did(
                              f"difference-in-differences needs all four group x period cells")
     y = _num(sub[outcome], outcome)
     X = np.column_stack([np.ones(len(y)), gi, pi, gi * pi])
-    names = ["(Intercept)", f"{group}[{g1}]", f"{period}[{p1}]", f"{group}[{g1}]:{period}[{p1}]"]
+    gname, pname = f"{group}{r_level(g1)}", f"{period}{r_level(p1)}"  # R: lm(y ~ factor(g) * factor(p))
+    names = ["(Intercept)", gname, pname, f"{gname}:{pname}"]
     fit = _ols(X, y)
     n, k = X.shape
     if cluster is None:
