@@ -17,10 +17,10 @@ dropped with a warning (R's ``na.omit``) and counted in ``n_dropped``.
 
 Fitting
 -------
-Newton-Raphson (IRLS for the canonical logit link) from glm's starting
-values, iterated to machine precision (R's ``glm`` stops at a relative
-deviance change of 1e-8, statsmodels' GLM at 1e-8 too; the tests compare with
-both, tightened).  The proportional-odds model uses Newton-Raphson with
+The GLM core :func:`veplab._glm.glm`: IRLS (Newton-Raphson for the
+canonical logit link) from glm's starting values, iterated to machine
+precision (R's ``glm`` stops at a relative deviance change of 1e-8,
+statsmodels' GLM at 1e-8 too; the tests compare with both, tightened).  The proportional-odds model uses Newton-Raphson with
 analytic derivatives (see :func:`ordinal`).
 
 Variance of the logistic coefficients
@@ -65,9 +65,11 @@ Weights
 
 Perfect or quasi-perfect separation (a predictor or combination of
 predictors that predicts the outcome exactly for some rows) makes the
-maximum-likelihood estimates infinite; it is detected before fitting by the
-linear-programming check of Konis (2007) (R ``detectseparation``) and raised
-as an :class:`~veplab._validate.InputError` naming the terms.
+maximum-likelihood estimates infinite; a fit that shows its signs (fitted
+probabilities within 1e-8 of 0 or 1, no convergence, a last Newton step that
+does not shrink) is checked by the linear program of Konis (2007) (R
+``detectseparation``), and separation is raised as an
+:class:`~veplab._validate.InputError` naming the terms.
 """
 
 from __future__ import annotations
