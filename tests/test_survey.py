@@ -190,6 +190,7 @@ def _rep_check(rep: ReplicateDesign, ref: dict):
     close(b["estimate"], ref["by"]["estimate"])
     close(b["se"], ref["by"]["se"])
     assert rep.degf() == ref["degf"]
+    close([m.loc[0, "deff"], t.loc[0, "deff"], dm.loc[0, "deff"]], ref["deff"])
     g = rep.glm("y ~ age + gender").set_index("term").loc[["(Intercept)", "age", "gender[T.Woman]"]]
     close(g["estimate"], ref["glm"]["estimate"])
     close(g["se"], ref["glm"]["se"])

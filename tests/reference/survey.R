@@ -138,6 +138,8 @@ rp <- function(R) {
        quantile = list(estimate = unname(q[, 1]), ci_low = unname(q[, 2]), ci_high = unname(q[, 3])),
        prop_logit = unname(as.vector(confint(pl))), prop_mean = unname(as.vector(confint(pm))),
        prop_beta = unname(as.vector(confint(pb))), prop_likelihood = unname(as.vector(confint(pk))),
+       deff = c(as.vector(deff(svymean(~y, R, deff = TRUE))), as.vector(deff(svytotal(~y, R, deff = TRUE))),
+                as.vector(deff(svymean(~y, subset(R, gender == "Woman"), deff = TRUE)))),
        degf = degf(R))
 }
 jk1 <- as.svrepdesign(designs$unstratified, type = "JK1")
