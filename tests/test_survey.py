@@ -399,3 +399,15 @@ def test_from_study_design(tmp_path):
     assert "2-stage cluster" in repr(two) and "Stratified" in repr(two)
     with pytest.raises(InputError, match="no file"):
         from_study_design(D, {"weights": "w", "population": "missing.yml"}, study_dir=tmp_path)
+
+
+def test_share_of_zero_has_no_interval():
+    d = design("cluster")
+    zero = D.assign(none=0)
+    dz = SurveyDesign(zero, **SPECS["cluster"])
+    for method in ("logit", "likelihood", "beta"):
+        p = dz.proportion("none", level=1, method=method)
+        assert p.loc[0, "estimate"] == 0 and np.isnan(p.loc[0, "ci_low"]) and np.isnan(p.loc[0, "ci_high"])
+    p = dz.proportion("none", level=1, method="mean")
+    assert (p.loc[0, "ci_low"], p.loc[0, "ci_high"]) == (0.0, 0.0)
+    assert d.proportion("vep").loc[0, "estimate"] > 0

@@ -336,6 +336,11 @@ class _BaseDesign:
           p(1-p)/var times (t(n-1)/t(df))^2;
         - ``mean``: p +/- t se.
 
+        A share of exactly 0 or 1 has design variance 0 and no interval from these
+        methods: ``ci_low``/``ci_high`` are NaN there except for ``mean``, where R gives
+        the degenerate (p, p) (R's logit returns a near-zero-width interval and its
+        likelihood method stops).
+
         References: Korn & Graubard (1998) *Survey Methodology* 24:193-201; Rao & Scott
         (1984) *Ann Stat* 12:46-60; Lumley (2010), section 2.3.1.
 
@@ -370,15 +375,16 @@ class _BaseDesign:
         if method == "mean":
             se = np.sqrt(v)
             return p - tq * se, p + tq * se
+        if p <= 0 or p >= 1:
+            # variance 0: no design-based interval (R returns a degenerate one or stops)
+            return np.nan, np.nan
         if method == "beta":
             n_rows = int(self._rows().sum())
             n_eff = p * (1 - p) / v if v > 0 else np.inf
             n_eff *= (stats.t.ppf(alpha / 2, n_rows - 1) / stats.t.ppf(alpha / 2, df)) ** 2
-            lo = stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1) if p > 0 else 0.0
-            hi = stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p)) if p < 1 else 1.0
+            lo = stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
+            hi = stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
             return float(lo), float(hi)
-        if p <= 0 or p >= 1:
-            return (0.0, 0.0) if p <= 0 else (1.0, 1.0)
         vb = self._logit_var(x, use, p, v)
         beta = np.log(p / (1 - p))
         if method == "logit":
