@@ -232,15 +232,103 @@ def _drop_degenerate(X: np.ndarray) -> np.ndarray:
     return X[:, np.sort(piv[:rank])]
 
 
+class _Design:
+    """The imputation model's design matrix, kept up to date column by column.
+
+    ``D`` holds the intercept and every column's block (one column for a
+    numeric or binary variable, K - 1 indicators for a nominal one) in model
+    order, and ``G = D'D`` its cross-products.  Visiting a variable then takes
+    the other blocks as its predictors without building a new matrix
+    (:func:`_design` + :func:`_drop_degenerate` did that for every visit:
+    at 128,831 rows x 45 columns, 2,150 visits of 10 imputations cost
+    minutes); after a variable is imputed only its block of ``D`` and of
+    ``G`` is refreshed.  Same model, same random draws as those functions.
+    """
+
+    def __init__(self, cols: list[_Col], state: dict[str, np.ndarray], n: int) -> None:
+        self.blocks: dict[str, np.ndarray] = {}
+        self.cols = cols
+        width = 1
+        for c in cols:
+            k = (len(c.levels) - 1 if len(c.levels) > 1 else 0) if c.kind == "nominal" else 1
+            self.blocks[c.name] = np.arange(width, width + k)
+            width += k
+        self.D = np.empty((n, width), order="F")
+        self.D[:, 0] = 1.0
+        self.sd = np.zeros(width)
+        for c in cols:
+            self._fill(c, state[c.name])
+        self.G = self.D.T @ self.D
+
+    def _fill(self, c: _Col, v: np.ndarray) -> None:
+        b = self.blocks[c.name]
+        if b.size == 0:
+            return
+        if c.kind == "nominal":
+            self.D[:, b] = (v[:, None] == np.arange(1, len(c.levels))[None, :])
+        else:
+            self.D[:, b[0]] = v
+        self.sd[b] = self.D[:, b].std(axis=0)
+
+    def update(self, c: _Col, v: np.ndarray) -> None:
+        """Refresh ``c``'s block after its missing cells were imputed."""
+        b = self.blocks[c.name]
+        if b.size == 0:
+            return
+        self._fill(c, v)
+        gb = self.D.T @ self.D[:, b]
+        self.G[:, b] = gb
+        self.G[b, :] = gb.T
+
+    def predictors(self, skip: str) -> np.ndarray:
+        """Columns of ``D`` that predict ``skip``, as :func:`_drop_degenerate` of :func:`_design` keeps them."""
+        leave = set(self.blocks[skip].tolist())
+        cand = [j for j in range(1, self.D.shape[1]) if j not in leave]
+        keep = np.array([0] + [j for j in cand if self.sd[j] > 1e-12])
+        G = self.G[np.ix_(keep, keep)]
+        scale = np.sqrt(np.diag(G))
+        Gs = G / np.outer(scale, scale)
+        _, R, piv = linalg.qr(Gs, pivoting=True)
+        d = np.abs(np.diag(R))
+        rank = int(np.sum(d > 1e-8 * d[0])) if d.size else 0
+        if rank == keep.size:
+            return keep
+        return keep[np.sort(piv[:rank])]
+
+    def pmm(self, keep: np.ndarray, y: np.ndarray, ry: np.ndarray, wy: np.ndarray, g: np.random.Generator,
+            donors: int = 5, ridge: float = 1e-5) -> np.ndarray:
+        """:func:`_pmm` from the cross-products: the observed rows' X'X is G less the missing rows' part."""
+        dm = self.D[wy][:, keep]
+        xtx = self.G[np.ix_(keep, keep)] - dm.T @ dm
+        y0 = np.where(ry, y, 0.0)
+        xty = (self.D.T @ y0)[keep]
+        full = np.zeros(self.D.shape[1])
+
+        def fitted(coef: np.ndarray) -> np.ndarray:
+            full[keep] = coef
+            return self.D @ full
+
+        return _pmm_tail(xtx, xty, fitted, dm, y, ry, g, donors, ridge)
+
+
 def _pmm(X: np.ndarray, y: np.ndarray, ry: np.ndarray, wy: np.ndarray, g: np.random.Generator,
          donors: int = 5, ridge: float = 1e-5) -> np.ndarray:
-    xo, yo = X[ry], y[ry]
-    xtx = xo.T @ xo
+    xo = X[ry]
+    return _pmm_tail(xo.T @ xo, xo.T @ y[ry], lambda coef: X @ coef, X[wy], y, ry, g, donors, ridge)
+
+
+def _pmm_tail(xtx: np.ndarray, xty: np.ndarray, fitted: Callable[[np.ndarray], np.ndarray], xm: np.ndarray,
+              y: np.ndarray, ry: np.ndarray, g: np.random.Generator, donors: int, ridge: float) -> np.ndarray:
+    """Predictive mean matching (mice's ``mice.impute.pmm``, type 1 matching) from X'X and X'y of the
+    observed rows, the fitted values of all rows for given coefficients, and the missing rows' X."""
+    yo = y[ry]
+    p = xtx.shape[0]
     pen = ridge * np.diag(xtx)
     v = np.linalg.inv(xtx + np.diag(pen))
-    coef = v @ (xo.T @ yo)
-    res = yo - xo @ coef
-    dof = max(int(ry.sum()) - X.shape[1], 1)
+    coef = v @ xty
+    yhat_obs = fitted(coef)[ry]
+    res = yo - yhat_obs
+    dof = max(int(ry.sum()) - p, 1)
     sigma_star = math.sqrt(float(res @ res) / g.chisquare(dof))
     v = (v + v.T) / 2
     try:
@@ -248,9 +336,8 @@ def _pmm(X: np.ndarray, y: np.ndarray, ry: np.ndarray, wy: np.ndarray, g: np.ran
     except np.linalg.LinAlgError:
         ev, evec = np.linalg.eigh(v)
         L = evec * np.sqrt(np.clip(ev, 0, None))
-    beta_star = coef + L @ g.standard_normal(X.shape[1]) * sigma_star
-    yhat_obs = xo @ coef
-    yhat_mis = X[wy] @ beta_star
+    beta_star = coef + L @ g.standard_normal(p) * sigma_star
+    yhat_mis = xm @ beta_star
     no = yhat_obs.size
     d = min(donors, no)
     order = np.argsort(yhat_obs, kind="stable")
@@ -653,17 +740,19 @@ def impute(
                 obs = v[~miss]
                 v[miss] = obs[g.integers(0, obs.size, size=int(miss.sum()))]
             state[c.name] = v
+        design = _Design(models, state, n)
         for it in range(maxit):
             for c in visit:
                 ry = ~np.isnan(c.values)
                 wy = ~ry
-                X = _drop_degenerate(_design(models, state, c.name, n))
+                keep = design.predictors(c.name)
                 if c.kind == "numeric":
-                    new = _pmm(X, c.values, ry, wy, g, donors=donors)
+                    new = design.pmm(keep, c.values, ry, wy, g, donors=donors)
                 else:
-                    new = _categorical_draw(X, c.values, max(len(c.levels), 2), ry, wy, g)
+                    new = _categorical_draw(design.D[:, keep], c.values, max(len(c.levels), 2), ry, wy, g)
                 v = state[c.name]
                 v[wy] = new
+                design.update(c, v)
                 if c.impute_mask.any():
                     chain.append({"imputation": i + 1, "iteration": it + 1, "column": c.name,
                                   "mean": float(np.mean(v[c.impute_mask]))})

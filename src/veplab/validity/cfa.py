@@ -630,12 +630,13 @@ def _fiml_loglik(pats: Sequence[_Pattern], sigma: np.ndarray, mu: np.ndarray) ->
     for pat in pats:
         o = pat.obs
         try:
-            c = linalg.cho_factor(sigma[np.ix_(o, o)], lower=True, check_finite=True)
+            c = linalg.cho_factor(sigma[pat.oo], lower=True, check_finite=True)
         except (linalg.LinAlgError, ValueError):
             return -math.inf
         d = pat.mean - mu[o]
         logdet = 2.0 * float(np.sum(np.log(np.diag(c[0]))))
-        quad = float(np.trace(linalg.cho_solve(c, pat.cov))) + float(d @ linalg.cho_solve(c, d))
+        quad = (float(np.trace(linalg.cho_solve(c, pat.cov, check_finite=False)))
+                + float(d @ linalg.cho_solve(c, d, check_finite=False)))
         total += -0.5 * pat.n * (o.size * _LOG2PI + logdet + quad)
     return total
 
@@ -773,11 +774,11 @@ class _FimlModel(_Model):
             E = np.zeros((q, q))
             for pat in self.patterns[g]:
                 o = pat.obs
-                sinv = linalg.cho_solve(linalg.cho_factor(sigma[np.ix_(o, o)], lower=True), np.eye(o.size))
+                sinv = linalg.cho_solve(linalg.cho_factor(sigma[pat.oo], lower=True), np.eye(o.size), check_finite=False)
                 sinv = (sinv + sinv.T) / 2.0
                 d = pat.mean - mu[o]
                 A = sinv @ (pat.cov + np.outer(d, d)) @ sinv
-                Wt[np.ix_(o, o)] += pat.n * (sinv - A)
+                Wt[pat.oo] += pat.n * (sinv - A)
                 ut[o] += pat.n * (sinv @ d)
                 if information:
                     dSo = dS[:, o][:, :, o] if o.size < p else dS
@@ -815,7 +816,7 @@ class _FimlModel(_Model):
             Wt, ut = np.zeros((p, p)), np.zeros(p)
             for pat in self.patterns[g]:
                 o = pat.obs
-                sinv = linalg.cho_solve(linalg.cho_factor(sigma[np.ix_(o, o)], lower=True), np.eye(o.size))
+                sinv = linalg.cho_solve(linalg.cho_factor(sigma[pat.oo], lower=True), np.eye(o.size), check_finite=False)
                 sinv = (sinv + sinv.T) / 2.0
                 d = pat.mean - mu[o]
                 u = sinv @ d
@@ -828,7 +829,7 @@ class _FimlModel(_Model):
                 T = (dSo @ u) @ (dmo @ sinv).T
                 Hp += 2.0 * (T + T.T) + 2.0 * (dmo @ sinv) @ dmo.T
                 H += pat.n * Hp
-                Wt[np.ix_(o, o)] += pat.n * (sinv - A)
+                Wt[pat.oo] += pat.n * (sinv - A)
                 ut[o] += pat.n * u
             ng = float(self.nobs[g])
             H /= ng
