@@ -80,7 +80,7 @@ def print_problems(problems) -> None:  # noqa: ANN001 - DataFrame
 @app.command()
 def synth(
     study: Path = typer.Argument(..., help="Study folder, e.g. research/demo"),
-    scale: Optional[str] = typer.Option(None, help="demo (small, fast) or national (tens of thousands of rows)"),
+    scale: Optional[str] = typer.Option(None, help="demo (small, fast) or national (a census at published sizes: 128,831 survey rows)"),
     seed: Optional[int] = typer.Option(None, help="Random seed (default: the study's synth.seed)"),
 ) -> None:
     """Generate a synthetic study's data files and truth.json into STUDY/data/."""
