@@ -30,6 +30,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from .._validate import InputError, check_choice, check_ci, format_rows, rng
+from .._glm import glm
 
 __all__ = ["SurveyDesign", "ReplicateDesign"]
 
@@ -258,17 +259,7 @@ class _BaseDesign:
         >>> round(float(d.mean("y").loc[0, "estimate"]), 4)
         2.8333
         """
-        level = check_ci(ci)
-        z = stats.norm.ppf(1 - (1 - level) / 2)
-
-        def one(d: _BaseDesign) -> list[dict[str, Any]]:
-            x, use = d._numeric(var, "mean", na_rm)
-            est, v, deff = d._mean_core(x, use)
-            se = np.sqrt(v)
-            return [{"variable": var, "estimate": est, "se": se, "ci_low": est - z * se,
-                     "ci_high": est + z * se, "deff": deff, "n": int(use.sum())}]
-
-        return self._over_by(by, "mean", one)
+        return self._wald(var, by, ci, na_rm, "mean")
 
     def total(self, var: str, by: str | Sequence[str] | None = None, ci: float = 0.95, *,
               na_rm: bool = False) -> pd.DataFrame:
@@ -282,17 +273,20 @@ class _BaseDesign:
         >>> float(d.total("y").loc[0, "estimate"])
         50.0
         """
-        level = check_ci(ci)
-        z = stats.norm.ppf(1 - (1 - level) / 2)
+        return self._wald(var, by, ci, na_rm, "total")
+
+    def _wald(self, var: str, by: str | Sequence[str] | None, ci: float, na_rm: bool, what: str) -> pd.DataFrame:
+        """A linear estimate (mean or total) with its Wald interval, overall or per ``by`` group."""
+        z = stats.norm.ppf(1 - (1 - check_ci(ci)) / 2)
 
         def one(d: _BaseDesign) -> list[dict[str, Any]]:
-            x, use = d._numeric(var, "total", na_rm)
-            est, v, deff = d._total_core(x, use)
+            x, use = d._numeric(var, what, na_rm)
+            est, v, deff = getattr(d, f"_{what}_core")(x, use)
             se = np.sqrt(v)
             return [{"variable": var, "estimate": est, "se": se, "ci_low": est - z * se,
                      "ci_high": est + z * se, "deff": deff, "n": int(use.sum())}]
 
-        return self._over_by(by, "total", one)
+        return self._over_by(by, what, one)
 
     def _indicator(self, var: str, level: Any, na_rm: bool, what: str) -> list[tuple[Any, np.ndarray, np.ndarray]]:
         col = self._column(var, what)
@@ -545,14 +539,15 @@ class _BaseDesign:
         w = np.where(use, self._w, 0.0)
         rows = self._rows() & ~bad
         wt = w / w[rows].mean()
-        beta, mu, ww = _irls(X, y, wt, family)
+        fit = _fit_glm(X, y, wt, family)
+        beta, mu, ww = fit.coef, fit.mu, fit.working_weights
         ainv = np.linalg.inv((X * ww[:, None]).T @ X)
         infl = (X * (wt * (y - mu))[:, None]) @ ainv
 
         def theta(wr: np.ndarray) -> np.ndarray:
             wr = np.where(use, wr, 0.0)
             wi = wr * wt / self._w.clip(min=1e-300)
-            return _irls(X, y, wi / wi.sum(), family, start=beta)[0]
+            return _fit_glm(X, y, wi / wi.sum(), family, start=beta).coef
 
         vcov = self._variance(infl, theta)
         se = np.sqrt(np.diag(vcov))
@@ -576,37 +571,10 @@ class _BaseDesign:
         })
 
 
-def _irls(X: np.ndarray, y: np.ndarray, wt: np.ndarray, family: str, start: np.ndarray | None = None,
-          tol: float = 1e-12, maxit: int = 100) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weighted IRLS for gaussian/identity and (quasi)binomial/logit; returns beta, mu, working weights."""
-    if family == "gaussian":
-        sw = np.sqrt(wt)
-        beta = np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)[0]
-        return beta, X @ beta, wt.copy()
-    keep = wt > 0
-    if start is None:
-        mu = np.where(keep, (wt * y + 0.5) / (wt + 1), 0.5)
-        eta = np.log(mu / (1 - mu))
-    else:
-        eta = X @ start
-        mu = _expit(eta)
-    dev_old = np.inf
-    beta = start if start is not None else np.zeros(X.shape[1])
-    for _ in range(maxit):
-        var = mu * (1 - mu)
-        z = eta + (y - mu) / var
-        ww = wt * var
-        sw = np.sqrt(ww)
-        beta = np.linalg.lstsq(X * sw[:, None], z * sw, rcond=None)[0]
-        eta = X @ beta
-        mu = _expit(eta)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            dev = 2 * np.sum(wt * (np.where(y > 0, y * np.log(np.where(y > 0, y, 1) / mu), 0)
-                                   + np.where(y < 1, (1 - y) * np.log(np.where(y < 1, 1 - y, 1) / (1 - mu)), 0)))
-        if abs(dev - dev_old) / (abs(dev) + 0.1) < tol:
-            break
-        dev_old = dev
-    return beta, mu, wt * mu * (1 - mu)
+def _fit_glm(X: np.ndarray, y: np.ndarray, wt: np.ndarray, family: str, start: np.ndarray | None = None) -> Any:
+    """The weighted fit svyglm makes: veplab's one GLM core (gaussian/identity, binomial/logit as
+    quasibinomial: the binomial score with the sampling weights as prior weights)."""
+    return glm(X, y, family=family, weights=wt, start=start, on_boundary="ignore", what="survey glm")
 
 
 # --------------------------------------------------------------------------------------
