@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from .._validate import InputError, check_choice, check_ci, format_rows, rng
 from .._glm import glm
@@ -37,10 +37,6 @@ __all__ = ["SurveyDesign", "ReplicateDesign"]
 LONELY = ("fail", "adjust", "average", "certainty", "remove")
 PROPORTION_METHODS = ("logit", "likelihood", "beta", "mean")
 COLUMNS = ["estimate", "se", "ci_low", "ci_high", "deff", "n"]
-
-
-def _expit(x: Any) -> Any:
-    return 1.0 / (1.0 + np.exp(-x))
 
 
 def _codes(values: Any) -> np.ndarray:
@@ -383,7 +379,7 @@ class _BaseDesign:
         beta = np.log(p / (1 - p))
         if method == "logit":
             se = np.sqrt(vb)
-            return float(_expit(beta - tq * se)), float(_expit(beta + tq * se))
+            return float(special.expit(beta - tq * se)), float(special.expit(beta + tq * se))
         # likelihood: (D(b) - D(bhat)) / phi = t^2 * lambda (confint.svyglm, method="likelihood")
         rows = self._rows()
         w = np.where(use, self._w, 0.0)
@@ -395,7 +391,7 @@ class _BaseDesign:
         target = tq**2 * lam
 
         def dev(b: float) -> float:
-            mu = _expit(b)
+            mu = special.expit(b)
             return 2 * np.sum(wt * (-x * np.log(mu) - (1 - x) * np.log(1 - mu))
                               + wt * (x * np.log(p) + (1 - x) * np.log(1 - p)))
 
@@ -410,7 +406,7 @@ class _BaseDesign:
             hi_b += step
         lo = optimize.brentq(g, lo_b, beta, xtol=1e-14, rtol=1e-14)
         hi = optimize.brentq(g, beta, hi_b, xtol=1e-14, rtol=1e-14)
-        return float(_expit(lo)), float(_expit(hi))
+        return float(special.expit(lo)), float(special.expit(hi))
 
     def _svyvar_pearson(self, pr: np.ndarray, use: np.ndarray) -> float:
         return self._svyvar(pr, use)
