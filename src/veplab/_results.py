@@ -3,12 +3,14 @@
 Every analysis returns either a tidy :class:`pandas.DataFrame` or a frozen
 dataclass deriving from :class:`Result`.  A result carries the fitted numbers
 unrounded, knows how to turn itself into a one-row (or tidy) frame with
-``to_frame()``, and prints a readable ``summary()``.
+``to_frame()``, prints a readable ``summary()`` and shows itself as tables in
+a notebook (``_repr_html_``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import html
 import math
 from typing import Any
 
@@ -52,6 +54,35 @@ class Result:
 
     def __str__(self) -> str:  # pragma: no cover - cosmetic
         return self.summary()
+
+    def _repr_html_(self) -> str:
+        """The result as HTML tables, so it shows as a table in JupyterLab.
+
+        The main table is ``to_frame()``; the result's scalar fields follow
+        when ``to_frame()`` is a tidy table of its own, and every other table
+        the result carries (coefficients, loadings, item statistics, ...)
+        is folded below its field name.  Long tables show their first and
+        last rows (``max_rows=30``).
+        """
+        name = html.escape(type(self).__name__)
+        main = self.to_frame()
+        parts = [f"<div class='veplab-result'><p><strong>{name}</strong></p>", _html_table(main)]
+        scalars = self.to_dict()
+        if scalars and not set(main.columns) >= set(scalars):
+            parts.append(_html_table(pd.DataFrame([scalars], index=[type(self).__name__])))
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name, None)
+            if isinstance(value, pd.Series):
+                value = value.to_frame()
+            if isinstance(value, pd.DataFrame) and value is not main and not value.empty:
+                label = html.escape(f.name.replace("_", " "))
+                parts.append(f"<details><summary>{label}</summary>{_html_table(value)}</details>")
+        parts.append("</div>")
+        return "".join(parts)
+
+
+def _html_table(frame: pd.DataFrame) -> str:
+    return frame.to_html(max_rows=30, max_cols=20, float_format=lambda v: f"{v:.6g}", na_rep="", border=0)
 
 
 @dataclasses.dataclass(frozen=True)
