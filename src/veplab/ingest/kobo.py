@@ -46,9 +46,12 @@ validation as any other file.  What it does:
 Delimiters (Kobo offers ";" and ","), encodings and Arabic-Indic digits are
 handled by the CSV reader and the loader as for any export.
 
->>> from veplab.data import load                                        # doctest: +SKIP
->>> df = load("export.csv", "surveys/wellbeing.yml")                   # detected
->>> kids = load("export.xlsx", "surveys/wellbeing__children.yml", sheet="children")
+>>> from veplab.data import load
+>>> df = load("export.csv", "surveys/wellbeing.yml")  # doctest: +SKIP
+>>> kids = load("export.xlsx", "surveys/wellbeing__children.yml",
+...             sheet="children")  # doctest: +SKIP
+
+(The export format is detected; no option says it is Kobo's.)
 """
 
 from __future__ import annotations

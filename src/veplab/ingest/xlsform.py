@@ -1848,7 +1848,9 @@ def write_sheets(path: str | Path, sheets: Mapping[str, Sequence[Mapping[str, An
     The way to write an XLSForm by hand (``survey``, ``choices``, ``settings``, ``veplab_scales``
     sheets) for an example or a test; :func:`to_xlsform` writes one from a codebook.
 
-    >>> p = write_sheets(getfixture("tmp_path") / "f.xlsx", {"survey": [{"type": "integer", "name": "age"}],
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> p = write_sheets(folder / "f.xlsx", {"survey": [{"type": "integer", "name": "age"}],
     ...                                                      "choices": [], "settings": [{"form_id": "f"}]})
     >>> p.name
     'f.xlsx'
