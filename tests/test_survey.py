@@ -132,6 +132,8 @@ def test_quantiles_woodruff(name):
 
 
 def _glm_check(fit, ref, rtol):
+    if "term" in ref and "term" in fit:   # R's names, in R's order
+        assert list(fit["term"]) == list(ref["term"])
     close(fit["estimate"], ref["estimate"], rtol)
     close(fit["se"], ref["se"], rtol)
     close(fit["deff"], ref["deff"], rtol)
@@ -142,18 +144,15 @@ def _glm_check(fit, ref, rtol):
 
 def test_glm_gaussian():
     fit = design("cluster").glm("y ~ age + gender + region")
-    assert list(fit["term"]) == ["(Intercept)", "gender[T.Woman]", "region[T.north]", "region[T.south]", "age"]
-    fit = fit.set_index("term").loc[["(Intercept)", "age", "gender[T.Woman]", "region[T.north]", "region[T.south]"]]
+    assert list(fit["term"]) == ["(Intercept)", "age", "genderWoman", "regionnorth", "regionsouth"]
     _glm_check(fit, R["glm_gaussian"]["cluster"], CLOSED)
     fit2 = design("two_stage").glm("y ~ age + gender")
-    fit2 = fit2.set_index("term").loc[["(Intercept)", "age", "gender[T.Woman]"]]
     _glm_check(fit2, R["glm_gaussian"]["two_stage"], CLOSED)
 
 
 @pytest.mark.parametrize("name", ["cluster", "two_stage"])
 def test_glm_binomial_as_quasibinomial(name):
     fit = design(name).glm("vep ~ age + gender", family="binomial")
-    fit = fit.set_index("term").loc[["(Intercept)", "age", "gender[T.Woman]"]]
     # R stops IRLS at a relative deviance change of 1e-8; ours iterates to 1e-12
     _glm_check(fit, R["glm_binomial"][name], 1e-5)
 
@@ -191,11 +190,11 @@ def _rep_check(rep: ReplicateDesign, ref: dict):
     close(b["se"], ref["by"]["se"])
     assert rep.degf() == ref["degf"]
     close([m.loc[0, "deff"], t.loc[0, "deff"], dm.loc[0, "deff"]], ref["deff"])
-    g = rep.glm("y ~ age + gender").set_index("term").loc[["(Intercept)", "age", "gender[T.Woman]"]]
+    g = rep.glm("y ~ age + gender")
+    assert list(g["term"]) == ["(Intercept)", "age", "genderWoman"]
     close(g["estimate"], ref["glm"]["estimate"])
     close(g["se"], ref["glm"]["se"])
-    gb = rep.glm("vep ~ age + gender", family="binomial").set_index("term").loc[
-        ["(Intercept)", "age", "gender[T.Woman]"]]
+    gb = rep.glm("vep ~ age + gender", family="binomial")
     close(gb["estimate"], ref["glm_binomial"]["estimate"], 1e-6)
     close(gb["se"], ref["glm_binomial"]["se"], 1e-5)
     q = rep.quantile("y", [0.25, 0.5])

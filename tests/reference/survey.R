@@ -102,7 +102,7 @@ for (nm in c("cluster", "two_stage", "stratified")) {
 out$quantile <- qq
 
 # glm
-gl <- function(g) list(estimate = unname(coef(g)), se = unname(SE(g)), deff = unname(diag(attr(g, "deff"))),
+gl <- function(g) list(term = names(coef(g)), estimate = unname(coef(g)), se = unname(SE(g)), deff = unname(diag(attr(g, "deff"))),
                        ci = unname(confint(g)), df = g$df.residual)
 out$glm_gaussian <- list(cluster = gl(svyglm(y ~ age + gender + region, designs$cluster, deff = TRUE)),
                          two_stage = gl(svyglm(y ~ age + gender, designs$two_stage, deff = TRUE)))

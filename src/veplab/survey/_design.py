@@ -487,10 +487,9 @@ class _BaseDesign:
         x_i w_i (y_i - mu_i) (Binder 1983), or the spread of the replicate fits.
         Intervals use t on ``degf(design) + 1 - p`` degrees of freedom, as
         ``confint.svyglm``; ``deff`` as ``svyglm(deff=TRUE)``.  Categorical predictors
-        are treatment-coded (patsy names, e.g. ``sex[T.M]``; R's ``sexM``).
-
-        Note: a small IRLS local to this module; it moves to veplab's single GLM core
-        when that lands (issue 19's note).
+        are treatment-coded, terms in R's order and named as R names them (``sexM``,
+        ``countryTunisia``; :func:`veplab.factors._formula.design_matrix`).  Fitted by
+        veplab's one GLM core (:mod:`veplab._glm`).
 
         References: Binder (1983) *Int Stat Rev* 51:279-292; Lumley & Scott (2017)
         *Stat Sci* 32:265-278.
@@ -505,17 +504,19 @@ class _BaseDesign:
         level = check_ci(ci)
         if not isinstance(formula, str) or "~" not in formula:
             raise InputError(f"glm: formula must look like 'y ~ x1 + x2', got {formula!r}")
-        lhs, rhs = (s.strip() for s in formula.split("~", 1))
-        y_all = self._column(lhs, "glm").astype("float64").to_numpy()
-        import patsy
+        from ..factors._formula import design_matrix, formula_variables, split_formula
 
-        try:
-            X_full = patsy.dmatrix(rhs, self.data, NA_action=patsy.NAAction(NA_types=[]),
-                                   return_type="dataframe")
-        except patsy.PatsyError as e:
-            raise InputError(f"glm: cannot build the model matrix of {rhs!r}: {e}") from None
-        names = list(X_full.columns)
-        X = X_full.to_numpy(dtype=float)
+        lhs, rhs = split_formula(formula, what="glm")
+        y_all = self._column(lhs, "glm").astype("float64").to_numpy()
+        used = formula_variables(rhs, self.data.columns, what="glm")
+        complete = ~self.data[used].isna().any(axis=1).to_numpy() if used else np.ones(len(self.data), bool)
+        if not complete.any():
+            raise InputError(f"glm: no row has every variable of {rhs!r}")
+        dm = design_matrix(rhs, self.data.loc[complete, used] if used else self.data.loc[complete, []],
+                           what="glm")
+        names = list(dm.names)  # R's names and order: (Intercept), age, genderWoman, regionnorth
+        X = np.full((len(self.data), len(names)), np.nan)
+        X[complete] = dm.matrix
         bad = (np.isnan(y_all) | np.isnan(X).any(axis=1)) & self._domain
         if bad.any() and not na_rm:
             raise InputError(f"glm: missing values in the model's variables in "
@@ -559,7 +560,7 @@ class _BaseDesign:
         vsrs = disp * ainv * wt[rows].mean()
         tval = beta / se
         return pd.DataFrame({
-            "term": ["(Intercept)" if n == "Intercept" else n for n in names],
+            "term": names,
             "estimate": beta, "se": se,
             "ci_low": beta - tq * se, "ci_high": beta + tq * se,
             "t": tval, "p": 2 * stats.t.sf(np.abs(tval), dfres) if dfres > 0 else np.nan,
