@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from veplab._validate import InputError
 from veplab.factors import (
-    IccResult,
+    ClusterIccResult,
     MixedLinearResult,
     MixedLogitResult,
     icc_null,
@@ -308,7 +308,7 @@ def test_mixed_linear_icc_profile_interval(name, data, formula, group, request):
 def test_icc_null_gaussian(prisons):
     ref = REF["prison_null_gaussian"]
     res = icc_null(prisons, "support", "prison")
-    assert isinstance(res, IccResult)
+    assert isinstance(res, ClusterIccResult)
     var_b, sigma2 = as_list(ref["varcorr"]["vcov"])
     assert res.estimate == pytest.approx(var_b / (var_b + sigma2), rel=1e-5)
     assert res.between_var == pytest.approx(var_b, rel=1e-4)
@@ -319,7 +319,7 @@ def test_icc_null_gaussian(prisons):
     assert res.n == 2553 and res.n_groups == 60 and res.family == "gaussian"
     assert res.ci_low < res.estimate < res.ci_high
     frame = res.to_frame()
-    assert frame.loc["IccResult", "estimate"] == res.estimate
+    assert frame.loc["ClusterIccResult", "estimate"] == res.estimate
 
 
 def test_icc_null_binomial(prisons):

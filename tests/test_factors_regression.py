@@ -410,6 +410,7 @@ def test_plot_forest_groups_by_domain():
     assert labels[:3] == ["grievance", "peers", "trust_staff"] and "(Intercept)" not in labels
     assert ax.get_xscale() == "log"
     plt.close(ax.figure)
+    assert [t.get_text() for t in fit.plot().get_yticklabels()] == list(fit.coefficients["term"][1:])
     ax = plot_forest(fit.coefficients.assign(dom="x"), group_col="dom", log=False)
     assert ax.get_xscale() == "linear"
     plt.close(ax.figure)

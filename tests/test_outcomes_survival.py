@@ -265,8 +265,14 @@ def test_plots_return_objects():
     km = kaplan_meier(ROSSI, "week", "arrest", "fin")
     fig = plot_km(km, times=[0, 13, 26, 39, 52])
     assert fig.axes and any("At risk" in t.get_text() for t in fig.axes[0].texts)
-    ax = plot_forest(cox(ROSSI, "week", "arrest", ["fin", "age", "prio"]))
+    fit = cox(ROSSI, "week", "arrest", ["fin", "age", "prio"])
+    ax = plot_forest(fit)
     assert len(ax.get_yticklabels()) == 3
+    assert ax.get_xscale() == "log" and ax.get_xlabel() == "hazard ratio (log scale) with interval"
+    # the squares are the hazard ratios, top to bottom in the table's order
+    points = [line for line in ax.get_lines() if line.get_marker() == "s"][0]
+    np.testing.assert_allclose(points.get_xdata(), fit.table["hr"].to_numpy())
+    assert [t.get_text() for t in fit.plot().get_yticklabels()] == list(fit.table["term"])
     plt.close("all")
 
 

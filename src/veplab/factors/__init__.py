@@ -1,7 +1,7 @@
 """Push and pull factors: multilevel models (and, later, descriptives, regression,
 imputation and latent classes)."""
 
-from .mixed import IccResult, MixedLinearResult, MixedLogitResult, icc_null, mixed_linear, mixed_logit
+from .mixed import ClusterIccResult, MixedLinearResult, MixedLogitResult, icc_null, mixed_linear, mixed_logit
 
 __all__ = [
     "mixed_linear",
@@ -9,7 +9,7 @@ __all__ = [
     "icc_null",
     "MixedLinearResult",
     "MixedLogitResult",
-    "IccResult",
+    "ClusterIccResult",
 ]
 
 # descriptives, single-level regression, multiple imputation, latent classes, charts

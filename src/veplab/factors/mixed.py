@@ -101,7 +101,7 @@ __all__ = [
     "icc_null",
     "MixedLinearResult",
     "MixedLogitResult",
-    "IccResult",
+    "ClusterIccResult",
     "SingularFitWarning",
     "ConvergenceWarning",
 ]
@@ -1028,8 +1028,10 @@ class MixedLogitResult(_MixedBase):
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class IccResult(Result):
-    """ICC from a null random-intercept model (see :func:`icc_null`)."""
+class ClusterIccResult(Result):
+    """ICC of a clustering (share of variance between groups, such as prisons) from a null
+    random-intercept model (see :func:`icc_null`); agreement ICCs between raters are
+    :class:`veplab.reliability.IccResult`."""
 
     estimate: float
     ci_low: float
@@ -1587,7 +1589,7 @@ def icc_null(
     *,
     family: str = "gaussian",
     ci: float = 0.95,
-) -> IccResult:
+) -> ClusterIccResult:
     """Intraclass correlation of ``outcome`` by ``group`` from the null model.
 
     ``family="gaussian"``: ``lmer(outcome ~ 1 + (1 | group))`` by REML and
@@ -1629,7 +1631,7 @@ def icc_null(
         fit = mixed_logit(df, formula, group, ci=ci)
         within = LOGISTIC_VAR
         method = "glmer Laplace null model, latent scale (pi^2/3); profile-likelihood interval"
-    return IccResult(
+    return ClusterIccResult(
         estimate=fit.icc,
         ci_low=fit.icc_ci_low,
         ci_high=fit.icc_ci_high,

@@ -118,8 +118,14 @@ def plot_endorsement(table: pd.DataFrame, ax: Any = None, *, variable: str | Non
     return ax
 
 
+_RATIOS = (
+    ("odds_ratio", "or_ci_low", "or_ci_high", "odds ratio"),
+    ("hr", "hr_ci_low", "hr_ci_high", "hazard ratio"),
+)
+
+
 def plot_forest(
-    table: pd.DataFrame,
+    table: Any,
     *,
     group_col: str | None = None,
     domains: Mapping[str, str] | None = None,
@@ -132,19 +138,28 @@ def plot_forest(
     """Forest plot of model estimates, grouped by domain.
 
     ``table`` is a coefficient table (``logit(...).coefficients``,
-    ``ordinal(...).coefficients``, :func:`~veplab.factors.pool` output):
-    odds ratios (``odds_ratio, or_ci_low, or_ci_high``) when present and
-    ``log=True`` (log axis, reference line at 1), else ``estimate, ci_low,
-    ci_high`` (reference line at 0).  Terms are grouped by ``group_col`` (a
+    ``ordinal(...).coefficients``, ``cox(...).table``,
+    :func:`~veplab.factors.pool` output) or the fitted result itself:
+    odds ratios (``odds_ratio, or_ci_low, or_ci_high``) or hazard ratios
+    (``hr, hr_ci_low, hr_ci_high``) when present and ``log=True`` (log axis,
+    reference line at 1), else ``estimate, ci_low, ci_high`` (reference line
+    at 0).  This is the one forest plot of the package: ``LogitResult.plot()``,
+    ``OrdinalResult.plot()`` and ``CoxResult.plot()`` call it.  Terms are grouped by ``group_col`` (a
     column of the table) or by ``domains`` (a mapping term -> domain, e.g.
     ``{"grievance": "push", "peers": "pull", "trust_staff": "protective"}``;
     unmapped terms go under "other").  ``labels`` renames terms.
     Returns the Axes.
     """
     what = "plot_forest"
+    if not isinstance(table, pd.DataFrame):  # a fitted result: its coefficient table
+        for attr in ("coefficients", "table"):
+            if isinstance(getattr(table, attr, None), pd.DataFrame):
+                table = getattr(table, attr)
+                break
     t = _need(table, ["term"], what)
-    use_or = log and {"odds_ratio", "or_ci_low", "or_ci_high"} <= set(t.columns)
-    cols = ("odds_ratio", "or_ci_low", "or_ci_high") if use_or else ("estimate", "ci_low", "ci_high")
+    ratio = next((r for r in _RATIOS if log and set(r[:3]) <= set(t.columns)), None)
+    use_or = ratio is not None
+    cols = ratio[:3] if ratio is not None else ("estimate", "ci_low", "ci_high")
     _need(t, list(cols), what)
     if drop_intercept:
         t = t[t["term"] != "(Intercept)"]
@@ -197,7 +212,7 @@ def plot_forest(
         ax.xaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _pos: f"{v:g}"))
         ax.xaxis.set_minor_formatter(ticker.NullFormatter())
-        ax.set_xlabel("odds ratio (log scale) with interval")
+        ax.set_xlabel(f"{ratio[3]} (log scale) with interval")
     else:
         ax.set_xlabel("estimate with interval")
     ax.set_yticks(ys_a, names)

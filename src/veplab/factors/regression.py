@@ -302,6 +302,15 @@ class LogitResult(Result):
     factor_counts: dict[str, dict[Any, int]] = dataclasses.field(default_factory=dict, repr=False, compare=False)
     outcome_counts: dict[Any, int] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
+    def plot(self, **kwargs: Any) -> Any:
+        """Forest plot of the coefficients (odds ratios on a log axis); returns the Axes.
+
+        Keyword arguments go to :func:`veplab.factors.plot_forest` (``domains=``, ``labels=``, ``ax=``, ...).
+        """
+        from .plots import plot_forest
+
+        return plot_forest(self.coefficients, **kwargs)
+
     def tidy(self) -> pd.DataFrame:
         """The coefficient table (the protocol :func:`veplab.factors.pool` reads)."""
         return self.coefficients.copy()
@@ -546,6 +555,15 @@ class OrdinalResult(Result):
     vcov_type: str = "model"
     cluster: str | None = None
     n_clusters: int = 0
+
+    def plot(self, **kwargs: Any) -> Any:
+        """Forest plot of the coefficients (odds ratios on a log axis); returns the Axes.
+
+        Keyword arguments go to :func:`veplab.factors.plot_forest` (``domains=``, ``labels=``, ``ax=``, ...).
+        """
+        from .plots import plot_forest
+
+        return plot_forest(self.coefficients, **kwargs)
 
     def tidy(self) -> pd.DataFrame:
         """Coefficients then thresholds, with a ``type`` column (for :func:`~veplab.factors.pool`)."""

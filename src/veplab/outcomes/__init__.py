@@ -28,6 +28,7 @@ from .indicators import CRITERIA, indicators, validate_framework
 from .power import PowerResult, minimum_detectable_effect, power
 from .prepost import ReliableChange, paired_tests, pre_post, pre_post_long, reliable_change
 from .propensity import EffectEstimate, PropensityResult, plot_love, plot_overlap, propensity
+from ..factors.plots import plot_forest
 from .survival import (
     CoxResult,
     KaplanMeier,
@@ -37,7 +38,6 @@ from .survival import (
     cox_zph,
     kaplan_meier,
     logrank,
-    plot_forest,
     plot_km,
     truncate_at_risk,
 )

@@ -53,7 +53,6 @@ __all__ = [
     "cox_zph",
     "concordance",
     "plot_km",
-    "plot_forest",
     "truncate_at_risk",
 ]
 
@@ -909,6 +908,15 @@ class CoxResult(Result):
         """The coefficient table (one row per term)."""
         return self.table.copy()
 
+    def plot(self, **kwargs: Any) -> Any:
+        """Forest plot of the hazard ratios with their intervals (log axis); returns the Axes.
+
+        Keyword arguments go to :func:`veplab.factors.plot_forest` (``ax=``, ``labels=``, ``title=``, ...).
+        """
+        from ..factors.plots import plot_forest
+
+        return plot_forest(self.table, **kwargs)
+
     @functools.cached_property
     def _concordance(self) -> dict[str, float]:
         # computed on first use, not by the fit (it is an O(n log n) count over all comparable pairs)
@@ -1258,27 +1266,3 @@ def plot_km(km: KaplanMeier, *, ax: Any = None, times: Sequence[float] | None = 
                 txt = f"{int(round(v))}" if not pd.isna(v) else (f"<{km.min_at_risk}" if km.min_at_risk else "–")
                 ax.text(tk, yy, txt, transform=trans, ha="center", va="top", fontsize=8)
     return fig
-
-
-def plot_forest(fit: CoxResult, *, ax: Any = None, log_scale: bool = True) -> Any:
-    """Forest plot of hazard ratios with intervals (returns the Axes)."""
-    import matplotlib.pyplot as plt
-
-    tab = fit.table
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 0.5 + 0.45 * len(tab)))
-    y = np.arange(len(tab))[::-1]
-    ax.errorbar(tab["hr"], y, xerr=[tab["hr"] - tab["hr_ci_low"], tab["hr_ci_high"] - tab["hr"]],
-                fmt="s", color="0.1", ecolor="0.3", capsize=3)
-    ax.axvline(1.0, color="0.5", linestyle="--", linewidth=1)
-    ax.set_yticks(y)
-    ax.set_yticklabels(tab["term"])
-    if log_scale:
-        from matplotlib.ticker import FuncFormatter
-
-        ax.set_xscale("log")
-        fmt = FuncFormatter(lambda v, _: f"{v:g}")
-        ax.xaxis.set_major_formatter(fmt)
-        ax.xaxis.set_minor_formatter(fmt)
-    ax.set_xlabel(f"Hazard ratio ({fit.ci:.0%} interval)")
-    return ax

@@ -55,14 +55,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+# One DisclosureError for the package: the gate's refusals and the disclosure
+# rules' are the same error (an InputError, so the CLI shows its message).
+from ..privacy.disclosure import DisclosureError
+
 __all__ = ["Report", "RESULT_MIME", "use_style", "to_jsonable", "DisclosureError"]
 
 RESULT_MIME = "application/vnd.veplab.result+json"
 MARK = "‡"
 
 
-class DisclosureError(ValueError):
-    """A table or figure would publish row-level or disclosive data."""
 
 
 def use_style() -> None:
