@@ -137,3 +137,80 @@ def test_far_tail_fallback_equals_the_definition():
             float(stats.nct.cdf(x, nu, ncp)), rel=1e-8)
         assert _nct_tail_quadrature(x, nu, ncp, upper=True) == pytest.approx(
             float(stats.nct.sf(x, nu, ncp)), rel=1e-8)
+
+
+# --------------------------------------------------------------------------- cluster designs
+RC = json.loads((Path(__file__).parent / "reference" / "power_cluster.json").read_text())
+
+
+def test_design_effect_donner_klar_and_eldridge():
+    from veplab.outcomes.power import design_effect
+
+    assert design_effect(40, 0.05) == pytest.approx(RC["de_40_05"], rel=1e-12)
+    assert design_effect(40, 0.05, cv=0.5) == pytest.approx(RC["de_40_05_cv"], rel=1e-12)
+    assert design_effect(1, 0.3) == 1.0 and design_effect(25, 0) == 1.0
+
+
+def test_cluster_two_sample_matches_r_formulas():
+    kw = dict(icc=0.05, cluster_size=20)
+    res = power("cluster_two_sample", n=10, effect=0.5, **kw)
+    assert res.power == pytest.approx(RC["t_power"], rel=1e-9)
+    assert res.n_meaning == "clusters per arm" and res.design_effect == pytest.approx(1.95)
+    assert res.people_per_arm == 200 and res.n_effective == pytest.approx(200 / 1.95)
+    assert power("cluster_two_sample", n=8, effect=0.6, sd=1.3, icc=0.08, cluster_size=25, cv=0.7).power == \
+        pytest.approx(RC["t_power_cv"], rel=1e-9)
+    k = power("cluster_two_sample", effect=0.5, power=0.8, **kw)
+    assert k.n == pytest.approx(RC["t_k"], rel=1e-8) and k.n_ceiling == 8
+    assert power("cluster_two_sample", n=10, power=0.8, **kw).effect == pytest.approx(RC["t_delta"], rel=1e-8)
+    assert power("cluster_two_sample", n=10, effect=0.5, method="normal", **kw).power == pytest.approx(
+        RC["z_power"], rel=1e-12)
+    assert power("cluster_two_sample", effect=0.5, power=0.8, method="normal", **kw).n == pytest.approx(
+        RC["z_k"], rel=1e-12)
+
+
+def test_cluster_two_sample_without_clustering_is_power_t_test():
+    one = dict(icc=0, cluster_size=1)
+    assert power("cluster_two_sample", n=12, effect=0.9, **one).power == pytest.approx(RC["t_icc0"], rel=1e-9)
+    assert power("cluster_two_sample", effect=0.9, power=0.8, **one).n == pytest.approx(RC["t_icc0_n"], rel=1e-8)
+
+
+def test_cluster_two_proportions_matches_r():
+    kw = dict(icc=0.05, cluster_size=20, p1=0.1)
+    assert power("cluster_two_proportions", n=10, effect=0.05, **kw).power == pytest.approx(RC["p_power"], rel=1e-9)
+    assert power("cluster_two_proportions", n=10, effect=0.05, cv=0.6, **kw).power == pytest.approx(
+        RC["p_power_cv"], rel=1e-9)
+    assert power("cluster_two_proportions", n=10, power=0.8, **kw).effect == pytest.approx(RC["p_p2"], rel=1e-8)
+    res = power("cluster_two_proportions", p1=0.10, effect=0.06, power=0.8, icc=0.02, cluster_size=40)
+    assert res.n == pytest.approx(RC["p_k"], rel=1e-8) and res.n_ceiling == 33
+    # ICC = 0: exactly power.prop.test on k m people per arm
+    assert power("cluster_two_proportions", n=15, effect=0.07, p1=0.1, icc=0, cluster_size=40).power == \
+        pytest.approx(RC["p_icc0"], rel=1e-9)
+    k0 = power("cluster_two_proportions", effect=0.07, power=0.8, p1=0.1, icc=0, cluster_size=40)
+    assert k0.n * 40 == pytest.approx(RC["p_icc0_n"], rel=1e-8)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.floats(3, 200), st.floats(0.1, 1.5), st.floats(0, 0.3), st.floats(2, 80), st.floats(0, 1))
+def test_cluster_round_trip(k, d, icc, m, cv):
+    kw = dict(icc=icc, cluster_size=m, cv=cv)
+    pw = power("cluster_two_sample", n=k, effect=d, **kw).power
+    if 0.06 < pw < 0.999:
+        assert power("cluster_two_sample", effect=d, power=pw, **kw).n == pytest.approx(k, rel=1e-6)
+        assert power("cluster_two_sample", n=k, power=pw, **kw).effect == pytest.approx(d, rel=1e-6)
+
+
+def test_cluster_bad_inputs():
+    with pytest.raises(InputError, match="icc="):
+        power("cluster_two_sample", n=10, effect=0.5)
+    with pytest.raises(InputError, match=r"icc must be in \[0, 1\)"):
+        power("cluster_two_sample", n=10, effect=0.5, icc=1.2, cluster_size=20)
+    with pytest.raises(InputError, match="cluster_size"):
+        power("cluster_two_sample", n=10, effect=0.5, icc=0.1, cluster_size=0.5)
+    with pytest.raises(InputError, match="cv must be"):
+        power("cluster_two_sample", n=10, effect=0.5, icc=0.1, cluster_size=20, cv=-1)
+    with pytest.raises(InputError, match="more than 1 cluster"):
+        power("cluster_two_sample", n=1, effect=0.5, icc=0.1, cluster_size=20)
+    with pytest.raises(InputError, match="p1"):
+        power("cluster_two_proportions", n=10, effect=0.05, icc=0.1, cluster_size=20)
+    with pytest.raises(InputError, match="method must be one of"):
+        power("cluster_two_sample", n=10, effect=0.5, icc=0.1, cluster_size=20, method="arcsine")

@@ -17,6 +17,25 @@ whichever one of ``n``, the effect or ``power`` is ``None``:
   allocated to treatment; people needed ``n = D / event_prob`` with
   ``event_prob`` the expected probability of an event (re-arrest) during
   follow-up, pooled over both arms.  ``effect`` is the hazard ratio.
+- ``"cluster_two_sample"`` / ``"cluster_two_proportions"``: cluster-randomised
+  designs (a programme rolled out in some prisons, staff trained prison by
+  prison).  ``n`` is the number of **clusters per arm** ``k``, each of (mean)
+  size ``m = cluster_size``; outcomes within a cluster correlate with
+  intra-cluster correlation ``icc``.  The variance of an arm mean is inflated
+  by the design effect (Donner & Klar 2000, ch. 5)
+  ``DE = 1 + (m - 1) ICC``, and with cluster sizes varying with coefficient of
+  variation ``cv`` (SD of the sizes over their mean) by
+  ``DE = 1 + ((cv^2 + 1) m - 1) ICC`` (Eldridge, Ashby & Kerry 2006), so each
+  arm carries ``n_eff = k m / DE`` people's worth of information.
+  ``cluster_two_sample`` (``effect`` = mean difference ``delta``, ``sd`` the
+  total SD): ``method="t"`` (default) is a t test on ``2 (k - 1)`` degrees of
+  freedom (the clusters, not the people, are the units: Donner & Klar's
+  recommendation), noncentrality ``delta / sd * sqrt(n_eff / 2)``;
+  ``method="normal"`` the z approximation ``k = 2 (z_{1-a/2} + z_{power})^2
+  sd^2 DE / (m delta^2)``.  With ``m = 1`` and ``icc = 0`` the t version is
+  exactly ``power.t.test(n = k)``.  ``cluster_two_proportions`` (``p1`` the
+  control rate, ``effect`` = ``p2``) is ``power.prop.test`` with
+  ``n = n_eff``: with ``icc = 0`` exactly ``power.prop.test(n = k m)``.
 
 Two-sided tests use R's ``strict = FALSE`` convention (the far tail is
 ignored) unless ``strict=True``.  Where scipy's noncentral t returns NaN in
@@ -39,9 +58,11 @@ from scipy import integrate, optimize, stats
 from .._results import Result
 from .._validate import InputError, check_choice
 
-__all__ = ["power", "minimum_detectable_effect", "PowerResult"]
+__all__ = ["power", "minimum_detectable_effect", "design_effect", "PowerResult"]
 
-_DESIGNS = ("paired", "one_sample", "two_sample", "two_proportions", "survival")
+_DESIGNS = ("paired", "one_sample", "two_sample", "two_proportions", "survival",
+            "cluster_two_sample", "cluster_two_proportions")
+_CLUSTER = ("cluster_two_sample", "cluster_two_proportions")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,6 +85,12 @@ class PowerResult(Result):
     events: float = float("nan")
     event_prob: float = float("nan")
     allocation: float = float("nan")
+    icc: float = float("nan")
+    cluster_size: float = float("nan")
+    cv: float = float("nan")
+    design_effect: float = float("nan")
+    n_effective: float = float("nan")
+    people_per_arm: float = float("nan")
     note: str = ""
 
     def summary(self) -> str:
@@ -71,6 +98,10 @@ class PowerResult(Result):
                 f"power = {self.power:.4f}, alpha = {self.alpha}")
         if self.design == "survival":
             base += f", events = {self.events:.6g}"
+        if self.design in _CLUSTER:
+            base += (f"\n  cluster size {self.cluster_size:g} (cv {self.cv:g}), ICC {self.icc:g}: "
+                     f"design effect {self.design_effect:.4g}, {self.people_per_arm:.6g} people per arm "
+                     f"worth {self.n_effective:.6g} independent people")
         return base + (f"\n  {self.note}" if self.note else "")
 
 
@@ -260,6 +291,141 @@ def _solve_surv(n, hr, pw, alpha, event_prob, allocation, alternative, direction
                        events=float(D), event_prob=ep, allocation=q, note=note)
 
 
+# --------------------------------------------------------------------------- cluster designs
+def design_effect(cluster_size: float, icc: float, cv: float = 0.0) -> float:
+    """Variance inflation of a mean over clusters of mean size ``m`` with intra-cluster correlation ``icc``.
+
+    ``DE = 1 + ((cv^2 + 1) m - 1) ICC``: Donner & Klar's ``1 + (m - 1) ICC``
+    for equal clusters (``cv = 0``), and Eldridge, Ashby & Kerry's (2006)
+    version for cluster sizes with coefficient of variation ``cv``.
+
+    References
+    ----------
+    Donner A, Klar N (2000). *Design and Analysis of Cluster Randomization
+    Trials in Health Research*. Arnold, ch. 5.
+    Eldridge SM, Ashby D, Kerry S (2006). Sample size for cluster randomized
+    trials: effect of coefficient of variation of cluster size and analysis
+    method. *Int J Epidemiol* 35(5), 1292-1300.
+
+    >>> design_effect(40, 0.05)
+    2.95
+    >>> round(design_effect(40, 0.05, cv=0.5), 4)
+    3.45
+    """
+    m = _pos("cluster_size", cluster_size)
+    if m < 1:
+        raise InputError(f"power: cluster_size (people per cluster) must be at least 1, got {cluster_size!r}")
+    r = _unit("icc", icc)
+    c = _nonneg("cv", cv)
+    return 1.0 + ((c * c + 1.0) * m - 1.0) * r
+
+
+def _unit(name: str, v: Any) -> float:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        raise InputError(f"power: {name} must be a number, got {v!r}") from None
+    if not math.isfinite(x) or x < 0 or x >= 1:
+        raise InputError(f"power: {name} must be in [0, 1), got {v!r}")
+    return x
+
+
+def _nonneg(name: str, v: Any) -> float:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        raise InputError(f"power: {name} must be a number, got {v!r}") from None
+    if not math.isfinite(x) or x < 0:
+        raise InputError(f"power: {name} must be zero or positive, got {v!r}")
+    return x
+
+
+def _cluster_t_power(k: float, delta: float, sd: float, m: float, de: float, alpha: float, tside: int,
+                     strict: bool, method: str) -> float:
+    ncp = delta / sd * math.sqrt(k * m / (2.0 * de))
+    if method == "normal":
+        z = stats.norm.isf(alpha / tside)
+        pw = stats.norm.sf(z - ncp)
+        if strict and tside == 2:
+            pw += stats.norm.cdf(-z - ncp)
+        return float(pw)
+    nu = 2.0 * (k - 1.0)
+    qu = stats.t.isf(alpha / tside, nu)
+    pw = _nct_tail(qu, nu, ncp, upper=True)
+    if strict and tside == 2:
+        pw += _nct_tail(-qu, nu, ncp, upper=False)
+    return float(min(pw, 1.0))
+
+
+def _solve_cluster(design, k, effect, pw, alpha, sd, p1, icc, cluster_size, cv, alternative, strict, method,
+                   direction) -> PowerResult:
+    if icc is None or cluster_size is None:
+        raise InputError(f"power: {design} needs icc= (the intra-cluster correlation, e.g. 0.05) and "
+                         f"cluster_size= (mean people per cluster, e.g. 40)")
+    de = design_effect(cluster_size, icc, cv)
+    m, r, c = float(cluster_size), float(icc), float(cv)
+    tside = 2 if alternative == "two.sided" else 1
+    lo_k = 1.5 if design == "cluster_two_sample" and method == "t" else 1e-6  # df >= 1: nct is unreliable below
+    if design == "cluster_two_sample":
+        sd = _pos("sd", sd)
+
+        def f(k_, d_):
+            return _cluster_t_power(k_, d_, sd, m, de, alpha, tside, strict, method)
+        if pw is None:
+            effect = float(effect)
+            pw = f(k, abs(effect))
+            solved = "power"
+        elif k is None:
+            effect = float(effect)
+            if method == "normal" and not strict:
+                z = stats.norm.isf(alpha / tside) + stats.norm.ppf(pw)
+                k = 2.0 * z * z * sd * sd * de / (m * effect * effect)
+            else:
+                k = _root(lambda x: f(x, abs(effect)) - pw, lo_k, 1e7, "number of clusters")
+            solved = "n"
+        else:
+            effect = _root(lambda x: f(k, x) - pw, sd * 1e-7, sd * 1e7, "effect")
+            solved = "effect"
+        rname = ("t test on 2(k - 1) df, Donner & Klar (2000)" if method == "t"
+                 else "normal approximation, Donner & Klar (2000)")
+        ename = "delta" if sd != 1 else "delta (sd = 1)"
+        note = ""
+    else:
+        if p1 is None:
+            raise InputError("power: cluster_two_proportions needs p1 (the control arm's rate, e.g. 0.10)")
+        p1 = _pos("p1", p1, upper=1)
+
+        def f(k_, p2_):
+            return _prop_power_normal(k_ * m / de, p1, p2_, alpha, tside, strict)
+        if pw is None:
+            effect = _pos("effect (p2)", effect, upper=1)
+            pw = f(k, effect)
+            solved = "power"
+        elif k is None:
+            effect = _pos("effect (p2)", effect, upper=1)
+            if effect == p1:
+                raise InputError("power: p2 equals p1; there is no difference to detect")
+            k = _root(lambda x: f(x, effect) - pw, lo_k, 1e7, "number of clusters")
+            solved = "n"
+        else:
+            lo, hi = (p1, 1.0) if direction == "increase" else (0.0, p1)
+            eps = 1e-10
+            effect = _root(lambda x: f(k, x) - pw, lo + eps, hi - eps, "p2")
+            solved = "effect"
+        rname = "stats::power.prop.test on n = k m / DE, Donner & Klar (2000)"
+        ename = "p2"
+        note = (f"base rate p1 = {p1:g}; p2 = {effect:.4g} "
+                f"(risk ratio {effect / p1:.3g}, difference {effect - p1:+.4g})")
+    n_eff = k * m / de
+    return PowerResult(design=design, solved_for=solved, n=float(k), n_ceiling=int(math.ceil(k - 1e-9)),
+                       effect=float(effect), effect_name=ename, power=float(pw), alpha=alpha,
+                       alternative=alternative, n_meaning="clusters per arm", method=rname,
+                       p1=float(p1) if p1 is not None else float("nan"),
+                       sd=float(sd) if design == "cluster_two_sample" else float("nan"),
+                       icc=r, cluster_size=m, cv=c, design_effect=de, n_effective=float(n_eff),
+                       people_per_arm=float(k * m), note=note)
+
+
 # --------------------------------------------------------------------------- API
 def power(
     design: str,
@@ -273,9 +439,12 @@ def power(
     event_prob: float | None = None,
     allocation: float = 0.5,
     alternative: str = "two.sided",
-    method: str = "normal",
+    method: str | None = None,
     strict: bool = False,
     direction: str = "decrease",
+    icc: float | None = None,
+    cluster_size: float | None = None,
+    cv: float = 0.0,
 ) -> PowerResult:
     """Solve a power analysis for whichever of ``n``, ``effect``, ``power`` is None.
 
@@ -283,15 +452,33 @@ def power(
     ``effect``.  ``direction`` says which way to solve an effect (a reduction
     in reoffending: ``"decrease"``, the default, gives p2 < p1 or HR < 1;
     R's ``power.prop.test`` solves p2 > p1, i.e. ``"increase"``).
+    ``method``: ``"normal"`` (default) or ``"arcsine"`` for ``two_proportions``;
+    ``"t"`` (default) or ``"normal"`` for ``cluster_two_sample``.  Cluster
+    designs take ``icc``, ``cluster_size`` (mean people per cluster) and ``cv``
+    (coefficient of variation of the cluster sizes, default 0), and ``n`` is
+    the number of clusters per arm.
+
+    References
+    ----------
+    Donner A, Klar N (2000). *Design and Analysis of Cluster Randomization
+    Trials in Health Research*. Arnold.
+    Eldridge SM, Ashby D, Kerry S (2006). *Int J Epidemiol* 35(5), 1292-1300.
+    Schoenfeld DA (1983). Sample-size formula for the proportional-hazards
+    regression model. *Biometrics* 39, 499-503.
 
     >>> round(power("two_sample", n=20, effect=1).power, 6)   # power.t.test(n=20, delta=1)
     0.868953
     >>> round(power("two_proportions", p1=0.05, effect=0.025, power=0.8).n)  # power.prop.test: 905.3658
     905
+    >>> res = power("cluster_two_proportions", p1=0.10, effect=0.06, power=0.8, icc=0.02, cluster_size=40)
+    >>> res.n_ceiling, round(res.design_effect, 2)        # prisons per arm; DE = 1 + 39 * 0.02
+    (33, 1.78)
     """
     check_choice(design, "design", _DESIGNS)
     check_choice(alternative, "alternative", ("two.sided", "one.sided"))
-    check_choice(method, "method", ("normal", "arcsine"))
+    if method is None:
+        method = "t" if design == "cluster_two_sample" else "normal"
+    check_choice(method, "method", ("t", "normal") if design == "cluster_two_sample" else ("normal", "arcsine"))
     check_choice(direction, "direction", ("decrease", "increase"))
     missing = [k for k, v in (("n", n), ("effect", effect), ("power", power)) if v is None]
     if len(missing) != 1:
@@ -302,6 +489,15 @@ def power(
         power = _pos("power", power, upper=1)
         if power <= alpha / (2 if alternative == "two.sided" else 1):
             raise InputError("power: the requested power must exceed alpha")
+    if design in _CLUSTER:
+        if n is not None:
+            n = _pos("n (clusters per arm)", n)
+            if n <= 1 and design == "cluster_two_sample" and method == "t":
+                raise InputError("power: a t test over clusters needs more than 1 cluster per arm")
+        if effect is not None and design == "cluster_two_sample" and float(effect) == 0:
+            raise InputError("power: effect 0 is no effect")
+        return _solve_cluster(design, n, effect, power, alpha, sd, p1, icc, cluster_size, cv, alternative,
+                              strict, method, direction)
     if n is not None:
         n = _pos("n", n)
         if n < 2 and design != "survival":
