@@ -41,6 +41,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,8 @@ from typing import Any
 import yaml
 
 __all__ = [
+    "REASON_LABELS",
+    "norm_text",
     "LANGUAGES",
     "ITEM_TYPES",
     "ROLES",
@@ -76,6 +79,23 @@ ORDERED_TYPES: tuple[str, ...] = ("likert", "ordinal", "binary")
 MISSING_REASONS: tuple[str, ...] = ("dont_know", "refused", "not_applicable", "not_asked", "missing")
 SCORE_METHODS: tuple[str, ...] = ("mean", "sum")
 _ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+#: Wording of the missing reasons in the four languages (used for XLSForm
+#: choices and to recognise "don't know" / "refused" labels).
+REASON_LABELS: dict[str, dict[str, str]] = {
+    "dont_know": {"en": "Don't know", "fr": "Ne sait pas", "ar": "لا أعرف", "ru": "Не знаю"},
+    "refused": {"en": "Refused", "fr": "Refus de répondre", "ar": "رفض الإجابة", "ru": "Отказ от ответа"},
+    "not_applicable": {"en": "Not applicable", "fr": "Sans objet", "ar": "لا ينطبق", "ru": "Неприменимо"},
+    "not_asked": {"en": "Not asked", "fr": "Question non posée", "ar": "لم يُطرح السؤال", "ru": "Вопрос не задавался"},
+    "missing": {"en": "Missing", "fr": "Manquant", "ar": "مفقود", "ru": "Нет данных"},
+}
+
+
+def norm_text(value: Any) -> str:
+    """Text for matching labels: NFC, case-folded, inner whitespace collapsed."""
+    text = unicodedata.normalize("NFC", str(value))
+    return " ".join(text.split()).casefold()
 
 
 class CodebookError(ValueError):

@@ -662,7 +662,7 @@ def load(
     KoboToolbox / ODK exports (detected from their ``_uuid`` /
     ``_submission_time`` metadata or ``group/field`` headers, or named with
     ``source="kobo"``; ``source="file"`` turns detection off) are first
-    normalised by :func:`veplab.ingest.kobo.normalise`: group prefixes and
+    normalised by :func:`veplab.data.kobo.normalise`: group prefixes and
     metadata columns, select_multiple answers, labels in place of codes,
     repeat sheets (``sheet=``).  ``path`` may also be a
     :class:`veplab.ingest.sql.SQLQuery` (a read-only PostgreSQL query).
@@ -686,7 +686,7 @@ def load(
     else:
         raw = read_raw(path, encoding=encoding, delimiter=delimiter, sheet=sheet, problems=probs)
     if source != "file":
-        from ..ingest import kobo
+        from . import kobo
 
         if source in ("kobo", "odk") or kobo.detect(list(raw.frame.columns), codebook):
             raw = kobo.normalise(raw, codebook, problems=probs, unknown=unknown, path=path, sheet=sheet)

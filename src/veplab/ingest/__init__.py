@@ -4,13 +4,14 @@ read-only PostgreSQL sources.
 * :mod:`veplab.ingest.xlsform` -- XLSForm to codebook (:func:`from_xlsform`)
   and codebook to XLSForm (:func:`to_xlsform`), with every problem of a
   malformed form reported at once;
-* :mod:`veplab.ingest.kobo` -- Kobo / ODK exports normalised for
-  :func:`veplab.data.load` (group prefixes, metadata, select_multiple,
-  labels in place of codes, repeat sheets);
 * :mod:`veplab.ingest.spss` -- a codebook draft from a ``.sav`` dictionary
   (:func:`from_sav`);
 * :mod:`veplab.ingest.sql` -- read-only SQL sources (:class:`SQLQuery`,
   :func:`source_digest` for the build manifest).
+
+Kobo / ODK *exports* (data, not forms) are read by :func:`veplab.data.load`
+itself (:mod:`veplab.data.kobo`).  The dependency runs one way: ingest
+builds on :mod:`veplab.data` (its readers and problem lists), never back.
 
 The command line offers ``veplab codebook from-xlsform``, ``to-xlsform`` and
 ``from-sav``.

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from ..codebook import LANGUAGES, Codebook, Item, Scale
+from ..codebook import LANGUAGES, REASON_LABELS, Codebook, Item, Scale, norm_text
 
 __all__ = [
     "LANGUAGE_NAMES",
@@ -35,15 +35,6 @@ _LANG_WORDS = {
     "ru": ("russian", "russe", "русский", "الروسية", "rus"),
 }
 
-#: Wording of the missing reasons in the four languages (used for XLSForm
-#: choices and to recognise "don't know" / "refused" labels).
-REASON_LABELS: dict[str, dict[str, str]] = {
-    "dont_know": {"en": "Don't know", "fr": "Ne sait pas", "ar": "لا أعرف", "ru": "Не знаю"},
-    "refused": {"en": "Refused", "fr": "Refus de répondre", "ar": "رفض الإجابة", "ru": "Отказ от ответа"},
-    "not_applicable": {"en": "Not applicable", "fr": "Sans objet", "ar": "لا ينطبق", "ru": "Неприменимо"},
-    "not_asked": {"en": "Not asked", "fr": "Question non posée", "ar": "لم يُطرح السؤال", "ru": "Вопрос не задавался"},
-    "missing": {"en": "Missing", "fr": "Manquant", "ar": "مفقود", "ru": "Нет данных"},
-}
 
 #: Preferred codes for missing reasons when a source gives none (the veplab
 #: convention of surveys/README.md: 7 not applicable, 8 don't know, 9 refused;
@@ -82,12 +73,6 @@ _ORDINAL = re.compile(
     r"أبدا|أبدًا|نادرا|نادرًا|أحيانا|أحيانًا|غالبا|غالبًا|دائما|دائمًا|منخفض|متوسط|مرتفع|"
     r"^\s*\d+\s*[-–]\s*\d+|\d+\s*(and over|\+|or more|et plus|и старше|فأكثر)", re.I)
 _YES_NO = re.compile(r"^(yes|no|oui|non|да|нет|نعم|لا|true|false|vrai|faux)$", re.I)
-
-
-def norm_text(value: Any) -> str:
-    """Text for matching labels: NFC, case-folded, inner whitespace collapsed."""
-    text = unicodedata.normalize("NFC", str(value))
-    return " ".join(text.split()).casefold()
 
 
 def language_of(name: str) -> str | None:

@@ -212,7 +212,7 @@ _LIST_TYPES = {"select_one", "select_multiple", "select_one_external", "select_o
                "select_multiple_from_file", "rank", "begin_loop"}
 _OR_OTHER = re.compile(r"\s+(or_other|or specify other|or other)$", re.I)
 #: Metadata that identifies the interviewer's device or account: left out of the codebook and
-#: dropped when an export is loaded (veplab.ingest.kobo).
+#: dropped when an export is loaded (veplab.data.kobo).
 _STAFF_METADATA = {"deviceid", "subscriberid", "simserial", "username"}
 #: Direct identifiers (of anyone): role identifier, which the load's privacy gate refuses.
 _IDENTIFIER_TYPES = {"phonenumber", "email", "geopoint", "geotrace", "geoshape", "start-geopoint",

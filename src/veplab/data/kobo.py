@@ -64,10 +64,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..codebook import LANGUAGES, Codebook, Item
-from ..data.problems import Problems
-from ..data.readers import RawTable
-from ._common import REASON_LABELS, norm_text
+from ..codebook import LANGUAGES, REASON_LABELS, Codebook, Item, norm_text
+from .problems import Problems
+from .readers import RawTable
 
 __all__ = ["detect", "is_metadata", "normalise"]
 
@@ -465,8 +464,8 @@ def _tokens(text: str, names: Mapping[str, str], labels: Mapping[str, str]) -> s
 
 def _fill_parent(out: dict[str, Any], frame: pd.DataFrame, parent_items: list[Item], path: str | Path | None,
                  problems: Problems, idx: _Index) -> None:
-    from ..data.problems import DataError
-    from ..data.readers import read_raw
+    from .problems import DataError
+    from .readers import read_raw
 
     tables = [t for t in frame.get("_parent_table_name", pd.Series(dtype=object)).dropna().astype(str).unique() if t]
     if path is None or len(tables) != 1:

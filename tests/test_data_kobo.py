@@ -14,7 +14,7 @@ import pytest
 from veplab.codebook import load as load_codebook
 from veplab.data import DataError, load, load_info, missing_reasons
 from veplab.ingest._common import REASON_LABELS
-from veplab.ingest.kobo import detect, is_metadata
+from veplab.data.kobo import detect, is_metadata
 from veplab.ingest.xlsform import from_xlsform, to_xlsform
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -267,3 +267,13 @@ def test_push_pull_kobo_export_loads_and_validates(push_pull):
         lab = load(_pp_export(push_pull, push_pull["folder"] / f"pp_{lang}.csv", labels=lang), cb)
         pd.testing.assert_frame_equal(_frame(lab), _frame(df))
         pd.testing.assert_frame_equal(missing_reasons(lab), missing_reasons(df))
+
+
+def test_data_does_not_import_ingest() -> None:
+    """The dependency runs one way: ingest builds on data, data never imports ingest."""
+    import subprocess
+    import sys
+
+    code = "import sys, veplab.data, veplab.data.kobo; print(sorted(m for m in sys.modules if m.startswith('veplab.ingest')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]"
