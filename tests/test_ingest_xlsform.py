@@ -225,7 +225,7 @@ def test_malformed_form_lists_every_problem_with_sheet_row_column(fx):
 
 def _notes_of(path):
     """The conversion notes of a form (its warnings), even when it has problems too."""
-    from veplab.ingest.xlsform import _Collect, _parse
+    from veplab.ingest.xlsform._parse import _Collect, _parse
 
     col = _Collect()
     _parse(Path(path), col)
@@ -404,7 +404,7 @@ def test_every_pyxform_type_converts_or_is_left_out_with_a_note(tmp_path):
     from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
     from pyxform.xls2xform import convert
 
-    from veplab.ingest.xlsform import _TYPE_ALIASES
+    from veplab.ingest.xlsform._vocab import _TYPE_ALIASES
 
     assert sorted(t for t in QUESTION_TYPE_DICT if t.lower() not in _TYPE_ALIASES) == []  # every type is known
     with_list = {"select one", "select all that apply", "add select one prompt using",
