@@ -312,6 +312,18 @@ def cohen_kappa(
     kappa is undefined: the estimate is NaN and a warning says why - report
     percent agreement or Gwet's AC1 instead.
 
+    References
+    ----------
+    Cohen J (1960). A coefficient of agreement for nominal scales. Educational and
+    Psychological Measurement 20, 37-46.
+    Cohen J (1968). Weighted kappa: nominal scale agreement with provision for scaled
+    disagreement or partial credit. Psychological Bulletin 70, 213-220.
+    Fleiss JL, Cohen J, Everitt BS (1969). Large sample standard errors of kappa and
+    weighted kappa. Psychological Bulletin 72, 323-327.
+    Revelle W (2022). psych: Procedures for Psychological, Psychometric, and
+    Personality Research. R package version 2.2.9. Agrees with
+    ``psych::cohen.kappa`` (tests/reference/reliability.R, r_parity.R).
+
     Examples
     --------
     >>> from veplab.reliability import cohen_kappa
@@ -439,6 +451,18 @@ def fleiss_kappa(
     (``irr::kappam.fleiss``), only defined when every subject has the same
     number of ratings (otherwise NaN, and ``note`` says so).
 
+    References
+    ----------
+    Fleiss JL (1971). Measuring nominal scale agreement among many raters. Psychological
+    Bulletin 76, 378-382.
+    Fleiss JL, Nee JCM, Landis JR (1979). Large sample variance of kappa in the case of
+    different sets of raters. Psychological Bulletin 86, 974-977.
+    Gwet KL (2014). Handbook of Inter-Rater Reliability, 4th ed. Advanced
+    Analytics, Gaithersburg MD.
+    Agrees with ``irr::kappam.fleiss`` on Fleiss (1971) Table 1 and with
+    ``irrCAC::fleiss.kappa.raw`` on its published examples (values quoted in
+    tests/test_reliability.py).
+
     Examples
     --------
     >>> import pandas as pd
@@ -525,6 +549,15 @@ def gwet_ac(
     independent raters; interval ``AC +/- t(n-1) SE`` with the upper end at
     most 1, as ``irrCAC::gwet.ac1.raw``.
 
+    References
+    ----------
+    Gwet KL (2008). Computing inter-rater reliability and its variance in the presence of
+    high agreement. British Journal of Mathematical and Statistical Psychology 61, 29-48.
+    Gwet KL (2014). Handbook of Inter-Rater Reliability, 4th ed. Advanced
+    Analytics, Gaithersburg MD.
+    Agrees with ``irrCAC::gwet.ac1.raw`` on its published examples (values quoted in
+    tests/test_reliability.py).
+
     Examples
     --------
     >>> import pandas as pd
@@ -580,6 +613,18 @@ def percent_agreement(
     numeric ratings within that distance as agreeing (``tolerance=1``:
     agreement within one scale point).  Standard error and interval as
     irrCAC (t with n - 1 df), the interval kept within [0, 1].
+
+    With ``r_ik`` of the ``r_i`` raters of subject ``i`` choosing category
+    ``k`` and ``n'`` subjects with ``r_i >= 2``::
+
+        pa = (1 / n') sum_i sum_k r_ik (r_ik - 1) / (r_i (r_i - 1))
+
+    References
+    ----------
+    Gwet KL (2014). Handbook of Inter-Rater Reliability, 4th ed. Advanced
+    Analytics, Gaithersburg MD.
+    Agrees with ``irrCAC::pa.coeff.raw`` on its published examples (values quoted in
+    tests/test_reliability.py).
 
     Examples
     --------
@@ -729,6 +774,16 @@ def krippendorff_alpha(
     ``levels`` fixes the ordinal categories.  Raises :class:`InputError` when
     no subject has two ratings or all pairable ratings are identical (alpha
     is then undefined).
+
+    References
+    ----------
+    Krippendorff K (2011). Computing Krippendorff's alpha-reliability. Departmental
+    Papers (ASC) 43, Annenberg School for Communication, University of Pennsylvania.
+    Hayes AF, Krippendorff K (2007). Answering the call for a standard reliability measure
+    for coding data. Communication Methods and Measures 1, 77-89.
+    Agrees with the published values of Krippendorff (2011) and with
+    ``irrCAC::krippen.alpha.raw`` (values quoted in tests/test_reliability.py; the
+    estimator is also written out in R in tests/reference/reliability.R).
 
     Examples
     --------

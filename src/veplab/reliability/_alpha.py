@@ -621,8 +621,17 @@ def alpha(
 
     References
     ----------
-    Kuder & Richardson (1937); Cronbach (1951); Feldt (1965); Duhachek & Iacobucci (2004); Revelle,
-    ``psych::alpha`` (R package psych 2.2.9).
+    Kuder GF, Richardson MW (1937). The theory of the estimation of test reliability.
+    Psychometrika 2, 151-160.
+    Cronbach LJ (1951). Coefficient alpha and the internal structure of tests.
+    Psychometrika 16, 297-334.
+    Feldt LS (1965). The approximate sampling distribution of Kuder-Richardson reliability
+    coefficient twenty. Psychometrika 30, 357-370.
+    Duhachek A, Iacobucci D (2004). Alpha's standard error (ASE): an accurate and precise
+    confidence interval estimate. Journal of Applied Psychology 89, 792-808.
+    Revelle W (2022). psych: Procedures for Psychological, Psychometric, and
+    Personality Research. R package version 2.2.9. Agrees with
+    ``psych::alpha`` (tests/reference/reliability.R, alpha_keys.R).
 
     Examples
     --------
@@ -765,6 +774,20 @@ def item_analysis(
     ``share_dont_know``, ``share_refused`` and one ``share_<reason>`` column
     per further reason give, per item, the share of all respondents with that
     reason.
+
+    With ``x_j`` the item, ``T = sum_j x_j`` the total and ``C_(-j)`` the
+    covariance matrix of the other ``k - 1`` items::
+
+        r_drop_j = cor(x_j, T - x_j)
+        alpha_if_deleted_j = (k - 1) / (k - 2) * (1 - tr(C_(-j)) / sum(C_(-j)))
+
+    References
+    ----------
+    Cronbach LJ (1951). Coefficient alpha and the internal structure of tests.
+    Psychometrika 16, 297-334.
+    Revelle W (2022). psych: Procedures for Psychological, Psychometric, and
+    Personality Research. R package version 2.2.9. Agrees with ``psych::alpha``'s
+    ``item.stats`` and ``alpha.drop`` (tests/reference/reliability.R).
 
     Examples
     --------

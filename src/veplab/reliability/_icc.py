@@ -343,9 +343,16 @@ def icc(
 
     References
     ----------
-    Shrout & Fleiss (1979) Psychological Bulletin 86, 420-428; McGraw & Wong
-    (1996) Psychological Methods 1, 30-46; Koo & Li (2016); Revelle,
-    ``psych::ICC``.
+    Shrout PE, Fleiss JL (1979). Intraclass correlations: uses in assessing rater
+    reliability. Psychological Bulletin 86, 420-428.
+    McGraw KO, Wong SP (1996). Forming inferences about some intraclass correlation
+    coefficients. Psychological Methods 1, 30-46.
+    Koo TK, Li MY (2016). A guideline of selecting and reporting intraclass correlation
+    coefficients for reliability research. Journal of Chiropractic Medicine 15, 155-163.
+    Revelle W (2022). psych: Procedures for Psychological, Psychometric, and
+    Personality Research. R package version 2.2.9. Agrees with
+    ``psych::ICC(x, lmer = FALSE)`` and, with missing ratings, ``psych::ICC(x, lmer = TRUE)``
+    (tests/reference/reliability.R).
 
     Examples
     --------
@@ -467,8 +474,15 @@ def icc_oneway(ratings: Any, *, ci: float = 0.95, form: str = "ICC1") -> IccResu
 
     References
     ----------
-    Shrout & Fleiss (1979) Psychological Bulletin 86, 420-428; Searle (1971)
-    Linear Models, Wiley; Donner (1986) International Statistical Review 54, 67-82.
+    Shrout PE, Fleiss JL (1979). Intraclass correlations: uses in assessing rater
+    reliability. Psychological Bulletin 86, 420-428.
+    Searle SR (1971). Linear Models. Wiley, New York.
+    Donner A (1986). A review of inference procedures for the intraclass correlation
+    coefficient in the one-way random effects model. International Statistical Review 54,
+    67-82.
+    Agrees with ``psych::ICC`` (ICC1, ICC1k) and with the mean squares of
+    ``anova(lm(rating ~ factor(case)))`` for unequal numbers of ratings
+    (tests/reference/reliability.R).
 
     Examples
     --------
@@ -613,6 +627,16 @@ def test_retest(ratings_t1: Any, ratings_t2: Any | None = None, *, ci: float = 0
     ``sem = sqrt(MSE)`` and the smallest detectable change
     ``sdc = z * sqrt(2) * sem`` (Weir 2005), and Pearson's r.  Missing
     measurements are handled as in :func:`icc` (REML).
+
+    References
+    ----------
+    Weir JP (2005). Quantifying test-retest reliability using the intraclass correlation
+    coefficient and the SEM. Journal of Strength and Conditioning Research 19, 231-240.
+    McGraw KO, Wong SP (1996). Forming inferences about some intraclass correlation
+    coefficients. Psychological Methods 1, 30-46.
+    Koo TK, Li MY (2016). A guideline of selecting and reporting intraclass correlation
+    coefficients for reliability research. Journal of Chiropractic Medicine 15, 155-163.
+    The ICCs are those of :func:`icc` (``psych::ICC``, ICC2 and ICC3).
 
     Examples
     --------
