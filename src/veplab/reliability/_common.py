@@ -10,8 +10,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import linalg
 
+from .._factor_analysis import cov2cor, pinv, smc  # noqa: F401  (re-exported: the one copy is the factor core's)
 from .._validate import InputError, column_range, format_rows, numeric_data, numeric_frame
 
 __all__ = [
@@ -204,29 +204,6 @@ def _tidy_levels(lv: np.ndarray) -> tuple[Any, ...]:
         else:
             out.append(v)
     return tuple(out)
-
-
-def pinv(x: np.ndarray, tol: float = np.sqrt(np.finfo(float).eps)) -> np.ndarray:
-    """Moore-Penrose inverse with psych's ``Pinv`` tolerance (relative to the largest singular value)."""
-    u, d, vt = linalg.svd(x)
-    keep = d > max(tol * d[0], 0.0)
-    return (vt[keep].T / d[keep]) @ u[:, keep].T
-
-
-def cov2cor(c: np.ndarray) -> np.ndarray:
-    """Correlation matrix from a covariance matrix (like R's ``cov2cor``)."""
-    s = 1.0 / np.sqrt(np.diag(c))
-    r = c * s[:, None] * s[None, :]
-    np.fill_diagonal(r, 1.0)
-    return r
-
-
-def smc(r: np.ndarray) -> np.ndarray:
-    """Squared multiple correlations, as ``psych::smc`` (pseudo-inverse, clipped to [0, 1])."""
-    r = cov2cor(np.asarray(r, dtype=float))
-    inv = pinv(r)
-    out = 1.0 - 1.0 / np.diag(inv)
-    return np.clip(out, 0.0, 1.0)
 
 
 def pairwise_cor(x: np.ndarray) -> np.ndarray:

@@ -333,22 +333,10 @@ def _boot_fits_chunk(
     if cors is not None:
         okr = ok & np.isfinite(cors).all(axis=(1, 2))
         idr = np.flatnonzero(okr)
-        psi0 = 1.0 - 1.0 / np.diagonal(_inverse(cors[idr]), axis1=1, axis2=2)  # psych's start, 1 - smc
-        res = fac.schmid_batch(cors[idr], nfactors, np.clip(psi0, fac.PSI_LOWER, 1.0))
+        res = fac.schmid_batch(cors[idr], nfactors)  # from psych's start, 1 - smc
         oh[idr] = res["omega_h"]
         ot[idr] = res["omega_total"]
     return om_b, oh, ot
-
-
-def _inverse(r: np.ndarray) -> np.ndarray:
-    """Inverses of a batch of correlation matrices (pseudo-inverses if any is singular, as psych's smc)."""
-    try:
-        inv = np.linalg.inv(r)
-        if np.isfinite(inv).all():
-            return inv
-    except np.linalg.LinAlgError:
-        pass
-    return np.linalg.pinv(r)
 
 
 def _omega_group(m: np.ndarray, g: np.ndarray, s: np.ndarray, om_tot: float, star: list[str]) -> pd.DataFrame:

@@ -15,7 +15,9 @@ veplab                         R
 :func:`smc`                    ``psych::smc``
 =============================  ==========================================
 
-How the estimators work (and where veplab differs in the numerics only):
+How the estimators work (and where veplab differs in the numerics only); the
+fits and rotations are veplab's factor-analysis core,
+:mod:`veplab._factor_analysis`, which omega's models use too:
 
 * **minres** (``fm = "minres"``) minimises the sum of squared off-diagonal
   residuals ``sum_{i<j} (r_ij - (LL')_ij)^2``.  psych optimises the
@@ -68,6 +70,7 @@ import pandas as pd
 from scipy import optimize, stats
 from scipy.optimize import linear_sum_assignment
 
+from .. import _factor_analysis as core
 from .._results import Result
 from .._validate import InputError, check_choice, check_ci, numeric_frame, rng as make_rng
 from .polychoric import cor_smooth, polychoric
@@ -87,7 +90,7 @@ __all__ = [
     "align_loadings",
 ]
 
-_PSI_LOWER = 0.005  # psych's lower bound for uniquenesses
+_PSI_LOWER = core.PSI_LOWER  # psych's lower bound for uniquenesses
 
 
 # ======================================================================= input
@@ -229,14 +232,8 @@ def smc(r: pd.DataFrame | np.ndarray) -> pd.Series | np.ndarray:
     clipped to [0, 1].  Accepts a correlation matrix.
     """
     if isinstance(r, pd.DataFrame):
-        return pd.Series(_smc(r.to_numpy(dtype=float)), index=r.columns, name="smc")
-    return _smc(np.asarray(r, dtype=float))
-
-
-def _smc(r: np.ndarray) -> np.ndarray:
-    inv = np.linalg.pinv(r, hermitian=True)
-    out = 1.0 - 1.0 / np.diag(inv)
-    return np.clip(out, 0.0, 1.0)
+        return pd.Series(core.smc(r.to_numpy(dtype=float)), index=r.columns, name="smc")
+    return core.smc(np.asarray(r, dtype=float))
 
 
 def _kaiser_label(msa: float) -> str:
@@ -368,79 +365,7 @@ def bartlett_sphericity(
     return BartlettResult(statistic=float(stat), df=int(df), p_value=float(stats.chi2.sf(stat, df)), n=n, n_items=k)
 
 
-# ======================================================================= EFA estimation
-def _uls_objective(psi: np.ndarray, S: np.ndarray, nf: int) -> tuple[float, np.ndarray]:
-    vals, vecs = np.linalg.eigh(S - np.diag(psi))
-    vals, vecs = vals[::-1], vecs[:, ::-1]
-    top = vals[:nf]
-    f = 0.5 * (np.sum(vals[nf:] ** 2) + np.sum(np.minimum(top, 0.0) ** 2))
-    L = vecs[:, :nf] * np.sqrt(np.maximum(top, 0.0))
-    g = np.sum(L**2, axis=1) + psi - np.diag(S)
-    return float(f), g
-
-
-def _minres_loadings(psi: np.ndarray, S: np.ndarray, nf: int) -> np.ndarray:
-    # psych's FAout.wls
-    vals, vecs = np.linalg.eigh(S - np.diag(psi))
-    vals, vecs = vals[::-1], vecs[:, ::-1]
-    return vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf], 0.0))
-
-
-def _ml_objective(psi: np.ndarray, S: np.ndarray, nf: int) -> tuple[float, np.ndarray]:
-    # psych's FAfn and FAgr
-    sc = 1.0 / np.sqrt(psi)
-    Sstar = S * np.outer(sc, sc)
-    vals, vecs = np.linalg.eigh(Sstar)
-    vals, vecs = vals[::-1], vecs[:, ::-1]
-    e = vals[nf:]
-    if np.any(e <= 0):
-        return float("inf"), np.zeros_like(psi)
-    f = -(np.sum(np.log(e) - e) - nf + S.shape[0])
-    load = vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf] - 1.0, 0.0))
-    load = load * np.sqrt(psi)[:, None]
-    g = np.sum(load**2, axis=1) + psi - np.diag(S)
-    return float(f), g / psi**2
-
-
-def _ml_loadings(psi: np.ndarray, S: np.ndarray, nf: int) -> np.ndarray:
-    # psych's FAout
-    sc = 1.0 / np.sqrt(psi)
-    vals, vecs = np.linalg.eigh(S * np.outer(sc, sc))
-    vals, vecs = vals[::-1], vecs[:, ::-1]
-    load = vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf] - 1.0, 0.0))
-    return load * np.sqrt(psi)[:, None]
-
-
-def _fit_uniquenesses(S: np.ndarray, nf: int, method: str, max_iter: int, *, start: np.ndarray | None = None,
-                      ) -> tuple[np.ndarray, optimize.OptimizeResult]:
-    """psych's ``fa`` uniquenesses: L-BFGS-B on [0.005, max(1, SMC)] from ``diag(S) - SMC`` (or ``start``)."""
-    s_smc = _smc(S)
-    upper = max(float(np.max(s_smc)), 1.0)
-    if start is None:
-        start = np.diag(S) - s_smc
-    start = np.clip(start, _PSI_LOWER, upper)
-    fun = _uls_objective if method == "minres" else _ml_objective
-    res = optimize.minimize(
-        fun, start, args=(S, nf), jac=True, method="L-BFGS-B",
-        bounds=[(_PSI_LOWER, upper)] * len(start),
-        options={"maxiter": max_iter, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20},
-    )
-    return res.x, res
-
-
-def _projected_gradient(psi: np.ndarray, g: np.ndarray, S: np.ndarray) -> float:
-    """Largest gradient component not blocked by psych's bounds [0.005, max(1, SMC)]."""
-    upper = max(float(np.max(_smc(S))), 1.0)
-    tol = 1e-9
-    pg = np.where(psi <= _PSI_LOWER + tol, np.minimum(g, 0.0), g)
-    pg = np.where(psi >= upper - tol, np.maximum(pg, 0.0), pg)
-    return float(np.max(np.abs(pg)))
-
-
-def _stationary(psi: np.ndarray, g: np.ndarray, S: np.ndarray) -> bool:
-    return _projected_gradient(psi, g, S) < 1e-5
-
-
+# ======================================================================= EFA estimation (fits: veplab._factor_analysis)
 @dataclasses.dataclass(frozen=True)
 class EFAResult(Result):
     """Exploratory factor analysis (as ``psych::fa``).
@@ -731,22 +656,21 @@ def efa(
             stacklevel=2,
         )
 
-    psi, res = _fit_uniquenesses(r, nf, method, max_iter)
-    converged = bool(res.success) or _stationary(psi, res.jac, r)
+    psi, res = core.fit_uniquenesses(r, nf, method, max_iter)
+    converged = bool(res.success) or core.projected_gradient(psi, res.jac, r) < 1e-5
     if not converged:
         reason = "iteration limit reached" if res.nit >= max_iter else "the line search failed"
         warnings.warn(
             f"{what}: the {method} estimation did not converge ({reason}; largest projected gradient "
-            f"{_projected_gradient(psi, res.jac, r):.2g}). Try fewer factors, "
+            f"{core.projected_gradient(psi, res.jac, r):.2g}). Try fewer factors, "
             f"method='{'minres' if method == 'ml' else 'ml'}', a larger max_iter, or check for "
             "near-redundant items.",
             RuntimeWarning,
             stacklevel=2,
         )
-    L = _minres_loadings(psi, r, nf) if method == "minres" else _ml_loadings(psi, r, nf)
+    L = core.principal_loadings(psi, r, nf) if method == "minres" else core.ml_loadings(psi, r, nf)
     # psych: reflect so that column sums are positive; exact zeros -> 1e-15
-    signs = np.sign(L.sum(axis=0))
-    signs[signs == 0] = 1
+    signs = core.reflect(L)
     L = L * signs
     L[L == 0] = 1e-15
     model = L @ L.T
@@ -764,8 +688,7 @@ def efa(
         L = rr.loadings.to_numpy()
         rot_mat = rr.rotation_matrix
         phi = None if rr.phi is None else rr.phi.to_numpy()
-    signs = np.sign(L.sum(axis=0))
-    signs[signs == 0] = 1
+    signs = core.reflect(L)
     L = L * signs
     if phi is not None:
         phi = phi * np.outer(signs, signs)
@@ -893,60 +816,10 @@ def align_loadings(
 
 
 # ======================================================================= parallel analysis
-def _pa_step(
-    S: np.ndarray, psi: np.ndarray, nf: int, upper: np.ndarray, diag_s: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One principal-axis step for a batch: returns (next psi, ULS function at psi, communalities)."""
-    vals, vecs = np.linalg.eigh(S - psi[:, :, None] * np.eye(S.shape[1]))
-    vals, vecs = vals[:, ::-1], vecs[:, :, ::-1]
-    top = vals[:, :nf]
-    f = 0.5 * (np.sum(vals[:, nf:] ** 2, axis=1) + np.sum(np.minimum(top, 0.0) ** 2, axis=1))
-    h2 = np.einsum("bik,bk->bi", vecs[:, :, :nf] ** 2, np.maximum(top, 0.0))
-    return np.clip(diag_s - h2, _PSI_LOWER, upper), f, h2
-
-
-def _minres_batched(S: np.ndarray, nf: int, tol: float = 1e-10, max_iter: int = 2000) -> np.ndarray:
-    """Minres communalities for a batch of correlation matrices (B, p, p), all at once.
-
-    The minres (unweighted least squares) solution is the fixed point of the
-    principal-axis map ``psi -> clip(diag(S - L L'), 0.005, 1)`` with ``L``
-    the leading eigenvectors of ``S - diag(psi)`` scaled by the root of their
-    eigenvalues (block coordinate descent: each step cannot increase the
-    least-squares function).  Plain iteration is slow near Heywood solutions,
-    so it is accelerated with SQUAREM (Varadhan and Roland 2008) with a
-    monotonicity safeguard, for all matrices simultaneously.  Starts from
-    ``1 - SMC`` as psych does.  Returns the model communalities (B, p).
-    """
-    inv = np.linalg.pinv(S, hermitian=True)
-    smc_b = np.clip(1.0 - 1.0 / np.einsum("bii->bi", inv), 0.0, 1.0)
-    upper = np.maximum(smc_b.max(axis=1, keepdims=True), 1.0)
-    psi = np.clip(1.0 - smc_b, _PSI_LOWER, upper)
-    diag_s = np.einsum("bii->bi", S)
-    active = np.arange(S.shape[0])
-    for _ in range(max_iter):
-        if active.size == 0:
-            break
-        Sa, ua, da, pa = S[active], upper[active], diag_s[active], psi[active]
-        p1, _, _ = _pa_step(Sa, pa, nf, ua, da)
-        p2, f1, _ = _pa_step(Sa, p1, nf, ua, da)
-        r = p1 - pa
-        v = p2 - 2.0 * p1 + pa
-        nr = np.sqrt(np.sum(r**2, axis=1))
-        nv = np.sqrt(np.sum(v**2, axis=1))
-        alpha = np.minimum(np.where(nv > 0, -nr / np.where(nv > 0, nv, 1.0), -1.0), -1.0)
-        pe = np.clip(pa - 2.0 * alpha[:, None] * r + alpha[:, None] ** 2 * v, _PSI_LOWER, ua)
-        pn, fe, _ = _pa_step(Sa, pe, nf, ua, da)
-        new = np.where((fe <= f1)[:, None], pn, p2)
-        delta = np.max(np.abs(new - pa), axis=1)
-        psi[active] = new
-        active = active[delta >= tol]
-    _, _, h2 = _pa_step(S, psi, nf, upper, diag_s)
-    return h2
-
-
 def _reduced_eigenvalues(S: np.ndarray, nf: int = 1) -> np.ndarray:
     """Eigenvalues of each matrix with the minres communalities on the diagonal (fa.parallel's fa values)."""
-    h2 = _minres_batched(S, nf)
+    load, _, _ = core.minres_batch(S, nf)
+    h2 = np.sum(load**2, axis=2)
     R = S.copy()
     idx = np.arange(S.shape[1])
     R[:, idx, idx] = h2
@@ -1027,7 +900,8 @@ def parallel_analysis(
     Wishart(n - 1, I), sampled by Bartlett's decomposition -- the same
     distribution psych gets by simulating the data, at a cost independent of
     ``n``.  Matrices, eigenvalues and the one-factor minres fits are computed
-    in batches of ``chunk_size`` with array operations.
+    in batches of ``chunk_size`` with array operations (the batched minres fit
+    of :mod:`veplab._factor_analysis`, the one omega's bootstrap uses).
 
     Example
     -------

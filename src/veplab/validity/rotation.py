@@ -1,7 +1,10 @@
 """Factor rotations: varimax, oblimin (GPA) and promax, as R computes them.
 
 The algorithms are ports of the R code that ``psych::fa`` calls, step for
-step, so rotated loadings agree with psych to rounding error:
+step, so rotated loadings agree with psych to rounding error.  They live in
+veplab's factor-analysis core (:mod:`veplab._factor_analysis`, which also
+runs them over stacks of matrices for bootstraps); this module gives them
+their public form (:class:`RotationResult`, warnings):
 
 * :func:`varimax` is ``stats::varimax`` (Kaiser 1958; Kaiser row
   normalisation, convergence when the criterion improves by less than a
@@ -44,6 +47,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from .. import _factor_analysis as fa
 from .._results import Result
 from .._validate import InputError
 
@@ -87,36 +91,6 @@ def _frame(a: np.ndarray, rows: list, cols: list) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------- varimax
-def _varimax(x: np.ndarray, normalize: bool = True, eps: float = 1e-5) -> tuple[np.ndarray, np.ndarray, int, bool]:
-    """Literal port of ``stats::varimax``; returns (loadings, rotmat, iterations, converged)."""
-    nc = x.shape[1]
-    if nc < 2:
-        return x.copy(), np.eye(nc), 0, True
-    sc = None
-    if normalize:
-        sc = np.sqrt(np.sum(x**2, axis=1))
-        x = x / sc[:, None]
-    p = x.shape[0]
-    tt = np.eye(nc)
-    d = 0.0
-    converged = False
-    it = 0
-    for it in range(1, 1001):
-        z = x @ tt
-        b = x.T @ (z**3 - z @ np.diag(np.sum(z**2, axis=0)) / p)
-        u, s, vt = np.linalg.svd(b)
-        tt = u @ vt
-        dpast = d
-        d = float(np.sum(s))
-        if d < dpast * (1 + eps):
-            converged = True
-            break
-    z = x @ tt
-    if normalize:
-        z = z * sc[:, None]
-    return z, tt, it, converged
-
-
 def varimax(
     loadings: pd.DataFrame | np.ndarray, *, normalize: bool = True, eps: float = 1e-5
 ) -> RotationResult:
@@ -135,7 +109,7 @@ def varimax(
     True
     """
     a, rows, cols = _as_matrix(loadings)
-    z, tt, it, conv = _varimax(a, normalize=normalize, eps=eps)
+    z, tt, it, conv = fa.varimax(a, normalize=normalize, eps=eps)
     crit = float(np.sum(np.var(z**2, axis=0)))
     return RotationResult(
         method="varimax", converged=conv, n_iter=it, criterion=crit,
@@ -144,65 +118,6 @@ def varimax(
 
 
 # ----------------------------------------------------------------------- oblimin
-def _vgq_oblimin(L: np.ndarray, gamma: float) -> tuple[np.ndarray, float]:
-    """GPArotation's ``vgQ.oblimin``: gradient and value of the oblimin criterion."""
-    k = L.shape[1]
-    off = 1.0 - np.eye(k)
-    X = (L**2) @ off
-    if gamma != 0:
-        p = L.shape[0]
-        X = (np.eye(p) - np.full((p, p), gamma / p)) @ X
-    return L * X, float(np.sum(L**2 * X) / 4.0)
-
-
-def _normalizing_weight(a: np.ndarray) -> np.ndarray:
-    # GPArotation::NormalizingWeight(A, normalize = TRUE): Kaiser row norms
-    return np.sqrt(np.sum(a**2, axis=1))[:, None]
-
-
-def _gpf_oblq(
-    a: np.ndarray, *, gamma: float = 0.0, normalize: bool = False, eps: float = 1e-5, max_iter: int = 1000,
-    tmat: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, float, int, bool]:
-    """Literal port of ``GPArotation::GPFoblq`` with the oblimin criterion."""
-    k = a.shape[1]
-    T = np.eye(k) if tmat is None else np.asarray(tmat, dtype=float)
-    w = None
-    if normalize:
-        w = _normalizing_weight(a)
-        a = a / w
-    al = 1.0
-    L = a @ np.linalg.inv(T).T
-    Gq, f = _vgq_oblimin(L, gamma)
-    G = -(L.T @ Gq @ np.linalg.inv(T)).T
-    s = np.inf
-    it = 0
-    Tt = T
-    for it in range(0, max_iter + 1):
-        Gp = G - T @ np.diag(np.sum(T * G, axis=0))
-        s = float(np.sqrt(np.sum(Gp**2)))
-        if s < eps:
-            break
-        al = 2.0 * al
-        for _ in range(11):
-            X = T - al * Gp
-            v = 1.0 / np.sqrt(np.sum(X**2, axis=0))
-            Tt = X * v[None, :]
-            L = a @ np.linalg.inv(Tt).T
-            Gqt, ft = _vgq_oblimin(L, gamma)
-            improvement = f - ft
-            if improvement > 0.5 * s**2 * al:
-                break
-            al = al / 2.0
-        T = Tt
-        f = ft
-        G = -(L.T @ Gqt @ np.linalg.inv(Tt)).T
-    converged = s < eps
-    if normalize:
-        L = L * w
-    return L, T, f, it, converged
-
-
 def oblimin(
     loadings: pd.DataFrame | np.ndarray,
     *,
@@ -232,7 +147,7 @@ def oblimin(
     a, rows, cols = _as_matrix(loadings)
     if a.shape[1] < 2:
         raise InputError("oblimin: rotation needs at least two factors")
-    L, T, f, it, conv = _gpf_oblq(a, gamma=gamma, normalize=normalize, eps=eps, max_iter=max_iter)
+    L, T, f, it, conv = fa.oblimin(a, gamma=gamma, normalize=normalize, eps=eps, max_iter=max_iter)
     if not conv:
         warnings.warn(
             f"oblimin rotation did not converge in {max_iter} iterations; the loadings may not be "
@@ -250,36 +165,6 @@ def oblimin(
 
 
 # ----------------------------------------------------------------------- promax
-def _promax_raw(x: np.ndarray, m: float = 4.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Literal port of ``psych::Promax`` (x already as it is passed in)."""
-    if x.shape[1] < 2:
-        return x.copy(), np.eye(x.shape[1]), np.eye(x.shape[1])
-    z0, rot, _, _ = _varimax(x, normalize=True, eps=1e-5)
-    Q = z0 * np.abs(z0) ** (m - 1)
-    U = np.linalg.lstsq(z0, Q, rcond=None)[0]
-    UtU = U.T @ U
-    try:
-        d = np.diag(np.linalg.inv(UtU))
-    except np.linalg.LinAlgError:
-        ev, vec = np.linalg.eigh(UtU)
-        ev = np.where(ev < np.finfo(float).eps, 100 * np.finfo(float).eps, ev)
-        UU = vec @ np.diag(ev) @ vec.T
-        np.fill_diagonal(UU, 1.0)
-        d = np.diag(np.linalg.inv(UU))
-        warnings.warn(
-            "promax: factors are exactly uncorrelated and the model produces a singular matrix; "
-            "an approximation is used (as psych::Promax does)",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-    U = U @ np.diag(np.sqrt(d))
-    z = z0 @ U
-    U = rot @ U
-    ui = np.linalg.inv(U)
-    phi = ui @ ui.T
-    return z, U, phi
-
-
 def promax(loadings: pd.DataFrame | np.ndarray, *, m: float = 4.0, kaiser: bool = True) -> RotationResult:
     """Promax rotation as ``psych::fa(rotate = "promax")`` computes it.
 
@@ -303,10 +188,10 @@ def promax(loadings: pd.DataFrame | np.ndarray, *, m: float = 4.0, kaiser: bool 
         raise InputError("promax: rotation needs at least two factors")
     if kaiser:
         h = np.sqrt(np.sum(a**2, axis=1))
-        z, U, phi = _promax_raw(a / h[:, None], m=m)
+        z, U, phi = fa.promax(a / h[:, None], m=m)
         z = z * h[:, None]
     else:
-        z, U, phi = _promax_raw(a, m=m)
+        z, U, phi = fa.promax(a, m=m)
     return RotationResult(
         method="promax", converged=True, n_iter=0, criterion=float("nan"),
         loadings=_frame(z, rows, cols), rotation_matrix=U, phi=_frame(phi, cols, cols),
