@@ -118,6 +118,21 @@ def ancova(
     ``emmeans`` with numeric covariates).  Rows with a missing value are left
     out with a warning.
 
+    The model, fitted by OLS::
+
+        post_i = b0 + b1 pre_i + sum_g d_g [group_i = g] + x_i' c + e_i
+
+    and the adjusted mean of group ``g`` is ``b0 + b1 mean(pre) + d_g + mean(x)' c``.
+
+    References
+    ----------
+    Vickers AJ, Altman DG (2001). Statistics notes: analysing controlled trials with
+    baseline and follow up measurements. BMJ 323, 1123-1124.
+    Agrees with R ``lm(post ~ pre + group + ...)`` and ``anova()`` of the nested models
+    (tests/reference/outcomes.R).
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> d = pd.DataFrame({"pre": [1, 2, 3, 4, 1, 2, 3, 4], "post": [2, 3, 4, 5, 3, 5, 5, 7],
     ...                   "g": ["c"] * 4 + ["t"] * 4})
@@ -238,6 +253,24 @@ def did(
     the four group x period means with t intervals (for
     :func:`plot_trajectories`).
 
+    The model, fitted by OLS, and the estimate ``d``::
+
+        y_i = b0 + b1 treated_i + b2 after_i + d treated_i after_i + e_i
+        d = (ybar_T,after - ybar_T,before) - (ybar_C,after - ybar_C,before)
+
+    References
+    ----------
+    Angrist JD, Pischke JS (2009). Mostly Harmless Econometrics. Princeton University
+    Press, ch. 5.
+    Cameron AC, Miller DL (2015). A practitioner's guide to cluster-robust inference.
+    Journal of Human Resources 50, 317-372.
+    Zeileis A, Köll S, Graham N (2020). Various versatile variances: an object-oriented
+    implementation of clustered covariances in R. Journal of Statistical Software 95(1), 1-36.
+    Agrees with R ``lm(y ~ group * period)``; the CR1 variance with
+    ``sandwich::vcovCL(type = "HC1")``, whose formula tests/reference/outcomes.R writes out.
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> d = pd.DataFrame({"y": [1, 2, 1, 2, 2, 3, 4, 5], "g": [0, 0, 1, 1] * 2, "t": [0] * 4 + [1] * 4})
     >>> did(d, "y", "g", "t").estimate
@@ -298,7 +331,30 @@ def did(
 
 
 def group_means(df: pd.DataFrame, outcome: Any, group: Any, period: Any, *, ci: float = 0.95) -> pd.DataFrame:
-    """Mean, SD, n and t interval of ``outcome`` per group and period (missing left out)."""
+    """Mean, SD, n and t interval of ``outcome`` per group and period (missing left out).
+
+    Per cell, ``mean +/- t_(1-a/2, n-1) sd / sqrt(n)``, i.e.::
+
+        ci_low, ci_high = mean -/+ t_(1-a/2, n-1) * sd / sqrt(n)
+
+    the interval of R ``t.test(y)$conf.int``.
+
+    References
+    ----------
+    Student (1908). The probable error of a mean. Biometrika 6, 1-25.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from veplab.outcomes import group_means
+    >>> d = pd.DataFrame({"y": [1, 2, 1, 2, 2, 3, 4, 5], "g": [0, 0, 1, 1] * 2, "t": [0] * 4 + [1] * 4})
+    >>> group_means(d, "y", "g", "t")[["group", "period", "mean", "ci_high"]].round(3)
+       group  period  mean  ci_high
+    0      0       0   1.5    7.853
+    1      0       1   2.5    8.853
+    2      1       0   1.5    7.853
+    3      1       1   4.5   10.853
+    """
     ci = check_ci(ci)
     require_columns(df, [outcome, group, period], "group_means")
     rows = []

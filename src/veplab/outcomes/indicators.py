@@ -195,6 +195,17 @@ def indicators(table: pd.DataFrame | None, framework: Mapping[str, Any], *, lang
     ``actual``, ``n``, ``progress_pct``, ``target_met``, ``direction``,
     ``unit``, ``source``.
 
+    Progress towards the target, for either direction::
+
+        progress_pct = 100 * (actual - baseline) / (target - baseline)
+
+    References
+    ----------
+    OECD DAC Network on Development Evaluation (2019). Better Criteria for Better
+    Evaluation: Revised Evaluation Criteria Definitions and Principles for Use. OECD, Paris.
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> fw = {"indicators": [{"id": "trained", "label": {"en": "Officers trained"},
     ...        "criterion": "effectiveness", "baseline": 0, "target": 100, "direction": "increase",

@@ -74,6 +74,28 @@ def wilcoxon_signed_rank(
     differences.  Exact (``psignrank``) when n < 50 and there are no ties and
     no zeros; otherwise the normal approximation with tie-corrected variance and
     continuity correction (``correct=True``), exactly as R does.
+
+    With ``R_i`` the rank of ``|d_i|`` among the ``n`` non-zero differences::
+
+        V = sum_(d_i > 0) R_i
+        z = (V - n (n + 1) / 4 - c) / sqrt(n (n + 1) (2n + 1) / 24 - sum(t^3 - t) / 48)
+
+    (``t`` the sizes of the tied groups, ``c = 0.5 sign(V - n (n + 1) / 4)`` the
+    continuity correction).
+
+    References
+    ----------
+    Wilcoxon F (1945). Individual comparisons by ranking methods. Biometrics Bulletin 1, 80-83.
+    Agrees with R ``wilcox.test(x, y, paired = TRUE)`` (exact and normal paths;
+    tests/reference/outcomes.R).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from veplab.outcomes.prepost import wilcoxon_signed_rank
+    >>> r = wilcoxon_signed_rank(np.array([1, 2, -1, 3, 4, 2.5]))
+    >>> r["V"], round(r["p"], 4)        # R: wilcox.test(...): V = 19.5, p-value = 0.07394
+    (19.5, 0.0739)
     """
     d = np.asarray(diff, dtype=float)
     zeros = bool(np.any(d == 0))
@@ -133,6 +155,34 @@ def paired_tests(pre: Any, post: Any, *, ci: float = 0.95, exact: bool | None = 
     """All pre/post statistics for complete pairs (arrays of equal length, no NaN).
 
     Change is ``post - pre``.  Returns a flat dict (one row of :func:`pre_post`).
+
+    With ``D = post - pre`` over ``n`` complete pairs::
+
+        t = mean(D) / (sd(D) / sqrt(n)),   d_z = mean(D) / sd(D)
+        d_av = mean(D) / ((sd_pre + sd_post) / 2),   g_av = J d_av,  J = 1 - 3 / (4 (n - 1) - 1)
+        d_rm = d_z * sqrt(2 (1 - r))
+
+    References
+    ----------
+    Student (1908). The probable error of a mean. Biometrika 6, 1-25.
+    Wilcoxon F (1945). Individual comparisons by ranking methods. Biometrics Bulletin 1, 80-83.
+    Lakens D (2013). Calculating and reporting effect sizes to facilitate cumulative
+    science: a practical primer for t-tests and ANOVAs. Frontiers in Psychology 4, 863.
+    Steiger JH, Fouladi RT (1997). Noncentrality interval estimation and the evaluation of
+    statistical models. In Harlow LL, Mulaik SA, Steiger JH (eds), What If There Were No
+    Significance Tests? Erlbaum, 221-257.
+    Algina J, Keselman HJ (2003). Approximate confidence intervals for effect sizes.
+    Educational and Psychological Measurement 63, 537-553.
+    Agrees with R ``t.test(post, pre, paired = TRUE)``, ``wilcox.test(post, pre, paired =
+    TRUE)`` and the noncentral-t interval of d_z (``uniroot`` on ``pt(t, df, ncp)``)
+    in tests/reference/outcomes.R.
+
+    Examples
+    --------
+    >>> from veplab.outcomes import paired_tests
+    >>> r = paired_tests([2, 3, 3, 4, 2, 3], [3, 4, 3, 5, 4, 4])
+    >>> round(r["t"], 4), round(r["p_t"], 4), round(r["d_z"], 4)   # R t.test: t = 3.873, p = 0.01172
+    (3.873, 0.0117, 1.5811)
     """
     ci = check_ci(ci)
     x0 = np.asarray(pre, dtype=float)
@@ -257,8 +307,31 @@ def pre_post(
     ``wilcoxon_method``), and d_z, d_av, g_av, d_rm with intervals (see the
     module docstring for the interval method).
 
-    Example
-    -------
+    Notes
+    -----
+    With ``D = post - pre`` over ``n`` complete pairs::
+
+        t = mean(D) / (sd(D) / sqrt(n)),   d_z = mean(D) / sd(D)
+        d_av = mean(D) / ((sd_pre + sd_post) / 2),   g_av = J d_av,  J = 1 - 3 / (4 (n - 1) - 1)
+        d_rm = d_z * sqrt(2 (1 - r))
+
+    References
+    ----------
+    Student (1908). The probable error of a mean. Biometrika 6, 1-25.
+    Wilcoxon F (1945). Individual comparisons by ranking methods. Biometrics Bulletin 1, 80-83.
+    Lakens D (2013). Calculating and reporting effect sizes to facilitate cumulative
+    science: a practical primer for t-tests and ANOVAs. Frontiers in Psychology 4, 863.
+    Steiger JH, Fouladi RT (1997). Noncentrality interval estimation and the evaluation of
+    statistical models. In Harlow LL, Mulaik SA, Steiger JH (eds), What If There Were No
+    Significance Tests? Erlbaum, 221-257.
+    Algina J, Keselman HJ (2003). Approximate confidence intervals for effect sizes.
+    Educational and Psychological Measurement 63, 537-553.
+    Agrees with R ``t.test(post, pre, paired = TRUE)``, ``wilcox.test(post, pre, paired =
+    TRUE)`` and the noncentral-t interval of d_z (``uniroot`` on ``pt(t, df, ncp)``)
+    in tests/reference/outcomes.R.
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> d = pd.DataFrame({"conf_pre": [2, 3, 3, 4, 2, 3], "conf_post": [3, 4, 3, 5, 4, 4]})
     >>> r = pre_post(d, "conf_pre", "conf_post").iloc[0]
@@ -327,6 +400,26 @@ def pre_post_long(
     holds ``pre_level`` / ``post_level``; ``id`` identifies the person.  Rows
     of other waves are ignored; a person with two rows in the same wave is an
     error (which one is meant is unclear).
+
+    The statistics are those of :func:`pre_post`, e.g. ``t = mean(D) / (sd(D) / sqrt(n))``
+    with ``D = post - pre``.
+
+    References
+    ----------
+    Student (1908). The probable error of a mean. Biometrika 6, 1-25.
+    Lakens D (2013). Calculating and reporting effect sizes to facilitate cumulative
+    science: a practical primer for t-tests and ANOVAs. Frontiers in Psychology 4, 863.
+    See :func:`pre_post` for the R functions it agrees with.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from veplab.outcomes import pre_post_long
+    >>> d = pd.DataFrame({"id": [1, 1, 2, 2, 3, 3, 4, 4], "wave": ["pre", "post"] * 4,
+    ...                   "conf": [2, 3, 3, 4, 3, 3, 4, 6]})
+    >>> r = pre_post_long(d, "conf", "wave", "id", "pre", "post").iloc[0]
+    >>> int(r["n_pairs"]), float(r["mean_change"]), round(float(r["t"]), 4)
+    (4, 1.0, 2.4495)
     """
     df = require_frame(df, "pre_post_long")
     values = [value] if not isinstance(value, (list, tuple)) else list(value)
@@ -403,6 +496,15 @@ def reliable_change(
     ``higher_is_better``.  People with a missing wave are left out and counted
     in ``n_dropped`` (with a warning).
 
+    References
+    ----------
+    Jacobson NS, Truax P (1991). Clinical significance: a statistical approach to defining
+    meaningful change in psychotherapy research. Journal of Consulting and Clinical
+    Psychology 59, 12-19.
+    (No R function; the test checks the index against the formula.)
+
+    Examples
+    --------
     >>> rc = reliable_change([10, 12, 15], [16, 12, 9], reliability=0.8, sd=3)
     >>> rc.n_improved, rc.n_unchanged, rc.n_deteriorated
     (1, 1, 1)

@@ -474,6 +474,31 @@ def propensity(
     Complete separation (a covariate that predicts treatment perfectly) is an
     :class:`~veplab._validate.InputError`.
 
+    The propensity model and the weights (``T`` the treatment indicator)::
+
+        logit ps_i = x_i' b   (maximum likelihood, as R glm(family = binomial))
+        ATE: w_i = T_i / ps_i + (1 - T_i) / (1 - ps_i)
+        ATT: w_i = T_i + (1 - T_i) ps_i / (1 - ps_i)
+        SMD = (mean_t - mean_c) / s
+
+    References
+    ----------
+    Rosenbaum PR, Rubin DB (1983). The central role of the propensity score in
+    observational studies for causal effects. Biometrika 70, 41-55.
+    Austin PC, Stuart EA (2015). Moving towards best practice when using inverse
+    probability of treatment weighting (IPTW) using the propensity score to estimate
+    causal treatment effects in observational studies. Statistics in Medicine 34, 3661-3679.
+    Ho DE, Imai K, King G, Stuart EA (2011). MatchIt: nonparametric preprocessing for
+    parametric causal inference. Journal of Statistical Software 42(8), 1-28.
+    Abadie A, Imbens GW (2006). Large sample properties of matching estimators for average
+    treatment effects. Econometrica 74, 235-267.
+    The propensity model, weights and balance agree with R ``glm(family = binomial)`` and the
+    SMD formulas of MatchIt/cobalt written out in tests/reference/outcomes.R; matching
+    follows MatchIt's ``method = "nearest"`` but is not checked against MatchIt (not
+    installed).
+
+    Examples
+    --------
     >>> import numpy as np, pandas as pd
     >>> r = np.random.default_rng(1)
     >>> x = r.normal(size=200)
