@@ -34,6 +34,28 @@ STATISTICS: dict[str, list[str]] = {
         "percent_agreement",
         "krippendorff_alpha",
     ],
+    "veplab.outcomes": [
+        "ancova",
+        "did",
+        "group_means",
+        "paired_tests",
+        "pre_post",
+        "pre_post_long",
+        "reliable_change",
+        "propensity",
+        "indicators",
+    ],
+    "veplab.outcomes.prepost": ["wilcoxon_signed_rank"],
+    "veplab.validity": [
+        "roc_auc",
+        "compare_auc",
+        "roc_curve",
+        "calibration",
+        "subgroup_performance",
+        "polychoric",
+    ],
+    "veplab.validity.polychoric": ["bivariate_normal_cdf", "cor_smooth"],
+    "veplab.validity.rotation": ["varimax", "oblimin", "promax", "rotate"],
 }
 
 _SECTION = re.compile(r"^(?P<name>[A-Z][A-Za-z ]+)\n-{3,}\s*$", re.M)

@@ -159,8 +159,19 @@ def bivariate_normal_cdf(h: np.ndarray | float, k: np.ndarray | float, rho: np.n
     Genz's (2004) algorithm (Drezner-Wesolowsky with Gauss-Legendre
     quadrature), accurate to about 1e-15.
 
-    Example
-    -------
+    With ``phi_2`` the standard bivariate normal density::
+
+        F(h, k; rho) = int_(-inf)^h int_(-inf)^k phi_2(x, y; rho) dy dx
+
+    References
+    ----------
+    Drezner Z, Wesolowsky GO (1990). On the computation of the bivariate normal integral.
+    Journal of Statistical Computation and Simulation 35, 101-107.
+    Genz A (2004). Numerical computation of rectangular bivariate and trivariate normal
+    and t probabilities. Statistics and Computing 14, 251-260.
+
+    Examples
+    --------
     >>> round(float(bivariate_normal_cdf(0.0, 0.0, 0.5)), 12)  # 1/4 + asin(.5)/(2 pi) = 1/3
     0.333333333333
     """
@@ -199,6 +210,28 @@ def cor_smooth(r: np.ndarray, eig_tol: float = 1e-12) -> tuple[np.ndarray, bool]
 
     Returns the (possibly) smoothed matrix and whether smoothing was needed
     (smallest eigenvalue below machine epsilon).
+
+    With ``R = V diag(e) V'`` and ``e_i`` raised to ``100 eig_tol`` where below
+    ``eig_tol``, rescaled so that ``sum e = p``::
+
+        S = V diag(e) V',   R_smooth = D^(-1/2) S D^(-1/2),   D = diag(S)
+
+    References
+    ----------
+    Wothke W (1993). Nonpositive definite matrices in structural modeling. In Bollen KA,
+    Long JS (eds), Testing Structural Equation Models. Sage, Newbury Park, 256-293.
+    Revelle W (2022). psych: Procedures for Psychological, Psychometric, and Personality
+    Research. R package version 2.2.9. Agrees with
+    ``psych::cor.smooth``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from veplab.validity.polychoric import cor_smooth
+    >>> r = np.array([[1, .9, .7], [.9, 1, .1], [.7, .1, 1]])   # smallest eigenvalue -0.093
+    >>> s, smoothed = cor_smooth(r)
+    >>> s.round(4).tolist(), smoothed          # R: psych::cor.smooth(r)
+    ([[1.0, 0.8306, 0.6515], [0.8306, 1.0, 0.1187], [0.6515, 0.1187, 1.0]], True)
     """
     vals, vecs = np.linalg.eigh(r)
     if vals.min() >= np.finfo(float).eps:
@@ -410,8 +443,27 @@ def polychoric(
     PolychoricResult
         ``rho`` (DataFrame), ``thresholds`` (items x cut points), ``n_pairs``.
 
-    Example
-    -------
+    Notes
+    -----
+    For each pair, with thresholds ``a_i = qnorm(P(X <= i))``, ``b_j = qnorm(P(Y <= j))``
+    and cell counts ``n_ij``, ``rho`` maximises::
+
+        l(rho) = sum_ij n_ij log pi_ij(rho)
+        pi_ij = F(a_i, b_j) - F(a_(i-1), b_j) - F(a_i, b_(j-1)) + F(a_(i-1), b_(j-1))
+
+    with ``F`` the standard bivariate normal cdf with correlation ``rho``
+    (:func:`bivariate_normal_cdf`).
+
+    References
+    ----------
+    Olsson U (1979). Maximum likelihood estimation of the polychoric correlation
+    coefficient. Psychometrika 44, 443-460.
+    Revelle W (2022). psych: Procedures for Psychological, Psychometric, and Personality
+    Research. R package version 2.2.9. Agrees with
+    ``psych::polychoric`` (tests/reference/validity_efa.R).
+
+    Examples
+    --------
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(1)
     >>> z = rng.multivariate_normal([0, 0], [[1, .6], [.6, 1]], size=500)

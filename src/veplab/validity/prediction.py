@@ -348,8 +348,21 @@ def roc_auc(
 
     Warns when there are fewer than :data:`FEW_EVENTS` events with DeLong.
 
-    Example
-    -------
+    References
+    ----------
+    Hanley JA, McNeil BJ (1982). The meaning and use of the area under a receiver operating
+    characteristic (ROC) curve. Radiology 143, 29-36.
+    DeLong ER, DeLong DM, Clarke-Pearson DL (1988). Comparing the areas under two or more
+    correlated receiver operating characteristic curves: a nonparametric approach.
+    Biometrics 44, 837-845.
+    Robin X, Turck N, Hainard A, Tiberti N, Lisacek F, Sanchez JC, Muller M (2011). pROC: an
+    open-source package for R and S+ to analyze and compare ROC curves. BMC Bioinformatics
+    12, 77.
+    Agrees with ``pROC::roc`` and ``pROC::ci.auc`` (DeLong and stratified bootstrap;
+    tests/reference/validity_prediction.R).
+
+    Examples
+    --------
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> y = rng.integers(0, 2, 200)
@@ -430,8 +443,19 @@ def compare_auc(
     ``difference +- z_(1-alpha/2) SE``.  ``direction='auto'`` is resolved for
     each score separately, as pROC does (a warning says when they differ).
 
-    Example
-    -------
+    References
+    ----------
+    DeLong ER, DeLong DM, Clarke-Pearson DL (1988). Comparing the areas under two or more
+    correlated receiver operating characteristic curves: a nonparametric approach.
+    Biometrics 44, 837-845.
+    Robin X, Turck N, Hainard A, Tiberti N, Lisacek F, Sanchez JC, Muller M (2011). pROC: an
+    open-source package for R and S+ to analyze and compare ROC curves. BMC Bioinformatics
+    12, 77.
+    Agrees with ``pROC::roc.test(method = "delong", paired = TRUE)``
+    (tests/reference/validity_prediction.R).
+
+    Examples
+    --------
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> y = rng.integers(0, 2, 300)
@@ -523,6 +547,32 @@ def roc_curve(
     classifying no one positive.
 
     Returns columns ``threshold, sensitivity, specificity, tp, fp, tn, fn``.
+
+    At each threshold ``c`` (direction ``"<"``)::
+
+        sensitivity(c) = #{events with score >= c} / #events
+        specificity(c) = #{non-events with score < c} / #non-events
+
+    References
+    ----------
+    Hanley JA, McNeil BJ (1982). The meaning and use of the area under a receiver operating
+    characteristic (ROC) curve. Radiology 143, 29-36.
+    Robin X, Turck N, Hainard A, Tiberti N, Lisacek F, Sanchez JC, Muller M (2011). pROC: an
+    open-source package for R and S+ to analyze and compare ROC curves. BMC Bioinformatics
+    12, 77.
+    Agrees with ``pROC::coords(roc, "all")`` (tests/reference/validity_prediction.R).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.array([0, 0, 1, 0, 1, 1, 0, 1, 0, 1])
+    >>> s = np.array([.1, .3, .35, .4, .6, .8, .2, .7, .5, .45])
+    >>> from veplab.validity import roc_curve
+    >>> roc_curve(y, s, direction="<").head(3)   # R: coords(roc(y, s, direction = "<"), "all")
+       threshold  sensitivity  specificity  tp  fp  tn  fn
+    0       -inf          1.0          0.0   5   5   0   0
+    1       0.15          1.0          0.2   5   4   1   0
+    2       0.25          1.0          0.4   5   3   2   0
     """
     what = "roc_curve"
     yv, cols, _, _ = _outcome_and_scores(y, {_name(score, "score"): score}, what=what, missing=missing)
@@ -782,8 +832,19 @@ def calibration(
       TRUE)``) with mean predicted risk, expected and observed events and an
       exact (Clopper-Pearson) interval for the observed rate.
 
-    Example
-    -------
+    References
+    ----------
+    Van Calster B, McLernon DJ, van Smeden M, Wynants L, Steyerberg EW (2019). Calibration:
+    the Achilles heel of predictive analytics. BMC Medicine 17, 230.
+    Debray TPA, Damen JAAG, Snell KIE, et al. (2017). A guide to systematic review and
+    meta-analysis of prediction model performance. BMJ 356, i6460.
+    Clopper CJ, Pearson ES (1934). The use of confidence or fiducial limits illustrated in
+    the case of the binomial. Biometrika 26, 404-413.
+    CITL and slope agree with R ``glm(family = binomial)`` fits and ``confint.default``, the
+    risk-group intervals with ``binom.test`` (tests/reference/validity_prediction.R).
+
+    Examples
+    --------
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> p = rng.uniform(0.05, 0.6, 2000); y = (rng.random(2000) < p).astype(int)
@@ -906,6 +967,36 @@ def subgroup_performance(
     labels are reported as their own group ``"(missing)"``).
 
     Returns a tidy DataFrame, one row per (variable, group).
+
+    References
+    ----------
+    DeLong ER, DeLong DM, Clarke-Pearson DL (1988). Comparing the areas under two or more
+    correlated receiver operating characteristic curves: a nonparametric approach.
+    Biometrics 44, 837-845.
+    Robin X, Turck N, Hainard A, Tiberti N, Lisacek F, Sanchez JC, Muller M (2011). pROC: an
+    open-source package for R and S+ to analyze and compare ROC curves. BMC Bioinformatics
+    12, 77.
+    Clopper CJ, Pearson ES (1934). The use of confidence or fiducial limits illustrated in
+    the case of the binomial. Biometrika 26, 404-413.
+    The unpaired difference agrees with ``pROC::roc.test(paired = FALSE)``
+    (tests/reference/validity_prediction.R).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.array([0, 0, 1, 0, 1, 1, 0, 1, 0, 1])
+    >>> s = np.array([.1, .3, .35, .4, .6, .8, .2, .7, .5, .45])
+    >>> import pandas as pd, warnings
+    >>> from veplab.validity import subgroup_performance
+    >>> g = pd.Series(list("ababababab"), name="g")
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")   # few events: bootstrap intervals, with a warning
+    ...     out = subgroup_performance(y, s, g, direction="<", n_boot=200, seed=1)
+    >>> out[["variable", "group", "n", "n_events", "auc"]].round(4)
+      variable  group   n  n_events     auc
+    0    (all)  (all)  10         5  0.8800
+    1        g      a   5         2  0.8333
+    2        g      b   5         3  1.0000
     """
     what = "subgroup_performance"
     ci = check_ci(ci)

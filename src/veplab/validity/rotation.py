@@ -96,12 +96,19 @@ def varimax(
 ) -> RotationResult:
     """Varimax rotation exactly as ``stats::varimax`` (what ``psych::fa`` uses).
 
-    Maximises ``sum_j [ sum_i l_ij^4 / p - (sum_i l_ij^2 / p)^2 ]`` over
+    Maximises ``V = sum_j [ sum_i l_ij^4 / p - (sum_i l_ij^2 / p)^2 ]`` over
     orthogonal rotations, on Kaiser-normalised rows when ``normalize`` is true
     (R's default), by the SVD iteration of ``stats::varimax``.
 
-    Example
-    -------
+    References
+    ----------
+    Kaiser HF (1958). The varimax criterion for analytic rotation in factor analysis.
+    Psychometrika 23, 187-200.
+    Agrees with R ``stats::varimax`` (tests/reference/validity_efa.R; on the example below
+    R gives the same loadings).
+
+    Examples
+    --------
     >>> import numpy as np
     >>> a = np.array([[.7, .3], [.6, .35], [.3, .6], [.35, .7]])
     >>> r = varimax(a)
@@ -136,8 +143,16 @@ def oblimin(
     no Kaiser normalisation, ``eps = 1e-5``, ``maxit = 1000``.
     Factor correlations are ``Phi = T'T``.
 
-    Example
-    -------
+    References
+    ----------
+    Jennrich RI (2002). A simple general method for oblique rotation. Psychometrika 67, 7-19.
+    Bernaards CA, Jennrich RI (2005). Gradient projection algorithms and software for
+    arbitrary rotation criteria in factor analysis. Educational and Psychological
+    Measurement 65, 676-696.
+    Agrees with ``GPArotation::oblimin`` (tests/reference/validity_efa.R).
+
+    Examples
+    --------
     >>> import numpy as np
     >>> a = np.array([[.7, .3], [.6, .35], [.3, .6], [.35, .7]])
     >>> r = oblimin(a)
@@ -175,8 +190,21 @@ def promax(loadings: pd.DataFrame | np.ndarray, *, m: float = 4.0, kaiser: bool 
     and multiplied back.  ``kaiser=False`` is ``psych::Promax`` on the raw
     loadings.
 
-    Example
-    -------
+    The Promax target and rotation (``m = 4``), from the varimax loadings ``L``::
+
+        P = L |L|^(m-1),   U = (L'L)^-1 L'P  (columns rescaled),   loadings = L U
+
+    References
+    ----------
+    Hendrickson AE, White PO (1964). Promax: a quick method for rotation to oblique simple
+    structure. British Journal of Statistical Psychology 17, 65-70.
+    Revelle W (2022). psych: Procedures for Psychological, Psychometric, and Personality
+    Research. R package version 2.2.9. Agrees with
+    ``psych::kaiser(L, rotate = "Promax")``, what ``psych::fa(rotate = "promax")`` does
+    (tests/reference/validity_efa.R).
+
+    Examples
+    --------
     >>> import numpy as np
     >>> a = np.array([[.7, .3], [.6, .35], [.3, .6], [.35, .7]])
     >>> r = promax(a)
@@ -199,7 +227,35 @@ def promax(loadings: pd.DataFrame | np.ndarray, *, m: float = 4.0, kaiser: bool 
 
 
 def rotate(loadings: pd.DataFrame | np.ndarray, method: str) -> RotationResult:
-    """Dispatch to :func:`varimax`, :func:`oblimin` or :func:`promax` with psych's defaults."""
+    """Dispatch to :func:`varimax`, :func:`oblimin` or :func:`promax` with psych's defaults.
+
+    The criteria: varimax maximises ``sum_j [sum_i l_ij^4 / p - (sum_i l_ij^2 / p)^2]``;
+    oblimin (quartimin) minimises ``Q = 1/4 sum_i sum_(j != k) l_ij^2 l_ik^2``; promax
+    fits ``P = L |L|^(m-1)`` to the varimax loadings ``L``.
+
+    References
+    ----------
+    Kaiser HF (1958). The varimax criterion for analytic rotation in factor analysis.
+    Psychometrika 23, 187-200.
+    Hendrickson AE, White PO (1964). Promax: a quick method for rotation to oblique simple
+    structure. British Journal of Statistical Psychology 17, 65-70.
+    Bernaards CA, Jennrich RI (2005). Gradient projection algorithms and software for
+    arbitrary rotation criteria in factor analysis. Educational and Psychological
+    Measurement 65, 676-696.
+    See each function for the R function it agrees with.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from veplab.validity.rotation import rotate
+    >>> a = np.array([[.7, .3], [.6, .35], [.3, .6], [.35, .7]])
+    >>> rotate(a, "oblimin").loadings.round(4)      # R: GPArotation::oblimin(a)
+            F1      F2
+    V1  0.7919 -0.0393
+    V2  0.6126  0.1012
+    V3  0.0038  0.6679
+    V4  0.0044  0.7792
+    """
     if method == "varimax":
         return varimax(loadings)
     if method == "oblimin":
