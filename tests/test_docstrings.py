@@ -56,6 +56,17 @@ STATISTICS: dict[str, list[str]] = {
     ],
     "veplab.validity.polychoric": ["bivariate_normal_cdf", "cor_smooth"],
     "veplab.validity.rotation": ["varimax", "oblimin", "promax", "rotate"],
+    "veplab.privacy": [
+        "suppress_counts",
+        "suppress_magnitudes",
+        "suppress_stats",
+        "dominance",
+        "protection_intervals",
+        "is_protected",
+        "equivalence_class_sizes",
+        "individual_risk",
+        "risk_report",
+    ],
 }
 
 _SECTION = re.compile(r"^(?P<name>[A-Z][A-Za-z ]+)\n-{3,}\s*$", re.M)

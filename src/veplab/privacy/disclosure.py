@@ -706,6 +706,25 @@ def suppress_counts(
     after ``primarySuppression(type="freq", maxN=threshold-1)``; ACRO's
     threshold check; tau-ARGUS' frequency rule.
 
+    Primary suppression hides ``0 < n_ij < threshold``; secondary suppression
+    adds cells until every hidden cell's LP interval (see
+    :func:`protection_intervals`) satisfies::
+
+        upper_ij - lower_ij >= protection
+
+    References
+    ----------
+    Hundepool A, Domingo-Ferrer J, Franconi L, Giessing S, Schulte Nordholt E, Spicer K,
+    de Wolf PP (2012). Statistical Disclosure Control. Wiley, Chichester (ch. 4-5).
+    Cox LH (1980). Suppression methodology and statistical disclosure control. Journal of
+    the American Statistical Association 75, 377-385.
+    Meindl B. sdcTable: Methods for Statistical Disclosure Control in Tabular Data. R package
+    (CRAN); and tau-ARGUS (Statistics Netherlands).
+    The intervals agree with lpSolve's ``lp("min"/"max", ...)`` on the same tables
+    (tests/reference/privacy.R).
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> t = pd.DataFrame({"men": [40, 3, 25], "women": [12, 15, 30]}, index=["KZ", "TN", "UG"])
     >>> s = suppress_counts(t, threshold=10)
@@ -747,6 +766,39 @@ def suppress_magnitudes(
     pivoted ``sensitive`` column of :func:`dominance`.  Protection defaults to
     10 % of the largest sensitive cell (an intruder must not narrow a hidden
     magnitude to within that), at least 1.
+
+    The intruder's interval for a hidden cell ``x_ij``, from the published
+    cells ``n_ij`` and the margins ``n_i+``, ``n_+j``::
+
+        lower_ij = min x_ij,  upper_ij = max x_ij
+        subject to  sum_j x_ij = n_i+,  sum_i x_ij = n_+j,  x >= 0,  x_kl = n_kl (published)
+
+    and the table is protected when ``upper_ij - lower_ij >= protection``
+    for every hidden cell.  Here ``protection = max(1, 0.1 * max
+    sensitive cell)`` by default.
+
+    References
+    ----------
+    Hundepool A, Domingo-Ferrer J, Franconi L, Giessing S, Schulte Nordholt E, Spicer K,
+    de Wolf PP (2012). Statistical Disclosure Control. Wiley, Chichester (ch. 4-5).
+    Cox LH (1980). Suppression methodology and statistical disclosure control. Journal of
+    the American Statistical Association 75, 377-385.
+    Meindl B. sdcTable: Methods for Statistical Disclosure Control in Tabular Data. R package
+    (CRAN); and tau-ARGUS (Statistics Netherlands).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from veplab.privacy import suppress_magnitudes, protection_intervals
+    >>> tab = pd.DataFrame({"wing1": [95.0, 75.0], "wing2": [36.0, 43.0]}, index=["A", "B"])
+    >>> sens = pd.DataFrame({"wing1": [True, False], "wing2": [False, False]}, index=["A", "B"])
+    >>> sm = suppress_magnitudes(tab, sens)
+    >>> protection_intervals(sm)[["row", "column", "lower", "upper"]]
+      row column  lower  upper
+    0   A  wing1   52.0  131.0
+    1   A  wing2    0.0   79.0
+    2   B  wing1   39.0  118.0
+    3   B  wing2    0.0   79.0
     """
     threshold = check_threshold(threshold)
     num0 = _numeric_table(table, "suppress_magnitudes", counts=False)
@@ -815,6 +867,37 @@ def protection_intervals(published: Any, margins: Any = None) -> pd.DataFrame:
     programming (two ``scipy.optimize.linprog`` HiGHS problems per cell).
     Returns a DataFrame with ``row``, ``column``, ``lower``, ``upper``,
     ``width`` (``inf`` when unbounded).
+
+    The intruder's interval for a hidden cell ``x_ij``, from the published
+    cells ``n_ij`` and the margins ``n_i+``, ``n_+j``::
+
+        lower_ij = min x_ij,  upper_ij = max x_ij
+        subject to  sum_j x_ij = n_i+,  sum_i x_ij = n_+j,  x >= 0,  x_kl = n_kl (published)
+
+    and the table is protected when ``upper_ij - lower_ij >= protection``
+    for every hidden cell.
+
+    References
+    ----------
+    Hundepool A, Domingo-Ferrer J, Franconi L, Giessing S, Schulte Nordholt E, Spicer K,
+    de Wolf PP (2012). Statistical Disclosure Control. Wiley, Chichester (ch. 4-5).
+    Cox LH (1980). Suppression methodology and statistical disclosure control. Journal of
+    the American Statistical Association 75, 377-385.
+    The intervals agree with lpSolve's ``lp("min"/"max", ...)`` on the same tables
+    (tests/reference/privacy.R).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from veplab.privacy import suppress_counts, protection_intervals, is_protected
+    >>> t = pd.DataFrame({"men": [40, 3, 25], "women": [12, 15, 30]}, index=["KZ", "TN", "UG"])
+    >>> s = suppress_counts(t, threshold=10)
+    >>> protection_intervals(s)      # R lpSolve on the same table: TN men in [0, 18]
+      row column  lower  upper  width
+    0  TN    men    0.0   18.0   18.0
+    1  TN  women    0.0   18.0   18.0
+    2  UG    men   10.0   28.0   18.0
+    3  UG  women   27.0   45.0   18.0
     """
     pub, cons, num = _published_grid(published, margins)
     iv = _intervals(pub, cons)
@@ -832,6 +915,31 @@ def is_protected(published: Any, margins: Any = None, *, protection: float = 1.0
     margins.  Same arguments as :func:`protection_intervals`; the decision is
     exact but needs far fewer LPs than computing every interval (each
     solution found certifies every cell it moves by ``protection``).
+
+    The intruder's interval for a hidden cell ``x_ij``, from the published
+    cells ``n_ij`` and the margins ``n_i+``, ``n_+j``::
+
+        lower_ij = min x_ij,  upper_ij = max x_ij
+        subject to  sum_j x_ij = n_i+,  sum_i x_ij = n_+j,  x >= 0,  x_kl = n_kl (published)
+
+    and the table is protected when ``upper_ij - lower_ij >= protection``
+    for every hidden cell.
+
+    References
+    ----------
+    Hundepool A, Domingo-Ferrer J, Franconi L, Giessing S, Schulte Nordholt E, Spicer K,
+    de Wolf PP (2012). Statistical Disclosure Control. Wiley, Chichester (ch. 4-5).
+    Cox LH (1980). Suppression methodology and statistical disclosure control. Journal of
+    the American Statistical Association 75, 377-385.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from veplab.privacy import suppress_counts, protection_intervals, is_protected
+    >>> t = pd.DataFrame({"men": [40, 3, 25], "women": [12, 15, 30]}, index=["KZ", "TN", "UG"])
+    >>> s = suppress_counts(t, threshold=10)
+    >>> is_protected(s)
+    True
     """
     if protection <= 0:
         raise InputError("protection must be positive (1 = hidden cells not exactly recoverable)")
@@ -914,6 +1022,30 @@ def suppress_stats(
     cross-classified groups (country x gender cells), protect the table of n's
     with :func:`suppress_counts` and hide the statistics of the cells it
     suppresses.
+
+    A row is hidden when ``0 < n < threshold``; with a known total ``N`` a
+    single hidden ``n_g = N - sum_(h != g) n_h`` could be recomputed, hence the
+    secondary suppression until the hidden groups count ``>= threshold``.
+
+    References
+    ----------
+    Hundepool A, Domingo-Ferrer J, Franconi L, Giessing S, Schulte Nordholt E, Spicer K,
+    de Wolf PP (2012). Statistical Disclosure Control. Wiley, Chichester (ch. 4-5).
+    ACRO: Automatic Checking of Research Outputs (SACRO project; github.com/AI-SDC/ACRO),
+    whose threshold check on statistics by group this follows.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from veplab.privacy import suppress_stats
+    >>> st = pd.DataFrame({"n": [52, 4, 55], "mean": [3.1, 2.5, 3.4]},
+    ...                   index=pd.Index(["KZ", "TN", "UG"], name="group"))
+    >>> suppress_stats(st, "n", threshold=10).published   # KZ hidden too: else TN = N - 52 - 55
+            n mean
+    group
+    KZ      ‡    ‡
+    TN      ‡    ‡
+    UG     55  3.4
     """
     threshold = check_threshold(threshold)
     if not isinstance(table, pd.DataFrame):
@@ -1036,6 +1168,30 @@ def dominance(
     pass it with the pivoted totals to :func:`suppress_magnitudes` for
     secondary suppression.  (ACRO applies the same three checks; sdcTable's
     ``primarySuppression(type="nk")`` and ``type="p"``.)
+
+    With the cell's contributions sorted ``x_(1) >= x_(2) >= ...`` and total
+    ``X = sum x_i``, the cell is sensitive when::
+
+        (n,k)-dominance:  x_(1) + ... + x_(n) > k X
+        p% rule:          X - x_(1) - x_(2) < p x_(1)
+
+    References
+    ----------
+    Hundepool A, Domingo-Ferrer J, Franconi L, Giessing S, Schulte Nordholt E, Spicer K,
+    de Wolf PP (2012). Statistical Disclosure Control. Wiley, Chichester (ch. 4-5).
+    Meindl B. sdcTable: Methods for Statistical Disclosure Control in Tabular Data. R package
+    (CRAN); and tau-ARGUS (Statistics Netherlands): sdcTable's
+    ``primarySuppression(type = "nk")`` and ``type = "p"`` apply the same rules.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from veplab.privacy import dominance
+    >>> d = pd.DataFrame({"prison": list("AAABBB"), "days": [90, 3, 2, 20, 25, 30]})
+    >>> dominance(d, "days", "prison", threshold=None)[["prison", "top_n_share", "sensitive"]].round(3)
+      prison  top_n_share  sensitive
+    0      A        0.979       True
+    1      B        0.733      False
     """
     if not isinstance(data, pd.DataFrame):
         raise InputError(f"dominance: expected a DataFrame, got {type(data).__name__}")
