@@ -67,6 +67,7 @@ STATISTICS: dict[str, list[str]] = {
         "individual_risk",
         "risk_report",
     ],
+    "veplab.survey": ["calibrate", "poststratify", "rake"],
 }
 
 _SECTION = re.compile(r"^(?P<name>[A-Z][A-Za-z ]+)\n-{3,}\s*$", re.M)

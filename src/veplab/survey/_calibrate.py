@@ -218,9 +218,18 @@ def calibrate(design: SurveyDesign, totals: Mapping[str, Any] | Population, meth
     |misfit| / (1 + |total|) < ``epsilon``.  Standard errors use the residuals of the
     calibration model (R's ``greg_calibration``).
 
-    References: Deville & Sarndal (1992) *JASA* 87:376-382; Deville, Sarndal & Sautory
-    (1993) *JASA* 88:1013-1020.
+    References
+    ----------
+    Deville JC, Sarndal CE (1992). Calibration estimators in survey sampling. Journal of the
+    American Statistical Association 87, 376-382.
+    Deville JC, Sarndal CE, Sautory O (1993). Generalized raking procedures in survey sampling.
+    Journal of the American Statistical Association 88, 1013-1020.
+    Lumley T (2010). Complex Surveys: A Guide to Analysis Using R. Wiley, Hoboken NJ.
+    Agrees with ``survey::calibrate`` (linear, bounded linear, raking, logit; R survey 4.1-1)
+    (tests/reference/survey.R).
 
+    Examples
+    --------
     >>> df = pd.DataFrame({"y": [1., 2, 3, 4], "sex": ["F", "M", "M", "F"]})
     >>> d = calibrate(SurveyDesign(df), {"sex": {"F": 30, "M": 70}})
     >>> list(d.weights)
@@ -391,8 +400,19 @@ def poststratify(design: SurveyDesign, strata_totals: Any) -> SurveyDesign:
     a DataFrame of cells (stratum columns, then the count), or a :class:`Population`
     with ``cells:``.
 
-    References: Holt & Smith (1979) *JRSS A* 142:33-46; Lumley (2010), ch. 7.
+    With ``N_c`` the population count of cell ``c``::
 
+        w_i* = w_i N_c / sum_(j in c) w_j   for i in c
+
+    References
+    ----------
+    Holt D, Smith TMF (1979). Post stratification. Journal of the Royal Statistical Society A
+    142, 33-46.
+    Lumley T (2010). Complex Surveys: A Guide to Analysis Using R. Wiley, Hoboken NJ.
+    Agrees with ``survey::postStratify`` (R survey 4.1-1) (tests/reference/survey.R).
+
+    Examples
+    --------
     >>> df = pd.DataFrame({"y": [1., 2, 3, 4], "sex": ["F", "M", "M", "F"]})
     >>> list(poststratify(SurveyDesign(df), {"sex": {"F": 30, "M": 70}}).weights)
     [15.0, 35.0, 35.0, 15.0]
@@ -427,8 +447,22 @@ def rake(design: SurveyDesign, margins: Mapping[str, Mapping[Any, float]] | Popu
     ``control$epsilon``; below 1 it is a fraction of the total weight) or ``maxit``
     passes; standard errors as R's ``raking`` branch of ``svyrecvar``.
 
-    References: Deming & Stephan (1940) *Ann Math Stat* 11:427-444; Lumley (2010), ch. 7.
+    Each pass post-stratifies to margin ``m`` in turn::
 
+        w_i* = w_i N_(m, c) / sum_(j in c) w_j   for each category c of margin m
+
+    References
+    ----------
+    Deming WE, Stephan FF (1940). On a least squares adjustment of a sampled frequency table
+    when the expected marginal totals are known. Annals of Mathematical Statistics 11,
+    427-444.
+    Deville JC, Sarndal CE, Sautory O (1993). Generalized raking procedures in survey sampling.
+    Journal of the American Statistical Association 88, 1013-1020.
+    Lumley T (2010). Complex Surveys: A Guide to Analysis Using R. Wiley, Hoboken NJ.
+    Agrees with ``survey::rake`` (R survey 4.1-1) (tests/reference/survey.R).
+
+    Examples
+    --------
     >>> df = pd.DataFrame({"sex": ["F", "M", "M", "F", "M"], "age": ["y", "y", "o", "o", "o"]})
     >>> d = rake(SurveyDesign(df), {"sex": {"F": 40, "M": 60}, "age": {"y": 50, "o": 50}})
     >>> round(float(d.weights.sum()), 6)
