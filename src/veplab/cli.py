@@ -5,6 +5,7 @@
 ``veplab build research/demo``      run the study's notebooks into reports/<study>/
 ``veplab analyses``                 list every analysis and its keys (study.yml analyses:)
 ``veplab new research/x --form F``  make a study folder from an XLSForm (and --data EXPORT)
+``veplab simulate SPEC.yml``        power and coverage of a clustered design by simulation (Dask)
 """
 
 from __future__ import annotations
@@ -343,6 +344,65 @@ def build(
         console.print(f"report: {result.report_dir / 'index.html'}  ({result.seconds:.1f}s)")
     else:
         console.print(f"up to date: {result.report_dir / 'index.html'}  ({result.seconds:.2f}s)")
+
+
+@app.command()
+def simulate(
+    spec: Path = typer.Argument(..., help="Simulation spec (YAML): design, clusters_per_arm, cluster_size, icc, "
+                                          "baseline, effect, analysis, alpha; a list makes a grid"),
+    reps: Optional[int] = typer.Option(None, "--reps", min=2, help="Replicates per grid point (default: the "
+                                                                   "spec's reps:, else 1000)"),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Root seed (default: the spec's seed:)"),
+    workers: Optional[int] = typer.Option(None, "--workers", min=0,
+                                          help="Local Dask worker processes (default: the cores; 0: no Dask)"),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run on an existing Dask cluster, e.g. "
+                                                                      "tcp://10.0.0.5:8786 (default: "
+                                                                      "$DASK_SCHEDULER_ADDRESS if set)"),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the results as JSON to this file"),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="Replicates per Dask task"),
+    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Where finished replicates are kept "
+                                                                       "(default: ~/.cache/veplab/simulate)"),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the replicate cache"),
+) -> None:
+    """Simulated power, bias, SEs and interval coverage of a clustered design, one row per grid point.
+
+    Replicates run as Dask tasks (each with its own random stream, so results do not depend on the number of
+    workers); finished batches are cached, so an interrupted run resumes where it stopped."""
+    from ._validate import InputError
+    from .simulate import power as sim_power
+
+    if workers is not None and scheduler is not None:
+        _fail("give --workers (a local cluster) or --scheduler (an existing one), not both")
+    try:
+        res = sim_power(spec, reps=reps, seed=seed, client=scheduler, workers=workers, cache=not no_cache,
+                        cache_dir=cache_dir, batch_size=batch_size, progress=True)
+    except InputError as exc:
+        _fail(_escape(str(exc)))
+    except KeyboardInterrupt:
+        _fail("interrupted; the replicates finished so far are cached: run the same command again to resume", 130)
+    t = res.table
+    shown = [c for c in res.varying] or ["design"]
+    table = Table(title=f"{t['design'].iloc[0]}, {t['analysis'].iloc[0] if len(set(t['analysis'])) == 1 else ''} "
+                        f"{res.reps} replicates, seed {res.seed}")
+    for c in shown:
+        table.add_column(c.replace("_", " "), justify="right")
+    for c in ("power [95% MC]", "analytic", "bias", "SE model/emp.", "coverage", "failed"):
+        table.add_column(c, justify="right")
+    for _, row in t.iterrows():
+        ana = "" if row["analytic_power"] != row["analytic_power"] else f"{row['analytic_power']:.3f}"
+        table.add_row(*[f"{row[c]:g}" if isinstance(row[c], float) else str(row[c]) for c in shown],
+                      f"{row['power']:.3f} [{row['power_ci_low']:.3f}, {row['power_ci_high']:.3f}]", ana,
+                      f"{row['bias']:+.3f}", f"{row['model_se']:.3f}/{row['empirical_se']:.3f}",
+                      f"{row['coverage']:.3f}", str(row["n_failed"]))
+    console.print(table)
+    console.print(f"{res.reps_run} replicates run, {res.reps_cached} from the cache, {res.seconds:.1f}s "
+                  f"({res.workers})")
+    for i, errs in res.errors.items():
+        for why, n in errs.items():
+            err.print(f"[yellow]point {i + 1}: {n} failed fit(s):[/] {_escape(why)}")
+    if out is not None:
+        res.to_json(out)
+        console.print(f"results: {out}")
 
 
 def _release_summary(report_dir: Path) -> None:

@@ -52,6 +52,9 @@ out <- list(
   p_p2 = root(function(p2) pw_p(10, 0.10, p2, 20, 0.05) - 0.8, 1e-10, 0.1 - 1e-10),
   # ICC = 0: power.prop.test on k m people per group
   p_icc0 = power.prop.test(n = 15 * 40, p1 = 0.10, p2 = 0.07, tol = 1e-10)$power,
-  p_icc0_n = power.prop.test(p1 = 0.10, p2 = 0.07, power = 0.8, tol = 1e-10)$n
+  p_icc0_n = power.prop.test(p1 = 0.10, p2 = 0.07, power = 0.8, tol = 1e-10)$n,
+  # tests/test_simulate.py: simulated power of 30 clusters of 10 per arm, ICC 0, rate 0.10 and odds
+  # ratio 0.5 (p2 = 0.05 / 0.95) against power.prop.test on 300 people per arm
+  sim_icc0 = power.prop.test(n = 300, p1 = 0.10, p2 = 0.05 / 0.95, tol = 1e-10)$power
 )
 write_json(out, "tests/reference/power_cluster.json", digits = NA, auto_unbox = TRUE, pretty = TRUE)
