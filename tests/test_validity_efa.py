@@ -453,3 +453,20 @@ def test_missing_data_pairwise_and_listwise(ordinal):
     assert lw.n_obs == int(data.notna().all(axis=1).sum())
     with pytest.raises(InputError, match="missing"):
         efa(data, 2, missing="drop")
+
+
+def test_efa_rmsea_interval_level_is_rmsea_ci_as_in_cfa(items):
+    fit90 = efa(items, 2, rotation="varimax")
+    fit = efa(items, 2, rotation="varimax", rmsea_ci=0.95)
+    assert fit.rmsea_ci_level == 0.95 and fit90.rmsea_ci_level == 0.90
+    assert fit.rmsea_ci_low < fit90.rmsea_ci_low < fit.rmsea < fit90.rmsea_ci_high < fit.rmsea_ci_high
+    # the ends invert the noncentral chi-square at 2.5% / 97.5% (psych's ncp = rmsea^2 (n - 1) df)
+    ncp = lambda r: r**2 * (fit.n_obs - 1) * fit.df  # noqa: E731
+    assert stats.ncx2.cdf(fit.chi_square, fit.df, ncp(fit.rmsea_ci_high)) == pytest.approx(0.025, abs=1e-8)
+    assert stats.ncx2.cdf(fit.chi_square, fit.df, ncp(fit.rmsea_ci_low)) == pytest.approx(0.975, abs=1e-8)
+    # the old name still works, with a DeprecationWarning
+    with pytest.warns(DeprecationWarning, match="rmsea_ci"):
+        old = efa(items, 2, rotation="varimax", ci=0.95)
+    assert (old.rmsea_ci_low, old.rmsea_ci_high) == (fit.rmsea_ci_low, fit.rmsea_ci_high)
+    with pytest.warns(DeprecationWarning, match="rmsea_ci_level"):
+        assert old.ci == 0.95

@@ -377,6 +377,8 @@ class EFAResult(Result):
     per factor), ``complexity`` (Hoffman's index), ``residuals``,
     ``eigenvalues`` (of the correlation matrix and of the common-factor
     model), ``correlation`` (the matrix analysed) and ``rotation_matrix``.
+    ``rmsea_ci_level`` is the level of the RMSEA interval (as in
+    :class:`~veplab.validity.CFAResult`; ``ci`` is its deprecated name).
     """
 
     method: str
@@ -392,7 +394,7 @@ class EFAResult(Result):
     rmsea: float
     rmsea_ci_low: float
     rmsea_ci_high: float
-    ci: float
+    rmsea_ci_level: float
     tli: float
     bic: float
     empirical_chi_square: float
@@ -416,6 +418,12 @@ class EFAResult(Result):
     correlation: pd.DataFrame = dataclasses.field(repr=False)
     rotation_matrix: np.ndarray | None = dataclasses.field(repr=False)
     unrotated_loadings: pd.DataFrame = dataclasses.field(repr=False)
+
+    @property
+    def ci(self) -> float:
+        """Deprecated: the level of the RMSEA interval, now ``rmsea_ci_level``."""
+        warnings.warn("EFAResult.ci is deprecated; use rmsea_ci_level", DeprecationWarning, stacklevel=2)
+        return self.rmsea_ci_level
 
     def loadings_table(self, cut: float | None = None) -> pd.DataFrame:
         """Loadings with communality (h2), uniqueness (u2) and complexity, as psych prints.
@@ -445,7 +453,7 @@ class EFAResult(Result):
         lines += [
             "",
             f"Objective {self.objective:.4g}; chi-square = {self.chi_square:.4g} on {self.df:g} df, p = {self.p_value:.3g}",
-            f"RMSEA = {self.rmsea:.3f} [{self.rmsea_ci_low:.3f}, {self.rmsea_ci_high:.3f}] ({self.ci:.0%} CI); "
+            f"RMSEA = {self.rmsea:.3f} [{self.rmsea_ci_low:.3f}, {self.rmsea_ci_high:.3f}] ({self.rmsea_ci_level:.0%} CI); "
             f"TLI = {self.tli:.3f}; BIC = {self.bic:.4g}",
             f"RMSR = {self.rms:.3f}; df-corrected RMSR = {self.crms:.3f}; empirical chi-square = "
             f"{self.empirical_chi_square:.4g}, p = {self.empirical_p_value:.3g}",
@@ -567,8 +575,9 @@ def efa(
     corr: Literal["pearson", "polychoric"] | None = None,
     n_obs: int | None = None,
     smooth: bool = False,
-    ci: float = 0.90,
+    rmsea_ci: float = 0.90,
     max_iter: int = 1000,
+    ci: float | None = None,
 ) -> EFAResult:
     """Exploratory factor analysis, matching ``psych::fa``.
 
@@ -600,10 +609,14 @@ def efa(
     smooth
         Smooth a non-positive-definite correlation matrix (``psych::cor.smooth``)
         instead of raising.
-    ci
-        Level of the RMSEA interval (psych's default ``alpha = .1``: 90%).
+    rmsea_ci
+        Level of the RMSEA interval (psych's default ``alpha = .1``: 90%), as
+        :func:`~veplab.validity.cfa`'s ``rmsea_ci``.
     max_iter
         Iteration limit of the optimiser.
+    ci
+        Deprecated name of ``rmsea_ci`` (``ci`` is a level of parameter
+        intervals elsewhere in veplab); still accepted, with a ``DeprecationWarning``.
 
     Returns
     -------
@@ -635,7 +648,14 @@ def efa(
     if rotation is not None and rotation != "none":
         check_choice(rotation, "rotation", ("oblimin", "promax", "varimax", None))
     rotation_name = "none" if rotation in (None, "none") else str(rotation)
-    ci = check_ci(ci)
+    if ci is not None:
+        warnings.warn(
+            f"{what}: ci= is deprecated; the level of the RMSEA interval is rmsea_ci= (as in cfa)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        rmsea_ci = ci
+    rmsea_ci = check_ci(rmsea_ci)
     try:
         nf = int(n_factors)
     except (TypeError, ValueError):
@@ -705,7 +725,7 @@ def efa(
     prefix = "MR" if method == "minres" else "ML"
     fnames = [f"{prefix}{j + 1}" for j in range(nf)]
 
-    fs = _fa_stats(r, L, phi, prep.n_obs, prep.np_obs, ci)
+    fs = _fa_stats(r, L, phi, prep.n_obs, prep.np_obs, rmsea_ci)
 
     uniq = np.diag(r - model)
     vx = np.diag(phi @ L.T @ L) if phi is not None else np.sum(L**2, axis=0)
@@ -748,7 +768,7 @@ def efa(
         rmsea=fs["rmsea"],
         rmsea_ci_low=fs["rmsea_ci_low"],
         rmsea_ci_high=fs["rmsea_ci_high"],
-        ci=ci,
+        rmsea_ci_level=rmsea_ci,
         tli=fs["tli"],
         bic=fs["bic"],
         empirical_chi_square=fs["empirical_chi_square"],
