@@ -198,7 +198,7 @@ def test_km_censoring_marks_are_thin_short_ticks():
 # ----------------------------------------------------------------- latent classes
 @pytest.fixture(scope="module")
 def lca():
-    from veplab.factors import latent_classes
+    from veplab.latent_classes import latent_classes
 
     g = np.random.default_rng(3)
     z = g.integers(0, 2, 300)
@@ -208,7 +208,7 @@ def lca():
 
 
 def test_profile_chart_draws_the_profile_table_it_is_published_with(lca):
-    from veplab.factors import plot_profiles
+    from veplab.latent_classes import plot_profiles
 
     table = lca.profile_table()
     fig = plot_profiles(lca)
@@ -229,7 +229,7 @@ def test_profile_chart_draws_the_profile_table_it_is_published_with(lca):
 
 
 def test_profile_chart_of_one_rating_is_a_probability_on_a_0_to_1_axis(lca):
-    from veplab.factors import plot_profiles
+    from veplab.latent_classes import plot_profiles
 
     ax = plot_profiles(lca, category=2, category_labels={2: "high"})
     assert ax.get_ylabel() == "probability of rating high" and ax.get_ylim() == (0, 1)
@@ -245,7 +245,7 @@ def test_profile_chart_of_one_rating_is_a_probability_on_a_0_to_1_axis(lca):
 
 
 def test_profile_chart_names_classes_by_their_gated_sizes(lca):
-    from veplab.factors import plot_profiles
+    from veplab.latent_classes import plot_profiles
     from veplab.report import Report
 
     sizes = lca.class_sizes.set_index("class").rename(columns={"n_modal": "n"})[["n", "share"]]

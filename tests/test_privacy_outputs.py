@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from veplab._validate import InputError
-from veplab.factors import logit, mixed_linear, mixed_logit, ordinal
+from veplab.models import logit, mixed_linear, mixed_logit, ordinal
 from veplab.outcomes import (
     KaplanMeier,
     ancova,

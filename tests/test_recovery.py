@@ -54,7 +54,7 @@ def test_factor_structure_recovered(demo):
 
 
 def test_push_pull_effects_recovered(demo):
-    from veplab.factors import mixed_linear
+    from veplab.models import mixed_linear
 
     cfg, truth = demo
     df = cfg.load_source("push_pull")
@@ -99,7 +99,7 @@ def test_typology_recovered(demo):
     """Latent classes on the assessors' ratings find the synthetic typology (four types of
     violent extremist prisoner and the general population): BIC picks five classes and the
     adjusted Rand index against the true classes is well above chance (0.66 for the demo seed)."""
-    from veplab.factors import adjusted_rand_index, latent_classes
+    from veplab.latent_classes import adjusted_rand_index, latent_classes
 
     cfg, _ = demo
     rna = cfg.load_source("rna")

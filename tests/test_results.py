@@ -9,7 +9,7 @@ import pandas as pd
 
 from veplab._results import Estimate, Result
 from veplab.reliability import alpha
-from veplab.factors.regression import logit
+from veplab.models.regression import logit
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """One generalised linear model core: binomial (logit), Poisson (log), Gaussian (identity).
 
-Every model in veplab that fits a GLM -- :func:`veplab.factors.logit`, the
+Every model in veplab that fits a GLM -- :func:`veplab.models.logit`, the
 calibration models of :func:`veplab.validity.calibration`, the propensity
 and weighted outcome models of :func:`veplab.outcomes.propensity`, the
-starting values of :func:`veplab.factors.mixed_logit` -- calls :func:`glm`.
+starting values of :func:`veplab.models.mixed_logit` -- calls :func:`glm`.
 (It belongs in a future ``veplab.models`` subpackage; it is private so that
 move changes no public name.)
 

@@ -1,4 +1,4 @@
-# Reference values for veplab.factors.mixed (tests/test_factors_mixed.py).
+# Reference values for veplab.models.mixed (tests/test_models_mixed.py).
 #
 # Computes, with lme4, linear mixed models (lmer, REML and ML; random intercepts
 # and correlated random slopes) and random-intercept logistic mixed models

@@ -1,4 +1,4 @@
-# Reference values for veplab.factors descriptives / regression / pooling
+# Reference values for veplab.descriptives / veplab.models.regression / veplab.missing pooling
 # (tests/test_factors_descriptives.py, tests/test_factors_regression.py,
 #  tests/test_factors_imputation.py).
 #
@@ -97,7 +97,7 @@ out$logit_fweight <- list(coef = named(coef(fitf)), se_model = named(sqrt(diag(v
                           se_cluster = named(sqrt(diag(vcovCL(fitf, cluster = ~prison, type = "HC1")))),
                           expanded_se_model = named(sqrt(diag(vcov(fite)))))
 
-# every vcov= choice of veplab.factors.logit, as sandwich computes it: vcovHC type HC0 / HC1 /
+# every vcov= choice of veplab.models.logit, as sandwich computes it: vcovHC type HC0 / HC1 /
 # HC3 and vcovCL type HC0 / HC1 (veplab's CR0 / CR1), unweighted, probability and frequency weights
 vc_all <- function(fit) {
   list(HC0 = mat(vcovHC(fit, type = "HC0")), HC1 = mat(vcovHC(fit, type = "HC1")),

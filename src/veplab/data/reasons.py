@@ -24,7 +24,7 @@ them (``df[["q1", "q2"]]``).  Select them with their reasons
 (``df[with_reasons(df, ["q1", "q2"])]``).  A frame that still carries
 :func:`veplab.data.load`'s record (``df.attrs``, which column selection keeps)
 knows which reason columns it had, and :func:`missing_reasons` then raises
-:class:`ReasonsLost` rather than report no reasons; :func:`veplab.factors.impute`
+:class:`ReasonsLost` rather than report no reasons; :func:`veplab.missing.impute`
 also refuses when the codebook declares reasons for an item whose reasons are
 absent.
 

@@ -28,7 +28,7 @@ from .indicators import CRITERIA, indicators, validate_framework
 from .power import PowerResult, minimum_detectable_effect, power
 from .prepost import ReliableChange, paired_tests, pre_post, pre_post_long, reliable_change
 from .propensity import EffectEstimate, PropensityResult, plot_love, plot_overlap, propensity
-from ..factors.plots import plot_forest
+from ..plots import plot_forest
 from .survival import (
     CoxResult,
     KaplanMeier,

@@ -414,7 +414,7 @@ def survival_at_horizon(fu: pd.DataFrame, *, time: str, event: str, horizon: flo
 
 def group_labels(fu: pd.DataFrame, cb: Any, column: str, lang: str = "en") -> pd.Series:
     """``column`` as its option labels (a categorical in the codebook's order), named by the item's label."""
-    from ..describe import labelled
+    from ..descriptives.tables import labelled
 
     if column in cb.item_ids and cb.item(column).options:
         return labelled(fu, cb, column, lang=lang)

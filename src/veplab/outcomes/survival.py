@@ -911,9 +911,9 @@ class CoxResult(Result):
     def plot(self, **kwargs: Any) -> Any:
         """Forest plot of the hazard ratios with their intervals (log axis); returns the Axes.
 
-        Keyword arguments go to :func:`veplab.factors.plot_forest` (``ax=``, ``labels=``, ``title=``, ...).
+        Keyword arguments go to :func:`veplab.models.plot_forest` (``ax=``, ``labels=``, ``title=``, ...).
         """
-        from ..factors.plots import plot_forest
+        from ..plots import plot_forest
 
         return plot_forest(self.table, **kwargs)
 

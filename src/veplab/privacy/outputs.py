@@ -182,10 +182,10 @@ def model_disclosure(fit: Any, *, threshold: int) -> ModelCheck:
 
     Parameters
     ----------
-    fit : a fitted model: veplab's :class:`~veplab.factors.LogitResult`,
-        :class:`~veplab.factors.OrdinalResult`,
-        :class:`~veplab.factors.MixedLinearResult`,
-        :class:`~veplab.factors.MixedLogitResult`,
+    fit : a fitted model: veplab's :class:`~veplab.models.LogitResult`,
+        :class:`~veplab.models.OrdinalResult`,
+        :class:`~veplab.models.MixedLinearResult`,
+        :class:`~veplab.models.MixedLogitResult`,
         :class:`~veplab.outcomes.CoxResult`,
         :class:`~veplab.outcomes.PropensityResult`,
         :class:`~veplab.outcomes.EffectEstimate`,
@@ -208,7 +208,7 @@ def model_disclosure(fit: Any, *, threshold: int) -> ModelCheck:
     Example
     -------
     >>> import numpy as np, pandas as pd
-    >>> from veplab.factors import logit
+    >>> from veplab.models import logit
     >>> rng = np.random.default_rng(0)
     >>> d = pd.DataFrame({"x": rng.normal(size=120), "gender": ["1"] * 115 + ["2"] * 5})
     >>> d["y"] = (rng.random(120) < 0.4).astype(int)
@@ -304,8 +304,8 @@ def _facts(fit: Any) -> _Facts | str:
     """Read the rules' inputs from a fitted model; a string says why it cannot be read."""
     if type(fit).__module__.startswith("statsmodels"):
         return _statsmodels_facts(fit)
-    from ..factors.mixed import MixedLinearResult, MixedLogitResult
-    from ..factors.regression import LogitResult, OrdinalResult
+    from ..models.mixed import MixedLinearResult, MixedLogitResult
+    from ..models.regression import LogitResult, OrdinalResult
     from ..outcomes.effects import AncovaResult, DidResult
     from ..outcomes.propensity import EffectEstimate, PropensityResult
     from ..outcomes.survival import CoxResult, KaplanMeier
@@ -373,7 +373,7 @@ def _statsmodels_facts(fit: Any) -> _Facts | str:
     counted = False
     if isinstance(formula, str) and isinstance(frame, pd.DataFrame):
         try:
-            from ..factors._formula import design_matrix, formula_variables, split_formula
+            from ..models._formula import design_matrix, formula_variables, split_formula
 
             _, rhs = split_formula(formula, what="model_disclosure")
             rows = getattr(model.data, "row_labels", None)

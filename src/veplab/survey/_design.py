@@ -488,7 +488,7 @@ class _BaseDesign:
         Intervals use t on ``degf(design) + 1 - p`` degrees of freedom, as
         ``confint.svyglm``; ``deff`` as ``svyglm(deff=TRUE)``.  Categorical predictors
         are treatment-coded, terms in R's order and named as R names them (``sexM``,
-        ``countryTunisia``; :func:`veplab.factors._formula.design_matrix`).  Fitted by
+        ``countryTunisia``; :func:`veplab.models._formula.design_matrix`).  Fitted by
         veplab's one GLM core (:mod:`veplab._glm`).
 
         References: Binder (1983) *Int Stat Rev* 51:279-292; Lumley & Scott (2017)
@@ -504,7 +504,7 @@ class _BaseDesign:
         level = check_ci(ci)
         if not isinstance(formula, str) or "~" not in formula:
             raise InputError(f"glm: formula must look like 'y ~ x1 + x2', got {formula!r}")
-        from ..factors._formula import design_matrix, formula_variables, split_formula
+        from ..models._formula import design_matrix, formula_variables, split_formula
 
         lhs, rhs = split_formula(formula, what="glm")
         y_all = self._column(lhs, "glm").astype("float64").to_numpy()

@@ -49,8 +49,8 @@ import pandas as pd
 from scipy import stats
 
 from .._validate import InputError, format_rows
-from ..describe import without_digits
-from ..factors.design import _code_text
+from ..descriptives.tables import without_digits
+from ..push_pull.design import _code_text
 from .cfa import cfa, invariance
 from .efa import efa, parallel_analysis
 from .prediction import AUCResult, roc_auc, roc_curve, subgroup_performance
@@ -78,7 +78,7 @@ class PartNotRun(InputError):
 
 def _group_labels(df: pd.DataFrame, codebook: Any, columns: Sequence[str], lang: str) -> pd.DataFrame:
     """Group columns as their option labels in ``lang`` (text for uncoded columns); missing stays missing."""
-    from ..describe import labelled
+    from ..descriptives.tables import labelled
 
     out = {}
     for c in columns:

@@ -71,7 +71,7 @@ class ValidityReport(Result):
 
 def _labels(df: pd.DataFrame, codebook: Codebook, columns: Sequence[str]) -> pd.DataFrame:
     """Group columns as text labels (codebook option labels where the codebook has them)."""
-    from ..describe import labelled
+    from ..descriptives.tables import labelled
 
     out = {}
     for c in columns:

@@ -1,4 +1,4 @@
-"""veplab.factors.logit / ordinal against R glm + sandwich and MASS::polr (tests/reference/factors_regression.R)."""
+"""veplab.models.logit / ordinal against R glm + sandwich and MASS::polr (tests/reference/factors_regression.R)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from veplab._validate import InputError
-from veplab.factors import logit, ordinal, plot_forest
+from veplab.models import logit, ordinal, plot_forest
 
 REF = Path(__file__).parent / "reference"
 R = json.loads((REF / "factors_regression.json").read_text())
@@ -421,6 +421,6 @@ def test_plot_forest_groups_by_domain():
 def test_docstring_examples_run():
     import doctest
 
-    import veplab.factors.regression as mod
+    import veplab.models.regression as mod
 
     assert doctest.testmod(mod).failed == 0

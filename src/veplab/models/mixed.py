@@ -918,7 +918,7 @@ class _MixedBase(Result):
 
     def tidy(self) -> pd.DataFrame:
         """The fixed-effects table (term, estimate, se, ...), e.g. for
-        :func:`veplab.factors.pool` over multiply imputed data."""
+        :func:`veplab.missing.pool` over multiply imputed data."""
         return self.fixed_effects.copy()
 
     def random_effects(self) -> pd.DataFrame:

@@ -21,15 +21,15 @@ turns that declaration into a model and fits it, so that no notebook writes a fo
   disclosure threshold is left out (a model holding it could not be published,
   :func:`veplab.privacy.model_disclosure`), and the page says so;
 * :func:`fit_model` fits it: with a cluster, a random-intercept model
-  (:func:`~veplab.factors.mixed_linear`, ``lme4::lmer``; or
-  :func:`~veplab.factors.mixed_logit`, ``lme4::glmer``, for the yes/no version
+  (:func:`~veplab.models.mixed_linear`, ``lme4::lmer``; or
+  :func:`~veplab.models.mixed_logit`, ``lme4::glmer``, for the yes/no version
   ``outcome >= cut``); without one, a single-level model with heteroskedasticity-robust
   standard errors (ordinary least squares with HC1 errors, R ``lm`` with
   ``sandwich::vcovHC(type = "HC1")``, fitted by statsmodels; or
-  :func:`~veplab.factors.logit` with ``robust=True``).  A fit that cannot be made or
+  :func:`~veplab.models.logit` with ``robust=True``).  A fit that cannot be made or
   trusted raises :class:`ModelNotRun`, whose ``sentence`` a page shows instead;
 * :func:`imputation_sensitivity` refits the same model on multiply imputed data
-  (:func:`~veplab.factors.impute`, Rubin's rules by :func:`~veplab.factors.pool`);
+  (:func:`~veplab.missing.impute`, Rubin's rules by :func:`~veplab.missing.pool`);
 * :func:`top_item_agreement`: the share agreeing with the most-endorsed item of a scale.
 
 Terms are labelled for people (:func:`term_labels`): scale labels for domains,
@@ -75,7 +75,7 @@ import numpy as np
 import pandas as pd
 
 from .._validate import InputError
-from ..describe import without_digits
+from ..descriptives.tables import without_digits
 
 __all__ = [
     "ModelDesign",
@@ -474,8 +474,8 @@ def _classify(message: str) -> str:
 class ModelFit:
     """A fitted model of a :class:`ModelDesign`.
 
-    ``result`` is the underlying fit (a :class:`~veplab.factors.MixedLinearResult`,
-    :class:`~veplab.factors.MixedLogitResult`, :class:`~veplab.factors.LogitResult` or a
+    ``result`` is the underlying fit (a :class:`~veplab.models.MixedLinearResult`,
+    :class:`~veplab.models.MixedLogitResult`, :class:`~veplab.models.LogitResult` or a
     statsmodels OLS result), read by :func:`veplab.privacy.model_disclosure`; ``table``
     holds one row per term, indexed by its readable label (``estimate, se, ci_low,
     ci_high, p``, and ``odds_ratio, or_ci_low, or_ci_high`` for yes/no models);
@@ -495,7 +495,7 @@ class ModelFit:
     df_resid: float
 
     def tidy(self) -> pd.DataFrame:
-        """``term, estimate, se`` with R-style term names (for :func:`~veplab.factors.pool`)."""
+        """``term, estimate, se`` with R-style term names (for :func:`~veplab.missing.pool`)."""
         return self.terms[["term", "estimate", "se"]].copy()
 
     def check(self, threshold: int) -> str | None:
@@ -558,15 +558,15 @@ def fit_model(design: ModelDesign, *, cut: float | None = None, ci: float = 0.95
     (``lme4::lmer(y ~ ... + (1 | cluster))``), Laplace for the yes/no model
     (``lme4::glmer(..., family = binomial)``).  Without: ordinary least squares with HC1
     standard errors (``lm`` + ``sandwich::vcovHC(type = "HC1")``), or logistic
-    regression with HC1 standard errors (:func:`~veplab.factors.logit`, ``robust=True``).
+    regression with HC1 standard errors (:func:`~veplab.models.logit`, ``robust=True``).
 
     Raises :class:`ModelNotRun` (with a sentence for the page) when the model has no
     rows, a constant outcome, collinear predictors, separation, too few clusters, or when
     the multilevel fit does not converge.  A singular fit (the between-cluster variance
     estimated at zero) is kept, with a note.
     """
-    from .mixed import ConvergenceWarning, SingularFitWarning, mixed_linear, mixed_logit
-    from .regression import logit
+    from ..models.mixed import ConvergenceWarning, SingularFitWarning, mixed_linear, mixed_logit
+    from ..models.regression import logit
 
     data = design.data
     family = "gaussian" if cut is None else "binomial"
@@ -637,20 +637,20 @@ def imputation_sensitivity(df: pd.DataFrame, design: ModelDesign, fit: ModelFit,
     """The model of ``design`` on complete cases (``fit``) and on ``m`` imputed data sets, side by side.
 
     Don't-know and refused answers are treated as missing at random and imputed by
-    chained equations (:func:`~veplab.factors.impute`, predictive mean matching);
+    chained equations (:func:`~veplab.missing.impute`, predictive mean matching);
     not-applicable answers stay missing (the reasons come from the data's reason
     columns, :mod:`veplab.data.reasons`, which survive the facility merge); the
     scale scores are recomputed from the imputed ``items`` (passive imputation), the
     breakdowns and facility predictors in the imputation model; each completed data set
     is fitted with the same formula and the estimates are pooled by Rubin's rules
-    (:func:`~veplab.factors.pool`, as ``mice::pool``).
+    (:func:`~veplab.missing.pool`, as ``mice::pool``).
 
     Returns the table (one row per term: ``complete_cases, complete_ci_low,
     complete_ci_high, imputed, imputed_ci_low, imputed_ci_high, fmi``) and the fits on
     the completed data (for the disclosure check).  Raises :class:`ModelNotRun` when an
     imputed data set cannot be fitted or pooled (e.g. a category absent from one of them).
     """
-    from .imputation import impute, pool
+    from ..missing.imputation import impute, pool
 
     if m < 2:
         raise ModelNotRun("imputation_sensitivity: m < 2", "Rubin's rules need at least two imputations.")
@@ -722,7 +722,7 @@ def top_item_agreement(df: pd.DataFrame, codebook: Any, scale: str, *, lang: str
 
     References: Wilson, E. B. (1927), *JASA* 22, 209-212 (the interval).
     """
-    from .descriptives import endorsement
+    from ..descriptives.shares import endorsement
 
     best = None
     for item_id in codebook.scale(scale).items:
@@ -774,13 +774,13 @@ def endorsement_tables(df: pd.DataFrame, variables: Sequence[str], by: Sequence[
     one column per group of breakdown ``b`` (``"overall"``: one column), each mean resting
     on the group's people who answered the variable; a mean resting on fewer than
     ``threshold`` people is blank, with secondary suppression within the breakdown, as
-    :func:`~veplab.factors.endorsement` does (group sizes are not in these tables: a
+    :func:`~veplab.descriptives.shares` does (group sizes are not in these tables: a
     second table of the same groups with other counts could give a small difference
     away).  ``tidy`` is the endorsement table itself, with the same suppression (group
     labels from the codebook, ``n`` and t intervals); ``single`` lists the breakdowns with
     fewer than two groups in the data (no table is made for them).
     """
-    from .descriptives import endorsement
+    from ..descriptives.shares import endorsement
 
     variables = list(variables)
     usable = [b for b in by if _levels_count(df[b]).size >= 2]
@@ -802,14 +802,14 @@ def endorsement_tables(df: pd.DataFrame, variables: Sequence[str], by: Sequence[
 
 def compare_two_groups(df: pd.DataFrame, variables: Sequence[str], group: str, *, codebook: Any,
                        threshold: int | None = None, lang: str = "en") -> tuple[pd.DataFrame, str, str]:
-    """Every variable compared between the two groups of ``group`` (:func:`~veplab.factors.compare_groups`).
+    """Every variable compared between the two groups of ``group`` (:func:`~veplab.descriptives.compare_groups`).
 
     Returns the table indexed by the variables' labels and the option labels of the
     reference (first) and focal (second) group.  :class:`ModelNotRun` when ``group`` does
     not hold exactly two groups, or (with ``threshold``) when either group has fewer
     people than the disclosure threshold (every row of the table describes both groups).
     """
-    from .descriptives import compare_groups
+    from ..descriptives.shares import compare_groups
 
     counts = _levels_count(df[group])
     if len(counts) != 2:
@@ -848,9 +848,9 @@ def _option(codebook: Any, col: str, value: Any, lang: str) -> str:
 
 
 def icc_by_cluster(df: pd.DataFrame, outcome: str, cluster: str) -> Any:
-    """The share of the outcome's variance between clusters (:func:`~veplab.factors.icc_null`);
+    """The share of the outcome's variance between clusters (:func:`~veplab.models.icc_null`);
     :class:`ModelNotRun` when the null model cannot be fitted."""
-    from .mixed import icc_null
+    from ..models.mixed import icc_null
 
     data = df[[outcome, cluster]].dropna()
     with warnings.catch_warnings():
@@ -863,13 +863,13 @@ def icc_by_cluster(df: pd.DataFrame, outcome: str, cluster: str) -> Any:
 
 def typology(df: pd.DataFrame, items: Sequence[str], *, subject: str | None, rater: str | None,
              max_classes: int, seed: int | None, n_starts: int = 20) -> Any:
-    """Latent classes of ``items`` (:func:`~veplab.factors.latent_classes`, ``poLCA``), one row per case.
+    """Latent classes of ``items`` (:func:`~veplab.latent_classes.latent_classes`, ``poLCA``), one row per case.
 
     With several ratings per case (``subject`` repeated), each case's first rating is
     used: the one of the lowest ``rater`` id.  Classes 1 to ``max_classes`` are fitted and
     the number chosen by BIC.  :class:`ModelNotRun` when no model can be fitted.
     """
-    from .latent_class import latent_classes
+    from ..latent_classes.lca import latent_classes
 
     data = df
     if subject is not None and subject in df.columns:

@@ -1,6 +1,6 @@
 """Charts for push and pull factor analyses: readable in greyscale, one idea each.
 
-* :func:`plot_endorsement` -- dots and intervals of :func:`~veplab.factors.endorsement`.
+* :func:`plot_endorsement` -- dots and intervals of :func:`~veplab.descriptives.shares`.
 * :func:`plot_forest` -- forest plot of odds ratios (or other estimates), grouped
   by domain (push / pull / protective).
 * :func:`plot_profiles` -- item-response profiles of latent classes (the
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validate import InputError
+from ._validate import InputError
 
 __all__ = ["plot_endorsement", "plot_forest", "plot_profiles"]
 
@@ -51,7 +51,7 @@ def _need(table: Any, cols: list[str], what: str) -> pd.DataFrame:
 
 def plot_endorsement(table: pd.DataFrame, ax: Any = None, *, variable: str | None = None,
                      title: str | None = None) -> Any:
-    """Dot-and-interval chart of an :func:`~veplab.factors.endorsement` table.
+    """Dot-and-interval chart of an :func:`~veplab.descriptives.shares` table.
 
     One row per group, grouped under the breakdown (overall first); with
     several variables in the table, pass ``variable=`` or get one block per
@@ -139,7 +139,7 @@ def plot_forest(
 
     ``table`` is a coefficient table (``logit(...).coefficients``,
     ``ordinal(...).coefficients``, ``cox(...).table``,
-    :func:`~veplab.factors.pool` output) or the fitted result itself:
+    :func:`~veplab.missing.pool` output) or the fitted result itself:
     odds ratios (``odds_ratio, or_ci_low, or_ci_high``) or hazard ratios
     (``hr, hr_ci_low, hr_ci_high``) when present and ``log=True`` (log axis,
     reference line at 1), else ``estimate, ci_low, ci_high`` (reference line
@@ -263,7 +263,7 @@ def plot_profiles(result: Any, ax: Any = None, *, category: Any = None, labels: 
     the class shares of ``result`` are shown.
 
     Formula: ``rho_jcr = P(y_j = r | class c)`` of the latent class model
-    (:func:`~veplab.factors.latent_classes`).
+    (:func:`~veplab.latent_classes.latent_classes`).
 
     References
     ----------
@@ -276,7 +276,7 @@ def plot_profiles(result: Any, ax: Any = None, *, category: Any = None, labels: 
     >>> fig = plot_profiles(latent_classes(df, items, seed=1))      # doctest: +SKIP
     >>> ax = plot_profiles(res, category=2)     # probability of rating 2 by class    # doctest: +SKIP
     """
-    from .latent_class import profile_table
+    from .latent_classes.lca import profile_table
 
     what = "plot_profiles"
     prof = getattr(result, "profiles", None)
@@ -325,7 +325,7 @@ def plot_profiles(result: Any, ax: Any = None, *, category: Any = None, labels: 
         ax.set_axisbelow(True)
         if title:
             ax.set_title(title)
-        from ..report.charts import legend_outside
+        from .report.charts import legend_outside
 
         legend_outside(ax)
         return ax

@@ -1,4 +1,4 @@
-"""veplab.factors descriptives: endorsement and compare_groups against R (tests/reference/factors_regression.R)."""
+"""veplab.descriptives: endorsement and compare_groups against R (tests/reference/factors_regression.R)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from veplab._validate import InputError
 from veplab.codebook import from_dict
-from veplab.factors import compare_groups, endorsement, p_adjust, plot_endorsement, wilson_interval
-from veplab.factors.descriptives import cliff_delta
+from veplab.descriptives import compare_groups, endorsement, p_adjust, plot_endorsement, wilson_interval
+from veplab.descriptives.shares import cliff_delta
 
 REF = Path(__file__).parent / "reference"
 R = json.loads((REF / "factors_regression.json").read_text())
@@ -293,14 +293,14 @@ def test_no_warning_on_clean_input():
 def test_docstring_examples_run():
     import doctest
 
-    import veplab.factors.descriptives as mod
+    import veplab.descriptives.shares as mod
 
     assert doctest.testmod(mod).failed == 0
 
 
 def test_hedges_g_equals_pingouin_and_its_interval_differs_by_j():
     pg = pytest.importorskip("pingouin")
-    from veplab.factors.descriptives import hedges_g
+    from veplab.descriptives.shares import hedges_g
 
     x = GROUPS.loc[GROUPS["group"] == "vep", "grievance"].dropna().to_numpy()
     y = GROUPS.loc[GROUPS["group"] == "general", "grievance"].dropna().to_numpy()

@@ -74,7 +74,7 @@ def _patsy():
         import patsy
     except ImportError as exc:  # pragma: no cover - dependency missing
         raise ImportError(
-            "veplab.factors needs the 'patsy' package for model formulas: pip install patsy"
+            "veplab.models needs the 'patsy' package for model formulas: pip install patsy"
         ) from exc
     return patsy
 

@@ -1,4 +1,4 @@
-"""veplab.factors.design: the push/pull model built from a study's design, not written by hand."""
+"""veplab.push_pull.design: the push/pull model built from a study's design, not written by hand."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 
 from veplab._validate import InputError
 from veplab.codebook import from_dict
-from veplab.factors import design as dz
-from veplab.factors import mixed_linear
+from veplab.push_pull import design as dz
+from veplab.models import mixed_linear
 
 AGREE = {1: "Disagree strongly", 2: "Disagree", 3: "Unsure", 4: "Agree", 5: "Agree strongly"}
 CB = from_dict({

@@ -8,7 +8,7 @@
   standard errors (the same ``vcov=`` choices but HC3).
 
 Formulas are R style (``"y ~ x1 + C(cat) + a:b"``, see
-:mod:`veplab.factors._formula`): treatment contrasts with the first level as
+:mod:`veplab.models._formula`): treatment contrasts with the first level as
 reference, coefficient names as R prints them (``genderwoman``,
 ``country2``).  Unused levels of categorical predictors are dropped first, as
 ``glm``/``polr`` do (``model.frame(drop.unused.levels = TRUE)``).  Rows with a
@@ -46,7 +46,7 @@ weights) and score contributions ``s_i = w_i (y_i - mu_i) x_i``:
 Tests and intervals are Wald z (normal), as ``summary(glm)`` and
 ``lmtest::coeftest(fit, vcov = vcovCL)`` for binomial models.  CR1 needs many
 clusters: with fewer than about 20 prisons the standard errors are too small
-and a warning says so (a multilevel model, :func:`veplab.factors.mixed_logit`,
+and a warning says so (a multilevel model, :func:`veplab.models.mixed_logit`,
 is then the better tool).  Prisons with a single respondent are fine.
 
 Weights
@@ -158,7 +158,7 @@ def _model_frame(
         warnings.warn(
             f"{what}: dropped {n_dropped} of {len(sub)} rows with missing values ({counts}; "
             f"{format_rows(list(sub.index[bad]))}) -- listwise deletion as R's na.omit; n_dropped "
-            "records it. Use veplab.factors.impute first if these rows matter.",
+            "records it. Use veplab.missing.impute first if these rows matter.",
             UserWarning, stacklevel=3,
         )
     data = sub.loc[~bad].copy()
@@ -205,7 +205,7 @@ def _binary_outcome(y: pd.Series, name: str, what: str) -> tuple[np.ndarray, Any
         raise InputError(
             f"{what}: the outcome {name!r} has {len(levels)} distinct values {levels[:8]}; logistic "
             "regression needs a binary (0/1) outcome. Dichotomise it first (e.g. "
-            f"df['y'] = df[{name!r}] >= 4) or use veplab.factors.ordinal for an ordered outcome"
+            f"df['y'] = df[{name!r}] >= 4) or use veplab.models.ordinal for an ordered outcome"
         )
     if not isinstance(y.dtype, pd.CategoricalDtype) and pd.api.types.is_numeric_dtype(y.dtype) \
             and not pd.api.types.is_bool_dtype(y.dtype) and set(levels) != {0, 1}:
@@ -305,14 +305,14 @@ class LogitResult(Result):
     def plot(self, **kwargs: Any) -> Any:
         """Forest plot of the coefficients (odds ratios on a log axis); returns the Axes.
 
-        Keyword arguments go to :func:`veplab.factors.plot_forest` (``domains=``, ``labels=``, ``ax=``, ...).
+        Keyword arguments go to :func:`veplab.models.plot_forest` (``domains=``, ``labels=``, ``ax=``, ...).
         """
-        from .plots import plot_forest
+        from ..plots import plot_forest
 
         return plot_forest(self.coefficients, **kwargs)
 
     def tidy(self) -> pd.DataFrame:
-        """The coefficient table (the protocol :func:`veplab.factors.pool` reads)."""
+        """The coefficient table (the protocol :func:`veplab.missing.pool` reads)."""
         return self.coefficients.copy()
 
     def summary(self) -> str:
@@ -426,7 +426,7 @@ def logit(
             warnings.warn(
                 f"{what}: only {G} clusters in {cluster!r}: {vtype} cluster-robust standard errors are "
                 f"unreliable (too small) with fewer than about {_MIN_CLUSTERS} clusters. Consider a "
-                "multilevel model (veplab.factors.mixed_logit) or report the results as indicative",
+                "multilevel model (veplab.models.mixed_logit) or report the results as indicative",
                 UserWarning, stacklevel=2,
             )
     V = fit.vcov(vtype, cluster=fr.cluster, what=what)
@@ -559,14 +559,14 @@ class OrdinalResult(Result):
     def plot(self, **kwargs: Any) -> Any:
         """Forest plot of the coefficients (odds ratios on a log axis); returns the Axes.
 
-        Keyword arguments go to :func:`veplab.factors.plot_forest` (``domains=``, ``labels=``, ``ax=``, ...).
+        Keyword arguments go to :func:`veplab.models.plot_forest` (``domains=``, ``labels=``, ``ax=``, ...).
         """
-        from .plots import plot_forest
+        from ..plots import plot_forest
 
         return plot_forest(self.coefficients, **kwargs)
 
     def tidy(self) -> pd.DataFrame:
-        """Coefficients then thresholds, with a ``type`` column (for :func:`~veplab.factors.pool`)."""
+        """Coefficients then thresholds, with a ``type`` column (for :func:`~veplab.missing.pool`)."""
         a = self.coefficients.assign(type="coefficient")
         b = self.thresholds.rename(columns={"threshold": "term"}).assign(type="threshold")
         return pd.concat([a, b], ignore_index=True)
@@ -801,7 +801,7 @@ def ordinal(
         raise InputError(
             f"{what}: the outcome {fr.outcome!r} has {len(levels)} observed level(s) {levels}; the "
             "proportional-odds model needs at least 3 (polr: 'response must have 3 or more levels'). "
-            + ("Use veplab.factors.logit for a binary outcome" if len(levels) == 2 else
+            + ("Use veplab.models.logit for a binary outcome" if len(levels) == 2 else
                "A single class cannot be modelled: check the filter that made this data set")
         )
     X, names = fr.X, fr.names

@@ -1,4 +1,4 @@
-"""veplab.factors imputation: md.pattern, chained equations, Rubin's rules (tests/reference/factors_regression.R)."""
+"""veplab.missing imputation: md.pattern, chained equations, Rubin's rules (tests/reference/factors_regression.R)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ import pytest
 from veplab._validate import InputError
 from veplab.codebook import from_dict
 from veplab.data import load
-from veplab.factors import Imputations, impute, logit, missing_pattern, pool
+from veplab.missing import Imputations, impute, missing_pattern, pool
+from veplab.models import logit
 
 REF = Path(__file__).parent / "reference"
 R = json.loads((REF / "factors_regression.json").read_text())
@@ -72,7 +73,7 @@ def test_pool_protocol_results_and_errors():
     out = pool(fits)
     assert "odds_ratio" in out.columns and out["dfcom"].iloc[0] == min(f.df_resid for f in fits)
 
-    class Mixed:  # the shape of veplab.factors.mixed results
+    class Mixed:  # the shape of veplab.models.mixed results
         def __init__(self, q):
             self.fixed_effects = pd.DataFrame({"term": ["(Intercept)", "x"], "estimate": [0.1, q], "se": [0.1, 0.2]})
             self.n, self.npar = 200, 3
@@ -243,7 +244,7 @@ def _with_facility(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 @pytest.mark.parametrize("how", ["attach_facility", "pandas merge"])
 def test_a_facility_merge_does_not_change_the_imputations(tmp_path, how):
-    from veplab.factors.design import attach_facility
+    from veplab.push_pull.design import attach_facility
 
     df, cb = _loaded(tmp_path)
     units, fac = _with_facility(df)
@@ -325,6 +326,6 @@ def test_no_warnings_on_clean_input():
 def test_docstring_examples_run():
     import doctest
 
-    import veplab.factors.imputation as mod
+    import veplab.missing.imputation as mod
 
     assert doctest.testmod(mod).failed == 0

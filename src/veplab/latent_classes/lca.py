@@ -247,7 +247,7 @@ class LatentClassSolution(Result):
     rho: tuple = dataclasses.field(repr=False)  # per item: k x K_j array
 
     def profile_table(self, category: Any = None) -> pd.DataFrame:
-        """The numbers :func:`~veplab.factors.plot_profiles` draws (see :meth:`LatentClassResult.profile_table`)."""
+        """The numbers :func:`~veplab.latent_classes.plot_profiles` draws (see :meth:`LatentClassResult.profile_table`)."""
         return profile_table(self.profiles, category)
 
 
@@ -283,7 +283,7 @@ class LatentClassResult(Result):
         return self.solutions[k]
 
     def profile_table(self, category: Any = None) -> pd.DataFrame:
-        """The numbers :func:`~veplab.factors.plot_profiles` draws (same ``category=``).
+        """The numbers :func:`~veplab.latent_classes.plot_profiles` draws (same ``category=``).
 
         Default: the probability of each rating, rows item x category, one
         column per class (each item's rows sum to 1 within a class).  With

@@ -494,8 +494,8 @@ class Imputations(Result):
     def analyse(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> list[Any]:
         """``[fn(completed_i, *args, **kwargs) for each i]`` -- the input of :func:`pool`.
 
-        >>> # fits = imp.analyse(veplab.factors.logit, "violent ~ grievance", cluster="prison_id")
-        >>> # pooled = veplab.factors.pool(fits)
+        >>> # fits = imp.analyse(veplab.models.logit, "violent ~ grievance", cluster="prison_id")
+        >>> # pooled = veplab.missing.pool(fits)
         """
         return [fn(d, *args, **kwargs) for d in self]
 
@@ -821,7 +821,7 @@ def _tidy_of(fit: Any, i: int) -> pd.DataFrame:
     else:
         raise InputError(
             f"pool: analysis {i + 1} is a {type(fit).__name__}; pool needs tidy tables (columns term, "
-            "estimate, se) or results with .tidy() (veplab.factors.logit / ordinal / mixed_* results)"
+            "estimate, se) or results with .tidy() (veplab.models.logit / ordinal / mixed_* results)"
         )
     missing = [c for c in ("term", "estimate", "se") if c not in tab.columns]
     if missing:

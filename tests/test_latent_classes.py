@@ -1,4 +1,4 @@
-"""veplab.factors.latent_classes: recovery of a known 4-class model, likelihood and EM fixed point.
+"""veplab.latent_classes.latent_classes: recovery of a known 4-class model, likelihood and EM fixed point.
 
 poLCA is not available here, so the fit is checked independently: the
 observed-data log-likelihood is recomputed row by row from the reported
@@ -18,8 +18,8 @@ import pytest
 from scipy.optimize import linear_sum_assignment
 
 from veplab._validate import InputError
-from veplab.factors import adjusted_rand_index, latent_classes, plot_profiles
-from veplab.factors import latent_class as lc
+from veplab.latent_classes import adjusted_rand_index, latent_classes, plot_profiles
+from veplab.latent_classes import lca as lc
 
 PI = np.array([0.4, 0.3, 0.2, 0.1])
 # leaders / facilitators / followers / marginal: distinct modal answers per item block
@@ -185,6 +185,6 @@ def test_plot_profiles(fitted):
 def test_docstring_examples_run():
     import doctest
 
-    import veplab.factors.latent_class as mod
+    import veplab.latent_classes.lca as mod
 
     assert doctest.testmod(mod).failed == 0

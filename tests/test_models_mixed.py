@@ -1,4 +1,4 @@
-"""Tests for veplab.factors.mixed against lme4 (tests/reference/factors_mixed.R).
+"""Tests for veplab.models.mixed against lme4 (tests/reference/factors_mixed.R).
 
 Fixtures: tests/reference/factors_mixed.json, produced by lme4 1.1-31 on
 lme4's sleepstudy and cbpp and on a synthetic prisoners-in-prisons data set
@@ -27,16 +27,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from veplab._validate import InputError
-from veplab.factors import (
-    ClusterIccResult,
-    MixedLinearResult,
-    MixedLogitResult,
-    icc_null,
-    mixed_linear,
-    mixed_logit,
-)
-from veplab.factors import mixed as mixed_mod
-from veplab.factors.mixed import SingularFitWarning
+from veplab.models import ClusterIccResult, MixedLinearResult, MixedLogitResult, icc_null, mixed_linear, mixed_logit
+from veplab.models import mixed as mixed_mod
+from veplab.models.mixed import SingularFitWarning
 
 REF_DIR = Path(__file__).parent / "reference"
 REF = json.loads((REF_DIR / "factors_mixed.json").read_text())
@@ -680,7 +673,7 @@ def test_unused_category_is_dropped_as_in_r():
     import numpy as np
     import pandas as pd
 
-    from veplab.factors import mixed_linear
+    from veplab.models import mixed_linear
 
     rng = np.random.default_rng(3)
     n = 300

@@ -1,0 +1,29 @@
+"""Descriptive statistics: endorsement of items by group, group comparisons and labelled tables.
+
+Submodules
+----------
+:mod:`veplab.descriptives.shares`       share agreeing with each item, overall and by group, with
+                                       Wilson intervals; group comparisons with adjusted p-values
+:mod:`veplab.descriptives.tables`       crosstabs and counts with codebook labels (the raw material
+                                       of published tables)
+
+Charts: :func:`plot_endorsement` (from :mod:`veplab.plots`).
+"""
+
+from ..plots import plot_endorsement
+from .shares import DEFAULT_BY, compare_groups, endorsement, p_adjust, wilson_interval
+from .tables import counts, crosstab, labelled, split_breakdowns, without_digits
+
+__all__ = [
+    "endorsement",
+    "compare_groups",
+    "p_adjust",
+    "wilson_interval",
+    "DEFAULT_BY",
+    "plot_endorsement",
+    "labelled",
+    "crosstab",
+    "counts",
+    "split_breakdowns",
+    "without_digits",
+]
