@@ -275,7 +275,7 @@ def _batches(todo: list[int], size: int) -> list[list[int]]:
 
 
 def _summarise(point: Mapping[str, Any], reps: int, recs: np.ndarray) -> dict[str, Any]:
-    from ..factors.descriptives import wilson_interval
+    from ..descriptives import wilson_interval
 
     est, se, lo, hi, p, failed, singular = (recs[:, i] for i in range(len(FIELDS)))
     ok = failed == 0

@@ -52,19 +52,19 @@ def _fit(df, point: Mapping[str, Any]) -> tuple[float, float, float, float, floa
     ci = 1.0 - point["alpha"]
     analysis = point["analysis"]
     if analysis == "mixed_logit":
-        from ..factors.mixed import mixed_logit
+        from ..models.mixed import mixed_logit
 
         fit = mixed_logit(df, "y ~ arm", "cluster", ci=ci)
         row = fit.fixed_effects.set_index("term").loc["arm"]
         return row["estimate"], row["se"], row["ci_low"], row["ci_high"], row["p"], bool(fit.singular)
     if analysis == "logit_cluster_robust":
-        from ..factors.regression import logit
+        from ..models.regression import logit
 
         fit = logit(df, "y ~ arm", cluster="cluster", ci=ci)
         row = fit.coefficients.set_index("term").loc["arm"]
         return row["estimate"], row["se"], row["ci_low"], row["ci_high"], row["p"], False
     if analysis == "mixed_linear":
-        from ..factors.mixed import mixed_linear
+        from ..models.mixed import mixed_linear
 
         formula = "post ~ arm + pre" if point["design"] == "prepost_clustered" else "y ~ arm"
         fit = mixed_linear(df, formula, "cluster", ci=ci)

@@ -31,7 +31,7 @@ The intra-cluster correlation ``icc`` means, per outcome:
   ``b_j ~ N(0, tau^2)``, with ``b0`` and ``tau`` solved (Gauss-Hermite
   quadrature, :func:`binary_parameters`) so that the control arm's mean is
   ``baseline`` and its ICC is ``icc``.  ``odds_ratio`` is the cluster-specific
-  odds ratio, the estimand of :func:`veplab.factors.mixed_logit`; the
+  odds ratio, the estimand of :func:`veplab.models.mixed_logit`; the
   population-averaged one (estimand of a marginal logit with cluster-robust
   SEs) is smaller in size and returned by :func:`binary_parameters`.
 - survival: log-normal frailty ``b_j ~ N(0, s^2)`` on the log hazard with
@@ -114,7 +114,7 @@ def binary_parameters(baseline: float, icc: float, odds_ratio: float = 1.0) -> d
     Also returns the treated arm's marginal rate ``p1`` under the
     cluster-specific ``odds_ratio``, the population-averaged odds ratio
     ``marginal_odds_ratio`` and the latent-scale ICC
-    ``tau^2 / (tau^2 + pi^2 / 3)`` (what :func:`veplab.factors.mixed_logit`
+    ``tau^2 / (tau^2 + pi^2 / 3)`` (what :func:`veplab.models.mixed_logit`
     reports).
 
     >>> p = binary_parameters(0.1, 0.0, 0.6)
