@@ -129,7 +129,7 @@ def _option_labels(study: Any, column: str) -> dict[Any, set[str]]:
 
 def _positions(values: pd.Series, labels: Sequence[Any], study: Any, column: str) -> np.ndarray:
     """Position of each record's label among ``labels`` (-1: not in the table)."""
-    from ..privacy.disclosure import _is_total_label
+    from ..privacy.disclosure._common import _is_total_label
 
     pos = {str(lab): i for i, lab in enumerate(labels) if not _is_total_label(lab)}
     options = _option_labels(study, column)
@@ -166,7 +166,7 @@ def table_members(table: pd.DataFrame, data: pd.DataFrame, by: Any, *, key: str,
     Rows or columns labelled ``Total``/``All`` are margins.  Raises
     ``ValueError`` naming the first cell whose count differs from the data.
     """
-    from ..privacy.disclosure import _is_total_label
+    from ..privacy.disclosure._common import _is_total_label
     from . import DisclosureError
 
     if not isinstance(data, pd.DataFrame):
