@@ -68,6 +68,7 @@ STATISTICS: dict[str, list[str]] = {
         "risk_report",
     ],
     "veplab.survey": ["calibrate", "poststratify", "rake"],
+    "veplab.outcomes.competing": ["cumulative_incidence", "fine_gray", "cause_specific_cox"],
 }
 
 _SECTION = re.compile(r"^(?P<name>[A-Z][A-Za-z ]+)\n-{3,}\s*$", re.M)

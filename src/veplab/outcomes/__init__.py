@@ -15,6 +15,8 @@ statistic is checked against R (``t.test``, ``wilcox.test``, ``lm``,
 - :mod:`~veplab.outcomes.survival`: :func:`kaplan_meier`, :func:`logrank`,
   :func:`cox`, :func:`cox_zph`, :func:`plot_km`, :func:`plot_forest`,
   :func:`truncate_at_risk`
+- :mod:`~veplab.outcomes.competing`: :func:`cumulative_incidence` (Gray's test),
+  :func:`fine_gray`, :func:`cause_specific_cox`, :func:`plot_cuminc`
 - :mod:`~veplab.outcomes.power`: :func:`power`,
   :func:`minimum_detectable_effect`
 - :mod:`~veplab.outcomes.indicators`: :func:`indicators`
@@ -25,6 +27,8 @@ statistic is checked against R (``t.test``, ``wilcox.test``, ``lm``,
 
 from .effects import AncovaResult, DidResult, ancova, did, group_means, plot_trajectories
 from .indicators import CRITERIA, indicators, validate_framework
+from .competing import (CumulativeIncidence, FineGrayResult, cause_specific_cox, cumulative_incidence, fine_gray,
+                        plot_cuminc)
 from .power import PowerResult, minimum_detectable_effect, power
 from .prepost import ReliableChange, paired_tests, pre_post, pre_post_long, reliable_change
 from .propensity import EffectEstimate, PropensityResult, plot_love, plot_overlap, propensity
@@ -48,6 +52,8 @@ __all__ = [
     "propensity", "PropensityResult", "EffectEstimate", "plot_love", "plot_overlap",
     "kaplan_meier", "KaplanMeier", "logrank", "Logrank", "cox", "CoxResult", "cox_zph",
     "concordance", "plot_km", "plot_forest", "truncate_at_risk",
+    "cumulative_incidence", "CumulativeIncidence", "fine_gray", "FineGrayResult", "cause_specific_cox",
+    "plot_cuminc",
     "power", "minimum_detectable_effect", "PowerResult",
     "indicators", "validate_framework", "CRITERIA",
 ]
