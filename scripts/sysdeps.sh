@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Install the Debian packages veplab's tests and builds use, when missing:
 # R with the reference packages (psych, lavaan, survival, pROC, lme4, sandwich,
-# lpSolve, GPArotation, survey, cmprsk, riskRegression: every library() in tests/reference/*.R) for the
+# lpSolve, GPArotation, survey, cmprsk, riskRegression, prodlim: every library() in tests/reference/*.R) for the
 # fixture checks, fonts and pango (WeasyPrint) for the Arabic/Cyrillic briefs,
 # poppler for PDF checks, chromium for rendering checks.  Needs root (CI and the dev machines run as
 # root); otherwise it only names what is missing.
 set -uo pipefail
 PKGS=(r-base-core r-cran-psych r-cran-lavaan r-cran-survival r-cran-proc r-cran-lme4 r-cran-jsonlite
       r-cran-mass r-cran-sandwich r-cran-lpsolve r-cran-gparotation r-cran-survey r-cran-cmprsk
-      r-cran-riskregression
+      r-cran-riskregression r-cran-prodlim
       fonts-noto-core fonts-dejavu-core fontconfig libpango-1.0-0 libpangoft2-1.0-0
       libharfbuzz-subset0 poppler-utils chromium postgresql)
 missing=()

@@ -740,7 +740,8 @@ def _quadrant_sums(x: np.ndarray, y: np.ndarray, wa: np.ndarray, wb: np.ndarray)
     return A[inv], B[inv]
 
 
-def _concordance_one(time: np.ndarray, status: np.ndarray, risk: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _concordance_one(time: np.ndarray, status: np.ndarray, risk: np.ndarray, w: np.ndarray,
+                     tw: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Counts (concordant, discordant, tied.x, tied.y) and per-obs influence (n x 3).
 
     Concordant: the one with the event earlier has the higher risk score
@@ -748,7 +749,9 @@ def _concordance_one(time: np.ndarray, status: np.ndarray, risk: np.ndarray, w: 
     key (time, events before censored at the same time); an event is compared
     with every observation of a strictly larger key.  Each observation's
     influence row holds the weighted number of its comparable partners that
-    are concordant, discordant and tied in risk with it.
+    are concordant, discordant and tied in risk with it.  ``tw``: a time weight
+    per observation (used for events: a pair counts ``w_i w_j tw_i`` with ``i``
+    the earlier event); all 1 when None.
     """
     n = len(time)
     _, rank = np.unique(risk, return_inverse=True)
@@ -760,7 +763,8 @@ def _concordance_one(time: np.ndarray, status: np.ndarray, risk: np.ndarray, w: 
     grp = np.empty(n, dtype=np.int64)
     grp[key_order] = np.cumsum(kk) - 1  # key group, ascending
     G = int(grp.max()) + 1
-    we = w * status  # events are the earlier member of every pair
+    tw = np.ones(n) if tw is None else tw
+    we = w * status * tw  # events are the earlier member of every pair (weighted by their time weight)
 
     # less1: over all obs with a later key and lower risk; more2: over events with an earlier key
     # and higher risk (bits over whichever of risk and key has fewer distinct values)
@@ -794,9 +798,9 @@ def _concordance_one(time: np.ndarray, status: np.ndarray, risk: np.ndarray, w: 
     less2 = tot2 - more2 - eq2
     ev = status == 1
     infl = np.zeros((n, 3))
-    infl[ev, 0] = less1[ev]
-    infl[ev, 1] = more1[ev]
-    infl[ev, 2] = eq1[ev]
+    infl[ev, 0] = less1[ev] * tw[ev]
+    infl[ev, 1] = more1[ev] * tw[ev]
+    infl[ev, 2] = eq1[ev] * tw[ev]
     infl[:, 0] += more2
     infl[:, 1] += less2
     infl[:, 2] += eq2
@@ -809,11 +813,36 @@ def _concordance_one(time: np.ndarray, status: np.ndarray, risk: np.ndarray, w: 
     return np.array([conc, disc, tiex, tiey]), infl
 
 
+def _censoring_weights_n_g2(time: np.ndarray, status: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``1 / G(t-)^2`` at each row's time, ``G`` the censoring Kaplan-Meier as ``survival``'s ``fastkm1``
+    computes it for ``concordance(timewt = "n/G2")``: at a time with deaths and censorings the deaths
+    leave the risk set first, so the censoring factor is ``n(>t) / (n(>t) + c(t))``."""
+    times, idx = np.unique(time, return_inverse=True)
+    m = len(times)
+    cw = np.bincount(idx, weights=w * (status == 0), minlength=m)
+    allw = np.bincount(idx, weights=w, minlength=m)
+    after = np.cumsum(allw[::-1])[::-1] - allw  # weight with time > t
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fac = np.where(cw > 0, after / (after + cw), 1.0)
+    g_minus = np.r_[1.0, np.cumprod(fac)[:-1]]
+    with np.errstate(divide="ignore"):
+        return 1.0 / g_minus[idx] ** 2
+
+
 def concordance(
     time: np.ndarray, status: np.ndarray, risk: np.ndarray, *, weights: np.ndarray | None = None,
-    strata: np.ndarray | None = None, cluster: np.ndarray | None = None,
+    strata: np.ndarray | None = None, cluster: np.ndarray | None = None, timewt: str = "n",
+    ymax: float | None = None,
 ) -> dict[str, float]:
-    """Harrell's C as ``survival::concordance`` (timewt = "n") with its IJ standard error.
+    """Harrell's C (or Uno's) as ``survival::concordance`` with its IJ standard error.
+
+    ``timewt = "n"`` (R's default) weights every comparable pair alike (Harrell's
+    C); ``timewt = "n/G2"`` weights a pair whose earlier member had the event at
+    ``t`` by ``1 / G(t-)^2``, ``G`` the Kaplan-Meier of censoring -- Uno's C, which
+    does not depend on the censoring distribution (Uno et al. 2011).  ``ymax``:
+    pairs whose event is after ``ymax`` get weight 0 (the truncation time ``tau``
+    of Uno's C, R's ``ymax``).  The standard error treats the weights as fixed,
+    as R does.
 
     A pair is comparable when the shorter time is an event (a censored time
     equal to an event time counts as longer); pairs count with weight
@@ -834,10 +863,15 @@ def concordance(
     2543-2546; Therneau & Watson (2017), The concordance statistic and the
     Cox model (``vignette("concordance", package = "survival")``).
 
+    Uno, H., Cai, T., Pencina, M. J., D'Agostino, R. B., & Wei, L. J. (2011). On the C-statistics for
+    evaluating overall adequacy of risk prediction procedures with censored survival data. *Statistics in
+    Medicine*, 30, 1105-1117.
+
     >>> c = concordance([1, 2, 3, 4], [1, 1, 0, 1], [0.9, 0.5, 0.7, 0.1])
     >>> round(c["concordance"], 6)   # R: concordance(Surv(t, e) ~ r, reverse = TRUE): 0.8
     0.8
     """
+    check_choice(timewt, "timewt", ("n", "n/G2"))
     time = np.asarray(time, float)
     status = np.asarray(status, float)
     risk = np.asarray(risk, float)
@@ -850,7 +884,12 @@ def concordance(
         m = np.flatnonzero(strata == s)
         if status[m].sum() == 0:
             continue
-        c, inf = _concordance_one(time[m], status[m], risk[m], w[m])
+        tw = None
+        if timewt == "n/G2" and status[m].sum() >= 2:  # R falls back to "n" with fewer than 2 events
+            tw = _censoring_weights_n_g2(time[m], status[m], w[m])
+        if ymax is not None:
+            tw = (np.ones(len(m)) if tw is None else tw) * (time[m] <= ymax)
+        c, inf = _concordance_one(time[m], status[m], risk[m], w[m], tw)
         counts += c
         infl[m] = inf
     npair = counts[:3].sum()

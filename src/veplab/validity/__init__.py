@@ -8,6 +8,9 @@ Submodules
 :mod:`veplab.validity.prediction`  ROC/AUC with DeLong or bootstrap intervals, paired comparison,
                                    calibration, subgroup performance
 :mod:`veplab.validity.cfa`         confirmatory factor analysis and measurement invariance
+:mod:`veplab.validity.timedep`     prediction over time: time-dependent AUC, Brier score and IPA,
+                                   Uno's C, calibration at a horizon (IPCW, Kaplan-Meier, Aalen-Johansen)
+:mod:`veplab.validity.decision`    decision curves: net benefit across threshold probabilities
 """
 
 from .efa import (
@@ -81,3 +84,20 @@ __all__ += ["cfa", "invariance", "CFAResult", "InvarianceResult"]
 from .report import ValidityReport, cfa_model, validity_report  # noqa: E402
 
 __all__ += ["validity_report", "ValidityReport", "cfa_model"]
+
+# Prediction over time and decision curves.
+from .decision import DecisionCurve, decision_curve, plot_decision_curve  # noqa: E402
+from .timedep import (  # noqa: E402
+    BrierResult,
+    CalibrationAt,
+    TimeAUC,
+    brier_score,
+    calibration_at,
+    plot_calibration_at,
+    plot_time_auc,
+    time_auc,
+    uno_c,
+)
+
+__all__ += ["time_auc", "TimeAUC", "brier_score", "BrierResult", "uno_c", "calibration_at", "CalibrationAt",
+            "plot_time_auc", "plot_calibration_at", "decision_curve", "DecisionCurve", "plot_decision_curve"]
