@@ -354,3 +354,18 @@ def test_bad_brief_fails_the_build_and_keeps_the_last_report(project):
                           capture_output=True, text=True, cwd=project, env={**os.environ, "COLUMNS": "200"})
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "policy brief:" in proc.stderr and "no_such_value" in proc.stderr
+
+
+def test_notebook_runs_in_a_fresh_worker_not_a_fork(tmp_path):
+    """Each notebook runs in a new interpreter (``veplab._nbrun``) that imports neither pandas nor veplab's
+    analyses, so a caller holding a large data set is not copied once per running notebook; a notebook the
+    worker cannot run comes back as a failed run with the reason."""
+    from veplab.build import _run_notebook
+
+    probe = subprocess.run([sys.executable, "-c", "import sys, veplab._nbrun; print('pandas' in sys.modules)"],
+                           capture_output=True, text=True, check=True)
+    assert probe.stdout.strip() == "False"
+    res = _run_notebook("ghost", str(tmp_path / "ghost.ipynb"), str(tmp_path / "out.ipynb"), {}, str(tmp_path),
+                        str(tmp_path), 60)
+    assert res["name"] == "ghost" and res["status"] == "failed"
+    assert res["error"].startswith("notebook 'ghost': ") and "ghost.ipynb" in res["error"]

@@ -24,8 +24,9 @@ executed notebook, so the log says why each notebook reran ("rerun: source
 briefs are rendered again only when what they read changed
 (:func:`brief_inputs`: the ``brief:`` section, the results of the notebooks
 it cites, codebooks, veplab's code, fonts); otherwise the last report's
-brief files are carried over.  Runs execute in parallel processes
-(``jobs``) in a Jupyter kernel of this very Python environment (a private
+brief files are carried over.  Runs execute in parallel worker processes
+(``jobs``; each a fresh interpreter, :mod:`veplab._nbrun`, not a fork of the
+caller) in a Jupyter kernel of this very Python environment (a private
 kernelspec is written for each build, so "kernel not found" cannot happen).
 
 The report is written atomically: pages are assembled in a temporary folder,
@@ -67,6 +68,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from ._nbrun import KERNEL_NAME
 from .study import Study, find_root, load_study
 
 __all__ = ["BuildError", "BuildResult", "NotebookRun", "build", "cache_key", "notebook_parameters"]
@@ -74,7 +76,6 @@ __all__ = ["BuildError", "BuildResult", "NotebookRun", "build", "cache_key", "no
 WORK = ".build"
 #: Where builds before this release kept executed notebooks (inside reports/): removed on sight.
 OLD_WORK = ".work"
-KERNEL_NAME = "veplab-build"
 
 
 class BuildError(RuntimeError):
@@ -539,59 +540,36 @@ def _kernel_dir(base: Path) -> Path:
     return base
 
 
-def _sanitize(nb: Any) -> Any:
-    """Strip timing and run-specific metadata so identical runs give identical files."""
-    nb.metadata.pop("papermill", None)
-    nb.metadata.pop("widgets", None)
-    for i, cell in enumerate(nb.cells):
-        cell["id"] = f"cell-{i}"
-        cell.metadata.pop("papermill", None)
-        cell.metadata.pop("execution", None)
-        for output in cell.get("outputs", []):
-            output.get("metadata", {}).pop("execution", None)
-    return nb
-
-
 def progress_file(study: Study, notebook: str) -> Path:
     """Where a running notebook's Report notes each output it publishes (one line: kind and key), so
     ``veplab build`` can show progress inside a long notebook.  In the study's private work folder."""
     return study.folder / WORK / f"{notebook}.progress"
 
 
-def _execute(name: str, src: str, out: str, params: dict[str, Any], cwd: str, jupyter_path: str,
-             timeout: int, progress: str | None = None) -> dict[str, Any]:
-    """Run one notebook (in a worker process).  Returns status and error text."""
-    os.environ["JUPYTER_PATH"] = jupyter_path + os.pathsep + os.environ.get("JUPYTER_PATH", "")
-    os.environ["PYTHONHASHSEED"] = "0"
-    if progress is not None:  # the kernel inherits it; veplab.report.Report appends to it
-        Path(progress).write_text("", encoding="utf-8")
-        os.environ["VEPLAB_PROGRESS"] = progress
-    import warnings
+def _run_notebook(name: str, src: str, out: str, params: dict[str, Any], cwd: str, jupyter_path: str,
+                  timeout: int, progress: str | None = None) -> dict[str, Any]:
+    """Run one notebook in a fresh worker process (``python -m veplab._nbrun``, see :mod:`veplab._nbrun`).
 
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
-    import nbformat
-    import papermill as pm
-
+    Not a fork of this process: a forked worker would carry everything the caller holds (a whole data set
+    when the caller made it), counted once more in memory for each notebook running at once."""
+    job = {"name": name, "src": src, "out": out, "params": params, "cwd": cwd, "jupyter_path": jupyter_path,
+           "timeout": timeout, "progress": progress}
+    here = str(Path(__file__).resolve().parents[1])  # the folder this veplab is imported from
+    code = f"import sys; sys.path.insert(0, {here!r}); from veplab._nbrun import main; main()"
     start = time.perf_counter()
     try:
-        pm.execute_notebook(src, out, parameters=params, kernel_name=KERNEL_NAME, cwd=cwd, progress_bar=False,
-                            log_output=False, request_save_on_cell_execute=False, execution_timeout=timeout)
-        status, error = "ran", None
-    except pm.PapermillExecutionError as exc:
-        nb = nbformat.read(out, as_version=4)
-        cell_no, first = None, ""
-        for i, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
-            if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
-                cell_no, first = i + 1, (cell.source.strip().splitlines() or [""])[0][:80]
-                break
-        where = f"code cell {cell_no} ({first!r})" if cell_no else f"cell {exc.exec_count}"
-        status, error = "failed", f"notebook {name!r}, {where}: {exc.ename}: {exc.evalue}"
-    except Exception as exc:  # kernel death, timeout, missing file...
-        status, error = "failed", f"notebook {name!r}: {type(exc).__name__}: {exc}"
-    if Path(out).is_file():
-        nb = nbformat.read(out, as_version=4)
-        nbformat.write(_sanitize(nb), out)
-    return {"name": name, "status": status, "error": error, "seconds": time.perf_counter() - start}
+        proc = subprocess.run([sys.executable, "-c", code], input=json.dumps(job, default=str), text=True,
+                              capture_output=True, timeout=timeout + 600 if timeout else None)
+    except subprocess.TimeoutExpired:
+        return {"name": name, "status": "failed", "error": f"notebook {name!r}: the worker did not finish",
+                "seconds": time.perf_counter() - start}
+    lines = proc.stdout.strip().splitlines()
+    try:
+        return json.loads(lines[-1])
+    except (IndexError, ValueError):
+        tail = " ".join(proc.stderr.strip().splitlines()[-3:])[:500]
+        return {"name": name, "status": "failed", "error": f"notebook {name!r}: the worker process stopped "
+                f"(exit code {proc.returncode}){': ' + tail if tail else ''}", "seconds": time.perf_counter() - start}
 
 
 # ------------------------------------------------------------------ rendering
@@ -995,13 +973,13 @@ def _build_locked(study: Study, t0: float, *, only: list[str] | None, force: boo
 
     if todo:
         jupyter_path = str(_kernel_dir(work))
-        with cf.ProcessPoolExecutor(max_workers=max(1, min(jobs, len(todo)))) as pool:
+        with cf.ThreadPoolExecutor(max_workers=max(1, min(jobs, len(todo)))) as pool:
             futures = {}
             for run, src, params in todo:
                 out = work / f"{run.name}.running.ipynb"
                 if progress:
                     progress("start", run)
-                futures[pool.submit(_execute, run.name, str(src), str(out), params, str(study.folder),
+                futures[pool.submit(_run_notebook, run.name, str(src), str(out), params, str(study.folder),
                                     jupyter_path, timeout, str(progress_file(study, run.name)))] = run
             for fut in cf.as_completed(futures):
                 run = futures[fut]
