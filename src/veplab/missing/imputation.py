@@ -317,6 +317,26 @@ def _pmm(X: np.ndarray, y: np.ndarray, ry: np.ndarray, wy: np.ndarray, g: np.ran
     return _pmm_tail(xo.T @ xo, xo.T @ y[ry], lambda coef: X @ coef, X[wy], y, ry, g, donors, ridge)
 
 
+def _argsort_stable(x: np.ndarray) -> np.ndarray:
+    """``np.argsort(x, kind="stable")`` of a float vector, several times faster.
+
+    A stable sort orders by (value, position).  numpy's default (unstable,
+    vectorised) sort gives the same order wherever values differ; runs of
+    equal values are then put in position order by one more sort of the
+    integer keys ``run * n + position``, which are all distinct.  NaN (which
+    equals nothing) takes the stable sort itself.
+    """
+    order = np.argsort(x)
+    srt = x[order]
+    tie = srt[1:] == srt[:-1]
+    if np.isnan(srt[-1:]).any():
+        return np.argsort(x, kind="stable")
+    if tie.any():
+        run = np.concatenate(([0], np.cumsum(~tie)))
+        order = order[np.argsort(run * np.int64(x.size) + order)]
+    return order
+
+
 def _pmm_tail(xtx: np.ndarray, xty: np.ndarray, fitted: Callable[[np.ndarray], np.ndarray], xm: np.ndarray,
               y: np.ndarray, ry: np.ndarray, g: np.random.Generator, donors: int, ridge: float) -> np.ndarray:
     """Predictive mean matching (mice's ``mice.impute.pmm``, type 1 matching) from X'X and X'y of the
@@ -340,7 +360,7 @@ def _pmm_tail(xtx: np.ndarray, xty: np.ndarray, fitted: Callable[[np.ndarray], n
     yhat_mis = xm @ beta_star
     no = yhat_obs.size
     d = min(donors, no)
-    order = np.argsort(yhat_obs, kind="stable")
+    order = _argsort_stable(yhat_obs)
     srt = yhat_obs[order]
     pos = np.searchsorted(srt, yhat_mis)
     width = min(2 * d, no)
