@@ -383,11 +383,14 @@ def apply_codebook(
                   severity="warning")
 
     out: dict[str, Any] = {}
-    missing_rows: list[tuple[int, str, Any, str]] = []  # (position, column, code, reason)
+    # (positions, column, code, reason): one record per item and reason, not one Python tuple per cell (a
+    # national survey has hundreds of thousands of missing cells)
+    missing_rows: list[tuple[np.ndarray, str, Any, str]] = []
 
     def record_missing(mask: np.ndarray, column: str, code: Any, reason: str) -> None:
-        for p in np.flatnonzero(mask):
-            missing_rows.append((int(p), column, code, reason))
+        pos = np.flatnonzero(mask)
+        if pos.size:
+            missing_rows.append((pos, column, code, reason))
 
     # --- id column
     id_col = codebook.id_column
@@ -472,25 +475,36 @@ def apply_codebook(
                       f"{c!r} are missing", f"rename {reason_column(c)!r} (in the file or the codebook)")
         raise DataError(probs.frame())
     if reason_items:
-        reasons = np.full((n, len(reason_items)), None, dtype=object)
-        where = {c: j for j, c in enumerate(reason_items)}
-        for p, c, _code, reason in missing_rows:
-            if c in where:
-                reasons[p, where[c]] = reason
+        # category codes of REASON_DTYPE (-1: no reason); a later record of a cell replaces an earlier one
+        codes = {c: np.full(n, -1, dtype=np.int8) for c in reason_items}
+        for pos, c, _code, reason in missing_rows:
+            if c in codes:
+                codes[c][pos] = REASON_DTYPE.categories.get_loc(reason)
         # the one way reason columns are made (it checks that a reason is only given for a missing cell)
-        result = set_missing_reasons(result, {c: reasons[:, j] for j, c in enumerate(reason_items)})
+        result = set_missing_reasons(result, {c: pd.Categorical.from_codes(k, dtype=REASON_DTYPE)
+                                              for c, k in codes.items()})
+        del codes
 
     ids_for_missing = result[id_col].astype(str).to_numpy() if id_col in result.columns else np.array([""] * n)
-    mframe = pd.DataFrame(
-        {
-            "row": [int(rows[p]) for p, *_ in missing_rows],
-            "index": [p for p, *_ in missing_rows],
-            "id": [ids_for_missing[p] for p, *_ in missing_rows],
-            "column": [c for _, c, _, _ in missing_rows],
-            "code": [code for *_, code, _ in missing_rows],
-            "reason": pd.Categorical([r for *_, r in missing_rows], dtype=REASON_DTYPE),
-        }
-    )
+    if missing_rows:
+        at = np.concatenate([pos for pos, *_ in missing_rows])
+        sizes = [pos.size for pos, *_ in missing_rows]
+        mframe = pd.DataFrame(
+            {
+                "row": rows[at].tolist(),
+                "index": at.tolist(),
+                "id": ids_for_missing[at].tolist(),
+                "column": [c for (_, c, _, _), k in zip(missing_rows, sizes) for _ in range(k)],
+                "code": [code for (_, _, code, _), k in zip(missing_rows, sizes) for _ in range(k)],
+                "reason": pd.Categorical.from_codes(
+                    np.repeat([REASON_DTYPE.categories.get_loc(r) for *_, r in missing_rows], sizes),
+                    dtype=REASON_DTYPE),
+            }
+        )
+        del at
+    else:
+        mframe = pd.DataFrame({"row": [], "index": [], "id": [], "column": [], "code": [],
+                               "reason": pd.Categorical([], dtype=REASON_DTYPE)})
     mframe.attrs["id_column"] = id_col
     info = LoadInfo(
         file=file,
@@ -690,7 +704,28 @@ def load(
 
         if source in ("kobo", "odk") or kobo.detect(list(raw.frame.columns), codebook):
             raw = kobo.normalise(raw, codebook, problems=probs, unknown=unknown, path=path, sheet=sheet)
-    return apply_codebook(raw, codebook, file=str(path), unknown=unknown, reverse=reverse, score=score,
-                          on_error=on_error, privacy=privacy, problems=probs,
-                          facility_columns=(facility_columns,) if isinstance(facility_columns, str)
-                          else tuple(facility_columns or ()))
+    try:
+        return apply_codebook(raw, codebook, file=str(path), unknown=unknown, reverse=reverse, score=score,
+                              on_error=on_error, privacy=privacy, problems=probs,
+                              facility_columns=(facility_columns,) if isinstance(facility_columns, str)
+                              else tuple(facility_columns or ()))
+    finally:
+        del raw
+        _release_arrow_memory()
+
+
+def _release_arrow_memory() -> None:
+    """Hand the memory of the (dropped) raw text table back to the system.
+
+    The file is read as Arrow-backed strings; Arrow's allocator keeps freed
+    memory for reuse, so a national file would otherwise hold on to about a
+    hundred megabytes of text it no longer needs in every process that loaded it.
+    """
+    import sys
+
+    pa = sys.modules.get("pyarrow")
+    if pa is not None:
+        try:
+            pa.default_memory_pool().release_unused()
+        except Exception:  # an allocator without it: nothing to hand back
+            pass

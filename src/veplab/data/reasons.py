@@ -225,6 +225,16 @@ def set_missing_reasons(df: pd.DataFrame, reasons: Mapping[Any, Any] | pd.DataFr
             raise InputError(f"set_missing_reasons: {c!r} is not a column of the data")
         if c in recorded:
             raise InputError(f"set_missing_reasons: {c!r} is itself a reason column")
+        if (isinstance(r, pd.Categorical) and not r.ordered
+                and r.categories.equals(REASON_DTYPE.categories)):  # already reasons (what load makes)
+            if len(r) != len(df):
+                raise InputError(f"set_missing_reasons: {c!r} needs one reason per row ({len(df)}), got {len(r)}")
+            answered = (r.codes >= 0) & df[c].notna().to_numpy()
+            if answered.any():
+                raise InputError(f"set_missing_reasons: {c!r}: {int(answered.sum())} reasons are given for "
+                                 "answered cells; a reason belongs to a missing cell only")
+            made[reason_column(c)] = pd.Categorical.from_codes(r.codes, dtype=REASON_DTYPE)
+            continue
         vals = np.array(list(r), dtype=object).reshape(-1) if not isinstance(r, str) else np.array([r], dtype=object)
         if vals.shape != (len(df),):
             raise InputError(f"set_missing_reasons: {c!r} needs one reason per row ({len(df)}), got {vals.size}")
