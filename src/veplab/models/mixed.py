@@ -90,6 +90,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from .. import _optim
 from .._glm import glm, separated_terms
 from .._results import Result
 from .._validate import InputError, check_ci, check_choice, format_rows, numeric_series
@@ -319,128 +320,6 @@ def _check_groups(d: _Data, *, what: str, group: str, linear: bool) -> None:
         )
 
 
-# ---------------------------------------------------------------------------
-# numerical helpers
-# ---------------------------------------------------------------------------
-
-
-def _deriv12(fun, x: np.ndarray, fx: float | None = None, delta: float = 1e-4):
-    """Central finite-difference gradient and Hessian (lme4's ``deriv12``)."""
-    x = np.asarray(x, dtype=float)
-    k = len(x)
-    if fx is None:
-        fx = fun(x)
-    H = np.empty((k, k))
-    g = np.empty(k)
-
-    def at(*moves: tuple[int, float]) -> float:
-        z = x.copy()
-        for i, dlt in moves:
-            z[i] += dlt
-        return fun(z)
-
-    for j in range(k):
-        fa = at((j, delta))
-        fs = at((j, -delta))
-        H[j, j] = (fa - 2.0 * fx + fs) / delta**2
-        g[j] = (fa - fs) / (2.0 * delta)
-        for i in range(j):
-            val = (
-                at((i, delta), (j, delta))
-                - at((i, delta), (j, -delta))
-                - at((i, -delta), (j, delta))
-                + at((i, -delta), (j, -delta))
-            ) / (4.0 * delta**2)
-            H[i, j] = H[j, i] = val
-    return g, H
-
-
-def _central_grad(fun, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    x = np.asarray(x, dtype=float)
-    g = np.empty(len(x))
-    for j in range(len(x)):
-        step = h * max(1.0, abs(x[j]))
-        xa = x.copy()
-        xa[j] += step
-        xs = x.copy()
-        xs[j] -= step
-        g[j] = (fun(xa) - fun(xs)) / (2.0 * step)
-    return g
-
-
-def _hessian_from_grad(grad, x: np.ndarray, delta: float = 1e-4) -> np.ndarray:
-    """Central differences of an exact gradient (step 1e-4 as lme4's deriv12)."""
-    x = np.asarray(x, dtype=float)
-    k = len(x)
-    H = np.empty((k, k))
-    for j in range(k):
-        xa = x.copy()
-        xa[j] += delta
-        xs = x.copy()
-        xs[j] -= delta
-        H[:, j] = (grad(xa) - grad(xs)) / (2.0 * delta)
-    return (H + H.T) / 2.0
-
-
-def _newton_polish(fun, grad, x, f, H, lower, max_iter: int = 8):
-    """A few Newton steps with a fixed Hessian, respecting lower bounds."""
-    x = np.asarray(x, dtype=float).copy()
-    for _ in range(max_iter):
-        g = grad(x)
-        free = ~((x <= lower + 1e-12) & (g > 0))
-        if not free.any():
-            break
-        try:
-            step = np.linalg.solve(H[np.ix_(free, free)], g[free])
-        except np.linalg.LinAlgError:
-            break
-        if not np.all(np.isfinite(step)):
-            break
-        accepted = False
-        scale = 1.0
-        for _half in range(6):
-            x_new = x.copy()
-            x_new[free] -= scale * step
-            x_new = np.maximum(x_new, lower)
-            f_new = fun(x_new)
-            if np.isfinite(f_new) and f_new <= f:
-                accepted = True
-                break
-            scale /= 2.0
-        if not accepted:
-            break
-        moved = float(np.max(np.abs(x_new - x)))
-        x, f = x_new, f_new
-        if moved < 1e-10:
-            break
-    return x, f
-
-
-def _convergence_messages(g: np.ndarray, H: np.ndarray, singular: bool) -> list[str]:
-    """lme4's checkConv: scaled gradient (unless singular) and Hessian checks."""
-    msgs: list[str] = []
-    if singular:  # lme4's checkConv stops here for boundary fits
-        return msgs
-    try:
-        R = np.linalg.cholesky(H).T
-        scgrad = np.linalg.solve(R, g)
-        mingrad = np.minimum(np.abs(scgrad), np.abs(g))
-        if np.max(mingrad) > GRAD_TOL:
-            msgs.append(
-                f"model failed to converge with max|grad| = {np.max(mingrad):.3g} "
-                f"(tol = {GRAD_TOL}, lme4's check)"
-            )
-    except np.linalg.LinAlgError:
-        msgs.append("unable to evaluate the scaled gradient (Hessian not positive definite)")
-    ev = np.linalg.eigvalsh((H + H.T) / 2.0)
-    neg = int(np.sum(ev < -1e-6))
-    if neg:
-        msgs.append(f"degenerate Hessian with {neg} negative eigenvalue(s)")
-    elif np.any(np.abs(ev) < 1e-6):
-        msgs.append("Hessian is numerically singular: parameters are not uniquely determined")
-    return msgs
-
-
 def _wald_table(names, est, se, ci: float, stat: str) -> pd.DataFrame:
     est = np.asarray(est, dtype=float)
     se = np.asarray(se, dtype=float)
@@ -459,77 +338,6 @@ def _wald_table(names, est, se, ci: float, stat: str) -> pd.DataFrame:
             "ci_high": est + z * se,
         }
     )
-
-
-def _root_newton(f, a: float, b: float, fa: float, fb: float, x0: float) -> float:
-    """Root of ``f`` (returning value and derivative) in ``[a, b]``, where
-    ``fa``/``fb`` have opposite signs: Newton steps from ``x0``, bisection when a
-    step leaves the bracket.  Tolerance 1e-9 (relative)."""
-    x = min(max(x0, a), b)
-    for _ in range(60):
-        fx, dfx = f(x)
-        if fx == 0.0:
-            return x
-        if (fx > 0) == (fa > 0):
-            a, fa = x, fx
-        else:
-            b, fb = x, fx
-        step_ok = dfx != 0.0 and np.isfinite(dfx)
-        x_new = x - fx / dfx if step_ok else 0.5 * (a + b)
-        if not (min(a, b) < x_new < max(a, b)):
-            x_new = 0.5 * (a + b)
-        if abs(x_new - x) <= 1e-9 * max(1.0, abs(x)) or abs(b - a) <= 1e-10:
-            return x_new
-        x = x_new
-    return x
-
-
-def _profile_interval(
-    prof, theta_hat: float, d_hat: float, crit: float, width: float | None = None,
-    with_derivative: bool = False,
-) -> tuple[float, float]:
-    """Likelihood-ratio interval ``{t >= 0 : prof(t) - d_hat <= crit}``.
-
-    ``width`` (a Wald-type guess of the half-width) only places the first
-    bracket; the ends are found to 1e-9 by Brent's method, or by safeguarded
-    Newton steps when ``prof`` also returns its derivative.
-    """
-
-    def f(t: float) -> float:
-        v = prof(t)
-        return (v[0] if with_derivative else v) - d_hat - crit
-
-    def fd(t: float) -> tuple[float, float]:
-        v, dv = prof(t)
-        return v - d_hat - crit, dv
-
-    def root(a: float, b: float, fa: float, fb: float, guess: float) -> float:
-        if with_derivative:
-            return _root_newton(fd, a, b, fa, fb, guess)
-        return optimize.brentq(f, a, b, xtol=1e-9, rtol=1e-9)
-
-    theta_hat = max(float(theta_hat), 0.0)
-    if width is None or not np.isfinite(width) or width <= 0:
-        width = max(theta_hat, 0.1)
-    f_hat = -crit
-    f0 = f(0.0) if theta_hat > 0.0 else f_hat
-    if theta_hat == 0.0 or f0 <= 0.0:
-        lo = 0.0
-    else:
-        lo = root(0.0, theta_hat, f0, f_hat, max(theta_hat - width, 0.5 * theta_hat))
-    a, b = theta_hat, theta_hat + 1.2 * width
-    fb = f(b)
-    fa = f_hat
-    tries = 0
-    while fb <= 0.0 and tries < 60:
-        a, fa = b, fb
-        b = theta_hat + (b - theta_hat) * 2.0
-        fb = f(b)
-        tries += 1
-    if fb <= 0.0:
-        return lo, math.inf
-    hi = root(a, b, fa, fb, theta_hat + width)
-    return lo, hi
 
 
 def _fmt_table(df: pd.DataFrame) -> str:
@@ -630,7 +438,6 @@ def _fit_lmm(core: _LmmCore) -> tuple[np.ndarray, float, np.ndarray, np.ndarray,
     # The profiled deviance is cheap (sufficient statistics), so guard against
     # local optima on the boundary -- which L-BFGS-B can reach from lme4's start
     # theta = I with random slopes -- by several starts plus Nelder-Mead.
-    best = None
     if core.q > 1:
         starts = [core.theta0 * c for c in (1.0, 0.2)]
     else:
@@ -639,16 +446,9 @@ def _fit_lmm(core: _LmmCore) -> tuple[np.ndarray, float, np.ndarray, np.ndarray,
         grid = np.array([0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0])
         vals = [fun(np.array([t])) for t in grid]
         starts = [np.array([grid[int(np.argmin(vals))]])]
-    for start in starts:
-        res = optimize.minimize(
-            fun,
-            start,
-            method="L-BFGS-B",
-            bounds=bounds,
-            options=dict(ftol=1e-15, gtol=1e-10, maxiter=5000, maxfun=50000),
-        )
-        if best is None or res.fun < best.fun - 1e-10:
-            best = res
+    best = _optim.minimize_multistart(
+        fun, starts, bounds=bounds, options=dict(ftol=1e-15, gtol=1e-10, maxiter=5000, maxfun=50000)
+    )
     if core.q > 1:
         res = optimize.minimize(
             fun,
@@ -661,26 +461,17 @@ def _fit_lmm(core: _LmmCore) -> tuple[np.ndarray, float, np.ndarray, np.ndarray,
             res = optimize.minimize(fun, res.x, method="L-BFGS-B", bounds=bounds,
                                     options=dict(ftol=1e-15, gtol=1e-10, maxiter=5000))
             best = res
-    assert best is not None
-    x, f = best.x, float(best.fun)
     # a diagonal element at the boundary: make sure moving off it does not help
-    diag = np.flatnonzero(core.lower == 0)
-    for j in diag:
-        if x[j] < SINGULAR_TOL:
-            for t in (0.01, 0.1, 0.5):
-                trial = x.copy()
-                trial[j] = t
-                res = optimize.minimize(fun, trial, method="L-BFGS-B", bounds=bounds,
-                                        options=dict(ftol=1e-15, gtol=1e-10, maxiter=5000))
-                if res.fun < f - 1e-8:
-                    x, f, best = res.x, float(res.fun), res
-    g, H = _deriv12(fun, x, fx=f)
-    x, f = _newton_polish(fun, lambda z: _central_grad(fun, z, 1e-5), x, f, H, core.lower)
-    g, H = _deriv12(fun, x, fx=f)
-    # "abnormal termination in line search" at a converged point is not a
-    # failure; lme4's gradient check (in the caller) decides
-    ok = bool(best.success) or "ABNORMAL" in str(best.message).upper()
-    return x, f, g, H, ok
+    for j in np.flatnonzero(core.lower == 0):
+        if best.x[j] < SINGULAR_TOL:
+            best = _optim.escape_boundary(fun, best, j, (0.01, 0.1, 0.5), bounds=bounds,
+                                          options=dict(ftol=1e-15, gtol=1e-10, maxiter=5000))
+    x, f = best.x, float(best.fun)
+    g, H = _optim.gradient_hessian(fun, x, fx=f)
+    x, f = _optim.newton_polish(fun, lambda z: _optim.gradient(fun, z, 1e-5), x, f, H, core.lower)
+    g, H = _optim.gradient_hessian(fun, x, fx=f)
+    # lme4's gradient check (in the caller) decides convergence
+    return x, f, g, H, _optim.lbfgsb_converged(best)
 
 
 # ---------------------------------------------------------------------------
@@ -1201,7 +992,7 @@ def mixed_linear(
         )
         messages.append(msg)
         warnings.warn(f"{what}: {msg}", SingularFitWarning, stacklevel=2)
-    conv = _convergence_messages(g, H, singular)
+    conv = _optim.convergence_messages(g, H, singular, GRAD_TOL)
     if not ok:
         conv.append("the optimiser stopped before meeting its convergence criteria")
     for msg in conv:
@@ -1215,7 +1006,7 @@ def mixed_linear(
         icc = th**2 / (1.0 + th**2)
         crit = stats.chi2.ppf(ci, 1)
         width = stats.norm.ppf(0.5 + ci / 2.0) * math.sqrt(2.0 / H[0, 0]) if H[0, 0] > 0 else None
-        lo, hi = _profile_interval(
+        lo, hi = _optim.profile_interval(
             lambda t: core.deviance(np.array([t])), th, crit_val, crit, width
         )
         icc_lo = lo**2 / (1.0 + lo**2)
@@ -1410,18 +1201,10 @@ def mixed_logit(
     # theta = 0 is a stationary point of the deviance (it is symmetric in theta),
     # where L-BFGS-B can stop: if it did, make sure moving off it does not help
     if res.x[0] < SINGULAR_TOL:
-        for t in (0.05, 0.3, 1.0):
-            trial = res.x.copy()
-            trial[0] = t
-            alt = optimize.minimize(
-                fg, trial, jac=True, method="L-BFGS-B", bounds=bounds, options=lbfgs
-            )
-            if alt.fun < res.fun - 1e-8:
-                res = alt
-                break
-    # "abnormal termination in line search" at a converged point is not a failure;
-    # the gradient check below (lme4's) decides
-    ok = bool(res.success) or "ABNORMAL" in str(res.message).upper()
+        res = _optim.escape_boundary(fg, res, 0, (0.05, 0.3, 1.0), bounds=bounds, jac=True, options=lbfgs,
+                                     stop_at_first=True)
+    # the gradient check below (lme4's) decides convergence
+    ok = _optim.lbfgsb_converged(res)
 
     def fun(z: np.ndarray) -> float:
         return fg(z)[0]
@@ -1431,10 +1214,10 @@ def mixed_logit(
 
     x = res.x
     f = fun(x)
-    H = _hessian_from_grad(grad, x)
-    x_pol, f_pol = _newton_polish(fun, grad, x, f, H, lower)
+    H = _optim.hessian_from_gradient(grad, x)
+    x_pol, f_pol = _optim.newton_polish(fun, grad, x, f, H, lower)
     if np.max(np.abs(x_pol - x)) > 1e-5:
-        H = _hessian_from_grad(grad, x_pol)
+        H = _optim.hessian_from_gradient(grad, x_pol)
     x, f = x_pol, f_pol
     g = grad(x)
     theta = float(x[0])
@@ -1450,7 +1233,7 @@ def mixed_logit(
         )
         messages.append(msg)
         warnings.warn(f"{what}: {msg}", SingularFitWarning, stacklevel=2)
-    conv = _convergence_messages(g, H, singular)
+    conv = _optim.convergence_messages(g, H, singular, GRAD_TOL)
     if not ok:
         conv.append(f"the optimiser stopped early ({res.message})")
     for msg in conv:
@@ -1545,7 +1328,7 @@ def mixed_logit(
         width = stats.norm.ppf(0.5 + ci / 2.0) * math.sqrt(2.0 * np.linalg.inv(H)[0, 0])
     except (np.linalg.LinAlgError, ValueError):
         width = None
-    lo, hi = _profile_interval(prof, theta, f, crit, width, with_derivative=True)
+    lo, hi = _optim.profile_interval(prof, theta, f, crit, width, with_derivative=True)
     icc = theta**2 / (theta**2 + LOGISTIC_VAR)
     icc_lo = lo**2 / (lo**2 + LOGISTIC_VAR)
     icc_hi = 1.0 if math.isinf(hi) else hi**2 / (hi**2 + LOGISTIC_VAR)

@@ -108,6 +108,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, optimize, stats
 
+from veplab import _optim
 from veplab._results import Result
 from veplab._validate import InputError, check_ci, check_choice, format_rows, numeric_frame
 
@@ -841,17 +842,9 @@ class _FimlModel(_Model):
     def hessian_numeric(self, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
         """Hessian by differencing the analytic gradient (lavaan's lav_model_hessian:
         four-point central differences with step 1e-6); used to check :meth:`hessian`."""
-        n = self.nx
-        H = np.zeros((n, n))
-
-        def g(v: np.ndarray) -> np.ndarray:
-            return self.gradient_information(v, information=False)[0]
-
-        for j in range(n):
-            e = np.zeros(n)
-            e[j] = h
-            H[:, j] = (g(x - 2 * e) - 8 * g(x - e) + 8 * g(x + e) - g(x + 2 * e)) / (12 * h)
-        return (H + H.T) / 2.0
+        return _optim.hessian_from_gradient(
+            lambda v: self.gradient_information(v, information=False)[0], x, delta=h, points=4
+        )
 
 # ---------------------------------------------------------------------------
 # starting values (lavaan-like: simple one-factor loadings, half the variances)
@@ -990,70 +983,18 @@ def _start_values(model: _Model, lv: Sequence[str], method: str = "lavaan") -> n
 # ---------------------------------------------------------------------------
 
 
-def _scoring_step(hess: np.ndarray, grad: np.ndarray) -> np.ndarray | None:
-    """-hess^-1 grad, via a scaled eigen-decomposition (pseudo-inverse when singular).
-
-    The information can be singular away from the optimum (e.g. a factor
-    identified only through its covariance with another, when that covariance
-    starts at 0), so directions without information are left alone.
-    """
-    if not (np.all(np.isfinite(hess)) and np.all(np.isfinite(grad))):
-        return None
-    d = np.sqrt(np.clip(np.diag(hess), 1e-300, None))
-    hs = hess / np.outer(d, d)
-    try:
-        c, low = linalg.cho_factor(hs, lower=True)
-        diag = np.diag(c)
-        if diag.min() ** 2 > 1e-10 * diag.max() ** 2:
-            step = -linalg.cho_solve((c, low), grad / d) / d
-            if np.all(np.isfinite(step)):
-                return step
-    except (linalg.LinAlgError, ValueError):
-        pass
-    vals, vecs = linalg.eigh(hs)
-    keep = vals > 1e-12 * max(vals[-1], 1e-300)
-    if not keep.any():
-        return None
-    vk = vecs[:, keep]
-    step = -(vk @ ((vk.T @ (grad / d)) / vals[keep])) / d
-    return step if np.all(np.isfinite(step)) else None
-
-
 def _fisher_scoring(
     model: _Model, x0: np.ndarray, max_iter: int = _MAX_ITER
 ) -> tuple[np.ndarray, bool, int]:
-    """Fisher scoring with step halving; gives up early when the steps stall."""
-    x = x0.copy()
-    f, _ = model.discrepancy(x)
-    if not math.isfinite(f):
-        return x, False, 0
-    short_steps = 0
-    for it in range(1, max_iter + 1):
+    """Fisher scoring (Newton steps on the expected information) with step halving; gives
+    up early when the steps stall, where the expected information is a poor model of the
+    surface (typically a Heywood case or a ridge) and the trust-region Newton method takes over."""
+
+    def grad_info(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         grad, info = model.gradient_information(x)
-        step = _scoring_step(2.0 * info, grad)
-        if step is None:
-            return x, False, it
-        decrement = -float(grad @ step)
-        if decrement < 1e-15 and np.max(np.abs(grad)) < 1e-6:
-            return x, True, it
-        t = 1.0
-        for _ in range(40):
-            x_new = x + t * step
-            f_new, _ = model.discrepancy(x_new)
-            if math.isfinite(f_new) and f_new <= f + 1e-4 * t * float(grad @ step) + 1e-14 * max(1.0, abs(f)):
-                break
-            t *= 0.5
-        else:
-            return x, False, it
-        x, f_old, f = x_new, f, f_new
-        if np.max(np.abs(t * step)) < 1e-11 * (1.0 + np.max(np.abs(x))) and abs(f_old - f) < 1e-14:
-            return x, True, it
-        # the expected information is a poor model of the surface here (typically a
-        # Heywood case or a ridge): hand over to the trust-region Newton method
-        short_steps = short_steps + 1 if t < 0.1 else 0
-        if short_steps >= 5:
-            return x, False, it
-    return x, False, max_iter
+        return grad, 2.0 * info
+
+    return _optim.newton(lambda x: model.discrepancy(x)[0], grad_info, x0, max_iter=max_iter)
 
 
 def _scaled_gradient(model: _Model, x: np.ndarray) -> float:
@@ -1069,32 +1010,14 @@ def _trust_newton(model: _Model, x0: np.ndarray, max_iter: int = 300) -> tuple[n
     so the trust region is sensible whatever the units of the items.
     """
     _, info = model.gradient_information(x0)
-    s = np.sqrt(np.clip(np.diag(2.0 * info), 1e-12, None))
-
-    def fun(u: np.ndarray) -> tuple[float, np.ndarray]:
-        x = u / s
-        f, _ = model.discrepancy(x)
-        if not math.isfinite(f):
-            return math.inf, np.zeros_like(u)
-        g, _ = model.gradient_information(x, information=False)
-        return f, g / s
-
-    def hess(u: np.ndarray) -> np.ndarray:
-        x = u / s
-        if not math.isfinite(model.discrepancy(x)[0]):
-            return np.eye(u.size)
-        return model.hessian(x) / np.outer(s, s)
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        res = optimize.minimize(
-            fun, x0 * s, jac=True, hess=hess, method="trust-exact",
-            options={"gtol": 1e-10, "maxiter": max_iter},
-        )
-    x = np.asarray(res.x) / s
-    if not math.isfinite(model.discrepancy(x)[0]):
-        return x0, int(res.nit)
-    return x, int(res.nit)
+    return _optim.trust_newton(
+        lambda x: model.discrepancy(x)[0],
+        lambda x: model.gradient_information(x, information=False)[0],
+        model.hessian,
+        x0,
+        scale=np.sqrt(np.clip(np.diag(2.0 * info), 1e-12, None)),
+        max_iter=max_iter,
+    )
 
 
 def _optimise(model: _Model, x0: np.ndarray) -> tuple[np.ndarray, bool, int]:
