@@ -261,6 +261,25 @@ def kaplan_meier(
     curve (or its lower / upper limit) is at or below 0.5, with the midpoint
     rule when it equals 0.5 exactly; NaN when it never gets there.
 
+    With ``d_j`` events among ``n_j`` at risk at the event times ``t_j``::
+
+        S(t) = prod_(t_j <= t) (1 - d_j / n_j)
+        var(log S(t)) = sum_(t_j <= t) d_j / (n_j (n_j - d_j))     (Greenwood)
+
+    and the ``"log"`` interval ``S(t) exp(-/+ z se_log)`` (R's default).
+
+    References
+    ----------
+    Kaplan EL, Meier P (1958). Nonparametric estimation from incomplete observations.
+    Journal of the American Statistical Association 53, 457-481.
+    Greenwood M (1926). The natural duration of cancer. Reports on Public Health and
+    Medical Subjects 33, 1-26. HMSO, London.
+    Therneau TM (2023). A Package for Survival Analysis in R. R package survival
+    version 3.5-3. Agrees with
+    ``survfit`` and ``print.survfit``/``summary.survfit`` (tests/reference/outcomes.R).
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> d = pd.DataFrame({"t": [1, 2, 3, 4, 5, 6], "e": [1, 1, 0, 1, 0, 1]})
     >>> float(kaplan_meier(d, "t", "e").medians["median"][0])   # R survfit: 4
@@ -368,8 +387,19 @@ def truncate_at_risk(km: Any, min_at_risk: int) -> Any:
     ``min_at_risk``): publish count columns through the count gate, or only
     ``time``, ``surv`` and its interval.
 
-    Example
-    -------
+    Each curve keeps the rows with ``time <= t_stop``, where::
+
+        t_stop = max{ t : n_risk(t) >= min_at_risk }   (all earlier rows also at or above it)
+
+    References
+    ----------
+    Hundepool A, Domingo-Ferrer J, Franconi L, Giessing S, Schulte Nordholt E, Spicer K,
+    de Wolf PP (2012). Statistical Disclosure Control. Wiley, Chichester.
+    Pocock SJ, Clayton TC, Altman DG (2002). Survival plots of time-to-event outcomes in
+    clinical trials: good practice and pitfalls. Lancet 359, 1686-1689.
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> d = pd.DataFrame({"t": [1, 2, 3, 4, 5, 6], "e": [1, 1, 0, 1, 0, 1]})
     >>> cut = truncate_at_risk(kaplan_meier(d, "t", "e"), 4)
@@ -454,6 +484,25 @@ def logrank(
     (generalised inverse over k - 1 groups).  ``strata=`` sums O, E and V over
     strata (R ``survdiff(... + strata(s))``).
 
+    At each event time ``t_j`` with ``n_gj`` of the ``n_j`` at risk in group
+    ``g`` and ``d_j`` events::
+
+        O_g = sum_j d_gj,   E_g = sum_j d_j n_gj / n_j
+        V_gh = sum_j d_j (n_j - d_j) / (n_j - 1) * n_gj / n_j * ([g = h] - n_hj / n_j)
+        chisq = (O - E)' V^- (O - E)   on k - 1 df
+
+    References
+    ----------
+    Mantel N (1966). Evaluation of survival data and two new rank order statistics arising
+    in its consideration. Cancer Chemotherapy Reports 50, 163-170.
+    Peto R, Peto J (1972). Asymptotically efficient rank invariant test procedures. Journal
+    of the Royal Statistical Society A 135, 185-207.
+    Therneau TM (2023). A Package for Survival Analysis in R. R package survival
+    version 3.5-3. Agrees with
+    ``survdiff`` (tests/reference/outcomes.R).
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> d = pd.DataFrame({"t": [1, 2, 3, 4, 5, 6], "e": [1, 1, 0, 1, 0, 1], "g": list("aabbab")})
     >>> round(logrank(d, "t", "e", "g").chisq, 6)   # R survdiff: 0.825273
@@ -859,14 +908,21 @@ def concordance(
     is the sum of squared influences (per cluster) over 4.  Counting is
     O(n log n) in whole-array steps.
 
-    References: Harrell, Califf, Pryor, Lee & Rosati (1982), *JAMA* 247:
-    2543-2546; Therneau & Watson (2017), The concordance statistic and the
-    Cox model (``vignette("concordance", package = "survival")``).
+    References
+    ----------
+    Harrell FE, Califf RM, Pryor DB, Lee KL, Rosati RA (1982). Evaluating the yield of
+    medical tests. JAMA 247, 2543-2546.
+    Therneau T, Watson E (2017). The concordance statistic and the Cox model. Vignette
+    ``concordance`` of the R package survival.
+    Uno H, Cai T, Pencina MJ, D'Agostino RB, Wei LJ (2011). On the C-statistics for evaluating
+    overall adequacy of risk prediction procedures with censored survival data. Statistics
+    in Medicine 30, 1105-1117.
+    Therneau TM (2023). A Package for Survival Analysis in R. R package survival
+    version 3.5-3. Agrees with ``survival::concordance`` and ``coxph``'s ``concordance``
+    (tests/reference/outcomes.R; Uno's ``timewt = "n/G2"`` in tests/reference/timedep.R).
 
-    Uno, H., Cai, T., Pencina, M. J., D'Agostino, R. B., & Wei, L. J. (2011). On the C-statistics for
-    evaluating overall adequacy of risk prediction procedures with censored survival data. *Statistics in
-    Medicine*, 30, 1105-1117.
-
+    Examples
+    --------
     >>> c = concordance([1, 2, 3, 4], [1, 1, 0, 1], [0.9, 0.5, 0.7, 0.1])
     >>> round(c["concordance"], 6)   # R: concordance(Surv(t, e) ~ r, reverse = TRUE): 0.8
     0.8
@@ -1030,6 +1086,34 @@ def cox(
     Also: log-likelihoods, likelihood-ratio, Wald and score tests, and the
     concordance with its standard error (as ``summary(coxph)`` prints).
 
+    Estimating equation: ``b`` maximises the partial log-likelihood, with
+    Efron's approximation for the ``d_j`` events ``D_j`` tied at ``t_j`` and
+    risk set ``R_j``::
+
+        l(b) = sum_j [ sum_(i in D_j) w_i x_i'b - wbar_j sum_(r=0)^(d_j - 1) log(A_j - r/d_j B_j) ]
+        A_j = sum_(i in R_j) w_i exp(x_i'b),   B_j = sum_(i in D_j) w_i exp(x_i'b)
+
+    (``wbar_j`` the mean weight of the tied events; Breslow: drop the ``r/d_j``
+    term).  Robust variance ``V = D'D`` from the dfbeta residuals ``D``.
+
+    References
+    ----------
+    Cox DR (1972). Regression models and life-tables. Journal of the Royal Statistical
+    Society B 34, 187-220.
+    Efron B (1977). The efficiency of Cox's likelihood function for censored data. Journal
+    of the American Statistical Association 72, 557-565.
+    Breslow N (1974). Covariance analysis of censored survival data. Biometrics 30, 89-99.
+    Lin DY, Wei LJ (1989). The robust inference for the Cox proportional hazards model.
+    Journal of the American Statistical Association 84, 1074-1078.
+    Therneau TM, Grambsch PM (2000). Modeling Survival Data: Extending the Cox Model.
+    Springer, New York.
+    Therneau TM (2023). A Package for Survival Analysis in R. R package survival
+    version 3.5-3. Agrees with
+    ``coxph`` (ties, weights, strata, cluster; tests/reference/outcomes.R, Rossi et al.
+    1980 data).
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> d = pd.DataFrame({"t": [5, 8, 3, 9, 12, 4, 7, 10], "e": [1, 1, 1, 0, 0, 1, 1, 0],
     ...                   "x": [1, 0, 1, 0, 0, 1, 0, 1]})
@@ -1177,6 +1261,32 @@ def cox_zph(fit: CoxResult, transform: str = "km", *, terms: bool = True,
     left-continuous Kaplan-Meier over all rows, unweighted, ignoring strata, as
     R), ``"rank"``, ``"identity"`` or ``"log"``.  Rows: one per term and
     ``GLOBAL``; columns ``chisq``, ``df``, ``p``.
+
+    For covariate (or term) ``k``, with ``U`` the score and ``I`` the
+    information of the model with the added ``x_k g(t)`` columns, at
+    ``gamma = 0``::
+
+        chisq_k = U_k' (I^-1)_kk U_k,   df = number of columns of term k
+
+    References
+    ----------
+    Grambsch PM, Therneau TM (1994). Proportional hazards tests and diagnostics based on
+    weighted residuals. Biometrika 81, 515-526.
+    Therneau TM, Grambsch PM (2000). Modeling Survival Data: Extending the Cox Model.
+    Springer, New York.
+    Therneau TM (2023). A Package for Survival Analysis in R. R package survival
+    version 3.5-3. Agrees with
+    ``cox.zph`` (survival >= 3.0; tests/reference/outcomes.R).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from veplab.outcomes import cox, cox_zph
+    >>> d = pd.DataFrame({"t": [5, 8, 3, 9, 12, 4, 7, 10, 6, 11], "e": [1, 1, 1, 0, 0, 1, 1, 0, 1, 1],
+    ...                   "x": [1, 0, 1, 0, 0, 1, 0, 1, 1, 0]})
+    >>> z = cox_zph(cox(d, "t", "e", ["x"]))
+    >>> z.round(4).values.tolist()          # R cox.zph(coxph(Surv(t, e) ~ x))$table
+    [['x', 2.2741, 1, 0.1316], ['GLOBAL', 2.2741, 1, 0.1316]]
     """
     check_choice(transform, "transform", ("km", "rank", "identity", "log"))
     d = fit._data
