@@ -120,6 +120,29 @@ class _BaseDesign:
         so standard errors reflect the sampling of the full design, as
         ``subset.survey.design`` does; a missing value in the mask counts as outside
         (R: ``r & !is.na(r)``).
+
+        A domain ``D`` is estimated with the domain indicator in the influence
+        values (``z_i = 0`` outside ``D``), e.g. the domain mean::
+
+            ybar_D = sum_(i in D) w_i y_i / sum_(i in D) w_i
+
+        References
+        ----------
+        Lumley T (2010). Complex Surveys: A Guide to Analysis Using R. Wiley, Hoboken NJ,
+        section 2.3.1.
+        Agrees with ``subset(design, ...)`` followed by ``svymean``/``svytotal``/``svyglm``
+        (tests/reference/survey.R, R survey 4.1-1).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from veplab.survey import SurveyDesign
+        >>> df = pd.DataFrame({"y": [2., 4, 3, 5, 6, 8], "g": list("abaabb"),
+        ...                    "psu": [1, 1, 2, 2, 3, 3]})
+        >>> d = SurveyDesign(df, cluster="psu").subset(df["g"] == "a")
+        >>> d.mean("y")[["estimate", "n"]]
+           estimate  n
+        0  3.333333  3
         """
         m = self._mask(mask, "subset")
         out = self._copy()
@@ -248,9 +271,15 @@ class _BaseDesign:
         ``svystat``; ``deff`` against simple random sampling without replacement of the
         same size, as ``deff=TRUE``; ``n`` the unweighted number of rows.
 
-        References: Lumley (2010) *Complex Surveys*, ch. 2; Kish (1965) *Survey Sampling*
-        (design effect).
+        References
+        ----------
+        Lumley T (2010). Complex Surveys: A Guide to Analysis Using R. Wiley, Hoboken NJ.
+        Kish L (1965). Survey Sampling. Wiley, New York.
+        Agrees with ``svymean(deff = TRUE)`` and ``svyby(..., svymean)``
+        (tests/reference/survey.R, R survey 4.1-1).
 
+        Examples
+        --------
         >>> d = SurveyDesign(pd.DataFrame({"y": [1., 2, 3, 4], "w": [1., 1, 2, 2]}), weights="w")
         >>> round(float(d.mean("y").loc[0, "estimate"]), 4)
         2.8333
@@ -263,8 +292,16 @@ class _BaseDesign:
 
         estimate = sum(w x); variance of the influence w x; interval estimate +/- z se.
 
-        References: Horvitz & Thompson (1952) *JASA* 47:663-685; Lumley (2010), ch. 2.
+        References
+        ----------
+        Horvitz DG, Thompson DJ (1952). A generalization of sampling without replacement from a
+        finite universe. Journal of the American Statistical Association 47, 663-685.
+        Lumley T (2010). Complex Surveys: A Guide to Analysis Using R. Wiley, Hoboken NJ.
+        Agrees with ``svytotal(deff = TRUE)`` and ``svyby(..., svytotal)``
+        (tests/reference/survey.R, R survey 4.1-1).
 
+        Examples
+        --------
         >>> d = SurveyDesign(pd.DataFrame({"y": [1., 0, 1, 1], "w": [10., 10, 20, 20]}), weights="w")
         >>> float(d.total("y").loc[0, "estimate"])
         50.0
@@ -331,9 +368,23 @@ class _BaseDesign:
         the degenerate (p, p) (R's logit returns a near-zero-width interval and its
         likelihood method stops).
 
-        References: Korn & Graubard (1998) *Survey Methodology* 24:193-201; Rao & Scott
-        (1984) *Ann Stat* 12:46-60; Lumley (2010), section 2.3.1.
+        The ``logit`` interval, with ``p`` the weighted mean of the indicator::
 
+            ci = expit(logit(p) -/+ t_df se / (p (1 - p)))
+
+        References
+        ----------
+        Korn EL, Graubard BI (1998). Confidence intervals for proportions with small expected
+        number of positive counts estimated from survey data. Survey Methodology 24, 193-201.
+        Rao JNK, Scott AJ (1984). On chi-squared tests for multiway contingency tables with cell
+        proportions estimated from survey data. Annals of Statistics 12, 46-60.
+        Lumley T (2010). Complex Surveys: A Guide to Analysis Using R. Wiley, Hoboken NJ,
+        section 2.3.1.
+        Agrees with ``svyciprop(method = "logit"/"likelihood"/"beta"/"mean")``
+        (tests/reference/survey.R, R survey 4.1-1).
+
+        Examples
+        --------
         >>> df = pd.DataFrame({"y": [1, 0, 1, 1, 0, 1], "psu": [1, 1, 2, 2, 3, 3]})
         >>> round(float(SurveyDesign(df, cluster="psu").proportion("y").loc[0, "estimate"]), 4)
         0.6667
@@ -441,9 +492,23 @@ class _BaseDesign:
         same quantile rule; ``se`` = interval width / (2 t), as R reports it.  ``deff``
         is not defined (NaN).
 
-        References: Woodruff (1952) *JASA* 47:635-646; Dorfman & Valliant (1993);
-        Lumley (2010), section 2.4.
+        With ``F`` the weighted distribution function::
 
+            q_hat = min{ x : F(x) >= q },   [F^-1(q -/+ t se(F(q_hat)))]
+
+        References
+        ----------
+        Woodruff RS (1952). Confidence intervals for medians and other position measures. Journal
+        of the American Statistical Association 47, 635-646.
+        Dorfman A, Valliant R (1993). Quantile variance estimators in complex surveys. Proceedings
+        of the Survey Research Methods Section, American Statistical Association, 866-871.
+        Lumley T (2010). Complex Surveys: A Guide to Analysis Using R. Wiley, Hoboken NJ,
+        section 2.4.
+        Agrees with ``svyquantile(qrule = "math", ci = TRUE)``
+        (tests/reference/survey.R, R survey 4.1-1).
+
+        Examples
+        --------
         >>> df = pd.DataFrame({"y": [3., 1, 4, 1, 5, 9, 2, 6], "psu": [1, 1, 2, 2, 3, 3, 4, 4]})
         >>> float(SurveyDesign(df, cluster="psu").quantile("y", 0.5).loc[0, "estimate"])  # R: 3
         3.0
@@ -491,9 +556,22 @@ class _BaseDesign:
         ``countryTunisia``; :func:`veplab.models._formula.design_matrix`).  Fitted by
         veplab's one GLM core (:mod:`veplab._glm`).
 
-        References: Binder (1983) *Int Stat Rev* 51:279-292; Lumley & Scott (2017)
-        *Stat Sci* 32:265-278.
+        Estimating equations (``mu_i = g^-1(x_i' b)``)::
 
+            U(b) = sum_i w_i x_i (y_i - mu_i) / V(mu_i) * dmu_i/deta_i = 0
+
+        References
+        ----------
+        Binder DA (1983). On the variances of asymptotically normal estimators from complex
+        surveys. International Statistical Review 51, 279-292.
+        Lumley T, Scott AJ (2017). Fitting regression models to survey data. Statistical Science
+        32, 265-278.
+        Lumley T (2010). Complex Surveys: A Guide to Analysis Using R. Wiley, Hoboken NJ.
+        Agrees with ``svyglm`` (gaussian, quasibinomial; Taylor and replicate designs, domains)
+        (tests/reference/survey.R, R survey 4.1-1).
+
+        Examples
+        --------
         >>> df = pd.DataFrame({"y": [1., 3, 2, 5, 4, 6], "x": [0., 1, 1, 2, 2, 3],
         ...                    "psu": [1, 1, 2, 2, 3, 3]})
         >>> fit = SurveyDesign(df, cluster="psu").glm("y ~ x")
@@ -607,9 +685,17 @@ class SurveyDesign(_BaseDesign):
     totals z_hi of stratum h, plus, in a multistage design with every fpc given, the
     second-stage variance within each PSU times the first-stage sampling fraction.
 
-    References: Lumley (2004) *J Stat Softw* 9(8); Sarndal, Swensson & Wretman (1992)
-    *Model Assisted Survey Sampling*, ch. 4.
+    References
+    ----------
+    Lumley T (2004). Analysis of complex survey samples. Journal of Statistical Software 9(8),
+    1-19.
+    Lumley T (2010). Complex Surveys: A Guide to Analysis Using R. Wiley, Hoboken NJ.
+    Sarndal CE, Swensson B, Wretman J (1992). Model Assisted Survey Sampling. Springer, New York.
+    Agrees with ``survey::svydesign`` and ``svyrecvar`` (one- and two-stage, fpc,
+    ``nest``, lonely PSUs) (tests/reference/survey.R, R survey 4.1-1).
 
+    Examples
+    --------
     >>> df = pd.DataFrame({"y": [2., 4, 3, 5, 6, 8], "s": [1, 1, 1, 2, 2, 2],
     ...                    "w": [10., 10, 10, 20, 20, 20]})
     >>> d = SurveyDesign(df, weights="w", strata="s")
@@ -863,6 +949,30 @@ class SurveyDesign(_BaseDesign):
 
         References: Rust & Rao (1996) *Stat Methods Med Res* 5:283-310; Canty & Davison
         (1999) *Survey Methodology* 25:13-22; Lumley (2010), ch. 2.8.
+
+        The replicate variance of an estimate ``theta`` from replicates ``theta_r``::
+
+            v = scale * sum_r rscale_r (theta_r - theta_bar)^2
+
+        References
+        ----------
+        Rust KF, Rao JNK (1996). Variance estimation for complex surveys using replication
+        techniques. Statistical Methods in Medical Research 5, 283-310.
+        Canty AJ, Davison AC (1999). Resampling-based variance estimation for labour force
+        surveys. The Statistician 48, 379-391.
+        Lumley T (2010). Complex Surveys: A Guide to Analysis Using R. Wiley, Hoboken NJ,
+        section 2.8.
+        Agrees with ``as.svrepdesign(type = "JK1"/"JKn"/"bootstrap")``
+        (tests/reference/survey.R, R survey 4.1-1).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from veplab.survey import SurveyDesign
+        >>> df = pd.DataFrame({"y": [1., 2, 3, 4], "psu": [1, 2, 3, 4]})
+        >>> rep = SurveyDesign(df, cluster="psu").replicate("JK1")
+        >>> round(float(rep.mean("y").loc[0, "se"]), 6)   # R: SE(svymean(~y, as.svrepdesign(d)))
+        0.645497
         """
         check_choice(method, "method", ("JK1", "JKn", "bootstrap"))
         if self.calibrated:
@@ -987,9 +1097,14 @@ class ReplicateDesign(_BaseDesign):
 
     Usually made by :meth:`SurveyDesign.replicate`.
 
-    References: Wolter (2007) *Introduction to Variance Estimation*, 2nd ed.;
-    Lumley (2010), ch. 2.8.
+    References
+    ----------
+    Wolter KM (2007). Introduction to Variance Estimation, 2nd ed. Springer, New York.
+    Lumley T (2010). Complex Surveys: A Guide to Analysis Using R. Wiley, Hoboken NJ.
+    Agrees with ``survey::svrepdesign``/``svrVar`` (tests/reference/survey.R, R survey 4.1-1).
 
+    Examples
+    --------
     >>> df = pd.DataFrame({"y": [1., 2, 3, 4]})
     >>> rep = SurveyDesign(df).replicate("JK1")
     >>> round(float(rep.mean("y").loc[0, "se"]), 6)  # R: 0.6454972
