@@ -22,6 +22,9 @@ import re
 import pytest
 
 STATISTICS: dict[str, list[str]] = {
+    "veplab.descriptives": ["wilson_interval", "p_adjust", "endorsement", "compare_groups"],
+    "veplab.models": ["logit", "ordinal", "mixed_linear", "mixed_logit", "icc_null"],
+    "veplab.latent_classes": ["latent_classes", "adjusted_rand_index", "profile_table"],
     "veplab.reliability": [
         "alpha",
         "item_analysis",

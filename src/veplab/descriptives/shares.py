@@ -151,6 +151,23 @@ def wilson_interval(x: Any, n: Any, ci: float = 0.95) -> tuple[np.ndarray, np.nd
 
     Matches R ``prop.test(x, n, correct = FALSE)$conf.int``.  ``n = 0`` gives NaN.
 
+    With ``p = x / n`` and ``z`` the normal quantile::
+
+        (p + z^2/(2n) -/+ z sqrt(p(1-p)/n + z^2/(4n^2))) / (1 + z^2/n)
+
+    i.e. ``ci_low, ci_high = ...`` as above.
+
+    References
+    ----------
+    Wilson EB (1927). Probable inference, the law of succession, and statistical inference.
+    Journal of the American Statistical Association 22, 209-212.
+    Newcombe RG (1998). Two-sided confidence intervals for the single proportion: comparison
+    of seven methods. Statistics in Medicine 17, 857-872.
+    Agrees with R ``prop.test(x, n, correct = FALSE)$conf.int``
+    (tests/reference/factors_regression.R).
+
+    Examples
+    --------
     >>> lo, hi = wilson_interval(3, 10)
     >>> round(float(lo), 4), round(float(hi), 4)
     (0.1078, 0.6032)
@@ -183,6 +200,22 @@ def p_adjust(p: Any, method: str = "fdr_bh") -> np.ndarray:
     Missing p-values stay missing and do not count in the number of tests
     (R's behaviour).  BH: ``min(1, cummin_{from largest}(m / i * p_(i)))``.
 
+    With the ``m`` non-missing p-values sorted ``p_(1) <= ... <= p_(m)``::
+
+        BH:   p_adj(i) = min_(j >= i) min(1, m / j * p_(j))
+        Holm: p_adj(i) = max_(j <= i) min(1, (m - j + 1) p_(j))
+
+    References
+    ----------
+    Benjamini Y, Hochberg Y (1995). Controlling the false discovery rate: a practical and
+    powerful approach to multiple testing. Journal of the Royal Statistical Society B 57,
+    289-300.
+    Holm S (1979). A simple sequentially rejective multiple test procedure. Scandinavian
+    Journal of Statistics 6, 65-70.
+    Agrees with R ``p.adjust`` (tests/reference/factors_regression.R).
+
+    Examples
+    --------
     >>> p_adjust([0.01, 0.04, 0.03, 0.2]).round(4).tolist()
     [0.04, 0.0533, 0.0533, 0.2]
     """
@@ -332,6 +365,19 @@ def endorsement(
     n, estimate, ci_low, ci_high, kind`` plus ``n_agree`` (shares), ``sd``
     (means), ``agree_at``, ``ci`` and, with ``threshold``, ``suppressed``.
     The overall row has ``group_var == "overall"``.
+
+    Notes
+    -----
+    Share agreeing ``p = n_agree / n`` with the Wilson interval (see
+    :func:`wilson_interval`); mean with ``mean -/+ t(n-1) s / sqrt(n)``.
+
+    References
+    ----------
+    Wilson EB (1927). Probable inference, the law of succession, and statistical inference.
+    Journal of the American Statistical Association 22, 209-212.
+    Student (1908). The probable error of a mean. Biometrika 6, 1-25.
+    Agrees with R ``prop.test(x, n, correct = FALSE)`` and ``t.test(x)``
+    (tests/reference/factors_regression.R).
 
     Examples
     --------
@@ -590,6 +636,34 @@ def compare_groups(
     diff, diff_ci_low, diff_ci_high, t, df, p_welch, hedges_g, g_ci_low,
     g_ci_high, cliff_delta, delta_ci_low, delta_ci_high, W, p_mw, mw_method,
     p_welch_adj, p_mw_adj, ci``.
+
+    Notes
+    -----
+    With ``J = 1 - 3/(4(n1+n2) - 9)`` and ``s_p`` the pooled SD::
+
+        g = J (mean_focal - mean_ref) / s_p
+        delta = P(focal > ref) - P(focal < ref)
+
+    (intervals in the module docstring).
+
+    References
+    ----------
+    Welch BL (1947). The generalization of 'Student's' problem when several different
+    population variances are involved. Biometrika 34, 28-35.
+    Mann HB, Whitney DR (1947). On a test of whether one of two random variables is
+    stochastically larger than the other. Annals of Mathematical Statistics 18, 50-60.
+    Hedges LV, Olkin I (1985). Statistical Methods for Meta-Analysis. Academic Press,
+    Orlando.
+    Cliff N (1993). Dominance statistics: ordinal analyses to answer ordinal questions.
+    Psychological Bulletin 114, 494-509.
+    Feng D, Cliff N (2004). Monte Carlo evaluation of ordinal d with improved confidence
+    interval. Journal of Modern Applied Statistical Methods 3, 322-332.
+    Benjamini Y, Hochberg Y (1995). Controlling the false discovery rate: a practical and
+    powerful approach to multiple testing. Journal of the Royal Statistical Society B 57,
+    289-300.
+    Agrees with R ``t.test``, ``wilcox.test``, ``p.adjust(method = "BH")`` and the formulas of
+    ``effsize::cohen.d``/``cliff.delta`` (effsize 0.8.1; written out in
+    tests/reference/factors_regression.R, as effsize is not installed).
 
     Examples
     --------

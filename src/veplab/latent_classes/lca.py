@@ -203,6 +203,29 @@ def profile_table(profiles: pd.DataFrame, category: Any = None) -> pd.DataFrame:
     that never took the value ``c`` is left out of the model's categories,
     so its probability is 0).  These are exactly the numbers the profile
     chart draws.
+
+    The entries are the item-response probabilities of the latent class model::
+
+        rho_jcr = P(y_j = r | class c)
+
+    References
+    ----------
+    Linzer DA, Lewis JB (2011). poLCA: an R package for polytomous variable latent class
+    analysis. Journal of Statistical Software 42(10), 1-29.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> z = rng.integers(0, 2, 400)
+    >>> d = pd.DataFrame({f"i{j}": np.where(rng.random(400) < np.where(z, .85, .15), 2, 1)
+    ...                   for j in range(5)})
+    >>> res = latent_classes(d, list(d.columns), range(1, 4), seed=1)
+    >>> t = profile_table(res.profiles, category=2)    # P(answer = 2 | class), items x classes
+    >>> list(t.index), list(t.columns)
+    (['i0', 'i1', 'i2', 'i3', 'i4'], [1, 2])
+    >>> t.round(2).to_numpy().tolist()
+    [[0.89, 0.16], [0.86, 0.14], [0.85, 0.21], [0.82, 0.15], [0.88, 0.16]]
     """
     wide = profiles.pivot_table(index=["item", "category"], columns="class", values="probability", sort=False)
     wide.columns.name = "class"
@@ -308,6 +331,18 @@ def adjusted_rand_index(a: Sequence[Any], b: Sequence[Any]) -> float:
     Invariant to relabelling, so it compares class assignments without solving
     label switching.  1 = identical partitions, about 0 = chance agreement.
 
+    From the contingency table ``n_ij`` of the two partitions, with row and
+    column sums ``a_i``, ``b_j``::
+
+        ARI = (sum_ij C(n_ij, 2) - E) / ((sum_i C(a_i, 2) + sum_j C(b_j, 2)) / 2 - E)
+        E = sum_i C(a_i, 2) sum_j C(b_j, 2) / C(n, 2)
+
+    References
+    ----------
+    Hubert L, Arabie P (1985). Comparing partitions. Journal of Classification 2, 193-218.
+
+    Examples
+    --------
     >>> adjusted_rand_index([0, 0, 1, 1], [5, 5, 7, 7])
     1.0
     """
@@ -406,6 +441,25 @@ def latent_classes(
     -------
     :class:`LatentClassResult` (fit table for every k; sizes, profiles,
     posterior and modal class of the chosen k; ``solution(k)`` for others).
+
+    Notes
+    -----
+    The model and the criteria (``npar = (k - 1) + k sum_j (K_j - 1)``)::
+
+        P(y_i) = sum_c pi_c prod_j prod_r rho_jcr^[y_ij = r]
+        BIC = -2 LL + npar log(n),   AIC = -2 LL + 2 npar
+
+    References
+    ----------
+    Goodman LA (1974). Exploratory latent structure analysis using both identifiable and
+    unidentifiable models. Biometrika 61, 215-231.
+    Dempster AP, Laird NM, Rubin DB (1977). Maximum likelihood from incomplete data via the
+    EM algorithm. Journal of the Royal Statistical Society B 39, 1-38.
+    Schwarz G (1978). Estimating the dimension of a model. Annals of Statistics 6, 461-464.
+    Linzer DA, Lewis JB (2011). poLCA: an R package for polytomous variable latent class
+    analysis. Journal of Statistical Software 42(10), 1-29.
+    Follows ``poLCA`` (not installed here): the tests check the likelihood, the EM fixed
+    point and the recovery of a simulated typology (tests/test_latent_classes.py).
 
     Examples
     --------

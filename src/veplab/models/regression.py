@@ -379,6 +379,28 @@ def logit(
         predictors (naming them), perfect or quasi-perfect separation (naming
         the predictors), all-missing columns, no complete rows.
 
+    Notes
+    -----
+    The estimating equations (``w`` the weights) and the CR1 variance::
+
+        sum_i w_i (y_i - mu_i) x_i = 0,   logit(mu_i) = x_i' b
+        V_CR1 = G/(G-1) (n-1)/(n-k) B (sum_g s_g s_g') B
+
+    References
+    ----------
+    Nelder JA, Wedderburn RWM (1972). Generalized linear models. Journal of the Royal
+    Statistical Society A 135, 370-384.
+    McCullagh P, Nelder JA (1989). Generalized Linear Models, 2nd ed. Chapman & Hall,
+    London.
+    White H (1980). A heteroskedasticity-consistent covariance matrix estimator and a direct
+    test for heteroskedasticity. Econometrica 48, 817-838.
+    Zeileis A, Köll S, Graham N (2020). Various versatile variances: an object-oriented
+    implementation of clustered covariances in R. Journal of Statistical Software 95(1), 1-36.
+    Konis K (2007). Linear programming algorithms for detecting separated data in binary
+    logistic regression models. DPhil thesis, University of Oxford.
+    Agrees with R ``glm(family = binomial)`` and ``sandwich::vcovHC``/``vcovCL``
+    (tests/reference/factors_regression.R, glm_core.R).
+
     Examples
     --------
     >>> import numpy as np, pandas as pd
@@ -745,6 +767,15 @@ def ordinal(
         ``"HC1"``); the formulas of :mod:`veplab._sandwich`, with the
         per-row scores of the likelihood.
     ci : level of the Wald intervals.
+
+    References
+    ----------
+    McCullagh P (1980). Regression models for ordinal data. Journal of the Royal Statistical
+    Society B 42, 109-142.
+    Venables WN, Ripley BD (2002). Modern Applied Statistics with S, 4th ed. Springer,
+    New York.
+    Agrees with ``MASS::polr`` (logit, probit, cloglog links, weights) and
+    ``sandwich::vcovCL`` (tests/reference/factors_regression.R).
 
     Examples
     --------
