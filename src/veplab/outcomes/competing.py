@@ -581,7 +581,7 @@ class FineGrayResult(Result):
 
     def plot(self, **kwargs: Any) -> Any:
         """Forest plot of the subdistribution hazard ratios (log axis); returns the Axes."""
-        from ..factors.plots import plot_forest
+        from ..plots import plot_forest
 
         tab = self.table.rename(columns={"shr": "hr", "shr_ci_low": "hr_ci_low", "shr_ci_high": "hr_ci_high"})
         return plot_forest(tab, **kwargs)
