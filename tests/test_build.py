@@ -369,3 +369,42 @@ def test_notebook_runs_in_a_fresh_worker_not_a_fork(tmp_path):
                         str(tmp_path), 60)
     assert res["name"] == "ghost" and res["status"] == "failed"
     assert res["error"].startswith("notebook 'ghost': ") and "ghost.ipynb" in res["error"]
+
+
+@pytest.mark.slow
+def test_build_on_a_dask_cluster_and_several_studies(project):
+    """--scheduler: notebooks run as Dask tasks in a scratch copy of the study; the same report as a local build.
+    Two study folders in one `veplab build` call."""
+    import logging
+
+    import distributed
+
+    local = build(_study(project))
+    assert local.ok
+    want = json.loads((project / "reports" / "t" / "results.json").read_text())["notebooks"]
+    other = project / "research" / "t2"
+    import shutil
+
+    shutil.copytree(_study(project), other, ignore=shutil.ignore_patterns(".build"))
+    cfg = yaml.safe_load((other / "study.yml").read_text())
+    cfg["id"] = "t2"
+    (other / "study.yml").write_text(yaml.safe_dump(cfg))
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None, silence_logs=logging.ERROR) as cluster:
+        proc = subprocess.run([sys.executable, "-m", "veplab.cli", "build", str(_study(project)), str(other),
+                               "--force", "--no-pdf", "--scheduler", cluster.scheduler_address],
+                              capture_output=True, text=True, cwd=project, env={**os.environ, "COLUMNS": "200"},
+                              timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for sid in ("t", "t2"):
+        got = json.loads((project / "reports" / sid / "results.json").read_text())["notebooks"]
+        assert got["alpha_nb"]["values"]["mean_x"]["value"] == want["alpha_nb"]["values"]["mean_x"]["value"]
+        assert got["beta_nb"]["values"]["offset"]["value"] == 6
+        assert (project / "research" / sid / ".build" / "alpha_nb.ipynb").is_file()  # executed notebook kept here
+    # a failing study fails the call, and the others still build
+    _set_param(project, "offset", 99)
+    proc = subprocess.run([sys.executable, "-m", "veplab.cli", "build", str(_study(project)), str(other),
+                           "--no-pdf"], capture_output=True, text=True, cwd=project,
+                          env={**os.environ, "COLUMNS": "200"}, timeout=600)
+    assert proc.returncode == 1 and "1 of 2 studies did not build" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -27,7 +27,15 @@ it cites, codebooks, veplab's code, fonts); otherwise the last report's
 brief files are carried over.  Runs execute in parallel worker processes
 (``jobs``; each a fresh interpreter, :mod:`veplab._nbrun`, not a fork of the
 caller) in a Jupyter kernel of this very Python environment (a private
-kernelspec is written for each build, so "kernel not found" cannot happen).
+kernelspec is written for each build, so "kernel not found" cannot happen),
+or, with ``scheduler="tcp://host:8786"``, as tasks on a Dask cluster
+(:func:`_execute_remote`): the notebook, its parameters and the files it may
+read (the study folder without its private ``.build/``, and ``surveys/``) go to
+a worker, which runs the notebook in a scratch folder with its own Python and
+sends the executed notebook back.  The cache, the executed notebooks and the
+atomic publish stay on the machine that runs the build.  The study's data
+therefore travel to the workers: use a cluster inside the environment the
+data may be in.  SQL sources are queried by the workers themselves.
 
 The report is written atomically: pages are assembled in a temporary folder,
 then swapped in with two renames, so a killed build leaves the last good
@@ -572,6 +580,98 @@ def _run_notebook(name: str, src: str, out: str, params: dict[str, Any], cwd: st
                 f"(exit code {proc.returncode}){': ' + tail if tail else ''}", "seconds": time.perf_counter() - start}
 
 
+# ------------------------------------------------------------------ Dask
+
+
+def _bundle(study: Study) -> tuple[dict[str, bytes], str]:
+    """The files a notebook of ``study`` may read, by path relative to the project root, and the study's path.
+
+    The study folder (without its private working folders) and ``surveys/``."""
+    root = find_root(study.folder)
+    try:
+        rel = study.folder.resolve().relative_to(root.resolve())
+    except ValueError:
+        rel = Path(study.folder.name)
+    files: dict[str, bytes] = {}
+    for base, prefix in ((root / "surveys", Path("surveys")), (study.folder, rel)):
+        if not base.is_dir():
+            continue
+        for p in sorted(base.rglob("*")):
+            sub = p.relative_to(base)
+            if p.is_file() and not ({WORK, OLD_WORK, "__pycache__"} & set(sub.parts)):
+                files[(prefix / sub).as_posix()] = p.read_bytes()
+    return files, rel.as_posix()
+
+
+def _execute_remote(name: str, notebook: str, params: dict[str, Any], bundle: tuple[dict[str, bytes], str],
+                    timeout: int) -> dict[str, Any]:
+    """Run one notebook on a Dask worker, in a scratch copy of the study (see the module docstring).
+
+    Returns what :func:`_run_notebook` returns plus ``notebook`` (the executed
+    notebook as text) and ``worker`` (the host that ran it)."""
+    import socket
+
+    files, study_rel = bundle
+    with tempfile.TemporaryDirectory(prefix="veplab-build-") as tmp:
+        base = Path(tmp)
+        for rel, data in files.items():
+            target = base / "project" / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        folder = base / "project" / study_rel
+        src, out = base / f"{name}.source.ipynb", base / f"{name}.ipynb"
+        src.write_text(notebook, encoding="utf-8")
+        params = dict(params)
+        if "study" in params:
+            params["study"] = str(folder)
+        res = _run_notebook(name, str(src), str(out), params, str(folder), str(_kernel_dir(base / "jupyter")),
+                            timeout, None)
+        res["notebook"] = out.read_text(encoding="utf-8") if out.is_file() else None
+    res["worker"] = socket.gethostname()
+    return res
+
+
+def _run_on_dask(study: Study, todo: list[tuple[NotebookRun, Path, dict[str, Any]]], scheduler: str, timeout: int,
+                 progress: Callable[[str, NotebookRun], None] | None,
+                 finished: Callable[[NotebookRun, Mapping[str, Any]], None],
+                 log: Callable[[str], None] | None) -> None:
+    """Submit each notebook to the Dask cluster at ``scheduler``; hand each result to ``finished`` as it comes."""
+    try:
+        import dask
+        import distributed
+    except ImportError:  # pragma: no cover - dask is in the build extra
+        raise BuildError("--scheduler needs dask.distributed: pip install 'dask[distributed]'") from None
+    try:
+        client = distributed.Client(scheduler, timeout=dask.config.get("distributed.comm.timeouts.connect"),
+                                    set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise BuildError(f"cannot reach the Dask scheduler at {scheduler} ({exc}); start one with `dask scheduler` "
+                         f"and workers with `dask worker {scheduler}`") from None
+    try:
+        files, rel = _bundle(study)
+        if log:
+            log(f"sending {len(todo)} notebook(s) and {len(files)} study files "
+                f"({sum(map(len, files.values())) / 2**20:.1f} MB) to the Dask cluster at {scheduler}")
+        [bundle] = client.scatter([(files, rel)], hash=False)
+        futures = {}
+        for run, src, params in todo:
+            if progress:
+                progress("start", run)
+            fut = client.submit(_execute_remote, run.name, src.read_text(encoding="utf-8"), params, bundle, timeout,
+                                pure=False, key=f"veplab-build-{study.id}-{run.name}-{run.key[:12]}")
+            futures[fut] = run
+        for fut in distributed.as_completed(list(futures), loop=client.loop):
+            run = futures[fut]
+            try:
+                res = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a worker lost, a module missing on the worker...
+                res = {"status": "failed", "error": f"notebook {run.name!r} on the Dask cluster: "
+                                                    f"{type(exc).__name__}: {exc}", "seconds": 0.0}
+            finished(run, res)
+    finally:
+        client.close()
+
+
 # ------------------------------------------------------------------ rendering
 
 
@@ -803,6 +903,7 @@ def build(
     log: Callable[[str], None] | None = None,
     pdf: bool = True,
     wait: bool = False,
+    scheduler: str | None = None,
 ) -> BuildResult:
     """Build ``reports/<study>/`` from the study's notebooks (see module docstring).
 
@@ -820,6 +921,10 @@ def build(
     ``timeout:``, else 1800).  When another build of the same study is
     running, ``wait=False`` raises :class:`BuildError` at once and
     ``wait=True`` waits for it to finish.
+
+    ``scheduler`` (a Dask scheduler address, ``tcp://host:8786``) runs the
+    notebooks that must rerun as tasks on that cluster instead of in local
+    processes (``jobs`` is then ignored); everything else stays local.
     """
     t0 = time.perf_counter()
     for k in ("deps", "lock"):  # packages installed since the last build in this process count
@@ -830,7 +935,8 @@ def build(
     _ensure_gitignore(work)
     with _BuildLock(work / "build.lock", study.id, wait=wait, log=log):
         return _build_locked(study, t0, only=only, force=force, jobs=jobs, reports=reports,
-                             notebooks_dir=notebooks_dir, progress=progress, timeout=timeout, log=log, pdf=pdf)
+                             notebooks_dir=notebooks_dir, progress=progress, timeout=timeout, log=log, pdf=pdf,
+                             scheduler=scheduler)
 
 
 def _ensure_gitignore(work: Path) -> None:
@@ -890,7 +996,7 @@ class _BuildLock:
 def _build_locked(study: Study, t0: float, *, only: list[str] | None, force: bool, jobs: int,
                   reports: str | Path | None, notebooks_dir: str | Path | None,
                   progress: Callable[[str, NotebookRun], None] | None, timeout: int | None,
-                  log: Callable[[str], None] | None, pdf: bool) -> BuildResult:
+                  log: Callable[[str], None] | None, pdf: bool, scheduler: str | None = None) -> BuildResult:
     root = find_root(study.folder)
     reports = Path(reports) if reports is not None else root / "reports"
     notebooks_dir = Path(notebooks_dir) if notebooks_dir is not None else root / "notebooks"
@@ -971,7 +1077,25 @@ def _build_locked(study: Study, t0: float, *, only: list[str] | None, force: boo
         except (OSError, ValueError):
             pass
 
-    if todo:
+    def finished(run: NotebookRun, res: Mapping[str, Any]) -> None:
+        run.status, run.error, run.seconds = res["status"], res["error"], res["seconds"]
+        running = work / f"{run.name}.running.ipynb"
+        if res.get("notebook") is not None:  # ran on a Dask worker: the executed notebook came back
+            running.write_text(res["notebook"], encoding="utf-8")
+        if run.status == "ran":
+            running.replace(work / f"{run.name}.ipynb")
+            (work / f"{run.name}.key").write_text(run.key)
+            (work / f"{run.name}.inputs.json").write_text(json.dumps(
+                {"key": run.key, "inputs": records[run.name], "dependencies": _dependencies()},
+                indent=1, sort_keys=True, default=str), encoding="utf-8")
+        elif running.is_file():
+            running.replace(work / f"{run.name}.failed.ipynb")
+        if progress:
+            progress(run.status, run)
+
+    if todo and scheduler:
+        _run_on_dask(study, todo, scheduler, timeout, progress, finished, log)
+    elif todo:
         jupyter_path = str(_kernel_dir(work))
         with cf.ThreadPoolExecutor(max_workers=max(1, min(jobs, len(todo)))) as pool:
             futures = {}
@@ -982,20 +1106,7 @@ def _build_locked(study: Study, t0: float, *, only: list[str] | None, force: boo
                 futures[pool.submit(_run_notebook, run.name, str(src), str(out), params, str(study.folder),
                                     jupyter_path, timeout, str(progress_file(study, run.name)))] = run
             for fut in cf.as_completed(futures):
-                run = futures[fut]
-                res = fut.result()
-                run.status, run.error, run.seconds = res["status"], res["error"], res["seconds"]
-                running = work / f"{run.name}.running.ipynb"
-                if run.status == "ran":
-                    running.replace(work / f"{run.name}.ipynb")
-                    (work / f"{run.name}.key").write_text(run.key)
-                    (work / f"{run.name}.inputs.json").write_text(json.dumps(
-                        {"key": run.key, "inputs": records[run.name], "dependencies": _dependencies()},
-                        indent=1, sort_keys=True, default=str), encoding="utf-8")
-                elif running.is_file():
-                    running.replace(work / f"{run.name}.failed.ipynb")
-                if progress:
-                    progress(run.status, run)
+                finished(futures[fut], fut.result())
 
     failed = [r for r in runs if r.status == "failed"]
     if failed or any(r.status == "missing" for r in runs):

@@ -247,7 +247,8 @@ def new(
 
 @app.command()
 def build(
-    study: Path = typer.Argument(..., help="Study folder, e.g. research/demo"),
+    studies: list[Path] = typer.Argument(..., help="Study folder(s), e.g. research/demo (several: built one "
+                                                   "after the other)", metavar="STUDY..."),
     only: Optional[list[str]] = typer.Option(None, "--only", help="Run only this notebook (repeatable)"),
     force: bool = typer.Option(False, "--force", help="Rerun notebooks even when their inputs are unchanged"),
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Notebooks run in parallel processes"),
@@ -257,11 +258,35 @@ def build(
                                                "timeout:, else 1800)"),
     wait: bool = typer.Option(False, "--wait", help="If another build of this study is running, wait for it "
                                                     "instead of exiting"),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run the notebooks on a Dask cluster, e.g. "
+                                                                      "tcp://10.0.0.5:8786 (the study's files are "
+                                                                      "sent to its workers; cache and publishing "
+                                                                      "stay here)"),
 ) -> None:
     """Run the study's notebooks (cached by content hash) and publish reports/<study>/ with its policy briefs.
 
     Only outputs that passed the disclosure gate are published; reports/<study>/release.json lists each with
-    its rule and status, and research/<study>/approvals.yml releases outputs held for review."""
+    its rule and status, and research/<study>/approvals.yml releases outputs held for review.
+    Several study folders are built one after the other; the command fails if any of them fails."""
+    failed: list[str] = []
+    for study in studies:
+        if len(studies) > 1:
+            console.print(f"[bold]{_escape(str(study))}[/]")
+        try:
+            _build_one(study, only=only, force=force, jobs=jobs, pdf=pdf, timeout=timeout, wait=wait,
+                       scheduler=scheduler)
+        except typer.Exit as exc:
+            if exc.exit_code:
+                if len(studies) == 1:
+                    raise
+                failed.append(str(study))
+    if failed:
+        _fail(f"{len(failed)} of {len(studies)} studies did not build: {', '.join(failed)}")
+
+
+def _build_one(study: Path, *, only, force: bool, jobs: int, pdf: bool, timeout, wait: bool,  # noqa: ANN001
+               scheduler: Optional[str]) -> None:
+    """``veplab build`` of one study folder (exits through :func:`_fail` on failure)."""
     import threading
     import time as _time
 
@@ -314,7 +339,7 @@ def build(
 
         try:
             result = run_build(study, only=only, force=force, jobs=jobs, progress=step, log=log, pdf=pdf,
-                               timeout=timeout, wait=wait)
+                               timeout=timeout, wait=wait, scheduler=scheduler)
         except (BuildError, StudyError) as exc:
             done.set()
             _fail(str(exc))
