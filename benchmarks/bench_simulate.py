@@ -54,8 +54,8 @@ def _rss(_: object = None) -> int:
 
 def _warm() -> bool:
     import veplab.simulate._replicate  # noqa: F401 - imports veplab's models on the worker
-    import veplab.factors.mixed  # noqa: F401
-    import veplab.factors.regression  # noqa: F401
+    import veplab.models.mixed  # noqa: F401
+    import veplab.models.regression  # noqa: F401
 
     return True
 
