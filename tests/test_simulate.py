@@ -275,3 +275,53 @@ def test_unreachable_scheduler_is_a_clear_error():
     with dask.config.set({"distributed.comm.timeouts.connect": "1s"}), \
             pytest.raises(InputError, match="cannot reach the Dask scheduler"):
         power(GRID, reps=4, client=f"tcp://127.0.0.1:{_free_port()}", cache=False)
+
+
+# --------------------------------------------------------------------------- the study's simulation analysis
+def test_simulation_analysis_in_a_study_build(tmp_path):
+    """A study lists `simulation` with a spec file: the build publishes the power curve and table."""
+    import shutil
+
+    import yaml
+
+    from veplab.analyses import resolve
+    from veplab.build import build
+    from veplab.study import load_study
+
+    root = tmp_path / "proj"
+    (root / "surveys").mkdir(parents=True)
+    (root / "notebooks").mkdir()
+    study = root / "research" / "plan"
+    (study / "data").mkdir(parents=True)
+    shutil.copy(ROOT / "notebooks" / "simulation.ipynb", root / "notebooks")
+    (root / "surveys" / "tiny.yml").write_text(yaml.safe_dump({
+        "id": "tiny_v1", "title": {"en": "Tiny"}, "id_column": "rid",
+        "items": [{"id": "rid", "label": "id", "type": "text", "role": "admin", "pseudonymised": True},
+                  {"id": "x", "label": "X", "type": "numeric"}]}))
+    (study / "data" / "d.csv").write_text("rid,x\n" + "".join(f"r{i:03d},{i}\n" for i in range(20)))
+    (study / "power.yml").write_text("design: cluster_randomised\nclusters_per_arm: [3, 5]\ncluster_size: 6\n"
+                                     "icc: [0.02, 0.1]\neffect: {mean_difference: 0.8}\nanalysis: mixed_linear\n")
+    (study / "study.yml").write_text(yaml.safe_dump({
+        "id": "plan", "title": {"en": "A planned evaluation"}, "seed": 4,
+        "sources": {"d": {"path": "data/d.csv", "codebook": "tiny"}},
+        "analyses": {"simulation": {"spec": "power.yml", "reps": 8, "workers": 0}}}))
+    a = resolve(load_study(study), "simulation")
+    assert a["spec"]["icc"] == [0.02, 0.1] and a["reps"] == 8 and a["seed"] == 4
+    res = build(study, pdf=False)
+    assert res.ok and res.published, [r.error for r in res.runs]
+    doc = json.loads((root / "reports" / "plan" / "results.json").read_text())["notebooks"]["simulation"]
+    table = doc["tables"]["power_table"]
+    assert table["status"] == "published" if "status" in table else True
+    assert len(table["data"]) == 4 and "power_curve" in doc["figures"]
+    direct = power(str(study / "power.yml"), reps=8, seed=4, workers=0, cache=False)
+    col = table["columns"].index("power")
+    assert [row[col] for row in table["data"]] == pytest.approx(direct.table["power"].tolist())
+    release = json.loads((root / "reports" / "plan" / "release.json").read_text())
+    assert {e["output"]: e["status"] for e in release["outputs"]}["simulation/figures/power_curve"] == "published"
+    # a missing spec file is a clear problem of the study's analyses:
+    cfg = yaml.safe_load((study / "study.yml").read_text())
+    cfg["analyses"]["simulation"]["spec"] = "nope.yml"
+    (study / "study.yml").write_text(yaml.safe_dump(cfg))
+    from veplab.analyses import check_analyses
+
+    assert any("nope.yml" in p and "not found" in p for p in check_analyses(load_study(study)))

@@ -1,7 +1,7 @@
 """The analyses a study runs, declared in ``study.yml`` under ``analyses:``.
 
 Each analysis is a notebook in ``notebooks/`` (``overview``, ``data_quality``,
-``reliability``, ``validity``, ``push_pull``, ``outcomes``).  A study says
+``reliability``, ``validity``, ``push_pull``, ``outcomes``, ``simulation``).  A study says
 which ones it runs and on which of its sources; everything else has a default
 derived from the study's ``design:`` and its codebooks (scales and their
 ``domain:``, item roles, a ratings codebook's ``design: {subject, rater,
@@ -16,6 +16,7 @@ judgement}``, a follow-up codebook's ``survival: {time, event}``)::
       validity:     {source: survey, prediction: {source: followup, score: final_risk, join: case_id}}
       push_pull:    {source: survey, facility: {source: audit, predictors: [occupancy]}}
       outcomes:     {prepost: {source: staff, id: officer_id, wave: wave}}
+      simulation:   {spec: power.yml, reps: 1000}   # power curve of a planned design
 
 :data:`ANALYSES` lists every analysis with its keys (type, default, meaning);
 ``veplab analyses`` prints it, and the README's "Your own study" holds the same
@@ -26,7 +27,7 @@ every optional part that will not run, why (one sentence a page can show).
 
 >>> from veplab.analyses import ANALYSES
 >>> sorted(ANALYSES)
-['data_quality', 'outcomes', 'overview', 'push_pull', 'reliability', 'validity']
+['data_quality', 'outcomes', 'overview', 'push_pull', 'reliability', 'simulation', 'validity']
 >>> [k.name for k in ANALYSES["push_pull"].keys][:3]
 ['source', 'outcome', 'domains']
 
@@ -214,6 +215,21 @@ ANALYSES: dict[str, AnalysisSpec] = {a.name: a for a in (
                 Key("target_hr", "number", "0.7", "hazard ratio the programme hopes for (power)"),
             )),
             Key("framework", "text", "none", "an evaluation framework file in the study folder (indicators)"),
+            _SEED,
+        ),
+    ),
+    AnalysisSpec(
+        "simulation", "Power of the design by simulation",
+        "a simulation spec (YAML) in the study folder; no data",
+        "The power of a planned clustered design (prisons per arm, people per prison, ICC, base rate, effect) "
+        "by simulation with veplab.simulate: a power curve against the clusters per arm, one line per ICC, "
+        "with Monte-Carlo intervals, the design-effect formula's power, bias, SEs and interval coverage.",
+        (
+            Key("spec", "text", "", "the simulation spec file in the study folder (see veplab.simulate)",
+                required=True),
+            Key("reps", "int", "the spec's reps, else 1000", "replicates per grid point"),
+            Key("workers", "int", "the cores ($DASK_SCHEDULER_ADDRESS if set)",
+                "local Dask worker processes (0: in the notebook's process)"),
             _SEED,
         ),
     ),
@@ -717,11 +733,36 @@ def _resolve_outcomes(ctx: _Ctx, spec: Mapping[str, Any]) -> Analysis:
                                  "seed": spec.get("seed", study.seed)}, skipped)
 
 
+def _resolve_simulation(ctx: _Ctx, spec: Mapping[str, Any]) -> Analysis:
+    """The spec file is read here, so its contents (not its name) are in the build's cache key."""
+    from ._validate import InputError
+    from .simulate import expand, read_spec
+
+    study = ctx.study
+    path = study.folder / str(spec.get("spec"))
+    parsed: dict[str, Any] | None = None
+    if spec.get("spec") is None:
+        ctx.fail("simulation.spec", "is required: name the simulation spec file (YAML) in the study folder, "
+                 "e.g. spec: power.yml")
+    elif not path.is_file():
+        ctx.fail("simulation.spec", f"file {str(spec.get('spec'))!r} not found in {study.folder}")
+    else:
+        try:
+            parsed = read_spec(path)
+            expand({k: v for k, v in parsed.items() if k not in ("reps", "seed", "batch_size")})
+        except InputError as exc:
+            ctx.fail("simulation.spec", f"{spec.get('spec')}: {exc}")
+            parsed = None
+    reps = spec.get("reps", (parsed or {}).get("reps", 1000))
+    return Analysis("simulation", {"spec": parsed, "reps": reps, "workers": spec.get("workers"),
+                                   "seed": spec.get("seed", (parsed or {}).get("seed", study.seed))}, {})
+
+
 def _resolve_one(ctx: _Ctx, name: str, spec: Mapping[str, Any]) -> Analysis:
     if name in ("overview", "data_quality"):
         return _resolve_overview(ctx, spec, name)
     return {"reliability": _resolve_reliability, "validity": _resolve_validity, "push_pull": _resolve_push_pull,
-            "outcomes": _resolve_outcomes}[name](ctx, spec)
+            "outcomes": _resolve_outcomes, "simulation": _resolve_simulation}[name](ctx, spec)
 
 
 def _declared(study: "Study") -> Mapping[str, Any]:
