@@ -578,8 +578,8 @@ def test_singular_fit_warns_and_matches_lme4():
 
 
 def test_laplace_and_agq_gradients_are_exact(prisons):
-    d = mixed_mod._prepare(prisons, f"endorse ~ {PRISON_FIXED}", "prison", what="t")
-    core = mixed_mod._BinomialCore(d.X, d.y, np.ones_like(d.y), d.codes, len(d.levels), d.starts)
+    d = mixed_mod._data._prepare(prisons, f"endorse ~ {PRISON_FIXED}", "prison", what="t")
+    core = mixed_mod._glmm._BinomialCore(d.X, d.y, np.ones_like(d.y), d.codes, len(d.levels), d.starts)
     par = np.array([0.5, -2.3, 0.5, -0.4, 0.3, 0.2])
     f, g = core.laplace_grad(par)
     assert f == pytest.approx(core.laplace(par), rel=1e-14)
