@@ -50,8 +50,10 @@ class MemoryWatch:
         self.interval = interval
         self.per_notebook: dict[str, int] = {}
         self.total_peak = 0
+        self.at_peak: dict[str, int] = {}  # what each process held at the moment of the peak
         self._stop = threading.Event()
         self._names: dict[int, str | None] = {}
+        self._workers: dict[int, bool] = {}
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> MemoryWatch:
@@ -74,6 +76,14 @@ class MemoryWatch:
             self._names[proc.pid] = name
         return self._names[proc.pid]
 
+    def _is_worker(self, proc: psutil.Process) -> bool:
+        if proc.pid not in self._workers:
+            try:
+                self._workers[proc.pid] = "veplab._nbrun" in " ".join(proc.cmdline())
+            except (psutil.Error, OSError):
+                self._workers[proc.pid] = False
+        return self._workers[proc.pid]
+
     def _run(self) -> None:
         me = psutil.Process()
         while not self._stop.is_set():
@@ -82,6 +92,7 @@ class MemoryWatch:
                 procs = [me, *me.children(recursive=True)]
             except psutil.Error:
                 procs = [me]
+            now: dict[str, int] = {}
             for p in procs:
                 try:
                     rss = p.memory_info().rss
@@ -91,7 +102,11 @@ class MemoryWatch:
                 name = self._name(p)
                 if name:
                     self.per_notebook[name] = max(self.per_notebook.get(name, 0), rss)
-            self.total_peak = max(self.total_peak, total)
+                role = (f"kernel {name}" if name else "this process" if p.pid == me.pid
+                        else "notebook worker" if self._is_worker(p) else "other")
+                now[role] = now.get(role, 0) + rss
+            if total > self.total_peak:
+                self.total_peak, self.at_peak = total, now
             self._stop.wait(self.interval)
 
 
@@ -141,6 +156,7 @@ def main() -> None:
         print(f"\ncold build --jobs {args.jobs}: {cold:6.1f} s wall (notebooks {notebooks:.1f} s summed; "
               f"publish + briefs {cold - max(r.seconds for r in res.runs):.1f} s at least); "
               f"peak memory of the build {mb(mem.total_peak)}")
+        print("  at the peak: " + ", ".join(f"{k} {mb(v)}" for k, v in sorted(mem.at_peak.items(), key=lambda kv: -kv[1])))
         print(f"  {'notebook':<14}{'seconds':>9}{'peak RSS':>12}")
         for r in sorted(res.runs, key=lambda r: -r.seconds):
             print(f"  {r.name:<14}{r.seconds:>9.1f}{mb(mem.per_notebook.get(r.name, 0)):>12}")
