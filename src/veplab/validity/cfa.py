@@ -631,15 +631,48 @@ def _fiml_loglik(pats: Sequence[_Pattern], sigma: np.ndarray, mu: np.ndarray) ->
     for pat in pats:
         o = pat.obs
         try:
-            c = linalg.cho_factor(sigma[pat.oo], lower=True, check_finite=True)
+            c = _pattern_cholesky(sigma[pat.oo])
         except (linalg.LinAlgError, ValueError):
             return -math.inf
         d = pat.mean - mu[o]
-        logdet = 2.0 * float(np.sum(np.log(np.diag(c[0]))))
-        quad = (float(np.trace(linalg.cho_solve(c, pat.cov, check_finite=False)))
-                + float(d @ linalg.cho_solve(c, d, check_finite=False)))
+        logdet = 2.0 * float(np.sum(np.log(np.diag(c))))
+        quad = float(np.trace(_pattern_solve(c, pat.cov))) + float(d @ _pattern_solve(c, d))
         total += -0.5 * pat.n * (o.size * _LOG2PI + logdet + quad)
     return total
+
+
+# The pattern loops call LAPACK's Cholesky routines directly: the same calls (dpotrf, lower, unclean; dpotrs)
+# and so the same numbers as scipy.linalg.cho_factor / cho_solve, without their per-call argument handling,
+# which cost several times the factorisation of a small pattern block (hundreds of patterns per group,
+# every likelihood, gradient and Hessian of every fit).
+_POTRF = linalg.lapack.dpotrf
+_POTRS = linalg.lapack.dpotrs
+
+
+def _pattern_cholesky(block: np.ndarray) -> np.ndarray:
+    """``scipy.linalg.cho_factor(block, lower=True)[0]`` of a float64 pattern block (same errors)."""
+    if not np.isfinite(block).all():
+        raise ValueError("array must not contain infs or NaNs")
+    c, info = _POTRF(block, lower=1, clean=0)
+    if info > 0:
+        raise linalg.LinAlgError(f"{info}-th leading minor of the array is not positive definite")
+    if info < 0:
+        raise ValueError(f"LAPACK reported an illegal value in {-info}-th argument on entry to \"POTRF\".")
+    return c
+
+
+def _pattern_solve(c: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``scipy.linalg.cho_solve((c, True), b, check_finite=False)``."""
+    x, info = _POTRS(c, b, lower=1)
+    if info != 0:
+        raise ValueError(f"illegal value in {-info}th argument of internal potrs")
+    return x
+
+
+def _pattern_inverse(block: np.ndarray) -> np.ndarray:
+    """``cho_solve(cho_factor(block, lower=True), I, check_finite=False)``, symmetrised."""
+    sinv = _pattern_solve(_pattern_cholesky(block), np.eye(block.shape[0]))
+    return (sinv + sinv.T) / 2.0
 
 
 def _available_case_moments(pats: Sequence[_Pattern], p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -775,8 +808,7 @@ class _FimlModel(_Model):
             E = np.zeros((q, q))
             for pat in self.patterns[g]:
                 o = pat.obs
-                sinv = linalg.cho_solve(linalg.cho_factor(sigma[pat.oo], lower=True), np.eye(o.size), check_finite=False)
-                sinv = (sinv + sinv.T) / 2.0
+                sinv = _pattern_inverse(sigma[pat.oo])
                 d = pat.mean - mu[o]
                 A = sinv @ (pat.cov + np.outer(d, d)) @ sinv
                 Wt[pat.oo] += pat.n * (sinv - A)
@@ -817,8 +849,7 @@ class _FimlModel(_Model):
             Wt, ut = np.zeros((p, p)), np.zeros(p)
             for pat in self.patterns[g]:
                 o = pat.obs
-                sinv = linalg.cho_solve(linalg.cho_factor(sigma[pat.oo], lower=True), np.eye(o.size), check_finite=False)
-                sinv = (sinv + sinv.T) / 2.0
+                sinv = _pattern_inverse(sigma[pat.oo])
                 d = pat.mean - mu[o]
                 u = sinv @ d
                 A = sinv @ (pat.cov + np.outer(d, d)) @ sinv
