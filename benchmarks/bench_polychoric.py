@@ -7,7 +7,7 @@ answers with 3% of them missing at random (pairwise deletion).
 
 Times, in one run:
 
-* ``veplab.validity.polychoric`` in this process (best of ``REPS`` calls
+* ``veplab.factor_analysis.correlations`` in this process (best of ``REPS`` calls
   after a warm-up call);
 * ``psych::polychoric`` through ``Rscript``, timed inside R with
   ``system.time`` (best of ``REPS``; R start-up, loading psych and reading the

@@ -63,8 +63,8 @@ STATISTICS: dict[str, list[str]] = {
         "subgroup_performance",
         "polychoric",
     ],
-    "veplab.validity.polychoric": ["bivariate_normal_cdf", "cor_smooth"],
-    "veplab.validity.rotation": ["varimax", "oblimin", "promax", "rotate"],
+    "veplab.factor_analysis.correlations": ["bivariate_normal_cdf", "cor_smooth"],
+    "veplab.factor_analysis.rotation": ["varimax", "oblimin", "promax", "rotate"],
     "veplab.privacy": [
         "suppress_counts",
         "suppress_magnitudes",

@@ -1,4 +1,4 @@
-"""Tests for veplab.validity.cfa: CFA and measurement invariance against lavaan.
+"""Tests for veplab.factor_analysis.confirmatory: CFA and measurement invariance against lavaan.
 
 Reference values: tests/reference/validity_cfa.R (lavaan 0.6.14) ->
 tests/reference/validity_cfa.json.  Tolerance 1e-3 relative (1e-4 absolute
@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from veplab._validate import InputError
-from veplab.validity.lavaan_syntax import LavaanSyntaxError, parse_model
+from veplab.factor_analysis.lavaan_syntax import LavaanSyntaxError, parse_model
 
-cfa_module = importlib.import_module("veplab.validity.cfa")
+cfa_module = importlib.import_module("veplab.factor_analysis.confirmatory")
 cfa = cfa_module.cfa
 invariance = cfa_module.invariance
 
@@ -389,7 +389,7 @@ def test_non_convergence_warns_with_advice(monkeypatch):
     def stuck(model, x0):
         return x0, False, 500
 
-    monkeypatch.setattr(cfa_module, "_optimise", stuck)
+    monkeypatch.setattr(cfa_module._fit, "_optimise", stuck)
     with pytest.warns(UserWarning, match=r"did not converge after \d+ iterations; try a simpler model, "
                                          r"check the scaling"):
         fit = cfa(HS, HS_MODEL)
@@ -536,16 +536,16 @@ def test_multigroup_chisq_is_sum_of_group_contributions():
 def _internal_model(data, model, group=None, equal=()):
     parsed = parse_model(model)
     ov, lv = list(parsed.observed), list(parsed.latent)
-    labels, S, ybar, nobs = cfa_module._group_moments(data[ov], None if group is None else data[group], ov)
+    labels, S, ybar, nobs = cfa_module._checks._group_moments(data[ov], None if group is None else data[group], ov)
     ms = group is not None
-    rows = cfa_module._build_partable(parsed, ov, lv, len(labels), False, ms, equal, ())
-    return cfa_module._Model(rows, len(ov), len(lv), len(labels), ms, S, ybar, nobs), lv
+    rows = cfa_module._partable._build_partable(parsed, ov, lv, len(labels), False, ms, equal, ())
+    return cfa_module._model._Model(rows, len(ov), len(lv), len(labels), ms, S, ybar, nobs), lv
 
 
 @pytest.mark.parametrize("group,equal", [(None, ()), ("school", ("loadings", "intercepts"))])
 def test_analytic_gradient_and_hessian_match_finite_differences(group, equal):
     mdl, lv = _internal_model(HS, HS_MODEL + "\nx7 ~~ x8", group, equal)
-    x = cfa_module._start_values(mdl, lv, "pa") * 1.05 + 0.02
+    x = cfa_module._starts._start_values(mdl, lv, "pa") * 1.05 + 0.02
     grad, _ = mdl.gradient_information(x)
     H = mdl.hessian(x)
     h = 1e-6
@@ -561,7 +561,7 @@ def test_analytic_gradient_and_hessian_match_finite_differences(group, equal):
 
 def test_trust_region_newton_fallback_reaches_the_lavaan_solution(monkeypatch):
     # force Fisher scoring to give up at once: the trust-region Newton step must finish
-    monkeypatch.setattr(cfa_module, "_fisher_scoring", lambda model, x0, max_iter=0: (x0, False, 0))
+    monkeypatch.setattr(cfa_module._optimiser, "_fisher_scoring", lambda model, x0, max_iter=0: (x0, False, 0))
     fit = cfa(HS, HS_MODEL, group="school", equal="loadings")
     assert fit.converged
     ref = REF["hs_metric"]["fit"]
@@ -573,11 +573,11 @@ def test_trust_region_newton_fallback_reaches_the_lavaan_solution(monkeypatch):
 def test_lavaan_like_starting_values_are_fabin3():
     # lav_cfa_1fac_fabin (fabin3) for four or more indicators; 3-indicator closed form
     S = HS[["x1", "x2", "x3"]].cov(ddof=0).to_numpy()
-    lam, psi = cfa_module._fabin(S)
+    lam, psi = cfa_module._starts._fabin(S)
     assert lam[0] == 1 and close(lam[1], S[2, 1] / S[2, 0], rtol=1e-12)
     assert close(psi, S[1, 0] * S[2, 0] / S[2, 1], rtol=1e-12)
     S4 = HS[["x4", "x5", "x6", "x7"]].cov(ddof=0).to_numpy()
-    lam4, _ = cfa_module._fabin(S4)
+    lam4, _ = cfa_module._starts._fabin(S4)
     idx3 = [1, 3]
     tmp = np.linalg.solve(S4[np.ix_(idx3, idx3)], S4[idx3, 0])
     assert close(lam4[2], (S4[2, idx3] @ tmp) / (S4[idx3, 0] @ tmp), rtol=1e-10)

@@ -1,4 +1,4 @@
-"""Tests for veplab.validity.cfa with missing="ml" (FIML) against lavaan.
+"""Tests for veplab.factor_analysis.confirmatory with missing="ml" (FIML) against lavaan.
 
 Reference values: tests/reference/validity_cfa_fiml.R (lavaan 0.6.14,
 ``missing = "ml"``) -> tests/reference/validity_cfa_fiml.json; data from
@@ -21,7 +21,9 @@ import pytest
 
 from veplab._validate import InputError
 
-cfa_module = importlib.import_module("veplab.validity.cfa")
+from veplab.factor_analysis.lavaan_syntax import parse_model  # noqa: E402
+
+cfa_module = importlib.import_module("veplab.factor_analysis.confirmatory")
 cfa = cfa_module.cfa
 invariance = cfa_module.invariance
 
@@ -200,13 +202,13 @@ def test_no_missing_data_gives_the_listwise_ml_solution() -> None:
 def test_analytic_hessian_equals_differenced_gradient() -> None:
     data = FD[FD["site"].notna()]
     data = data[data[[f"y{j}" for j in range(1, 10)]].notna().any(axis=1)]
-    labels, S, ybar, nobs, pats, h1, _ = cfa_module._group_moments_fiml(
+    labels, S, ybar, nobs, pats, h1, _ = cfa_module._checks._group_moments_fiml(
         data[[f"y{j}" for j in range(1, 10)]], data["site"], [f"y{j}" for j in range(1, 10)])
-    parsed = cfa_module.parse_model(FIML_MODEL)
-    rows = cfa_module._build_partable(parsed, list(parsed.observed), list(parsed.latent), 2, False, True,
+    parsed = parse_model(FIML_MODEL)
+    rows = cfa_module._partable._build_partable(parsed, list(parsed.observed), list(parsed.latent), 2, False, True,
                                       ("loadings", "intercepts"), ())
-    mdl = cfa_module._FimlModel(rows, 9, 3, 2, S, ybar, nobs, pats, h1)
-    x = cfa_module._start_values(mdl, list(parsed.latent)) * 1.05
+    mdl = cfa_module._fiml._FimlModel(rows, 9, 3, 2, S, ybar, nobs, pats, h1)
+    x = cfa_module._starts._start_values(mdl, list(parsed.latent)) * 1.05
     H = mdl.hessian(x)
     Hn = mdl.hessian_numeric(x)
     assert np.max(np.abs(H - Hn)) < 1e-6 * np.max(np.abs(Hn))

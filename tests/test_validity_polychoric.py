@@ -1,4 +1,4 @@
-"""Tests for how veplab.validity.polychoric counts its pairwise tables.
+"""Tests for how veplab.factor_analysis.correlations counts its pairwise tables.
 
 The estimates themselves are checked against psych::polychoric in
 tests/test_validity_efa.py (fixture tests/reference/validity_efa.R, which has
@@ -22,7 +22,7 @@ from scipy import stats
 from veplab.validity import polychoric
 
 # the package exports the function under the module's name, so fetch the module itself
-polychoric_module = importlib.import_module("veplab.validity.polychoric")
+polychoric_module = importlib.import_module("veplab.factor_analysis.correlations")
 
 DATA = Path(__file__).parent / "reference" / "data"
 

@@ -2,7 +2,7 @@
 
 The mixed models (:func:`veplab.models.mixed_linear`,
 :func:`veplab.models.mixed_logit`, lme4's algorithms) and confirmatory factor
-analysis (:func:`veplab.validity.cfa`, lavaan's) use these helpers; scipy does
+analysis (:func:`veplab.factor_analysis.confirmatory`, lavaan's) use these helpers; scipy does
 the minimising where it does the job (L-BFGS-B, Nelder-Mead, ``trust-exact``,
 ``brentq``), this module adds what the R packages do around it.  Depends on
 numpy and scipy only, so any subpackage may import it.

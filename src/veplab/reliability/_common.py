@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from .._factor_analysis import cov2cor, pinv, smc  # noqa: F401  (re-exported: the one copy is the factor core's)
+from ..factor_analysis._core import cov2cor, pinv, smc  # noqa: F401  (re-exported: the one copy is the factor core's)
 from .._validate import InputError, column_range, format_rows, numeric_data, numeric_frame
 
 __all__ = [

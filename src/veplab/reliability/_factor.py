@@ -2,7 +2,7 @@
 
 The factor models themselves -- minres and ML fits, varimax and oblimin,
 the one-factor ML model, and their vectorised batch forms -- are veplab's
-factor-analysis core :mod:`veplab._factor_analysis` (checked against psych,
+factor-analysis core :mod:`veplab.factor_analysis._core` (checked against psych,
 GPArotation and lavaan).  This module composes them the way ``psych::omega``
 does:
 
@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._factor_analysis import PSI_LOWER, minres, minres_batch, ml_one_factor, ml_one_factor_batch, reflect
-from .._factor_analysis import oblimin as _oblimin
-from .._factor_analysis import varimax as _varimax
+from ..factor_analysis._core import PSI_LOWER, minres, minres_batch, ml_one_factor, ml_one_factor_batch, reflect
+from ..factor_analysis._core import oblimin as _oblimin
+from ..factor_analysis._core import varimax as _varimax
 from ._common import smc
 
 __all__ = [

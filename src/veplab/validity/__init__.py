@@ -1,19 +1,19 @@
 """Validity of instruments: factor structure and predictive validity.
 
+Factor structure is :mod:`veplab.factor_analysis` (EFA, CFA and invariance, rotations, polychoric
+correlations); its functions are also importable from here, since a validation study uses both.
+
 Submodules
 ----------
-:mod:`veplab.validity.efa`         KMO, Bartlett's test, exploratory factor analysis, parallel analysis
-:mod:`veplab.validity.rotation`    varimax, oblimin (GPA), promax
-:mod:`veplab.validity.polychoric`  polychoric correlations of ordinal items
 :mod:`veplab.validity.prediction`  ROC/AUC with DeLong or bootstrap intervals, paired comparison,
                                    calibration, subgroup performance
-:mod:`veplab.validity.cfa`         confirmatory factor analysis and measurement invariance
 :mod:`veplab.validity.timedep`     prediction over time: time-dependent AUC, Brier score and IPA,
                                    Uno's C, calibration at a horizon (IPCW, Kaplan-Meier, Aalen-Johansen)
 :mod:`veplab.validity.decision`    decision curves: net benefit across threshold probabilities
+:mod:`veplab.validity.design`      what a study's validity analysis computes, from its design
 """
 
-from .efa import (
+from ..factor_analysis.exploratory import (
     BartlettResult,
     EFAResult,
     KMOResult,
@@ -26,7 +26,7 @@ from .efa import (
     plot_scree,
     smc,
 )
-from .polychoric import PolychoricResult, bivariate_normal_cdf, cor_smooth, polychoric
+from ..factor_analysis.correlations import PolychoricResult, bivariate_normal_cdf, cor_smooth, polychoric
 from .prediction import (
     FEW_EVENTS,
     AUCComparison,
@@ -40,7 +40,7 @@ from .prediction import (
     roc_curve,
     subgroup_performance,
 )
-from .rotation import RotationResult, oblimin, promax, rotate, varimax
+from ..factor_analysis.rotation import RotationResult, oblimin, promax, rotate, varimax
 
 __all__ = [
     "FEW_EVENTS",
@@ -77,7 +77,7 @@ __all__ = [
 ]
 
 # Confirmatory factor analysis and invariance (lavaan-compatible).
-from .cfa import CFAResult, InvarianceResult, cfa, invariance  # noqa: E402
+from ..factor_analysis.confirmatory import CFAResult, InvarianceResult, cfa, invariance  # noqa: E402
 
 __all__ += ["cfa", "invariance", "CFAResult", "InvarianceResult"]
 
@@ -101,3 +101,16 @@ from .timedep import (  # noqa: E402
 
 __all__ += ["time_auc", "TimeAUC", "brier_score", "BrierResult", "uno_c", "calibration_at", "CalibrationAt",
             "plot_time_auc", "plot_calibration_at", "decision_curve", "DecisionCurve", "plot_decision_curve"]
+
+# The factor-analysis modules lived here before veplab.factor_analysis; old module paths keep working.
+import sys as _sys  # noqa: E402
+
+from ..factor_analysis import confirmatory as _cfa_module  # noqa: E402
+from ..factor_analysis import correlations as _correlations  # noqa: E402
+from ..factor_analysis import exploratory as _efa_module  # noqa: E402
+from ..factor_analysis import lavaan_syntax as _lavaan_syntax  # noqa: E402
+from ..factor_analysis import rotation as _rotation  # noqa: E402
+
+for _old, _module in {"efa": _efa_module, "cfa": _cfa_module, "rotation": _rotation, "polychoric": _correlations,
+                      "lavaan_syntax": _lavaan_syntax}.items():
+    _sys.modules.setdefault(f"{__name__}.{_old}", _module)

@@ -51,8 +51,8 @@ from scipy import stats
 from .._validate import InputError, format_rows
 from ..descriptives.tables import without_digits
 from ..push_pull.design import _code_text
-from .cfa import cfa, invariance
-from .efa import efa, parallel_analysis
+from ..factor_analysis.confirmatory import cfa, invariance
+from ..factor_analysis.exploratory import efa, parallel_analysis
 from .prediction import AUCResult, roc_auc, roc_curve, subgroup_performance
 from .report import _scale_items, cfa_model, sampling_adequacy
 
@@ -149,7 +149,7 @@ def structure(df: pd.DataFrame, codebook: Any, scales: Sequence[str], *, missing
 
     Reverse-keyed items are reversed first.  The EFA extracts as many factors as scales
     (minres, oblimin; a single scale gives one factor).  The CFA is the measurement
-    model the codebook implies (:func:`~veplab.validity.cfa_model`), fitted by
+    model the codebook implies (:func:`~veplab.factor_analysis.cfa_model`), fitted by
     full-information ML (``missing="ml"``, lavaan ``missing = "ml"``: everyone with an item
     answered counts) or on complete cases (``"listwise"``).  KMO, Bartlett and the EFA
     use pairwise correlations.  Each step runs on its own: one that fails is named in

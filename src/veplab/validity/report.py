@@ -14,8 +14,9 @@ from .._results import Result
 from .._validate import InputError
 from ..codebook import Codebook
 from ..scoring import scored_items
-from .cfa import _normalise_missing, cfa, invariance
-from .efa import bartlett_sphericity, efa, kmo, parallel_analysis
+from ..factor_analysis.confirmatory import cfa, invariance
+from ..factor_analysis.confirmatory._checks import _normalise_missing
+from ..factor_analysis.exploratory import bartlett_sphericity, efa, kmo, parallel_analysis
 from .prediction import roc_auc, subgroup_performance
 
 __all__ = ["ValidityReport", "validity_report", "cfa_model"]

@@ -2,7 +2,7 @@
 
 The algorithms are ports of the R code that ``psych::fa`` calls, step for
 step, so rotated loadings agree with psych to rounding error.  They live in
-veplab's factor-analysis core (:mod:`veplab._factor_analysis`, which also
+veplab's factor-analysis core (:mod:`veplab.factor_analysis._core`, which also
 runs them over stacks of matrices for bootstraps); this module gives them
 their public form (:class:`RotationResult`, warnings):
 
@@ -47,7 +47,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .. import _factor_analysis as fa
+from . import _core as fa
 from .._results import Result
 from .._validate import InputError
 
@@ -247,7 +247,7 @@ def rotate(loadings: pd.DataFrame | np.ndarray, method: str) -> RotationResult:
     Examples
     --------
     >>> import numpy as np
-    >>> from veplab.validity.rotation import rotate
+    >>> from veplab.factor_analysis.rotation import rotate
     >>> a = np.array([[.7, .3], [.6, .35], [.3, .6], [.35, .7]])
     >>> rotate(a, "oblimin").loadings.round(4)      # R: GPArotation::oblimin(a)
             F1      F2

@@ -227,7 +227,7 @@ def cor_smooth(r: np.ndarray, eig_tol: float = 1e-12) -> tuple[np.ndarray, bool]
     Examples
     --------
     >>> import numpy as np
-    >>> from veplab.validity.polychoric import cor_smooth
+    >>> from veplab.factor_analysis.correlations import cor_smooth
     >>> r = np.array([[1, .9, .7], [.9, 1, .1], [.7, .1, 1]])   # smallest eigenvalue -0.093
     >>> s, smoothed = cor_smooth(r)
     >>> s.round(4).tolist(), smoothed          # R: psych::cor.smooth(r)

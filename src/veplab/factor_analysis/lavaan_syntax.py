@@ -11,7 +11,7 @@ factor model as text::
     visual ~~ 0*speed                 # fixed-zero factor covariance
     x1 ~ 1                            # intercept
 
-Supported here (what :func:`veplab.validity.cfa` fits):
+Supported here (what :func:`veplab.factor_analysis.confirmatory` fits):
 
 * operators ``=~`` (latent definition), ``~~`` (variance / covariance) and
   ``~ 1`` (intercept / mean); several left-hand names joined by ``+`` for

@@ -17,7 +17,7 @@ veplab                         R
 
 How the estimators work (and where veplab differs in the numerics only); the
 fits and rotations are veplab's factor-analysis core,
-:mod:`veplab._factor_analysis`, which omega's models use too:
+:mod:`veplab.factor_analysis._core`, which omega's models use too:
 
 * **minres** (``fm = "minres"``) minimises the sum of squared off-diagonal
   residuals ``sum_{i<j} (r_ij - (LL')_ij)^2``.  psych optimises the
@@ -70,10 +70,10 @@ import pandas as pd
 from scipy import optimize, stats
 from scipy.optimize import linear_sum_assignment
 
-from .. import _factor_analysis as core
+from . import _core as core
 from .._results import Result
 from .._validate import InputError, check_choice, check_ci, numeric_frame, rng as make_rng
-from .polychoric import cor_smooth, polychoric
+from .correlations import cor_smooth, polychoric
 from .rotation import rotate as _rotate
 
 __all__ = [
@@ -365,7 +365,7 @@ def bartlett_sphericity(
     return BartlettResult(statistic=float(stat), df=int(df), p_value=float(stats.chi2.sf(stat, df)), n=n, n_items=k)
 
 
-# ======================================================================= EFA estimation (fits: veplab._factor_analysis)
+# ======================================================================= EFA estimation (fits: veplab.factor_analysis._core)
 @dataclasses.dataclass(frozen=True)
 class EFAResult(Result):
     """Exploratory factor analysis (as ``psych::fa``).
@@ -603,7 +603,7 @@ def efa(
         of rows answering both items.
     corr
         ``"pearson"`` (default) or ``"polychoric"`` for ordinal items
-        (``psych::fa(cor = "poly")``; see :func:`~veplab.validity.polychoric`).
+        (``psych::fa(cor = "poly")``; see :func:`~veplab.factor_analysis.correlations`).
     n_obs
         Sample size when a correlation matrix is given.
     smooth
@@ -611,7 +611,7 @@ def efa(
         instead of raising.
     rmsea_ci
         Level of the RMSEA interval (psych's default ``alpha = .1``: 90%), as
-        :func:`~veplab.validity.cfa`'s ``rmsea_ci``.
+        :func:`~veplab.factor_analysis.confirmatory`'s ``rmsea_ci``.
     max_iter
         Iteration limit of the optimiser.
     ci
@@ -921,7 +921,7 @@ def parallel_analysis(
     distribution psych gets by simulating the data, at a cost independent of
     ``n``.  Matrices, eigenvalues and the one-factor minres fits are computed
     in batches of ``chunk_size`` with array operations (the batched minres fit
-    of :mod:`veplab._factor_analysis`, the one omega's bootstrap uses).
+    of :mod:`veplab.factor_analysis._core`, the one omega's bootstrap uses).
 
     Example
     -------

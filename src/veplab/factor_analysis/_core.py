@@ -1,8 +1,8 @@
 """One factor-analysis core: minres and ML fits, rotations, and their batched forms.
 
 Every factor model veplab fits goes through this module:
-:func:`veplab.validity.efa` (``psych::fa``), :func:`veplab.validity.parallel_analysis`
-(``psych::fa.parallel``), the rotations of :mod:`veplab.validity.rotation`
+:func:`veplab.factor_analysis.exploratory` (``psych::fa``), :func:`veplab.validity.parallel_analysis`
+(``psych::fa.parallel``), the rotations of :mod:`veplab.factor_analysis.rotation`
 (public wrappers of :func:`varimax`, :func:`oblimin`, :func:`promax` here) and
 :func:`veplab.reliability.omega` (one-factor ML omega total; ``psych::omega``'s
 Schmid-Leiman solution, built in ``veplab.reliability._factor`` from these
