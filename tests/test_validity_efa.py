@@ -136,6 +136,11 @@ def _efa_cases():
         ("harman", "ml_promax", 4, dict(method="ml", rotation="promax", n_obs=145)),
         ("harman", "minres_oblimin", 4, dict(method="minres", rotation="oblimin", n_obs=145)),
         ("ordinal", "fa_poly_minres_oblimin", 2, dict(method="minres", rotation="oblimin", corr="polychoric")),
+        # iterated principal axis
+        ("items", "pa_none", 3, dict(method="pa", rotation=None)),
+        ("items", "pa_oblimin", 3, dict(method="pa", rotation="oblimin")),
+        ("hs1939", "pa_varimax", 3, dict(method="pa", rotation="varimax")),
+        ("harman", "pa_promax", 4, dict(method="pa", rotation="promax", n_obs=145)),
     ]
     return cases
 
@@ -433,7 +438,7 @@ def test_other_bad_inputs(items, ordinal):
     with pytest.raises(InputError, match="rotation"):
         efa(items, 2, rotation="quartimax")
     with pytest.raises(InputError, match="method"):
-        efa(items, 2, method="pa")
+        efa(items, 2, method="wls")  # psych has it; veplab fits minres, ml and pa
     with pytest.raises(InputError, match="at most 8"):
         polychoric(ordinal.iloc[:, :3].fillna(1) * 3)
     with pytest.raises(InputError, match="non-integer"):

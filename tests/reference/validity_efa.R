@@ -121,6 +121,9 @@ for (fm in c("minres", "ml")) {
 }
 out$items$fa$minres_1 <- run_fa(items, 1, fm = "minres", rotate = "none")
 out$items$fa$ml_2_oblimin <- run_fa(items, 2, fm = "ml", rotate = "oblimin")
+# iterated principal axis (psych's min.err = 0.001, max.iter = 50)
+out$items$fa$pa_none <- run_fa(items, 3, fm = "pa", rotate = "none")
+out$items$fa$pa_oblimin <- run_fa(items, 3, fm = "pa", rotate = "oblimin")
 # correlation matrix input with n.obs
 out$items$fa$cor_minres_oblimin <- run_fa(cor(items), 3, n.obs = nrow(items), fm = "minres", rotate = "oblimin")
 
@@ -160,7 +163,8 @@ out$hs1939 <- list(
     minres_oblimin = run_fa(hs, 3, fm = "minres", rotate = "oblimin"),
     ml_oblimin = run_fa(hs, 3, fm = "ml", rotate = "oblimin"),
     ml_promax = run_fa(hs, 3, fm = "ml", rotate = "promax"),
-    ml_varimax = run_fa(hs, 3, fm = "ml", rotate = "varimax")
+    ml_varimax = run_fa(hs, 3, fm = "ml", rotate = "varimax"),
+    pa_varimax = run_fa(hs, 3, fm = "pa", rotate = "varimax")
   )
 )
 
@@ -173,7 +177,8 @@ out$harman74 <- list(
   fa = list(
     minres_varimax = run_fa(harman, 4, n.obs = 145, fm = "minres", rotate = "varimax"),
     ml_promax = run_fa(harman, 4, n.obs = 145, fm = "ml", rotate = "promax"),
-    minres_oblimin = run_fa(harman, 4, n.obs = 145, fm = "minres", rotate = "oblimin")
+    minres_oblimin = run_fa(harman, 4, n.obs = 145, fm = "minres", rotate = "oblimin"),
+    pa_promax = run_fa(harman, 4, n.obs = 145, fm = "pa", rotate = "promax")
   )
 )
 

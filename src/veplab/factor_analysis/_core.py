@@ -27,6 +27,8 @@ eigenvalues and vectors of ``S - Psi``, ``L = [v_1 .. v_k] diag(sqrt(theta))``
   ``-sum_{j>k} (log e_j - e_j) - k + p`` with ``e_j`` the eigenvalues of
   ``Psi^-1/2 S Psi^-1/2`` and psych's gradient ``FAgr`` (Joreskog 1967);
   loadings ``Psi^1/2 [v_1 .. v_k] diag(sqrt(max(e - 1, 0)))``.
+* **principal axis** (``fm = "pa"``) iterates ``diag(S) <- diag(L L')`` from
+  the SMCs until the communalities settle (:func:`principal_axis`).
 
 :func:`fit_uniquenesses` fits one matrix by L-BFGS-B (scipy) on psych's
 bounds ``[0.005, max(1, SMC)]`` from psych's start ``1 - SMC``.
@@ -93,6 +95,7 @@ __all__ = [
     "fit_uniquenesses",
     "projected_gradient",
     "minres",
+    "principal_axis",
     "minres_batch",
     "ml_one_factor",
     "ml_one_factor_batch",
@@ -242,6 +245,40 @@ def minres(r: np.ndarray, nf: int, start: np.ndarray | None = None, max_iter: in
     psi, _ = fit_uniquenesses(r, nf, "minres", max_iter, start=start)
     load = principal_loadings(psi, r, nf)
     return load * reflect(load), psi
+
+
+def principal_axis(
+    r: np.ndarray, nf: int, *, min_err: float = 0.001, max_iter: int = 50
+) -> tuple[np.ndarray, np.ndarray, int, bool]:
+    """Iterated principal-axis factoring exactly as ``psych::fa(fm = "pa")``.
+
+    Starting from SMCs on the diagonal of ``r``, repeat: the loadings are the
+    first ``nf`` principal axes of the reduced matrix, ``L = V_k diag(sqrt(theta_k))``,
+    and their communalities ``diag(L L')`` replace its diagonal, until the sum
+    of the communalities changes by no more than ``min_err`` (psych's 0.001)
+    or ``max_iter`` (50) passes.  Returns the unrotated loadings, the
+    eigenvalues of the last reduced matrix factored (psych's ``values``), the
+    number of passes and whether ``min_err`` was reached.  A negative leading
+    eigenvalue (psych: "imaginary eigen value") raises ``ValueError``.
+    """
+    r_mat = np.array(r, dtype=float, copy=True)
+    idx = np.arange(r_mat.shape[0])
+    r_mat[idx, idx] = smc(r)
+    comm = float(np.sum(np.diag(r_mat)))
+    for it in range(1, max_iter + 1):
+        vals, vecs = eig_desc(r_mat)
+        if np.any(vals[:nf] < 0):
+            raise ValueError("principal axis: a leading eigenvalue of the reduced matrix is negative "
+                             "(psych's imaginary eigen value condition)")
+        load = vecs[:, :nf] * np.sqrt(vals[:nf])
+        new = np.sum(load**2, axis=1)
+        comm1 = float(np.sum(new))
+        r_mat[idx, idx] = new
+        err = abs(comm - comm1)
+        comm = comm1
+        if err <= min_err:
+            return load, vals, it, True
+    return load, vals, max_iter, False
 
 
 # =========================================================================== many matrices: minres

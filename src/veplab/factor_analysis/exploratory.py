@@ -8,7 +8,7 @@ veplab                         R
 =============================  ==========================================
 :func:`kmo`                    ``psych::KMO``
 :func:`bartlett_sphericity`    ``psych::cortest.bartlett``
-:func:`efa`                    ``psych::fa`` (``fm = "minres"`` / ``"ml"``;
+:func:`efa`                    ``psych::fa`` (``fm = "minres"`` / ``"ml"`` / ``"pa"``;
                                ``rotate = "none"``, ``"varimax"``,
                                ``"promax"``, ``"oblimin"``)
 :func:`parallel_analysis`      ``psych::fa.parallel`` (simulated normal data)
@@ -34,10 +34,15 @@ fits and rotations are veplab's factor-analysis core,
   ``-sum_{j>k}(log e_j - e_j) - k + p`` with ``e_j`` the eigenvalues of
   ``Psi^-1/2 R Psi^-1/2``, with psych's gradient ``FAgr`` (Joreskog 1967),
   by L-BFGS-B on the same bounds.
+* **pa** (``fm = "pa"``) is psych's iterated principal axis: SMCs on the
+  diagonal, principal axes of the reduced matrix, their communalities back on
+  the diagonal, until the sum of communalities changes by at most 0.001 (at
+  most 50 passes).  The same steps as psych, so it agrees with it to rounding
+  (not a minimum of any function: it stops where psych stops).
 * Loadings are reflected so every column sums to a positive number; after
   rotation they are reflected again and factors are sorted by the variance
   they account for (``diag(Phi L'L)``), as psych does.  Factor names are
-  ``MR1..MRk`` / ``ML1..MLk`` in that final order (psych keeps the
+  ``MR1..MRk`` / ``ML1..MLk`` / ``PA1..PAk`` in that final order (psych keeps the
   pre-sorting numbers, e.g. ``MR1 MR3 MR2``).
 * Fit statistics are psych's ``fa.stats``: the ML objective of the fitted
   model, Bartlett-corrected chi-square ``(n - 1 - (2p + 5)/6 - 2k/3) F``,
@@ -569,7 +574,7 @@ def efa(
     items: pd.DataFrame,
     n_factors: int = 1,
     *,
-    method: Literal["minres", "ml"] = "minres",
+    method: Literal["minres", "ml", "pa"] = "minres",
     rotation: Literal["oblimin", "promax", "varimax"] | None = "oblimin",
     missing: Literal["pairwise", "listwise"] = "pairwise",
     corr: Literal["pearson", "polychoric"] | None = None,
@@ -591,7 +596,9 @@ def efa(
         Number of factors (``nfactors``).
     method
         ``"minres"`` (psych's default, minimum residual / unweighted least
-        squares) or ``"ml"`` (maximum likelihood).
+        squares), ``"ml"`` (maximum likelihood) or ``"pa"`` (iterated
+        principal axis, psych's ``fm = "pa"``: SMC start, stops when the sum of
+        communalities changes by at most 0.001, at most 50 passes).
     rotation
         ``"oblimin"`` (psych's default; ``GPArotation::oblimin``),
         ``"promax"`` (Kaiser-normalised, m = 4), ``"varimax"``
@@ -644,7 +651,7 @@ def efa(
     (6, 2)
     """
     what = "efa"
-    check_choice(method, "method", ("minres", "ml"))
+    check_choice(method, "method", ("minres", "ml", "pa"))
     if rotation is not None and rotation != "none":
         check_choice(rotation, "rotation", ("oblimin", "promax", "varimax", None))
     rotation_name = "none" if rotation in (None, "none") else str(rotation)
@@ -676,9 +683,28 @@ def efa(
             stacklevel=2,
         )
 
-    psi, res = core.fit_uniquenesses(r, nf, method, max_iter)
-    converged = bool(res.success) or core.projected_gradient(psi, res.jac, r) < 1e-5
-    if not converged:
+    pa_values = None
+    if method == "pa":
+        try:
+            L, pa_values, n_pass, converged = core.principal_axis(r, nf)
+        except ValueError:
+            raise InputError(
+                f"{what}: principal-axis factoring met a negative eigenvalue among the first {nf} of the "
+                "reduced correlation matrix (psych: 'imaginary eigen value'); use method='minres' or fewer "
+                "factors"
+            ) from None
+        psi = np.diag(r) - np.sum(L**2, axis=1)
+        if not converged:
+            warnings.warn(
+                f"{what}: principal-axis factoring did not settle in {n_pass} passes (psych: 'maximum "
+                "iteration exceeded'); the communalities are approximate. Try method='minres'.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+    else:
+        psi, res = core.fit_uniquenesses(r, nf, method, max_iter)
+        converged = bool(res.success) or core.projected_gradient(psi, res.jac, r) < 1e-5
+    if method != "pa" and not converged:
         reason = "iteration limit reached" if res.nit >= max_iter else "the line search failed"
         warnings.warn(
             f"{what}: the {method} estimation did not converge ({reason}; largest projected gradient "
@@ -688,7 +714,10 @@ def efa(
             RuntimeWarning,
             stacklevel=2,
         )
-    L = core.principal_loadings(psi, r, nf) if method == "minres" else core.ml_loadings(psi, r, nf)
+    if method == "minres":
+        L = core.principal_loadings(psi, r, nf)
+    elif method == "ml":
+        L = core.ml_loadings(psi, r, nf)
     # psych: reflect so that column sums are positive; exact zeros -> 1e-15
     signs = core.reflect(L)
     L = L * signs
@@ -697,7 +726,8 @@ def efa(
     communality = np.diag(model).copy()
     reduced = r.copy()
     np.fill_diagonal(reduced, communality)
-    values = np.sort(np.linalg.eigvalsh(reduced))[::-1]
+    # psych's "values": for principal axis those of the last reduced matrix it factored
+    values = np.sort(np.linalg.eigvalsh(reduced))[::-1] if pa_values is None else pa_values
     e_values = np.sort(np.linalg.eigvalsh(r))[::-1]
     unrotated = L.copy()
 
@@ -722,7 +752,7 @@ def efa(
             phi = phi[np.ix_(order, order)]
         if rot_mat is not None:
             rot_mat = rot_mat[:, order]
-    prefix = "MR" if method == "minres" else "ML"
+    prefix = {"minres": "MR", "ml": "ML", "pa": "PA"}[method]
     fnames = [f"{prefix}{j + 1}" for j in range(nf)]
 
     fs = _fa_stats(r, L, phi, prep.n_obs, prep.np_obs, rmsea_ci)
