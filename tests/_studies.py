@@ -68,8 +68,17 @@ def _convert(form: Path, out: Path) -> None:
     conv.write(out, form.name)
 
 
-def three_assessors(root: Path, *, seed: int = 7, n_people: int = 320, n_cases: int = 48) -> Path:
-    """Make the ``three_assessors`` study under ``root`` (a project folder); returns the study folder."""
+def three_assessors(root: Path, *, seed: int = 7, n_people: int = 320, n_cases: int = 48,
+                    sampled: bool = False) -> Path:
+    """Make the ``three_assessors`` study under ``root`` (a project folder); returns the study folder.
+
+    ``sampled=True`` makes it a sampled survey (the ``weighted`` study): prisons drawn
+    within two strata (4 of 10 large, 4 of 20 small), women sampled at nine times the
+    rate of men (half the sample, a tenth of the population) and endorsing violence
+    less, with ``stratum``, ``weight`` and ``prisons_in_stratum`` columns, a
+    ``population.yml`` of sex margins and ``design:`` weights/strata/fpc/population;
+    only the overview and push_pull analyses run.
+    """
     rng = np.random.default_rng(seed)
     root = _project(root)
     study = root / "research" / "centre_a"
@@ -88,6 +97,13 @@ def three_assessors(root: Path, *, seed: int = 7, n_people: int = 320, n_cases: 
         {"type": "select_one ages", "name": "age_group", EN: "Age group", "veplab::role": "quasi_identifier",
          "veplab::type": "ordinal"},
     ]
+    if sampled:
+        survey += [
+            {"type": "integer", "name": "stratum", EN: "Sampling stratum of the prison", "veplab::role": "admin"},
+            {"type": "integer", "name": "prisons_in_stratum", EN: "Prisons in the stratum",
+             "veplab::role": "admin"},
+            {"type": "decimal", "name": "weight", EN: "Sampling weight", "veplab::role": "admin"},
+        ]
     for sid, (_, label) in scales.items():
         for j in range(1, 5):
             survey.append({"type": "select_one agree", "name": f"{sid}_{j}", EN: f"{label}: statement {j}",
@@ -104,13 +120,20 @@ def three_assessors(root: Path, *, seed: int = 7, n_people: int = 320, n_cases: 
     prisons = [f"F{i:02d}" for i in range(1, 9)]
     facility = rng.choice(prisons, size=n_people)
     effect = {p: rng.normal(scale=0.4) for p in prisons}
-    sex = rng.choice([1, 2], size=n_people, p=[0.8, 0.2])
+    sex = rng.choice([1, 2], size=n_people, p=[0.5, 0.5] if sampled else [0.8, 0.2])
     age = rng.choice([1, 2, 3], size=n_people, p=[0.4, 0.4, 0.2])
     push = rng.normal(size=n_people) + np.array([effect[p] for p in facility])
     pull = 0.4 * push + rng.normal(size=n_people)
     outcome = 0.5 * push + 0.3 * pull + rng.normal(size=n_people) * 0.8
+    if sampled:  # women (oversampled) endorse violence much less
+        outcome = outcome - 1.2 * (sex == 2)
     df = pd.DataFrame({"resp_code": [f"R{i:04d}" for i in range(n_people)], "facility": facility, "sex": sex,
                        "age_group": age})
+    if sampled:  # strata: F01-F04 drawn from 10 large prisons, F05-F08 from 20 small ones; men at 1/9 women's rate
+        large = np.isin(facility, prisons[:4])
+        df["stratum"] = np.where(large, 1, 2)
+        df["prisons_in_stratum"] = np.where(large, 10, 20)
+        df["weight"] = np.where(large, 10 / 4, 20 / 4) * np.where(sex == 1, 1 / 0.05, 1 / 0.45)
     for sid, latent in (("hardship", push), ("belonging", pull), ("support_violence", outcome)):
         items = _likert(rng, latent, 4)
         for j in range(4):
@@ -189,8 +212,25 @@ def three_assessors(root: Path, *, seed: int = 7, n_people: int = 320, n_cases: 
             "push_pull": {"source": "survey", "imputations": 2},
         },
     }
+    if sampled:
+        w = df["weight"].to_numpy()
+        men, women = float(w[sex == 1].sum()), float(w[sex == 2].sum())
+        pop = {"source": "invented prison statistics (synthetic test study)",
+               "total": round(men * 1.04) + round(women * 0.9),
+               "margins": {"sex": {1: round(men * 1.04), 2: round(women * 0.9)}}}
+        (study / "population.yml").write_text(yaml.safe_dump(pop, sort_keys=False), encoding="utf-8")
+        config["title"] = {"en": "Centre A (sampled): a sampled prisoners' survey with weights (synthetic test study)"}
+        config["design"].update({"weights": "weight", "strata": "stratum", "fpc": "prisons_in_stratum",
+                                 "population": "population.yml"})
+        config["analyses"] = {"overview": {"sources": ["survey", "ratings"]},
+                              "push_pull": {"source": "survey", "imputations": 0}}
     (study / "study.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return study
+
+
+def weighted(root: Path) -> Path:
+    """The ``three_assessors`` study as a sampled survey with weights, strata, fpc and population margins."""
+    return three_assessors(root, sampled=True)
 
 
 def prepost(root: Path, *, seed: int = 3, n_staff: int = 140) -> Path:

@@ -104,5 +104,10 @@ def three_assessors_report(tmp_path_factory) -> tuple[Path, dict]:
 
 
 @pytest.fixture(scope="session")
+def weighted_report(tmp_path_factory) -> tuple[Path, dict]:
+    return _built(tmp_path_factory, "weighted")
+
+
+@pytest.fixture(scope="session")
 def prepost_report(tmp_path_factory) -> tuple[Path, dict]:
     return _built(tmp_path_factory, "prepost")

@@ -326,6 +326,11 @@ def input_hashes(study: Study) -> dict[str, dict[str, Any]]:
     for rel in (study.raw.get("inputs") or []):
         p = (study.folder / rel)
         extra[str(rel)] = _file_sha(p) if p.is_file() else "missing"
+    pop = (getattr(study, "survey", None) or {}).get("population")
+    if pop:  # the population figures a survey design weights to (design.population)
+        p = Path(pop)
+        rel = str(p.relative_to(study.folder)) if p.is_relative_to(study.folder) else str(p)
+        extra.setdefault(rel, _file_sha(p) if p.is_file() else "missing")
     out: dict[str, Any] = {"data": data, "codebooks": codebooks, "other": extra}
     if sql:
         out["sql"] = sql

@@ -17,6 +17,9 @@ notebooks it runs::
         url_env: VEPLAB_DB_URL                   # env variable holding the URL
         codebook: rna_tool
     design: {cluster: prison_id, breakdowns: [gender, age_band]}   # optional
+    # a sampled survey adds (see veplab.survey.from_study_design):
+    #   weights: weight, strata: stratum, fpc: prisons_in_stratum,
+    #   population: population.yml, weighting: raking, sources: [push_pull]
     analyses:                                  # each runs the notebook of its name
       overview: {sources: [push_pull, rna]}
       push_pull: {source: push_pull}
@@ -31,7 +34,11 @@ folder.  A SQL source names one SELECT query and the environment variable
 that holds the database URL (never the URL or a password in study.yml); see
 :mod:`veplab.ingest.sql`.  ``design: cluster:`` names the column holding each
 record's facility (prison) code: loading passes it to the identifier gate as a
-facility column (codes such as ``KZ-P07`` are not person ids).  ``analyses:``
+facility column (codes such as ``KZ-P07`` are not person ids).  ``weights:``/``probs:``,
+``strata:``, ``fpc:`` (one column, or two: prisons then people) and ``population:`` (a
+YAML file of population margins, :func:`veplab.survey.read_population`) declare a
+sampled survey: its sources (``design.sources``, by default those whose codebook holds
+the columns) are then estimated design-based (:meth:`Study.survey_design`).  ``analyses:``
 is documented in :mod:`veplab.analyses` (``veplab analyses`` lists every key).
 
 >>> from veplab.study import load_study                     # doctest: +SKIP
@@ -137,6 +144,12 @@ class Study:
     cluster: str | None = None
     #: ``design: breakdowns:``: columns results are broken down by.
     breakdowns: tuple[str, ...] = ()
+    #: The sampled survey's design (``design:`` weights/probs, strata, fpc, population, weighting,
+    #: bounds, lonely_psu with the cluster) as :func:`veplab.survey.from_study_design` reads it;
+    #: None when the study declares none (its figures are then unweighted, as before).
+    survey: Mapping[str, Any] | None = None
+    #: The sources sampled with that design (``design.sources``, or those whose codebook holds its columns).
+    survey_sources: tuple[str, ...] = ()
 
     @property
     def root(self) -> Path:
@@ -156,6 +169,33 @@ class Study:
 
     def codebook(self, name: str) -> Codebook:
         return self.source(name).codebook()
+
+    def survey_design(self, name: str, data: pd.DataFrame) -> Any:
+        """The :class:`veplab.survey.SurveyDesign` of source ``name`` loaded as ``data``, or None.
+
+        None when the study declares no survey design or ``name`` is not one of its sampled
+        sources (``survey_sources``): its figures are then unweighted.  Weights are adjusted
+        to ``design.population`` when given.  A problem with the data (a missing weight,
+        an fpc below the number of sampled prisons, a lonely prison) is a :class:`StudyError`
+        naming study.yml, the source and the key.
+        """
+        if self.survey is None or name not in self.survey_sources:
+            return None
+        from ._validate import InputError
+        from .survey import from_study_design
+
+        src = self.source(name)
+        where = src.path.name if src.path is not None else f"the query of source {name!r}"
+        for key in ("weights", "probs", "strata", "cluster"):
+            col = self.survey.get(key)
+            if col is not None and col not in data.columns:
+                raise StudyError(f"{self.config_path}: design.{key} names column {col!r}, which the data of source "
+                                 f"{name!r} ({where}) do not hold; add it to the data or correct design.{key}")
+        try:
+            return from_study_design(data, self.survey, study_dir=self.folder)
+        except InputError as exc:
+            raise StudyError(f"{self.config_path}: the survey design (design:) on source {name!r} ({where}): "
+                             f"{exc}") from None
 
     def text(self, lang: str | None = None) -> str:
         """The title in ``lang`` (default: the study's first language), else in English, else in any
@@ -276,10 +316,21 @@ def _sql_source(config: Path, folder: Path, root: Path, name: str, spec: Mapping
                   options=options, sql=sql, url_env=url_env.strip())
 
 
+#: The keys of ``design:``: the cluster and breakdowns of every study, and the survey design
+#: of a sampled survey (see :func:`_survey`).
+DESIGN_KEYS: tuple[str, ...] = ("cluster", "breakdowns", "weights", "probs", "strata", "fpc", "population",
+                                "weighting", "bounds", "lonely_psu", "sources")
+#: The ``design:`` keys that make a study a sampled survey (veplab.survey.SURVEY_KEYS).
+_SURVEY_COLUMNS = ("weights", "probs", "strata")
+_WEIGHTING = ("raking", "linear", "logit", "poststratify")
+_LONELY = ("fail", "adjust", "average", "certainty", "remove")
+
+
 def _design(raw: Mapping[str, Any], config: Path) -> tuple[str | None, tuple[str, ...]]:
     """``design: {cluster: prison_id, breakdowns: [gender, age_band]}`` -> (cluster, breakdowns).
 
     Both are optional; ``cluster`` is one column name, ``breakdowns`` a list of column names.
+    The survey keys (weights, strata, fpc, population ...) are checked by :func:`_survey`.
     """
     design = raw.get("design")
     if design is None:
@@ -287,9 +338,11 @@ def _design(raw: Mapping[str, Any], config: Path) -> tuple[str | None, tuple[str
     if not isinstance(design, Mapping):
         raise StudyError(f"{config}: design must be a mapping such as {{cluster: prison_id, breakdowns: "
                          f"[gender, age_band]}}, got {design!r}")
-    unknown = sorted(str(k) for k in design if k not in ("cluster", "breakdowns"))
-    if unknown:
-        raise StudyError(f"{config}: design: unknown key(s) {unknown}; allowed: cluster, breakdowns")
+    for key in design:
+        if str(key) not in DESIGN_KEYS:
+            close = difflib.get_close_matches(str(key), DESIGN_KEYS, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(DESIGN_KEYS)}"
+            raise StudyError(f"{config}: design: unknown key {str(key)!r}; {hint}")
     cluster = design.get("cluster")
     if cluster is not None and (not isinstance(cluster, str) or not cluster.strip()):
         raise StudyError(f"{config}: design.cluster must be one column name (e.g. prison_id), got {cluster!r}")
@@ -304,6 +357,158 @@ def _design(raw: Mapping[str, Any], config: Path) -> tuple[str | None, tuple[str
     if dup:
         raise StudyError(f"{config}: design.breakdowns names {dup} more than once")
     return (cluster.strip() if cluster is not None else None), tuple(b.strip() for b in breakdowns)
+
+
+def _one_column(value: Any, config: Path, key: str, example: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise StudyError(f"{config}: design.{key} must be one column name (e.g. {example}), got {value!r}")
+    return value.strip()
+
+
+def _survey(raw: Mapping[str, Any], config: Path, folder: Path, sources: Mapping[str, Source],
+            cluster: str | None) -> tuple[dict[str, Any] | None, tuple[str, ...]]:
+    """The survey design of ``design:`` (weights/probs, strata, fpc, population ...), checked.
+
+    Returns ``(survey, sources)``: the design keys as :func:`veplab.survey.from_study_design`
+    reads them (None when the study declares no sampled survey) and the sources sampled with
+    it: ``design.sources`` or, by default, every source whose codebook holds the design's
+    columns.  Every column must be an item of each such source's codebook and the population
+    file must exist and parse; errors name study.yml, the key, the column or file and the fix.
+    """
+    design = raw.get("design")
+    if not isinstance(design, Mapping):
+        return None, ()
+    if not any(design.get(k) is not None for k in ("weights", "probs", "strata", "fpc", "population")):
+        extra = [k for k in ("weighting", "bounds", "lonely_psu", "sources") if design.get(k) is not None]
+        if extra:
+            raise StudyError(f"{config}: design.{extra[0]} belongs to a sampled survey, but design: declares no "
+                             "weights:, probs:, strata:, fpc: or population:; add them or remove "
+                             f"design.{extra[0]}")
+        return None, ()
+    out: dict[str, Any] = {"cluster": cluster}
+    columns: dict[str, str] = {}   # column -> the key naming it
+    if cluster is not None:
+        columns[cluster] = "cluster"
+    if design.get("weights") is not None and design.get("probs") is not None:
+        raise StudyError(f"{config}: design: give weights: (sampling weights) or probs: (inclusion "
+                         "probabilities), not both")
+    for key, example in (("weights", "weight"), ("probs", "p_selection"), ("strata", "stratum")):
+        if design.get(key) is not None:
+            out[key] = _one_column(design[key], config, key, example)
+            columns.setdefault(out[key], key)
+    fpc = design.get("fpc")
+    if fpc is not None:
+        fpcs = fpc if isinstance(fpc, list) else [fpc]
+        if not 1 <= len(fpcs) <= 2 or not all(isinstance(f, str) and f.strip() for f in fpcs):
+            raise StudyError(f"{config}: design.fpc must be one column (prisons in the stratum, or the sampling "
+                             "fraction) or two ([prisons_in_stratum, prisoners_in_prison]: prisons, then people), "
+                             f"got {fpc!r}")
+        fpcs = [f.strip() for f in fpcs]
+        if len(fpcs) == 2 and cluster is None:
+            raise StudyError(f"{config}: design.fpc gives two stages, which needs design.cluster (the "
+                             "first-stage unit, e.g. prison_id)")
+        out["fpc"] = fpcs if len(fpcs) == 2 else fpcs[0]
+        for f in fpcs:
+            columns.setdefault(f, "fpc")
+    pop = design.get("population")
+    margins: list[str] = []
+    if pop is not None:
+        if not isinstance(pop, str) or not pop.strip():
+            raise StudyError(f"{config}: design.population must be the path of a YAML file of population "
+                             f"figures, relative to the study folder (e.g. population.yml), got {pop!r}")
+        path = (folder / pop.strip()).resolve()
+        if not path.is_file():
+            raise StudyError(f"{config}: design.population: file {pop!r} not found (looked for {path}); write "
+                             "the population figures there (total:, margins: {gender: {1: ..., 2: ...}}) or "
+                             "remove design.population")
+        from ._validate import InputError
+        from .survey import read_population
+
+        try:
+            population = read_population(path)
+        except InputError as exc:
+            raise StudyError(f"{config}: design.population ({path.name}): {exc}") from None
+        out["population"] = str(path)
+        margins = [*population.margins, *population.totals]
+        if population.cells is not None:
+            margins += [c for c in population.cells.columns if c != "count"]
+        weighting = design.get("weighting")
+        if weighting is not None and weighting not in _WEIGHTING:
+            raise StudyError(f"{config}: design.weighting must be one of {', '.join(_WEIGHTING)}, got {weighting!r}")
+        if weighting == "poststratify" and population.cells is None:
+            raise StudyError(f"{config}: design.weighting: poststratify needs cells: in {path.name} (one count per "
+                             "cell of the post-strata)")
+        if weighting in ("raking", "linear", "logit", None) and not (population.margins or population.totals):
+            raise StudyError(f"{config}: design.population ({path.name}) gives no margins: or totals: to weight to; "
+                             "add them, or set design.weighting: poststratify with cells:")
+        if weighting is not None:
+            out["weighting"] = weighting
+        for m in margins:
+            columns.setdefault(m, f"population ({path.name})")
+    else:
+        for key in ("weighting", "bounds"):
+            if design.get(key) is not None:
+                raise StudyError(f"{config}: design.{key} adjusts the weights to population figures, which needs "
+                                 "design.population (a YAML file of margins); add it or remove design." + key)
+    bounds = design.get("bounds")
+    if bounds is not None:
+        ok = isinstance(bounds, list) and len(bounds) == 2 and all(
+            isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds)
+        if not ok or not (0 <= bounds[0] <= 1 <= bounds[1]):
+            raise StudyError(f"{config}: design.bounds must be [lower, upper] around 1 (e.g. [0.3, 3]), the "
+                             f"limits of the weight adjustment; got {bounds!r}")
+        out["bounds"] = [float(bounds[0]), float(bounds[1])]
+    lonely = design.get("lonely_psu")
+    if lonely is not None:
+        if lonely not in _LONELY:
+            raise StudyError(f"{config}: design.lonely_psu must be one of {', '.join(_LONELY)} (R's "
+                             f"options(survey.lonely.psu=)), got {lonely!r}")
+        out["lonely_psu"] = lonely
+    needed = [c for c, k in columns.items() if k != "cluster" and not k.startswith("population")] or \
+        [c for c, k in columns.items() if k != "cluster"]
+    declared = design.get("sources")
+    if declared is not None:
+        if isinstance(declared, str):
+            declared = [declared]
+        if not isinstance(declared, list) or not declared or not all(isinstance(d, str) for d in declared):
+            raise StudyError(f"{config}: design.sources must list the sources sampled with this design (e.g. "
+                             f"[push_pull]), got {declared!r}")
+        unknown = [d for d in declared if d not in sources]
+        if unknown:
+            raise StudyError(f"{config}: design.sources names {unknown[0]!r}, which is not a source; sources are "
+                             f"{', '.join(sources)}")
+        chosen = list(declared)
+    else:
+        chosen, held = [], {}
+        for name, src in sources.items():
+            try:
+                cb = src.codebook()
+            except Exception:  # noqa: BLE001 - a broken codebook is reported where it is loaded
+                continue
+            held[name] = sum(c in cb for c in needed)
+            if needed and held[name] == len(needed):
+                chosen.append(name)
+        if not chosen and held and max(held.values()) > 0:
+            # the source holding most of the columns is the sampled one: name what it lacks (a typo?)
+            chosen = [max(held, key=lambda k: held[k])]
+            declared = None
+        if not chosen:
+            shown = ", ".join(f"{columns[c]}: {c}" for c in needed) or "population margins"
+            raise StudyError(f"{config}: design: no source's codebook holds the survey design's columns ({shown}); "
+                             "add them to the codebook of the sampled source (admin items of type numeric), "
+                             "correct the names, or list the sampled sources under design.sources")
+    for name in chosen:
+        src = sources[name]
+        cb = src.codebook()
+        for col, key in columns.items():
+            if col not in cb:
+                where = f"design.{key}" if not key.startswith("population") else f"design.{key}"
+                raise StudyError(
+                    f"{config}: {where} names column {col!r}, which source {name!r} does not have (codebook "
+                    f"{src.codebook_path.name}); add {col!r} to that codebook (an admin item) and to the data, "
+                    "correct the name"
+                    + (", or leave the source out of design.sources" if declared is not None else ""))
+    return out, tuple(chosen)
 
 
 def load_study(path: str | Path) -> Study:
@@ -440,6 +645,7 @@ def load_study(path: str | Path) -> Study:
     cluster, breakdowns = _design(raw, config)
     if cluster is not None:
         sources = {k: dataclasses.replace(v, facility_columns=(cluster,)) for k, v in sources.items()}
+    survey, survey_sources = _survey(raw, config, folder, sources, cluster)
     study = Study(
         id=str(study_id),
         folder=folder,
@@ -456,6 +662,8 @@ def load_study(path: str | Path) -> Study:
         timeout=timeout,
         cluster=cluster,
         breakdowns=breakdowns,
+        survey=survey,
+        survey_sources=survey_sources,
     )
     from .analyses import check_structure
 

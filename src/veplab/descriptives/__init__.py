@@ -3,7 +3,8 @@
 Submodules
 ----------
 :mod:`veplab.descriptives.shares`       share agreeing with each item, overall and by group, with
-                                       Wilson intervals; group comparisons with adjusted p-values
+                                       Wilson intervals (design-based with a survey design); group
+                                       comparisons with adjusted p-values; estimated population shares
 :mod:`veplab.descriptives.tables`       crosstabs and counts with codebook labels (the raw material
                                        of published tables)
 
@@ -11,11 +12,12 @@ Charts: :func:`plot_endorsement` (from :mod:`veplab.plots`).
 """
 
 from ..plots import plot_endorsement
-from .shares import DEFAULT_BY, compare_groups, endorsement, p_adjust, wilson_interval
+from .shares import DEFAULT_BY, compare_groups, endorsement, p_adjust, population_shares, wilson_interval
 from .tables import counts, crosstab, labelled, split_breakdowns, without_digits
 
 __all__ = [
     "endorsement",
+    "population_shares",
     "compare_groups",
     "p_adjust",
     "wilson_interval",

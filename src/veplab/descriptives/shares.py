@@ -325,6 +325,7 @@ def endorsement(
     kind: str | Mapping[str, str] = "auto",
     labels: Any = None,
     lang: str = "en",
+    design: Any = None,
 ) -> pd.DataFrame:
     """Endorsement of push/pull items and scales, overall and disaggregated.
 
@@ -358,6 +359,13 @@ def endorsement(
     labels, lang : a :class:`~veplab.codebook.Codebook` to add a ``label``
         column and write group codes as option labels in ``lang`` (the codes
         stay in ``group_code``).
+    design : a :class:`veplab.survey.SurveyDesign` over the rows of ``df``
+        (a sampled survey): estimates are then design-based -- the weighted
+        mean (R ``svymean(~x, subset(design, group), na.rm = TRUE)``, Wald
+        interval) or share (``svyciprop``, logit interval) over the group as a
+        domain of the whole design -- with their design effect in ``deff``;
+        ``n`` (and ``n_agree``) stay the unweighted numbers of people, which the
+        threshold applies to.
 
     Returns
     -------
@@ -402,6 +410,14 @@ def endorsement(
         if isinstance(threshold, bool) or not isinstance(threshold, (int, np.integer)) or threshold < 1:
             raise InputError(f"{what}: threshold must be a whole number >= 1 (e.g. 10), got {threshold!r}")
     var_label, group_label = _labeller(labels, lang)
+    if design is not None:
+        from ..survey import ReplicateDesign, SurveyDesign
+
+        if not isinstance(design, (SurveyDesign, ReplicateDesign)):
+            raise InputError(f"{what}: design must be a veplab.survey.SurveyDesign, got {type(design).__name__}")
+        if len(design.data) != len(df) or not design.data.index.equals(df.index):
+            raise InputError(f"{what}: the design's data are not the rows of df ({len(design.data)} and {len(df)} "
+                             "rows); make the design from the same frame (study.survey_design(source, df))")
 
     rows: list[dict[str, Any]] = []
     for var in variables:
@@ -452,11 +468,21 @@ def endorsement(
                 lo, hi = _t_interval(np.array(mean), np.array(sd), np.array(float(n)), ci)
                 row.update(n_agree=np.nan, estimate=mean, ci_low=float(lo), ci_high=float(hi), sd=sd)
             row["agree_at"] = cut
+            if design is not None:
+                row["deff"] = np.nan
+                if n:
+                    y = hit if k == "share" else x
+                    dd = design.update(__veplab_y__=y)
+                    dd = dd if gvar == "overall" else dd.subset(mask)
+                    r = (dd.proportion("__veplab_y__", level=1.0, ci=ci, na_rm=True) if k == "share"
+                         else dd.mean("__veplab_y__", ci=ci, na_rm=True)).iloc[0]
+                    row.update(estimate=float(r["estimate"]), ci_low=float(r["ci_low"]),
+                               ci_high=float(r["ci_high"]), deff=float(r["deff"]), sd=np.nan)
             rows.append(row)
 
     out = pd.DataFrame(rows)
     cols = ["variable", "group_var", "group", "group_code", "n", "estimate", "ci_low", "ci_high", "kind",
-            "n_agree", "sd", "agree_at"]
+            "n_agree", "sd", "agree_at"] + (["deff"] if design is not None else [])
     out = out[cols]
     out["n_agree"] = out["n_agree"].astype("Float64")
     out["n"] = out["n"].astype("Int64")
@@ -473,11 +499,12 @@ def endorsement(
             idx = np.flatnonzero((keys == key).to_numpy())
             supp[idx] = _suppress_block(nvals[idx], int(threshold))
         out["suppressed"] = supp
-        for c in ("estimate", "ci_low", "ci_high", "sd"):
+        for c in ("estimate", "ci_low", "ci_high", "sd") + (("deff",) if design is not None else ()):
             out.loc[supp, c] = np.nan
         out.loc[supp, "n"] = pd.NA
         out.loc[supp, "n_agree"] = pd.NA
-    out.attrs["veplab"] = {"what": "endorsement", "ci": ci, "threshold": threshold}
+    out.attrs["veplab"] = {"what": "endorsement", "ci": ci, "threshold": threshold,
+                           **({"design": "design-based (veplab.survey)"} if design is not None else {})}
     return out
 
 
@@ -744,3 +771,50 @@ def compare_groups(
     out.attrs["veplab"] = {"what": what, "group": group, "reference": ref, "focal": focal,
                            "p_adjust": p_adjust, "ci": ci}
     return out
+
+
+# --------------------------------------------------------------------------- sampled surveys
+def population_shares(df: pd.DataFrame, column: str, design: Any, *, codebook: Any = None, lang: str = "en",
+                      ci: float = 0.95) -> pd.DataFrame:
+    """The estimated share of the population in each group of ``column``, from a sampled survey.
+
+    One row per group (its codebook label): ``n`` the people surveyed in the group
+    (unweighted, as the counts table), ``share`` the design-based share (R
+    ``svyciprop(~I(column == group), design)``, logit interval ``ci_low``/``ci_high``) and
+    its ``deff``.  Rows missing ``column`` count in no group.
+
+    References: Lumley, T. (2010) *Complex Surveys*, Wiley, section 2.3.1.
+
+    >>> from veplab.survey import SurveyDesign
+    >>> d = pd.DataFrame({"g": [1, 1, 1, 2, 2, 2], "w": [1., 1, 1, 3, 3, 3], "psu": [1, 2, 3, 1, 2, 3]})
+    >>> population_shares(d, "g", SurveyDesign(d, weights="w", cluster="psu"))[["n", "share"]].to_numpy().tolist()
+    [[3.0, 0.25], [3.0, 0.75]]
+    """
+    if column not in df.columns:
+        raise InputError(f"population_shares: no column {column!r} in the data")
+    if len(design.data) != len(df) or not design.data.index.equals(df.index):
+        raise InputError("population_shares: the design's data are not the rows of df; make the design from the "
+                         "same frame (study.survey_design(source, df))")
+    col = df[column]
+    levels = list(_levels(col))
+    rows, names = [], []
+    for lev in levels:
+        hit = np.where(col.isna().to_numpy(), np.nan, (col == lev).to_numpy(dtype=float))
+        r = design.update(__veplab_g__=hit).proportion("__veplab_g__", level=1.0, ci=ci, na_rm=True).iloc[0]
+        rows.append({"n": float((col == lev).sum()), "share": float(r["estimate"]), "ci_low": float(r["ci_low"]),
+                     "ci_high": float(r["ci_high"]), "deff": float(r["deff"])})
+        names.append(_option_text(codebook, column, lev, lang))
+    name = codebook.item(column).text(lang) if codebook is not None and column in codebook else column
+    return pd.DataFrame(rows, index=pd.Index(names, name=name))
+
+
+def _option_text(codebook: Any, col: str, value: Any, lang: str) -> str:
+    """An option code's label in the codebook (the code as text when it has none)."""
+    if codebook is not None and col in codebook and codebook.item(col).options:
+        try:
+            code = int(float(value))
+        except (TypeError, ValueError):
+            return str(value)
+        if code in codebook.item(col).options:
+            return codebook.item(col).option_text(code, lang)
+    return str(value)

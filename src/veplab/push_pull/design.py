@@ -711,8 +711,12 @@ def agree_code(codes: Sequence[int]) -> int | None:
 
 
 def top_item_agreement(df: pd.DataFrame, codebook: Any, scale: str, *, lang: str = "en",
-                       ci: float = 0.95) -> dict[str, Any] | None:
+                       ci: float = 0.95, design: Any = None) -> dict[str, Any] | None:
     """The share agreeing with the most-endorsed item of ``scale``, with its Wilson interval.
+
+    With ``design`` (a :class:`veplab.survey.SurveyDesign` over the rows of ``df``) the share
+    is design-based (``svyciprop``, logit interval) and the result has its ``deff``; ``n`` and
+    ``n_agree`` stay unweighted (:func:`~veplab.descriptives.endorsement`).
 
     Agreeing is answering an option above the middle of the item's scale (:func:`agree_code`);
     reverse-keyed items are left out (agreeing with them means the opposite), and so are quiz items
@@ -732,7 +736,7 @@ def top_item_agreement(df: pd.DataFrame, codebook: Any, scale: str, *, lang: str
         cut = agree_code(item.codes)
         if cut is None:
             continue
-        tab = endorsement(df, item_id, by=[], agree_at=cut, ci=ci)
+        tab = endorsement(df, item_id, by=[], agree_at=cut, ci=ci, design=design)
         row = tab.iloc[0]
         if int(row["n"]) == 0 or not math.isfinite(float(row["estimate"])):
             continue
@@ -740,6 +744,8 @@ def top_item_agreement(df: pd.DataFrame, codebook: Any, scale: str, *, lang: str
             best = {"item": item_id, "text": item.text(lang), "agree_label": item.option_text(cut, lang),
                     "estimate": float(row["estimate"]), "ci_low": float(row["ci_low"]),
                     "ci_high": float(row["ci_high"]), "n": int(row["n"]), "n_agree": int(row["n_agree"])}
+            if design is not None:
+                best["deff"] = float(row["deff"])
     return best
 
 
@@ -767,7 +773,8 @@ def facility_labels(predictors: Mapping[str, str], codebook: Any = None, lang: s
 
 
 def endorsement_tables(df: pd.DataFrame, variables: Sequence[str], by: Sequence[str], *, codebook: Any,
-                       threshold: int, lang: str = "en") -> tuple[dict[str, pd.DataFrame], pd.DataFrame, list[str]]:
+                       threshold: int, lang: str = "en", design: Any = None
+                       ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, list[str]]:
     """Mean scores of ``variables`` overall and by each breakdown of ``by``, ready to publish.
 
     Returns ``(wide, tidy, single)``: ``wide[b]`` has one row per variable (its label) and
@@ -778,14 +785,17 @@ def endorsement_tables(df: pd.DataFrame, variables: Sequence[str], by: Sequence[
     second table of the same groups with other counts could give a small difference
     away).  ``tidy`` is the endorsement table itself, with the same suppression (group
     labels from the codebook, ``n`` and t intervals); ``single`` lists the breakdowns with
-    fewer than two groups in the data (no table is made for them).
+    fewer than two groups in the data (no table is made for them).  With ``design`` (a
+    :class:`veplab.survey.SurveyDesign` over the rows of ``df``) every mean is design-based,
+    each group a domain of the whole design, with its ``deff`` in ``tidy``; ``n`` and the
+    suppression stay unweighted.
     """
     from ..descriptives.shares import endorsement
 
     variables = list(variables)
     usable = [b for b in by if _levels_count(df[b]).size >= 2]
     single = [b for b in by if b not in usable]
-    gated = endorsement(df, variables, by=usable, labels=codebook, lang=lang, threshold=threshold)
+    gated = endorsement(df, variables, by=usable, labels=codebook, lang=lang, threshold=threshold, design=design)
     label = {v: term_labels([v], codebook=codebook, lang=lang)[v] for v in variables}
     wide: dict[str, pd.DataFrame] = {}
     for var in ["overall", *usable]:
@@ -907,3 +917,79 @@ def scale_range(codebook: Any, scales: Sequence[str], lang: str = "en") -> str |
         return None
     lo, lo_text, hi, hi_text = ends.pop()
     return f"from {lo} ({lo_text}) to {hi} ({hi_text})"
+
+
+# ------------------------------------------------------------------ sampled surveys
+
+
+def design_effect(tidy: pd.DataFrame, variable: str) -> float | None:
+    """The design effect of ``variable``'s overall estimate in a design-based endorsement table
+    (:func:`endorsement_tables` with ``design=``), or None when it has none.
+
+    >>> t = pd.DataFrame({"variable": ["y"], "group_var": ["overall"], "deff": [2.31]})
+    >>> design_effect(t, "y")
+    2.31
+    """
+    if "deff" not in tidy.columns:
+        return None
+    row = tidy[(tidy["variable"] == variable) & (tidy["group_var"] == "overall")]
+    if row.empty or not math.isfinite(float(row["deff"].iloc[0])):
+        return None
+    return float(row["deff"].iloc[0])
+
+
+def weighting_comparison(df: pd.DataFrame, variables: Sequence[str], design: Any, *, codebook: Any,
+                         lang: str = "en", ci: float = 0.95,
+                         truth: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """Each variable's overall estimate without and with the survey design, side by side.
+
+    One row per variable (its label): ``n`` (people who answered, unweighted), ``unweighted``
+    (the mean or share as if the sample were simple random, :func:`~veplab.descriptives.endorsement`),
+    ``weighted`` with its interval ``ci_low``/``ci_high`` and ``deff`` (design-based:
+    ``svymean``/``svyciprop`` on ``design``), and, given ``truth`` (``{variable: population
+    value}``, e.g. a synthetic study's truth.json), ``truth``.  The difference between the
+    two columns is what weighting changes; ``deff`` how much wider the interval is than
+    simple random sampling would give.
+
+    References: Kish, L. (1965) *Survey Sampling*, Wiley (design effect); Lumley, T. (2010)
+    *Complex Surveys*, Wiley, ch. 2.
+
+    >>> from veplab.survey import SurveyDesign
+    >>> d = pd.DataFrame({"y": [1., 2, 3, 4, 5, 6], "w": [1., 1, 1, 3, 3, 3], "psu": [1, 1, 2, 2, 3, 3]})
+    >>> t = weighting_comparison(d, ["y"], SurveyDesign(d, weights="w", cluster="psu"), codebook=None)
+    >>> t[["n", "unweighted", "weighted"]].round(3).to_numpy().tolist()
+    [[6.0, 3.5, 4.25]]
+    """
+    from .descriptives import endorsement
+
+    variables = list(variables)
+    naive = endorsement(df, variables, by=[], ci=ci)
+    weighted = endorsement(df, variables, by=[], ci=ci, design=design)
+    label = term_labels(variables, codebook=codebook, lang=lang) if codebook is not None else \
+        {v: v for v in variables}
+    out = pd.DataFrame({
+        "n": naive["n"].to_numpy(dtype=float),
+        "unweighted": naive["estimate"].to_numpy(dtype=float),
+        "weighted": weighted["estimate"].to_numpy(dtype=float),
+        "ci_low": weighted["ci_low"].to_numpy(dtype=float),
+        "ci_high": weighted["ci_high"].to_numpy(dtype=float),
+        "deff": weighted["deff"].to_numpy(dtype=float),
+    }, index=pd.Index([label[v] for v in variables], name=None))
+    if truth is not None:
+        out["truth"] = [float(truth[v]) if truth.get(v) is not None else np.nan for v in variables]
+    return out
+
+
+def group_sizes(df: pd.DataFrame, column: str, groups: Sequence[str], *, codebook: Any = None,
+                lang: str = "en") -> list[float]:
+    """The number of rows of ``df`` in each group of ``column``, in the order of ``groups`` (their labels as
+    :func:`endorsement_tables` writes them); NaN for a label not found.
+
+    >>> group_sizes(pd.DataFrame({"g": [1, 1, 2]}), "g", ["2", "1"])
+    [1.0, 2.0]
+    """
+    from .descriptives import _levels
+
+    col = df[column]
+    sizes = {str(_option(codebook, column, lev, lang)): float((col == lev).sum()) for lev in _levels(col)}
+    return [sizes.get(str(g), np.nan) for g in groups]

@@ -151,6 +151,32 @@ class _BaseDesign:
             raise InputError("subset: no row of the design is in this domain")
         return out
 
+    def update(self, **columns: Any) -> Any:
+        """The same design with columns added or replaced (R: ``update(design, name = expr)``).
+
+        Each value is a Series aligned with the design's data or an array of one value per
+        row; weights, strata, clusters and the domain are kept.
+
+        >>> d = SurveyDesign(pd.DataFrame({"y": [1., 2, 3, 4], "psu": [1, 1, 2, 2]}), cluster="psu")
+        >>> float(d.update(big=lambda x: x["y"] > 2).mean("big").loc[0, "estimate"])
+        0.5
+        """
+        data = self.data.copy()
+        for name, value in columns.items():
+            if callable(value):
+                value = value(self.data)
+            if isinstance(value, pd.Series):
+                if not value.index.equals(self.data.index):
+                    raise InputError(f"update: column {name!r} is not indexed as the design's data")
+            else:
+                value = np.asarray(value)
+                if value.shape != (len(self.data),):
+                    raise InputError(f"update: column {name!r} has {value.size} values for {len(self.data)} rows")
+            data[name] = value
+        out = self._copy()
+        out.data = data
+        return out
+
     def _mask(self, mask: Any, what: str) -> np.ndarray:
         if isinstance(mask, pd.Series):
             if not mask.index.equals(self.data.index):

@@ -1,8 +1,7 @@
 """A study's ``design:`` as a survey design (the keys a study.yml would declare).
 
-Proposed ``study.yml`` keys (the study schema in :mod:`veplab.study` does not accept
-them yet; :func:`from_study_design` is what the build and notebooks would call once it
-does)::
+The ``study.yml`` keys (checked by :mod:`veplab.study`; notebooks get the design with
+``study.survey_design(source, data)``, which calls :func:`from_study_design`)::
 
     design:
       cluster: prison_id            # existing key: the first-stage unit (prisons)
@@ -16,6 +15,8 @@ does)::
                                     # poststratify (needs cells:)
       bounds: [0.3, 3]              # optional bounds on the weight adjustment (linear/logit)
       lonely_psu: fail              # fail | adjust | average | certainty
+      sources: [push_pull]          # optional: the sources sampled with this design (default:
+                                    # those whose codebook holds its columns)
 
 A study without ``weights``/``probs``/``strata``/``fpc``/``population`` has no survey
 design (None): its figures stay as they are.
@@ -97,14 +98,23 @@ def from_study_design(data: pd.DataFrame, design: Mapping[str, Any] | None, *,
     return calibrate(d, pop, method=how, bounds=bounds)
 
 
-def design_note(design: SurveyDesign, deff: float | None = None) -> str:
+def design_note(design: SurveyDesign, deff: float | None = None, *, placeholder: str | None = None) -> str:
     """One sentence for a page: how the figures are weighted, with the design effect.
+
+    ``placeholder`` names a value published with ``Report.value`` that holds the design
+    effect: the sentence then carries ``{placeholder}`` instead of the number, so that
+    run-time text takes its number from a gated result (:meth:`veplab.report.Report.markdown`).
 
     >>> df = pd.DataFrame({"prison_id": [1, 1, 2, 2, 3, 3], "w": [2., 2, 3, 3, 1, 1]})
     >>> design_note(SurveyDesign(df, cluster="prison_id", weights="w"), 2.34)
     'Weighted to the prison population (design-based estimates; design effect 2.3); n is the number of people who answered.'
+    >>> design_note(SurveyDesign(df, cluster="prison_id", weights="w"), placeholder="design_effect")
+    'Weighted to the prison population (design-based estimates; design effect {design_effect}); n is the number of people who answered.'
     """
     parts = "Weighted to the prison population" if not design.calibrated else \
         "Weighted to the prison population and adjusted to national figures"
-    eff = f"; design effect {deff:.1f}" if deff is not None and deff == deff else ""
+    if placeholder is not None:
+        eff = f"; design effect {{{placeholder}}}"
+    else:
+        eff = f"; design effect {deff:.1f}" if deff is not None and deff == deff else ""
     return f"{parts} (design-based estimates{eff}); n is the number of people who answered."

@@ -68,6 +68,7 @@ __all__ = [
     "simulate",
     "generate",
     "pseudonym",
+    "population_truth",
 ]
 
 DEFAULT_SEED = 20261121
@@ -515,3 +516,33 @@ def generate(
         progress("done", total, total)
     study.paths = paths
     return study
+
+
+def population_truth(study: Any, source: str) -> dict[str, float] | None:
+    """The population values of a synthetic study's source (``truth.json``), or None.
+
+    Only a study that declares itself synthetic (``synth:`` in study.yml) and whose
+    ``data/truth.json`` gives population values for ``source`` (written by
+    :func:`generate`: the mean of every scale score and the share agreeing with every
+    outcome item over the whole simulated prison population) has them; any other study
+    gets None, so a page shows no truth column.
+
+    >>> population_truth(type("S", (), {"synth": {}, "folder": Path(".")})(), "push_pull") is None
+    True
+    """
+    import json
+
+    if not getattr(study, "synth", None):
+        return None
+    path = Path(study.folder) / "data" / "truth.json"
+    if not path.is_file():
+        return None
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    part = doc.get(source) if isinstance(doc, dict) else None
+    values = part.get("population") if isinstance(part, dict) else None
+    if not isinstance(values, dict) or not isinstance(values.get("overall"), dict):
+        return None
+    return {str(k): float(v) for k, v in values["overall"].items() if isinstance(v, (int, float))}
