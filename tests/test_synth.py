@@ -33,11 +33,12 @@ SEED = int(os.environ.get("VEPLAB_SYNTH_SEED", DEFAULT_SEED))
 
 
 def _project(base: Path) -> Path:
-    """A throw-away project: surveys/ (copied) and research/demo/study.yml."""
+    """A throw-away project: surveys/ (copied), research/demo/study.yml and its population.yml."""
     shutil.copytree(ROOT / "surveys", base / "surveys")
     study = base / "research" / "demo"
     study.mkdir(parents=True)
-    shutil.copy(ROOT / "research" / "demo" / "study.yml", study / "study.yml")
+    for name in ("study.yml", "population.yml"):
+        shutil.copy(ROOT / "research" / "demo" / name, study / name)
     return study
 
 
@@ -246,10 +247,10 @@ def test_survey_sample_sizes_and_composition(study, files):
     pp = files["push_pull"]
     assert 1000 <= len(pp) <= 1500
     by = pp.groupby("country")
-    assert by["prison_id"].nunique().eq(8).all()
+    assert pp[pp["prison_type"] != 2].groupby("country")["prison_id"].nunique().eq(8).all()
     assert by["vep_status"].sum().between(60, 100).all()
     women_prisons = pp.loc[pp["prison_type"] == 2].groupby("country")["prison_id"].nunique()
-    assert women_prisons.reindex([1, 2, 3]).eq(1).all()          # one women's prison per country
+    assert women_prisons.reindex([1, 2, 3]).tolist() == [4, 1, 12]   # every women's prison is taken
     women = by["gender"].apply(lambda g: (g == 2).mean())
     assert women.between(0.04, 0.25).all()
     assert pp.loc[pp["prison_type"] == 2, "gender"].eq(2).all()
@@ -258,6 +259,53 @@ def test_survey_sample_sizes_and_composition(study, files):
     assert (rna.groupby("case_id")["rater"].nunique() == 2).all()
     assert rna.groupby("country")["rater"].nunique().between(8, 12).all()
     assert 1400 <= len(files["followup"]) <= 1600
+
+
+def test_sample_design_weights_recover_the_population(written, truth):
+    """The demo survey is a stratified PPS sample of prisons (every women's prison and the main VEP
+    holders taken), VEPs and others at different rates, women answering less often.  Its weights
+    (1 / selection probability x non-response adjustment) add up to the estate, and design-based
+    estimates (study.yml design: + population.yml) hit the population truth where the naive ones miss."""
+    from veplab.descriptives import population_shares
+    from veplab.push_pull.design import weighting_comparison
+    from veplab.study import load_study
+    from veplab.synth import population_truth
+
+    study_dir = written[0]
+    cfg = load_study(study_dir)
+    data = cfg.load_source("push_pull")
+    estate = truth["population"]["synthetic_estate"]
+    by_country = data.groupby(data["country"].astype(int))["weight"].sum()
+    for code, iso in ((1, "KZ"), (2, "TN"), (3, "UG")):        # unbiased weights: about the prisoners held
+        assert by_country[code] == pytest.approx(estate[iso]["prisoners"], rel=0.08)
+    strata = truth["sample_design"]["prisons_sampled"]
+    assert all(v["sampled"] == v["in_stratum"] for k, v in strata.items() if k.endswith("1"))  # certainty
+    assert all(v["sampled"] < v["in_stratum"] for k, v in strata.items() if k.endswith("2"))   # PPS
+    d = cfg.survey_design("push_pull", data)
+    assert d is not None and d.calibrated and len(d) == len(data)
+    pop = truth["push_pull"]["population"]
+    # VEPs: about a fifth of the sample, 1.5% of prisoners; the weighted share is right, the naive one is not
+    vep = (data["vep_status"].astype(float) == 1).astype(float)
+    true_vep = pop["shares"]["vep_status"]["1"]
+    assert true_vep == pytest.approx(sum(e["veps"] for e in estate.values()) / 128_831, rel=1e-12)
+    w = d.update(v=vep).proportion("v", level=1.0).iloc[0]
+    assert vep.mean() > 8 * true_vep
+    assert w["ci_low"] <= true_vep <= w["ci_high"] and abs(w["estimate"] - true_vep) < 0.01
+    # prisoners by prison type (not calibrated): each interval covers the exact share
+    shares = population_shares(data, "prison_type", d, codebook=cfg.codebook("push_pull"))
+    codes = [int(c) for c in pd.unique(data["prison_type"].dropna().astype(int))]
+    true_type = pop["shares"]["prison_type"]
+    for code, (_, row) in zip(sorted(codes), shares.iterrows()):
+        assert abs(row["share"] - true_type[str(code)]) < 3.5 * (row["ci_high"] - row["ci_low"]) / 3.92
+    # scale means against the simulated population: design-based within 3 SE of the truth
+    scales = ["grievance", "ideology", "violence_endorsement"]
+    t = population_truth(cfg, "push_pull")
+    assert t is not None and set(scales) <= set(t)
+    cmp = weighting_comparison(data, scales, d, codebook=cfg.codebook("push_pull"), truth=t)
+    se = (cmp["ci_high"] - cmp["ci_low"]) / 3.92
+    assert ((cmp["weighted"] - cmp["truth"]).abs() < 3 * se).all(), cmp
+    # the naive grievance and ideology means are pulled up by the over-sampled VEPs
+    assert (cmp["unweighted"] - cmp["truth"]).iloc[:2].min() > 0.03
 
 
 # ---------------------------------------------------------------------------- push_pull truth

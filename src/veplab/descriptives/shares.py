@@ -781,7 +781,9 @@ def population_shares(df: pd.DataFrame, column: str, design: Any, *, codebook: A
     One row per group (its codebook label): ``n`` the people surveyed in the group
     (unweighted, as the counts table), ``share`` the design-based share (R
     ``svyciprop(~I(column == group), design)``, logit interval ``ci_low``/``ci_high``) and
-    its ``deff``.  Rows missing ``column`` count in no group.
+    its ``deff``.  Rows missing ``column`` count in no group.  A characteristic the weights
+    were calibrated to (population.yml) has no sampling error: its interval and ``deff`` are
+    NaN.
 
     References: Lumley, T. (2010) *Complex Surveys*, Wiley, section 2.3.1.
 
@@ -801,8 +803,10 @@ def population_shares(df: pd.DataFrame, column: str, design: Any, *, codebook: A
     for lev in levels:
         hit = np.where(col.isna().to_numpy(), np.nan, (col == lev).to_numpy(dtype=float))
         r = design.update(__veplab_g__=hit).proportion("__veplab_g__", level=1.0, ci=ci, na_rm=True).iloc[0]
-        rows.append({"n": float((col == lev).sum()), "share": float(r["estimate"]), "ci_low": float(r["ci_low"]),
-                     "ci_high": float(r["ci_high"]), "deff": float(r["deff"])})
+        exact = not float(r["se"]) > 1e-10   # weights adjusted to this characteristic: known, no interval
+        rows.append({"n": float((col == lev).sum()), "share": float(r["estimate"]),
+                     "ci_low": np.nan if exact else float(r["ci_low"]),
+                     "ci_high": np.nan if exact else float(r["ci_high"]), "deff": np.nan if exact else float(r["deff"])})
         names.append(_option_text(codebook, column, lev, lang))
     name = codebook.item(column).text(lang) if codebook is not None and column in codebook else column
     return pd.DataFrame(rows, index=pd.Index(names, name=name))

@@ -7,6 +7,14 @@ generates every instrument of ``surveys/`` *from its codebook*: each item
 column the codebook defines, with its option codes, missing codes, reverse
 keys and roles.  Known effects go into ``truth``:
 
+* **sample design** -- per country every women's prison and the prisons holding
+  most VEPs are taken, the others drawn with probability proportional to size
+  (systematic PPS); VEPs and other prisoners at different rates; women answer
+  less often.  The survey carries ``stratum``, ``prisons_in_stratum``,
+  ``prisoners_in_prison`` and ``weight``; ``truth["push_pull"]["population"]``
+  holds the population values (scale means, shares agreeing, exact shares by
+  country, gender, prison type and VEP status) that design-based estimates
+  recover and naive ones miss.
 * **push_pull** -- latent push/pull/protective domain scores (correlated, with
   prison random effects and facility effects of occupancy and dynamic
   security) drive ordered-probit items with known loadings; violence
@@ -87,6 +95,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "prisons_per_country": 8,        # sampled prisons (None: every prison)
         "vep_per_country": 90,           # VEPs taken per country (None: all in sampled prisons)
         "gen_per_prison": 42,            # general-population respondents per sampled prison
+        "gen_women_per_country": 40,     # ... in women's prisons (all taken), per country, shared by size
         "gen_fraction": None,            # or a fraction of every prison's non-VEP prisoners
         "rna_gen_per_country": 15,       # general-population prisoners assessed for comparison
         "assessors_per_country": 10,
@@ -95,11 +104,13 @@ SIZES: dict[str, dict[str, Any]] = {
         "followup_vep_share": 0.10,
         "followup_linked": 40,           # released persons who are RNA cases (same pseudonym)
         "vep_response": 0.85,            # share of the VEPs taken who answer the survey
+        "women_response": 0.7,           # women answer less often (times vep_response for women VEPs)
     },
     "national": {
         "prisons_per_country": None,
         "vep_per_country": None,
         "gen_per_prison": None,
+        "gen_women_per_country": None,
         "gen_fraction": 1.0,             # a census: every prisoner of every prison (128,831)
         "rna_gen_per_country": 150,
         "assessors_per_country": 25,
@@ -108,6 +119,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "followup_vep_share": 0.03,
         "followup_linked": 300,
         "vep_response": 1.0,
+        "women_response": 1.0,
     },
 }
 
@@ -317,6 +329,7 @@ def simulate(
     roster = build_roster(
         sampled, vep_per_country=sz["vep_per_country"], gen_per_prison=sz["gen_per_prison"],
         gen_fraction=sz["gen_fraction"], rna_gen_per_country=sz["rna_gen_per_country"], rng=rngs[1],
+        gen_women_per_country=sz["gen_women_per_country"],
     )
     timings["prisons"] = time.perf_counter() - t0
 
@@ -324,7 +337,9 @@ def simulate(
     t = time.perf_counter()
     pp, pp_latent, pp_truth = _push_pull.generate(cbs["push_pull"], roster, prisons, rngs[2],
                                                   pseudonymise=pseudonymise,
-                                                  vep_response=float(sz["vep_response"]))
+                                                  vep_response=float(sz["vep_response"]),
+                                                  women_response=float(sz["women_response"]),
+                                                  truth_rng=rngs[7])
     timings["push_pull"] = time.perf_counter() - t
 
     tick(2)
@@ -412,6 +427,23 @@ def _truth(seed, scale, sz, prisons, sampled, roster, frames, cbs, pp, rna, staf
             "rows": {name: int(len(df)) for name, df in frames.items()},
             "sampled_prisons": {spec.iso: sampled.loc[sampled["country"] == c, "prison_id"].tolist()
                                 for c, spec in COUNTRIES.items()},
+        },
+        "sample_design": {
+            "prisons": ("per country: every women's prison and the prisons holding most VEPs taken with certainty "
+                        "(stratum country x 10 + 1); the others drawn with probability proportional to their "
+                        "population (systematic PPS, stratum country x 10 + 2)"),
+            "people": ("VEPs in proportion to the VEPs each sampled prison holds; other prisoners a fixed number "
+                       "per prison (in women's prisons a fixed number per country shared by size), so rates differ "
+                       "between prisons"),
+            "nonresponse": (f"VEPs answer with probability {sz['vep_response']}, others always; women's chance "
+                            f"times {sz['women_response']}"),
+            "weights": ("push_pull weight = 1 / (p_prison x p_person) x taken / answered in the prison x VEP status x "
+                        "gender cell"),
+            "study_yml": ("design: weights: weight, strata: stratum, fpc: [prisons_in_stratum, prisoners_in_prison] "
+                          "with cluster prison_id; population.yml: prisoners by country and gender (the published "
+                          "figures)"),
+            "prisons_sampled": {str(int(k)): {"sampled": int(len(g)), "in_stratum": int(g["prisons_in_stratum"].iloc[0])}
+                                for k, g in sampled.groupby("stratum")},
         },
         "pseudonyms": {
             "format": "p_ + 26 lowercase base32 characters of HMAC-SHA256 (veplab.privacy.pseudonyms.pseudonym)",

@@ -40,14 +40,21 @@ def build_roster(
     gen_fraction: float | None,
     rna_gen_per_country: int,
     rng: np.random.Generator,
+    gen_women_per_country: int | None = None,
 ) -> pd.DataFrame:
     """Persons of the sampled prisons taken for the survey or the assessments.
 
     ``vep_per_country=None`` takes every VEP of the sampled prisons.  General
     population: ``gen_per_prison`` per prison (capped at 60% of the prison's
     non-VEP prisoners) or, when ``gen_fraction`` is given, that fraction of
-    every prison's non-VEP prisoners.  ``rna_gen_per_country`` more are drawn
-    for comparison risk assessments.
+    every prison's non-VEP prisoners; ``gen_women_per_country`` (when given) replaces
+    ``gen_per_prison`` in women's prisons (small prisons, all taken): that many per country,
+    shared in proportion to their non-VEP prisoners, at least 3 per prison.  ``rna_gen_per_country`` more are drawn for comparison risk assessments.
+
+    Each person's chance of being taken within the prison is ``p_person`` (VEPs: taken /
+    VEPs held; others: taken / non-VEP prisoners), and the prison's sampling columns
+    (``p_prison``, ``stratum``, ``prisons_in_stratum``, when ``sampled`` has them) and its
+    ``population`` (``prisoners_in_prison``) are carried along.
     """
     frames = []
     for code, sub in sampled.groupby("country", sort=True):
@@ -60,7 +67,12 @@ def build_roster(
         if gen_fraction is not None:
             take_g = np.round(nonvep * gen_fraction).astype(np.int64)
         else:
-            take_g = np.minimum(gen_per_prison or 0, np.floor(0.6 * nonvep)).astype(np.int64)
+            per = np.full(len(sub), gen_per_prison or 0)
+            womens = sub["prison_type"].to_numpy() == 2
+            if gen_women_per_country is not None and womens.any():
+                share = largest_remainder(nonvep[womens].astype(float), int(gen_women_per_country))
+                per[womens] = np.maximum(share, 3)
+            take_g = np.minimum(per, np.floor(0.6 * nonvep)).astype(np.int64)
         rna_g = largest_remainder(np.sqrt(nonvep.astype(float)), rna_gen_per_country)
         # A census (gen_fraction 1) surveys everyone: comparison assessments are
         # then of surveyed prisoners too (the two files are not linkable).
@@ -78,6 +90,8 @@ def build_roster(
                 gen_serials = np.concatenate([rest[:tg], rest[len(rest) - rg :]])
             role = np.concatenate([np.full(tv, "vep"), np.full(tg, "survey"), np.full(rg, "rna")])
             serial = np.concatenate([vep_serials, gen_serials])
+            p_person = np.concatenate([np.full(tv, tv / max(n_v, 1)), np.full(tg, tg / max(pop - n_v, 1)),
+                                       np.full(rg, np.nan)])
             frames.append(pd.DataFrame({
                 "country": int(code),
                 "prison_id": row["prison_id"],
@@ -85,6 +99,11 @@ def build_roster(
                 "serial": serial,
                 "vep_status": (role == "vep").astype(np.int64),
                 "draw": role,
+                "p_person": p_person,
+                "p_prison": float(row.get("p_prison", 1.0)),
+                "stratum": int(row.get("stratum", int(code) * 10 + 1)),
+                "prisons_in_stratum": int(row.get("prisons_in_stratum", len(sub))),
+                "prisoners_in_prison": pop,
                 "women_share": float(row["women"]) / pop,
                 "vep_women": vep_women / max(n_v, 1),
                 "remand_share": float(row["remand_share"]),

@@ -224,53 +224,106 @@ def build_prisons(rng: np.random.Generator) -> pd.DataFrame:
     return prisons
 
 
+def pps_probabilities(size: np.ndarray, k: int) -> np.ndarray:
+    """Inclusion probabilities of a sample of ``k`` units drawn with probability proportional to
+    ``size``: pi_i = k size_i / sum(size), units whose pi reaches 1 taken with certainty and the
+    rest recomputed over the others (Sarndal, Swensson & Wretman 1992, section 3.6).
+
+    >>> pps_probabilities(np.array([1.0, 1, 2, 20]), 2).round(4).tolist()
+    [0.25, 0.25, 0.5, 1.0]
+    """
+    size = np.asarray(size, dtype=float)
+    k = min(int(k), len(size))
+    pi = np.zeros(len(size))
+    certain = np.zeros(len(size), dtype=bool)
+    while True:
+        rest = ~certain
+        left = k - int(certain.sum())
+        pi[certain] = 1.0
+        if left <= 0 or not rest.any():
+            pi[rest] = 0.0
+            return pi
+        pi[rest] = left * size[rest] / size[rest].sum()
+        over = rest & (pi >= 1.0)
+        if not over.any():
+            return pi
+        certain |= over
+
+
+def systematic_pps(pi: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Indices drawn by systematic sampling from a random order, unit i with probability ``pi[i]``
+    exactly (the inclusion probabilities sum to the sample size).
+
+    >>> sorted(systematic_pps(np.array([1.0, 0.5, 0.5]), np.random.default_rng(1)).tolist())[:1]
+    [0]
+    """
+    order = rng.permutation(len(pi))
+    cum = np.concatenate([[0.0], np.cumsum(pi[order])])
+    u = rng.random()
+    points = u + np.arange(int(round(cum[-1])))
+    hit = np.searchsorted(cum, points, side="right") - 1
+    return np.sort(order[np.unique(hit)])
+
+
+#: Prison sampling strata within each country: prisons taken with certainty (all women's
+#: prisons, the prisons holding most VEPs, any whose PPS probability reaches 1) and the
+#: prisons drawn with probability proportional to size.
+STRATUM_CERTAIN, STRATUM_PPS = 1, 2
+
+
 def sample_prisons(
     prisons: pd.DataFrame,
     per_country: int | None,
     vep_target: int | None,
     rng: np.random.Generator,
 ) -> pd.DataFrame:
-    """Prisons sampled for the surveys.
+    """Prisons sampled for the surveys, with their inclusion probabilities and strata.
 
-    ``per_country=None`` takes every prison (national scale).  Otherwise,
-    per country: the largest women's prison (the only one sampled) and the prisons holding most VEPs
-    (until about ``vep_target`` VEPs are covered, at most half the sample) are
-    taken with certainty, a remand centre is guaranteed, and the rest are drawn
-    with probability proportional to size.
+    ``per_country=None`` takes every prison (national scale: a census).  Otherwise, per
+    country: every women's prison and the prisons holding most VEPs (until about
+    ``vep_target`` VEPs are covered, at most half of ``per_country``) are taken with
+    certainty; the other ``per_country`` minus those are drawn from the remaining prisons
+    with probability proportional to their population (systematic PPS from a random
+    order; a prison whose probability reaches 1 is taken with certainty).  Women's prisons
+    come on top of ``per_country``.
+
+    Adds ``certainty``, ``p_prison`` (the prison's inclusion probability), ``stratum``
+    (country x 10 + 1 certainty / 2 PPS) and ``prisons_in_stratum`` (the country's prisons
+    in that stratum: the first-stage fpc).
     """
     if per_country is None:
         out = prisons.copy()
         out["certainty"] = True
+        out["p_prison"] = 1.0
+        out["stratum"] = out["country"] * 10 + STRATUM_CERTAIN
+        out["prisons_in_stratum"] = out.groupby("country")["prison_id"].transform("size")
         return out
-    chosen: list[int] = []
-    certain: list[int] = []
+    rows = []
     for code in COUNTRIES:
         sub = prisons[prisons["country"] == code]
-        picks: list[int] = []
-        women = sub[sub["prison_type"] == 2]
-        if len(women):
-            picks.append(int(women["population"].idxmax()))
-        by_vep = sub[sub["veps_men"] > 0].sort_values("veps_men", ascending=False)
-        covered = int(sub.loc[picks, "veps"].sum())
-        for idx, row in by_vep.iterrows():
-            if covered >= (vep_target or 0) * 1.1 or len(picks) >= max(per_country // 2, 1):
+        certain = list(sub.index[sub["prison_type"] == 2])       # every women's prison
+        covered = int(sub.loc[certain, "veps"].sum())
+        holders = sub[(sub["veps_men"] > 0) & (sub["prison_type"] != 2)].sort_values("veps_men", ascending=False)
+        n_vep = 0
+        for idx, row in holders.iterrows():
+            if covered >= (vep_target or 0) * 1.1 or n_vep >= max(per_country // 2, 1):
                 break
-            picks.append(int(idx))
+            certain.append(int(idx))
             covered += int(row["veps"])
-        certain.extend(picks)
-        # one women's prison per country: the others are left out of the draw
-        rest = sub.drop(index=picks)
-        rest = rest[rest["prison_type"] != 2]
-        if not (sub.loc[picks, "prison_type"] == 3).any():
-            rc = rest[rest["prison_type"] == 3]
-            if len(rc):
-                keys = rng.random(len(rc)) ** (1.0 / rc["population"].to_numpy())
-                picks.append(int(rc.index[np.argmax(keys)]))
-                rest = rest.drop(index=picks[-1])
-        k = max(per_country - len(picks), 0)
-        keys = rng.random(len(rest)) ** (1.0 / rest["population"].to_numpy())
-        picks.extend(int(i) for i in rest.index[np.argsort(-keys)[:k]])
-        chosen.extend(picks)
-    out = prisons.loc[sorted(chosen)].copy()
-    out["certainty"] = out.index.isin(certain)
+            n_vep += 1
+        rest = sub.drop(index=certain)
+        pi = pps_probabilities(rest["population"].to_numpy(), max(per_country - n_vep, 0))
+        sure = pi >= 1.0 - 1e-12
+        certain.extend(int(i) for i in rest.index[sure])
+        draw = rest[~sure]
+        picks = systematic_pps(pi[~sure], rng) if len(draw) else np.array([], dtype=int)
+        for idx in certain:
+            rows.append((idx, True, 1.0, code * 10 + STRATUM_CERTAIN, len(certain)))
+        for j in picks:
+            rows.append((int(draw.index[j]), False, float(pi[~sure][j]), code * 10 + STRATUM_PPS, len(draw)))
+    info = pd.DataFrame(rows, columns=["index", "certainty", "p_prison", "stratum", "prisons_in_stratum"])
+    info = info.set_index("index").sort_index()
+    out = prisons.loc[info.index].copy()
+    for c in info.columns:
+        out[c] = info[c].to_numpy()
     return out

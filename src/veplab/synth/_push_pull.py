@@ -269,21 +269,34 @@ def generate(
     pseudonymise,
     truth_rows: int = 30_000,
     vep_response: float = RESPONSE_RATE_VEP,
+    women_response: float = 1.0,
+    truth_rng: np.random.Generator | None = None,
+    population_fraction: float = 0.2,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """The push_pull export (raw codes), its latent scores and its truth.
 
-    ``vep_response`` is the share of the VEPs taken who answer (1 in a census).
+    ``vep_response`` is the share of the VEPs taken who answer (1 in a census);
+    ``women_response`` multiplies the chance that a woman taken answers (non-response by
+    gender; 1 in a census).  Every respondent gets a sampling ``weight``: the inverse of
+    her prison's and her own chance of selection, times the non-response adjustment of
+    her cell (prison x VEP status x gender: people taken over people who answered; the
+    prison x VEP status cell when nobody of her gender answered there).  With
+    ``truth_rng`` the truth also holds ``population``: each scale's mean and each outcome
+    item's share agreeing over the whole prison estate (:func:`population_values`).
     """
     model = PushPullModel(cb)
-    take = (roster["draw"] == "survey") | ((roster["draw"] == "vep") & (rng.random(len(roster)) < vep_response))
+    drawn = roster["draw"].isin(("survey", "vep")).to_numpy()
+    p_resp = (np.where(roster["draw"].to_numpy() == "vep", vep_response, 1.0)
+              * np.where(roster["gender"].to_numpy() == 2, women_response, 1.0))
+    take = drawn & (rng.random(len(roster)) < p_resp)
     persons = roster[take].copy()
+    persons["weight"] = _weights(roster, drawn, take)
     # Interview order: by country and prison, shuffled within prison.
     persons["_order"] = rng.random(len(persons))
     persons = persons.sort_values(["country", "prison_id", "_order"], kind="stable").reset_index(drop=True)
     persons["_k"] = persons.groupby("prison_id").cumcount() + 1
     n = len(persons)
-    sampled_ids = list(dict.fromkeys(roster["prison_id"]))
-    u_tab = prison_effects(model, sampled_ids, rng)
+    u_tab = prison_effects(model, list(prisons["prison_id"]), rng)   # every prison: the population truth too
     u = u_tab.loc[persons["prison_id"].to_numpy()].to_numpy()
     facility = _facility(persons, prisons)
     z, v = model.draw_latent(persons, facility, u, rng)
@@ -318,7 +331,92 @@ def generate(
 
     truth = _truth(model, persons, prisons, u_tab, rng, truth_rows, counts, straight, n)
     truth["response_rate_vep"] = vep_response
+    truth["response_rate_women_factor"] = women_response
+    if truth_rng is not None:
+        truth["population"] = population_values(model, prisons, u_tab, truth_rng, population_fraction)
     return frame, latent, truth
+
+
+def _weights(roster: pd.DataFrame, drawn: np.ndarray, took: np.ndarray) -> np.ndarray:
+    """Sampling weights of the respondents (rows ``took`` of ``roster``): 1 / (p_prison p_person) times
+    people taken / people who answered in the prison x VEP status x gender cell."""
+    base = 1.0 / (roster["p_prison"].to_numpy() * roster["p_person"].to_numpy())
+    r = pd.DataFrame({"prison_id": roster["prison_id"].to_numpy(), "vep": roster["vep_status"].to_numpy(),
+                      "gender": roster["gender"].to_numpy(), "drawn": drawn.astype(float),
+                      "took": took.astype(float)})
+    fine = r.groupby(["prison_id", "vep", "gender"])[["drawn", "took"]].transform("sum")
+    coarse = r.groupby(["prison_id", "vep"])[["drawn", "took"]].transform("sum")
+    adj = np.where(fine["took"] > 0, fine["drawn"] / fine["took"].clip(lower=1),
+                   coarse["drawn"] / coarse["took"].clip(lower=1))
+    return (base * adj)[took]
+
+
+def population_values(model: PushPullModel, prisons: pd.DataFrame, u_tab: pd.DataFrame,
+                      rng: np.random.Generator, fraction: float = 0.2) -> dict[str, Any]:
+    """Population values of the survey's scores over the whole estate (every prison).
+
+    Every VEP and ``fraction`` of the other prisoners of every prison are simulated through
+    the same latent model, prison effects, items and item non-response as the respondents,
+    weighted back to the prisoners they stand for; returns the mean of every scale score and
+    the share agreeing (an option above the middle, among those who answer) with every
+    outcome item, overall, by gender and by country (codes as in the data), and the exact
+    shares of prisoners by country, gender, prison type and VEP status (``shares``).
+    """
+    from ._people import build_roster
+
+    pop = build_roster(prisons, vep_per_country=None, gen_per_prison=None, gen_fraction=fraction,
+                       rna_gen_per_country=0, rng=rng)
+    pop = pop[pop["draw"].isin(("survey", "vep"))].reset_index(drop=True)
+    w = 1.0 / pop["p_person"].to_numpy()
+    u = u_tab.loc[pop["prison_id"].to_numpy()].to_numpy()
+    z, v = model.draw_latent(pop, _facility(pop, prisons), u, rng)
+    answers, _, _ = model.respond(z, v, pop["vep_status"].to_numpy(), rng)
+    frame = pd.DataFrame(answers)
+    values = scale_scores(frame, model.cb)
+    for s in model.outcome_scales:
+        for iid in s.items:
+            it = model.cb.item(iid)
+            if it.reverse or it.key is not None or not it.options or iid not in frame:
+                continue
+            codes = sorted(it.options)
+            mid = (codes[0] + codes[-1]) / 2
+            cut = next((c for c in codes if c > mid), None)
+            if cut is None:
+                continue
+            x = frame[iid].to_numpy(dtype=float)
+            answered = np.isin(x, codes)
+            values[iid] = np.where(answered, (x >= cut).astype(float), np.nan)
+
+    def means(mask: np.ndarray) -> dict[str, float]:
+        out = {}
+        for c in values.columns:
+            x = values[c].to_numpy(dtype=float)
+            ok = mask & ~np.isnan(x)
+            out[c] = float(np.sum(w[ok] * x[ok]) / np.sum(w[ok]))
+        return out
+
+    every = np.ones(len(pop), dtype=bool)
+    g, c = pop["gender"].to_numpy(), pop["country"].to_numpy()
+    total = float(prisons["population"].sum())
+    shares = {  # exact: counted over the estate, not simulated
+        "country": {int(k): float(v / total) for k, v in prisons.groupby("country")["population"].sum().items()},
+        "gender": {1: float(prisons["men"].sum() / total), 2: float(prisons["women"].sum() / total)},
+        "prison_type": {int(k): float(v / total)
+                        for k, v in prisons.groupby("prison_type")["population"].sum().items()},
+        "vep_status": {0: float(1 - prisons["veps"].sum() / total), 1: float(prisons["veps"].sum() / total)},
+    }
+    return {
+        "shares": shares,
+        "overall": means(every),
+        "by_gender": {int(k): means(g == k) for k in np.unique(g)},
+        "by_country": {int(k): means(c == k) for k in np.unique(c)},
+        "prisoners": float(w.sum()),
+        "rows_simulated": int(len(pop)),
+        "method": (f"every VEP and {fraction:.0%} of the other prisoners of all {len(prisons)} prisons simulated "
+                   "through the same model, prison effects, items and item non-response as the respondents, "
+                   "weighted back to the estate; scale scores prorated as the codebook says; shares agreeing "
+                   "among those who answer the item"),
+    }
 
 
 def _interview_dates(persons: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
