@@ -960,7 +960,7 @@ def weighting_comparison(df: pd.DataFrame, variables: Sequence[str], design: Any
     >>> t[["n", "unweighted", "weighted"]].round(3).to_numpy().tolist()
     [[6.0, 3.5, 4.25]]
     """
-    from .descriptives import endorsement
+    from ..descriptives.shares import endorsement
 
     variables = list(variables)
     naive = endorsement(df, variables, by=[], ci=ci)
@@ -988,7 +988,7 @@ def group_sizes(df: pd.DataFrame, column: str, groups: Sequence[str], *, codeboo
     >>> group_sizes(pd.DataFrame({"g": [1, 1, 2]}), "g", ["2", "1"])
     [1.0, 2.0]
     """
-    from .descriptives import _levels
+    from ..descriptives.shares import _levels
 
     col = df[column]
     sizes = {str(_option(codebook, column, lev, lang)): float((col == lev).sum()) for lev in _levels(col)}
