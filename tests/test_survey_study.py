@@ -216,3 +216,22 @@ def test_without_a_survey_design_pages_are_unchanged(three_assessors_report):
     assert pp["values"]["outcome_item_agree_share"]["caption"].startswith("Share answering")
     assert not any("share_by" in k for k in res["overview"]["tables"])
     assert not any((t.get("text") or "").startswith("Weighted") for nb in res.values() for t in nb["texts"].values())
+
+
+def test_demo_is_a_sampled_survey_with_truth_on_its_pages(demo_report):
+    """The demo declares weights/strata/fpc/population: its push_pull page sets unweighted, weighted and the
+    synthetic truth side by side, the overview estimates the population's make-up, and the brief says the
+    figures are weighted, with the design effect."""
+    res = json.loads((demo_report / "results.json").read_text(encoding="utf-8"))["notebooks"]
+    cmp = res["push_pull"]["tables"]["weighting_comparison"]
+    assert cmp["status"] == "published" and cmp["columns"][-1] == "truth"
+    rows = {i: dict(zip(cmp["columns"], r)) for i, r in zip(cmp["index"], cmp["data"])}
+    assert all(r["truth"] is not None and r["n"] >= 10 for r in rows.values())
+    off = [abs(r["weighted"] - r["truth"]) / ((r["ci_high"] - r["ci_low"]) / 3.92) for r in rows.values()]
+    assert max(off) < 3.5                      # design-based: within sampling error of the truth
+    shares = res["overview"]["tables"]["push_pull_share_by_gender"]
+    women = dict(zip(shares["columns"], shares["data"][shares["index"].index("Woman")]))
+    assert women["share"] == pytest.approx(6465 / 128831, rel=1e-6)    # raked to population.yml
+    assert women["ci_low"] is None                                     # known exactly: no interval
+    brief = (demo_report / "brief-en.html").read_text(encoding="utf-8")
+    assert "figures weighted to the prison population (design-based estimates; design effect)" in brief

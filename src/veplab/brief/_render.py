@@ -377,6 +377,16 @@ def _methods(study: Any, results: Mapping[str, Any], spec: Any, tr: Translator, 
         shown = (tr.t("fewer_than", threshold=tr.integer(threshold)) if num.suppressed or num.value is None
                  else tr.integer(num.value))
         samples.append({"label": label, "value": shown})
+    if raw_samples is not None and getattr(study, "survey", None) is not None:
+        # a sampled survey: its figures are weighted; say so with the design effect the notebook published
+        for nb_name, nb in nbs.items():
+            v = ((nb or {}).get("values") or {}).get("design_effect")
+            if not v or v.get("status") not in ("ok", "published") or v.get("value") is None:
+                continue
+            src = study.survey_sources[0] if getattr(study, "survey_sources", ()) else ""
+            samples.append({"label": tr.t("weighted_line", instrument=source_title(src) if src else ""),
+                            "value": tr.number(float(v["value"]), 1)})
+            break
     raw_instruments = spec.get("instruments") or []
     if isinstance(raw_instruments, (str, bytes)) or not isinstance(raw_instruments, Sequence):
         raise BriefError(f"brief.methods.instruments: expected a list of source names, got {raw_instruments!r}")
