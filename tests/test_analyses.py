@@ -59,6 +59,9 @@ def test_demo_declaration_resolves_with_defaults_from_codebooks():
     assert (rel["subject"], rel["rater"], rel["judgement"]) == ("case_id", "rater", "final_judgement")
     fu = resolved["outcomes"]["followup"]
     assert (fu["time"], fu["event"], fu["horizon"]) == ("time_days", "rearrested", 730)  # codebook's survival:
+    pred = resolved["validity"]["prediction"]  # prediction over time: the outcome's follow-up from the codebook
+    assert (pred["time"], pred["status"], pred["horizon"]) == ("time_days", "followup_end", 730)
+    assert "over_time" not in resolved["validity"].skipped
     assert resolved["outcomes"]["prepost"]["pre"] == 1 and resolved["outcomes"]["prepost"]["post"] == 2
     assert [n["name"] for n in study.notebooks] == list(resolved)
 
@@ -78,6 +81,7 @@ def test_non_demo_study_defaults_and_reasons(centre_a):
     assert v["invariance_by"] == ["sex", "age_group"]  # design.breakdowns
     assert v["prediction"]["outcome"] == "new_offence"  # the codebook's one yes/no outcome item
     assert v["prediction"]["score_source"] == "ratings"
+    assert v["prediction"]["time"] is None and "follow-up time" in v.why_not("over_time")
     assert resolved["overview"]["breakdowns"] == {"survey": ["sex", "age_group"], "ratings": [], "followup": []}
 
 

@@ -148,8 +148,14 @@ def test_plot_draws_one_line_per_group_and_cause():
     matplotlib.use("Agg")
     res = cumulative_incidence(D, "time", "status", "group")
     fig = plot_cuminc(res, labels={1: "Re-arrest", 2: "Death"})
-    ax = fig.axes[0]
-    assert len([ln for ln in ax.get_lines() if not ln.get_label().startswith("_")]) == 6
+    assert len(fig.axes) == 2 and [a.get_title() for a in fig.axes] == ["Re-arrest", "Death"]  # a panel per cause
+    assert all(len(a.get_lines()) == 3 for a in fig.axes)  # a line per group
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["a", "b", "c"]
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots()
+    one = plot_cuminc(res, ax=ax)  # into given axes: every curve in it
+    assert len([ln for ln in one.axes[0].get_lines() if not ln.get_label().startswith("_")]) == 6
     fig2 = res.plot(cause=1, min_at_risk=50)
     tops = [ln.get_xdata().max() for ln in fig2.axes[0].get_lines()]
     assert max(tops) < D["time"].max()

@@ -433,5 +433,7 @@ def test_release_followup_structure(books):
     risk = cb.item("risk_at_release")
     assert (risk.type, risk.codes) == ("ordinal", (0, 1, 2))
     assert cb.item("release_date").type == "date"
-    assert cb.extra["survival"] == {"time": "time_days", "event": "rearrested"}
+    assert cb.extra["survival"] == {"time": "time_days", "event": "rearrested", "status": "followup_end"}
+    end = cb.item("followup_end")
+    assert (end.type, end.codes, end.role) == ("categorical", (0, 1, 2), "outcome")
     assert cb.scales == ()

@@ -525,6 +525,34 @@ def test_programme_hazard_ratio_naive_biased_adjusted_recovers(files, truth):
     assert f.groupby("risk_at_release")["programme"].mean().is_monotonic_increasing
 
 
+def test_competing_event_recovered(files, truth):
+    """Death or deportation competes with re-arrest: the cause-specific Cox model of followup_end = 2
+    recovers the planted log hazard ratios, the programme HR for re-arrest is still recovered with
+    competing events censored, and the Aalen-Johansen incidence by two years matches the truth per
+    risk level (where the Kaplan-Meier that censors the competing event is higher)."""
+    from veplab.outcomes import cause_specific_cox, cumulative_incidence, kaplan_meier
+
+    f = files["followup"].copy()
+    comp = truth["followup"]["competing_event"]["log_hr"]
+    assert set(f["followup_end"].unique()) == {0, 1, 2}
+    assert ((f["followup_end"] == 1) == (f["rearrested"] == 1)).all()
+    assert 40 <= (f["followup_end"] == 2).sum() <= 300
+    f["risk_high"] = (f["risk_at_release"] == 2).astype(int)
+    fit = cause_specific_cox(f, "time_days", "followup_end", ["age_band", "vep_status", "risk_high"], cause=2)
+    tab = fit.table.set_index("term")
+    for term, key in (("age_band", "age_band_per_band"), ("vep_status", "vep"), ("risk_high", "risk_high")):
+        assert tab.loc[term, "ci_low"] < comp[key] < tab.loc[term, "ci_high"], (term, tab.loc[term, "coef"])
+    ci = cumulative_incidence(f, "time_days", "followup_end", "risk_at_release")
+    at = ci.at([730], cause=1).set_index("group")
+    km = kaplan_meier(f, "time_days", "rearrested", "risk_at_release").survival_at([730]).set_index("group")
+    for code, level in enumerate(("low", "moderate", "high")):
+        want = truth["followup"]["cumulative_incidence_730_by_risk"]["values"][level]
+        row = at.loc[code]
+        assert row["ci_low"] < want["rearrest"] < row["ci_high"], (level, row["estimate"], want)
+        assert 1 - km.loc[code, "surv"] > row["estimate"]  # censoring the competing event overstates the risk
+        assert want["rearrest_without_competing"] > want["rearrest"]
+
+
 # ---------------------------------------------------------------------------- bad input
 
 

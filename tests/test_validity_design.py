@@ -135,3 +135,53 @@ def test_a_score_with_many_values_is_grouped_in_tenths_for_the_table_and_curve()
     assert pr.grouped and len(pr.by_level) == 10 and pr.by_level["n"].tolist() == [50] * 10
     assert pr.by_level.index.name == "s (tenths)" and len(pr.roc) == 11
     assert pr.by_level["events"].sum() == y.sum() and "group it into tenths" in pr.notes[-1]
+
+
+# ------------------------------------------------------------------ prediction over time
+
+
+def _followup_frame() -> pd.DataFrame:
+    from pathlib import Path
+
+    d = pd.read_csv(Path(__file__).parent / "reference" / "data" / "competing.csv")
+    return d.assign(event=(d["status"] == 1).astype(int))
+
+
+def test_prediction_over_time_on_levels_with_competing_events():
+    from veplab.validity import time_auc
+
+    d = _followup_frame()
+    ot = vd.prediction_over_time(d, time="time", event="event", score="level", status="status", horizon=78,
+                                 threshold=10, seed=1)
+    assert ot.competing and ot.n == 500 and ot.n_events == int((d["status"] == 1).sum())
+    assert ot.horizon == 78 and ot.risk_from_levels
+    direct = time_auc(d["time"], d["status"], d["level"], [78]).table.iloc[0]
+    assert ot.auc.loc["day 78", "auc"] == pytest.approx(direct["auc"], rel=1e-12)
+    assert (ot.auc[["n_cases", "n_controls"]] >= 10).all().all()
+    # cross-validated level risks: close to the observed risk per level
+    assert list(ot.calibration_table.index) == ["0", "1", "2"]
+    np.testing.assert_allclose(ot.calibration_table["predicted"], ot.calibration_table["observed"], atol=0.05)
+    assert ot.decision.table["n_above"].nunique() <= 4  # one risk per level: the rules are "this level and above"
+    assert {"incidence", "competing_incidence", "km_risk"} <= set(ot.incidence_table.columns)
+    assert (ot.incidence_table["km_risk"] >= ot.incidence_table["incidence"]).all()
+    assert list(ot.gray.index) == ["outcome", "competing"]
+    assert ot.at_risk.shape == (3, 5)
+
+
+def test_prediction_over_time_probability_score_and_sentences():
+    d = _followup_frame()
+    ot = vd.prediction_over_time(d, time="time", event="event", score="risk", horizon=52)
+    assert not ot.competing and not ot.risk_from_levels
+    assert ot.calibration_table.index[0].startswith("tenth")
+    with pytest.raises(vd.PartNotRun) as exc:
+        vd.prediction_over_time(d, time="time", event="event", score="level", horizon=500)
+    assert not any(ch.isdigit() for ch in exc.value.sentence)
+    with pytest.raises(vd.PartNotRun):
+        vd.prediction_over_time(d.assign(event=0, status=0), time="time", event="event", score="level")
+    with pytest.raises(InputError, match="disagree"):
+        first_events = d.index[d["event"] == 1][:3]
+        vd.prediction_over_time(d.assign(event=np.where(d.index.isin(first_events), 0, d["event"])), time="time",
+                                event="event", score="level", status="status")
+    # follow-up ending at the horizon: measured at the last day before it, said in a note
+    end = vd.prediction_over_time(d, time="time", event="event", score="level", horizon=float(d["time"].max()))
+    assert end.horizon < d["time"].max() and any("last day before" in n for n in end.notes)

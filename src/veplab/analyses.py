@@ -134,7 +134,9 @@ ANALYSES: dict[str, AnalysisSpec] = {a.name: a for a in (
         "a source with scales; for prediction, an outcome and a risk score",
         "Sampling adequacy, parallel analysis, exploratory factor analysis and a confirmatory model with one "
         "factor per scale (FIML), measurement invariance across groups; with prediction: AUC with DeLong's "
-        "interval, the outcome rate by score level and performance by subgroup.",
+        "interval, the outcome rate by score level and performance by subgroup; with a follow-up time: prediction "
+        "over time (time-dependent AUC, Uno's C, calibration at the horizon, decision curve, competing-risk "
+        "incidence by score level).",
         (
             Key("source", "source", "", "the source whose structure is tested", required=True),
             Key("scales", "scales", "every scale of the source with at least 3 items", "the factors of the model"),
@@ -155,6 +157,14 @@ ANALYSES: dict[str, AnalysisSpec] = {a.name: a for a in (
                     "with several ratings per case, each case's first rating (lowest rater id) is used"),
                 Key("subgroups", "columns", "design.breakdowns present in the outcome source",
                     "groups for which performance is reported"),
+                Key("time", "column", "the codebook's survival.time when the outcome is its survival.event",
+                    "follow-up time: with it, prediction over time (time-dependent AUC, calibration at the "
+                    "horizon, decision curve, competing-risk incidence by risk level) is reported"),
+                Key("status", "column", "the codebook's survival.status",
+                    "how follow-up ended (0 censored, the outcome's code, other codes competing events such as "
+                    "death or deportation)"),
+                Key("horizon", "int", "the codebook's survival.horizon, else analyses.outcomes.followup.horizon, "
+                    "else the longest follow-up", "the time at which calibration and net benefit are judged"),
             )),
             _SEED,
         ),
@@ -567,11 +577,28 @@ def _resolve_validity(ctx: _Ctx, spec: Mapping[str, Any]) -> Analysis:
             if rater is None and isinstance(rspec, Mapping) and rspec.get("source") == score_source:
                 rater = rspec.get("rater")
             rater = ctx.column(score_source, rater, "validity.prediction.rater")
+        surv = _extra(pcb, "survival")
+        from_codebook = outcome is not None and outcome == surv.get("event")
+        ptime = pspec.get("time", surv.get("time") if from_codebook else None)
+        ptime = ctx.column(psrc, ptime, "validity.prediction.time")
+        pstatus = pspec.get("status", surv.get("status") if from_codebook else None)
+        pstatus = ctx.column(psrc, pstatus, "validity.prediction.status")
+        fspec = (_declared(study).get("outcomes") or {})
+        fspec = fspec.get("followup") if isinstance(fspec, Mapping) else None
+        horizon = pspec.get("horizon", surv.get("horizon"))
+        if horizon is None and isinstance(fspec, Mapping) and fspec.get("source") == psrc:
+            horizon = fspec.get("horizon", 730)  # the horizon the follow-up analysis reports at
         prediction = {"source": psrc, "outcome": outcome, "score": score, "score_source": score_source,
-                      "join": join, "rater": rater, "subgroups": subgroups}
+                      "join": join, "rater": rater, "subgroups": subgroups, "time": ptime, "status": pstatus,
+                      "horizon": horizon}
+        if ptime is None:
+            skipped["over_time"] = ("No follow-up time is declared for the outcome (analyses.validity.prediction.time "
+                                    "or the codebook's survival.time), so prediction over time is not reported.")
     else:
         skipped["prediction"] = ("No outcome to predict is declared (analyses.validity.prediction), so predictive "
                                  "validity is not reported.")
+        skipped["over_time"] = ("No outcome to predict is declared (analyses.validity.prediction), so prediction over "
+                                "time is not reported.")
     return Analysis("validity", {"source": src, "scales": scales, "invariance_by": invariance,
                                  "missing": spec.get("missing", "ml"), "n_iter": spec.get("n_iter", 20),
                                  "prediction": prediction, "seed": spec.get("seed", study.seed)}, skipped)

@@ -784,51 +784,76 @@ _GREYS = ["0.0", "0.45", "0.25", "0.6"]
 def plot_cuminc(res: CumulativeIncidence, *, cause: Any = None, ax: Any = None, intervals: bool = True,
                 min_at_risk: int | None = None, xlabel: str = "Time", ylabel: str = "Cumulative incidence",
                 labels: dict | None = None) -> Any:
-    """Step plot of the cumulative incidence curves, one line per group and cause, with intervals.
+    """Step plot of the cumulative incidence curves with intervals, in one call.
 
-    ``cause`` limits the plot to one cause (default: all).  ``min_at_risk`` stops
-    each curve at the last jump where at least that many people were at risk (pass
-    the study's disclosure threshold for published figures).  ``labels`` renames
-    causes (``{2: "Death or deportation"}``).  Returns the Figure.
+    One panel per cause (side by side, same y axis) with one line per group -- the
+    groups keep their line style in every panel -- or a single panel when there is one
+    cause, ``cause=`` picks one, or ``ax`` is given (then every curve goes into it).
+    ``min_at_risk`` stops each curve at the last jump where at least that many people
+    were at risk (pass the study's disclosure threshold for published figures).
+    ``labels`` renames causes (``{2: "Death or deportation"}``).  Returns the Figure.
     """
     import matplotlib.pyplot as plt
 
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(7, 4.2))
-    else:
-        fig = ax.figure
     causes = list(res.causes) if cause is None else [cause]
     labels = labels or {}
-    k = 0
+    grouped = len(res.groups) > 1 or res.groups[0] != "all"
+    panels = len(causes) > 1 and grouped and ax is None
+    if ax is not None:
+        fig, axes = ax.figure, [ax] * len(causes)
+    elif panels:
+        fig, axs = plt.subplots(1, len(causes), figsize=(4.2 * len(causes) + 0.6, 4.2), sharey=True)
+        axes = list(np.atleast_1d(axs))
+    else:
+        fig, one = plt.subplots(figsize=(7, 4.2))
+        axes = [one] * len(causes)
     ymax = 0.0
-    for c in causes:
-        for g in res.groups:
+    k = 0
+    for c, axc in zip(causes, axes):
+        for j, g in enumerate(res.groups):
             tab = res.table[(res.table["group"] == g) & (res.table["cause"] == c)]
             if min_at_risk is not None:
                 below = np.flatnonzero(tab["n_risk"].to_numpy() < min_at_risk)
                 tab = tab.iloc[: below[0]] if len(below) else tab
-            name = str(labels.get(c, c)) if len(causes) > 1 else ""
-            if len(res.groups) > 1 or g != "all":
-                name = f"{g}" + (f", {name}" if name else "")
-            name = name or str(labels.get(c, c))
-            ls, col = _LINESTYLES[k % 4], _GREYS[k % 4]
+            style = j if panels else k
+            ls, col = _LINESTYLES[style % 4], _GREYS[style % 4]
+            cname = str(labels.get(c, c))
+            if panels:
+                name = str(g)
+            elif grouped:
+                name = f"{g}, {cname}" if len(causes) > 1 else str(g)
+            else:
+                name = cname
             end = res.end[g] if min_at_risk is None or len(tab) == 0 else float(tab["time"].iloc[-1])
             x = np.r_[0.0, tab["time"].to_numpy(), end]
             y = np.r_[0.0, tab["estimate"].to_numpy(), tab["estimate"].iloc[-1] if len(tab) else 0.0]
-            ax.step(x, y, where="post", linestyle=ls, color=col, label=name)
+            axc.step(x, y, where="post", linestyle=ls, color=col, label=name if (not panels or c == causes[0]) else
+                     "_" + name)
             if intervals and len(tab):
                 lo = np.r_[0.0, tab["ci_low"].fillna(0).to_numpy(), tab["ci_low"].fillna(0).iloc[-1]]
                 hi = np.r_[0.0, tab["ci_high"].fillna(0).to_numpy(), tab["ci_high"].fillna(0).iloc[-1]]
-                ax.fill_between(x, lo, hi, step="post", color=col, alpha=0.15, linewidth=0)
+                axc.fill_between(x, lo, hi, step="post", color=col, alpha=0.15, linewidth=0)
                 ymax = max(ymax, float(np.nanmax(hi)))
             ymax = max(ymax, float(np.nanmax(y)))
             k += 1
-    ax.set_ylim(0, min(1.0, max(0.05, ymax * 1.1)))
-    ax.set_xlim(left=0)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if k > 1:
+        if panels:
+            axc.set_title(str(labels.get(c, c)), fontsize=10)
+    for axc in dict.fromkeys(axes):
+        axc.set_ylim(0, min(1.0, max(0.05, ymax * 1.1)))
+        axc.set_xlim(left=0)
+        if not panels:
+            axc.set_xlabel(xlabel)
+    axes[0].set_ylabel(ylabel)
+    if panels:
+        # one x label and one legend (the groups) for all panels, above them
+        fig.supxlabel(xlabel, fontsize=plt.rcParams["axes.labelsize"])
+        handles, names = axes[0].get_legend_handles_labels()
+        title = str(res.group_name) if res.group_name is not None else None
+        fig.legend(handles, names, loc="upper center", ncol=min(len(names), 4), frameon=False, title=title,
+                   bbox_to_anchor=(0.5, 1.0))
+        fig.tight_layout(rect=(0, 0, 1, 0.86))
+    elif k > 1:
         from ..report.charts import legend_outside
 
-        legend_outside(ax, title=str(res.group_name) if res.group_name is not None else None)
+        legend_outside(axes[0], title=str(res.group_name) if res.group_name is not None and grouped else None)
     return fig

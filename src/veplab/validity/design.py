@@ -16,7 +16,9 @@ digits, that the page shows in its place (:class:`PartNotRun`):
   first rating, the lowest rater id, is used;
 * :func:`predictive_validity` -- the AUC with DeLong's interval (``pROC::ci.auc``), the
   outcome rate by score level with exact intervals, the ROC curve and performance by
-  subgroup (:func:`~veplab.validity.subgroup_performance`).
+  subgroup (:func:`~veplab.validity.subgroup_performance`);
+* :func:`prediction_over_time` -- with a follow-up time: AUC(t), Uno's C, calibration at
+  the horizon, the decision curve and the competing-risk incidence by score level.
 
 References
 ----------
@@ -62,7 +64,9 @@ __all__ = [
     "PredictionResult",
     "StructureResult",
     "invariance_across",
+    "OverTimeResult",
     "prediction_frame",
+    "prediction_over_time",
     "predictive_validity",
     "structure",
 ]
@@ -404,3 +408,227 @@ def predictive_validity(frame: pd.DataFrame, outcome: str, score: str, *, subgro
                      "the score itself.")
     return PredictionResult(auc=auc, by_level=by_level, roc=curve, subgroups=sub, y=y, score=s,
                             n_left_out=int((~ok).sum()), notes=tuple(notes), plot_score=levels, grouped=grouped)
+
+
+# ------------------------------------------------------------------ prediction over time
+
+
+@dataclasses.dataclass(frozen=True)
+class OverTimeResult:
+    """What :func:`prediction_over_time` found (see there); tables are ready for the disclosure gate.
+
+    ``auc``: AUC(t) with intervals and the numbers of cases and controls at each time
+    of the grid; ``auc_result`` the :class:`~veplab.validity.TimeAUC`; ``uno`` Uno's C up
+    to the horizon; ``calibration`` the :class:`~veplab.validity.CalibrationAt` by score
+    level (its ``table`` with level names); ``decision`` the
+    :class:`~veplab.validity.DecisionCurve` and ``decision_table`` its rows at round
+    thresholds; ``incidence`` the competing-risk curves by level
+    (:class:`~veplab.outcomes.CumulativeIncidence`), ``incidence_table`` per level at the
+    horizon (Aalen-Johansen for the outcome and for the competing events, Kaplan-Meier
+    for comparison), ``incidence_at`` the curves at the grid (figure data) and
+    ``at_risk`` the numbers still followed at the grid per level; ``notes`` sentences
+    without digits.
+    """
+
+    horizon: float
+    n: int
+    n_events: int
+    n_competing: int
+    competing: bool
+    auc: pd.DataFrame
+    auc_result: Any
+    uno: dict
+    calibration: Any
+    calibration_table: pd.DataFrame
+    decision: Any
+    decision_table: pd.DataFrame
+    incidence: Any
+    incidence_table: pd.DataFrame
+    incidence_at: pd.DataFrame
+    at_risk: pd.DataFrame
+    grid: list
+    risk_from_levels: bool
+    gray: pd.DataFrame
+    notes: tuple[str, ...]
+
+
+def _level_names(levels: pd.Series, codebook: Any, score: str, lang: str) -> dict[Any, str]:
+    item = codebook.item(score) if codebook is not None and score in codebook else None
+    out = {}
+    for v in pd.unique(levels.dropna()):
+        if item is not None and item.options and float(v).is_integer() and int(v) in item.options:
+            out[v] = item.option_text(int(v), lang)
+        else:
+            out[v] = f"{v:g}" if isinstance(v, (float, np.floating)) else str(v)
+    return out
+
+
+def _cross_validated_level_risk(t: np.ndarray, s: np.ndarray, levels: np.ndarray, horizon: float, cause: Any,
+                                folds: int, seed: int | None) -> np.ndarray:
+    """Each person's predicted risk by ``horizon``: the Aalen-Johansen incidence of the cause in the person's
+    level among the people of the other folds (``folds``-fold cross-validation)."""
+    from ..outcomes.competing import _cinc
+
+    rng = np.random.default_rng(seed)
+    fold = rng.permutation(np.arange(len(t)) % folds)
+    out = np.full(len(t), np.nan)
+    for k in range(folds):
+        train = fold != k
+        for lev in np.unique(levels):
+            m = train & (levels == lev)
+            if not m.any():
+                continue
+            order = np.argsort(t[m], kind="stable")
+            tab = _cinc(t[m][order], (s[m][order] != 0).astype(float), (s[m][order] == cause).astype(float))
+            j = np.searchsorted(tab["time"].to_numpy(), horizon, side="right") - 1
+            out[(fold == k) & (levels == lev)] = tab["estimate"].to_numpy()[j] if j >= 0 else 0.0
+    return out
+
+
+def prediction_over_time(frame: pd.DataFrame, *, time: str, event: str, score: str, status: str | None = None,
+                         horizon: float | None = None, score_codebook: Any = None, threshold: int = 10,
+                         folds: int = 10, seed: int | None = None, lang: str = "en") -> OverTimeResult:
+    """How well ``score`` predicts the event over the follow-up, with censoring and competing events.
+
+    * AUC(t) at the :func:`~veplab.outcomes.design.horizon_grid` times up to the horizon
+      (cumulative/dynamic, IPCW, as ``riskRegression::Score``); a time with fewer than
+      ``threshold`` cases or controls is left out; Uno's C up to the horizon;
+    * calibration at the horizon by score level: the predicted risk of a person is the
+      score itself when it is a probability, else the Aalen-Johansen incidence of the
+      person's level in the other ``folds`` folds (cross-validated, so a level's risk
+      is not judged on the people it was estimated from); observed risk per level by
+      Aalen-Johansen (Kaplan-Meier without competing events), IPCW calibration
+      intercept and slope (:func:`~veplab.validity.calibration_at`);
+    * the decision curve at the horizon (:func:`~veplab.validity.decision_curve`);
+    * the cumulative incidence of the event and of the competing events by score level
+      (:func:`~veplab.outcomes.cumulative_incidence`, Gray's test), with the
+      Kaplan-Meier risk that censors the competing events for comparison.
+
+    ``status`` codes how follow-up ended (0 censored; the code the ``event`` rows carry;
+    any other code a competing event); without it every non-event is censored.  The
+    horizon defaults to the longest follow-up.  :class:`PartNotRun` when fewer than
+    ``threshold`` people are still followed at the horizon or there are no events.
+    """
+    from ..outcomes.competing import cumulative_incidence
+    from ..outcomes.design import horizon_grid
+    from ..outcomes.survival import kaplan_meier
+    from .decision import decision_curve
+    from .timedep import calibration_at, time_auc, uno_c
+
+    for col in (time, event, score, status):
+        if col is not None and col not in frame.columns:
+            raise InputError(f"prediction_over_time: column {col!r} is not in the data")
+    num = {c: pd.to_numeric(pd.Series(np.asarray(frame[c], dtype=object), index=frame.index), errors="coerce")
+           for c in {time, event, score} | ({status} if status else set())}
+    ok = pd.concat(num.values(), axis=1).notna().all(axis=1)
+    notes = []
+    if (~ok).any():
+        notes.append("People without a follow-up time, outcome or score are left out of the prediction over time.")
+    t = num[time][ok].to_numpy(dtype=float)
+    e = num[event][ok].to_numpy(dtype=float)
+    sc = num[score][ok].to_numpy(dtype=float)
+    if (e == 1).sum() == 0:
+        raise PartNotRun("prediction over time: no events", "Nobody had the event during follow-up, so its "
+                         "prediction over time cannot be assessed.")
+    if status is not None:
+        st = num[status][ok].to_numpy(dtype=float)
+        codes = pd.unique(st[e == 1])
+        if len(codes) != 1:
+            raise InputError(f"analyses.validity.prediction.status: the rows with {event!r} = 1 must share one code of "
+                             f"{status!r}; they have {sorted(codes)[:5]}")
+        cause = float(codes[0])
+        if (st[e == 0] == cause).any():
+            raise InputError(f"analyses.validity.prediction.status: {int((st[e == 0] == cause).sum())} rows have "
+                             f"{status!r} = {cause:g} but {event!r} = 0; the two columns disagree")
+        s = np.where(st == cause, 1.0, np.where(st == 0, 0.0, 2.0))
+    else:
+        s = e.copy()
+    n = len(t)
+    if (s == 1).sum() == 0:
+        raise PartNotRun("prediction over time: no events", "Nobody had the event during follow-up, so its "
+                         "prediction over time cannot be assessed.")
+    h = float(horizon) if horizon is not None else float(t.max())
+    if not (t > h).any() and (t < h).any():
+        # follow-up ends at the horizon: nobody is known to be event-free beyond it, so the measures are
+        # taken at the last time before it (IPCW needs people followed beyond the horizon)
+        h = float(np.max(t[t < h]))
+        notes.append("Follow-up ends at the horizon, so the measures are taken at the last day before it.")
+    if (t > h).sum() < threshold:
+        raise PartNotRun("prediction over time: too few followed to the horizon",
+                         "Fewer people than the disclosure threshold were followed up to the horizon, so prediction "
+                         "over time is not reported there; declare a shorter horizon "
+                         "(analyses.validity.prediction.horizon).")
+    competing = bool((s == 2).any())
+    grid = [g for g in horizon_grid(h, points=9) if g > 0]
+    # AUC(t): the score itself (higher = more risk)
+    ar = time_auc(t, s, sc, grid)
+    auc = ar.table.copy()
+    small = (auc["n_cases"] < threshold) | (auc["n_controls"] < threshold)
+    if small.any():
+        notes.append("At the earliest times too few people had had the event for an AUC; those times are left out.")
+    auc = auc[~small & auc["auc"].notna()].copy()
+    ar = dataclasses.replace(ar, table=ar.table.loc[auc.index].reset_index(drop=True))  # the times shown
+    auc.index = pd.Index([f"day {x:g}" for x in auc["time"]])
+    auc = auc[["auc", "ci_low", "ci_high", "n_cases", "n_controls"]]
+    uno = uno_c(t, (s == 1).astype(int), sc, h)
+    # levels of the score (tenths when it has many values), named by the codebook
+    levels = pd.Series(sc)
+    if levels.nunique() > MAX_LEVELS:
+        levels = pd.Series(pd.qcut(levels, 10, labels=False, duplicates="drop").astype(float) + 1)
+        names = {v: f"tenth {int(v)}" for v in pd.unique(levels)}
+    else:
+        names = _level_names(levels, score_codebook, score, lang)
+    lv = levels.to_numpy()
+    is_prob = bool(((sc > 0) & (sc < 1)).all() and not np.all(np.mod(sc, 1) == 0))
+    if is_prob:
+        risk = sc
+    else:
+        # each level's risk: the mean of its people's out-of-fold incidences (one value per level, so the
+        # decision rules are "act on this level and above")
+        cv = _cross_validated_level_risk(t, s, lv, h, 1, folds, seed)
+        risk = pd.Series(cv).groupby(lv).transform("mean").to_numpy()
+    risk = np.clip(risk, 1e-4, 1 - 1e-4)
+    cal = calibration_at(t, s, risk, h, groups=lv, cause=1, method="aj" if competing else "km")
+    ctab = cal.table.copy()
+    ctab["group"] = ctab["group"].map(names)
+    ctab = ctab.set_index("group")[["n", "predicted", "observed", "ci_low", "ci_high"]]
+    ctab.index.name = None
+    dc = decision_curve(risk, time=t, status=s, tau=h, method="aj" if competing else "km")
+    keep = np.isclose(dc.table["threshold"] * 100 % 5, 0) & (dc.table["threshold"] <= 0.6)
+    dtab = dc.table[keep].set_index("threshold")[["net_benefit", "treat_all", "n_above"]]
+    # competing-risk incidence by level
+    df = pd.DataFrame({"time": t, "status": s, "level": pd.Categorical(
+        [names[v] for v in lv], categories=[names[v] for v in sorted(names)])})
+    ci = cumulative_incidence(df, "time", "status", "level")
+    at = ci.at([h])
+    km = kaplan_meier(df.assign(ev=(s == 1).astype(float)), "time", "ev", group="level").survival_at([h])
+    rows = []
+    for g in ci.groups:
+        r1 = at[(at["group"] == g) & (at["cause"] == 1.0)].iloc[0]
+        row = {"level": g, "n": int((df["level"] == g).sum()), "incidence": r1["estimate"], "ci_low": r1["ci_low"],
+               "ci_high": r1["ci_high"]}
+        if competing:
+            r2 = at[(at["group"] == g) & (at["cause"] == 2.0)].iloc[0]
+            row.update(competing_incidence=r2["estimate"], competing_ci_low=r2["ci_low"],
+                       competing_ci_high=r2["ci_high"])
+            row["km_risk"] = 1 - float(km.loc[km["group"] == g, "surv"].iloc[0])
+        rows.append(row)
+    itab = pd.DataFrame(rows).set_index("level")
+    itab.index.name = None
+    at_grid = ci.at(horizon_grid(h))
+    at_grid["cause"] = at_grid["cause"].map({1.0: "outcome", 2.0: "competing"})
+    at_grid = at_grid.set_index(["group", "cause", "time"])[["estimate", "ci_low", "ci_high"]]
+    risk_tab = pd.DataFrame({f"day {g}": [int(((df["level"] == lev) & (df["time"] >= g)).sum()) for lev in ci.groups]
+                             for g in horizon_grid(h)}, index=list(ci.groups))
+    gray = ci.tests.copy()
+    gray["cause"] = gray["cause"].map({1.0: "outcome", 2.0: "competing"})
+    gray = gray.set_index("cause")
+    gray.index.name = None
+    if not is_prob:
+        notes.append("The score gives levels, not probabilities: a level's predicted risk is its incidence among "
+                     "the other people, by ten-fold cross-validation (averaged over the level).")
+    return OverTimeResult(horizon=h, n=n, n_events=int((s == 1).sum()), n_competing=int((s == 2).sum()),
+                          competing=competing, auc=auc, auc_result=ar, uno=uno, calibration=cal,
+                          calibration_table=ctab, decision=dc, decision_table=dtab, incidence=ci,
+                          incidence_table=itab, incidence_at=at_grid, at_risk=risk_tab, grid=horizon_grid(h),
+                          risk_from_levels=not is_prob, gray=gray, notes=tuple(notes))

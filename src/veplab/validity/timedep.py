@@ -179,6 +179,14 @@ class _Censoring:
         return out / n
 
 
+def _check_followed_beyond(cz: _Censoring, t: np.ndarray, tt: np.ndarray, what: str) -> None:
+    late = [float(x) for x in tt if not (t > x).any() or cz.at_time(x) <= 0]
+    if late:
+        raise InputError(f"{what}: nobody is followed beyond time {late[0]:g} (the censoring survival G is 0 there), "
+                         f"so no one is known to be event-free after it; choose an earlier horizon (e.g. "
+                         f"{float(np.max(t[t < late[0]])) if (t < late[0]).any() else 0:g})")
+
+
 def _outcome_at(t: np.ndarray, s: np.ndarray, tau: float, cause: Any, cencode: Any
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cases, controls at tau (event-free beyond tau), controls with another cause by tau."""
@@ -281,6 +289,7 @@ def time_auc(time: Any, status: Any, risk: Any, times: Sequence[float], *, cause
     gmin = cz.G_minus[cz.idx]
     z = stats.norm.ppf(0.5 + ci / 2)
     rows = []
+    _check_followed_beyond(cz, t, tt, what)
     for k, tau in enumerate(tt):
         case, c1, c2 = _outcome_at(t, s, tau, cause, cencode)
         ctrl = c1 | c2
@@ -394,6 +403,7 @@ def brier_score(time: Any, status: Any, risk: Any, times: Sequence[float], *, ca
         raise InputError(f"{what}: risk must be predicted probabilities between 0 and 1 (a score on another scale "
                          "has no Brier score; use time_auc for its discrimination)")
     cz = _Censoring(t, s == cencode)
+    _check_followed_beyond(cz, t, tt, what)
     gmin = cz.G_minus[cz.idx]
     z = stats.norm.ppf(0.5 + ci / 2)
     rows = []
@@ -576,6 +586,7 @@ def calibration_at(time: Any, status: Any, risk: Any, tau: float, *, groups: Any
     table = pd.DataFrame(rows)
     # IPCW logistic recalibration
     cz = _Censoring(t, s == cencode)
+    _check_followed_beyond(cz, t, np.array([tau], dtype=float), what)
     gmin = cz.G_minus[cz.idx]
     case, c1, c2 = _outcome_at(t, s, tau, cause, cencode)
     known = case | c1 | c2
