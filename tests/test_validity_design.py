@@ -162,8 +162,8 @@ def test_prediction_over_time_on_levels_with_competing_events():
     assert list(ot.calibration_table.index) == ["0", "1", "2"]
     np.testing.assert_allclose(ot.calibration_table["predicted"], ot.calibration_table["observed"], atol=0.05)
     assert ot.decision.table["n_above"].nunique() <= 4  # one risk per level: the rules are "this level and above"
-    assert {"incidence", "competing_incidence", "km_risk"} <= set(ot.incidence_table.columns)
-    assert (ot.incidence_table["km_risk"] >= ot.incidence_table["incidence"]).all()
+    assert {"incidence", "competing_incidence", "kaplan_meier"} <= set(ot.incidence_table.columns)
+    assert (ot.incidence_table["kaplan_meier"] >= ot.incidence_table["incidence"]).all()
     assert list(ot.gray.index) == ["outcome", "competing"]
     assert ot.at_risk.shape == (3, 5)
 

@@ -611,7 +611,7 @@ def prediction_over_time(frame: pd.DataFrame, *, time: str, event: str, score: s
             r2 = at[(at["group"] == g) & (at["cause"] == 2.0)].iloc[0]
             row.update(competing_incidence=r2["estimate"], competing_ci_low=r2["ci_low"],
                        competing_ci_high=r2["ci_high"])
-            row["km_risk"] = 1 - float(km.loc[km["group"] == g, "surv"].iloc[0])
+            row["kaplan_meier"] = 1 - float(km.loc[km["group"] == g, "surv"].iloc[0])
         rows.append(row)
     itab = pd.DataFrame(rows).set_index("level")
     itab.index.name = None
