@@ -325,3 +325,17 @@ def test_simulation_analysis_in_a_study_build(tmp_path):
     from veplab.analyses import check_analyses
 
     assert any("nope.yml" in p and "not found" in p for p in check_analyses(load_study(study)))
+
+
+def test_power_curve_plot_draws_each_icc_at_the_design_points():
+    import matplotlib.pyplot as plt
+
+    spec = dict(CONT, clusters_per_arm=[3, 5], icc=[0.02, 0.1])
+    res = power(spec, reps=6, seed=3, workers=0, cache=False)
+    ax = res.plot()
+    lines = [ln for ln in ax.get_lines() if ln.get_marker() == "o"]
+    assert len(lines) == 2  # one line per ICC
+    for ln, (_, g) in zip(lines, res.table.sort_values("clusters_per_arm").groupby("icc", sort=True)):
+        np.testing.assert_allclose(np.asarray(ln.get_ydata(), dtype=float), g["power"].to_numpy(dtype=float))
+    assert list(ax.get_xticks()) == [3, 5] and [t.get_text() for t in ax.get_xticklabels()] == ["3", "5"]
+    plt.close("all")

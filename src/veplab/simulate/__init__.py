@@ -171,12 +171,16 @@ class SimulationResult(Result):
         groups = [(None, t)] if by is None or by not in t.columns else list(t.groupby(by, sort=True))
         for level, g in groups:
             g = g.sort_values(x)
-            err = np.vstack([g["power"] - g["power_ci_low"], g["power_ci_high"] - g["power"]])
+            # clipped at 0: a Wilson end can sit 1e-16 inside a power of 0 or 1 (matplotlib refuses it)
+            err = np.clip(np.vstack([g["power"] - g["power_ci_low"], g["power_ci_high"] - g["power"]]), 0, None)
             ax.errorbar(g[x], g["power"], yerr=err, marker="o", capsize=3,
                         label=None if level is None else f"{by} = {level:g}" if isinstance(level, float)
                         else f"{by} = {level}")
         ax.axhline(0.8, color="grey", linestyle=":", linewidth=1)
         ax.set_ylim(0, 1)
+        values = np.unique(pd.to_numeric(t[x], errors="coerce").dropna())
+        if 0 < len(values) <= 15 and np.all(values == np.round(values)):
+            ax.set_xticks(values, [f"{v:g}" for v in values])  # design points only: no 3.25 prisons
         ax.set_xlabel(x.replace("_", " "))
         ax.set_ylabel("power")
         if by is not None and by in t.columns:
