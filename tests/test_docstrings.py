@@ -62,6 +62,8 @@ STATISTICS: dict[str, list[str]] = {
         "calibration",
         "subgroup_performance",
         "polychoric",
+        "dif_ordinal",
+        "mantel_haenszel",
     ],
     "veplab.factor_analysis.correlations": ["bivariate_normal_cdf", "cor_smooth"],
     "veplab.factor_analysis.rotation": ["varimax", "oblimin", "promax", "rotate"],

@@ -11,6 +11,7 @@ Submodules
                                    Uno's C, calibration at a horizon (IPCW, Kaplan-Meier, Aalen-Johansen)
 :mod:`veplab.validity.decision`    decision curves: net benefit across threshold probabilities
 :mod:`veplab.validity.design`      what a study's validity analysis computes, from its design
+:mod:`veplab.validity.dif`         differential item functioning: logistic-regression DIF (lordif), Mantel-Haenszel
 """
 
 from ..factor_analysis.exploratory import (
@@ -114,3 +115,8 @@ from ..factor_analysis import rotation as _rotation  # noqa: E402
 for _old, _module in {"efa": _efa_module, "cfa": _cfa_module, "rotation": _rotation, "polychoric": _correlations,
                       "lavaan_syntax": _lavaan_syntax}.items():
     _sys.modules.setdefault(f"{__name__}.{_old}", _module)
+
+# Differential item functioning.
+from .dif import DIFResult, MantelHaenszelResult, dif_ordinal, mantel_haenszel  # noqa: E402
+
+__all__ += ["dif_ordinal", "DIFResult", "mantel_haenszel", "MantelHaenszelResult"]
