@@ -13,7 +13,7 @@ Charts: :func:`plot_endorsement` (from :mod:`veplab.plots`).
 
 from ..plots import plot_endorsement
 from .shares import DEFAULT_BY, compare_groups, endorsement, p_adjust, population_shares, wilson_interval
-from .tables import counts, crosstab, labelled, split_breakdowns, without_digits
+from .tables import counts, crosstab, labelled, option_label, split_breakdowns, without_digits
 
 __all__ = [
     "endorsement",
@@ -28,4 +28,5 @@ __all__ = [
     "counts",
     "split_breakdowns",
     "without_digits",
+    "option_label",
 ]

@@ -54,6 +54,7 @@ import pandas as pd
 from scipy import stats
 
 from .._validate import InputError, check_ci, check_choice, format_rows
+from .tables import option_label
 
 __all__ = [
     "endorsement",
@@ -807,18 +808,6 @@ def population_shares(df: pd.DataFrame, column: str, design: Any, *, codebook: A
         rows.append({"n": float((col == lev).sum()), "share": float(r["estimate"]),
                      "ci_low": np.nan if exact else float(r["ci_low"]),
                      "ci_high": np.nan if exact else float(r["ci_high"]), "deff": np.nan if exact else float(r["deff"])})
-        names.append(_option_text(codebook, column, lev, lang))
+        names.append(option_label(codebook, column, lev, lang))
     name = codebook.item(column).text(lang) if codebook is not None and column in codebook else column
     return pd.DataFrame(rows, index=pd.Index(names, name=name))
-
-
-def _option_text(codebook: Any, col: str, value: Any, lang: str) -> str:
-    """An option code's label in the codebook (the code as text when it has none)."""
-    if codebook is not None and col in codebook and codebook.item(col).options:
-        try:
-            code = int(float(value))
-        except (TypeError, ValueError):
-            return str(value)
-        if code in codebook.item(col).options:
-            return codebook.item(col).option_text(code, lang)
-    return str(value)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..codebook import Codebook
 
-__all__ = ["labelled", "crosstab", "counts", "split_breakdowns", "without_digits"]
+__all__ = ["labelled", "crosstab", "counts", "split_breakdowns", "without_digits", "option_label"]
 
 
 def labelled(df: pd.DataFrame, codebook: Codebook, column: str, *, lang: str = "en") -> pd.Series:
@@ -102,3 +102,25 @@ def without_digits(text: str, fallback: str) -> str:
     ('Gender', 'a characteristic')
     """
     return fallback if any(ch.isdigit() for ch in str(text)) else str(text)
+
+
+def option_label(codebook: Any, column: str, value: Any, lang: str = "en") -> str:
+    """The codebook label of option ``value`` of ``column`` in ``lang`` (the value as text when the
+    codebook is None, has no such item, or the value is not one of its whole-number codes).
+
+    >>> from veplab.codebook import from_dict
+    >>> cb = from_dict({"id": "s", "title": "t", "id_column": "id", "items": [
+    ...     {"id": "sex", "label": "Sex", "type": "categorical", "options": {1: "Man", 2: "Woman"}}]})
+    >>> option_label(cb, "sex", 2.0), option_label(cb, "sex", 2.5), option_label(None, "sex", 1)
+    ('Woman', '2.5', '1')
+    """
+    if codebook is None:
+        return str(value)
+    try:
+        item = codebook.item(column)
+        code = int(float(value))
+        if item.options and code in item.options and float(value) == code:
+            return item.option_text(code, lang)
+    except (KeyError, TypeError, ValueError):
+        pass
+    return str(value)

@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 
 from .._validate import InputError
+from ..descriptives.tables import option_label
 from .power import minimum_detectable_effect, power
 from .prepost import ReliableChange, pre_post_long, reliable_change
 from .propensity import PropensityResult, propensity
@@ -100,18 +101,6 @@ def column_label(cb: Any, column: str, lang: str = "en") -> str:
         return cb.scale(column).text(lang)
     except KeyError:
         return str(column)
-
-
-def option_label(cb: Any, column: str, value: Any, lang: str = "en") -> str:
-    """The codebook label of option ``value`` of ``column`` (the value itself when it has none)."""
-    try:
-        item = cb.item(column)
-        code = int(float(value))
-        if code in item.options and float(value) == code:
-            return item.option_text(code, lang)
-    except (KeyError, TypeError, ValueError):
-        pass
-    return str(value)
 
 
 def wave_labels(cb: Any, wave: str, pre: Any, post: Any, lang: str = "en") -> tuple[str, str]:

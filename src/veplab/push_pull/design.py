@@ -75,7 +75,7 @@ import numpy as np
 import pandas as pd
 
 from .._validate import InputError
-from ..descriptives.tables import without_digits
+from ..descriptives.tables import option_label, without_digits
 
 __all__ = [
     "ModelDesign",
@@ -837,24 +837,13 @@ def compare_two_groups(df: pd.DataFrame, variables: Sequence[str], group: str, *
     ref, focal = cmp["reference"].iloc[0], cmp["focal"].iloc[0]
     lab = term_labels(list(variables), codebook=codebook, lang=lang)
     cmp.index = pd.Index([lab[v] for v in cmp["variable"]], name=None)
-    return cmp, _option(codebook, group, ref, lang), _option(codebook, group, focal, lang)
+    return cmp, option_label(codebook, group, ref, lang), option_label(codebook, group, focal, lang)
 
 
 def _label(codebook: Any, col: str, lang: str) -> str:
     if codebook is not None and col in codebook:
         return codebook.item(col).text(lang)
     return col
-
-
-def _option(codebook: Any, col: str, value: Any, lang: str) -> str:
-    if codebook is not None and col in codebook and codebook.item(col).options:
-        try:
-            code = int(float(value))
-        except (TypeError, ValueError):
-            return str(value)
-        if code in codebook.item(col).options:
-            return codebook.item(col).option_text(code, lang)
-    return str(value)
 
 
 def icc_by_cluster(df: pd.DataFrame, outcome: str, cluster: str) -> Any:
@@ -991,5 +980,5 @@ def group_sizes(df: pd.DataFrame, column: str, groups: Sequence[str], *, codeboo
     from ..descriptives.shares import _levels
 
     col = df[column]
-    sizes = {str(_option(codebook, column, lev, lang)): float((col == lev).sum()) for lev in _levels(col)}
+    sizes = {str(option_label(codebook, column, lev, lang)): float((col == lev).sum()) for lev in _levels(col)}
     return [sizes.get(str(g), np.nan) for g in groups]
