@@ -262,8 +262,21 @@ def _vcov_type(vcov: str | None, *, cluster: str | None, robust: bool, probabili
 
 
 # --------------------------------------------------------------------------- logit
+class _ForestPlot:
+    """``plot()`` for a model whose ``coefficients`` table holds odds ratios."""
+
+    def plot(self, **kwargs: Any) -> Any:
+        """Forest plot of the coefficients (odds ratios on a log axis); returns the Axes.
+
+        Keyword arguments go to :func:`veplab.models.plot_forest` (``domains=``, ``labels=``, ``ax=``, ...).
+        """
+        from ..plots import plot_forest
+
+        return plot_forest(self.coefficients, **kwargs)
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
-class LogitResult(Result):
+class LogitResult(_ForestPlot, Result):
     """Logistic regression: coefficient table (log-odds and odds ratios) and fit statistics.
 
     ``coefficients`` columns: ``term, estimate`` (log-odds), ``se, z, p,
@@ -301,15 +314,6 @@ class LogitResult(Result):
     vcov: pd.DataFrame = dataclasses.field(repr=False)
     factor_counts: dict[str, dict[Any, int]] = dataclasses.field(default_factory=dict, repr=False, compare=False)
     outcome_counts: dict[Any, int] = dataclasses.field(default_factory=dict, repr=False, compare=False)
-
-    def plot(self, **kwargs: Any) -> Any:
-        """Forest plot of the coefficients (odds ratios on a log axis); returns the Axes.
-
-        Keyword arguments go to :func:`veplab.models.plot_forest` (``domains=``, ``labels=``, ``ax=``, ...).
-        """
-        from ..plots import plot_forest
-
-        return plot_forest(self.coefficients, **kwargs)
 
     def tidy(self) -> pd.DataFrame:
         """The coefficient table (the protocol :func:`veplab.missing.pool` reads)."""
@@ -545,7 +549,7 @@ def _link_funcs(link: str):
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class OrdinalResult(Result):
+class OrdinalResult(_ForestPlot, Result):
     """Proportional-odds (cumulative link) model as ``MASS::polr``.
 
     ``coefficients``: ``term, estimate, se, z, p, ci_low, ci_high`` and, for
@@ -577,15 +581,6 @@ class OrdinalResult(Result):
     vcov_type: str = "model"
     cluster: str | None = None
     n_clusters: int = 0
-
-    def plot(self, **kwargs: Any) -> Any:
-        """Forest plot of the coefficients (odds ratios on a log axis); returns the Axes.
-
-        Keyword arguments go to :func:`veplab.models.plot_forest` (``domains=``, ``labels=``, ``ax=``, ...).
-        """
-        from ..plots import plot_forest
-
-        return plot_forest(self.coefficients, **kwargs)
 
     def tidy(self) -> pd.DataFrame:
         """Coefficients then thresholds, with a ``type`` column (for :func:`~veplab.missing.pool`)."""
