@@ -866,16 +866,28 @@ def _censoring_weights_n_g2(time: np.ndarray, status: np.ndarray, w: np.ndarray)
     """``1 / G(t-)^2`` at each row's time, ``G`` the censoring Kaplan-Meier as ``survival``'s ``fastkm1``
     computes it for ``concordance(timewt = "n/G2")``: at a time with deaths and censorings the deaths
     leave the risk set first, so the censoring factor is ``n(>t) / (n(>t) + c(t))``."""
+    _, idx, G = censoring_km(time, status == 0, w)
+    g_minus = np.r_[1.0, G[:-1]]
+    with np.errstate(divide="ignore"):
+        return 1.0 / g_minus[idx] ** 2
+
+
+def censoring_km(time: np.ndarray, censored: np.ndarray, weights: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Kaplan-Meier of censoring with events leaving first at tied times: ``G(u_j)`` at the distinct
+    times ``u`` (with each row's index into them), the factor at ``u_j`` being
+    ``n(>u_j) / (n(>u_j) + c(u_j))`` -- ``survival``'s ``fastkm1`` and ``prodlim(reverse = TRUE)``.
+    Used for IPCW (Uno's C here; time-dependent AUC and Brier score in :mod:`veplab.validity.timedep`).
+    """
+    w = np.ones(len(time)) if weights is None else np.asarray(weights, dtype=float)
     times, idx = np.unique(time, return_inverse=True)
     m = len(times)
-    cw = np.bincount(idx, weights=w * (status == 0), minlength=m)
+    cw = np.bincount(idx, weights=w * censored, minlength=m)
     allw = np.bincount(idx, weights=w, minlength=m)
     after = np.cumsum(allw[::-1])[::-1] - allw  # weight with time > t
     with np.errstate(divide="ignore", invalid="ignore"):
         fac = np.where(cw > 0, after / (after + cw), 1.0)
-    g_minus = np.r_[1.0, np.cumprod(fac)[:-1]]
-    with np.errstate(divide="ignore"):
-        return 1.0 / g_minus[idx] ** 2
+    return times, idx, np.cumprod(fac)
 
 
 def concordance(

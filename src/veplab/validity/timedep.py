@@ -86,6 +86,7 @@ from scipy import special, stats
 from .._glm import glm
 from .._results import Result
 from .._validate import InputError, check_ci
+from ..outcomes.survival import censoring_km
 
 __all__ = [
     "TimeAUC",
@@ -141,16 +142,13 @@ class _Censoring:
 
     def __init__(self, t: np.ndarray, cens: np.ndarray):
         self.n = len(t)
-        self.u, self.idx = np.unique(t, return_inverse=True)
+        # prodlim(reverse = TRUE): at a time with events and censorings the events leave first,
+        # so the censoring factor is n(>t) / (n(>t) + c(t)); the influence function uses n(>=t)
+        self.u, self.idx, self.G = censoring_km(t, cens.astype(float))  # G(u_j)
         m = len(self.u)
         c = np.bincount(self.idx, weights=cens.astype(float), minlength=m)
         at = self.n - np.r_[0.0, np.cumsum(np.bincount(self.idx, minlength=m))[:-1]]
         self.at = at
-        # prodlim(reverse = TRUE): at a time with events and censorings the events leave first,
-        # so the censoring factor is n(>t) / (n(>t) + c(t)); the influence function uses n(>=t)
-        after = at - np.bincount(self.idx, minlength=m)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self.G = np.cumprod(np.where(c > 0, after / (after + c), 1.0))  # G(u_j)
         self.G_minus = np.r_[1.0, self.G[:-1]]                # G(u_j-)
         self.MC = np.cumsum(c * self.n / at**2)               # sum_{s <= u_j} n dNc / Y^2
         self.cens = cens
