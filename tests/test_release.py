@@ -230,8 +230,13 @@ def test_linked_tables_never_reveal_a_suppressed_cell(seed):
     for t in range(int(rng.integers(2, 5))):
         row, col = rng.choice(["a", "b", "c"], 2, replace=False)
         part = df if rng.random() < .5 else df[df["c"] != rng.choice(["c1", "c2", "c3"])]
-        table = pd.crosstab(part[row], part[col], margins=True, margins_name="Total")
-        rep.table(table, f"t{t}", margins=True, data=part, by=[row, col])
+        if rng.random() < .3:  # a stats table: groups of `row`, their n and a statistic
+            table = part.groupby(row).agg(n=(col, "size"), share=(col, lambda v: float((v == v.iloc[0]).mean())))
+            rep.table(table, f"t{t}", kind="stats", n="n", data=part, by=row)
+            col = None
+        else:
+            table = pd.crosstab(part[row], part[col], margins=True, margins_name="Total")
+            rep.table(table, f"t{t}", margins=True, data=part, by=[row, col])
         p = dict(rep.results["tables"][f"t{t}"])
         p["_universe"] = (part.index, row, col)
         outputs.append(rel.Output("nb", p, "suppressed" if any(map(any, p["suppressed"])) else "ok", []))
@@ -249,8 +254,10 @@ def test_linked_tables_never_reveal_a_suppressed_cell(seed):
         # a filtered population: the reader knows which c level was dropped (it shows in the table), not more
         for i, rl in enumerate(o.payload["index"]):
             for j, cl in enumerate(o.payload["columns"]):
+                if col is None and cl != "n":
+                    continue  # a stats table: only its n counts people
                 vec = np.array([1 if ((rl == "Total" or combo["abc".index(row)] == rl)
-                                      and (cl == "Total" or combo["abc".index(col)] == cl)
+                                      and (col is None or cl == "Total" or combo["abc".index(col)] == cl)
                                       and (combo[2] in {k[2] for k in kept} if len(part) < len(df) else True))
                                 else 0 for combo in combos])
                 true = float(vec @ truth.to_numpy())
@@ -278,12 +285,68 @@ def test_second_build_of_a_study_is_stopped(tmp_path):
                 pass
 
 
-def test_data_by_only_for_counts_tables():
+def test_data_by_for_counts_and_stats_tables_only():
     rep = Report(None, "nb", threshold=5, display=False)
     df = pd.DataFrame({"g": ["a"] * 6 + ["b"] * 7})
-    stats = pd.DataFrame({"n": [6, 7], "mean": [1.0, 2.0]}, index=["a", "b"])
-    with pytest.raises(ValueError, match="kind='stats' table gives its people with n="):
-        rep.table(stats, "s", kind="stats", n="n", data=df, by="g")
+    model = pd.DataFrame({"estimate": [1.0], "n": [13]}, index=["x"])
+    with pytest.raises(ValueError, match="kind='model' table gives its people with n="):
+        rep.table(model, "m", kind="model", n="n", data=df, by="g")
     wrong = pd.DataFrame({"n": [6, 8]}, index=pd.Index(["a", "b"], name="g"))
     with pytest.raises(ValueError, match="holds 8 but data= has 7 records"):
         rep.table(wrong, "w", data=df, by="g")
+    stats_wrong = pd.DataFrame({"mean": [1.0, 2.0], "n": [6, 8]}, index=pd.Index(["a", "b"], name="g"))
+    with pytest.raises(ValueError, match="holds 8 but data= has 7 records"):
+        rep.table(stats_wrong, "sw", kind="stats", n="n", data=df, by="g")
+    with pytest.raises(ValueError, match="one column whose groups are its rows"):
+        rep.table(stats_wrong.assign(n=[6, 7]), "s2", kind="stats", n="n", data=df, by=["g", "g"])
+    rep.table(stats_wrong.assign(n=[6, 7]), "ok", kind="stats", n="n", data=df, by="g")
+    m = rep.results["tables"]["ok"]["_members"]
+    assert m["col"] == [1] * 13 and m["whole_rows"] and sorted(m["row"]) == [0] * 6 + [1] * 7
+
+
+def _linked_outputs(rep: Report, keys: list[str]) -> list[rel.Output]:
+    return [rel.Output("nb", rep.results["tables"][k], "ok", []) for k in keys]
+
+
+def test_stats_table_linked_with_counts_table_hides_whole_row():
+    """Everyone by prison (counts) and men by prison (mean age, n): P1 35 vs 30 gives 5 women away."""
+    df = pd.DataFrame({"prison": ["P1"] * 35 + ["P2"] * 40,
+                       "gender": ["f"] * 5 + ["m"] * 30 + ["f"] * 12 + ["m"] * 28,
+                       "age": np.arange(75, dtype=float)})
+    rep = Report(None, "nb", threshold=10, display=False)
+    everyone = df.groupby("prison").size().to_frame("n")
+    rep.table(everyone, "all", data=df, by="prison")
+    men = df[df.gender == "m"]
+    stats = men.groupby("prison").agg(mean_age=("age", "mean"), n=("age", "size"))
+    rep.table(stats, "men", kind="stats", n="n", data=men, by="prison")
+    outs = _linked_outputs(rep, ["all", "men"])
+    rel.protect_linked(outs, 10)
+    a, s = outs[0].payload, outs[1].payload
+    p1 = lambda p, j: p["data"][0][j]  # noqa: E731
+    assert p1(a, 0) is None or p1(s, 1) is None          # 35 - 30 cannot be computed
+    if p1(s, 1) is None:                                  # a hidden stats row is hidden whole
+        assert s["data"][0] == [None, None] and s["suppressed"][0] == [True, True]
+    # without members the two tables are only compared by label
+    rep2 = Report(None, "nb", threshold=10, display=False)
+    rep2.table(everyone, "all")
+    rep2.table(stats, "men", kind="stats", n="n")
+    outs2 = _linked_outputs(rep2, ["all", "men"])
+    rel.protect_linked(outs2, 10)
+    assert outs2[1].status == "review"
+
+
+def test_records_of_different_files_are_not_the_same_people():
+    """Without an id column the record key is the row label tagged with the file it was loaded from."""
+    from veplab.report.gate import record_keys
+
+    a = pd.DataFrame({"x": range(5)})
+    b = pd.DataFrame({"x": range(5)})
+    assert (record_keys(a) == record_keys(b)).all()       # two frames of unknown origin: same labels, same keys
+
+    class Info:
+        def __init__(self, file: str) -> None:
+            self.file, self.codebook_id = file, "cb"
+
+    a.attrs["veplab"], b.attrs["veplab"] = Info("staff.xlsx"), Info("prisoners.csv")
+    assert not set(record_keys(a).tolist()) & set(record_keys(b).tolist())
+    assert (record_keys(a) == record_keys(a.copy())).all()

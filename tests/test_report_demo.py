@@ -26,6 +26,13 @@ def test_demo_report_files(demo_report):
     assert set(manifest["inputs"]["data"]) == {"push_pull", "rna", "staff", "climate", "followup"}
     assert all(re.fullmatch(r"[0-9a-f]{64}", h) for h in manifest["inputs"]["data"].values())
     assert manifest["seed"] == 20261121
+    # nothing of the demo waits for a person: tables of different populations that share a grouping
+    # (prisoners' population shares by age band, staff by age band) are not linked with each other
+    release = json.loads((demo_report / "release.json").read_text())
+    held = [o["output"] for o in release["outputs"] if o["status"] not in ("published", "published with suppressed cells")]
+    assert held == []
+    shares = [k for k in overview["tables"] if "_share_by_" in k]
+    assert shares and all(overview["tables"][k]["table_kind"] == "stats" for k in shares)
 
 
 def test_demo_pages_offline(demo_report):

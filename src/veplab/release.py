@@ -14,8 +14,9 @@ applied, and anything the tool cannot check waits for a person.
    the ``n`` of published rows and values are at least the threshold; a
    value without ``n``, a model table without its people and a figure
    without its data are held for review.
-3. **Linked tables** (:func:`protect_linked`).  Counts tables published with
-   ``data=``/``by=`` know the records behind each cell.  Across the whole
+3. **Linked tables** (:func:`protect_linked`).  Counts and stats tables published
+   with ``data=``/``by=`` know the records behind each cell (a stats table's
+   cells are its ``n`` column; a row hidden for linked tables is hidden whole).  Across the whole
    build, records are grouped into *atoms* (records in exactly the same
    published cells); every published cell is a sum of atoms.  Two published
    cells whose people are nested and differ by between 1 and ``threshold - 1``
@@ -316,7 +317,7 @@ def protect_linked(outputs: Sequence[Output], threshold: int, *, max_rounds: int
     only when their rows are one of them (None: any named grouping)."""
     log: list[str] = []
     tables = [o for o in outputs if o.published and o.payload.get("kind") == "table"
-              and o.payload.get("table_kind") == "counts" and o.payload.get("_members")]
+              and o.payload.get("table_kind") in ("counts", "stats") and o.payload.get("_members")]
     if tables:
         log += _protect_exact(tables, threshold, max_rounds)
     log += _compare_labels(outputs, threshold, groupings)
@@ -374,8 +375,10 @@ def _protect_exact(tables: list[Output], threshold: int, max_rounds: int) -> lis
         c = min(cands, key=lambda c: (value[c] == 0, value[c], c))
         published[c] = False
         out, i, j = cells[c][0], cells[c][1], cells[c][2]
-        out.payload["suppressed"][i][j] = True
-        out.payload["data"][i][j] = None
+        row_cells = range(len(out.payload["data"][i])) if out.payload["_members"].get("whole_rows") else (j,)
+        for jj in row_cells:  # a stats table's row is hidden whole (its statistics rest on those people)
+            out.payload["suppressed"][i][jj] = True
+            out.payload["data"][i][jj] = None
         out.status = "suppressed"
         rule = "linked tables: protected together with the other tables of this build that count the same people"
         if rule not in (out.payload.get("rule") or ""):

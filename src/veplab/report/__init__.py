@@ -296,6 +296,10 @@ class Report:
         (and column) labels.  The gate then checks the counts against the data
         and knows the people behind every cell, so tables published in the
         same build that share people are protected together (linked tables).
+        A stats table takes them too (``by`` one column, its groups the rows):
+        the gate checks the ``n`` column against the data and protects the
+        rows together with the build's other tables; a row hidden for them is
+        hidden whole.
 
         ``not_people`` (stats and model tables): columns whose names look like
         counts (``n_*``) but that do not count people -- optimiser starts,
@@ -311,16 +315,16 @@ class Report:
         click away), for a long table that a chart above it already shows.
         """
         from .. import privacy
-        from .gate import table_members  # the records behind each cell: private, never in results.json
+        from .gate import stats_members, table_members  # the records behind each cell: private, never in results.json
 
         if key in self.results["tables"]:
             raise ValueError(f"table key {key!r} used twice in notebook {self.notebook!r}")
         if not isinstance(df, pd.DataFrame):
             df = pd.DataFrame(df)
         self._check_rows(df, key)
-        if data is not None and kind != "counts":
+        if data is not None and kind not in ("counts", "stats"):
             raise ValueError(f"table {key!r}: data= and by= tell the gate who is behind each cell of a counts "
-                             f"table; a kind={kind!r} table gives its people with n=")
+                             f"or stats table; a kind={kind!r} table gives its people with n=")
         not_people = [not_people] if isinstance(not_people, str) else list(not_people)
         if not_people and kind == "counts":
             raise ValueError(f"table {key!r}: every cell of a counts table counts people; not_people= is for the "
@@ -349,6 +353,8 @@ class Report:
             gated = privacy.suppress_stats(df, n_column=n, threshold=self.threshold,
                                            total_row="auto" if margins else None, not_counts=not_people)
             mask = gated.mask
+            if data is not None:
+                members = stats_members(df, n, data, by, key=key, study=self.study)
         elif kind == "model":
             mask = self._model_mask(df, not_people)
             if n is None:  # a sample-size column says which people each row rests on

@@ -27,7 +27,7 @@ import pandas as pd
 
 from .render import MARK, PLACEHOLDER
 
-__all__ = ["fill_text", "table_members", "record_keys"]
+__all__ = ["fill_text", "table_members", "stats_members", "record_keys"]
 
 
 def _fmt_value(v: Any) -> str:
@@ -99,8 +99,12 @@ def record_keys(data: pd.DataFrame, study: Any = None) -> np.ndarray:
         if col in data.columns and data[col].notna().all() and data[col].is_unique:
             keys = pd.util.hash_pandas_object(data[col].astype(str).radd(col + ":"), index=False)
             return keys.to_numpy(dtype=np.uint64).view(np.int64)
-    return pd.util.hash_pandas_object(pd.Series(data.index.astype(str), dtype=object), index=False
-                                      ).to_numpy(dtype=np.uint64).view(np.int64)
+    # No id column: the row labels, tagged with the file the records came from, so that row 0 of
+    # one source and row 0 of another are not taken for the same person.
+    info = data.attrs.get("veplab")
+    origin = f"{getattr(info, 'file', '')}|{getattr(info, 'codebook_id', '')}|" if info is not None else "|"
+    return pd.util.hash_pandas_object(pd.Series(data.index.astype(str), dtype=object).radd(origin),
+                                      index=False).to_numpy(dtype=np.uint64).view(np.int64)
 
 
 def _option_labels(study: Any, column: str) -> dict[Any, set[str]]:
@@ -211,3 +215,27 @@ def table_members(table: pd.DataFrame, data: pd.DataFrame, by: Any, *, key: str,
     return {"ids": ids[inside].tolist(), "row": row[inside].tolist(), "col": col[inside].tolist(),
             "row_total": rt[0] if rt else None, "col_total": ct[0] if ct else None,
             "inner_cols": inner_c}
+
+
+def stats_members(table: pd.DataFrame, n: Any, data: pd.DataFrame, by: Any, *, key: str, study: Any = None
+                  ) -> dict[str, Any]:
+    """The records behind each row of a stats table (groups in rows, ``n`` the people in each).
+
+    ``by`` names the one column of ``data`` whose values (or codebook labels)
+    are the table's rows; the first ``n`` column is checked against the data
+    (a ``DisclosureError`` names the first row that differs).  The cells of
+    the result are that ``n`` column's, so the linked-table protection treats
+    the table as a one-way counts table.
+    """
+    by = [by] if isinstance(by, str) else list(by or [])
+    if len(by) != 1:
+        raise ValueError(f"table {key!r}: a stats table's data= comes with by= naming the one column whose "
+                         f"groups are its rows; got {by!r}")
+    ncol = n if isinstance(n, str) else list(n)[0]
+    members = table_members(table[[ncol]].rename(columns={ncol: "n"}), data, by, key=key, study=study)
+    j = list(table.columns).index(ncol)
+    members["col"] = [j] * len(members["col"])
+    members["inner_cols"] = [j]
+    members["col_total"] = None
+    members["whole_rows"] = True
+    return members
