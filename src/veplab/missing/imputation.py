@@ -732,11 +732,11 @@ def impute(
     g = _rng(seed)
     n = len(df)
     models: list[_Col] = []
-    for c in cols:
-        mth = method.get(c, "auto") if isinstance(method, Mapping) else method
-        kind, vals, levels = _column_model(df[c], c, mth, what)
+    for name in cols:
+        mth = method.get(name, "auto") if isinstance(method, Mapping) else method
+        kind, vals, levels = _column_model(df[name], name, mth, what)
         miss = np.isnan(vals)
-        rs = reasons[c].fillna("").astype(str).to_numpy()
+        rs = reasons[name].fillna("").astype(str).to_numpy()
         excl = np.zeros(n, dtype=bool)
         for r, t in treatment.items():
             if t == "exclude":
@@ -744,9 +744,9 @@ def impute(
         imp = miss & ~excl
         meth = {"numeric": "pmm", "binary": "logreg", "nominal": "polyreg"}[kind] if miss.any() else ""
         if kind == "nominal" and len(levels) > 50:
-            warnings.warn(f"{what}: {c!r} has {len(levels)} categories; a multinomial model with this many is "
+            warnings.warn(f"{what}: {name!r} has {len(levels)} categories; a multinomial model with this many is "
                           "slow and unstable. Leave it out of columns= or merge categories", UserWarning, stacklevel=2)
-        models.append(_Col(c, kind, meth, vals, levels, df[c].dtype, imp, excl))
+        models.append(_Col(name, kind, meth, vals, levels, df[name].dtype, imp, excl))
     visit = [c for c in models if c.method]
     imputed: dict[str, np.ndarray] = {c.name: np.empty((m, int(c.impute_mask.sum())), dtype=object) for c in models}
     positions = {c.name: np.flatnonzero(c.impute_mask) for c in models}
@@ -921,8 +921,9 @@ def pool(
         raise InputError("pool: some estimates or standard errors are missing or infinite; check the analyses")
     if dfcom is None:
         dfs = [_dfcom_of(f) for f in fits]
-        if all(d is not None for d in dfs):
-            dfcom = float(min(dfs))  # type: ignore[type-var]
+        known = [d for d in dfs if d is not None]
+        if len(known) == len(dfs):
+            dfcom = float(min(known))
         else:
             dfcom = math.inf
             warnings.warn("pool: complete-data degrees of freedom unknown; large sample assumed (dfcom = Inf, "

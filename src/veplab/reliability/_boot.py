@@ -36,7 +36,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 from scipy import stats
@@ -113,7 +113,7 @@ def _poisson_weights(gen: np.random.Generator, b: int, n: int, dtype: type = np.
     raw = gen.integers(0, 2**64 - 1, size=(size + 3) // 4, dtype=np.uint64, endpoint=True)
     hi = raw.view(np.uint16)[:size]
     small = np.take(_TABLE, hi)
-    w = small.astype(dtype)
+    w: np.ndarray = small.astype(dtype)
     amb = np.flatnonzero(small == 255)
     if amb.size:
         low = gen.integers(0, 65535, size=amb.size, dtype=np.uint32, endpoint=True).astype(np.float64)
@@ -165,12 +165,22 @@ LazyPart = tuple[int, int, int, Callable[[int, int], np.ndarray]]
 
 def _as_lazy(part: tuple) -> LazyPart:
     if len(part) == 4:
-        return part  # type: ignore[return-value]
+        return part
     r0, arr = part
     arr = np.ascontiguousarray(arr, dtype=np.float64)
     return int(r0), arr.shape[0], arr.shape[1], lambda a, b, _arr=arr: _arr[a:b]
 
 
+@overload
+def resampled_sums(
+    features: np.ndarray, n_boot: int, gen: np.random.Generator, scheme: str, *,
+    n: int | None = None, integer_features: bool = False,
+) -> np.ndarray: ...
+@overload
+def resampled_sums(
+    features: list[tuple], n_boot: int, gen: np.random.Generator, scheme: str, *,
+    n: int | None = None, integer_features: bool = False,
+) -> list[np.ndarray]: ...
 def resampled_sums(
     features: np.ndarray | list[tuple],
     n_boot: int,
