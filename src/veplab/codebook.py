@@ -440,7 +440,7 @@ def _item(raw: Any, index: int, col: _Collector, default: str = "en") -> Item | 
     extra = dict(raw_extra)
     for k in unknown:
         extra[k] = raw[k]
-    if not ok:
+    if not ok or not isinstance(item_type, str):  # a type outside ITEM_TYPES already set ok = False
         return None
     return Item(
         id=item_id,
@@ -578,7 +578,7 @@ def from_dict(raw: Any, *, file: str = "<codebook>", sha256: str | None = None) 
     extra = {k: v for k, v in raw.items() if k not in known}
     description = _labels(raw.get("description"), "description", "description", col, required=False,
                           default=default)
-    if col.problems:
+    if col.problems or not isinstance(cb_id, str) or not isinstance(id_column, str):  # both checked above
         raise CodebookError(col.problems)
     return Codebook(
         id=cb_id,
@@ -596,10 +596,10 @@ def from_dict(raw: Any, *, file: str = "<codebook>", sha256: str | None = None) 
     )
 
 
-class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # C loader when built
     """SafeLoader that refuses duplicate mapping keys (PyYAML keeps the last one silently)."""
 
-    def construct_mapping(self, node, deep=False):  # type: ignore[override]
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> Any:
         if isinstance(node, yaml.MappingNode):
             seen: set[Any] = set()
             for key_node, _ in node.value:

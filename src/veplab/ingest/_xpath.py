@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import NoReturn
 
 __all__ = ["XPathError", "tokens", "check", "references", "bounds", "Bounds"]
 
@@ -55,6 +56,7 @@ def tokens(expr: str) -> list[_Tok]:
                 raise XPathError(f"'$' at character {pos + 1} does not start a ${{name}} reference")
             raise XPathError(f"unexpected character {ch!r} at character {pos + 1}")
         kind = m.lastgroup
+        assert kind is not None  # every alternative of _TOKEN is a named group
         text = m.group(0)
         if kind == "varname":  # pragma: no cover - inner group never last
             kind = "var"
@@ -95,7 +97,7 @@ class _Parser:
         tok = self.peek()
         return tok is not None and (tok.kind in kinds or (tok.kind == "opname" and tok.text in kinds))
 
-    def fail(self, what: str) -> None:
+    def fail(self, what: str) -> NoReturn:
         tok = self.peek()
         where = f"at {tok.text!r} (character {tok.pos + 1})" if tok else "at the end of the expression"
         raise XPathError(f"{what} {where}")
@@ -191,7 +193,8 @@ class _Parser:
             return
         if self.at("@"):
             self.take()
-        if self.at("name") and self.peek(1) is not None and self.peek(1).kind == "::":
+        after = self.peek(1)
+        if self.at("name") and after is not None and after.kind == "::":
             self.take()
             self.take()
         if not self.at("name", "*name"):
@@ -323,8 +326,9 @@ def bounds(expr: str, self_name: str | None = None, *, integer: bool = False) ->
     codes: list[float] = []
     ranged = False
     for branch in _split(_strip_parens(toks), "or"):
-        clauses = [_clause(part, self_name) for part in _split(_strip_parens(branch), "and")]
-        if any(c is None for c in clauses):
+        parsed = [_clause(part, self_name) for part in _split(_strip_parens(branch), "and")]
+        clauses = [c for c in parsed if c is not None]
+        if len(clauses) < len(parsed):
             return None
         if len(clauses) == 1 and clauses[0][0] == "=":
             codes.append(clauses[0][1])

@@ -651,9 +651,9 @@ def impute(
         raise InputError(f"{what}: donors must be a whole number >= 1, got {donors!r}")
     treatment_in = {"dont_know": dont_know, "refused": refused, "not_applicable": not_applicable,
                     "not_asked": not_asked, "invalid": invalid}
-    for k, v in treatment_in.items():
-        if v is not None:
-            check_choice(v, k, list(_TREATMENTS))
+    for key, val in treatment_in.items():
+        if val is not None:
+            check_choice(val, key, list(_TREATMENTS))
     from ..data.reasons import reason_columns
 
     cols = _default_columns(df) if columns is None else list(columns)
@@ -685,8 +685,8 @@ def impute(
         stray = [c for c in method if c not in cols]
         if stray:
             raise InputError(f"{what}: method= names columns {stray} that are not in the imputation model")
-        for c, mth in method.items():
-            check_choice(mth, f"method for {c!r}", ["auto", "pmm", "logreg", "polyreg"])
+        for col, mth in method.items():
+            check_choice(mth, f"method for {col!r}", ["auto", "pmm", "logreg", "polyreg"])
     else:
         check_choice(method, "method", ["auto", "pmm", "logreg", "polyreg"])
     empty = [c for c in cols if df[c].isna().all()]

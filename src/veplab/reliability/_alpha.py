@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -99,7 +99,7 @@ def _check_cov(c: np.ndarray, names: list[str], what: str) -> None:
         )
 
 
-def _item_moments(x: np.ndarray, c: np.ndarray, means: np.ndarray | None = None) -> dict[str, np.ndarray | float]:
+def _item_moments(x: np.ndarray, c: np.ndarray, means: np.ndarray | None = None) -> dict[str, Any]:
     """Per-item n, mean, sd, correlation with the scale score, and the score's mean and sd.
 
     The scale score is psych's ``rowMeans(x, na.rm = TRUE)``.  On complete
@@ -290,6 +290,14 @@ def _boot_alpha_complete(x: np.ndarray, n_boot: int, gen: np.random.Generator, s
         return (k / (k - 1.0)) * (1.0 - sum_var / var_t)
 
 
+@overload
+def boot_covariances(
+    x: np.ndarray, n_boot: int, gen: np.random.Generator, scheme: str, *, correlations: Literal[False] = False
+) -> np.ndarray: ...
+@overload
+def boot_covariances(
+    x: np.ndarray, n_boot: int, gen: np.random.Generator, scheme: str, *, correlations: Literal[True]
+) -> tuple[np.ndarray, np.ndarray]: ...
 def boot_covariances(
     x: np.ndarray, n_boot: int, gen: np.random.Generator, scheme: str, *, correlations: bool = False
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:

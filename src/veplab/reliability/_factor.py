@@ -18,6 +18,8 @@ does:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..factor_analysis._core import PSI_LOWER, minres, minres_batch, ml_one_factor, ml_one_factor_batch, reflect
@@ -94,7 +96,7 @@ def schmid(r: np.ndarray, nf: int, start: np.ndarray | None = None) -> dict[str,
             "converged": converged}
 
 
-def omega_from_schmid(r: np.ndarray, sl: dict) -> dict[str, float | np.ndarray]:
+def omega_from_schmid(r: np.ndarray, sl: dict) -> dict[str, Any]:
     """psych's ``omegah`` summaries from a Schmid-Leiman solution of correlation ``r``."""
     g = np.asarray(sl["g"], dtype=float).copy()
     s = np.asarray(sl["s"], dtype=float).copy()

@@ -341,7 +341,7 @@ def reliability_report(
     items[share] = items[share].fillna(0.0)  # a reason that never occurs in a scale has share 0
 
     agree_rows: list[dict[str, Any]] = []
-    if is_rating:
+    if subject is not None and rater is not None:  # is_rating
         skip = {codebook.id_column, subject, rater}
         if rated_items is not None:
             unknown = [i for i in rated_items if i not in codebook or i not in df.columns]
@@ -567,7 +567,7 @@ def _agreement_row(
         pa is not None and kappa is not None and np.isfinite(kappa.estimate)
         and pa.estimate >= paradox_agreement and kappa.estimate < paradox_kappa
     )
-    if paradox:
+    if paradox and pa is not None and kappa is not None:
         rnotes.append(
             f"{label}: kappa prevalence paradox - {pa.estimate:.0%} observed agreement but kappa "
             f"{kappa.estimate:.2f}; one category dominates, read AC1 ({row['ac1']:.2f})"

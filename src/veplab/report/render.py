@@ -16,7 +16,7 @@ from __future__ import annotations
 import html as _html
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = ["render_payload", "render_markdown", "withheld_note", "format_number", "header", "MARK", "PLACEHOLDER"]
@@ -159,6 +159,12 @@ def interval(low: str, high: str) -> str:
     return f"{low} to {high}" if low.startswith("−") or high.startswith("−") else f"{low}–{high}"
 
 
+def _ci_stem(name: Any) -> str | None:
+    """``X`` of a column named ``X_ci_low``; None for a bare ``ci_low`` (or a name that is no interval end)."""
+    m = _CI_PAIR.match(str(name))
+    return m.group(1) if m else None
+
+
 def _ci_pairs(columns: list[Any]) -> dict[int, int]:
     """Column positions of ``X_ci_low`` -> ``X_ci_high`` (or ``ci_low`` -> ``ci_high``) pairs."""
     names = [str(c) for c in columns]
@@ -183,7 +189,7 @@ def _table(p: Mapping[str, Any], threshold: int) -> str:
     before = list(styles)  # an interval's estimate is the column before it
     for lo, hi in pairs.items():  # both ends in the same style, whatever their values
         styles[hi] = styles[lo] = "plain" if "whole" in (styles[lo], styles[hi]) else styles[lo]
-        bare = _CI_PAIR.match(str(columns[lo])).group(1) is None
+        bare = _ci_stem(columns[lo]) is None
         ends = _numbers([r[k] for r in rows for k in (lo, hi) if k < len(r)])
         if bare and lo > 0 and before[lo - 1] == "share" and ends and all(0 <= v <= 1 for v in ends):
             styles[hi] = styles[lo] = "share"  # the interval of the share estimate beside it
@@ -200,7 +206,7 @@ def _table(p: Mapping[str, Any], threshold: int) -> str:
         if j < len(col_labels) and col_labels[j]:
             return str(col_labels[j])
         if j in pairs:
-            stem = _CI_PAIR.match(str(columns[j])).group(1)
+            stem = _ci_stem(columns[j])
             return f"{header(stem)} CI" if stem else "CI"  # the level is in the caption
         return header(columns[j])
 
@@ -262,7 +268,7 @@ def _value(p: Mapping[str, Any]) -> str:
         shown, ci_txt = MARK, ""
     else:
         v = p["value"]
-        ci = p.get("ci")
+        ci: Sequence[Any] = p.get("ci") or ()
         has_ci = bool(ci) and ci[0] is not None and ci[1] is not None
         fmt = None
         if p.get("value_kind") == "count" or isinstance(v, int):

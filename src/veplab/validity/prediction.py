@@ -276,6 +276,8 @@ def _auc_from_arrays(
         lo, hi = min(max(lo, 0.0), 1.0), min(max(hi, 0.0), 1.0)
         boots = None
     else:
+        if gen is None:
+            raise TypeError("_auc_from_arrays: the bootstrap needs a random generator")
         boots = _boot_aucs(cases, controls, n_boot, gen)
         se = float(np.std(boots, ddof=1))
         lo, hi = np.quantile(boots, [(1 - ci) / 2, 1 - (1 - ci) / 2])
@@ -1074,7 +1076,7 @@ def subgroup_performance(
 
     def gap(row: dict[str, Any], ref: dict[str, Any]) -> dict[str, Any]:
         nan = float("nan")
-        out = {"auc_diff": nan, "auc_diff_ci_low": nan, "auc_diff_ci_high": nan, "auc_diff_p_value": nan,
+        out: dict[str, Any] = {"auc_diff": nan, "auc_diff_ci_low": nan, "auc_diff_ci_high": nan, "auc_diff_p_value": nan,
                "auc_diff_method": None}
         a, b = row["_v"], ref["_v"]
         if a is None or b is None:
