@@ -335,6 +335,7 @@ def test_item_means_follow_latent_truth(study, truth, codebooks):
     lat = study.latent["push_pull"]
     keep = ~lat["straight_liner"].to_numpy()
     worst = 0.0
+    dif = truth["push_pull"]["dif"]  # the planted DIF: the item's latent response shifted in one language
     for iid, par in truth["push_pull"]["items"].items():
         it = cb.item(iid)
         scale = par["scale"]
@@ -342,7 +343,9 @@ def test_item_means_follow_latent_truth(study, truth, codebooks):
         x = pp[iid].to_numpy(dtype=float)
         ok = keep & np.isin(x, list(it.options))
         lam, tau = par["loading"], np.array(par["thresholds"])
-        z = (eta.to_numpy()[ok, None] * lam - tau[None, :]) / np.sqrt(1 - lam**2)
+        shift = dif["latent_shift"] * (pp["interview_language"].to_numpy() == dif["focal"]) if iid == dif["item"] \
+            else np.zeros(len(pp))
+        z = ((eta.to_numpy() + shift / lam)[ok, None] * lam - tau[None, :]) / np.sqrt(1 - lam**2)
         expected = min(it.options) + stats.norm.cdf(z).sum(axis=1)
         diff = x[ok] - expected
         zscore = diff.mean() / (diff.std(ddof=1) / np.sqrt(ok.sum()))
@@ -551,6 +554,28 @@ def test_competing_event_recovered(files, truth):
         assert row["ci_low"] < want["rearrest"] < row["ci_high"], (level, row["estimate"], want)
         assert 1 - km.loc[code, "surv"] > row["estimate"]  # censoring the competing event overstates the risk
         assert want["rearrest_without_competing"] > want["rearrest"]
+
+
+def test_planted_language_dif_recovered(written, truth, codebooks):
+    """One item has uniform DIF across interview languages (truth.json's push_pull.dif): the validity
+    page's method (lordif criteria, matching on the rest score) flags it across languages, and no
+    other item of its scale or of the other push scales; a language never crosses a country."""
+    from veplab.validity import design as vd
+
+    dif = truth["push_pull"]["dif"]
+    cb = codebooks["push_pull"]
+    df = pd.read_csv(written[0] / "data" / "push_pull.csv", encoding="utf-8-sig", keep_default_na=False,
+                     na_values=[""])
+    assert df.groupby("interview_language")["country"].nunique().max() == 1
+    assert set(df["interview_language"].unique()) == {1, 2, 3, 4, 5}
+    planted = cb.item(dif["item"]).text("en")
+    scales = [s.id for s in cb.scales if s.domain == "push" and len(s.items) >= 3]
+    assert any(dif["item"] in cb.scale(s).items for s in scales)
+    res = vd.dif_across(df, cb, scales, dif["group"], threshold=10)
+    assert res.flagged == (planted,)
+    assert res.table.loc[planted, "DIF"] in ("uniform", "uniform and non-uniform")
+    assert res.table.loc[planted, "R² uniform"] > 0.035           # moderate DIF or more (Jodoin & Gierl 2001)
+    assert vd.dif_across(df, cb, scales, "gender", threshold=10).flagged == ()
 
 
 # ---------------------------------------------------------------------------- bad input

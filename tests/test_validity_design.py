@@ -73,6 +73,42 @@ def test_invariance_across_groups_and_its_reasons():
     assert not re.search(r"\d", err.value.sentence)
 
 
+def test_dif_across_flags_the_planted_item_and_explains_what_it_leaves_out():
+    rng = np.random.default_rng(11)
+    n = 900
+    d = pd.DataFrame({"sex": rng.choice([1, 2], n, p=[0.55, 0.45]), "site": rng.choice([1, 2], n)})
+    theta = rng.normal(size=n) + 0.5 * (d["sex"] == 2).to_numpy()  # a real mean difference is not DIF
+    cuts = np.array([-1.2, -0.4, 0.4, 1.2])
+    for j in range(1, 5):
+        shift = -1.0 * (d["sex"] == 2).to_numpy() if j == 3 else 0.0  # a3 harder for women at the same level
+        d[f"a{j}"] = 1 + ((0.8 * theta + shift + 0.6 * rng.normal(size=n))[:, None] > cuts).sum(axis=1)
+        d[f"b{j}"] = 1 + ((0.8 * theta + 0.6 * rng.normal(size=n))[:, None] > cuts).sum(axis=1)
+    res = vd.dif_across(d, CB, ["sa", "sb"], "sex", threshold=10)
+    assert res.flagged == ("A 3",) and res.table.loc["A 3", "DIF"] == "uniform"
+    assert list(res.table.columns) == ["scale", "n", "chi-square", "df", "p", "R² uniform", "R² non-uniform",
+                                       "R² any", "DIF"]
+    assert (res.table["n"] == n).all() and (res.table["df"] == 2).all()
+    # the same numbers as dif_ordinal with the purified rest score
+    from veplab.validity import dif_ordinal
+    ref = dif_ordinal(d, [f"a{j}" for j in range(1, 5)], "sex", matching="purified").table.set_index("item")
+    assert res.table.loc["A 3", "chi-square"] == pytest.approx(ref.loc["a3", "chi2_13"], rel=1e-12)
+    assert res.results["sa"].flagged == ["a3"] and res.labels["a3"] == "A 3"
+    assert set(res.plot_table["scale"]) == {"sa", "sb"}
+    # a group smaller than the threshold is left out, with a sentence without digits
+    three = d.assign(site=np.where(np.arange(n) < 6, 3, d["site"]))
+    cb3 = from_dict({"id": "t3", "title": "T", "id_column": "pid", "items": [
+        {"id": "pid", "label": "Person", "type": "text", "role": "admin", "pseudonymised": True},
+        {"id": "site", "label": "Site", "type": "categorical", "options": {1: "North", 2: "South", 3: "East"}},
+        *[{"id": f"a{j}", "label": f"A {j}", "type": "likert", "options": AGREE} for j in range(1, 5)]],
+        "scales": [{"id": "sa", "label": "Scale A", "items": [f"a{j}" for j in range(1, 5)]}]})
+    left = vd.dif_across(three, cb3, ["sa"], "site", threshold=10)
+    assert left.notes and "left out" in left.notes[0] and not re.search(r"\d", " ".join(left.notes))
+    assert left.results["sa"].groups == ("North", "South") and left.n == n - 6
+    with pytest.raises(vd.PartNotRun) as err:
+        vd.dif_across(d.assign(site=1), CB, ["sa"], "site", threshold=10)
+    assert not re.search(r"\d", err.value.sentence)
+
+
 def test_prediction_frame_joins_the_first_rating():
     out = pd.DataFrame({"pid": ["p1", "p2", "p3", "p4"], "event": [1, 0, 0, 1], "risk": [9, 9, 9, 9]})
     ratings = pd.DataFrame({"pid": ["p1", "p1", "p2", "p2", "p3"], "rater": ["R2", "R1", "R1", "R3", "R2"],

@@ -190,3 +190,35 @@ def test_other_bad_input() -> None:
         dif_ordinal(D, RITEMS, "lang", reference="L9")
     with pytest.raises(InputError, match="DataFrame"):
         dif_ordinal(D.to_numpy(), RITEMS, "lang")
+
+
+def test_purified_matching_stops_a_dif_item_biasing_the_others():
+    """With four items, the rest score of a clean item holds the DIF item, so the clean item shows DIF of the
+    opposite sign (contamination); lordif-style purification drops flagged items from the others' scores."""
+    rng = np.random.default_rng(11)
+    n = 900
+    sex = rng.choice([1, 2], n, p=[0.55, 0.45])
+    theta = rng.normal(size=n) + 0.5 * (sex == 2)
+    cuts = np.array([-1.2, -0.4, 0.4, 1.2])
+    d = pd.DataFrame({"sex": sex})
+    for j in range(1, 5):
+        shift = -1.0 * (sex == 2) if j == 3 else 0.0
+        d[f"a{j}"] = 1 + ((0.8 * theta + shift + 0.6 * rng.normal(size=n))[:, None] > cuts).sum(axis=1)
+    items = [f"a{j}" for j in range(1, 5)]
+    rest = dif_ordinal(d, items, "sex", matching="rest")
+    assert "a3" in rest.flagged and len(rest.flagged) > 1          # a clean item flagged by contamination
+    pure = dif_ordinal(d, items, "sex", matching="purified")
+    assert pure.flagged == ["a3"] and "purified in" in pure.matching and "in 1 rounds" not in pure.matching
+    # each row is the nested models on the sum of the unflagged others: the same as an external score
+    for it in ("a1", "a3"):
+        others = [j for j in items if j not in (it, "a3")]
+        ext = dif_ordinal(d.assign(m=d[others].sum(axis=1)), [it], "sex", matching="m").table.iloc[0]
+        row = pure.table.set_index("item").loc[it]
+        assert row["chi2_13"] == pytest.approx(ext["chi2_13"], rel=1e-10)
+    # without DIF, purification stops after the first round and equals the rest score
+    clean = d.drop(columns="a3")
+    a, b = dif_ordinal(clean, ["a1", "a2", "a4"], "sex", matching="rest"), \
+        dif_ordinal(clean, ["a1", "a2", "a4"], "sex", matching="purified")
+    assert a.flagged == b.flagged == [] and np.allclose(a.table["chi2_13"], b.table["chi2_13"])
+    with pytest.raises(InputError, match="max_iter"):
+        dif_ordinal(d, items, "sex", matching="purified", max_iter=0)

@@ -142,6 +142,9 @@ ANALYSES: dict[str, AnalysisSpec] = {a.name: a for a in (
             Key("scales", "scales", "every scale of the source with at least 3 items", "the factors of the model"),
             Key("invariance_by", "columns", "design.breakdowns present in the source",
                 "groups across which invariance is tested"),
+            Key("dif_by", "columns", "invariance_by",
+                "groups (language, country, gender) across which each item is tested for differential item "
+                "functioning"),
             Key("missing", "choice", "ml", "ml: full-information ML (lavaan missing='ml'); listwise: complete cases",
                 choices=("ml", "listwise")),
             Key("n_iter", "int", "20", "parallel-analysis simulations"),
@@ -528,6 +531,11 @@ def _resolve_validity(ctx: _Ctx, spec: Mapping[str, Any]) -> Analysis:
                                 "structure to test.")
     if not invariance:
         skipped["invariance"] = "No grouping is declared for invariance (analyses.validity.invariance_by)."
+    dif_by = ctx.columns_of(src, spec.get("dif_by"), "validity.dif_by") if spec.get("dif_by") is not None \
+        else invariance
+    if not dif_by:
+        skipped["dif"] = ("No grouping is declared for differential item functioning (analyses.validity.dif_by or "
+                          "invariance_by).")
     prediction = None
     pspec = spec.get("prediction")
     if pspec:
@@ -599,7 +607,7 @@ def _resolve_validity(ctx: _Ctx, spec: Mapping[str, Any]) -> Analysis:
                                  "validity is not reported.")
         skipped["over_time"] = ("No outcome to predict is declared (analyses.validity.prediction), so prediction over "
                                 "time is not reported.")
-    return Analysis("validity", {"source": src, "scales": scales, "invariance_by": invariance,
+    return Analysis("validity", {"source": src, "scales": scales, "invariance_by": invariance, "dif_by": dif_by,
                                  "missing": spec.get("missing", "ml"), "n_iter": spec.get("n_iter", 20),
                                  "prediction": prediction, "seed": spec.get("seed", study.seed)}, skipped)
 

@@ -105,6 +105,13 @@ COMMENTS = {
 }
 COMMENT_LANGS = {1: (("ru", 0.85), ("en", 0.15)), 2: (("ar", 0.6), ("fr", 0.4)), 3: (("en", 1.0),)}
 COMMENT_RATE = 0.04
+#: Language of the interview (codebook item ``interview_language``) by country: Kazakh or Russian in
+#: Kazakhstan, Arabic or French in Tunisia, English in Uganda.
+INTERVIEW_LANGUAGES = {1: ((1, 0.35), (2, 0.65)), 2: ((3, 0.8), (4, 0.2)), 3: ((5, 1.0),)}
+#: Planted differential item functioning: in the Russian version the second item of the first push scale
+#: was translated with a stronger word, so people with the same latent level agree less (a uniform shift of
+#: the item's latent response, in SD units).  The validity page's DIF section should flag it.
+DIF_LANGUAGE = {"language": 2, "shift": -1.0, "scale_position": 0, "item_position": 1}
 FIELDWORK = {1: ("2022-03-01", "2022-05-20"), 2: ("2022-04-01", "2022-06-20"), 3: ("2022-05-02", "2022-07-22")}
 
 
@@ -184,9 +191,47 @@ class PushPullModel:
         return z, v
 
     # ---------------------------------------------------------------- items
-    def respond(self, z: np.ndarray, v: np.ndarray, vep: np.ndarray, rng: np.random.Generator
+    def dif_item(self) -> str | None:
+        """The item given planted DIF across interview languages (:data:`DIF_LANGUAGE`), if the codebook
+        asks the language and has a push scale with enough items."""
+        if "interview_language" not in self.cb:
+            return None
+        push = [(sid, items) for sid, items, _, col in self.blocks
+                if col >= 0 and self.domains[col] == "push" and len(items) > DIF_LANGUAGE["item_position"]]
+        if len(push) <= DIF_LANGUAGE["scale_position"]:
+            return None
+        return push[DIF_LANGUAGE["scale_position"]][1][DIF_LANGUAGE["item_position"]].id
+
+    def languages(self, persons: pd.DataFrame, rng: np.random.Generator) -> np.ndarray | None:
+        """Interview language codes (:data:`INTERVIEW_LANGUAGES`), or None when the codebook does not ask it.
+
+        Draws from a generator spawned from ``rng``, so the other draws are those of a codebook without it."""
+        if "interview_language" not in self.cb:
+            return None
+        (child,) = rng.spawn(1)
+        country = persons["country"].to_numpy()
+        out = np.zeros(len(persons), dtype=float)
+        u = child.random(len(persons))
+        for c, options in INTERVIEW_LANGUAGES.items():
+            at = country == c
+            codes = np.array([o[0] for o in options], dtype=float)
+            cum = np.cumsum([o[1] for o in options])
+            out[at] = codes[np.minimum(np.searchsorted(cum, u[at], side="right"), len(codes) - 1)]
+        return out
+
+    def dif_shifts(self, language: np.ndarray | None) -> dict[str, np.ndarray]:
+        """Per-item shifts of the latent response for the planted DIF (empty without languages)."""
+        item = self.dif_item()
+        if language is None or item is None:
+            return {}
+        return {item: DIF_LANGUAGE["shift"] * (language == DIF_LANGUAGE["language"])}
+
+    def respond(self, z: np.ndarray, v: np.ndarray, vep: np.ndarray, rng: np.random.Generator,
+                shifts: dict[str, np.ndarray] | None = None
                 ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, int]]:
-        """Item codes (float, NaN = blank) for every scale item; straight-liner flags."""
+        """Item codes (float, NaN = blank) for every scale item; straight-liner flags.
+
+        ``shifts``: per item, a shift of each person's latent response (planted DIF)."""
         n = len(z)
         straight = rng.random(n) < STRAIGHTLINE_RATE
         line_code = np.where(rng.random(n) < 0.45, 5, np.where(rng.random(n) < 0.6, 3, 1)).astype(float)
@@ -196,6 +241,9 @@ class PushPullModel:
             eta = v if col < 0 else z[:, col]
             lam = par["loadings"]
             ystar = eta[:, None] * lam + np.sqrt(1 - lam**2) * rng.standard_normal((n, len(items)))
+            for j, it in enumerate(items):
+                if shifts and it.id in shifts:
+                    ystar[:, j] += shifts[it.id]
             idx = threshold_index(ystar, par["thresholds"])
             codes = categories_to_codes(idx, items)
             for j, it in enumerate(items):
@@ -300,7 +348,11 @@ def generate(
     u = u_tab.loc[persons["prison_id"].to_numpy()].to_numpy()
     facility = _facility(persons, prisons)
     z, v = model.draw_latent(persons, facility, u, rng)
-    answers, straight, counts = model.respond(z, v, persons["vep_status"].to_numpy(), rng)
+    language = model.languages(persons, rng)
+    if language is not None:
+        persons["interview_language"] = language
+    answers, straight, counts = model.respond(z, v, persons["vep_status"].to_numpy(), rng,
+                                              model.dif_shifts(language))
 
     cols: dict[str, Any] = {}
     resp_keys = [f"PP-{p}-{k:04d}" for p, k in zip(persons["prison_id"], persons["_k"])]
@@ -330,6 +382,12 @@ def generate(
     latent["straight_liner"] = straight
 
     truth = _truth(model, persons, prisons, u_tab, rng, truth_rows, counts, straight, n)
+    if model.dif_item() is not None:
+        truth["dif"] = {"item": model.dif_item(), "group": "interview_language",
+                        "focal": DIF_LANGUAGE["language"], "type": "uniform",
+                        "latent_shift": DIF_LANGUAGE["shift"],
+                        "note": ("the item's latent response is shifted for interviews in this language: people "
+                                 "with the same latent level agree less; no other item has DIF")}
     truth["response_rate_vep"] = vep_response
     truth["response_rate_women_factor"] = women_response
     if truth_rng is not None:
@@ -370,7 +428,8 @@ def population_values(model: PushPullModel, prisons: pd.DataFrame, u_tab: pd.Dat
     w = 1.0 / pop["p_person"].to_numpy()
     u = u_tab.loc[pop["prison_id"].to_numpy()].to_numpy()
     z, v = model.draw_latent(pop, _facility(pop, prisons), u, rng)
-    answers, _, _ = model.respond(z, v, pop["vep_status"].to_numpy(), rng)
+    answers, _, _ = model.respond(z, v, pop["vep_status"].to_numpy(), rng,
+                                  model.dif_shifts(model.languages(pop, rng)))
     frame = pd.DataFrame(answers)
     values = scale_scores(frame, model.cb)
     for s in model.outcome_scales:
@@ -455,7 +514,9 @@ def _truth(model: PushPullModel, persons: pd.DataFrame, prisons: pd.DataFrame, u
     u = u_tab.loc[big["prison_id"].to_numpy()].to_numpy()
     facility = _facility(big, prisons)
     z, v = model.draw_latent(big, facility, u, rng)
-    answers, _, _ = model.respond(z, v, big["vep_status"].to_numpy(), rng)
+    answers, _, _ = model.respond(z, v, big["vep_status"].to_numpy(), rng,
+                                  model.dif_shifts(big["interview_language"].to_numpy()
+                                                   if "interview_language" in big else None))
     scores = scale_scores(pd.DataFrame(answers), model.cb)
     occ = prisons.set_index("prison_id")["occupancy"].loc[big["prison_id"].to_numpy()].to_numpy()
     log_occ = np.log(occ)

@@ -117,6 +117,6 @@ for _old, _module in {"efa": _efa_module, "cfa": _cfa_module, "rotation": _rotat
     _sys.modules.setdefault(f"{__name__}.{_old}", _module)
 
 # Differential item functioning.
-from .dif import DIFResult, MantelHaenszelResult, dif_ordinal, mantel_haenszel  # noqa: E402
+from .dif import DIFResult, MantelHaenszelResult, dif_ordinal, mantel_haenszel, plot_dif  # noqa: E402
 
-__all__ += ["dif_ordinal", "DIFResult", "mantel_haenszel", "MantelHaenszelResult"]
+__all__ += ["dif_ordinal", "DIFResult", "mantel_haenszel", "MantelHaenszelResult", "plot_dif"]

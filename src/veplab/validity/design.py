@@ -64,6 +64,8 @@ __all__ = [
     "PredictionResult",
     "StructureResult",
     "invariance_across",
+    "DIFAcross",
+    "dif_across",
     "OverTimeResult",
     "prediction_frame",
     "prediction_over_time",
@@ -237,6 +239,126 @@ def invariance_across(df: pd.DataFrame, codebook: Any, scales: Sequence[str], gr
             raise PartNotRun(f"invariance across {group!r}: {exc}",
                              f"The multi-group model across {label.lower()} cannot be estimated.") from None
     return res.table.set_index("model"), int(res.n), tuple(_messages(caught))
+
+
+# ------------------------------------------------------------------ DIF
+
+
+@dataclasses.dataclass(frozen=True)
+class DIFAcross:
+    """What :func:`dif_across` found for one grouping.
+
+    ``table``: one row per item (its codebook text), with its scale, the people in the
+    models, the likelihood-ratio test of any DIF (models 1 vs 3), the McFadden R² changes
+    for uniform, non-uniform and any DIF, and ``DIF`` (``uniform``, ``non-uniform``, both, or
+    empty).  ``results``: the :class:`~veplab.validity.DIFResult` of each scale; ``plot_table``
+    the stacked per-item tables (item ids) for :func:`~veplab.validity.plot_dif`;
+    ``flagged`` the flagged items' texts; ``notes`` sentences (without digits) for the page.
+    """
+
+    group: str
+    n: int
+    table: pd.DataFrame
+    plot_table: pd.DataFrame
+    results: dict[str, Any]
+    flagged: tuple[str, ...]
+    labels: dict[str, str]
+    notes: tuple[str, ...]
+
+
+def dif_across(df: pd.DataFrame, codebook: Any, scales: Sequence[str], group: str, *, threshold: int | None = None,
+               lang: str = "en", matching: str = "purified", alpha: float = 0.01, r2_change: float = 0.02
+               ) -> DIFAcross:
+    """Differential item functioning of every item of ``scales`` across ``group`` (logistic-regression DIF).
+
+    For each scale of at least three items, :func:`~veplab.validity.dif_ordinal` fits the three
+    nested proportional-odds models of each item on the matching score and the group (by
+    default ``matching="purified"``: the sum of the scale's *other* items, refitted with the
+    flagged items left out of the others' scores until the flags settle, as lordif purifies its
+    trait estimate, so that one DIF item does not make the clean items look biased), and flags an item when a likelihood-ratio test has ``p < alpha`` and the McFadden
+    R² change is at least ``r2_change`` (lordif's criteria).  Items are scored as the factor
+    models take them (missing codes missing, reverse keys applied); a scale's models use the
+    people who answered all its items and have a group.  Groups with fewer people than the
+    disclosure ``threshold`` are left out (a model table may not rest on a smaller group);
+    fewer than two groups left raises :class:`PartNotRun`.
+
+    References: Zumbo (1999); Choi, Gibbons & Crane (2011), lordif; nested ``MASS::polr``
+    fits and their likelihood-ratio tests in R (tests/reference/dif.R).
+
+    >>> import numpy as np, pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> rng = np.random.default_rng(3); n = 900
+    >>> lang = np.repeat([1, 2], n // 2); theta = rng.normal(size=n)
+    >>> d = pd.DataFrame({"lang": lang})
+    >>> for j in range(4):
+    ...     d[f"q{j}"] = 1 + np.digitize(theta - 1.2 * (lang == 2) * (j == 0) + rng.logistic(size=n) / 2, [-1, 0, 1])
+    >>> d.insert(0, "pid", [f"p{i}" for i in range(n)])
+    >>> opts = {k: {"en": t} for k, t in zip(range(1, 5), "abcd")}
+    >>> cb = from_dict({"id": "s", "version": "1", "title": {"en": "S"}, "id_column": "pid", "items": [
+    ...     {"id": "pid", "label": {"en": "Id"}, "type": "text", "role": "admin"},
+    ...     {"id": "lang", "label": {"en": "Language"}, "type": "categorical",
+    ...      "options": {1: {"en": "English"}, 2: {"en": "Russian"}}},
+    ...     *[{"id": f"q{j}", "label": {"en": f"Item {j}"}, "type": "likert", "options": opts} for j in range(4)]],
+    ...     "scales": [{"id": "sc", "label": {"en": "Scale"}, "items": ["q0", "q1", "q2", "q3"]}]})
+    >>> dif_across(d, cb, ["sc"], "lang").flagged
+    ('Item 0',)
+    """
+    from .dif import dif_ordinal
+
+    label = without_digits(codebook.item(group).text(lang) if group in codebook else group, "this grouping")
+    g = _group_labels(df, codebook, [group], lang)[group]
+    notes: list[str] = []
+    rows, plots, results, labels = [], [], {}, {}
+    n_all = 0
+    for sc in scales:
+        items = list(codebook.scale(sc).items)
+        if len(items) < 3:
+            notes.append(f"The scale {without_digits(codebook.scale(sc).text(lang), '')!s} has fewer than three "
+                         "items, too few for a matching score without the studied item; it is not tested.")
+            continue
+        x = _scale_items(df, codebook, [sc])
+        data = x.join(g.rename("__group__")).dropna()
+        counts = data["__group__"].value_counts()
+        small = counts[counts < max(threshold or 0, 1)]
+        if len(small):
+            data = data[~data["__group__"].isin(small.index)]
+            note = (f"Groups of {label.lower()} with fewer people than the disclosure threshold are left out of "
+                    "the DIF models.")
+            if note not in notes:
+                notes.append(note)
+        if data["__group__"].nunique() < 2:
+            continue
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                res = dif_ordinal(data, items, "__group__", matching=matching, alpha=alpha, r2_change=r2_change)
+            except (InputError, np.linalg.LinAlgError) as exc:
+                notes.append(f"The DIF models of the scale {without_digits(codebook.scale(sc).text(lang), '')} "
+                             f"across {label.lower()} cannot be estimated.")
+                del exc
+                continue
+        notes.extend(m for m in _messages(caught) if m not in notes)
+        results[sc] = res
+        n_all = max(n_all, int(res.n))
+        t = res.table.copy()
+        t.insert(0, "scale", sc)
+        plots.append(t)
+        scale_text = codebook.scale(sc).text(lang)
+        for _, r in t.iterrows():
+            text = codebook.item(r["item"]).text(lang) if r["item"] in codebook else str(r["item"])
+            labels[str(r["item"])] = text
+            rows.append({"item": text, "scale": scale_text, "n": int(res.n), "chi-square": r["chi2_13"],
+                         "df": int(r["df_13"]), "p": r["p_13"], "R² uniform": r["r2_12"],
+                         "R² non-uniform": r["r2_23"], "R² any": r["r2_13"],
+                         "DIF": r["type"] if bool(r["flag"]) else ""})
+    if not rows:
+        raise PartNotRun(f"dif: no scale could be tested across {group!r}",
+                         f"Differential item functioning across {label.lower()} is not tested: fewer than two of "
+                         "its groups are large enough, or no scale has three items.")
+    table = pd.DataFrame(rows).set_index("item")
+    flagged = tuple(table.index[table["DIF"] != ""])
+    return DIFAcross(group=group, n=n_all, table=table, plot_table=pd.concat(plots, ignore_index=True),
+                     results=results, flagged=flagged, labels=labels, notes=tuple(notes))
 
 
 # ------------------------------------------------------------------ prediction

@@ -50,7 +50,7 @@ from scipy import stats
 from .._results import Result
 from .._validate import InputError
 
-__all__ = ["DIFResult", "MantelHaenszelResult", "dif_ordinal", "mantel_haenszel"]
+__all__ = ["DIFResult", "MantelHaenszelResult", "dif_ordinal", "mantel_haenszel", "plot_dif"]
 
 
 def _check_frame(data: Any, columns: Sequence[str], what: str) -> None:
@@ -92,6 +92,54 @@ def _group_levels(g: pd.Series, name: str, what: str, reference: Any = None) -> 
     return levels
 
 
+def _item_row(vals: pd.DataFrame, it: str, g: pd.Series, levels: list[Any], s: np.ndarray, alpha: float,
+              r2_change: float | None, what: str) -> dict[str, Any]:
+    """The three nested models of one item on the matching score ``s`` and the group: one table row."""
+    y = vals[it].to_numpy()
+    observed = np.unique(y)
+    if len(observed) < 2:
+        raise InputError(f"{what}: item {it!r} is constant ({observed.tolist()}) among the {len(y)} rows "
+                         "used; it cannot show DIF, drop it from items=")
+    binary = len(observed) == 2
+    frame = pd.DataFrame({"y": (y == observed[1]).astype(int) if binary else y, "score": s})
+    dummies = []
+    for k, lv in enumerate(levels[1:], start=1):
+        frame[f"g{k}"] = (g.to_numpy() == lv).astype(float)
+        frame[f"sg{k}"] = frame["score"] * frame[f"g{k}"]
+        dummies.append(k)
+    gt = " + ".join(f"g{k}" for k in dummies)
+    it_ = " + ".join(f"sg{k}" for k in dummies)
+    f1, f2, f3 = "y ~ score", f"y ~ score + {gt}", f"y ~ score + {gt} + {it_}"
+    ll = [_fit_loglik(frame, f, binary, it, what) for f in (f1, f2, f3)]
+    counts = np.unique(y, return_counts=True)[1].astype(float)
+    ll0 = float(np.sum(counts * np.log(counts / counts.sum())))
+    r2 = [1.0 - v / ll0 for v in ll]
+    q = len(dummies)
+    row: dict[str, Any] = {"item": it, "model": "binary" if binary else "ordinal", "n": len(y),
+                           "levels": len(observed), "loglik0": ll0,
+                           "loglik1": ll[0], "loglik2": ll[1], "loglik3": ll[2]}
+    crit = {}
+    for a, b, df in ((1, 2, q), (2, 3, q), (1, 3, 2 * q)):
+        chi2 = max(2.0 * (ll[b - 1] - ll[a - 1]), 0.0)
+        p = float(stats.chi2.sf(chi2, df))
+        dr2 = r2[b - 1] - r2[a - 1]
+        row.update({f"chi2_{a}{b}": chi2, f"df_{a}{b}": df, f"p_{a}{b}": p, f"r2_{a}{b}": dr2})
+        crit[f"{a}{b}"] = p < alpha and (r2_change is None or dr2 >= r2_change)
+    flag = any(crit.values())
+    if crit["12"] and crit["23"]:
+        kind = "uniform and non-uniform"
+    elif crit["23"]:
+        kind = "non-uniform"
+    elif crit["12"]:
+        kind = "uniform"
+    elif crit["13"]:
+        kind = "overall"
+    else:
+        kind = ""
+    row.update({"flag": flag, "type": kind})
+    return row
+
+
 # --------------------------------------------------------------------------- logistic regression DIF
 @dataclasses.dataclass(frozen=True, eq=False)
 class DIFResult(Result):
@@ -119,6 +167,10 @@ class DIFResult(Result):
     def to_frame(self) -> pd.DataFrame:
         """The per-item table."""
         return self.table.copy()
+
+    def plot(self, *, labels: dict[str, str] | None = None, ax: Any = None) -> Any:
+        """The effect size of each item's DIF (:func:`plot_dif`)."""
+        return plot_dif(self.table, r2_change=self.r2_change, labels=labels, ax=ax)
 
     def summary(self) -> str:
         crit = f"p < {self.alpha:g}" + (f" and McFadden R² change >= {self.r2_change:g}"
@@ -160,6 +212,7 @@ def dif_ordinal(
     reference: Any = None,
     alpha: float = 0.01,
     r2_change: float | None = 0.02,
+    max_iter: int = 10,
 ) -> DIFResult:
     """Logistic-regression DIF for ordinal and binary items (lordif's criteria).
 
@@ -191,8 +244,12 @@ def dif_ordinal(
     group : the grouping column (language, country, gender); two or more levels.
     matching : the matching score: ``None`` or ``"total"`` (default: the sum of
         ``items``, the studied item included, as Zumbo 1999), ``"rest"`` (the
-        sum of the other items, per item) or the name of a column (an external
-        score or an IRT trait estimate, as lordif's iterated theta).
+        sum of the other items, per item), ``"purified"`` (the rest score, then
+        refitted with the flagged items left out of every other item's matching
+        score until the flagged set no longer changes, at most ``max_iter``
+        rounds: lordif's purification, with a sum score for its IRT theta; an
+        item keeps its rest score when no unflagged other remains)
+        or the name of a column (an external score or an IRT trait estimate).
     reference : the reference level of ``group`` (default its first level).
     alpha : significance level of the likelihood-ratio tests.
     r2_change : the smallest McFadden R² change counted as DIF; ``None`` flags
@@ -256,9 +313,12 @@ def dif_ordinal(
         raise InputError(f"{what}: the group {group!r} is also one of the items")
     mode = "total" if matching is None else matching
     if not isinstance(mode, str):
-        raise InputError(f"{what}: matching= must be 'total', 'rest' or a column name, got {matching!r}")
-    external = mode not in ("total", "rest")
+        raise InputError(f"{what}: matching= must be 'total', 'rest', 'purified' or a column name, got "
+                         f"{matching!r}")
+    external = mode not in ("total", "rest", "purified")
     _check_frame(data, items + [group] + ([mode] if external else []), what)
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
+        raise InputError(f"{what}: max_iter must be a whole number of at least 1, got {max_iter!r}")
     if not (0 < alpha < 1):
         raise InputError(f"{what}: alpha must be between 0 and 1, got {alpha!r}")
     if r2_change is not None and not (0 <= r2_change < 1):
@@ -279,60 +339,40 @@ def dif_ordinal(
     levels = _group_levels(g, group, what, reference)
     total = vals.sum(axis=1).to_numpy()
 
-    rows = []
-    for it in items:
-        y = vals[it].to_numpy()
-        observed = np.unique(y)
-        if len(observed) < 2:
-            raise InputError(f"{what}: item {it!r} is constant ({observed.tolist()}) among the {len(y)} rows "
-                             "used; it cannot show DIF, drop it from items=")
-        binary = len(observed) == 2
+    def score_for(it: str, y: np.ndarray, flagged: set[str]) -> np.ndarray:
         if external:
-            s = data.loc[keep, mode].to_numpy(dtype=float)
-        elif mode == "rest":
-            s = total - y
-        else:
-            s = total
-        frame = pd.DataFrame({"y": (y == observed[1]).astype(int) if binary else y, "score": s})
-        dummies = []
-        for k, lv in enumerate(levels[1:], start=1):
-            frame[f"g{k}"] = (g.to_numpy() == lv).astype(float)
-            frame[f"sg{k}"] = frame["score"] * frame[f"g{k}"]
-            dummies.append(k)
-        gt = " + ".join(f"g{k}" for k in dummies)
-        it_ = " + ".join(f"sg{k}" for k in dummies)
-        f1, f2, f3 = "y ~ score", f"y ~ score + {gt}", f"y ~ score + {gt} + {it_}"
-        ll = [_fit_loglik(frame, f, binary, it, what) for f in (f1, f2, f3)]
-        counts = np.unique(y, return_counts=True)[1].astype(float)
-        ll0 = float(np.sum(counts * np.log(counts / counts.sum())))
-        r2 = [1.0 - v / ll0 for v in ll]
-        q = len(dummies)
-        row: dict[str, Any] = {"item": it, "model": "binary" if binary else "ordinal", "n": len(y),
-                               "levels": len(observed), "loglik0": ll0,
-                               "loglik1": ll[0], "loglik2": ll[1], "loglik3": ll[2]}
-        crit = {}
-        for a, b, df in ((1, 2, q), (2, 3, q), (1, 3, 2 * q)):
-            chi2 = max(2.0 * (ll[b - 1] - ll[a - 1]), 0.0)
-            p = float(stats.chi2.sf(chi2, df))
-            dr2 = r2[b - 1] - r2[a - 1]
-            row.update({f"chi2_{a}{b}": chi2, f"df_{a}{b}": df, f"p_{a}{b}": p, f"r2_{a}{b}": dr2})
-            crit[f"{a}{b}"] = p < alpha and (r2_change is None or dr2 >= r2_change)
-        flag = any(crit.values())
-        if crit["12"] and crit["23"]:
-            kind = "uniform and non-uniform"
-        elif crit["23"]:
-            kind = "non-uniform"
-        elif crit["12"]:
-            kind = "uniform"
-        elif crit["13"]:
-            kind = "overall"
-        else:
-            kind = ""
-        row.update({"flag": flag, "type": kind})
-        rows.append(row)
+            return data.loc[keep, mode].to_numpy(dtype=float)
+        if mode == "total":
+            return total
+        if mode == "purified":
+            anchors = [j for j in items if j != it and j not in flagged]
+            if anchors:
+                return vals[anchors].sum(axis=1).to_numpy()
+        return total - y
+
+    def fit_items(flagged: set[str]) -> list[dict[str, Any]]:
+        rows = []
+        for it in items:
+            rows.append(_item_row(vals, it, g, levels, score_for(it, vals[it].to_numpy(), flagged), alpha,
+                                  r2_change, what))
+        return rows
+
+    rows = fit_items(set())
+    iterations = 1
+    if mode == "purified":  # lordif: drop flagged items from the matching score until the flags settle
+        seen = [frozenset()]
+        while iterations < max_iter:
+            flagged = frozenset(r["item"] for r in rows if r["flag"])
+            if flagged in seen[-1:]:
+                break
+            seen.append(flagged)
+            rows = fit_items(set(flagged))
+            iterations += 1
     table = pd.DataFrame(rows)
     return DIFResult(
-        group=group, matching=mode if external else f"{mode} score of {len(items)} items",
+        group=group, matching=(mode if external else
+                               f"rest score of the unflagged items (purified in {iterations} rounds)"
+                               if mode == "purified" else f"{mode} score of {len(items)} items"),
         reference=levels[0].item() if isinstance(levels[0], np.generic) else levels[0],
         groups=tuple(lv.item() if isinstance(lv, np.generic) else lv for lv in levels),
         n=len(vals), n_dropped=n_dropped, alpha=float(alpha), r2_change=r2_change, table=table,
@@ -542,3 +582,58 @@ def mantel_haenszel(
         statistic=float(stat), df=1, p=p, odds_ratio=float(or_), ci_low=float(lo), ci_high=float(hi_),
         conf_level=float(conf_level), delta=float(delta), delta_se=float(dse), ets=ets,
     )
+
+
+def plot_dif(table: pd.DataFrame, *, r2_change: float | None = 0.02, labels: dict[str, str] | None = None,
+             ax: Any = None, title: str | None = None) -> Any:
+    """One row per item: the McFadden R² change of any DIF (models 1 vs 3), flagged items in colour.
+
+    ``table`` is :attr:`DIFResult.table` (or several stacked: a ``scale`` column
+    groups the items); the dashed line is the effect-size criterion
+    ``r2_change``.  Items are labelled with ``labels`` (item id -> text) where
+    given.  Returns the Figure.
+
+    References: Zumbo (1999), Choi, Gibbons & Crane (2011): lordif's
+    ``R2.change`` criterion (0.02 by default; Jodoin & Gierl 2001 suggest 0.035
+    and 0.070 for moderate and large DIF).
+
+    >>> t = pd.DataFrame({"item": ["a", "b"], "r2_13": [0.004, 0.06], "flag": [False, True]})
+    >>> fig = plot_dif(t)
+    >>> [tl.get_text() for tl in fig.axes[0].get_yticklabels()]
+    ['a', 'b']
+    """
+    import matplotlib.pyplot as plt
+
+    for col in ("item", "r2_13", "flag"):
+        if col not in table.columns:
+            raise InputError(f"plot_dif: the table has no column {col!r}; pass DIFResult.table")
+    t = table.reset_index(drop=True)
+    names = [(labels or {}).get(str(i), str(i)) for i in t["item"]]
+    names = [n if len(n) <= 60 else n[:57] + "..." for n in names]
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.5, 0.8 + 0.32 * len(t)))
+    else:
+        fig = ax.figure
+    y = np.arange(len(t))[::-1]
+    flag = t["flag"].to_numpy(dtype=bool)
+    r2 = t["r2_13"].to_numpy(dtype=float)
+    ax.hlines(y, 0, r2, color="0.75", linewidth=1)
+    ax.plot(r2[~flag], y[~flag], "o", color="0.35", markersize=5, label="no DIF")
+    if flag.any():
+        ax.plot(r2[flag], y[flag], "o", color="#c0392b", markersize=7, label="DIF flagged")
+    if r2_change is not None:
+        ax.axvline(r2_change, color="0.3", linestyle="--", linewidth=1)
+    if "scale" in t.columns:  # a thin line between scales
+        change = np.flatnonzero(t["scale"].to_numpy()[1:] != t["scale"].to_numpy()[:-1])
+        for k in change:
+            ax.axhline(y[k] - 0.5, color="0.85", linewidth=0.8)
+    ax.set_yticks(y)
+    ax.set_yticklabels(names)
+    top = float(np.nanmax(np.r_[r2, (r2_change or 0) * 1.5, 0.01]))
+    ax.set_xlim(0, top * 1.1)
+    ax.set_xlabel("Change in McFadden R² when the group enters (any DIF)")
+    if title:
+        ax.set_title(title, pad=24)
+    ax.legend(frameon=False, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, borderaxespad=0.2)
+    fig.tight_layout()
+    return fig
