@@ -320,7 +320,7 @@ def input_hashes(study: Study) -> dict[str, dict[str, Any]]:
             data[name] = digest["sha256"]
             sql[name] = {k: v for k, v in digest.items() if k != "canonical"}
         else:
-            data[name] = _file_sha(src.path) if src.path.is_file() else "missing"
+            data[name] = _file_sha(src.path) if src.path is not None and src.path.is_file() else "missing"
         codebooks[src.codebook_path.name] = _file_sha(src.codebook_path)
     extra = {}
     for rel in (study.raw.get("inputs") or []):
@@ -402,7 +402,9 @@ def notebook_inputs(study: Study, spec: Mapping[str, Any], nb: Mapping[str, Any]
     packages veplab does not depend on is not in it.
     """
     read = notebook_sources(study, analysis)
-    raw_sources = study.raw.get("sources") if isinstance(study.raw.get("sources"), Mapping) else {}
+    raw_sources = study.raw.get("sources")
+    if not isinstance(raw_sources, Mapping):
+        raw_sources = {}
     sources = {}
     for name in read:
         entry: dict[str, Any] = {"data": inputs["data"].get(name), "settings": _json_sha(raw_sources.get(name))}
@@ -795,7 +797,7 @@ def _font_files(languages: list[str]) -> str:
         files = sorted({f for fam in required_fonts(languages) for f in fams.get(fam, [])})
     except Exception as exc:  # noqa: BLE001 - no fontconfig: the brief step says so itself
         return f"unknown ({type(exc).__name__})"
-    stats = []
+    stats: list[tuple[str, int | None, int | None]] = []
     for f in files:
         try:
             st = os.stat(f)
@@ -826,7 +828,9 @@ def brief_inputs(study: Study, results: Mapping[str, Any] | None, inputs: Mappin
         read = brief_notebooks(study)
         out["results"] = {"_meta": _json_sha({k: results.get(k) for k in ("study", "veplab", "threshold")}),
                           **{nb: _json_sha(nbs.get(nb)) for nb in (sorted(nbs) if read is None else read)}}
-    declared = study.raw.get("analyses") if isinstance(study.raw.get("analyses"), Mapping) else {}
+    declared = study.raw.get("analyses")
+    if not isinstance(declared, Mapping):
+        declared = {}
     overview = declared.get("overview")
     settings = {k: v for k, v in study.raw.items()
                 if k not in ("analyses", "parameters", "notebooks", "inputs", "timeout", "brief", "sources", "seed",
@@ -1243,7 +1247,7 @@ def _publish(study: Study, runs: list[NotebookRun], inputs: Mapping[str, Any], t
             versions[p] = metadata.version(p)
         except metadata.PackageNotFoundError:
             pass
-    manifest = {
+    manifest: dict[str, Any] = {
         "study": study.id,
         "build_key": overall,
         "built_at": built_at,
@@ -1325,7 +1329,7 @@ def _publish(study: Study, runs: list[NotebookRun], inputs: Mapping[str, Any], t
                               threshold=threshold)
     # name the published page, not the temporary folder
     findings = [dataclasses.replace(f, file=f.file.replace(str(tmp), str(target))) for f in findings]
-    errors = [f for f in findings if f.severity == "error"]
+    errors: list[Any] = [f for f in findings if f.severity == "error"]  # Findings, then words
     if log:
         for f in findings:
             if f.severity != "error":

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -47,7 +47,7 @@ def main(
     """veplab command-line interface."""
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     err.print(f"[bold red]error:[/] {message}")
     raise typer.Exit(code)
 
@@ -73,8 +73,8 @@ def print_problems(problems) -> None:  # noqa: ANN001 - DataFrame
         table.add_column(col, overflow="fold")
     for row in problems.itertuples(index=False):
         shown = _rows_shown(row.rows)
-        style = None if row.severity == "error" else "yellow"
-        table.add_row(row.column or "(file)", shown, row.problem, row.fix, style=style)
+        row_style = None if row.severity == "error" else "yellow"
+        table.add_row(row.column or "(file)", shown, row.problem, row.fix, style=row_style)
     err.print(table)
 
 
@@ -118,7 +118,7 @@ def validate(
 
     from .codebook import CodebookError
     from .data import DataError, quality
-    from .privacy.identifiers import IdentifierError
+    from .data._gate import IdentifierDataError
     from .study import StudyError, load_study
 
     try:
@@ -127,7 +127,8 @@ def validate(
         _fail(_escape(str(exc)))
     failed = 0
     for name, source in cfg.sources.items():
-        where = f"sql:{name} (${source.url_env})" if getattr(source, "is_sql", False) else source.path.name
+        where = (f"sql:{name} (${source.url_env})" if getattr(source, "is_sql", False) or source.path is None
+                 else source.path.name)
         console.rule(f"[bold]{name}[/]  {where}")
         try:
             cb = source.codebook()
@@ -142,7 +143,7 @@ def validate(
         except DataError as exc:
             err.print(f"[bold red]{int((exc.problems['severity'] == 'error').sum())} problems[/] in {where}")
             print_problems(exc.problems)
-            if isinstance(exc, IdentifierError):  # never downgraded by on_error: flag or unknown: keep
+            if isinstance(exc, IdentifierDataError):  # never downgraded by on_error: flag or unknown: keep
                 from rich.markup import escape
 
                 err.print("[bold red]direct identifiers[/] in " + escape(", ".join(
@@ -157,6 +158,8 @@ def validate(
         from .privacy import AuditLog
 
         info = load_info(df)
+        if info is None:  # pragma: no cover - load() always records it
+            _fail(f"{_escape(where)}: the loaded frame lost its load record")
         AuditLog(cfg.folder / "audit.log").append(
             "load", study=cfg.id, source=name, file=where if getattr(source, "is_sql", False) else str(source.path), sha256=info.sha256,
             codebook=cb.id, codebook_sha256=cb.sha256, rows=len(df))
@@ -290,7 +293,7 @@ def _build_one(study: Path, *, only, force: bool, jobs: int, pdf: bool, timeout,
     import threading
     import time as _time
 
-    from rich.progress import Progress, SpinnerColumn, TextColumn
+    from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
 
     from .build import BuildError, progress_file
     from .build import build as run_build
@@ -301,7 +304,7 @@ def _build_one(study: Path, *, only, force: bool, jobs: int, pdf: bool, timeout,
     except StudyError as exc:
         _fail(_escape(str(exc)))
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err) as progress:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
         running: dict[str, float] = {}  # notebook -> when it started
         done = threading.Event()
 

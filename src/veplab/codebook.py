@@ -44,9 +44,15 @@ import re
 import unicodedata
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
+
+if TYPE_CHECKING:
+    import numpy as np
+
+#: One answer code or an array of them (:meth:`Item.reversed_code`).
+_Code = TypeVar("_Code", float, "np.ndarray")
 
 __all__ = [
     "REASON_LABELS",
@@ -149,7 +155,7 @@ class Item:
         """The label of option ``code`` in ``lang``, falling back to the codebook's default language."""
         return _pick(self.options[code], lang) or str(code)
 
-    def reversed_code(self, code: float) -> float:
+    def reversed_code(self, code: _Code) -> _Code:
         """``min + max - code`` over the option codes (reverse keying)."""
         codes = self.codes
         return codes[0] + codes[-1] - code

@@ -120,6 +120,8 @@ class Source:
         if self.sql is not None:
             opts.pop("timeout", None)
             return load(self.query(), self.codebook(), **opts)
+        if self.path is None:
+            raise StudyError(f"source {self.name!r} has neither a file nor a SQL query")
         return load(self.path, self.codebook(), **opts)
 
 

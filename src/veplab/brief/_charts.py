@@ -48,8 +48,8 @@ class ChartData:
 
 def chart_data(results: Mapping[str, Any], spec: Mapping[str, Any], where: str) -> ChartData:
     """The numbers a ``charts:`` entry draws (suppressed cells as None)."""
-    key = spec.get("key")
-    payload = resolve(results, key, where, want=("tables", "figures"))
+    payload = resolve(results, spec.get("key"), where, want=("tables", "figures"))
+    key = str(spec["key"])  # resolve() checked it is a notebook.group.key name
     grid = Grid.of(payload, key)
     # rows: {column: value} filter of a tidy table, an explicit list of index labels, or all but totals
     if spec.get("where") is not None:
@@ -98,7 +98,8 @@ def chart_data(results: Mapping[str, Any], spec: Mapping[str, Any], where: str) 
         elif ci is not None and ci is not False and (isinstance(ci, (str, bytes)) or not isinstance(ci, Sequence)
                                                      or len(ci) != 2):
             raise BriefError(f"{where}.ci: expected [low column, high column] (or false for none), got {ci!r}")
-        lo = hi = [None] * len(rows)
+        lo: list[float | None] = [None] * len(rows)
+        hi: list[float | None] = [None] * len(rows)
         if ci:
             lo, hi = cells(grid.col(str(ci[0]), where)), cells(grid.col(str(ci[1]), where))
         ncol = spec.get("n", "auto")

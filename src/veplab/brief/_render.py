@@ -329,6 +329,8 @@ def _charts_heading(charts: list[dict[str, Any]], tr: Translator) -> str:
 
 
 def _value_text(num: Number, tr: Translator, digits: int, level: float) -> str:
+    if num.value is None:
+        raise TypeError("_value_text: a suppressed number is shown as 'fewer than', not as a value")
     v = fmt_value(num.value, num.fmt, tr, digits)
     if num.low is not None and num.high is not None:
         v = tr.t("value_with_ci", value=v, low=fmt_value(num.low, num.fmt, tr, digits),
@@ -721,6 +723,7 @@ def check_fonts(languages: Sequence[str] = LANGS, *, pdf: bool = True) -> dict[s
         pkgs = sorted({FONT_PACKAGES.get(f, "fonts-noto-core") for f in missing})
         raise BriefError(f"font(s) {missing} not found by fontconfig; install the Debian package(s) "
                          f"{' '.join(pkgs)} (apt-get install {' '.join(pkgs)})")
+    import matplotlib
     from matplotlib import font_manager
 
     for fam in found:  # charts are drawn by matplotlib, which keeps its own font cache
@@ -728,7 +731,7 @@ def check_fonts(languages: Sequence[str] = LANGS, *, pdf: bool = True) -> dict[s
             font_manager.findfont(font_manager.FontProperties(family=fam), fallback_to_default=False)
         except ValueError:
             raise BriefError(f"matplotlib does not see the font {fam!r} although fontconfig does; its font cache "
-                             f"predates the font: delete {font_manager.get_cachedir()}/fontlist-*.json") from None
+                             f"predates the font: delete {matplotlib.get_cachedir()}/fontlist-*.json") from None
     if pdf:
         _weasyprint()
     return found

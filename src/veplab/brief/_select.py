@@ -28,7 +28,7 @@ def notebooks_of(results: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def available_keys(results: Mapping[str, Any], notebook: str | None = None) -> list[str]:
-    out = []
+    out: list[str] = []
     for nb, groups in notebooks_of(results).items():
         if notebook is not None and nb != notebook:
             continue
@@ -39,7 +39,7 @@ def available_keys(results: Mapping[str, Any], notebook: str | None = None) -> l
     return out
 
 
-def resolve(results: Mapping[str, Any], key: str, where: str, *, want: Sequence[str] = GROUPS) -> dict[str, Any]:
+def resolve(results: Mapping[str, Any], key: object, where: str, *, want: Sequence[str] = GROUPS) -> dict[str, Any]:
     """The payload named ``notebook.group.key`` (or ``notebook.key``); a clear error otherwise."""
     if not isinstance(key, str) or "." not in key:
         raise BriefError(f"{where}: key {key!r} must read notebook.values.<key>, notebook.tables.<key> "
@@ -209,8 +209,8 @@ def withheld(payload: Mapping[str, Any]) -> bool:
 
 def featured_number(results: Mapping[str, Any], spec: Mapping[str, Any], where: str) -> Number:
     """Read the number a ``figures:`` (or ``methods.reliability``) entry points at."""
-    key = spec.get("key")
-    payload = resolve(results, key, where)
+    payload = resolve(results, spec.get("key"), where)
+    key = str(spec["key"])  # resolve() checked it is a notebook.group.key name
     fmt = spec.get("format")
     if withheld(payload):  # the whole table was withheld: the brief says so, as for a suppressed value
         return Number(key, None, suppressed=True,
@@ -241,7 +241,7 @@ def featured_number(results: Mapping[str, Any], spec: Mapping[str, Any], where: 
         di = grid.row_of(of.get("row", spec.get("row")), where)
         dj = grid.col(str(of.get("column", col)), where)
         den = grid.cell(di, dj)
-        if suppressed or den is None or den <= 0:
+        if suppressed or value is None or den is None or den <= 0:
             return Number(key, None, suppressed=True, fmt=fmt or "share")
         return Number(key, value / den, n=den, fmt=fmt or "share")
     lo = hi = None

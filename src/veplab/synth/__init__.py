@@ -52,7 +52,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -63,9 +63,11 @@ from ..codebook import from_dict
 from ..codebook import load as _load_codebook
 from . import _climate, _followup, _push_pull, _rna, _staff
 from ._common import DEMO_KEY
-from ._common import pseudonym as _mirror_pseudonym
 from ._people import build_roster
 from ._population import COUNTRIES, PRISON_TYPES, build_prisons, population_figures, sample_prisons
+
+if TYPE_CHECKING:
+    from ..study import Source
 
 __all__ = [
     "DEMO_KEY",
@@ -125,35 +127,28 @@ SIZES: dict[str, dict[str, Any]] = {
 
 
 def pseudonym(value: str, key: bytes = DEMO_KEY) -> str:
-    """The veplab pseudonym of ``value`` (``veplab.privacy.pseudonyms.pseudonym``).
+    """The veplab pseudonym of ``value`` (:func:`veplab.privacy.pseudonyms.pseudonym`).
 
-    Falls back to an identical local implementation of the format (``"p_"`` +
-    26 lowercase base32 characters of HMAC-SHA256) if the privacy module
-    cannot be imported.
+    ``"p_"`` + 26 lowercase base32 characters of HMAC-SHA256; a value that
+    normalises to nothing (an empty id) has no pseudonym and is refused.
     """
-    try:
-        from ..privacy.pseudonyms import pseudonym as _p
-    except ImportError:  # pragma: no cover - privacy ships with the package
-        return _mirror_pseudonym(value, key)
-    return _p(value, key)
+    from ..privacy.pseudonyms import pseudonym as _p
+
+    out = _p(value, key)
+    if out is None:
+        raise InputError(f"synth: an empty id ({value!r}) has no pseudonym")
+    return out
 
 
 def _pseudonymiser(key: bytes) -> Callable[[Any], np.ndarray]:
-    try:
-        from ..privacy.pseudonyms import pseudonym as _p
-    except ImportError:  # pragma: no cover
-        _p = None
-
     def apply(values: Any) -> np.ndarray:
-        values = list(values)
-        if _p is None:
-            return np.array([_mirror_pseudonym(str(v), key) for v in values], dtype=object)
         cache: dict[str, str] = {}
+        values = list(values)
         out = np.empty(len(values), dtype=object)
         for i, v in enumerate(values):
             s = str(v)
             if s not in cache:
-                cache[s] = _p(s, key)
+                cache[s] = pseudonym(s, key)
             out[i] = cache[s]
         return out
 
@@ -494,7 +489,7 @@ def generate(
     cfg = load_study(study_dir)
     if seed is None:
         seed = int(cfg.synth.get("seed", cfg.seed if cfg.seed else DEFAULT_SEED))
-    sources = {}
+    sources: dict[str, tuple[str, Source]] = {}
     for name, src in cfg.sources.items():
         stem = Path(src.codebook_path).stem
         if stem in INSTRUMENTS:
@@ -517,8 +512,8 @@ def generate(
     for i, (stem, frame_name) in enumerate(INSTRUMENTS.items()):
         if progress is not None:
             progress(f"write {frame_name}", n_sim + i, total)
-        name, src = sources.get(stem, (frame_name, None))
-        path = Path(src.path) if src is not None else data_dir / f"{stem}.csv"
+        name, source = sources.get(stem, (frame_name, None))
+        path = Path(source.path) if source is not None and source.path is not None else data_dir / f"{stem}.csv"
         frame = study.frames[frame_name]
         cb = codebooks[stem]
         suffix = path.suffix.lower()

@@ -1,11 +1,8 @@
-"""Shared pieces of the synthetic study: the pseudonym format, stable per-item
+"""Shared pieces of the synthetic study: the demo pseudonym key, stable per-item
 parameters, categorical draws, threshold counting, integer allocation."""
 
 from __future__ import annotations
 
-import base64
-import hmac
-import unicodedata
 import zlib
 from collections.abc import Sequence
 from typing import Any
@@ -17,20 +14,6 @@ from ..codebook import Codebook, Item
 #: Fixed key for the *synthetic* demo only.  It is public on purpose: it must
 #: never be used for real data, whose key is kept outside the repository.
 DEMO_KEY: bytes = b"veplab-SYNTHETIC-DEMO-KEY-public-never-use-for-real-data"
-
-_DOMAIN = b"veplab-pseudonym-v1|"
-
-
-def pseudonym(value: str, key: bytes = DEMO_KEY) -> str:
-    """Local copy of the veplab pseudonym format, used only if
-    :mod:`veplab.privacy.pseudonyms` cannot be imported:
-    ``"p_" + base32(HMAC-SHA256(key, "veplab-pseudonym-v1|" + normalise(value))[:16])``,
-    lower case without padding (normalise: NFKC, no whitespace, case-folded).
-    """
-    text = "".join(unicodedata.normalize("NFKC", str(value)).split()).casefold()
-    digest = hmac.digest(key, _DOMAIN + text.encode("utf-8"), "sha256")
-    return "p_" + base64.b32encode(digest[:16]).decode("ascii").rstrip("=").lower()
-
 
 def stable_rng(*parts: Any) -> np.random.Generator:
     """A generator seeded from names, not from the study seed.
@@ -58,7 +41,9 @@ def largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
     return base
 
 
-def draw_categorical(rng: np.random.Generator, n: int, codes: Sequence[int], probs: Sequence[float]) -> np.ndarray:
+def draw_categorical(
+    rng: np.random.Generator, n: int, codes: Sequence[int], probs: Sequence[float] | np.ndarray
+) -> np.ndarray:
     """``n`` draws of ``codes`` with fixed probabilities."""
     p = np.asarray(probs, dtype=float)
     cum = np.cumsum(p / p.sum())

@@ -228,17 +228,20 @@ def generate(cb: Codebook, prisons: pd.DataFrame, n: int, vep_share: float, rng:
     fresh = _persons(n - n_link, vep_share, prisons, rng, rna_model)
     keys = [f"REL-{c}-{i:06d}" for i, c in enumerate(fresh["country"], start=1)]
     fresh["person_key"] = keys
-    if n_link:
+    if linked is not None and n_link:
         fresh = pd.concat([fresh, linked[fresh.columns]], ignore_index=True)
     df = fresh.sort_values(["country"], kind="stable").reset_index(drop=True)
     release = random_dates(rng, len(df), *RELEASE_WINDOW)
-    if n_link:
+    if linked is not None and n_link:
         is_link = df["person_key"].isin(linked["person_key"]).to_numpy()
         release[is_link] = random_dates(rng, int(is_link.sum()), "2022-10-01", RELEASE_WINDOW[1])
     prog = _select(df, rng)
     lp_gen = _linear(df[df["vep_status"] == 0]) + np.log(PROGRAMME_HR) * prog[df["vep_status"].to_numpy() == 0]
     scale = _calibrate_scale(lp_gen)
-    crng = np.random.Generator(rng.bit_generator.jumped())  # the competing event's own stream
+    bits = rng.bit_generator
+    if not isinstance(bits, np.random.PCG64):
+        raise TypeError("synth: the generator must use numpy's default PCG64 bit generator")
+    crng = np.random.Generator(bits.jumped())  # the competing event's own stream
     days, status, lp = _times(df, prog, scale, release, rng, crng)
     order = np.argsort(release, kind="stable")
     df, prog, days, status, release = (df.iloc[order].reset_index(drop=True), prog[order], days[order],
@@ -265,7 +268,7 @@ def generate(cb: Codebook, prisons: pd.DataFrame, n: int, vep_share: float, rng:
             cols[iid] = days.astype(float)
         elif iid == "followup_end":
             cols[iid] = status.astype(float)
-        elif iid == "risk_at_release":
+        elif iid == "risk_at_release" and risk_codes is not None:
             cols[iid] = risk_codes[np.minimum(df["risk"].to_numpy(), len(risk_codes) - 1)]
         elif iid == "programme_type" and ptype is not None:
             cols[iid] = ptype

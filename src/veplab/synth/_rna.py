@@ -185,8 +185,8 @@ def generate(cb: Codebook, roster: pd.DataFrame, rng: np.random.Generator, *, ps
         "class_label": [CLASS_LABELS[int(c)] for c in classes],
         "latent_risk": case["risk"],
     })
-    for si, s in enumerate(model.scales):
-        typology[f"level_{s.id}"] = case["level"][:, si]
+    for si, sc in enumerate(model.scales):
+        typology[f"level_{sc.id}"] = case["level"][:, si]
     extra = {"case_keys": case_keys, "judgement_first": judg[0::2], "judgement_codes": jcodes}
     truth = _truth(model, cases, classes, rng, truth_cases, pools, n)
     truth["_extra"] = extra

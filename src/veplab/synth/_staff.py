@@ -131,12 +131,13 @@ class StaffModel:
                 correct = rng.random((n, len(a))) < special.expit(a * (theta[:, None] - b))
                 for j, iid in enumerate(s.items):
                     it = self.cb.item(iid)
+                    key = np.nan if it.key is None else it.key  # an item without a key: no right answer
                     codes = np.asarray(codes_of(it))
                     dk = [c for c, lab in it.options.items() if keyword(lab.get("en", ""), "don't know", "do not know")]
-                    wrong = [c for c in codes if c != it.key and c not in dk]
+                    wrong = [c for c in codes if c != key and c not in dk]
                     pick_dk = (rng.random(n) < DK_OPTION_SHARE) & bool(dk)
-                    w = np.asarray(wrong)[rng.integers(0, len(wrong), n)] if wrong else np.full(n, it.key)
-                    ans = np.where(correct[:, j], it.key, np.where(pick_dk, dk[0] if dk else 0, w)).astype(float)
+                    w = np.asarray(wrong)[rng.integers(0, len(wrong), n)] if wrong else np.full(n, key)
+                    ans = np.where(correct[:, j], key, np.where(pick_dk, dk[0] if dk else 0, w)).astype(float)
                     out[iid] = ans
                 continue
             items, par = self.params[s.id]

@@ -192,7 +192,8 @@ def write_sav(frame: pd.DataFrame, path: Path, codebook: Codebook, *, lang: str 
 
     path.parent.mkdir(parents=True, exist_ok=True)
     df = frame.copy()
-    labels, values, missing, measure = [], {}, {}, {}
+    labels, values, measure = [], {}, {}
+    missing: dict[str, list[Any]] = {}  # pyreadstat: codes (or ranges) per column; list is invariant
     for col in df.columns:
         item = codebook.item(col) if col in codebook else None
         labels.append(item.text(lang) if item else col)

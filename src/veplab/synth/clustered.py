@@ -211,6 +211,8 @@ def cluster_data(rng: np.random.Generator, *, design: str, clusters_per_arm: int
     if name == "odds_ratio":
         if design not in ("cluster_randomised", "multilevel_logit"):
             raise InputError(f"simulate: {design} does not take an odds_ratio")
+        if baseline is None:
+            raise InputError("simulate: an odds_ratio needs a baseline (the control arm's event probability)")
         par = binary_parameters(float(baseline), float(icc), value)
         b = rng.standard_normal(n_clusters) * par["tau"]
         p = special.expit(par["b0"] + math.log(value) * arm + b[cluster])
@@ -219,6 +221,8 @@ def cluster_data(rng: np.random.Generator, *, design: str, clusters_per_arm: int
     if name == "hazard_ratio":
         if design != "survival":
             raise InputError(f"simulate: a hazard_ratio needs design: survival, not {design}")
+        if baseline is None:
+            raise InputError("simulate: a hazard_ratio needs a baseline (the control arm's event probability)")
         par = survival_parameters(float(baseline), float(icc))
         b = rng.standard_normal(n_clusters) * par["frailty_sd"]
         rate = par["lambda0"] * np.exp(math.log(value) * arm + b[cluster])
