@@ -79,13 +79,16 @@ from __future__ import annotations
 import dataclasses
 import math
 import warnings
+from collections.abc import Sequence
+
 import numpy as np
-from scipy import special
+import pandas as pd
+from scipy import special, stats
 
 from ._sandwich import ROBUST_TYPES, hat_values, sandwich
 from ._validate import InputError
 
-__all__ = ["FAMILIES", "GLMFit", "glm", "separation", "separated_terms", "ROBUST_TYPES"]
+__all__ = ["FAMILIES", "GLMFit", "glm", "separation", "separated_terms", "ROBUST_TYPES", "t_table"]
 
 FAMILIES = ("binomial", "poisson", "gaussian")
 
@@ -434,6 +437,22 @@ def glm(
                 "estimates are infinite in truth and their standard errors meaningless", UserWarning,
                 stacklevel=2)
     return fit
+
+
+# --------------------------------------------------------------------------- tables
+def t_table(names: Sequence[str], est: np.ndarray, se: np.ndarray, df: float, ci: float) -> pd.DataFrame:
+    """Coefficient table with t tests on ``df`` degrees of freedom (R ``summary.lm`` /
+    ``lmtest::coeftest``): ``term, estimate, se, t, df, p, ci_low, ci_high``, the interval
+    ``estimate -/+ t_{df, (1 + ci) / 2} se``.
+
+    >>> t_table(["a"], np.array([2.0]), np.array([1.0]), 10, 0.95)["p"].round(4).tolist()
+    [0.0734]
+    """
+    q = float(stats.t.ppf(0.5 + ci / 2.0, df))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = est / se
+    return pd.DataFrame({"term": list(names), "estimate": est, "se": se, "t": t, "df": float(df),
+                         "p": 2.0 * stats.t.sf(np.abs(t), df), "ci_low": est - q * se, "ci_high": est + q * se})
 
 
 # --------------------------------------------------------------------------- separation

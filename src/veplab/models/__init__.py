@@ -1,9 +1,10 @@
-"""Regression models: logistic and ordinal (proportional odds) regression, linear and logistic
+"""Regression models: linear, logistic and ordinal (proportional odds) regression, linear and logistic
 mixed models (random intercepts and slopes by prison), and the ICC of a clustering.
 
 Submodules
 ----------
-:mod:`veplab.models.regression`  ``logit`` (R ``glm(family = binomial)`` with ``sandwich`` variances),
+:mod:`veplab.models.regression`  ``linear`` (R ``lm``), ``logit`` (``glm(family = binomial)``), both with
+                                 ``sandwich`` variances,
                                  ``ordinal`` (``MASS::polr``)
 :mod:`veplab.models.mixed`       ``mixed_linear`` (``lme4::lmer``), ``mixed_logit`` (``lme4::glmer``),
                                  ``icc_null``
@@ -23,9 +24,11 @@ from .mixed import (
     mixed_linear,
     mixed_logit,
 )
-from .regression import LogitResult, OrdinalResult, logit, ordinal
+from .regression import LinearResult, LogitResult, OrdinalResult, linear, logit, ordinal
 
 __all__ = [
+    "linear",
+    "LinearResult",
     "logit",
     "LogitResult",
     "ordinal",

@@ -86,11 +86,11 @@ from scipy import special, stats
 
 from .._results import Result
 from .._validate import InputError, check_ci, check_choice, format_rows
-from .._glm import glm, separated_terms
+from .._glm import glm, separated_terms, t_table
 from .._sandwich import ROBUST_TYPES, sandwich
 from ._formula import check_full_rank, design_matrix, formula_variables, split_formula
 
-__all__ = ["logit", "LogitResult", "ordinal", "OrdinalResult"]
+__all__ = ["linear", "LinearResult", "logit", "LogitResult", "ordinal", "OrdinalResult"]
 
 _MIN_CLUSTERS = 20
 
@@ -482,6 +482,211 @@ def logit(
         converged=converged, iterations=iters, coefficients=table,
         vcov=pd.DataFrame(V, index=names, columns=names), factor_counts=fr.factor_counts,
         outcome_counts={level0: int(n - y.sum()), level1: int(y.sum())},
+    )
+
+
+# --------------------------------------------------------------------------- linear (lm)
+@dataclasses.dataclass(frozen=True, eq=False)
+class LinearResult(Result):
+    """Linear regression: coefficient table and fit statistics (R ``summary(lm(...))``).
+
+    ``coefficients`` columns: ``term, estimate, se, t, df, p, ci_low, ci_high``
+    (t on the residual degrees of freedom under every ``vcov``, as
+    ``lmtest::coeftest(fit, vcov. = V)`` for ``lm``).  ``factor_counts``: rows
+    of the estimation sample per level of every categorical predictor (read by
+    :func:`veplab.privacy.model_disclosure`).
+    """
+
+    formula: str
+    outcome: str
+    n: int
+    n_dropped: int
+    ci: float
+    vcov_type: str
+    cluster: str | None
+    n_clusters: int
+    weights: str | None
+    weight_type: str | None
+    r2: float
+    adj_r2: float
+    sigma: float
+    f_statistic: float
+    f_df: tuple[int, int]
+    f_p: float
+    loglik: float
+    aic: float
+    bic: float
+    df_resid: int
+    coefficients: pd.DataFrame = dataclasses.field(repr=False)
+    vcov: pd.DataFrame = dataclasses.field(repr=False)
+    factor_counts: dict[str, dict[Any, int]] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+
+    def tidy(self) -> pd.DataFrame:
+        """The coefficient table (the protocol :func:`veplab.missing.pool` reads)."""
+        return self.coefficients.copy()
+
+    def plot(self, **kwargs: Any) -> Any:
+        """Forest plot of the coefficients (reference line at 0); returns the Axes.
+
+        Keyword arguments go to :func:`veplab.plots.plot_forest` (``domains=``, ``labels=``, ``ax=``, ...)."""
+        from ..plots import plot_forest
+
+        return plot_forest(self.coefficients, log=False, **kwargs)
+
+    def summary(self) -> str:
+        head = [
+            f"Linear regression: {self.formula}",
+            f"n = {self.n}, {self.n_dropped} rows dropped for missing values; residual df {self.df_resid}",
+            f"standard errors: {self.vcov_type}"
+            + (f", clustered by {self.cluster!r} ({self.n_clusters} clusters)" if self.cluster else "")
+            + (f"; {self.weight_type} weights {self.weights!r}" if self.weights else ""),
+            f"R² {self.r2:.4f} (adjusted {self.adj_r2:.4f}), residual SE {self.sigma:.4g}; "
+            f"F({self.f_df[0]}, {self.f_df[1]}) = {self.f_statistic:.4g}, p = {self.f_p:.3g}",
+            f"log-likelihood {self.loglik:.6g}, AIC {self.aic:.6g}, BIC {self.bic:.6g}",
+            "",
+        ]
+        return "\n".join(head) + _fmt(self.coefficients)
+
+
+def linear(
+    df: pd.DataFrame,
+    formula: str,
+    *,
+    cluster: str | None = None,
+    weights: str | None = None,
+    weight_type: str = "analytic",
+    vcov: str | None = None,
+    ci: float = 0.95,
+) -> LinearResult:
+    """Linear regression by least squares (R ``lm(formula)``), with the sandwich variances.
+
+    The model and its estimates (``W`` the diagonal of the weights, 1 without)::
+
+        y = X b + e,   b = (X' W X)^{-1} X' W y,   s² = sum_i w_i e_i² / (n - k)
+        V_model = s² (X' W X)^{-1}                               vcov(lm_fit)
+
+    or a sandwich (``HC0``, ``HC1``, ``HC3``, ``CR0``, ``CR1``; formulas in
+    :mod:`veplab._sandwich`).  Tests and intervals use the t distribution on
+    the residual degrees of freedom ``n - k`` under every ``vcov``
+    (``lmtest::coeftest``/``coefci`` for ``lm``).  R² = 1 - RSS / TSS (weighted,
+    about the weighted mean when there is an intercept), the overall F test
+    compares with the intercept-only model on the model variance.
+
+    Parameters
+    ----------
+    df : data frame (e.g. from :func:`veplab.data.load`).
+    formula : ``"outcome ~ predictors"``, R style (factors ``C(x)``, interactions
+        ``a * b``, ``a:b``); the outcome is numeric.
+    cluster : column identifying clusters (prisons): ``CR1`` by default, as
+        ``sandwich::vcovCL(fit, cluster = ~prison, type = "HC1")``.
+    weights : weight column.  ``weight_type="analytic"`` (default): R's ``lm(weights
+        = w)`` (precision weights: row ``i`` has variance ``s² / w_i``);
+        ``"probability"``: survey weights, the same estimates with robust ``HC1``
+        standard errors by default (model-based ones are refused);
+        ``"frequency"``: each row stands for ``w_i`` people (the fit of the
+        expanded data: residual df ``sum(w) - k``).
+    vcov : ``"model"``, ``"HC0"``, ``"HC1"``, ``"HC3"`` or, with ``cluster=``,
+        ``"CR0"``, ``"CR1"``.  Default: ``"CR1"`` with a cluster, ``"HC1"`` with
+        probability weights, else ``"model"``.
+    ci : level of the intervals.
+
+    Returns
+    -------
+    :class:`LinearResult` (``.coefficients``, ``r2``, ``adj_r2``, ``sigma``,
+    ``f_statistic``, ``loglik``, ``aic``, ``bic``; ``summary()``, ``plot()``).
+
+    Raises
+    ------
+    InputError
+        unknown columns, a non-numeric outcome, collinear predictors (naming
+        them), no complete rows, fewer rows than coefficients.
+
+    References
+    ----------
+    R Core Team, ``stats::lm``, ``summary.lm``.  White H (1980) Econometrica 48,
+    817-838; MacKinnon JG, White H (1985) Journal of Econometrics 29, 305-325;
+    Zeileis A, Köll S, Graham N (2020) Journal of Statistical Software 95(1)
+    (``sandwich::vcovHC``, ``vcovCL``).  Agrees with ``lm`` and ``sandwich`` in R
+    (tests/reference/linear.R).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(2)
+    >>> d = pd.DataFrame({"x": rng.normal(size=120), "g": rng.choice(["a", "b"], 120),
+    ...                   "prison": np.repeat(np.arange(24), 5)})
+    >>> d["y"] = 1 + 0.5 * d["x"] + (d["g"] == "b") + rng.normal(size=120)
+    >>> fit = linear(d, "y ~ x + C(g)", cluster="prison")
+    >>> list(fit.coefficients["term"]), fit.vcov_type, fit.df_resid
+    (['(Intercept)', 'x', 'C(g)b'], 'CR1', 117)
+    """
+    what = "linear"
+    ci = check_ci(ci)
+    check_choice(weight_type, "weight_type", ["analytic", "probability", "frequency"])
+    vtype = _vcov_type(vcov, cluster=cluster, robust=False,
+                       probability_weights=weights is not None and weight_type == "probability", what=what)
+    fr = _model_frame(df, formula, what=what, cluster=cluster, weights=weights)
+    y_raw = fr.y_raw
+    if not (pd.api.types.is_numeric_dtype(y_raw.dtype) and not pd.api.types.is_bool_dtype(y_raw.dtype)):
+        raise InputError(f"{what}: the outcome {fr.outcome!r} is not numeric ({y_raw.dtype}); a linear model "
+                         "needs a numeric outcome (use logit() for yes/no, ordinal() for ordered categories)")
+    y = y_raw.to_numpy(dtype=float)
+    X, names = fr.X, fr.names
+    check_full_rank(X, names, what=what)
+    n, k = X.shape
+    if n <= k:
+        raise InputError(f"{what}: {n} complete rows for {k} coefficients; a linear model needs more rows than "
+                         "coefficients")
+    w = fr.weights if fr.weights is not None else np.ones(n)
+    fit = glm(X, y, family="gaussian", weights=w, on_boundary="ignore", what=what)
+    beta = fit.coef
+    resid = y - fit.mu
+    rss = float(np.sum(w * resid**2))
+    df_resid = int(round(float(w.sum()))) - k if weights is not None and weight_type == "frequency" else n - k
+    if df_resid <= 0:
+        raise InputError(f"{what}: no residual degrees of freedom ({df_resid}); drop terms")
+    sigma2 = rss / df_resid
+    n_clusters = 0
+    if fr.cluster is not None:
+        n_clusters = int(fr.cluster.max()) + 1
+        if n_clusters < 2:
+            raise InputError(f"{what}: cluster column {cluster!r} has a single cluster; drop cluster=")
+        if n_clusters < _MIN_CLUSTERS:
+            warnings.warn(
+                f"{what}: only {n_clusters} clusters in {cluster!r}: {vtype} cluster-robust standard errors are "
+                f"unreliable (too small) with fewer than about {_MIN_CLUSTERS} clusters. Consider a multilevel "
+                "model (veplab.models.mixed_linear) or report the results as indicative", UserWarning, stacklevel=2)
+    V = sigma2 * fit.bread if vtype == "model" else fit.vcov(vtype, cluster=fr.cluster, what=what)
+    table = t_table(names, beta, np.sqrt(np.diag(V)), df_resid, ci)
+    intercept = "(Intercept)" in names
+    centre = float(np.sum(w * y) / np.sum(w)) if intercept else 0.0
+    tss = float(np.sum(w * (y - centre) ** 2))
+    r2 = 1.0 - rss / tss if tss > 0 else float("nan")
+    df_model = k - (1 if intercept else 0)
+    df_total = df_resid + df_model  # R: (n - df.int) / rdf
+    adj = 1.0 - (1.0 - r2) * df_total / df_resid if df_model > 0 else float("nan")
+    if df_model > 0:
+        f_stat = ((tss - rss) / df_model) / sigma2
+        f_p = float(stats.f.sf(f_stat, df_model, df_resid))
+    else:
+        f_stat, f_p = float("nan"), float("nan")
+    # R's logLik(lm): 0.5 (sum log w - N (log 2 pi + 1 - log N + log sum w e²)), N the rows with w > 0
+    pos = w > 0
+    n_ll = float(w.sum()) if weights is not None and weight_type == "frequency" else float(pos.sum())
+    log_w = 0.0 if weights is not None and weight_type == "frequency" else float(np.sum(np.log(w[pos])))
+    loglik = 0.5 * (log_w - n_ll * (math.log(2 * math.pi) + 1.0 - math.log(n_ll) + math.log(rss)))
+    if weights is not None and weight_type == "probability":
+        aic = bic = float("nan")  # a pseudo-likelihood: no AIC
+    else:
+        aic = -2.0 * loglik + 2.0 * (k + 1)
+        bic = -2.0 * loglik + math.log(n_ll) * (k + 1)
+    return LinearResult(
+        formula=formula, outcome=fr.outcome, n=n, n_dropped=fr.n_dropped, ci=ci, vcov_type=vtype, cluster=cluster,
+        n_clusters=n_clusters, weights=weights, weight_type=weight_type if weights is not None else None,
+        r2=float(r2), adj_r2=float(adj), sigma=math.sqrt(sigma2), f_statistic=float(f_stat),
+        f_df=(df_model, df_resid), f_p=f_p, loglik=float(loglik), aic=float(aic), bic=float(bic),
+        df_resid=df_resid, coefficients=table, vcov=pd.DataFrame(V, index=names, columns=names),
+        factor_counts=fr.factor_counts,
     )
 
 

@@ -27,9 +27,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, stats
+from scipy import stats
 
 from .._results import Result
+from .._glm import glm, t_table
 from .._sandwich import sandwich
 from .._validate import InputError, check_ci
 from ._common import (design_columns, drop_incomplete, level_counts, r_level, require_columns, require_frame,
@@ -39,27 +40,22 @@ __all__ = ["ancova", "AncovaResult", "did", "DidResult", "plot_trajectories", "g
 
 
 def _ols(X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    """Least squares by the GLM core (gaussian family): coefficients, residuals, ``(X'X)^{-1}``,
+    ``s²`` on ``n - k`` degrees of freedom and the residual sum of squares."""
     n, k = X.shape
     q, r = np.linalg.qr(X)
     if np.min(np.abs(np.diag(r))) < 1e-10 * np.max(np.abs(np.diag(r))):
         raise InputError("the model matrix is rank deficient: some predictors are collinear "
                          "(e.g. a covariate constant within a group, or duplicated); drop one")
-    beta = linalg.solve_triangular(r, q.T @ y)
-    resid = y - X @ beta
-    rinv = linalg.solve_triangular(r, np.eye(k))
-    xtx_inv = rinv @ rinv.T
-    sigma2 = float(resid @ resid) / (n - k) if n > k else float("nan")
-    return {"beta": beta, "resid": resid, "xtx_inv": xtx_inv, "sigma2": sigma2, "df": n - k,
-            "rss": float(resid @ resid)}
+    fit = glm(X, y, family="gaussian", on_boundary="ignore", intercept=True, what="ols")
+    resid = y - fit.mu
+    rss = float(resid @ resid)
+    return {"beta": fit.coef, "resid": resid, "xtx_inv": fit.bread,
+            "sigma2": rss / (n - k) if n > k else float("nan"), "df": n - k, "rss": rss}
 
 
 def _coef_table(names: Sequence[str], beta: np.ndarray, vcov: np.ndarray, df: float, ci: float) -> pd.DataFrame:
-    se = np.sqrt(np.diag(vcov))
-    t = beta / se
-    q = t_crit(ci, df)
-    return pd.DataFrame({"term": list(names), "estimate": beta, "se": se, "t": t, "df": float(df),
-                         "p": 2 * stats.t.sf(np.abs(t), df), "ci_low": beta - q * se,
-                         "ci_high": beta + q * se})
+    return t_table(names, beta, np.sqrt(np.diag(vcov)), df, ci)
 
 
 def _dummies(col: pd.Series, levels: list[Any], name: str) -> tuple[np.ndarray, list[str]]:

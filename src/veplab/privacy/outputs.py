@@ -182,7 +182,7 @@ def model_disclosure(fit: Any, *, threshold: int) -> ModelCheck:
 
     Parameters
     ----------
-    fit : a fitted model: veplab's :class:`~veplab.models.LogitResult`,
+    fit : a fitted model: veplab's :class:`~veplab.models.LinearResult`, :class:`~veplab.models.LogitResult`,
         :class:`~veplab.models.OrdinalResult`,
         :class:`~veplab.models.MixedLinearResult`,
         :class:`~veplab.models.MixedLogitResult`,
@@ -305,7 +305,7 @@ def _facts(fit: Any) -> _Facts | str:
     if type(fit).__module__.startswith("statsmodels"):
         return _statsmodels_facts(fit)
     from ..models.mixed import MixedLinearResult, MixedLogitResult
-    from ..models.regression import LogitResult, OrdinalResult
+    from ..models.regression import LinearResult, LogitResult, OrdinalResult
     from ..outcomes.effects import AncovaResult, DidResult
     from ..outcomes.propensity import EffectEstimate, PropensityResult
     from ..outcomes.survival import CoxResult, KaplanMeier
@@ -314,6 +314,9 @@ def _facts(fit: Any) -> _Facts | str:
     if isinstance(fit, LogitResult):
         return _Facts("logistic regression", fit.n, float(fit.df_resid), fit.factor_counts,
                       (fit.outcome, fit.outcome_counts), n_clusters=fit.n_clusters if fit.cluster else None)
+    if isinstance(fit, LinearResult):
+        return _Facts("linear regression", fit.n, float(fit.df_resid), fit.factor_counts,
+                      n_clusters=fit.n_clusters if fit.cluster else None)
     if isinstance(fit, OrdinalResult):
         return _Facts("proportional-odds regression", fit.n, float(fit.df_resid), fit.factor_counts,
                       (fit.outcome, fit.outcome_counts))

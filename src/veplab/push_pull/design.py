@@ -24,8 +24,8 @@ turns that declaration into a model and fits it, so that no notebook writes a fo
   (:func:`~veplab.models.mixed_linear`, ``lme4::lmer``; or
   :func:`~veplab.models.mixed_logit`, ``lme4::glmer``, for the yes/no version
   ``outcome >= cut``); without one, a single-level model with heteroskedasticity-robust
-  standard errors (ordinary least squares with HC1 errors, R ``lm`` with
-  ``sandwich::vcovHC(type = "HC1")``, fitted by statsmodels; or
+  standard errors (:func:`~veplab.models.linear` with HC1 errors, R ``lm`` with
+  ``sandwich::vcovHC(type = "HC1")`` and t tests as ``lmtest::coeftest``; or
   :func:`~veplab.models.logit` with ``robust=True``).  A fit that cannot be made or
   trusted raises :class:`ModelNotRun`, whose ``sentence`` a page shows instead;
 * :func:`imputation_sensitivity` refits the same model on multiply imputed data
@@ -475,8 +475,8 @@ class ModelFit:
     """A fitted model of a :class:`ModelDesign`.
 
     ``result`` is the underlying fit (a :class:`~veplab.models.MixedLinearResult`,
-    :class:`~veplab.models.MixedLogitResult`, :class:`~veplab.models.LogitResult` or a
-    statsmodels OLS result), read by :func:`veplab.privacy.model_disclosure`; ``table``
+    :class:`~veplab.models.MixedLogitResult`, :class:`~veplab.models.LogitResult` or
+    :class:`~veplab.models.LinearResult`), read by :func:`veplab.privacy.model_disclosure`; ``table``
     holds one row per term, indexed by its readable label (``estimate, se, ci_low,
     ci_high, p``, and ``odds_ratio, or_ci_low, or_ci_high`` for yes/no models);
     ``variance`` the variance components of a multilevel model (else ``None``);
@@ -524,32 +524,6 @@ def disclosure_sentence(result: Any, threshold: int) -> str | None:
     return "The model is not published: the disclosure check cannot read it."
 
 
-def _fit_single_linear(data: pd.DataFrame, formula: str, ci: float) -> tuple[Any, pd.DataFrame, float]:
-    import statsmodels.formula.api as smf
-
-    # patsy's C() on a Categorical of integer codes keeps the codes as level names
-    res = smf.ols(formula, data=data).fit(cov_type="HC1")
-    conf = res.conf_int(alpha=1 - ci)
-    names = [_r_style(n) for n in res.params.index]
-    tab = pd.DataFrame({"term": names, "estimate": res.params.to_numpy(), "se": res.bse.to_numpy(),
-                        "ci_low": conf.iloc[:, 0].to_numpy(), "ci_high": conf.iloc[:, 1].to_numpy(),
-                        "p": res.pvalues.to_numpy()})
-    rank = np.linalg.matrix_rank(res.model.exog)
-    if rank < res.model.exog.shape[1]:
-        raise ModelNotRun("ols: the model matrix is rank deficient (collinear predictors)", _SENTENCES["collinear"])
-    # patsy puts factors before numeric terms; R (and veplab's other models) keep the formula's order
-    written = ["(Intercept)"] + [t.strip() for t in formula.split("~", 1)[1].split("+")]
-
-    def position(term: str) -> int:
-        for i, w in enumerate(written):
-            if term == w or (w.startswith("C(") and term.startswith(w)):
-                return i
-        return len(written)
-
-    tab = tab.iloc[sorted(range(len(tab)), key=lambda i: position(tab["term"].iloc[i]))].reset_index(drop=True)
-    return res, tab, float(res.df_resid)
-
-
 def fit_model(design: ModelDesign, *, cut: float | None = None, ci: float = 0.95, codebook: Any = None,
               lang: str = "en", labels: Mapping[str, str] | None = None) -> ModelFit:
     """Fit the model of ``design``: linear, or yes/no (``outcome >= cut``) when ``cut`` is given.
@@ -566,7 +540,7 @@ def fit_model(design: ModelDesign, *, cut: float | None = None, ci: float = 0.95
     estimated at zero) is kept, with a note.
     """
     from ..models.mixed import ConvergenceWarning, SingularFitWarning, mixed_linear, mixed_logit
-    from ..models.regression import logit
+    from ..models.regression import linear, logit
 
     data = design.data
     family = "gaussian" if cut is None else "binomial"
@@ -596,7 +570,9 @@ def fit_model(design: ModelDesign, *, cut: float | None = None, ci: float = 0.95
                     lambda g: "Between clusters" if g == design.cluster else
                     "Residual (within clusters)" if g == "Residual" else g)
             elif cut is None:
-                res, tab, df_resid = _fit_single_linear(data, formula, ci)
+                res = linear(data, formula, vcov="HC1", ci=ci)
+                tab = res.coefficients.copy()
+                df_resid = float(res.df_resid)
                 n_groups, variance = None, None
             else:
                 res = logit(data, formula, robust=True, ci=ci)

@@ -332,10 +332,9 @@ def dif_across(df: pd.DataFrame, codebook: Any, scales: Sequence[str], group: st
             warnings.simplefilter("always")
             try:
                 res = dif_ordinal(data, items, "__group__", matching=matching, alpha=alpha, r2_change=r2_change)
-            except (InputError, np.linalg.LinAlgError) as exc:
+            except (InputError, np.linalg.LinAlgError):
                 notes.append(f"The DIF models of the scale {without_digits(codebook.scale(sc).text(lang), '')} "
                              f"across {label.lower()} cannot be estimated.")
-                del exc
                 continue
         notes.extend(m for m in _messages(caught) if m not in notes)
         results[sc] = res
