@@ -8,7 +8,7 @@
 set -uo pipefail
 PKGS=(r-base-core r-cran-psych r-cran-lavaan r-cran-survival r-cran-proc r-cran-lme4 r-cran-jsonlite
       r-cran-mass r-cran-sandwich r-cran-lpsolve r-cran-gparotation r-cran-survey r-cran-cmprsk
-      r-cran-riskregression r-cran-prodlim
+      r-cran-riskregression r-cran-prodlim r-cran-erm
       fonts-noto-core fonts-dejavu-core fontconfig libpango-1.0-0 libpangoft2-1.0-0
       libharfbuzz-subset0 poppler-utils chromium postgresql)
 missing=()

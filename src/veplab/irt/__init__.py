@@ -1,0 +1,22 @@
+"""Item response theory: Rasch and partial credit models by conditional maximum likelihood.
+
+Checked against R's eRm (Mair & Hatzinger 2007): the same parameterisation,
+normalisation and statistics.
+
+:func:`rasch`              Rasch model for dichotomous items (``eRm::RM``)
+:func:`partial_credit`     partial credit model for ordinal items (``eRm::PCM``, ``thresholds``)
+:func:`lr_test`            Andersen's likelihood-ratio test by a split or a group (``eRm::LRtest``),
+                           with per-parameter Wald tests for two groups (``eRm::Waldtest``)
+:func:`item_information`   item and test information (``eRm::item_info``, ``test_info``)
+:func:`plot_wright_map`    person-item map
+
+Each fit carries the person parameters (``eRm::person.parameter``), item and person
+infit/outfit (``eRm::itemfit``, ``personfit``); see :class:`RaschResult`.
+"""
+
+from .andersen import LRTestResult, lr_test
+from .cml import PartialCreditResult, RaschResult, item_information, partial_credit, rasch, test_information
+from .wright import plot_wright_map
+
+__all__ = ["rasch", "partial_credit", "RaschResult", "PartialCreditResult", "lr_test", "LRTestResult",
+           "item_information", "test_information", "plot_wright_map"]

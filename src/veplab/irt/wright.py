@@ -1,0 +1,92 @@
+"""Person-item map (Wright map) of a Rasch-family model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._validate import InputError
+
+__all__ = ["plot_wright_map"]
+
+
+def plot_wright_map(result: Any, *, ax: Any = None, bins: int | None = None,
+                    title: str | None = None) -> Any:
+    """Person-item map: persons and items on one logit scale.  Returns the Figure.
+
+    Left: the distribution of the person parameters (ML; extreme scores at their
+    interpolated values, persons without one left out), as horizontal bars.  Right: one
+    column per item, in the order of the data, with its location (filled dot) and, for
+    ordinal items, its thresholds (short bars, labelled with the step number), as
+    ``eRm::plotPImap``.  Items far above most persons measure little in this sample;
+    persons above every threshold are not well measured.
+
+    Parameters
+    ----------
+    result : a :func:`~veplab.irt.rasch` or :func:`~veplab.irt.partial_credit` result.
+    ax : optional pair of Axes ``(persons, items)`` sharing the y axis.
+    bins : number of person bins (default: one per 0.25 logits).
+    title : figure title.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from veplab.irt import rasch
+    >>> rng = np.random.default_rng(0)
+    >>> x = (rng.random((200, 4)) < 1 / (1 + np.exp(-(rng.normal(size=(200, 1)) - [-1, 0, 0.5, 1])))).astype(int)
+    >>> fig = plot_wright_map(rasch(pd.DataFrame(x, columns=list("abcd"))))
+    >>> [a.get_ylabel() for a in fig.axes][0]
+    'Logits (person parameter / item location)'
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    if not hasattr(result, "thresholds") or not hasattr(result, "persons"):
+        raise InputError("plot_wright_map: expects a rasch() or partial_credit() result")
+    theta = result.persons["theta"].to_numpy(dtype=float)
+    theta = theta[np.isfinite(theta)]
+    items = result.items
+    thr = result.thresholds
+    k = len(items)
+    if ax is None:
+        width = max(6.0, 2.0 + 0.45 * k)
+        fig, (ax_p, ax_i) = plt.subplots(1, 2, figsize=(width, 5.0), sharey=True,
+                                         gridspec_kw={"width_ratios": [1.0, max(1.5, 0.3 * k)], "wspace": 0.05})
+    else:
+        ax_p, ax_i = ax
+        fig = ax_p.figure
+    values = np.r_[theta, thr["threshold"].to_numpy(), items["location"].to_numpy()]
+    lo, hi = float(np.floor(values.min() * 2) / 2 - 0.25), float(np.ceil(values.max() * 2) / 2 + 0.25)
+    edges = np.linspace(lo, hi, bins + 1) if bins else np.arange(lo, hi + 0.25, 0.25)
+    counts, edges = np.histogram(theta, bins=edges)
+    ax_p.barh(edges[:-1], counts, height=np.diff(edges), align="edge", color="0.55", edgecolor="white")
+    ax_p.invert_xaxis()
+    ax_p.set_xlabel("Persons")
+    ax_p.set_ylabel("Logits (person parameter / item location)")
+    ax_p.spines[["top", "left"]].set_visible(False)
+    xs = np.arange(k)
+    polytomous = bool((items["categories"] > 2).any())
+    for j, name in enumerate(items["item"]):
+        t = thr[thr["item"] == name]
+        if polytomous:
+            ax_i.vlines(j, t["threshold"].min(), t["threshold"].max(), color="0.75", linewidth=1)
+            ax_i.scatter(np.full(len(t), j), t["threshold"], marker="_", s=160, color="0.15", linewidths=1.5)
+            for step, v in zip(t["step"], t["threshold"]):
+                ax_i.annotate(str(step), (j, v), xytext=(6, 0), textcoords="offset points", va="center", fontsize=7,
+                              color="0.3")
+    ax_i.scatter(xs, items["location"], color="0.0", s=28, zorder=3,
+                 label="location" if polytomous else "difficulty")
+    ax_i.set_xticks(xs)
+    ax_i.set_xticklabels([str(s) for s in items["item"]], rotation=45 if k > 6 else 0,
+                         ha="right" if k > 6 else "center", fontsize=9)
+    ax_i.set_xlim(-0.6, k - 0.4)
+    ax_i.set_ylim(lo, hi)
+    ax_i.axhline(0.0, color="0.85", linewidth=0.8, zorder=0)
+    ax_i.spines[["top", "right"]].set_visible(False)
+    ax_i.set_xlabel("Items" + (" (dot: location; bars: thresholds)" if polytomous else " (difficulty)"))
+    fig.suptitle(title or ("Person-item map" + (" (partial credit model)" if polytomous else " (Rasch model)")),
+                 fontsize=11)
+    return fig
