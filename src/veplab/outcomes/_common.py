@@ -153,8 +153,11 @@ def level_counts(df: pd.DataFrame, columns: Sequence[Any]) -> dict[str, dict[Any
     out: dict[str, dict[Any, int]] = {}
     for c in columns:
         col = df[c].dropna()
+        factor = is_categorical(df[c]) or pd.api.types.is_bool_dtype(col.dtype)
+        if not factor and col.nunique() != 2:  # a continuous covariate: nothing to count (and nothing to sort)
+            continue
         levels = sorted_levels(col)
-        if is_categorical(df[c]) or pd.api.types.is_bool_dtype(col.dtype) or len(levels) == 2:
+        if factor or len(levels) == 2:
             vc = col.value_counts()
             out[str(c)] = {(v.item() if isinstance(v, np.generic) else v): int(vc[v])
                            for v in levels if vc.get(v, 0) > 0}
