@@ -92,6 +92,7 @@ def test_person_parameters_match_erm_person_parameter(fits: dict[str, RaschResul
     assert p["interpolated"].tolist() == ref["interpolated"]
     assert sorted(p.index[p["extreme"]]) == sorted(ref["excluded"])
     assert res.n_extreme == len(ref["excluded"])
+    close([res.separation_reliability], [R[key]["sep_rel"]["sep_rel"]])  # eRm::SepRel
 
 
 @pytest.mark.parametrize("key", list(CASES))
@@ -118,13 +119,16 @@ def test_information_matches_erm(fits: dict[str, RaschResult], key: str) -> None
 
 
 @pytest.mark.parametrize("key", list(CASES))
-def test_andersen_median_split_matches_lrtest(fits: dict[str, RaschResult], key: str) -> None:
+def test_andersen_median_and_mean_splits_match_lrtest(fits: dict[str, RaschResult], key: str) -> None:
     lr, ref = lr_test(fits[key]), R[key]["lr_median"]
     close([lr.statistic], [ref["LR"]])
     assert lr.df == ref["df"]
     close([lr.p], [ref["p"]])
     close(lr.groups["loglik"], ref["loglik_groups"])
     assert lr.excluded == []
+    lr, ref = lr_test(fits[key], "mean"), R[key]["lr_mean"]  # eRm: above the mean (>= within missing patterns)
+    close([lr.statistic], [ref["LR"]])
+    close(lr.groups["loglik"], ref["loglik_groups"])
 
 
 @pytest.mark.parametrize("key", ["binary", "poly"])

@@ -5,8 +5,8 @@
 #   sum-to-zero normalisation (sum0 = TRUE); data sets with missing answers (*_na) go through
 #   eRm's grouping of persons by missing pattern.  For each fit: conditional log-likelihood,
 #   npar, eta and beta with SEs, thresholds() (PCM), person.parameter() (ML; extreme scores by
-#   spline interpolation), itemfit(), personfit(), item_info()/test_info() on a theta grid,
-#   LRtest() with the median split and (complete data) split by lang, and Waldtest() by lang.
+#   spline interpolation), SepRel(), itemfit(), personfit(), item_info()/test_info() on a theta grid,
+#   LRtest() with the median and mean splits and (complete data) split by lang, and Waldtest() by lang.
 #
 # Run from the repository root:  Rscript tests/reference/irt.R
 # Writes tests/reference/irt.json.
@@ -47,6 +47,7 @@ one_fit <- function(file, prefix, model, split_by_lang) {
     personfit = list(id = names(pfit$p.fit), chisq = unname(pfit$p.fit), df = unname(pfit$p.df) - 1,
                      outfit_msq = unname(pfit$p.outfitMSQ), infit_msq = unname(pfit$p.infitMSQ),
                      outfit_t = unname(pfit$p.outfitZ), infit_t = unname(pfit$p.infitZ)),
+    sep_rel = list(sep_rel = SepRel(pp)$sep.rel, ssd = SepRel(pp)$SSD.PS, mse = SepRel(pp)$MSE),
     info_theta = grid,
     item_info = lapply(item_info(fit, theta = grid), function(x) x$i.info),
     test_info = test_info(fit, theta = grid)
@@ -59,6 +60,8 @@ one_fit <- function(file, prefix, model, split_by_lang) {
   lr <- LRtest(fit, splitcr = "median")
   out$lr_median <- list(LR = lr$LR, df = lr$df, p = lr$pvalue, loglik_groups = lr$likgroup,
                         betas = unname(lapply(lr$betalist, unname)))
+  lr <- LRtest(fit, splitcr = "mean")
+  out$lr_mean <- list(LR = lr$LR, df = lr$df, p = lr$pvalue, loglik_groups = lr$likgroup)
   if (split_by_lang) {
     lang <- factor(d$lang)
     lr <- LRtest(fit, splitcr = lang)

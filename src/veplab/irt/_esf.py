@@ -86,6 +86,16 @@ def _conv(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.einsum("grs,gs->gr", win, a)
 
 
+def _corr(w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise ``out[g, u] = sum_r w[g, r] b[g, r - u]`` for u = 0..n-1."""
+    g, n = w.shape
+    if g == 1:
+        return np.correlate(w[0], b[0], mode="full")[n - 1:][None, :]
+    pad = np.concatenate([w, np.zeros((g, n - 1))], axis=1)
+    win = np.lib.stride_tricks.sliding_window_view(pad, n, axis=1)[:, :n, :]  # win[g, u, q] = w[g, u + q]
+    return np.einsum("guq,gq->gu", win, b)
+
+
 def _prefix_suffix(d: CMLData, eps: list[np.ndarray]):
     G, n = d.G, d.rmax + 1
     one = np.zeros((G, n))
@@ -149,29 +159,32 @@ def cml_derivatives(d: CMLData, beta: np.ndarray, hessian: bool = True):
     grad = d.counts - nrp.sum(axis=(0, 1))
     if not hessian:
         return loglik, grad, None
-    flat = p.reshape(G * n, d.npar)
-    nflat = d.nr.reshape(G * n)
+    rows = pos.reshape(G * n)  # only (pattern, score) cells with persons count
+    flat = p.reshape(G * n, d.npar)[rows]
+    nflat = d.nr.reshape(G * n)[rows]
     H = (flat * nflat[:, None]).T @ flat  # sum n p p'
     # diagonal blocks: E[T_ih T_il | r] = delta_hl p_ih
     diag = nrp.sum(axis=(0, 1))
     H[np.diag_indices(d.npar)] -= diag
-    # off-diagonal blocks: pairs of items
-    for i in range(k):
-        if i == k - 1:
-            break
+    # off-diagonal blocks, items i < j: sum_{g,r} w[g,r] gamma^(ij)_{r-s}, s = h + l, with
+    # gamma^(ij) = prefix_{<i} * middle_{i<.<j} * suffix_{>j}.  The suffix is folded into the weights once
+    # per j (ws_j[g, u] = sum_r w[g, r] suffix_{>j}[g, r - u]), so each pair costs a short dot product.
+    ws = [_corr(w, suf[j + 1]) if j > 0 else np.zeros((G, n)) for j in range(k)]
+    for i in range(k - 1):
         a, la = pre[i], lpre[i]
         for j in range(i + 1, k):
             both = d.obs[:, i] & d.obs[:, j]
             if both.any():
-                lij = _conv(a, suf[j + 1])
                 sc = np.exp(la + lsuf[j + 1] - lgam) * both
-                lij = lij * sc[:, None]
+                top = min(d.m[i] + d.m[j], n - 1)
+                cs = np.zeros(top + 1)
+                for s_ in range(2, top + 1):
+                    cs[s_] = np.sum(sc * np.sum(a[:, : n - s_] * ws[j][:, s_:], axis=1))
                 for h in range(1, d.m[i] + 1):
                     for l_ in range(1, d.m[j] + 1):
-                        s = h + l_
-                        if s >= n:
+                        if h + l_ > top:
                             continue
-                        val = eps[i][h] * eps[j][l_] * np.sum(w[:, s:] * lij[:, :-s])
+                        val = eps[i][h] * eps[j][l_] * cs[h + l_]
                         r_, c_ = d.offsets[i] + h - 1, d.offsets[j] + l_ - 1
                         H[r_, c_] -= val
                         H[c_, r_] -= val

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -287,7 +286,11 @@ class RaschResult(Result):
     parameters), ``iterations``, ``converged``, ``normalisation`` (``"sum0"``: the
     ``beta`` sum to zero, eRm's default; ``"first"``: the first ``beta`` is 0),
     ``n_extreme`` (persons with the lowest or highest possible score on the items they
-    answered), ``n_patterns`` (missing-answer patterns) and ``ci``.
+    answered; they carry no information on the items and are left out of the fit
+    statistics), ``n_patterns`` (missing-answer patterns), ``separation_reliability``
+    (person separation reliability, ``eRm::SepRel``: ``(SSD - MSE) / SSD`` with ``SSD``
+    the variance of the non-interpolated person parameters and ``MSE`` the mean of
+    their squared SEs) and ``ci``.
 
     Tables:
 
@@ -318,6 +321,7 @@ class RaschResult(Result):
     normalisation: str
     n_extreme: int
     n_patterns: int
+    separation_reliability: float
     ci: float
     items: pd.DataFrame = dataclasses.field(repr=False)
     thresholds: pd.DataFrame = dataclasses.field(repr=False)
@@ -347,7 +351,8 @@ class RaschResult(Result):
             f"conditional log-likelihood {self.loglik:.4f}, {self.npar} parameters, "
             f"normalisation {self.normalisation!r}, {self.iterations} Newton iterations"
             + ("" if self.converged else " (NOT converged)"),
-            f"{self.n_extreme} persons with an extreme score (no person fit; theta interpolated)",
+            f"{self.n_extreme} persons with an extreme score (no person fit; theta interpolated); "
+            f"person separation reliability {self.separation_reliability:.3f}",
             "",
         ]
         cols = ["item", "location", "se", "ci_low", "ci_high", "outfit_msq", "infit_msq", "outfit_t", "infit_t"]
@@ -435,11 +440,14 @@ def _build(frame: pd.DataFrame, x: np.ndarray, m: np.ndarray, sum0: bool, ci: fl
     for col in ("outfit_msq", "infit_msq", "outfit_t", "infit_t"):
         persons[col] = np.nan
         persons.loc[use, col] = pfit[col]
+    ok = ~pp["extreme"] & np.isfinite(pp["theta"])
+    ssd = float(np.var(pp["theta"][ok], ddof=1)) if ok.sum() > 1 else math.nan
+    sep_rel = (ssd - float(np.mean(pp["se"][ok] ** 2))) / ssd if ok.sum() > 1 and ssd > 0 else math.nan
     cls = RaschResult if model == "RM" else PartialCreditResult
     return cls(model=model, n=len(x), n_items=len(names), loglik=float(fit["loglik"]), npar=d.npar - 1,
                iterations=int(fit["iterations"]), converged=bool(fit["converged"]),
                normalisation="sum0" if sum0 else "first", n_extreme=int(pp["extreme"].sum()), n_patterns=d.G,
-               ci=ci, items=items, thresholds=thresholds, persons=persons, item_fit=item_fit,
+               separation_reliability=sep_rel, ci=ci, items=items, thresholds=thresholds, persons=persons, item_fit=item_fit,
                person_fit=person_fit, eta=-fit["eta"], se_eta=np.sqrt(np.diag(fit["vcov_eta"])), beta=beta,
                vcov_beta=vb, responses=x, categories=m)
 
@@ -593,7 +601,9 @@ def partial_credit(data: Any, items: Sequence[str] | None = None, *, sum0: bool 
     what = "partial_credit"
     ci = check_ci(ci)
     frame, x, m = _responses(data, items, what, binary=False)
-    return _build(frame, x, m, bool(sum0), ci, "PCM", what)
+    res = _build(frame, x, m, bool(sum0), ci, "PCM", what)
+    assert isinstance(res, PartialCreditResult)
+    return res
 
 
 # --------------------------------------------------------------------------- information
