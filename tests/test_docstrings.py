@@ -96,6 +96,7 @@ STATISTICS: dict[str, list[str]] = {
     "veplab.validity.timedep": ["time_auc", "brier_score", "uno_c", "calibration_at"],
     "veplab.validity.decision": ["decision_curve"],
     "veplab.irt": ["rasch", "partial_credit", "lr_test", "item_information", "test_information"],
+    "veplab.factor_analysis.confirmatory": ["cfa", "scaled_difference_test"],
 }
 
 _SECTION = re.compile(r"^(?P<name>[A-Z][A-Za-z ]+)\n-{3,}\s*$", re.M)

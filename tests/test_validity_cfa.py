@@ -363,7 +363,9 @@ def test_non_numeric_and_other_bad_options():
         cfa(bad, HS_MODEL)
     with pytest.raises(InputError, match="equal= and partial= need group="):
         cfa(HS, HS_MODEL, equal="loadings")
-    with pytest.raises(InputError, match="unknown equal= name 'thresholds'"):
+    with pytest.raises(InputError, match="unknown equal= name 'slopes'"):
+        cfa(HS, HS_MODEL, group="school", equal="slopes")
+    with pytest.raises(InputError, match="equal='thresholds' is for ordered indicators"):  # WLSMV only
         cfa(HS, HS_MODEL, group="school", equal="thresholds")
     with pytest.raises(InputError, match="missing must be 'listwise'"):  # "ml" is FIML now
         cfa(HS, HS_MODEL, missing="pairwise")

@@ -85,6 +85,35 @@ data FIML gives the listwise ML estimates and chi-square; only the standard
 errors differ (observed instead of expected information).  FIML is valid when
 the data are missing at random given the observed indicators (MAR).
 
+Ordinal indicators (WLSMV, ``ordered=``)
+----------------------------------------
+As ``lavaan::cfa(..., ordered = <items>, estimator = "WLSMV")``: every indicator
+is taken as a coarse version of a normal latent response ``y*`` cut at
+thresholds.  Two-step sample statistics per group (Muthén 1984): thresholds
+from each item's margins, then pairwise polychoric correlations with those
+thresholds fixed, and their asymptotic covariance ``Gamma`` (lavaan's NACOV)
+by the sandwich of casewise scores.  The model, delta parameterization::
+
+    Sigma* = Delta (Lambda Psi Lambda' + Theta) Delta,  diag(Sigma*) = 1
+    tau*_ik = (tau_ik - nu_i - (Lambda alpha)_i) delta_i
+
+(``Theta_ii = 1/delta_i^2 - (Lambda Psi Lambda')_ii`` is computed, not free;
+intercepts ``nu`` 0 and scaling factors ``delta`` 1 unless freed for
+invariance) is fitted by diagonally weighted least squares (DWLS, weights
+``1 / diag(Gamma)``; groups weighted by ``N_g - 1``, as lavaan does), with
+robust ("sandwich", lavaan ``se = "robust.sem"``) standard errors and the
+mean-and-variance adjusted ("scaled-shifted") chi-square of Asparouhov &
+Muthén (2010), ``T_ss = a T + b``.  Fit measures: ``chisq_scaled``,
+``cfi_scaled``, ``tli_scaled``, ``rmsea_scaled`` (lavaan's ``*.scaled``) and
+SRMR on the polychoric correlations.  Multi-group: ``equal=("thresholds",
+"loadings")`` frees the scaling factors and latent means of groups 2, 3, ...
+(lavaan's default identification); ``id_cat="Wu.Estabrook.2016"`` uses Wu &
+Estabrook's identification (equal thresholds free the item intercepts and
+scaling factors of groups 2, 3, ... instead), which :func:`invariance` with
+``ordered=`` uses for its sequence configural -> thresholds -> metric ->
+scalar, compared by the scaled difference test of Satorra (2000)
+(:func:`scaled_difference_test`, as ``lavTestLRT``).
+
 References: Rosseel (2012) lavaan: an R package for structural equation
 modeling, J Stat Softw 48(2); Bollen (1989) Structural equations with latent
 variables; Jöreskog (1971) Simultaneous factor analysis in several
@@ -93,15 +122,25 @@ indexes to lack of measurement invariance, SEM 14(3); Cheung & Rensvold
 (2002) SEM 9(2); Putnick & Bornstein (2016) Dev Rev 41; Arbuckle (1996) Full
 information estimation in the presence of incomplete data, in Marcoulides &
 Schumacker (eds), Advanced structural equation modeling; Enders (2010) Applied
-missing data analysis, Guilford; Dempster, Laird & Rubin (1977) JRSS B 39.
+missing data analysis, Guilford; Dempster, Laird & Rubin (1977) JRSS B 39;
+Muthén (1984) A general structural equation model with dichotomous, ordered
+categorical, and continuous latent variable indicators, Psychometrika 49;
+Muthén, du Toit & Spisic (1997) Robust inference using weighted least squares
+and quadratic estimating equations in latent variable modeling with
+categorical and continuous outcomes (unpublished technical report);
+Asparouhov & Muthén (2010) Simple second order chi-square correction, Mplus
+technical appendix; Satorra (2000) Scaled and adjusted restricted tests in
+multi-sample analysis of moment structures; Wu & Estabrook (2016)
+Identification of confirmatory factor analysis models of different levels of
+invariance for ordered categorical outcomes, Psychometrika 81(4).
 """
 
 from __future__ import annotations
 
 from ..lavaan_syntax import LavaanSyntaxError
-from ._common import EQUAL_NAMES, INVARIANCE_LEVELS
+from ._common import EQUAL_NAMES, INVARIANCE_LEVELS, ORDINAL_INVARIANCE_LEVELS
 from ._fit import cfa
-from ._invariance import invariance
+from ._invariance import invariance, scaled_difference_test
 from ._results import CFAResult, InvarianceResult
 
 __all__ = [
@@ -112,4 +151,6 @@ __all__ = [
     "LavaanSyntaxError",
     "EQUAL_NAMES",
     "INVARIANCE_LEVELS",
+    "ORDINAL_INVARIANCE_LEVELS",
+    "scaled_difference_test",
 ]

@@ -14,7 +14,18 @@ EQUAL_NAMES = (
     "residual.covariances",
     "lv.variances",
     "lv.covariances",
+    "thresholds",
 )
+
+#: The cumulative equality constraints of each ordinal invariance level (Wu & Estabrook
+#: 2016): thresholds, then loadings, then intercepts (the last is lavaan's
+#: ``group.equal = c("thresholds", "loadings")`` with its default identification).
+ORDINAL_INVARIANCE_LEVELS: dict[str, tuple[str, ...]] = {
+    "configural": (),
+    "thresholds": ("thresholds",),
+    "metric": ("thresholds", "loadings"),
+    "scalar": ("thresholds", "loadings", "intercepts"),
+}
 
 #: The cumulative equality constraints of each invariance level.
 INVARIANCE_LEVELS: dict[str, tuple[str, ...]] = {

@@ -11,7 +11,8 @@ import pandas as pd
 from scipy import stats
 from veplab._validate import InputError
 
-from ._common import INVARIANCE_LEVELS
+from ._common import INVARIANCE_LEVELS, ORDINAL_INVARIANCE_LEVELS
+from ._ordinal import _satorra2000
 from ._results import CFAResult, InvarianceResult
 from ._fit_measures import _rmsea
 from ._fit import cfa
@@ -22,13 +23,14 @@ def invariance(
     model: str,
     group: str,
     *,
-    levels: Sequence[str] = ("configural", "metric", "scalar"),
+    levels: Sequence[str] | None = None,
     std_lv: bool = False,
     partial: str | Sequence[str] = (),
     missing: str = "listwise",
     ci: float = 0.95,
     cfi_cutoff: float = -0.010,
     rmsea_cutoff: float = 0.015,
+    ordered: bool | str | Sequence[str] | None = None,
 ) -> InvarianceResult:
     """Measurement invariance across groups: configural, metric, scalar (, strict).
 
@@ -57,6 +59,22 @@ def invariance(
     ``partial`` (lavaan ``group.partial``) frees named parameters in every
     level, for partial invariance (e.g. ``partial=("x3~1",)``).
 
+    Ordinal items (``ordered=True`` or the item names): the models are fitted by
+    WLSMV (:func:`cfa` with ``estimator="WLSMV"``) and the levels are those of
+    Wu & Estabrook (2016) (:data:`ORDINAL_INVARIANCE_LEVELS`): ``configural``;
+    ``thresholds`` (thresholds equal; item intercepts and scaling factors free in
+    groups 2, 3, ..., latent means 0, ``id_cat="Wu.Estabrook.2016"``);
+    ``metric`` (thresholds and loadings); ``scalar`` (thresholds, loadings and
+    intercepts: lavaan's ``group.equal = c("thresholds", "loadings")``, latent
+    means free in groups 2, 3, ...).  For items with three categories the
+    thresholds model is equivalent to the configural one (same fit, zero df
+    difference for those items; Wu & Estabrook 2016).  The table's ``chisq``,
+    ``cfi``, ``tli`` and ``rmsea`` are the scaled (robust) versions
+    (``chisq_dwls`` is the unscaled DWLS statistic), and ``delta_chisq`` is the
+    scaled-shifted difference test of Satorra (2000) as ``lavTestLRT`` computes
+    it for WLSMV fits (``method = "satorra.2000"``), see
+    :func:`scaled_difference_test`.
+
     Returns an :class:`InvarianceResult`: ``.table`` (one row per model),
     ``.fits`` (level -> :class:`CFAResult`), ``.summary()``.
 
@@ -65,20 +83,26 @@ def invariance(
     >>> res = invariance(df, "grievance =~ g1 + g2 + g3 + g4", group="gender")  # doctest: +SKIP
     >>> res.table[["model", "cfi", "delta_cfi", "verdict"]]  # doctest: +SKIP
     """
+    is_ordinal = ordered is not None and ordered is not False
+    table_levels = ORDINAL_INVARIANCE_LEVELS if is_ordinal else INVARIANCE_LEVELS
+    if levels is None:
+        levels = tuple(table_levels) if is_ordinal else ("configural", "metric", "scalar")
     if isinstance(levels, str):
         levels = (levels,)
     levels = list(levels)
     if len(levels) < 1:
         raise InputError("invariance: give at least one level, e.g. ('configural', 'metric', 'scalar')")
     for lev in levels:
-        if lev not in INVARIANCE_LEVELS:
+        if lev not in table_levels:
             raise InputError(
-                f"invariance: unknown level {lev!r}; use {', '.join(map(repr, INVARIANCE_LEVELS))}"
+                f"invariance: unknown level {lev!r}"
+                + (" for ordered items" if is_ordinal else "")
+                + f"; use {', '.join(map(repr, table_levels))}"
             )
     if len(set(levels)) != len(levels):
         raise InputError(f"invariance: levels repeat: {levels}")
     for a, b in zip(levels, levels[1:]):
-        if not set(INVARIANCE_LEVELS[a]) < set(INVARIANCE_LEVELS[b]):
+        if not set(table_levels[a]) < set(table_levels[b]):
             raise InputError(
                 f"invariance: levels must go from less to more constrained (e.g. configural, "
                 f"metric, scalar, strict); {a!r} is not nested in {b!r}"
@@ -90,8 +114,12 @@ def invariance(
     for lev in levels:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            fits[lev] = cfa(data, model, group=group, equal=INVARIANCE_LEVELS[lev], partial=partial,
-                            std_lv=std_lv, missing=missing, ci=ci)
+            if is_ordinal:
+                fits[lev] = cfa(data, model, group=group, equal=table_levels[lev], partial=partial,
+                                std_lv=std_lv, ci=ci, ordered=ordered, id_cat="Wu.Estabrook.2016")
+            else:
+                fits[lev] = cfa(data, model, group=group, equal=INVARIANCE_LEVELS[lev], partial=partial,
+                                std_lv=std_lv, missing=missing, ci=ci)
         for w in caught:
             text = str(w.message)
             if text not in seen_msgs:
@@ -104,14 +132,14 @@ def invariance(
         f = fits[lev]
         rec = {
             "model": lev,
-            "equal": ", ".join(INVARIANCE_LEVELS[lev]) or "none",
+            "equal": ", ".join(table_levels[lev]) or "none",
             "npar": f.npar,
-            "chisq": f.chisq,
+            "chisq": f.chisq_scaled if is_ordinal else f.chisq,
             "df": f.df,
-            "pvalue": f.pvalue,
-            "cfi": f.cfi,
-            "tli": f.tli,
-            "rmsea": f.rmsea,
+            "pvalue": f.pvalue_scaled if is_ordinal else f.pvalue,
+            "cfi": f.cfi_scaled if is_ordinal else f.cfi,
+            "tli": f.tli_scaled if is_ordinal else f.tli,
+            "rmsea": f.rmsea_scaled if is_ordinal else f.rmsea,
             "rmsea_ci_low": f.rmsea_ci_low,
             "rmsea_ci_high": f.rmsea_ci_high,
             "srmr": f.srmr,
@@ -126,7 +154,22 @@ def invariance(
             "delta_srmr": math.nan,
             "verdict": "reference model (judge by its own fit)",
         }
-        if prev is not None:
+        if is_ordinal:
+            rec["chisq_dwls"] = f.chisq
+        if prev is not None and is_ordinal:
+            dchi, ddf, dp = scaled_difference_test(prev, f)
+            rec["delta_chisq"] = dchi
+            rec["delta_df"] = ddf
+            rec["delta_pvalue"] = dp
+            rec["rmsea_d"] = math.nan
+            rec["delta_cfi"] = rec["cfi"] - prev.cfi_scaled
+            rec["delta_rmsea"] = rec["rmsea"] - prev.rmsea_scaled
+            rec["delta_srmr"] = f.srmr - prev.srmr
+            ok_cfi = rec["delta_cfi"] >= cfi_cutoff
+            ok_rmsea = rec["delta_rmsea"] <= rmsea_cutoff
+            rec["verdict"] = "tenable" if ok_cfi and ok_rmsea else (
+                "not tenable" if not ok_cfi and not ok_rmsea else "unclear")
+        elif prev is not None:
             dchi = f.chisq - prev.chisq
             ddf = f.df - prev.df
             if dchi < -(np.finfo(float).eps ** (1 / 3)):
@@ -172,3 +215,57 @@ def invariance(
         fits=fits,
         guidance=guidance,
     )
+
+
+def scaled_difference_test(less: CFAResult, more: CFAResult) -> tuple[float, int, float]:
+    """Scaled-shifted chi-square difference test of two nested WLSMV fits (Satorra 2000).
+
+    As ``lavaan::lavTestLRT(less, more)`` for ``estimator = "WLSMV"`` (``method =
+    "satorra.2000"``, ``A.method = "delta"``, ``scaled.shifted = TRUE``).  ``less`` is the
+    less restricted model (H1), ``more`` the nested one (H0), both from :func:`cfa` with
+    ``ordered=`` on the same data.  With ``J1``, ``J0`` the Jacobians of the implied
+    (thresholds, correlations) in each model's free parameters, ``A`` the orthogonal
+    complement of ``pinv(J1) J0`` (the restrictions, in H1's parameters), ``P`` H1's unit
+    information ``sum_g (N_g/N) J_g' W_g J_g``, ``W`` the DWLS weights and ``Gamma`` the
+    NACOV::
+
+        M = P^-1 A' (A P^-1 A')^+ A P^-1,   UG = W J M J' W Gamma (groups as lavaan)
+        a = sqrt(m / tr(UG^2)),  b = m - a tr(UG),  T = a (T_0 - T_1) + b ~ chi2(m)
+
+    with ``T_0``, ``T_1`` the unscaled DWLS statistics and ``m`` the df difference.
+
+    Returns ``(T, m, p-value)``.
+
+    References
+    ----------
+    Satorra A (2000). Scaled and adjusted restricted tests in multi-sample analysis of
+    moment structures. In Heijmans, Pollock & Satorra (eds), Innovations in Multivariate
+    Statistical Analysis, Kluwer, 233-247.
+    Asparouhov T, Muthén B (2010). Simple second order chi-square correction. Mplus
+    technical appendix.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(3)
+    >>> f = rng.normal(size=600)
+    >>> df = pd.DataFrame({f"y{j}": 1 + np.digitize(0.7 * f + rng.normal(scale=0.7, size=600),
+    ...                   [-0.6, 0.2, 0.9]) for j in range(1, 5)})
+    >>> df["g"] = np.repeat(["a", "b"], 300)
+    >>> m1 = cfa(df, "f =~ y1 + y2 + y3 + y4", group="g", ordered=True)
+    >>> m0 = cfa(df, "f =~ y1 + y2 + y3 + y4", group="g", ordered=True, equal=("thresholds", "loadings"))
+    >>> t, m, p = scaled_difference_test(m1, m0)
+    >>> m  # 12 thresholds and 3 loadings equal; 4 scaling factors and 1 mean freed
+    10
+    """
+    for name, fit in (("less", less), ("more", more)):
+        if not isinstance(fit, CFAResult) or fit._wls is None:
+            raise InputError(f"scaled_difference_test: {name} must be an ordinal (WLSMV) cfa() fit")
+    if less.n != more.n or less.ngroups != more.ngroups or less.ordered != more.ordered:
+        raise InputError("scaled_difference_test: the two fits must use the same data, items and groups")
+    if more.df < less.df:
+        raise InputError(
+            f"scaled_difference_test: 'more' (df = {more.df}) must be the more restricted model; "
+            f"'less' has df = {less.df}. Swap them"
+        )
+    return _satorra2000(less._wls, more._wls)

@@ -60,8 +60,15 @@ def _build_partable(
     meanstructure: bool,
     equal: Sequence[str],
     partial: Iterable[str],
+    ordinal: dict[str, int] | None = None,
+    id_cat: str = "default",
 ) -> list[_Row]:
+    """lavaan's parameter table.  ``ordinal`` maps each ordered indicator to its number of
+    thresholds (delta parameterization: thresholds ``|``, scaling factors ``~*~`` fixed to 1
+    in group 1, intercepts fixed to 0, residual variances computed, not free); ``id_cat``
+    ``"default"`` (lavaan's rules for groups 2, 3, ...) or ``"Wu.Estabrook.2016"``."""
     lv_set = set(lv)
+    ordinal = ordinal or {}
     ov_index = {v: k for k, v in enumerate(ov)}
     lv_index = {v: k for k, v in enumerate(lv)}
 
@@ -79,9 +86,11 @@ def _build_partable(
             continue
         seen.add(key)
         user_rows.append(r)
-    defaults: list[tuple[str, str, str]] = [(v, "~~", v) for v in ov]
+    defaults: list[tuple[str, str, str]] = [(v, "|", f"t{k + 1}") for v in ov for k in range(ordinal.get(v, 0))]
+    defaults += [(v, "~~", v) for v in ov]
     defaults += [(f, "~~", f) for f in lv]
     defaults += [(lv[a], "~~", lv[b]) for a in range(len(lv)) for b in range(a + 1, len(lv))]
+    defaults += [(v, "~*~", v) for v in ov if v in ordinal]
     if meanstructure:
         defaults += [(v, "~1", "") for v in ov] + [(f, "~1", "") for f in lv]
     defaults = [d for d in defaults if d not in seen and (d[2], d[1], d[0]) not in seen]
@@ -109,6 +118,20 @@ def _build_partable(
                     row.mat, row.i = "alpha", lv_index[lhs]
                 else:
                     row.mat, row.i = "nu", ov_index[lhs]
+            elif op == "|":
+                row.mat, row.i, row.j = "tau", ov_index[lhs], int(rhs[1:]) - 1
+            elif op == "~*~":
+                row.mat, row.i = "delta", ov_index[lhs]
+            if lhs in ordinal and not is_user:
+                # delta parameterization: intercepts 0, scaling factors 1, residual
+                # variances computed (1/delta^2 - diag(Lambda Psi Lambda')), not free
+                if op == "~1":
+                    row.free, row.value = False, 0.0
+                elif op == "~*~":
+                    row.free, row.value = False, 1.0
+                elif op == "~~" and lhs == rhs:
+                    row.free, row.value = False, math.nan
+            thr_equal = bool(ordinal) and "thresholds" in equal
             # lavaan's automatic fixing (lav_partable_flat)
             if std_lv and op == "~~" and lhs in lv_set and lhs == rhs:
                 row.free, row.value = False, 1.0
@@ -118,15 +141,22 @@ def _build_partable(
             if op == "~1" and lhs in lv_set and not is_user:
                 row.free, row.value = False, 0.0
             if g > 0:
+                we = id_cat == "Wu.Estabrook.2016"
+                frees_means = "intercepts" in equal or (thr_equal and not we)
                 if (
                     meanstructure
                     and op == "~1"
                     and lhs in lv_set
                     and not is_user
-                    and "intercepts" in equal
+                    and frees_means
                     and "means" not in equal
                 ):
                     row.free, row.value = True, math.nan
+                if thr_equal and lhs in ordinal and not is_user:
+                    if op == "~*~":
+                        row.free, row.value = True, math.nan
+                    if we and op == "~1" and "intercepts" not in equal:
+                        row.free, row.value = True, math.nan
                 if (
                     std_lv
                     and op == "~~"
@@ -222,6 +252,10 @@ def _build_partable(
 
 
 def _equal_category(r: _Row, lv_set: set[str]) -> str:
+    if r.op == "|":
+        return "thresholds"
+    if r.op == "~*~":
+        return ""
     if r.op == "=~":
         return "loadings"
     if r.op == "~1":

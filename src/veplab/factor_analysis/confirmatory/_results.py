@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+from typing import Any
 
 import pandas as pd
 from veplab._results import Result
@@ -69,6 +71,24 @@ class CFAResult(Result):
     notes: tuple[str, ...] = ()
     missing: str = "listwise"
     n_patterns: tuple[int, ...] = ()
+    # ordinal (WLSMV) fits: lavaan's robust ("scaled") test and fit measures
+    ordered: tuple[str, ...] = ()
+    parameterization: str = ""
+    id_cat: str = ""
+    test: str = "standard"
+    se_type: str = "standard"
+    chisq_scaled: float = math.nan
+    df_scaled: float = math.nan
+    pvalue_scaled: float = math.nan
+    chisq_scaling_factor: float = math.nan
+    chisq_shift: float = math.nan
+    baseline_chisq_scaled: float = math.nan
+    baseline_df_scaled: float = math.nan
+    cfi_scaled: float = math.nan
+    tli_scaled: float = math.nan
+    rmsea_scaled: float = math.nan
+    sample_thresholds: dict = dataclasses.field(repr=False, default_factory=dict)
+    _wls: Any = dataclasses.field(repr=False, default=None, compare=False)
 
     FIT_MEASURES = (
         "npar", "chisq", "df", "pvalue", "baseline_chisq", "baseline_df", "baseline_pvalue",
@@ -76,9 +96,17 @@ class CFAResult(Result):
         "srmr_nomean", "loglik", "unrestricted_loglik", "aic", "bic", "sabic", "n",
     )
 
+    ROBUST_FIT_MEASURES = (
+        "npar", "chisq", "df", "chisq_scaled", "df_scaled", "pvalue_scaled", "chisq_scaling_factor",
+        "chisq_shift", "baseline_chisq", "baseline_df", "baseline_chisq_scaled", "baseline_df_scaled",
+        "cfi", "tli", "rmsea", "cfi_scaled", "tli_scaled", "rmsea_scaled", "srmr", "n",
+    )
+
     def fit_measures(self) -> pd.Series:
-        """The fit measures as a Series (lavaan ``fitMeasures`` in snake case)."""
-        return pd.Series({k: getattr(self, k) for k in self.FIT_MEASURES}, name="value")
+        """The fit measures as a Series (lavaan ``fitMeasures`` in snake case; for ordinal
+        WLSMV fits the robust set, ``chisq_scaled`` ... ``rmsea_scaled``)."""
+        names = self.ROBUST_FIT_MEASURES if self.ordered else self.FIT_MEASURES
+        return pd.Series({k: getattr(self, k) for k in names}, name="value")
 
     @property
     def loadings(self) -> pd.DataFrame:
@@ -100,6 +128,8 @@ class CFAResult(Result):
                 + "; standard errors from the observed information")
         if self.equal:
             lines.append(f"  equal across groups: {', '.join(self.equal)}")
+        if self.ordered:
+            return self._summary_ordinal(lines)
         if not self.converged:
             lines.append("  WARNING: the optimiser did not converge; do not interpret these numbers")
         lines += [
@@ -118,6 +148,31 @@ class CFAResult(Result):
         table = self.parameters[cols].rename(columns={"group_label": "group"})
         lines.append(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         lines.append(f"({self.ci:.0%} Wald intervals; fixed parameters have se = 0, as in lavaan)")
+        for note in self.notes:
+            lines.append(f"Note: {note}")
+        return "\n".join(lines)
+
+
+    def _summary_ordinal(self, lines: list[str]) -> str:
+        lines[0] = ("Confirmatory factor analysis of ordinal items (WLSMV: DWLS, robust standard "
+                    "errors, scaled-shifted test; lavaan-compatible)")
+        lines.append(f"  ordered: {', '.join(self.ordered)}; {self.parameterization} parameterization"
+                     + (f"; identification {self.id_cat}" if self.ngroups > 1 else ""))
+        if not self.converged:
+            lines.append("  WARNING: the optimiser did not converge; do not interpret these numbers")
+        lines += [
+            f"  scaled-shifted chi-square({self.df}) = {self.chisq_scaled:.3f}, p = {self.pvalue_scaled:.4g} "
+            f"(unscaled DWLS chi-square {self.chisq:.3f}); {self.npar} free parameters",
+            f"  CFI (scaled) = {self.cfi_scaled:.3f}, TLI (scaled) = {self.tli_scaled:.3f}, "
+            f"RMSEA (scaled) = {self.rmsea_scaled:.3f}, SRMR = {self.srmr:.3f}",
+            "",
+            "Parameter estimates (thresholds: 'y | t1'; scaling factors: '~*~')",
+        ]
+        cols = ["lhs", "op", "rhs"] + (["group_label"] if self.ngroups > 1 else []) + [
+            "est", "se", "z", "pvalue", "std_all"]
+        table = self.parameters[cols].rename(columns={"group_label": "group"})
+        lines.append(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        lines.append("(robust standard errors; fixed or computed parameters have se = 0, as in lavaan)")
         for note in self.notes:
             lines.append(f"Note: {note}")
         return "\n".join(lines)
