@@ -54,11 +54,22 @@ def _fit(name: str):
         return cfa(DATA, MODEL + "\ny2 ~~ y3", ordered=ITEMS, std_lv=True)
     if name == "lang_thresholds_lavaan":
         return cfa(DATA, MODEL, ordered=True, group="lang", equal="thresholds")
+    if name == "single_theta":
+        return cfa(DATA, MODEL, ordered=True, parameterization="theta")
+    if name == "gender_configural_theta":
+        return cfa(DATA, MODEL, ordered=True, group="gender", parameterization="theta")
+    if name == "gender_scalar_theta":
+        return cfa(DATA, MODEL, ordered=True, group="gender", equal=("thresholds", "loadings"),
+                   parameterization="theta")
+    if name == "lang_scalar_partial":
+        return cfa(DATA, MODEL, ordered=True, group="lang", equal=("thresholds", "loadings"),
+                   partial=("y3|t1", "y3|t2", "y3|t3"))
     group, level = name.split("_")
     return _invariance(group).fits[level]
 
 
-CASES = ["single", "single_stdlv_rescov", "lang_thresholds_lavaan"] + [
+CASES = ["single", "single_stdlv_rescov", "lang_thresholds_lavaan", "single_theta",
+         "gender_configural_theta", "gender_scalar_theta", "lang_scalar_partial"] + [
     f"{g}_{lev}" for g in ("lang", "gender") for lev in ("configural", "thresholds", "metric", "scalar")]
 
 
@@ -192,3 +203,13 @@ def test_bad_input_is_a_clear_error() -> None:
         scaled_difference_test(_fit("gender_scalar"), _fit("gender_configural"))
     with pytest.raises(InputError, match="unknown level 'strict' for ordered items"):
         invariance(DATA, MODEL, "gender", ordered=True, levels=("configural", "strict"))
+
+
+def test_theta_parameterization_gives_the_same_fit_and_invariance_tests() -> None:
+    # equivalent models: same chi-square, same scaled difference test
+    res = invariance(DATA, MODEL, "gender", ordered=True, levels=("configural", "scalar"),
+                     parameterization="theta")
+    ref = REF["gender_lrt_scalar_vs_configural"]
+    assert res.table["delta_chisq"].iloc[1] == pytest.approx(ref["chisq_diff"], rel=1e-3)
+    assert res.fits["scalar"].chisq == pytest.approx(REF["gender_scalar_theta"]["fit"]["chisq"], rel=1e-4)
+    assert res.fits["scalar"].parameterization == "theta"

@@ -13,7 +13,8 @@
 # Wu & Estabrook (2016) identification (item intercepts and scaling factors free in
 # groups 2, 3, ...), written as explicit syntax; thresholds and loadings equal (Wu &
 # Estabrook); thresholds, loadings and intercepts (= lavaan's group.equal =
-# c("thresholds", "loadings") with its default identification).  Differences:
+# c("thresholds", "loadings") with its default identification).  Also: the theta
+# parameterization, and partial invariance (group.partial) of one item's thresholds.  Differences:
 # lavTestLRT() defaults (method = "satorra.2000", scaled.shifted).
 #
 # Versions used: R 4.2.2, lavaan 0.6.14, jsonlite 1.8.4.
@@ -109,6 +110,18 @@ for (grp in c("lang", "gender")) {
   out[[paste0(grp, "_lrt")]] <- lrt(conf, thr, met, sca)
   out[[paste0(grp, "_lrt_scalar_vs_configural")]] <- lrt(conf, sca)
 }
+# theta parameterization (residual variances 1 in group 1; scaling factors computed)
+out$single_theta <- record(ordfit(MODEL, parameterization = "theta"), "parameterization = 'theta'")
+out$gender_configural_theta <- record(ordfit(MODEL, group = "gender", parameterization = "theta"),
+                                      "group = 'gender', parameterization = 'theta'")
+out$gender_scalar_theta <- record(
+  ordfit(MODEL, group = "gender", group.equal = c("thresholds", "loadings"), parameterization = "theta"),
+  "group.equal = c('thresholds', 'loadings'), parameterization = 'theta'")
+# partial invariance: y3's thresholds free across languages
+out$lang_scalar_partial <- record(
+  ordfit(MODEL, group = "lang", group.equal = c("thresholds", "loadings"),
+         group.partial = c("y3|t1", "y3|t2", "y3|t3")),
+  "group.equal = c('thresholds', 'loadings'), group.partial = y3's thresholds")
 thr_lavaan <- ordfit(MODEL, group = "lang", group.equal = "thresholds")
 out$lang_thresholds_lavaan <- record(thr_lavaan, "group.equal = 'thresholds' (lavaan's identification)")
 

@@ -116,8 +116,13 @@ def cfa(
         codes; categories are the distinct values over all groups, and each must
         occur in every group.  Rows with a missing indicator are dropped
         (listwise, with a warning).
-    parameterization : {"delta"}
-        lavaan's default for ordinal indicators (scaling factors ``~*~``).
+    parameterization : {"delta", "theta"}
+        lavaan's ``parameterization``.  ``"delta"`` (default): scaling factors
+        ``~*~`` are parameters (1 in group 1) and residual variances are computed;
+        ``"theta"``: residual variances are parameters (1 in group 1; free in
+        groups 2, 3, ... when thresholds are equal) and the scaling factors
+        ``delta = 1 / sqrt(diag(Lambda Psi Lambda' + Theta))`` are computed.
+        The two give the same fit.
     id_cat : {"default", "Wu.Estabrook.2016"}
         Identification of multi-group ordinal models.  ``"default"`` is lavaan's:
         equal thresholds free the scaling factors and the latent means of

@@ -67,16 +67,16 @@ def cfa_ordinal(
 ) -> CFAResult:
     ov, lv = list(parsed.observed), list(parsed.latent)
     _resolve_ordered(ordered, ov, [str(c) for c in data.columns])
-    if parameterization != "delta":
-        raise InputError(f"cfa: parameterization must be 'delta' (lavaan's default); got {parameterization!r}")
+    if parameterization not in ("delta", "theta"):
+        raise InputError(f"cfa: parameterization must be 'delta' (lavaan's default) or 'theta'; got {parameterization!r}")
     if id_cat not in ("default", "Wu.Estabrook.2016"):
         raise InputError(f"cfa: id_cat must be 'default' or 'Wu.Estabrook.2016'; got {id_cat!r}")
     for r in parsed.rows:
         if r.op == "~~" and r.lhs == r.rhs and r.lhs in ov:
             raise InputError(
                 f"cfa: model line {r.line}: '{r.lhs} ~~ {r.rhs}': the residual variance of an ordered "
-                f"indicator is not a parameter in the delta parameterization (it is 1 - the explained "
-                f"variance); drop this line"
+                f"indicator is set by the parameterization (delta: 1 - the explained variance; "
+                f"theta: 1 in the first group); drop this line"
             )
     col_of = {str(c): c for c in data.columns}
     X = data[[col_of[v] for v in ov]].copy()
@@ -110,10 +110,11 @@ def cfa_ordinal(
     nth = {v: K[k] - 1 for k, v in enumerate(ov)}
     sstats = [_sample_stats(c, K) for c in codes]
 
-    rows = _build_partable(parsed, ov, lv, G, std_lv, True, equal_t, partial_t, ordinal=nth, id_cat=id_cat)
+    rows = _build_partable(parsed, ov, lv, G, std_lv, True, equal_t, partial_t, ordinal=nth, id_cat=id_cat,
+                           parameterization=parameterization)
     _check_identification(rows, ov, lv, G)
     p = len(ov)
-    mdl = _OrdinalModel(rows, p, len(lv), G, sstats, K)
+    mdl = _OrdinalModel(rows, p, len(lv), G, sstats, K, parameterization)
     npar = mdl.nx
     pstar = sum(K) - p + p * (p - 1) // 2
     df = G * pstar - npar
@@ -131,6 +132,8 @@ def cfa_ordinal(
                 x0[r.x] = 1.0
             elif r.free and r.mat == "nu":
                 x0[r.x] = 0.0
+            elif r.free and r.mat == "theta" and r.i == r.j:
+                x0[r.x] = 1.0
     x, converged, iterations = _optimise_dwls(mdl, x0)
     fmin, fgroups = mdl.discrepancy(x)
     if not math.isfinite(fmin):
@@ -305,6 +308,8 @@ def _parameter_table(mdl: _OrdinalModel, x: np.ndarray, vcov: np.ndarray, labels
                     est = float(x[r.x])
                 elif r.mat == "theta" and r.i == r.j:
                     est = float(theta[r.i, r.i])
+                elif r.mat == "delta":
+                    est = float(delta[r.i])
                 else:
                     est = float(r.value)
                 if r.free:

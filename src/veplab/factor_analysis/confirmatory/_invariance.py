@@ -31,6 +31,7 @@ def invariance(
     cfi_cutoff: float = -0.010,
     rmsea_cutoff: float = 0.015,
     ordered: bool | str | Sequence[str] | None = None,
+    parameterization: str = "delta",
 ) -> InvarianceResult:
     """Measurement invariance across groups: configural, metric, scalar (, strict).
 
@@ -73,7 +74,9 @@ def invariance(
     (``chisq_dwls`` is the unscaled DWLS statistic), and ``delta_chisq`` is the
     scaled-shifted difference test of Satorra (2000) as ``lavTestLRT`` computes
     it for WLSMV fits (``method = "satorra.2000"``), see
-    :func:`scaled_difference_test`.
+    :func:`scaled_difference_test`.  ``parameterization`` ("delta" or "theta") is
+    passed to :func:`cfa`; under "theta" equal thresholds free the residual
+    variances (instead of the scaling factors) of groups 2, 3, ...
 
     Returns an :class:`InvarianceResult`: ``.table`` (one row per model),
     ``.fits`` (level -> :class:`CFAResult`), ``.summary()``.
@@ -116,7 +119,8 @@ def invariance(
             warnings.simplefilter("always")
             if is_ordinal:
                 fits[lev] = cfa(data, model, group=group, equal=table_levels[lev], partial=partial,
-                                std_lv=std_lv, ci=ci, ordered=ordered, id_cat="Wu.Estabrook.2016")
+                                std_lv=std_lv, ci=ci, ordered=ordered, id_cat="Wu.Estabrook.2016",
+                                parameterization=parameterization)
             else:
                 fits[lev] = cfa(data, model, group=group, equal=INVARIANCE_LEVELS[lev], partial=partial,
                                 std_lv=std_lv, missing=missing, ci=ci)

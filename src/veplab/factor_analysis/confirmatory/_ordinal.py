@@ -236,8 +236,9 @@ class _OrdinalModel:
     """Implied (thresholds, correlations) per group; DWLS discrepancy; complex-step Jacobian."""
 
     def __init__(self, rows: list[_Row], p: int, m: int, ngroups: int, sstats: list[_OrdinalStats],
-                 K: Sequence[int]) -> None:
+                 K: Sequence[int], parameterization: str = "delta") -> None:
         self.rows = rows
+        self.theta_par = parameterization == "theta"
         self.p, self.m, self.G = p, m, ngroups
         self.stats = sstats
         self.nobs = [st.n for st in sstats]
@@ -269,7 +270,7 @@ class _OrdinalModel:
             if r.mat == "lambda":
                 lam[r.i, r.j] = v
             elif r.mat == "theta":
-                if r.i != r.j:
+                if r.i != r.j or self.theta_par:
                     theta[r.i, r.j] = theta[r.j, r.i] = v
             elif r.mat == "psi":
                 psi[r.i, r.j] = psi[r.j, r.i] = v
@@ -279,10 +280,13 @@ class _OrdinalModel:
                 alpha[r.i] = v
             elif r.mat == "tau":
                 tau[self.th_start[r.i] + r.j] = v
-            elif r.mat == "delta":
+            elif r.mat == "delta" and not self.theta_par:
                 delta[r.i] = v
         lpl = lam @ psi @ lam.T
-        theta[np.diag_indices(p)] = 1.0 / delta**2 - np.diag(lpl)
+        if self.theta_par:  # scaling factors computed: diag(Sigma*) = 1
+            delta = 1.0 / np.sqrt(np.diag(lpl) + np.diag(theta))
+        else:  # residual variances computed
+            theta[np.diag_indices(p)] = 1.0 / delta**2 - np.diag(lpl)
         return lam, theta, psi, nu, alpha, tau, delta
 
     def implied(self, x: np.ndarray, g: int) -> np.ndarray:

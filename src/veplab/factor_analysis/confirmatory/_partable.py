@@ -62,11 +62,14 @@ def _build_partable(
     partial: Iterable[str],
     ordinal: dict[str, int] | None = None,
     id_cat: str = "default",
+    parameterization: str = "delta",
 ) -> list[_Row]:
     """lavaan's parameter table.  ``ordinal`` maps each ordered indicator to its number of
     thresholds (delta parameterization: thresholds ``|``, scaling factors ``~*~`` fixed to 1
     in group 1, intercepts fixed to 0, residual variances computed, not free); ``id_cat``
-    ``"default"`` (lavaan's rules for groups 2, 3, ...) or ``"Wu.Estabrook.2016"``."""
+    ``"default"`` (lavaan's rules for groups 2, 3, ...) or ``"Wu.Estabrook.2016"``.  With
+    ``parameterization="theta"`` the residual variances are fixed to 1 (freed in groups 2,
+    3, ... with equal thresholds) and the scaling factors are computed instead."""
     lv_set = set(lv)
     ordinal = ordinal or {}
     ov_index = {v: k for k, v in enumerate(ov)}
@@ -125,12 +128,13 @@ def _build_partable(
             if lhs in ordinal and not is_user:
                 # delta parameterization: intercepts 0, scaling factors 1, residual
                 # variances computed (1/delta^2 - diag(Lambda Psi Lambda')), not free
+                theta_par = parameterization == "theta"
                 if op == "~1":
                     row.free, row.value = False, 0.0
                 elif op == "~*~":
-                    row.free, row.value = False, 1.0
+                    row.free, row.value = False, (math.nan if theta_par else 1.0)
                 elif op == "~~" and lhs == rhs:
-                    row.free, row.value = False, math.nan
+                    row.free, row.value = False, (1.0 if theta_par else math.nan)
             thr_equal = bool(ordinal) and "thresholds" in equal
             # lavaan's automatic fixing (lav_partable_flat)
             if std_lv and op == "~~" and lhs in lv_set and lhs == rhs:
@@ -153,7 +157,8 @@ def _build_partable(
                 ):
                     row.free, row.value = True, math.nan
                 if thr_equal and lhs in ordinal and not is_user:
-                    if op == "~*~":
+                    scale_op = "~~" if parameterization == "theta" else "~*~"
+                    if op == scale_op and lhs == rhs:
                         row.free, row.value = True, math.nan
                     if we and op == "~1" and "intercepts" not in equal:
                         row.free, row.value = True, math.nan
