@@ -213,3 +213,13 @@ def test_theta_parameterization_gives_the_same_fit_and_invariance_tests() -> Non
     assert res.table["delta_chisq"].iloc[1] == pytest.approx(ref["chisq_diff"], rel=1e-3)
     assert res.fits["scalar"].chisq == pytest.approx(REF["gender_scalar_theta"]["fit"]["chisq"], rel=1e-4)
     assert res.fits["scalar"].parameterization == "theta"
+
+
+def test_rows_with_missing_answers_are_dropped_listwise_with_a_warning() -> None:
+    df = DATA.copy()
+    df.loc[[3, 10, 11], "y2"] = np.nan
+    with pytest.warns(UserWarning, match="dropped 3 of 900 rows with missing values"):
+        fit = cfa(df, MODEL, ordered=True)
+    assert fit.n == 897 and fit.n_dropped == 3
+    same = cfa(DATA.drop(index=[3, 10, 11]), MODEL, ordered=True)
+    assert fit.chisq_scaled == pytest.approx(same.chisq_scaled, rel=1e-12)

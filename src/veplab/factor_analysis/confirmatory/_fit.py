@@ -220,7 +220,7 @@ def cfa(
     if is_ordinal:
         if missing != "listwise":
             raise InputError("cfa: ordered indicators (WLSMV) use listwise deletion; drop missing=")
-        return cfa_ordinal(data, model, parsed, ordered=ordered, group=group, equal_t=equal_t,
+        return cfa_ordinal(data, model, parsed, ordered=ordered or True, group=group, equal_t=equal_t,
                            partial_t=partial_t, std_lv=std_lv, parameterization=parameterization,
                            id_cat=id_cat, ci=ci)
     if "thresholds" in equal_t:

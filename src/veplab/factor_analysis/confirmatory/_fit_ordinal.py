@@ -34,7 +34,7 @@ from ._starts import _start_values
 def _resolve_ordered(ordered: bool | str | Sequence[str], ov: list[str], columns: list[str]) -> list[str]:
     if ordered is True:
         return list(ov)
-    names = [ordered] if isinstance(ordered, str) else list(ordered)
+    names = [ordered] if isinstance(ordered, str) else [str(v) for v in ordered or ()]
     unknown = [v for v in names if v not in columns]
     if unknown:
         raise InputError(f"cfa: ordered= names columns that are not in the data: {unknown}")
@@ -71,10 +71,10 @@ def cfa_ordinal(
         raise InputError(f"cfa: parameterization must be 'delta' (lavaan's default) or 'theta'; got {parameterization!r}")
     if id_cat not in ("default", "Wu.Estabrook.2016"):
         raise InputError(f"cfa: id_cat must be 'default' or 'Wu.Estabrook.2016'; got {id_cat!r}")
-    for r in parsed.rows:
-        if r.op == "~~" and r.lhs == r.rhs and r.lhs in ov:
+    for srow in parsed.rows:
+        if srow.op == "~~" and srow.lhs == srow.rhs and srow.lhs in ov:
             raise InputError(
-                f"cfa: model line {r.line}: '{r.lhs} ~~ {r.rhs}': the residual variance of an ordered "
+                f"cfa: model line {srow.line}: '{srow.lhs} ~~ {srow.rhs}': the residual variance of an ordered "
                 f"indicator is set by the parameterization (delta: 1 - the explained variance; "
                 f"theta: 1 in the first group); drop this line"
             )

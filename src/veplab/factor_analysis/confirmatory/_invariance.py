@@ -166,11 +166,13 @@ def invariance(
             rec["delta_df"] = ddf
             rec["delta_pvalue"] = dp
             rec["rmsea_d"] = math.nan
-            rec["delta_cfi"] = rec["cfi"] - prev.cfi_scaled
-            rec["delta_rmsea"] = rec["rmsea"] - prev.rmsea_scaled
+            d_cfi = f.cfi_scaled - prev.cfi_scaled
+            d_rmsea = f.rmsea_scaled - prev.rmsea_scaled
+            rec["delta_cfi"] = d_cfi
+            rec["delta_rmsea"] = d_rmsea
             rec["delta_srmr"] = f.srmr - prev.srmr
-            ok_cfi = rec["delta_cfi"] >= cfi_cutoff
-            ok_rmsea = rec["delta_rmsea"] <= rmsea_cutoff
+            ok_cfi = d_cfi >= cfi_cutoff
+            ok_rmsea = d_rmsea <= rmsea_cutoff
             rec["verdict"] = "tenable" if ok_cfi and ok_rmsea else (
                 "not tenable" if not ok_cfi and not ok_rmsea else "unclear")
         elif prev is not None:
