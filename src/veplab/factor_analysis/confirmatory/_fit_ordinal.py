@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import warnings
 from collections.abc import Sequence
@@ -29,6 +30,26 @@ from ._ordinal import (
 from ._partable import _Row, _build_partable
 from ._results import CFAResult
 from ._starts import _start_values
+
+
+_STATS_CACHE: dict[tuple[Any, ...], Any] = {}
+
+
+def _cached_sample_stats(codes: np.ndarray, K: Sequence[int]) -> Any:
+    """:func:`_sample_stats` remembered by the codes' content: the models of an invariance sequence
+    (configural, thresholds, metric, scalar) share the data, so their thresholds, polychorics and
+    NACOV are computed once.  A few entries are kept (the most recent first out)."""
+    c = np.ascontiguousarray(codes)
+    key = (hashlib.sha1(c.tobytes()).hexdigest(), c.shape, c.dtype.str, tuple(int(k) for k in K))
+    if key not in _STATS_CACHE:
+        if len(_STATS_CACHE) >= 16:
+            _STATS_CACHE.pop(next(iter(_STATS_CACHE)))
+        st = _sample_stats(c, K)
+        for a in vars(st).values():  # shared between fits: read-only
+            if isinstance(a, np.ndarray):
+                a.flags.writeable = False
+        _STATS_CACHE[key] = st
+    return _STATS_CACHE[key]
 
 
 def _resolve_ordered(ordered: bool | str | Sequence[str], ov: list[str], columns: list[str]) -> list[str]:
@@ -108,7 +129,7 @@ def cfa_ordinal(
         raise InputError(f"cfa: group column {group!r} has a single group ({labels[0]!r}); drop group=")
     K = [len(lev) for lev in levels]
     nth = {v: K[k] - 1 for k, v in enumerate(ov)}
-    sstats = [_sample_stats(c, K) for c in codes]
+    sstats = [_cached_sample_stats(c, K) for c in codes]
 
     rows = _build_partable(parsed, ov, lv, G, std_lv, True, equal_t, partial_t, ordinal=nth, id_cat=id_cat,
                            parameterization=parameterization)

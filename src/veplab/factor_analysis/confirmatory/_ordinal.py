@@ -259,57 +259,87 @@ class _OrdinalModel:
         self.ybar = [np.zeros(p) for _ in sstats]
         self.meanstructure = True
 
+    def _plan(self, g: int) -> dict[str, tuple[np.ndarray, ...]]:
+        """Per matrix of group ``g``: target positions, the free parameter index (-1: fixed) and the
+        fixed values, so that :meth:`matrices` fills each matrix with one fancy-indexed assignment."""
+        plans = self.__dict__.setdefault("_plans", {})
+        if g in plans:
+            return plans[g]
+        out: dict[str, list[tuple[int, int, int, float]]] = {}
+        for r in self.by_group[g]:
+            if r.mat == "theta" and r.i == r.j and not self.theta_par:
+                continue
+            if r.mat == "delta" and self.theta_par:
+                continue
+            i, j = (self.th_start[r.i] + r.j, 0) if r.mat == "tau" else (r.i, r.j)
+            out.setdefault(r.mat, []).append((int(i), int(j), int(r.x) if r.free else -1,
+                                              0.0 if r.free else float(r.value)))
+        plan = {k: tuple(np.array(c) for c in zip(*v)) for k, v in out.items()}
+        plans[g] = plan
+        return plan
+
     def matrices(self, x: np.ndarray, g: int) -> tuple[np.ndarray, ...]:
+        """The model matrices of group ``g`` at ``x`` (shape ``(nx,)``, or ``(B, nx)`` for a batch: every
+        matrix then gains a leading batch axis)."""
         p, m = self.p, self.m
         dt = np.result_type(x.dtype, float)
-        lam, theta, psi = np.zeros((p, m), dt), np.zeros((p, p), dt), np.zeros((m, m), dt)
-        nu, alpha, delta = np.zeros(p, dt), np.zeros(m, dt), np.ones(p, dt)
-        tau = np.zeros(int(self.th_start[-1]), dt)
-        for r in self.by_group[g]:
-            v = x[r.x] if r.free else r.value
-            if r.mat == "lambda":
-                lam[r.i, r.j] = v
-            elif r.mat == "theta":
-                if r.i != r.j or self.theta_par:
-                    theta[r.i, r.j] = theta[r.j, r.i] = v
-            elif r.mat == "psi":
-                psi[r.i, r.j] = psi[r.j, r.i] = v
-            elif r.mat == "nu":
-                nu[r.i] = v
-            elif r.mat == "alpha":
-                alpha[r.i] = v
-            elif r.mat == "tau":
-                tau[self.th_start[r.i] + r.j] = v
-            elif r.mat == "delta" and not self.theta_par:
-                delta[r.i] = v
-        lpl = lam @ psi @ lam.T
+        b = x.shape[:-1]
+        lam, theta, psi = np.zeros(b + (p, m), dt), np.zeros(b + (p, p), dt), np.zeros(b + (m, m), dt)
+        nu, alpha, delta = np.zeros(b + (p,), dt), np.zeros(b + (m,), dt), np.ones(b + (p,), dt)
+        tau = np.zeros(b + (int(self.th_start[-1]),), dt)
+        for mat, (ii, jj, xi, fixed) in self._plan(g).items():
+            v = np.where(xi >= 0, x[..., np.maximum(xi, 0)], fixed)
+            if mat == "lambda":
+                lam[..., ii, jj] = v
+            elif mat == "theta":
+                theta[..., ii, jj] = v
+                theta[..., jj, ii] = v
+            elif mat == "psi":
+                psi[..., ii, jj] = v
+                psi[..., jj, ii] = v
+            elif mat == "nu":
+                nu[..., ii] = v
+            elif mat == "alpha":
+                alpha[..., ii] = v
+            elif mat == "tau":
+                tau[..., ii] = v
+            elif mat == "delta":
+                delta[..., ii] = v
+        lpl = lam @ psi @ np.swapaxes(lam, -1, -2)
+        d = np.arange(p)
         if self.theta_par:  # scaling factors computed: diag(Sigma*) = 1
-            delta = 1.0 / np.sqrt(np.diag(lpl) + np.diag(theta))
+            delta = 1.0 / np.sqrt(lpl[..., d, d] + theta[..., d, d])
         else:  # residual variances computed
-            theta[np.diag_indices(p)] = 1.0 / delta**2 - np.diag(lpl)
+            theta[..., d, d] = 1.0 / delta**2 - lpl[..., d, d]
         return lam, theta, psi, nu, alpha, tau, delta
 
+    def _implied_cor(self, lam: np.ndarray, theta: np.ndarray, psi: np.ndarray, delta: np.ndarray) -> np.ndarray:
+        return (lam @ psi @ np.swapaxes(lam, -1, -2) + theta) * (delta[..., :, None] * delta[..., None, :])
+
     def implied(self, x: np.ndarray, g: int) -> np.ndarray:
+        """Implied thresholds and polychoric correlations of group ``g`` (batched like :meth:`matrices`)."""
         lam, theta, psi, nu, alpha, tau, delta = self.matrices(x, g)
-        sig = (lam @ psi @ lam.T + theta) * np.outer(delta, delta)
+        sig = self._implied_cor(lam, theta, psi, delta)
         item = self.stats[g].th_item
-        th = (tau - nu[item] - (lam @ alpha)[item]) * delta[item]
-        return np.concatenate([th, sig[self.ii, self.jj]])
+        la = (lam @ alpha[..., None])[..., 0]
+        th = (tau - nu[..., item] - la[..., item]) * delta[..., item]
+        return np.concatenate([th, sig[..., self.ii, self.jj]], axis=-1)
 
     def implied_cor(self, x: np.ndarray, g: int) -> np.ndarray:
         lam, theta, psi, nu, alpha, tau, delta = self.matrices(x, g)
-        return (lam @ psi @ lam.T + theta) * np.outer(delta, delta)
+        return self._implied_cor(lam, theta, psi, delta)
 
     def jacobian(self, x: np.ndarray, g: int) -> np.ndarray:
-        """d sigma_g / d x by complex-step differentiation (exact to rounding)."""
+        """d sigma_g / d x by complex-step differentiation (exact to rounding), all parameters in one batch."""
         h = 1e-30
         q = len(self.stats[g].s)
         J = np.zeros((q, self.nx))
-        xc = x.astype(complex)
-        for k in self.gx[g]:
-            xc[k] += 1j * h
-            J[:, k] = self.implied(xc, g).imag / h
-            xc[k] -= 1j * h
+        cols = np.asarray(self.gx[g], dtype=int)
+        if cols.size == 0:
+            return J
+        X = np.tile(x.astype(complex), (cols.size, 1))
+        X[np.arange(cols.size), cols] += 1j * h
+        J[:, cols] = self.implied(X, g).imag.T / h
         return J
 
     def discrepancy(self, x: np.ndarray) -> tuple[float, list[float]]:
