@@ -7,6 +7,8 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from veplab._validate import InputError
@@ -221,3 +223,47 @@ def test_prediction_over_time_probability_score_and_sentences():
     # follow-up ending at the horizon: measured at the last day before it, said in a note
     end = vd.prediction_over_time(d, time="time", event="event", score="level", horizon=float(d["time"].max()))
     assert end.horizon < d["time"].max() and any("last day before" in n for n in end.notes)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10_000), st.integers(2, 6), st.integers(2, 4))
+def test_merged_categories_are_chosen_in_every_group_and_keep_their_order(seed: int, k: int, groups: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(10, 60))
+    x = pd.DataFrame({"a": rng.integers(1, k + 1, n), "b": rng.integers(1, 3, n)})
+    g = pd.Series(rng.integers(0, groups, n))
+    out, merged = vd.merge_empty_categories(x, g)
+    for col in out.columns:
+        codes = out[col].to_numpy()
+        assert codes.min() == 0
+        levels = np.unique(codes)
+        if len(levels) > 2:   # merging stops at two categories
+            for lv in np.unique(g):
+                assert set(levels) <= set(codes[g.to_numpy() == lv]), (col, lv)
+        # monotone: a higher original answer never gets a lower merged code
+        order = np.argsort(x[col].to_numpy(), kind="stable")
+        assert np.all(np.diff(codes[order]) >= 0)
+        assert (col in merged) == (len(levels) < x[col].nunique())
+
+
+def test_ordinal_invariance_across_runs_the_wu_estabrook_sequence_and_says_what_it_merged():
+    d = _items(n=400, seed=8)
+    d = d.assign(site=np.where(np.arange(400) % 2 == 0, 1, 2))
+    lone = d["site"] == 2
+    d.loc[lone, "a1"] = d.loc[lone, "a1"].clip(upper=4)    # nobody in site 2 chose the top answer of a1
+    table, n, notes = vd.ordinal_invariance_across(d, CB, ["sa"], "site", threshold=10)
+    assert list(table.index) == ["configural", "thresholds", "metric", "scalar"]
+    assert n == int(d[[f"a{j}" for j in range(1, 5)]].notna().all(axis=1).sum())
+    assert table.loc["metric", "delta_df"] == 3 and table.loc["scalar", "delta_df"] == 3
+    assert len(notes) == 1 and notes[0].endswith("for: an item.")  # "A 1" holds a digit: not on a page
+    assert not re.search(r"\d", notes[0])
+    # the same fit as veplab.factor_analysis.invariance on the merged items
+    from veplab.factor_analysis import invariance
+    from veplab.validity.report import _scale_items, cfa_model
+    x = _scale_items(d, CB, ["sa"]).join(d["site"].map({1: "North", 2: "South"}).rename("g")).dropna()
+    merged, _ = vd.merge_empty_categories(x.drop(columns="g"), x["g"])
+    ref = invariance(merged.join(x["g"]), cfa_model(CB, ["sa"]), "g", ordered=True).table.set_index("model")
+    assert np.allclose(table["chisq"], ref["chisq"], rtol=1e-10)
+    with pytest.raises(vd.PartNotRun) as err:
+        vd.ordinal_invariance_across(d.assign(site=1), CB, ["sa"], "site", threshold=10)
+    assert not re.search(r"\d", err.value.sentence)

@@ -66,6 +66,8 @@ __all__ = [
     "invariance_across",
     "DIFAcross",
     "dif_across",
+    "ordinal_invariance_across",
+    "merge_empty_categories",
     "OverTimeResult",
     "prediction_frame",
     "prediction_over_time",
@@ -239,6 +241,136 @@ def invariance_across(df: pd.DataFrame, codebook: Any, scales: Sequence[str], gr
             raise PartNotRun(f"invariance across {group!r}: {exc}",
                              f"The multi-group model across {label.lower()} cannot be estimated.") from None
     return res.table.set_index("model"), int(res.n), tuple(_messages(caught))
+
+
+# ------------------------------------------------------------------ ordinal invariance
+
+
+def merge_empty_categories(x: pd.DataFrame, groups: pd.Series) -> tuple[pd.DataFrame, list[str]]:
+    """Merge, for every group alike, each answer category of an item that some group never chose
+    with its neighbour (the one towards the middle of the scale; for an inner category the one
+    chosen by fewer people), until every category of every item is chosen in every group.
+
+    Thresholds of an ordinal model need every category in every group (lavaan stops otherwise);
+    merging for all groups keeps the items comparable.  Returns the recoded items (codes 0, 1,
+    ... in order) and the names of the items whose categories were merged.
+
+    References: lavaan's error "some categories of variable ... are empty in group ..." and the
+    usual remedy (Muthén & Asparouhov 2002; Liu et al. 2017, Psychological Methods 22, 486-506).
+
+    >>> x = pd.DataFrame({"a": [1, 2, 3, 1, 2, 2], "b": [1, 2, 1, 2, 1, 2]})
+    >>> out, merged = merge_empty_categories(x, pd.Series(["u", "u", "u", "v", "v", "v"]))
+    >>> out["a"].tolist(), merged
+    ([0, 1, 1, 0, 1, 1], ['a'])
+    """
+    out = {}
+    merged: list[str] = []
+    g = groups.to_numpy()
+    levels = pd.unique(groups)
+    for col in x.columns:
+        v = x[col].to_numpy(dtype=float)
+        cats = sorted(np.unique(v[~np.isnan(v)]).tolist())
+        mapping = {c: k for k, c in enumerate(cats)}
+        codes = np.array([mapping[c] for c in v], dtype=int)
+        changed = False
+        while True:
+            k = max(codes) + 1
+            counts = np.array([[np.sum((codes == c) & (g == lv)) for c in range(k)] for lv in levels])
+            empty = np.flatnonzero((counts == 0).any(axis=0))
+            if k <= 2 or empty.size == 0:
+                break
+            c = int(empty[0])
+            total = counts.sum(axis=0)
+            if c == 0:
+                into = 1
+            elif c == k - 1:
+                into = k - 2
+            else:
+                into = c - 1 if total[c - 1] <= total[c + 1] else c + 1
+            codes = np.where(codes == c, into, codes)
+            codes = np.unique(codes, return_inverse=True)[1]
+            changed = True
+        out[col] = codes
+        if changed:
+            merged.append(str(col))
+    return pd.DataFrame(out, index=x.index), merged
+
+
+def ordinal_invariance_across(df: pd.DataFrame, codebook: Any, scales: Sequence[str], group: str, *,
+                              threshold: int | None = None, lang: str = "en"
+                              ) -> tuple[pd.DataFrame, int, tuple[str, ...]]:
+    """Measurement invariance of the scales' items treated as ordinal, across ``group``.
+
+    The items' answers are ordered categories: the models are fitted by WLSMV on polychoric
+    correlations (``lavaan::cfa(ordered = TRUE, estimator = "WLSMV")``), and the levels are
+    those of Wu & Estabrook (2016): configural, equal thresholds, equal thresholds and
+    loadings, then also equal intercepts (lavaan ``group.equal = c("thresholds",
+    "loadings")``), each compared with the previous by the scaled chi-square difference
+    (``lavTestLRT``, Satorra 2000) and the change in the robust CFI and RMSEA
+    (:func:`~veplab.factor_analysis.invariance` with ``ordered=True``).  People who answered
+    every item and have a group are used (WLSMV's listwise default); groups smaller than the
+    disclosure ``threshold`` are left out; categories some group never chose are merged with
+    a neighbour for all groups (:func:`merge_empty_categories`).  Returns the table (indexed by
+    model), the people in the models and sentences (without digits) for the page.
+
+    References: Wu, H., & Estabrook, R. (2016). Identification of confirmatory factor analysis
+    models of different levels of invariance for ordered categorical outcomes.
+    *Psychometrika*, 81, 1014-1045.  Satorra, A. (2000). Scaled and adjusted restricted tests in
+    multi-sample analysis of moment structures.
+
+    >>> import numpy as np, pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> rng = np.random.default_rng(4); n = 600
+    >>> d = pd.DataFrame({"pid": [f"p{i}" for i in range(n)], "lang": np.repeat([1, 2], n // 2)})
+    >>> f = rng.normal(size=n)
+    >>> for j in range(4):
+    ...     d[f"q{j}"] = 1 + np.digitize(0.8 * f + 0.6 * rng.normal(size=n), [-0.8, 0, 0.8])
+    >>> opts = {k: {"en": t} for k, t in zip(range(1, 5), "abcd")}
+    >>> cb = from_dict({"id": "s", "version": "1", "title": {"en": "S"}, "id_column": "pid", "items": [
+    ...     {"id": "pid", "label": {"en": "Id"}, "type": "text", "role": "admin"},
+    ...     {"id": "lang", "label": {"en": "Language"}, "type": "categorical",
+    ...      "options": {1: {"en": "English"}, 2: {"en": "Russian"}}},
+    ...     *[{"id": f"q{j}", "label": {"en": f"Item {j}"}, "type": "likert", "options": opts} for j in range(4)]],
+    ...     "scales": [{"id": "sc", "label": {"en": "Scale"}, "items": ["q0", "q1", "q2", "q3"]}]})
+    >>> table, n_used, notes = ordinal_invariance_across(d, cb, ["sc"], "lang")
+    >>> list(table.index), n_used
+    (['configural', 'thresholds', 'metric', 'scalar'], 600)
+    """
+    label = without_digits(codebook.item(group).text(lang) if group in codebook else group, "this grouping")
+    x = _scale_items(df, codebook, scales)
+    g = _group_labels(df, codebook, [group], lang)[group]
+    data = x.join(g.rename("__group__")).dropna()
+    notes: list[str] = []
+    counts = data["__group__"].value_counts()
+    small = counts[counts < max(threshold or 0, x.shape[1] + 1)]
+    if len(small):
+        data = data[~data["__group__"].isin(small.index)]
+        notes.append(f"Groups of {label.lower()} with too few people (fewer than the disclosure threshold or the "
+                     "number of items) are left out of the ordinal models.")
+    if data["__group__"].nunique() < 2:
+        raise PartNotRun(f"ordinal invariance: fewer than two groups of {group!r}",
+                         f"Ordinal invariance across {label.lower()} is not tested: fewer than two of its groups "
+                         "are large enough.")
+    items, merged = merge_empty_categories(data[list(x.columns)], data["__group__"])
+    if merged:
+        texts = [without_digits(codebook.item(i).text(lang) if i in codebook else i, "an item").rstrip(".")
+                 for i in merged]
+        notes.append("Answer categories that nobody in one of the groups chose were merged with a neighbouring "
+                     "category for every group, for: " + "; ".join(texts) + ".")
+    single = [c for c in items.columns if items[c].nunique() < 2]
+    if single:
+        raise PartNotRun(f"ordinal invariance: {single} constant", f"Ordinal invariance across {label.lower()} is "
+                         "not tested: an item has a single answer among the people in the models.")
+    frame = items.join(data["__group__"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            res = invariance(frame, cfa_model(codebook, scales), "__group__", ordered=True)
+        except (InputError, np.linalg.LinAlgError) as exc:
+            raise PartNotRun(f"ordinal invariance across {group!r}: {exc}",
+                             f"The ordinal multi-group model across {label.lower()} cannot be estimated.") from None
+    notes.extend(m for m in _messages(caught) if m not in notes)
+    return res.table.set_index("model"), int(res.n), tuple(notes)
 
 
 # ------------------------------------------------------------------ DIF
