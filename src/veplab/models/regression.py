@@ -262,6 +262,26 @@ def _vcov_type(vcov: str | None, *, cluster: str | None, robust: bool, probabili
 
 
 # --------------------------------------------------------------------------- logit
+class _RegressionText:
+    """What the regression results (linear, logistic) print and hand to :func:`veplab.missing.pool` alike."""
+
+    coefficients: pd.DataFrame
+    vcov_type: str
+    cluster: str | None
+    n_clusters: int
+    weights: str | None
+    weight_type: str | None
+
+    def tidy(self) -> pd.DataFrame:
+        """The coefficient table (the protocol :func:`veplab.missing.pool` reads)."""
+        return self.coefficients.copy()
+
+    def _se_line(self) -> str:
+        return (f"standard errors: {self.vcov_type}"
+                + (f", clustered by {self.cluster!r} ({self.n_clusters} clusters)" if self.cluster else "")
+                + (f"; {self.weight_type} weights {self.weights!r}" if self.weights else ""))
+
+
 class _ForestPlot:
     """``plot()`` for a model whose ``coefficients`` table holds odds ratios."""
 
@@ -276,7 +296,7 @@ class _ForestPlot:
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class LogitResult(_ForestPlot, Result):
+class LogitResult(_RegressionText, _ForestPlot, Result):
     """Logistic regression: coefficient table (log-odds and odds ratios) and fit statistics.
 
     ``coefficients`` columns: ``term, estimate`` (log-odds), ``se, z, p,
@@ -315,17 +335,11 @@ class LogitResult(_ForestPlot, Result):
     factor_counts: dict[str, dict[Any, int]] = dataclasses.field(default_factory=dict, repr=False, compare=False)
     outcome_counts: dict[Any, int] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
-    def tidy(self) -> pd.DataFrame:
-        """The coefficient table (the protocol :func:`veplab.missing.pool` reads)."""
-        return self.coefficients.copy()
-
     def summary(self) -> str:
         head = [
             f"Logistic regression: {self.formula}   (event: {self.outcome} = {self.event!r})",
             f"n = {self.n} ({self.n_events:g} events), {self.n_dropped} rows dropped for missing values",
-            f"standard errors: {self.vcov_type}"
-            + (f", clustered by {self.cluster!r} ({self.n_clusters} clusters)" if self.cluster else "")
-            + (f"; {self.weight_type} weights {self.weights!r}" if self.weights else ""),
+            self._se_line(),
             f"log-likelihood {self.loglik:.6g}, deviance {self.deviance:.6g} (null {self.null_deviance:.6g}), "
             f"AIC {self.aic:.6g}, BIC {self.bic:.6g}",
             "",
@@ -487,7 +501,7 @@ def logit(
 
 # --------------------------------------------------------------------------- linear (lm)
 @dataclasses.dataclass(frozen=True, eq=False)
-class LinearResult(Result):
+class LinearResult(_RegressionText, Result):
     """Linear regression: coefficient table and fit statistics (R ``summary(lm(...))``).
 
     ``coefficients`` columns: ``term, estimate, se, t, df, p, ci_low, ci_high``
@@ -521,10 +535,6 @@ class LinearResult(Result):
     vcov: pd.DataFrame = dataclasses.field(repr=False)
     factor_counts: dict[str, dict[Any, int]] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
-    def tidy(self) -> pd.DataFrame:
-        """The coefficient table (the protocol :func:`veplab.missing.pool` reads)."""
-        return self.coefficients.copy()
-
     def plot(self, **kwargs: Any) -> Any:
         """Forest plot of the coefficients (reference line at 0); returns the Axes.
 
@@ -537,9 +547,7 @@ class LinearResult(Result):
         head = [
             f"Linear regression: {self.formula}",
             f"n = {self.n}, {self.n_dropped} rows dropped for missing values; residual df {self.df_resid}",
-            f"standard errors: {self.vcov_type}"
-            + (f", clustered by {self.cluster!r} ({self.n_clusters} clusters)" if self.cluster else "")
-            + (f"; {self.weight_type} weights {self.weights!r}" if self.weights else ""),
+            self._se_line(),
             f"R² {self.r2:.4f} (adjusted {self.adj_r2:.4f}), residual SE {self.sigma:.4g}; "
             f"F({self.f_df[0]}, {self.f_df[1]}) = {self.f_statistic:.4g}, p = {self.f_p:.3g}",
             f"log-likelihood {self.loglik:.6g}, AIC {self.aic:.6g}, BIC {self.bic:.6g}",
