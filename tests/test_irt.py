@@ -288,6 +288,11 @@ def test_wright_map_plot(fits: dict[str, RaschResult]) -> None:
     fig = fits["binary"].plot(title="Ten items")
     assert fig._suptitle.get_text() == "Ten items"
     plt.close(fig)
+    fig = irt.plot_information(fits["poly"], theta=np.linspace(-3, 3, 13))
+    total = fig.axes[0].get_lines()[-1].get_ydata()
+    np.testing.assert_allclose(total, fits["poly"].test_information(np.linspace(-3, 3, 13)).to_numpy())
+    assert len(fig.axes[0].get_lines()) == 7 and fig.axes[1].get_ylabel() == "Standard error of theta"
+    plt.close(fig)
     fig = fits["binary"].lr_test(_data("binary")["lang"]).plot()
     assert "L1" in fig.axes[0].get_xlabel()
     plt.close(fig)

@@ -9,6 +9,7 @@ normalisation and statistics.
                            with per-parameter Wald tests for two groups (``eRm::Waldtest``)
 :func:`item_information`   item and test information (``eRm::item_info``, ``test_info``)
 :func:`plot_wright_map`    person-item map
+:func:`plot_information`   test and item information curves, with the SE of theta
 
 Each fit carries the person parameters (``eRm::person.parameter``), item and person
 infit/outfit (``eRm::itemfit``, ``personfit``); see :class:`RaschResult`.
@@ -16,7 +17,7 @@ infit/outfit (``eRm::itemfit``, ``personfit``); see :class:`RaschResult`.
 
 from .andersen import LRTestResult, lr_test
 from .cml import PartialCreditResult, RaschResult, item_information, partial_credit, rasch, test_information
-from .wright import plot_wright_map
+from .wright import plot_information, plot_wright_map
 
 __all__ = ["rasch", "partial_credit", "RaschResult", "PartialCreditResult", "lr_test", "LRTestResult",
-           "item_information", "test_information", "plot_wright_map"]
+           "item_information", "test_information", "plot_wright_map", "plot_information"]

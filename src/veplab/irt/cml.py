@@ -308,7 +308,16 @@ class RaschResult(Result):
       (``eRm::itemfit``; persons with extreme scores left out as eRm does).
     * ``person_fit``: the same per person (``eRm::personfit``), extreme scores left out.
 
-    Arrays: ``eta`` and ``se_eta`` (eRm's ``etapar``, ``se.eta``), ``beta``, ``vcov_beta``.
+    Arrays: ``beta`` (eRm's ``betapar``: easiness, ``beta = W eta_internal``) and its
+    ``vcov_beta``; ``eta`` and ``se_eta`` (eRm's ``etapar``, ``se.eta``: with the default
+    design matrix, minus the free ``beta`` of the second to last item or category -- for
+    the Rasch model the difficulties of items 2..k; the first is implied by the
+    normalisation); ``responses`` (the item matrix used) and ``categories`` (``m_i``).
+
+    Sign convention: veplab reports difficulties (``location``, ``threshold``: larger =
+    harder, a higher trait needed); eRm's ``betapar`` are easiness parameters, so for a
+    dichotomous item ``location = -betapar`` and for an ordinal item
+    ``threshold_h = betapar_(h-1) - betapar_h`` and ``location = -betapar_m / m``.
     """
 
     model: str

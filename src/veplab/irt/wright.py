@@ -1,4 +1,4 @@
-"""Person-item map (Wright map) of a Rasch-family model."""
+"""Charts of a Rasch-family model: the person-item map (Wright map) and the information curves."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 
 from .._validate import InputError
 
-__all__ = ["plot_wright_map"]
+__all__ = ["plot_wright_map", "plot_information"]
 
 
 def plot_wright_map(result: Any, *, ax: Any = None, bins: int | None = None,
@@ -89,4 +89,54 @@ def plot_wright_map(result: Any, *, ax: Any = None, bins: int | None = None,
     ax_i.set_xlabel("Items" + (" (dot: location; bars: thresholds)" if polytomous else " (difficulty)"))
     fig.suptitle(title or ("Person-item map" + (" (partial credit model)" if polytomous else " (Rasch model)")),
                  fontsize=11)
+    return fig
+
+
+def plot_information(result: Any, *, theta: Any = None, items: bool = True, ax: Any = None) -> Any:
+    """Test information (and, with ``items=True``, each item's) against theta, with the
+    standard error ``1 / sqrt(I(theta))`` on a second axis (as ``eRm::plotINFO``).  Returns the Figure.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from veplab.irt import rasch
+    >>> rng = np.random.default_rng(0)
+    >>> x = (rng.random((200, 4)) < 1 / (1 + np.exp(-(rng.normal(size=(200, 1)) - [-1, 0, 0.5, 1])))).astype(int)
+    >>> fig = plot_information(rasch(pd.DataFrame(x, columns=list("abcd"))))
+    >>> fig.axes[0].get_ylabel()
+    'Information'
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    if not hasattr(result, "item_information"):
+        raise InputError("plot_information: expects a rasch() or partial_credit() result")
+    info = result.item_information(theta)
+    total = info.sum(axis=1)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.5, 4.0))
+    else:
+        fig = ax.figure
+    grid = info.index.to_numpy()
+    if items:
+        styles = ["-", "--", ":", "-."]
+        for j, name in enumerate(info.columns):
+            ax.plot(grid, info[name], color="0.55", linewidth=0.9, linestyle=styles[j % len(styles)])
+            top = int(np.argmax(info[name].to_numpy()))
+            ax.annotate(str(name), (grid[top], info[name].iloc[top]), xytext=(0, 3), textcoords="offset points",
+                        ha="center", fontsize=7, color="0.35")
+    ax.plot(grid, total, color="0.0", linewidth=1.8, label="Test information")
+    ax.set_xlabel("Trait (theta, logits)")
+    ax.set_ylabel("Information")
+    ax.set_ylim(0, float(total.max()) * 1.1)
+    ax.spines[["top"]].set_visible(False)
+    se_ax = ax.twinx()
+    se_ax.plot(grid, 1 / np.sqrt(total), color="0.3", linewidth=1.0, linestyle="--", label="Standard error")
+    se_ax.set_ylabel("Standard error of theta")
+    se_ax.set_ylim(0, min(float((1 / np.sqrt(total)).max()) * 1.1, 5.0))
+    se_ax.spines[["top"]].set_visible(False)
+    handles = ax.get_legend_handles_labels()[0] + se_ax.get_legend_handles_labels()[0]
+    ax.legend(handles, [h.get_label() for h in handles], frameon=False, loc="upper left", fontsize=8)
     return fig
