@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STUDY ?= research/demo
 
-.PHONY: demo test test-slow lab venv sysdeps help
+.PHONY: demo test test-slow test-lowest lab venv sysdeps help
 
 help:
 	@echo "make demo   - set up .venv, generate the synthetic demo study and build its report"
@@ -38,6 +38,20 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(VENV)/bin/python -m pytest -q -n 2 -p no:cacheprovider -m "not slow"
+
+# The lowest pandas pyproject.toml declares (pandas>=2.2; the .venv has the newest): the tests of
+# reading, ingesting and describing data -- where pandas versions differ -- run against it too, from
+# a side folder that shadows the .venv's pandas on PYTHONPATH.  .ci/run calls it after `make test`.
+LOWEST := $(VENV)/lowest-pandas
+PANDAS_LOWEST = $(shell sed -n 's/^ *"pandas>=\([0-9.]*\)".*/\1/p' pyproject.toml)
+test-lowest: $(STAMP)
+	@test -f $(LOWEST)/.pandas-$(PANDAS_LOWEST) || { rm -rf $(LOWEST) && \
+	  $(PY) -m pip install --quiet --no-deps --target $(LOWEST) "pandas~=$(PANDAS_LOWEST).0" "pytz>=2020.1" && \
+	  touch $(LOWEST)/.pandas-$(PANDAS_LOWEST); }
+	PYTHONPATH=$(LOWEST) $(PY) -c "import pandas; v = pandas.__version__; print('pandas', v); assert v.startswith('$(PANDAS_LOWEST).'), v"
+	PYTHONPATH=$(LOWEST) OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2 -p no:cacheprovider -m "not slow" \
+	  tests/test_data.py tests/test_data_kobo.py tests/test_ingest_spss.py tests/test_ingest_sql.py \
+	  tests/test_ingest_xlsform.py tests/test_descriptives.py
 
 # The slow checks: coverage of intervals over repeated seeds, national-scale timings.
 test-slow: $(STAMP)
