@@ -7,11 +7,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STUDY ?= research/demo
 
-.PHONY: demo test test-slow test-lowest lab venv sysdeps help
+.PHONY: demo test test-slow test-lowest typecheck lab venv sysdeps help
 
 help:
 	@echo "make demo   - set up .venv, generate the synthetic demo study and build its report"
-	@echo "make test   - set up .venv and run the whole test suite"
+	@echo "make test   - set up .venv, type-check src/ (make typecheck) and run the whole test suite"
 	@echo "make lab    - open JupyterLab on notebooks/ with the project's kernel"
 
 $(STAMP): pyproject.toml
@@ -36,7 +36,11 @@ demo: $(STAMP)
 	$(VENV)/bin/veplab build $(STUDY) --jobs 2
 	@echo "demo report: $(CURDIR)/reports/$$(basename $(STUDY))/index.html"
 
-test: $(STAMP)
+# mypy over src/ (settings in pyproject.toml [tool.mypy]); must report no issues.
+typecheck: $(STAMP)
+	$(VENV)/bin/python -m mypy
+
+test: $(STAMP) typecheck
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(VENV)/bin/python -m pytest -q -n 2 -p no:cacheprovider -m "not slow"
 
 # The lowest pandas pyproject.toml declares (pandas>=2.2; the .venv has the newest): the tests of

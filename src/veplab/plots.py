@@ -205,7 +205,7 @@ def plot_forest(
                         va="center", fontsize=8, color="#555555", style="italic")
     ref = 1.0 if use_or else 0.0
     ax.axvline(ref, color="#777777", linestyle="--", linewidth=0.9)
-    if use_or:
+    if ratio is not None:  # use_or
         from matplotlib import ticker
 
         ax.set_xscale("log")
@@ -342,17 +342,17 @@ def plot_profiles(result: Any, ax: Any = None, *, category: Any = None, labels: 
         longest = max(len(str(labels.get(i, i))) for i in items)
         fig, axes = plt.subplots(1, k, sharey=True, squeeze=False,
                                  figsize=(min(2.0 + 0.07 * longest + 1.25 * k, 11.0), 1.5 + 0.24 * len(items)))
-        axes = list(axes[0])
+        panels = list(axes[0])
     else:
-        axes = list(np.ravel(ax)) if isinstance(ax, (list, tuple, np.ndarray)) else [ax]
-        if len(axes) != k:
+        panels = list(np.ravel(ax)) if isinstance(ax, (list, tuple, np.ndarray)) else [ax]
+        if len(panels) != k:
             raise InputError(f"{what}: the profile chart has one panel per class: pass {k} Axes as ax= "
-                             f"(got {len(axes)}), or none")
-        fig = axes[0].figure
+                             f"(got {len(panels)}), or none")
+        fig = panels[0].figure
     cmap = plt.get_cmap("Blues")
     shades = [cmap(v) for v in (np.linspace(0.12, 0.9, len(cats)) if len(cats) > 1 else [0.5])]
     y = np.arange(len(items))[::-1]
-    for c, axc in zip(range(1, k + 1), axes):
+    for c, axc in zip(range(1, k + 1), panels):
         left = np.zeros(len(items))
         for r, cat in enumerate(cats):
             rows = table[table.index.get_level_values("category") == cat].droplevel("category")
@@ -366,8 +366,8 @@ def plot_profiles(result: Any, ax: Any = None, *, category: Any = None, labels: 
         axc.grid(axis="x", color="#dddddd", linewidth=0.6)
         axc.grid(axis="y", visible=False)
         axc.set_axisbelow(True)
-    axes[0].set_yticks(y, [str(labels.get(i, i)) for i in items])
-    axes[0].set_ylim(-0.6, len(items) - 0.4)
+    panels[0].set_yticks(y, [str(labels.get(i, i)) for i in items])
+    panels[0].set_ylim(-0.6, len(items) - 0.4)
     fig.supxlabel("probability of each rating (each bar sums to 1)", fontsize=10)
     keys = [Patch(facecolor=shades[r], edgecolor="#333333", linewidth=0.4, label=rating_name(cat))
             for r, cat in enumerate(cats)]

@@ -279,6 +279,7 @@ def normalise(
     media = {i.id for i in codebook.items if str((i.extra.get("xlsform") or {}).get("type", "")) in _MEDIA}
     for header in frame.columns:
         h = str(header)
+        target: tuple[str, ...] | None
         if is_metadata(h) and h not in idx.columns:
             plain = h.lstrip("_")
             if h.startswith("_") and plain in idx.columns and plain not in frame.columns:
@@ -292,7 +293,7 @@ def normalise(
                 if unknown == "keep":
                     meta_kept.append(h)
                 continue
-        elif h.endswith("_URL") and idx.resolve(h[:-4]) is not None and idx.resolve(h[:-4])[-1] in media:
+        elif h.endswith("_URL") and (linked := idx.resolve(h[:-4])) is not None and linked[-1] in media:
             continue  # the attachment's download link
         else:
             target = idx.resolve(h)
@@ -414,7 +415,7 @@ def _expand(col: pd.Series, q: str, choices: Mapping[str, str], rows: np.ndarray
     labels = idx.multi_labels.get(q, {})
     names_norm = {norm_text(c): c for c in choices}
     n = len(col)
-    data = {item_id: [None] * n for item_id in choices.values()}
+    data: dict[str, list[int | None]] = {item_id: [None] * n for item_id in choices.values()}
     bad: list[int] = []
     bad_vals: list[str] = []
     for k, v in enumerate(col.to_numpy(dtype=object)):

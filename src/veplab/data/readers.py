@@ -152,7 +152,8 @@ def _sniff_delimiter(text: str) -> str | None:
     sample = "\n".join(text.splitlines()[:201])
     if not sample.strip():
         return None
-    best, best_score = None, (0, 0.0)
+    best: str | None = None
+    best_score: tuple[int, float, int] = (0, 0.0, 0)
     for delim in ",;\t|":
         try:
             rows = [r for r in csv.reader(io.StringIO(sample), delimiter=delim) if r]

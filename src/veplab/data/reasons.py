@@ -195,7 +195,7 @@ def missing_reasons(df: pd.DataFrame, columns: Iterable[Any] | None = None) -> p
         item = df[c]
         if isinstance(item, pd.DataFrame):
             raise InputError(f"missing_reasons: the data hold column {c!r} more than once; keep one")
-        hit = item.isna().to_numpy() & np.not_equal(vals, None)
+        hit = item.isna().to_numpy() & np.not_equal(vals, np.array(None, dtype=object))
         arr[hit, j] = vals[hit]
     return pd.DataFrame(arr, index=df.index, columns=columns, dtype=object)  # object: <NA> stays <NA>
 

@@ -552,6 +552,7 @@ def cliff_delta(
     ties = nn - float(np.sum(less_b + greater_b))
     dd = d * (nn - 1) / nn if abs(d) == 1 else d
     ssr = (nn - ties) - 2.0 * dd * sum_sign + nn * dd * dd
+    S: float
     if variance == "unbiased":
         S = (n2 ** 2 * np.sum((di - dd) ** 2) + n1 ** 2 * np.sum((dj - dd) ** 2) - ssr) / (nn * (n1 - 1) * (n2 - 1))
     else:

@@ -119,7 +119,7 @@ def varimax(
     z, tt, it, conv = fa.varimax(a, normalize=normalize, eps=eps)
     crit = float(np.sum(np.var(z**2, axis=0)))
     return RotationResult(
-        method="varimax", converged=conv, n_iter=it, criterion=crit,
+        method="varimax", converged=bool(conv), n_iter=int(it), criterion=crit,
         loadings=_frame(z, rows, cols), rotation_matrix=tt, phi=None,
     )
 
@@ -172,7 +172,7 @@ def oblimin(
         )
     phi = T.T @ T
     return RotationResult(
-        method="oblimin", converged=conv, n_iter=it, criterion=f,
+        method="oblimin", converged=bool(conv), n_iter=int(it), criterion=float(f),
         loadings=_frame(L, rows, cols),
         rotation_matrix=np.linalg.inv(T).T,
         phi=_frame(phi, cols, cols),

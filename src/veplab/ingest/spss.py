@@ -36,7 +36,7 @@ import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from .. import codebook as _cb
 from ..codebook import Codebook
@@ -105,7 +105,7 @@ def _label(text: str | None, fallback: str, notes: set[str]) -> dict[str, str]:
     return out
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and \
         float(value).is_integer()
 
@@ -127,10 +127,10 @@ def from_sav(path: str | Path, *, codebook_id: str | None = None, unit: str = "r
         raise ValueError(f"{path}: cannot be read as an SPSS .sav file ({exc}); export it again from SPSS") from None
     warns: list[str] = []
     scripts: set[str] = set()
-    labels = dict(zip(meta.column_names, meta.column_labels or [None] * len(meta.column_names)))
+    labels: dict[str, str | None] = dict(zip(meta.column_names, meta.column_labels or [None] * len(meta.column_names)))
     value_labels: dict[str, dict[Any, str]] = meta.variable_value_labels or {}
     ranges: dict[str, list[dict[str, Any]]] = getattr(meta, "missing_ranges", None) or {}
-    formats: dict[str, str] = meta.original_variable_types or {}
+    formats: dict[str, str | None] = meta.original_variable_types or {}
     kinds: dict[str, str] = meta.readstat_variable_types or {}
     measures: dict[str, str] = getattr(meta, "variable_measure", None) or {}
     items: list[dict[str, Any]] = []

@@ -153,10 +153,15 @@ def _scan(sql: str) -> list[tuple[str, str]]:
                 i += len(m.group(0)) if m else 1
         elif ch.isalpha() or ch == "_":
             m = re.match(r"[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*", sql[i:])
-            out.append(("word", m.group(0)))
-            i += len(m.group(0))
+            word = m.group(0) if m else ch  # every letter below U+0080 is A-Z or a-z: m always matches
+            out.append(("word", word))
+            i += len(word)
         elif ch.isdigit():
             m = re.match(r"\d+(\.\d*)?([eE][+-]?\d+)?", sql[i:])
+            if m is None:  # a digit that is no decimal digit, such as a superscript two
+                out.append(("punct", ch))
+                i += 1
+                continue
             out.append(("number", m.group(0)))
             i += len(m.group(0))
         else:

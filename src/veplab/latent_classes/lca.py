@@ -110,7 +110,7 @@ def _prepare(df: pd.DataFrame, items: Sequence[str], what: str) -> _Data:
         pos = {v: i for i, v in enumerate(lev)}
         codes[:, j] = [pos.get(v, -1) if not pd.isna(v) else -1 for v in s.astype(object)]
         cats.append(lev)
-    kept = (codes >= 0).any(axis=1)
+    kept = np.any(codes >= 0, axis=1)
     dropped = int((~kept).sum())
     if dropped:
         warnings.warn(f"{what}: {dropped} row(s) answered none of the items and are left out "
@@ -346,22 +346,22 @@ def adjusted_rand_index(a: Sequence[Any], b: Sequence[Any]) -> float:
     >>> adjusted_rand_index([0, 0, 1, 1], [5, 5, 7, 7])
     1.0
     """
-    a = np.asarray(a)
-    b = np.asarray(b)
-    if a.shape != b.shape or a.ndim != 1:
+    x = np.asarray(a)
+    y = np.asarray(b)
+    if x.shape != y.shape or x.ndim != 1:
         raise InputError("adjusted_rand_index: the two labelings must be 1-D and of the same length")
-    _, ai = np.unique(a, return_inverse=True)
-    _, bi = np.unique(b, return_inverse=True)
+    _, ai = np.unique(x, return_inverse=True)
+    _, bi = np.unique(y, return_inverse=True)
     table = np.zeros((ai.max() + 1, bi.max() + 1))
     np.add.at(table, (ai, bi), 1)
 
-    def comb2(x: np.ndarray | float) -> np.ndarray | float:
-        return x * (x - 1) / 2.0
+    def comb2(v: np.ndarray) -> np.ndarray:
+        return v * (v - 1) / 2.0
 
     sum_ij = comb2(table).sum()
     sum_a = comb2(table.sum(axis=1)).sum()
     sum_b = comb2(table.sum(axis=0)).sum()
-    expected = sum_a * sum_b / comb2(float(a.size))
+    expected = sum_a * sum_b / (x.size * (x.size - 1) / 2.0)
     max_index = (sum_a + sum_b) / 2.0
     if max_index == expected:
         return 1.0

@@ -27,7 +27,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
@@ -190,14 +190,18 @@ class Design:
         default_factory=dict, repr=False, compare=False
     )
 
-    def level_counts(self, weights: np.ndarray | None = None) -> dict[str, dict[Any, int | float]]:
+    @overload
+    def level_counts(self, weights: None = None) -> dict[str, dict[Any, int]]: ...
+    @overload
+    def level_counts(self, weights: np.ndarray | None) -> dict[str, dict[Any, int | float]]: ...
+    def level_counts(self, weights: np.ndarray | None = None) -> dict[str, dict[Any, Any]]:
         """Rows (or the sum of ``weights``) per level of every factor; levels with none are left out.
 
         >>> d = pd.DataFrame({"g": ["a", "b", "a"], "x": [1.0, 2.0, 3.0]})
         >>> design_matrix("x + g", d, what="demo").level_counts()
         {'g': {'a': 2, 'b': 1}}
         """
-        out: dict[str, dict[Any, int | float]] = {}
+        out: dict[str, dict[Any, Any]] = {}  # ints without weights, floats with
         for name, (levels, codes) in self.factor_codes.items():
             counts = np.bincount(codes, weights=weights, minlength=len(levels))
             out[name] = {

@@ -285,6 +285,8 @@ class _RegressionText:
 class _ForestPlot:
     """``plot()`` for a model whose ``coefficients`` table holds odds ratios."""
 
+    coefficients: pd.DataFrame  # a field of the result class that mixes this in
+
     def plot(self, **kwargs: Any) -> Any:
         """Forest plot of the coefficients (odds ratios on a log axis); returns the Axes.
 

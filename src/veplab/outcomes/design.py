@@ -218,7 +218,8 @@ def pre_post_scales(data: pd.DataFrame, cb: Any, *, id: str, wave: str, pre: Any
     if absent:
         raise InputError(f"pre_post_scales: scales {absent} are not in the data (scored columns: "
                          f"{[s.id for s in cb.scales]})")
-    both, one = [], []
+    both: list[str] = []
+    one: list[str] = []
     for s in scales:
         answered = sub.loc[sub[s].notna(), wave]
         (both if answered.isin([pre]).any() and answered.isin([post]).any() else one).append(s)

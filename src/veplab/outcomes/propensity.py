@@ -366,9 +366,9 @@ def _match(logit: np.ndarray, t: np.ndarray, width: float, order: str, replace: 
     k = 0
     for i in seq.tolist():
         x = float(logit[i])
-        pos = bisect.bisect_left(vl, x)
-        r = find_next(pos) if pos <= m else m
-        lft = find_prev(pos - 1)
+        at = bisect.bisect_left(vl, x)
+        r = find_next(at) if at <= m else m
+        lft = find_prev(at - 1)
         cand = []
         if r < m:
             cand.append((vl[r] - x, 0, r))

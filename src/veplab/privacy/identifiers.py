@@ -204,7 +204,7 @@ def _text(value: Any) -> str | None:
     if isinstance(value, (float, np.floating)):
         if np.isnan(value):
             return None
-        if float(value).is_integer() and abs(value) < 1e18:
+        if float(value).is_integer() and -1e18 < value < 1e18:
             return str(int(value))
         return repr(float(value))
     if isinstance(value, (int, np.integer)):
@@ -728,7 +728,7 @@ def identifier_kinds(values: Iterable[Any] | pd.Series, *, ignore: Iterable[str]
             results.append(None)
             text_of.append(None)
             continue
-        if isinstance(u, (int, float, np.integer, np.floating)) and abs(u) < 1e7:
+        if isinstance(u, (int, float, np.integer, np.floating)) and -1e7 < u < 1e7:
             results.append(nothing)  # a number of at most 7 digits: no phone, no id number
             text_of.append(t)
             continue
@@ -755,7 +755,7 @@ def identifier_kinds(values: Iterable[Any] | pd.Series, *, ignore: Iterable[str]
     weak_pos = {k: where(lambda r, k=k: k in r[1]) for k in weak_kinds}
     counter = False
     number_u = [i for i, r in enumerate(results) if r is not None and r[1] & _NUMBER_KINDS and r[3] is not None]
-    dmy_u = [i for i in number_u if _is_ddmmyyyy(results[i][3])]
+    dmy_u = [i for i in number_u if (r := results[i]) is not None and r[3] is not None and _is_ddmmyyyy(r[3])]
     if dmy_u and counts[dmy_u].sum() >= 0.8 * counts[number_u].sum():
         # a column of dates written DDMMYYYY (or MMDDYYYY): those values are dates, not numbers
         dmy = np.flatnonzero(np.isin(codes, dmy_u))
@@ -931,13 +931,13 @@ def identifier_problems(
     frame = df.set_axis(cols, axis=1) if list(df.columns) != cols else df
     for col in cols:
         if col in codebook and codebook.item(col).role == "identifier":
-            item = codebook.item(col)
+            id_item = codebook.item(col)
             checked.add(col)
             series = frame[col]
             present = series.notna() & (series.astype(str).str.strip() != "")
             if not present.any():
                 continue
-            if not item.pseudonymised:
+            if not id_item.pseudonymised:
                 add(col, [], "column has codebook role 'identifier' (a direct identifier) and is not pseudonymised",
                     "drop it from the export, or replace it with keyed pseudonyms (veplab pseudonymise "
                     "--columns " + col + ") and mark the item 'pseudonymised: true' in the codebook", "identifier")
@@ -997,7 +997,7 @@ def identifier_problems(
             where = "facility column (the study's cluster column)"
             fix = ("remove them: a facility column holds facility codes such as KZ-P07 only (correct the cells, "
                    "or check that the export put the right field in this column)")
-        elif not known:
+        elif item is None:  # not known
             where = "column not in the codebook"
             fix = ("remove the column from the export (or replace the identifiers with keyed pseudonyms and "
                    "describe the column in the codebook)")

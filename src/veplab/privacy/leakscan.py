@@ -360,7 +360,7 @@ class _Scanner:
     def scan_json(self, file: str, text: str) -> None:
         try:
             obj = json.loads(text)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             self.add(file, "file", "not_scanned", f"not valid JSON ({exc.msg} at line {exc.lineno})", "warning")
             return
         strings: list[tuple[str, str]] = []

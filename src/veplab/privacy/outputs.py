@@ -326,7 +326,7 @@ def _facts(fit: Any) -> _Facts | str:
         # lme4's df.residual(merMod): nobs - npar
         return _Facts("logistic mixed model" if logistic else "linear mixed model", fit.n,
                       float(fit.n - fit.npar), fit.factor_counts,
-                      (fit.outcome, fit.outcome_counts) if logistic else None,
+                      (fit.outcome, fit.outcome_counts) if isinstance(fit, MixedLogitResult) else None,
                       n_clusters=g, cluster_sizes=sizes, cluster_name=repr(fit.group))
     if isinstance(fit, CoxResult):
         return _Facts("Cox model", fit.n, float(fit.n - len(fit.table)), fit.factor_counts,

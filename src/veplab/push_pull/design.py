@@ -559,6 +559,7 @@ def fit_model(design: ModelDesign, *, cut: float | None = None, ci: float = 0.95
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
+            res: Any  # see ModelFit.result
             if design.cluster:
                 fitter = mixed_linear if cut is None else mixed_logit
                 res = fitter(data, formula, design.cluster, ci=ci)

@@ -183,8 +183,8 @@ def table_members(table: pd.DataFrame, data: pd.DataFrame, by: Any, *, key: str,
     if absent:
         raise ValueError(f"table {key!r}: by= names {absent}, not columns of data= ({list(data.columns)[:12]} ...)")
     if len(by) == 1 and table.shape[1] != 1:
-        counts = [c for c in table.columns if str(c).lower() in ("n", "count", "counts") or _is_total_label(c)]
-        if len(counts) != 1:
+        count_cols = [c for c in table.columns if str(c).lower() in ("n", "count", "counts") or _is_total_label(c)]
+        if len(count_cols) != 1:
             raise ValueError(f"table {key!r}: a one-way table with data= and one by= column has one count column; "
                              f"name the column variable too (by=[row, column])")
     ids = record_keys(data, study)

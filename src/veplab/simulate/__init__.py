@@ -402,8 +402,9 @@ def power(
             done[i].setdefault(int(rep), rec)
         for why, n in batch["errors"].items():
             errors[i][why] = errors[i].get(why, 0) + n
-        if folders[i] is not None:
-            _save_batch(folders[i], batch)
+        folder = folders[i]
+        if folder is not None:
+            _save_batch(folder, batch)
 
     where = "cache only"
     if n_todo:

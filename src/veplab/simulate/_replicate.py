@@ -60,20 +60,20 @@ def _fit(df, point: Mapping[str, Any]) -> tuple[float, float, float, float, floa
     if analysis == "logit_cluster_robust":
         from ..models.regression import logit
 
-        fit = logit(df, "y ~ arm", cluster="cluster", ci=ci)
-        row = fit.coefficients.set_index("term").loc["arm"]
+        lfit = logit(df, "y ~ arm", cluster="cluster", ci=ci)
+        row = lfit.coefficients.set_index("term").loc["arm"]
         return row["estimate"], row["se"], row["ci_low"], row["ci_high"], row["p"], False
     if analysis == "mixed_linear":
         from ..models.mixed import mixed_linear
 
         formula = "post ~ arm + pre" if point["design"] == "prepost_clustered" else "y ~ arm"
-        fit = mixed_linear(df, formula, "cluster", ci=ci)
-        row = fit.fixed_effects.set_index("term").loc["arm"]
-        return row["estimate"], row["se"], row["ci_low"], row["ci_high"], row["p"], bool(fit.singular)
+        mfit = mixed_linear(df, formula, "cluster", ci=ci)
+        row = mfit.fixed_effects.set_index("term").loc["arm"]
+        return row["estimate"], row["se"], row["ci_low"], row["ci_high"], row["p"], bool(mfit.singular)
     from ..outcomes.survival import cox
 
-    fit = cox(df, "time", "event", ["arm"], cluster="cluster", ci=ci)
-    row = fit.table.set_index("term").loc["arm"]
+    cfit = cox(df, "time", "event", ["arm"], cluster="cluster", ci=ci)
+    row = cfit.table.set_index("term").loc["arm"]
     return row["coef"], row["se"], row["ci_low"], row["ci_high"], row["p"], False
 
 
@@ -101,7 +101,8 @@ def run_batch(point: Mapping[str, Any], seed: int, key: Sequence[int], reps: Seq
     numbers per replicate come back.
     """
     key = (int(key[0]), int(key[1]))
-    records, errors = [], {}
+    records: list[list[float]] = []
+    errors: dict[str, int] = {}
     for rep in reps:
         rec, why = run_one(point, seed, key, int(rep))
         records.append(rec)

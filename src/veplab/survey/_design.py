@@ -778,7 +778,7 @@ class SurveyDesign(_BaseDesign):
         if fpcs and len(clusters) > 1 and len(fpcs) not in (1, len(clusters)):
             raise InputError(f"{what}: give one fpc per stage ({len(clusters)}) or only the first")
         has_strata = strata is not None
-        s1 = _codes(col(strata, "strata")) if has_strata else np.zeros(n, dtype=int)
+        s1 = _codes(col(strata, "strata")) if strata is not None else np.zeros(n, dtype=int)
         ids = [col(c, "cluster") for c in clusters] or [pd.Series(np.arange(n), index=data.index)]
         if ids[0].nunique() == 1 and not (nest and has_strata):
             raise InputError(f"{what}: the design has only one primary sampling unit "
@@ -917,12 +917,13 @@ class SurveyDesign(_BaseDesign):
     def _multistage_var(self, x: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
         st = self._stages[k]
         v = self._onestage(x, rows, st, k + 1)
-        if self._multistage and k + 1 < len(self._stages):
+        pop = st.popsize  # set at every stage of a multistage design
+        if self._multistage and pop is not None and k + 1 < len(self._stages):
             idx = np.nonzero(rows)[0]
             for c in pd.unique(st.cluster[idx]):
                 sub = rows & (st.cluster == c)
                 first = np.nonzero(sub)[0][0]
-                v = v + self._multistage_var(x, sub, k + 1) * st.npsu[first] / st.popsize[first]
+                v = v + self._multistage_var(x, sub, k + 1) * st.npsu[first] / pop[first]
         return v
 
     def _onestage(self, x: np.ndarray, rows: np.ndarray, st: _Stage, stage: int) -> np.ndarray:

@@ -111,7 +111,7 @@ INTERVIEW_LANGUAGES = {1: ((1, 0.35), (2, 0.65)), 2: ((3, 0.8), (4, 0.2)), 3: ((
 #: Planted differential item functioning: in the Russian version the second item of the first push scale
 #: was translated with a stronger word, so people with the same latent level agree less (a uniform shift of
 #: the item's latent response, in SD units).  The validity page's DIF section should flag it.
-DIF_LANGUAGE = {"language": 2, "shift": -1.0, "scale_position": 0, "item_position": 1}
+DIF_LANGUAGE: dict[str, Any] = {"language": 2, "shift": -1.0, "scale_position": 0, "item_position": 1}
 FIELDWORK = {1: ("2022-03-01", "2022-05-20"), 2: ("2022-04-01", "2022-06-20"), 3: ("2022-05-02", "2022-07-22")}
 
 

@@ -360,7 +360,7 @@ def dif_ordinal(
     rows = fit_items(set())
     iterations = 1
     if mode == "purified":  # lordif: drop flagged items from the matching score until the flags settle
-        seen = [frozenset()]
+        seen: list[frozenset[str]] = [frozenset()]
         while iterations < max_iter:
             flagged = frozenset(r["item"] for r in rows if r["flag"])
             if flagged in seen[-1:]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -121,8 +121,8 @@ def validity_report(
     *,
     scales: Sequence[str] | None = None,
     n_factors: int | None = None,
-    method: str = "minres",
-    rotation: str = "oblimin",
+    method: Literal["minres", "ml", "pa"] = "minres",
+    rotation: Literal["oblimin", "promax", "varimax"] | None = "oblimin",
     groups: Sequence[str] = ("country", "gender"),
     outcome: str | None = None,
     score: str | None = None,

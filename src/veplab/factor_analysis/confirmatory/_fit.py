@@ -368,7 +368,7 @@ def cfa(
     rlo, rhi = _rmsea_ci(chisq, df, N, G, rmsea_ci)
     rmsea_p = float(1.0 - _pchisq(chisq, df, N * df * 0.05**2 / G)) if df > 0 else math.nan
     srmr, srmr_nomean = _srmr(mdl, x)
-    if fiml:
+    if isinstance(mdl, _FimlModel):  # fiml
         loglik_h1 = float(sum(h1_ll))
         loglik = float(sum(mdl.loglik(x)))
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -134,7 +135,7 @@ def invariance(
     prev: CFAResult | None = None
     for lev in levels:
         f = fits[lev]
-        rec = {
+        rec: dict[str, Any] = {
             "model": lev,
             "equal": ", ".join(table_levels[lev]) or "none",
             "npar": f.npar,

@@ -206,26 +206,26 @@ def _build_partable(
     # lavaan's LABEL (lav_partable_labels): who is constrained equal to whom
     partial_set = {p.replace(" ", "") for p in partial}
     group1 = {}
-    for r in rows:
-        r.eqlabel = f"{r.lhs}{r.op}{r.rhs}" + (f".g{r.group + 1}" if r.group > 0 else "")
-        if r.group == 0:
-            group1[(r.lhs, r.op, r.rhs)] = r
+    for pr in rows:
+        pr.eqlabel = f"{pr.lhs}{pr.op}{pr.rhs}" + (f".g{pr.group + 1}" if pr.group > 0 else "")
+        if pr.group == 0:
+            group1[(pr.lhs, pr.op, pr.rhs)] = pr
     if ngroups > 1 and equal:
-        for r in rows:
-            if r.group == 0:
+        for pr in rows:
+            if pr.group == 0:
                 continue
-            ref = group1.get((r.lhs, r.op, r.rhs))
+            ref = group1.get((pr.lhs, pr.op, pr.rhs))
             if ref is None or f"{ref.lhs}{ref.op}{ref.rhs}" in partial_set:
                 continue
             if _equal_category(ref, lv_set) in equal:
-                r.eqlabel = ref.eqlabel
-    for r in rows:
-        if r.label:
-            r.eqlabel = r.label
+                pr.eqlabel = ref.eqlabel
+    for pr in rows:
+        if pr.label:
+            pr.eqlabel = pr.label
     # equality sets
     sets: dict[str, list[_Row]] = {}
-    for r in rows:
-        sets.setdefault(r.eqlabel, []).append(r)
+    for pr in rows:
+        sets.setdefault(pr.eqlabel, []).append(pr)
     for members in sets.values():
         if len(members) < 2:
             continue
@@ -248,11 +248,11 @@ def _build_partable(
                     m.label = plabel
     # free-parameter indices (one per equality set)
     xmap: dict[str, int] = {}
-    for r in rows:
-        if r.free:
-            if r.eqlabel not in xmap:
-                xmap[r.eqlabel] = len(xmap)
-            r.x = xmap[r.eqlabel]
+    for pr in rows:
+        if pr.free:
+            if pr.eqlabel not in xmap:
+                xmap[pr.eqlabel] = len(xmap)
+            pr.x = xmap[pr.eqlabel]
     return rows
 
 

@@ -100,7 +100,7 @@ def _start_values(model: _Model, lv: Sequence[str], method: str = "lavaan") -> n
             var_fixed = var_row is not None and not var_row.free and var_row.value > 0
             if method == "lavaan":
                 fab, fpsi = _fabin(S[np.ix_(idx, idx)])
-                if var_fixed:  # std.lv-like: loadings scaled by sqrt(psi), as lavaan
+                if var_fixed and var_row is not None:  # std.lv-like: loadings scaled by sqrt(psi), as lavaan
                     if not math.isfinite(fpsi):
                         fpsi = _one_factor_raw(S[np.ix_(idx, idx)])[0] ** 2
                     lam = fab * math.copysign(math.sqrt(abs(fpsi) / var_row.value), fpsi)
@@ -117,7 +117,7 @@ def _start_values(model: _Model, lv: Sequence[str], method: str = "lavaan") -> n
                 c = ind[ref].value
                 lam = raw * c / raw[ref]
                 psi = (raw[ref] / c) ** 2
-            elif var_fixed:
+            elif var_fixed and var_row is not None:
                 psi = var_row.value
                 lam = raw / math.sqrt(psi)
             else:

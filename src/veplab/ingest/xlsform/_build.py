@@ -80,11 +80,13 @@ def _coded(el: _Element, choices: list[_Choice], col: _Collect, has_missing_col:
     int_names = [_int_name(c.name) for c, _ in opts]
     names_map: dict[int, str] = {}
     shape_codes: list[int] | None
-    if all(x is not None for x in explicit) and explicit:
-        codes = list(explicit)
+    known_codes = [x for x in explicit if x is not None]
+    known_ints = [x for x in int_names if x is not None]
+    if explicit and len(known_codes) == len(explicit):
+        codes = known_codes
         shape_codes = codes
-    elif all(x is not None for x in int_names) and int_names:
-        codes = list(int_names)
+    elif int_names and len(known_ints) == len(int_names):
+        codes = known_ints
         shape_codes = codes
     else:
         shape_codes = None
@@ -307,10 +309,10 @@ def _item_from(el: _Element, parsed: dict[str, Any], col: _Collect, guesses: dic
                         "correct it or leave it empty (item)")
         else:
             item["role"] = role
-    for flag in ("reverse", "pseudonymised"):
-        value = _bool_col(row, f"veplab::{flag}", col)
+    for flag_name in ("reverse", "pseudonymised"):
+        value = _bool_col(row, f"veplab::{flag_name}", col)
         if value:
-            item[flag] = True
+            item[flag_name] = True
     req_v = _bool_col(row, "veplab::required", col)
     if req_v is False:
         item["required"] = False
@@ -320,12 +322,12 @@ def _item_from(el: _Element, parsed: dict[str, Any], col: _Collect, guesses: dic
         if row.get(f"veplab::{key}"):
             item[key] = row.get(f"veplab::{key}")
     if row.get("veplab::key"):
-        key = _int_name(row.get("veplab::key"))
-        if key is None:
+        key_code = _int_name(row.get("veplab::key"))
+        if key_code is None:
             col.problem("survey", row.number, "veplab::key", "veplab::key must be an option code (whole number)",
                         "give the code of the correct option")
         else:
-            item["key"] = key
+            item["key"] = key_code
     if row.get("veplab::extra"):
         extra = _yaml_mapping(row.get("veplab::extra"))
         if extra is None:

@@ -331,17 +331,17 @@ def _parse(path: Path, col: _Collect) -> dict[str, Any] | None:
                 col.problem("choices", row.number, "name", f"a choice of list {ln!r} has no name",
                             "give every choice a name (its value in the data)")
                 continue
-            key = (ln, name)
-            if key in seen:
+            choice_key = (ln, name)
+            if choice_key in seen:
                 if allow_duplicates:
                     col.warn("choices", row.number, "name", f"choice {name!r} appears twice in list {ln!r} (rows "
-                             f"{seen[key]} and {row.number}; allow_choice_duplicates): both are the same value in "
+                             f"{seen[choice_key]} and {row.number}; allow_choice_duplicates): both are the same value in "
                              "the data, one code with the label of the first")
                 else:
                     col.problem("choices", row.number, "name", f"choice {name!r} appears twice in list {ln!r} "
-                                f"(rows {seen[key]} and {row.number})", "give each choice of a list a unique name")
+                                f"(rows {seen[choice_key]} and {row.number})", "give each choice of a list a unique name")
                 continue
-            seen[key] = row.number
+            seen[choice_key] = row.number
             labels = _texts(row, choice_label_langs)
             if not labels:
                 labels = {default_lang: name}

@@ -101,7 +101,7 @@ def _form_rows(cb: Codebook) -> tuple[list[dict[str, str]], list[dict[str, str]]
             while k + len(members) < len(items) and \
                     (items[k + len(members)].extra.get("xlsform") or {}).get("select_multiple") == q:
                 members.append(items[k + len(members)])
-            list_name = xl.get("list_name", q)
+            list_name = xl["list_name"] if "list_name" in xl else q
             crow = [{"name": str(m.extra["xlsform"]["choice"]),
                      **_lang_cells("label", m.extra["xlsform"].get("choice_label"))} for m in members]
             list_name = write_list(list_name, _flow(crow), crow)

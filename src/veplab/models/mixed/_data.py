@@ -157,8 +157,8 @@ def _prepare(
     sizes = np.bincount(codes, minlength=len(uniques))
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     # people per factor level (with trials=, each row stands for its trials)
-    counts = {name: {lev: int(round(k)) for lev, k in levs.items()}
-              for name, levs in design.level_counts(tr).items()}
+    level_counts = {name: {lev: int(round(k)) for lev, k in levs.items()}
+                    for name, levs in design.level_counts(tr).items()}
     return _Data(
         y=y,
         X=X,
@@ -172,7 +172,7 @@ def _prepare(
         n_dropped=n_dropped,
         trials=tr,
         outcome=lhs,
-        factor_counts=counts,
+        factor_counts=level_counts,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -152,7 +153,7 @@ def mixed_linear(
     # variance components, lme4's as.data.frame(VarCorr()) order
     Sigma = sigma2 * (T @ T.T)
     sds = np.sqrt(np.diag(Sigma))
-    rows = []
+    rows: list[tuple[str, str | None, str | None, float, float]] = []
     for i in range(q):
         rows.append((group, d.z_names[i], None, Sigma[i, i], sds[i]))
     for i in range(q):
@@ -389,6 +390,7 @@ def mixed_logit(
     res = optimize.minimize(
         core.laplace_grad, x0, jac=True, method="L-BFGS-B", bounds=bounds, options=lbfgs
     )
+    fg: Callable[[np.ndarray], tuple[float, np.ndarray]]
     if nAGQ == 1:
         fg = core.laplace_grad
     else:
@@ -492,8 +494,8 @@ def mixed_logit(
         slope = np.zeros(p)
     beta_hat = beta.copy()
 
-    def prof(t: float) -> float:
-        """min over beta of the deviance at theta = t.
+    def prof(t: float) -> tuple[float, float]:
+        """min over beta of the deviance at theta = t, and its derivative in t.
 
         Newton steps with the PIRLS information ``2 (X'WX - theta^2 sum_g VX_g VX_g'/D_g)``
         (the beta-Hessian of the Laplace deviance up to its log-determinant

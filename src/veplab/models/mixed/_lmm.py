@@ -129,7 +129,7 @@ def _fit_lmm(core: _LmmCore) -> tuple[np.ndarray, float, np.ndarray, np.ndarray,
     # a diagonal element at the boundary: make sure moving off it does not help
     for j in np.flatnonzero(core.lower == 0):
         if best.x[j] < SINGULAR_TOL:
-            best = _optim.escape_boundary(fun, best, j, (0.01, 0.1, 0.5), bounds=bounds,
+            best = _optim.escape_boundary(fun, best, int(j), (0.01, 0.1, 0.5), bounds=bounds,
                                           options=dict(ftol=1e-15, gtol=1e-10, maxiter=5000))
     x, f = best.x, float(best.fun)
     g, H = _optim.gradient_hessian(fun, x, fx=f)
