@@ -1,0 +1,200 @@
+"""The import direction of docs/ARCHITECTURE.md, checked on every module of src/veplab.
+
+Every veplab import (top level, inside a function, under ``TYPE_CHECKING``) of every
+module is read with :mod:`ast` and its target placed in a layer of :data:`LAYERS`; a
+module may import its own layer and the layers below it, never one above.  The few
+imports that go up on purpose are listed in :data:`ALLOWED` with the reason; an entry
+nothing uses any more fails the test, so the list cannot outlive its reasons.
+"""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+from collections.abc import Iterator
+
+import pytest
+
+SRC = pathlib.Path(__file__).resolve().parents[1] / "src" / "veplab"
+DOC = pathlib.Path(__file__).resolve().parents[1] / "docs" / "ARCHITECTURE.md"
+
+#: Layers, lowest first: (name, the top-level modules or subpackages of veplab in it).
+#: ``veplab`` is the package's own ``__init__``.
+LAYERS: list[tuple[str, frozenset[str]]] = [
+    ("core", frozenset({"_validate", "_results", "_sandwich", "_glm", "_optim"})),
+    ("codebook", frozenset({"codebook"})),
+    ("privacy", frozenset({"privacy"})),
+    ("data", frozenset({"data", "ingest", "scoring"})),
+    ("methods", frozenset({"descriptives", "models", "factor_analysis", "reliability", "irt", "survey",
+                           "missing", "latent_classes", "plots"})),
+    ("applied", frozenset({"outcomes", "validity", "push_pull", "simulate"})),
+    ("study", frozenset({"study", "analyses", "synth"})),
+    ("publish", frozenset({"report", "release", "brief"})),
+    ("app", frozenset({"build", "_nbrun", "scaffold", "cli", "veplab",
+                       "factors", "describe"})),  # the last two: deprecated aliases of old names
+]
+
+#: Modules placed in another layer than their subpackage (the longest prefix wins).
+PLACED: dict[str, str] = {
+    # the data-generating model of the power simulation (veplab.simulate), not demo data
+    "veplab.synth.clustered": "applied",
+}
+
+#: Imports that go up a layer on purpose: (importing module or package, imported module) -> why.
+#: A name covers the module and everything under it.
+ALLOWED: dict[tuple[str, str], str] = {
+    # .plot() methods and chart helpers of the statistics use the report's chart style (colours, the
+    # suppression mark), imported inside the function; moving report.charts and use_style down into
+    # veplab.plots would remove these.
+    ("veplab.plots", "veplab.report.charts"): "chart style",
+    ("veplab.reliability._plots", "veplab.report.charts"): "chart style",
+    ("veplab.outcomes.competing", "veplab.report.charts"): "chart style",
+    ("veplab.outcomes.effects", "veplab.report.charts"): "chart style",
+    ("veplab.outcomes.propensity", "veplab.report.charts"): "chart style",
+    ("veplab.outcomes.survival", "veplab.report.charts"): "chart style",
+    ("veplab.validity.prediction", "veplab.report.charts"): "chart style",
+    # model_disclosure (ACRO's rules for models) dispatches on the result classes of the models it
+    # checks and reads a statsmodels fit's formula with models._formula; binned_counts orders levels
+    # with outcomes._common.sorted_levels.  All inside functions; reading the results' common fields
+    # (n, factor_counts, outcome_counts) instead of their classes would remove most of these.
+    ("veplab.privacy.outputs", "veplab.models"): "model_disclosure reads model results and formulas",
+    ("veplab.privacy.outputs", "veplab.outcomes"): "model_disclosure reads model results; level order",
+    ("veplab.privacy.outputs", "veplab.validity.prediction"): "model_disclosure reads model results",
+}
+
+
+def layer_of(module: str) -> str | None:
+    """The layer of a module (``veplab.x.y``), or None when :data:`LAYERS` does not place it."""
+    placed = [m for m in PLACED if module == m or module.startswith(m + ".")]
+    if placed:
+        return PLACED[max(placed, key=len)]
+    parts = module.split(".")
+    top = parts[1] if len(parts) > 1 else "veplab"
+    return next((name for name, members in LAYERS if top in members), None)
+
+
+def _rank(layer: str) -> int:
+    return [name for name, _ in LAYERS].index(layer)
+
+
+def _covers(prefix: str, module: str) -> bool:
+    return module == prefix or module.startswith(prefix + ".")
+
+
+def module_name(path: pathlib.Path) -> str:
+    parts = list(path.relative_to(SRC.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _all_modules() -> set[str]:
+    return {module_name(p) for p in SRC.rglob("*.py")}
+
+
+def imported_modules(source: str, module: str, *, is_package: bool = False,
+                     known: set[str] | None = None) -> Iterator[tuple[str, int]]:
+    """The veplab modules ``source`` (the text of ``module``) imports, with their line numbers.
+
+    ``from . import x`` names module ``x`` when it is one (``known``), else the package."""
+    known = _all_modules() if known is None else known
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == "veplab" or alias.name.startswith("veplab."):
+                    yield alias.name, node.lineno
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = module.split(".") if is_package else module.split(".")[:-1]
+                base = base[: len(base) - (node.level - 1)]
+                target = ".".join([*base, node.module] if node.module else base)
+            else:
+                target = node.module or ""
+            if target != "veplab" and not target.startswith("veplab."):
+                continue
+            for alias in node.names:
+                sub = f"{target}.{alias.name}"
+                yield (sub if sub in known else target), node.lineno
+
+
+def violations(source: str, module: str, *, is_package: bool = False,
+               known: set[str] | None = None) -> list[str]:
+    """Every import of ``module`` that goes to a higher layer and is not in :data:`ALLOWED`."""
+    own = layer_of(module)
+    if own is None:
+        return [f"{module}: not placed in a layer (add it to LAYERS in tests/test_architecture.py "
+                "and to docs/ARCHITECTURE.md)"]
+    out = []
+    for target, line in imported_modules(source, module, is_package=is_package, known=known):
+        theirs = layer_of(target)
+        if theirs is None:
+            out.append(f"{module}:{line} imports {target}, which is not placed in a layer")
+        elif _rank(theirs) > _rank(own) and not any(
+            _covers(a, module) and _covers(b, target) for a, b in ALLOWED
+        ):
+            out.append(f"{module}:{line} ({own}) imports {target} ({theirs}), a higher layer")
+    return out
+
+
+def _sources() -> Iterator[tuple[str, str, bool]]:
+    for path in sorted(SRC.rglob("*.py")):
+        yield module_name(path), path.read_text(encoding="utf-8"), path.name == "__init__.py"
+
+
+def test_every_import_goes_down_the_layers() -> None:
+    known = _all_modules()
+    found = [v for mod, src, pkg in _sources() for v in violations(src, mod, is_package=pkg, known=known)]
+    assert found == [], "imports against docs/ARCHITECTURE.md:\n" + "\n".join(found)
+
+
+def test_every_exception_is_still_used() -> None:
+    known = _all_modules()
+    used = set()
+    for mod, src, pkg in _sources():
+        for target, _ in imported_modules(src, mod, is_package=pkg, known=known):
+            for a, b in ALLOWED:
+                if _covers(a, mod) and _covers(b, target) and _rank(layer_of(target) or "app") > _rank(
+                        layer_of(mod) or "app"):
+                    used.add((a, b))
+    assert set(ALLOWED) - used == set(), "ALLOWED lists imports nothing makes any more: remove them"
+
+
+def test_every_subpackage_is_placed_and_documented() -> None:
+    tops = {p.stem if p.is_file() else p.name for p in SRC.iterdir()
+            if (p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists())) and p.name != "__init__.py"}
+    placed = set().union(*(members for _, members in LAYERS)) - {"veplab"}
+    assert tops - placed == set(), "subpackages missing from LAYERS"
+    assert placed - tops == set(), "LAYERS names modules that do not exist"
+    doc = DOC.read_text(encoding="utf-8")
+    undocumented = sorted(t for t in tops if f"`{t}`" not in doc and f"`{t}/`" not in doc)
+    assert undocumented == [], f"docs/ARCHITECTURE.md does not mention {undocumented}"
+
+
+@pytest.mark.parametrize(
+    ("source", "module", "is_package", "expected"),
+    [
+        # a statistic importing the report layer, at the top or inside a function
+        ("from ..report import Report\n", "veplab.models.regression", False, "veplab.report"),
+        ("def f():\n    from veplab.build import build\n", "veplab.reliability._alpha", False, "veplab.build"),
+        # a core helper importing a statistic; a package __init__'s relative import
+        ("import veplab.models.regression\n", "veplab._glm", False, "veplab.models.regression"),
+        ("from .. import study\n", "veplab.privacy", True, "veplab.study"),
+        # privacy importing data; an allowed target from a module the exception does not name
+        ("from ..data import load\n", "veplab.privacy.identifiers", False, "veplab.data.load"),
+        ("from ..report.charts import forest\n", "veplab.models.regression", False, "veplab.report.charts"),
+    ],
+)
+def test_a_fabricated_upward_import_is_caught(source: str, module: str, is_package: bool, expected: str) -> None:
+    found = violations(source, module, is_package=is_package)
+    assert len(found) == 1 and f"imports {expected} " in found[0], found
+
+
+def test_downward_and_allowed_imports_pass() -> None:
+    assert violations("from .._validate import InputError\nfrom ..codebook import Codebook\n",
+                      "veplab.reliability._alpha") == []
+    assert violations("from ..data.load import load\n", "veplab.reliability._report") == []  # data < methods
+    assert violations("from ..report.charts import forest\n", "veplab.outcomes.survival") == []  # ALLOWED
+    assert violations("from ..synth.clustered import cluster_data\n", "veplab.simulate._replicate") == []  # PLACED
+    assert violations("import numpy as np\nfrom . import _boot\n", "veplab.reliability._alpha") == []
+    assert violations("x = 1\n", "veplab.newthing") == [
+        "veplab.newthing: not placed in a layer (add it to LAYERS in tests/test_architecture.py and to "
+        "docs/ARCHITECTURE.md)"
+    ]
