@@ -348,3 +348,29 @@ def test_lr_test_leaves_out_items_unusable_in_a_group() -> None:
     lr = lr_test(rasch(d), g)
     assert lr.excluded == ["b10"] and lr.df == 8
     assert "b10" not in set(lr.locations["item"])
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.integers(0, 30), min_size=1, max_size=40), st.integers(2, 15))
+def test_wright_map_bars_never_show_fewer_people_than_min_count(counts: list[int], min_count: int) -> None:
+    from veplab.irt.wright import _merge_small_bins
+
+    c = np.array(counts, dtype=float)
+    edges = np.linspace(-3, 3, len(c) + 1)
+    out, e = _merge_small_bins(c, edges, min_count)
+    assert out.sum() == c.sum()                                 # nobody lost or added
+    assert len(e) == len(out) + 1 and e[0] == edges[0] and e[-1] == edges[-1] and np.all(np.diff(e) > 0)
+    if c.sum() >= min_count:
+        assert np.all((out == 0) | (out >= min_count))
+    assert set(e) <= set(edges)                                 # bars join whole bins
+
+
+def test_published_wright_map_merges_small_bars() -> None:
+    rng = np.random.default_rng(3)
+    x = (rng.random((300, 6)) < 1 / (1 + np.exp(-(rng.normal(size=(300, 1)) - np.linspace(-1, 1, 6))))).astype(int)
+    res = irt.rasch(pd.DataFrame(x, columns=[f"i{j}" for j in range(6)]))
+    fig = irt.plot_wright_map(res, min_count=10, labels={"i0": "First item"})
+    bars = [p.get_width() for p in fig.axes[0].patches]
+    assert sum(bars) == np.isfinite(res.persons["theta"]).sum()
+    assert all(b == 0 or b >= 10 for b in bars)
+    assert fig.axes[1].get_xticklabels()[0].get_text() == "First item"

@@ -267,3 +267,21 @@ def test_ordinal_invariance_across_runs_the_wu_estabrook_sequence_and_says_what_
     with pytest.raises(vd.PartNotRun) as err:
         vd.ordinal_invariance_across(d.assign(site=1), CB, ["sa"], "site", threshold=10)
     assert not re.search(r"\d", err.value.sentence)
+
+
+def test_item_response_fits_the_partial_credit_model_of_a_scale():
+    from veplab.irt import partial_credit
+
+    d = _items(n=300, seed=5)
+    d.loc[:4, ["a1", "a3", "a4"]] = np.nan                  # five people answered a single item
+    ir = vd.item_response(d, CB, "sa")
+    assert list(ir.table.index) == ["A 1", "A 2", "A 3", "A 4"] and ir.n == 295
+    assert ir.notes and "single item" in ir.notes[0] and not re.search(r"\d", " ".join(ir.notes))
+    # the same numbers as veplab.irt.partial_credit on the items numbered 0, 1, ...
+    x = d.loc[5:, [f"a{j}" for j in range(1, 5)]] - 1
+    ref = partial_credit(x)
+    assert np.allclose(ir.table["location"], ref.items["location"], rtol=1e-10)
+    assert np.allclose(ir.table["infit MSQ"], ref.item_fit["infit_msq"], rtol=1e-10)
+    with pytest.raises(vd.PartNotRun) as err:
+        vd.item_response(d.assign(a2=3), CB, "sa")
+    assert not re.search(r"\d", err.value.sentence)

@@ -11,8 +11,38 @@ from .._validate import InputError
 __all__ = ["plot_wright_map", "plot_information"]
 
 
+def _merge_small_bins(counts: np.ndarray, edges: np.ndarray, min_count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Join neighbouring histogram bins until every non-empty bar holds at least ``min_count`` people.
+
+    Empty bins stay (a gap shows no one), a small bin joins the following ones (the last small
+    run joins the bar before it), so no published bar counts fewer than ``min_count`` people."""
+    out_c: list[float] = []
+    out_e: list[float] = [float(edges[0])]
+    acc = 0.0
+    for c, right in zip(counts, edges[1:]):
+        if acc == 0 and c == 0:
+            out_c.append(0.0)
+            out_e.append(float(right))
+            continue
+        acc += c
+        if acc >= min_count:
+            out_c.append(acc)
+            out_e.append(float(right))
+            acc = 0.0
+    if acc > 0:  # a small run at the top: into the last bar that holds people
+        last = max((i for i, c in enumerate(out_c) if c > 0), default=None)
+        if last is None:
+            out_c.append(acc)
+            out_e.append(float(edges[-1]))
+        else:
+            out_c[last] += acc
+            out_c = out_c[:last + 1]
+            out_e = out_e[:last + 1] + [float(edges[-1])]
+    return np.array(out_c), np.array(out_e)
+
+
 def plot_wright_map(result: Any, *, ax: Any = None, bins: int | None = None,
-                    title: str | None = None) -> Any:
+                    title: str | None = None, min_count: int = 1, labels: dict[str, str] | None = None) -> Any:
     """Person-item map: persons and items on one logit scale.  Returns the Figure.
 
     Left: the distribution of the person parameters (ML; extreme scores at their
@@ -28,6 +58,9 @@ def plot_wright_map(result: Any, *, ax: Any = None, bins: int | None = None,
     ax : optional pair of Axes ``(persons, items)`` sharing the y axis.
     bins : number of person bins (default: one per 0.25 logits).
     title : figure title.
+    min_count : the fewest people a bar may show: neighbouring bins are joined until each
+        bar holds at least this many (pass the disclosure threshold when the map is published).
+    labels : item id -> text for the item axis.
 
     Examples
     --------
@@ -62,6 +95,8 @@ def plot_wright_map(result: Any, *, ax: Any = None, bins: int | None = None,
     lo, hi = float(np.floor(values.min() * 2) / 2 - 0.25), float(np.ceil(values.max() * 2) / 2 + 0.25)
     edges = np.linspace(lo, hi, bins + 1) if bins else np.arange(lo, hi + 0.25, 0.25)
     counts, edges = np.histogram(theta, bins=edges)
+    if min_count > 1:
+        counts, edges = _merge_small_bins(counts, edges, int(min_count))
     ax_p.barh(edges[:-1], counts, height=np.diff(edges), align="edge", color="0.55", edgecolor="white")
     ax_p.invert_xaxis()
     ax_p.set_xlabel("Persons")
@@ -80,8 +115,11 @@ def plot_wright_map(result: Any, *, ax: Any = None, bins: int | None = None,
     ax_i.scatter(xs, items["location"], color="0.0", s=28, zorder=3,
                  label="location" if polytomous else "difficulty")
     ax_i.set_xticks(xs)
-    ax_i.set_xticklabels([str(s) for s in items["item"]], rotation=45 if k > 6 else 0,
-                         ha="right" if k > 6 else "center", fontsize=9)
+    names = [(labels or {}).get(str(s), str(s)) for s in items["item"]]
+    names = [n if len(n) <= 28 else n[:25] + "..." for n in names]
+    long = k > 6 or max((len(n) for n in names), default=0) > 8
+    ax_i.set_xticklabels(names, rotation=45 if long else 0,
+                         ha="right" if long else "center", fontsize=9)
     ax_i.set_xlim(-0.6, k - 0.4)
     ax_i.set_ylim(lo, hi)
     ax_i.axhline(0.0, color="0.85", linewidth=0.8, zorder=0)
