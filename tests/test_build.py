@@ -63,9 +63,7 @@ rep.value("offset", offset + 1, n=100)
 """
 
 
-@pytest.fixture()
-def project(tmp_path):
-    root = tmp_path / "proj"
+def _make_project(root: Path) -> Path:
     (root / "surveys").mkdir(parents=True)
     (root / "notebooks").mkdir()
     (root / "research" / "t" / "data").mkdir(parents=True)
@@ -82,6 +80,41 @@ def project(tmp_path):
     }
     (root / "research" / "t" / "study.yml").write_text(yaml.safe_dump(config))
     return root
+
+
+@pytest.fixture()
+def fresh_project(tmp_path):
+    """The tiny project, never built."""
+    return _make_project(tmp_path / "proj")
+
+
+@pytest.fixture(scope="module")
+def _built_once(tmp_path_factory):
+    """The tiny project built once for the module (per xdist worker), and a copy of it as built.
+
+    A notebook's parameters hold the study's absolute path (part of its cache key), so the
+    copy is always put back at the same path: tests of one worker run one after another."""
+    import shutil
+
+    base = tmp_path_factory.mktemp("tiny")
+    live = _make_project(base / "proj")
+    res = build(_study(live), jobs=2)
+    assert res.ok and res.published, [r.error for r in res.runs]
+    assert statuses(res) == {"alpha_nb": "ran", "beta_nb": "ran"}
+    snapshot = base / "built"
+    shutil.copytree(live, snapshot, symlinks=True)
+    return live, snapshot, res
+
+
+@pytest.fixture()
+def project(_built_once):
+    """The tiny project as its first build left it (notebooks run, report published): a fresh copy per test."""
+    import shutil
+
+    live, snapshot, _ = _built_once
+    shutil.rmtree(live)
+    shutil.copytree(snapshot, live, symlinks=True)
+    return live
 
 
 def _study(root: Path) -> Path:
@@ -105,8 +138,9 @@ def test_parameters_cell_parsed():
     assert set(notebook_parameters(nb)) == {"study", "alpha"}
 
 
-def test_build_publishes_and_caches(project):
-    res = build(_study(project), jobs=2)
+def test_build_publishes_and_caches(project, _built_once):
+    """The first build (the one the module's copies start from: ``jobs=2``, on a project never built)."""
+    res = _built_once[2]
     assert res.ok and res.published, [r.error for r in res.runs]
     assert statuses(res) == {"alpha_nb": "ran", "beta_nb": "ran"}
     out = project / "reports" / "t"
@@ -255,19 +289,19 @@ def test_sigkill_leaves_last_good_report(project):
     assert not leftovers
 
 
-def test_missing_data_is_a_clear_error(project):
+def test_missing_data_is_a_clear_error(fresh_project):
     from veplab.build import BuildError
 
-    (_study(project) / "data" / "d.csv").unlink()
+    (_study(fresh_project) / "data" / "d.csv").unlink()
     with pytest.raises(BuildError, match="veplab synth"):
-        build(_study(project))
+        build(_study(fresh_project))
 
 
-def test_unknown_only_name(project):
+def test_unknown_only_name(fresh_project):
     from veplab.build import BuildError
 
     with pytest.raises(BuildError, match="not in study.yml"):
-        build(_study(project), only=["nope"])
+        build(_study(fresh_project), only=["nope"])
 
 
 def test_planted_head_is_withheld(project):
@@ -365,6 +399,12 @@ def test_notebook_runs_in_a_fresh_worker_not_a_fork(tmp_path):
     probe = subprocess.run([sys.executable, "-c", "import sys, veplab._nbrun; print('pandas' in sys.modules)"],
                            capture_output=True, text=True, check=True)
     assert probe.stdout.strip() == "False"
+    # the worker skips jsonschema's IRI grammar (about 1 s of CPU per notebook) and still validates notebooks
+    probe = subprocess.run([sys.executable, "-c", "import sys; from veplab._nbrun import skip_iri_grammar; "
+                            "skip_iri_grammar(); import nbformat, papermill; from nbformat.v4 import new_notebook; "
+                            "nbformat.validate(new_notebook()); print(sys.modules['rfc3987_syntax'])"],
+                           capture_output=True, text=True, check=True)
+    assert probe.stdout.strip() == "None"
     res = _run_notebook("ghost", str(tmp_path / "ghost.ipynb"), str(tmp_path / "out.ipynb"), {}, str(tmp_path),
                         str(tmp_path), 60)
     assert res["name"] == "ghost" and res["status"] == "failed"
