@@ -1,10 +1,20 @@
-"""Shared fixtures: a synthetic demo study generated and built once per test run."""
+"""Shared fixtures: the synthetic demo study and the studies of tests/_studies.py, each built once.
+
+Builds are the suite's slowest part, so each study is built once per test run, shared by the
+xdist workers through a file lock, and the tests read that build (or change it one module at a
+time: :meth:`BuiltStudy.changed`).  ``--dist loadfile`` (pyproject's addopts) keeps each test
+file on one worker, so a module-scoped build (tests/test_build.py's tiny project,
+tests/test_design_build.py's studies) is made once, not once per worker.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
+import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -69,38 +79,92 @@ def demo_build_log(tmp_path_factory) -> list[str]:
     return json.loads((_shared_dir(tmp_path_factory) / "demo_build.json").read_text())["log"]
 
 
-def _built(tmp_path_factory: pytest.TempPathFactory, name: str) -> tuple[Path, dict]:
-    """A non-demo study of tests/_studies.py made and built once per test run (shared by xdist workers).
-
-    Returns the report folder and {"ok", "errors", "log"}."""
+def _build_study(name: str, root: Path) -> dict:
+    """Make study ``name`` of tests/_studies.py under ``root`` and build it; returns what the tests check:
+    {"ok", "errors", "leaks", "log", "study", "runs": {notebook: [status, reason]}}."""
     import _studies
 
     from veplab.build import build
 
+    study = getattr(_studies, name)(root)
+    log: list[str] = []
+    try:
+        res = build(study, jobs=2, log=log.append, notebooks_dir=ROOT / "notebooks")
+        return {"ok": res.ok and res.published, "errors": [r.error for r in res.failed] + [res.brief_error],
+                "leaks": [str(f) for f in res.leaks], "log": log, "study": str(study),
+                "runs": {r.name: [r.status, r.reason] for r in res.runs}}
+    except Exception as exc:  # reported by the tests that use the study
+        return {"ok": False, "errors": [f"{type(exc).__name__}: {exc}"], "log": log, "study": str(study)}
+
+
+def _report_of(info: dict) -> Path:
+    return Path(info["study"]).parents[1] / "reports" / Path(info["study"]).name
+
+
+def _built(tmp_path_factory: pytest.TempPathFactory, name: str) -> tuple[Path, dict]:
+    """A non-demo study of tests/_studies.py made and built once per test run (shared by xdist workers).
+
+    Returns the report folder and {"ok", "errors", "log", ...} (:func:`_build_study`)."""
     shared = _shared_dir(tmp_path_factory)
     lock = shared / f"{name}_build.lock"
-    root = shared / f"{name}_project"
     with open(lock, "w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         status = shared / f"{name}_build.json"
         if not status.is_file():
-            study = getattr(_studies, name)(root)
-            log: list[str] = []
-            try:
-                res = build(study, jobs=2, log=log.append, notebooks_dir=ROOT / "notebooks")
-                info = {"ok": res.ok and res.published, "errors": [r.error for r in res.failed] + [res.brief_error],
-                        "leaks": [str(f) for f in res.leaks], "log": log, "study": str(study)}
-            except Exception as exc:  # reported by the tests that use the study
-                info = {"ok": False, "errors": [f"{type(exc).__name__}: {exc}"], "log": log, "study": str(study)}
-            status.write_text(json.dumps(info, default=str))
+            status.write_text(json.dumps(_build_study(name, shared / f"{name}_project"), default=str))
         fcntl.flock(fh, fcntl.LOCK_UN)
     info = json.loads(status.read_text())
-    return Path(info["study"]).parents[1] / "reports" / Path(info["study"]).name, info
+    return _report_of(info), info
+
+
+class BuiltStudy:
+    """A study of tests/_studies.py built once per test run (shared by the xdist workers), and a copy of it.
+
+    ``info`` is what :func:`_build_study` returned for that build.  The tests that only read it use
+    the copy (``snapshot_info`` names its study folder; :func:`_report_of` its report), which
+    nothing changes.  A test module that changes the study takes the study's own folder with
+    :meth:`changed`: a notebook's ``study`` parameter (an absolute path) is part of its cache key,
+    so only there is the build reused as it is (a copy anywhere else would rerun every notebook)."""
+
+    def __init__(self, name: str, shared: Path):
+        self.name, self.shared = name, shared
+        self.root, self.snapshot = shared / f"{name}_project", shared / f"{name}_built"
+        with open(shared / f"{name}_build.lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            status = shared / f"{name}_build.json"
+            if not status.is_file():
+                info = _build_study(name, self.root)
+                if self.root.is_dir():
+                    shutil.copytree(self.root, self.snapshot, symlinks=True)
+                status.write_text(json.dumps(info, default=str))
+            fcntl.flock(fh, fcntl.LOCK_UN)
+        self.info = json.loads(status.read_text())
+        study = Path(self.info["study"])
+        self.snapshot_info = {**self.info, "study": str(self.snapshot / study.relative_to(self.root))}
+
+    @contextlib.contextmanager
+    def changed(self) -> Iterator[Path]:
+        """The study's own folder as its first build left it (notebooks run, report published), to change;
+        one test module at a time (another worker's waits).  Yields the study folder."""
+        with open(self.shared / f"{self.name}_change.lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                shutil.rmtree(self.root, ignore_errors=True)
+                shutil.copytree(self.snapshot, self.root, symlinks=True)
+                yield Path(self.info["study"])
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")
-def three_assessors_report(tmp_path_factory) -> tuple[Path, dict]:
-    return _built(tmp_path_factory, "three_assessors")
+def three_assessors_built(tmp_path_factory) -> BuiltStudy:
+    return BuiltStudy("three_assessors", _shared_dir(tmp_path_factory))
+
+
+@pytest.fixture(scope="session")
+def three_assessors_report(three_assessors_built) -> tuple[Path, dict]:
+    """The report of ``three_assessors`` (a copy of its build, never changed) and the build's info."""
+    return _report_of(three_assessors_built.snapshot_info), three_assessors_built.snapshot_info
 
 
 @pytest.fixture(scope="session")
@@ -111,3 +175,4 @@ def weighted_report(tmp_path_factory) -> tuple[Path, dict]:
 @pytest.fixture(scope="session")
 def prepost_report(tmp_path_factory) -> tuple[Path, dict]:
     return _built(tmp_path_factory, "prepost")
+

@@ -1,9 +1,9 @@
 """veplab build reruns only what changed: each notebook's sources, options, code and veplab's own
 dependencies decide; the brief is re-rendered only when what it reads changed (issue 17).
 
-One copy of the ``three_assessors`` study (tests/_studies.py) with a small brief is built once for
-the module; each test first settles it (a build that should reuse everything), changes one thing,
-rebuilds, and checks which notebooks reran and why.  Its analyses read these sources:
+The ``three_assessors`` study (tests/_studies.py), as built once (tests/conftest.py), gets a small
+brief (drawn by a build that reuses every notebook); each test first settles it (a build that should
+reuse everything), changes one thing, rebuilds, and checks which notebooks reran and why.  Its analyses read these sources:
 
 =============  ===================================  =========================================
 notebook       resolved options name                 data it reads
@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
-import _studies
 from veplab.build import (brief_inputs, brief_notebooks, build, dependency_lock, dependency_versions,
                           input_hashes, notebook_sources)
 from veplab.study import load_study
@@ -85,17 +85,25 @@ def reasons(res) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def study(tmp_path_factory) -> Study:
-    folder = _studies.three_assessors(tmp_path_factory.mktemp("cache"))
-    s = Study(folder)
-    cfg = s.config()
-    cfg["brief"] = BRIEF
-    s.write_config(cfg)
-    first = s.build()
-    assert statuses(first) == dict.fromkeys(NOTEBOOKS, "ran")
-    assert reasons(first) == dict.fromkeys(NOTEBOOKS, "rerun: not run before")
-    assert first.brief_reason == "re-rendered: not rendered before" and (s.report / "brief-en.html").is_file()
-    return s
+def study(three_assessors_built) -> Iterator[Study]:
+    """The study as its first build (tests/conftest.py, shared with the tests that read it) left it,
+    with a brief added: the brief is not part of a notebook's inputs, so only the brief is drawn."""
+    first = three_assessors_built.info
+    assert first["ok"], first["errors"]
+    assert {n: tuple(v) for n, v in first["runs"].items()} == dict.fromkeys(NOTEBOOKS, ("ran",
+                                                                                          "rerun: not run before"))
+    with three_assessors_built.changed() as folder:
+        s = Study(folder)
+        assert not (s.report / "brief-en.html").exists()
+        cfg = s.config()
+        cfg["brief"] = BRIEF
+        s.write_config(cfg)
+        with_brief = s.build()
+        assert statuses(with_brief) == dict.fromkeys(NOTEBOOKS, "cached")
+        assert reasons(with_brief) == dict.fromkeys(NOTEBOOKS, "reused: inputs unchanged")
+        assert with_brief.published and with_brief.brief_reason == "re-rendered: not rendered before"
+        assert (s.report / "brief-en.html").is_file()
+        yield s
 
 
 def test_sources_each_notebook_reads(study):
