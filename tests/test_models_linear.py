@@ -105,3 +105,12 @@ def test_disclosure_check_reads_a_linear_fit() -> None:
     assert ok.ok
     small = model_disclosure(linear(d, "z ~ x1 + C(rare)"), threshold=10)
     assert not small.ok and any("rare" in r for r in small.reasons)
+
+
+def test_few_or_one_cluster() -> None:
+    few = D.assign(cl=D["cl"].str[:2])          # C0, C1, C2, C3: four clusters
+    with pytest.warns(UserWarning, match=r"only 4 clusters.*mixed_linear"):
+        fit = linear(few, "z ~ x1", cluster="cl")
+    assert fit.n_clusters == 4 and fit.vcov_type == "CR1"
+    with pytest.raises(InputError, match="single cluster"):
+        linear(D.assign(cl="one"), "z ~ x1", cluster="cl")

@@ -95,6 +95,21 @@ __all__ = ["linear", "LinearResult", "logit", "LogitResult", "ordinal", "Ordinal
 _MIN_CLUSTERS = 20
 
 
+def _cluster_count(codes: np.ndarray | None, cluster: str | None, vtype: str, what: str, alternative: str) -> int:
+    """Number of clusters of a cluster-robust fit (0 without ``cluster=``): one cluster is refused, fewer
+    than :data:`_MIN_CLUSTERS` warned about (CR standard errors are too small then)."""
+    if codes is None:
+        return 0
+    g = int(codes.max()) + 1
+    if g < 2:
+        raise InputError(f"{what}: cluster column {cluster!r} has a single cluster; drop cluster=")
+    if g < _MIN_CLUSTERS:
+        warnings.warn(
+            f"{what}: only {g} clusters in {cluster!r}: {vtype} cluster-robust standard errors are unreliable "
+            f"(too small) with fewer than about {_MIN_CLUSTERS} clusters. {alternative}", UserWarning, stacklevel=3)
+    return g
+
+
 # --------------------------------------------------------------------------- model frame
 @dataclasses.dataclass
 class _Frame:
@@ -458,19 +473,8 @@ def logit(
     if not converged:
         warnings.warn(f"{what}: the fit did not converge in 100 iterations; treat the estimates with care",
                       UserWarning, stacklevel=2)
-    n_clusters = 0
-    if fr.cluster is not None:
-        G = int(fr.cluster.max()) + 1
-        n_clusters = G
-        if G < 2:
-            raise InputError(f"{what}: cluster column {cluster!r} has a single cluster; drop cluster=")
-        if G < _MIN_CLUSTERS:
-            warnings.warn(
-                f"{what}: only {G} clusters in {cluster!r}: {vtype} cluster-robust standard errors are "
-                f"unreliable (too small) with fewer than about {_MIN_CLUSTERS} clusters. Consider a "
-                "multilevel model (veplab.models.mixed_logit) or report the results as indicative",
-                UserWarning, stacklevel=2,
-            )
+    n_clusters = _cluster_count(fr.cluster, cluster, vtype, what, "Consider a multilevel model "
+                                "(veplab.models.mixed_logit) or report the results as indicative")
     V = fit.vcov(vtype, cluster=fr.cluster, what=what)
     se = np.sqrt(np.diag(V))
     big = [names[j] for j in range(k) if names[j] != "(Intercept)" and (abs(beta[j]) > 25 or se[j] > 1e3)]
@@ -656,16 +660,8 @@ def linear(
     if df_resid <= 0:
         raise InputError(f"{what}: no residual degrees of freedom ({df_resid}); drop terms")
     sigma2 = rss / df_resid
-    n_clusters = 0
-    if fr.cluster is not None:
-        n_clusters = int(fr.cluster.max()) + 1
-        if n_clusters < 2:
-            raise InputError(f"{what}: cluster column {cluster!r} has a single cluster; drop cluster=")
-        if n_clusters < _MIN_CLUSTERS:
-            warnings.warn(
-                f"{what}: only {n_clusters} clusters in {cluster!r}: {vtype} cluster-robust standard errors are "
-                f"unreliable (too small) with fewer than about {_MIN_CLUSTERS} clusters. Consider a multilevel "
-                "model (veplab.models.mixed_linear) or report the results as indicative", UserWarning, stacklevel=2)
+    n_clusters = _cluster_count(fr.cluster, cluster, vtype, what, "Consider a multilevel model "
+                                "(veplab.models.mixed_linear) or report the results as indicative")
     V = sigma2 * fit.bread if vtype == "model" else fit.vcov(vtype, cluster=fr.cluster, what=what)
     table = t_table(names, beta, np.sqrt(np.diag(V)), df_resid, ci)
     intercept = "(Intercept)" in names
@@ -1061,16 +1057,7 @@ def ordinal(
         V = np.linalg.inv(-H)
     except np.linalg.LinAlgError:
         V = np.full((p + q, p + q), np.nan)
-    n_clusters = 0
-    if fr.cluster is not None:
-        n_clusters = int(fr.cluster.max()) + 1
-        if n_clusters < 2:
-            raise InputError(f"{what}: cluster column {cluster!r} has a single cluster; drop cluster=")
-        if n_clusters < _MIN_CLUSTERS:
-            warnings.warn(
-                f"{what}: only {n_clusters} clusters in {cluster!r}: {vtype} cluster-robust standard errors are "
-                f"unreliable (too small) with fewer than about {_MIN_CLUSTERS} clusters; report the results as "
-                "indicative", UserWarning, stacklevel=2)
+    n_clusters = _cluster_count(fr.cluster, cluster, vtype, what, "Report the results as indicative")
     if vtype != "model" and np.isfinite(V).all():
         V = sandwich(V, scores, type=vtype, cluster=fr.cluster, what=what)
     se = np.sqrt(np.clip(np.diag(V), 0, None))
