@@ -23,6 +23,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+# The test processes build studies, whose publishing step imports nbformat and so jsonschema: skip the
+# IRI grammar jsonschema would compile on import (about 1 s of CPU per process), as the notebook worker does.
+from veplab._nbrun import skip_iri_grammar  # noqa: E402
+
+skip_iri_grammar()
+
 
 def _shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # With pytest-xdist every worker has its own basetemp; their parent is shared.

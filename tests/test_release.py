@@ -267,12 +267,15 @@ def test_linked_tables_never_reveal_a_suppressed_cell(seed):
             assert not _recoverable(cells, len(combos), k), (seed, k, true)
 
 
-def test_second_build_of_a_study_is_stopped(tmp_path):
+def test_second_build_of_a_study_is_stopped(tmp_path, monkeypatch):
     """A lock in the study's private folder: a second build exits with a message (or waits with --wait)."""
     import fcntl
+    import time
 
     from veplab.build import BuildError, _BuildLock
 
+    assert _BuildLock.grace == 5.0  # what a build waits for a killed one to let go; shortened here
+    monkeypatch.setattr(_BuildLock, "grace", 0.5)
     path = tmp_path / "build.lock"
     with _BuildLock(path, "s", wait=False, log=None):
         with open(path, "a+") as other:
@@ -280,9 +283,11 @@ def test_second_build_of_a_study_is_stopped(tmp_path):
                 fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
     with open(path, "a+") as holder:
         fcntl.flock(holder, fcntl.LOCK_EX)
+        t = time.monotonic()
         with pytest.raises(BuildError, match="another build of study 's' is running"):
             with _BuildLock(path, "s", wait=False, log=None):
                 pass
+        assert time.monotonic() - t >= 0.5  # it kept trying for the grace period
 
 
 def test_data_by_for_counts_and_stats_tables_only():

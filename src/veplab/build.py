@@ -957,6 +957,10 @@ def _ensure_gitignore(work: Path) -> None:
 class _BuildLock:
     """An exclusive ``fcntl`` lock on the study's build (POSIX); a no-op where fcntl is missing."""
 
+    #: Seconds a build without ``wait`` keeps trying before it gives up: a build that was just
+    #: killed may take a moment to let go of the lock.
+    grace: float = 5.0
+
     def __init__(self, path: Path, study_id: str, *, wait: bool, log: Callable[[str], None] | None):
         self.path, self.study_id, self.wait, self.log = path, study_id, wait, log
         self.fh: Any = None
@@ -967,7 +971,7 @@ class _BuildLock:
         except ImportError:  # pragma: no cover - Windows
             return self
         self.fh = open(self.path, "a+")
-        deadline = time.monotonic() + 5.0  # a build that was just killed may take a moment to let go
+        deadline = time.monotonic() + self.grace
         while True:
             try:
                 fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
