@@ -33,7 +33,7 @@ def _survey_coded() -> pd.DataFrame:
 
 # ------------------------------------------------------------------ endorsement
 def test_share_with_wilson_interval_matches_prop_test():
-    t = endorsement(_survey_coded(), "violent", by=["country"], agree_at=1)
+    t = endorsement(_survey_coded(), "violent", by=["country"], agree_at=1).table
     ref = R["descriptives"]["share_violent_by_country"]
     for _, row in t.iterrows():
         key = "overall" if row["group_var"] == "overall" else row["group"]
@@ -43,7 +43,7 @@ def test_share_with_wilson_interval_matches_prop_test():
         assert row["estimate"] == pytest.approx(r["estimate"], rel=1e-12)
         assert row["ci_low"] == pytest.approx(r["ci"][0], rel=1e-9)
         assert row["ci_high"] == pytest.approx(r["ci"][1], rel=1e-9)
-    t90 = endorsement(_survey_coded(), "violent", by=["country"], agree_at=1, ci=0.90)
+    t90 = endorsement(_survey_coded(), "violent", by=["country"], agree_at=1, ci=0.90).table
     b = t90[t90["group"] == "B"].iloc[0]
     assert (b["ci_low"], b["ci_high"]) == pytest.approx(tuple(ref["B"]["ci90"]), rel=1e-9)
 
@@ -57,14 +57,14 @@ def test_wilson_interval_edges_match_r():
 
 
 def test_mean_with_t_interval_matches_t_test():
-    t = endorsement(SURVEY, "grievance", by="gender")
+    t = endorsement(SURVEY, "grievance", by="gender").table
     ref = R["descriptives"]["mean_grievance_by_gender"]
     for _, row in t.iterrows():
         r = ref["overall" if row["group_var"] == "overall" else row["group"]]
         assert row["kind"] == "mean" and row["n"] == r["n"]
         assert row["estimate"] == pytest.approx(r["estimate"], rel=1e-12)
         assert (row["ci_low"], row["ci_high"]) == pytest.approx(tuple(r["ci"]), rel=1e-10)
-    t90 = endorsement(SURVEY, "grievance", by="gender", ci=0.9)
+    t90 = endorsement(SURVEY, "grievance", by="gender", ci=0.9).table
     w = t90[t90["group"] == "woman"].iloc[0]
     assert (w["ci_low"], w["ci_high"]) == pytest.approx(tuple(ref["woman"]["ci90"]), rel=1e-10)
 
@@ -72,21 +72,21 @@ def test_mean_with_t_interval_matches_t_test():
 def test_default_breakdowns_are_the_shared_demographics_present():
     d = pd.DataFrame({"gender": [1, 2] * 10, "country": [1] * 10 + [2] * 10, "vep_status": [0, 1] * 10,
                       "score": np.linspace(1, 5, 20)})
-    t = endorsement(d, "score")
+    t = endorsement(d, "score").table
     assert list(dict.fromkeys(t["group_var"])) == ["overall", "country", "gender", "vep_status"]
     assert list(t.columns[:8]) == ["variable", "group_var", "group", "group_code", "n", "estimate", "ci_low",
                                    "ci_high"]
-    only = endorsement(d, "score", by=[])
+    only = endorsement(d, "score", by=[]).table
     assert list(only["group_var"]) == ["overall"]
 
 
 def test_likert_categorical_share_agreeing_and_missing_excluded():
     item = pd.Categorical([1, 2, 3, 4, 5, 4, None, 5], categories=[1, 2, 3, 4, 5], ordered=True)
     d = pd.DataFrame({"pp_x": item, "gender": [1, 1, 1, 1, 2, 2, 2, 2]})
-    t = endorsement(d, "pp_x", by="gender")
+    t = endorsement(d, "pp_x", by="gender").table
     assert t["n"].tolist() == [7, 4, 3]
     assert t["estimate"].tolist() == pytest.approx([4 / 7, 1 / 4, 3 / 3])
-    t5 = endorsement(d, "pp_x", by="gender", agree_at=5)
+    t5 = endorsement(d, "pp_x", by="gender", agree_at=5).table
     assert t5["estimate"].iloc[0] == pytest.approx(2 / 7)
 
 
@@ -94,7 +94,7 @@ def test_threshold_suppresses_small_groups_with_secondary_suppression():
     d = pd.DataFrame({"score": np.arange(40, dtype=float),
                       "gender": [1] * 34 + [2] * 6,
                       "country": [1] * 15 + [2] * 12 + [3] * 13})
-    t = endorsement(d, "score", by=["gender", "country"], threshold=10)
+    t = endorsement(d, "score", by=["gender", "country"], threshold=10).table
     assert "suppressed" in t.columns
     g = t[t["group_var"] == "gender"].set_index("group")
     # women (n=6) primary; men must go too, else 40 - 34 gives the women back
@@ -121,7 +121,7 @@ def test_labels_from_codebook():
     })
     d = pd.DataFrame({"gender": pd.Categorical([1, 2, 1, 2], categories=[1, 2]),
                       "q1": pd.Categorical([1, 3, 3, 2], categories=[1, 2, 3], ordered=True), "s": [1.0, 3, 3, 2]})
-    t = endorsement(d, ["q1", "s"], by="gender", labels=cb, lang="fr", agree_at=3)
+    t = endorsement(d, ["q1", "s"], by="gender", labels=cb, lang="fr", agree_at=3).table
     assert t["label"].tolist() == ["Question un"] * 3 + ["Echelle S"] * 3
     assert t["group"].tolist() == ["Ensemble", "Homme", "Femme"] * 2
     assert t["group_code"].tolist()[1:3] == [1, 2]
@@ -144,7 +144,7 @@ def test_plot_endorsement_returns_axes():
     import matplotlib
 
     matplotlib.use("Agg")
-    t = endorsement(SURVEY, "grievance", by=["gender", "country"], threshold=10)
+    t = endorsement(SURVEY, "grievance", by=["gender", "country"], threshold=10).table
     ax = plot_endorsement(t)
     assert ax.get_xlabel().startswith("mean")
     assert len(ax.get_yticks()) == 6
@@ -165,7 +165,7 @@ def _check(row: pd.Series, r: dict, rel: float = 1e-9) -> None:
 
 
 def test_compare_groups_matches_r_welch_wilcox_effsize_and_bh():
-    out = compare_groups(GROUPS, VARS, "group", ordinal=[])
+    out = compare_groups(GROUPS, VARS, "group", ordinal=[]).table
     assert out["reference"].iloc[0] == "general" and out["focal"].iloc[0] == "vep"
     ref = R["compare"]
     for _, row in out.iterrows():
@@ -176,15 +176,15 @@ def test_compare_groups_matches_r_welch_wilcox_effsize_and_bh():
 
 
 def test_compare_groups_ci_level_and_consistent_cliff_variance():
-    out = compare_groups(GROUPS, "grievance", "group", ci=0.90)
+    out = compare_groups(GROUPS, "grievance", "group", ci=0.90).table
     _check(out.iloc[0], R["compare"]["grievance_90"])
-    cons = compare_groups(GROUPS, ["item_a"], "group", ordinal=[], delta_variance="consistent").iloc[0]
+    cons = compare_groups(GROUPS, ["item_a"], "group", ordinal=[], delta_variance="consistent").table.iloc[0]
     r = R["compare"]["vars"]["item_a"]
     assert (cons["delta_ci_low"], cons["delta_ci_high"]) == pytest.approx(tuple(r["cliff_ci_consistent"]), rel=1e-9)
 
 
 def test_compare_groups_exact_mann_whitney_path():
-    row = compare_groups(SMALL, "score", "group").iloc[0]
+    row = compare_groups(SMALL, "score", "group").table.iloc[0]
     _check(row, R["compare_small"])
     assert row["mw_method"] == "exact"
 
@@ -204,7 +204,7 @@ def test_cliff_delta_matches_effsize_documented_example():
 def test_ordinal_columns_get_rank_statistics_only():
     g = GROUPS.copy()
     g["item_a"] = pd.Categorical(g["item_a"], categories=[1.0, 2.0, 3.0, 4.0, 5.0], ordered=True)
-    out = compare_groups(g, ["grievance", "item_a"], "group").set_index("variable")
+    out = compare_groups(g, ["grievance", "item_a"], "group").table.set_index("variable")
     assert out.loc["item_a", "kind"] == "ordinal" and out.loc["grievance", "kind"] == "mean"
     assert np.isnan(out.loc["item_a", "hedges_g"]) and np.isnan(out.loc["item_a", "p_welch"])
     assert out.loc["item_a", "cliff_delta"] == pytest.approx(R["compare"]["vars"]["item_a"]["cliff"], rel=1e-12)
@@ -218,7 +218,7 @@ def test_compare_groups_levels_and_errors():
     g.loc[:9, "group"] = "staff"
     with pytest.raises(InputError, match=r"3 level\(s\).*levels=\('general', 'vep'\)"):
         compare_groups(g, VARS, "group")
-    out = compare_groups(g, ["grievance"], "group", levels=("vep", "general"))
+    out = compare_groups(g, ["grievance"], "group", levels=("vep", "general")).table
     assert out["reference"].iloc[0] == "vep" and out["n_ref"].iloc[0] > 0
     assert out["n_focal"].iloc[0] == int(GROUPS.loc[10:, "group"].eq("general").sum()
                                          - GROUPS.loc[10:].query("group == 'general'")["grievance"].isna().sum())
@@ -236,7 +236,7 @@ def test_compare_groups_levels_and_errors():
 def test_compare_groups_tiny_group_warns_and_leaves_statistics_empty():
     d = pd.DataFrame({"g": [0, 0, 0, 1], "s": [1.0, 2.0, 3.0, 4.0]})
     with pytest.warns(UserWarning, match="at least 2"):
-        out = compare_groups(d, "s", "g")
+        out = compare_groups(d, "s", "g").table
     assert np.isnan(out["p_welch"].iloc[0]) and np.isnan(out["hedges_g"].iloc[0])
 
 

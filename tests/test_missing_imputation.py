@@ -34,7 +34,7 @@ def _fits() -> list[pd.DataFrame]:
     ("dfcom_120_ci90", {"dfcom": 120, "ci": 0.90}),
 ])
 def test_pool_matches_rubin_barnard_rubin_formulas(key, kwargs):
-    out = pool(_fits(), **kwargs).set_index("term")
+    out = pool(_fits(), **kwargs).table.set_index("term")
     for term, r in R["pool"][key].items():
         row = out.loc[term]
         for ours, theirs in [("estimate", "estimate"), ("ubar", "ubar"), ("b", "b"), ("total_var", "t"),
@@ -48,7 +48,7 @@ def test_pool_matches_rubin_barnard_rubin_formulas(key, kwargs):
 def test_pool_by_hand_on_fixed_inputs():
     # Q = 1, 2, 3 ; U = 0.5 each; m = 3 (van Buuren 2018, sec. 2.3 formulas)
     fits = [pd.DataFrame({"term": ["b"], "estimate": [q], "se": [math.sqrt(0.5)]}) for q in (1.0, 2.0, 3.0)]
-    row = pool(fits, dfcom=10).iloc[0]
+    row = pool(fits, dfcom=10).table.iloc[0]
     B, Ubar, m = 1.0, 0.5, 3
     T = Ubar + (1 + 1 / m) * B
     lam = (1 + 1 / m) * B / T
@@ -61,7 +61,7 @@ def test_pool_by_hand_on_fixed_inputs():
     assert row["fmi"] == pytest.approx((riv + 2 / (df + 3)) / (riv + 1))
     # no between-imputation variance: lambda floored at 1e-4 for the df, as mice
     same = [pd.DataFrame({"term": ["b"], "estimate": [1.0], "se": [0.2]})] * 4
-    z = pool(same, dfcom=50).iloc[0]
+    z = pool(same, dfcom=50).table.iloc[0]
     assert z["b"] == 0 and z["lambda"] == 0
     dfold0 = 3 / 1e-8
     dfobs0 = 51 / 53 * 50 * (1 - 1e-4)
@@ -70,7 +70,7 @@ def test_pool_by_hand_on_fixed_inputs():
 
 def test_pool_protocol_results_and_errors():
     fits = [logit(IMP.dropna(subset=["x", "bin"]).sample(frac=0.9, random_state=s), "bin ~ x") for s in range(3)]
-    out = pool(fits)
+    out = pool(fits).table
     assert "odds_ratio" in out.columns and out["dfcom"].iloc[0] == min(f.df_resid for f in fits)
 
     class Mixed:  # the shape of veplab.models.mixed results
@@ -78,7 +78,7 @@ def test_pool_protocol_results_and_errors():
             self.fixed_effects = pd.DataFrame({"term": ["(Intercept)", "x"], "estimate": [0.1, q], "se": [0.1, 0.2]})
             self.n, self.npar = 200, 3
 
-    out = pool([Mixed(0.5), Mixed(0.7)])
+    out = pool([Mixed(0.5), Mixed(0.7)]).table
     assert out["dfcom"].iloc[0] == 197
     with pytest.warns(UserWarning, match="large sample"):
         pool(_fits())
@@ -161,7 +161,7 @@ def test_mi_recovers_mean_under_mar_where_complete_cases_are_biased():
     imp = impute(d, m=10, seed=3)
     fits = [pd.DataFrame({"term": ["mean"], "estimate": [c["x"].mean()], "se": [c["x"].std() / math.sqrt(n)]})
             for c in imp]
-    res = pool(fits, dfcom=n - 1).iloc[0]
+    res = pool(fits, dfcom=n - 1).table.iloc[0]
     assert abs(cc - truth) > 5 * res["se"]            # complete cases are biased
     assert abs(res["estimate"] - truth) < 3 * res["se"]  # MI is not
     assert 0.05 < res["fmi"] < 0.9
@@ -170,7 +170,7 @@ def test_mi_recovers_mean_under_mar_where_complete_cases_are_biased():
 def test_analyse_and_pool_logistic_regression():
     imp = impute(IMP, m=5, seed=2, columns=["x", "ord", "bin", "nom"])
     fits = imp.analyse(logit, "bin ~ x + ord + nom")
-    out = pool(fits)
+    out = pool(fits).table
     assert list(out["term"]) == ["(Intercept)", "x", "ord", "nomsouth", "nomwest"]
     assert (out["df"] > 0).all() and (out["fmi"] > 0).all() and (out["fmi"] < 1).all()
     assert out.loc[1, "estimate"] > 0  # x predicts bin in the generating model

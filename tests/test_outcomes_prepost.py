@@ -38,25 +38,26 @@ def _check_row(row: pd.Series | dict, ref: dict, rel: float = 1e-6) -> None:
 
 def test_pre_post_matches_r_normal_approximation_with_ties_and_dropped_pairs():
     with pytest.warns(UserWarning, match="only one wave"):
-        out = pre_post(DATA, {"confidence": ("confidence_pre", "confidence_post"),
+        res = pre_post(DATA, {"confidence": ("confidence_pre", "confidence_post"),
                               "knowledge": ("knowledge_pre", "knowledge_post")}, id="id")
+    out = res.table
     conf = out.set_index("scale").loc["confidence"]
     _check_row(conf, R["confidence"])
     assert conf["wilcoxon_method"] == "normal approximation with continuity correction"
     assert conf["n_missing_post"] == 3 and conf["n_missing_pre"] == 1
-    assert out.attrs["dropped"]["confidence"] == ["FAKE-0005", "FAKE-0018", "FAKE-0034", "FAKE-0061"]
+    assert res.dropped["confidence"] == ["FAKE-0005", "FAKE-0018", "FAKE-0034", "FAKE-0061"]
     _check_row(out.set_index("scale").loc["knowledge"], R["knowledge"])
 
 
 def test_pre_post_ci_level_is_honoured():
     with pytest.warns(UserWarning):
-        out = pre_post(DATA, "knowledge_pre", "knowledge_post", ci=0.90)
+        out = pre_post(DATA, "knowledge_pre", "knowledge_post", ci=0.90).table
     _check_row(out.iloc[0], R["knowledge_90"])
     assert out["scale"].iloc[0] == "knowledge"
 
 
 def test_pre_post_exact_signed_rank_path():
-    out = pre_post(SMALL, "score_pre", "score_post")
+    out = pre_post(SMALL, "score_pre", "score_post").table
     _check_row(out.iloc[0], R["small"])
     assert out["wilcoxon_method"].iloc[0] == "exact"
     assert R["small"]["wilcoxon_method"] == "Wilcoxon signed rank exact test"
@@ -66,7 +67,7 @@ def test_lakens_2013_movie_example():
     # Lakens (2013, Front. Psychol. 4:863), Table 1: M = 8.7 vs 7.7, t(9) = 4.74,
     # p = .001, Cohen's d_z = 1.50, d_av = 1.13 (published, 2 decimals)
     d = pd.DataFrame({"m2": [9, 6, 7, 8, 7, 9, 8, 8, 8, 7], "m1": [9, 7, 8, 9, 8, 9, 9, 10, 9, 9]})
-    row = pre_post(d, "m2", "m1").iloc[0]
+    row = pre_post(d, "m2", "m1").table.iloc[0]
     assert round(row["t"], 2) == 4.74 and round(row["p_t"], 3) == 0.001
     assert round(row["d_z"], 2) == 1.50 and round(row["d_av"], 2) == 1.13
     assert round(row["r_pre_post"], 3) == 0.726
@@ -79,7 +80,7 @@ def test_long_format_gives_the_same_as_wide():
         DATA[["id", "confidence_post"]].rename(columns={"confidence_post": "conf"}).assign(wave="post"),
     ])
     with pytest.warns(UserWarning):
-        out = pre_post_long(long, "conf", "wave", "id", "pre", "post")
+        out = pre_post_long(long, "conf", "wave", "id", "pre", "post").table
     _check_row(out.iloc[0], R["confidence"])
 
 
@@ -88,7 +89,7 @@ def test_pingouin_paired_ttest_agrees():
     pg = pytest.importorskip("pingouin")
     ok = SMALL
     res = pg.ttest(ok["score_post"], ok["score_pre"], paired=True)
-    row = pre_post(SMALL, "score_pre", "score_post").iloc[0]
+    row = pre_post(SMALL, "score_pre", "score_post").table.iloc[0]
     assert row["t"] == pytest.approx(float(res["T"].iloc[0]), rel=1e-9)
     assert row["p_t"] == pytest.approx(float(res["p_val"].iloc[0] if "p_val" in res else res["p-val"].iloc[0]),
                                        rel=1e-9)
@@ -179,9 +180,9 @@ def test_warnings_count_pseudonymised_people_instead_of_listing_them():
     df = DATA.copy()
     df["id"] = [pseudonym(v, key) for v in df["id"]]
     with pytest.warns(UserWarning, match="only one wave") as rec:
-        out = pre_post(df, {"confidence": ("confidence_pre", "confidence_post")}, id="id")
+        res = pre_post(df, {"confidence": ("confidence_pre", "confidence_post")}, id="id")
     message = str(rec[0].message)
-    dropped = out.attrs["dropped"]["confidence"]
+    dropped = res.dropped["confidence"]
     assert len(dropped) == 4 and all(d.startswith("p_") for d in dropped)  # kept for the analyst, in the result
     assert not any(d in message for d in dropped)
-    assert "4 rows; their pseudonyms are not printed: see result.attrs[\"dropped\"]['confidence']" in message
+    assert "4 rows; their pseudonyms are not printed: see result.dropped['confidence']" in message

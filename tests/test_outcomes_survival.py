@@ -56,7 +56,8 @@ def _check_cox(fit, ref, *, tol=COX_TOL, check_score=True):
     assert (fit.n, fit.n_events) == (ref["n"], ref["nevent"])
 
 
-def _check_zph(tab, ref, tol=1e-6):
+def _check_zph(res, ref, tol=1e-6):
+    tab = res.table
     assert list(tab["term"]) == ref["term"]
     assert tab["chisq"].to_numpy() == pytest.approx(ref["chisq"], rel=tol)
     assert tab["df"].tolist() == ref["df"]
@@ -124,7 +125,7 @@ def test_synthetic_factor_covariate_per_term_zph():
     _check_cox(fit, ref)
     z = fit.zph()
     _check_zph(z, R["synthetic"]["zph_country"])
-    assert z.set_index("term").loc["country", "df"] == 2
+    assert z.table.set_index("term").loc["country", "df"] == 2
 
 
 def test_synthetic_strata_and_cluster():

@@ -326,7 +326,7 @@ def test_item_analysis_columns_and_missing_reasons(items_missing):
     reasons[miss] = "dont_know"
     first_missing = miss["it1"].to_numpy().nonzero()[0][:3]
     reasons.iloc[first_missing, 0] = "refused"
-    table = item_analysis(items_missing, missing_reasons=reasons)
+    table = item_analysis(items_missing, missing_reasons=reasons).table
     for col in ("n", "mean", "sd", "r_drop", "r_cor", "raw_r", "std_r", "alpha_if_deleted", "share_dont_know", "share_refused"):
         assert col in table.columns
     n = len(items_missing)
@@ -1046,7 +1046,7 @@ def test_plots_return_axes(items, two):
     ax = plot_item_stats(res)
     assert len(ax.patches) == res.k
     assert ax.get_legend() is not None
-    ax2 = plot_item_stats(item_analysis(items), alpha=res.estimate)
+    ax2 = item_analysis(items).plot()
     assert [t.get_text() for t in ax2.get_yticklabels()][0] == "it1"
     fig, ax3 = plt.subplots()
     out = plot_agreement(two["rater_a"], two["rater_b"], ax=ax3)

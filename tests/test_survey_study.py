@@ -143,7 +143,7 @@ def test_design_based_tables_equal_the_design_computed_directly(weighted_study):
     assert wide["overall"].loc["Support for violence", "All"] == pytest.approx(overall["estimate"], rel=1e-12)
     assert dz.design_effect(tidy, "support_violence") == pytest.approx(overall["deff"], rel=1e-12)
     # women (half the sample, a tenth of the population) endorse less: weighting raises the mean
-    naive = endorsement(data, "support_violence", by=[])["estimate"].iloc[0]
+    naive = endorsement(data, "support_violence", by=[]).table["estimate"].iloc[0]
     assert overall["estimate"] - naive > 0.3
     # the share agreeing with the top outcome item
     top = dz.top_item_agreement(data, cb, "support_violence", design=d)
@@ -158,7 +158,7 @@ def test_design_based_tables_equal_the_design_computed_directly(weighted_study):
     assert list(cmp.columns) == ["n", "unweighted", "weighted", "ci_low", "ci_high", "deff", "truth"]
     assert cmp.iloc[0]["unweighted"] == pytest.approx(naive) and cmp.iloc[0]["weighted"] == overall["estimate"]
     # population shares: raked to sex, so the sex shares are the population's
-    shares = population_shares(data, "sex", d, codebook=cb)
+    shares = population_shares(data, "sex", d, codebook=cb).table
     pop = read_population(weighted_study / "population.yml").margins["sex"]
     np.testing.assert_allclose(shares["share"], [pop[1] / sum(pop.values()), pop[2] / sum(pop.values())],
                                rtol=1e-9)

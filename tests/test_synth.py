@@ -292,7 +292,7 @@ def test_sample_design_weights_recover_the_population(written, truth):
     assert vep.mean() > 8 * true_vep
     assert w["ci_low"] <= true_vep <= w["ci_high"] and abs(w["estimate"] - true_vep) < 0.01
     # prisoners by prison type (not calibrated): each interval covers the exact share
-    shares = population_shares(data, "prison_type", d, codebook=cfg.codebook("push_pull"))
+    shares = population_shares(data, "prison_type", d, codebook=cfg.codebook("push_pull")).table
     codes = [int(c) for c in pd.unique(data["prison_type"].dropna().astype(int))]
     true_type = pop["shares"]["prison_type"]
     for code, (_, row) in zip(sorted(codes), shares.iterrows()):

@@ -186,7 +186,8 @@ def test_calibration_of_a_perfect_model():
 
 # ----------------------------------------------------------------------- subgroups
 def test_subgroup_performance_matches_proc_and_glm(d):
-    sg = subgroup_performance(d["y"], d["score_int"], d[["gender", "age_band", "country"]], prob=d["prob"], seed=1)
+    res = subgroup_performance(d["y"], d["score_int"], d[["gender", "age_band", "country"]], prob=d["prob"], seed=1)
+    sg = res.table
     assert sg.iloc[0]["variable"] == "(all)" and sg.iloc[0]["n"] == 800
     for var, levels in PRED["subgroups"].items():
         for level, ref in levels.items():
@@ -221,7 +222,7 @@ def test_subgroup_performance_matches_proc_and_glm(d):
 
 
 def test_single_class_subgroup_gets_a_row_not_a_crash(d):
-    sg = subgroup_performance(d["y"], d["score_int"], d["age_band"], prob=d["prob"])
+    sg = subgroup_performance(d["y"], d["score_int"], d["age_band"], prob=d["prob"]).table
     row = sg[sg["group"] == "50+"].iloc[0]
     assert row["n"] == 14 and row["n_events"] == 0
     assert np.isnan(row["auc"]) and np.isnan(row["auc_diff"])
@@ -231,19 +232,19 @@ def test_single_class_subgroup_gets_a_row_not_a_crash(d):
 
 def test_subgroups_with_few_events_use_the_bootstrap(rare):
     groups = pd.Series(np.where(np.arange(len(rare)) < 150, "A", "B"), name="site")
-    sg = subgroup_performance(rare["y"], rare["score"], groups, seed=3, n_boot=500)
+    sg = subgroup_performance(rare["y"], rare["score"], groups, seed=3, n_boot=500).table
     rows = sg[sg["variable"] == "site"]
     assert (rows["auc_method"] == "bootstrap").all()
     nonref = rows[~rows["reference"]].iloc[0]
     assert nonref["auc_diff_method"].startswith("bootstrap")
     assert nonref["auc_diff_ci_low"] < nonref["auc_diff"] < nonref["auc_diff_ci_high"]
     assert "bootstrap interval" in nonref["note"]
-    again = subgroup_performance(rare["y"], rare["score"], groups, seed=3, n_boot=500)
+    again = subgroup_performance(rare["y"], rare["score"], groups, seed=3, n_boot=500).table
     pd.testing.assert_frame_equal(sg, again)
 
 
 def test_subgroup_reference_can_be_chosen(d):
-    sg = subgroup_performance(d["y"], d["score_int"], d["gender"], reference={"gender": "female"})
+    sg = subgroup_performance(d["y"], d["score_int"], d["gender"], reference={"gender": "female"}).table
     assert sg[sg["group"] == "female"].iloc[0]["reference"]
     with pytest.raises(InputError, match="reference group"):
         subgroup_performance(d["y"], d["score_int"], d["gender"], reference={"gender": "other"})
@@ -396,7 +397,7 @@ def test_missing_values_error_unless_dropped(d):
     with pytest.raises(InputError, match="missing"):
         subgroup_performance(y, s, d["gender"])
     with pytest.warns(UserWarning, match="dropped 4 rows"):
-        sg = subgroup_performance(y, s, d["gender"], missing="drop")
+        sg = subgroup_performance(y, s, d["gender"], missing="drop").table
     assert sg.iloc[0]["n"] == 796
     with pytest.raises(InputError, match="missing must be one of"):
         roc_auc(y, s, missing="pairwise")

@@ -12,12 +12,12 @@ from __future__ import annotations
 import dataclasses
 import html
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["Result", "Estimate"]
+__all__ = ["Result", "Estimate", "TableResult"]
 
 
 def _scalar(value: Any) -> bool:
@@ -74,11 +74,16 @@ class Result:
             value = getattr(self, f.name, None)
             if isinstance(value, pd.Series):
                 value = value.to_frame()
-            if isinstance(value, pd.DataFrame) and value is not main and not value.empty:
+            if isinstance(value, pd.DataFrame) and not value.empty and not _same_table(value, main):
                 label = html.escape(f.name.replace("_", " "))
                 parts.append(f"<details><summary>{label}</summary>{_html_table(value)}</details>")
         parts.append("</div>")
         return "".join(parts)
+
+
+def _same_table(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """``a`` is ``b`` or a copy of it (``to_frame()`` of a tidy result copies its table)."""
+    return a is b or (a.shape == b.shape and a.columns.equals(b.columns) and a.index.equals(b.index) and a.equals(b))
 
 
 def _html_table(frame: pd.DataFrame) -> str:
@@ -94,3 +99,38 @@ class Estimate(Result):
     ci_high: float
     n: int
     ci: float = 0.95
+
+
+@dataclasses.dataclass(frozen=True)
+class TableResult(Result):
+    """A result whose estimates form one tidy table (``table``, one row per variable, group or term).
+
+    The other fields are the settings that produced the table (confidence
+    level, method, ...).  ``to_frame()`` is a copy of the table;
+    ``summary()`` prints the settings above the table.  Subclasses give the
+    title (``_title``) and may choose the columns shown (``_summary_columns``).
+    """
+
+    table: pd.DataFrame = dataclasses.field(repr=False)
+
+    #: Columns shown by ``summary()`` (all when empty).
+    _summary_columns: ClassVar[tuple[str, ...]] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        """The table (a copy)."""
+        return self.table.copy()
+
+    def _title(self) -> str:
+        return type(self).__name__
+
+    def summary(self) -> str:
+        """The title, the settings and the table."""
+        lines = [self._title()]
+        for key, value in self.to_dict().items():
+            if isinstance(value, float) and not math.isnan(value):
+                value = f"{value:.6g}"
+            lines.append(f"  {key:<18} {value}")
+        cols = [c for c in self._summary_columns if c in self.table.columns] or list(self.table.columns)
+        with pd.option_context("display.width", 200, "display.max_columns", 30, "display.max_rows", 60):
+            lines += ["", self.table[cols].to_string(float_format=lambda v: f"{v:.4g}")]
+        return "\n".join(lines)

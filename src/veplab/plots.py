@@ -39,6 +39,10 @@ def _axes(ax: Any, height: float | None = None):
 
 
 def _need(table: Any, cols: list[str], what: str) -> pd.DataFrame:
+    from ._results import TableResult
+
+    if isinstance(table, TableResult):
+        table = table.table
     if not isinstance(table, pd.DataFrame):
         raise InputError(f"{what}: expected a DataFrame (the result table), got {type(table).__name__}")
     absent = [c for c in cols if c not in table.columns]
@@ -51,7 +55,7 @@ def _need(table: Any, cols: list[str], what: str) -> pd.DataFrame:
 
 def plot_endorsement(table: pd.DataFrame, ax: Any = None, *, variable: str | None = None,
                      title: str | None = None) -> Any:
-    """Dot-and-interval chart of an :func:`~veplab.descriptives.shares` table.
+    """Dot-and-interval chart of an :func:`~veplab.descriptives.endorsement` result (or its table).
 
     One row per group, grouped under the breakdown (overall first); with
     several variables in the table, pass ``variable=`` or get one block per

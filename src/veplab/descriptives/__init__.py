@@ -12,13 +12,26 @@ Charts: :func:`plot_endorsement` (from :mod:`veplab.plots`).
 """
 
 from ..plots import plot_endorsement
-from .shares import DEFAULT_BY, compare_groups, endorsement, p_adjust, population_shares, wilson_interval
+from .shares import (
+    DEFAULT_BY,
+    Endorsement,
+    GroupComparison,
+    PopulationShares,
+    compare_groups,
+    endorsement,
+    p_adjust,
+    population_shares,
+    wilson_interval,
+)
 from .tables import counts, crosstab, labelled, option_label, split_breakdowns, without_digits
 
 __all__ = [
     "endorsement",
+    "Endorsement",
     "population_shares",
+    "PopulationShares",
     "compare_groups",
+    "GroupComparison",
     "p_adjust",
     "wilson_interval",
     "DEFAULT_BY",

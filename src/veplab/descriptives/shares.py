@@ -44,6 +44,7 @@ approximation with tie and continuity corrections.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from collections.abc import Mapping, Sequence
@@ -53,12 +54,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._results import TableResult
 from .._validate import InputError, check_ci, check_choice, format_rows
 from .tables import option_label
 
 __all__ = [
     "endorsement",
+    "Endorsement",
     "compare_groups",
+    "GroupComparison",
+    "PopulationShares",
     "p_adjust",
     "wilson_interval",
     "DEFAULT_BY",
@@ -305,6 +310,39 @@ def _labeller(labels: Any, lang: str):
     return var_label, group_label
 
 
+@dataclasses.dataclass(frozen=True)
+class Endorsement(TableResult):
+    """Endorsement of items and scales, overall and by group (:func:`endorsement`).
+
+    ``table`` has one row per variable x group: ``variable, group_var, group,
+    group_code, n, estimate, ci_low, ci_high, kind, n_agree, sd, agree_at,
+    ci`` (plus ``label`` with a codebook, ``deff`` with a survey design and
+    ``suppressed`` with a threshold); the overall row has ``group_var ==
+    "overall"``.  The other fields are the settings that made it.
+    """
+
+    variables: tuple[str, ...] = ()
+    by: tuple[str, ...] = ()
+    ci: float = 0.95
+    threshold: int | None = None
+    design_based: bool = False
+    lang: str = "en"
+
+    _summary_columns = ("variable", "group_var", "group", "n", "estimate", "ci_low", "ci_high", "kind",
+                        "suppressed")
+
+    def _title(self) -> str:
+        how = "design-based (survey design)" if self.design_based else "sample"
+        return (f"Endorsement of {len(self.variables)} variable(s) by {', '.join(self.by) or 'nothing (overall)'}; "
+                f"{how} estimates, {self.ci:.0%} intervals")
+
+    def plot(self, *, variable: str | None = None, title: str | None = None, ax: Any = None) -> Any:
+        """Dots with their intervals, one row per group (:func:`veplab.plots.plot_endorsement`); the Axes."""
+        from ..plots import plot_endorsement
+
+        return plot_endorsement(self.table, ax, variable=variable, title=title)
+
+
 def _suppress_block(n: np.ndarray, threshold: int) -> np.ndarray:
     """Primary (0 < n < threshold) and secondary suppression within one breakdown."""
     hide = (n > 0) & (n < threshold)
@@ -327,7 +365,7 @@ def endorsement(
     labels: Any = None,
     lang: str = "en",
     design: Any = None,
-) -> pd.DataFrame:
+) -> Endorsement:
     """Endorsement of push/pull items and scales, overall and disaggregated.
 
     For a coded (categorical) likert item the estimate is the **share agreeing**,
@@ -370,10 +408,12 @@ def endorsement(
 
     Returns
     -------
-    DataFrame with one row per variable x group: ``variable, group_var, group,
-    n, estimate, ci_low, ci_high, kind`` plus ``n_agree`` (shares), ``sd``
-    (means), ``agree_at``, ``ci`` and, with ``threshold``, ``suppressed``.
-    The overall row has ``group_var == "overall"``.
+    :class:`Endorsement`, whose ``table`` (also ``to_frame()``) has one row per
+    variable x group: ``variable, group_var, group, n, estimate, ci_low,
+    ci_high, kind`` plus ``n_agree`` (shares), ``sd`` (means), ``agree_at``,
+    ``ci`` and, with ``threshold``, ``suppressed``.  The overall row has
+    ``group_var == "overall"``; ``.plot()`` draws the estimates with their
+    intervals.
 
     Notes
     -----
@@ -393,7 +433,7 @@ def endorsement(
     >>> import pandas as pd
     >>> d = pd.DataFrame({"item": pd.Categorical([1, 4, 5, 2, 4, 5], categories=[1, 2, 3, 4, 5], ordered=True),
     ...                   "gender": [1, 1, 1, 2, 2, 2]})
-    >>> t = endorsement(d, "item", by=["gender"])
+    >>> t = endorsement(d, "item", by=["gender"]).table
     >>> t[["group_var", "group", "n", "estimate"]].to_numpy().tolist()
     [['overall', 'All', 6, 0.6666666666666666], ['gender', 1, 3, 0.6666666666666666], ['gender', 2, 3, 0.6666666666666666]]
     """
@@ -504,9 +544,8 @@ def endorsement(
             out.loc[supp, c] = np.nan
         out.loc[supp, "n"] = pd.NA
         out.loc[supp, "n_agree"] = pd.NA
-    out.attrs["veplab"] = {"what": "endorsement", "ci": ci, "threshold": threshold,
-                           **({"design": "design-based (veplab.survey)"} if design is not None else {})}
-    return out
+    return Endorsement(table=out, variables=tuple(variables), by=tuple(by_cols), ci=ci, threshold=threshold,
+                       design_based=design is not None, lang=lang)
 
 
 # --------------------------------------------------------------------------- effect sizes
@@ -618,6 +657,41 @@ def _group_split(df: pd.DataFrame, group: str, levels: Any, what: str) -> tuple[
     return ref, focal, (gcol == ref).to_numpy(dtype=bool), (gcol == focal).to_numpy(dtype=bool)
 
 
+@dataclasses.dataclass(frozen=True)
+class GroupComparison(TableResult):
+    """Two groups compared on several scales (:func:`compare_groups`).
+
+    ``table`` has one row per scale (columns in :func:`compare_groups`);
+    ``reference`` and ``focal`` are the two levels of ``group`` (differences
+    are focal minus reference), ``p_adjust`` the adjustment across scales.
+    """
+
+    group: str = ""
+    reference: Any = None
+    focal: Any = None
+    ci: float = 0.95
+    p_adjust: str = "fdr_bh"
+    delta_variance: str = "unbiased"
+
+    _summary_columns = ("variable", "kind", "n_ref", "n_focal", "diff", "diff_ci_low", "diff_ci_high",
+                        "p_welch_adj", "hedges_g", "cliff_delta", "delta_ci_low", "delta_ci_high", "p_mw_adj")
+
+    def _title(self) -> str:
+        return (f"{self.group!r}: {self.focal!r} compared with {self.reference!r} on {len(self.table)} "
+                f"scale(s); {self.ci:.0%} intervals, p-values adjusted by {self.p_adjust}")
+
+    def plot(self, *, effect: str = "cliff_delta", ax: Any = None) -> Any:
+        """The effect size of each scale with its interval (``effect="cliff_delta"`` or ``"hedges_g"``); the Figure."""
+        from ..report.charts import forest
+
+        check_choice(effect, "effect", ["cliff_delta", "hedges_g"])
+        low, high = ("delta_ci_low", "delta_ci_high") if effect == "cliff_delta" else ("g_ci_low", "g_ci_high")
+        t = self.table.set_index("variable")
+        label = "Cliff's delta" if effect == "cliff_delta" else "Hedges' g"
+        return forest(t, estimate=effect, low=low, high=high, ax=ax,
+                      xlabel=f"{label}, {self.focal} vs {self.reference} ({self.ci:.0%} interval)")
+
+
 def compare_groups(
     df: pd.DataFrame,
     scales: str | Sequence[str],
@@ -628,7 +702,7 @@ def compare_groups(
     p_adjust: str = "fdr_bh",
     levels: tuple[Any, Any] | None = None,
     delta_variance: str = "unbiased",
-) -> pd.DataFrame:
+) -> GroupComparison:
     """Compare two groups (e.g. VEP vs general population) on several scales.
 
     Per scale, using the rows where it is answered: group sizes, means and
@@ -660,7 +734,7 @@ def compare_groups(
 
     Returns
     -------
-    DataFrame, one row per scale: ``variable, reference, focal, kind, n_ref,
+    :class:`GroupComparison`, whose ``table`` has one row per scale: ``variable, reference, focal, kind, n_ref,
     n_focal, mean_ref, mean_focal, sd_ref, sd_focal, median_ref, median_focal,
     diff, diff_ci_low, diff_ci_high, t, df, p_welch, hedges_g, g_ci_low,
     g_ci_high, cliff_delta, delta_ci_low, delta_ci_high, W, p_mw, mw_method,
@@ -698,7 +772,7 @@ def compare_groups(
     --------
     >>> import numpy as np, pandas as pd
     >>> d = pd.DataFrame({"g": [0] * 5 + [1] * 5, "s": [1., 2, 2, 3, 1, 3, 4, 3, 5, 4]})
-    >>> r = compare_groups(d, "s", "g")
+    >>> r = compare_groups(d, "s", "g").table
     >>> round(float(r["diff"].iloc[0]), 6), float(r["cliff_delta"].iloc[0])
     (2.0, 0.92)
     """
@@ -770,17 +844,39 @@ def compare_groups(
     out["p_welch_adj"] = _adjust(out["p_welch"].to_numpy(dtype=float), p_adjust)
     out["p_mw_adj"] = _adjust(out["p_mw"].to_numpy(dtype=float), p_adjust)
     out["ci"] = ci
-    out.attrs["veplab"] = {"what": what, "group": group, "reference": ref, "focal": focal,
-                           "p_adjust": p_adjust, "ci": ci}
-    return out
+    return GroupComparison(table=out, group=group, reference=ref, focal=focal, ci=ci, p_adjust=p_adjust,
+                           delta_variance=delta_variance)
 
 
 # --------------------------------------------------------------------------- sampled surveys
+@dataclasses.dataclass(frozen=True)
+class PopulationShares(TableResult):
+    """The estimated share of the population in each group of a column (:func:`population_shares`).
+
+    ``table`` has one row per group (indexed by its label): ``n, share, ci_low, ci_high, deff``.
+    """
+
+    column: str = ""
+    ci: float = 0.95
+    n: int = 0
+
+    def _title(self) -> str:
+        return f"Population shares of {self.column!r} (survey design, {self.ci:.0%} logit intervals)"
+
+    def plot(self, *, ax: Any = None) -> Any:
+        """The share of each group with its interval (in percent); the Figure."""
+        from ..report.charts import dot_interval
+
+        t = self.table[["share", "ci_low", "ci_high"]] * 100.0
+        return dot_interval(t, estimate="share", xlabel=f"% of the population ({self.ci:.0%} interval)", ax=ax)
+
+
 def population_shares(df: pd.DataFrame, column: str, design: Any, *, codebook: Any = None, lang: str = "en",
-                      ci: float = 0.95) -> pd.DataFrame:
+                      ci: float = 0.95) -> PopulationShares:
     """The estimated share of the population in each group of ``column``, from a sampled survey.
 
-    One row per group (its codebook label): ``n`` the people surveyed in the group
+    Returns a :class:`PopulationShares` whose ``table`` has one row per group (its codebook label):
+    ``n`` the people surveyed in the group
     (unweighted, as the counts table), ``share`` the design-based share (R
     ``svyciprop(~I(column == group), design)``, logit interval ``ci_low``/``ci_high``) and
     its ``deff``.  Rows missing ``column`` count in no group.  A characteristic the weights
@@ -791,9 +887,11 @@ def population_shares(df: pd.DataFrame, column: str, design: Any, *, codebook: A
 
     >>> from veplab.survey import SurveyDesign
     >>> d = pd.DataFrame({"g": [1, 1, 1, 2, 2, 2], "w": [1., 1, 1, 3, 3, 3], "psu": [1, 2, 3, 1, 2, 3]})
-    >>> population_shares(d, "g", SurveyDesign(d, weights="w", cluster="psu"))[["n", "share"]].to_numpy().tolist()
+    >>> res = population_shares(d, "g", SurveyDesign(d, weights="w", cluster="psu"))
+    >>> res.table[["n", "share"]].to_numpy().tolist()
     [[3.0, 0.25], [3.0, 0.75]]
     """
+    ci = check_ci(ci)
     if column not in df.columns:
         raise InputError(f"population_shares: no column {column!r} in the data")
     if len(design.data) != len(df) or not design.data.index.equals(df.index):
@@ -811,4 +909,5 @@ def population_shares(df: pd.DataFrame, column: str, design: Any, *, codebook: A
                      "ci_high": np.nan if exact else float(r["ci_high"]), "deff": np.nan if exact else float(r["deff"])})
         names.append(option_label(codebook, column, lev, lang))
     name = codebook.item(column).text(lang) if codebook is not None and column in codebook else column
-    return pd.DataFrame(rows, index=pd.Index(names, name=name))
+    return PopulationShares(table=pd.DataFrame(rows, index=pd.Index(names, name=name)), column=column, ci=ci,
+                            n=int(col.notna().sum()))

@@ -5,6 +5,6 @@ Why an answer is missing (don't know, refused, not applicable ...) travels with 
 reason columns (:mod:`veplab.data.reasons`); :func:`impute` reads them.
 """
 
-from .imputation import Imputations, Poolable, impute, missing_pattern, pool
+from .imputation import Imputations, Poolable, PooledEstimates, impute, missing_pattern, pool
 
-__all__ = ["impute", "Imputations", "Poolable", "missing_pattern", "pool"]
+__all__ = ["impute", "Imputations", "Poolable", "PooledEstimates", "missing_pattern", "pool"]

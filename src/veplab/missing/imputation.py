@@ -76,10 +76,10 @@ import pandas as pd
 from scipy import linalg, special, stats
 
 from .._glm import glm
-from .._results import Result
+from .._results import Result, TableResult
 from .._validate import InputError, check_ci, check_choice, rng as _rng
 
-__all__ = ["impute", "Imputations", "missing_pattern", "pool", "Poolable"]
+__all__ = ["impute", "Imputations", "missing_pattern", "pool", "Poolable", "PooledEstimates"]
 
 _REASONS = ("dont_know", "refused", "not_applicable", "not_asked", "invalid")
 _TREATMENTS = ("missing", "exclude")
@@ -862,13 +862,44 @@ def _dfcom_of(fit: Any) -> float | None:
     return None
 
 
+@dataclasses.dataclass(frozen=True)
+class PooledEstimates(TableResult):
+    """Estimates of ``m`` analyses of imputed data combined by Rubin's rules (:func:`pool`).
+
+    ``table`` has one row per term (columns in :func:`pool`); ``m`` is the
+    number of analyses, ``dfcom`` the complete-data degrees of freedom, ``ci``
+    the level of the t intervals, ``exponentiate`` whether odds ratios were added.
+    """
+
+    m: int = 0
+    dfcom: float = math.inf
+    ci: float = 0.95
+    exponentiate: bool = False
+
+    _summary_columns = ("term", "estimate", "se", "df", "p", "ci_low", "ci_high", "fmi", "odds_ratio",
+                        "or_ci_low", "or_ci_high")
+
+    def _title(self) -> str:
+        return f"Rubin's rules over m = {self.m} analyses of imputed data ({self.ci:.0%} t intervals)"
+
+    def plot(self, *, ax: Any = None) -> Any:
+        """Forest plot of the pooled estimates (odds ratios on a log axis when exponentiated); the Figure."""
+        from ..report.charts import forest
+
+        t = self.table.set_index("term")
+        if self.exponentiate:
+            return forest(t, estimate="odds_ratio", low="or_ci_low", high="or_ci_high", ratio=True, ax=ax,
+                          xlabel=f"odds ratio ({self.ci:.0%} interval, pooled)")
+        return forest(t, ax=ax, xlabel=f"estimate ({self.ci:.0%} interval, pooled)")
+
+
 def pool(
     fits: Sequence[Any],
     *,
     dfcom: float | None = None,
     ci: float = 0.95,
     exponentiate: bool | None = None,
-) -> pd.DataFrame:
+) -> PooledEstimates:
     """Combine the analyses of ``m`` imputed data sets by Rubin's rules (R ``mice::pool``).
 
     Parameters
@@ -885,7 +916,7 @@ def pool(
 
     Returns
     -------
-    DataFrame, one row per term: ``term, estimate`` (Qbar), ``se``
+    :class:`PooledEstimates`, whose ``table`` has one row per term: ``term, estimate`` (Qbar), ``se``
     (sqrt(T)), ``statistic, df, p, ci_low, ci_high, ubar, b, total_var, riv,
     lambda, fmi, m, dfcom`` -- formulas in the module docstring.
 
@@ -893,7 +924,7 @@ def pool(
     --------
     >>> import pandas as pd
     >>> fits = [pd.DataFrame({"term": ["x"], "estimate": [q], "se": [0.1]}) for q in (0.5, 0.6, 0.7)]
-    >>> out = pool(fits, dfcom=100)
+    >>> out = pool(fits, dfcom=100).table
     >>> round(float(out["estimate"].iloc[0]), 6), round(float(out["total_var"].iloc[0]), 6)
     (0.6, 0.023333)
     """
@@ -964,5 +995,4 @@ def pool(
         out["odds_ratio"] = np.exp(out["estimate"])
         out["or_ci_low"] = np.exp(out["ci_low"])
         out["or_ci_high"] = np.exp(out["ci_high"])
-    out.attrs["veplab"] = {"what": "pool", "m": m, "dfcom": dfcom, "ci": ci}
-    return out
+    return PooledEstimates(table=out, m=m, dfcom=dfcom, ci=ci, exponentiate=bool(exponentiate))

@@ -25,12 +25,12 @@ statistic is checked against R (``t.test``, ``wilcox.test``, ``lm``,
   in both waves, the horizon's grid, sentences for parts that cannot run
 """
 
-from .effects import AncovaResult, DidResult, ancova, did, group_means, plot_trajectories
+from .effects import AncovaResult, DidResult, GroupMeans, ancova, did, group_means, plot_trajectories
 from .indicators import CRITERIA, indicators, validate_framework
 from .competing import (CumulativeIncidence, FineGrayResult, cause_specific_cox, cumulative_incidence, fine_gray,
                         plot_cuminc)
 from .power import PowerResult, minimum_detectable_effect, power
-from .prepost import ReliableChange, paired_tests, pre_post, pre_post_long, reliable_change
+from .prepost import PrePostResult, ReliableChange, paired_tests, pre_post, pre_post_long, reliable_change
 from .propensity import EffectEstimate, PropensityResult, plot_love, plot_overlap, propensity
 from ..plots import plot_forest
 from .survival import (
@@ -39,6 +39,7 @@ from .survival import (
     Logrank,
     concordance,
     cox,
+    ZphResult,
     cox_zph,
     kaplan_meier,
     logrank,
@@ -47,10 +48,10 @@ from .survival import (
 )
 
 __all__ = [
-    "pre_post", "pre_post_long", "paired_tests", "reliable_change", "ReliableChange",
-    "ancova", "AncovaResult", "did", "DidResult", "group_means", "plot_trajectories",
+    "pre_post", "pre_post_long", "PrePostResult", "paired_tests", "reliable_change", "ReliableChange",
+    "ancova", "AncovaResult", "did", "DidResult", "group_means", "GroupMeans", "plot_trajectories",
     "propensity", "PropensityResult", "EffectEstimate", "plot_love", "plot_overlap",
-    "kaplan_meier", "KaplanMeier", "logrank", "Logrank", "cox", "CoxResult", "cox_zph",
+    "kaplan_meier", "KaplanMeier", "logrank", "Logrank", "cox", "CoxResult", "cox_zph", "ZphResult",
     "concordance", "plot_km", "plot_forest", "truncate_at_risk",
     "cumulative_incidence", "CumulativeIncidence", "fine_gray", "FineGrayResult", "cause_specific_cox",
     "plot_cuminc",

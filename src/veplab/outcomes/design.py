@@ -234,13 +234,13 @@ def pre_post_scales(data: pd.DataFrame, cb: Any, *, id: str, wave: str, pre: Any
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # people with one wave only are left out of each scale (counted in n_pairs)
         res = pre_post_long(data, both, wave=wave, id=id, pre_level=pre, post_level=post, ci=ci)
-    table = res.set_index("scale")[_PREPOST_COLUMNS].copy()
+    table = res.table.set_index("scale")[_PREPOST_COLUMNS].copy()
     levels = [cb.scale(s).extra.get("kirkpatrick") if s in {x.id for x in cb.scales} else None for s in both]
     if any(lv is not None for lv in levels):
         table.insert(0, "kirkpatrick", levels)
     table.index = [column_label(cb, s, lang) for s in table.index]
     table.index.name = "scale"
-    return PrePost(table, res, both, one, pre, post, pre_label, post_label)
+    return PrePost(table, res.table, both, one, pre, post, pre_label, post_label)
 
 
 def _pairs(sub: pd.DataFrame, id: str, wave: str, pre: Any, post: Any, scale: str) -> int:

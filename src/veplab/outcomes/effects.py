@@ -29,14 +29,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._results import Result
+from .._results import Result, TableResult
 from .._glm import glm, t_table
 from .._sandwich import sandwich
 from .._validate import InputError, check_ci
 from ._common import (design_columns, drop_incomplete, level_counts, r_level, require_columns, require_frame,
                       sorted_levels, t_crit, two_levels)
 
-__all__ = ["ancova", "AncovaResult", "did", "DidResult", "plot_trajectories", "group_means"]
+__all__ = ["ancova", "AncovaResult", "did", "DidResult", "plot_trajectories", "group_means", "GroupMeans"]
 
 
 def _ols(X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
@@ -313,7 +313,7 @@ def did(
         vtype = "CR1 (vcovCL HC1), t with G-1 df"
     table = _coef_table(names, fit["beta"], vcov, dfree, ci)
     r = table.iloc[3]
-    cells = group_means(sub, outcome, group, period, ci=ci)
+    cells = group_means(sub, outcome, group, period, ci=ci).table
     gl, pl = (g0, g1), (p0, p1)
     counts = {str(group): {gl[a]: int((gi == a).sum()) for a in (0, 1)},
               str(period): {pl[b]: int((pi == b).sum()) for b in (0, 1)},
@@ -326,8 +326,33 @@ def did(
     )
 
 
-def group_means(df: pd.DataFrame, outcome: Any, group: Any, period: Any, *, ci: float = 0.95) -> pd.DataFrame:
+@dataclasses.dataclass(frozen=True)
+class GroupMeans(TableResult):
+    """Means of an outcome per group and period with t intervals (:func:`group_means`).
+
+    ``table`` has one row per group x period: ``group, period, n, mean, sd,
+    ci_low, ci_high``; ``n`` counts the rows with outcome, group and period.
+    """
+
+    outcome: Any = None
+    group: Any = None
+    period: Any = None
+    ci: float = 0.95
+    n: int = 0
+
+    def _title(self) -> str:
+        return f"Mean {self.outcome} by {self.group} and {self.period} (n = {self.n}, {self.ci:.0%} t intervals)"
+
+    def plot(self, *, ax: Any = None, ylabel: str | None = None) -> Any:
+        """The group means by period with their intervals, one line per group; the Axes."""
+        return _plot_cells(self, ax=ax, ylabel=ylabel)
+
+
+def group_means(df: pd.DataFrame, outcome: Any, group: Any, period: Any, *, ci: float = 0.95) -> GroupMeans:
     """Mean, SD, n and t interval of ``outcome`` per group and period (missing left out).
+
+    Returns a :class:`GroupMeans` whose ``table`` has one row per cell: ``group,
+    period, n, mean, sd, ci_low, ci_high``; ``.plot()`` draws the trajectories.
 
     Per cell, ``mean +/- t_(1-a/2, n-1) sd / sqrt(n)``, i.e.::
 
@@ -344,7 +369,7 @@ def group_means(df: pd.DataFrame, outcome: Any, group: Any, period: Any, *, ci: 
     >>> import pandas as pd
     >>> from veplab.outcomes import group_means
     >>> d = pd.DataFrame({"y": [1, 2, 1, 2, 2, 3, 4, 5], "g": [0, 0, 1, 1] * 2, "t": [0] * 4 + [1] * 4})
-    >>> group_means(d, "y", "g", "t")[["group", "period", "mean", "ci_high"]].round(3)
+    >>> group_means(d, "y", "g", "t").table[["group", "period", "mean", "ci_high"]].round(3)
        group  period  mean  ci_high
     0      0       0   1.5    7.853
     1      0       1   2.5    8.853
@@ -366,7 +391,7 @@ def group_means(df: pd.DataFrame, outcome: Any, group: Any, period: Any, *, ci: 
             h = t_crit(ci, nn - 1) * sd / np.sqrt(nn) if nn > 1 else float("nan")
             rows.append({"group": gl, "period": pl, "n": nn, "mean": mean, "sd": sd,
                          "ci_low": mean - h, "ci_high": mean + h})
-    return pd.DataFrame(rows)
+    return GroupMeans(table=pd.DataFrame(rows), outcome=outcome, group=group, period=period, ci=ci, n=len(sub))
 
 
 def plot_trajectories(
@@ -379,9 +404,13 @@ def plot_trajectories(
     Periods are placed in sorted order (name them so they sort, e.g. 0/1 or
     "1 pre"/"2 post").
     """
+    return group_means(df, outcome, group, period, ci=ci).plot(ax=ax, ylabel=ylabel)
+
+
+def _plot_cells(res: GroupMeans, *, ax: Any = None, ylabel: str | None = None) -> Any:
     import matplotlib.pyplot as plt
 
-    cells = group_means(df, outcome, group, period, ci=ci)
+    cells, outcome, group, period, ci = res.table, res.outcome, res.group, res.period, res.ci
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 4))
     periods = list(dict.fromkeys(cells["period"]))

@@ -33,11 +33,11 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from .._results import Result
+from .._results import Result, TableResult
 from .._validate import InputError, check_ci, format_rows, numeric_series
 from ._common import require_columns, require_frame, t_crit, z_crit
 
-__all__ = ["pre_post", "pre_post_long", "paired_tests", "reliable_change", "ReliableChange"]
+__all__ = ["pre_post", "pre_post_long", "PrePostResult", "paired_tests", "reliable_change", "ReliableChange"]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -274,6 +274,37 @@ def _pair_name(a: Any, b: Any) -> str:
     return f"{a} -> {b}"
 
 
+@dataclasses.dataclass(frozen=True)
+class PrePostResult(TableResult):
+    """Paired pre/post comparison per scale (:func:`pre_post`, :func:`pre_post_long`).
+
+    ``table`` has one row per scale (columns in :func:`pre_post`); ``dropped``
+    maps each scale to the people (ids, else row labels) left out because one
+    wave is missing; ``ci`` is the level of every interval, ``exact`` and
+    ``correct`` the Wilcoxon settings asked for.
+    """
+
+    ci: float = 0.95
+    exact: bool | None = None
+    correct: bool = True
+    dropped: Mapping[str, list[Any]] = dataclasses.field(default_factory=dict, repr=False)
+
+    _summary_columns = ("scale", "n_pairs", "n_missing_pre", "n_missing_post", "mean_pre", "mean_post",
+                        "mean_change", "change_ci_low", "change_ci_high", "p_t", "p_wilcoxon", "g_av",
+                        "g_av_ci_low", "g_av_ci_high")
+
+    def _title(self) -> str:
+        return f"Paired pre/post comparison of {len(self.table)} scale(s) ({self.ci:.0%} intervals)"
+
+    def plot(self, *, ax: Any = None) -> Any:
+        """The mean change (post - pre) of each scale with its t interval; the Figure."""
+        from ..report.charts import dot_interval
+
+        t = self.table.set_index("scale")
+        return dot_interval(t, estimate="mean_change", low="change_ci_low", high="change_ci_high", ref=0.0,
+                            ax=ax, xlabel=f"mean change, post - pre ({self.ci:.0%} interval)")
+
+
 def pre_post(
     df: pd.DataFrame,
     pre: Any,
@@ -283,7 +314,7 @@ def pre_post(
     ci: float = 0.95,
     exact: bool | None = None,
     correct: bool = True,
-) -> pd.DataFrame:
+) -> PrePostResult:
     """Paired pre/post comparison per scale from a wide frame.
 
     Parameters
@@ -298,9 +329,9 @@ def pre_post(
 
     Returns
     -------
-    DataFrame, one row per scale: ``n_pairs``, ``n_missing_pre``,
+    :class:`PrePostResult`, whose ``table`` has one row per scale: ``n_pairs``, ``n_missing_pre``,
     ``n_missing_post`` (pairs dropped because a wave is missing, also warned
-    about and listed in ``result.attrs["dropped"]``), means and SDs per wave,
+    about and listed in ``result.dropped``), means and SDs per wave,
     ``r_pre_post``, ``mean_change`` (post - pre) with its t interval, paired
     t-test (``t``, ``df``, ``p_t``; R ``t.test(post, pre, paired=TRUE)``),
     Wilcoxon signed-rank (``wilcoxon_V`` as R's V, ``p_wilcoxon``,
@@ -334,7 +365,7 @@ def pre_post(
     --------
     >>> import pandas as pd
     >>> d = pd.DataFrame({"conf_pre": [2, 3, 3, 4, 2, 3], "conf_post": [3, 4, 3, 5, 4, 4]})
-    >>> r = pre_post(d, "conf_pre", "conf_post").iloc[0]
+    >>> r = pre_post(d, "conf_pre", "conf_post").table.iloc[0]
     >>> r["scale"], int(r["n_pairs"]), float(r["mean_change"])
     ('conf', 6, 1.0)
     """
@@ -353,7 +384,7 @@ def pre_post(
         labels = list(df.loc[only_one, id]) if id is not None else list(df.index[only_one])
         if only_one.any():
             dropped[scale] = labels
-            dropped_where = 'result.attrs["dropped"][' + repr(scale) + "]"
+            dropped_where = "result.dropped[" + repr(scale) + "]"
             warnings.warn(
                 f"pre_post: scale {scale!r}: {int(only_one.sum())} people have only one wave "
                 f"({int((miss1 & ~miss0).sum())} without post, {int((miss0 & ~miss1).sum())} without pre) "
@@ -378,8 +409,7 @@ def pre_post(
     out = pd.DataFrame(rows)
     front = ["scale", "pre", "post", "n_pairs", "n_missing_pre", "n_missing_post", "n_missing_both"]
     out = out[front + [c for c in out.columns if c not in front]]
-    out.attrs["dropped"] = dropped
-    return out
+    return PrePostResult(table=out, ci=ci, exact=exact, correct=correct, dropped=dropped)
 
 
 def pre_post_long(
@@ -393,7 +423,7 @@ def pre_post_long(
     ci: float = 0.95,
     exact: bool | None = None,
     correct: bool = True,
-) -> pd.DataFrame:
+) -> PrePostResult:
     """:func:`pre_post` for a long frame (one row per person and wave).
 
     ``value`` is a column name or a list of them (one scale each); ``wave``
@@ -417,7 +447,7 @@ def pre_post_long(
     >>> from veplab.outcomes import pre_post_long
     >>> d = pd.DataFrame({"id": [1, 1, 2, 2, 3, 3, 4, 4], "wave": ["pre", "post"] * 4,
     ...                   "conf": [2, 3, 3, 4, 3, 3, 4, 6]})
-    >>> r = pre_post_long(d, "conf", "wave", "id", "pre", "post").iloc[0]
+    >>> r = pre_post_long(d, "conf", "wave", "id", "pre", "post").table.iloc[0]
     >>> int(r["n_pairs"]), float(r["mean_change"]), round(float(r["t"]), 4)
     (4, 1.0, 2.4495)
     """
@@ -447,10 +477,11 @@ def pre_post_long(
     wdf = pd.DataFrame(wide)
     wdf.index.name = id
     wdf = wdf.reset_index()
-    out = pre_post(wdf, pairs, id=id, ci=ci, exact=exact, correct=correct)
+    res = pre_post(wdf, pairs, id=id, ci=ci, exact=exact, correct=correct)
+    out = res.to_frame()
     out["pre"] = [f"{v} [{wave}={pre_level}]" for v in values]
     out["post"] = [f"{v} [{wave}={post_level}]" for v in values]
-    return out
+    return dataclasses.replace(res, table=out)
 
 
 # --------------------------------------------------------------------------- reliable change

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
-from .._results import Result
+from .._results import Result, TableResult
 from .._validate import InputError, check_ci, check_choice, format_rows
 from ._common import (design_columns, level_counts, numeric_column, require_columns, require_frame, sorted_levels,
                       z_crit)
@@ -51,6 +51,7 @@ __all__ = [
     "cox",
     "CoxResult",
     "cox_zph",
+    "ZphResult",
     "concordance",
     "plot_km",
     "truncate_at_risk",
@@ -1052,7 +1053,7 @@ class CoxResult(Result):
         items[at:at] = [("concordance", self.concordance), ("concordance_se", self.concordance_se)]
         return dict(items)
 
-    def zph(self, transform: str = "km", *, terms: bool = True, global_test: bool = True) -> pd.DataFrame:
+    def zph(self, transform: str = "km", *, terms: bool = True, global_test: bool = True) -> ZphResult:
         """Proportional-hazards test (R ``cox.zph``); see :func:`cox_zph`."""
         return cox_zph(self, transform=transform, terms=terms, global_test=global_test)
 
@@ -1261,8 +1262,28 @@ def _fit_cox(X, names, terms, t, e, w, scodes, clcodes, ties, robust, ci) -> Cox
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class ZphResult(TableResult):
+    """Proportional-hazards test of a Cox model (:func:`cox_zph`, R ``cox.zph``).
+
+    ``table`` has one row per term (or covariate) and ``GLOBAL``: ``term,
+    chisq, df, p``; ``transform`` is the time transform, ``terms`` whether the
+    columns of a factor were tested together.  (No plot: the scaled
+    Schoenfeld residuals are not kept.)
+    """
+
+    transform: str = "km"
+    terms: bool = True
+    n: int = 0
+    n_events: int = 0
+
+    def _title(self) -> str:
+        return (f"Proportional hazards test (cox.zph, transform {self.transform!r}; n = {self.n}, "
+                f"{self.n_events} events)")
+
+
 def cox_zph(fit: CoxResult, transform: str = "km", *, terms: bool = True,
-            global_test: bool = True) -> pd.DataFrame:
+            global_test: bool = True) -> ZphResult:
     """Test of proportional hazards, as R ``cox.zph`` (survival >= 3.0).
 
     The score test, at the fitted coefficients, for adding ``x * g(t)`` for
@@ -1271,8 +1292,9 @@ def cox_zph(fit: CoxResult, transform: str = "km", *, terms: bool = True,
     2p x 2p information of the expanded model (not the older Grambsch-Therneau
     approximation of survival < 3.0).  ``transform``: ``"km"`` (1 - the
     left-continuous Kaplan-Meier over all rows, unweighted, ignoring strata, as
-    R), ``"rank"``, ``"identity"`` or ``"log"``.  Rows: one per term and
-    ``GLOBAL``; columns ``chisq``, ``df``, ``p``.
+    R), ``"rank"``, ``"identity"`` or ``"log"``.  Returns a :class:`ZphResult`
+    whose ``table`` has one row per term and ``GLOBAL``; columns ``chisq``,
+    ``df``, ``p``.
 
     For covariate (or term) ``k``, with ``U`` the score and ``I`` the
     information of the model with the added ``x_k g(t)`` columns, at
@@ -1297,7 +1319,7 @@ def cox_zph(fit: CoxResult, transform: str = "km", *, terms: bool = True,
     >>> d = pd.DataFrame({"t": [5, 8, 3, 9, 12, 4, 7, 10, 6, 11], "e": [1, 1, 1, 0, 0, 1, 1, 0, 1, 1],
     ...                   "x": [1, 0, 1, 0, 0, 1, 0, 1, 1, 0]})
     >>> z = cox_zph(cox(d, "t", "e", ["x"]))
-    >>> z.round(4).values.tolist()          # R cox.zph(coxph(Surv(t, e) ~ x))$table
+    >>> z.table.round(4).values.tolist()    # R cox.zph(coxph(Surv(t, e) ~ x))$table
     [['x', 2.2741, 1, 0.1316], ['GLOBAL', 2.2741, 1, 0.1316]]
     """
     check_choice(transform, "transform", ("km", "rank", "identity", "log"))
@@ -1343,7 +1365,7 @@ def cox_zph(fit: CoxResult, transform: str = "km", *, terms: bool = True,
         u = np.r_[np.zeros(p), u2]
         chisq = float(u @ linalg.solve(imat, u))
         rows.append({"term": "GLOBAL", "chisq": chisq, "df": p, "p": float(stats.chi2.sf(chisq, p))})
-    return pd.DataFrame(rows)
+    return ZphResult(table=pd.DataFrame(rows), transform=transform, terms=terms, n=fit.n, n_events=fit.n_events)
 
 
 # =========================================================================== plots

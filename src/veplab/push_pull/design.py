@@ -655,7 +655,7 @@ def imputation_sensitivity(df: pd.DataFrame, design: ModelDesign, fit: ModelFit,
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            pooled = pool(fits).set_index("term")
+            pooled = pool(fits).table.set_index("term")
     except InputError as exc:
         raise ModelNotRun(f"pool: {exc}", "The imputed data sets do not all hold every group of the model's "
                           "factors, so their estimates cannot be pooled.") from None
@@ -713,7 +713,7 @@ def top_item_agreement(df: pd.DataFrame, codebook: Any, scale: str, *, lang: str
         cut = agree_code(item.codes)
         if cut is None:
             continue
-        tab = endorsement(df, item_id, by=[], agree_at=cut, ci=ci, design=design)
+        tab = endorsement(df, item_id, by=[], agree_at=cut, ci=ci, design=design).table
         row = tab.iloc[0]
         if int(row["n"]) == 0 or not math.isfinite(float(row["estimate"])):
             continue
@@ -772,7 +772,8 @@ def endorsement_tables(df: pd.DataFrame, variables: Sequence[str], by: Sequence[
     variables = list(variables)
     usable = [b for b in by if _levels_count(df[b]).size >= 2]
     single = [b for b in by if b not in usable]
-    gated = endorsement(df, variables, by=usable, labels=codebook, lang=lang, threshold=threshold, design=design)
+    gated = endorsement(df, variables, by=usable, labels=codebook, lang=lang, threshold=threshold,
+                        design=design).table
     label = {v: term_labels([v], codebook=codebook, lang=lang)[v] for v in variables}
     wide: dict[str, pd.DataFrame] = {}
     for var in ["overall", *usable]:
@@ -810,8 +811,8 @@ def compare_two_groups(df: pd.DataFrame, variables: Sequence[str], group: str, *
                           "comparison is not shown.")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cmp = compare_groups(df, list(variables), group)
-    ref, focal = cmp["reference"].iloc[0], cmp["focal"].iloc[0]
+        res = compare_groups(df, list(variables), group)
+    cmp, ref, focal = res.to_frame(), res.reference, res.focal
     lab = term_labels(list(variables), codebook=codebook, lang=lang)
     cmp.index = pd.Index([lab[v] for v in cmp["variable"]], name=None)
     return cmp, option_label(codebook, group, ref, lang), option_label(codebook, group, focal, lang)
@@ -929,8 +930,8 @@ def weighting_comparison(df: pd.DataFrame, variables: Sequence[str], design: Any
     from ..descriptives.shares import endorsement
 
     variables = list(variables)
-    naive = endorsement(df, variables, by=[], ci=ci)
-    weighted = endorsement(df, variables, by=[], ci=ci, design=design)
+    naive = endorsement(df, variables, by=[], ci=ci).table
+    weighted = endorsement(df, variables, by=[], ci=ci, design=design).table
     label = term_labels(variables, codebook=codebook, lang=lang) if codebook is not None else \
         {v: v for v in variables}
     out = pd.DataFrame({

@@ -27,7 +27,7 @@ from ._agreement import (
     krippendorff_alpha,
     percent_agreement,
 )
-from ._alpha import AlphaResult, alpha, item_analysis
+from ._alpha import AlphaResult, ItemAnalysis, alpha, item_analysis
 from ._icc import ICC_FORMS, IccResult, TestRetestResult, icc, icc_oneway, long_to_wide, test_retest
 from ._omega import OmegaResult, omega
 from ._plots import plot_agreement, plot_item_stats

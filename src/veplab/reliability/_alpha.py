@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import warnings
 from collections.abc import Sequence
 from typing import Any, Literal, overload
@@ -11,12 +12,12 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .._results import Result
+from .._results import Result, TableResult
 from .._validate import InputError, check_choice, check_ci, column_range, format_rows, rng
 from . import _boot
 from ._common import cov2cor, items_data, pairwise_cor, smc
 
-__all__ = ["AlphaResult", "alpha", "item_analysis"]
+__all__ = ["AlphaResult", "alpha", "item_analysis", "ItemAnalysis"]
 
 
 # --------------------------------------------------------------------------- core
@@ -754,13 +755,39 @@ def alpha(
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class ItemAnalysis(TableResult):
+    """Item statistics of a scale (:func:`item_analysis`).
+
+    ``table`` has one row per item (columns in :func:`item_analysis`); ``alpha``
+    is the scale's raw alpha, ``n`` the respondents and ``k`` the items,
+    ``missing`` how missing answers were handled.
+    """
+
+    alpha: float = math.nan
+    n: int = 0
+    k: int = 0
+    missing: str = "pairwise"
+
+    _summary_columns = ("n", "mean", "sd", "raw_r", "r_cor", "r_drop", "alpha_if_deleted")
+
+    def _title(self) -> str:
+        return f"Item analysis of {self.k} items (n = {self.n}, scale alpha {self.alpha:.3f})"
+
+    def plot(self, *, ax: Any = None) -> Any:
+        """Corrected item-total correlation and alpha-if-deleted per item (:func:`plot_item_stats`); the Axes."""
+        from ._plots import plot_item_stats
+
+        return plot_item_stats(self.table, ax, alpha=self.alpha)
+
+
 def item_analysis(
     items: Any,
     *,
     missing_reasons: pd.DataFrame | None = None,
     missing: str = "pairwise",
-) -> pd.DataFrame:
-    """Item statistics of a scale: one row per item.
+) -> ItemAnalysis:
+    """Item statistics of a scale: an :class:`ItemAnalysis` whose ``table`` has one row per item.
 
     Columns (as ``psych::alpha``'s ``item.stats`` and ``alpha.drop``):
     ``n`` (answers), ``mean``, ``sd``, ``raw_r`` (correlation with the scale
@@ -802,7 +829,7 @@ def item_analysis(
     >>> import pandas as pd
     >>> from veplab.reliability import item_analysis
     >>> df = pd.DataFrame({"a": [1, 2, 3, 4, 5, 3], "b": [2, 2, 3, 5, 4, 3], "c": [1, 3, 3, 4, 5, 2]})
-    >>> item_analysis(df)[["r_drop", "alpha_if_deleted"]].round(3).loc["a"].tolist()
+    >>> item_analysis(df).table[["r_drop", "alpha_if_deleted"]].round(3).loc["a"].tolist()
     [0.942, 0.832]
     """
     res = alpha(items, missing=missing)
@@ -810,7 +837,7 @@ def item_analysis(
     if missing_reasons is not None:
         shares = _reason_shares(items, missing_reasons)
         table = table.join(shares)
-    return table
+    return ItemAnalysis(table=table, alpha=res.estimate, n=res.n, k=res.k, missing=res.missing)
 
 
 def _reason_shares(items: Any, reasons: Any) -> pd.DataFrame:

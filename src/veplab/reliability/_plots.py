@@ -10,7 +10,7 @@ import pandas as pd
 
 from .._validate import InputError
 from ._agreement import agreement_table
-from ._alpha import AlphaResult
+from ._alpha import AlphaResult, ItemAnalysis
 
 __all__ = ["plot_item_stats", "plot_agreement"]
 
@@ -36,6 +36,9 @@ def plot_item_stats(item_table: Any, ax: Any = None, *, alpha: float | None = No
     if isinstance(item_table, AlphaResult):
         alpha = item_table.estimate if alpha is None else alpha
         item_table = item_table.items
+    elif isinstance(item_table, ItemAnalysis):
+        alpha = item_table.alpha if alpha is None else alpha
+        item_table = item_table.table
     if not isinstance(item_table, pd.DataFrame) or not {"r_drop", "alpha_if_deleted"} <= set(item_table.columns):
         raise InputError("plot_item_stats: pass the table from item_analysis() (columns r_drop, alpha_if_deleted)")
     if ax is None:

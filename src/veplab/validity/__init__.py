@@ -33,6 +33,7 @@ from .prediction import (
     AUCComparison,
     AUCResult,
     CalibrationResult,
+    SubgroupPerformance,
     calibration,
     compare_auc,
     plot_calibration,
@@ -74,6 +75,7 @@ __all__ = [
     "rotate",
     "smc",
     "subgroup_performance",
+    "SubgroupPerformance",
     "varimax",
 ]
 

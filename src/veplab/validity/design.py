@@ -738,7 +738,7 @@ def predictive_validity(frame: pd.DataFrame, outcome: str, score: str, *, subgro
         groups = _group_labels(frame.loc[y.index], outcome_codebook, present, lang)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            sub = subgroup_performance(y, s, groups, ci=ci, seed=seed, direction="<")
+            sub = subgroup_performance(y, s, groups, ci=ci, seed=seed, direction="<").to_frame()
         if outcome_codebook is not None:
             names = {g: outcome_codebook.item(g).text(lang) for g in present if g in outcome_codebook}
             sub["variable"] = sub["variable"].map(lambda v: names.get(v, v))

@@ -56,10 +56,11 @@ import pandas as pd
 from scipy import special, stats
 
 from .._glm import glm, separated_terms
-from .._results import Result
+from .._results import Result, TableResult
 from .._validate import InputError, check_choice, check_ci, format_rows, numeric_series, rng as make_rng
 
 __all__ = [
+    "SubgroupPerformance",
     "FEW_EVENTS",
     "AUCResult",
     "AUCComparison",
@@ -927,6 +928,42 @@ def _group_frame(groups: Any, n: int, index: pd.Index, what: str) -> pd.DataFram
     return g
 
 
+@dataclasses.dataclass(frozen=True)
+class SubgroupPerformance(TableResult):
+    """Discrimination (and calibration) of a score by subgroup (:func:`subgroup_performance`).
+
+    ``table`` has one row per (variable, group), the whole sample first
+    (columns in :func:`subgroup_performance`); ``direction`` is the direction
+    of the score fixed from the whole sample (``"<"``: higher scores in
+    events), ``ci`` the level of every interval, ``n_boot``/``seed`` the
+    bootstrap used in groups with few events.
+    """
+
+    direction: str = "<"
+    ci: float = 0.95
+    n: int = 0
+    n_boot: int = 2000
+    seed: int | None = None
+    calibration: bool = False
+
+    _summary_columns = ("variable", "group", "reference", "n", "n_events", "auc", "auc_ci_low", "auc_ci_high",
+                        "auc_method", "auc_diff", "auc_diff_p_value", "cal_oe_ratio", "note")
+
+    def _title(self) -> str:
+        return (f"AUC by subgroup (n = {self.n}, direction {self.direction!r}, {self.ci:.0%} intervals; "
+                "differences from each variable's reference group)")
+
+    def plot(self, *, ax: Any = None) -> Any:
+        """The AUC of each subgroup with its interval (reference line at 0.5); the Figure."""
+        from ..report.charts import dot_interval
+
+        t = self.table
+        label = ["All" if v == "(all)" else f"{v}: {g}" for v, g in zip(t["variable"], t["group"])]
+        frame = t[["auc", "auc_ci_low", "auc_ci_high"]].set_axis(label, axis=0)
+        return dot_interval(frame, estimate="auc", low="auc_ci_low", high="auc_ci_high", ref=0.5, ax=ax,
+                            xlabel=f"AUC ({self.ci:.0%} interval)", missing_label="AUC undefined")
+
+
 def subgroup_performance(
     y: Any,
     score: Any,
@@ -939,7 +976,7 @@ def subgroup_performance(
     n_boot: int = 2000,
     seed: int | np.random.Generator | None = None,
     missing: Literal["error", "drop"] = "error",
-) -> pd.DataFrame:
+) -> SubgroupPerformance:
     """Discrimination (and calibration) of a score by subgroup, with gaps to a reference group.
 
     For each grouping column (e.g. gender, age band, country) and each of its
@@ -968,7 +1005,8 @@ def subgroup_performance(
     ``groups`` is a Series or a DataFrame of group columns (missing group
     labels are reported as their own group ``"(missing)"``).
 
-    Returns a tidy DataFrame, one row per (variable, group).
+    Returns a :class:`SubgroupPerformance` whose ``table`` has one row per (variable, group);
+    ``.plot()`` draws the subgroup AUCs with their intervals.
 
     References
     ----------
@@ -994,7 +1032,7 @@ def subgroup_performance(
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")   # few events: bootstrap intervals, with a warning
     ...     out = subgroup_performance(y, s, g, direction="<", n_boot=200, seed=1)
-    >>> out[["variable", "group", "n", "n_events", "auc"]].round(4)
+    >>> out.table[["variable", "group", "n", "n_events", "auc"]].round(4)
       variable  group   n  n_events     auc
     0    (all)  (all)  10         5  0.8800
     1        g      a   5         2  0.8333
@@ -1142,6 +1180,5 @@ def subgroup_performance(
              "auc_diff_ci_high", "auc_diff_p_value", "auc_diff_method"]
     rest = [c for c in out.columns if c not in first and c != "note"]
     out = out[first + rest + ["note"]]
-    out.attrs["direction"] = d
-    out.attrs["ci"] = ci
-    return out
+    return SubgroupPerformance(table=out, direction=d, ci=ci, n=int(len(yv)), n_boot=nb,
+                               seed=seed if isinstance(seed, (int, np.integer)) else None, calibration=p is not None)

@@ -229,7 +229,8 @@ def validity_report(
             by_level = pd.DataFrame(rows).set_index("level")
             present = [g for g in subgroups if g in df.columns]
             if present:
-                sub = subgroup_performance(y, s, _labels(df.loc[y.index], codebook, present), ci=ci, seed=seed)
+                sub = subgroup_performance(y, s, _labels(df.loc[y.index], codebook, present), ci=ci,
+                                           seed=seed).table
         notes += [f"warning: {w.message}" for w in caught if issubclass(w.category, UserWarning)]
     return ValidityReport(codebook=codebook.id, n=n, n_factors_suggested=suggested, sampling_adequacy=adequacy,
                           parallel=parallel, loadings=loadings, cfa_fit=fit, invariance=inv,
