@@ -1,6 +1,8 @@
 """Charts for push and pull factor analyses: readable in greyscale, one idea each.
 
 * :func:`plot_endorsement` -- dots and intervals of :func:`~veplab.descriptives.shares`.
+* :func:`plot_intervals` -- dots with interval whiskers, one row per label (the
+  ``.plot()`` of the table results: group comparisons, pooled estimates, ...).
 * :func:`plot_forest` -- forest plot of odds ratios (or other estimates), grouped
   by domain (push / pull / protective).
 * :func:`plot_profiles` -- item-response profiles of latent classes (the
@@ -21,7 +23,7 @@ import pandas as pd
 
 from ._validate import InputError
 
-__all__ = ["plot_endorsement", "plot_forest", "plot_profiles"]
+__all__ = ["plot_endorsement", "plot_forest", "plot_intervals", "plot_profiles"]
 
 _MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 _LINES = ["-", "--", ":", "-.", (0, (5, 1)), (0, (3, 1, 1, 1)), (0, (1, 1)), (0, (5, 5))]
@@ -120,6 +122,26 @@ def plot_endorsement(table: pd.DataFrame, ax: Any = None, *, variable: str | Non
     if title:
         ax.set_title(title)
     return ax
+
+
+def plot_intervals(table: pd.DataFrame, *, estimate: str = "estimate", low: str = "ci_low", high: str = "ci_high",
+                   xlabel: str = "", ref: float | None = None, log: bool = False,
+                   missing_label: str | None = None, ax: Any = None) -> Any:
+    """Dots with interval whiskers, one row per index label of ``table``; returns the Figure.
+
+    The chart of :func:`veplab.report.charts.dot_interval` (the report's style):
+    a row without an estimate keeps its place and reads ``missing_label``
+    (default "suppressed"); ``ref`` draws a dashed reference line (0 for
+    differences, 1 for ratios with ``log=True``, 0.5 for AUCs).
+
+    >>> t = pd.DataFrame({"estimate": [0.2, -0.1], "ci_low": [0.1, -0.3], "ci_high": [0.3, 0.1]}, index=["a", "b"])
+    >>> fig = plot_intervals(t, ref=0.0)
+    """
+    from .report.charts import SUPPRESSED, dot_interval
+
+    t = _need(table, [estimate, low, high], "plot_intervals")
+    return dot_interval(t, estimate=estimate, low=low, high=high, xlabel=xlabel, ref=ref, log=log, ax=ax,
+                        missing_label=SUPPRESSED if missing_label is None else missing_label)
 
 
 _RATIOS = (

@@ -682,14 +682,14 @@ class GroupComparison(TableResult):
 
     def plot(self, *, effect: str = "cliff_delta", ax: Any = None) -> Any:
         """The effect size of each scale with its interval (``effect="cliff_delta"`` or ``"hedges_g"``); the Figure."""
-        from ..report.charts import forest
+        from ..plots import plot_intervals
 
         check_choice(effect, "effect", ["cliff_delta", "hedges_g"])
         low, high = ("delta_ci_low", "delta_ci_high") if effect == "cliff_delta" else ("g_ci_low", "g_ci_high")
         t = self.table.set_index("variable")
         label = "Cliff's delta" if effect == "cliff_delta" else "Hedges' g"
-        return forest(t, estimate=effect, low=low, high=high, ax=ax,
-                      xlabel=f"{label}, {self.focal} vs {self.reference} ({self.ci:.0%} interval)")
+        return plot_intervals(t, estimate=effect, low=low, high=high, ref=0.0, ax=ax, missing_label="not estimated",
+                              xlabel=f"{label}, {self.focal} vs {self.reference} ({self.ci:.0%} interval)")
 
 
 def compare_groups(
@@ -865,10 +865,10 @@ class PopulationShares(TableResult):
 
     def plot(self, *, ax: Any = None) -> Any:
         """The share of each group with its interval (in percent); the Figure."""
-        from ..report.charts import dot_interval
+        from ..plots import plot_intervals
 
         t = self.table[["share", "ci_low", "ci_high"]] * 100.0
-        return dot_interval(t, estimate="share", xlabel=f"% of the population ({self.ci:.0%} interval)", ax=ax)
+        return plot_intervals(t, estimate="share", xlabel=f"% of the population ({self.ci:.0%} interval)", ax=ax)
 
 
 def population_shares(df: pd.DataFrame, column: str, design: Any, *, codebook: Any = None, lang: str = "en",

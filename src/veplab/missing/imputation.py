@@ -884,13 +884,15 @@ class PooledEstimates(TableResult):
 
     def plot(self, *, ax: Any = None) -> Any:
         """Forest plot of the pooled estimates (odds ratios on a log axis when exponentiated); the Figure."""
-        from ..report.charts import forest
+        from ..plots import plot_intervals
 
         t = self.table.set_index("term")
         if self.exponentiate:
-            return forest(t, estimate="odds_ratio", low="or_ci_low", high="or_ci_high", ratio=True, ax=ax,
-                          xlabel=f"odds ratio ({self.ci:.0%} interval, pooled)")
-        return forest(t, ax=ax, xlabel=f"estimate ({self.ci:.0%} interval, pooled)")
+            return plot_intervals(t, estimate="odds_ratio", low="or_ci_low", high="or_ci_high", ref=1.0, log=True,
+                                  ax=ax, missing_label="not estimated",
+                                  xlabel=f"odds ratio ({self.ci:.0%} interval, pooled)")
+        return plot_intervals(t, ref=0.0, ax=ax, missing_label="not estimated",
+                              xlabel=f"estimate ({self.ci:.0%} interval, pooled)")
 
 
 def pool(

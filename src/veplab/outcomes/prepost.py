@@ -298,11 +298,11 @@ class PrePostResult(TableResult):
 
     def plot(self, *, ax: Any = None) -> Any:
         """The mean change (post - pre) of each scale with its t interval; the Figure."""
-        from ..report.charts import dot_interval
+        from ..plots import plot_intervals
 
         t = self.table.set_index("scale")
-        return dot_interval(t, estimate="mean_change", low="change_ci_low", high="change_ci_high", ref=0.0,
-                            ax=ax, xlabel=f"mean change, post - pre ({self.ci:.0%} interval)")
+        return plot_intervals(t, estimate="mean_change", low="change_ci_low", high="change_ci_high", ref=0.0,
+                              ax=ax, xlabel=f"mean change, post - pre ({self.ci:.0%} interval)")
 
 
 def pre_post(

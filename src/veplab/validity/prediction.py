@@ -955,13 +955,13 @@ class SubgroupPerformance(TableResult):
 
     def plot(self, *, ax: Any = None) -> Any:
         """The AUC of each subgroup with its interval (reference line at 0.5); the Figure."""
-        from ..report.charts import dot_interval
+        from ..plots import plot_intervals
 
         t = self.table
         label = ["All" if v == "(all)" else f"{v}: {g}" for v, g in zip(t["variable"], t["group"])]
         frame = t[["auc", "auc_ci_low", "auc_ci_high"]].set_axis(label, axis=0)
-        return dot_interval(frame, estimate="auc", low="auc_ci_low", high="auc_ci_high", ref=0.5, ax=ax,
-                            xlabel=f"AUC ({self.ci:.0%} interval)", missing_label="AUC undefined")
+        return plot_intervals(frame, estimate="auc", low="auc_ci_low", high="auc_ci_high", ref=0.5, ax=ax,
+                              xlabel=f"AUC ({self.ci:.0%} interval)", missing_label="AUC undefined")
 
 
 def subgroup_performance(
