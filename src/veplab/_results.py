@@ -1,7 +1,8 @@
 """Small shared pieces for result objects.
 
-Every analysis returns either a tidy :class:`pandas.DataFrame` or a frozen
-dataclass deriving from :class:`Result`.  A result carries the fitted numbers
+Every statistic returns a frozen dataclass deriving from :class:`Result`
+(:class:`TableResult` when its estimates form a table); plain DataFrames are
+left to tables of data (crosstabs, counts, curves).  A result carries the fitted numbers
 unrounded, knows how to turn itself into a one-row (or tidy) frame with
 ``to_frame()``, prints a readable ``summary()`` and shows itself as tables in
 a notebook (``_repr_html_``).
