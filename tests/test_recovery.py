@@ -76,7 +76,7 @@ def test_training_effect_recovered(demo):
     cfg, truth = demo
     staff = cfg.load_source("staff")
     pp = pre_post_long(staff, ["confidence", "knowledge"], wave="wave", id="staff_id", pre_level=1,
-                       post_level=2, ci=0.999).set_index("scale")
+                       post_level=2, ci=0.999).table.set_index("scale")
     for scale in ("confidence", "knowledge"):
         want = truth["staff"]["effects"][scale]["expected_mean_difference"]
         assert pp.loc[scale, "change_ci_low"] < want < pp.loc[scale, "change_ci_high"], scale
