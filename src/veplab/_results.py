@@ -46,12 +46,16 @@ class Result:
 
     def summary(self) -> str:
         """Readable multi-line text of the scalar fields."""
-        lines = [type(self).__name__]
+        return "\n".join([type(self).__name__, *self._field_lines()])
+
+    def _field_lines(self) -> list[str]:
+        """One indented ``name  value`` line per scalar field."""
+        lines = []
         for key, value in self.to_dict().items():
             if isinstance(value, float) and not math.isnan(value):
                 value = f"{value:.6g}"
             lines.append(f"  {key:<18} {value}")
-        return "\n".join(lines)
+        return lines
 
     def __str__(self) -> str:  # pragma: no cover - cosmetic
         return self.summary()
@@ -126,11 +130,7 @@ class TableResult(Result):
 
     def summary(self) -> str:
         """The title, the settings and the table."""
-        lines = [self._title()]
-        for key, value in self.to_dict().items():
-            if isinstance(value, float) and not math.isnan(value):
-                value = f"{value:.6g}"
-            lines.append(f"  {key:<18} {value}")
+        lines = [self._title(), *self._field_lines()]
         cols = [c for c in self._summary_columns if c in self.table.columns] or list(self.table.columns)
         with pd.option_context("display.width", 200, "display.max_columns", 30, "display.max_rows", 60):
             lines += ["", self.table[cols].to_string(float_format=lambda v: f"{v:.4g}")]
