@@ -16,6 +16,7 @@ import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -182,3 +183,30 @@ def weighted_report(tmp_path_factory) -> tuple[Path, dict]:
 def prepost_report(tmp_path_factory) -> tuple[Path, dict]:
     return _built(tmp_path_factory, "prepost")
 
+
+
+#: The test files whose builds take the most CPU, in the order a worker should take them (``--dist
+#: loadfile``; the other files follow, most tests first, as xdist orders them).  Taken first, they do
+#: not end the run on one worker while the other waits; test_build_cache comes early as it builds
+#: ``three_assessors``, which test_survey_study then finds built.
+HEAVY_FIRST = ["test_brief.py", "test_build_cache.py", "test_build.py", "test_survey_study.py", "test_readme.py",
+               "test_simulate.py", "test_design_build.py", "test_brief_layout.py",
+               "test_analyses_notebooks_basic.py", "test_pages_readable.py"]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """``--dist loadfile`` taking the files of :data:`HEAVY_FIRST` first."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    rank = {name: i for i, name in enumerate(HEAVY_FIRST)}
+
+    class HeavyFirst(LoadFileScheduling):
+        def _assign_work_unit(self, node: Any) -> None:
+            first = min(self.workqueue, key=lambda scope: rank.get(Path(scope).name, len(rank)))
+            self.workqueue.move_to_end(first, last=False)
+            super()._assign_work_unit(node)
+
+    return HeavyFirst(config, log)
