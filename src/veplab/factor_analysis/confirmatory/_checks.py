@@ -11,7 +11,7 @@ from scipy import linalg
 from veplab._validate import InputError
 
 from ..lavaan_syntax import ParsedModel
-from ._common import EQUAL_NAMES
+from ._common import EQUAL_NAMES, _split_groups
 from ._partable import _Row
 from ._fiml import _Pattern, _em_moments, _independence_loglik, _missing_patterns
 
@@ -86,12 +86,7 @@ def _group_moments(
     X: pd.DataFrame, groups: pd.Series | None, ov: Sequence[str]
 ) -> tuple[list[Any], list[np.ndarray], list[np.ndarray], list[int]]:
     p = len(ov)
-    if groups is None:
-        labels: list[Any] = [None]
-        parts = [X]
-    else:
-        labels = list(pd.unique(groups))
-        parts = [X[groups == lab] for lab in labels]
+    labels, parts = _split_groups(X, groups)
     S, ybar, nobs = [], [], []
     for lab, part in zip(labels, parts):
         where = "the data" if lab is None else f"group {lab!r}"
@@ -135,12 +130,7 @@ def _group_moments_fiml(
     """Per group: EM (H1) covariance and mean, N_g, missing-data patterns, H1 and
     independence log-likelihoods (rows missing every indicator already removed)."""
     p = len(ov)
-    if groups is None:
-        labels: list[Any] = [None]
-        parts = [X]
-    else:
-        labels = list(pd.unique(groups))
-        parts = [X[groups == lab] for lab in labels]
+    labels, parts = _split_groups(X, groups)
     S, ybar, nobs, pats_all, h1, base = [], [], [], [], [], []
     for lab, part in zip(labels, parts):
         where = "the data" if lab is None else f"group {lab!r}"

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
 
+import pandas as pd
+
+
+def _split_groups(X: pd.DataFrame, groups: pd.Series | None) -> tuple[list[Any], list[pd.DataFrame]]:
+    """The group labels in order of appearance (``[None]`` without groups) and each group's rows."""
+    if groups is None:
+        return [None], [X]
+    labels = list(pd.unique(groups))
+    return labels, [X[groups == lab] for lab in labels]
 
 
 #: lavaan ``group.equal`` names understood by ``equal=``.

@@ -37,6 +37,8 @@ from scipy import linalg, special, stats
 from veplab import _optim
 from veplab._validate import InputError
 
+from ._common import _split_groups
+
 from ..correlations import _maximise_rho, bivariate_normal_cdf
 from ._partable import _Row
 
@@ -77,12 +79,7 @@ def _ordinal_codes(
         if len(vals) < 2:
             raise InputError(f"cfa: ordered column {v!r} has a single category ({vals[0]:g}); drop it")
         levels.append(vals)
-    if groups is None:
-        labels: list[Any] = [None]
-        parts = [X]
-    else:
-        labels = list(pd.unique(groups))
-        parts = [X[groups == lab] for lab in labels]
+    labels, parts = _split_groups(X, groups)
     codes = []
     for lab, part in zip(labels, parts):
         arr = part[list(ov)].to_numpy(dtype=float)
