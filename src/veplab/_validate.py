@@ -23,6 +23,8 @@ __all__ = [
     "numeric_series",
     "check_ci",
     "check_choice",
+    "check_frame",
+    "columns_shown",
     "format_rows",
     "rng",
 ]
@@ -174,9 +176,7 @@ def numeric_data(
             f"{what}: needs at least {min_columns} {column_label}s, got {df.shape[1]}"
             + (f" ({list(df.columns)})" if df.shape[1] else "")
         )
-    if df.columns.duplicated().any():
-        dups = list(df.columns[df.columns.duplicated()])
-        raise InputError(f"{what}: duplicate column names {dups}; rename them")
+    _check_unique_columns(df, what)
     arr = _frame_to_float(df, what)
     if arr.shape[0] < min_rows:
         raise InputError(f"{what}: needs at least {min_rows} rows, got {arr.shape[0]}")
@@ -235,6 +235,32 @@ def numeric_series(data: Any, *, what: str, name: str = "x") -> pd.Series:
     if not isinstance(data, pd.Series):
         data = pd.Series(np.asarray(data), name=name)
     return _column_to_float(data, str(data.name if data.name is not None else name), what)
+
+
+def check_frame(df: Any, what: str, *, rows: bool = True, unique: bool = True) -> pd.DataFrame:
+    """Return ``df`` if it is a DataFrame (with unique column names and at least one row).
+
+    ``unique=False`` skips the duplicate-name check, ``rows=False`` the empty check.
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise InputError(f"{what}: expected a pandas DataFrame, got {type(df).__name__}")
+    if unique:
+        _check_unique_columns(df, what)
+    if rows and len(df) == 0:
+        raise InputError(f"{what}: the data frame has no rows")
+    return df
+
+
+def _check_unique_columns(df: pd.DataFrame, what: str) -> None:
+    if df.columns.duplicated().any():
+        dups = list(df.columns[df.columns.duplicated()])
+        raise InputError(f"{what}: duplicate column names {dups}; rename them")
+
+
+def columns_shown(columns: Iterable[Any], limit: int = 15) -> str:
+    """The first ``limit`` column names, quoted and comma-separated (`` ...`` when cut)."""
+    avail = list(columns)
+    return ", ".join(repr(c) for c in avail[:limit]) + (" ..." if len(avail) > limit else "")
 
 
 def check_ci(ci: float) -> float:

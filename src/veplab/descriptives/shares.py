@@ -55,7 +55,7 @@ import pandas as pd
 from scipy import stats
 
 from .._results import TableResult
-from .._validate import InputError, check_ci, check_choice, format_rows
+from .._validate import InputError, _column_to_float, check_ci, check_choice, check_frame, columns_shown
 from .tables import option_label
 
 __all__ = [
@@ -76,17 +76,6 @@ _ALL_LABEL = {"en": "All", "fr": "Ensemble", "ar": "الجميع", "ru": "Все
 
 
 # --------------------------------------------------------------------------- small helpers
-def _require_frame(df: Any, what: str) -> pd.DataFrame:
-    if not isinstance(df, pd.DataFrame):
-        raise InputError(f"{what}: expected a pandas DataFrame, got {type(df).__name__}")
-    if df.columns.duplicated().any():
-        dups = list(df.columns[df.columns.duplicated()])
-        raise InputError(f"{what}: duplicate column names {dups}; rename them")
-    if len(df) == 0:
-        raise InputError(f"{what}: the data frame has no rows")
-    return df
-
-
 def _as_list(value: Any, name: str, what: str) -> list[str]:
     if isinstance(value, str):
         return [value]
@@ -104,35 +93,15 @@ def _as_list(value: Any, name: str, what: str) -> list[str]:
 def _require_columns(df: pd.DataFrame, cols: Sequence[Any], what: str, role: str = "column") -> None:
     absent = [c for c in cols if c not in df.columns]
     if absent:
-        avail = list(df.columns)
-        shown = ", ".join(repr(c) for c in avail[:15]) + (" ..." if len(avail) > 15 else "")
         raise InputError(
-            f"{what}: {role}(s) {absent} not in the data; available columns: {shown}. "
+            f"{what}: {role}(s) {absent} not in the data; available columns: {columns_shown(df.columns)}. "
             "Check the spelling (scale scores are named after the scale ids of the codebook)"
         )
 
 
 def _codes(col: pd.Series, name: str, what: str) -> np.ndarray:
     """A column as float codes (NaN for missing), raising on text."""
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        if not pd.api.types.is_numeric_dtype(col.cat.categories.dtype):
-            raise InputError(
-                f"{what}: column {name!r} is categorical with non-numeric categories "
-                f"{list(col.cat.categories[:5])}; load it with its codebook (integer codes) first"
-            )
-        return col.astype("float64").to_numpy()
-    if pd.api.types.is_bool_dtype(col.dtype):
-        return col.astype("float64").to_numpy()
-    if pd.api.types.is_numeric_dtype(col.dtype):
-        return col.astype("float64").to_numpy()
-    conv = pd.to_numeric(col, errors="coerce")
-    bad = conv.isna() & col.notna()
-    if bad.any():
-        raise InputError(
-            f"{what}: column {name!r} has {int(bad.sum())} non-numeric values "
-            f"({format_rows(list(col.index[bad]))}); recode them to numbers or to missing"
-        )
-    return conv.astype("float64").to_numpy()
+    return _column_to_float(col, name, what).to_numpy()
 
 
 def _levels(col: pd.Series) -> list[Any]:
@@ -438,7 +407,7 @@ def endorsement(
     [['overall', 'All', 6, 0.6666666666666666], ['gender', 1, 3, 0.6666666666666666], ['gender', 2, 3, 0.6666666666666666]]
     """
     what = "endorsement"
-    df = _require_frame(df, what)
+    df = check_frame(df, what)
     ci = check_ci(ci)
     variables = _as_list(items_or_scales, "items_or_scales", what)
     _require_columns(df, variables, what, "item/scale column")
@@ -777,7 +746,7 @@ def compare_groups(
     (2.0, 0.92)
     """
     what = "compare_groups"
-    df = _require_frame(df, what)
+    df = check_frame(df, what)
     ci = check_ci(ci)
     check_choice(delta_variance, "delta_variance", ["unbiased", "consistent"])
     variables = _as_list(scales, "scales", what)

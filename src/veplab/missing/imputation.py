@@ -77,7 +77,7 @@ from scipy import linalg, special, stats
 
 from .._glm import glm
 from .._results import Result, TableResult
-from .._validate import InputError, check_ci, check_choice, rng as _rng
+from .._validate import InputError, check_ci, check_choice, check_frame, rng as _rng
 
 __all__ = ["impute", "Imputations", "missing_pattern", "pool", "Poolable", "PooledEstimates"]
 
@@ -637,10 +637,7 @@ def impute(
     [0, 0, 0]
     """
     what = "impute"
-    if not isinstance(df, pd.DataFrame):
-        raise InputError(f"{what}: expected a pandas DataFrame, got {type(df).__name__}")
-    if df.columns.duplicated().any():
-        raise InputError(f"{what}: duplicate column names {list(df.columns[df.columns.duplicated()])}; rename them")
+    check_frame(df, what, rows=False)
     if len(df) < 2:
         raise InputError(f"{what}: needs at least 2 rows, got {len(df)}")
     if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:

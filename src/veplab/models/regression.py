@@ -85,7 +85,7 @@ import pandas as pd
 from scipy import special, stats
 
 from .._results import Result
-from .._validate import InputError, check_ci, check_choice, format_rows
+from .._validate import InputError, check_ci, check_choice, check_frame, format_rows
 from .._glm import glm, separated_terms, t_table
 from .._sandwich import ROBUST_TYPES, sandwich
 from ._formula import check_full_rank, design_matrix, formula_variables, split_formula
@@ -136,13 +136,7 @@ def _unquote(name: str) -> str:
 def _model_frame(
     df: Any, formula: str, *, what: str, cluster: str | None = None, weights: str | None = None,
 ) -> _Frame:
-    if not isinstance(df, pd.DataFrame):
-        raise InputError(f"{what}: expected a pandas DataFrame, got {type(df).__name__}")
-    if df.columns.duplicated().any():
-        dups = list(df.columns[df.columns.duplicated()])
-        raise InputError(f"{what}: duplicate column names {dups}; rename them")
-    if len(df) == 0:
-        raise InputError(f"{what}: the data frame has no rows")
+    check_frame(df, what)
     lhs, rhs = split_formula(formula, what=what)
     outcome = _unquote(lhs)
     if outcome not in df.columns:

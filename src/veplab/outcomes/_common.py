@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._validate import InputError, format_rows, numeric_series
+from .._validate import InputError, check_frame, columns_shown, format_rows, numeric_series
 
 __all__ = [
     "require_frame",
@@ -25,11 +25,7 @@ __all__ = [
 
 
 def require_frame(df: Any, what: str) -> pd.DataFrame:
-    if not isinstance(df, pd.DataFrame):
-        raise InputError(f"{what}: expected a pandas DataFrame, got {type(df).__name__}")
-    if len(df) == 0:
-        raise InputError(f"{what}: the data frame has no rows")
-    return df
+    return check_frame(df, what, unique=False)
 
 
 def require_columns(df: pd.DataFrame, columns: Iterable[Any], what: str) -> None:
@@ -37,10 +33,8 @@ def require_columns(df: pd.DataFrame, columns: Iterable[Any], what: str) -> None
     cols = [c for c in columns if c is not None]
     absent = [c for c in cols if c not in df.columns]
     if absent:
-        avail = list(df.columns)
-        shown = ", ".join(repr(c) for c in avail[:15]) + (" ..." if len(avail) > 15 else "")
         raise InputError(
-            f"{what}: column(s) {absent} are not in the data; available columns: {shown}. "
+            f"{what}: column(s) {absent} are not in the data; available columns: {columns_shown(df.columns)}. "
             f"Check the spelling or rename the columns first"
         )
 

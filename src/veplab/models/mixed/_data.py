@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..._validate import InputError, format_rows, numeric_series
+from ..._validate import InputError, check_frame, format_rows, numeric_series
 from .._formula import Design, check_full_rank, design_matrix, formula_variables, split_formula
 
 
@@ -55,11 +55,7 @@ def _prepare(
     re_formula: str | None = None,
     trials: str | None = None,
 ) -> _Data:
-    if not isinstance(df, pd.DataFrame):
-        raise InputError(f"{what}: expected a pandas DataFrame, got {type(df).__name__}")
-    if df.columns.duplicated().any():
-        dups = list(df.columns[df.columns.duplicated()])
-        raise InputError(f"{what}: duplicate column names {dups}; rename them")
+    check_frame(df, what, rows=False)
     if not isinstance(group, str) or group not in df.columns:
         raise InputError(
             f"{what}: group={group!r} is not a column of the data; name the column that "
