@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -256,3 +257,17 @@ def dump_yaml(data: Mapping[str, Any], header: str = "") -> str:
     if header:
         text = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines()) + text
     return text
+
+
+class YamlDraft:
+    """Mixin for a converted codebook: :meth:`write` saves what ``yaml(source)`` returns."""
+
+    def yaml(self, source: str | None = None) -> str:
+        raise NotImplementedError
+
+    def write(self, path: str | Path, source: str | None = None) -> Path:
+        """Write the YAML text to ``path`` (UTF-8, parent folders made); return the path."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.yaml(source), encoding="utf-8")
+        return path

@@ -40,7 +40,7 @@ from typing import Any, TypeGuard
 
 from .. import codebook as _cb
 from ..codebook import Codebook
-from ._common import codebook_to_dict, dump_yaml, guess_reason, option_shape, sanitize_id
+from ._common import YamlDraft, codebook_to_dict, dump_yaml, guess_reason, option_shape, sanitize_id
 
 __all__ = ["SavDraft", "from_sav"]
 
@@ -63,7 +63,7 @@ _QUASI_NAME = re.compile(
 
 
 @dataclasses.dataclass(frozen=True)
-class SavDraft:
+class SavDraft(YamlDraft):
     """A codebook draft: ``data`` (the mapping :meth:`yaml` writes), the
     validated ``codebook`` and ``warnings`` (one per thing to check)."""
 
@@ -77,12 +77,6 @@ class SavDraft:
         if self.warnings:
             header += f"\n{len(self.warnings)} note(s):\n" + "\n".join(f"- {w}" for w in self.warnings)
         return dump_yaml(self.data, header=header)
-
-    def write(self, path: str | Path, source: str | None = None) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.yaml(source), encoding="utf-8")
-        return path
 
 
 def _script_langs(text: str) -> set[str]:

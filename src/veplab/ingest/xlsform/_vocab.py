@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ...codebook import Codebook
-from .._common import dump_yaml
+from .._common import YamlDraft, dump_yaml
 
 
 YES_NO_LABELS = {
@@ -154,7 +154,7 @@ class XLSFormError(ValueError):
 
 
 @dataclasses.dataclass(frozen=True)
-class Conversion:
+class Conversion(YamlDraft):
     """A form converted to a codebook.
 
     ``data`` is the codebook as a mapping (what :meth:`yaml` writes),
@@ -175,9 +175,3 @@ class Conversion:
             header += f"\n{len(self.warnings)} note(s) from the conversion:\n" + "\n".join(
                 f"- {w}" for w in self.warnings)
         return dump_yaml(self.data, header=header)
-
-    def write(self, path: str | Path, source: str | None = None) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.yaml(source), encoding="utf-8")
-        return path
