@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -280,6 +281,27 @@ def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
         allowed = ", ".join(repr(c) for c in choices)
         raise InputError(f"{name} must be one of {allowed}; got {value!r}")
     return value
+
+
+def read_yaml_mapping(path: str | Path, what: str, *, expect: str, file: str = "file",
+                      hint: str = "") -> dict[str, Any]:
+    """The mapping a YAML file holds, or :class:`InputError` (no such file, bad YAML, not a mapping).
+
+    ``expect`` names the keys the mapping should have, ``file`` what the file is
+    called in the message, ``hint`` what to do when it does not exist.
+    """
+    import yaml
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{what}: no {file} {str(p)!r}{hint}")
+    try:
+        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise InputError(f"{what}: {p.name} is not valid YAML: {exc}") from None
+    if not isinstance(doc, Mapping):
+        raise InputError(f"{what}: {p.name} must hold a mapping ({expect})")
+    return dict(doc)
 
 
 def rng(seed: int | np.random.Generator | None) -> np.random.Generator:

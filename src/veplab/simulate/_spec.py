@@ -10,9 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from .._validate import InputError
+from .._validate import InputError, read_yaml_mapping
 from ..synth.clustered import DESIGNS, EFFECTS, effect_of
 
 #: analysis -> (designs it fits, effects it estimates)
@@ -41,16 +39,8 @@ def read_spec(spec: Any) -> dict[str, Any]:
     if isinstance(spec, Mapping):
         return dict(spec)
     if isinstance(spec, (str, Path)):
-        path = Path(spec)
-        if not path.is_file():
-            raise InputError(f"simulate: no spec file {str(path)!r} (give a YAML file or a mapping)")
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise InputError(f"simulate: {path} is not valid YAML: {exc}") from None
-        if not isinstance(data, Mapping):
-            raise InputError(f"simulate: {path} must hold a mapping (design:, clusters_per_arm:, ...)")
-        return dict(data)
+        return read_yaml_mapping(spec, "simulate", expect="design:, clusters_per_arm:, ...", file="spec file",
+                                 hint=" (give a YAML file or a mapping)")
     raise InputError(f"simulate: spec must be a mapping or a YAML file path, got {type(spec).__name__}")
 
 

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validate import InputError, check_choice
+from .._validate import InputError, check_choice, read_yaml_mapping
 from ._design import SurveyDesign
 
 __all__ = ["Population", "read_population", "calibrate", "rake", "poststratify"]
@@ -74,17 +74,8 @@ def read_population(path: str | Path) -> Population:
     >>> read_population(p).margins
     {'sex': {'F': 40.0, 'M': 60.0}}
     """
-    import yaml
-
     p = Path(path)
-    if not p.is_file():
-        raise InputError(f"read_population: no file {str(p)!r}")
-    try:
-        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        raise InputError(f"read_population: {p.name} is not valid YAML: {e}") from None
-    if not isinstance(doc, dict):
-        raise InputError(f"read_population: {p.name} must be a mapping with margins:, totals:, cells:")
+    doc = read_yaml_mapping(p, "read_population", expect="margins:, totals:, cells:")
     unknown = set(doc) - {"total", "margins", "totals", "cells", "source"}
     if unknown:
         raise InputError(f"read_population: {p.name} has unknown keys {sorted(unknown)}; "
