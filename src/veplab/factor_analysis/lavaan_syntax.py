@@ -34,6 +34,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections.abc import Iterator
 
 import pandas as pd
 
@@ -113,18 +114,25 @@ class ParsedModel:
         )
 
 
+def _scan_quotes(text: str) -> Iterator[tuple[int, str, bool]]:
+    """Each character of ``text`` with its index and whether it belongs to a quoted string (quotes included)."""
+    quote: str | None = None
+    for i, ch in enumerate(text):
+        if quote:
+            if ch == quote:
+                quote = None
+            yield i, ch, True
+        elif ch in "\"'":
+            quote = ch
+            yield i, ch, True
+        else:
+            yield i, ch, False
+
+
 def _strip_comment(line: str) -> str:
     out = []
-    in_quote: str | None = None
-    for ch in line:
-        if in_quote:
-            out.append(ch)
-            if ch == in_quote:
-                in_quote = None
-            continue
-        if ch in "\"'":
-            in_quote = ch
-        elif ch in "#!":
+    for _, ch, quoted in _scan_quotes(line):
+        if not quoted and ch in "#!":
             break
         out.append(ch)
     return "".join(out)
@@ -137,17 +145,12 @@ def _split_top(text: str, sep: str) -> list[str]:
     """
     parts: list[str] = []
     depth = 0
-    quote: str | None = None
     cur: list[str] = []
-    for i, ch in enumerate(text):
-        if quote:
+    for i, ch, quoted in _scan_quotes(text):
+        if quoted:
             cur.append(ch)
-            if ch == quote:
-                quote = None
             continue
-        if ch in "\"'":
-            quote = ch
-        elif ch == "(":
+        if ch == "(":
             depth += 1
         elif ch == ")":
             depth -= 1
