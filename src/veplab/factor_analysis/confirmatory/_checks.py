@@ -107,21 +107,24 @@ def _group_moments(
                 f"cfa: in {where}, variable(s) {const} are constant (no variance); drop them "
                 f"from the model" + (" or drop this group" if lab is not None else "")
             )
-        sd = np.sqrt(np.diag(cov))
-        corr = cov / np.outer(sd, sd)
-        vals, vecs = linalg.eigh(corr)
-        if vals[0] < 1e-10:
-            v = vecs[:, 0]
-            involved = [ov[k] for k in np.argsort(-np.abs(v)) if abs(v[k]) > 0.1]
-            raise InputError(
-                f"cfa: the sample covariance matrix of {where} is singular (not positive "
-                f"definite): variables {involved} are linearly dependent (e.g. a duplicated item "
-                f"or a total score). Drop one of them"
-            )
+        _check_not_singular(cov, ov, f"sample covariance matrix of {where}")
         S.append(cov)
         ybar.append(mean)
         nobs.append(n)
     return labels, S, ybar, nobs
+
+
+def _check_not_singular(cov: np.ndarray, ov: Sequence[str], what: str, why: str = "") -> None:
+    """Raise naming the linearly dependent variables when the correlation matrix of ``cov`` is singular."""
+    sd = np.sqrt(np.diag(cov))
+    vals, vecs = linalg.eigh(cov / np.outer(sd, sd))
+    if vals[0] < 1e-10:
+        v = vecs[:, 0]
+        involved = [ov[k] for k in np.argsort(-np.abs(v)) if abs(v[k]) > 0.1]
+        raise InputError(
+            f"cfa: the {what} is singular (not positive definite): variables {involved} are "
+            f"linearly dependent (e.g. a duplicated item or a total score){why}. Drop one of them"
+        )
 
 
 def _group_moments_fiml(
@@ -169,16 +172,8 @@ def _group_moments_fiml(
                 f"Drop one variable of each pair or collect data with both"
             )
         mu, sigma, ll, _ = _em_moments(pats, p)
-        sd = np.sqrt(np.diag(sigma))
-        vals, vecs = linalg.eigh(sigma / np.outer(sd, sd))
-        if vals[0] < 1e-10:
-            v = vecs[:, 0]
-            involved = [ov[k] for k in np.argsort(-np.abs(v)) if abs(v[k]) > 0.1]
-            raise InputError(
-                f"cfa: the EM-estimated covariance matrix of {where} is singular (not positive "
-                f"definite): variables {involved} are linearly dependent (e.g. a duplicated item "
-                f"or a total score), or too few rows observe them together. Drop one of them"
-            )
+        _check_not_singular(sigma, ov, f"EM-estimated covariance matrix of {where}",
+                            ", or too few rows observe them together")
         S.append(sigma)
         ybar.append(mu)
         nobs.append(n)
