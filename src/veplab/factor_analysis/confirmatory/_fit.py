@@ -248,17 +248,12 @@ def cfa(
         if group is not None:
             no_group = data[group].isna().to_numpy()
             if no_group.any():
-                msg = (f"dropped {int(no_group.sum())} of {len(X)} rows with a missing group "
-                       f"({group!r}) value: {format_rows(list(X.index[no_group]))}")
-                warnings.warn(f"cfa: {msg}", stacklevel=2)
-                notes.append(msg)
+                _warn_dropped(notes, X.index, no_group, f"with a missing group ({group!r}) value")
             keep &= ~no_group
         empty = (X.isna().all(axis=1) & keep).to_numpy()
         if empty.any():
-            msg = (f"dropped {int(empty.sum())} of {len(X)} rows missing every indicator (FIML "
-                   f"cannot use them; lavaan drops them too): {format_rows(list(X.index[empty]))}")
-            warnings.warn(f"cfa: {msg}", stacklevel=2)
-            notes.append(msg)
+            _warn_dropped(notes, X.index, empty,
+                          "missing every indicator (FIML cannot use them; lavaan drops them too)")
         keep &= ~empty
     else:
         keep = X.notna().all(axis=1)
@@ -539,3 +534,10 @@ def _parameter_table(
                     "std_all": float(std),
                 })
     return pd.DataFrame.from_records(recs)
+
+
+def _warn_dropped(notes: list[str], index: pd.Index, mask: np.ndarray, why: str) -> None:
+    """Warn (at the caller's caller) and note that the rows of ``index`` under ``mask`` were dropped."""
+    msg = f"dropped {int(mask.sum())} of {len(index)} rows {why}: {format_rows(list(index[mask]))}"
+    warnings.warn(f"cfa: {msg}", stacklevel=3)
+    notes.append(msg)
