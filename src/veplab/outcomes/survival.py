@@ -110,6 +110,13 @@ def _group_labels(df: pd.DataFrame, group: Any, what: str) -> tuple[np.ndarray, 
     return codes, levels
 
 
+def _strata_codes(df: pd.DataFrame, strata: Any, n: int, what: str) -> np.ndarray:
+    """Integer stratum codes of the ``n`` rows (all 0 without ``strata``)."""
+    if strata is None:
+        return np.zeros(n, dtype=int)
+    return _group_labels(df, strata, what)[0]
+
+
 # =========================================================================== Kaplan-Meier
 def _km_curve(t: np.ndarray, e: np.ndarray, w: np.ndarray | None = None) -> pd.DataFrame:
     w = np.ones_like(t) if w is None else w
@@ -517,10 +524,7 @@ def logrank(
     if k < 2:
         raise InputError(f"logrank: group column {group!r} has only one level ({levels[0]!r}); "
                          f"a log-rank test compares at least two groups")
-    if strata is None:
-        scodes = np.zeros(len(t), dtype=int)
-    else:
-        scodes, _ = _group_labels(df, strata, "logrank")
+    scodes = _strata_codes(df, strata, len(t), "logrank")
     obs = np.zeros(k)
     exp_ = np.zeros(k)
     var = np.zeros((k, k))
@@ -1175,10 +1179,7 @@ def cox(
     if const:
         raise InputError(f"cox: covariate column(s) {const} take a single value in the data used; "
                          f"a constant has no hazard ratio. Drop it (e.g. a group with one level)")
-    if strata is None:
-        scodes = np.zeros(len(t), dtype=int)
-    else:
-        scodes, _ = _group_labels(sub, strata, "cox")
+    scodes = _strata_codes(sub, strata, len(t), "cox")
     if cluster is not None:
         clcodes = np.asarray(pd.factorize(sub[cluster])[0])
     else:
