@@ -116,6 +116,22 @@ def _pos(name: str, v: Any, *, upper: float | None = None) -> float:
     return x
 
 
+def _solve_p2(f, n, p2, pw, p1: float, direction: str, n_low: float, n_name: str) -> tuple[Any, Any, Any, str]:
+    """Solve ``f(n, p2) = power`` (two proportions, base rate ``p1``) for whichever of power, ``n``
+    and ``p2`` is None; return ``(n, p2, power, solved)``.  ``p2`` is sought on ``direction``'s side of ``p1``."""
+    if pw is None:
+        p2 = _pos("effect (p2)", p2, upper=1)
+        return n, p2, f(n, p2), "power"
+    if n is None:
+        p2 = _pos("effect (p2)", p2, upper=1)
+        if p2 == p1:
+            raise InputError("power: p2 equals p1; there is no difference to detect")
+        return _root(lambda x: f(x, p2) - pw, n_low, 1e7, n_name), p2, pw, "n"
+    lo, hi = (p1, 1.0) if direction == "increase" else (0.0, p1)
+    eps = 1e-10
+    return n, _root(lambda x: f(n, x) - pw, lo + eps, hi - eps, "p2"), pw, "effect"
+
+
 def _root(f, lo: float, hi: float, what: str) -> float:
     flo, fhi = f(lo), f(hi)
     if flo * fhi > 0:
@@ -230,25 +246,7 @@ def _solve_prop(n, p2, pw, alpha, p1, alternative, strict, method, direction) ->
         def f(n_, p2_):
             return _prop_power_arcsine(n_, p1, p2_, alpha, alt)
         rname = "pwr::pwr.2p.test (h = ES.h(p1, p2))"
-    if pw is None:
-        p2 = _pos("effect (p2)", p2, upper=1)
-        pw = f(n, p2)
-        solved = "power"
-    elif n is None:
-        p2 = _pos("effect (p2)", p2, upper=1)
-        if p2 == p1:
-            raise InputError("power: p2 equals p1; there is no difference to detect")
-        n = _root(lambda x: f(x, p2) - pw, 2.0, 1e7, "n")
-        solved = "n"
-    else:
-        if direction == "increase":
-            lo, hi = p1, 1.0
-        else:
-            lo, hi = 0.0, p1
-        eps = 1e-10
-        p2 = _root(lambda x: f(n, x) - pw, lo + eps if direction == "increase" else lo + eps,
-                   hi - eps, "p2")
-        solved = "effect"
+    n, p2, pw, solved = _solve_p2(f, n, p2, pw, p1, direction, 2.0, "n")
     note = (f"base rate p1 = {p1:g}; detectable p2 = {p2:.4g} "
             f"(risk ratio {p2 / p1:.3g}, difference {p2 - p1:+.4g})")
     return PowerResult(design="two_proportions", solved_for=solved, n=float(n), n_ceiling=int(math.ceil(n - 1e-9)),
@@ -397,21 +395,7 @@ def _solve_cluster(design, k, effect, pw, alpha, sd, p1, icc, cluster_size, cv, 
 
         def f(k_, p2_):
             return _prop_power_normal(k_ * m / de, p1, p2_, alpha, tside, strict)
-        if pw is None:
-            effect = _pos("effect (p2)", effect, upper=1)
-            pw = f(k, effect)
-            solved = "power"
-        elif k is None:
-            effect = _pos("effect (p2)", effect, upper=1)
-            if effect == p1:
-                raise InputError("power: p2 equals p1; there is no difference to detect")
-            k = _root(lambda x: f(x, effect) - pw, lo_k, 1e7, "number of clusters")
-            solved = "n"
-        else:
-            lo, hi = (p1, 1.0) if direction == "increase" else (0.0, p1)
-            eps = 1e-10
-            effect = _root(lambda x: f(k, x) - pw, lo + eps, hi - eps, "p2")
-            solved = "effect"
+        k, effect, pw, solved = _solve_p2(f, k, effect, pw, p1, direction, lo_k, "number of clusters")
         rname = "stats::power.prop.test on n = k m / DE, Donner & Klar (2000)"
         ename = "p2"
         note = (f"base rate p1 = {p1:g}; p2 = {effect:.4g} "
