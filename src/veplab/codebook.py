@@ -324,15 +324,25 @@ _ITEM_KEYS = {
 }
 
 
-def _item(raw: Any, index: int, col: _Collector, default: str = "en") -> Item | None:
+def _entry_id(raw: Any, index: int, col: _Collector, kind: str, keys: str, rule: str = "") -> tuple[str, str] | None:
+    """The id of the ``index``-th ``kind`` entry and where to report its problems, or None when
+    ``raw`` is not a mapping with a valid id (the problem is collected)."""
     if not isinstance(raw, Mapping):
-        col.add(f"items[{index}]", "each item must be a mapping with at least id, label and type")
+        col.add(f"{kind}s[{index}]", f"each {kind} must be a mapping with {keys}")
         return None
-    item_id = raw.get("id")
-    where = f"item {item_id!r}" if item_id is not None else f"items[{index}]"
-    if not isinstance(item_id, str) or not _ID_RE.match(item_id):
-        col.add(where, "item id must be a name of letters, digits and underscores, starting with a letter")
+    entry_id = raw.get("id")
+    where = f"{kind} {entry_id!r}" if entry_id is not None else f"{kind}s[{index}]"
+    if not isinstance(entry_id, str) or not _ID_RE.match(entry_id):
+        col.add(where, f"{kind} id must be a name of letters, digits and underscores{rule}")
         return None
+    return entry_id, where
+
+
+def _item(raw: Any, index: int, col: _Collector, default: str = "en") -> Item | None:
+    named = _entry_id(raw, index, col, "item", "at least id, label and type", ", starting with a letter")
+    if named is None:
+        return None
+    item_id, where = named
     ok = True
     item_type = raw.get("type")
     if item_type not in ITEM_TYPES:
@@ -470,14 +480,10 @@ def _item(raw: Any, index: int, col: _Collector, default: str = "en") -> Item | 
 
 def _scale(raw: Any, index: int, items: dict[str, Item], col: _Collector,
            invalid: frozenset[str] = frozenset(), default: str = "en") -> Scale | None:
-    if not isinstance(raw, Mapping):
-        col.add(f"scales[{index}]", "each scale must be a mapping with id and items")
+    named = _entry_id(raw, index, col, "scale", "id and items")
+    if named is None:
         return None
-    scale_id = raw.get("id")
-    where = f"scale {scale_id!r}" if scale_id is not None else f"scales[{index}]"
-    if not isinstance(scale_id, str) or not _ID_RE.match(scale_id):
-        col.add(where, "scale id must be a name of letters, digits and underscores")
-        return None
+    scale_id, where = named
     ok = True
     members = raw.get("items")
     if not isinstance(members, list) or not members:
