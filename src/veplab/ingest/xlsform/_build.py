@@ -126,6 +126,16 @@ def _coded(el: _Element, choices: list[_Choice], col: _Collect, has_missing_col:
             "missing_labels": missing_labels}
 
 
+def _merge_extra(target: dict[str, Any], text: str, col: _Collect, sheet: str, row: int | None, column: str) -> None:
+    """Add the keys of the YAML mapping ``text`` (a cell's extra keys) that ``target`` lacks, or report it."""
+    extra = _yaml_mapping(text)
+    if extra is None:
+        col.problem(sheet, row, column, f"{column} is not a YAML mapping", "write it as {key: value, ...}")
+        return
+    for k, v in extra.items():
+        target.setdefault(str(k), v)
+
+
 def _bool_col(row: _Row, key: str, col: _Collect) -> bool | None:
     text = row.get(key)
     if not text:
@@ -329,13 +339,7 @@ def _item_from(el: _Element, parsed: dict[str, Any], col: _Collect, guesses: dic
         else:
             item["key"] = key_code
     if row.get("veplab::extra"):
-        extra = _yaml_mapping(row.get("veplab::extra"))
-        if extra is None:
-            col.problem("survey", row.number, "veplab::extra", "veplab::extra is not a YAML mapping",
-                        "write it as {key: value, ...}")
-        else:
-            for k, v in extra.items():
-                item.setdefault(str(k), v)
+        _merge_extra(item, row.get("veplab::extra"), col, "survey", row.number, "veplab::extra")
     if row.get("veplab::scale"):
         for sid in re.split(r"[\s,;]+", row.get("veplab::scale")):
             if sid:
@@ -417,13 +421,7 @@ def _scales_sheet(sheets: dict[str, _Sheet], col: _Collect, plan: _Langs) -> lis
         if row.get("domain"):
             scale["domain"] = row.get("domain")
         if row.get("extra"):
-            extra = _yaml_mapping(row.get("extra"))
-            if extra is None:
-                col.problem("veplab_scales", row.number, "extra", "extra is not a YAML mapping",
-                            "write it as {key: value, ...}")
-            else:
-                for k, v in extra.items():
-                    scale.setdefault(str(k), v)
+            _merge_extra(scale, row.get("extra"), col, "veplab_scales", row.number, "extra")
         out.append(scale)
     return out
 
@@ -641,13 +639,7 @@ def _build(parsed: dict[str, Any], path: Path, col: _Collect, repeat: str | None
     data["unit"] = settings.get("veplab::unit") or (repeat if repeat else "respondent")
     data["id_column"] = id_column
     if settings.get("veplab::extra"):
-        extra = _yaml_mapping(settings["veplab::extra"])
-        if extra is None:
-            col.problem("settings", 2, "veplab::extra", "veplab::extra is not a YAML mapping",
-                        "write it as {key: value, ...}")
-        else:
-            for k, v in extra.items():
-                data.setdefault(str(k), v)
+        _merge_extra(data, settings["veplab::extra"], col, "settings", 2, "veplab::extra")
     other = {k: v for k, v in settings.items() if not k.startswith("veplab::") and k not in
              ("form_title", "form_id", "version", "default_language")}
     xl_top: dict[str, Any] = {}
