@@ -63,6 +63,13 @@ class _MixedBase(Result):
         """
         return self.ranef_table.copy()
 
+    def _icc_line(self, label: str) -> str:
+        return (f"{label} = {self.icc:.4g} ({self.ci:.0%} profile CI {self.icc_ci_low:.4g} to "
+                f"{self.icc_ci_high:.4g})")
+
+    def _with_notes(self, lines: list[str]) -> str:
+        return "\n".join(lines + [f"Note: {m}" for m in self.messages])
+
     def _header(self) -> list[str]:
         return [
             f"Formula: {self.formula}   group: {self.group}",
@@ -108,12 +115,8 @@ class MixedLinearResult(_MixedBase):
         lines.append(f"Fixed effects (Wald t, normal p and {self.ci:.0%} intervals):")
         lines.append(_fmt_table(self.fixed_effects))
         if not math.isnan(self.icc):
-            lines.append(
-                f"ICC = {self.icc:.4g} ({self.ci:.0%} profile CI {self.icc_ci_low:.4g} to "
-                f"{self.icc_ci_high:.4g})"
-            )
-        lines.extend(f"Note: {m}" for m in self.messages)
-        return "\n".join(lines)
+            lines.append(self._icc_line("ICC"))
+        return self._with_notes(lines)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -150,12 +153,8 @@ class MixedLogitResult(_MixedBase):
         lines.append(_fmt_table(self.variance_components))
         lines.append(f"Fixed effects (Wald z, normal p and {self.ci:.0%} intervals; odds ratios):")
         lines.append(_fmt_table(self.fixed_effects))
-        lines.append(
-            f"Latent-scale ICC = {self.icc:.4g} ({self.ci:.0%} profile CI {self.icc_ci_low:.4g} "
-            f"to {self.icc_ci_high:.4g})"
-        )
-        lines.extend(f"Note: {m}" for m in self.messages)
-        return "\n".join(lines)
+        lines.append(self._icc_line("Latent-scale ICC"))
+        return self._with_notes(lines)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
