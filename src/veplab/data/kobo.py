@@ -139,27 +139,30 @@ class _Index:
         else:
             self.header_labels[key] = target
 
+    def _by_name(self, name: str) -> tuple[str, ...] | None:
+        """('item', id) when ``name`` is an item's column or form name, ('multi', q) a multiple choice's."""
+        if name in self.columns:
+            return ("item", name)
+        if name in self.by_name:
+            return ("item", self.by_name[name])
+        if name in self.multi:
+            return ("multi", name)
+        return None
+
     def resolve(self, header: str) -> tuple[str, ...] | None:
         """('item', id) | ('multi', q) | ('split', q, choice) | None."""
-        if header in self.columns:
-            return ("item", header)
-        if header in self.by_name:
-            return ("item", self.by_name[header])
-        if header in self.multi:
-            return ("multi", header)
+        named = self._by_name(header)
+        if named is not None:
+            return named
         for sep in ("/", "-", "."):
             if sep not in header:
                 continue
             segs = header.split(sep)
             if len(segs) >= 2 and segs[-2] in self.multi and segs[-1] in self.multi[segs[-2]]:
                 return ("split", segs[-2], segs[-1])
-            last = segs[-1]
-            if last in self.columns:
-                return ("item", last)
-            if last in self.by_name:
-                return ("item", self.by_name[last])
-            if last in self.multi:
-                return ("multi", last)
+            named = self._by_name(segs[-1])
+            if named is not None:
+                return named
         segs = re.split(r"[/\-.]", header)
         if len(segs) >= 2:
             if segs[-2] in self.multi and segs[-1] in self.multi[segs[-2]]:
