@@ -11,7 +11,7 @@ import re
 import shutil
 import subprocess
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,15 @@ def _check_keys(spec: Any, allowed: set[str], where: str) -> Mapping[str, Any]:
     if unknown:
         raise BriefError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(allowed)}")
     return spec
+
+
+def _key_entries(raw: Any, where: str) -> Iterator[tuple[str, Any]]:
+    """``(where[i], entry)`` for each entry of a list of result keys or mappings (a bare key
+    becomes ``{"key": key}``); raise when ``raw`` is not a list (or empty)."""
+    if not isinstance(raw or [], list):
+        raise BriefError(f"{where}: expected auto or a list, got {raw!r}")
+    for i, entry in enumerate(raw or []):
+        yield f"{where}[{i}]", ({"key": entry} if isinstance(entry, str) else entry)
 
 
 def _digits(spec: Mapping[str, Any], where: str, default: int = 2) -> int:
@@ -366,12 +375,7 @@ def _methods(study: Any, results: Mapping[str, Any], spec: Any, tr: Translator, 
     if raw_samples == "auto":
         raw_samples = [{"key": f"overview.values.{s}_n", "source": s} for s in _overview_sources(study)
                        if f"{s}_n" in ((nbs.get("overview") or {}).get("values") or {})]
-    if not isinstance(raw_samples or [], list):
-        raise BriefError(f"brief.methods.samples: expected auto or a list, got {raw_samples!r}")
-    for i, entry in enumerate(raw_samples or []):
-        where = f"brief.methods.samples[{i}]"
-        if isinstance(entry, str):
-            entry = {"key": entry}
+    for where, entry in _key_entries(raw_samples, "brief.methods.samples"):
         entry = _check_keys(entry, {"key", "source", "label", "row", "column", "n"}, where)
         num = featured_number(results, entry, where)
         label = (tr.pick(entry["label"], f"{where}.label") if entry.get("label")
@@ -402,12 +406,7 @@ def _methods(study: Any, results: Mapping[str, Any], spec: Any, tr: Translator, 
                 if key.endswith(suffix):
                     raw_rel.append({"key": f"reliability.values.{key}", "_text": text,
                                     "source": key[: -len(suffix)]})
-    if not isinstance(raw_rel or [], list):
-        raise BriefError(f"brief.methods.reliability: expected auto or a list, got {raw_rel!r}")
-    for i, entry in enumerate(raw_rel or []):
-        where = f"brief.methods.reliability[{i}]"
-        if isinstance(entry, str):
-            entry = {"key": entry}
+    for where, entry in _key_entries(raw_rel, "brief.methods.reliability"):
         if not isinstance(entry, Mapping):
             raise BriefError(f"{where}: expected a result key or {{key: ...}}, got {entry!r}")
         auto_text = entry.get("_text") if isinstance(entry, Mapping) else None
