@@ -29,6 +29,19 @@ class _Grid:
     has_total_col: bool
 
 
+def _add_sum(
+    cons: list[tuple[list[tuple[int, int]], list[float], float]], cells: list[tuple[int, int]],
+    total_cell: tuple[int, int], total_in_table: bool, known: float | None,
+) -> None:
+    """``cells`` sum to ``total_cell`` when that margin is in the table, else to ``known``
+    (when known and there is more than one cell: one cell *is* its total)."""
+    k = len(cells)
+    if total_in_table:
+        cons.append((cells + [total_cell], [1.0] * k + [-1.0], 0.0))
+    elif known is not None and k > 1:
+        cons.append((cells, [1.0] * k, float(known)))
+
+
 def _build_constraints(
     r: int, c: int, has_tr: bool, has_tc: bool, known_rows: np.ndarray | None, known_cols: np.ndarray | None,
     known_total: float | None,
@@ -42,29 +55,15 @@ def _build_constraints(
     """
     cons: list[tuple[list[tuple[int, int]], list[float], float]] = []
     for i in range(r):
-        cells = [(i, j) for j in range(c)]
-        if has_tc:
-            cons.append((cells + [(i, c)], [1.0] * c + [-1.0], 0.0))
-        elif known_rows is not None and c > 1:
-            cons.append((cells, [1.0] * c, float(known_rows[i])))
+        _add_sum(cons, [(i, j) for j in range(c)], (i, c), has_tc,
+                 None if known_rows is None else known_rows[i])
     for j in range(c):
-        cells = [(i, j) for i in range(r)]
-        if has_tr:
-            cons.append((cells + [(r, j)], [1.0] * r + [-1.0], 0.0))
-        elif known_cols is not None and r > 1:
-            cons.append((cells, [1.0] * r, float(known_cols[j])))
+        _add_sum(cons, [(i, j) for i in range(r)], (r, j), has_tr,
+                 None if known_cols is None else known_cols[j])
     if has_tr:
-        cells = [(r, j) for j in range(c)]
-        if has_tc:
-            cons.append((cells + [(r, c)], [1.0] * c + [-1.0], 0.0))
-        elif known_total is not None and c > 1:
-            cons.append((cells, [1.0] * c, float(known_total)))
+        _add_sum(cons, [(r, j) for j in range(c)], (r, c), has_tc, known_total)
     if has_tc:
-        cells = [(i, c) for i in range(r)]
-        if has_tr:
-            cons.append((cells + [(r, c)], [1.0] * r + [-1.0], 0.0))
-        elif known_total is not None and r > 1:
-            cons.append((cells, [1.0] * r, float(known_total)))
+        _add_sum(cons, [(i, c) for i in range(r)], (r, c), has_tr, known_total)
     return cons
 
 
