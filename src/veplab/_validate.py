@@ -24,6 +24,7 @@ __all__ = [
     "numeric_series",
     "check_ci",
     "check_choice",
+    "check_count",
     "check_frame",
     "columns_shown",
     "format_rows",
@@ -273,6 +274,13 @@ def check_ci(ci: float) -> float:
     if not 0.0 < value < 1.0:
         raise InputError(f"ci must be between 0 and 1 (e.g. 0.95), got {ci!r}")
     return value
+
+
+def check_count(value: Any, name: str, what: str, *, minimum: int = 1, hint: str = "") -> int:
+    """Return ``value`` as an int if it is a whole number (not a bool) of at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise InputError(f"{what}: {name} must be a whole number >= {minimum}{hint}, got {value!r}")
+    return int(value)
 
 
 def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:

@@ -55,7 +55,7 @@ import pandas as pd
 from scipy import stats
 
 from .._results import TableResult
-from .._validate import InputError, _column_to_float, check_ci, check_choice, check_frame, columns_shown
+from .._validate import InputError, _column_to_float, check_ci, check_choice, check_count, check_frame, columns_shown
 from .tables import option_label
 
 __all__ = [
@@ -417,8 +417,7 @@ def endorsement(
         by_cols = [by] if isinstance(by, str) else list(by)
         _require_columns(df, by_cols, what, "breakdown column")
     if threshold is not None:
-        if isinstance(threshold, bool) or not isinstance(threshold, (int, np.integer)) or threshold < 1:
-            raise InputError(f"{what}: threshold must be a whole number >= 1 (e.g. 10), got {threshold!r}")
+        check_count(threshold, "threshold", what, hint=" (e.g. 10)")
     var_label, group_label = _labeller(labels, lang)
     if design is not None:
         from ..survey import ReplicateDesign, SurveyDesign

@@ -51,7 +51,7 @@ import pandas as pd
 from scipy import special
 
 from .._results import Result
-from .._validate import InputError, check_choice, format_rows, rng as _rng
+from .._validate import InputError, check_choice, check_count, format_rows, rng as _rng
 
 __all__ = ["latent_classes", "LatentClassResult", "LatentClassSolution", "adjusted_rand_index", "profile_table"]
 
@@ -476,8 +476,7 @@ def latent_classes(
     ks = sorted({int(k) for k in k_range})
     if not ks or ks[0] < 1:
         raise InputError(f"{what}: k_range must hold whole numbers >= 1, got {list(k_range)!r}")
-    if isinstance(n_starts, bool) or not isinstance(n_starts, (int, np.integer)) or n_starts < 1:
-        raise InputError(f"{what}: n_starts must be a whole number >= 1, got {n_starts!r}")
+    check_count(n_starts, "n_starts", what)
     if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
         raise InputError(f"{what}: max_iter must be a whole number >= 1, got {max_iter!r}")
     if not (tol > 0):

@@ -77,7 +77,7 @@ from scipy import linalg, special, stats
 
 from .._glm import glm
 from .._results import Result, TableResult
-from .._validate import InputError, check_ci, check_choice, check_frame, rng as _rng
+from .._validate import InputError, check_ci, check_choice, check_count, check_frame, rng as _rng
 
 __all__ = ["impute", "Imputations", "missing_pattern", "pool", "Poolable", "PooledEstimates"]
 
@@ -640,12 +640,9 @@ def impute(
     check_frame(df, what, rows=False)
     if len(df) < 2:
         raise InputError(f"{what}: needs at least 2 rows, got {len(df)}")
-    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
-        raise InputError(f"{what}: m must be a whole number >= 1 (e.g. 20), got {m!r}")
-    if isinstance(maxit, bool) or not isinstance(maxit, (int, np.integer)) or maxit < 1:
-        raise InputError(f"{what}: maxit must be a whole number >= 1, got {maxit!r}")
-    if isinstance(donors, bool) or not isinstance(donors, (int, np.integer)) or donors < 1:
-        raise InputError(f"{what}: donors must be a whole number >= 1, got {donors!r}")
+    check_count(m, "m", what, hint=" (e.g. 20)")
+    check_count(maxit, "maxit", what)
+    check_count(donors, "donors", what)
     treatment_in = {"dont_know": dont_know, "refused": refused, "not_applicable": not_applicable,
                     "not_asked": not_asked, "invalid": invalid}
     for key, val in treatment_in.items():

@@ -94,7 +94,7 @@ import numpy as np
 import pandas as pd
 
 from .._results import Result
-from .._validate import InputError
+from .._validate import InputError, check_count
 from ..synth.clustered import binary_parameters
 from ._replicate import FIELDS, replicate_rng, run_batch, truth
 from ._spec import ANALYSES, KEYS, expand, point_hash, read_spec, spawn_key
@@ -366,9 +366,7 @@ def power(
     if reps < 2:
         raise InputError(f"simulate: reps must be at least 2, got {reps}")
     seed = raw.get("seed", DEFAULT_SEED) if seed is None else seed
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InputError(f"simulate: seed must be a whole number >= 0, got {seed!r}")
-    seed = int(seed)
+    seed = check_count(seed, "seed", "simulate", minimum=0)
     if workers is not None and (isinstance(workers, bool) or int(workers) != workers or workers < 0):
         raise InputError(f"simulate: workers must be a whole number >= 0, got {workers!r}")
     if batch_size is None and raw.get("batch_size") is not None:
