@@ -839,6 +839,10 @@ class PopulationShares(TableResult):
         return plot_intervals(t, estimate="share", xlabel=f"% of the population ({self.ci:.0%} interval)", ax=ax)
 
 
+#: Below this standard error a design-based share is taken as known exactly (a calibrated margin).
+_EXACT_SE = 1e-6
+
+
 def population_shares(df: pd.DataFrame, column: str, design: Any, *, codebook: Any = None, lang: str = "en",
                       ci: float = 0.95) -> PopulationShares:
     """The estimated share of the population in each group of ``column``, from a sampled survey.
@@ -871,7 +875,9 @@ def population_shares(df: pd.DataFrame, column: str, design: Any, *, codebook: A
     for lev in levels:
         hit = np.where(col.isna().to_numpy(), np.nan, (col == lev).to_numpy(dtype=float))
         r = design.update(__veplab_g__=hit).proportion("__veplab_g__", level=1.0, ci=ci, na_rm=True).iloc[0]
-        exact = not float(r["se"]) > 1e-10   # weights adjusted to this characteristic: known, no interval
+        # weights adjusted to this characteristic: known, no interval.  Raking stops at a tolerance, so a
+        # raked margin keeps a numerical SE (about 1e-8); a share's real SE is far above 1e-6.
+        exact = not float(r["se"]) > _EXACT_SE
         rows.append({"n": float((col == lev).sum()), "share": float(r["estimate"]),
                      "ci_low": np.nan if exact else float(r["ci_low"]),
                      "ci_high": np.nan if exact else float(r["ci_high"]), "deff": np.nan if exact else float(r["deff"])})
