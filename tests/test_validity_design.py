@@ -285,3 +285,22 @@ def test_item_response_fits_the_partial_credit_model_of_a_scale():
     with pytest.raises(vd.PartNotRun) as err:
         vd.item_response(d.assign(a2=3), CB, "sa")
     assert not re.search(r"\d", err.value.sentence)
+
+
+def test_item_response_of_yes_no_items_is_the_rasch_model():
+    from veplab.irt import rasch
+
+    rng = np.random.default_rng(12)
+    n = 400
+    theta = rng.normal(size=n)
+    d = pd.DataFrame({"pid": [f"p{i}" for i in range(n)]})
+    for j, b in enumerate([-1.0, -0.3, 0.4, 1.1]):
+        d[f"y{j}"] = (rng.random(n) < 1 / (1 + np.exp(-(theta - b)))).astype(int)
+    cb = from_dict({"id": "yn", "title": "T", "id_column": "pid", "items": [
+        {"id": "pid", "label": "Person", "type": "text", "role": "admin", "pseudonymised": True},
+        *[{"id": f"y{j}", "label": f"Yes {j}", "type": "binary", "options": {0: "No", 1: "Yes"}} for j in range(4)]],
+        "scales": [{"id": "yes", "label": "Yes scale", "items": [f"y{j}" for j in range(4)]}]})
+    ir = vd.item_response(d, cb, "yes")
+    assert ir.result.model == "RM" and ir.notes == ()
+    assert np.allclose(ir.table["location"], rasch(d[[f"y{j}" for j in range(4)]]).items["location"], rtol=1e-10)
+    assert ir.table["location"].is_monotonic_increasing         # the planted difficulties' order
