@@ -815,7 +815,6 @@ def _polr_fit(X: np.ndarray, yk: np.ndarray, w: np.ndarray, q: int, link: str, *
     # start: beta = 0, zeta from cumulative proportions (as polr does for the null model)
     cum = np.cumsum(np.bincount(yk, weights=w, minlength=q + 1))[:-1] / w.sum()
     theta = np.concatenate([np.zeros(p), qf(np.clip(cum, 1e-6, 1 - 1e-6))])
-    rows = np.arange(n)
     has_upper = yk < q
     has_lower = yk > 0
 
@@ -841,26 +840,60 @@ def _polr_fit(X: np.ndarray, yk: np.ndarray, w: np.ndarray, q: int, link: str, *
             return -np.inf
         return float(np.sum(w * np.log(Pr)))
 
-    def derivs(th: np.ndarray):
+    iu, il = np.flatnonzero(has_upper), np.flatnonzero(has_lower)
+    cu, cl = yk[iu], yk[il] - 1          # the threshold each row's upper / lower bound uses
+
+    Xu, Xl = X[iu], X[il]
+
+    def _cat_sums(Xs: np.ndarray, cat: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """(p, q): column k sums v_i x_i over the rows whose threshold is k (``Xs`` those rows of X)."""
+        return np.array([np.bincount(cat, Xs[:, j] * v, minlength=q) for j in range(p)]).reshape(p, q)
+
+    def derivs(th: np.ndarray, want_scores: bool = False):
+        """Gradient and Hessian of the log-likelihood, exploiting that each row's threshold columns are one-hot
+        (upper bound: zeta_y, lower bound: zeta_{y-1}); the row scores only when asked (the last call)."""
         eta, a, b, Pr = parts(th)
-        fa = np.where(has_upper, f(np.where(has_upper, a, 0.0)), 0.0)
-        fb = np.where(has_lower, f(np.where(has_lower, b, 0.0)), 0.0)
-        fpa = np.where(has_upper, fp(np.where(has_upper, a, 0.0)), 0.0)
-        fpb = np.where(has_lower, fp(np.where(has_lower, b, 0.0)), 0.0)
-        # da/dtheta = (-x, e_{y}) ; db/dtheta = (-x, e_{y-1})
-        DA = np.zeros((n, p + q))
-        DB = np.zeros((n, p + q))
-        DA[:, :p] = -X
-        DB[:, :p] = -X
-        DA[rows[has_upper], p + yk[has_upper]] = 1.0
-        DB[rows[has_lower], p + yk[has_lower] - 1] = 1.0
-        DA[~has_upper] = 0.0
-        DB[~has_lower] = 0.0
-        g_i = (fa[:, None] * DA - fb[:, None] * DB) / Pr[:, None]
-        grad = (w[:, None] * g_i).sum(axis=0)
-        H = ((w * fpa / Pr)[:, None] * DA).T @ DA - ((w * fpb / Pr)[:, None] * DB).T @ DB \
-            - (w[:, None] * g_i).T @ g_i
-        return grad, H, w[:, None] * g_i
+        ga = np.zeros(n)
+        gb = np.zeros(n)
+        ca = np.zeros(n)
+        cb = np.zeros(n)
+        ga[iu] = f(a[iu]) / Pr[iu]
+        gb[il] = f(b[il]) / Pr[il]
+        ca[iu] = w[iu] * fp(a[iu]) / Pr[iu]
+        cb[il] = w[il] * fp(b[il]) / Pr[il]
+        u = ga - gb                        # d log P / d eta = -(ga - gb)
+        grad = np.empty(p + q)
+        grad[:p] = -(X.T @ (w * u)) if p else np.zeros(0)
+        grad[p:] = np.bincount(cu, w[iu] * ga[iu], minlength=q) - np.bincount(cl, w[il] * gb[il], minlength=q)
+        H = np.zeros((p + q, p + q))
+        # second-derivative terms: DA' diag(ca) DA - DB' diag(cb) DB, DA = (-x, e_y), DB = (-x, e_{y-1})
+        if p:
+            H[:p, :p] = (X * (ca - cb - w * u * u)[:, None]).T @ X
+            bz = -_cat_sums(Xu, cu, ca[iu]) + _cat_sums(Xl, cl, cb[il])
+            # the outer-product term: -G' diag(w) G, G = (-u x, ga e_y - gb e_{y-1})
+            bz += _cat_sums(Xu, cu, w[iu] * u[iu] * ga[iu]) - _cat_sums(Xl, cl, w[il] * u[il] * gb[il])
+            H[:p, p:] = bz
+            H[p:, :p] = bz.T
+        zz = np.diag(np.bincount(cu, ca[iu], minlength=q) - np.bincount(cl, cb[il], minlength=q)
+                     - np.bincount(cu, w[iu] * ga[iu] ** 2, minlength=q)
+                     - np.bincount(cl, w[il] * gb[il] ** 2, minlength=q))
+        both = has_upper & has_lower       # rows with both bounds: a cross term between zeta_y and zeta_{y-1}
+        ib = np.flatnonzero(both)
+        if ib.size and q > 1:
+            cross = np.bincount(yk[ib] - 1, w[ib] * ga[ib] * gb[ib], minlength=q)[: q - 1]
+            k = np.arange(q - 1)
+            zz[k + 1, k] += cross
+            zz[k, k + 1] += cross
+        H[p:, p:] = zz
+        scores = None
+        if want_scores:
+            G = np.zeros((n, p + q))
+            if p:
+                G[:, :p] = -u[:, None] * X
+            G[iu, p + cu] += ga[iu]
+            G[il, p + cl] -= gb[il]
+            scores = w[:, None] * G
+        return grad, H, scores
 
     ll = loglik(theta)
     converged = False
@@ -894,7 +927,7 @@ def _polr_fit(X: np.ndarray, yk: np.ndarray, w: np.ndarray, q: int, link: str, *
                 pass
             converged = bool(np.max(np.abs(grad)) < 1e-5 * max(1.0, abs(ll)))
             break
-    grad, H, scores = derivs(theta)
+    grad, H, scores = derivs(theta, want_scores=True)
     return theta, ll, H, scores, converged, it
 
 
