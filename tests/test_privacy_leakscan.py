@@ -211,3 +211,17 @@ def test_audit_head_count_is_not_a_count_of_people(tmp_path):
     found = scan_artifacts(tmp_path, n_records=500)
     assert [f.kind for f in found] == ["small_count"] and "other.json" in found[0].file
     assert [f.kind for f in scan_artifacts(tmp_path / "manifest.json", n_records=500, not_counts=())] == ["small_count"]
+
+
+def test_release_log_lists_outputs_not_people(tmp_path, study):
+    """The release log has one row per output: as many as half a small source's records is no leak, but the
+    same rows anywhere else still are, and the log's values are still scanned for ids."""
+    rows = [{"output": f"nb/tables/t{i}", "status": "published"} for i in range(N)]
+    (tmp_path / "release.json").write_text(json.dumps({"outputs": rows, "files": rows[:5]}))
+    assert scan_artifacts(tmp_path / "release.json", n_records=N) == []
+    (tmp_path / "other.json").write_text(json.dumps({"outputs": rows}))
+    assert [f.kind for f in scan_artifacts(tmp_path / "other.json", n_records=N)] == ["row_level_table"]
+    leaked = rows[:3] + [{"output": study["respondent_id"][2], "status": "published"}]
+    (tmp_path / "release.json").write_text(json.dumps({"outputs": leaked}))
+    found = scan_artifacts(tmp_path / "release.json", n_records=N, ids=study["respondent_id"])
+    assert found and all(f.kind != "row_level_table" for f in found)

@@ -71,6 +71,10 @@ _PSEUDO_ANY = re.compile(rf"(?<![A-Za-z0-9_]){PSEUDONYM_PATTERN}(?![A-Za-z0-9_])
 _TOKEN_RE = re.compile(r"[^\s,;:()\[\]{}<>\"'|=]+")
 #: JSON paths of count-named fields that are not counts of people: the audit log's number of entries.
 NOT_COUNTS: frozenset[str] = frozenset({"$.audit_head.count"})
+#: ``file name:JSON path`` of arrays whose rows are not people, left out of the row-count check: the
+#: release log's list of outputs and of files (one row per published output or file; its values are
+#: still scanned for ids and free text).
+NOT_ROWS: frozenset[str] = frozenset({"release.json:$.outputs", "release.json:$.files"})
 
 _N_HEADERS = {"n", "count", "counts", "freq", "frequency", "number", "people", "respondents", "n respondents",
               "number of people", "n people", "cases", "n cases"}
@@ -230,6 +234,7 @@ class _Scanner:
         if not self.sources or any(v < 1 for v in self.sources.values()):
             raise InputError("n_records must be a positive number of respondents (or {source: n} with each n >= 1)")
         self.not_counts: frozenset[str] = NOT_COUNTS
+        self.not_rows: frozenset[str] = NOT_ROWS
         self.ids = set()
         for v in ids:
             if v is None:
@@ -367,7 +372,8 @@ class _Scanner:
 
         def walk(node: Any, path: str) -> None:
             if isinstance(node, list):
-                if node and all(isinstance(x, (dict, list)) for x in node):
+                if node and all(isinstance(x, (dict, list)) for x in node) \
+                        and f"{os.path.basename(file)}:{path}" not in self.not_rows:
                     self.row_count_check(file, path, len(node), "JSON array")
                 for i, x in enumerate(node):
                     walk(x, f"{path}[{i}]")
@@ -468,6 +474,7 @@ def scan_artifacts(
     row_share: float = 0.5,
     min_text_length: int = 20,
     not_counts: Iterable[str] = NOT_COUNTS,
+    not_rows: Iterable[str] = NOT_ROWS,
 ) -> list[Finding]:
     """Scan built artefacts (files or folders) for row-level data; return the findings.
 
@@ -487,6 +494,9 @@ def scan_artifacts(
     not_counts : JSON paths (``$.a.b``) of count-named fields that do not
         count people and are not checked against the threshold; default the
         audit log's entry count in ``manifest.json``/``release.json``.
+    not_rows : ``file name:JSON path`` of arrays whose rows are not people, left out
+        of the row-count check (their values are still scanned); default the
+        release log's ``outputs`` and ``files`` lists (one row per output or file).
 
     Returns a list of :class:`Finding` (empty when clean); the caller decides
     -- a release should stop on any ``severity == "error"``.  Messages never
@@ -499,6 +509,7 @@ def scan_artifacts(
         raise InputError(f"row_share must be in (0, 1], got {row_share!r}")
     sc = _Scanner(n_records, ids, free_text, threshold, row_share, min_text_length)
     sc.not_counts = frozenset(not_counts)
+    sc.not_rows = frozenset(not_rows)
     for path in _expand(paths):
         suffix = path.suffix.lower()
         file = str(path)
