@@ -245,6 +245,15 @@ def invariance_across(df: pd.DataFrame, codebook: Any, scales: Sequence[str], gr
     return res.table.set_index("model"), int(res.n), tuple(_messages(caught))
 
 
+def _with_large_groups(x: pd.DataFrame, groups: pd.Series, need: int) -> tuple[pd.DataFrame, bool]:
+    """``x`` joined with its group as ``__group__``, complete rows only, without the groups of fewer than
+    ``need`` people; and whether a group was left out."""
+    data = x.join(groups.rename("__group__")).dropna()
+    counts = data["__group__"].value_counts()
+    small = counts[counts < need].index
+    return (data[~data["__group__"].isin(small)], True) if len(small) else (data, False)
+
+
 # ------------------------------------------------------------------ ordinal invariance
 
 
@@ -341,12 +350,9 @@ def ordinal_invariance_across(df: pd.DataFrame, codebook: Any, scales: Sequence[
     label = without_digits(codebook.item(group).text(lang) if group in codebook else group, "this grouping")
     x = _scale_items(df, codebook, scales)
     g = _group_labels(df, codebook, [group], lang)[group]
-    data = x.join(g.rename("__group__")).dropna()
     notes: list[str] = []
-    counts = data["__group__"].value_counts()
-    small = counts[counts < max(threshold or 0, x.shape[1] + 1)]
-    if len(small):
-        data = data[~data["__group__"].isin(small.index)]
+    data, dropped = _with_large_groups(x, g, max(threshold or 0, x.shape[1] + 1))
+    if dropped:
         notes.append(f"Groups of {label.lower()} with too few people (fewer than the disclosure threshold or the "
                      "number of items) are left out of the ordinal models.")
     if data["__group__"].nunique() < 2:
@@ -538,11 +544,8 @@ def dif_across(df: pd.DataFrame, codebook: Any, scales: Sequence[str], group: st
                          "items, too few for a matching score without the studied item; it is not tested.")
             continue
         x = _scale_items(df, codebook, [sc])
-        data = x.join(g.rename("__group__")).dropna()
-        counts = data["__group__"].value_counts()
-        small = counts[counts < max(threshold or 0, 1)]
-        if len(small):
-            data = data[~data["__group__"].isin(small.index)]
+        data, dropped = _with_large_groups(x, g, max(threshold or 0, 1))
+        if dropped:
             note = (f"Groups of {label.lower()} with fewer people than the disclosure threshold are left out of "
                     "the DIF models.")
             if note not in notes:
