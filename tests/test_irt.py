@@ -374,3 +374,16 @@ def test_published_wright_map_merges_small_bars() -> None:
     assert sum(bars) == np.isfinite(res.persons["theta"]).sum()
     assert all(b == 0 or b >= 10 for b in bars)
     assert fig.axes[1].get_xticklabels()[0].get_text() == "First item"
+
+
+def test_wright_map_labels_stay_distinct_when_shortened() -> None:
+    from veplab.irt.wright import _short_labels
+
+    long = [f"Hardship in prison: statement {j}" for j in range(1, 5)]
+    assert _short_labels(long, ["h1", "h2", "h3", "h4"]) == ["statement 1", "statement 2", "statement 3",
+                                                             "statement 4"]
+    same = ["A very long label that is the same until the very end x", "A very long label that is the same until "
+            "the very end y"]
+    assert _short_labels(same, ["a", "b"], width=20) == ["x", "y"]
+    assert _short_labels(["Same text", "Same text"], ["a", "b"]) == ["a", "b"]      # only the ids tell them apart
+    assert _short_labels(["short", "other"], ["a", "b"]) == ["short", "other"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,24 @@ def _merge_small_bins(counts: np.ndarray, edges: np.ndarray, min_count: int) -> 
             out_c = out_c[:last + 1]
             out_e = out_e[:last + 1] + [float(edges[-1])]
     return np.array(out_c), np.array(out_e)
+
+
+def _short_labels(names: list[str], ids: list[str], width: int = 28) -> list[str]:
+    """Axis labels of at most ``width`` characters that still tell the items apart: a prefix every label
+    shares (``"Hardship in prison: statement 1"``, ``... 2``) is dropped first, and if the shortened labels
+    still collide the item ids are used."""
+    def cut(n: str) -> str:
+        return n if len(n) <= width else n[:width - 3] + "..."
+
+    short = [cut(n) for n in names]
+    if len(set(short)) == len(short):
+        return short
+    common = os.path.commonprefix(names)
+    # drop the shared prefix up to its last ": " (the scale's name), else up to its last word
+    cut_at = common.rfind(": ") + 2 if ": " in common else common.rfind(" ") + 1
+    common = common[:cut_at]
+    short = [cut(n[len(common):] or n) for n in names]
+    return short if len(set(short)) == len(short) else ids
 
 
 def plot_wright_map(result: Any, *, ax: Any = None, bins: int | None = None,
@@ -115,8 +134,8 @@ def plot_wright_map(result: Any, *, ax: Any = None, bins: int | None = None,
     ax_i.scatter(xs, items["location"], color="0.0", s=28, zorder=3,
                  label="location" if polytomous else "difficulty")
     ax_i.set_xticks(xs)
-    names = [(labels or {}).get(str(s), str(s)) for s in items["item"]]
-    names = [n if len(n) <= 28 else n[:25] + "..." for n in names]
+    names = _short_labels([(labels or {}).get(str(s), str(s)) for s in items["item"]],
+                          [str(s) for s in items["item"]])
     long = k > 6 or max((len(n) for n in names), default=0) > 8
     ax_i.set_xticklabels(names, rotation=45 if long else 0,
                          ha="right" if long else "center", fontsize=9)
