@@ -9,8 +9,8 @@ objects, copies) everything the calling process had loaded -- with ``jobs=2``
 that was two extra copies of a caller holding a national data set.  This
 module imports neither pandas nor the rest of veplab.
 
-Example
--------
+Examples
+--------
 >>> import json, subprocess, sys
 >>> job = {"name": "x", "src": "missing.ipynb", "out": "out.ipynb", "params": {}, "cwd": ".",
 ...        "jupyter_path": ".", "timeout": 10}

@@ -58,8 +58,8 @@ Nocedal, J., & Wright, S. J. (2006). *Numerical Optimization* (2nd ed.). Springe
 Byrd, R. H., Lu, P., Nocedal, J., & Zhu, C. (1995). A limited memory algorithm
 for bound constrained optimization. *SIAM J. Sci. Comput.*, 16, 1190-1208.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> f = lambda x: (x[0] - 1.0) ** 2 + 3.0 * (x[1] + 2.0) ** 2 + x[0] * x[1]
 >>> g, H = gradient_hessian(f, np.zeros(2))

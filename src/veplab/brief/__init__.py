@@ -132,8 +132,8 @@ Noto Sans and Noto Sans Arabic (Debian ``fonts-noto-core``) and DejaVu Sans
 when one is missing.  PDFs are made by WeasyPrint (Debian ``libpango-1.0-0``
 and ``libpangoft2-1.0-0``); no browser and no network are used.
 
-Example
--------
+Examples
+--------
 >>> from veplab.study import load_study                                  # doctest: +SKIP
 >>> from veplab.brief import render_brief, html_to_pdf                   # doctest: +SKIP
 >>> results = json.loads(Path("reports/demo/results.json").read_text())  # doctest: +SKIP

@@ -22,8 +22,8 @@ page's content area (the running footer excluded), as a share of the content
 area's height.  It is measured on WeasyPrint's laid-out boxes, the same layout
 the PDF is written from.
 
-Example
--------
+Examples
+--------
 >>> from veplab.brief._layout import LEVELS                                # doctest: +SKIP
 >>> sorted(LEVELS)                                                         # doctest: +SKIP
 [-2, -1, 0, 1, 2, 3]

@@ -653,8 +653,8 @@ def render_fitted(study: Any, results: Mapping[str, Any], lang: str, *, manifest
     ``Fitted.rendered`` is the HTML, ``Fitted.document`` the laid-out PDF (``.write_pdf(path)``),
     ``Fitted.measure`` the fill of each page.  WeasyPrint's warnings of the kept layout go to ``log``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> fitted = render_fitted(load_study("research/demo"), results, "fr")   # doctest: +SKIP
     >>> fitted.level, fitted.measure.pages, round(fitted.measure.last_fill, 2)  # doctest: +SKIP
     (1, 3, 0.61)

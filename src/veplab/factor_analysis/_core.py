@@ -63,8 +63,8 @@ rotation to oblique simple structure. *British Journal of Statistical
 Psychology*, 17, 65-70.
 Revelle, W. (2022). *psych* (``fa``, ``smc``, ``Promax``), R package 2.2.9.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> lam = np.array([.8, .7, .6, .5])
 >>> r = np.outer(lam, lam); np.fill_diagonal(r, 1.0)

@@ -293,8 +293,8 @@ def kmo(items: pd.DataFrame, *, missing: str = "pairwise", corr: str | None = No
     corr
         ``None``/``"pearson"`` or ``"polychoric"`` for ordinal items.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(0)
     >>> f = rng.standard_normal((300, 1))
@@ -350,8 +350,8 @@ def bartlett_sphericity(
     pairwise-missing data; with ``missing="listwise"`` the complete rows), or
     ``n_obs`` when a correlation matrix is given (required then).
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(0)
     >>> f = rng.standard_normal((300, 1))
@@ -639,8 +639,8 @@ def efa(
         items; non-convergence, saying what to try; more factors than the
         data identify (negative degrees of freedom).
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(3)
     >>> f = rng.standard_normal((400, 2))
@@ -953,8 +953,8 @@ def parallel_analysis(
     in batches of ``chunk_size`` with array operations (the batched minres fit
     of :mod:`veplab.factor_analysis._core`, the one omega's bootstrap uses).
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(3)
     >>> f = rng.standard_normal((400, 2))

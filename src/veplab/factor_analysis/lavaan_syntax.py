@@ -310,8 +310,8 @@ def parse_model(text: str) -> ParsedModel:
     Raises :class:`LavaanSyntaxError` (an ``InputError``) naming the line for
     unsupported operators or unreadable terms.
 
-    Example
-    -------
+    Examples
+    --------
     >>> m = parse_model("f =~ x1 + a*x2 + a*x3; x1 ~~ 0.5*x1")
     >>> [(r.lhs, r.op, r.rhs, r.label, r.fixed) for r in m.rows][:2]
     [('f', '=~', 'x1', None, None), ('f', '=~', 'x2', ('a',), None)]

@@ -63,8 +63,8 @@ Association*, 94, 496-509.
 Putter, H., Fiocco, M., & Geskus, R. B. (2007). Tutorial in biostatistics:
 competing risks and multi-state models. *Statistics in Medicine*, 26, 2389-2430.
 
-Example
--------
+Examples
+--------
 >>> import pandas as pd
 >>> d = pd.DataFrame({"t": [1, 2, 3, 4, 5, 6, 7, 8], "s": [1, 2, 1, 0, 1, 2, 0, 1]})
 >>> ci = cumulative_incidence(d, "t", "s")

@@ -133,8 +133,8 @@ have 7 digits); nor is a submission counter that does not rise in small steps
 (a Kobo ``_id`` kept with ``unknown="keep"``) told from phone numbers when it
 has their shape.
 
-Example
--------
+Examples
+--------
 >>> import pandas as pd
 >>> from veplab.codebook import from_dict
 >>> cb = from_dict({"id": "s", "title": "t", "id_column": "rid", "items": [

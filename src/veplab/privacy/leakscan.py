@@ -39,8 +39,8 @@ Every finding names the file, where in it (table index and caption, JSON
 path, PDF page) and what was found -- **never the value itself**: values are
 masked to their first two characters and length (``'p_…' (28 chars)``).
 
-Example
--------
+Examples
+--------
 >>> findings = scan_artifacts(["reports/demo"], n_records={"survey": 412},
 ...                           ids=set(frame["respondent_id"]))   # doctest: +SKIP
 >>> [str(f) for f in findings if f.severity == "error"]          # doctest: +SKIP

@@ -205,8 +205,8 @@ def model_disclosure(fit: Any, *, threshold: int) -> ModelCheck:
     unknown model) gives ``ok=False`` with a reason starting ``"cannot check
     this model: ..."`` -- hold it for a person's review.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np, pandas as pd
     >>> from veplab.models import logit
     >>> rng = np.random.default_rng(0)
@@ -497,8 +497,8 @@ def figure_data_check(data: pd.DataFrame, *, threshold: int, n_records: int | No
         count column and no ``n`` cannot be checked (a reason starting
         "cannot check"); with ``n``, up to :data:`ROW_FLOOR_WHOLE` rows.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(1)
     >>> people = pd.DataFrame({"age": rng.integers(18, 70, 1000), "score": rng.normal(size=1000)})
@@ -673,8 +673,8 @@ def binned_counts(x: Any, y: Any = None, *, bins: Any = 10, threshold: int) -> S
     Returns a :class:`~.disclosure.SuppressedTable` (``published``,
     ``values`` with NaN in hidden cells for plotting, ``mask``).
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> rng = np.random.default_rng(3)
     >>> age = np.r_[rng.integers(20, 60, 300), [71, 74]]      # two people in their seventies

@@ -41,8 +41,8 @@ key made a file without revealing the key.  Whoever holds the key and the
 original ids can re-identify everyone: keep it with the data controller, away
 from the analysts' copy of the data.
 
-Example
--------
+Examples
+--------
 >>> import pandas as pd
 >>> key = bytes(range(32))                         # a real key comes from generate_key
 >>> df = pd.DataFrame({"prison_number": ["A-0012", "a-0012 ", "B-0440"]})

@@ -46,8 +46,8 @@ The report prints summary tables only.  Row-level results
 local suppression or recoding inside the secure environment and must never be
 published.
 
-Example
--------
+Examples
+--------
 >>> import pandas as pd
 >>> df = pd.DataFrame({"gender": [1, 1, 2, 2, 2], "age_band": [1, 1, 3, 3, 4]})
 >>> r = risk_report(df, quasi_identifiers=["gender", "age_band"], k=2)

@@ -44,8 +44,8 @@ chapter 4 (random-intercept models with level-1 and level-2 predictors).
 Long, J. S., & Ervin, L. H. (2000). Using heteroscedasticity consistent standard errors
 in the linear regression model. *The American Statistician*, 54, 217-224 (HC1).
 
-Example
--------
+Examples
+--------
 >>> import numpy as np, pandas as pd
 >>> rng = np.random.default_rng(0)
 >>> d = pd.DataFrame({"prison": np.repeat([f"P{i}" for i in range(12)], 25),

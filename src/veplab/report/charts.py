@@ -7,8 +7,8 @@ notes what the mark means), so a reader cannot mistake it for a zero.
 Legends sit above the plotting area (:func:`legend_outside`), never on the
 data.
 
-Example
--------
+Examples
+--------
 >>> import pandas as pd
 >>> t = pd.DataFrame({"Man": [353, float("nan")], "Woman": [62, 47]}, index=["A", "B"])
 >>> fig = grouped_bars(t, ylabel="records")       # the empty place of (B, Man) reads "suppressed"

@@ -36,8 +36,8 @@ Vickers, A. J., van Calster, B., & Steyerberg, E. W. (2019). A simple,
 step-by-step guide to interpreting decision curve analysis. *Diagnostic and
 Prognostic Research*, 3, 18.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> y = np.array([1, 0, 1, 0, 0, 1, 0, 0]); p = np.array([0.8, 0.1, 0.6, 0.4, 0.2, 0.3, 0.7, 0.1])
 >>> float(decision_curve(p, y=y, thresholds=[0.5]).table["net_benefit"].iloc[0])

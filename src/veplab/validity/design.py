@@ -28,8 +28,8 @@ two or more correlated receiver operating characteristic curves. *Biometrics*, 4
 Chen, F. F. (2007). Sensitivity of goodness of fit indexes to lack of measurement
 invariance. *Structural Equation Modeling*, 14, 464-504.
 
-Example
--------
+Examples
+--------
 >>> import pandas as pd
 >>> out = pd.DataFrame({"pid": ["a", "b", "c"], "event": [1, 0, 0]})
 >>> ratings = pd.DataFrame({"pid": ["a", "a", "b", "c"], "rater": [2, 1, 1, 1], "risk": [3, 2, 1, 1]})

@@ -64,8 +64,8 @@ Austin, P. C., Harrell, F. E., & van Klaveren, D. (2020). Graphical calibration
 curves and the integrated calibration index (ICI) for survival models.
 *Statistics in Medicine*, 39, 2714-2742.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> t = np.array([2, 3, 5, 7, 8, 9, 11, 12, 14, 15]); s = np.array([1, 0, 1, 1, 0, 1, 0, 1, 0, 0])
 >>> r = np.array([0.9, 0.2, 0.8, 0.3, 0.4, 0.6, 0.1, 0.5, 0.3, 0.2])

@@ -82,8 +82,8 @@ def invariance(
     Returns an :class:`InvarianceResult`: ``.table`` (one row per model),
     ``.fits`` (level -> :class:`CFAResult`), ``.summary()``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> res = invariance(df, "grievance =~ g1 + g2 + g3 + g4", group="gender")  # doctest: +SKIP
     >>> res.table[["model", "cfi", "delta_cfi", "verdict"]]  # doctest: +SKIP
     """
