@@ -23,7 +23,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from veplab.report.charts import dot_interval, grouped_bars, heatmap, item_missing_chart  # noqa: E402
+from veplab.plots.charts import dot_interval, grouped_bars, heatmap, item_missing_chart  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

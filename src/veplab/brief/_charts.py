@@ -139,7 +139,7 @@ def draw(cd: ChartData, tr: Translator, *, axis: str = "", limits: Sequence[floa
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter
 
-    from ..report import use_style
+    from ..plots.style import use_style
 
     use_style()
     rtl = tr.direction == "rtl"

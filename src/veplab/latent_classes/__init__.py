@@ -1,10 +1,10 @@
 """Latent class analysis of categorical items (R ``poLCA``): classes, their profiles and sizes,
 model selection by BIC over several class counts, and agreement between classifications.
 
-Charts: :func:`plot_profiles` (from :mod:`veplab.plots`).
+Charts: :func:`plot_profiles`.
 """
 
-from ..plots import plot_profiles
+from ._plot import plot_profiles
 from .lca import LatentClassResult, LatentClassSolution, adjusted_rand_index, latent_classes, profile_table
 
 __all__ = [

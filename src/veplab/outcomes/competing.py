@@ -853,7 +853,7 @@ def plot_cuminc(res: CumulativeIncidence, *, cause: Any = None, ax: Any = None, 
                    bbox_to_anchor=(0.5, 1.0))
         fig.tight_layout(rect=(0, 0, 1, 0.86))
     elif k > 1:
-        from ..report.charts import legend_outside
+        from ..plots.charts import legend_outside
 
         legend_outside(axes[0], title=str(res.group_name) if res.group_name is not None and grouped else None)
     return fig

@@ -428,7 +428,7 @@ def _plot_cells(res: GroupMeans, *, ax: Any = None, ylabel: str | None = None) -
     ax.set_xticklabels([str(p) for p in periods])
     ax.set_xlabel(str(period))
     ax.set_ylabel(ylabel or f"{outcome} (mean, {ci:.0%} CI)")
-    from ..report.charts import legend_outside
+    from ..plots.charts import legend_outside
 
     legend_outside(ax, title=str(group))
     return ax

@@ -647,7 +647,7 @@ def plot_love(balance: pd.DataFrame, ax: Any = None, threshold: float = 0.1) -> 
     ax.set_yticks(y)
     ax.set_yticklabels(b["covariate"])
     ax.set_xlabel("|standardised mean difference|")
-    from ..report.charts import legend_outside
+    from ..plots.charts import legend_outside
 
     legend_outside(ax)  # above the plot: never on a covariate's points
     return ax
@@ -670,7 +670,7 @@ def plot_overlap(result: PropensityResult, ax: Any = None, bins: int = 30) -> An
     ax.axhline(0, color="0", linewidth=0.8)
     ax.set_xlabel("propensity score")
     ax.set_ylabel("count (comparison below)")
-    from ..report.charts import legend_outside
+    from ..plots.charts import legend_outside
 
     legend_outside(ax)
     return ax

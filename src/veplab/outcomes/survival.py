@@ -1432,7 +1432,7 @@ def plot_km(km: KaplanMeier, *, ax: Any = None, times: Sequence[float] | None = 
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if len(km.groups) > 1 or km.groups[0] != "all":
-        from ..report.charts import legend_outside
+        from ..plots.charts import legend_outside
 
         legend_outside(ax, title=str(km.group_name) if km.group_name is not None else None)
     if risk_table:

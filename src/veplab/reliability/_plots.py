@@ -62,13 +62,13 @@ def plot_item_stats(item_table: Any, ax: Any = None, *, alpha: float | None = No
     ax.set_ylim(-0.6, len(labels) - 0.4)
     low = np.nanmin(r) if np.isfinite(r).any() else 0.0
     ax.set_xlim(min(-0.05, low - 0.05), 1.0)
-    from ..report.charts import SUPPRESSED, _mark_bar
+    from ..plots.charts import SUPPRESSED, _mark_bar
 
     aid = item_table["alpha_if_deleted"].to_numpy(dtype=float)
     for yy in y[np.isnan(r) & np.isnan(aid)]:
         _mark_bar(ax, float(yy), SUPPRESSED, horizontal=True)
     ax.set_xlabel("correlation / alpha")
-    from ..report.charts import legend_outside
+    from ..plots.charts import legend_outside
 
     legend_outside(ax, fontsize="small")  # above the bars, never on them
     return ax

@@ -49,7 +49,6 @@ import io
 import json
 import math
 from collections.abc import Mapping, Sequence
-from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -58,25 +57,13 @@ import pandas as pd
 # One DisclosureError for the package: the gate's refusals and the disclosure
 # rules' are the same error (an InputError, so the CLI shows its message).
 from ..privacy.disclosure import DisclosureError
+from ..plots.style import use_style
 
 __all__ = ["Report", "RESULT_MIME", "use_style", "to_jsonable", "DisclosureError"]
 
 RESULT_MIME = "application/vnd.veplab.result+json"
-MARK = "‡"
 
 
-
-
-def use_style() -> None:
-    """Apply the veplab matplotlib style (greyscale-readable, colour-blind safe)."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    with resources.as_file(resources.files(__package__) / "veplab.mplstyle") as path:
-        plt.style.use(str(path))
-    plt.rcParams["svg.hashsalt"] = "veplab"
 
 
 def _clean(value: Any) -> Any:
@@ -442,7 +429,7 @@ class Report:
         The table goes through the gate exactly as ``table(df, key,
         kind="model", ...)`` (``table_options``: ``n=``, ``model=``,
         ``caption=``, ``digits=``, ``labels=``, ``not_people=``, ``note=``);
-        the forest plot (:func:`veplab.report.charts.forest`, key
+        the forest plot (:func:`veplab.plots.charts.forest`, key
         ``<key>_forest``) is then drawn from the **gated** table only: a term
         the gate suppressed is not drawn and its row reads "suppressed", a
         term without an estimate reads "not estimated".  When the gate does
@@ -459,7 +446,7 @@ class Report:
         >>> rep.model_table(fit.table, "yes_no_model", estimate="odds_ratio", low="or_ci_low",
         ...                 high="or_ci_high", ratio=True, model=fit.result, caption="Odds ratios")  # doctest: +SKIP
         """
-        from .charts import forest
+        from ..plots.charts import forest
 
         for col in (estimate, low, high):
             if col not in df.columns:

@@ -21,7 +21,7 @@ from typing import Any
 
 __all__ = ["render_payload", "render_markdown", "withheld_note", "format_number", "header", "MARK", "PLACEHOLDER"]
 
-MARK = "‡"
+from ..plots.style import MARK
 #: ``{key}`` in run-time text: a value published by the same report.
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\-]*)\}")
 

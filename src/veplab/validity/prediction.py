@@ -672,7 +672,7 @@ def plot_roc(
     ax.set_aspect("equal")
     ax.set_xlabel("1 - specificity (false positive rate)")
     ax.set_ylabel("Sensitivity (true positive rate)")
-    from ..report.charts import legend_outside
+    from ..plots.charts import legend_outside
 
     legend_outside(ax, fontsize="small")
     return ax
@@ -901,7 +901,7 @@ def plot_calibration(result: CalibrationResult, ax: Any = None) -> Any:
     ax.set_ylim(0, top)
     ax.set_xlabel("Predicted risk")
     ax.set_ylabel("Observed proportion")
-    from ..report.charts import legend_outside
+    from ..plots.charts import legend_outside
 
     legend_outside(ax, fontsize="small")
     return ax

@@ -1,0 +1,315 @@
+"""Standard veplab charts: one idea per chart, labelled, readable in greyscale.
+
+Each function takes an already gated table and returns a matplotlib Figure.
+A suppressed cell (NaN from the disclosure gate) is never left as blank
+space: its place on the chart says "suppressed" (the heatmap marks it ‡ and
+notes what the mark means), so a reader cannot mistake it for a zero.
+Legends sit above the plotting area (:func:`legend_outside`), never on the
+data.
+
+Examples
+--------
+>>> import pandas as pd
+>>> t = pd.DataFrame({"Man": [353, float("nan")], "Woman": [62, 47]}, index=["A", "B"])
+>>> fig = grouped_bars(t, ylabel="records")       # the empty place of (B, Man) reads "suppressed"
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg", force=False)
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .style import MARK, use_style  # noqa: E402
+
+__all__ = ["grouped_bars", "item_missing_chart", "dot_interval", "forest", "heatmap", "legend_outside", "HATCHES",
+           "SUPPRESSED", "NOT_ESTIMATED"]
+
+#: Hatches keep series apart when printed in greyscale.
+HATCHES = ["", "///", "...", "xxx", "\\\\\\", "ooo", "---", "+++"]
+#: Why an answer is missing, as the missingness chart names each reason (in drawing order).
+MISSING_REASONS = (("dont_know", "don't know"), ("refused", "refused"), ("not_applicable", "not applicable"),
+                   ("not_asked", "not asked"), ("invalid", "invalid"))
+#: What a chart writes where a suppressed cell's mark would be.
+SUPPRESSED = "suppressed"
+#: What a forest plot writes where a term has no estimate (not a disclosure matter).
+NOT_ESTIMATED = "not estimated"
+_NOTE_GREY = "#555555"
+
+
+def legend_outside(ax: Any, handles: list | None = None, *, title: str | None = None, width_chars: int = 80,
+                   **kwargs: Any) -> Any:
+    """Put the axes' legend above the plotting area (left-aligned), so it never covers data.
+
+    ``handles`` (artists with labels) default to the labelled artists of
+    ``ax``.  As many entries go on a line as fit in about ``width_chars``
+    characters.  When the axes has a title the legend goes to the right of
+    the plot instead.  Returns the Legend (None when nothing is labelled).
+    """
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    else:
+        labels = [h.get_label() for h in handles]
+    if not handles:
+        return None
+    longest = max(len(str(lab)) for lab in labels) + 5
+    ncols = max(1, min(len(labels), width_chars // longest))
+    ncols = -(-len(labels) // -(-len(labels) // ncols))  # balanced lines: 5 entries in 3 + 2, not 4 + 1
+    opts: dict[str, Any] = dict(frameon=False, borderaxespad=0.0, alignment="left", title=title)
+    if any(ax.get_title(loc=where) for where in ("left", "center", "right")):
+        opts.update(loc="upper left", bbox_to_anchor=(1.02, 1.0), ncols=1)
+    else:
+        opts.update(loc="lower left", bbox_to_anchor=(0.0, 1.02), ncols=ncols)
+    opts.update(kwargs)
+    return ax.legend(handles, labels, **opts)
+
+
+def _percent_tick(v: float, _pos: Any = None) -> str:
+    """A tick of a percent axis: ``0%``, ``0.5%``, ``12%`` (no trailing zeros)."""
+    return f"{round(v, 6):g}%"
+
+
+def _mark_bar(ax: Any, x: float, text: str = SUPPRESSED, *, horizontal: bool = False) -> None:
+    """Write ``text`` where a missing bar would stand (from the value axis' zero, along the bar)."""
+    if horizontal:
+        ax.annotate(text, (0, x), xycoords=("axes fraction", "data"), xytext=(4, 0), textcoords="offset points",
+                    ha="left", va="center", fontsize=7.5, color=_NOTE_GREY, style="italic")
+    else:
+        ax.annotate(text, (x, 0), xycoords=("data", "axes fraction"), xytext=(0, 4), textcoords="offset points",
+                    ha="center", va="bottom", rotation=90, fontsize=7.5, color=_NOTE_GREY, style="italic")
+
+
+def grouped_bars(table: pd.DataFrame, *, ylabel: str = "", title: str | None = None, ax: Any = None) -> Any:
+    """Bars of ``table`` (rows = groups on the x axis, columns = series); returns the Figure.
+
+    Series differ by colour (Okabe-Ito) and hatch.  A suppressed cell (NaN)
+    is not drawn; "suppressed" is written where its bar would stand.  The
+    legend (titled by ``table.columns.name``) sits above the plot.
+    """
+    use_style()
+    if ax is None:
+        fig, ax = plt.subplots()
+    else:
+        fig = ax.figure
+    data = table.apply(pd.to_numeric, errors="coerce")
+    n_rows, n_cols = data.shape
+    width = 0.8 / max(n_cols, 1)
+    x = np.arange(n_rows)
+    from matplotlib.patches import Patch
+
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    keys = []
+    for j, col in enumerate(data.columns):
+        vals = data[col].to_numpy(dtype=float)
+        ok = ~np.isnan(vals)
+        xs = x + (j - (n_cols - 1) / 2) * width
+        look = dict(facecolor=colours[j % len(colours)], hatch=HATCHES[j % len(HATCHES)], edgecolor="#333333")
+        ax.bar(xs[ok], vals[ok], width=width * 0.95, **look)
+        keys.append(Patch(label=str(col), **look))  # the key stands even when all of the series is suppressed
+        for xx in xs[~ok]:
+            _mark_bar(ax, float(xx))
+    ax.set_xticks(x, [str(i) for i in data.index])
+    ax.set_xlim(-0.5, n_rows - 0.5)
+    if not np.isfinite(data.to_numpy(dtype=float)).any():
+        ax.set_ylim(0, 1)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    if n_cols > 1:
+        legend_outside(ax, keys, title=str(data.columns.name) if data.columns.name else None)
+    return fig
+
+
+def item_missing_chart(items: pd.DataFrame, *, ax: Any = None) -> Any:
+    """Horizontal stacked bars: the share of records missing each item, by why (percent of records).
+
+    ``items`` has ``missing_share`` (a share, 0-1) and optionally one column
+    per reason (``dont_know_share``, ``refused_share``, ``not_applicable_share``,
+    ``not_asked_share``, ``invalid_share``); each reason that occurs is drawn
+    as its own segment, and the rest of the missing share as "blank" (as
+    "blank or invalid" when the table has no ``invalid_share``).  The axis starts at 0% and runs to at
+    least 1% (or past the largest share); when nothing is missing the chart
+    says "no missing answers".  An item whose share is suppressed (NaN) is
+    labelled "suppressed".  Returns the Figure.
+    """
+    use_style()
+    n = len(items)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, max(2.5, 0.18 * n + 1.3)))
+    else:
+        fig = ax.figure
+    from matplotlib.ticker import FuncFormatter
+
+    def share(col: str) -> np.ndarray:
+        if col not in items.columns:
+            return np.zeros(n)
+        return pd.to_numeric(items[col], errors="coerce").fillna(0).to_numpy(float)
+
+    total_raw = pd.to_numeric(items["missing_share"], errors="coerce").to_numpy(float)
+    hidden = np.isnan(total_raw)
+    total = np.where(hidden, 0.0, total_raw)
+    parts = [(np.where(hidden, 0.0, share(f"{reason}_share")), label) for reason, label in MISSING_REASONS
+             if f"{reason}_share" in items.columns and (share(f"{reason}_share") > 0).any()]
+    known = sum((v for v, _ in parts), np.zeros(n))
+    rest = "blank" if "invalid_share" in items.columns else "blank or invalid"
+    parts.append((np.clip(total - known, 0, None), rest))
+    y = np.arange(n)[::-1]
+    left = np.zeros(n)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    anything = bool((total > 0).any())
+    from matplotlib.patches import Patch
+
+    keys = []
+    for k, (vals, label) in enumerate(parts):
+        look = dict(facecolor=colours[k], hatch=HATCHES[k], edgecolor="#333333")
+        drawn = vals > 0
+        ax.barh(y[drawn], vals[drawn] * 100, left=left[drawn] * 100, height=0.75, **look)
+        keys.append(Patch(label=label, **look))
+        left += vals
+    for yy in y[hidden]:
+        _mark_bar(ax, float(yy), horizontal=True)
+    top = max(1.0, float(np.nanmax(total)) * 100 if n else 0.0)
+    ax.set_xlim(0, top * 1.05)
+    ax.set_ylim(-0.6, n - 0.4)
+    ax.xaxis.set_major_formatter(FuncFormatter(_percent_tick))
+    ax.set_yticks(y, [str(i) for i in items.index], fontsize=7 if n > 30 else 9)
+    ax.set_xlabel("share of records missing the item")
+    ax.grid(axis="x")
+    ax.grid(axis="y", visible=False)
+    if anything:
+        legend_outside(ax, keys)
+    elif not hidden.all():
+        ax.text(0.5, 0.5, "no missing answers", transform=ax.transAxes, ha="center", va="center", fontsize=11,
+                color="#333333", bbox=dict(facecolor="white", edgecolor="none", pad=3))
+    return fig
+
+
+def dot_interval(table: pd.DataFrame, *, estimate: str = "estimate", low: str = "ci_low", high: str = "ci_high",
+                 xlabel: str = "", missing_label: str = SUPPRESSED, ax: Any = None,
+                 missing_labels: Any = None, ref: float | None = None, log: bool = False) -> Any:
+    """Dots with interval whiskers, one row per group (forest-style); returns the Figure.
+
+    A row whose estimate is NaN (suppressed by the gate) keeps its place,
+    which reads ``missing_label`` (or its entry of ``missing_labels``, one
+    text per row).  ``ref`` draws a dashed reference line (0 for
+    differences, 1 for ratios); ``log=True`` draws the axis on a log scale
+    (ratios).
+    """
+    use_style()
+    n = len(table)
+    if ax is None:
+        longest = max((len(str(i)) for i in table.index), default=10)
+        fig, ax = plt.subplots(figsize=(min(11.0, 5.5 + 0.06 * longest), max(2.5, 0.32 * n + 1.2)))
+    else:
+        fig = ax.figure
+    y = np.arange(n)[::-1]
+    est = pd.to_numeric(table[estimate], errors="coerce").to_numpy(float)
+    lo = pd.to_numeric(table[low], errors="coerce").to_numpy(float)
+    hi = pd.to_numeric(table[high], errors="coerce").to_numpy(float)
+    ok = ~np.isnan(est)
+    if log:
+        ok &= est > 0
+    whisk = ok & ~np.isnan(lo) & ~np.isnan(hi)
+    if log:
+        whisk &= (lo > 0) & (hi > 0)
+    if ref is not None:
+        ax.axvline(ref, color="#777777", linestyle="--", linewidth=1, zorder=0)
+    ax.hlines(y[whisk], lo[whisk], hi[whisk], color="#333333", linewidth=1.5)
+    ax.plot(est[ok], y[ok], "o", color="#0072B2")
+    texts = list(missing_labels) if missing_labels is not None else [missing_label] * n
+    if log:  # ratios: a log axis whose ticks read as plain numbers (0.5, 1, 2), not powers of ten
+        from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
+
+        ax.set_xscale("log")
+        ax.autoscale_view()
+        left, right = ax.get_xlim()
+        nice = [v * 10.0 ** e for e in range(-3, 4) for v in (1, 1.5, 2, 3, 5, 7)]
+        ticks = [v for v in nice if left <= v <= right]
+        while len(ticks) > 8:
+            ticks = sorted(set(ticks[::2]) | ({1.0} & set(ticks)))
+        ax.xaxis.set_major_locator(FixedLocator(ticks or [1.0]))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p=None: f"{round(v, 6):g}"))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    for yy, text in zip(y[~ok], np.asarray(texts, dtype=object)[~ok]):
+        _mark_bar(ax, float(yy), str(text), horizontal=True)
+    ax.set_yticks(y, [str(i) for i in table.index])
+    ax.set_ylim(-0.6, n - 0.4)
+    ax.grid(axis="x")
+    ax.grid(axis="y", visible=False)
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    return fig
+
+
+def forest(table: pd.DataFrame, *, estimate: str = "estimate", low: str = "ci_low", high: str = "ci_high",
+           ratio: bool = False, xlabel: str = "", suppressed: Any = None, ax: Any = None) -> Any:
+    """Forest plot of a (gated) table of model estimates: a dot and its interval per row; returns the Figure.
+
+    Rows are terms (the index gives their readable labels, top to bottom as
+    in the table).  The reference line is at 1 on a log axis for ratios
+    (``ratio=True``: odds or hazard ratios), else at 0.  A row without an
+    estimate keeps its place and reads "suppressed" when ``suppressed``
+    (one bool per row, the gate's mask) says the gate hid it, else "not
+    estimated".  Only the values in ``table`` are drawn, so a table gated by
+    :meth:`veplab.report.Report.model_table` gives a figure showing exactly
+    the published numbers.
+
+    >>> t = pd.DataFrame({"estimate": [0.4, float("nan")], "ci_low": [0.1, None], "ci_high": [0.7, None]},
+    ...                  index=["Grievance", "Peers"])
+    >>> fig = forest(t, suppressed=[False, True])      # "Peers" reads "suppressed"
+    """
+    hidden = np.zeros(len(table), dtype=bool) if suppressed is None else np.asarray(suppressed, dtype=bool)
+    texts = [SUPPRESSED if h else NOT_ESTIMATED for h in hidden]
+    return dot_interval(table, estimate=estimate, low=low, high=high, xlabel=xlabel, ax=ax,
+                        missing_labels=texts, ref=1.0 if ratio else 0.0, log=ratio)
+
+
+def heatmap(table: pd.DataFrame, *, xlabel: str = "", ylabel: str = "", mark: str = MARK, ax: Any = None) -> Any:
+    """Grey heatmap of a (gated) count table; returns the Figure.
+
+    Each cell shows its count; a suppressed cell (NaN) is hatched and
+    marked ``mark`` (‡), and a note above the chart says what the mark means,
+    so a suppressed cell never reads as an empty (zero) one.
+    """
+    use_style()
+    from matplotlib.patches import Rectangle
+
+    data = table.apply(pd.to_numeric, errors="coerce")
+    values = data.to_numpy(dtype=float)
+    if ax is None:
+        size = 1.2 + 0.7 * max(values.shape)
+        fig, ax = plt.subplots(figsize=(size + 1.2, size))
+    else:
+        fig = ax.figure
+    hidden = np.isnan(values)
+    shown = np.where(hidden, 0.0, values)
+    top = shown.max() if shown.size and shown.max() > 0 else 1.0
+    ax.imshow(np.ma.masked_array(shown, hidden), cmap="Greys", vmin=0, vmax=top)
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            v = values[i, j]
+            if hidden[i, j]:
+                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="white", edgecolor="#999999",
+                                       hatch="///", linewidth=0))
+                ax.text(j, i, mark, ha="center", va="center", color="black", fontsize=12,
+                        bbox=dict(facecolor="white", edgecolor="none", pad=1.5))
+                continue
+            text = f"{int(v)}" if float(v).is_integer() else f"{v:.2f}"
+            ax.text(j, i, text, ha="center", va="center", color="white" if shown[i, j] > 0.55 * top else "black",
+                    fontweight="bold" if i == j else "normal")
+    if hidden.any():
+        ax.text(1.0, 1.02, f"{mark} {SUPPRESSED}", transform=ax.transAxes, ha="right", va="bottom", fontsize=8,
+                color=_NOTE_GREY)
+    ax.set_xticks(range(values.shape[1]), [str(c) for c in data.columns])
+    ax.set_yticks(range(values.shape[0]), [str(i) for i in data.index])
+    ax.grid(False)
+    ax.set_xlabel(xlabel or (str(data.columns.name) if data.columns.name else ""))
+    ax.set_ylabel(ylabel or (str(data.index.name) if data.index.name else ""))
+    return fig
