@@ -22,7 +22,7 @@ import re
 import pytest
 
 STATISTICS: dict[str, list[str]] = {
-    "veplab.descriptives": ["wilson_interval", "p_adjust", "endorsement", "compare_groups"],
+    "veplab.descriptives": ["wilson_interval", "p_adjust", "endorsement", "compare_groups", "population_shares"],
     "veplab.models": ["logit", "ordinal", "mixed_linear", "mixed_logit", "icc_null"],
     "veplab.latent_classes": ["latent_classes", "adjusted_rand_index", "profile_table"],
     "veplab.reliability": [
@@ -223,13 +223,6 @@ PENDING: frozenset[str] = frozenset({
     "veplab.data.reasons.reason_columns",
     "veplab.data.reasons.set_missing_reasons",
     "veplab.data.reasons.with_reasons",
-    "veplab.descriptives.shares.population_shares",
-    "veplab.descriptives.tables.counts",
-    "veplab.descriptives.tables.crosstab",
-    "veplab.descriptives.tables.labelled",
-    "veplab.descriptives.tables.option_label",
-    "veplab.descriptives.tables.split_breakdowns",
-    "veplab.descriptives.tables.without_digits",
     "veplab.factor_analysis.confirmatory._invariance.invariance",
     "veplab.factor_analysis.exploratory.align_loadings",
     "veplab.factor_analysis.exploratory.bartlett_sphericity",

@@ -855,8 +855,37 @@ def population_shares(df: pd.DataFrame, column: str, design: Any, *, codebook: A
     were calibrated to (population.yml) has no sampling error: its interval and ``deff`` are
     NaN.
 
-    References: Lumley, T. (2010) *Complex Surveys*, Wiley, section 2.3.1.
+    With design weights ``w_i`` and ``t_df`` the t quantile on the design's degrees of
+    freedom (PSUs minus strata), the share of group ``g`` and its logit interval are::
 
+        share = sum_i w_i 1[x_i = g] / sum_i w_i
+        ci = expit(logit(share) -/+ t_df se / (share (1 - share)))
+
+    with ``se`` the linearisation standard error of ``svymean`` of the indicator
+    (:meth:`veplab.survey.SurveyDesign.proportion`, ``method="logit"``).
+
+    Parameters
+    ----------
+    df : the analysis frame, the same rows as the design's data.
+    column : the grouping column.
+    design : a :class:`veplab.survey.SurveyDesign` made from ``df``.
+    codebook, lang : label the groups with the codebook's option labels.
+    ci : the interval level.
+
+    Raises
+    ------
+    InputError
+        ``column`` is not in ``df``, or the design was made from other rows.
+
+    References
+    ----------
+    Lumley T (2010). Complex Surveys: A Guide to Analysis Using R. Wiley, Hoboken NJ,
+    section 2.3.1.
+    Agrees with R ``survey::svyciprop(~I(column == g), design, method = "logit")``
+    (through ``SurveyDesign.proportion``, tests/reference/survey.R).
+
+    Examples
+    --------
     >>> from veplab.survey import SurveyDesign
     >>> d = pd.DataFrame({"g": [1, 1, 1, 2, 2, 2], "w": [1., 1, 1, 3, 3, 3], "psu": [1, 2, 3, 1, 2, 3]})
     >>> res = population_shares(d, "g", SurveyDesign(d, weights="w", cluster="psu"))

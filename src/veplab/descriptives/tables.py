@@ -17,7 +17,47 @@ __all__ = ["labelled", "crosstab", "counts", "split_breakdowns", "without_digits
 
 
 def labelled(df: pd.DataFrame, codebook: Codebook, column: str, *, lang: str = "en") -> pd.Series:
-    """A coded column as a categorical of its option labels in ``lang`` (codebook order)."""
+    """A coded column as a categorical of its option labels in ``lang`` (codebook order).
+
+    Codes outside the codebook's options and missing values become missing;
+    likert, ordinal and binary items give an ordered categorical.  A column whose
+    item has no options (numeric, text) is returned unchanged.
+
+    Parameters
+    ----------
+    df : the analysis frame (codes as numbers).
+    codebook : the instrument's :class:`~veplab.codebook.Codebook`.
+    column : the item id (a column of ``df``).
+    lang : the language of the labels.
+
+    Returns
+    -------
+    A Series named by the item's label.
+
+    Raises
+    ------
+    KeyError
+        ``column`` is not in ``df`` (or not an item of the codebook).
+
+    References
+    ----------
+    The codebook format of /work/shared/DESIGN.md, section "Codebook (instrument) format"
+    (options, item types); the result is a pandas ``Categorical``, as R ``factor(x, levels,
+    labels, ordered)``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> cb = from_dict({"id": "s", "title": "t", "id_column": "id", "items": [
+    ...     {"id": "sex", "label": "Sex", "type": "categorical", "options": {1: "Man", 2: "Woman"}},
+    ...     {"id": "agree", "label": "Agrees", "type": "likert", "options": {1: "No", 2: "Maybe", 3: "Yes"}}]})
+    >>> df = pd.DataFrame({"sex": [1, 2, 2, 1, 2, None], "agree": [1, 3, 3, 2, 3, 3]})
+    >>> labelled(df, cb, "sex").tolist()
+    ['Man', 'Woman', 'Woman', 'Man', 'Woman', nan]
+    >>> list(labelled(df, cb, "agree").cat.categories), labelled(df, cb, "agree").cat.ordered
+    (['No', 'Maybe', 'Yes'], True)
+    """
     if column not in df.columns:
         raise KeyError(f"column {column!r} is not in the data")
     item = codebook.item(column)
@@ -36,7 +76,46 @@ def crosstab(df: pd.DataFrame, codebook: Codebook, row: str, col: str | None = N
              margins: bool = True, total_label: str = "Total") -> pd.DataFrame:
     """Counts of records by ``row`` (and ``col``), labelled, with all codebook
     categories (zeros kept) and optional totals.  Missing values are a
-    separate "Missing" category only when present."""
+    separate "Missing" category only when present.
+
+    Parameters
+    ----------
+    df : the analysis frame.
+    codebook : the instrument's :class:`~veplab.codebook.Codebook`.
+    row, col : item ids; ``col=None`` gives a one-way table (a column ``n``).
+    lang : the language of the labels.
+    margins : add a total row (and a total column for two-way tables).
+    total_label : the label of the totals.
+
+    Returns
+    -------
+    A frame of integer counts, rows and columns named by the items' labels.
+
+    References
+    ----------
+    Counts as R ``table(factor(row, levels), factor(col, levels), useNA = "ifany")`` with
+    ``addmargins()``, through ``pandas.crosstab``; labels from the codebook format of
+    /work/shared/DESIGN.md, section "Codebook (instrument) format".  Cells are not
+    suppressed here: published tables go through ``veplab.report`` (DESIGN.md, "Privacy").
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> cb = from_dict({"id": "s", "title": "t", "id_column": "id", "items": [
+    ...     {"id": "sex", "label": "Sex", "type": "categorical", "options": {1: "Man", 2: "Woman"}},
+    ...     {"id": "agree", "label": "Agrees", "type": "likert", "options": {1: "No", 2: "Maybe", 3: "Yes"}}]})
+    >>> df = pd.DataFrame({"sex": [1, 2, 2, 1, 2, None], "agree": [1, 3, 3, 2, 3, 3]})
+    >>> crosstab(df, cb, "sex")["n"].to_dict()
+    {'Man': 2, 'Woman': 3, 'Missing': 1, 'Total': 6}
+    >>> crosstab(df, cb, "sex", "agree")
+    Agrees   No  Maybe  Yes  Total
+    Sex
+    Man       1      1    0      2
+    Woman     0      0    3      3
+    Missing   0      0    1      1
+    Total     1      1    4      6
+    """
     r = labelled(df, codebook, row, lang=lang)
     if r.isna().any() and hasattr(r, "cat"):
         r = r.cat.add_categories(["Missing"]).fillna("Missing")
@@ -61,7 +140,29 @@ def crosstab(df: pd.DataFrame, codebook: Codebook, row: str, col: str | None = N
 
 
 def counts(df: pd.DataFrame, codebook: Codebook, columns: list[str], *, lang: str = "en") -> pd.DataFrame:
-    """One-way counts for several columns stacked (variable, category, n)."""
+    """One-way counts for several columns stacked (variable, category, n).
+
+    Each column's part is :func:`crosstab` of that column without totals; the
+    index is (variable label, category label).
+
+    References
+    ----------
+    R ``table(factor(x, levels), useNA = "ifany")`` per column, stacked; labels from the
+    codebook format of /work/shared/DESIGN.md, section "Codebook (instrument) format".
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> cb = from_dict({"id": "s", "title": "t", "id_column": "id", "items": [
+    ...     {"id": "sex", "label": "Sex", "type": "categorical", "options": {1: "Man", 2: "Woman"}},
+    ...     {"id": "agree", "label": "Agrees", "type": "likert", "options": {1: "No", 2: "Maybe", 3: "Yes"}}]})
+    >>> df = pd.DataFrame({"sex": [1, 2, 2, 1, 2, None], "agree": [1, 3, 3, 2, 3, 3]})
+    >>> counts(df, cb, ["sex", "agree"])["n"].tolist()
+    [2, 3, 1, 1, 1, 4]
+    >>> counts(df, cb, ["sex", "agree"]).index[3]
+    ('Agrees', 'No')
+    """
     parts = []
     for column in columns:
         t = crosstab(df, codebook, column, lang=lang, margins=False)
@@ -77,6 +178,13 @@ def split_breakdowns(df: pd.DataFrame, columns: Sequence[str]) -> tuple[list[str
 
     Columns absent from ``df`` or never answered are in neither.
 
+    References
+    ----------
+    The study's ``design: breakdowns`` of /work/shared/DESIGN.md, section "A study is
+    declared, not coded" (a part a study lacks is skipped with one sentence on the page).
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> split_breakdowns(pd.DataFrame({"country": [1, 1], "gender": [1, 2]}), ["country", "gender", "age"])
     (['gender'], {'country': 1})
@@ -98,6 +206,15 @@ def without_digits(text: str, fallback: str) -> str:
     """``text`` when it holds no digit, else ``fallback``: run-time page text may carry digits only
     from published values, so a label such as "Age group (18+)" is replaced in sentences.
 
+    References
+    ----------
+    The rule for run-time text of /work/shared/DESIGN.md, section "Privacy" (every value in a
+    published artefact passed the disclosure gate); output checking as in Griffiths E et al.
+    (2019). Handbook on Statistical Disclosure Control for Outputs. Safe Data Access
+    Professionals Working Group.
+
+    Examples
+    --------
     >>> without_digits("Gender", "a characteristic"), without_digits("Age (18+)", "a characteristic")
     ('Gender', 'a characteristic')
     """
@@ -108,6 +225,13 @@ def option_label(codebook: Any, column: str, value: Any, lang: str = "en") -> st
     """The codebook label of option ``value`` of ``column`` in ``lang`` (the value as text when the
     codebook is None, has no such item, or the value is not one of its whole-number codes).
 
+    References
+    ----------
+    The codebook format of /work/shared/DESIGN.md, section "Codebook (instrument) format"
+    (``options``: code -> label per language).
+
+    Examples
+    --------
     >>> from veplab.codebook import from_dict
     >>> cb = from_dict({"id": "s", "title": "t", "id_column": "id", "items": [
     ...     {"id": "sex", "label": "Sex", "type": "categorical", "options": {1: "Man", 2: "Woman"}}]})
