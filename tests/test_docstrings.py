@@ -67,6 +67,9 @@ STATISTICS: dict[str, list[str]] = {
     ],
     "veplab.factor_analysis.correlations": ["bivariate_normal_cdf", "cor_smooth"],
     "veplab.factor_analysis.rotation": ["varimax", "oblimin", "promax", "rotate"],
+    "veplab.factor_analysis.exploratory": [
+        "smc", "kmo", "bartlett_sphericity", "efa", "parallel_analysis", "align_loadings"
+    ],
     "veplab.privacy": [
         "suppress_counts",
         "suppress_magnitudes",
@@ -96,7 +99,7 @@ STATISTICS: dict[str, list[str]] = {
     "veplab.validity.timedep": ["time_auc", "brier_score", "uno_c", "calibration_at"],
     "veplab.validity.decision": ["decision_curve"],
     "veplab.irt": ["rasch", "partial_credit", "lr_test", "item_information", "test_information"],
-    "veplab.factor_analysis.confirmatory": ["cfa", "scaled_difference_test"],
+    "veplab.factor_analysis.confirmatory": ["cfa", "scaled_difference_test", "invariance"],
 }
 
 _SECTION = re.compile(r"^(?P<name>[A-Z][A-Za-z ]+)\n-{3,}\s*$", re.M)
@@ -223,15 +226,6 @@ PENDING: frozenset[str] = frozenset({
     "veplab.data.reasons.reason_columns",
     "veplab.data.reasons.set_missing_reasons",
     "veplab.data.reasons.with_reasons",
-    "veplab.factor_analysis.confirmatory._invariance.invariance",
-    "veplab.factor_analysis.exploratory.align_loadings",
-    "veplab.factor_analysis.exploratory.bartlett_sphericity",
-    "veplab.factor_analysis.exploratory.efa",
-    "veplab.factor_analysis.exploratory.kmo",
-    "veplab.factor_analysis.exploratory.parallel_analysis",
-    "veplab.factor_analysis.exploratory.plot_scree",
-    "veplab.factor_analysis.exploratory.smc",
-    "veplab.factor_analysis.lavaan_syntax.parse_model",
     "veplab.ingest.spss.from_sav",
     "veplab.ingest.sql.canonical_csv",
     "veplab.ingest.sql.check_query",
@@ -241,8 +235,6 @@ PENDING: frozenset[str] = frozenset({
     "veplab.ingest.xlsform._build.validate_form",
     "veplab.ingest.xlsform._write.to_xlsform",
     "veplab.ingest.xlsform._write.write_sheets",
-    "veplab.irt.wright.plot_information",
-    "veplab.irt.wright.plot_wright_map",
     "veplab.missing.imputation.impute",
     "veplab.missing.imputation.missing_pattern",
     "veplab.missing.imputation.pool",

@@ -234,7 +234,28 @@ def smc(r: pd.DataFrame | np.ndarray) -> pd.Series | np.ndarray:
     """Squared multiple correlations ``1 - 1 / diag(R^-1)`` (``psych::smc``).
 
     Uses the Moore-Penrose inverse as psych does (``Pinv``); values are
-    clipped to [0, 1].  Accepts a correlation matrix.
+    clipped to [0, 1].  Accepts a correlation matrix (a DataFrame gives a
+    Series named by its columns, an array an array)::
+
+        smc_i = 1 - 1 / (R^-1)_ii
+
+    the share of item ``i``'s variance explained by the other items, the
+    starting communality of minres, ML and principal-axis factoring.
+
+    References
+    ----------
+    Guttman L (1956). "Best possible" systematic estimates of communalities.
+    Psychometrika 21, 273-285.
+    Agrees with R ``psych::smc`` (psych 2.2.9; tests/reference/validity_efa.R).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> f = rng.standard_normal((300, 1))
+    >>> items = pd.DataFrame(f @ np.full((1, 4), .7) + rng.standard_normal((300, 4)) * .7)
+    >>> smc(items.corr()).round(3).tolist()
+    [0.397, 0.404, 0.392, 0.425]
     """
     if isinstance(r, pd.DataFrame):
         return pd.Series(core.smc(r.to_numpy(dtype=float)), index=r.columns, name="smc")
@@ -293,14 +314,30 @@ def kmo(items: pd.DataFrame, *, missing: str = "pairwise", corr: str | None = No
     corr
         ``None``/``"pearson"`` or ``"polychoric"`` for ordinal items.
 
+    Returns
+    -------
+    KMOResult
+        ``msa`` (overall), its Kaiser ``label`` and ``msa_items`` (per item).
+
+    References
+    ----------
+    Kaiser HF (1970). A second generation little jiffy. Psychometrika 35, 401-415.
+    Kaiser HF (1974). An index of factorial simplicity. Psychometrika 39, 31-36.
+    Kaiser HF, Rice J (1974). Little jiffy, mark IV. Educational and Psychological
+    Measurement 34, 111-117.
+    Agrees with R ``psych::KMO`` (psych 2.2.9; tests/reference/validity_efa.R).
+
     Examples
     --------
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(0)
     >>> f = rng.standard_normal((300, 1))
     >>> items = pd.DataFrame(f @ np.full((1, 4), .7) + rng.standard_normal((300, 4)) * .7)
-    >>> kmo(items).msa > 0.7
-    True
+    >>> res = kmo(items)
+    >>> round(res.msa, 3), res.label
+    (0.797, 'middling')
+    >>> res.msa_items.round(3).tolist()
+    [0.8, 0.797, 0.805, 0.787]
     """
     p = _prepare(items, what="kmo", missing=missing, corr=corr, n_obs=None, smooth=False, need_n=False)
     r = p.r
@@ -350,14 +387,42 @@ def bartlett_sphericity(
     pairwise-missing data; with ``missing="listwise"`` the complete rows), or
     ``n_obs`` when a correlation matrix is given (required then).
 
+    Parameters
+    ----------
+    items
+        Item responses (rows respondents) or a correlation matrix with ``n_obs``.
+    n_obs
+        Sample size; required with a correlation matrix.
+    missing
+        ``"pairwise"`` (psych's default) or ``"listwise"``.
+    corr
+        ``None``/``"pearson"`` or ``"polychoric"`` for ordinal items.
+
+    Returns
+    -------
+    BartlettResult
+        ``statistic``, ``df``, ``p_value``, ``n`` and ``n_items``.
+
+    Raises
+    ------
+    InputError
+        A correlation matrix without ``n_obs``; non-numeric items.
+
+    References
+    ----------
+    Bartlett MS (1951). The effect of standardization on a chi square approximation in
+    factor analysis. Biometrika 38, 337-344.
+    Agrees with R ``psych::cortest.bartlett`` (psych 2.2.9; tests/reference/validity_efa.R).
+
     Examples
     --------
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(0)
     >>> f = rng.standard_normal((300, 1))
     >>> items = pd.DataFrame(f @ np.full((1, 4), .7) + rng.standard_normal((300, 4)) * .7)
-    >>> bartlett_sphericity(items).p_value < 1e-10
-    True
+    >>> res = bartlett_sphericity(items)
+    >>> round(res.statistic, 1), res.df, res.p_value < 1e-10
+    (381.2, 6, True)
     """
     if isinstance(items, pd.DataFrame) and _looks_like_correlation(items) and n_obs is None:
         raise InputError("bartlett_sphericity: a correlation matrix was given; pass n_obs (the sample size)")
@@ -639,6 +704,33 @@ def efa(
         items; non-convergence, saying what to try; more factors than the
         data identify (negative degrees of freedom).
 
+    Notes
+    -----
+    The model is ``R = L Phi L' + Psi`` (``p`` items, ``k`` factors, ``Psi``
+    diagonal).  minres minimises the off-diagonal residuals (ML and principal
+    axis: module docstring); the fit statistics are psych's ``fa.stats``, with
+    ``M`` the fitted matrix ``L Phi L'`` given the diagonal of ``R``::
+
+        F_minres = sum_{i<j} (r_ij - (L Phi L')_ij)^2
+        F = tr(M^-1 R) - log det(M^-1 R) - p
+        chi2 = (n - 1 - (2p + 5)/6 - 2k/3) F,  df = ((p - k)^2 - p - k) / 2
+        RMSEA = sqrt(max(chi2 / (n df) - 1 / (n - 1), 0))
+
+    References
+    ----------
+    Harman HH, Jones WH (1966). Factor analysis by minimizing residuals (minres).
+    Psychometrika 31, 351-368.
+    Joreskog KG (1967). Some contributions to maximum likelihood factor analysis.
+    Psychometrika 32, 443-482.
+    Bartlett MS (1951). The effect of standardization on a chi square approximation in
+    factor analysis. Biometrika 38, 337-344.
+    Tucker LR, Lewis C (1973). A reliability coefficient for maximum likelihood factor
+    analysis. Psychometrika 38, 1-10.
+    Revelle W (2022). psych: Procedures for Psychological, Psychometric, and Personality
+    Research. R package version 2.2.9.
+    Agrees with R ``psych::fa`` (``fm = "minres"``, ``"ml"``, ``"pa"``; rotations
+    ``"oblimin"``, ``"promax"``, ``"varimax"``, ``"none"``; tests/reference/validity_efa.R).
+
     Examples
     --------
     >>> import numpy as np, pandas as pd
@@ -649,6 +741,10 @@ def efa(
     >>> fit = efa(x, 2, rotation="varimax")
     >>> fit.loadings.shape
     (6, 2)
+    >>> fit.communalities.round(2).tolist()
+    [0.6, 0.57, 0.53, 0.67, 0.58, 0.53]
+    >>> round(fit.chi_square, 2), fit.df, round(fit.p_value, 3)
+    (3.8, 4.0, 0.434)
     """
     what = "efa"
     check_choice(method, "method", ("minres", "ml", "pa"))
@@ -841,7 +937,34 @@ def align_loadings(
     ``phi[np.ix_(order, order)] * np.outer(signs, signs)``.
 
     Use it to compare solutions whose factor order or signs are arbitrary
-    (different software, bootstrap replicates).
+    (different software, bootstrap replicates).  Tucker's congruence of
+    factor ``a`` of ``loadings`` with factor ``b`` of ``target``::
+
+        phi(a, b) = sum_i x_ia y_ib / sqrt(sum_i x_ia^2 sum_i y_ib^2)
+
+    Raises
+    ------
+    InputError
+        The two loading matrices have different shapes.
+
+    References
+    ----------
+    Tucker LR (1951). A method for synthesis of factor analysis studies. Personnel Research
+    Section Report No. 984, Department of the Army, Washington DC.
+    Lorenzo-Seva U, ten Berge JMF (2006). Tucker's congruence coefficient as a meaningful
+    index of factor similarity. Methodology 2, 57-64.
+    Kuhn HW (1955). The Hungarian method for the assignment problem. Naval Research
+    Logistics Quarterly 2, 83-97 (``scipy.optimize.linear_sum_assignment``).
+    The congruences are those of R ``psych::factor.congruence``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> target = np.array([[.8, 0], [.7, .1], [0, .6], [.1, .7]])
+    >>> flipped = -target[:, ::-1]          # factors swapped and reflected
+    >>> aligned, order, signs = align_loadings(flipped, target)
+    >>> order.tolist(), signs.tolist(), bool(np.allclose(aligned, target))
+    ([1, 0], [-1.0, -1.0], True)
     """
     a = np.asarray(loadings, dtype=float)
     b = np.asarray(target, dtype=float)
@@ -953,15 +1076,48 @@ def parallel_analysis(
     in batches of ``chunk_size`` with array operations (the batched minres fit
     of :mod:`veplab.factor_analysis._core`, the one omega's bootstrap uses).
 
+    With ``lambda_j`` the observed eigenvalues in decreasing order and
+    ``b_j`` the benchmark (the ``quantile`` of the ``j``-th simulated
+    eigenvalue, or their mean)::
+
+        n_factors = min {j : lambda_j <= b_j} - 1
+
+    Returns
+    -------
+    ParallelAnalysisResult
+        ``n_factors``, ``n_components`` and the ``table`` of observed and
+        simulated eigenvalues.
+
+    Raises
+    ------
+    InputError
+        ``quantile`` outside (0, 1), ``n_iter`` not a positive integer, a
+        correlation matrix without ``n_obs``, or no more rows than items.
+
+    References
+    ----------
+    Horn JL (1965). A rationale and test for the number of factors in factor analysis.
+    Psychometrika 30, 179-185.
+    Glorfeld LW (1995). An improvement on Horn's parallel analysis methodology for selecting
+    the correct number of factors to retain. Educational and Psychological Measurement 55,
+    377-393 (the 95% quantile benchmark).
+    Bartlett MS (1933). On the theory of statistical regression. Proceedings of the Royal
+    Society of Edinburgh 53, 260-283 (the decomposition of the Wishart matrix).
+    Agrees with R ``psych::fa.parallel`` (psych 2.2.9; observed eigenvalues exactly,
+    suggested numbers on the simulated benchmark; tests/reference/validity_efa.R).
+
     Examples
     --------
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(3)
     >>> f = rng.standard_normal((400, 2))
     >>> lam = np.array([[.8, 0], [.7, 0], [.6, 0], [0, .8], [0, .7], [0, .6]])
-    >>> x = pd.DataFrame(f @ lam.T + rng.standard_normal((400, 6)) * .6)
-    >>> parallel_analysis(x, seed=1).n_factors
-    2
+    >>> x = pd.DataFrame(f @ lam.T + rng.standard_normal((400, 6)) * .6, columns=list("abcdef"))
+    >>> res = parallel_analysis(x, seed=1)
+    >>> res.n_factors, res.n_components
+    (2, 2)
+    >>> res.table["pc_observed"].round(2).tolist()
+    [2.18, 2.13, 0.47, 0.46, 0.4, 0.36]
     """
     what = "parallel_analysis"
     check_choice(fa, "fa", ("both", "pc", "fa"))
@@ -1051,7 +1207,35 @@ def plot_scree(result: ParallelAnalysisResult | EFAResult, ax: Any = None) -> An
     factor eigenvalues (solid lines, distinct markers) and the simulated
     benchmarks (dashed / dotted), readable in greyscale; for an
     :class:`EFAResult` the eigenvalues of the correlation matrix and of the
-    common-factor model.  Returns the matplotlib Axes.
+    common-factor model.  Returns the matplotlib Axes.  A grey line marks
+    eigenvalue 1 (Kaiser's rule, for reading only).
+
+    Raises
+    ------
+    InputError
+        ``result`` is neither a :class:`ParallelAnalysisResult` nor an :class:`EFAResult`.
+
+    References
+    ----------
+    Cattell RB (1966). The scree test for the number of factors. Multivariate Behavioral
+    Research 1, 245-276.
+    Horn JL (1965). A rationale and test for the number of factors in factor analysis.
+    Psychometrika 30, 179-185.
+    The plot R ``psych::fa.parallel`` draws (observed and simulated eigenvalues).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(3)
+    >>> f = rng.standard_normal((400, 2))
+    >>> lam = np.array([[.8, 0], [.7, 0], [.6, 0], [0, .8], [0, .7], [0, .6]])
+    >>> x = pd.DataFrame(f @ lam.T + rng.standard_normal((400, 6)) * .6, columns=list("abcdef"))
+    >>> ax = plot_scree(parallel_analysis(x, n_iter=5, seed=1))
+    >>> ax.get_title(), [line.get_label() for line in ax.get_lines()][:2]
+    ('Parallel analysis scree plot', ['components: observed', 'components: simulated (95% quantile)'])
+    >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     import matplotlib.pyplot as plt
 

@@ -310,11 +310,29 @@ def parse_model(text: str) -> ParsedModel:
     Raises :class:`LavaanSyntaxError` (an ``InputError``) naming the line for
     unsupported operators or unreadable terms.
 
+    Returns a :class:`ParsedModel`: one :class:`SyntaxRow` per parameter
+    statement (``lhs``, ``op``, ``rhs``, fixed value, start, label; ``~ 1`` rows
+    have ``op == "~1"``), the latent and the observed names.
+
+    References
+    ----------
+    Rosseel Y (2012). lavaan: an R package for structural equation modeling. Journal of
+    Statistical Software 48(2), 1-36.
+    The lavaan model syntax, https://lavaan.ugent.be/tutorial/syntax1.html; the rows
+    correspond to those of R ``lavaan::lavaanify`` (its ``lhs``, ``op``, ``rhs``,
+    ``label`` and fixed values) before the default parameters are added.
+
     Examples
     --------
     >>> m = parse_model("f =~ x1 + a*x2 + a*x3; x1 ~~ 0.5*x1")
     >>> [(r.lhs, r.op, r.rhs, r.label, r.fixed) for r in m.rows][:2]
     [('f', '=~', 'x1', None, None), ('f', '=~', 'x2', ('a',), None)]
+    >>> m.latent, m.observed
+    (('f',), ('x1', 'x2', 'x3'))
+    >>> parse_model("f =~ x1 + x2; y ~ f")
+    Traceback (most recent call last):
+    ...
+    veplab.factor_analysis.lavaan_syntax.LavaanSyntaxError: model line 1 ('y~f'): regressions ('~') are not supported: cfa() fits measurement models (=~, ~~, ~ 1); fit structural models in lavaan or semopy
     """
     if not isinstance(text, str):
         raise LavaanSyntaxError(f"model must be lavaan syntax text (a str), got {type(text).__name__}")

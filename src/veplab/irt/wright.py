@@ -81,6 +81,19 @@ def plot_wright_map(result: Any, *, ax: Any = None, bins: int | None = None,
         bar holds at least this many (pass the disclosure threshold when the map is published).
     labels : item id -> text for the item axis.
 
+    Raises
+    ------
+    InputError
+        ``result`` is not a Rasch-family result.
+
+    References
+    ----------
+    Wright BD, Stone MH (1979). Best Test Design. MESA Press, Chicago.
+    Bond TG, Fox CM (2015). Applying the Rasch Model: Fundamental Measurement in the Human
+    Sciences, 3rd ed. Routledge, New York.
+    Mair P, Hatzinger R (2007). Extended Rasch modeling: the eRm package for the application
+    of IRT models in R. Journal of Statistical Software 20(9), 1-20 (``eRm::plotPImap``).
+
     Examples
     --------
     >>> import numpy as np, pandas as pd
@@ -90,6 +103,7 @@ def plot_wright_map(result: Any, *, ax: Any = None, bins: int | None = None,
     >>> fig = plot_wright_map(rasch(pd.DataFrame(x, columns=list("abcd"))))
     >>> [a.get_ylabel() for a in fig.axes][0]
     'Logits (person parameter / item location)'
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
     """
     import matplotlib
 
@@ -153,6 +167,26 @@ def plot_information(result: Any, *, theta: Any = None, items: bool = True, ax: 
     """Test information (and, with ``items=True``, each item's) against theta, with the
     standard error ``1 / sqrt(I(theta))`` on a second axis (as ``eRm::plotINFO``).  Returns the Figure.
 
+    The information of a Rasch item is ``I_i(theta) = P_i(theta) (1 - P_i(theta))``, of a
+    partial-credit item the variance of its score at ``theta``; the test's is their sum::
+
+        I(theta) = sum_i I_i(theta),  SE(theta) = 1 / sqrt(I(theta))
+
+    ``theta`` is the grid (default: that of ``result.item_information``).
+
+    Raises
+    ------
+    InputError
+        ``result`` is not a :func:`~veplab.irt.rasch` or :func:`~veplab.irt.partial_credit` result.
+
+    References
+    ----------
+    Birnbaum A (1968). Some latent trait models and their use in inferring an examinee's
+    ability. In Lord FM, Novick MR, Statistical Theories of Mental Test Scores.
+    Addison-Wesley, Reading MA.
+    Mair P, Hatzinger R (2007). Extended Rasch modeling: the eRm package for the application
+    of IRT models in R. Journal of Statistical Software 20(9), 1-20 (``eRm::plotINFO``).
+
     Examples
     --------
     >>> import numpy as np, pandas as pd
@@ -160,8 +194,9 @@ def plot_information(result: Any, *, theta: Any = None, items: bool = True, ax: 
     >>> rng = np.random.default_rng(0)
     >>> x = (rng.random((200, 4)) < 1 / (1 + np.exp(-(rng.normal(size=(200, 1)) - [-1, 0, 0.5, 1])))).astype(int)
     >>> fig = plot_information(rasch(pd.DataFrame(x, columns=list("abcd"))))
-    >>> fig.axes[0].get_ylabel()
-    'Information'
+    >>> fig.axes[0].get_ylabel(), fig.axes[1].get_ylabel()
+    ('Information', 'Standard error of theta')
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
     """
     import matplotlib
 
