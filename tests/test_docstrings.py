@@ -99,6 +99,7 @@ STATISTICS: dict[str, list[str]] = {
     "veplab.validity.timedep": ["time_auc", "brier_score", "uno_c", "calibration_at"],
     "veplab.validity.decision": ["decision_curve"],
     "veplab.irt": ["rasch", "partial_credit", "lr_test", "item_information", "test_information"],
+    "veplab.missing": ["impute", "pool"],
     "veplab.factor_analysis.confirmatory": ["cfa", "scaled_difference_test", "invariance"],
 }
 
@@ -235,9 +236,6 @@ PENDING: frozenset[str] = frozenset({
     "veplab.ingest.xlsform._build.validate_form",
     "veplab.ingest.xlsform._write.to_xlsform",
     "veplab.ingest.xlsform._write.write_sheets",
-    "veplab.missing.imputation.impute",
-    "veplab.missing.imputation.missing_pattern",
-    "veplab.missing.imputation.pool",
     "veplab.outcomes.competing.plot_cuminc",
     "veplab.outcomes.design.column_label",
     "veplab.outcomes.design.followup_frame",
@@ -366,9 +364,6 @@ PENDING: frozenset[str] = frozenset({
     "veplab.study.check_study_id",
     "veplab.study.find_root",
     "veplab.study.load_study",
-    "veplab.survey._calibrate.read_population",
-    "veplab.survey._study.design_note",
-    "veplab.survey._study.from_study_design",
     "veplab.synth.generate",
     "veplab.synth.population_truth",
     "veplab.synth.pseudonym",

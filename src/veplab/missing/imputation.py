@@ -96,6 +96,21 @@ def missing_pattern(df: pd.DataFrame, columns: Sequence[str] | None = None) -> p
     (index ``"total"``) holds the number of missing values per column and, in
     ``n_missing``, the total number of missing cells.
 
+    Raises
+    ------
+    InputError
+        ``df`` is not a DataFrame, or ``columns`` names columns it lacks.
+
+    References
+    ----------
+    van Buuren S, Groothuis-Oudshoorn K (2011). mice: Multivariate imputation by chained
+    equations in R. Journal of Statistical Software 45(3), 1-67.
+    van Buuren S (2018). Flexible Imputation of Missing Data, 2nd ed. CRC Press, Boca
+    Raton, section 4.1 (missing-data patterns).
+    The table of R ``mice::md.pattern(x, plot = FALSE)``.
+
+    Examples
+    --------
     >>> import pandas as pd, numpy as np
     >>> d = pd.DataFrame({"a": [1, np.nan, 3, 4], "b": [np.nan, np.nan, 1, 2]})
     >>> missing_pattern(d)
@@ -628,6 +643,39 @@ def impute(
     -------
     :class:`Imputations`.
 
+    Raises
+    ------
+    InputError
+        Fewer than 2 rows, unknown columns or methods, reason columns listed as
+        data, or don't know / refused cells without a decision.
+    veplab.data.ReasonsLost
+        The reasons of missing cells are not in the data given.
+
+    Notes
+    -----
+    Each pass ``t = 1..maxit`` visits the columns ``j`` in turn and, with
+    ``X`` the other columns as last completed, draws the model's parameters
+    and then the missing values (fully conditional specification)::
+
+        theta_j* ~ p(theta_j | y_j,obs, X_obs)
+        y_j,mis = draw from p(y_j | X_mis, theta_j*)
+
+    For predictive mean matching (``pmm``) the draw is the observed value of
+    one of the ``donors`` observed rows whose ``X beta_hat`` is closest to
+    ``X_mis beta*`` (type-1 matching, ``beta*`` the posterior draw).
+
+    References
+    ----------
+    Rubin DB (1987). Multiple Imputation for Nonresponse in Surveys. Wiley, New York.
+    Little RJA (1988). Missing-data adjustments in large surveys. Journal of Business and
+    Economic Statistics 6, 287-296 (predictive mean matching).
+    van Buuren S, Groothuis-Oudshoorn K (2011). mice: Multivariate imputation by chained
+    equations in R. Journal of Statistical Software 45(3), 1-67.
+    van Buuren S (2018). Flexible Imputation of Missing Data, 2nd ed. CRC Press, Boca Raton.
+    The algorithm and defaults of R ``mice::mice`` (``mice.impute.pmm``, ``logreg``,
+    ``polyreg``); the draws are veplab's own random stream, so the completed values are not
+    those of mice for the same seed.
+
     Examples
     --------
     >>> import numpy as np, pandas as pd
@@ -635,6 +683,10 @@ def impute(
     >>> imp = impute(d, m=3, seed=1)
     >>> [int(imp.complete(i).isna().sum().sum()) for i in range(3)]
     [0, 0, 0]
+    >>> dict(imp.methods), imp.n_imputed
+    ({'x': 'pmm', 'y': 'pmm'}, 2)
+    >>> all(imp.complete(i).loc[2, "x"] in set(d["x"].dropna()) for i in range(3))  # PMM imputes observed values
+    True
     """
     what = "impute"
     check_frame(df, what, rows=False)
@@ -916,6 +968,34 @@ def pool(
     (sqrt(T)), ``statistic, df, p, ci_low, ci_high, ubar, b, total_var, riv,
     lambda, fmi, m, dfcom`` -- formulas in the module docstring.
 
+    Raises
+    ------
+    InputError
+        Fewer than 2 analyses, analyses with different terms, missing or
+        infinite estimates, a non-positive ``dfcom``.
+
+    Notes
+    -----
+    Per term, with ``m`` estimates ``Q_l`` and variances ``U_l = se_l^2``::
+
+        Qbar = mean(Q_l),  T = mean(U_l) + (1 + 1/m) var(Q_l)
+        lambda = (1 + 1/m) var(Q_l) / T
+        df = df_old df_obs / (df_old + df_obs),  df_old = (m - 1) / lambda^2,
+        df_obs = (dfcom + 1) / (dfcom + 3) dfcom (1 - lambda)
+
+    and the interval ``Qbar -/+ t_df sqrt(T)``.
+
+    References
+    ----------
+    Rubin DB (1987). Multiple Imputation for Nonresponse in Surveys. Wiley, New York.
+    Barnard J, Rubin DB (1999). Small-sample degrees of freedom with multiple imputation.
+    Biometrika 86, 948-955.
+    van Buuren S (2018). Flexible Imputation of Missing Data, 2nd ed. CRC Press, Boca
+    Raton, sections 2.3 and 5.2.
+    Agrees with R ``mice::pool`` (its formulas, including ``mice:::barnard.rubin``'s
+    floor of lambda at 1e-4, written out in tests/reference/factors_regression.R, as mice
+    is not installed there).
+
     Examples
     --------
     >>> import pandas as pd
@@ -923,6 +1003,8 @@ def pool(
     >>> out = pool(fits, dfcom=100).table
     >>> round(float(out["estimate"].iloc[0]), 6), round(float(out["total_var"].iloc[0]), 6)
     (0.6, 0.023333)
+    >>> out[["df", "fmi", "ci_low", "ci_high"]].round(4).iloc[0].tolist()
+    [5.3459, 0.6741, 0.2149, 0.9851]
     """
     ci = check_ci(ci)
     if isinstance(fits, Imputations):

@@ -68,11 +68,45 @@ class Population:
 def read_population(path: str | Path) -> Population:
     """Read population figures from a study's YAML file (see the module docstring).
 
-    >>> import tempfile, os
-    >>> p = os.path.join(tempfile.mkdtemp(), "population.yml")
-    >>> _ = open(p, "w").write("total: 100\\nmargins:\\n  sex: {F: 40, M: 60}\\n")
-    >>> read_population(p).margins
-    {'sex': {'F': 40.0, 'M': 60.0}}
+    Keys: ``source`` (text), ``total`` (population size), ``margins`` (variable ->
+    level -> count), ``totals`` (numeric variable -> population total) and
+    ``cells`` (cross-classified counts for post-stratification, each with a
+    ``count``).  Counts must be non-negative numbers and every margin must sum to
+    ``total`` when both are given.
+
+    Returns
+    -------
+    :class:`Population`, whose :meth:`~Population.calibration_totals` are what
+    :func:`calibrate` takes.
+
+    Raises
+    ------
+    InputError
+        Unknown keys, negative or non-numeric counts, a margin that does not sum to
+        the total, or a cell without a count (the message names the file and key).
+
+    References
+    ----------
+    The population figures R ``survey::rake`` (``population.margins``),
+    ``survey::calibrate`` (``population``) and ``survey::postStratify`` take
+    (Lumley T (2010). Complex Surveys: A Guide to Analysis Using R. Wiley, chapter 7),
+    written as YAML 1.2 (https://yaml.org/spec/1.2.2/); the file of a study's
+    ``design: population:`` (/work/shared/DESIGN.md, "A study is declared, not coded").
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     p = os.path.join(tmp, "population.yml")
+    ...     _ = open(p, "w").write("total: 100\\nmargins:\\n  sex: {F: 40, M: 60}\\n")
+    ...     pop = read_population(p)
+    ...     _ = open(p, "w").write("total: 100\\nmargins:\\n  sex: {F: 40, M: 50}\\n")
+    ...     read_population(p)
+    Traceback (most recent call last):
+    ...
+    veplab._validate.InputError: read_population: population.yml: margins.sex sum to 90, not the total 100
+    >>> pop.margins, pop.calibration_totals()["(Intercept)"]
+    ({'sex': {'F': 40.0, 'M': 60.0}}, 100.0)
     """
     p = Path(path)
     doc = read_yaml_mapping(p, "read_population", expect="margins:, totals:, cells:")

@@ -49,6 +49,30 @@ def from_study_design(data: pd.DataFrame, design: Mapping[str, Any] | None, *,
     (``weighting:``, default raking to its margins; ``linear``/``logit`` calibrate to
     margins and numeric totals; ``poststratify`` uses its cells).
 
+    Parameters
+    ----------
+    data : the rows of the sampled source.
+    design : the study's ``design:`` mapping (keys in the module docstring), or None.
+    study_dir : the folder ``population:`` is relative to.
+
+    Raises
+    ------
+    InputError
+        ``design`` is not a mapping; two-stage ``fpc`` without ``cluster``; bad
+        ``bounds`` or ``weighting``; what :class:`SurveyDesign` and
+        :func:`read_population` refuse.
+
+    References
+    ----------
+    The ``design:`` keys of a study (/work/shared/DESIGN.md, "A study is declared, not
+    coded"), mapped to R ``survey::svydesign(ids, strata, weights/probs, fpc)`` followed by
+    ``survey::rake``, ``survey::calibrate(calfun = "linear"/"logit", bounds)`` or
+    ``survey::postStratify``.
+    Lumley T (2004). Analysis of complex survey samples. Journal of Statistical Software
+    9(8), 1-19.
+
+    Examples
+    --------
     >>> df = pd.DataFrame({"prison_id": [1, 1, 2, 2, 3, 3], "w": [2., 2, 3, 3, 1, 1],
     ...                    "y": [1., 0, 1, 1, 0, 1]})
     >>> from_study_design(df, {"cluster": "prison_id", "weights": "w"}).mean("y")["estimate"].round(4).tolist()
@@ -105,6 +129,15 @@ def design_note(design: SurveyDesign, deff: float | None = None, *, placeholder:
     effect: the sentence then carries ``{placeholder}`` instead of the number, so that
     run-time text takes its number from a gated result (:meth:`veplab.report.Report.markdown`).
 
+    References
+    ----------
+    Kish L (1965). Survey Sampling. Wiley, New York (the design effect: the variance under
+    the design over that of a simple random sample of the same size, as R
+    ``survey::svymean(deff = TRUE)``).
+    Run-time text carries numbers only from gated results (/work/shared/DESIGN.md, "Privacy").
+
+    Examples
+    --------
     >>> df = pd.DataFrame({"prison_id": [1, 1, 2, 2, 3, 3], "w": [2., 2, 3, 3, 1, 1]})
     >>> design_note(SurveyDesign(df, cluster="prison_id", weights="w"), 2.34)
     'Weighted to the prison population (design-based estimates; design effect 2.3); n is the number of people who answered.'
