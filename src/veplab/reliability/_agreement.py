@@ -215,13 +215,31 @@ def agreement_table(a: Any, b: Any | None = None, *, levels: Sequence[Any] | Non
     Rows are rater ``a``'s categories, columns rater ``b``'s; both axes list
     the union of the levels either rater used (or ``levels``), so the table
     is square even when a rater never used a category.  Subjects with a
-    missing rating are not counted.
+    missing rating are not counted.  Cell ``(i, j)`` counts the subjects rated
+    ``i`` by ``a`` and ``j`` by ``b``; observed agreement is its diagonal::
+
+        n_ij = #{s : a_s = i, b_s = j},  p_o = sum_i n_ii / sum_ij n_ij
+
+    Parameters
+    ----------
+    a, b : the two raters' ratings (sequences of equal length), or ``a`` a frame
+        of two columns and ``b`` None.
+    levels : the categories in order (default: those used, sorted).
+
+    References
+    ----------
+    Cohen J (1960). A coefficient of agreement for nominal scales. Educational and
+    Psychological Measurement 20, 37-46 (the agreement table of two raters).
+    The table R ``table(factor(a, levels), factor(b, levels))`` gives, as
+    ``psych::cohen.kappa`` builds it from two columns.
 
     Examples
     --------
     >>> from veplab.reliability import agreement_table
     >>> agreement_table([0, 1, 2, 2], [0, 1, 1, 2]).to_numpy().tolist()
     [[1, 0, 0], [0, 1, 0], [0, 1, 1]]
+    >>> agreement_table([1, 1, None], [1, 2, 2], levels=[1, 2, 3]).to_numpy().tolist()
+    [[1, 1, 0], [0, 0, 0], [0, 0, 0]]
     """
     frame = _pair_frame(a, b, "agreement_table")
     codes, lv = encode_categories(frame, what="agreement_table", levels=levels)

@@ -555,6 +555,14 @@ def long_to_wide(df: pd.DataFrame, subject: str, rater: str, rating: str) -> pd.
     rater (sorted), missing where a rater did not rate a subject.  Raises
     :class:`InputError` naming the pairs when a rater rated a subject twice.
 
+    References
+    ----------
+    The wide layout of /work/shared/DESIGN.md, "API conventions" (one row per subject, one
+    column per rater, as R ``psych::ICC`` takes it; Shrout PE, Fleiss JL (1979).
+    Intraclass correlations: uses in assessing rater reliability. Psychological Bulletin
+    86, 420-428); the reshaping of R ``reshape(direction = "wide")`` /
+    ``tidyr::pivot_wider``.
+
     Examples
     --------
     >>> import pandas as pd
@@ -562,6 +570,11 @@ def long_to_wide(df: pd.DataFrame, subject: str, rater: str, rating: str) -> pd.
     >>> long = pd.DataFrame({"case": [1, 1, 2, 2], "assessor": ["A", "B", "A", "B"], "risk": [2, 3, 1, 1]})
     >>> long_to_wide(long, "case", "assessor", "risk").to_numpy().tolist()
     [[2, 3], [1, 1]]
+    >>> twice = pd.DataFrame({"case": [1, 1], "assessor": ["A", "A"], "risk": [2, 3]})
+    >>> long_to_wide(twice, "case", "assessor", "risk")
+    Traceback (most recent call last):
+    ...
+    veplab._validate.InputError: long_to_wide: 1 (subject, rater) pair(s) have more than one rating: (1, 'A') (rows 0, 1); keep one rating per pair
     """
     if not isinstance(df, pd.DataFrame):
         raise InputError(f"long_to_wide: expected a DataFrame, got {type(df).__name__}")

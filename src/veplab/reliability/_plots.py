@@ -27,9 +27,35 @@ def plot_item_stats(item_table: Any, ax: Any = None, *, alpha: float | None = No
     gate suppressed (both NaN) keeps its row, which reads "suppressed".
     Returns the Axes.
 
+    The two statistics drawn, with ``X_j`` the item, ``T`` the scale total and
+    ``alpha_(-j)`` the alpha of the other items::
+
+        r_drop_j = cor(X_j, T - X_j),  alpha_if_deleted_j = alpha_(-j)
+
+    Raises
+    ------
+    InputError
+        ``item_table`` is not an item-analysis table (columns ``r_drop``, ``alpha_if_deleted``).
+
+    References
+    ----------
+    Cronbach LJ (1951). Coefficient alpha and the internal structure of tests.
+    Psychometrika 16, 297-334.
+    The item statistics ``r.drop`` and ``alpha.drop`` of R ``psych::alpha`` (Revelle W
+    (2022). psych, R package version 2.2.9), computed by :func:`item_analysis`.
+
     Examples
     --------
-    >>> ax = plot_item_stats(alpha(df))       # doctest: +SKIP
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from veplab.reliability import item_analysis
+    >>> df = pd.DataFrame({"i1": [1, 2, 3, 4, 5, 3], "i2": [2, 2, 3, 5, 4, 3],
+    ...                    "i3": [1, 3, 3, 4, 5, 2], "i4": [2, 1, 4, 3, 5, 3]})
+    >>> ax = plot_item_stats(item_analysis(df))
+    >>> [t.get_text() for t in ax.get_yticklabels()], ax.get_legend_handles_labels()[1][1]
+    (['i1', 'i2', 'i3', 'i4'], 'scale alpha 0.92')
+    >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     import matplotlib.pyplot as plt
 
@@ -86,11 +112,23 @@ def plot_agreement(
 
     Cells on the diagonal are agreements.  Grey scale with the count written
     in each cell (white on dark cells), so it reads in black and white.
-    Returns the Axes.
+    Returns the Axes.  The cells are those of :func:`agreement_table`
+    (``proportions=True``: ``p_ij = n_ij / sum n_ij``).
+
+    References
+    ----------
+    Cohen J (1960). A coefficient of agreement for nominal scales. Educational and
+    Psychological Measurement 20, 37-46 (the agreement table of two raters; its
+    diagonal is the observed agreement of kappa).
 
     Examples
     --------
-    >>> ax = plot_agreement(df["rater_a"], df["rater_b"], levels=[0, 1, 2])   # doctest: +SKIP
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> ax = plot_agreement([0, 1, 2, 2, 1], [0, 1, 1, 2, 1])
+    >>> [t.get_text() for t in ax.texts]       # row by row: rater a's 0, 1, 2
+    ['1', '0', '0', '0', '2', '0', '0', '1', '1']
+    >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     import matplotlib.pyplot as plt
 

@@ -390,8 +390,21 @@ def rating_design(df: pd.DataFrame, subject: str, rater: str, values: Sequence[s
     some raters drawn from a larger pool, the one-way design).  Raises
     :class:`InputError` naming the pairs when a rater rated a case twice.
 
-    >>> rating_design(ratings, "case_id", "assessor")     # doctest: +SKIP
-    {'n_cases': 40, 'n_raters': 5, 'min_per_case': 3, 'max_per_case': 3, 'crossed': False, 'kind': 'pool'}
+    References
+    ----------
+    Shrout PE, Fleiss JL (1979). Intraclass correlations: uses in assessing rater
+    reliability. Psychological Bulletin 86, 420-428 (one-way design: each case rated by
+    different raters; two-way: the same raters rate every case).
+    McGraw KO, Wong SP (1996). Forming inferences about some intraclass correlation
+    coefficients. Psychological Methods 1, 30-46.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({"case": [1, 1, 2, 2, 3, 3, 3], "rater": ["A", "B", "A", "C", "B", "C", "D"],
+    ...                   "risk": [1, 1, 2, 3, 3, 3, 2]})
+    >>> rating_design(r, "case", "rater")
+    {'n_cases': 3, 'n_raters': 4, 'min_per_case': 2, 'max_per_case': 3, 'crossed': False, 'kind': 'pool'}
     """
     for col in (subject, rater):
         if col not in df.columns:
@@ -426,8 +439,18 @@ def case_agreement(wide: pd.DataFrame) -> pd.DataFrame:
     ``unanimous``, whether every rating of the case is the same.  A table of
     ``majority`` by ``unanimous`` shows how judgements spread when three or
     more raters rate each case, where an agreement table of two raters does
-    not apply.
+    not apply.  With ``n_c`` the number of the case's ``n`` ratings equal to ``c``::
 
+        majority = c if n_c > n / 2 (else missing),  unanimous = (n_c = n for some c)
+
+    References
+    ----------
+    Fleiss JL (1971). Measuring nominal scale agreement among many raters. Psychological
+    Bulletin 76, 378-382 (the counts ``n_c`` of each case's ratings by category, from
+    which Fleiss' kappa is computed).
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> w = pd.DataFrame({"first": ["low", "high", "low"], "second": ["low", "high", "high"],
     ...                   "third": ["low", "low", "medium"]})
@@ -461,7 +484,31 @@ def paired_ratings(df: pd.DataFrame, column: str, subject: str, rater: str, *,
     depend on the order, see each case's ratings.  ``crossed`` defaults to
     what :func:`rating_design` finds.
 
-    >>> paired_ratings(ratings, "final_judgement", "case_id", "rater")   # doctest: +SKIP
+    Raises
+    ------
+    InputError
+        A rater rated a case twice (naming the pairs).
+
+    References
+    ----------
+    The wide layout of /work/shared/DESIGN.md, "API conventions" (one row per case, as R
+    ``psych::ICC`` and ``irr``/``irrCAC`` take ratings); for a pool, the one-way design of
+    Shrout PE, Fleiss JL (1979). Intraclass correlations: uses in assessing rater
+    reliability. Psychological Bulletin 86, 420-428.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({"case": [1, 1, 2, 2, 3, 3, 3], "rater": ["A", "B", "A", "C", "B", "C", "D"],
+    ...                   "risk": [1, 1, 2, 3, 3, 3, 2]})
+    >>> paired_ratings(r, "risk", "case", "rater")      # a pool: ratings in order of rater id
+          first  second  third
+    case
+    1       1.0     1.0    NaN
+    2       2.0     3.0    NaN
+    3       3.0     3.0    2.0
+    >>> paired_ratings(r, "risk", "case", "rater", crossed=True).columns.tolist()
+    ['A', 'B', 'C', 'D']
     """
     long = pd.DataFrame({subject: df[subject], rater: df[rater], "value": df[column]})
     if crossed is None:

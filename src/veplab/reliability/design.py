@@ -33,6 +33,26 @@ def scales_table(scales: pd.DataFrame, codebook: Any, lang: str = "en") -> pd.Da
     ``coefficient`` naming which of Cronbach's alpha and KR-20 (the same formula on 0/1
     items; Kuder & Richardson 1937) each row is.
 
+    The statistics are those of :func:`~veplab.reliability.alpha` and
+    :func:`~veplab.reliability.omega`::
+
+        alpha = k / (k - 1) * (1 - sum var_i / var_total)
+        omega_total = (sum lambda)^2 / ((sum lambda)^2 + sum theta)
+
+    (one-factor ML loadings ``lambda`` and residual variances ``theta``).
+
+    References
+    ----------
+    Cronbach LJ (1951). Coefficient alpha and the internal structure of tests.
+    Psychometrika 16, 297-334.
+    Kuder GF, Richardson MW (1937). The theory of the estimation of test reliability.
+    Psychometrika 2, 151-160.
+    McDonald RP (1999). Test Theory: A Unified Treatment. Lawrence Erlbaum, Mahwah NJ.
+    As R ``psych::alpha``, ``lavaan::cfa`` (omega total) and ``psych::omega`` (omega
+    hierarchical; tests/reference/reliability.R).
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> from veplab.codebook import from_dict
     >>> cb = from_dict({"id": "s", "title": "t", "id_column": "id", "items": [
@@ -54,7 +74,34 @@ def scales_table(scales: pd.DataFrame, codebook: Any, lang: str = "en") -> pd.Da
 def items_table(items: pd.DataFrame) -> pd.DataFrame:
     """The item statistics the page shows, indexed by item id (the page shows the item's text):
     scale, n, mean, SD, corrected item-total correlation, alpha if deleted and the shares of
-    *don't know* and *refused* when the report has them."""
+    *don't know* and *refused* when the report has them.
+
+    ``r_drop`` is the corrected item-total correlation ``cor(X_j, T - X_j)`` and
+    ``alpha_if_deleted`` the alpha of the scale without the item
+    (:func:`~veplab.reliability.item_analysis`).
+
+    References
+    ----------
+    Cronbach LJ (1951). Coefficient alpha and the internal structure of tests.
+    Psychometrika 16, 297-334.
+    The item statistics ``r.drop`` and ``alpha.drop`` of R ``psych::alpha``
+    (tests/reference/reliability.R).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from veplab.reliability import alpha
+    >>> df = pd.DataFrame({"i1": [1, 2, 3, 4, 5, 3], "i2": [2, 2, 3, 5, 4, 3],
+    ...                    "i3": [1, 3, 3, 4, 5, 2], "i4": [2, 1, 4, 3, 5, 3]})
+    >>> items = alpha(df).items.reset_index().assign(scale="trust")
+    >>> items_table(items).round(2)
+          scale  n  mean    sd  r_drop  alpha_if_deleted
+    item
+    i1    trust  6  3.00  1.41    0.97              0.84
+    i2    trust  6  3.17  1.17    0.79              0.91
+    i3    trust  6  3.00  1.41    0.81              0.90
+    i4    trust  6  3.00  1.41    0.71              0.93
+    """
     out = items.set_index("item") if "item" in items.columns else items
     cols = [c for c in ("scale", "n", "mean", "sd", "r_drop", "alpha_if_deleted", "dont_know_share", "refused_share")
             if c in out.columns]
@@ -69,6 +116,49 @@ def agreement_columns(agreement: pd.DataFrame, design: Mapping[str, Any]) -> pd.
     renamed ``fleiss_*``) and Krippendorff's alpha instead of Cohen's.  ICC(C,1) only when the
     same assessors rate every case (``design["crossed"]``).  The last column flags the kappa
     paradox.
+
+    Kappa, Fleiss' kappa and AC1 share one form, with ``p_o`` the observed and ``p_e``
+    the chance agreement (each statistic its own ``p_e``)::
+
+        kappa = (p_o - p_e) / (1 - p_e)
+
+    Raises
+    ------
+    InputError
+        ``agreement`` lacks the columns of ``reliability_report(...).agreement``.
+
+    References
+    ----------
+    Cohen J (1968). Weighted kappa: nominal scale agreement with provision for scaled
+    disagreement or partial credit. Psychological Bulletin 70, 213-220.
+    Fleiss JL (1971). Measuring nominal scale agreement among many raters. Psychological
+    Bulletin 76, 378-382.
+    Gwet KL (2008). Computing inter-rater reliability and its variance in the presence of
+    high agreement. British Journal of Mathematical and Statistical Psychology 61, 29-48.
+    Krippendorff K (2011). Computing Krippendorff's alpha-reliability. Annenberg School for
+    Communication, University of Pennsylvania.
+    McGraw KO, Wong SP (1996). Forming inferences about some intraclass correlation
+    coefficients. Psychological Methods 1, 30-46.
+    Feinstein AR, Cicchetti DV (1990). High agreement but low kappa: I. The problems of two
+    paradoxes. Journal of Clinical Epidemiology 43, 543-549.
+    As R ``psych::cohen.kappa`` and ``psych::ICC`` (tests/reference/reliability.R), and the
+    values of ``irrCAC`` quoted in tests/test_reliability.py.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> from veplab.reliability import reliability_report
+    >>> cb = from_dict({"id": "tool", "title": "t", "id_column": "case", "items": [
+    ...     {"id": "risk", "label": "Risk", "type": "ordinal", "options": {1: "low", 2: "moderate", 3: "high"}}]})
+    >>> r = pd.DataFrame({"case": [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6], "rater": ["A", "B"] * 6,
+    ...                   "risk": [1, 1, 2, 2, 3, 2, 1, 1, 3, 3, 2, 1]})
+    >>> rep = reliability_report(r, cb, subject="case", rater="rater", n_boot=50, seed=1)
+    >>> shown = agreement_columns(rep.agreement, rep.design)
+    >>> int(shown.loc["risk", "n"]), shown.loc["risk", "kappa_weights"], shown.loc["risk", "icc_form"]
+    (6, 'quadratic', 'ICC(A,1)')
+    >>> round(float(shown.loc["risk", "kappa"]), 3), round(float(shown.loc["risk", "icc_c"]), 3)
+    (0.75, 0.818)
     """
     multi = design["max_per_case"] > 2
     cols = ["n", "percent_agreement", "kappa", "kappa_weights", "kappa_ci_low", "kappa_ci_high"]
@@ -99,6 +189,17 @@ def judgement_spread(wide: pd.DataFrame, levels: Sequence[Any] | None = None) ->
     the disclosure gate checks the table against, ``Report.table(data=spread,
     by=["majority", "unanimity"])``).
 
+    A case's majority judgement is the rating more than half of its ``n`` assessors gave
+    (``majority = c if n_c > n / 2``; :func:`~veplab.reliability.case_agreement`).
+
+    References
+    ----------
+    Fleiss JL (1971). Measuring nominal scale agreement among many raters. Psychological
+    Bulletin 76, 378-382 (the ratings of each case by category, as for Fleiss' kappa).
+    The table is R ``table(majority, unanimity)`` with ``addmargins()``.
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> w = pd.DataFrame({"r1": ["low", "high", "low"], "r2": ["low", "high", "high"], "r3": ["low", "low", "high"]})
     >>> table, _ = judgement_spread(w, ["low", "high"])
