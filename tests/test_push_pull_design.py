@@ -263,3 +263,12 @@ def test_top_item_agreement_leaves_out_quiz_items():
     df = pd.DataFrame({"k1": [5] * 19 + [4], "o1": [4, 5] * 4 + [1, 2, 3] * 4}).astype(cat)
     top = dz.top_item_agreement(df, cb, "mix")
     assert top["item"] == "o1" and top["n_agree"] == 8 and top["estimate"] == pytest.approx(0.4)
+
+
+def test_top_item_agreement_on_numeric_codes():
+    """Codes as plain numbers (not load's categoricals) give the same share, not a TypeError (a mean's NA n_agree)."""
+    cat = pd.CategoricalDtype([1, 2, 3, 4, 5])
+    codes = {"o1": [4, 5, 1, 2, None, 4], "o2": [1, 2, 4, 1, 2, 1], "o3": [5, 5, 5, 5, 5, 5]}
+    as_cat = dz.top_item_agreement(pd.DataFrame({k: pd.Series(v, dtype=cat) for k, v in codes.items()}), CB, "out")
+    as_num = dz.top_item_agreement(pd.DataFrame(codes, dtype=float), CB, "out")
+    assert as_num == as_cat and as_num["n_agree"] == 3 and as_num["estimate"] == pytest.approx(0.6)

@@ -180,6 +180,23 @@ def facility_predictors(facility: pd.DataFrame, key: str, predictors: Mapping[st
     an :class:`~veplab._validate.InputError` naming the key ``{where}.predictors.{name}``.
     A division by zero gives a missing value for that facility.
 
+    Raises
+    ------
+    InputError
+        No ``key`` column, a facility listed twice, an unusable name, or an
+        expression with anything but columns, numbers, ``+ - * /`` and brackets.
+
+    References
+    ----------
+    Snijders TAB, Bosker RJ (2012). Multilevel Analysis: An Introduction to Basic and
+    Advanced Multilevel Modeling, 2nd ed. Sage, London, chapter 4 (level-two predictors).
+    The declared predictors of /work/shared/DESIGN.md, "A study is declared, not coded" (``analyses: push_pull`` and
+    ``design:`` name the sources, scales, breakdowns and cluster);
+    parsed with Python's ``ast`` module (never ``eval``).
+
+    Examples
+    --------
+    >>> import pandas as pd
     >>> fac = pd.DataFrame({"prison": ["A", "B"], "population": [120, 80], "capacity": [100, 100]})
     >>> facility_predictors(fac, "prison", {"occupancy": "population / capacity"})
       prison  occupancy
@@ -222,6 +239,34 @@ def attach_facility(df: pd.DataFrame, facility: pd.DataFrame, key: str, *,
     facility code keep missing predictors (the model leaves them out).  The respondents'
     columns, reason columns included (why an answer is missing,
     :mod:`veplab.data.reasons`), and :func:`veplab.data.load`'s record are kept.
+
+    Raises
+    ------
+    InputError
+        No ``key`` column, predictors named like respondents' columns, or
+        facility codes without a facility row (naming them).
+
+    References
+    ----------
+    Snijders TAB, Bosker RJ (2012). Multilevel Analysis, 2nd ed. Sage, London, chapter 4
+    (individuals nested in facilities; a facility's value is a level-two predictor).
+    The merge of R ``merge(respondents, facilities, by = key, all.x = TRUE)``; the keys of
+    /work/shared/DESIGN.md, "A study is declared, not coded" (``analyses: push_pull`` and
+    ``design:`` name the sources, scales, breakdowns and cluster).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> fac = pd.DataFrame({"prison": ["A", "B"], "occupancy": [1.2, 0.8]})
+    >>> attach_facility(pd.DataFrame({"id": [1, 2, 3], "prison": ["A", "B", "A"]}), fac, "prison")
+       id prison  occupancy
+    0   1      A        1.2
+    1   2      B        0.8
+    2   3      A        1.2
+    >>> attach_facility(pd.DataFrame({"id": [1], "prison": ["C"]}), fac, "prison")
+    Traceback (most recent call last):
+    ...
+    veplab._validate.InputError: analyses.push_pull.facility: facility codes C of column 'prison' have no row in the facility source; add their rows (or correct the codes) so every respondent's facility has its predictors
     """
     if key not in df.columns:
         raise InputError(f"{where}.key: the respondents' source has no column {key!r}")
@@ -312,6 +357,24 @@ def model_design(df: pd.DataFrame, *, outcome: str, domains: Sequence[str], brea
     the choice is repeated until it settles.  ``cluster`` (kept in ``data``, not in the
     formula) is the random intercept's grouping.
 
+    Raises
+    ------
+    InputError
+        No domains, absent columns, or the outcome among the domains.
+
+    References
+    ----------
+    Wilkinson GN, Rogers CE (1973). Symbolic description of factorial models for analysis
+    of variance. Applied Statistics 22, 392-399 (the formula notation).
+    Snijders TAB, Bosker RJ (2012). Multilevel Analysis, 2nd ed. Sage, London, chapter 4
+    (level-one and level-two predictors of a random-intercept model).
+    Factors enter with R's treatment contrasts (``contr.treatment``, first level the
+    reference); the declaration is that of /work/shared/DESIGN.md, "A study is declared, not coded" (``analyses: push_pull`` and
+    ``design:`` name the sources, scales, breakdowns and cluster).
+
+    Examples
+    --------
+    >>> import pandas as pd
     >>> d = pd.DataFrame({"y": [1., 2, 3, 4, 5, 6], "x": [1., 0, 1, 0, 1, 1], "g": [1, 1, 1, 2, 2, 2],
     ...                   "one": [1] * 6})
     >>> des = model_design(d, outcome="y", domains=["x"], breakdowns=["g", "one"])
@@ -399,8 +462,22 @@ def term_labels(names: Sequence[str], *, codebook: Any = None, lang: str = "en",
     the option's label); ``labels`` gives labels for other columns (facility predictors).
     Terms that cannot be labelled keep their name.
 
+    References
+    ----------
+    Chambers JM, Hastie TJ (1992). Statistical Models in S. Wadsworth & Brooks/Cole,
+    Pacific Grove (R's coefficient names: the factor followed by its level, ``C(sex)2``;
+    statsmodels/patsy write ``C(sex)[T.2]``, read here too); labels from the codebook format
+    of /work/shared/DESIGN.md, "Codebook (instrument) format".
+
+    Examples
+    --------
     >>> term_labels(["(Intercept)", "C(sex)2", "occupancy"], labels={"sex": "Sex", "occupancy": "Occupancy"})
     {'(Intercept)': 'Intercept', 'C(sex)2': 'Sex: 2', 'occupancy': 'Occupancy'}
+    >>> from veplab.codebook import from_dict
+    >>> cb = from_dict({"id": "s", "title": "t", "id_column": "id", "items": [
+    ...     {"id": "sex", "label": "Sex", "type": "categorical", "options": {1: "Man", 2: "Woman"}}]})
+    >>> term_labels(["C(sex)[T.2]"], codebook=cb)
+    {'C(sex)[T.2]': 'Sex: Woman'}
     """
     labels = dict(labels or {})
 
@@ -506,7 +583,35 @@ class ModelFit:
 
 
 def disclosure_sentence(result: Any, threshold: int) -> str | None:
-    """``None`` when ``result`` (a fit or a list of fits) passes the model check, else one sentence."""
+    """``None`` when ``result`` (a fit or a list of fits) passes the model check, else one sentence.
+
+    The check is :func:`veplab.privacy.model_disclosure`: residual degrees of freedom
+    ``n - p`` of at least ``threshold``, every category of a factor and every outcome level
+    held by at least ``threshold`` people.  The sentence holds no digits, so a page can show
+    it in place of the model.
+
+    References
+    ----------
+    Hundepool A, Domingo-Ferrer J, Franconi L, Giessing S, Schulte Nordholt E, Spicer K,
+    de Wolf PP (2012). Statistical Disclosure Control. Wiley, Chichester.
+    Griffiths E, Greci C, Kotrotsios Y, Parker S, Scott J, Welpton R, Wolters A, Woods C
+    (2019). Handbook on Statistical Disclosure Control for Outputs. Safe Data Access
+    Professionals Working Group (regression output: residual degrees of freedom).
+    /work/shared/DESIGN.md, "Privacy" (run-time text in a published artefact).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> d = pd.DataFrame({"prison": np.repeat([f"P{i}" for i in range(10)], 20), "sex": np.tile([1, 2], 100),
+    ...                   "push": rng.normal(size=200)})
+    >>> d["support"] = 0.5 * d["push"] + np.repeat(rng.normal(scale=0.6, size=10), 20) + rng.normal(size=200)
+    >>> fit = fit_model(model_design(d, outcome="support", domains=["push"], breakdowns=["sex"]))
+    >>> disclosure_sentence(fit.result, 10) is None
+    True
+    >>> disclosure_sentence(fit.result, 150)     # each sex holds 100 people
+    'The model is not published: a group of one of its factors has fewer people than the disclosure threshold.'
+    """
     from ..privacy.outputs import model_disclosure
 
     chk = model_disclosure(result, threshold=threshold)
@@ -538,6 +643,46 @@ def fit_model(design: ModelDesign, *, cut: float | None = None, ci: float = 0.95
     rows, a constant outcome, collinear predictors, separation, too few clusters, or when
     the multilevel fit does not converge.  A singular fit (the between-cluster variance
     estimated at zero) is kept, with a note.
+
+    The multilevel models, for person ``i`` in cluster ``j``::
+
+        y_ij = x_ij' beta + u_j + e_ij,  u_j ~ N(0, tau^2),  e_ij ~ N(0, sigma^2)
+        logit P(y_ij >= cut) = x_ij' beta + u_j
+
+    and without a cluster ``y_i = x_i' beta + e_i`` (HC1 covariance
+    ``n / (n - p) (X'X)^-1 X' diag(e_i^2) X (X'X)^-1``).
+
+    References
+    ----------
+    Bates D, Maechler M, Bolker B, Walker S (2015). Fitting linear mixed-effects models
+    using lme4. Journal of Statistical Software 67(1), 1-48.
+    Snijders TAB, Bosker RJ (2012). Multilevel Analysis, 2nd ed. Sage, London, chapters 4
+    and 17.
+    MacKinnon JG, White H (1985). Some heteroskedasticity-consistent covariance matrix
+    estimators with improved finite sample properties. Journal of Econometrics 29, 305-325.
+    Long JS, Ervin LH (2000). Using heteroscedasticity consistent standard errors in the
+    linear regression model. The American Statistician 54, 217-224.
+    Wraps :func:`~veplab.models.mixed_linear` (R ``lme4::lmer``),
+    :func:`~veplab.models.mixed_logit` (``lme4::glmer``), :func:`~veplab.models.linear`
+    (``lm`` with ``sandwich::vcovHC(type = "HC1")``) and :func:`~veplab.models.logit`.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> d = pd.DataFrame({"prison": np.repeat([f"P{i}" for i in range(10)], 20), "sex": np.tile([1, 2], 100),
+    ...                   "push": rng.normal(size=200)})
+    >>> d["support"] = 0.5 * d["push"] + np.repeat(rng.normal(scale=0.6, size=10), 20) + rng.normal(size=200)
+    >>> des = model_design(d, outcome="support", domains=["push"], breakdowns=["sex"], cluster="prison")
+    >>> fit = fit_model(des)
+    >>> fit.kind, fit.n, fit.n_groups
+    ('mixed', 200, 10)
+    >>> fit.table["estimate"].round(2).to_dict()
+    {'Intercept': -0.08, 'push': 0.52, 'sex: 2': 0.19}
+    >>> fit.variance["vcov"].round(3).tolist()       # between clusters, residual
+    [0.518, 0.79]
+    >>> fit_model(des, cut=0.5).table.columns.tolist()
+    ['odds_ratio', 'or_ci_low', 'or_ci_high', 'p']
     """
     from ..models.mixed import ConvergenceWarning, SingularFitWarning, mixed_linear, mixed_logit
     from ..models.regression import linear, logit
@@ -626,6 +771,44 @@ def imputation_sensitivity(df: pd.DataFrame, design: ModelDesign, fit: ModelFit,
     complete_ci_high, imputed, imputed_ci_low, imputed_ci_high, fmi``) and the fits on
     the completed data (for the disclosure check).  Raises :class:`ModelNotRun` when an
     imputed data set cannot be fitted or pooled (e.g. a category absent from one of them).
+
+    The pooled estimate of each term is Rubin's (``Q_l``, ``U_l`` the estimate and squared
+    standard error in completed data set ``l``)::
+
+        Qbar = mean(Q_l),  T = mean(U_l) + (1 + 1/m) var(Q_l)
+
+    with Barnard-Rubin degrees of freedom; ``fmi`` is the fraction of missing information.
+
+    References
+    ----------
+    Rubin DB (1987). Multiple Imputation for Nonresponse in Surveys. Wiley, New York.
+    Barnard J, Rubin DB (1999). Small-sample degrees of freedom with multiple imputation.
+    Biometrika 86, 948-955.
+    van Buuren S, Groothuis-Oudshoorn K (2011). mice: Multivariate imputation by chained
+    equations in R. Journal of Statistical Software 45(3), 1-67.
+    Wraps :func:`~veplab.missing.impute` (R ``mice::mice``) and :func:`~veplab.missing.pool`
+    (``mice::pool``).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> opts = {1: "Disagree", 2: "Neutral", 3: "Agree"}
+    >>> cb = from_dict({"id": "pp", "title": "t", "id_column": "id", "items": [
+    ...     {"id": c, "label": c, "type": "likert", "options": opts} for c in ("p1", "p2", "o1", "o2")],
+    ...     "scales": [{"id": "push", "label": "Push", "items": ["p1", "p2"]},
+    ...                {"id": "out", "label": "Support", "items": ["o1", "o2"]}]})
+    >>> rng = np.random.default_rng(2)
+    >>> z = rng.normal(size=80)
+    >>> x = pd.DataFrame({c: np.clip(np.round(2 + 0.8 * z + rng.normal(scale=0.7, size=80)), 1, 3)
+    ...                   for c in ("p1", "p2", "o1", "o2")})
+    >>> x.loc[::9, "p2"] = np.nan                          # 9 people did not answer p2
+    >>> x["push"], x["out"] = x[["p1", "p2"]].mean(axis=1, skipna=False), x[["o1", "o2"]].mean(axis=1)
+    >>> des = model_design(x, outcome="out", domains=["push"])
+    >>> tab, fits = imputation_sensitivity(x, des, fit_model(des), codebook=cb, m=3, seed=1,
+    ...                                    items=["p1", "p2", "o1", "o2"])
+    >>> des.n, len(fits), tab.columns.tolist()[:4]
+    (71, 3, ['complete_cases', 'complete_ci_low', 'complete_ci_high', 'imputed'])
     """
     from ..missing.imputation import impute, pool
 
@@ -676,6 +859,20 @@ def imputation_sensitivity(df: pd.DataFrame, design: ModelDesign, fit: ModelFit,
 def agree_code(codes: Sequence[int]) -> int | None:
     """The lowest code above the middle of an agreement scale (4 on 1..5, 3 on 1..4, 5 on 1..7).
 
+    With the codes ``c_1 < ... < c_K``::
+
+        agree_code = min {c_k : c_k > (c_1 + c_K) / 2}
+
+    (``None`` for fewer than two codes).
+
+    References
+    ----------
+    Likert R (1932). A technique for the measurement of attitudes. Archives of Psychology
+    22(140), 1-55 (agreement scales with a neutral middle).
+    The cut ``agree_at`` of :func:`veplab.descriptives.endorsement`.
+
+    Examples
+    --------
     >>> agree_code([1, 2, 3, 4, 5]), agree_code([1, 2, 3, 4]), agree_code([1])
     (4, 3, None)
     """
@@ -701,7 +898,36 @@ def top_item_agreement(df: pd.DataFrame, codebook: Any, scale: str, *, lang: str
     ``{"item", "text", "agree_label", "estimate", "ci_low", "ci_high", "n", "n_agree"}``,
     or ``None`` when no item of the scale has coded options.
 
-    References: Wilson, E. B. (1927), *JASA* 22, 209-212 (the interval).
+    The share agreeing with item ``j`` and its Wilson interval (``z`` the normal quantile)::
+
+        p_j = #{answers >= agree_code} / n_j
+        ci = (p + z^2/(2n) -/+ z sqrt(p(1-p)/n + z^2/(4n^2))) / (1 + z^2/n)
+
+    References
+    ----------
+    Wilson EB (1927). Probable inference, the law of succession, and statistical inference.
+    Journal of the American Statistical Association 22, 209-212.
+    Lumley T (2010). Complex Surveys: A Guide to Analysis Using R. Wiley, section 2.3.1
+    (with ``design``).
+    Wraps :func:`~veplab.descriptives.endorsement`: R ``prop.test(x, n, correct = FALSE)``,
+    or ``survey::svyciprop(method = "logit")`` with a design.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> opts = {1: "Disagree", 2: "Neutral", 3: "Agree"}
+    >>> cb = from_dict({"id": "pp", "title": "t", "id_column": "id", "items": [
+    ...     {"id": "g1", "label": "Prison is unfair", "type": "likert", "options": opts},
+    ...     {"id": "g2", "label": "Guards are unfair", "type": "likert", "options": opts},
+    ...     {"id": "sex", "label": "Sex", "type": "categorical", "options": {1: "Man", 2: "Woman"}}],
+    ...     "scales": [{"id": "grievance", "label": "Grievance", "items": ["g1", "g2"]}]})
+    >>> x = pd.DataFrame({"g1": [3, 3, 2, 1, 3, 3, 2, 3], "g2": [1, 2, 2, 1, 3, 1, 2, 1], "sex": [1, 1, 1, 1, 2, 2, 2, 2]})
+    >>> top = top_item_agreement(x, cb, "grievance")
+    >>> top["item"], top["agree_label"], top["n_agree"], top["n"], round(top["estimate"], 3)
+    ('g1', 'Agree', 5, 8, 0.625)
+    >>> round(top["ci_low"], 3), round(top["ci_high"], 3)
+    (0.306, 0.863)
     """
     from ..descriptives.shares import endorsement
 
@@ -713,7 +939,8 @@ def top_item_agreement(df: pd.DataFrame, codebook: Any, scale: str, *, lang: str
         cut = agree_code(item.codes)
         if cut is None:
             continue
-        tab = endorsement(df, item_id, by=[], agree_at=cut, ci=ci, design=design).table
+        # a coded item's agreement is a share also when its codes are plain numbers (not load's categoricals)
+        tab = endorsement(df, item_id, by=[], agree_at=cut, ci=ci, design=design, kind="share").table
         row = tab.iloc[0]
         if int(row["n"]) == 0 or not math.isfinite(float(row["estimate"])):
             continue
@@ -732,6 +959,14 @@ def top_item_agreement(df: pd.DataFrame, codebook: Any, scale: str, *, lang: str
 def facility_labels(predictors: Mapping[str, str], codebook: Any = None, lang: str = "en") -> dict[str, str]:
     """Labels of facility predictors: a single column's codebook label, else ``name (expression)``.
 
+    References
+    ----------
+    The facility predictors declared in /work/shared/DESIGN.md, "A study is declared, not coded" (``analyses: push_pull`` and
+    ``design:`` name the sources, scales, breakdowns and cluster);
+    labels from the codebook format of DESIGN.md, "Codebook (instrument) format".
+
+    Examples
+    --------
     >>> facility_labels({"occupancy": "population / capacity"})
     {'occupancy': 'occupancy (population / capacity)'}
     """
@@ -766,6 +1001,42 @@ def endorsement_tables(df: pd.DataFrame, variables: Sequence[str], by: Sequence[
     :class:`veplab.survey.SurveyDesign` over the rows of ``df``) every mean is design-based,
     each group a domain of the whole design, with its ``deff`` in ``tidy``; ``n`` and the
     suppression stay unweighted.
+
+    The mean of group ``g`` (``n_g`` people answered) and its t interval::
+
+        mean_g = sum_(i in g) y_i / n_g,  ci = mean_g -/+ t(n_g - 1) s_g / sqrt(n_g)
+
+    shown only when ``n_g >= threshold`` (primary and secondary suppression).
+
+    References
+    ----------
+    Hundepool A, Domingo-Ferrer J, Franconi L, Giessing S, Schulte Nordholt E, Spicer K,
+    de Wolf PP (2012). Statistical Disclosure Control. Wiley, Chichester (threshold rule,
+    secondary suppression).
+    Lumley T (2010). Complex Surveys: A Guide to Analysis Using R. Wiley (domain means,
+    with ``design``).
+    Wraps :func:`~veplab.descriptives.endorsement`: R ``t.test(x)$conf.int``, or
+    ``survey::svyby(~y, ~g, design, svymean)`` with a design.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> opts = {1: "Disagree", 2: "Neutral", 3: "Agree"}
+    >>> cb = from_dict({"id": "pp", "title": "t", "id_column": "id", "items": [
+    ...     {"id": "g1", "label": "Prison is unfair", "type": "likert", "options": opts},
+    ...     {"id": "g2", "label": "Guards are unfair", "type": "likert", "options": opts},
+    ...     {"id": "sex", "label": "Sex", "type": "categorical", "options": {1: "Man", 2: "Woman"}}],
+    ...     "scales": [{"id": "grievance", "label": "Grievance", "items": ["g1", "g2"]}]})
+    >>> x = pd.DataFrame({"g1": [3, 3, 2, 1, 3, 3, 2, 3], "g2": [1, 2, 2, 1, 3, 1, 2, 1], "sex": [1, 1, 1, 1, 2, 2, 2, 2]})
+    >>> x["grievance"] = x[["g1", "g2"]].mean(axis=1)
+    >>> wide, tidy, single = endorsement_tables(x, ["grievance"], ["sex"], codebook=cb, threshold=3)
+    >>> wide["sex"].round(3)
+    Sex          Man  Woman
+    Grievance  1.875   2.25
+    >>> wide, _, _ = endorsement_tables(x, ["grievance"], ["sex"], codebook=cb, threshold=5)
+    >>> bool(wide["sex"].isna().all(axis=None))      # 4 people per group: below the threshold
+    True
     """
     from ..descriptives.shares import endorsement
 
@@ -796,6 +1067,39 @@ def compare_two_groups(df: pd.DataFrame, variables: Sequence[str], group: str, *
     reference (first) and focal (second) group.  :class:`ModelNotRun` when ``group`` does
     not hold exactly two groups, or (with ``threshold``) when either group has fewer
     people than the disclosure threshold (every row of the table describes both groups).
+
+    The statistics of :func:`~veplab.descriptives.compare_groups`, focal minus reference::
+
+        diff = mean_focal - mean_ref,  delta = P(focal > ref) - P(focal < ref)
+
+    with the Welch t test, Hedges' g and the Mann-Whitney test.
+
+    References
+    ----------
+    Welch BL (1947). The generalization of 'Student's' problem when several different
+    population variances are involved. Biometrika 34, 28-35.
+    Hedges LV, Olkin I (1985). Statistical Methods for Meta-Analysis. Academic Press,
+    Orlando.
+    Cliff N (1993). Dominance statistics: ordinal analyses to answer ordinal questions.
+    Psychological Bulletin 114, 494-509.
+    As R ``t.test``, ``wilcox.test`` and ``effsize::cohen.d``/``cliff.delta``
+    (tests/reference/factors_regression.R).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> opts = {1: "Disagree", 2: "Neutral", 3: "Agree"}
+    >>> cb = from_dict({"id": "pp", "title": "t", "id_column": "id", "items": [
+    ...     {"id": "g1", "label": "Prison is unfair", "type": "likert", "options": opts},
+    ...     {"id": "g2", "label": "Guards are unfair", "type": "likert", "options": opts},
+    ...     {"id": "sex", "label": "Sex", "type": "categorical", "options": {1: "Man", 2: "Woman"}}],
+    ...     "scales": [{"id": "grievance", "label": "Grievance", "items": ["g1", "g2"]}]})
+    >>> x = pd.DataFrame({"g1": [3, 3, 2, 1, 3, 3, 2, 3], "g2": [1, 2, 2, 1, 3, 1, 2, 1], "sex": [1, 1, 1, 1, 2, 2, 2, 2]})
+    >>> x["grievance"] = x[["g1", "g2"]].mean(axis=1)
+    >>> cmp, ref, focal = compare_two_groups(x, ["grievance"], "sex", codebook=cb)
+    >>> ref, focal, float(cmp.loc["Grievance", "diff"]), float(cmp.loc["Grievance", "cliff_delta"])
+    ('Man', 'Woman', 0.375, 0.25)
     """
     from ..descriptives.shares import compare_groups
 
@@ -826,7 +1130,30 @@ def _label(codebook: Any, col: str, lang: str) -> str:
 
 def icc_by_cluster(df: pd.DataFrame, outcome: str, cluster: str) -> Any:
     """The share of the outcome's variance between clusters (:func:`~veplab.models.icc_null`);
-    :class:`ModelNotRun` when the null model cannot be fitted."""
+    :class:`ModelNotRun` when the null model cannot be fitted.
+
+    From the null model ``y_ij = mu + u_j + e_ij`` fitted by REML::
+
+        ICC = tau^2 / (tau^2 + sigma^2)
+
+    References
+    ----------
+    Snijders TAB, Bosker RJ (2012). Multilevel Analysis, 2nd ed. Sage, London, section 3.3.
+    Bates D, Maechler M, Bolker B, Walker S (2015). Fitting linear mixed-effects models
+    using lme4. Journal of Statistical Software 67(1), 1-48.
+    Wraps :func:`~veplab.models.icc_null`: R ``lme4::lmer(y ~ 1 + (1 | cluster))``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> d = pd.DataFrame({"prison": np.repeat([f"P{i}" for i in range(10)], 20), "sex": np.tile([1, 2], 100),
+    ...                   "push": rng.normal(size=200)})
+    >>> d["support"] = 0.5 * d["push"] + np.repeat(rng.normal(scale=0.6, size=10), 20) + rng.normal(size=200)
+    >>> res = icc_by_cluster(d, "support", "prison")
+    >>> round(res.estimate, 3), res.n_groups
+    (0.335, 10)
+    """
     from ..models.mixed import icc_null
 
     data = df[[outcome, cluster]].dropna()
@@ -845,6 +1172,30 @@ def typology(df: pd.DataFrame, items: Sequence[str], *, subject: str | None, rat
     With several ratings per case (``subject`` repeated), each case's first rating is
     used: the one of the lowest ``rater`` id.  Classes 1 to ``max_classes`` are fitted and
     the number chosen by BIC.  :class:`ModelNotRun` when no model can be fitted.
+
+    The latent class model for the answers ``y_ij`` of case ``i`` to item ``j``::
+
+        P(y_i) = sum_c pi_c prod_j P(y_ij | c),  BIC = -2 log L + npar log n
+
+    References
+    ----------
+    Goodman LA (1974). Exploratory latent structure analysis using both identifiable and
+    unidentifiable models. Biometrika 61, 215-231.
+    Linzer DA, Lewis JB (2011). poLCA: an R package for polytomous variable latent class
+    analysis. Journal of Statistical Software 42(10), 1-29.
+    Schwarz G (1978). Estimating the dimension of a model. Annals of Statistics 6, 461-464.
+    Wraps :func:`~veplab.latent_classes.latent_classes` (R ``poLCA::poLCA``).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(3)
+    >>> cls = rng.integers(0, 2, 150)
+    >>> x = pd.DataFrame({f"i{j}": (rng.random(150) < np.where(cls == 1, 0.85, 0.15)).astype(int)
+    ...                   for j in range(4)})
+    >>> lca = typology(x, ["i0", "i1", "i2", "i3"], subject=None, rater=None, max_classes=3, seed=1, n_starts=3)
+    >>> lca.k, lca.class_sizes["n_modal"].tolist()
+    (2, [79, 71])
     """
     from ..latent_classes.lca import latent_classes
 
@@ -868,6 +1219,27 @@ def typology(df: pd.DataFrame, items: Sequence[str], *, subject: str | None, rat
 def scale_range(codebook: Any, scales: Sequence[str], lang: str = "en") -> str | None:
     """``"from 1 (Strongly disagree) to 5 (Strongly agree)"`` when every scale's items share
     one set of options (the score of a mean scale lies between them), else ``None``.
+
+    References
+    ----------
+    Likert R (1932). A technique for the measurement of attitudes. Archives of Psychology
+    22(140), 1-55.
+    The codebook format of /work/shared/DESIGN.md, "Codebook (instrument) format" (options,
+    ``score: mean``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> opts = {1: "Disagree", 2: "Neutral", 3: "Agree"}
+    >>> cb = from_dict({"id": "pp", "title": "t", "id_column": "id", "items": [
+    ...     {"id": "g1", "label": "Prison is unfair", "type": "likert", "options": opts},
+    ...     {"id": "g2", "label": "Guards are unfair", "type": "likert", "options": opts},
+    ...     {"id": "sex", "label": "Sex", "type": "categorical", "options": {1: "Man", 2: "Woman"}}],
+    ...     "scales": [{"id": "grievance", "label": "Grievance", "items": ["g1", "g2"]}]})
+    >>> x = pd.DataFrame({"g1": [3, 3, 2, 1, 3, 3, 2, 3], "g2": [1, 2, 2, 1, 3, 1, 2, 1], "sex": [1, 1, 1, 1, 2, 2, 2, 2]})
+    >>> scale_range(cb, ["grievance"])
+    'from 1 (Disagree) to 3 (Agree)'
     """
     ends = set()
     for sid in scales:
