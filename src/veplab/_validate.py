@@ -19,6 +19,7 @@ import pandas as pd
 
 __all__ = [
     "InputError",
+    "StudyError",
     "numeric_frame",
     "column_range",
     "numeric_series",
@@ -34,6 +35,14 @@ __all__ = [
 
 class InputError(ValueError):
     """Bad input to an analysis: the message says what is wrong and what to do."""
+
+
+class StudyError(ValueError):
+    """A malformed study configuration; the message names file and key.
+
+    Defined here, below :mod:`veplab.study` and :mod:`veplab.analyses`, so that
+    both raise the same error without importing each other.
+    """
 
 
 #: veplab's pseudonyms (``veplab.privacy.PSEUDONYM_PATTERN``: prefix, ``_``, base32).

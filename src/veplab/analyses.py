@@ -43,7 +43,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .study import StudyError
+from ._validate import StudyError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .codebook import Codebook

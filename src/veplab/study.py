@@ -59,6 +59,7 @@ import pandas as pd
 import yaml
 
 from . import codebook as _cb
+from ._validate import StudyError
 from .codebook import LANGUAGES, Codebook
 
 __all__ = ["Source", "Study", "StudyError", "load_study", "find_root", "check_study_id", "STUDY_KEYS", "MIN_THRESHOLD"]
@@ -75,10 +76,6 @@ STUDY_KEYS: tuple[str, ...] = (
 DISCLOSURE_KEYS: tuple[str, ...] = ("threshold",)
 #: A study id names folders (``reports/<id>/``) and files: a plain name, at most 64 characters.
 STUDY_ID_PATTERN = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")
-
-
-class StudyError(ValueError):
-    """A malformed study configuration; the message names file and key."""
 
 
 @dataclasses.dataclass(frozen=True)
