@@ -87,7 +87,37 @@ _ISO_TZ = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\
 
 
 def is_metadata(header: str) -> bool:
-    """Whether an export column is Kobo / ODK submission metadata (not a form field)."""
+    """Whether an export column is Kobo / ODK submission metadata (not a form field).
+
+    Metadata are names starting with ``_`` (``_uuid``, ``_submission_time``,
+    ``_index``...), ODK Central's columns (``KEY``, ``SubmissionDate``...),
+    the form metadata ``start``, ``end``, ``today``, ``audit``, the
+    interviewer's device and account (``deviceid``, ``username``...), and
+    anything under ``meta/`` or ``formhub/``.
+
+    Parameters
+    ----------
+    header : str
+        A column name of the export.
+
+    Returns
+    -------
+    bool
+
+    References
+    ----------
+    KoboToolbox documentation, "Exporting and downloading your data",
+    https://support.kobotoolbox.org/export_download.html.
+    ODK XForms specification, "Metadata" (``instanceID``, ``deviceID``...),
+    https://getodk.github.io/xforms-spec/.
+    XLSForm specification, "Metadata" (``start``, ``end``, ``today``,
+    ``deviceid``...), https://xlsform.org.
+
+    Examples
+    --------
+    >>> [is_metadata(c) for c in ["_uuid", "meta/instanceID", "start", "grp/q1", "q1"]]
+    [True, True, True, False, False]
+    """
     return (header.startswith("_") or header in _ODK_META or header in _FORM_META or header in _STAFF_META
             or header.startswith(("meta/", "meta-", "meta.", "formhub/")) or header.endswith(("/__version__",)))
 
@@ -192,10 +222,43 @@ class _Index:
 def detect(frame_columns: list[str], codebook: Codebook) -> str | None:
     """Why a table looks like a Kobo / ODK export (None when it does not).
 
-    Kobo metadata (``_uuid``, ``_submission_time``), ODK Central metadata
-    (``KEY`` with ``SubmissionDate``), or group-prefixed headers (``grp/q1``)
-    and select-multiple columns that match the codebook once their prefix is
-    removed."""
+    Kobo metadata (``_uuid``, ``_submission_time``), a Kobo repeat sheet
+    (``_index`` with ``_parent_index``), ODK Central metadata (``KEY`` with
+    ``SubmissionDate``), or group-prefixed headers (``grp/q1``) and
+    select-multiple columns that match the codebook once their prefix is
+    removed.
+
+    Parameters
+    ----------
+    frame_columns : list of str
+        The export's header.
+    codebook : Codebook
+        The instrument the export should hold.
+
+    Returns
+    -------
+    str or None
+        A sentence saying what gave it away, for the load's messages.
+
+    References
+    ----------
+    KoboToolbox documentation, "Exporting and downloading your data",
+    https://support.kobotoolbox.org/export_download.html.
+    ODK Central documentation, "Submissions" (CSV exports with ``KEY`` and
+    ``SubmissionDate``), https://docs.getodk.org/central-submissions/.
+
+    Examples
+    --------
+    >>> from veplab.codebook import from_dict
+    >>> cb = from_dict({"id": "s", "title": "Survey", "id_column": "rid", "items": [
+    ...     {"id": "q1", "label": "I feel safe", "type": "binary", "options": {0: "No", 1: "Yes"}}]})
+    >>> detect(["rid", "grp/q1", "_uuid", "_submission_time"], cb)
+    'Kobo metadata columns (_uuid, _submission_time)'
+    >>> detect(["rid", "grp/q1"], cb)
+    '1 group-prefixed, select-multiple or label headers match the codebook'
+    >>> detect(["rid", "q1"], cb) is None
+    True
+    """
     cols = [str(c) for c in frame_columns]
     if "_uuid" in cols or "_submission_time" in cols:
         return "Kobo metadata columns (_uuid, _submission_time)"
@@ -267,7 +330,59 @@ def normalise(
     path: str | Path | None = None,
     sheet: str | int | None = None,
 ) -> RawTable:
-    """Turn a Kobo / ODK export into the plain table the codebook describes (see the module docstring)."""
+    """Turn a Kobo / ODK export into the plain table the codebook describes (see the module docstring).
+
+    Group prefixes are removed, metadata dropped (kept with
+    ``unknown="keep"``), select_multiple answers split into the codebook's
+    0/1 items, labels in any of the codebook's languages mapped back to codes,
+    a repeat sheet's parent ids filled in, and date-times with UTC offsets read
+    as local time.  Labels that match nothing are reported to ``problems``
+    (column, rows, the unmatched labels) and left blank.
+
+    Parameters
+    ----------
+    raw : RawTable
+        The export as read (:func:`~veplab.data.readers.read_raw`).
+    codebook : Codebook
+        The instrument (converted from the form with
+        :func:`veplab.ingest.xlsform.from_xlsform`, or written by hand).
+    problems : Problems
+        Collector for what cannot be mapped.
+    unknown : {"error", "drop", "keep"}
+        As in :func:`veplab.data.load`; ``"keep"`` keeps the metadata.
+    path, sheet : optional
+        The export file and sheet, to read a repeat's parent sheet.
+
+    Returns
+    -------
+    RawTable
+        The same rows, with the codebook's column names and codes.
+
+    References
+    ----------
+    KoboToolbox documentation, "Exporting and downloading your data",
+    https://support.kobotoolbox.org/export_download.html.
+    XLSForm specification (``select_multiple``, choice names, groups and
+    repeats), https://xlsform.org.
+    ISO 8601-1:2019 (date-times with UTC offsets).
+
+    Examples
+    --------
+    >>> from veplab.codebook import from_dict
+    >>> from veplab.data.problems import Problems
+    >>> cb = from_dict({"id": "s", "title": "Survey", "id_column": "rid", "items": [
+    ...     {"id": "rid", "label": "id", "type": "text", "role": "admin"},
+    ...     {"id": "q1", "label": "I feel safe", "type": "binary",
+    ...      "options": {1: {"en": "No", "fr": "Non"}, 2: {"en": "Yes", "fr": "Oui"}},
+    ...      "missing": {9: "refused"}}]})
+    >>> export = pd.DataFrame({"grp/rid": ["r1", "r2"], "grp/q1": ["Oui", "Refused"],
+    ...                        "_uuid": ["u1", "u2"], "_submission_time": ["2024-03-01", "2024-03-02"]})
+    >>> raw = RawTable(frame=export, row_numbers=[2, 3], format="csv")
+    >>> normalise(raw, cb, problems=Problems("export.csv")).frame
+      rid q1
+    0  r1  2
+    1  r2  9
+    """
     frame = raw.frame
     idx = _Index(codebook)
     rows = np.asarray(raw.row_numbers)

@@ -77,7 +77,54 @@ class LoadInfo:
 
 
 def load_info(df: pd.DataFrame) -> LoadInfo | None:
-    """The :class:`LoadInfo` of a frame made by :func:`load` (or None)."""
+    r"""The :class:`LoadInfo` of a frame made by :func:`load` (or None).
+
+    :func:`load` keeps what it learnt in ``df.attrs["veplab"]``: the file and
+    its SHA-256, the codebook id and hash, the number of rows, the encoding,
+    every cell it set to missing and why (``missing``), the problems met, and
+    whether items were reverse-keyed and which scales were scored.  pandas keeps
+    ``attrs`` through column selection and row filters but drops them on
+    merges, joins and concatenation, where this returns None.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Any frame.
+
+    Returns
+    -------
+    LoadInfo or None
+        None when ``df`` was not made by :func:`load` (or lost its attrs).
+
+    References
+    ----------
+    pandas documentation, ``DataFrame.attrs`` (experimental metadata that
+    operations may drop): https://pandas.pydata.org/docs/reference/api/pandas.DataFrame.attrs.html.
+    FIPS 180-4 (2015), *Secure Hash Standard*: the SHA-256 of the file.
+    /work/shared/DESIGN.md, "The path data takes" (what ``load`` records).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> cb = from_dict({"id": "s", "title": "Survey", "id_column": "rid", "items": [
+    ...     {"id": "q1", "label": "I feel safe", "type": "likert",
+    ...      "options": {1: "No", 2: "Sometimes", 3: "Yes"}, "missing": {9: "refused"}}]})
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "export.csv"
+    ...     _ = path.write_text("rid,q1\nr1,3\nr2,9\n", encoding="utf-8")
+    ...     df = load(path, cb)
+    >>> info = load_info(df)
+    >>> info.n_rows, info.codebook_id, info.encoding
+    (2, 's', 'utf-8')
+    >>> info.missing[["row", "column", "code", "reason"]]
+       row column  code   reason
+    0    3     q1     9  refused
+    >>> load_info(pd.DataFrame({"q1": [3]})) is None
+    True
+    """
     info = df.attrs.get("veplab")
     return info if isinstance(info, LoadInfo) else None
 
@@ -346,7 +393,60 @@ def apply_codebook(
     problems: Problems | None = None,
     facility_columns: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Apply ``codebook`` to a raw table (see :func:`load` for the options)."""
+    """Apply ``codebook`` to a raw table (see :func:`load` for the options).
+
+    The second half of :func:`load`, for a table already read
+    (:func:`~veplab.data.readers.read_raw`, a database query, a normalised
+    Kobo export): check the columns against the codebook, map missing codes to
+    NA with their reasons, type and range-check every item, check the ids, run
+    the privacy gate, then reverse-key and score when asked.
+
+    Parameters
+    ----------
+    raw : RawTable
+        The table as read (values as found), with its row numbers in the file.
+    codebook : Codebook
+        The instrument.
+    file : str
+        What messages call the data.
+    unknown, reverse, score, on_error, privacy, facility_columns
+        As in :func:`load`.
+    problems : Problems, optional
+        Collector to add to (a fresh one by default).
+
+    Returns
+    -------
+    DataFrame
+        The analysis frame, with its :class:`LoadInfo` in ``attrs``.
+
+    Raises
+    ------
+    DataError
+        Listing every problem (file, column, rows, problem, fix).
+    ValueError
+        For an ``unknown=`` or ``on_error=`` that is not one of the options.
+
+    References
+    ----------
+    /work/shared/DESIGN.md, "Codebook (instrument) format" and "API
+    conventions" (validation at the boundary, messages that name the column
+    and the fix).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> from veplab.data.readers import RawTable
+    >>> cb = from_dict({"id": "s", "title": "Survey", "id_column": "rid", "items": [
+    ...     {"id": "q1", "label": "I feel safe", "type": "likert",
+    ...      "options": {1: "No", 2: "Sometimes", 3: "Yes"}, "missing": {9: "refused"}}]})
+    >>> raw = RawTable(frame=pd.DataFrame({"rid": ["r1", "r2"], "q1": ["3", "9"]}),
+    ...                row_numbers=[2, 3], format="csv")
+    >>> apply_codebook(raw, cb, file="export.csv")
+      rid   q1 q1__missing
+    0  r1    3         NaN
+    1  r2  NaN     refused
+    """
     if unknown not in ("error", "drop", "keep"):
         raise ValueError(f"unknown= must be 'error', 'drop' or 'keep', got {unknown!r}")
     if on_error not in ("raise", "flag"):
@@ -644,7 +744,7 @@ def load(
     source: str | None = None,
     facility_columns: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Load a data file and apply its instrument codebook.
+    r"""Load a data file and apply its instrument codebook.
 
     Reads CSV (encoding and delimiter detected: UTF-8, UTF-8 with BOM,
     cp1256 Arabic, cp1251 Cyrillic, cp1252), XLSX, SPSS ``.sav`` and Stata
@@ -670,8 +770,11 @@ def load(
       ``facility_columns`` (the study's cluster column, e.g. ``prison_id``
       holding ``KZ-P07``) are checked for phone and id numbers but not with
       the id-column rules;
-    * reverse-keys items when ``reverse=True`` and adds one column per scale
-      with its prorated score when ``score=True``.
+    * reverse-keys items when ``reverse=True`` (``reversed = min + max - code``
+      over the item's option codes) and adds one column per scale with its
+      prorated score when ``score=True`` (:func:`veplab.scoring.score_scales`:
+      the mean of the answered items, times k for ``score: sum``, when at least
+      ``min_items`` are answered).
 
     KoboToolbox / ODK exports (detected from their ``_uuid`` /
     ``_submission_time`` metadata or ``group/field`` headers, or named with
@@ -687,8 +790,94 @@ def load(
     reason ``"invalid"`` and the problems are kept in the load info instead
     (the data-quality summary reports them).  Nothing is ever written to disk.
 
-    >>> df = load("research/demo/data/push_pull.csv", "surveys/push_pull.yml")  # doctest: +SKIP
-    >>> df["grievance"].describe()                                                # doctest: +SKIP
+    Parameters
+    ----------
+    path : str, Path or SQLQuery
+        The export (``.csv``, ``.txt``, ``.tsv``, ``.xlsx``, ``.xlsm``, ``.sav``,
+        ``.zsav``, ``.dta``, ``.parquet``), or a read-only query.
+    codebook : Codebook, str or Path
+        The instrument, or the path of its YAML file.
+    sheet : str or int, optional
+        Worksheet of an XLSX (default the first; a Kobo repeat's name).
+    encoding, delimiter : str, optional
+        Override what is detected for a CSV.
+    unknown : {"error", "drop", "keep"}
+        What to do with columns the codebook does not describe.
+    reverse : bool
+        Reverse-key items marked ``reverse: true``.
+    score : bool
+        Add the scale scores.
+    on_error : {"raise", "flag"}
+        Stop on invalid values, or set them missing with reason ``"invalid"``.
+    privacy : bool
+        Run the identifier gate (leave it on for real data).
+    source : {None, "kobo", "odk", "file"}
+        Say what the export is (None detects it).
+    facility_columns : sequence of str
+        Columns naming facilities, not people.
+
+    Returns
+    -------
+    DataFrame
+        One row per record: the id column (string), coded items as
+        categoricals of their option codes, numbers as floats, dates as
+        datetimes, text as strings, then scale scores and reason columns;
+        :func:`load_info` gives what the load learnt.
+
+    Raises
+    ------
+    DataError
+        Listing every problem at once; nothing is loaded.
+    CodebookError
+        When ``codebook`` is a path to a malformed codebook.
+
+    References
+    ----------
+    Shafranovich, Y. (2005). RFC 4180, *Common Format and MIME Type for
+    Comma-Separated Values (CSV) Files*.
+    ECMA-376 (2021), *Office Open XML File Formats* (XLSX, read with
+    python-calamine or openpyxl).
+    IBM SPSS Statistics ``.sav`` and Stata ``.dta`` read with ReadStat through
+    pyreadstat (https://github.com/Roche/pyreadstat).
+    Apache Parquet format specification (https://parquet.apache.org/docs/).
+    WHATWG (2024), *Encoding Standard* (windows-1251, windows-1252,
+    windows-1256 legacy encodings).
+    ISO 8601-1:2019, *Date and time -- Representations for information
+    interchange* (dates written YYYY-MM-DD).
+    /work/shared/DESIGN.md, "The path data takes", "Codebook (instrument)
+    format" and "Privacy" (the identifier gate).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from veplab.codebook import from_dict
+    >>> cb = from_dict({"id": "s", "title": "Survey", "id_column": "rid", "items": [
+    ...     {"id": "q1", "label": "I feel safe", "type": "likert",
+    ...      "options": {1: "No", 2: "Sometimes", 3: "Yes"}, "missing": {9: "refused"}},
+    ...     {"id": "q2", "label": "I feel unsafe", "type": "likert",
+    ...      "options": {1: "No", 2: "Sometimes", 3: "Yes"}, "reverse": True}],
+    ...     "scales": [{"id": "safety", "items": ["q1", "q2"], "min_items": 1}]})
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "export.csv"
+    >>> _ = path.write_text("rid,q1,q2\nr1,3,1\nr2,9,2\nr3,2,\n", encoding="utf-8")
+    >>> load(path, cb, reverse=True)
+      rid   q1   q2  safety q1__missing
+    0  r1    3    3     3.0         NaN
+    1  r2  NaN    2     2.0     refused
+    2  r3    2  NaN     2.0         NaN
+
+    Every problem is reported at once, with the rows as a spreadsheet numbers them:
+
+    >>> _ = path.write_text("rid,q1,q2\nr1,3,1\nr2,7,2\nr2,2,\n", encoding="utf-8")
+    >>> try:
+    ...     load(path, cb)
+    ... except DataError as error:
+    ...     print(error.problems[["column", "rows", "problem"]].to_string())
+      column    rows                                              problem
+    0    rid  [3, 4]              1 ids appear more than once (2 records)
+    1     q1     [3]  1 values outside the codebook options {1,2,3} (found [7])
+    >>> folder.cleanup()
     """
     if not isinstance(codebook, Codebook):
         codebook = _cb.load(codebook)

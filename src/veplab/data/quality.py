@@ -85,9 +85,71 @@ class QualityReport:
 def quality(df: pd.DataFrame, codebook: Codebook, *, min_straightline: int = 8) -> QualityReport:
     """Summarise the quality of a loaded instrument (see module docstring).
 
-    >>> from veplab.data import load, quality                                      # doctest: +SKIP
-    >>> q = quality(load("research/demo/data/push_pull.csv", cb), cb)              # doctest: +SKIP
-    >>> q.by_item[["missing_share", "dont_know_share"]].head()                     # doctest: +SKIP
+    For each item (roles item, outcome, sensitive, quasi-identifier; not
+    text): answered, blank, don't know, refused, not applicable, not asked and
+    invalid counts, each with its share of all ``n`` records
+    (``missing_share = missing / n``).  Per respondent: how many miss none, up
+    to 10 %, 10-25 %, 25-50 %, over 50 % or all of the answer items.
+    Straight-lining: among respondents who answered at least
+    ``min_straightline`` likert items, those who gave the same answer to every
+    one (overall and per scale), ``share = n_straightliners / n_eligible``.
+    Duplicates: records sharing an id, and records with an identical answer
+    pattern to another record.
+
+    Parameters
+    ----------
+    df : DataFrame
+        A frame made by :func:`veplab.data.load` (or any frame with the
+        codebook's columns and reason columns).
+    codebook : Codebook
+        Its instrument.
+    min_straightline : int
+        Likert items a respondent must have answered to be checked for
+        straight-lining.
+
+    Returns
+    -------
+    QualityReport
+        ``by_item``, ``by_respondent``, ``straightlining``, ``duplicates``,
+        ``problems`` (publishable counts and shares), ``flags`` (per
+        respondent, for cleaning; not published) and ``summary()``.
+
+    References
+    ----------
+    de Leeuw, E. D., Hox, J. J. & Huisman, M. (2003). Prevention and
+    treatment of item nonresponse. *Journal of Official Statistics* 19(2),
+    153-176.
+    Kim, Y., Dykema, J., Stevenson, J., Black, P. & Moberg, D. P. (2019).
+    Straightlining: overview of measurement, comparison of indicators, and
+    effects in mail-web mixed-mode surveys. *Social Science Computer Review*
+    37(2), 214-233.
+
+    Examples
+    --------
+    >>> from veplab.codebook import from_dict
+    >>> from veplab.data import set_missing_reasons
+    >>> opts = {1: "No", 2: "Sometimes", 3: "Yes"}
+    >>> cb = from_dict({"id": "s", "title": "Survey", "id_column": "rid", "items": [
+    ...     {"id": "q1", "label": "q1", "type": "likert", "options": opts, "missing": {8: "dont_know"}},
+    ...     {"id": "q2", "label": "q2", "type": "likert", "options": opts},
+    ...     {"id": "q3", "label": "q3", "type": "likert", "options": opts}]})
+    >>> df = pd.DataFrame({"rid": ["a", "b", "c", "d"], "q1": [3, None, 2, 1],
+    ...                    "q2": [3, 1, 2, 2], "q3": [3, 2, None, 1]})
+    >>> df = set_missing_reasons(df, {"q1": [None, "dont_know", None, None]})
+    >>> q = quality(df, cb, min_straightline=3)
+    >>> q.by_item[["answered", "dont_know", "blank", "missing_share"]]
+          answered  dont_know  blank  missing_share
+    item
+    q1           3          1      0           0.25
+    q2           4          0      0           0.00
+    q3           3          0      1           0.25
+    >>> print(q.summary())
+    Data quality: s, 4 records, 3 items
+      cells missing: 16.7% (don't know 1, refused 0, invalid 0)
+      items with most missing: q1 25.0%, q3 25.0%, q2 0.0%
+      straight-lining (all 3 agreement items): 1 of 2 (50.0%)
+      records sharing an id: 0
+      records with an identical answer pattern to another record: 0
     """
     items = [i for i in codebook.items if i.id in df.columns and i.id != codebook.id_column
              and i.role in ("item", "outcome", "sensitive", "quasi_identifier") and i.type != "text"]

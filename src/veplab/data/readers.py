@@ -55,7 +55,36 @@ class RawTable:
 
 
 def sha256_file(path: str | Path) -> str:
-    """SHA-256 of a file's bytes (streamed)."""
+    """SHA-256 of a file's bytes (streamed), as 64 lowercase hexadecimal digits.
+
+    What the build manifest and :class:`~veplab.data.load.LoadInfo` record
+    for a data file, so that a report can be traced to the exact file it read.
+    The file is read in 1 MiB chunks, so a national export never sits in memory.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+
+    Returns
+    -------
+    str
+        The hex digest.
+
+    References
+    ----------
+    NIST (2015), FIPS 180-4, *Secure Hash Standard (SHS)*, section 6.2 (SHA-256).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "abc.txt"
+    ...     _ = path.write_bytes(b"abc")
+    ...     sha256_file(path)
+    'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
+    """
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -106,15 +135,47 @@ def _implausibility(text: str) -> float:
 
 
 def detect_encoding(data: bytes) -> str:
-    """Guess the encoding of a CSV export.
+    r"""Guess the encoding of a CSV export.
 
-    UTF-8 (with or without BOM) is taken when the bytes decode as UTF-8.
-    Otherwise the legacy code pages field teams meet (cp1256 Arabic, cp1251
-    Cyrillic, cp1252 Western European) are each decoded and the decoding that
-    reads most like real words wins.
+    UTF-8 (with or without BOM) is taken when the bytes decode as UTF-8; a
+    UTF-16 byte-order mark gives UTF-16.  Otherwise the legacy code pages
+    field teams meet (cp1256 Arabic, cp1251 Cyrillic, cp1252 Western European)
+    are each decoded and the decoding that reads most like real words wins:
+    the one with the fewest words that mix scripts or have capitals inside,
+    per word (Russian bytes read as cp1256 give Arabic letters mixed with
+    accented Latin ones; Arabic bytes read as cp1251 give upper-case Cyrillic).
 
+    Parameters
+    ----------
+    data : bytes
+        The file's bytes (the first 256 KiB are scored).
+
+    Returns
+    -------
+    str
+        A Python codec name: ``"utf-8-sig"``, ``"utf-8"``, ``"utf-16"``,
+        ``"cp1256"``, ``"cp1251"`` or ``"cp1252"``.
+
+    Raises
+    ------
+    UnicodeError
+        When no candidate encoding decodes the bytes.
+
+    References
+    ----------
+    WHATWG (2024), *Encoding Standard*, https://encoding.spec.whatwg.org/
+    (windows-1251, windows-1252 and windows-1256 code pages).
+    The Unicode Consortium (2023), *The Unicode Standard, Version 15.1*,
+    chapter 3.9 (UTF-8, UTF-16 and the byte order mark).
+
+    Examples
+    --------
     >>> detect_encoding("Алматы".encode("cp1251"))
     'cp1251'
+    >>> detect_encoding("القاهرة".encode("cp1256"))
+    'cp1256'
+    >>> detect_encoding("\ufeffrid,q1".encode("utf-8"))
+    'utf-8-sig'
     """
     if data.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
@@ -351,9 +412,70 @@ def read_raw(
     sheet: str | int | None = None,
     problems: Problems | None = None,
 ) -> RawTable:
-    """Read a data file as it is (no codebook applied).
+    r"""Read a data file as it is (no codebook applied).
 
-    Raises :class:`DataError` when the file cannot be read at all.
+    The first half of :func:`veplab.data.load`.  A CSV's encoding and
+    delimiter are detected (:func:`detect_encoding`; the delimiter among
+    ``, ; TAB |`` that splits the header into the most fields while the
+    records keep that many), every value is kept as text, and each record
+    keeps its row number as a spreadsheet shows it (the header is row 1,
+    blank lines count).  XLSX is read with python-calamine (openpyxl when it
+    cannot); SPSS and Stata files keep their value labels and user-missing
+    definitions; Parquet keeps its types.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file; its extension names the format.
+    encoding, delimiter : str, optional
+        Override what is detected for a CSV.
+    sheet : str or int, optional
+        Worksheet of an XLSX (default the first).
+    problems : Problems, optional
+        Collector to add warnings and errors to.
+
+    Returns
+    -------
+    RawTable
+        ``frame`` (values as found), ``row_numbers``, ``format``,
+        ``encoding``, ``delimiter``, ``value_labels``, ``user_missing``,
+        ``variable_labels`` and the file's ``sha256``.
+
+    Raises
+    ------
+    DataError
+        When the file cannot be read at all (missing, empty, unknown type,
+        ragged rows, duplicate or blank column names), listing every problem.
+
+    References
+    ----------
+    Shafranovich, Y. (2005). RFC 4180, *Common Format and MIME Type for
+    Comma-Separated Values (CSV) Files*.
+    ECMA-376 (2021), *Office Open XML File Formats* (XLSX).
+    IBM SPSS Statistics ``.sav`` and Stata ``.dta`` via ReadStat / pyreadstat
+    (https://github.com/Roche/pyreadstat).
+    Apache Parquet format specification (https://parquet.apache.org/docs/).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "export.csv"
+    >>> _ = path.write_bytes("rid;q1;town\nr1;3;Алматы\n\nr2;2;Астана\n".encode("cp1251"))
+    >>> raw = read_raw(path)
+    >>> raw.encoding, raw.delimiter, raw.row_numbers
+    ('cp1251', ';', [2, 4])
+    >>> raw.frame
+      rid q1    town
+    0  r1  3  Алматы
+    1  r2  2  Астана
+    >>> _ = path.write_text("rid,q1\nr1,3\nr2\n", encoding="utf-8")
+    >>> try:
+    ...     read_raw(path)
+    ... except DataError as error:
+    ...     print(error.problems.loc[0, "problem"], error.problems.loc[0, "rows"])
+    1 rows have fewer fields than the 2 of the header (a truncated or hand-edited export?) [3]
+    >>> folder.cleanup()
     """
     path = Path(path)
     probs = problems if problems is not None else Problems(str(path))

@@ -86,6 +86,26 @@ class ReasonsLost(InputError):
 def reason_column(column: str) -> str:
     """The name of the reason column of ``column``: ``column + "__missing"``.
 
+    Parameters
+    ----------
+    column : str
+        An item's column name.
+
+    Returns
+    -------
+    str
+        The name of the column holding why that item's answers are missing.
+
+    References
+    ----------
+    de Leeuw, E. D., Hox, J. J. & Huisman, M. (2003). Prevention and
+    treatment of item nonresponse. *Journal of Official Statistics* 19(2),
+    153-176 (why the kinds of item nonresponse are kept apart).
+    /work/shared/DESIGN.md, "Codebook (instrument) format" (``missing:``
+    codes and their reasons).
+
+    Examples
+    --------
     >>> reason_column("q1")
     'q1__missing'
     """
@@ -95,6 +115,25 @@ def reason_column(column: str) -> str:
 def reason_columns(df: pd.DataFrame) -> list[str]:
     """The reason columns of ``df`` (``c__missing`` for a column ``c`` of ``df``), in column order.
 
+    A column ending in ``__missing`` counts only when its item is a column
+    of ``df`` too.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Any frame.
+
+    Returns
+    -------
+    list of str
+
+    References
+    ----------
+    /work/shared/DESIGN.md, "API conventions" (missing data is handled
+    explicitly); the naming rule is :func:`reason_column`'s.
+
+    Examples
+    --------
     >>> reason_columns(pd.DataFrame(columns=["q1", "q1__missing", "x__missing"]))
     ['q1__missing']
     """
@@ -106,6 +145,29 @@ def reason_columns(df: pd.DataFrame) -> list[str]:
 def with_reasons(df: pd.DataFrame, columns: Iterable[Any]) -> list[Any]:
     """``columns`` followed by the reason columns ``df`` holds for them: select columns without losing reasons.
 
+    ``df[with_reasons(df, cols)]`` is ``df[cols]`` that keeps why each
+    answer is missing, which :func:`veplab.missing.impute` and
+    :func:`missing_reasons` need.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The frame to select from.
+    columns : iterable
+        The columns wanted.
+
+    Returns
+    -------
+    list
+        ``columns`` (in order, without duplicates), then their reason columns.
+
+    References
+    ----------
+    /work/shared/DESIGN.md, "API conventions" (missing data is handled
+    explicitly, never silently).
+
+    Examples
+    --------
     >>> df = pd.DataFrame(columns=["q1", "q1__missing", "q2", "age"])
     >>> with_reasons(df, ["q1", "age"])
     ['q1', 'age', 'q1__missing']
@@ -166,13 +228,49 @@ def missing_reasons(df: pd.DataFrame, columns: Iterable[Any] | None = None) -> p
     (``<column>__missing``, see the module docstring), so they follow every
     merge, join, concatenation and row filter of ``df``.
 
-    ``columns`` defaults to every column of ``df`` except the reason columns.
-    Raises :class:`ReasonsLost` when ``df`` still carries
-    :func:`veplab.data.load`'s record and a requested column's reason column
-    was dropped (reporting "no reason" then would be wrong).
+    Parameters
+    ----------
+    df : DataFrame
+        Data with reason columns (made by :func:`veplab.data.load` or
+        :func:`set_missing_reasons`).
+    columns : iterable, optional
+        Defaults to every column of ``df`` except the reason columns.
 
+    Returns
+    -------
+    DataFrame
+        ``df``'s index, one column per requested column.
+
+    Raises
+    ------
+    ReasonsLost
+        When ``df`` still carries :func:`veplab.data.load`'s record and a
+        requested column's reason column was dropped (reporting "no reason"
+        then would be wrong).
+    InputError
+        For columns not in ``df``, or a reason column holding something other
+        than :data:`REASONS`.
+
+    References
+    ----------
+    de Leeuw, E. D., Hox, J. J. & Huisman, M. (2003). Prevention and
+    treatment of item nonresponse. *Journal of Official Statistics* 19(2),
+    153-176.
+    Little, R. J. A. & Rubin, D. B. (2019). *Statistical Analysis with
+    Missing Data*, 3rd ed. Wiley (a not-applicable cell is not a missing
+    value to impute).
+
+    Examples
+    --------
     >>> df = set_missing_reasons(pd.DataFrame({"q1": [None, 2.0]}), {"q1": ["refused", None]})
     >>> missing_reasons(df)["q1"].tolist()
+    ['refused', <NA>]
+
+    Reasons follow their rows through a merge, which drops ``df.attrs``:
+
+    >>> df["rid"] = ["r1", "r2"]
+    >>> facility = pd.DataFrame({"rid": ["r1", "r2"], "unit": ["A", "B"]})
+    >>> missing_reasons(df.merge(facility, on="rid"), ["q1"])["q1"].tolist()
     ['refused', <NA>]
     """
     if not isinstance(df, pd.DataFrame):
@@ -208,9 +306,42 @@ def set_missing_reasons(df: pd.DataFrame, reasons: Mapping[Any, Any] | pd.DataFr
     ``df``'s index and some of its columns.  A reason given for a cell that is
     not missing is an error (the reason of an answer would be meaningless).
 
+    Parameters
+    ----------
+    df : DataFrame
+        The data.
+    reasons : mapping or DataFrame
+        Column -> one reason (or None) per row.
+
+    Returns
+    -------
+    DataFrame
+        A copy with categorical reason columns ``<column>__missing``
+        (existing ones replaced in place, new ones appended); ``attrs`` kept.
+
+    Raises
+    ------
+    InputError
+        For an unknown column, a wrong length, a value that is not a reason,
+        or a reason given for an answered cell.
+
+    References
+    ----------
+    de Leeuw, E. D., Hox, J. J. & Huisman, M. (2003). Prevention and
+    treatment of item nonresponse. *Journal of Official Statistics* 19(2),
+    153-176.
+    /work/shared/DESIGN.md, "Codebook (instrument) format" (missing codes).
+
+    Examples
+    --------
     >>> df = set_missing_reasons(pd.DataFrame({"q1": [None, 2.0]}), {"q1": ["dont_know", None]})
     >>> df["q1__missing"].tolist()
     ['dont_know', nan]
+    >>> try:
+    ...     set_missing_reasons(pd.DataFrame({"q1": [1.0]}), {"q1": ["refused"]})
+    ... except ValueError as error:
+    ...     print(error)
+    set_missing_reasons: 'q1': 1 reasons are given for answered cells; a reason belongs to a missing cell only
     """
     if not isinstance(df, pd.DataFrame):
         raise InputError(f"set_missing_reasons: expected a pandas DataFrame, got {type(df).__name__}")
