@@ -99,7 +99,36 @@ REASON_LABELS: dict[str, dict[str, str]] = {
 
 
 def norm_text(value: Any) -> str:
-    """Text for matching labels: NFC, case-folded, inner whitespace collapsed."""
+    r"""Text for matching labels: NFC, case-folded, inner whitespace collapsed.
+
+    Two labels match when their normalised texts are equal, so "Don't know",
+    " don't  KNOW " and a decomposed Unicode spelling of the same words all
+    match: ``norm_text(s) = casefold(collapse_spaces(NFC(s)))``.
+
+    Parameters
+    ----------
+    value : any
+        A label (converted with ``str``).
+
+    Returns
+    -------
+    str
+
+    References
+    ----------
+    Unicode Standard Annex #15 (2023), *Unicode Normalization Forms* (NFC).
+    The Unicode Standard, Version 15.1 (2023), section 3.13 "Default Case
+    Algorithms" (full case folding, as ``str.casefold``).
+
+    Examples
+    --------
+    >>> norm_text("  Don't   KNOW ")
+    "don't know"
+    >>> norm_text("Cafe\u0301") == norm_text("CAFÉ")
+    True
+    >>> norm_text("Straße") == norm_text("STRASSE")
+    True
+    """
     text = unicodedata.normalize("NFC", str(value))
     return " ".join(text.split()).casefold()
 
@@ -534,7 +563,62 @@ def _scale(raw: Any, index: int, items: dict[str, Item], col: _Collector,
 
 
 def from_dict(raw: Any, *, file: str = "<codebook>", sha256: str | None = None) -> Codebook:
-    """Validate a codebook given as a parsed mapping (see :func:`load`)."""
+    """Validate a codebook given as a parsed mapping (see :func:`load`).
+
+    The mapping is what ``surveys/*.yml`` holds (see the module docstring):
+    ``id``, ``title``, ``id_column``, ``items`` (each with ``id``, ``label``,
+    ``type`` and, for coded types, ``options``; optionally ``missing``,
+    ``reverse``, ``role``, ``key``, ``min``/``max``...) and ``scales``.
+    Labels are a text (the default language) or ``{lang: text}``.
+
+    Parameters
+    ----------
+    raw : mapping
+        The parsed codebook.
+    file : str
+        What messages call it.
+    sha256 : str, optional
+        The hash of the file it came from (kept in ``Codebook.sha256``).
+
+    Returns
+    -------
+    Codebook
+
+    Raises
+    ------
+    CodebookError
+        Listing every problem at once, each as ``(file, where, problem)``.
+
+    References
+    ----------
+    /work/shared/DESIGN.md, "Codebook (instrument) format"; ``surveys/README.md``
+    (the format in full).
+
+    Examples
+    --------
+    >>> cb = from_dict({"id": "wellbeing", "title": {"en": "Wellbeing", "fr": "Bien-être"},
+    ...                 "id_column": "rid", "items": [
+    ...     {"id": "q1", "label": "I feel safe", "type": "likert",
+    ...      "options": {1: "No", 2: "Sometimes", 3: "Yes"}, "missing": {8: "dont_know"}},
+    ...     {"id": "q2", "label": "I feel alone", "type": "likert",
+    ...      "options": {1: "No", 2: "Sometimes", 3: "Yes"}, "reverse": True}],
+    ...     "scales": [{"id": "safety", "items": ["q1", "q2"], "min_items": 2}]})
+    >>> cb.columns, cb.scale("safety").items, cb.text("fr")
+    (('rid', 'q1', 'q2'), ('q1', 'q2'), 'Bien-être')
+
+    Every problem is reported at once:
+
+    >>> try:
+    ...     from_dict({"id": "w", "title": "W", "id_column": "rid", "items": [
+    ...         {"id": "q1", "label": "Safe", "type": "likert", "options": {1: "No", 2: "Yes"},
+    ...          "missing": {2: "refused"}},
+    ...         {"id": "q2", "label": "Safe", "type": "scale"}]})
+    ... except CodebookError as error:
+    ...     print(error)
+    codebook has 2 problems:
+      <codebook>: item 'q1': code 2 is both an option and a missing code
+      <codebook>: item 'q2': type 'scale' is not one of likert, ordinal, binary, categorical, numeric, date, text
+    """
     col = _Collector(file)
     if not isinstance(raw, Mapping):
         col.add("top level", "a codebook must be a YAML mapping with id, title, id_column and items")
@@ -631,10 +715,54 @@ class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: 
 
 
 def load(path: str | Path) -> Codebook:
-    """Load and validate an instrument codebook (YAML).
+    r"""Load and validate an instrument codebook (YAML).
 
-    Raises :class:`CodebookError` listing every problem, each naming the file,
-    the item or scale and what to fix.
+    The file must be UTF-8 YAML (a byte-order mark is allowed); a key given
+    twice in one mapping is an error (YAML parsers otherwise keep the last one
+    silently).  The file's SHA-256 is kept in ``Codebook.sha256`` so that the
+    build's manifest can name the exact codebook a report used.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.yml`` file.
+
+    Returns
+    -------
+    Codebook
+
+    Raises
+    ------
+    CodebookError
+        Listing every problem, each naming the file, the item or scale (or
+        the line and column of a YAML syntax error) and what to fix.
+
+    References
+    ----------
+    YAML Ain't Markup Language, version 1.2.2 (2021), https://yaml.org/spec/1.2.2/
+    (mapping keys "must be unique").
+    NIST (2015), FIPS 180-4, *Secure Hash Standard* (SHA-256).
+    /work/shared/DESIGN.md, "Codebook (instrument) format".
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "wellbeing.yml"
+    >>> _ = path.write_text("id: wellbeing\ntitle: Wellbeing\nid_column: rid\nitems:\n"
+    ...                     "  - id: q1\n    label: I feel safe\n    type: binary\n"
+    ...                     "    options: {0: 'No', 1: 'Yes'}\n", encoding="utf-8")
+    >>> cb = load(path)
+    >>> cb.id, cb.item_ids, cb.item("q1").codes
+    ('wellbeing', ('q1',), (0, 1))
+    >>> _ = path.write_text("id: wellbeing\nid: other\n", encoding="utf-8")
+    >>> try:
+    ...     load(path)
+    ... except CodebookError as error:
+    ...     print(error)
+    codebook has 1 problem:
+      .../wellbeing.yml: line 2, column 1: YAML syntax error: duplicate key 'id'; each key may appear only once
+    >>> folder.cleanup()
     """
     path = Path(path)
     file = str(path)

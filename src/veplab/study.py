@@ -234,7 +234,37 @@ def _in_language(texts: Mapping[str, str], lang: str, languages: tuple[str, ...]
 
 
 def find_root(start: Path) -> Path:
-    """The nearest folder at or above ``start`` that holds ``surveys/``."""
+    """The nearest folder at or above ``start`` that holds ``surveys/``.
+
+    The project root: where a study's codebooks given by bare name
+    (``codebook: wellbeing``) are looked up, as ``<root>/surveys/<name>.yml``.
+    When no folder above holds ``surveys/``, ``start`` itself (resolved).
+
+    Parameters
+    ----------
+    start : Path
+        A folder (a study folder, or one inside it).
+
+    Returns
+    -------
+    Path
+        An absolute path.
+
+    References
+    ----------
+    /work/shared/DESIGN.md, "Folders" (``surveys/`` and ``research/`` at the
+    top level of the project).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     root = Path(folder).resolve()
+    ...     (root / "surveys").mkdir()
+    ...     (root / "research" / "pilot" / "data").mkdir(parents=True)
+    ...     find_root(root / "research" / "pilot" / "data") == root
+    True
+    """
     start = Path(start).resolve()
     for folder in (start, *start.parents):
         if (folder / "surveys").is_dir():
@@ -246,7 +276,31 @@ def check_study_id(value: Any) -> str | None:
     """Why ``value`` is not a valid study id (``None`` when it is).
 
     A study id is a plain name: ASCII letters, digits, ``-``, ``_`` and ``.``
-    (not first), no path separators, no ``..``, 1 to 64 characters.
+    (not first), no path separators, no ``..``, 1 to 64 characters.  It names
+    the report folder (``reports/<id>/``), so anything that could leave that
+    folder or hide in it is refused.
+
+    Parameters
+    ----------
+    value : any
+        The ``id:`` of a study.yml, or a folder name.
+
+    Returns
+    -------
+    str or None
+        The end of a sentence saying what is wrong ("contains '..'"), or None.
+
+    References
+    ----------
+    IEEE Std 1003.1-2017 (POSIX), section 3.282 "Portable Filename Character
+    Set" (letters, digits, period, underscore, hyphen).
+
+    Examples
+    --------
+    >>> check_study_id("kz_prisons-2026") is None
+    True
+    >>> check_study_id("../etc"), check_study_id(".hidden"), check_study_id("pilot study")
+    ('contains a path separator', "starts with '.'", "contains characters other than letters a-z, A-Z, digits, '-', '_' and '.'")
     """
     if value is None:
         return "is empty"
@@ -511,7 +565,69 @@ def _survey(raw: Mapping[str, Any], config: Path, folder: Path, sources: Mapping
 
 
 def load_study(path: str | Path) -> Study:
-    """Read and validate ``study.yml`` (``path`` is the study folder or the file)."""
+    r"""Read and validate ``study.yml`` (``path`` is the study folder or the file).
+
+    Checks every key (unknown keys are errors, with the closest valid name),
+    the id (:func:`check_study_id`; the folder name when there is no ``id:``),
+    the languages, the disclosure threshold (at least :data:`MIN_THRESHOLD`,
+    default 10), every source (a file and its codebook, or a read-only SQL
+    query), the ``design:`` and the ``notebooks:``.  Codebooks named bare
+    resolve to ``<root>/surveys/<name>.yml`` (:func:`find_root`); data paths
+    are relative to the study folder.
+
+    Parameters
+    ----------
+    path : str or Path
+        The study folder, or its ``study.yml``.
+
+    Returns
+    -------
+    Study
+        With ``sources`` (:class:`Source`), ``threshold``, ``languages``,
+        ``cluster``, ``breakdowns``, ``survey`` and ``load_source(name)``.
+
+    Raises
+    ------
+    StudyError
+        Naming study.yml, the key and what to write instead.
+
+    References
+    ----------
+    /work/shared/DESIGN.md, "A study is declared, not coded".
+    YAML Ain't Markup Language, version 1.2.2 (2021), https://yaml.org/spec/1.2.2/.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> root = Path(folder.name)
+    >>> (root / "surveys").mkdir()
+    >>> _ = (root / "surveys" / "wellbeing.yml").write_text(
+    ...     "id: wellbeing\ntitle: Wellbeing\nid_column: rid\nitems:\n"
+    ...     "  - {id: prison_id, label: Prison, type: text, role: admin}\n"
+    ...     "  - {id: q1, label: I feel safe, type: binary, options: {0: 'No', 1: 'Yes'}}\n")
+    >>> study_dir = root / "research" / "pilot"
+    >>> (study_dir / "data").mkdir(parents=True)
+    >>> _ = (study_dir / "data" / "wellbeing.csv").write_text("rid,prison_id,q1\nr1,P1,1\nr2,P2,0\n")
+    >>> _ = (study_dir / "study.yml").write_text(
+    ...     "id: pilot\ntitle: {en: Pilot study}\n"
+    ...     "sources:\n  wellbeing: {path: data/wellbeing.csv, codebook: wellbeing}\n"
+    ...     "design: {cluster: prison_id}\n")
+    >>> study = load_study(study_dir)
+    >>> study.id, study.threshold, list(study.sources), study.cluster
+    ('pilot', 10, ['wellbeing'], 'prison_id')
+    >>> study.load_source("wellbeing")
+      rid prison_id q1
+    0  r1        P1  1
+    1  r2        P2  0
+    >>> _ = (study_dir / "study.yml").write_text("id: pilot\nsource: {}\n")
+    >>> try:
+    ...     load_study(study_dir)
+    ... except StudyError as error:
+    ...     print(error)
+    /.../research/pilot/study.yml: unknown key 'source' in study.yml; did you mean 'sources'?
+    >>> folder.cleanup()
+    """
     path = Path(path)
     config = path / "study.yml" if path.is_dir() else path
     if not config.is_file():

@@ -111,6 +111,59 @@ def from_sav(path: str | Path, *, codebook_id: str | None = None, unit: str = "r
     ``codebook_id`` defaults to the file name; ``id_column`` to the first
     id-looking variable (else the first variable).  Raises ``ValueError``
     when the file cannot be read as SPSS.
+
+    Only the dictionary is read (no data): variable labels become English
+    labels, value labels options, user-missing values missing codes with
+    their reason, and types and roles are guessed from the labels, formats and
+    names; every guess a person must check is in ``warnings``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.sav`` (or ``.zsav``) file.
+    codebook_id : str, optional
+        The draft's id.
+    unit : str
+        What one record is (``respondent``, ``assessment``...).
+    id_column : str, optional
+        The variable holding the (pseudonymous) record id.
+
+    Returns
+    -------
+    SavDraft
+        ``codebook`` (validated), ``data``, ``warnings`` and ``yaml()``.
+
+    References
+    ----------
+    IBM SPSS Statistics system files (``.sav``) read with ReadStat through
+    pyreadstat (``read_sav(metadataonly=True)``), https://github.com/Roche/pyreadstat.
+    IBM Corp. (2022), *IBM SPSS Statistics 29 Command Syntax Reference*, ``MISSING
+    VALUES`` and ``VALUE LABELS`` (user-missing values and ranges).
+    /work/shared/DESIGN.md, "Codebook (instrument) format".
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> import pyreadstat
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "survey.sav"
+    >>> pyreadstat.write_sav(
+    ...     pd.DataFrame({"case_id": [1.0, 2.0], "q1": [1.0, 9.0], "age": [34.0, 51.0]}), str(path),
+    ...     column_labels=["Case number", "I feel safe in this prison", "Age in years"],
+    ...     variable_value_labels={"q1": {1.0: "Strongly disagree", 2.0: "Disagree", 3.0: "Agree",
+    ...                                   4.0: "Strongly agree", 9.0: "Refused"}},
+    ...     missing_ranges={"q1": [9.0]})
+    >>> draft = from_sav(path)
+    >>> draft.codebook.id_column
+    'case_id'
+    >>> [(i.id, i.type, i.role, dict(i.missing)) for i in draft.codebook.items]
+    [('case_id', 'numeric', 'admin', {}), ('q1', 'likert', 'item', {9: 'refused'}), ('age', 'numeric', 'quasi_identifier', {})]
+    >>> for note in draft.warnings:
+    ...     print(note)
+    variable 'age': role quasi_identifier (demographics); check
+    variable 'case_id' looks like an id: role admin; pseudonymise it (veplab pseudonymise) and set pseudonymised: true
+    >>> folder.cleanup()
     """
     import pyreadstat
 

@@ -171,12 +171,43 @@ def _scan(sql: str) -> list[tuple[str, str]]:
 
 
 def check_query(sql: str) -> str:
-    """The query, stripped of a trailing ``;``, when it is one read-only ``SELECT``/``WITH`` statement.
+    r"""The query, stripped of a trailing ``;``, when it is one read-only ``SELECT``/``WITH`` statement.
 
-    Raises :class:`SQLSourceError` naming what is refused otherwise.
+    Raises :class:`SQLSourceError` naming what is refused otherwise: several
+    statements, a first word other than ``SELECT``/``WITH``, any word that
+    writes (``INSERT``, ``UPDATE``, ``DELETE``, DDL, ``SELECT ... INTO``,
+    ``COPY``...), ``FOR UPDATE``/``FOR SHARE`` locks, and functions with side
+    effects (``set_config()``, ``pg_read_file()``, ``nextval()``...).  Words
+    inside string literals, quoted identifiers and comments are not read as
+    keywords.  The check runs before any connection is made; the
+    ``READ ONLY`` transaction of :func:`run_query` is the second line of
+    defence.
 
+    Parameters
+    ----------
+    sql : str
+        The query text of a study's SQL source.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    SQLSourceError
+
+    References
+    ----------
+    PostgreSQL 16 documentation (2023), "SQL Commands: SELECT" and "Lexical
+    Structure" (identifiers, string constants, comments),
+    https://www.postgresql.org/docs/16/.
+
+    Examples
+    --------
     >>> check_query("SELECT * FROM assessments ORDER BY id;")
     'SELECT * FROM assessments ORDER BY id'
+    >>> check_query("SELECT 'drop table' AS note, \"update\" FROM t")
+    'SELECT \'drop table\' AS note, "update" FROM t'
     >>> check_query("DELETE FROM assessments")
     Traceback (most recent call last):
     ...
@@ -281,7 +312,53 @@ def run_query(sql: str, url: str, *, timeout: float | None = DEFAULT_TIMEOUT) ->
 
     The transaction is always rolled back.  Raises :class:`SQLSourceError`
     when the connection or the query fails (the message never holds the
-    password)."""
+    password).
+
+    The query is checked first (:func:`check_query`, before connecting);
+    the transaction is put in ``READ ONLY`` mode (and checked with ``SHOW
+    transaction_read_only``), given a ``statement_timeout``, then rolled back.
+
+    Parameters
+    ----------
+    sql : str
+        One SELECT statement.
+    url : str
+        A PostgreSQL URL (``postgresql+psycopg://user@host:5432/db``; see
+        :func:`connection_url`).
+    timeout : float or None
+        Statement timeout in seconds (None: the server's).
+
+    Returns
+    -------
+    (list of str, list of tuple)
+        Column names and rows, in the query's order.
+
+    Raises
+    ------
+    SQLSourceError
+
+    References
+    ----------
+    PostgreSQL 16 documentation (2023), "SET TRANSACTION" (``READ ONLY``) and
+    "Client Connection Defaults" (``statement_timeout``),
+    https://www.postgresql.org/docs/16/.
+    SQLAlchemy 2.0 documentation, "Working with Engines and Connections",
+    https://docs.sqlalchemy.org/en/20/core/connections.html.
+
+    Examples
+    --------
+    A refused query never reaches the database:
+
+    >>> run_query("UPDATE assessments SET g1 = 0", "postgresql+psycopg://reader@dbhost/assessments")
+    Traceback (most recent call last):
+    ...
+    veplab.ingest.sql.SQLSourceError: only a single SELECT (or WITH ... SELECT) query may be used as a data source; this one starts with UPDATE
+
+    With a server (not available here):
+
+    >>> columns, rows = run_query("SELECT rating_id, g1 FROM assessments ORDER BY rating_id",
+    ...                           "postgresql+psycopg://reader@dbhost/assessments")  # doctest: +SKIP
+    """
     sql = check_query(sql)
     engine = _engine(url)
     try:
@@ -343,7 +420,42 @@ def _canonical(value: Any) -> str:
 
 
 def canonical_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
-    """The canonical CSV of a query result (see the module docstring), as UTF-8 bytes."""
+    r"""The canonical CSV of a query result (see the module docstring), as UTF-8 bytes.
+
+    A header row with the column names, then one row per result row, in the
+    query's order: ``\N`` for NULL, booleans ``true``/``false``, dates and
+    times in ISO 8601, floats as Python ``repr``, integers and decimals as
+    written, bytes in hex, JSON with sorted keys; quoting as RFC 4180 (only
+    where needed), lines ending in ``\n``.  Its SHA-256 is what the manifest
+    records for a SQL source, so the same rows always give the same hash.
+
+    Parameters
+    ----------
+    columns : sequence of str
+    rows : sequence of sequences
+
+    Returns
+    -------
+    bytes
+
+    References
+    ----------
+    Shafranovich, Y. (2005). RFC 4180, *Common Format and MIME Type for
+    Comma-Separated Values (CSV) Files*.
+    PostgreSQL 16 documentation (2023), "COPY" (text format: ``\N`` for NULL).
+    ISO 8601-1:2019, *Date and time -- Representations for information
+    interchange*.
+
+    Examples
+    --------
+    >>> import datetime
+    >>> text = canonical_csv(["id", "assessed_on", "score", "note"],
+    ...                      [(1, datetime.date(2024, 3, 1), 2.5, None), (2, None, 0.1, "low, stable")])
+    >>> print(text.decode("utf-8"), end="")
+    id,assessed_on,score,note
+    1,2024-03-01,2.5,\N
+    2,\N,0.1,"low, stable"
+    """
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     w.writerow(list(columns))
@@ -425,7 +537,7 @@ class SQLQuery:
 
 
 def source_digest(source: Any) -> dict[str, Any]:
-    """What the build manifest records for a SQL source: the query and a SHA-256 of its result.
+    r"""What the build manifest records for a SQL source: the query and a SHA-256 of its result.
 
     ``source`` is a :class:`veplab.study.Source` with ``sql`` and ``url_env``
     (or a :class:`SQLQuery`).  Runs the query (read-only) and returns::
@@ -433,10 +545,45 @@ def source_digest(source: Any) -> dict[str, Any]:
         {"kind": "sql", "query": "<the query text>", "url_env": "VEPLAB_DB_URL",
          "database": "<database name>", "rows": 1234, "columns": [...],
          "sha256": "<hex SHA-256 of the canonical CSV>",
-         "canonical": "csv utf-8; header; \\\\N = NULL; rows in query order"}
+         "canonical": "csv utf-8; header; \\N = NULL; rows in query order"}
 
     The SHA-256 equals ``load_info(df).sha256`` of a frame loaded from the
     same source, so notebooks and manifest can be checked against each other.
+
+    Parameters
+    ----------
+    source : Source or SQLQuery
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    SQLSourceError
+        When ``source`` has no query, the environment variable is not set or
+        names another database, or the query fails.
+
+    References
+    ----------
+    NIST (2015), FIPS 180-4, *Secure Hash Standard* (SHA-256).
+    Shafranovich, Y. (2005). RFC 4180, *Common Format and MIME Type for
+    Comma-Separated Values (CSV) Files* (see :func:`canonical_csv`).
+
+    Examples
+    --------
+    The URL comes from the environment, never from study.yml:
+
+    >>> query = SQLQuery("SELECT * FROM assessments ORDER BY rating_id", url_env="VEPLAB_EXAMPLE_DB_URL")
+    >>> source_digest(query)
+    Traceback (most recent call last):
+    ...
+    veplab.ingest.sql.SQLSourceError: environment variable VEPLAB_EXAMPLE_DB_URL is not set; set it to the database URL, e.g. export VEPLAB_EXAMPLE_DB_URL=postgresql://reader@dbhost:5432/assessments (password in ~/.pgpass or PGPASSWORD, never in study.yml)
+
+    With the variable set and a server reachable (not here):
+
+    >>> source_digest(query)["rows"]  # doctest: +SKIP
+    1234
     """
     if isinstance(source, SQLQuery):
         query = source

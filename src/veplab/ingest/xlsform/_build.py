@@ -694,7 +694,43 @@ def _build(parsed: dict[str, Any], path: Path, col: _Collect, repeat: str | None
 
 
 def validate_form(path: str | Path) -> list[FormProblem]:
-    """Every problem of a form (empty when it converts), without converting it."""
+    """Every problem of a form (empty when it converts), without converting it.
+
+    The same checks as :func:`from_xlsform` (sheets, types, choice lists,
+    names, labels, groups and repeats), then, when the form has none of those
+    problems, pyxform's own conversion (when installed).  ``veplab validate``
+    uses it to list a form's problems before the form is fielded.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.xlsx`` (or ``.xls``) form.
+
+    Returns
+    -------
+    list of FormProblem
+        Each with ``sheet``, ``row``, ``column``, ``problem`` and ``fix``.
+
+    References
+    ----------
+    XLSForm specification, https://xlsform.org (the ``survey``, ``choices``
+    and ``settings`` sheets).
+    pyxform, the XLSForm reference converter of ODK,
+    https://github.com/XLSForm/pyxform.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from veplab.ingest.xlsform import write_sheets
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> form = write_sheets(Path(folder.name) / "form.xlsx", {
+    ...     "survey": [{"type": "select_one colours", "name": "q1", "label": "Favourite colour"}],
+    ...     "choices": [], "settings": [{"form_id": "f"}]})
+    >>> for problem in validate_form(form):
+    ...     print(problem)
+    survey row 2 column 'type': choice list 'colours' does not exist in the choices sheet (fix: add its choices to the choices sheet, or correct the list name)
+    >>> folder.cleanup()
+    """
     col = _Collect()
     path = Path(path)
     parsed = _parse(path, col) if path.is_file() else None
@@ -739,6 +775,63 @@ def from_xlsform(path: str | Path, *, repeat: str | None = None, codebook_id: st
     export's repeat sheet); ``codebook_id`` overrides the settings' form_id.
     Raises :class:`XLSFormError` listing every problem of a malformed form;
     what cannot be carried over is returned in ``Conversion.warnings``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The form (``.xlsx`` or ``.xls``).
+    repeat : str, optional
+        A ``begin_repeat`` group's name.
+    codebook_id : str, optional
+        The codebook's id (default: the settings' ``form_id``).
+    check_with_pyxform : bool
+        Also convert the form with pyxform (when installed) and report its
+        errors and warnings (about half a second).
+
+    Returns
+    -------
+    Conversion
+        ``codebook`` (a validated :class:`~veplab.codebook.Codebook`),
+        ``data`` (its mapping), ``warnings`` (what was guessed or left
+        behind), ``repeats`` and ``yaml()`` / ``write()``.
+
+    Raises
+    ------
+    XLSFormError
+        Listing every problem (sheet, row, column, what to do).
+
+    References
+    ----------
+    XLSForm specification, https://xlsform.org.
+    ODK XForms specification, https://getodk.github.io/xforms-spec/
+    (constraints, ``relevant``, repeats).
+    pyxform (``question_type_dictionary``, the type names and aliases read),
+    https://github.com/XLSForm/pyxform.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from veplab.ingest.xlsform import write_sheets
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> form = write_sheets(Path(folder.name) / "form.xlsx", {
+    ...     "survey": [
+    ...         {"type": "text", "name": "rid", "label::English (en)": "Respondent id"},
+    ...         {"type": "select_one safe", "name": "q1", "label::English (en)": "I feel safe",
+    ...          "label::French (fr)": "Je me sens en sécurité"},
+    ...         {"type": "integer", "name": "age", "label::English (en)": "Age",
+    ...          "constraint": ". >= 18 and . <= 90"}],
+    ...     "choices": [
+    ...         {"list_name": "safe", "name": 1, "label::English (en)": "No", "label::French (fr)": "Non"},
+    ...         {"list_name": "safe", "name": 2, "label::English (en)": "Yes", "label::French (fr)": "Oui"}],
+    ...     "settings": [{"form_id": "wellbeing", "form_title": "Wellbeing", "veplab::id_column": "rid"}]})
+    >>> cb = from_xlsform(form, check_with_pyxform=False).codebook
+    >>> cb.id, cb.id_column
+    ('wellbeing', 'rid')
+    >>> [(i.id, i.type, i.min, i.max) for i in cb.items]
+    [('rid', 'text', None, None), ('q1', 'binary', None, None), ('age', 'numeric', 18, 90)]
+    >>> cb.item("q1").option_text(2, "fr")
+    'Oui'
+    >>> folder.cleanup()
     """
     path = Path(path)
     col = _Collect()

@@ -231,12 +231,38 @@ def write_sheets(path: str | Path, sheets: Mapping[str, Sequence[Mapping[str, An
     The way to write an XLSForm by hand (``survey``, ``choices``, ``settings``, ``veplab_scales``
     sheets) for an example or a test; :func:`to_xlsform` writes one from a codebook.
 
+    Parameters
+    ----------
+    path : str or Path
+        The workbook to write (its folder must exist).
+    sheets : mapping
+        Sheet name -> list of rows (``{column: value}``); an empty list
+        writes a sheet with no header.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    References
+    ----------
+    ECMA-376 (2021), *Office Open XML File Formats* (written with openpyxl).
+    XLSForm specification, https://xlsform.org (sheet and column names).
+
+    Examples
+    --------
     >>> import tempfile
+    >>> from veplab.data import read_raw
     >>> folder = Path(tempfile.mkdtemp())
-    >>> p = write_sheets(folder / "f.xlsx", {"survey": [{"type": "integer", "name": "age"}],
-    ...                                                      "choices": [], "settings": [{"form_id": "f"}]})
+    >>> p = write_sheets(folder / "f.xlsx", {"survey": [{"type": "integer", "name": "age"},
+    ...                                                 {"type": "text", "name": "town", "label": "Town"}],
+    ...                                      "choices": [], "settings": [{"form_id": "f"}]})
     >>> p.name
     'f.xlsx'
+    >>> read_raw(p, sheet="survey").frame
+          type  name label
+    0  integer   age   NaN
+    1     text  town  Town
     """
     from openpyxl import Workbook
 
@@ -269,6 +295,52 @@ def to_xlsform(codebook: Codebook | str | Path, path: str | Path, *, validate: b
     ``select_multiple``.  With ``validate=True`` the form is converted with
     pyxform (when installed) and its warnings are returned; a pyxform error
     raises :class:`XLSFormError`.  Returns the list of warnings.
+
+    :func:`~veplab.ingest.xlsform.from_xlsform` reads the form back into the
+    same codebook.
+
+    Parameters
+    ----------
+    codebook : Codebook, str or Path
+        The codebook, or its YAML file.
+    path : str or Path
+        The ``.xlsx`` to write.
+    validate : bool
+        Check the written form with pyxform (about half a second).
+
+    Returns
+    -------
+    list of str
+        pyxform's warnings (empty without ``validate``).
+
+    Raises
+    ------
+    XLSFormError
+        When pyxform refuses the form written.
+
+    References
+    ----------
+    XLSForm specification, https://xlsform.org (``survey``, ``choices``,
+    ``settings``; ``label::Language (code)`` columns; constraints).
+    pyxform, https://github.com/XLSForm/pyxform.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from veplab.codebook import from_dict
+    >>> from veplab.ingest.xlsform import from_xlsform
+    >>> cb = from_dict({"id": "wellbeing", "title": "Wellbeing", "id_column": "rid", "items": [
+    ...     {"id": "rid", "label": "Respondent id", "type": "text", "role": "admin"},
+    ...     {"id": "q1", "label": {"en": "I feel safe", "fr": "Je me sens en sécurité"},
+    ...      "type": "likert", "options": {1: "No", 2: "Sometimes", 3: "Yes"},
+    ...      "missing": {8: "dont_know"}}]})
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     form = Path(folder) / "wellbeing.xlsx"
+    ...     to_xlsform(cb, form, validate=False)
+    ...     back = from_xlsform(form, check_with_pyxform=False).codebook
+    []
+    >>> back.item("q1").label == cb.item("q1").label, back.item("q1").missing
+    (True, {8: 'dont_know'})
     """
     import openpyxl
 
