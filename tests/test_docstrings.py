@@ -110,6 +110,7 @@ STATISTICS: dict[str, list[str]] = {
         "typology",
     ],
     "veplab.factor_analysis.confirmatory": ["cfa", "scaled_difference_test", "invariance"],
+    "veplab.scoring": ["score_scales", "scored_items"],
 }
 
 _SECTION = re.compile(r"^(?P<name>[A-Z][A-Za-z ]+)\n-{3,}\s*$", re.M)
@@ -308,10 +309,6 @@ PENDING: frozenset[str] = frozenset({
     "veplab.report.render.withheld_note",
     "veplab.scaffold.infer_design",
     "veplab.scaffold.new_study",
-    "veplab.scoring.already_reversed_in",
-    "veplab.scoring.dichotomous",
-    "veplab.scoring.score_scales",
-    "veplab.scoring.scored_items",
     "veplab.simulate.default_cache_dir",
     "veplab.simulate.power",
     "veplab.simulate._replicate.replicate_rng",
