@@ -201,12 +201,6 @@ def public_functions() -> dict[str, object]:
 # Functions still waiting for their References and example.  Remove a name when its
 # docstring is complete (the test below fails while a completed name is still listed).
 PENDING: frozenset[str] = frozenset({
-    "veplab._validate.check_choice",
-    "veplab.analyses.analysis_names",
-    "veplab.analyses.check_analyses",
-    "veplab.analyses.describe",
-    "veplab.analyses.resolve",
-    "veplab.analyses.resolve_all",
     "veplab.brief._render.build_briefs",
     "veplab.brief._render.check_fonts",
     "veplab.brief._render.html_to_pdf",

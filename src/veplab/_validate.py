@@ -293,7 +293,47 @@ def check_count(value: Any, name: str, what: str, *, minimum: int = 1, hint: str
 
 
 def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
-    """Raise naming the allowed values when ``value`` is not among ``choices``."""
+    """Raise naming the allowed values when ``value`` is not among ``choices``.
+
+    The one check behind every option that takes one of a few words
+    (``missing="pairwise"|"listwise"``, ``method=``...), so that every such
+    error reads the same way and names what is allowed.
+
+    Parameters
+    ----------
+    value : any
+        What the caller passed.
+    name : str
+        The argument's name, as the message shows it.
+    choices : sequence
+        The allowed values.
+
+    Returns
+    -------
+    any
+        ``value``, unchanged.
+
+    Raises
+    ------
+    InputError
+        ``"<name> must be one of <choices>; got <value>"``.
+
+    References
+    ----------
+    /work/shared/DESIGN.md, "API conventions" (validation at the boundary,
+    with messages that name the argument and the fix); scikit-learn's
+    parameter validation is the model (Pedregosa et al. 2011, *Scikit-learn:
+    Machine Learning in Python*, JMLR 12, 2825-2830).
+
+    Examples
+    --------
+    >>> check_choice("listwise", "missing", ("pairwise", "listwise"))
+    'listwise'
+    >>> check_choice("complete", "missing", ("pairwise", "listwise"))
+    Traceback (most recent call last):
+    ...
+    veplab._validate.InputError: missing must be one of 'pairwise', 'listwise'; got 'complete'
+    """
     if value not in choices:
         allowed = ", ".join(repr(c) for c in choices)
         raise InputError(f"{name} must be one of {allowed}; got {value!r}")

@@ -253,6 +253,24 @@ ANALYSES: dict[str, AnalysisSpec] = {a.name: a for a in (
 
 
 def analysis_names() -> tuple[str, ...]:
+    """The names of the analyses a study can declare under ``analyses:``, in the order pages show them.
+
+    Each name is also the notebook (``notebooks/<name>.ipynb``) that runs it.
+
+    Returns
+    -------
+    tuple of str
+
+    References
+    ----------
+    /work/shared/DESIGN.md, "A study is declared, not coded" (``analyses:``
+    in study.yml).
+
+    Examples
+    --------
+    >>> analysis_names()
+    ('overview', 'data_quality', 'reliability', 'validity', 'push_pull', 'outcomes', 'simulation')
+    """
     return tuple(ANALYSES)
 
 
@@ -809,15 +827,66 @@ def _declared(study: "Study") -> Mapping[str, Any]:
 
 
 def resolve(study: "Study", name: str) -> Analysis:
-    """The analysis ``name`` of ``study`` with every default filled in.
+    r"""The analysis ``name`` of ``study`` with every default filled in.
 
     Raises :class:`AnalysisError` listing every problem (unknown column or scale,
     a required key without a default), each naming its key and the closest valid name.
 
-    >>> from veplab.study import load_study               # doctest: +SKIP
-    >>> a = resolve(load_study("research/demo"), "push_pull")   # doctest: +SKIP
-    >>> a["outcome"], a.runs("facility")                  # doctest: +SKIP
-    ('violence_endorsement', True)
+    Defaults come from the study's ``design:`` (cluster, breakdowns present in
+    each source) and its codebooks (scales and their ``domain:``, item roles,
+    a ratings codebook's design, a follow-up codebook's survival columns).
+
+    Parameters
+    ----------
+    study : Study
+        From :func:`veplab.study.load_study`.
+    name : str
+        One of :func:`analysis_names`, declared by the study.
+
+    Returns
+    -------
+    Analysis
+        ``options`` (every key; ``a["key"]``), ``skipped`` (optional part ->
+        why it will not run), ``runs(part)``.
+
+    Raises
+    ------
+    AnalysisError
+        Naming study.yml, the key and the closest valid name.
+
+    References
+    ----------
+    /work/shared/DESIGN.md, "A study is declared, not coded" (notebooks derive
+    everything else from the design and the codebooks).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from veplab.study import load_study
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> root = Path(folder.name)
+    >>> (root / "surveys").mkdir()
+    >>> _ = (root / "surveys" / "wellbeing.yml").write_text(
+    ...     "id: wellbeing\ntitle: Wellbeing\nid_column: rid\nitems:\n"
+    ...     "  - {id: prison_id, label: Prison, type: text, role: admin}\n"
+    ...     "  - {id: gender, label: Gender, type: categorical, role: quasi_identifier,"
+    ...     " options: {1: Man, 2: Woman}}\n"
+    ...     "  - {id: q1, label: I feel safe, type: binary, options: {0: 'No', 1: 'Yes'}}\n")
+    >>> (root / "pilot").mkdir()
+    >>> _ = (root / "pilot" / "study.yml").write_text(
+    ...     "id: pilot\nsources:\n  wellbeing: {path: data/wellbeing.csv, codebook: wellbeing}\n"
+    ...     "design: {cluster: prison_id, breakdowns: [gender, age_band]}\n"
+    ...     "analyses:\n  overview: {}\n")
+    >>> overview = resolve(load_study(root / "pilot"), "overview")
+    >>> overview["sources"], overview["breakdowns"], overview["cluster"]
+    (['wellbeing'], {'wellbeing': ['gender']}, 'prison_id')
+    >>> try:
+    ...     resolve(load_study(root / "pilot"), "validity")
+    ... except AnalysisError as error:
+    ...     print(str(error).split(": ", 1)[1])
+    analyses: the study does not run 'validity' (it runs overview); add it under analyses:
+    >>> folder.cleanup()
     """
     declared = _declared(study)
     if name not in ANALYSES:
@@ -836,7 +905,43 @@ def resolve(study: "Study", name: str) -> Analysis:
 
 
 def resolve_all(study: "Study") -> tuple[dict[str, Analysis], list[str]]:
-    """Every declared analysis resolved, and every problem found (all of them, not the first)."""
+    r"""Every declared analysis resolved, and every problem found (all of them, not the first).
+
+    Parameters
+    ----------
+    study : Study
+
+    Returns
+    -------
+    (dict of str to Analysis, list of str)
+        The analyses that resolve, and one message per problem (empty when
+        every analysis can run).
+
+    References
+    ----------
+    /work/shared/DESIGN.md, "A study is declared, not coded" and "API
+    conventions" (every problem reported at once, naming the key and the fix).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from veplab.study import load_study
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> root = Path(folder.name)
+    >>> (root / "surveys").mkdir()
+    >>> _ = (root / "surveys" / "wellbeing.yml").write_text(
+    ...     "id: wellbeing\ntitle: Wellbeing\nid_column: rid\nitems:\n"
+    ...     "  - {id: q1, label: I feel safe, type: binary, options: {0: 'No', 1: 'Yes'}}\n")
+    >>> (root / "pilot").mkdir()
+    >>> _ = (root / "pilot" / "study.yml").write_text(
+    ...     "id: pilot\nsources:\n  wellbeing: {path: data/wellbeing.csv, codebook: wellbeing}\n"
+    ...     "analyses:\n  overview: {}\n  data_quality: {}\n")
+    >>> analyses, problems = resolve_all(load_study(root / "pilot"))
+    >>> list(analyses), problems
+    (['overview', 'data_quality'], [])
+    >>> folder.cleanup()
+    """
     declared = _declared(study)
     problems = check_structure(study, declared, study.config_path)
     if problems:
@@ -853,12 +958,79 @@ def resolve_all(study: "Study") -> tuple[dict[str, Analysis], list[str]]:
 
 
 def check_analyses(study: "Study") -> list[str]:
-    """Every problem with the study's ``analyses:`` (empty when all can run)."""
+    r"""Every problem with the study's ``analyses:`` (empty when all can run).
+
+    What ``veplab validate`` reports for ``analyses:``: the problems
+    :func:`resolve_all` finds (unknown keys, sources, columns or scales,
+    required keys without a default), each naming study.yml, the key and
+    the closest valid name.
+
+    Parameters
+    ----------
+    study : Study
+
+    Returns
+    -------
+    list of str
+
+    References
+    ----------
+    /work/shared/DESIGN.md, "A study is declared, not coded".
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from veplab.study import load_study
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> root = Path(folder.name)
+    >>> (root / "surveys").mkdir()
+    >>> _ = (root / "surveys" / "wellbeing.yml").write_text(
+    ...     "id: wellbeing\ntitle: Wellbeing\nid_column: rid\nitems:\n"
+    ...     "  - {id: q1, label: I feel safe, type: binary, options: {0: 'No', 1: 'Yes'}}\n")
+    >>> (root / "pilot").mkdir()
+    >>> _ = (root / "pilot" / "study.yml").write_text(
+    ...     "id: pilot\nsources:\n  wellbeing: {path: data/wellbeing.csv, codebook: wellbeing}\n"
+    ...     "analyses:\n  push_pull: {source: wellbeing, outcome: q_safe}\n")
+    >>> for problem in check_analyses(load_study(root / "pilot")):
+    ...     print(problem.split(": ", 1)[1])
+    analyses.push_pull.outcome: source 'wellbeing' has no scale 'q_safe'; there is none
+    analyses.push_pull.domains: is required: the codebook of 'wellbeing' has no scale with domain push, pull or protective; name the explanatory scales
+    >>> folder.cleanup()
+    """
     return resolve_all(study)[1]
 
 
 def describe(markdown: bool = False) -> str:
-    """The list of analyses with their keys (type, default, meaning): ``veplab analyses`` and the README."""
+    r"""The list of analyses with their keys (type, default, meaning): ``veplab analyses`` and the README.
+
+    Parameters
+    ----------
+    markdown : bool
+        Markdown (the README's "Your own study") instead of plain text (the
+        ``veplab analyses`` command).
+
+    Returns
+    -------
+    str
+
+    References
+    ----------
+    /work/shared/DESIGN.md, "A study is declared, not coded" (``veplab
+    analyses`` documents every analysis and its keys).
+
+    Examples
+    --------
+    >>> print(describe().split("\n\n")[0])
+    overview: Study overview
+      needs: any sources
+      does:  Counts of records (cases, for a ratings source) in each source, overall and by each of the design's breakdowns present in the source, and the cross-table of the first two.
+      keys:
+        sources          sources    default: every source of the study
+                         the sources to describe
+    >>> describe(markdown=True).splitlines()[0]
+    '#### `overview`: Study overview'
+    """
     lines: list[str] = []
 
     def key_lines(keys: tuple[Key, ...], indent: str) -> None:
