@@ -301,8 +301,6 @@ PENDING: frozenset[str] = frozenset({
     "veplab.report.render.render_markdown",
     "veplab.report.render.render_payload",
     "veplab.report.render.withheld_note",
-    "veplab.scaffold.infer_design",
-    "veplab.scaffold.new_study",
     "veplab.simulate.default_cache_dir",
     "veplab.simulate.power",
     "veplab.simulate._replicate.replicate_rng",

@@ -138,6 +138,51 @@ def infer_design(cb: Codebook, frame: Any = None) -> tuple[dict[str, Any], list[
 
     ``frame`` (the raw export, optional) lets a single-valued country column be left out.
     ``roles set`` lists the demographic fields to be given role ``quasi_identifier``.
+
+    The cluster is the one field whose name or label says it names the
+    prison; the breakdowns are the coded country, gender and age-band fields
+    (in that order), then the other coded quasi-identifiers, at most four (see
+    the module docstring).
+
+    Parameters
+    ----------
+    cb : Codebook
+        The codebook converted from the form.
+    frame : DataFrame, optional
+        The export as read.
+
+    Returns
+    -------
+    (dict, list of str, list of str, list of str)
+        The design (``cluster``, ``breakdowns``), one line per inference, one
+        TODO line per decision left to the researcher, and the fields that
+        need role ``quasi_identifier``.
+
+    References
+    ----------
+    /work/shared/DESIGN.md, "A study is declared, not coded" (the cluster
+    column and the breakdowns used everywhere) and "Privacy"
+    (quasi-identifiers).
+    Hundepool, A. et al. (2012). *Statistical Disclosure Control*. Wiley,
+    chapter 3 (demographic key variables as quasi-identifiers).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> cb = from_dict({"id": "s", "title": "Survey", "id_column": "rid", "items": [
+    ...     {"id": "prison_code", "label": "Prison code", "type": "text", "role": "admin"},
+    ...     {"id": "country", "label": "Country", "type": "categorical",
+    ...      "options": {1: "Kazakhstan", 2: "Tunisia"}},
+    ...     {"id": "gender", "label": "Gender", "type": "categorical", "options": {1: "Man", 2: "Woman"}},
+    ...     {"id": "age", "label": "Age", "type": "numeric"}]})
+    >>> design, inferred, todo, roles = infer_design(cb, pd.DataFrame({"country": [1, 1]}))
+    >>> design, roles
+    ({'cluster': 'prison_code', 'breakdowns': ['gender']}, ['gender'])
+    >>> inferred[1]
+    'design.breakdowns: country left out (the export holds one country)'
+    >>> todo
+    ["design.breakdowns: 'age' is an age in years; add an age band to the form (e.g. 18-29, 30-44, 45 and over) to break results down by age"]
     """
     inferred: list[str] = []
     todo: list[str] = []
@@ -279,6 +324,70 @@ def new_study(folder: str | Path, form: str | Path, data: str | Path | None = No
     Raises :class:`ScaffoldError` (naming the folder or file and what to do) when the folder
     exists and is not empty, the name is not a valid study id, the form or export is missing,
     or the form does not convert.
+
+    The study written is checked before returning: ``study.yml`` loads and
+    every analysis resolves.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The new study folder (``research/<name>``; the name is the study id).
+    form : str or Path
+        The XLSForm (``.xlsx``/``.xls``).
+    data : str or Path, optional
+        The export, copied to ``data/``.
+    sheet : str, optional
+        The export's sheet, for an XLSX with several.
+
+    Returns
+    -------
+    Scaffold
+        The paths written, the ``design``, the ``analyses``, and what was
+        ``inferred``, what is ``todo`` and the conversion's ``notes``;
+        ``next_steps()`` lists the commands to run next.
+
+    Raises
+    ------
+    ScaffoldError
+
+    References
+    ----------
+    XLSForm specification, https://xlsform.org.
+    /work/shared/DESIGN.md, "A study is declared, not coded" and "Folders".
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from veplab.ingest.xlsform import write_sheets
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> root = Path(folder.name)
+    >>> (root / "surveys").mkdir()
+    >>> form = write_sheets(root / "centre_x.xlsx", {
+    ...     "survey": [
+    ...         {"type": "text", "name": "rid", "label": "Respondent id"},
+    ...         {"type": "text", "name": "prison_code", "label": "Prison code"},
+    ...         {"type": "select_one gender", "name": "gender", "label": "Gender"},
+    ...         {"type": "select_one safe", "name": "q1", "label": "I feel safe"}],
+    ...     "choices": [
+    ...         {"list_name": "gender", "name": 1, "label": "Man"},
+    ...         {"list_name": "gender", "name": 2, "label": "Woman"},
+    ...         {"list_name": "safe", "name": 0, "label": "No"},
+    ...         {"list_name": "safe", "name": 1, "label": "Yes"}],
+    ...     "settings": [{"form_id": "centre_x", "form_title": "Centre X survey",
+    ...                   "veplab::id_column": "rid"}]})
+    >>> s = new_study(root / "research" / "centre_x", form)
+    >>> s.design, s.analyses
+    ({'cluster': 'prison_code', 'breakdowns': ['gender']}, ('overview', 'data_quality'))
+    >>> sorted(p.name for p in s.folder.iterdir())
+    ['forms', 'study.yml', 'survey.yml']
+    >>> s.study_yml.read_text().splitlines()[0]
+    '# Study centre_x, made by `veplab new` from the form centre_x.xlsx.'
+    >>> try:
+    ...     new_study(root / "research" / "centre_x", form)
+    ... except ScaffoldError as error:
+    ...     print(str(error).split(" ", 1)[1][:53])
+    already exists and is not empty; nothing was written.
+    >>> folder.cleanup()
     """
     from .analyses import resolve_all
     from .ingest.xlsform import XLSFormError, from_xlsform
