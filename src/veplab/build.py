@@ -285,7 +285,40 @@ def _read_notebook_json(path: Path) -> dict[str, Any]:
 
 
 def notebook_parameters(nb: Mapping[str, Any]) -> dict[str, str]:
-    """Names declared in the notebook's ``parameters`` cell -> their source line."""
+    r"""Names declared in the notebook's ``parameters`` cell -> their source line.
+
+    The ``parameters`` cell is the code cell tagged ``parameters``, as
+    papermill defines it; a name counts when a line assigns it at the start
+    (``name = ...`` or ``name: type = ...``).  Only these parameters enter a
+    notebook's cache key, so a changed parameter reruns only the notebooks
+    that declare it.
+
+    Parameters
+    ----------
+    nb : mapping
+        The notebook as nbformat JSON (``{"cells": [...]}``).
+
+    Returns
+    -------
+    dict of str to str
+        Empty when there is no ``parameters`` cell.
+
+    References
+    ----------
+    papermill documentation, "Parameterize" (the ``parameters`` cell tag),
+    https://papermill.readthedocs.io/en/latest/usage-parameterize.html.
+    Jupyter nbformat 4 specification (cells, ``metadata.tags``),
+    https://nbformat.readthedocs.io/en/latest/format_description.html.
+
+    Examples
+    --------
+    >>> nb = {"cells": [
+    ...     {"cell_type": "code", "metadata": {"tags": ["parameters"]},
+    ...      "source": "source = 'survey'\nn_boot: int = 2000\n# a comment\n"},
+    ...     {"cell_type": "code", "metadata": {}, "source": "print(source)"}]}
+    >>> notebook_parameters(nb)
+    {'source': "source = 'survey'", 'n_boot': 'n_boot: int = 2000'}
+    """
     for cell in nb.get("cells", []):
         if cell.get("cell_type") == "code" and "parameters" in (cell.get("metadata", {}).get("tags") or []):
             src = "".join(cell.get("source", ""))
@@ -429,7 +462,44 @@ def cache_key(nb: Mapping[str, Any], params: Mapping[str, Any], inputs: Mapping[
     """The content hash of a notebook's code, its parameters, the given inputs, veplab and its dependencies.
 
     ``veplab build`` hashes :func:`notebook_inputs`; this is the same hash
-    for a notebook outside a study (all ``inputs`` count)."""
+    for a notebook outside a study (all ``inputs`` count).
+
+    ``key = SHA-256(canonical JSON of {code: SHA-256(code cells), parameters,
+    inputs, veplab: {version, source hash}, lock: hash of the dependency
+    versions})``: the same notebook, parameters, inputs and software give the
+    same key on any machine; anything else gives another one.
+
+    Parameters
+    ----------
+    nb : mapping
+        The notebook (nbformat JSON); only its code cells count.
+    params : mapping
+        The parameters it receives.
+    inputs : mapping
+        Anything else it reads (hashes of data files, options).
+
+    Returns
+    -------
+    str
+        64 hexadecimal digits.
+
+    References
+    ----------
+    NIST (2015), FIPS 180-4, *Secure Hash Standard* (SHA-256).
+    Landau, W. M. (2021). The targets R package: a dynamic Make-like
+    function-oriented pipeline toolkit for reproducibility and
+    high-performance computing. *Journal of Open Source Software* 6(57), 2959
+    (skip what is up to date; veplab also hashes the data).
+
+    Examples
+    --------
+    >>> nb = {"cells": [{"cell_type": "code", "metadata": {}, "source": "print(source)"}]}
+    >>> key = cache_key(nb, {"source": "survey"}, {"data": "ab12"})
+    >>> len(key), key == cache_key(nb, {"source": "survey"}, {"data": "ab12"})
+    (64, True)
+    >>> key == cache_key(nb, {"source": "staff"}, {"data": "ab12"})
+    False
+    """
     return _json_sha({"code": _sha(_code_cells(nb).encode()), "parameters": params, "inputs": inputs,
                       "veplab": {"version": __version__, "code": _code_hash("notebooks")}, "lock": _lock_hash()})
 
@@ -934,6 +1004,74 @@ def build(
     ``scheduler`` (a Dask scheduler address, ``tcp://host:8786``) runs the
     notebooks that must rerun as tasks on that cluster instead of in local
     processes (``jobs`` is then ignored); everything else stays local.
+
+    Parameters
+    ----------
+    study_path : str or Path
+        The study folder (or its study.yml).
+    only : list of str, optional
+        Run only these notebooks (the others are reused from the last build).
+    force : bool
+        Rerun every notebook whatever the cache says.
+    jobs : int
+        Notebooks run at once (worker processes).
+    reports : str or Path, optional
+        The reports folder (default ``<root>/reports``).
+    notebooks_dir : str or Path, optional
+        Where the analysis notebooks are (default ``<root>/notebooks``).
+    progress, log : callable, optional
+        Called with each notebook's run, and with each log line.
+    timeout : int, optional
+        Seconds per cell.
+    pdf : bool
+        Also render the briefs as PDF.
+    wait : bool
+        Wait for another build of the same study instead of failing.
+    scheduler : str, optional
+        A Dask scheduler address.
+
+    Returns
+    -------
+    BuildResult
+        ``runs`` (each notebook's status, seconds and why it reran),
+        ``published``, ``report_dir``, ``leaks``, ``briefs``, ``ok``.
+
+    Raises
+    ------
+    StudyError
+        When study.yml is missing or invalid.
+    BuildError
+        When the build cannot start (another build holds the lock, no
+        notebooks).
+
+    References
+    ----------
+    papermill documentation (executing parameterised notebooks),
+    https://papermill.readthedocs.io.
+    Landau, W. M. (2021). The targets R package. *Journal of Open Source
+    Software* 6(57), 2959 (rerun only what changed).
+    Griffiths, E. et al. (2019). *Handbook on Statistical Disclosure Control
+    for Outputs*. Safe Data Access Professionals Working Group (outputs
+    checked before release; see :mod:`veplab.release`).
+    /work/shared/DESIGN.md, "The path data takes" and "Privacy".
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from veplab.study import StudyError
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     try:
+    ...         build(Path(folder) / "nowhere")
+    ...     except StudyError as error:
+    ...         print(str(error).split(": ", 1)[1])
+    study configuration not found (expected a study folder holding study.yml)
+
+    Building the demo study runs every analysis notebook in Jupyter kernels
+    (minutes), so it is not run here:
+
+    >>> result = build("research/demo", jobs=2)                 # doctest: +SKIP
+    >>> result.ok, [(r.name, r.status) for r in result.runs][:2]  # doctest: +SKIP
+    (True, [('overview', 'ran'), ('data_quality', 'ran')])
     """
     t0 = time.perf_counter()
     for k in ("deps", "lock"):  # packages installed since the last build in this process count
