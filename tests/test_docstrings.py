@@ -111,6 +111,7 @@ STATISTICS: dict[str, list[str]] = {
     ],
     "veplab.factor_analysis.confirmatory": ["cfa", "scaled_difference_test", "invariance"],
     "veplab.scoring": ["score_scales", "scored_items"],
+    "veplab.simulate": ["power"],
 }
 
 _SECTION = re.compile(r"^(?P<name>[A-Z][A-Za-z ]+)\n-{3,}\s*$", re.M)
@@ -298,11 +299,6 @@ PENDING: frozenset[str] = frozenset({
     "veplab.report.render.render_markdown",
     "veplab.report.render.render_payload",
     "veplab.report.render.withheld_note",
-    "veplab.simulate.default_cache_dir",
-    "veplab.simulate.power",
-    "veplab.simulate._replicate.replicate_rng",
-    "veplab.simulate._spec.expand",
-    "veplab.simulate._spec.read_spec",
     "veplab.synth.generate",
     "veplab.synth.population_truth",
     "veplab.synth.pseudonym",

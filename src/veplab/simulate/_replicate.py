@@ -27,6 +27,37 @@ def replicate_rng(seed: int, key: tuple[int, int], rep: int) -> np.random.Genera
     ``SeedSequence(seed, spawn_key=(a, b)).spawn(reps)[rep]`` returns, so each
     replicate's numbers depend on nothing but the seed, the point and its index:
     not on the batch it ran in, the worker, the order tasks finish or ``reps``.
+
+    Parameters
+    ----------
+    seed : int
+        The run's root seed.
+    key : (int, int)
+        The grid point's spawn key (from the hash of its spec).
+    rep : int
+        The replicate's index.
+
+    Returns
+    -------
+    numpy.random.Generator
+        A PCG64 generator.
+
+    References
+    ----------
+    NumPy documentation, "Parallel random number generation"
+    (``SeedSequence`` spawning), https://numpy.org/doc/stable/reference/random/parallel.html.
+    O'Neill, M. E. (2014). PCG: a family of simple fast space-efficient
+    statistically good algorithms for random number generation. Technical
+    report HMC-CS-2014-0905, Harvey Mudd College.
+
+    Examples
+    --------
+    >>> first = replicate_rng(1, (3, 4), 5).integers(0, 100, 3).tolist()
+    >>> child = np.random.SeedSequence(1, spawn_key=(3, 4)).spawn(6)[5]
+    >>> first == np.random.default_rng(child).integers(0, 100, 3).tolist()
+    True
+    >>> first
+    [77, 11, 83]
     """
     return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(*key, int(rep))))
 

@@ -35,7 +35,41 @@ CACHE_VERSION = 1
 
 
 def read_spec(spec: Any) -> dict[str, Any]:
-    """A spec as a plain dict: a mapping as given, or a YAML file's contents."""
+    r"""A spec as a plain dict: a mapping as given, or a YAML file's contents.
+
+    Parameters
+    ----------
+    spec : mapping, str or Path
+        The spec, or the path of a YAML file holding it.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    InputError
+        For a missing file, bad YAML, a file that is not a mapping, or
+        anything that is neither a mapping nor a path.
+
+    References
+    ----------
+    YAML Ain't Markup Language, version 1.2.2 (2021), https://yaml.org/spec/1.2.2/.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "power.yml"
+    ...     _ = path.write_text("design: cluster_randomised\nclusters_per_arm: [8, 12]\n"
+    ...                         "effect: {odds_ratio: 0.6}\n")
+    ...     read_spec(path)
+    {'design': 'cluster_randomised', 'clusters_per_arm': [8, 12], 'effect': {'odds_ratio': 0.6}}
+    >>> read_spec(42)
+    Traceback (most recent call last):
+    ...
+    veplab._validate.InputError: simulate: spec must be a mapping or a YAML file path, got int
+    """
     if isinstance(spec, Mapping):
         return dict(spec)
     if isinstance(spec, (str, Path)):
@@ -115,10 +149,40 @@ def _check_point(p: dict[str, Any]) -> dict[str, Any]:
 def expand(spec: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
     """Grid points of ``spec`` (a list anywhere makes a grid) and the names of the varying keys.
 
+    The grid is the Cartesian product of every key given as a list (the
+    effect's value included), in the order of :data:`KEYS`; each point is
+    checked (ranges, the design's required keys, an analysis that fits the
+    design) and completed with the defaults.
+
+    Parameters
+    ----------
+    spec : mapping
+        Keys as in the :mod:`veplab.simulate` module docstring.
+
+    Returns
+    -------
+    (list of dict, list of str)
+        One dict per grid point, and the keys that take more than one value.
+
+    Raises
+    ------
+    InputError
+        For unknown keys, a missing design or effect, or values out of range.
+
+    References
+    ----------
+    Morris, T. P., White, I. R. & Crowther, M. J. (2019). Using simulation
+    studies to evaluate statistical methods. *Statistics in Medicine* 38(11),
+    2074-2102 (factorial data-generating mechanisms).
+
+    Examples
+    --------
     >>> pts, varying = expand({"design": "cluster_randomised", "clusters_per_arm": [8, 12], "cluster_size": 40,
     ...                        "icc": [0.02, 0.05], "baseline": 0.1, "effect": {"odds_ratio": 0.6}})
     >>> len(pts), varying
     (4, ['clusters_per_arm', 'icc'])
+    >>> [(p["clusters_per_arm"], p["icc"]) for p in pts]
+    [(8, 0.02), (8, 0.05), (12, 0.02), (12, 0.05)]
     """
     unknown = sorted(set(spec) - set(KEYS) - set(_META))
     if unknown:
