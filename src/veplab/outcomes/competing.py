@@ -83,7 +83,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
-from .._results import Result
+from .._results import TableResult
 from .._validate import InputError, check_ci, format_rows
 from ._common import design_columns, numeric_column, require_columns, require_frame, sorted_levels, z_crit
 
@@ -261,7 +261,7 @@ def _gray_test(t, codes, cause, cencode, gcodes, ng, scodes, rho) -> tuple[float
 
 # =========================================================================== result
 @dataclasses.dataclass(frozen=True)
-class CumulativeIncidence(Result):
+class CumulativeIncidence(TableResult):
     """Cumulative incidence curves by group and cause (R ``cmprsk::cuminc``).
 
     ``table``: one row per group, cause and time at which the curve jumps, with
@@ -283,9 +283,6 @@ class CumulativeIncidence(Result):
     counts: pd.DataFrame = dataclasses.field(default=None, repr=False)
     group_name: Any = None
 
-    def to_frame(self) -> pd.DataFrame:
-        """The curves (one row per group, cause and jump time)."""
-        return self.table.copy()
 
     def at(self, times: Sequence[float], *, cause: Any = None) -> pd.DataFrame:
         """Cumulative incidence, variance and interval at ``times`` (as ``cmprsk::timepoints``).
@@ -551,7 +548,7 @@ def _fg_sandwich(d: _FGData, beta: np.ndarray, info: np.ndarray) -> np.ndarray:
 
 
 @dataclasses.dataclass(frozen=True)
-class FineGrayResult(Result):
+class FineGrayResult(TableResult):
     """A Fine-Gray subdistribution-hazard model (R ``cmprsk::crr``).
 
     ``table``: ``term``, ``coef``, ``shr = exp(coef)`` (subdistribution hazard
@@ -575,9 +572,6 @@ class FineGrayResult(Result):
     vcov: pd.DataFrame = dataclasses.field(repr=False)
     information: pd.DataFrame = dataclasses.field(repr=False)
 
-    def to_frame(self) -> pd.DataFrame:
-        """The coefficient table."""
-        return self.table.copy()
 
     def plot(self, **kwargs: Any) -> Any:
         """Forest plot of the subdistribution hazard ratios (log axis); returns the Axes."""

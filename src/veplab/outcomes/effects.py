@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._results import Result, TableResult
+from .._results import TableResult
 from .._glm import glm, t_table
 from .._sandwich import sandwich
 from .._validate import InputError, check_ci
@@ -66,7 +66,7 @@ def _dummies(col: pd.Series, levels: list[Any], name: str) -> tuple[np.ndarray, 
 
 # --------------------------------------------------------------------------- ANCOVA
 @dataclasses.dataclass(frozen=True)
-class AncovaResult(Result):
+class AncovaResult(TableResult):
     """ANCOVA fit: coefficient table, group F test and adjusted means.
 
     ``factor_counts`` (read-only): people in the fit per level of the group
@@ -88,8 +88,6 @@ class AncovaResult(Result):
     adjusted_means: pd.DataFrame = dataclasses.field(repr=False)
     factor_counts: dict[str, dict[Any, int]] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
 
 
 def ancova(
@@ -196,7 +194,7 @@ def _num(s: pd.Series, name: Any) -> np.ndarray:
 
 # --------------------------------------------------------------------------- DiD
 @dataclasses.dataclass(frozen=True)
-class DidResult(Result):
+class DidResult(TableResult):
     """Difference-in-differences fit.
 
     ``factor_counts`` (read-only): rows per group, per period and per group x
@@ -222,8 +220,6 @@ class DidResult(Result):
     cell_means: pd.DataFrame = dataclasses.field(repr=False)
     factor_counts: dict[str, dict[Any, int]] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
 
 
 def did(

@@ -980,7 +980,7 @@ def concordance(
 
 # =========================================================================== Cox API
 @dataclasses.dataclass(frozen=True)
-class CoxResult(Result):
+class CoxResult(TableResult):
     """A fitted Cox model (R ``coxph``).
 
     ``factor_counts`` (read-only): people in the fit per level of every
@@ -1016,9 +1016,6 @@ class CoxResult(Result):
     factor_counts: dict[str, dict[Any, int]] = dataclasses.field(default_factory=dict, repr=False, compare=False)
     outcome_counts: dict[str, int] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
-    def to_frame(self) -> pd.DataFrame:
-        """The coefficient table (one row per term)."""
-        return self.table.copy()
 
     def plot(self, **kwargs: Any) -> Any:
         """Forest plot of the hazard ratios with their intervals (log axis); returns the Axes.

@@ -53,14 +53,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._results import Result
+from .._results import TableResult
 from .._validate import InputError
 
 __all__ = ["DecisionCurve", "decision_curve", "plot_decision_curve"]
 
 
 @dataclasses.dataclass(frozen=True)
-class DecisionCurve(Result):
+class DecisionCurve(TableResult):
     """Net benefit across thresholds (``table``: ``threshold``, ``net_benefit``,
     ``treat_all``, ``treat_none``, ``n_above`` -- people at or above the threshold --
     and ``interventions_avoided`` per 100 people compared with acting on all)."""
@@ -71,9 +71,6 @@ class DecisionCurve(Result):
     method: str
     table: pd.DataFrame = dataclasses.field(repr=False)
 
-    def to_frame(self) -> pd.DataFrame:
-        """The curve (one row per threshold)."""
-        return self.table.copy()
 
     def plot(self, **kwargs: Any) -> Any:
         """The decision curve against acting on all and on none (see :func:`plot_decision_curve`)."""

@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._results import Result
+from .._results import Result, TableResult
 from .._validate import InputError
 
 __all__ = ["DIFResult", "MantelHaenszelResult", "dif_ordinal", "mantel_haenszel", "plot_dif"]
@@ -142,7 +142,7 @@ def _item_row(vals: pd.DataFrame, it: str, g: pd.Series, levels: list[Any], s: n
 
 # --------------------------------------------------------------------------- logistic regression DIF
 @dataclasses.dataclass(frozen=True, eq=False)
-class DIFResult(Result):
+class DIFResult(TableResult):
     """Logistic-regression DIF of a set of items across a group.
 
     ``table`` has one row per item: ``item, model`` (``"ordinal"`` or
@@ -164,9 +164,6 @@ class DIFResult(Result):
     table: pd.DataFrame = dataclasses.field(repr=False)
     flagged: list[str] = dataclasses.field(default_factory=list)
 
-    def to_frame(self) -> pd.DataFrame:
-        """The per-item table."""
-        return self.table.copy()
 
     def plot(self, *, labels: dict[str, str] | None = None, ax: Any = None) -> Any:
         """The effect size of each item's DIF (:func:`plot_dif`)."""

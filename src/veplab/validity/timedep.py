@@ -84,7 +84,7 @@ import pandas as pd
 from scipy import special, stats
 
 from .._glm import glm
-from .._results import Result
+from .._results import TableResult
 from .._validate import InputError, check_ci
 from ..outcomes.survival import censoring_km
 
@@ -217,7 +217,7 @@ def _weighted_auc(r: np.ndarray, case: np.ndarray, ctrl: np.ndarray, w: np.ndarr
 
 
 @dataclasses.dataclass(frozen=True)
-class TimeAUC(Result):
+class TimeAUC(TableResult):
     """Time-dependent (cumulative/dynamic) AUC at each horizon (R ``riskRegression::Score``).
 
     ``table``: ``time``, ``auc``, ``se``, ``ci_low``, ``ci_high``, ``n_cases``
@@ -230,9 +230,6 @@ class TimeAUC(Result):
     cause: Any
     table: pd.DataFrame = dataclasses.field(repr=False)
 
-    def to_frame(self) -> pd.DataFrame:
-        """The AUC per horizon."""
-        return self.table.copy()
 
     def plot(self, **kwargs: Any) -> Any:
         """AUC(t) with its interval against the horizon (see :func:`plot_time_auc`)."""
@@ -327,7 +324,7 @@ def _null_risk(t: np.ndarray, s: np.ndarray, tau: float, cause: Any, cencode: An
 
 
 @dataclasses.dataclass(frozen=True)
-class BrierResult(Result):
+class BrierResult(TableResult):
     """Brier score at each horizon, the null model's, and the scaled Brier (IPA).
 
     ``table``: ``time``, ``brier``, ``se``, ``ci_low``, ``ci_high``,
@@ -341,9 +338,6 @@ class BrierResult(Result):
     cause: Any
     table: pd.DataFrame = dataclasses.field(repr=False)
 
-    def to_frame(self) -> pd.DataFrame:
-        """The Brier scores per horizon."""
-        return self.table.copy()
 
     def summary(self) -> str:
         lines = [f"Brier score (IPCW), n={self.n}"]
@@ -463,7 +457,7 @@ def uno_c(time: Any, status: Any, risk: Any, tau: float | None = None, *, ci: fl
 
 # =========================================================================== calibration at tau
 @dataclasses.dataclass(frozen=True)
-class CalibrationAt(Result):
+class CalibrationAt(TableResult):
     """Calibration of predicted risks at a horizon.
 
     ``table``: per risk group ``n``, ``predicted`` (mean predicted risk),
@@ -488,9 +482,6 @@ class CalibrationAt(Result):
     ci: float
     table: pd.DataFrame = dataclasses.field(repr=False)
 
-    def to_frame(self) -> pd.DataFrame:
-        """The table by risk group."""
-        return self.table.copy()
 
     def plot(self, **kwargs: Any) -> Any:
         """Observed against predicted risk by group, with intervals and the diagonal."""

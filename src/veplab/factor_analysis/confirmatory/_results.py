@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 import pandas as pd
-from veplab._results import Result
+from veplab._results import Result, TableResult
 
 
 # ---------------------------------------------------------------------------
@@ -179,7 +179,7 @@ class CFAResult(Result):
 
 
 @dataclasses.dataclass(frozen=True)
-class InvarianceResult(Result):
+class InvarianceResult(TableResult):
     """Measurement invariance sequence (see :func:`invariance`).
 
     ``table`` has one row per model; ``fits`` maps each level to its
@@ -193,8 +193,6 @@ class InvarianceResult(Result):
     fits: dict = dataclasses.field(repr=False)
     guidance: str = ""
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
 
     def summary(self) -> str:
         cols = ["model", "chisq", "df", "cfi", "tli", "rmsea", "srmr", "delta_chisq",
