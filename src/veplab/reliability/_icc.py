@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from .._results import Result
+from .._results import Result, TableResult
 from .._validate import InputError, check_choice, check_ci, format_rows, numeric_frame, rng
 from . import _boot
 from ._common import small_blas
@@ -33,7 +33,7 @@ _DESCRIPTIONS = {
 
 
 @dataclasses.dataclass(frozen=True)
-class IccResult(Result):
+class IccResult(TableResult):
     """Intraclass correlations: one form as the estimate, every form in ``table``.
 
     ``estimate``, ``ci_low``, ``ci_high``, ``F``, ``df1``, ``df2``, ``p`` are
@@ -74,9 +74,6 @@ class IccResult(Result):
     boot_weights: str | None = None
     n_boot_failed: int | None = None
 
-    def to_frame(self) -> pd.DataFrame:
-        """Every form: psych's results table (a copy)."""
-        return self.table.copy()
 
     def summary(self) -> str:
         lines = [
