@@ -713,17 +713,10 @@ def _run_on_dask(study: Study, todo: list[tuple[NotebookRun, Path, dict[str, Any
                  finished: Callable[[NotebookRun, Mapping[str, Any]], None],
                  log: Callable[[str], None] | None) -> None:
     """Submit each notebook to the Dask cluster at ``scheduler``; hand each result to ``finished`` as it comes."""
-    try:
-        import dask
-        import distributed
-    except ImportError:  # pragma: no cover - dask is in the build extra
-        raise BuildError("--scheduler needs dask.distributed: pip install 'dask[distributed]'") from None
-    try:
-        client = distributed.Client(scheduler, timeout=dask.config.get("distributed.comm.timeouts.connect"),
-                                    set_as_default=False)
-    except (OSError, TimeoutError) as exc:
-        raise BuildError(f"cannot reach the Dask scheduler at {scheduler} ({exc}); start one with `dask scheduler` "
-                         f"and workers with `dask worker {scheduler}`") from None
+    from ._dask import connect, distributed_module
+
+    distributed = distributed_module("--scheduler", BuildError)
+    client = connect(scheduler, "veplab build --scheduler", BuildError)
     try:
         files, rel = _bundle(study)
         if log:

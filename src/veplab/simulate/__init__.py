@@ -256,11 +256,9 @@ def _save_batch(folder: Path, batch: Mapping[str, Any]) -> None:
 @contextlib.contextmanager
 def _dask_client(client: Any, workers: int | None) -> Iterator[tuple[Any, str]]:
     """A distributed Client: the one given, one connected to an address, or an embedded LocalCluster."""
-    try:
-        import distributed
-    except ImportError:  # pragma: no cover - dask is in the build extra
-        raise InputError("simulate: dask.distributed is not installed; pip install 'dask[distributed]' "
-                         "(make demo / make test install it), or run with workers=0") from None
+    from .._dask import connect, distributed_module
+
+    distributed = distributed_module("simulate", InputError, " (make demo / make test install it), or run with workers=0")
     if client is not None and not isinstance(client, str):
         yield client, f"{len(client.scheduler_info().get('workers', {}))} workers at {client.scheduler.address}"
         return
@@ -268,14 +266,7 @@ def _dask_client(client: Any, workers: int | None) -> Iterator[tuple[Any, str]]:
     if address is None and workers is None:
         address = os.environ.get("DASK_SCHEDULER_ADDRESS") or None
     if address is not None:
-        try:
-            import dask
-
-            c = distributed.Client(address, timeout=dask.config.get("distributed.comm.timeouts.connect"),
-                                   set_as_default=False)
-        except (OSError, TimeoutError) as exc:
-            raise InputError(f"simulate: cannot reach the Dask scheduler at {address} ({exc}); start one with "
-                             f"`dask scheduler` and workers with `dask worker {address}`") from None
+        c = connect(address, "simulate")
         try:
             n = len(c.scheduler_info().get("workers", {}))
             yield c, f"{n} worker(s) at {address}"
