@@ -530,3 +530,24 @@ def test_truncation_invariants(rows, m):
         rt = cut.risk_table(list(range(0, 17)))
         shown = rt.loc[g].dropna()
         assert ((shown >= m) | (shown == 0)).all()  # 0: after the end of a curve that was not cut
+
+
+def test_any_result_with_disclosure_facts_is_checked() -> None:
+    """model_disclosure knows no model class: a new model's result is checked through its
+    disclosure_facts() (here one whose smallest category, 3 people, is below the threshold)."""
+    from veplab.privacy.outputs import ModelFacts, model_disclosure
+
+    class NewModel:
+        def disclosure_facts(self) -> ModelFacts:
+            return ModelFacts("new model", 200, 195.0, {"prison_type": {"closed": 197, "women": 3}},
+                              ("outcome", {0: 120, 1: 80}))
+
+    check = model_disclosure(NewModel(), threshold=10)
+    assert not check.ok and check.model == "new model" and check.smallest_category == 3
+    assert any("women" in r for r in check.reasons)
+
+    class Unknown:
+        pass
+
+    held = model_disclosure(Unknown(), threshold=10)
+    assert not held.ok and "not a model veplab knows" in " ".join(held.reasons)

@@ -29,6 +29,7 @@ __all__ = [
     "check_frame",
     "columns_shown",
     "format_rows",
+    "sorted_levels",
     "rng",
 ]
 
@@ -366,3 +367,22 @@ def rng(seed: int | np.random.Generator | None) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
     return np.random.default_rng(seed)
+
+
+def _sort_key(v: Any) -> tuple[int, Any]:
+    if isinstance(v, (int, float, np.integer, np.floating, bool, np.bool_)):
+        return (0, float(v))
+    return (1, str(v))
+
+
+def sorted_levels(values: pd.Series) -> list[Any]:
+    """The levels present in ``values``: a categorical's in category order, else numbers
+    (ascending) before text (alphabetical), as R's ``factor()`` orders them.
+
+    >>> import pandas as pd
+    >>> sorted_levels(pd.Series(["b", 2, "a", 10, None]))
+    [2, 10, 'a', 'b']
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return [c for c in values.cat.categories if (values == c).any()]
+    return sorted(pd.unique(values.dropna()), key=_sort_key)

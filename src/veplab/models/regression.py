@@ -89,6 +89,7 @@ from .._validate import InputError, check_ci, check_choice, check_frame, format_
 from .._glm import glm, separated_terms, t_table
 from .._sandwich import ROBUST_TYPES, sandwich
 from ._formula import check_full_rank, design_matrix, formula_variables, split_formula
+from ..privacy.outputs import ModelFacts
 
 __all__ = ["linear", "LinearResult", "logit", "LogitResult", "ordinal", "OrdinalResult"]
 
@@ -357,6 +358,11 @@ class LogitResult(_RegressionText, _ForestPlot, Result):
         ]
         return "\n".join(head) + _fmt(self.coefficients)
 
+    def disclosure_facts(self) -> ModelFacts:
+        """What the output checks of :func:`veplab.privacy.model_disclosure` read from this fit."""
+        return ModelFacts("logistic regression", self.n, float(self.df_resid), self.factor_counts,
+                          (self.outcome, self.outcome_counts), n_clusters=self.n_clusters if self.cluster else None)
+
 
 def logit(
     df: pd.DataFrame,
@@ -554,6 +560,11 @@ class LinearResult(_RegressionText, Result):
             "",
         ]
         return "\n".join(head) + _fmt(self.coefficients)
+
+    def disclosure_facts(self) -> ModelFacts:
+        """What the output checks of :func:`veplab.privacy.model_disclosure` read from this fit."""
+        return ModelFacts("linear regression", self.n, float(self.df_resid), self.factor_counts,
+                          n_clusters=self.n_clusters if self.cluster else None)
 
 
 def linear(
@@ -806,6 +817,11 @@ class OrdinalResult(_ForestPlot, Result):
             "",
         ]
         return "\n".join(head) + _fmt(self.coefficients) + "\n\nthresholds\n" + _fmt(self.thresholds)
+
+    def disclosure_facts(self) -> ModelFacts:
+        """What the output checks of :func:`veplab.privacy.model_disclosure` read from this fit."""
+        return ModelFacts("proportional-odds regression", self.n, float(self.df_resid), self.factor_counts,
+                          (self.outcome, self.outcome_counts))
 
 
 def _polr_fit(X: np.ndarray, yk: np.ndarray, w: np.ndarray, q: int, link: str, *, max_iter: int = 200):

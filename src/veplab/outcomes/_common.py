@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._validate import InputError, check_frame, columns_shown, format_rows, numeric_series
+from .._validate import InputError, _sort_key, check_frame, columns_shown, format_rows, numeric_series, sorted_levels
 
 __all__ = [
     "require_frame",
@@ -70,18 +70,6 @@ def two_levels(values: pd.Series, name: str, what: str, *, first: Any = None) ->
     else:
         ref = levels[0]
     return levels, ref
-
-
-def _sort_key(v: Any) -> tuple[int, Any]:
-    if isinstance(v, (int, float, np.integer, np.floating, bool, np.bool_)):
-        return (0, float(v))
-    return (1, str(v))
-
-
-def sorted_levels(values: pd.Series) -> list[Any]:
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        return [c for c in values.cat.categories if (values == c).any()]
-    return sorted(pd.unique(values.dropna()), key=_sort_key)
 
 
 def is_categorical(col: pd.Series) -> bool:

@@ -35,6 +35,7 @@ from .._sandwich import sandwich
 from .._validate import InputError, check_ci
 from ._common import (design_columns, drop_incomplete, level_counts, r_level, require_columns, require_frame,
                       sorted_levels, t_crit, two_levels)
+from ..privacy.outputs import ModelFacts
 
 __all__ = ["ancova", "AncovaResult", "did", "DidResult", "plot_trajectories", "group_means", "GroupMeans"]
 
@@ -87,6 +88,10 @@ class AncovaResult(TableResult):
     effects: pd.DataFrame = dataclasses.field(repr=False)
     adjusted_means: pd.DataFrame = dataclasses.field(repr=False)
     factor_counts: dict[str, dict[Any, int]] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+
+    def disclosure_facts(self) -> ModelFacts:
+        """What the output checks of :func:`veplab.privacy.model_disclosure` read from this fit."""
+        return ModelFacts("ANCOVA (linear regression)", self.n, float(self.df_resid), self.factor_counts)
 
 
 
@@ -219,6 +224,11 @@ class DidResult(TableResult):
     table: pd.DataFrame = dataclasses.field(repr=False)
     cell_means: pd.DataFrame = dataclasses.field(repr=False)
     factor_counts: dict[str, dict[Any, int]] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+
+    def disclosure_facts(self) -> ModelFacts:
+        """What the output checks of :func:`veplab.privacy.model_disclosure` read from this fit."""
+        return ModelFacts("difference-in-differences (linear regression)", self.n, float(self.n - len(self.table)),
+                          self.factor_counts, n_clusters=self.n_clusters)
 
 
 

@@ -53,6 +53,7 @@ from .._glm import glm
 from .._results import Result
 from .._validate import InputError, check_choice, check_ci, format_rows, rng
 from ._common import design_columns, level_counts, require_columns, require_frame, sorted_levels, z_crit
+from ..privacy.outputs import ModelFacts
 
 __all__ = ["propensity", "PropensityResult", "EffectEstimate", "plot_love", "plot_overlap"]
 
@@ -88,6 +89,16 @@ class EffectEstimate(Result):
     table: pd.DataFrame = dataclasses.field(repr=False, default=None)
     factor_counts: dict[str, dict[Any, int]] = dataclasses.field(default_factory=dict, repr=False, compare=False)
     outcome_counts: dict[Any, int] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+
+    def disclosure_facts(self) -> ModelFacts:
+        """What the output checks of :func:`veplab.privacy.model_disclosure` read from this fit."""
+        out = None
+        if self.kind == "binary":
+            out = ("outcome", self.outcome_counts)
+        elif self.kind == "survival":
+            out = ("status", self.outcome_counts)
+        k = len(self.table) if isinstance(self.table, pd.DataFrame) else 2
+        return ModelFacts(f"treatment-effect model ({self.kind})", self.n, float(self.n - k), self.factor_counts, out)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -243,6 +254,11 @@ class PropensityResult(Result):
 
 
 # --------------------------------------------------------------------------- estimation helpers
+
+    def disclosure_facts(self) -> ModelFacts:
+        """What the output checks of :func:`veplab.privacy.model_disclosure` read from this fit."""
+        return ModelFacts("propensity-score model (logistic)", self.n, float(self.n - len(self.model)),
+                          self.factor_counts, (str(self.treatment), self.outcome_counts))
 def _wls_hc0(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Weighted least squares with the HC0 sandwich (R ``lm(weights = w)`` + ``vcovHC(type = "HC0")``)."""
     fit = glm(X, y, family="gaussian", weights=w, on_boundary="ignore", what="effect")

@@ -42,6 +42,7 @@ from .._results import Result, TableResult
 from .._validate import InputError, check_ci, check_choice, format_rows
 from ._common import (design_columns, level_counts, numeric_column, require_columns, require_frame, sorted_levels,
                       z_crit)
+from ..privacy.outputs import ModelFacts
 
 __all__ = [
     "kaplan_meier",
@@ -248,6 +249,11 @@ class KaplanMeier(Result):
             lines.append(f"  {str(r.group):<16} n={int(r.n)} events={int(r.events)} "
                          f"median={r.median:.6g} [{r.lower:.6g}, {r.upper:.6g}]")
         return "\n".join(lines)
+
+    def disclosure_facts(self) -> str:
+        """A Kaplan-Meier result is not a model: why :func:`veplab.privacy.model_disclosure` refuses it."""
+        return ("a Kaplan-Meier result is a set of curves, not a model: stop the curves with "
+                "truncate_at_risk(km, threshold) and publish its table through the count gate")
 
 
 def kaplan_meier(
@@ -1067,6 +1073,11 @@ class CoxResult(TableResult):
         lines.append(f"  loglik={self.loglik:.6g}  LR={self.lr_chisq:.4g} (df {self.lr_df})  "
                      f"concordance={self.concordance:.4f} (se {self.concordance_se:.4f})")
         return "\n".join(lines)
+
+    def disclosure_facts(self) -> ModelFacts:
+        """What the output checks of :func:`veplab.privacy.model_disclosure` read from this fit."""
+        return ModelFacts("Cox model", self.n, float(self.n - len(self.table)), self.factor_counts,
+                          ("status", self.outcome_counts), n_clusters=self.n_clusters)
 
 
 def cox(

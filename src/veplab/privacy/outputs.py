@@ -45,11 +45,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validate import InputError
+from .._validate import InputError, sorted_levels
 from .disclosure import SuppressedTable, check_threshold, count_columns, suppress_counts
 
 __all__ = [
     "ModelCheck",
+    "ModelFacts",
     "model_disclosure",
     "FigureCheck",
     "figure_data_check",
@@ -121,8 +122,13 @@ class ModelCheck:
 
 
 @dataclasses.dataclass
-class _Facts:
-    """What the rules need, read from one fitted model."""
+class ModelFacts:
+    """What the rules need, read from one fitted model.
+
+    A result class that :func:`model_disclosure` can check has a method
+    ``disclosure_facts()`` returning these (or a string saying why it cannot be
+    checked); statsmodels fits are read directly.
+    """
 
     model: str
     n: int
@@ -291,75 +297,18 @@ def _combine(checks: list[ModelCheck], rule: str) -> ModelCheck:
     )
 
 
-def _clusters_from_ranef(fit: Any) -> tuple[int | None, np.ndarray | None]:
-    tab = getattr(fit, "ranef_table", None)
-    if not isinstance(tab, pd.DataFrame) or "n" not in tab.columns or len(tab) == 0:
-        return getattr(fit, "n_groups", None), None
-    key = fit.group if getattr(fit, "group", None) in tab.columns else tab.columns[0]
-    sizes = tab.drop_duplicates(subset=[key])["n"].to_numpy(dtype=float)
-    return int(getattr(fit, "n_groups", len(sizes))), sizes
-
-
-def _facts(fit: Any) -> _Facts | str:
+def _facts(fit: Any) -> ModelFacts | str:
     """Read the rules' inputs from a fitted model; a string says why it cannot be read."""
     if type(fit).__module__.startswith("statsmodels"):
         return _statsmodels_facts(fit)
-    from ..models.mixed import MixedLinearResult, MixedLogitResult
-    from ..models.regression import LinearResult, LogitResult, OrdinalResult
-    from ..outcomes.effects import AncovaResult, DidResult
-    from ..outcomes.propensity import EffectEstimate, PropensityResult
-    from ..outcomes.survival import CoxResult, KaplanMeier
-    from ..validity.prediction import AUCComparison, AUCResult, CalibrationResult
-
-    if isinstance(fit, LogitResult):
-        return _Facts("logistic regression", fit.n, float(fit.df_resid), fit.factor_counts,
-                      (fit.outcome, fit.outcome_counts), n_clusters=fit.n_clusters if fit.cluster else None)
-    if isinstance(fit, LinearResult):
-        return _Facts("linear regression", fit.n, float(fit.df_resid), fit.factor_counts,
-                      n_clusters=fit.n_clusters if fit.cluster else None)
-    if isinstance(fit, OrdinalResult):
-        return _Facts("proportional-odds regression", fit.n, float(fit.df_resid), fit.factor_counts,
-                      (fit.outcome, fit.outcome_counts))
-    if isinstance(fit, (MixedLinearResult, MixedLogitResult)):
-        g, sizes = _clusters_from_ranef(fit)
-        logistic = isinstance(fit, MixedLogitResult)
-        # lme4's df.residual(merMod): nobs - npar
-        return _Facts("logistic mixed model" if logistic else "linear mixed model", fit.n,
-                      float(fit.n - fit.npar), fit.factor_counts,
-                      (fit.outcome, fit.outcome_counts) if isinstance(fit, MixedLogitResult) else None,
-                      n_clusters=g, cluster_sizes=sizes, cluster_name=repr(fit.group))
-    if isinstance(fit, CoxResult):
-        return _Facts("Cox model", fit.n, float(fit.n - len(fit.table)), fit.factor_counts,
-                      ("status", fit.outcome_counts), n_clusters=fit.n_clusters)
-    if isinstance(fit, PropensityResult):
-        return _Facts("propensity-score model (logistic)", fit.n, float(fit.n - len(fit.model)), fit.factor_counts,
-                      (str(fit.treatment), fit.outcome_counts))
-    if isinstance(fit, EffectEstimate):
-        out = None
-        if fit.kind == "binary":
-            out = ("outcome", fit.outcome_counts)
-        elif fit.kind == "survival":
-            out = ("status", fit.outcome_counts)
-        k = len(fit.table) if isinstance(fit.table, pd.DataFrame) else 2
-        return _Facts(f"treatment-effect model ({fit.kind})", fit.n, float(fit.n - k), fit.factor_counts, out)
-    if isinstance(fit, AncovaResult):
-        return _Facts("ANCOVA (linear regression)", fit.n, float(fit.df_resid), fit.factor_counts)
-    if isinstance(fit, DidResult):
-        return _Facts("difference-in-differences (linear regression)", fit.n, float(fit.n - len(fit.table)),
-                      fit.factor_counts, n_clusters=fit.n_clusters)
-    if isinstance(fit, CalibrationResult):
-        return _Facts("calibration model (logistic)", fit.n, float(fit.n - 2), {},
-                      ("outcome", {0: fit.n - fit.n_events, 1: fit.n_events}))
-    if isinstance(fit, (AUCResult, AUCComparison)):
-        return _Facts("ROC / AUC", fit.n, None, {}, ("outcome", {0: fit.n_nonevents, 1: fit.n_events}))
-    if isinstance(fit, KaplanMeier):
-        return ("a Kaplan-Meier result is a set of curves, not a model: stop the curves with "
-                "truncate_at_risk(km, threshold) and publish its table through the count gate")
+    read = getattr(fit, "disclosure_facts", None)
+    if callable(read):
+        return read()
     return (f"{type(fit).__module__}.{type(fit).__name__} is not a model veplab knows how to read "
             "(residual degrees of freedom and category counts unknown); hold it for a person's review")
 
 
-def _statsmodels_facts(fit: Any) -> _Facts | str:
+def _statsmodels_facts(fit: Any) -> ModelFacts | str:
     model = getattr(fit, "model", None)
     if model is None or not hasattr(fit, "nobs"):
         return f"{type(fit).__name__} has no fitted model (nobs, model) to read"
@@ -369,7 +318,7 @@ def _statsmodels_facts(fit: Any) -> _Facts | str:
         params = getattr(fit, "params", None)
         df = n - len(params) if params is not None else None
     name = type(model).__name__
-    facts = _Facts(f"statsmodels {name}", n, None if df is None else float(df), {})
+    facts = ModelFacts(f"statsmodels {name}", n, None if df is None else float(df), {})
     # categories: exactly from the formula and the rows used; else from 0/1 columns of the design matrix
     formula = getattr(model, "formula", None)
     frame = getattr(getattr(model, "data", None), "frame", None)
@@ -604,8 +553,6 @@ def _nice_edges(v: np.ndarray, bins: int) -> np.ndarray:
 def _binned(s: pd.Series, bins: Any, what: str) -> tuple[np.ndarray, list[str]]:
     """(code per value, labels) of the bins of ``s`` (no missing values)."""
     if not pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
-        from ..outcomes._common import sorted_levels
-
         levels = sorted_levels(s)
         codes = np.asarray(pd.Categorical(s, categories=levels).codes, dtype=np.intp)
         return codes, [_fmt_level(x) for x in levels]

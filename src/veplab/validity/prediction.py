@@ -58,6 +58,7 @@ from scipy import special, stats
 from .._glm import glm, separated_terms
 from .._results import Result, TableResult
 from .._validate import InputError, check_choice, check_ci, format_rows, numeric_series, rng as make_rng
+from ..privacy.outputs import ModelFacts
 
 __all__ = [
     "SubgroupPerformance",
@@ -262,6 +263,10 @@ class AUCResult(Result):
             f"SE {self.se:.4f}; {self.n_events} events, {self.n_nonevents} non-events; direction '{self.direction}'"
         )
 
+    def disclosure_facts(self) -> ModelFacts:
+        """What the output checks of :func:`veplab.privacy.model_disclosure` read from this fit."""
+        return ModelFacts("ROC / AUC", self.n, None, {}, ("outcome", {0: self.n_nonevents, 1: self.n_events}))
+
 
 def _auc_from_arrays(
     y: np.ndarray, s: np.ndarray, direction: str, *, ci: float, method: str, n_boot: int, gen: np.random.Generator | None
@@ -425,6 +430,10 @@ class AUCComparison(Result):
             f"{self.estimate:.4f} [{self.ci_low:.4f}, {self.ci_high:.4f}] ({self.ci:.0%} CI); "
             f"DeLong z = {self.z:.3f}, p = {self.p_value:.3g} (n = {self.n}, {self.n_events} events)"
         )
+
+    def disclosure_facts(self) -> ModelFacts:
+        """What the output checks of :func:`veplab.privacy.model_disclosure` read from this fit."""
+        return ModelFacts("ROC / AUC", self.n, None, {}, ("outcome", {0: self.n_nonevents, 1: self.n_events}))
 
 
 def compare_auc(
@@ -728,6 +737,11 @@ class CalibrationResult(Result):
                 self.table.to_string(float_format=lambda v: f"{v:.4f}"),
             ]
         )
+
+    def disclosure_facts(self) -> ModelFacts:
+        """What the output checks of :func:`veplab.privacy.model_disclosure` read from this fit."""
+        return ModelFacts("calibration model (logistic)", self.n, float(self.n - 2), {},
+                          ("outcome", {0: self.n - self.n_events, 1: self.n_events}))
 
 
 def _clopper_pearson(k: np.ndarray, n: np.ndarray, ci: float) -> tuple[np.ndarray, np.ndarray]:

@@ -6,10 +6,12 @@ import dataclasses
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..._results import Result
 from ._data import _fmt_table
+from ...privacy.outputs import ModelFacts
 
 
 # ---------------------------------------------------------------------------
@@ -76,6 +78,25 @@ class _MixedBase(Result):
             f"n = {self.n} rows in {self.n_groups} groups"
             + (f" ({self.n_dropped} rows with missing values dropped)" if self.n_dropped else ""),
         ]
+
+    def _clusters(self) -> tuple[int | None, np.ndarray | None]:
+        """(number of clusters, people per cluster) from the random-effects table."""
+        tab = getattr(self, "ranef_table", None)
+        if not isinstance(tab, pd.DataFrame) or "n" not in tab.columns or len(tab) == 0:
+            return getattr(self, "n_groups", None), None
+        key = self.group if self.group in tab.columns else tab.columns[0]
+        sizes = tab.drop_duplicates(subset=[key])["n"].to_numpy(dtype=float)
+        return int(getattr(self, "n_groups", len(sizes))), sizes
+
+    def disclosure_facts(self) -> ModelFacts:
+        """What the output checks of :func:`veplab.privacy.model_disclosure` read from this fit."""
+        logistic = isinstance(self, MixedLogitResult)
+        g, sizes = self._clusters()
+        # lme4's df.residual(merMod): nobs - npar
+        return ModelFacts("logistic mixed model" if logistic else "linear mixed model", self.n,
+                          float(self.n - self.npar), self.factor_counts,
+                          (self.outcome, getattr(self, "outcome_counts", {})) if logistic else None,
+                          n_clusters=g, cluster_sizes=sizes, cluster_name=repr(self.group))
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
