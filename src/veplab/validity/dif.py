@@ -404,7 +404,7 @@ class MantelHaenszelResult(Result):
     odds_ratio: float
     ci_low: float
     ci_high: float
-    conf_level: float
+    ci: float
     delta: float
     delta_se: float
     ets: str
@@ -416,9 +416,15 @@ class MantelHaenszelResult(Result):
             f"MH chi-square{' (continuity corrected)' if self.correct else ''} = {self.statistic:.4f}, "
             f"df = 1, p = {self.p:.4g}",
             f"common odds ratio alpha_MH = {self.odds_ratio:.4f} "
-            f"({100 * self.conf_level:g}% CI {self.ci_low:.4f} to {self.ci_high:.4f})",
+            f"({100 * self.ci:g}% CI {self.ci_low:.4f} to {self.ci_high:.4f})",
             f"ETS delta (MH D-DIF) = {self.delta:.3f} (SE {self.delta_se:.3f}): category {self.ets}",
         ])
+
+    @property
+    def conf_level(self) -> float:
+        """Deprecated name of :attr:`ci` (the level of the interval)."""
+        warnings.warn("MantelHaenszelResult.conf_level is deprecated; use ci", DeprecationWarning, stacklevel=2)
+        return self.ci
 
 
 def mantel_haenszel(
@@ -429,7 +435,8 @@ def mantel_haenszel(
     *,
     reference: Any = None,
     correct: bool = True,
-    conf_level: float = 0.95,
+    ci: float = 0.95,
+    conf_level: float | None = None,
 ) -> MantelHaenszelResult:
     """Mantel-Haenszel DIF test of a binary item, with the ETS delta classification.
 
@@ -466,7 +473,8 @@ def mantel_haenszel(
     strata : the matching column, usually the total or rest score of the scale.
     reference : the reference level of ``group`` (default the first level, as R's factor order).
     correct : continuity correction of the statistic (R's default ``TRUE``).
-    conf_level : level of the interval of ``alpha_MH``.
+    ci : level of the interval of ``alpha_MH`` (R's ``conf.level``).
+    conf_level : deprecated name of ``ci``; still accepted, with a ``DeprecationWarning``.
 
     Returns
     -------
@@ -510,8 +518,12 @@ def mantel_haenszel(
         if not isinstance(v, str):
             raise InputError(f"{what}: {name}= must be a column name, got {v!r}")
     _check_frame(data, [item, group, strata], what)
-    if not (0 < conf_level < 1):
-        raise InputError(f"{what}: conf_level must be between 0 and 1, got {conf_level!r}")
+    if conf_level is not None:
+        warnings.warn(f"{what}: conf_level= is deprecated; the level of the interval is ci= (as everywhere in veplab)",
+                      DeprecationWarning, stacklevel=2)
+        ci = conf_level
+    if isinstance(ci, bool) or not isinstance(ci, (int, float, np.floating)) or not (0 < ci < 1):
+        raise InputError(f"{what}: ci must be between 0 and 1 (e.g. 0.95), got {ci!r}")
     sub = data[[item, group, strata]]
     ok = sub.notna().all(axis=1).to_numpy()
     sub = sub[ok]
@@ -555,7 +567,7 @@ def mantel_haenszel(
              + np.sum(((a + d_) * b * c + (b + c) * a * d_) / t ** 2) / (2 * s_diag * s_off)
              + np.sum((b + c) * b * c / t ** 2) / (2 * s_off ** 2))
         se = math.sqrt(v)
-        zq = float(stats.norm.ppf(1 - (1 - conf_level) / 2))
+        zq = float(stats.norm.ppf(1 - (1 - ci) / 2))
         lo, hi_ = or_ * math.exp(-zq * se), or_ * math.exp(zq * se)
         delta = -2.35 * math.log(or_)
         dse = 2.35 * se
@@ -577,7 +589,7 @@ def mantel_haenszel(
         item=item, group=group, reference=plain(levels[0]), focal=plain(levels[1]), strata=strata,
         n=int(t.sum()), n_dropped=int(len(data) - t.sum()), n_strata=int(use.sum()), correct=bool(correct),
         statistic=float(stat), df=1, p=p, odds_ratio=float(or_), ci_low=float(lo), ci_high=float(hi_),
-        conf_level=float(conf_level), delta=float(delta), delta_se=float(dse), ets=ets,
+        ci=float(ci), delta=float(delta), delta_se=float(dse), ets=ets,
     )
 
 
