@@ -786,6 +786,51 @@ def plot_cuminc(res: CumulativeIncidence, *, cause: Any = None, ax: Any = None, 
     ``min_at_risk`` stops each curve at the last jump where at least that many people
     were at risk (pass the study's disclosure threshold for published figures).
     ``labels`` renames causes (``{2: "Death or deportation"}``).  Returns the Figure.
+
+    What is plotted is the Aalen-Johansen cumulative incidence of
+    :func:`cumulative_incidence`, ``F_k(t) = sum_{t_i <= t} S(t_i-) d_ki / n_i``
+    (``S`` the Kaplan-Meier survival from any event, ``d_ki`` the events of cause
+    ``k`` among ``n_i`` at risk), as steps from 0, with its pointwise interval shaded.
+
+    Parameters
+    ----------
+    res : CumulativeIncidence
+        The result of :func:`cumulative_incidence`.
+    cause : optional
+        Plot this cause only (default: every cause).
+    ax : matplotlib Axes, optional
+        Draw every curve into these axes.
+    intervals : bool
+        Shade the pointwise intervals.
+    min_at_risk : int, optional
+        Stop each curve where fewer people were at risk (disclosure control).
+    xlabel, ylabel : str
+        Axis labels.
+    labels : dict, optional
+        Cause code -> name in the legend or panel title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    References
+    ----------
+    Kalbfleisch JD, Prentice RL (1980). *The Statistical Analysis of Failure Time
+    Data*. Wiley (the cumulative incidence function).
+    Gray RJ (1988). A class of K-sample tests for comparing the cumulative incidence
+    of a competing risk. *Annals of Statistics* 16, 1141-1154.
+    Mirrors R ``cmprsk::plot.cuminc`` (one curve per group and cause), with the
+    intervals ``cmprsk`` leaves out.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt, pandas as pd
+    >>> d = pd.DataFrame({"t": [1, 2, 3, 4, 5, 6, 7, 8], "s": [1, 2, 1, 0, 1, 2, 0, 1]})
+    >>> fig = plot_cuminc(cumulative_incidence(d, "t", "s"), labels={2: "Death"})
+    >>> ax = fig.axes[0]
+    >>> [line.get_label() for line in ax.lines], ax.get_ylabel()   # one step curve per cause
+    (['1', 'Death'], 'Cumulative incidence')
+    >>> plt.close(fig)
     """
     import matplotlib.pyplot as plt
 

@@ -409,6 +409,44 @@ def plot_trajectories(
     Groups differ by marker and line style so the figure reads in greyscale.
     Periods are placed in sorted order (name them so they sort, e.g. 0/1 or
     "1 pre"/"2 post").
+
+    Each point is a cell mean of :func:`group_means` with its t interval,
+    ``mean +- t_{1-a/2, n-1} sd / sqrt(n)`` (R ``t.test(y)$conf.int``).
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per observation.
+    outcome, group, period : column names
+        The outcome, the line (group) and the x position (period).
+    ci : float, default 0.95
+        Level of the intervals.
+    ax : matplotlib Axes, optional
+        Axes to draw into (default: a new figure).
+    ylabel : str, optional
+        Default ``"<outcome> (mean, 95% CI)"``.
+
+    Returns
+    -------
+    matplotlib Axes
+
+    References
+    ----------
+    Cumming G, Finch S (2005). Inference by eye: confidence intervals and how to read
+    pictures of data. *American Psychologist* 60, 170-180.
+    Mirrors R ``stats::interaction.plot`` with the intervals of ``t.test`` added
+    (``ggplot2::stat_summary(fun.data = mean_cl_normal)``).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt, pandas as pd
+    >>> d = pd.DataFrame({"y": [1, 2, 1, 2, 2, 3, 4, 5], "g": [0, 0, 1, 1] * 2, "t": [0] * 4 + [1] * 4})
+    >>> ax = plot_trajectories(d, "y", "g", "t")
+    >>> len(ax.containers), ax.get_ylabel()       # one line with error bars per group
+    (2, 'y (mean, 95% CI)')
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['0', '1']
+    >>> plt.close(ax.figure)
     """
     return group_means(df, outcome, group, period, ci=ci).plot(ax=ax, ylabel=ylabel)
 

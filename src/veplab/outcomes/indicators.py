@@ -76,8 +76,48 @@ def _num(v: Any, what: str) -> float:
 def validate_framework(framework: Mapping[str, Any], columns: list[Any] | None = None) -> list[dict[str, Any]]:
     """Check a parsed framework; return its indicators as plain dicts.
 
-    Raises :class:`~veplab._validate.InputError` naming the indicator and
-    the field (unknown criterion, missing key, unknown column, ...).
+    Checks the framework format of this module (see the module docstring):
+    every indicator has ``id``, ``label``, ``criterion`` (an OECD-DAC criterion),
+    numeric ``baseline`` and ``target`` on the right side of each other for its
+    ``direction``, ``source`` and ``actual`` (a number, null, or a computation
+    ``{stat, column, where}`` whose columns are in ``columns`` when given).
+
+    Parameters
+    ----------
+    framework : mapping
+        The parsed framework (``yaml.safe_load`` of the block).
+    columns : list, optional
+        The data's columns, to check the columns named in ``actual``.
+
+    Returns
+    -------
+    list of dict
+        The indicators, with ``criterion`` and ``direction`` lowercased and
+        ``baseline``/``target`` as floats.
+
+    Raises
+    ------
+    InputError
+        Naming the indicator and the field (unknown criterion, missing key,
+        unknown column, ...).
+
+    References
+    ----------
+    OECD DAC Network on Development Evaluation (2019). Better Criteria for Better
+    Evaluation: Revised Evaluation Criteria Definitions and Principles for Use. OECD, Paris.
+
+    Examples
+    --------
+    >>> fw = {"indicators": [{"id": "trained", "label": "Officers trained", "criterion": "Effectiveness",
+    ...        "baseline": 0, "target": 100, "direction": "increase", "source": "training records",
+    ...        "actual": {"stat": "count"}}]}
+    >>> [(i["id"], i["criterion"], i["target"]) for i in validate_framework(fw)]
+    [('trained', 'effectiveness', 100.0)]
+    >>> fw["indicators"][0]["criterion"] = "reach"
+    >>> validate_framework(fw)
+    Traceback (most recent call last):
+    ...
+    veplab._validate.InputError: indicators: indicator 'trained': criterion 'reach' is not an OECD-DAC criterion; ...
     """
     if not isinstance(framework, Mapping):
         raise InputError(f"indicators: framework must be a dict (parsed YAML), got {type(framework).__name__}")

@@ -293,9 +293,37 @@ def _solve_surv(n, hr, pw, alpha, event_prob, allocation, alternative, direction
 def design_effect(cluster_size: float, icc: float, cv: float = 0.0) -> float:
     """Variance inflation of a mean over clusters of mean size ``m`` with intra-cluster correlation ``icc``.
 
-    ``DE = 1 + ((cv^2 + 1) m - 1) ICC``: Donner & Klar's ``1 + (m - 1) ICC``
-    for equal clusters (``cv = 0``), and Eldridge, Ashby & Kerry's (2006)
-    version for cluster sizes with coefficient of variation ``cv``.
+    How many times larger the variance of a mean is when people come in
+    clusters (prisons, wings) whose members answer alike, than when the same
+    number of people are sampled independently; ``k m / DE`` is the number of
+    independent people a sample of ``k`` clusters is worth.
+
+    Formula::
+
+        DE = 1 + ((cv^2 + 1) m - 1) ICC
+
+    Donner & Klar's ``DE = 1 + (m - 1) ICC`` for equal clusters (``cv = 0``),
+    and Eldridge, Ashby & Kerry's (2006) version for cluster sizes with
+    coefficient of variation ``cv`` (SD of the sizes over their mean).
+
+    Parameters
+    ----------
+    cluster_size : float
+        Mean number of people per cluster ``m`` (at least 1).
+    icc : float
+        Intra-cluster correlation, in [0, 1).
+    cv : float, default 0
+        Coefficient of variation of the cluster sizes.
+
+    Returns
+    -------
+    float
+        The design effect ``DE`` (1 when ``icc = 0`` or ``m = 1`` and ``cv = 0``).
+
+    Raises
+    ------
+    InputError
+        When ``cluster_size`` is below 1, ``icc`` is outside [0, 1) or ``cv`` is negative.
 
     References
     ----------
@@ -304,11 +332,16 @@ def design_effect(cluster_size: float, icc: float, cv: float = 0.0) -> float:
     Eldridge SM, Ashby D, Kerry S (2006). Sample size for cluster randomized
     trials: effect of coefficient of variation of cluster size and analysis
     method. *Int J Epidemiol* 35(5), 1292-1300.
+    Checked against the formula written out in R (tests/reference/power_cluster.R).
 
-    >>> design_effect(40, 0.05)
+    Examples
+    --------
+    >>> design_effect(40, 0.05)                      # 1 + 39 * 0.05
     2.95
-    >>> round(design_effect(40, 0.05, cv=0.5), 4)
+    >>> round(design_effect(40, 0.05, cv=0.5), 4)    # 1 + (1.25 * 40 - 1) * 0.05
     3.45
+    >>> round(120 / design_effect(40, 0.05), 1)      # 3 prisons of 40 are worth 40.7 independent people
+    40.7
     """
     m = _pos("cluster_size", cluster_size)
     if m < 1:
@@ -432,24 +465,74 @@ def power(
 ) -> PowerResult:
     """Solve a power analysis for whichever of ``n``, ``effect``, ``power`` is None.
 
-    See the module docstring for each design's meaning of ``n`` and
-    ``effect``.  ``direction`` says which way to solve an effect (a reduction
-    in reoffending: ``"decrease"``, the default, gives p2 < p1 or HR < 1;
-    R's ``power.prop.test`` solves p2 > p1, i.e. ``"increase"``).
+    Give two of the sample size, the effect and the power; the third is
+    solved (by root finding on the power function below where there is no
+    closed form).  See the module docstring for each design's meaning of
+    ``n`` and ``effect``.  ``direction`` says which way to solve an effect (a
+    reduction in reoffending: ``"decrease"``, the default, gives p2 < p1 or
+    HR < 1; R's ``power.prop.test`` solves p2 > p1, i.e. ``"increase"``).
     ``method``: ``"normal"`` (default) or ``"arcsine"`` for ``two_proportions``;
     ``"t"`` (default) or ``"normal"`` for ``cluster_two_sample``.  Cluster
     designs take ``icc``, ``cluster_size`` (mean people per cluster) and ``cv``
     (coefficient of variation of the cluster sizes, default 0), and ``n`` is
     the number of clusters per arm.
 
+    Power functions (two-sided, R's ``strict = FALSE``; ``z_q`` and ``t_q`` the
+    normal and t quantiles, ``T'`` a noncentral t)::
+
+        t tests:         power = P(T'(nu, ncp) > t_{1-a/2, nu}),  ncp = sqrt(n / s) delta / sd,
+                         nu = s (n - 1), s = 2 for two_sample else 1
+        two proportions: power = Phi((sqrt(n) |p1 - p2| - z_{1-a/2} sqrt(2 pbar qbar))
+                                     / sqrt(p1 q1 + p2 q2))
+        arcsine:         power = Phi(|h| sqrt(n / 2) - z_{1-a/2}),  h = 2 asin(sqrt(p1)) - 2 asin(sqrt(p2))
+        survival:        D = (z_{1-a/2} + z_{power})^2 / (q (1 - q) log(HR)^2),  n = D / event_prob
+        cluster designs: the same with n_eff = k m / DE people per arm (:func:`design_effect`),
+                         t on 2 (k - 1) df for cluster_two_sample
+
+    Parameters
+    ----------
+    design : str
+        ``"paired"``, ``"one_sample"``, ``"two_sample"``, ``"two_proportions"``, ``"survival"``,
+        ``"cluster_two_sample"`` or ``"cluster_two_proportions"``.
+    n, effect, power : float or None
+        Exactly one is None (solved).  ``n`` per group (pairs, people in total for
+        ``survival``, clusters per arm for cluster designs); ``effect`` the mean
+        difference ``delta``, ``p2`` or the hazard ratio.
+    alpha : float
+        Significance level.
+    sd, p1, event_prob, allocation, icc, cluster_size, cv
+        Design inputs (see the module docstring).
+    alternative : {"two.sided", "one.sided"}
+    method, strict, direction
+        See above.
+
+    Returns
+    -------
+    PowerResult
+        The solved value unrounded (``n``, ``effect`` or ``power``), ``n_ceiling`` for
+        planning, and the design effect, events or base rate where they apply.
+
+    Raises
+    ------
+    InputError
+        When not exactly one of ``n``, ``effect``, ``power`` is None, an input is out of
+        range, or no value reaches the requested power.
+
     References
     ----------
+    Cohen J (1988). *Statistical Power Analysis for the Behavioral Sciences*,
+    2nd ed. Lawrence Erlbaum (ch. 6: the arcsine effect size h).
     Donner A, Klar N (2000). *Design and Analysis of Cluster Randomization
     Trials in Health Research*. Arnold.
     Eldridge SM, Ashby D, Kerry S (2006). *Int J Epidemiol* 35(5), 1292-1300.
     Schoenfeld DA (1983). Sample-size formula for the proportional-hazards
     regression model. *Biometrics* 39, 499-503.
+    R: ``stats::power.t.test`` and ``stats::power.prop.test`` (checked in
+    tests/reference/outcomes.R, r_parity.R and power_cluster.R); the arcsine power
+    is ``pwr::pwr.2p.test``'s formula, written out in tests/reference/outcomes.R.
 
+    Examples
+    --------
     >>> round(power("two_sample", n=20, effect=1).power, 6)   # power.t.test(n=20, delta=1)
     0.868953
     >>> round(power("two_proportions", p1=0.05, effect=0.025, power=0.8).n)  # power.prop.test: 905.3658
@@ -502,8 +585,36 @@ def minimum_detectable_effect(design: str, n: float, *, power: float = 0.8, alph
                               **kwargs: Any) -> PowerResult:
     """Smallest effect ``design`` detects with ``n`` at ``power`` (see :func:`power`).
 
+    The effect that solves ``power(design, n=n, effect=?) = power``: for the
+    t tests the smallest ``delta`` (in units of ``sd``), for proportions the
+    ``p2`` furthest towards ``p1`` that is still detected, for ``survival``
+    the hazard ratio (Schoenfeld 1983, closed form)::
+
+        HR = exp(-(z_{1-a/2} + z_{power}) / sqrt(n event_prob q (1 - q)))
+
+    (``direction="increase"`` gives its inverse).  ``kwargs`` are the design
+    inputs of :func:`power` (``p1``, ``event_prob``, ``icc``, ``cluster_size`` ...).
+
+    Returns
+    -------
+    PowerResult
+        ``effect`` is the minimum detectable effect.
+
+    References
+    ----------
+    Schoenfeld DA (1983). Sample-size formula for the proportional-hazards
+    regression model. *Biometrics* 39, 499-503.
+    Bloom HS (1995). Minimum detectable effects: a simple way to report the
+    statistical power of experimental designs. *Evaluation Review* 19(5), 547-556.
+    R: ``stats::power.t.test(n=, power=)`` and ``stats::power.prop.test(n=, p1=, power=)``
+    solve the same equations (tests/reference/outcomes.R).
+
+    Examples
+    --------
     >>> mde = minimum_detectable_effect("survival", n=400, event_prob=0.05)
     >>> round(mde.effect, 3)   # hazard ratio detectable with 20 events
     0.286
+    >>> round(minimum_detectable_effect("paired", n=120).effect, 3)   # power.t.test(n=120, type="paired")
+    0.258
     """
     return globals()["power"](design, n=n, effect=None, power=power, alpha=alpha, **kwargs)

@@ -648,7 +648,53 @@ def propensity(
 
 
 def plot_love(balance: pd.DataFrame, ax: Any = None, threshold: float = 0.1) -> Any:
-    """Love plot: |SMD| per covariate before (open) and after (filled) adjustment."""
+    """Love plot: |SMD| per covariate before (open) and after (filled) adjustment.
+
+    One row per covariate of ``balance`` (the propensity score's own row is left
+    out), the absolute standardised mean difference of :func:`propensity`,
+    ``SMD = (mean_t - mean_c) / s`` with ``s`` from the unweighted sample, before
+    (open circle) and after (filled square) weighting or matching, joined by a
+    grey line; the dashed line marks ``threshold`` (|SMD| < 0.1 is the usual
+    criterion of balance).
+
+    Parameters
+    ----------
+    balance : DataFrame
+        :attr:`PropensityResult.balance` (columns ``covariate``, ``smd_before``,
+        ``smd_after``).
+    ax : matplotlib Axes, optional
+        Axes to draw into (default: a new figure).
+    threshold : float, default 0.1
+        Where the dashed reference line is drawn.
+
+    Returns
+    -------
+    matplotlib Axes
+
+    References
+    ----------
+    Austin PC (2009). Balance diagnostics for comparing the distribution of baseline
+    covariates between treatment groups in propensity-score matched samples.
+    *Statistics in Medicine* 28, 3083-3107.
+    Austin PC, Stuart EA (2015). Moving towards best practice when using inverse
+    probability of treatment weighting (IPTW) using the propensity score.
+    *Statistics in Medicine* 34, 3661-3679.
+    Mirrors R ``cobalt::love.plot`` (``abs = TRUE``, ``thresholds = c(m = .1)``).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt, numpy as np, pandas as pd
+    >>> r = np.random.default_rng(1)
+    >>> x = r.normal(size=200)
+    >>> d = pd.DataFrame({"x": x, "z": r.normal(size=200), "t": (r.random(200) < 1 / (1 + np.exp(-x))).astype(int)})
+    >>> res = propensity(d, "t", ["x", "z"], estimand="ATE")
+    >>> ax = plot_love(res.balance)
+    >>> [t.get_text() for t in ax.get_yticklabels()], ax.get_xlabel()
+    (['x', 'z'], '|standardised mean difference|')
+    >>> len(ax.collections)     # the before and the after points
+    2
+    >>> plt.close(ax.figure)
+    """
     import matplotlib.pyplot as plt
 
     b = balance[balance["covariate"] != "propensity score"]
@@ -670,7 +716,46 @@ def plot_love(balance: pd.DataFrame, ax: Any = None, threshold: float = 0.1) -> 
 
 
 def plot_overlap(result: PropensityResult, ax: Any = None, bins: int = 30) -> Any:
-    """Histograms of the propensity score by group (treated up, comparison mirrored down)."""
+    """Histograms of the propensity score by group (treated up, comparison mirrored down).
+
+    The estimated ``ps = P(treated | x)`` of the treated (bars up) and of the
+    comparison group (bars down) in ``bins`` equal bins over [0, 1]; the shaded
+    band is the common support, ``[max(min ps_t, min ps_c), min(max ps_t, max
+    ps_c)]`` (the minima-maxima comparison), outside which effects rest on
+    extrapolation.
+
+    Parameters
+    ----------
+    result : PropensityResult
+        The result of :func:`propensity`.
+    ax : matplotlib Axes, optional
+        Axes to draw into (default: a new figure).
+    bins : int, default 30
+        Number of bins over [0, 1].
+
+    Returns
+    -------
+    matplotlib Axes
+
+    References
+    ----------
+    Caliendo M, Kopeinig S (2008). Some practical guidance for the implementation of
+    propensity score matching. *Journal of Economic Surveys* 22, 31-72 (common support).
+    Austin PC, Stuart EA (2015). *Statistics in Medicine* 34, 3661-3679.
+    Mirrors R ``cobalt::bal.plot(x, var.name = "distance", which = "unadjusted",
+    type = "histogram", mirror = TRUE)``.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt, numpy as np, pandas as pd
+    >>> r = np.random.default_rng(1)
+    >>> x = r.normal(size=200)
+    >>> d = pd.DataFrame({"x": x, "t": (r.random(200) < 1 / (1 + np.exp(-x))).astype(int)})
+    >>> ax = plot_overlap(propensity(d, "t", ["x"]), bins=20)
+    >>> len(ax.patches), ax.get_xlabel()      # 20 bars up, 20 down, and the support band
+    (41, 'propensity score')
+    >>> plt.close(ax.figure)
+    """
     import matplotlib.pyplot as plt
 
     if ax is None:

@@ -1403,6 +1403,56 @@ def plot_km(km: KaplanMeier, *, ax: Any = None, times: Sequence[float] | None = 
     risk after the cut are shown as ``<min_at_risk``; a group that never had
     that many people is left out of the plot (its legend entry says so).  A
     result already truncated by :func:`truncate_at_risk` is drawn the same way.
+
+    What is plotted is the Kaplan-Meier estimate of :func:`kaplan_meier`,
+    ``S(t) = prod_{t_i <= t} (1 - d_i / n_i)`` (``d_i`` events among ``n_i`` at
+    risk at time ``t_i``), as steps from ``S(0) = 1``, with the pointwise
+    interval of its ``conf_type`` shaded.
+
+    Parameters
+    ----------
+    km : KaplanMeier
+        The result of :func:`kaplan_meier`.
+    ax : matplotlib Axes, optional
+        Axes to draw into (default: a new figure).
+    times : sequence of float, optional
+        Times of the risk-table columns.
+    risk_table, intervals : bool
+        Draw the numbers at risk below the plot; shade the intervals.
+    xlabel, ylabel : str
+        Axis labels.
+    min_at_risk : int, optional
+        Stop each curve where fewer people were at risk (disclosure control).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    References
+    ----------
+    Kaplan EL, Meier P (1958). Nonparametric estimation from incomplete
+    observations. *Journal of the American Statistical Association* 53, 457-481.
+    Morris TP, Jarvis CI, Cragg W, Phillips PPJ, Choodari-Oskooei B, Sydes MR
+    (2019). Proposals on Kaplan-Meier plots in medical research and a survey of
+    stakeholder views: KMunicate. *BMJ Open* 9, e030215 (intervals around each
+    curve and the numbers at risk beneath it).
+    Mirrors R ``survival::plot.survfit`` (``mark.time``, ``conf.int``) with a risk
+    table as ``survminer::ggsurvplot(risk.table = TRUE)``.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt, pandas as pd
+    >>> d = pd.DataFrame({"t": [1, 2, 3, 4, 5, 6, 2, 4, 6, 8], "e": [1, 1, 0, 1, 0, 1, 1, 0, 0, 1],
+    ...                   "g": ["a"] * 6 + ["b"] * 4})
+    >>> fig = plot_km(kaplan_meier(d, "t", "e", group="g"), times=[0, 4, 8], xlabel="Days")
+    >>> ax = fig.axes[0]
+    >>> [line.get_label() for line in ax.lines]     # per group: the step curve, its censoring ticks
+    ['a', '_censored', 'b', '_censored']
+    >>> [t.get_text() for t in ax.texts]            # numbers at risk at days 0, 4 and 8
+    ['At risk', 'a', '6', '3', '0', 'b', '4', '3', '1']
+    >>> ax.get_xlabel(), ax.get_ylabel()
+    ('Days', 'Proportion without the event')
+    >>> plt.close(fig)
     """
     import matplotlib.pyplot as plt
 
