@@ -170,6 +170,17 @@ def test_love_plot():
 
 
 # ------------------------------------------------------------------ bad input
+def test_constant_propensity_score_gives_nan_variance_ratio_not_an_error():
+    # a covariate with the same distribution in both groups: every ps is 0.5, the score's weighted
+    # variance is 0 in both groups (was ZeroDivisionError)
+    d = pd.DataFrame({"t": [0, 0, 0, 0, 1, 1, 1, 1], "g": [1, 2, 1, 2, 2, 1, 2, 1]})
+    res = propensity(d, "t", ["g"], estimand="ATT")
+    assert np.allclose(res.ps, 0.5)
+    row = res.balance.set_index("covariate").loc["propensity score"]
+    assert np.isnan(row["var_ratio_after"]) and np.isnan(row["var_ratio_before"])
+    assert res.balance.set_index("covariate").loc["g", ["smd_after", "var_ratio_after"]].tolist() == [0.0, 1.0]
+
+
 def test_complete_separation_is_a_clear_error():
     d = pd.DataFrame({"x": np.arange(40.0), "t": (np.arange(40) >= 20).astype(int),
                       "z": np.random.default_rng(0).normal(size=40)})

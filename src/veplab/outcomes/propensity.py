@@ -442,7 +442,9 @@ def _balance(Xd: pd.DataFrame, t: np.ndarray, w: np.ndarray, estimand: str) -> p
                 "var_ratio_before": float("nan") if binary else float(x1.var(ddof=1) / x0.var(ddof=1)),
                 "mean_treated_adj": m1a, "mean_control_adj": m0a,
                 "smd_after": (m1a - m0a) / s if s > 0 else float("nan"),
-                "var_ratio_after": float("nan") if binary else _wvar(x1, w1) / _wvar(x0, w0),
+                # numpy division, as before weighting: a constant comparison group gives inf or nan,
+                # not ZeroDivisionError (a covariate unrelated to treatment makes the score constant)
+                "var_ratio_after": float("nan") if binary else float(np.float64(_wvar(x1, w1)) / _wvar(x0, w0)),
             })
     return pd.DataFrame(rows)
 
