@@ -60,9 +60,9 @@ from .prepost import ReliableChange, pre_post_long, reliable_change
 from .propensity import PropensityResult, propensity
 from .survival import CoxResult, KaplanMeier, cox, kaplan_meier
 
-__all__ = ["NotRun", "plain", "lower_first", "column_label", "option_label", "wave_labels", "PrePost",
+__all__ = ["NotRun", "plain", "lower_first", "column_label", "option_label", "PrePost",
            "pre_post_scales", "reliable_change_of", "followup_frame", "horizon_grid", "group_labels", "Survival",
-           "survival_at_horizon", "Effects", "treatment_effects", "term_label", "power_table", "framework_blocks",
+           "survival_at_horizon", "Effects", "treatment_effects", "power_table", "framework_blocks",
            "indicator_data", "indicator_table", "indicator_labels"]
 
 
@@ -86,6 +86,16 @@ def plain(text: str, fallback: str) -> str:
     """``text`` fit for a run-time sentence: bracketed parts holding digits removed; ``fallback`` if
     digits remain (a sentence with a digit that is not a published value is withheld from the page).
 
+    References
+    ----------
+    veplab design notes (DESIGN.md), "Privacy": every run-time text on a published page
+    passes the disclosure gate, which withholds a text holding a digit that is not a
+    published value (:func:`veplab.report.gate.fill_text`).
+    Griffiths E, Greci C, Kotrotsios Y, et al. (2019). *Handbook on Statistical
+    Disclosure Control for Outputs*. Safe Data Access Professionals Working Group.
+
+    Examples
+    --------
     >>> plain("Knowledge (0-8 correct answers)", "a scale"), plain("Wave 2", "a wave")
     ('Knowledge', 'a wave')
     """
@@ -94,7 +104,22 @@ def plain(text: str, fallback: str) -> str:
 
 
 def column_label(cb: Any, column: str, lang: str = "en") -> str:
-    """The codebook label of an item or scale (in ``lang``, English fallback), else the column name."""
+    """The codebook label of an item or scale (in ``lang``, English fallback), else the column name.
+
+    References
+    ----------
+    veplab design notes (DESIGN.md), "Codebook (instrument) format": item and scale
+    ``label`` in each language, ``options`` code -> label.
+
+    Examples
+    --------
+    >>> from veplab.codebook import from_dict
+    >>> cb = from_dict({"id": "s", "title": "t", "id_column": "id", "items": [
+    ...     {"id": "k1", "label": "Knows the rules", "type": "binary", "options": {0: "No", 1: "Yes"}}],
+    ...     "scales": [{"id": "skills", "label": "Skills (0-8)", "items": ["k1"]}]})
+    >>> column_label(cb, "k1"), column_label(cb, "skills"), column_label(cb, "days")
+    ('Knows the rules', 'Skills (0-8)', 'days')
+    """
     if column in cb.item_ids:
         return cb.item(column).text(lang)
     try:
@@ -103,7 +128,7 @@ def column_label(cb: Any, column: str, lang: str = "en") -> str:
         return str(column)
 
 
-def wave_labels(cb: Any, wave: str, pre: Any, post: Any, lang: str = "en") -> tuple[str, str]:
+def _wave_labels(cb: Any, wave: str, pre: Any, post: Any, lang: str = "en") -> tuple[str, str]:
     """The labels of the two waves (``Before training``, ``After training``) from the wave's options."""
     return option_label(cb, wave, pre, lang), option_label(cb, wave, post, lang)
 
@@ -131,6 +156,18 @@ def _num(v: Any) -> float | None:
 def lower_first(text: str) -> str:
     """``text`` with its first letter lowercased for use mid-sentence, unless it starts an acronym.
 
+    A label such as "Age group" is written "by age group" inside a sentence; a
+    label whose second letter is a capital ("HIV status", "ID type") starts with
+    an acronym and is kept as it is.
+
+    References
+    ----------
+    The Chicago Manual of Style, 17th ed. (2017). University of Chicago Press, ch. 8
+    "Names and Terms" (common nouns lowercased in running text) and ch. 10
+    "Abbreviations" (initialisms keep their capitals).
+
+    Examples
+    --------
     >>> lower_first("Age group"), lower_first("HIV status"), lower_first("Pays")
     ('age group', 'HIV status', 'pays')
     """
@@ -196,15 +233,45 @@ def pre_post_scales(data: pd.DataFrame, cb: Any, *, id: str, wave: str, pre: Any
     answered a wave twice, no scale was answered in both waves, or fewer than
     two people answered both.
 
-    >>> import pandas as pd                                                  # doctest: +SKIP
-    >>> pp = pre_post_scales(df, cb, id="person", wave="wave", pre=1, post=2, scales=["skills"])  # doctest: +SKIP
-    >>> pp.table.loc["Skills", "mean_change"]                                # doctest: +SKIP
+    Statistics (:func:`~veplab.outcomes.pre_post_long`): with ``D = post - pre``, the
+    paired t test ``t = mean(D) / (sd(D) / sqrt(n))``, the Wilcoxon signed-rank test,
+    and Hedges' ``g_av = J d_av`` with ``d_av = mean(D) / ((s_pre + s_post) / 2)`` and
+    ``J = 1 - 3 / (4 (n - 1) - 1)``.
+
+    References
+    ----------
+    Lakens D (2013). Calculating and reporting effect sizes to facilitate cumulative
+    science: a practical primer for t-tests and ANOVAs. *Frontiers in Psychology* 4, 863.
+    R ``t.test(post, pre, paired = TRUE)`` and ``wilcox.test(post, pre, paired = TRUE)``
+    (tests/reference/outcomes.R).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> cb = from_dict({"id": "s", "title": "t", "id_column": "id", "items": [
+    ...     {"id": "wave", "label": "Wave", "type": "categorical", "options": {1: "Before", 2: "After"}},
+    ...     *[{"id": f"k{j}", "label": f"Rule {j}", "type": "likert", "options": {1: "No", 2: "Partly", 3: "Yes"}}
+    ...       for j in range(3)]], "scales": [{"id": "skills", "label": "Skills", "items": ["k0", "k1", "k2"]}]})
+    >>> r = np.random.default_rng(3); n = 30; base = r.normal(size=n); waves = []
+    >>> for w, shift in ((1, 0.0), (2, 0.6)):
+    ...     d = pd.DataFrame({"id": range(n), "wave": w})
+    ...     for j in range(3):
+    ...         d[f"k{j}"] = np.clip(np.round(2 + base + shift + r.normal(scale=0.6, size=n)), 1, 3)
+    ...     waves.append(d)
+    >>> data = pd.concat(waves, ignore_index=True)
+    >>> data["skills"] = data[["k0", "k1", "k2"]].mean(axis=1)
+    >>> pp = pre_post_scales(data, cb, id="id", wave="wave", pre=1, post=2, scales=["skills"])
+    >>> pp.pre_label, pp.post_label, pp.one_wave
+    ('Before', 'After', [])
+    >>> pp.table.loc["Skills", ["n_pairs", "mean_change", "change_ci_low", "g_av"]].round(3).tolist()
+    [30.0, 0.356, 0.196, 0.553]
     """
     for col in (id, wave):
         if col not in data.columns:
             raise InputError(f"pre_post_scales: column {col!r} is not in the data (columns: {list(data.columns)[:12]})")
     pre, post = _level(data, wave, pre), _level(data, wave, post)
-    pre_label, post_label = wave_labels(cb, wave, pre, post, lang)
+    pre_label, post_label = _wave_labels(cb, wave, pre, post, lang)
     present = set(pd.unique(data[wave].dropna()))
     missing_waves = [lab for lev, lab in ((pre, pre_label), (post, post_label)) if lev not in present]
     if missing_waves:
@@ -263,6 +330,37 @@ def reliable_change_of(data: pd.DataFrame, cb: Any, scale: str, *, id: str, wave
 
     Raises :class:`NotRun` when the scale's reliability is not between 0 and 1
     or nobody answered it in both waves.
+
+    ``RCI = (post - pre) / S_diff``, ``S_diff = sqrt(2) sd sqrt(1 - alpha)``; a change is
+    reliable when ``|RCI| > z_{1-a/2}`` (1.96 at ``ci=0.95``).
+
+    References
+    ----------
+    Jacobson NS, Truax P (1991). Clinical significance: a statistical approach to
+    defining meaningful change in psychotherapy research. *Journal of Consulting and
+    Clinical Psychology* 59, 12-19.
+    Cronbach LJ (1951). Coefficient alpha and the internal structure of tests.
+    *Psychometrika* 16, 297-334 (the reliability used; ``psych::alpha``).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> cb = from_dict({"id": "s", "title": "t", "id_column": "id", "items": [
+    ...     {"id": "wave", "label": "Wave", "type": "categorical", "options": {1: "Before", 2: "After"}},
+    ...     *[{"id": f"k{j}", "label": f"Rule {j}", "type": "likert", "options": {1: "No", 2: "Partly", 3: "Yes"}}
+    ...       for j in range(3)]], "scales": [{"id": "skills", "label": "Skills", "items": ["k0", "k1", "k2"]}]})
+    >>> r = np.random.default_rng(3); n = 30; base = r.normal(size=n); waves = []
+    >>> for w, shift in ((1, 0.0), (2, 0.6)):
+    ...     d = pd.DataFrame({"id": range(n), "wave": w})
+    ...     for j in range(3):
+    ...         d[f"k{j}"] = np.clip(np.round(2 + base + shift + r.normal(scale=0.6, size=n)), 1, 3)
+    ...     waves.append(d)
+    >>> data = pd.concat(waves, ignore_index=True)
+    >>> data["skills"] = data[["k0", "k1", "k2"]].mean(axis=1)
+    >>> rc, rel = reliable_change_of(data, cb, "skills", id="id", wave="wave", pre=1, post=2)
+    >>> round(rel, 3), round(rc.s_diff, 3), (rc.n_improved, rc.n_unchanged, rc.n_deteriorated)
+    (0.779, 0.436, (3, 27, 0))
     """
     from ..reliability import alpha
     from ..scoring import scored_items
@@ -307,6 +405,31 @@ def followup_frame(data: pd.DataFrame, cb: Any, *, time: str, event: str, treatm
     Raises :class:`NotRun` naming the column's label when the event is not
     coded 0 (no event) / 1 (event), no event happened, time or event is
     missing, or the treatment is not coded 0/1 with both groups present.
+
+    The coding is that of right-censored survival data, R ``survival::Surv(time,
+    event)``: ``time`` the days followed (non-negative), ``event`` 1 when the
+    event ended the follow-up and 0 when it was censored.
+
+    References
+    ----------
+    Therneau TM, Grambsch PM (2000). *Modeling Survival Data: Extending the Cox Model*.
+    Springer (``Surv`` objects: time and 0/1 status).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> cb = from_dict({"id": "s", "title": "t", "id_column": "id", "items": [
+    ...     {"id": "rearrest", "label": "Re-arrested", "type": "binary", "options": {0: "No", 1: "Yes"}},
+    ...     {"id": "programme", "label": "Took part", "type": "binary", "options": {0: "No", 1: "Yes"}}]})
+    >>> d = pd.DataFrame({"days": [30, 200, 365, 90], "rearrest": [1, 0, 0, 1], "programme": [1, 1, 0, 0]})
+    >>> followup_frame(d, cb, time="days", event="rearrest", treatment="programme").dtypes.tolist()
+    [dtype('float64'), dtype('float64'), dtype('float64')]
+    >>> try:
+    ...     followup_frame(d.assign(rearrest=d["rearrest"] + 1), cb, time="days", event="rearrest")
+    ... except NotRun as e:
+    ...     print(e.sentence)
+    The event column ('Re-arrested') is not coded zero (no event) and one (event) for everyone, ...
     """
     ev_label = plain(column_label(cb, event, lang), "the event column")
     t = pd.to_numeric(data[time], errors="coerce")
@@ -339,6 +462,17 @@ def horizon_grid(horizon: float, points: int = 5) -> list[int]:
     """``points`` times from 0 to ``horizon`` (days) for numbers at risk: equal steps rounded down to
     a round number of days (multiples of 5 for horizons of 100 days or more, 50 from 1,000).
 
+    ``t_k = floor(h k / (points - 1) / step) step`` for ``k < points - 1``, and ``h``
+    itself last, with ``step = max(1, 10^floor(log10 h) // 20)``.
+
+    References
+    ----------
+    Morris TP, Jarvis CI, Cragg W, Phillips PPJ, Choodari-Oskooei B, Sydes MR (2019).
+    Proposals on Kaplan-Meier plots in medical research and a survey of stakeholder
+    views: KMunicate. *BMJ Open* 9, e030215 (numbers at risk at periodic times).
+
+    Examples
+    --------
     >>> horizon_grid(730), horizon_grid(365), horizon_grid(90)
     ([0, 180, 365, 545, 730], [0, 90, 180, 270, 365], [0, 22, 45, 67, 90])
     """
@@ -375,6 +509,35 @@ def survival_at_horizon(fu: pd.DataFrame, *, time: str, event: str, horizon: flo
 
     Raises :class:`NotRun` when nobody is still followed at the horizon (the
     rate there would be an extrapolation).
+
+    The Kaplan-Meier estimate ``S(t) = prod_{t_i <= t} (1 - d_i / n_i)`` of
+    :func:`~veplab.outcomes.kaplan_meier` (R ``survfit``, log intervals); the event
+    rate by the horizon ``h`` is ``1 - S(h)``, its interval ``[1 - upper, 1 - lower]``.
+
+    References
+    ----------
+    Kaplan EL, Meier P (1958). Nonparametric estimation from incomplete observations.
+    *Journal of the American Statistical Association* 53, 457-481.
+    R ``survival::survfit`` and ``summary(fit, times = )`` (tests/reference/outcomes.R).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> cb = from_dict({"id": "s", "title": "t", "id_column": "id", "items": [
+    ...     {"id": "rearrest", "label": "Re-arrested", "type": "binary", "options": {0: "No", 1: "Yes"}},
+    ...     {"id": "programme", "label": "Took part", "type": "binary", "options": {0: "No", 1: "Yes"}}]})
+    >>> d = pd.DataFrame({"days": [30, 200, 365, 90, 400, 380, 60, 365],
+    ...                   "rearrest": [1, 0, 0, 1, 0, 1, 1, 0], "programme": [1, 1, 1, 1, 0, 0, 0, 0]})
+    >>> fu = followup_frame(d, cb, time="days", event="rearrest", treatment="programme")
+    >>> s = survival_at_horizon(fu, time="days", event="rearrest", horizon=365,
+    ...                         group=group_labels(fu, cb, "programme"))
+    >>> s.risk
+        day 0  day 90  day 180  day 270  day 365
+    No      4       3        3        3        3
+    Yes     4       3        2        1        1
+    >>> s.rates["event_rate"].round(3).tolist(), round(s.overall["rate"], 3)
+    ([0.25, 0.5], 0.375)
     """
     t = fu[time].astype(float)
     if not (t >= horizon).any():
@@ -403,7 +566,25 @@ def survival_at_horizon(fu: pd.DataFrame, *, time: str, event: str, horizon: flo
 
 
 def group_labels(fu: pd.DataFrame, cb: Any, column: str, lang: str = "en") -> pd.Series:
-    """``column`` as its option labels (a categorical in the codebook's order), named by the item's label."""
+    """``column`` as its option labels (a categorical in the codebook's order), named by the item's label.
+
+    A column without options in the codebook keeps its values (as text).
+
+    References
+    ----------
+    veplab design notes (DESIGN.md), "Codebook (instrument) format": item and scale
+    ``label`` in each language, ``options`` code -> label.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> cb = from_dict({"id": "s", "title": "t", "id_column": "id", "items": [
+    ...     {"id": "gender", "label": "Gender", "type": "categorical", "options": {1: "Man", 2: "Woman"}}]})
+    >>> g = group_labels(pd.DataFrame({"gender": [2, 1, 2]}), cb, "gender")
+    >>> g.name, g.tolist(), list(g.cat.categories)
+    ('Gender', ['Woman', 'Man', 'Woman'], ['Man', 'Woman'])
+    """
     from ..descriptives.tables import labelled
 
     if column in cb.item_ids and cb.item(column).options:
@@ -412,7 +593,7 @@ def group_labels(fu: pd.DataFrame, cb: Any, column: str, lang: str = "en") -> pd
                      name=column_label(cb, column, lang))
 
 
-def term_label(cb: Any, term: str, lang: str = "en") -> str:
+def _term_label(cb: Any, term: str, lang: str = "en") -> str:
     """A model term labelled from the codebook: ``gender2`` (R's name; also ``gender[2]``) -> ``Gender: Woman``,
     ``age_band`` -> ``Age group``."""
     term = str(term)
@@ -467,6 +648,43 @@ def treatment_effects(fu: pd.DataFrame, cb: Any, *, time: str, event: str, treat
 
     ``fu`` is :func:`followup_frame`'s output.  A model that cannot be fitted
     (separation, collinearity) is left out with a sentence in ``notes``.
+
+    Models: the Cox partial likelihood ``h(t | x) = h0(t) exp(b' x)`` with ``x`` the
+    treatment alone, then the treatment and ``covariates``; the weighted model uses
+    the ATT weights of :func:`~veplab.outcomes.propensity`, ``w = T + (1 - T) ps / (1 - ps)``,
+    and the robust (sandwich) variance.  ``hazard_ratio = exp(b_treatment)``.
+
+    References
+    ----------
+    Cox DR (1972). Regression models and life-tables. *Journal of the Royal Statistical
+    Society B* 34, 187-220.
+    Austin PC, Stuart EA (2015). Moving towards best practice when using inverse
+    probability of treatment weighting (IPTW) using the propensity score. *Statistics
+    in Medicine* 34, 3661-3679.
+    Lin DY, Wei LJ (1989). The robust inference for the Cox proportional hazards model.
+    *Journal of the American Statistical Association* 84, 1074-1078.
+    R ``survival::coxph`` (with ``weights =`` and ``robust = TRUE`` for the weighted model).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> cb = from_dict({"id": "s", "title": "t", "id_column": "id", "items": [
+    ...     {"id": "rearrest", "label": "Re-arrested", "type": "binary", "options": {0: "No", 1: "Yes"}},
+    ...     {"id": "programme", "label": "Took part", "type": "binary", "options": {0: "No", 1: "Yes"}}]})
+    >>> import numpy as np
+    >>> r = np.random.default_rng(7); n = 120
+    >>> d = pd.DataFrame({"days": r.integers(30, 730, n), "rearrest": r.binomial(1, 0.3, n),
+    ...                   "programme": np.repeat([0, 1], n // 2), "gender": np.repeat([1, 2, 1, 2], [40, 20, 25, 35])})
+    >>> fu = followup_frame(d, cb, time="days", event="rearrest", treatment="programme")
+    >>> eff = treatment_effects(fu, cb, time="days", event="rearrest", treatment="programme",
+    ...                         covariates=["gender"], seed=1)
+    >>> eff.table.round(2)
+                                   hazard_ratio  ci_low  ci_high    n  events
+    model
+    naive (unadjusted Cox)                 1.31    0.68     2.52  120      36
+    covariate-adjusted Cox                 1.15    0.59     2.28  120      36
+    propensity-weighted Cox (ATT)          1.06    0.55     2.02  120      36
     """
     covs = [c for c in covariates if c != treatment]
     single = [c for c in covs if fu[c].dropna().nunique() < 2]
@@ -503,7 +721,7 @@ def treatment_effects(fu: pd.DataFrame, cb: Any, *, time: str, event: str, treat
                 rows.append(_hr_row("propensity-weighted Cox (ATT)", weighted.ratio, weighted.ratio_ci_low,
                                     weighted.ratio_ci_high))
                 bal = ps.balance.copy()
-                bal["covariate"] = [c if c == "propensity score" else term_label(cb, c, lang)
+                bal["covariate"] = [c if c == "propensity score" else _term_label(cb, c, lang)
                                     for c in bal["covariate"]]
                 balance = bal
             except InputError:
@@ -534,6 +752,23 @@ def power_table(*, followup: pd.DataFrame | None = None, event: str | None = Non
     standardised change detectable with ``n_pairs`` paired answers.  Returns an
     empty frame when neither is given.
 
+    Follow-up (:func:`~veplab.outcomes.minimum_detectable_effect`, ``"survival"``,
+    equal allocation, ``p`` the observed event rate)::
+
+        HR = exp(-(z_{0.975} + z_{power}) / sqrt(n p / 4))
+        n_needed = (z_{0.975} + z_{power})^2 / (p log(HR_target)^2 / 4)
+
+    Before and after: the ``delta`` (in SD units of the change) of R
+    ``power.t.test(n = n_pairs, power = power_level, type = "paired")``.
+
+    References
+    ----------
+    Schoenfeld DA (1983). Sample-size formula for the proportional-hazards regression
+    model. *Biometrics* 39, 499-503.
+    R ``stats::power.t.test`` (tests/reference/outcomes.R).
+
+    Examples
+    --------
     >>> power_table(n_pairs=120)["detectable_effect"].round(3).tolist()
     [0.258]
     """
@@ -567,6 +802,22 @@ def framework_blocks(framework: Any, sources: Iterable[str], *, file: str = "the
           indicators: [...]
 
     Raises :class:`~veplab._validate.InputError` naming the file and the block.
+
+    References
+    ----------
+    OECD DAC Network on Development Evaluation (2019). Better Criteria for Better
+    Evaluation: Revised Evaluation Criteria Definitions and Principles for Use. OECD, Paris.
+    veplab design notes (DESIGN.md), "A study is declared, not coded" (a block per
+    source named in ``study.yml``).
+
+    Examples
+    --------
+    >>> framework_blocks({"staff": {"indicators": []}}, ["staff", "prisoners"])
+    {'staff': {'indicators': []}}
+    >>> framework_blocks({"staf": {"indicators": []}}, ["staff", "prisoners"], file="framework.yml")
+    Traceback (most recent call last):
+    ...
+    veplab._validate.InputError: framework.yml: block 'staf' names no source of the study; did you mean 'staff'?
     """
     sources = list(sources)
     if not isinstance(framework, Mapping) or not framework:
@@ -615,6 +866,33 @@ def indicator_data(data: pd.DataFrame, cb: Any, block: Mapping[str, Any], *, bre
     is replaced by its option labels in ``lang``; coded columns an actual is
     computed from become numbers (a 0/1 item's share).  A column also used in
     a ``where:`` filter keeps its codes.
+
+    References
+    ----------
+    OECD DAC Network on Development Evaluation (2019). Better Criteria for Better
+    Evaluation: Revised Evaluation Criteria Definitions and Principles for Use. OECD, Paris.
+    veplab design notes (DESIGN.md), "Codebook (instrument) format": item and scale
+    ``label`` in each language, ``options`` code -> label.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> from veplab.outcomes import indicators
+    >>> cb = from_dict({"id": "s", "title": "t", "id_column": "id", "items": [
+    ...     {"id": "gender", "label": "Gender", "type": "categorical", "options": {1: "Man", 2: "Woman"}}]})
+    >>> staff = pd.DataFrame({"gender": [1, 1, 2, 2, 2], "trained": [1, 0, 1, 1, 0]})
+    >>> block = {"disaggregate": ["gender"], "indicators": [{"id": "trained", "label": "Officers trained",
+    ...     "criterion": "effectiveness", "baseline": 0.2, "target": 0.8, "direction": "increase",
+    ...     "source": "staff survey", "actual": {"stat": "share", "column": "trained"}}]}
+    >>> d, by = indicator_data(staff, cb, block)
+    >>> d["gender"].tolist(), by
+    (['Man', 'Man', 'Woman', 'Woman', 'Woman'], ['gender'])
+    >>> indicators(d, block, disaggregate=by)[["level", "actual", "n"]].round(3)
+       level  actual  n
+    0    all   0.600  5
+    1    Man   0.500  2
+    2  Woman   0.667  3
     """
     present = [b for b in breakdowns if b in data.columns]
     dis, actual_cols, where_cols = _columns_used(block, present)
@@ -639,6 +917,13 @@ def indicator_labels(parts: Sequence[pd.DataFrame]) -> dict[str, str]:
     report's language (as :func:`veplab.outcomes.indicators` chose it) and the level, for
     ``Report.table(..., labels=)``; ``results.json`` keeps ``<indicator> · <level>``.
 
+    References
+    ----------
+    veplab design notes (DESIGN.md), "Privacy": published tables go through
+    ``veplab.report`` (:meth:`veplab.report.Report.table`, whose ``labels=`` this feeds).
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> part = pd.DataFrame({"indicator": ["reach"], "label": ["Officers trained"], "level": ["all"]})
     >>> indicator_labels([part])
@@ -655,7 +940,34 @@ def indicator_labels(parts: Sequence[pd.DataFrame]) -> dict[str, str]:
 def indicator_table(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """The indicators of all blocks for the page: index ``<indicator> · <level>``, columns ``criterion``,
     ``n`` (0 for a figure supplied by the evaluator), ``baseline``, ``target``, ``actual``,
-    ``progress_pct``, ``source``."""
+    ``progress_pct``, ``source``.
+
+    ``progress_pct = 100 (actual - baseline) / (target - baseline)`` as
+    :func:`~veplab.outcomes.indicators` computes it (100: target reached).
+
+    References
+    ----------
+    OECD DAC Network on Development Evaluation (2019). Better Criteria for Better
+    Evaluation: Revised Evaluation Criteria Definitions and Principles for Use. OECD, Paris.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> from veplab.outcomes import indicators
+    >>> cb = from_dict({"id": "s", "title": "t", "id_column": "id", "items": [
+    ...     {"id": "gender", "label": "Gender", "type": "categorical", "options": {1: "Man", 2: "Woman"}}]})
+    >>> staff = pd.DataFrame({"gender": [1, 1, 2, 2, 2], "trained": [1, 0, 1, 1, 0]})
+    >>> block = {"disaggregate": ["gender"], "indicators": [{"id": "trained", "label": "Officers trained",
+    ...     "criterion": "effectiveness", "baseline": 0.2, "target": 0.8, "direction": "increase",
+    ...     "source": "staff survey", "actual": {"stat": "share", "column": "trained"}}]}
+    >>> d, by = indicator_data(staff, cb, block)
+    >>> indicator_table([indicators(d, block, disaggregate=by)])[["n", "actual", "progress_pct"]].round(1)
+                     n  actual  progress_pct
+    trained · all    5     0.6          66.7
+    trained · Man    2     0.5          50.0
+    trained · Woman  3     0.7          77.8
+    """
     ind = pd.concat(list(parts), ignore_index=True)
     ind.index = [f"{i} · {lvl}" for i, lvl in zip(ind["indicator"], ind["level"])]
     ind["n"] = ind["n"].fillna(0).astype(int)
