@@ -85,7 +85,38 @@ class AuditError(InputError):
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
-    """SHA-256 (hex) of a file's bytes, read in chunks."""
+    """SHA-256 (hex) of a file's bytes, read in chunks of 1 MiB.
+
+    The digest recorded for input and output files in the audit log and the
+    manifests: the same bytes always give the same 64 hex digits, and any
+    change to the file changes them.
+
+    Parameters
+    ----------
+    path:
+        The file.
+
+    Returns
+    -------
+    str
+        64 lower-case hex digits.
+
+    References
+    ----------
+    NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS), section 6.2 (SHA-256).
+
+    Examples
+    --------
+    The FIPS 180-4 test message ``"abc"``:
+
+    >>> import os, tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = os.path.join(d, "data.csv")
+    ...     with open(path, "wb") as fh:
+    ...         _ = fh.write(b"abc")
+    ...     print(file_sha256(path))
+    ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad
+    """
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -249,15 +280,60 @@ def verify(
 ) -> list[str]:
     """Check an audit log; return a list of problems (empty when intact).
 
-    Detects lines that were edited (hash mismatch, or not in canonical form),
-    inserted, removed or reordered (broken ``prev`` link or ``seq``), lines
-    removed at the end (fewer lines than ``audit.head`` records, or than
-    ``anchor``), a missing head file, and an ``anchor`` -- ``{"count": n,
-    "hash": h}`` or ``(n, h)`` from a manifest -- that the log no longer
-    contains.  ``anchors`` maps a name (e.g. the manifest's path, used in the
-    problems) to such an anchor; each is checked like ``anchor``.  The log may
-    have grown after an anchor was taken: the check is that line ``n`` has
-    hash ``h``.  Problems name line numbers, never field values.
+    Every line must satisfy::
+
+        hash_i = SHA-256(canonical JSON of line i without "hash")
+        prev_i = hash_(i-1)   (prev_1 = GENESIS),   seq_i = i
+
+    so a line that was edited (hash mismatch, or not in canonical form),
+    inserted, removed or reordered (broken ``prev`` link or ``seq``) is found;
+    so are lines removed at the end (fewer lines than ``audit.head`` records,
+    or than ``anchor``), a missing head file, and an ``anchor`` -- ``{"count":
+    n, "hash": h}`` or ``(n, h)`` from a manifest -- that the log no longer
+    contains.  The log may have grown after an anchor was taken: the check is
+    that line ``n`` has hash ``h``.  Problems name line numbers, never field
+    values.
+
+    Parameters
+    ----------
+    path:
+        The log (``research/<study>/audit.log``).
+    anchor:
+        An audit head recorded elsewhere (:meth:`AuditLog.head`, :func:`read_anchor`).
+    anchors:
+        ``{name: anchor}``, each checked like ``anchor`` (the name appears in the problems).
+
+    Returns
+    -------
+    list of str
+        Problems found; ``[]`` when the chain is intact.
+
+    References
+    ----------
+    Haber S, Stornetta WS (1991). How to time-stamp a digital document. Journal of Cryptology
+    3(2), 99-111 (hash-linked records).
+    Schneier B, Kelsey J (1999). Secure audit logs to support computer forensics. ACM
+    Transactions on Information and System Security 2(2), 159-176.
+    NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS) (SHA-256).
+    Regulation (EU) 2016/679 (General Data Protection Regulation), art. 5(2) (accountability)
+    and art. 30 (records of processing).
+    /work/shared/DESIGN.md, section "Privacy" (every published output is in the release log).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     log = AuditLog(Path(d, "audit.log"))
+    ...     _ = log.append("load", inputs={"wave1.csv": "ba7816bf"}, rules=["identifier gate"])
+    ...     _ = log.append("build", outputs=["report.html"])
+    ...     head = log.head()
+    ...     print(verify(log.path), verify(log.path, anchor=head))
+    ...     lines = log.path.read_text().splitlines()
+    ...     _ = log.path.write_text(lines[0].replace("wave1", "wave2") + "\\n" + lines[1] + "\\n")
+    ...     print(verify(log.path))
+    [] []
+    ['line 1: content does not match its hash (the line was edited)']
     """
     p = Path(path)
     problems: list[str] = []
@@ -357,8 +433,53 @@ def read_anchor(source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[str,
 
     ``source`` is a JSON file (or its parsed content): a report's
     ``manifest.json`` or ``release.json`` (their top-level ``audit_head``), or
-    a bare ``{"count": n, "hash": h}`` as :meth:`AuditLog.head` returns.
-    Raises :class:`AuditError` naming the file when it holds no audit head.
+    a bare ``{"count": n, "hash": h}`` as :meth:`AuditLog.head` returns.  The
+    count must be a whole number >= 0 and the hash 64 lower-case hex digits
+    (a SHA-256 digest).
+
+    Parameters
+    ----------
+    source:
+        A path to a JSON file, or its parsed content.
+
+    Returns
+    -------
+    dict
+        ``{"count": n, "hash": h}``, ready for :func:`verify`'s ``anchor``.
+
+    Raises
+    ------
+    AuditError
+        Naming the file when it is missing, unreadable or holds no audit head.
+
+    References
+    ----------
+    Haber S, Stornetta WS (1991). How to time-stamp a digital document. Journal of Cryptology
+    3(2), 99-111 (hash-linked records).
+    Schneier B, Kelsey J (1999). Secure audit logs to support computer forensics. ACM
+    Transactions on Information and System Security 2(2), 159-176.
+    NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS) (SHA-256).
+    Regulation (EU) 2016/679 (General Data Protection Regulation), art. 5(2) (accountability)
+    and art. 30 (records of processing).
+    /work/shared/DESIGN.md, section "Privacy" (every published output is in the release log).
+    Bray T (ed.) (2017). RFC 8259: The JavaScript Object Notation (JSON) Data Interchange
+    Format. IETF.
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     log = AuditLog(Path(d, "audit.log"))
+    ...     _ = log.append("build", outputs=["report.html"])
+    ...     _ = Path(d, "manifest.json").write_text(json.dumps({"audit_head": log.head()}))
+    ...     anchor = read_anchor(Path(d, "manifest.json"))
+    ...     print(anchor["count"], anchor == log.head(), verify(log.path, anchor=anchor))
+    1 True []
+    >>> read_anchor({"count": 1})
+    Traceback (most recent call last):
+    ...
+    veplab.privacy.audit.AuditError: anchor the anchor: not an audit head: it needs count and hash (expected a manifest.json or release.json with audit_head, or {"count": n, "hash": h})
     """
     if isinstance(source, Mapping):
         name, data = "the anchor", source
@@ -398,7 +519,46 @@ def _records(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
 
 
 def pseudonym_key_ids(path: str | os.PathLike[str]) -> list[str]:
-    """Key ids of the pseudonymisation runs recorded in an audit log, first use first (never the keys)."""
+    """Key ids of the pseudonymisation runs recorded in an audit log, first use first (never the keys).
+
+    The ``key_id`` field (:func:`veplab.privacy.pseudonyms.key_id`) of every
+    ``pseudonymise`` event, each once, in the order first used.  More than one
+    means the study's data were pseudonymised with different keys, and ids do
+    not link across those files.  Damaged lines are skipped (:func:`verify`
+    reports them); a missing log gives ``[]``.
+
+    Parameters
+    ----------
+    path:
+        The log.
+
+    Returns
+    -------
+    list of str
+
+    References
+    ----------
+    Haber S, Stornetta WS (1991). How to time-stamp a digital document. Journal of Cryptology
+    3(2), 99-111 (hash-linked records).
+    Schneier B, Kelsey J (1999). Secure audit logs to support computer forensics. ACM
+    Transactions on Information and System Security 2(2), 159-176.
+    NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS) (SHA-256).
+    Regulation (EU) 2016/679 (General Data Protection Regulation), art. 5(2) (accountability)
+    and art. 30 (records of processing).
+    /work/shared/DESIGN.md, section "Privacy" (every published output is in the release log).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     log = AuditLog(Path(d, "audit.log"))
+    ...     _ = log.append("pseudonymise", key_id="296b9b7d60616909", rows=412)
+    ...     _ = log.append("pseudonymise", key_id="296b9b7d60616909", rows=398)
+    ...     _ = log.append("pseudonymise", key_id="905cd751b95e1aee", rows=50)
+    ...     print(pseudonym_key_ids(log.path))
+    ['296b9b7d60616909', '905cd751b95e1aee']
+    """
     out: list[str] = []
     for rec in _records(path):
         fields = rec.get("fields")
@@ -409,8 +569,48 @@ def pseudonym_key_ids(path: str | os.PathLike[str]) -> list[str]:
 
 
 def current_key_id(path: str | os.PathLike[str]) -> str | None:
-    """The key id the study's pseudonyms are made with now: that of the last ``pseudonymise`` run, or the
-    ``new_key_id`` of a later ``key`` change; ``None`` when the log records neither."""
+    """The key id the study's pseudonyms are made with now.
+
+    That of the last ``pseudonymise`` run, or the ``new_key_id`` of a later
+    ``key`` event (a declared key change, ``veplab pseudonymise --new-key
+    --reason``); ``None`` when the log records neither.  ``veplab pseudonymise
+    --study`` refuses any other key.
+
+    Parameters
+    ----------
+    path:
+        The log.
+
+    Returns
+    -------
+    str or None
+
+    References
+    ----------
+    Haber S, Stornetta WS (1991). How to time-stamp a digital document. Journal of Cryptology
+    3(2), 99-111 (hash-linked records).
+    Schneier B, Kelsey J (1999). Secure audit logs to support computer forensics. ACM
+    Transactions on Information and System Security 2(2), 159-176.
+    NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS) (SHA-256).
+    Regulation (EU) 2016/679 (General Data Protection Regulation), art. 5(2) (accountability)
+    and art. 30 (records of processing).
+    /work/shared/DESIGN.md, section "Privacy" (every published output is in the release log).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     log = AuditLog(Path(d, "audit.log"))
+    ...     print(current_key_id(log.path))
+    ...     _ = log.append("pseudonymise", key_id="296b9b7d60616909")
+    ...     print(current_key_id(log.path))
+    ...     _ = log.append("key", new_key_id="905cd751b95e1aee", reason="key retired")
+    ...     print(current_key_id(log.path))
+    None
+    296b9b7d60616909
+    905cd751b95e1aee
+    """
     current = None
     for rec in _records(path):
         fields = rec.get("fields")

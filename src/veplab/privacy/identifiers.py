@@ -254,12 +254,55 @@ def _compact(text: str) -> str:
 def iin_check_digit(first11: str) -> int | None:
     """The IIN/BIN check digit of the first 11 digits, or ``None`` if none exists.
 
-    ``sum(d_i * w_i) mod 11`` with weights 1..11; when the remainder is 10 the
-    weights 3, 4, ..., 11, 1, 2 are used; a second 10 means the number is not
-    issued (official algorithm of Kazakhstan's national identification number).
+    The 12th digit of a Kazakhstan IIN is a weighted sum of the first 11
+    digits ``d_1 .. d_11`` modulo 11::
 
-    >>> iin_check_digit("90010130012")
+        K = sum(d_i * i, i = 1..11) mod 11
+
+    and when that is 10, a second pass with the weights ``3, 4, ..., 11, 1, 2``::
+
+        K = sum(d_i * w_i) mod 11,  w = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
+
+    A second 10 means no IIN is issued with these first 11 digits (``None``).
+
+    Parameters
+    ----------
+    first11:
+        The first 11 digits, as text (leading zeros matter).
+
+    Returns
+    -------
+    int or None
+        The check digit 0-9, or ``None`` when both passes give 10.
+
+    Raises
+    ------
+    InputError
+        ``first11`` is not exactly 11 digits.
+
+    References
+    ----------
+    Law of the Republic of Kazakhstan of 12 January 2007 No. 223 "On national registers of
+    identification numbers" (the IIN: 12 digits, assigned once for life).
+    Government for Citizens (2021). Individual identification number (IIN). egov.kz,
+    https://egov.kz/cms/en/articles/passport/iin_info.
+    The two-pass mod-11 check digit is the one the open IIN validators implement and trace to
+    Government Resolution No. 565 of 11 June 2003 (kz-iin-validator on PyPI; kaz-person-id,
+    github.com/valery1707/kaz-person-id).
+    veplab design, /work/shared/DESIGN.md, section "Privacy" (``load`` refuses national id numbers).
+
+    Examples
+    --------
+    A synthetic number (born 1 January 1800, serial 0000: nobody holds it):
+
+    >>> iin_check_digit("00010110000")
     6
+    >>> is_valid_iin("000101100006")
+    True
+    >>> iin_check_digit("0001011000")
+    Traceback (most recent call last):
+    ...
+    veplab._validate.InputError: iin_check_digit needs exactly 11 digits
     """
     if len(first11) != 11 or not first11.isdigit():
         raise InputError("iin_check_digit needs exactly 11 digits")
@@ -285,7 +328,46 @@ def _iin_date_ok(digits: str) -> bool:
 
 
 def looks_like_iin(value: Any) -> bool:
-    """12 digits with a valid birth date and century/sex digit (checksum not checked)."""
+    """Whether a value has the shape of a Kazakhstan IIN (checksum not checked).
+
+    ``YYMMDD C NNNN K``: 12 digits (spaces, dots and hyphens ignored) whose
+    first six are a real calendar date ``YYMMDD`` in the century given by the
+    seventh digit ``C`` (1/2: 1800s, 3/4: 1900s, 5/6: 2000s; odd = male, even =
+    female).  The identifier gate counts such values as *weak* matches (a share
+    of a column must match); a value that also passes the check digit
+    (:func:`is_valid_iin`) is a *strong* match.
+
+    Parameters
+    ----------
+    value:
+        Any cell value (text or number); missing values give ``False``.
+
+    Returns
+    -------
+    bool
+
+    References
+    ----------
+    Law of the Republic of Kazakhstan of 12 January 2007 No. 223 "On national registers of
+    identification numbers" (the IIN: 12 digits, assigned once for life).
+    Government for Citizens (2021). Individual identification number (IIN). egov.kz,
+    https://egov.kz/cms/en/articles/passport/iin_info.
+    The two-pass mod-11 check digit is the one the open IIN validators implement and trace to
+    Government Resolution No. 565 of 11 June 2003 (kz-iin-validator on PyPI; kaz-person-id,
+    github.com/valery1707/kaz-person-id).
+    veplab design, /work/shared/DESIGN.md, section "Privacy" (``load`` refuses national id numbers).
+
+    Examples
+    --------
+    Synthetic numbers (born 1 January 1800):
+
+    >>> looks_like_iin("000101 100007")       # right shape, wrong check digit
+    True
+    >>> looks_like_iin("001301100007")        # month 13
+    False
+    >>> looks_like_iin("000101700007")        # century digit 7 does not exist
+    False
+    """
     t = _text(value)
     if t is None:
         return False
@@ -294,7 +376,46 @@ def looks_like_iin(value: Any) -> bool:
 
 
 def is_valid_iin(value: Any) -> bool:
-    """A Kazakhstan IIN: plausible date and century digit, and a correct check digit."""
+    """Whether a value is a Kazakhstan IIN: plausible date and century digit, and a correct check digit.
+
+    The value (spaces, dots and hyphens ignored) must be 12 digits
+    ``YYMMDD C NNNN K`` with a real birth date, a century-and-sex digit ``C`` from
+    1 to 6 (see :func:`looks_like_iin`) and ``K = iin_check_digit(first 11
+    digits)`` (see :func:`iin_check_digit` for the formula).  Such a value
+    anywhere in a column is a *strong* identifier: the identifier gate refuses
+    the column.
+
+    Parameters
+    ----------
+    value:
+        Any cell value (text or number); missing values give ``False``.
+
+    Returns
+    -------
+    bool
+
+    References
+    ----------
+    Law of the Republic of Kazakhstan of 12 January 2007 No. 223 "On national registers of
+    identification numbers" (the IIN: 12 digits, assigned once for life).
+    Government for Citizens (2021). Individual identification number (IIN). egov.kz,
+    https://egov.kz/cms/en/articles/passport/iin_info.
+    The two-pass mod-11 check digit is the one the open IIN validators implement and trace to
+    Government Resolution No. 565 of 11 June 2003 (kz-iin-validator on PyPI; kaz-person-id,
+    github.com/valery1707/kaz-person-id).
+    veplab design, /work/shared/DESIGN.md, section "Privacy" (``load`` refuses national id numbers).
+
+    Examples
+    --------
+    Synthetic numbers (born 1 January 1800, serial 0000):
+
+    >>> is_valid_iin("000101100006"), is_valid_iin("000101 100006")
+    (True, True)
+    >>> is_valid_iin("000101100007")          # check digit should be 6
+    False
+    >>> is_valid_iin(None)
+    False
+    """
     t = _text(value)
     if t is None:
         return False
@@ -344,7 +465,39 @@ def _is_yyyymmdd(c: str) -> bool:
 
 
 def is_tunisia_cin(value: Any) -> bool:
-    """8 digits starting with 0 or 1 (not a ``YYYYMMDD`` date)."""
+    """Whether a value has the shape of a Tunisian national identity card (CIN) number.
+
+    veplab's rule (the module's *Detectors*): 8 digits (spaces, dots and
+    hyphens ignored) starting with ``0`` or ``1``, and not a ``YYYYMMDD`` date
+    (nor a date written with separators).  8-digit numbers starting ``2``-``9``
+    are read as Tunisian phone numbers instead (:func:`is_phone_number`).  The
+    CIN carries no check digit, so the shape is all that can be checked: the
+    identifier gate counts CIN-shaped values as *weak* matches (a share of a
+    column must match), and fillers such as ``00000000`` are ignored there.
+
+    Parameters
+    ----------
+    value:
+        Any cell value (text or number); missing values give ``False``.
+
+    Returns
+    -------
+    bool
+
+    References
+    ----------
+    Loi n° 93-27 du 22 mars 1993 relative à la carte nationale d'identité (Tunisia), as amended
+    by the loi organique n° 2024-22 du 11 mars 2024 (the card and its number).
+    The 8-digit shape is veplab's detector rule: see this module's docstring (*Detectors*)
+    and /work/shared/DESIGN.md, section "Privacy".
+
+    Examples
+    --------
+    Synthetic values:
+
+    >>> [is_tunisia_cin(v) for v in ["00000001", "1000 0001", "20000001", "19991231"]]
+    [True, True, False, False]
+    """
     t = _text(value)
     if t is None:
         return False
@@ -381,10 +534,44 @@ def _phone_kind(text: str) -> str | None:
 
 
 def is_phone_number(value: Any) -> bool:
-    """A Kazakh, Tunisian or Ugandan phone number, international or local form.
+    """Whether a value is a Kazakh, Tunisian or Ugandan phone number, international or local form.
 
-    >>> [is_phone_number(v) for v in ["+7 701 234 56 78", "+216 98 123 456", "0772 123456", "KZ-P07"]]
+    After removing spaces, dots, hyphens and brackets (and ``00`` -> ``+``):
+
+    * international (``+`` and country code, E.164): Kazakhstan ``+7 7xx xxx xx
+      xx``, Tunisia ``+216`` and 8 digits starting 2-9, Uganda ``+256`` and 9
+      digits starting 3, 4 or 7 -- a *strong* identifier for the gate;
+    * local forms: Kazakhstan ``8 7xx ...`` (or ``77xxxxxxxxx``/``7xxxxxxxxx``
+      as numbers), Tunisia 8 digits starting 2-9, Uganda ``07xx xxx xxx``
+      (or ``7xxxxxxxx``, the leading 0 lost in a number) -- *weak* matches.
+
+    Written dates and CIN-shaped numbers (8 digits starting 0/1) are not phone
+    numbers.
+
+    Parameters
+    ----------
+    value:
+        Any cell value (text or number); missing values give ``False``.
+
+    Returns
+    -------
+    bool
+
+    References
+    ----------
+    ITU-T (2010). Recommendation E.164: The international public telecommunication numbering
+    plan (country codes +7, +216, +256).
+    The national number shapes are veplab's detector rules: see this module's docstring
+    (*Detectors*) and /work/shared/DESIGN.md, section "Privacy".
+
+    Examples
+    --------
+    Synthetic all-zero numbers:
+
+    >>> [is_phone_number(v) for v in ["+7 700 000 00 00", "+216 20 000 000", "0700 000000", "KZ-P07"]]
     [True, True, True, False]
+    >>> is_phone_number("2024-01-15")          # a date, not a number
+    False
     """
     t = _text(value)
     return t is not None and _phone_kind(t) is not None
@@ -399,13 +586,74 @@ _NIN_ANY = re.compile(r"\b[CA][MF]\d{2}[0-9A-Z]{10}\b")
 
 
 def is_email(value: Any) -> bool:
-    """An e-mail address."""
+    """Whether a whole value is an e-mail address.
+
+    ``local@domain.tld``: a local part of letters, digits and ``. + - _``, an
+    ``@``, and a domain of at least two dot-separated labels.  This is a
+    deliberately simple subset of the RFC 5322 ``addr-spec`` (quoted local
+    parts and address literals are not recognised).  The identifier gate also
+    finds addresses *inside* longer text (a comment), and treats any as a
+    strong identifier.
+
+    Parameters
+    ----------
+    value:
+        Any cell value; missing values give ``False``.
+
+    Returns
+    -------
+    bool
+
+    References
+    ----------
+    Resnick P (ed.) (2008). RFC 5322: Internet Message Format, section 3.4.1 (addr-spec). IETF.
+    /work/shared/DESIGN.md, section "Privacy" (direct identifiers are refused by ``load``).
+
+    Examples
+    --------
+    >>> [is_email(v) for v in ["someone@example.org", "a.b+c@mail.example.com", "someone at example.org", None]]
+    [True, True, False, False]
+    """
     t = _text(value)
     return t is not None and bool(_EMAIL_FULL.match(t))
 
 
 def is_uganda_nin(value: Any) -> bool:
-    """A Uganda National Identification Number (14 characters, ``CM``/``CF``/``AM``/``AF`` ...)."""
+    """Whether a value has the shape of a Uganda National Identification Number (NIN).
+
+    14 characters (spaces, dots and hyphens ignored, case ignored)::
+
+        [C|A] [M|F] YY XXXXXXXXXX
+
+    citizen/alien, male/female, two digits (the birth year) and 10 letters or
+    digits, with at least four digits in all (``CM90012345ABCD`` in the module
+    docstring's notation).  No check digit is known, so only the shape is
+    checked; a NIN anywhere in a column (even inside free text) is a *strong*
+    identifier for the gate.
+
+    Parameters
+    ----------
+    value:
+        Any cell value; missing values give ``False``.
+
+    Returns
+    -------
+    bool
+
+    References
+    ----------
+    Registration of Persons Act, 2015 (Uganda): the National Identification Register and the
+    NIN, issued by the National Identification and Registration Authority (NIRA).
+    The letter layout is veplab's detector rule (see this module's docstring, *Detectors*, and
+    /work/shared/DESIGN.md, section "Privacy").
+
+    Examples
+    --------
+    Synthetic values:
+
+    >>> [is_uganda_nin(v) for v in ["CM00000000XXXX", "cf 0000 0000 xxxx", "CM00XXXXXXXXXX", "KZ-P07"]]
+    [True, True, False, False]
+    """
     t = _text(value)
     if t is None:
         return False
@@ -601,7 +849,41 @@ def _name_shape(text: str) -> tuple[bool, bool]:
 def looks_like_name(value: Any) -> bool:
     """Whether one value looks like a person's name (shape *and* evidence; see module doc).
 
+    A value is a name when it splits into one to five words of one script
+    (Latin, Cyrillic, Arabic) with up to three initials, and has *evidence*: a
+    word from the lexicon of common given and family names of Kazakhstan,
+    Tunisia and Uganda, a Kazakh/Russian family-name ending (``-ov``, ``-eva``,
+    ``-uly`` ...), or a particle pattern (``Ben``/``bin``/``Ould`` + name,
+    ``بن``, ``عبد``).  In lower case only unambiguous lexicon names and Latin
+    family-name endings count (``grace`` or ``rose`` alone are ordinary words).
+    A heuristic: it finds the names of the study's countries as typed in data
+    files, not every name in free text.
+
+    Parameters
+    ----------
+    value:
+        Any cell value; missing values and numbers give ``False``.
+
+    Returns
+    -------
+    bool
+
+    References
+    ----------
+    Regulation (EU) 2016/679 (General Data Protection Regulation), art. 4(1) (a name is
+    personal data) and art. 5(1)(c) (data minimisation).
+    Hundepool A, Domingo-Ferrer J, Franconi L, Giessing S, Schulte Nordholt E, Spicer K,
+    de Wolf PP (2012). Statistical Disclosure Control. Wiley, Chichester (ch. 3: direct
+    identifiers are removed before microdata are released).
+    /work/shared/DESIGN.md, section "Privacy" (``load`` refuses columns of names).
+
+    Examples
+    --------
+    Common names, not particular people:
+
     >>> [looks_like_name(v) for v in ["Nurlan Abenov", "محمد بن صالح", "Strongly agree", "KZ-P07"]]
+    [True, True, False, False]
+    >>> [looks_like_name(v) for v in ["nurlan abenov", "ABENOV, Nurlan", "grace", "Remand Centre"]]
     [True, True, False, False]
     """
     t = _text(value)
@@ -702,17 +984,63 @@ def _counter(numbers: list[int]) -> bool:
 
 
 def identifier_kinds(values: Iterable[Any] | pd.Series, *, ignore: Iterable[str] = ()) -> dict[str, Any]:
-    """Detector summary for one column: shares of values per identifier kind.
+    """Detector summary for one column: how many values match each identifier kind, and where.
 
-    Returns ``{"n": non-missing count, "distinct": share of distinct values,
-    "strong": {kind: count}, "weak": {kind: count}, "any_weak_share": float,
-    "name_shaped_share": float, "positions": {kind: [0-based positions]},
-    "weak_positions": {kind: [...]}, "strong_positions": {kind: [...]},
-    "shaped_positions": [...], "counter": bool}``.  Values whose text is in
-    ``ignore`` (a codebook's missing codes) count as missing.  Numbers that
-    rise row by row in steps of at most 10 (a record counter, ``counter``) are
-    not counted as weak phone or id numbers.  Counts and positions only --
-    never the values.
+    Each distinct non-missing value is classified once (see the module's
+    *Detectors*): *strong* kinds (``email``, international ``phone``,
+    checksum-valid ``kz_iin``, ``ug_nin``) and *weak* kinds (local ``phone``,
+    IIN-shaped ``kz_iin``, ``tn_cin``, ``name``), and whether it is
+    *name-shaped*.  Shares are over the ``n`` non-missing values::
+
+        any_weak_share = (values matching any kind) / n
+        name_shaped_share = (name-shaped values) / n
+        distinct = (distinct matching values) / n
+
+    Values whose text is in ``ignore`` (a codebook's missing codes) count as
+    missing.  Numbers that rise row by row in steps of at most 10 (a record
+    counter, ``counter``) are not counted as weak phone or id numbers, nor are
+    columns whose 8-digit values are mostly ``DDMMYYYY`` dates.  Counts and
+    positions only -- never the values.
+
+    Parameters
+    ----------
+    values:
+        One column (a Series or any iterable of cell values), as read from the file.
+    ignore:
+        Texts to treat as missing (``"99"``, ``"-9"``).
+
+    Returns
+    -------
+    dict
+        ``{"n", "distinct", "strong": {kind: count}, "weak": {kind: count},
+        "any_weak_share", "name_shaped_share", "positions": {kind: [0-based
+        positions]}, "any_positions", "strong_positions", "weak_positions",
+        "shaped_positions", "counter"}``.
+
+    References
+    ----------
+    Regulation (EU) 2016/679 (General Data Protection Regulation), art. 5(1)(c) (data
+    minimisation) and art. 89(1) (safeguards for research: pseudonymisation).
+    Council of Europe (2018). Modernised Convention for the Protection of Individuals with
+    regard to the Processing of Personal Data (Convention 108+), art. 5.
+    Hundepool A, Domingo-Ferrer J, Franconi L, Giessing S, Schulte Nordholt E, Spicer K,
+    de Wolf PP (2012). Statistical Disclosure Control. Wiley, Chichester (ch. 3: direct
+    identifiers are removed before microdata are released).
+    /work/shared/DESIGN.md, section "Privacy": ``load`` refuses columns that look like direct
+    identifiers (names, phone numbers, national id numbers) unless they are pseudonymised.
+
+    Examples
+    --------
+    Synthetic values:
+
+    >>> import pandas as pd
+    >>> s = pd.Series(["R0001", "+7 700 000 00 00", "R0003", None, "someone@example.org"])
+    >>> k = identifier_kinds(s)
+    >>> k["n"], k["strong"], sorted(k["positions"].items())
+    (4, {'email': 1, 'phone': 1}, [('email', [4]), ('phone', [1])])
+    >>> k = identifier_kinds(["Nurlan Abenov", "Okello Joseph", "Nakato Sarah", "KZ-P07"])
+    >>> k["weak"], k["name_shaped_share"]
+    ({'name': 3}, 0.75)
     """
     s = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
     arr = s.to_numpy(dtype=object)
@@ -910,6 +1238,44 @@ def identifier_problems(
         study's cluster column (``design: cluster:`` in study.yml): they are
         scanned for phone and id numbers and e-mail addresses, never with the
         id-column or name rules.
+
+    Returns
+    -------
+    list of dict
+        One problem per refused column, ``[]`` when the data pass.
+
+    Raises
+    ------
+    InputError
+        ``df`` is not a DataFrame, ``min_share`` is outside (0, 1], or
+        ``row_numbers`` has the wrong length.
+
+    References
+    ----------
+    Regulation (EU) 2016/679 (General Data Protection Regulation), art. 5(1)(c) (data
+    minimisation) and art. 89(1) (safeguards for research: pseudonymisation).
+    Council of Europe (2018). Modernised Convention for the Protection of Individuals with
+    regard to the Processing of Personal Data (Convention 108+), art. 5.
+    Hundepool A, Domingo-Ferrer J, Franconi L, Giessing S, Schulte Nordholt E, Spicer K,
+    de Wolf PP (2012). Statistical Disclosure Control. Wiley, Chichester (ch. 3: direct
+    identifiers are removed before microdata are released).
+    /work/shared/DESIGN.md, section "Privacy": ``load`` refuses columns that look like direct
+    identifiers (names, phone numbers, national id numbers) unless they are pseudonymised.
+
+    Examples
+    --------
+    Synthetic values (an all-zero phone number; a common name):
+
+    >>> import pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> cb = from_dict({"id": "s", "title": "t", "id_column": "rid", "items": [
+    ...     {"id": "q1", "label": "Q1", "type": "likert", "options": {1: "no", 2: "yes"}}]})
+    >>> df = pd.DataFrame({"rid": ["R1", "R2"], "q1": [1, 2],
+    ...                    "contact": ["+7 700 000 00 00", "Nurlan Abenov"]})
+    >>> [(p["column"], p["rows"], p["kind"]) for p in identifier_problems(df, cb, file="wave1.csv")]
+    [('contact', [2, 3], 'phone,name')]
+    >>> identifier_problems(df[["rid", "q1"]], cb)
+    []
     """
     if not isinstance(df, pd.DataFrame):
         raise InputError(f"identifier_problems: expected a pandas DataFrame, got {type(df).__name__}")
@@ -1018,7 +1384,49 @@ def identifier_problems(
 def check_identifiers(df: pd.DataFrame, codebook: Codebook, *, file: str = "<data>",
                       row_numbers: Sequence[int] | None = None, min_share: float = 0.5,
                       facility_columns: Sequence[str] = ()) -> None:
-    """Raise :class:`IdentifierError` when :func:`identifier_problems` finds any problem."""
+    """Raise :class:`IdentifierError` when :func:`identifier_problems` finds any problem.
+
+    Parameters are those of :func:`identifier_problems`.  The exception's
+    ``problems`` attribute holds the problems; its message lists them by file,
+    column and row, never with a value.
+
+    Raises
+    ------
+    IdentifierError
+        (an :class:`~veplab._validate.InputError`) when any column holds direct
+        identifiers.
+
+    References
+    ----------
+    Regulation (EU) 2016/679 (General Data Protection Regulation), art. 5(1)(c) (data
+    minimisation) and art. 89(1) (safeguards for research: pseudonymisation).
+    Council of Europe (2018). Modernised Convention for the Protection of Individuals with
+    regard to the Processing of Personal Data (Convention 108+), art. 5.
+    Hundepool A, Domingo-Ferrer J, Franconi L, Giessing S, Schulte Nordholt E, Spicer K,
+    de Wolf PP (2012). Statistical Disclosure Control. Wiley, Chichester (ch. 3: direct
+    identifiers are removed before microdata are released).
+    /work/shared/DESIGN.md, section "Privacy": ``load`` refuses columns that look like direct
+    identifiers (names, phone numbers, national id numbers) unless they are pseudonymised.
+
+    Examples
+    --------
+    Synthetic all-zero phone numbers:
+
+    >>> import pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> cb = from_dict({"id": "s", "title": "t", "id_column": "rid", "items": [
+    ...     {"id": "q1", "label": "Q1", "type": "likert", "options": {1: "no", 2: "yes"}}]})
+    >>> df = pd.DataFrame({"rid": ["R1", "R2"], "q1": [1, 2],
+    ...                    "phone": ["+7 700 000 00 00", "+256 700 000000"]})
+    >>> try:
+    ...     check_identifiers(df, cb, file="wave1.csv")
+    ... except IdentifierError as exc:
+    ...     p = exc.problems[0]
+    ...     print(p["file"], p["column"], p["rows"], p["problem"])
+    wave1.csv phone [2, 3] column not in the codebook holds what look like phone numbers (2 of 2 values)
+    >>> check_identifiers(df[["rid", "q1"]], cb) is None
+    True
+    """
     problems = identifier_problems(df, codebook, file=file, row_numbers=row_numbers, min_share=min_share,
                                    facility_columns=facility_columns)
     if problems:

@@ -99,7 +99,37 @@ class Finding:
 
 
 def mask_value(value: Any) -> str:
-    """A masked form of a value: first two characters, an ellipsis and the length."""
+    """A masked form of a value: first two characters, an ellipsis and the length.
+
+    The scan reports *where* a value was found, never the value: a finding
+    would otherwise copy the leaked id or answer into the build log.  Values of
+    up to four characters show no characters at all.
+
+    Parameters
+    ----------
+    value:
+        Anything (shown through ``str``).
+
+    Returns
+    -------
+    str
+
+    References
+    ----------
+    Griffiths E, Greci C, Kotrotsios Y, Parker S, Scott J, Welpton R, Wolters A, Woods C
+    (2019). Handbook on Statistical Disclosure Control for Outputs, version 1.0. Safe Data
+    Access Professionals Working Group (no row-level data, ids or small cells in outputs).
+    Brandt M, Franconi L, Guerke C, Hundepool A, Lucarelli M, Mol J, Ritchie F, Seri G,
+    Welpton R (2010). Guidelines for the checking of output based on microdata research.
+    ESSnet SDC (Eurostat).
+    /work/shared/DESIGN.md, section "Privacy": raw notebook output is never published; every
+    published output went through the disclosure gate.
+
+    Examples
+    --------
+    >>> mask_value("p_whfx4f6yyfazahmlockmurl27a"), mask_value("abc")
+    ("'p_…' (28 chars)", "'…' (3 chars)")
+    """
     text = str(value)
     head = text[:2] if len(text) > 4 else ""
     return f"'{head}…' ({len(text)} chars)"
@@ -478,6 +508,11 @@ def scan_artifacts(
 ) -> list[Finding]:
     """Scan built artefacts (files or folders) for row-level data; return the findings.
 
+    The net behind the disclosure gate (see the module docstring for each
+    kind of finding): tables or JSON arrays with as many rows as a data source
+    has records, any id or pseudonym, any free-text answer verbatim, and
+    unsuppressed small counts under ``n``/``count`` headers.
+
     Parameters
     ----------
     paths : files or folders (scanned recursively): ``.html``/``.htm``,
@@ -498,9 +533,46 @@ def scan_artifacts(
         of the row-count check (their values are still scanned); default the
         release log's ``outputs`` and ``files`` lists (one row per output or file).
 
-    Returns a list of :class:`Finding` (empty when clean); the caller decides
-    -- a release should stop on any ``severity == "error"``.  Messages never
-    contain the values found.
+    Returns
+    -------
+    list of Finding
+        Empty when clean; the caller decides -- a release should stop on any
+        ``severity == "error"``.  Messages never contain the values found.
+
+    Raises
+    ------
+    InputError
+        A path that does not exist, a threshold below 3, ``row_share`` outside
+        (0, 1], or ``n_records`` below 1.
+
+    References
+    ----------
+    Griffiths E, Greci C, Kotrotsios Y, Parker S, Scott J, Welpton R, Wolters A, Woods C
+    (2019). Handbook on Statistical Disclosure Control for Outputs, version 1.0. Safe Data
+    Access Professionals Working Group (no row-level data, ids or small cells in outputs).
+    Brandt M, Franconi L, Guerke C, Hundepool A, Lucarelli M, Mol J, Ritchie F, Seri G,
+    Welpton R (2010). Guidelines for the checking of output based on microdata research.
+    ESSnet SDC (Eurostat).
+    /work/shared/DESIGN.md, section "Privacy": raw notebook output is never published; every
+    published output went through the disclosure gate.
+    Bray T (ed.) (2017). RFC 8259: The JavaScript Object Notation (JSON) Data Interchange
+    Format. IETF.
+    Shafranovich Y (2005). RFC 4180: Common Format and MIME Type for Comma-Separated Values
+    (CSV) Files. IETF.
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> from pathlib import Path
+    >>> answer = "I talked with the imam after Friday prayer"
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = Path(d, "results.json").write_text(json.dumps(
+    ...         {"groups": [{"group": "A", "n": 40}, {"group": "B", "n": 4}], "quote": answer}))
+    ...     findings = scan_artifacts(d, n_records=300, free_text=[answer])
+    >>> for f in findings:
+    ...     print(f.kind, f.severity, f.location)
+    small_count warning $.groups[1].n
+    free_text error $.quote
     """
     from .disclosure import check_threshold
 
@@ -536,7 +608,53 @@ def scan_artifacts(
 
 def scan_html(html: str, *, n_records: int | Mapping[str, int], ids: Iterable[Any] = (),
               free_text: Iterable[Any] = (), threshold: int = 10, file: str = "<html>") -> list[Finding]:
-    """:func:`scan_artifacts` on an HTML string (for report helpers that check a page before writing it)."""
+    """:func:`scan_artifacts` on an HTML string (for report helpers that check a page before writing it).
+
+    The page's tables (with their captions), preformatted blocks and the text
+    outside tables (script data included) are checked as
+    :func:`scan_artifacts` checks an ``.html`` file, with ``row_share`` 0.5 and
+    free-text answers of at least 20 characters.
+
+    Parameters
+    ----------
+    html:
+        The page.
+    n_records, ids, free_text, threshold:
+        As for :func:`scan_artifacts`.
+    file:
+        Name used in the findings.
+
+    Returns
+    -------
+    list of Finding
+
+    References
+    ----------
+    Griffiths E, Greci C, Kotrotsios Y, Parker S, Scott J, Welpton R, Wolters A, Woods C
+    (2019). Handbook on Statistical Disclosure Control for Outputs, version 1.0. Safe Data
+    Access Professionals Working Group (no row-level data, ids or small cells in outputs).
+    Brandt M, Franconi L, Guerke C, Hundepool A, Lucarelli M, Mol J, Ritchie F, Seri G,
+    Welpton R (2010). Guidelines for the checking of output based on microdata research.
+    ESSnet SDC (Eurostat).
+    /work/shared/DESIGN.md, section "Privacy": raw notebook output is never published; every
+    published output went through the disclosure gate.
+    WHATWG. HTML Living Standard, section 4.9 (tabular data: ``table``, ``caption``, ``tr``,
+    ``th``, ``td``).
+
+    Examples
+    --------
+    A ``df.head()``-style listing of synthetic pseudonyms, and a table with a small count:
+
+    >>> from veplab.privacy.pseudonyms import pseudonym
+    >>> ids = [pseudonym(f"R{i:04d}", bytes(range(32))) for i in range(12)]
+    >>> rows = "".join(f"<tr><td>{p}</td><td>{i % 5 + 1}</td></tr>" for i, p in enumerate(ids))
+    >>> page = f"<table><caption>Listing</caption><tr><th>id</th><th>q1</th></tr>{rows}</table>"
+    >>> sorted({f.kind for f in scan_html(page, n_records=12, ids=ids)})
+    ['id_value', 'pseudonym', 'row_level_table']
+    >>> page = "<table><tr><th>prison</th><th>n</th></tr><tr><td>A</td><td>40</td></tr><tr><td>B</td><td>4</td></tr></table>"
+    >>> print(scan_html(page, n_records=300)[0])
+    warning: <html>: table 1: column 'n' shows 1 count(s) below the threshold of 10 without suppression
+    """
     from .disclosure import check_threshold
 
     sc = _Scanner(n_records, ids, free_text, check_threshold(threshold), 0.5, 20)

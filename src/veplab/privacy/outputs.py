@@ -211,6 +211,19 @@ def model_disclosure(fit: Any, *, threshold: int) -> ModelCheck:
     unknown model) gives ``ok=False`` with a reason starting ``"cannot check
     this model: ..."`` -- hold it for a person's review.
 
+    References
+    ----------
+    Hundepool A, Domingo-Ferrer J, Franconi L, Giessing S, Schulte Nordholt E, Spicer K,
+    de Wolf PP (2012). Statistical Disclosure Control. Wiley, Chichester (ch. 4-5).
+    Brandt M, Franconi L, Guerke C, Hundepool A, Lucarelli M, Mol J, Ritchie F, Seri G,
+    Welpton R (2010). Guidelines for the checking of output based on microdata research.
+    ESSnet SDC (Eurostat) (regression output; residual degrees of freedom).
+    Griffiths E, Greci C, Kotrotsios Y, Parker S, Scott J, Welpton R, Wolters A, Woods C
+    (2019). Handbook on Statistical Disclosure Control for Outputs, version 1.0. Safe Data
+    Access Professionals Working Group (section B: assessing types of output).
+    ACRO: Automatic Checking of Research Outputs (SACRO project; github.com/AI-SDC/ACRO),
+    whose regression check (``safe_dof_threshold``) rule 1 follows.
+
     Examples
     --------
     >>> import numpy as np, pandas as pd
@@ -446,6 +459,16 @@ def figure_data_check(data: pd.DataFrame, *, threshold: int, n_records: int | No
         count column and no ``n`` cannot be checked (a reason starting
         "cannot check"); with ``n``, up to :data:`ROW_FLOOR_WHOLE` rows.
 
+    References
+    ----------
+    Hundepool A, Domingo-Ferrer J, Franconi L, Giessing S, Schulte Nordholt E, Spicer K,
+    de Wolf PP (2012). Statistical Disclosure Control. Wiley, Chichester (ch. 4-5).
+    Griffiths E, Greci C, Kotrotsios Y, Parker S, Scott J, Welpton R, Wolters A, Woods C
+    (2019). Handbook on Statistical Disclosure Control for Outputs, version 1.0. Safe Data
+    Access Professionals Working Group (section B: assessing types of output).
+    ACRO: Automatic Checking of Research Outputs (SACRO project; github.com/AI-SDC/ACRO).
+    /work/shared/DESIGN.md, section "Privacy" (every figure went through the disclosure gate).
+
     Examples
     --------
     >>> import numpy as np, pandas as pd
@@ -619,6 +642,15 @@ def binned_counts(x: Any, y: Any = None, *, bins: Any = 10, threshold: int) -> S
 
     Returns a :class:`~.disclosure.SuppressedTable` (``published``,
     ``values`` with NaN in hidden cells for plotting, ``mask``).
+
+    References
+    ----------
+    Hundepool A, Domingo-Ferrer J, Franconi L, Giessing S, Schulte Nordholt E, Spicer K,
+    de Wolf PP (2012). Statistical Disclosure Control. Wiley, Chichester (ch. 5: frequency
+    tables, threshold rule and secondary suppression).
+    Griffiths E, Greci C, Kotrotsios Y, Parker S, Scott J, Welpton R, Wolters A, Woods C
+    (2019). Handbook on Statistical Disclosure Control for Outputs, version 1.0. Safe Data
+    Access Professionals Working Group (section B: assessing types of output).
 
     Examples
     --------

@@ -158,10 +158,53 @@ def generate_key(
     refused inside the project tree (see :func:`read_key`).  Missing parent
     folders are created with mode ``0700``.
 
-    Returns the key's :func:`key_id` (record it in the study's notes).
+    Parameters
+    ----------
+    path:
+        Where to write the key: outside the project (for example
+        ``~/.config/veplab/keys/<study>.key``).
+    project_root:
+        A folder the key must not be under, besides any parent holding
+        ``.git`` or veplab's ``pyproject.toml``.
+    overwrite:
+        Replace an existing key file (retires the old key).
 
-    >>> generate_key("/secure/keys/kz_2024.key")        # doctest: +SKIP
-    '3f2a9c0d41b7e6a5'
+    Returns
+    -------
+    str
+        The key's :func:`key_id` (record it in the study's notes).
+
+    Raises
+    ------
+    KeyFileError
+        The path is inside the project tree, or the file exists and
+        ``overwrite`` is False.
+
+    References
+    ----------
+    Krawczyk H, Bellare M, Canetti R (1997). RFC 2104: HMAC: Keyed-Hashing for Message
+    Authentication. IETF.
+    NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS) (SHA-256).
+    Josefsson S (2006). RFC 4648: The Base16, Base32, and Base64 Data Encodings (section 6). IETF.
+    ENISA (2019). Pseudonymisation techniques and best practices. European Union Agency for
+    Cybersecurity.
+    /work/shared/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
+    outside the repository; plain hashes of low-entropy ids are not pseudonyms.
+    Python Software Foundation. ``secrets`` -- generate secure random numbers (PEP 506, 2015).
+
+    Examples
+    --------
+    >>> import os, stat, tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = os.path.join(d, "keys", "study.key")
+    ...     kid = generate_key(path)
+    ...     print(len(kid), oct(stat.S_IMODE(os.stat(path).st_mode)), os.path.getsize(path))
+    ...     try:
+    ...         generate_key(path)
+    ...     except KeyFileError as exc:
+    ...         print(str(exc).split(";")[1].strip()[:27])
+    16 0o600 32
+    refusing to replace it (a n
     """
     p = Path(path).expanduser()
     _refuse_inside_project(p.parent.resolve() / p.name, project_root, "key file")
@@ -202,6 +245,49 @@ def read_key(
 
     Permission checks use POSIX modes; on systems without them (Windows) the
     mode check is skipped with a warning.
+
+    Parameters
+    ----------
+    path:
+        The key file (as written by :func:`generate_key`).
+    project_root:
+        A folder the key must not be under (besides ``.git``/veplab parents).
+
+    Returns
+    -------
+    bytes
+        The 32-byte key.
+
+    Raises
+    ------
+    KeyFileError
+        For any of the reasons above; the message says how to fix it.
+
+    References
+    ----------
+    Krawczyk H, Bellare M, Canetti R (1997). RFC 2104: HMAC: Keyed-Hashing for Message
+    Authentication. IETF.
+    NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS) (SHA-256).
+    Josefsson S (2006). RFC 4648: The Base16, Base32, and Base64 Data Encodings (section 6). IETF.
+    ENISA (2019). Pseudonymisation techniques and best practices. European Union Agency for
+    Cybersecurity.
+    /work/shared/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
+    outside the repository; plain hashes of low-entropy ids are not pseudonyms.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = os.path.join(d, "study.key")
+    ...     kid = generate_key(path)
+    ...     print(len(read_key(path)), key_id(read_key(path)) == kid)
+    ...     os.chmod(path, 0o644)                  # readable by others: refused
+    ...     try:
+    ...         read_key(path)
+    ...     except KeyFileError as exc:
+    ...         print(str(exc).split(": ")[1])
+    32 True
+    group or others can read or write it. Restrict it to its owner with `chmod 600` and check who may have copied it.
     """
     p = Path(path).expanduser()
     try:
@@ -234,10 +320,47 @@ def read_key(
 def key_id(key: bytes) -> str:
     """A short, non-reversible fingerprint of ``key``: 16 hex characters.
 
-    ``SHA-256("veplab-key-id-v1|" + key)``, first 16 hex digits (64 bits).
-    The domain prefix keeps the fingerprint unrelated to any other use of the
-    key; one cannot recover the key (or any pseudonym) from it.  Record it in
-    manifests and audit logs to show which key made a file.
+    ::
+
+        key_id = hex(SHA-256("veplab-key-id-v1|" + key))[:16]
+
+    (64 bits).  The domain prefix keeps the fingerprint unrelated to any other
+    use of the key; one cannot recover the key (or any pseudonym) from it.
+    Record it in manifests and audit logs to show which key made a file.
+
+    Parameters
+    ----------
+    key:
+        The key (bytes, at least 32).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    InputError
+        ``key`` is not bytes or is shorter than 32 bytes.
+
+    References
+    ----------
+    Krawczyk H, Bellare M, Canetti R (1997). RFC 2104: HMAC: Keyed-Hashing for Message
+    Authentication. IETF.
+    NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS) (SHA-256).
+    Josefsson S (2006). RFC 4648: The Base16, Base32, and Base64 Data Encodings (section 6). IETF.
+    ENISA (2019). Pseudonymisation techniques and best practices. European Union Agency for
+    Cybersecurity.
+    /work/shared/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
+    outside the repository; plain hashes of low-entropy ids are not pseudonyms.
+
+    Examples
+    --------
+    >>> key_id(bytes(range(32)))               # a fixed demo key; real keys come from generate_key
+    '296b9b7d60616909'
+    >>> key_id(b"short")
+    Traceback (most recent call last):
+    ...
+    veplab._validate.InputError: key must hold at least 32 bytes, got 5; use generate_key
     """
     _check_key(key)
     return hashlib.sha256(_KEY_ID_DOMAIN + key).hexdigest()[:16]
@@ -257,8 +380,42 @@ def _check_key(key: Any) -> bytes:
 def normalise_id(value: Any) -> str | None:
     """The normalised text an id is hashed from (``None`` for missing).
 
-    NFKC, all whitespace removed, case-folded; whole floats lose ``.0``.
-    Empty strings count as missing.
+    ::
+
+        normalise_id(x) = casefold(remove_whitespace(NFKC(str(x))))
+
+    Whole floats lose ``.0`` (``12.0`` -> ``"12"``), so an id read as a number
+    and as text gives one pseudonym; punctuation is kept (``"1-23"`` and
+    ``"12-3"`` stay distinct).  ``None``, NaN, ``pd.NA`` and empty strings are
+    missing.
+
+    Parameters
+    ----------
+    value:
+        One id value (text, number or bytes in UTF-8).
+
+    Returns
+    -------
+    str or None
+
+    References
+    ----------
+    Unicode Consortium. Unicode Standard Annex #15: Unicode Normalization Forms (NFKC).
+    Krawczyk H, Bellare M, Canetti R (1997). RFC 2104: HMAC: Keyed-Hashing for Message
+    Authentication. IETF.
+    NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS) (SHA-256).
+    Josefsson S (2006). RFC 4648: The Base16, Base32, and Base64 Data Encodings (section 6). IETF.
+    ENISA (2019). Pseudonymisation techniques and best practices. European Union Agency for
+    Cybersecurity.
+    /work/shared/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
+    outside the repository; plain hashes of low-entropy ids are not pseudonyms.
+
+    Examples
+    --------
+    >>> normalise_id(" KZ-P07 0012"), normalise_id(12.0), normalise_id("Ａ-0012")
+    ('kz-p070012', '12', 'a-0012')
+    >>> normalise_id(""), normalise_id(float("nan"))
+    (None, None)
     """
     if value is None or value is pd.NA or value is pd.NaT:
         return None
@@ -277,8 +434,52 @@ def normalise_id(value: Any) -> str | None:
 def pseudonym(value: Any, key: bytes, *, prefix: str = "p_") -> str | None:
     """The pseudonym of one id value (``None`` when the value is missing).
 
-    ``prefix + base32(HMAC-SHA256(key, b"veplab-pseudonym-v1|" + normalise_id(value))[:16])``,
-    lower case, no padding (26 characters, 128 bits).
+    ::
+
+        pseudonym = prefix + base32(HMAC-SHA256(key, b"veplab-pseudonym-v1|" + normalise_id(value))[:16])
+
+    in lower case without padding: 26 characters of ``a-z2-7`` (128 bits of
+    the keyed digest).  Without the key nobody can compute or reverse it; with
+    the same key the same id always gives the same pseudonym.
+
+    Parameters
+    ----------
+    value:
+        The id (see :func:`normalise_id` for what counts as the same id).
+    key:
+        The study's key (:func:`read_key`), at least 32 bytes.
+    prefix:
+        A lower-case letter, up to 7 lower-case letters or digits, then ``_``.
+
+    Returns
+    -------
+    str or None
+
+    Raises
+    ------
+    InputError
+        A key that is not bytes or too short, or a malformed prefix.
+
+    References
+    ----------
+    Krawczyk H, Bellare M, Canetti R (1997). RFC 2104: HMAC: Keyed-Hashing for Message
+    Authentication. IETF.
+    NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS) (SHA-256).
+    Josefsson S (2006). RFC 4648: The Base16, Base32, and Base64 Data Encodings (section 6). IETF.
+    ENISA (2019). Pseudonymisation techniques and best practices. European Union Agency for
+    Cybersecurity.
+    /work/shared/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
+    outside the repository; plain hashes of low-entropy ids are not pseudonyms.
+
+    Examples
+    --------
+    >>> key = bytes(range(32))                 # a fixed demo key; real keys come from read_key
+    >>> pseudonym("A-0012", key)
+    'p_whfx4f6yyfazahmlockmurl27a'
+    >>> pseudonym("a-0012 ", key) == pseudonym("A-0012", key)
+    True
+    >>> pseudonym("A-0012", key, prefix="kz_"), pseudonym(None, key)
+    ('kz_whfx4f6yyfazahmlockmurl27a', None)
     """
     key = _check_key(key)
     _check_prefix(prefix)
@@ -305,14 +506,54 @@ def pseudonymise(df: pd.DataFrame, columns: Sequence[str] | str, key: bytes, *, 
     copied unchanged.  The same id gets the same pseudonym in every file
     pseudonymised with the same key (linkage across waves); another key gives
     unrelated pseudonyms.  Values that already look like pseudonyms are
-    refused, so nobody pseudonymises twice by mistake.
+    refused, so nobody pseudonymises twice by mistake.  A numeric id column
+    gets a warning (leading zeros are lost when ids are read as numbers).
 
-    Raises :class:`~veplab._validate.InputError` naming unknown columns.
+    Parameters
+    ----------
+    df:
+        The data.
+    columns:
+        One column name or several.
+    key:
+        The study's key (:func:`read_key`).
+    prefix:
+        Pseudonym prefix (default ``"p_"``).
 
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``df`` with the id columns pseudonymised (object dtype).
+
+    Raises
+    ------
+    InputError
+        Unknown columns (named), no columns, a column that already holds
+        pseudonyms, or a bad key or prefix.
+
+    References
+    ----------
+    Krawczyk H, Bellare M, Canetti R (1997). RFC 2104: HMAC: Keyed-Hashing for Message
+    Authentication. IETF.
+    NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS) (SHA-256).
+    Josefsson S (2006). RFC 4648: The Base16, Base32, and Base64 Data Encodings (section 6). IETF.
+    ENISA (2019). Pseudonymisation techniques and best practices. European Union Agency for
+    Cybersecurity.
+    /work/shared/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
+    outside the repository; plain hashes of low-entropy ids are not pseudonyms.
+
+    Examples
+    --------
     >>> import pandas as pd
-    >>> key = bytes(32)
-    >>> pseudonymise(pd.DataFrame({"id": ["K1", None]}), "id", key)["id"].isna().tolist()
-    [False, True]
+    >>> key = bytes(range(32))                 # a fixed demo key; real keys come from read_key
+    >>> df = pd.DataFrame({"prison_number": ["A-0012", "a-0012 ", None], "q1": [3, 4, 2]})
+    >>> out = pseudonymise(df, "prison_number", key)
+    >>> out["prison_number"].tolist(), out["q1"].tolist()
+    (['p_whfx4f6yyfazahmlockmurl27a', 'p_whfx4f6yyfazahmlockmurl27a', None], [3, 4, 2])
+    >>> pseudonymise(out, "prison_number", key)
+    Traceback (most recent call last):
+    ...
+    veplab._validate.InputError: pseudonymise: column 'prison_number' already holds veplab pseudonyms; pseudonymising twice breaks linkage. Leave it as it is.
     """
     if not isinstance(df, pd.DataFrame):
         raise InputError(f"pseudonymise: expected a pandas DataFrame, got {type(df).__name__}")
@@ -361,16 +602,85 @@ def pseudonymise(df: pd.DataFrame, columns: Sequence[str] | str, key: bytes, *, 
 
 
 def is_pseudonym(value: Any) -> bool:
-    """Whether one value has the veplab pseudonym format."""
+    """Whether one value has the veplab pseudonym format.
+
+    The format is :data:`PSEUDONYM_PATTERN`: a prefix (a lower-case letter, up
+    to 7 lower-case letters or digits, ``_``) and 26 to 52 characters of the
+    base32 alphabet ``a-z2-7`` (at least 128 bits).  Only the shape is checked:
+    whether the pseudonym was made with the study's key cannot be told without
+    the ids.
+
+    Parameters
+    ----------
+    value:
+        Any value; only strings can be pseudonyms.
+
+    Returns
+    -------
+    bool
+
+    References
+    ----------
+    Krawczyk H, Bellare M, Canetti R (1997). RFC 2104: HMAC: Keyed-Hashing for Message
+    Authentication. IETF.
+    NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS) (SHA-256).
+    Josefsson S (2006). RFC 4648: The Base16, Base32, and Base64 Data Encodings (section 6). IETF.
+    ENISA (2019). Pseudonymisation techniques and best practices. European Union Agency for
+    Cybersecurity.
+    /work/shared/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
+    outside the repository; plain hashes of low-entropy ids are not pseudonyms.
+
+    Examples
+    --------
+    >>> is_pseudonym(pseudonym("A-0012", bytes(range(32))))
+    True
+    >>> [is_pseudonym(v) for v in ["A-0012", "P_WHFX4F6YYFAZAHMLOCKMURL27A", None]]
+    [False, False, False]
+    """
     return isinstance(value, str) and bool(_PSEUDONYM_RE.match(value))
 
 
 def looks_like_pseudonym(values: Iterable[Any] | pd.Series, *, share: float = 1.0) -> bool:
     """Whether (at least ``share`` of) the non-missing ``values`` are veplab pseudonyms.
 
+    ::
+
+        looks_like_pseudonym = mean(is_pseudonym(v) for non-missing v) >= share
+
     The default ``share=1.0`` demands every non-missing value: a single
     clear-text id among pseudonyms is still a clear-text id.  An empty or
     all-missing column returns ``False`` (nothing shows it is pseudonymised).
+
+    Parameters
+    ----------
+    values:
+        A column (Series) or any iterable of values.
+    share:
+        The share of non-missing values that must be pseudonyms.
+
+    Returns
+    -------
+    bool
+
+    References
+    ----------
+    Krawczyk H, Bellare M, Canetti R (1997). RFC 2104: HMAC: Keyed-Hashing for Message
+    Authentication. IETF.
+    NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS) (SHA-256).
+    Josefsson S (2006). RFC 4648: The Base16, Base32, and Base64 Data Encodings (section 6). IETF.
+    ENISA (2019). Pseudonymisation techniques and best practices. European Union Agency for
+    Cybersecurity.
+    /work/shared/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
+    outside the repository; plain hashes of low-entropy ids are not pseudonyms.
+
+    Examples
+    --------
+    >>> key = bytes(range(32))                 # a fixed demo key
+    >>> ps = [pseudonym("A-0012", key), None, pseudonym("B-0440", key)]
+    >>> looks_like_pseudonym(ps), looks_like_pseudonym(ps + ["C-0007"])
+    (True, False)
+    >>> looks_like_pseudonym(ps + ["C-0007"], share=0.5), looks_like_pseudonym([None])
+    (True, False)
     """
     s = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
     s = s.dropna()
@@ -421,7 +731,7 @@ def pseudonymise_file(
 
     * CSV/TSV is read entirely as text (``dtype=str``, no NA conversion
       except empty cells), so other columns are written back exactly as read
-      and ids keep their leading zeros; written as UTF-8.
+      and ids keep their leading zeros; written as UTF-8 (RFC 4180 CSV).
     * XLSX (first sheet, or ``sheet``): id columns are read as text; written
       with openpyxl.  Formatting and other sheets are not kept.
     * Parquet: read and written with pyarrow; id columns become text.
@@ -430,10 +740,60 @@ def pseudonymise_file(
     checked).  The output must have the input's format (same suffix), must
     not be the input file, and must not exist unless ``overwrite=True``.
 
-    Returns a summary for the audit log and the CLI: ``input``, ``output``,
-    ``input_sha256``, ``output_sha256``, ``rows``, ``columns``, ``key_id``,
-    ``distinct`` (pseudonyms per column) and ``missing`` (per column).  No
-    data values are returned.
+    Parameters
+    ----------
+    input, output:
+        The file to read and the file to write.
+    key_path:
+        The key file (outside the project).
+    columns:
+        Id column(s) to pseudonymise.
+    prefix, project_root, overwrite, encoding, sheet:
+        Pseudonym prefix; a folder the key must not be under; replace an
+        existing output; the CSV encoding; the Excel sheet.
+
+    Returns
+    -------
+    dict
+        A summary for the audit log and the CLI: ``input``, ``output``,
+        ``input_sha256``, ``output_sha256``, ``rows``, ``columns``, ``key_id``,
+        ``distinct`` (pseudonyms per column) and ``missing`` (per column).  No
+        data values are returned.
+
+    Raises
+    ------
+    InputError
+        A missing input, an unsupported or mismatched format, the output being
+        the input or existing already, unknown columns; :class:`KeyFileError`
+        for a key that is not kept apart.
+
+    References
+    ----------
+    Krawczyk H, Bellare M, Canetti R (1997). RFC 2104: HMAC: Keyed-Hashing for Message
+    Authentication. IETF.
+    NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS) (SHA-256).
+    Josefsson S (2006). RFC 4648: The Base16, Base32, and Base64 Data Encodings (section 6). IETF.
+    ENISA (2019). Pseudonymisation techniques and best practices. European Union Agency for
+    Cybersecurity.
+    /work/shared/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
+    outside the repository; plain hashes of low-entropy ids are not pseudonyms.
+    Shafranovich Y (2005). RFC 4180: Common Format and MIME Type for Comma-Separated Values
+    (CSV) Files. IETF.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     key = os.path.join(d, "study.key")
+    ...     _ = generate_key(key)
+    ...     _ = Path(d, "wave1.csv").write_text("prison_number,q1\\nA-0012,3\\nB-0440,4\\na-0012,2\\n")
+    ...     res = pseudonymise_file(Path(d, "wave1.csv"), Path(d, "wave1_p.csv"), key, "prison_number")
+    ...     first = Path(d, "wave1_p.csv").read_text().splitlines()[1]
+    >>> res["rows"], res["distinct"], res["missing"]
+    (3, {'prison_number': 2}, {'prison_number': 0})
+    >>> first[:2], len(first.split(",")[0]), first.split(",")[1]
+    ('p_', 28, '3')
     """
     src = Path(input)
     dst = Path(output)

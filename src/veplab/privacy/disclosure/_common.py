@@ -24,7 +24,54 @@ class DisclosureError(InputError):
 
 
 def check_threshold(threshold: Any) -> int:
-    """Validate a disclosure threshold: an integer of at least 3."""
+    """Validate a disclosure threshold: an integer of at least 3.
+
+    The threshold rule publishes a cell, statistic or plotted point only when
+    it rests on at least ``threshold`` people::
+
+        publish  if  count = 0  or  count >= threshold
+
+    The threshold is the study's (``disclosure: threshold:``, default 10);
+    values below :data:`MIN_THRESHOLD` (3) are refused, because a cell of one or
+    two people identifies them (and each of two can work out the other).  A
+    whole float (``10.0``) is accepted as its integer.
+
+    Parameters
+    ----------
+    threshold:
+        The proposed threshold.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    InputError
+        Not a whole number, or below 3.
+
+    References
+    ----------
+    Hundepool A, Domingo-Ferrer J, Franconi L, Giessing S, Schulte Nordholt E, Spicer K,
+    de Wolf PP (2012). Statistical Disclosure Control. Wiley, Chichester (ch. 4-5: the
+    minimum frequency (threshold) rule).
+    Brandt M, Franconi L, Guerke C, Hundepool A, Lucarelli M, Mol J, Ritchie F, Seri G,
+    Welpton R (2010). Guidelines for the checking of output based on microdata research.
+    ESSnet SDC (Eurostat) (rule of thumb: at least 10 units behind a published figure).
+    Griffiths E, Greci C, Kotrotsios Y, Parker S, Scott J, Welpton R, Wolters A, Woods C
+    (2019). Handbook on Statistical Disclosure Control for Outputs, version 1.0. Safe Data
+    Access Professionals Working Group.
+    /work/shared/DESIGN.md, section "Privacy" (the study's threshold, default 10).
+
+    Examples
+    --------
+    >>> check_threshold(10), check_threshold(5.0)
+    (10, 5)
+    >>> check_threshold(2)
+    Traceback (most recent call last):
+    ...
+    veplab._validate.InputError: threshold 2 is below the floor of 3: cells of one or two people identify them. Use the study's threshold (10 by default; never below 3).
+    """
     if isinstance(threshold, bool) or not isinstance(threshold, (int, np.integer)):
         if isinstance(threshold, float) and float(threshold).is_integer():
             threshold = int(threshold)
@@ -39,7 +86,45 @@ def check_threshold(threshold: Any) -> int:
 
 
 def footnote(threshold: int = 10, mark: str = DEFAULT_MARK, *, unit: str = "people") -> str:
-    """The footnote explaining the suppression mark."""
+    """The footnote explaining the suppression mark.
+
+    Primary cells (below the threshold) and secondary cells (hidden to
+    protect them) carry the same mark and share one footnote: saying which is
+    which would tell a reader which cells are small.
+
+    Parameters
+    ----------
+    threshold:
+        The study's threshold.
+    mark:
+        The suppression mark (default ``"‡"``).
+    unit:
+        What the table counts (``"people"``, ``"prisons"``).
+
+    Returns
+    -------
+    str
+
+    References
+    ----------
+    Hundepool A, Domingo-Ferrer J, Franconi L, Giessing S, Schulte Nordholt E, Spicer K,
+    de Wolf PP (2012). Statistical Disclosure Control. Wiley, Chichester (ch. 4-5: the
+    minimum frequency (threshold) rule).
+    Brandt M, Franconi L, Guerke C, Hundepool A, Lucarelli M, Mol J, Ritchie F, Seri G,
+    Welpton R (2010). Guidelines for the checking of output based on microdata research.
+    ESSnet SDC (Eurostat) (rule of thumb: at least 10 units behind a published figure).
+    Griffiths E, Greci C, Kotrotsios Y, Parker S, Scott J, Welpton R, Wolters A, Woods C
+    (2019). Handbook on Statistical Disclosure Control for Outputs, version 1.0. Safe Data
+    Access Professionals Working Group.
+    /work/shared/DESIGN.md, section "Privacy" (the study's threshold, default 10).
+
+    Examples
+    --------
+    >>> footnote()
+    '‡ suppressed: fewer than 10 people (or to protect another suppressed cell)'
+    >>> footnote(5, "*", unit="prisons")
+    '* suppressed: fewer than 5 prisons (or to protect another suppressed cell)'
+    """
     return f"{mark} suppressed: fewer than {threshold} {unit} (or to protect another suppressed cell)"
 
 

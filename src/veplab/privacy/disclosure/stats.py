@@ -24,8 +24,42 @@ COUNT_COLUMNS = ("events", "n_events", "cases", "n_cases", "count", "counts")
 
 
 def count_columns(columns: Sequence[Any]) -> list[Any]:
-    """Columns whose values count people or events: ``n``, ``n_*`` (``n_pre``, ``n_events``),
-    ``*_n`` and :data:`COUNT_COLUMNS` (case-insensitive)."""
+    """Columns whose values count people or events.
+
+    A column counts when its name (stripped, case-insensitive) is ``n``,
+    starts with ``n_`` (``n_pre``, ``n_events``), ends with ``_n``, or is one
+    of :data:`COUNT_COLUMNS` (``events``, ``cases``, ``count`` ...).
+    :func:`suppress_stats` and the figure check hide a row when any of these is
+    between 1 and ``threshold - 1``.
+
+    Parameters
+    ----------
+    columns:
+        Column labels (any hashable; compared as text).
+
+    Returns
+    -------
+    list
+        The counting columns, in their original order and spelling.
+
+    References
+    ----------
+    Hundepool A, Domingo-Ferrer J, Franconi L, Giessing S, Schulte Nordholt E, Spicer K,
+    de Wolf PP (2012). Statistical Disclosure Control. Wiley, Chichester (ch. 4-5: the
+    minimum frequency (threshold) rule).
+    Brandt M, Franconi L, Guerke C, Hundepool A, Lucarelli M, Mol J, Ritchie F, Seri G,
+    Welpton R (2010). Guidelines for the checking of output based on microdata research.
+    ESSnet SDC (Eurostat) (rule of thumb: at least 10 units behind a published figure).
+    Griffiths E, Greci C, Kotrotsios Y, Parker S, Scott J, Welpton R, Wolters A, Woods C
+    (2019). Handbook on Statistical Disclosure Control for Outputs, version 1.0. Safe Data
+    Access Professionals Working Group.
+    /work/shared/DESIGN.md, section "Privacy" (the study's threshold, default 10).
+
+    Examples
+    --------
+    >>> count_columns(["group", "n", "N_post", "mean", "events", "scale_n", "index"])
+    ['n', 'N_post', 'events', 'scale_n']
+    """
     out = []
     for c in columns:
         name = str(c).strip().lower()
