@@ -1233,8 +1233,8 @@ def plot_scree(result: ParallelAnalysisResult | EFAResult, ax: Any = None) -> An
     >>> lam = np.array([[.8, 0], [.7, 0], [.6, 0], [0, .8], [0, .7], [0, .6]])
     >>> x = pd.DataFrame(f @ lam.T + rng.standard_normal((400, 6)) * .6, columns=list("abcdef"))
     >>> ax = plot_scree(parallel_analysis(x, n_iter=5, seed=1))
-    >>> ax.get_title(), [line.get_label() for line in ax.get_lines()][:2]
-    ('Parallel analysis scree plot', ['components: observed', 'components: simulated (95% quantile)'])
+    >>> ax.get_ylabel(), [line.get_label() for line in ax.get_lines()][:2]
+    ('Eigenvalue', ['components: observed', 'components: simulated (95% quantile)'])
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     import matplotlib.pyplot as plt
