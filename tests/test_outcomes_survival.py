@@ -243,9 +243,9 @@ def test_concordance_equals_brute_force(seed, n):
     c = concordance(t, e, risk, weights=w)
     brute = _brute_concordance(t, e, risk, w)
     if np.isnan(brute):
-        assert np.isnan(c["concordance"])
+        assert np.isnan(c.estimate)
     else:
-        assert c["concordance"] == pytest.approx(brute, rel=1e-12)
+        assert c.estimate == pytest.approx(brute, rel=1e-12)
 
 
 @settings(max_examples=15, deadline=None)
@@ -382,10 +382,10 @@ def test_concordance_and_se_equal_brute_force_with_strata_and_clusters(seed, n, 
     c = concordance(t, e, risk, weights=w, strata=strata, cluster=cluster)
     c_ref, se_ref = _brute_concordance_se(t, e, risk, w, strata, cluster)
     if np.isnan(c_ref):
-        assert np.isnan(c["concordance"])
+        assert np.isnan(c.estimate)
     else:
-        assert c["concordance"] == pytest.approx(c_ref, rel=1e-12)
-        assert c["std"] == pytest.approx(se_ref, rel=1e-9, abs=1e-15)
+        assert c.estimate == pytest.approx(c_ref, rel=1e-12)
+        assert c.se == pytest.approx(se_ref, rel=1e-9, abs=1e-15)
 
 
 def test_cox_concordance_computed_on_first_use_and_in_to_dict():
@@ -398,3 +398,25 @@ def test_cox_concordance_computed_on_first_use_and_in_to_dict():
     assert d["concordance"] == fit.concordance and d["concordance_se"] == fit.concordance_se
     assert list(d)[list(d).index("robust_score_p") + 1] == "concordance"
     assert f"concordance={ref['concordance']:.4f}" in fit.summary()
+
+
+def test_concordance_returns_a_result_with_an_interval():
+    from veplab.outcomes import ConcordanceResult, concordance
+
+    rng = np.random.default_rng(11)
+    t = rng.exponential(size=80)
+    e = (rng.random(80) < 0.7).astype(int)
+    r = -t + rng.normal(scale=1.0, size=80)
+    c = concordance(t, e, r)
+    assert isinstance(c, ConcordanceResult) and c.n == 80 and c.timewt == "n"
+    z = 1.959963984540054
+    assert c.ci_low == pytest.approx(c.estimate - z * c.se) and c.ci_high == pytest.approx(c.estimate + z * c.se)
+    narrow = concordance(t, e, r, ci=0.5)
+    assert narrow.estimate == c.estimate and narrow.ci_high - narrow.ci_low < c.ci_high - c.ci_low
+    assert "Harrell's C" in c.summary() and c.to_frame()["estimate"].iloc[0] == c.estimate
+    with pytest.warns(DeprecationWarning, match=r"\.estimate"):
+        assert c["concordance"] == c.estimate
+    with pytest.warns(DeprecationWarning, match=r"\.se"):
+        assert c["std"] == c.se
+    with pytest.warns(DeprecationWarning), pytest.raises(KeyError):
+        c["nonsense"]

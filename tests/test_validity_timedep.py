@@ -68,9 +68,9 @@ def test_uno_c_and_harrell_match_survival_concordance():
     u = R["uno"]
     for tau, c, se in zip(u["tau"], u["c"], u["se"]):
         out = uno_c(D["time"], EV, D["risk"].to_numpy(), tau)
-        close([out["c"], out["se"]], [c, se], 1e-9)
+        close([out.estimate, out.se], [c, se], 1e-9)
     h = concordance(D["time"].to_numpy(), EV, D["risk"].to_numpy())
-    close([h["concordance"], h["std"]], [u["harrell"], u["harrell_se"]], 1e-9)
+    close([h.estimate, h.se], [u["harrell"], u["harrell_se"]], 1e-9)
 
 
 @pytest.mark.parametrize(("key", "obs"), [("survival", "km"), ("competing", "aj")])

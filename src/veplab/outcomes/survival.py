@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
-from .._results import Result, TableResult
+from .._results import Estimate, Result, TableResult
 from .._validate import InputError, check_ci, check_choice, format_rows
 from ._common import (design_columns, level_counts, numeric_column, require_columns, require_frame, sorted_levels,
                       z_crit)
@@ -54,6 +54,7 @@ __all__ = [
     "cox_zph",
     "ZphResult",
     "concordance",
+    "ConcordanceResult",
     "plot_km",
     "truncate_at_risk",
 ]
@@ -901,11 +902,49 @@ def censoring_km(time: np.ndarray, censored: np.ndarray, weights: np.ndarray | N
     return times, idx, np.cumprod(fac)
 
 
+@dataclasses.dataclass(frozen=True)
+class ConcordanceResult(Estimate):
+    """A concordance index (Harrell's or Uno's C) with its standard error.
+
+    ``estimate`` is the C-index, ``se`` its infinitesimal-jackknife standard
+    error (R's ``std``; weights treated as fixed), ``ci_low``/``ci_high`` the
+    Wald interval ``C -/+ z se`` at level ``ci``; ``concordant``,
+    ``discordant``, ``tied_risk`` and ``tied_time`` are the weighted pair
+    counts R reports in ``count``; ``timewt`` ``"n"`` (Harrell) or ``"n/G2"``
+    (Uno), ``tau`` the truncation time (NaN: none).  ``result["concordance"]``,
+    ``["std"]`` and ``["c"]``, the keys of the dict these functions returned
+    before, still read with a DeprecationWarning.
+    """
+
+    se: float = float("nan")
+    concordant: float = 0.0
+    discordant: float = 0.0
+    tied_risk: float = 0.0
+    tied_time: float = 0.0
+    timewt: str = "n"
+    tau: float = float("nan")
+
+    def __getitem__(self, key: str) -> Any:
+        old = {"concordance": "estimate", "c": "estimate", "std": "se"}
+        warnings.warn(f"reading a concordance result as a dict is deprecated: use .{old.get(key, key)}",
+                      DeprecationWarning, stacklevel=2)
+        if key not in old and key not in {f.name for f in dataclasses.fields(self)}:
+            raise KeyError(key)
+        return getattr(self, old.get(key, key))
+
+    def summary(self) -> str:
+        name = "Uno's C" if self.timewt == "n/G2" else "Harrell's C"
+        upto = f" up to {self.tau:g}" if not math.isnan(self.tau) else ""
+        return (f"{name}{upto} = {self.estimate:.4f} (SE {self.se:.4f}; {self.ci:.0%} CI {self.ci_low:.4f} to "
+                f"{self.ci_high:.4f}), n = {self.n}; pairs concordant {self.concordant:g}, discordant "
+                f"{self.discordant:g}, tied on risk {self.tied_risk:g}")
+
+
 def concordance(
     time: np.ndarray, status: np.ndarray, risk: np.ndarray, *, weights: np.ndarray | None = None,
     strata: np.ndarray | None = None, cluster: np.ndarray | None = None, timewt: str = "n",
-    ymax: float | None = None,
-) -> dict[str, float]:
+    ymax: float | None = None, ci: float = 0.95,
+) -> ConcordanceResult:
     """Harrell's C (or Uno's) as ``survival::concordance`` with its IJ standard error.
 
     ``timewt = "n"`` (R's default) weights every comparable pair alike (Harrell's
@@ -947,10 +986,13 @@ def concordance(
     Examples
     --------
     >>> c = concordance([1, 2, 3, 4], [1, 1, 0, 1], [0.9, 0.5, 0.7, 0.1])
-    >>> round(c["concordance"], 6)   # R: concordance(Surv(t, e) ~ r, reverse = TRUE): 0.8
+    >>> round(c.estimate, 6)   # R: concordance(Surv(t, e) ~ r, reverse = TRUE): 0.8
     0.8
+    >>> c.concordant, c.discordant
+    (4.0, 1.0)
     """
     check_choice(timewt, "timewt", ("n", "n/G2"))
+    ci = check_ci(ci)
     time = np.asarray(time, float)
     status = np.asarray(status, float)
     risk = np.asarray(risk, float)
@@ -972,16 +1014,21 @@ def concordance(
         counts += c
         infl[m] = inf
     npair = counts[:3].sum()
+    tau = float("nan") if ymax is None else float(ymax)
     if npair == 0:
-        return {"concordance": float("nan"), "std": float("nan"), "concordant": 0.0, "discordant": 0.0,
-                "tied_risk": 0.0, "tied_time": counts[3]}
+        nan = float("nan")
+        return ConcordanceResult(estimate=nan, ci_low=nan, ci_high=nan, n=n, ci=ci, tied_time=float(counts[3]),
+                                 timewt=timewt, tau=tau)
     somer = (counts[0] - counts[1]) / npair
     dfb = w * ((infl[:, 0] - infl[:, 1]) / npair - (somer / npair) * infl.sum(axis=1))
     if cluster is not None:
         dfb = pd.Series(dfb).groupby(np.asarray(cluster)).sum().to_numpy()
     var = float(np.sum(dfb**2)) / 4
-    return {"concordance": float((somer + 1) / 2), "std": math.sqrt(var), "concordant": float(counts[0]),
-            "discordant": float(counts[1]), "tied_risk": float(counts[2]), "tied_time": float(counts[3])}
+    cindex, se = float((somer + 1) / 2), math.sqrt(var)
+    z = z_crit(ci)
+    return ConcordanceResult(estimate=cindex, ci_low=cindex - z * se, ci_high=cindex + z * se, n=n, ci=ci, se=se,
+                             concordant=float(counts[0]), discordant=float(counts[1]), tied_risk=float(counts[2]),
+                             tied_time=float(counts[3]), timewt=timewt, tau=tau)
 
 
 # =========================================================================== Cox API
@@ -1033,7 +1080,7 @@ class CoxResult(TableResult):
         return plot_forest(self.table, **kwargs)
 
     @functools.cached_property
-    def _concordance(self) -> dict[str, float]:
+    def _concordance(self) -> ConcordanceResult:
         # computed on first use, not by the fit (it is an O(n log n) count over all comparable pairs)
         d = self._data
         return concordance(d["time"], d["status"], d["eta"], weights=d["weights"], strata=d["strata"],
@@ -1045,12 +1092,12 @@ class CoxResult(TableResult):
 
         Computed on first access and kept.
         """
-        return self._concordance["concordance"]
+        return self._concordance.estimate
 
     @property
     def concordance_se(self) -> float:
         """Infinitesimal-jackknife standard error of :attr:`concordance` (``coxph``'s ``std``)."""
-        return self._concordance["std"]
+        return self._concordance.se
 
     def to_dict(self) -> dict[str, Any]:
         """Scalar results as a plain dict, with the concordance and its standard error."""

@@ -782,7 +782,7 @@ class OverTimeResult:
     competing: bool
     auc: pd.DataFrame
     auc_result: Any
-    uno: dict
+    uno: Any
     calibration: Any
     calibration_table: pd.DataFrame
     decision: Any

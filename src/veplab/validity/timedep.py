@@ -86,7 +86,7 @@ from scipy import special, stats
 from .._glm import glm
 from .._results import TableResult
 from .._validate import InputError, check_ci
-from ..outcomes.survival import censoring_km
+from ..outcomes.survival import ConcordanceResult, censoring_km, concordance
 
 __all__ = [
     "TimeAUC",
@@ -410,14 +410,15 @@ def brier_score(time: Any, status: Any, risk: Any, times: Sequence[float], *, ca
 
 
 # =========================================================================== Uno's C
-def uno_c(time: Any, status: Any, risk: Any, tau: float | None = None, *, ci: float = 0.95) -> dict[str, float]:
+def uno_c(time: Any, status: Any, risk: Any, tau: float | None = None, *, ci: float = 0.95) -> ConcordanceResult:
     """Uno's C up to ``tau``: concordance with pairs weighted by ``1 / G(t-)^2``.
 
     As ``survival::concordance(Surv(time, status) ~ risk, timewt = "n/G2",
     ymax = tau, reverse = TRUE)`` (veplab's one concordance,
     :func:`veplab.outcomes.concordance`); ``status`` is 0/1 (code other events as
-    censored, or use :func:`time_auc` for competing risks).  Returns ``c``, ``se``
-    (infinitesimal jackknife, weights fixed, as R), ``ci_low``, ``ci_high``.
+    censored, or use :func:`time_auc` for competing risks).  Returns a
+    :class:`~veplab.outcomes.ConcordanceResult`: ``estimate`` (Uno's C), ``se``
+    (infinitesimal jackknife, weights fixed, as R), ``ci_low``, ``ci_high``, ``tau``.
 
     Formula: ``C = sum_{i,j} w_i 1(T_i < T_j, T_i <= tau) 1(r_i > r_j) / sum_{i,j}
     w_i 1(T_i < T_j, T_i <= tau)`` with ``w_i = delta_i / G(T_i-)^2`` (ties in risk
@@ -433,10 +434,9 @@ def uno_c(time: Any, status: Any, risk: Any, tau: float | None = None, *, ci: fl
     >>> import numpy as np
     >>> t = np.array([2, 3, 5, 7, 8, 9, 11, 12, 14, 15]); s = np.array([1, 0, 1, 1, 0, 1, 0, 1, 0, 0])
     >>> r = np.array([0.9, 0.2, 0.8, 0.3, 0.4, 0.6, 0.1, 0.5, 0.3, 0.2])
-    >>> round(uno_c(t, s, r, 12)["c"], 6)   # survival::concordance(timewt = "n/G2", ymax = 12): 0.887064
+    >>> round(uno_c(t, s, r, 12).estimate, 6)   # survival::concordance(timewt = "n/G2", ymax = 12): 0.887064
     0.887064
     """
-    from ..outcomes.survival import concordance
 
     what = "uno_c"
     ci = check_ci(ci)
@@ -448,11 +448,7 @@ def uno_c(time: Any, status: Any, risk: Any, tau: float | None = None, *, ci: fl
     r = np.asarray(risk, dtype=float)
     if r.shape != t.shape or np.isnan(r).any():
         raise InputError(f"{what}: risk must hold one non-missing value per person")
-    out = concordance(t, sv, r, timewt="n/G2", ymax=tau)
-    z = stats.norm.ppf(0.5 + ci / 2)
-    c, se = out["concordance"], out["std"]
-    return {"c": c, "se": se, "ci_low": c - z * se, "ci_high": c + z * se, "tau": float("nan") if tau is None
-            else float(tau)}
+    return concordance(t, sv, r, timewt="n/G2", ymax=tau, ci=ci)
 
 
 # =========================================================================== calibration at tau
