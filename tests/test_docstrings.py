@@ -212,15 +212,6 @@ def public_functions() -> dict[str, object]:
 # Functions still waiting for their References and example.  Remove a name when its
 # docstring is complete (the test below fails while a completed name is still listed).
 PENDING: frozenset[str] = frozenset({
-    "veplab.brief._render.build_briefs",
-    "veplab.brief._render.check_fonts",
-    "veplab.brief._render.html_to_pdf",
-    "veplab.brief._render.layout_pdf",
-    "veplab.brief._render.render",
-    "veplab.brief._render.render_brief",
-    "veplab.brief._render.render_fitted",
-    "veplab.brief._render.required_fonts",
-    "veplab.brief._render.uncovered_characters",
     "veplab.plots.plot_endorsement",
     "veplab.plots.plot_forest",
     "veplab.plots.plot_intervals",

@@ -463,10 +463,78 @@ def _css_string(text: str) -> str:
 
 def render(study: Any, results: Mapping[str, Any], lang: str, *, manifest: Mapping[str, Any] | None = None,
            labels: Mapping[str, Mapping[str, str]] | None = None, level: int = 0) -> Rendered:
-    """Render the brief of ``study`` in ``lang``; keeps the list of missing translations.
+    """Render the brief of ``study`` in ``lang``, keeping the list of missing translations.
 
-    ``level`` is the density of :data:`veplab.brief._layout.LEVELS` (0: default; :func:`build_briefs`
-    chooses it so that the PDF fills its pages)."""
+    The ``brief:`` section of ``study.yml`` (format in :mod:`veplab.brief`)
+    is filled from ``results`` (the build's ``results.json``): every number is
+    read as published -- a suppressed result becomes a "Not shown" sentence --
+    and formatted in the language's locale.  Nothing is computed except the
+    share of two published counts (``of:``)::
+
+        share = count / of_count
+
+    Parameters
+    ----------
+    study:
+        A :class:`veplab.study.Study` with a ``brief:`` section.
+    results:
+        The ``results.json`` document (``{"notebooks": {name: published results}}``).
+    lang:
+        ``"en"``, ``"fr"``, ``"ar"`` or ``"ru"``.
+    manifest:
+        The build's manifest (build date, threshold, pseudonym key ids), if any.
+    labels:
+        A label translation table (default: from the study's codebooks).
+    level:
+        The density of :data:`veplab.brief._layout.LEVELS` (0: default;
+        :func:`build_briefs` chooses it so that the PDF fills its pages).
+
+    Returns
+    -------
+    Rendered
+        ``lang``, ``html`` (one self-contained page), ``missing`` (translations
+        that fell back to English), ``notes`` (advice for the build log),
+        ``text`` (the visible text) and ``level``.
+
+    Raises
+    ------
+    BriefError
+        An unsupported language or level, a study without ``brief:``, or any
+        malformed entry or unknown key (named).
+
+    References
+    ----------
+    Ronacher A et al. Jinja2 template engine (jinja.palletsprojects.com).
+    Babel: internationalisation utilities for Python, with the Unicode CLDR locale data
+    (babel.pocoo.org; cldr.unicode.org): numbers, percentages and dates per locale.
+    WHATWG. HTML Living Standard: the ``lang`` and ``dir`` global attributes.
+    /work/shared/DESIGN.md, section "Privacy": every number in a published artefact went
+    through ``veplab.report`` and the disclosure gate.
+
+    Examples
+    --------
+    >>> import re, tempfile, yaml
+    >>> from pathlib import Path
+    >>> from veplab.report import Report
+    >>> from veplab.study import load_study
+    >>> rep = Report(None, "nb", threshold=10, display=False)   # what a notebook publishes
+    >>> _ = rep.value("agree", 0.4123, n=250, ci=(0.352, 0.474))
+    >>> _ = rep.value("tiny", 0.5, n=4)                         # suppressed by the gate
+    >>> results = {"study": "mini", "notebooks": {"nb": rep.results}}
+    >>> brief = {"title": {"en": "Prison climate", "fr": "Climat carcéral"},
+    ...          "figures": [{"key": "nb.values.agree", "format": "share",
+    ...                       "text": {"en": "{Approx} ({value}) agreed, {ci}."}},
+    ...                      {"key": "nb.values.tiny", "format": "share"}]}
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "study.yml").write_text(yaml.safe_dump({"id": "mini", "languages": ["en", "fr"], "brief": brief}))
+    >>> study = load_study(folder)
+    >>> r = render(study, results, "en")
+    >>> re.findall(r"About[^.]*\.|Not shown[^,]*", " ".join(r.text.split()))
+    ['About 4 in 10 (41%) agreed, between 35% and 47%.', 'Not shown: this figure rests on fewer than 10 people']
+    >>> r.missing, r.notes
+    ([], ['brief.figures has 2 entries; a brief reads best with 3 to 6 headline figures'])
+    >>> import shutil; shutil.rmtree(folder)                    # tidy up the example's folder
+    """
     if level not in LEVELS:
         raise BriefError(f"level {level!r}: expected one of {sorted(LEVELS)}")
     layout = LEVELS[level]
@@ -567,7 +635,57 @@ def visible_text(html: str) -> str:
 
 def render_brief(study: Any, results: Mapping[str, Any], lang: str, *,
                  manifest: Mapping[str, Any] | None = None) -> str:
-    """The brief of ``study`` in ``lang`` as one self-contained HTML page (charts embedded, no network)."""
+    """The brief of ``study`` in ``lang`` as one self-contained HTML page (charts embedded, no network).
+
+    ``render(study, results, lang, manifest=manifest).html``: see :func:`render`.
+    Charts are PNG ``data:`` URIs; Arabic pages are ``dir="rtl"``.
+
+    Parameters
+    ----------
+    study, results, lang, manifest:
+        As for :func:`render`.
+
+    Returns
+    -------
+    str
+        The HTML page.
+
+    Raises
+    ------
+    BriefError
+        As :func:`render`.
+
+    References
+    ----------
+    Ronacher A et al. Jinja2 template engine (jinja.palletsprojects.com).
+    Babel: internationalisation utilities for Python, with the Unicode CLDR locale data
+    (babel.pocoo.org; cldr.unicode.org): numbers, percentages and dates per locale.
+    WHATWG. HTML Living Standard: the ``lang`` and ``dir`` global attributes.
+    /work/shared/DESIGN.md, section "Privacy": every number in a published artefact went
+    through ``veplab.report`` and the disclosure gate.
+
+    Examples
+    --------
+    >>> import re, tempfile, yaml
+    >>> from pathlib import Path
+    >>> from veplab.report import Report
+    >>> from veplab.study import load_study
+    >>> rep = Report(None, "nb", threshold=10, display=False)   # what a notebook publishes
+    >>> _ = rep.value("agree", 0.4123, n=250, ci=(0.352, 0.474))
+    >>> _ = rep.value("tiny", 0.5, n=4)                         # suppressed by the gate
+    >>> results = {"study": "mini", "notebooks": {"nb": rep.results}}
+    >>> brief = {"title": {"en": "Prison climate", "fr": "Climat carcéral"},
+    ...          "figures": [{"key": "nb.values.agree", "format": "share",
+    ...                       "text": {"en": "{Approx} ({value}) agreed, {ci}."}},
+    ...                      {"key": "nb.values.tiny", "format": "share"}]}
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "study.yml").write_text(yaml.safe_dump({"id": "mini", "languages": ["en", "fr"], "brief": brief}))
+    >>> study = load_study(folder)
+    >>> html = render_brief(study, results, "fr")
+    >>> re.search(r"<html[^>]*>", html).group(0), "Climat carcéral" in html
+    ('<html lang="fr" dir="ltr">', True)
+    >>> import shutil; shutil.rmtree(folder)                    # tidy up the example's folder
+    """
     return render(study, results, lang, manifest=manifest).html
 
 
@@ -617,7 +735,42 @@ def _data_only() -> Any:
 def layout_pdf(html: str, *, log: Callable[[str], None] | None = None) -> Any:
     """Lay ``html`` out as A4 pages with WeasyPrint (a ``weasyprint.Document``; nothing is written).
 
-    WeasyPrint's warnings (unsupported CSS, missing glyphs) go to ``log``.
+    The page size, margins and page counters come from the brief's CSS
+    (``@page``).  The fetcher accepts only embedded ``data:`` URIs, so a brief
+    loads nothing from the network or the disk.  WeasyPrint's warnings
+    (unsupported CSS, missing glyphs) go to ``log``.
+
+    Parameters
+    ----------
+    html:
+        A self-contained page (:func:`render_brief`).
+    log:
+        Called with each WeasyPrint warning.
+
+    Returns
+    -------
+    weasyprint.Document
+        ``.pages`` (laid-out pages), ``.write_pdf(path)``.
+
+    Raises
+    ------
+    BriefError
+        WeasyPrint or its pango libraries are not installed (the message names
+        the packages).
+
+    References
+    ----------
+    W3C (2023). CSS Paged Media Module Level 3 (Working Draft): ``@page`` size A4 and the
+    ``page``/``pages`` counters.
+    ISO 216:2007. Writing paper and certain classes of printed matter -- Trimmed sizes -- A and
+    B series (A4 = 210 x 297 mm).
+    Kozea / CourtBouillon. WeasyPrint documentation (doc.courtbouillon.org/weasyprint).
+
+    Examples
+    --------
+    WeasyPrint and its pango libraries are optional system dependencies
+    (tests/test_brief.py runs this when they are installed), and the first
+    layout of a session takes about a second, hence not run here:
 
     >>> len(layout_pdf("<p>One page.</p>").pages)                          # doctest: +SKIP
     1
@@ -639,7 +792,45 @@ def layout_pdf(html: str, *, log: Callable[[str], None] | None = None) -> Any:
 def html_to_pdf(html: str, path: str | Path, *, log: Callable[[str], None] | None = None) -> int:
     """Write ``html`` as an A4 PDF at ``path`` with WeasyPrint; returns the number of pages.
 
-    WeasyPrint's warnings (unsupported CSS, missing glyphs) go to ``log``."""
+    :func:`layout_pdf` followed by ``write_pdf``.  WeasyPrint's warnings
+    (unsupported CSS, missing glyphs) go to ``log``.
+
+    Parameters
+    ----------
+    html:
+        A self-contained page (:func:`render_brief`).
+    path:
+        The PDF to write.
+    log:
+        Called with each WeasyPrint warning.
+
+    Returns
+    -------
+    int
+        Pages written.
+
+    Raises
+    ------
+    BriefError
+        WeasyPrint or its pango libraries are not installed.
+
+    References
+    ----------
+    W3C (2023). CSS Paged Media Module Level 3 (Working Draft): ``@page`` size A4 and the
+    ``page``/``pages`` counters.
+    ISO 216:2007. Writing paper and certain classes of printed matter -- Trimmed sizes -- A and
+    B series (A4 = 210 x 297 mm).
+    Kozea / CourtBouillon. WeasyPrint documentation (doc.courtbouillon.org/weasyprint).
+    ISO 32000-1:2008. Document management -- Portable document format -- Part 1: PDF 1.7.
+
+    Examples
+    --------
+    Needs WeasyPrint and pango (optional system dependencies; tests/test_brief.py
+    checks the PDFs when they are installed), hence not run here:
+
+    >>> html_to_pdf("<h1>Brief</h1><p>One page.</p>", "brief-en.pdf")      # doctest: +SKIP
+    1
+    """
     doc = layout_pdf(html, log=log)
     doc.write_pdf(str(path))
     return len(doc.pages)
@@ -653,8 +844,20 @@ def render_fitted(study: Any, results: Mapping[str, Any], lang: str, *, manifest
     ``Fitted.rendered`` is the HTML, ``Fitted.document`` the laid-out PDF (``.write_pdf(path)``),
     ``Fitted.measure`` the fill of each page.  WeasyPrint's warnings of the kept layout go to ``log``.
 
+    References
+    ----------
+    W3C (2023). CSS Paged Media Module Level 3 (Working Draft): ``@page`` size A4 and the
+    ``page``/``pages`` counters.
+    ISO 216:2007. Writing paper and certain classes of printed matter -- Trimmed sizes -- A and
+    B series (A4 = 210 x 297 mm).
+    Kozea / CourtBouillon. WeasyPrint documentation (doc.courtbouillon.org/weasyprint).
+    veplab.brief._layout: the densities tried and the fill measure (MIN_FILL, 40 %).
+
     Examples
     --------
+    Needs WeasyPrint and pango (optional system dependencies) and lays the brief out at several
+    densities (seconds); tests/test_brief_layout.py runs it on the demo study:
+
     >>> fitted = render_fitted(load_study("research/demo"), results, "fr")   # doctest: +SKIP
     >>> fitted.level, fitted.measure.pages, round(fitted.measure.last_fill, 2)  # doctest: +SKIP
     (1, 3, 0.61)
@@ -696,6 +899,34 @@ def _fc_list() -> dict[str, list[str]]:
 
 
 def required_fonts(languages: Sequence[str] = LANGS) -> list[str]:
+    """Font families the briefs in ``languages`` use, English's first, each once.
+
+    Read from the ``fonts:`` list of each language's catalogue
+    (``veplab/brief/i18n/<lang>.yml``); :func:`check_fonts` checks that they are
+    installed.
+
+    Parameters
+    ----------
+    languages:
+        Brief languages (default: all of :data:`veplab.brief._i18n.LANGS`).
+
+    Returns
+    -------
+    list of str
+
+    References
+    ----------
+    Google / Noto project. Noto fonts (Noto Sans, Noto Sans Arabic), SIL Open Font License;
+    Debian package fonts-noto-core.
+    DejaVu fonts (DejaVu Sans); Debian package fonts-dejavu-core.
+
+    Examples
+    --------
+    >>> required_fonts(["en"])
+    ['Noto Sans', 'DejaVu Sans']
+    >>> required_fonts(["en", "ar"])
+    ['Noto Sans', 'DejaVu Sans', 'Noto Sans Arabic']
+    """
     out: list[str] = []
     for lang in ("en", *languages):
         for fam in catalogue(lang).get("fonts") or []:
@@ -707,8 +938,43 @@ def required_fonts(languages: Sequence[str] = LANGS) -> list[str]:
 def check_fonts(languages: Sequence[str] = LANGS, *, pdf: bool = True) -> dict[str, str]:
     """Check that the briefs' fonts (and, with ``pdf``, WeasyPrint) are installed.
 
-    Returns ``{family: font file}``; raises :class:`BriefError` naming the
-    Debian package to install for the first thing missing."""
+    Each family of :func:`required_fonts` must be known to fontconfig (which
+    WeasyPrint's pango uses) and to matplotlib's font cache (which draws the
+    charts).  ``make`` runs this before a build (``python -m veplab.brief
+    check-fonts``).
+
+    Parameters
+    ----------
+    languages:
+        Brief languages to check.
+    pdf:
+        Also check that WeasyPrint and its pango libraries load.
+
+    Returns
+    -------
+    dict
+        ``{family: font file}``.
+
+    Raises
+    ------
+    BriefError
+        Naming the Debian package to install for the first thing missing
+        (a font, fontconfig's ``fc-list``, WeasyPrint or pango), or the
+        matplotlib font cache to delete when it predates a font.
+
+    References
+    ----------
+    fontconfig (freedesktop.org): ``fc-list`` lists the fonts pango and WeasyPrint can use.
+    Google / Noto project. Noto fonts; Debian package fonts-noto-core. DejaVu fonts; Debian
+    package fonts-dejavu-core.
+
+    Examples
+    --------
+    The fonts are system packages that ``make test`` installs (scripts/sysdeps.sh):
+
+    >>> sorted(check_fonts(["en", "ar"], pdf=False))
+    ['DejaVu Sans', 'Noto Sans', 'Noto Sans Arabic']
+    """
     fams = _fc_list()
     found, missing = {}, []
     for fam in required_fonts(languages):
@@ -750,7 +1016,38 @@ def _coverage(files: tuple[str, ...]) -> frozenset[int]:
 
 
 def uncovered_characters(text: str, lang: str) -> list[str]:
-    """Characters of ``text`` that none of the language's fonts can draw (would print as tofu boxes)."""
+    """Characters of ``text`` that none of the language's fonts can draw (would print as tofu boxes).
+
+    A character is covered when its code point is in the character map
+    (``cmap`` table) of one of the files of the language's font families (as
+    fontconfig lists them); white space, control and format characters are not
+    checked, and U+FFFD (a decoding error) is always reported.
+    :func:`build_briefs` logs the uncovered characters of every brief.
+
+    Parameters
+    ----------
+    text:
+        The visible text of a brief (``Rendered.text``).
+    lang:
+        The brief's language (its catalogue names the fonts).
+
+    Returns
+    -------
+    list of str
+        Uncovered characters, sorted, each once.
+
+    References
+    ----------
+    ISO/IEC 14496-22:2019. Open Font Format (the ``cmap`` table), read with fontTools.
+    fontconfig (freedesktop.org): ``fc-list``.
+
+    Examples
+    --------
+    >>> uncovered_characters("Prison climate, 41 %", "en")
+    []
+    >>> uncovered_characters("Prison \\U0001D11E", "en")          # a musical symbol no brief font has
+    ['𝄞']
+    """
     fams = _fc_list()
     cat = catalogue(lang) or catalogue("en")
     files = tuple(sorted({f for fam in (cat.get("fonts") or []) for f in fams.get(fam, [])}))
@@ -772,9 +1069,73 @@ def build_briefs(study: Any, folder: Path, results: Mapping[str, Any], manifest:
     """Write ``folder/brief-<lang>.html`` and ``.pdf`` for every language of the study.
 
     Called by ``veplab build`` after ``results.json`` is assembled and before
-    the leak scan.  Missing translations fall back to English and are passed to
-    ``log`` (and returned).  A study without a ``brief:`` section gets no brief.
-    When ``manifest`` is a dict, ``manifest["briefs"]`` records files and pages.
+    the leak scan.  Each PDF is laid out at the density that fills its pages
+    (:func:`render_fitted`); a PDF outside 2 to 4 pages, a last page under 40 %
+    full, a heading stranded at a page foot or a card split across pages is
+    reported in ``notes`` and to ``log``.  Missing translations fall back to
+    English and are passed to ``log`` (and returned).  A study without a
+    ``brief:`` section gets no brief.  When ``manifest`` is a dict,
+    ``manifest["briefs"]`` records files, pages and layout.
+
+    Parameters
+    ----------
+    study:
+        The study (its ``languages`` and ``brief:`` section).
+    folder:
+        Where to write (the report folder).
+    results, manifest:
+        The build's ``results.json`` document and manifest.
+    log:
+        Called with each line for the build log.
+    pdf:
+        Also write PDFs (needs WeasyPrint); ``False`` writes HTML only.
+
+    Returns
+    -------
+    BriefResult
+        ``html``/``pdf`` (paths per language), ``pages``, ``layout``,
+        ``missing_translations``, ``notes``.
+
+    Raises
+    ------
+    BriefError
+        As :func:`render`, or a brief that cannot be rendered from its entries.
+
+    References
+    ----------
+    Ronacher A et al. Jinja2 template engine (jinja.palletsprojects.com).
+    Babel: internationalisation utilities for Python, with the Unicode CLDR locale data
+    (babel.pocoo.org; cldr.unicode.org): numbers, percentages and dates per locale.
+    WHATWG. HTML Living Standard: the ``lang`` and ``dir`` global attributes.
+    /work/shared/DESIGN.md, section "Privacy": every number in a published artefact went
+    through ``veplab.report`` and the disclosure gate.
+    W3C (2023). CSS Paged Media Module Level 3 (Working Draft): ``@page`` size A4 and the
+    ``page``/``pages`` counters.
+    ISO 216:2007. Writing paper and certain classes of printed matter -- Trimmed sizes -- A and
+    B series (A4 = 210 x 297 mm).
+    Kozea / CourtBouillon. WeasyPrint documentation (doc.courtbouillon.org/weasyprint).
+
+    Examples
+    --------
+    >>> import re, tempfile, yaml
+    >>> from pathlib import Path
+    >>> from veplab.report import Report
+    >>> from veplab.study import load_study
+    >>> rep = Report(None, "nb", threshold=10, display=False)   # what a notebook publishes
+    >>> _ = rep.value("agree", 0.4123, n=250, ci=(0.352, 0.474))
+    >>> _ = rep.value("tiny", 0.5, n=4)                         # suppressed by the gate
+    >>> results = {"study": "mini", "notebooks": {"nb": rep.results}}
+    >>> brief = {"title": {"en": "Prison climate", "fr": "Climat carcéral"},
+    ...          "figures": [{"key": "nb.values.agree", "format": "share",
+    ...                       "text": {"en": "{Approx} ({value}) agreed, {ci}."}},
+    ...                      {"key": "nb.values.tiny", "format": "share"}]}
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "study.yml").write_text(yaml.safe_dump({"id": "mini", "languages": ["en", "fr"], "brief": brief}))
+    >>> study = load_study(folder)
+    >>> res = build_briefs(study, folder, results, {}, pdf=False)
+    >>> sorted(p.name for p in res.files), res.missing_translations
+    (['brief-en.html', 'brief-fr.html'], ['fr: brief.figures[0].text'])
+    >>> import shutil; shutil.rmtree(folder)                    # tidy up the example's folder
     """
     say = log or (lambda _m: None)
     out = BriefResult()
