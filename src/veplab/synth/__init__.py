@@ -131,6 +131,46 @@ def pseudonym(value: str, key: bytes = DEMO_KEY) -> str:
 
     ``"p_"`` + 26 lowercase base32 characters of HMAC-SHA256; a value that
     normalises to nothing (an empty id) has no pseudonym and is refused.
+
+    ``pseudonym = "p_" + base32(HMAC-SHA256(key, normalised id))[:26]``,
+    lower-cased; the id is normalised first (trimmed, case-folded), so
+    ``" kz-000123 "`` and ``"KZ-000123"`` give the same pseudonym.  The default
+    key is the public demo key :data:`DEMO_KEY`: synthetic data only.
+
+    Parameters
+    ----------
+    value : str
+        A (synthetic) person or case id.
+    key : bytes
+        The pseudonymisation key.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    InputError
+        For an id that normalises to nothing.
+
+    References
+    ----------
+    Krawczyk, H., Bellare, M. & Canetti, R. (1997). RFC 2104, *HMAC:
+    Keyed-Hashing for Message Authentication*.
+    NIST (2015), FIPS 180-4, *Secure Hash Standard* (SHA-256).
+    Josefsson, S. (2006). RFC 4648, *The Base16, Base32, and Base64 Data
+    Encodings*.
+
+    Examples
+    --------
+    >>> pseudonym("KZ-000123")
+    'p_hqjskj2e25yz72hrrgdumxtkw4'
+    >>> pseudonym(" kz-000123 ") == pseudonym("KZ-000123")
+    True
+    >>> pseudonym("   ")
+    Traceback (most recent call last):
+    ...
+    veplab._validate.InputError: synth: an empty id ('   ') has no pseudonym
     """
     from ..privacy.pseudonyms import pseudonym as _p
 
@@ -299,6 +339,58 @@ def simulate(
         mapping instrument name -> :class:`~veplab.codebook.Codebook` or path.
     key : pseudonymisation key (the public demo key by default).
     progress : optional ``callback(step, done, total)``.
+
+    Returns
+    -------
+    SynthStudy
+        ``frames`` (one DataFrame per source: push_pull, rna, staff, climate,
+        followup), ``truth`` (every known effect and population value, what
+        the analyses should recover), ``typology`` and ``prisons``.
+
+    Raises
+    ------
+    InputError
+        For an unknown scale, a bad seed or a ``sizes`` entry out of range.
+
+    Notes
+    -----
+    Items are ordered-probit responses to latent domain scores with known
+    loadings (``y* = lambda * eta + e``, cut at fixed thresholds); the
+    follow-up has a known programme hazard ratio (``h(t) = h0(t) exp(log(HR)
+    programme + ...)``); prisons are sampled with probability proportional to
+    size (systematic PPS), and the survey carries the design weights
+    ``weight = 1 / (P(prison) P(person | prison))`` times the inverse response rate
+    within prison and VEP status.
+
+    References
+    ----------
+    World Prison Brief (2022), Institute for Crime & Justice Policy Research,
+    https://www.prisonstudies.org (prison populations, women, occupancy,
+    remand, by country).
+    Cochran, W. G. (1977). *Sampling Techniques*, 3rd ed. Wiley (systematic
+    PPS selection, design weights).
+    Burton, A., Altman, D. G., Royston, P. & Holder, R. L. (2006). The design
+    of simulation studies in medical statistics. *Statistics in Medicine*
+    25(24), 4279-4292 (data with known truth).
+
+    Examples
+    --------
+    Checked before anything is simulated:
+
+    >>> simulate(sizes={"staff": 5})
+    Traceback (most recent call last):
+    ...
+    veplab._validate.InputError: sizes['staff'] must be a whole number of at least 10, got 5
+
+    The demo study takes a few seconds (the population values in ``truth``
+    are computed over the whole simulated estate of about 129,000 prisoners),
+    too long for an example run with the tests:
+
+    >>> study = simulate(scale="demo", seed=20261121)          # doctest: +SKIP
+    >>> study.frames["push_pull"].shape                        # doctest: +SKIP
+    (1239, 54)
+    >>> study.truth["followup"]["programme_hr"]                # doctest: +SKIP
+    0.65
     """
     check_choice(scale, "scale", tuple(SIZES))
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -482,6 +574,50 @@ def generate(
     written as Excel's "CSV UTF-8" (BOM, CRLF).  Also writes
     ``data/truth.json`` and ``data/typology_truth.csv``.
     Returns the :class:`SynthStudy` with ``paths`` filled in.
+
+    Parameters
+    ----------
+    study_dir : str or Path
+        A study folder whose study.yml names the sources.
+    scale : {"demo", "national"}
+    seed : int, optional
+    progress : callable, optional
+        ``callback(step, done, total)``.
+
+    Returns
+    -------
+    SynthStudy
+
+    Raises
+    ------
+    StudyError
+        When study.yml is missing or invalid.
+    InputError
+        When a source's file type cannot be written.
+
+    References
+    ----------
+    Shafranovich, Y. (2005). RFC 4180, *Common Format and MIME Type for
+    Comma-Separated Values (CSV) Files*.
+    IBM SPSS Statistics ``.sav`` written with ReadStat through pyreadstat,
+    https://github.com/Roche/pyreadstat.
+    ECMA-376 (2021), *Office Open XML File Formats* (XLSX).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from veplab.study import StudyError
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     try:
+    ...         generate(folder)
+    ...     except StudyError as error:
+    ...         print(str(error).split(": ", 1)[1])
+    study configuration not found (expected a study folder holding study.yml)
+
+    Writing the demo study's data (a few seconds) is what ``make demo`` does:
+
+    >>> generate("research/demo").paths["push_pull"]           # doctest: +SKIP
+    PosixPath('research/demo/data/push_pull.csv')
     """
     from ..study import load_study
     from . import _write
@@ -554,8 +690,35 @@ def population_truth(study: Any, source: str) -> dict[str, float] | None:
     outcome item over the whole simulated prison population) has them; any other study
     gets None, so a page shows no truth column.
 
+    Parameters
+    ----------
+    study : Study
+        Anything with ``synth`` and ``folder``.
+    source : str
+        A source name.
+
+    Returns
+    -------
+    dict of str to float, or None
+
+    References
+    ----------
+    Morris, T. P., White, I. R. & Crowther, M. J. (2019). Using simulation
+    studies to evaluate statistical methods. *Statistics in Medicine* 38(11),
+    2074-2102 (estimates compared with the known truth).
+
+    Examples
+    --------
+    >>> import json, tempfile, types
     >>> population_truth(type("S", (), {"synth": {}, "folder": Path(".")})(), "push_pull") is None
     True
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     (Path(folder) / "data").mkdir()
+    ...     _ = (Path(folder) / "data" / "truth.json").write_text(json.dumps(
+    ...         {"push_pull": {"population": {"overall": {"grievance": 2.71, "agree_violence": 0.08}}}}))
+    ...     study = types.SimpleNamespace(synth={"scale": "demo"}, folder=Path(folder))
+    ...     population_truth(study, "push_pull")
+    {'grievance': 2.71, 'agree_violence': 0.08}
     """
     import json
 

@@ -86,8 +86,36 @@ _GH_W = _GH_W / _GH_W.sum()  # E[f(Z)], Z ~ N(0, 1)
 def cluster_sizes(rng: np.random.Generator, n_clusters: int, mean_size: float, cv: float = 0.0) -> np.ndarray:
     """Cluster sizes: all ``mean_size`` (``cv = 0``) or gamma with that mean and coefficient of variation.
 
+    With ``cv > 0`` each size is ``max(1, round(g))`` with
+    ``g ~ Gamma(shape = 1 / cv^2, scale = mean_size * cv^2)``, so that
+    ``E(g) = mean_size`` and ``sd(g) / E(g) = cv`` (Eldridge et al. 2006).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    n_clusters : int
+    mean_size : float
+    cv : float
+        Coefficient of variation of the sizes.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+
+    References
+    ----------
+    Eldridge, S. M., Ashby, D. & Kerry, S. (2006). Sample size for cluster
+    randomized trials: effect of coefficient of variation of cluster size and
+    analysis method. *International Journal of Epidemiology* 35(5),
+    1292-1300.
+
+    Examples
+    --------
     >>> cluster_sizes(np.random.default_rng(0), 3, 20).tolist()
     [20, 20, 20]
+    >>> sizes = cluster_sizes(np.random.default_rng(0), 2000, 40, cv=0.5)
+    >>> round(float(sizes.mean()), 1), round(float(sizes.std() / sizes.mean()), 2)
+    (40.1, 0.5)
     """
     if cv <= 0:
         return np.full(n_clusters, int(round(mean_size)), dtype=np.int64)
@@ -195,6 +223,56 @@ def cluster_data(rng: np.random.Generator, *, design: str, clusters_per_arm: int
     the person's exposure in ``multilevel_logit``) and the outcome: ``y``
     (binary or continuous), ``time`` and ``event`` (survival), or ``pre`` and
     ``post`` (pre/post).  Draws only from ``rng``.
+
+    Models (module docstring for the details): continuous
+    ``y = mu + delta * arm + b_j + e_ij`` with ``b_j ~ N(0, icc sd^2)`` and
+    ``e_ij ~ N(0, (1 - icc) sd^2)``; binary
+    ``logit p_ij = b0 + log(OR) arm + b_j`` with ``b0`` and ``var(b_j)``
+    solved so that the control arm's mean is ``baseline`` and its 0/1 ICC is
+    ``icc``; survival: exponential times with log-normal cluster frailty,
+    censored at 1.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    design : {"cluster_randomised", "multilevel_logit", "survival", "prepost_clustered"}
+    clusters_per_arm : int
+    cluster_size : float
+        Mean cluster size.
+    icc : float
+    effect : mapping
+        ``{"odds_ratio": x}``, ``{"mean_difference": x}`` or ``{"hazard_ratio": x}``.
+    baseline : float, optional
+        Control-arm mean of a binary outcome, or event probability by time 1.
+    cv, sd, exposure, pre_post_correlation : float
+        See the module docstring.
+
+    Returns
+    -------
+    DataFrame
+
+    Raises
+    ------
+    InputError
+        For an unknown design, an effect that does not fit it, or values out
+        of range.
+
+    References
+    ----------
+    Donner, A. & Klar, N. (2000). *Design and Analysis of Cluster
+    Randomization Trials in Health Research*. Arnold.
+    Arnold, B. F., Hogan, D. R., Colford, J. M. & Hubbard, A. E. (2011).
+    Simulation methods to estimate design power: an overview for applied
+    research. *BMC Medical Research Methodology* 11, 94.
+
+    Examples
+    --------
+    >>> d = cluster_data(np.random.default_rng(2), design="cluster_randomised", clusters_per_arm=400,
+    ...                  cluster_size=25, icc=0.05, baseline=0.1, effect={"odds_ratio": 0.6})
+    >>> d.shape, d["cluster"].nunique()
+    ((20000, 3), 800)
+    >>> d.groupby("arm")["y"].mean().round(3).tolist()  # control arm near the baseline 0.1
+    [0.102, 0.059]
     """
     k = int(clusters_per_arm)
     if k < 1 or k != clusters_per_arm:
