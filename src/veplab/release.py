@@ -112,9 +112,47 @@ class Output:
 
 
 def page_blocks(nb: Any, notebook: str) -> tuple[list[tuple[str, Any]], list[Output], int]:
-    """The page of one executed notebook as blocks, its outputs, and how many raw outputs were withheld.
+    r"""The page of one executed notebook as blocks, its outputs, and how many raw outputs were withheld.
 
-    Blocks: ``("markdown", source)``, ``("output", Output)``, ``("withheld", count)``."""
+    Blocks: ``("markdown", source)``, ``("output", Output)``, ``("withheld", count)``.
+
+    Default deny: only display outputs carrying a veplab result payload
+    (MIME type ``application/vnd.veplab.result+json``, made by
+    :class:`veplab.report.Report`) become outputs; everything else a code
+    cell shows (prints, plain tables, images, errors) is counted as withheld.
+
+    Parameters
+    ----------
+    nb : NotebookNode
+        The executed notebook (nbformat 4).
+    notebook : str
+        Its name (the first part of every output's id).
+
+    Returns
+    -------
+    (list, list of Output, int)
+
+    References
+    ----------
+    Griffiths, E. et al. (2019). *Handbook on Statistical Disclosure Control
+    for Outputs*. Safe Data Access Professionals Working Group (default-deny
+    output checking).
+    Jupyter nbformat 4 specification (cells and output types),
+    https://nbformat.readthedocs.io/en/latest/format_description.html.
+
+    Examples
+    --------
+    >>> from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+    >>> value = {"kind": "value", "key": "mean_age", "value": 34.2, "n": 120, "status": "ok",
+    ...          "caption": "Mean age", "value_kind": "mean"}
+    >>> cell = new_code_cell("rep.value(...)")
+    >>> cell.outputs = [new_output("stream", name="stdout", text="a raw print\n"),
+    ...                 new_output("display_data", data={RESULT_MIME: value, "text/plain": "34.2"})]
+    >>> blocks, outputs, withheld = page_blocks(new_notebook(cells=[new_markdown_cell("# Overview"), cell]),
+    ...                                         "overview")
+    >>> [kind for kind, _ in blocks], [o.id for o in outputs], withheld
+    (['markdown', 'withheld', 'output'], ['overview/values/mean_age'], 1)
+    """
     blocks: list[tuple[str, Any]] = []
     outputs: list[Output] = []
     withheld_total = 0
@@ -182,7 +220,44 @@ def verify(payload: Mapping[str, Any], threshold: int, *,
     The status is the stricter of the notebook's and this check's.
     ``n_records`` (records per data source): a table or figure with about as
     many rows as a source has records (90 % or more, at least 20 rows) is
-    row-level data and is refused."""
+    row-level data and is refused.
+
+    Rules (``threshold`` t, the study's minimum cell size): a counts table
+    with an unsuppressed count ``0 < n < t``, a statistics or model table whose
+    ``n`` column holds such a count, a count value below t, a value resting on
+    fewer than t people, or a figure whose data hold such a count is
+    *refused*; a value without ``n``, a model table that does not say which
+    people it rests on, and a figure without its data are *held for review*.
+
+    Parameters
+    ----------
+    payload : mapping
+        A result payload of :class:`veplab.report.Report`.
+    threshold : int
+    n_records : mapping of str to int, optional
+
+    Returns
+    -------
+    (str, list of str)
+        ``"ok"``, ``"review"``, ``"refused"`` or ``"withheld"``, and why.
+
+    References
+    ----------
+    Griffiths, E. et al. (2019). *Handbook on Statistical Disclosure Control
+    for Outputs*. Safe Data Access Professionals Working Group (threshold
+    rule; rules-based output checking).
+    Hundepool, A. et al. (2012). *Statistical Disclosure Control*. Wiley,
+    chapter 5 (frequency tables: the threshold rule).
+
+    Examples
+    --------
+    >>> table = {"kind": "table", "key": "by_prison", "table_kind": "counts", "columns": ["n"],
+    ...          "index": ["P1", "P2"], "data": [[12], [4]], "status": "ok"}
+    >>> verify(table, 10)
+    ('refused', ["row 2 column 'n' publishes a count below 10"])
+    >>> verify({"kind": "value", "key": "mean_age", "value": 34.2, "status": "ok"}, 10)
+    ('review', ['a value that does not say how many people it rests on'])
+    """
     reasons = list(payload.get("reasons") or [])
     status = str(payload.get("status") or "review")
     if status not in ("ok", "review", "refused", "withheld"):
@@ -314,7 +389,52 @@ def protect_linked(outputs: Sequence[Output], threshold: int, *, max_rounds: int
     Changes the payloads of the tables concerned (more cells suppressed) and
     returns one sentence per change for the build log.  ``groupings``: names
     and labels of the study's variables; tables without members are compared
-    only when their rows are one of them (None: any named grouping)."""
+    only when their rows are one of them (None: any named grouping).
+
+    Tables that know their records (published with ``data=``/``by=``): every
+    published cell ``c`` is a sum of atoms, ``c = A x`` over the atom counts
+    ``x``; a suppressed cell with ``0 < n < threshold`` that the published
+    cells determine exactly (no direction of the null space of ``A`` moves
+    it), or two nested published cells that differ by ``0 < d < threshold``,
+    makes a further cell be suppressed, until none does.  Tables without their
+    records are compared by their labels and the later one is held for review.
+
+    Parameters
+    ----------
+    outputs : sequence of Output
+        Every output of the build (payloads are changed in place).
+    threshold : int
+    max_rounds : int
+        Bound on the rounds of further suppression.
+    groupings : set of str, optional
+
+    Returns
+    -------
+    list of str
+
+    References
+    ----------
+    Hundepool, A. et al. (2012). *Statistical Disclosure Control*. Wiley,
+    chapter 5 (linked tables, secondary suppression, disclosure by
+    differencing).
+    Griffiths, E. et al. (2019). *Handbook on Statistical Disclosure Control
+    for Outputs*. Safe Data Access Professionals Working Group (differencing).
+
+    Examples
+    --------
+    Everyone and men by prison, published without their records: their
+    difference in P2 gives away 5 women.
+
+    >>> def counts(key, data):
+    ...     return Output("overview", {"kind": "table", "key": key, "table_kind": "counts",
+    ...                                "index_name": "Prison", "index": ["P1", "P2"], "columns": ["n"],
+    ...                                "data": data, "status": "ok"}, "ok", [])
+    >>> everyone, men = counts("all_by_prison", [[30], [35]]), counts("men_by_prison", [[30], [30]])
+    >>> protect_linked([everyone, men], 10)
+    ['overview/tables/men_by_prison: withheld for review (linked with overview/tables/all_by_prison)']
+    >>> everyone.status, men.status
+    ('ok', 'review')
+    """
     log: list[str] = []
     tables = [o for o in outputs if o.published and o.payload.get("kind") == "table"
               and o.payload.get("table_kind") in ("counts", "stats") and o.payload.get("_members")]
@@ -483,7 +603,50 @@ def _small_difference(p: Mapping[str, Any], q: Mapping[str, Any], threshold: int
 
 
 def load_approvals(path: Path) -> dict[str, dict[str, Any]]:
-    """``approvals.yml`` -> {output id: approval}; errors name the entry."""
+    r"""``approvals.yml`` -> {output id: approval}; errors name the entry.
+
+    Each approval names the output (``notebook/tables|figures|values/key``,
+    as ``release.json`` lists it), the reason it is safe, who approved it and
+    optionally the date.  A missing file means no approvals.
+
+    Parameters
+    ----------
+    path : Path
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ApprovalError
+        Naming the file, the entry and what it needs.
+
+    References
+    ----------
+    Griffiths, E. et al. (2019). *Handbook on Statistical Disclosure Control
+    for Outputs*. Safe Data Access Professionals Working Group (principles-based
+    checking: an output the rules cannot clear is released by a named person
+    with a recorded reason).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "approvals.yml"
+    >>> _ = path.write_text("approvals:\n  - output: outcomes/tables/power\n"
+    ...                     "    reason: simulated power curve, no respondent data\n"
+    ...                     "    approved_by: A. Researcher\n    date: 2026-12-01\n")
+    >>> load_approvals(path)["outcomes/tables/power"]["approved_by"]
+    'A. Researcher'
+    >>> _ = path.write_text("approvals:\n  - output: outcomes/power\n    reason: x\n    approved_by: A\n")
+    >>> try:
+    ...     load_approvals(path)
+    ... except ApprovalError as error:
+    ...     print(str(error).split(": ", 1)[1])
+    approvals[0]: output 'outcomes/power' must read notebook/tables|figures|values/key (as release.json lists it)
+    >>> folder.cleanup()
+    """
     import yaml
 
     if not path.is_file():
@@ -515,7 +678,37 @@ def load_approvals(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def apply_approvals(outputs: Sequence[Output], approvals: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """Publish outputs held for review that an approval names; returns approvals naming no such output."""
+    """Publish outputs held for review that an approval names; returns approvals naming no such output.
+
+    Only outputs with status ``review`` can be approved (a refused output
+    stays refused); the approval is kept on the output for the release log.
+
+    Parameters
+    ----------
+    outputs : sequence of Output
+    approvals : mapping
+        From :func:`load_approvals`.
+
+    Returns
+    -------
+    list of str
+        The ids of approvals that matched nothing held for review.
+
+    References
+    ----------
+    Griffiths, E. et al. (2019). *Handbook on Statistical Disclosure Control
+    for Outputs*. Safe Data Access Professionals Working Group.
+
+    Examples
+    --------
+    >>> held = Output("outcomes", {"kind": "table", "key": "power"}, "review", ["a model table without n"])
+    >>> approvals = {"outcomes/tables/power": {"reason": "simulated", "approved_by": "A. Researcher"},
+    ...              "outcomes/tables/gone": {"reason": "x", "approved_by": "A. Researcher"}}
+    >>> apply_approvals([held], approvals)
+    ['outcomes/tables/gone']
+    >>> held.status, held.published
+    ('approved', True)
+    """
     used = set()
     for o in outputs:
         a = approvals.get(o.id)
@@ -529,7 +722,35 @@ def apply_approvals(outputs: Sequence[Output], approvals: Mapping[str, Mapping[s
 
 
 def public_payload(o: Output) -> dict[str, Any]:
-    """What ``results.json`` holds for an output: private fields removed; nothing for unpublished ones."""
+    """What ``results.json`` holds for an output: private fields removed; nothing for unpublished ones.
+
+    Fields starting with ``_`` (the records behind each cell), the PNG and the
+    text template are dropped; the status is written out in words.  An
+    unpublished output keeps only what names it and why it was withheld (a
+    withheld value reads as ``value: None, suppressed: True``).
+
+    Parameters
+    ----------
+    o : Output
+
+    Returns
+    -------
+    dict
+
+    References
+    ----------
+    /work/shared/DESIGN.md, "Privacy" (every published output in the release
+    log; raw output never published).
+
+    Examples
+    --------
+    >>> value = {"kind": "value", "key": "mean_age", "value": 34.2, "n": 120, "caption": "Mean age",
+    ...          "_members": [1, 2, 3]}
+    >>> public_payload(Output("overview", value, "ok", []))
+    {'kind': 'value', 'key': 'mean_age', 'value': 34.2, 'n': 120, 'caption': 'Mean age', 'status': 'published'}
+    >>> public_payload(Output("overview", value, "refused", ["a value resting on fewer than 10 people"]))
+    {'kind': 'value', 'key': 'mean_age', 'caption': 'Mean age', 'status': 'refused', 'reasons': ['a value resting on fewer than 10 people'], 'value': None, 'n': None, 'ci': None, 'suppressed': True}
+    """
     p = {k: v for k, v in o.payload.items() if not k.startswith("_") and k not in ("png", "template")}
     p["status"] = STATUS_TEXT.get(o.status, o.status)
     if not o.published:
@@ -542,7 +763,39 @@ def public_payload(o: Output) -> dict[str, Any]:
 
 
 def render_blocks(blocks: Sequence[tuple[str, Any]], threshold: int) -> str:
-    """HTML body of a page from its blocks (static Markdown, gated outputs, withheld notes)."""
+    """HTML body of a page from its blocks (static Markdown, gated outputs, withheld notes).
+
+    Published outputs are rendered again from their payloads (never from what
+    the notebook displayed); run-time text is filled in from the gated values
+    only, and withheld where it holds any other number; withheld raw outputs
+    leave a note saying how many.
+
+    Parameters
+    ----------
+    blocks : sequence
+        From :func:`page_blocks`.
+    threshold : int
+
+    Returns
+    -------
+    str
+
+    References
+    ----------
+    WHATWG (2024), *HTML Living Standard*, https://html.spec.whatwg.org/.
+    /work/shared/DESIGN.md, "Privacy" (default-deny publishing).
+
+    Examples
+    --------
+    >>> value = {"kind": "value", "key": "mean_age", "value": 34.2, "n": 120, "status": "ok",
+    ...          "caption": "Mean age", "value_kind": "mean"}
+    >>> blocks = [("markdown", "# Overview"), ("withheld", 1), ("output", Output("overview", value, "ok", []))]
+    >>> print(render_blocks(blocks, 10))
+    <h1>Overview</h1>
+    <BLANKLINE>
+    <p class="veplab-withheld" role="note">1 output withheld: not checked (only results published through the disclosure gate appear in this report).</p>
+    <p class="veplab-value" data-key="mean_age"><b>Mean age:</b> 34.20; n = 120</p>
+    """
     values = {}
     for kind, item in blocks:
         if kind == "output" and item.payload.get("kind") == "value":
