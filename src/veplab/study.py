@@ -292,8 +292,8 @@ def check_study_id(value: Any) -> str | None:
 
     References
     ----------
-    IEEE Std 1003.1-2017 (POSIX), section 3.282 "Portable Filename Character
-    Set" (letters, digits, period, underscore, hyphen).
+    IEEE Std 1003.1-2017 (POSIX.1-2017), Base Definitions, "Portable Filename
+    Character Set" (letters, digits, period, underscore, hyphen).
 
     Examples
     --------

@@ -166,7 +166,7 @@ def detect_encoding(data: bytes) -> str:
     WHATWG (2024), *Encoding Standard*, https://encoding.spec.whatwg.org/
     (windows-1251, windows-1252 and windows-1256 code pages).
     The Unicode Consortium (2023), *The Unicode Standard, Version 15.1*,
-    chapter 3.9 (UTF-8, UTF-16 and the byte order mark).
+    sections 3.9-3.10 (UTF-8, UTF-16 and the byte order mark).
 
     Examples
     --------
