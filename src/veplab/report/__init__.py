@@ -90,7 +90,37 @@ def _clean(value: Any) -> Any:
 
 
 def to_jsonable(value: Any) -> Any:
-    """Convert numpy/pandas scalars and containers to JSON-ready values (NaN -> null)."""
+    """Convert numpy/pandas scalars and containers to JSON-ready values (NaN -> null).
+
+    JSON has no NaN or infinity, so both become ``None`` (``null``); numpy
+    integers, floats and booleans become Python ones, timestamps ISO 8601
+    text, intervals their text, mappings ``{str: value}`` and arrays, lists and
+    tuples lists (recursively); anything else is its ``str``.  This is how
+    ``results.json`` is written.
+
+    Parameters
+    ----------
+    value:
+        Anything.
+
+    Returns
+    -------
+    object
+        Built from ``dict``, ``list``, ``str``, ``int``, ``float``, ``bool`` and ``None``.
+
+    References
+    ----------
+    Bray T (ed.) (2017). RFC 8259: The JavaScript Object Notation (JSON) Data Interchange
+    Format, section 6 (NaN and Infinity are not permitted). IETF.
+    ISO 8601-1:2019. Date and time -- Representations for information interchange.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> to_jsonable({"n": np.int64(3), "x": np.float64("nan"), "ok": np.bool_(True),
+    ...              "v": np.array([1.5, np.inf]), "when": pd.Timestamp("2026-03-01")})
+    {'n': 3, 'x': None, 'ok': True, 'v': [1.5, None], 'when': '2026-03-01T00:00:00'}
+    """
     return _clean(value)
 
 

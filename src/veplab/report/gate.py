@@ -43,10 +43,51 @@ def _fmt_value(v: Any) -> str:
 def fill_text(template: str, values: Mapping[str, Mapping[str, Any]]) -> tuple[str, str, list[str]]:
     """Fill ``{key}``, ``{key.n}``, ``{key.ci}`` from gated value payloads; check the rest holds no digit.
 
-    Returns ``(text, status, reasons)``; status ``"ok"`` or ``"withheld"``.  A
-    placeholder naming a suppressed value becomes the suppression mark; one
-    naming a value that is not published (unknown, held for review,
-    refused) withholds the text.
+    Run-time text (a sentence a notebook writes with numbers in it) may hold
+    numbers only from values published through the gate: each placeholder is
+    replaced by the formatted published value, its ``n`` or its interval
+    (``low–high``); a placeholder naming a suppressed value becomes the
+    suppression mark; one naming a value that is not published (unknown, held
+    for review, refused) withholds the text, and so does any other digit left
+    in the template (Unicode category ``Nd``, any script).
+
+    Parameters
+    ----------
+    template:
+        The text with ``{key}`` placeholders.
+    values:
+        The report's value payloads by key (``Report.results["values"]``).
+
+    Returns
+    -------
+    tuple
+        ``(text, status, reasons)``; status ``"ok"`` or ``"withheld"``, and the
+        reasons it was withheld.
+
+    References
+    ----------
+    Hundepool A, Domingo-Ferrer J, Franconi L, Giessing S, Schulte Nordholt E, Spicer K,
+    de Wolf PP (2012). Statistical Disclosure Control. Wiley, Chichester (ch. 5: frequency
+    tables, linked tables).
+    Griffiths E, Greci C, Kotrotsios Y, Parker S, Scott J, Welpton R, Wolters A, Woods C
+    (2019). Handbook on Statistical Disclosure Control for Outputs, version 1.0. Safe Data
+    Access Professionals Working Group.
+    /work/shared/DESIGN.md, section "Privacy": publishing is default-deny; every number knows the
+    people behind it; linked tables are protected together.
+    ACRO: Automatic Checking of Research Outputs (SACRO project; github.com/AI-SDC/ACRO).
+
+    Examples
+    --------
+    >>> values = {"n": {"value": 1239, "status": "ok"},
+    ...           "agree": {"value": 0.412, "ci": [0.352, 0.474], "status": "ok"},
+    ...           "women": {"value": None, "suppressed": True, "status": "ok"}}
+    >>> fill_text("{n} people took part; {agree} agreed ({agree.ci}).", values)
+    ('1,239 people took part; 0.412 agreed (0.352–0.474).', 'ok', [])
+    >>> fill_text("Women: {women}.", values)[:2]
+    ('Women: ‡.', 'ok')
+    >>> text, status, reasons = fill_text("The 5 women answered.", values)
+    >>> status, reasons[0][:55]
+    ('withheld', 'run-time text holds 1 digit(s) that do not come from pu')
     """
     reasons: list[str] = []
 
@@ -84,8 +125,49 @@ def fill_text(template: str, values: Mapping[str, Mapping[str, Any]]) -> tuple[s
 def record_keys(data: pd.DataFrame, study: Any = None) -> np.ndarray:
     """A stable 64-bit key per record: the study's id column when the data hold one, else the index.
 
+    ::
+
+        key = hash64(id_column + ":" + id)          (the study's id column, complete and unique)
+        key = hash64(file + "|" + codebook + "|" + row label)   (otherwise)
+
+    with pandas' ``hash_pandas_object`` (a fixed-key SipHash of each value).
     Keys are hashes (never the ids themselves) and only ever kept in the
-    private working folder."""
+    private working folder: they let ``veplab build`` find the same people in
+    two tables (linked-table protection) without publishing who they are.
+
+    Parameters
+    ----------
+    data:
+        The records behind a table.
+    study:
+        The study (its sources' codebooks name the id columns); ``None``: use the index.
+
+    Returns
+    -------
+    numpy.ndarray
+        One ``int64`` key per record.
+
+    References
+    ----------
+    Hundepool A, Domingo-Ferrer J, Franconi L, Giessing S, Schulte Nordholt E, Spicer K,
+    de Wolf PP (2012). Statistical Disclosure Control. Wiley, Chichester (ch. 5: frequency
+    tables, linked tables).
+    Griffiths E, Greci C, Kotrotsios Y, Parker S, Scott J, Welpton R, Wolters A, Woods C
+    (2019). Handbook on Statistical Disclosure Control for Outputs, version 1.0. Safe Data
+    Access Professionals Working Group.
+    /work/shared/DESIGN.md, section "Privacy": publishing is default-deny; every number knows the
+    people behind it; linked tables are protected together.
+    Aumasson J-P, Bernstein DJ (2012). SipHash: a fast short-input PRF. INDOCRYPT 2012, Lecture
+    Notes in Computer Science 7668, Springer, 489-508.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"country": ["KZ", "KZ", "UG", "UG", "UG"], "gender": ["M", "F", "M", "M", "F"]})
+    >>> keys = record_keys(df)
+    >>> keys.dtype, len(set(keys)), bool((keys == record_keys(df)).all())
+    (dtype('int64'), 5, True)
+    """
     id_cols: list[str] = []
     if study is not None:
         for src in getattr(study, "sources", {}).values():
@@ -167,8 +249,65 @@ def table_members(table: pd.DataFrame, data: pd.DataFrame, by: Any, *, key: str,
 
     ``by`` names one column of ``data`` (a one-way table: rows are its
     values or codebook labels, one count column) or two (rows and columns).
-    Rows or columns labelled ``Total``/``All`` are margins.  Raises
-    ``ValueError`` naming the first cell whose count differs from the data.
+    Rows or columns labelled ``Total``/``All`` are margins.  Every inner cell
+    must equal the number of records that fall in it::
+
+        table[i, j] = #{records r : row(r) = i, col(r) = j}
+
+    The membership (record keys from :func:`record_keys` and their cell) stays
+    in the private working folder; ``veplab build`` uses it to protect tables
+    that share people (:mod:`veplab.release`).
+
+    Parameters
+    ----------
+    table:
+        The counts table as published (margins included).
+    data:
+        The records it counts.
+    by:
+        The row column, or ``[row column, column column]``.
+    key:
+        The table's key (for messages).
+    study:
+        The study (codebook labels and id columns); optional.
+
+    Returns
+    -------
+    dict
+        ``ids``, ``row``, ``col`` (one entry per record inside the table),
+        ``row_total``, ``col_total`` (positions of the margins or ``None``),
+        ``inner_cols``.
+
+    Raises
+    ------
+    DisclosureError
+        Naming the first cell whose count differs from the data.
+    ValueError
+        ``data`` is not a DataFrame or ``by`` does not fit the table.
+
+    References
+    ----------
+    Hundepool A, Domingo-Ferrer J, Franconi L, Giessing S, Schulte Nordholt E, Spicer K,
+    de Wolf PP (2012). Statistical Disclosure Control. Wiley, Chichester (ch. 5: frequency
+    tables, linked tables).
+    Griffiths E, Greci C, Kotrotsios Y, Parker S, Scott J, Welpton R, Wolters A, Woods C
+    (2019). Handbook on Statistical Disclosure Control for Outputs, version 1.0. Safe Data
+    Access Professionals Working Group.
+    /work/shared/DESIGN.md, section "Privacy": publishing is default-deny; every number knows the
+    people behind it; linked tables are protected together.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"country": ["KZ", "KZ", "UG", "UG", "UG"], "gender": ["M", "F", "M", "M", "F"]})
+    >>> t = pd.crosstab(df["country"], df["gender"], margins=True, margins_name="Total")
+    >>> m = table_members(t, df, ["country", "gender"], key="by_country")
+    >>> m["row"], m["col"], m["row_total"], m["col_total"]
+    ([0, 0, 1, 1, 1], [1, 0, 1, 1, 0], 2, 2)
+    >>> table_members(t.replace(2, 3), df, ["country", "gender"], key="by_country")
+    Traceback (most recent call last):
+    ...
+    veplab.privacy.disclosure._common.DisclosureError: table 'by_country': cell ('UG', 'M') holds 3 but data= has 2 records there (grouped by ['country', 'gender']); pass the records the table counts
     """
     from ..privacy.disclosure._common import _is_total_label
     from . import DisclosureError
@@ -223,9 +362,51 @@ def stats_members(table: pd.DataFrame, n: Any, data: pd.DataFrame, by: Any, *, k
 
     ``by`` names the one column of ``data`` whose values (or codebook labels)
     are the table's rows; the first ``n`` column is checked against the data
-    (a ``DisclosureError`` names the first row that differs).  The cells of
-    the result are that ``n`` column's, so the linked-table protection treats
-    the table as a one-way counts table.
+    (``n_i = #{records in group i}``; a ``DisclosureError`` names the first row
+    that differs).  The cells of the result are that ``n`` column's, so the
+    linked-table protection treats the table as a one-way counts table, and a
+    hidden row hides all its statistics (``whole_rows``).
+
+    Parameters
+    ----------
+    table:
+        The stats table (one row per group).
+    n:
+        Its ``n`` column (or columns; the first counts the group).
+    data, by, key, study:
+        As for :func:`table_members` (``by``: one column).
+
+    Returns
+    -------
+    dict
+        As :func:`table_members`, with ``whole_rows=True``.
+
+    Raises
+    ------
+    DisclosureError
+        A row whose ``n`` differs from the data.
+    ValueError
+        ``by`` does not name exactly one column.
+
+    References
+    ----------
+    Hundepool A, Domingo-Ferrer J, Franconi L, Giessing S, Schulte Nordholt E, Spicer K,
+    de Wolf PP (2012). Statistical Disclosure Control. Wiley, Chichester (ch. 5: frequency
+    tables, linked tables).
+    Griffiths E, Greci C, Kotrotsios Y, Parker S, Scott J, Welpton R, Wolters A, Woods C
+    (2019). Handbook on Statistical Disclosure Control for Outputs, version 1.0. Safe Data
+    Access Professionals Working Group.
+    /work/shared/DESIGN.md, section "Privacy": publishing is default-deny; every number knows the
+    people behind it; linked tables are protected together.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"country": ["KZ", "KZ", "UG", "UG", "UG"], "score": [2, 3, 3, 4, 2]})
+    >>> st = pd.DataFrame({"n": [2, 3], "mean": [2.5, 3.0]}, index=pd.Index(["KZ", "UG"], name="country"))
+    >>> m = stats_members(st, "n", df, "country", key="means")
+    >>> m["row"], m["col"], m["whole_rows"]
+    ([0, 0, 1, 1, 1], [0, 0, 0, 0, 0], True)
     """
     by = [by] if isinstance(by, str) else list(by or [])
     if len(by) != 1:

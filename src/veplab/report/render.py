@@ -31,7 +31,36 @@ def _esc(x: Any) -> str:
 
 
 def render_markdown(text: str) -> str:
-    """Markdown to HTML with raw HTML escaped (authored text cannot inject markup)."""
+    """Markdown to HTML with raw HTML escaped (authored text cannot inject markup).
+
+    CommonMark with tables and strikethrough, rendered by mistune with
+    ``escape=True``: ``<script>`` written in a Markdown cell or run-time text
+    appears as text, never as markup.
+
+    Parameters
+    ----------
+    text:
+        Markdown.
+
+    Returns
+    -------
+    str
+        HTML.
+
+    References
+    ----------
+    MacFarlane J (2021). CommonMark Spec, version 0.30 (spec.commonmark.org).
+    mistune: a fast Markdown parser in pure Python (mistune.lepture.com).
+    WHATWG. HTML Living Standard (``table``, ``caption``, ``figure``, ``figcaption``,
+    ``details``; character references for escaping).
+    /work/shared/DESIGN.md, section "Privacy": pages are drawn from the gated payloads
+    (``results.json``); raw notebook output is never published.
+
+    Examples
+    --------
+    >>> render_markdown("**Note:** <script>alert(1)</script>").strip()
+    '<p><strong>Note:</strong> &lt;script&gt;alert(1)&lt;/script&gt;</p>'
+    """
     import mistune
 
     md = mistune.create_markdown(escape=True, plugins=["table", "strikethrough"])
@@ -39,7 +68,36 @@ def render_markdown(text: str) -> str:
 
 
 def withheld_note(count: int, reason: str = "not checked") -> str:
-    """The line a page shows where output that did not pass the gate was left out."""
+    """The line a page shows where output that did not pass the gate was left out.
+
+    Default deny: an output the gate refused, could not check, or that waits
+    for a person's approval is not shown; the page says how many were left out
+    and why (the reason is HTML-escaped), never what they held.
+
+    Parameters
+    ----------
+    count:
+        How many outputs were withheld.
+    reason:
+        Why (shown to the reader).
+
+    Returns
+    -------
+    str
+        A ``<p class="veplab-withheld" role="note">`` element.
+
+    References
+    ----------
+    WHATWG. HTML Living Standard (``table``, ``caption``, ``figure``, ``figcaption``,
+    ``details``; character references for escaping).
+    /work/shared/DESIGN.md, section "Privacy": pages are drawn from the gated payloads
+    (``results.json``); raw notebook output is never published.
+
+    Examples
+    --------
+    >>> withheld_note(2, "held for review")
+    '<p class="veplab-withheld" role="note">2 outputs withheld: held for review (only results published through the disclosure gate appear in this report).</p>'
+    """
     word = "output" if count == 1 else "outputs"
     return (f'<p class="veplab-withheld" role="note">{count} {word} withheld: {_esc(reason)} '
             f"(only results published through the disclosure gate appear in this report).</p>")
@@ -80,8 +138,29 @@ _CI_PAIR = re.compile(r"^(?:(.*?)_)?ci_low$")
 def header(name: Any) -> str:
     """The readable header of a column name (``alpha_ci_low`` -> ``alpha CI low``).
 
-    >>> header("missing_share"), header("alpha_ci_low"), header("n_pairs")
-    ('missing', 'alpha CI low', 'pairs')
+    Names in :data:`HEADERS` get their fixed header (``n_pairs`` -> ``pairs``,
+    ``rmsea`` -> ``RMSEA``); any other name is split at underscores, each word
+    looked up in :data:`HEADERS` and ``ci`` written ``CI``.  ``results.json``
+    keeps the machine names; only the page shows headers.
+
+    Parameters
+    ----------
+    name:
+        A column name (anything; shown through ``str``).
+
+    Returns
+    -------
+    str
+
+    References
+    ----------
+    American Psychological Association (2020). Publication Manual of the American Psychological
+    Association, 7th ed. (table headings and statistical abbreviations: SD, SE, CI, df).
+
+    Examples
+    --------
+    >>> header("missing_share"), header("alpha_ci_low"), header("n_pairs"), header("rmsea")
+    ('missing', 'alpha CI low', 'pairs', 'RMSEA')
     """
     text = str(name)
     if text in HEADERS:
@@ -112,10 +191,39 @@ def _whole(values: Any) -> bool:
 def format_number(v: Any, *, digits: int = 2, style: str = "plain") -> str:
     """One number as the report shows it: ``style`` is plain, whole, p or share (see the policy above).
 
+    * ``whole``: thousands separators, no decimals (``1,239``);
+    * ``p``: three decimals, ``< 0.001`` below that (never ``0.000``);
+    * ``share``: a percentage with one decimal, ``100 * v`` (``3.2%``);
+    * ``plain``: ``digits`` decimals (integers are always whole).
+
+    Negative numbers get a typographic minus (U+2212); ``None``/NaN is ``–``,
+    booleans ``yes``/``no``, text is shown as it is.
+
+    Parameters
+    ----------
+    v:
+        The number.
+    digits:
+        Decimals for ``plain``.
+    style:
+        ``"plain"``, ``"whole"``, ``"p"`` or ``"share"``.
+
+    Returns
+    -------
+    str
+
+    References
+    ----------
+    American Psychological Association (2020). Publication Manual of the American Psychological
+    Association, 7th ed. (section 6.36: exact p values to three decimals, "p < .001" below).
+    The Unicode Consortium. The Unicode Standard: U+2212 MINUS SIGN (the typographic minus).
+
+    Examples
+    --------
     >>> format_number(0.00004, style="p"), format_number(0.0321, style="share"), format_number(1239.0, style="whole")
     ('< 0.001', '3.2%', '1,239')
-    >>> format_number(-0.1884, digits=3)
-    '−0.188'
+    >>> format_number(-0.1884, digits=3), format_number(None), format_number(True)
+    ('−0.188', '–', 'yes')
     """
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "–"
@@ -303,7 +411,54 @@ def _figure(p: Mapping[str, Any]) -> str:
 def render_payload(p: Mapping[str, Any], *, threshold: int, text: str | None = None) -> str:
     """HTML of one gated output payload (table, value, figure or run-time text).
 
-    ``text`` is the already filled-in Markdown of a ``kind="text"`` payload."""
+    The one renderer for the notebook display and the published page, so a
+    reader sees exactly what the gate checked: suppressed cells and values are
+    the mark ``‡`` with the footnote, numbers follow :func:`format_number`'s
+    policy (an estimate and its interval with the same decimals, shares as
+    percentages), a figure must be a base64 PNG made by the report helpers,
+    and a payload of an unknown kind becomes :func:`withheld_note`.
+
+    Parameters
+    ----------
+    p:
+        The payload as ``results.json`` holds it (``kind``: ``"table"``,
+        ``"value"``, ``"figure"`` or ``"text"``).
+    threshold:
+        The study's threshold (named in the suppression footnote).
+    text:
+        The already filled-in Markdown of a ``kind="text"`` payload.
+
+    Returns
+    -------
+    str
+        HTML.
+
+    References
+    ----------
+    WHATWG. HTML Living Standard (``table``, ``caption``, ``figure``, ``figcaption``,
+    ``details``; character references for escaping).
+    /work/shared/DESIGN.md, section "Privacy": pages are drawn from the gated payloads
+    (``results.json``); raw notebook output is never published.
+    American Psychological Association (2020). Publication Manual of the American Psychological
+    Association, 7th ed. (section 6.36: exact p values to three decimals, "p < .001" below).
+    The Unicode Consortium. The Unicode Standard: U+2212 MINUS SIGN (the typographic minus).
+
+    Examples
+    --------
+    >>> render_payload({"kind": "value", "key": "agree_share", "caption": "Agreed", "value": 0.412,
+    ...                 "ci": [0.352, 0.474], "n": 250, "status": "ok"}, threshold=10)
+    '<p class="veplab-value" data-key="agree_share"><b>Agreed:</b> 41.2% (95% CI 35.2%–47.4%); n = 250</p>'
+    >>> table = {"kind": "table", "key": "by_country", "index_name": "country", "index": ["KZ", "UG"],
+    ...          "columns": ["n", "mean"], "data": [[40, 2.5], [None, None]],
+    ...          "suppressed": [[False, False], [True, True]]}
+    >>> print(render_payload(table, threshold=10))
+    <div class="veplab-table-wrap"><table class="veplab-table" data-key="by_country">
+    <thead><tr><th>country</th><th>n</th><th>mean</th></tr></thead><tbody>
+    <tr><th>KZ</th><td>40</td><td>2.50</td></tr>
+    <tr><th>UG</th><td class="suppressed">‡</td><td class="suppressed">‡</td></tr>
+    </tbody></table>
+    <p class="veplab-note">‡ suppressed: fewer than 10 people, or hidden so that totals or other tables cannot reveal another suppressed cell.</p></div>
+    """
     kind = p.get("kind")
     if kind == "table":
         return _table(p, threshold)
