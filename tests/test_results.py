@@ -52,3 +52,35 @@ def test_real_results_render() -> None:
     fit = logit(data, "y ~ q0 + q1")
     h = fit._repr_html_()
     assert "LogitResult" in h and "q1" in h
+
+
+def test_results_with_a_chart_draw_it_with_plot() -> None:
+    """Where veplab has a chart for a result, the result draws it with .plot() (the module's
+    plot_* function stays for a result built elsewhere)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from veplab.factor_analysis import EFAResult, ParallelAnalysisResult
+    from veplab.latent_classes import LatentClassResult
+    from veplab.outcomes import KaplanMeier, PropensityResult, kaplan_meier, propensity
+    from veplab.validity import CalibrationResult
+
+    for cls in (EFAResult, ParallelAnalysisResult, LatentClassResult, KaplanMeier, PropensityResult,
+                CalibrationResult):
+        assert callable(getattr(cls, "plot", None)), cls.__name__
+    rng = np.random.default_rng(2)
+    n = 200
+    x = rng.normal(size=n)
+    t = (rng.random(n) < 1 / (1 + np.exp(-x))).astype(int)
+    df = pd.DataFrame({"x": x, "z": rng.normal(size=n), "t": t, "time": rng.exponential(size=n) * 10,
+                       "event": rng.integers(0, 2, n)})
+    km = kaplan_meier(df, "time", "event", group="t")
+    fig = km.plot(risk_table=False)
+    assert fig is not None
+    ps = propensity(df, "t", ["x", "z"], seed=1)
+    love = ps.plot()
+    over = ps.plot("overlap")
+    assert love is not None and over is not None
+    plt.close("all")

@@ -532,6 +532,10 @@ class EFAResult(Result):
             lines.append("WARNING: the estimation did not converge.")
         return "\n".join(lines)
 
+    def plot(self, *, ax: Any = None) -> Any:
+        """The scree plot of the eigenvalues: :func:`plot_scree`."""
+        return plot_scree(self, ax=ax)
+
 
 def _ncx2_cdf(q: float, df: float, nc: float) -> float:
     if nc <= 0:
@@ -1031,6 +1035,10 @@ class ParallelAnalysisResult(Result):
             f"{self.n_components if self.n_components is not None else '-'} component(s)"
         )
         return head + "\n" + self.table.to_string(float_format=lambda v: f"{v:.3f}")
+
+    def plot(self, *, ax: Any = None) -> Any:
+        """Observed eigenvalues against the simulated benchmark: :func:`plot_scree`."""
+        return plot_scree(self, ax=ax)
 
 
 def _first_not_above(observed: np.ndarray, bench: np.ndarray) -> int:

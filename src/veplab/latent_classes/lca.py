@@ -324,6 +324,12 @@ class LatentClassResult(Result):
         lines.append("\n(posterior membership is row-level: for analysis only, never publish it)")
         return "\n".join(lines)
 
+    def plot(self, **kwargs: Any) -> Any:
+        """The classes' item-response profiles: :func:`veplab.latent_classes.plot_profiles` (keywords pass through)."""
+        from ._plot import plot_profiles
+
+        return plot_profiles(self, **kwargs)
+
 
 def adjusted_rand_index(a: Sequence[Any], b: Sequence[Any]) -> float:
     """Adjusted Rand index of two partitions (Hubert & Arabie 1985).

@@ -246,19 +246,29 @@ class PropensityResult(Result):
             outcome_counts=({0: int((y == 0).sum()), 1: int((y == 1).sum())} if kind == "binary" else {}),
         )
 
+    def plot(self, kind: str = "balance", *, ax: Any = None, threshold: float = 0.1) -> Any:
+        """``kind="balance"``: standardised differences before and after (:func:`plot_love`);
+        ``kind="overlap"``: the propensity scores of both groups (:func:`plot_overlap`)."""
+        check_choice(kind, "kind", ("balance", "overlap"))
+        if kind == "overlap":
+            return plot_overlap(self, ax=ax)
+        return plot_love(self.balance, ax=ax, threshold=threshold)
+
     def plot_love(self, ax: Any = None, threshold: float = 0.1) -> Any:
+        """The balance chart (:func:`plot_love`); the same as ``plot("balance")``."""
         return plot_love(self.balance, ax=ax, threshold=threshold)
 
     def plot_overlap(self, ax: Any = None) -> Any:
+        """The overlap chart (:func:`plot_overlap`); the same as ``plot("overlap")``."""
         return plot_overlap(self, ax=ax)
-
-
-# --------------------------------------------------------------------------- estimation helpers
 
     def disclosure_facts(self) -> ModelFacts:
         """What the output checks of :func:`veplab.privacy.model_disclosure` read from this fit."""
         return ModelFacts("propensity-score model (logistic)", self.n, float(self.n - len(self.model)),
                           self.factor_counts, (str(self.treatment), self.outcome_counts))
+
+
+# --------------------------------------------------------------------------- estimation helpers
 def _wls_hc0(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Weighted least squares with the HC0 sandwich (R ``lm(weights = w)`` + ``vcovHC(type = "HC0")``)."""
     fit = glm(X, y, family="gaussian", weights=w, on_boundary="ignore", what="effect")

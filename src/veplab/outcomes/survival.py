@@ -256,6 +256,10 @@ class KaplanMeier(Result):
         return ("a Kaplan-Meier result is a set of curves, not a model: stop the curves with "
                 "truncate_at_risk(km, threshold) and publish its table through the count gate")
 
+    def plot(self, **kwargs: Any) -> Any:
+        """The survival curves with intervals and a risk table: :func:`plot_km` (keywords pass through)."""
+        return plot_km(self, **kwargs)
+
 
 def kaplan_meier(
     df: pd.DataFrame,

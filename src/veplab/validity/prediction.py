@@ -743,6 +743,10 @@ class CalibrationResult(Result):
         return ModelFacts("calibration model (logistic)", self.n, float(self.n - 2), {},
                           ("outcome", {0: self.n - self.n_events, 1: self.n_events}))
 
+    def plot(self, *, ax: Any = None) -> Any:
+        """Observed against predicted risk by group with the ideal line: :func:`plot_calibration`."""
+        return plot_calibration(self, ax=ax)
+
 
 def _clopper_pearson(k: np.ndarray, n: np.ndarray, ci: float) -> tuple[np.ndarray, np.ndarray]:
     """Exact binomial interval (``binom.test``)."""
