@@ -270,8 +270,8 @@ def test_plots_return_objects():
     ax = plot_forest(fit)
     assert len(ax.get_yticklabels()) == 3
     assert ax.get_xscale() == "log" and ax.get_xlabel() == "hazard ratio (log scale) with interval"
-    # the squares are the hazard ratios, top to bottom in the table's order
-    points = [line for line in ax.get_lines() if line.get_marker() == "s"][0]
+    # the dots are the hazard ratios, top to bottom in the table's order
+    points = [line for line in ax.get_lines() if line.get_marker() == "o"][0]
     np.testing.assert_allclose(points.get_xdata(), fit.table["hr"].to_numpy())
     assert [t.get_text() for t in fit.plot().get_yticklabels()] == list(fit.table["term"])
     plt.close("all")

@@ -174,8 +174,9 @@ def plot_forest(
     odds ratios (``odds_ratio, or_ci_low, or_ci_high``) or hazard ratios
     (``hr, hr_ci_low, hr_ci_high``) when present and ``log=True`` (log axis,
     reference line at 1), else ``estimate, ci_low, ci_high`` (reference line
-    at 0).  This is the one forest plot of the package: ``LogitResult.plot()``,
-    ``OrdinalResult.plot()`` and ``CoxResult.plot()`` call it.  Terms are grouped by ``group_col`` (a
+    at 0).  ``LogitResult.plot()``, ``OrdinalResult.plot()`` and ``CoxResult.plot()``
+    call it; it draws with :func:`veplab.plots.charts.dot_interval`, as the report's
+    gated forest plot (:func:`veplab.plots.charts.forest`) does, so both look alike.  Terms are grouped by ``group_col`` (a
     column of the table) or by ``domains`` (a mapping term -> domain, e.g.
     ``{"grievance": "push", "peers": "pull", "trust_staff": "protective"}``;
     unmapped terms go under "other").  ``labels`` renames terms.
@@ -207,52 +208,20 @@ def plot_forest(
         groups = np.array([""] * len(t))
     order = list(dict.fromkeys(groups))
     labels = labels or {}
-    y = 0.0
-    ys, names, heads = [], [], []
-    rows = []
-    hidden: list[bool] = []
-    for gname in order:
-        sub = t[groups == gname]
-        if gname:
-            heads.append((y, gname))
-            y += 1
-        for _, r in sub.iterrows():
-            ys.append(y)
-            names.append(("   " if gname else "") + str(labels.get(r["term"], r["term"])))
-            rows.append((r[cols[0]], r[cols[1]], r[cols[2]]))
-            hidden.append(bool(r["suppressed"]) if "suppressed" in sub.columns and pd.notna(r["suppressed"])
-                          else False)
-            y += 1
-    ax = _axes(ax, height=max(2.5, 0.32 * y + 1))
-    arr = np.asarray(rows, dtype=float)
-    ys_a = np.asarray(ys)
-    whole = np.isfinite(arr).all(axis=1)
-    ok = np.isfinite(arr[:, 0])
-    ax.hlines(ys_a[whole], arr[whole, 1], arr[whole, 2], color="black", linewidth=1.2)
-    ax.plot(arr[ok, 0], ys_a[ok], "s", color="black", markersize=5)
-    for yy, good, sup in zip(ys_a, ok, hidden):
-        if not good:  # the row keeps its place and says why it is empty
-            ax.annotate("suppressed" if sup else "not estimated", (0.01, yy), xycoords=("axes fraction", "data"),
-                        va="center", fontsize=8, color="#555555", style="italic")
-    ref = 1.0 if use_or else 0.0
-    ax.axvline(ref, color="#777777", linestyle="--", linewidth=0.9)
-    if ratio is not None:  # use_or
-        from matplotlib import ticker
+    ranked = np.concatenate([np.flatnonzero(groups == g) for g in order])  # the rows, group by group
+    t, groups = t.iloc[ranked], groups[ranked]
+    hidden = (t["suppressed"].fillna(False).astype(bool).to_numpy() if "suppressed" in t.columns
+              else np.zeros(len(t), dtype=bool))
+    rows = pd.DataFrame({"estimate": pd.to_numeric(t[cols[0]], errors="coerce").to_numpy(float),
+                         "ci_low": pd.to_numeric(t[cols[1]], errors="coerce").to_numpy(float),
+                         "ci_high": pd.to_numeric(t[cols[2]], errors="coerce").to_numpy(float)},
+                         index=[str(labels.get(term, term)) for term in t["term"]])
+    from .charts import NOT_ESTIMATED, SUPPRESSED, dot_interval
 
-        ax.set_xscale("log")
-        ax.xaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-        ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _pos: f"{v:g}"))
-        ax.xaxis.set_minor_formatter(ticker.NullFormatter())
-        ax.set_xlabel(f"{ratio[3]} (log scale) with interval")
-    else:
-        ax.set_xlabel("estimate with interval")
-    ax.set_yticks(ys_a, names)
-    for yy, text in heads:
-        ax.annotate(text, (0.0, yy), xycoords=("axes fraction", "data"), xytext=(-4, 0),
-                    textcoords="offset points", ha="right", va="center", fontweight="bold", fontsize=9)
-    ax.set_ylim(y - 0.5, -0.5)
-    ax.grid(axis="x", color="#dddddd", linewidth=0.6)
-    ax.set_axisbelow(True)
+    fig = dot_interval(rows, ax=ax, groups=groups, ref=1.0 if use_or else 0.0, log=use_or,
+                       missing_labels=[SUPPRESSED if h else NOT_ESTIMATED for h in hidden],
+                       xlabel=f"{ratio[3]} (log scale) with interval" if ratio is not None else "estimate with interval")
+    ax = ax if ax is not None else fig.axes[0]
     if title:
         ax.set_title(title)
     return ax

@@ -192,23 +192,40 @@ def item_missing_chart(items: pd.DataFrame, *, ax: Any = None) -> Any:
 
 def dot_interval(table: pd.DataFrame, *, estimate: str = "estimate", low: str = "ci_low", high: str = "ci_high",
                  xlabel: str = "", missing_label: str = SUPPRESSED, ax: Any = None,
-                 missing_labels: Any = None, ref: float | None = None, log: bool = False) -> Any:
+                 missing_labels: Any = None, ref: float | None = None, log: bool = False,
+                 groups: Any = None) -> Any:
     """Dots with interval whiskers, one row per group (forest-style); returns the Figure.
 
     A row whose estimate is NaN (suppressed by the gate) keeps its place,
     which reads ``missing_label`` (or its entry of ``missing_labels``, one
     text per row).  ``ref`` draws a dashed reference line (0 for
     differences, 1 for ratios); ``log=True`` draws the axis on a log scale
-    (ratios).
+    (ratios).  ``groups`` (one name per row, rows of a group together, ``""``
+    for none) puts a bold heading above each group's rows, as a forest plot
+    of push, pull and protective factors has.
     """
     use_style()
     n = len(table)
+    names = [str(i) for i in table.index]
+    slots: list[tuple[str, Any]] = []  # top to bottom: ("head", name) or ("row", position in table)
+    previous = None
+    for i in range(n):
+        group = "" if groups is None else str(list(groups)[i])
+        if group and group != previous:
+            slots.append(("head", group))
+        slots.append(("row", i))
+        previous = group
+    if groups is not None:
+        names = [("   " if str(g) else "") + name for name, g in zip(names, list(groups))]
+    m = len(slots)
     if ax is None:
-        longest = max((len(str(i)) for i in table.index), default=10)
-        fig, ax = plt.subplots(figsize=(min(11.0, 5.5 + 0.06 * longest), max(2.5, 0.32 * n + 1.2)))
+        longest = max((len(x) for x in names), default=10)
+        fig, ax = plt.subplots(figsize=(min(11.0, 5.5 + 0.06 * longest), max(2.5, 0.32 * m + 1.2)))
     else:
         fig = ax.figure
-    y = np.arange(n)[::-1]
+    place = np.arange(m)[::-1]
+    y = np.array([place[k] for k, (kind, _) in enumerate(slots) if kind == "row"], dtype=float)
+    heads = [(float(place[k]), name) for k, (kind, name) in enumerate(slots) if kind == "head"]
     est = pd.to_numeric(table[estimate], errors="coerce").to_numpy(float)
     lo = pd.to_numeric(table[low], errors="coerce").to_numpy(float)
     hi = pd.to_numeric(table[high], errors="coerce").to_numpy(float)
@@ -239,8 +256,11 @@ def dot_interval(table: pd.DataFrame, *, estimate: str = "estimate", low: str = 
         ax.xaxis.set_minor_formatter(NullFormatter())
     for yy, text in zip(y[~ok], np.asarray(texts, dtype=object)[~ok]):
         _mark_bar(ax, float(yy), str(text), horizontal=True)
-    ax.set_yticks(y, [str(i) for i in table.index])
-    ax.set_ylim(-0.6, n - 0.4)
+    ax.set_yticks(y, names)
+    for yy, name in heads:
+        ax.annotate(name, (0.0, yy), xycoords=("axes fraction", "data"), xytext=(-4, 0),
+                    textcoords="offset points", ha="right", va="center", fontweight="bold", fontsize=9)
+    ax.set_ylim(-0.6, m - 0.4)
     ax.grid(axis="x")
     ax.grid(axis="y", visible=False)
     if xlabel:
