@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as _dt
 import re
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Callable
 
@@ -15,6 +14,7 @@ import pandas as pd
 
 from .. import codebook as _cb
 from ..codebook import Codebook, Item
+from ._record import LoadInfo, load_info
 from .problems import DataError, Problems
 from .readers import RawTable, read_raw
 from .reasons import REASON_DTYPE, missing_reasons, reason_column, set_missing_reasons
@@ -33,100 +33,6 @@ _DATE_FORMATS = {
 }
 _MISSING_STRINGS = {"", "na", "n/a", "nan", "null", "none", "."}
 _ADMIN_META = re.compile(r"^_(uuid|id|submission_time|index|parent_index|status|validation_status|version|notes|tags|submitted_by|xform_id_string|attachments|geolocation)$")
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class LoadInfo:
-    """What :func:`load` learnt and did; kept in ``df.attrs["veplab"]``.
-
-    ``df.attrs`` survive column selection and row filters but not merges,
-    joins or concatenation with other frames, so nothing an analysis needs per
-    cell lives here: why an answer is missing is in the frame's reason columns
-    (:mod:`veplab.data.reasons`), which travel with their rows.
-
-    ``missing`` is a long table (``row`` in the file, ``index``, ``id``,
-    ``column``, ``code``, ``reason``) of every cell set to missing because of
-    a missing code or, with ``on_error="flag"``, because its value was invalid:
-    a record of what the load did (read reasons with
-    :func:`~veplab.data.missing_reasons`).  ``reason_columns`` names the items
-    given a reason column (so that a selection that drops one is noticed).
-    ``problems`` holds the warnings (and flagged errors) met while loading.
-    """
-
-    file: str
-    format: str
-    sha256: str
-    codebook_id: str
-    codebook_sha256: str | None
-    n_rows: int
-    encoding: str | None
-    missing: pd.DataFrame
-    problems: pd.DataFrame
-    value_labels: Mapping[str, Mapping[Any, str]]
-    reversed: bool
-    scored: tuple[str, ...]
-    row_numbers: tuple[int, ...]
-    reason_columns: tuple[str, ...] = ()
-
-    # Immutable: propagating attrs through pandas operations must be cheap.
-    def __deepcopy__(self, memo: dict) -> "LoadInfo":
-        return self
-
-    def __copy__(self) -> "LoadInfo":
-        return self
-
-
-def load_info(df: pd.DataFrame) -> LoadInfo | None:
-    r"""The :class:`LoadInfo` of a frame made by :func:`load` (or None).
-
-    :func:`load` keeps what it learnt in ``df.attrs["veplab"]``: the file and
-    its SHA-256, the codebook id and hash, the number of rows, the encoding,
-    every cell it set to missing and why (``missing``), the problems met, and
-    whether items were reverse-keyed and which scales were scored.  pandas keeps
-    ``attrs`` through column selection and row filters but drops them on
-    merges, joins and concatenation, where this returns None.
-
-    Parameters
-    ----------
-    df : DataFrame
-        Any frame.
-
-    Returns
-    -------
-    LoadInfo or None
-        None when ``df`` was not made by :func:`load` (or lost its attrs).
-
-    References
-    ----------
-    pandas documentation, ``DataFrame.attrs`` (experimental metadata that
-    operations may drop): https://pandas.pydata.org/docs/reference/api/pandas.DataFrame.attrs.html.
-    FIPS 180-4 (2015), *Secure Hash Standard*: the SHA-256 of the file.
-    /work/shared/DESIGN.md, "The path data takes" (what ``load`` records).
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> from pathlib import Path
-    >>> import pandas as pd
-    >>> from veplab.codebook import from_dict
-    >>> cb = from_dict({"id": "s", "title": "Survey", "id_column": "rid", "items": [
-    ...     {"id": "q1", "label": "I feel safe", "type": "likert",
-    ...      "options": {1: "No", 2: "Sometimes", 3: "Yes"}, "missing": {9: "refused"}}]})
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     path = Path(folder) / "export.csv"
-    ...     _ = path.write_text("rid,q1\nr1,3\nr2,9\n", encoding="utf-8")
-    ...     df = load(path, cb)
-    >>> info = load_info(df)
-    >>> info.n_rows, info.codebook_id, info.encoding
-    (2, 's', 'utf-8')
-    >>> info.missing[["row", "column", "code", "reason"]]
-       row column  code   reason
-    0    3     q1     9  refused
-    >>> load_info(pd.DataFrame({"q1": [3]})) is None
-    True
-    """
-    info = df.attrs.get("veplab")
-    return info if isinstance(info, LoadInfo) else None
 
 
 # ------------------------------------------------------------------ helpers
@@ -556,7 +462,7 @@ def apply_codebook(
 
     scored: tuple[str, ...] = ()
     if score and codebook.scales:
-        from ..scoring import score_scales
+        from .scoring import score_scales
 
         scores = score_scales(result, codebook, already_reversed=reverse)
         for c in scores.columns:

@@ -718,7 +718,7 @@ def impute(
         scale_items = {s.id: set(s.items) for s in getattr(codebook, "scales", ())}
         scale_cols = [c for c in cols if c in scale_items and scale_items[c] & set(cols)]
         if scale_cols:
-            from ..scoring import already_reversed_in, score_scales
+            from ..data.scoring import already_reversed_in, score_scales
 
             reverse = [i for sc in codebook.scales if sc.id in scale_cols for i in sc.items if i in codebook]
             already = already_reversed_in(df, codebook, reverse, reversed_items, what=what,

@@ -363,7 +363,7 @@ def reliable_change_of(data: pd.DataFrame, cb: Any, scale: str, *, id: str, wave
     (0.779, 0.436, (3, 27, 0))
     """
     from ..reliability import alpha
-    from ..scoring import scored_items
+    from ..data.scoring import scored_items
 
     pre, post = _level(data, wave, pre), _level(data, wave, post)
     first = data[data[wave] == pre].set_index(id)

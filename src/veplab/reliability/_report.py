@@ -13,7 +13,7 @@ import pandas as pd
 from .._results import Result
 from .._validate import InputError, numeric_frame
 from ..codebook import ORDERED_TYPES, Codebook, Item
-from ..scoring import dichotomous, scored_items
+from ..data.scoring import dichotomous, scored_items
 from ._agreement import cohen_kappa, fleiss_kappa, gwet_ac, krippendorff_alpha, percent_agreement
 from ._alpha import alpha, _reason_shares
 from ._icc import icc, icc_oneway, long_to_wide

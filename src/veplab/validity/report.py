@@ -13,7 +13,7 @@ import pandas as pd
 from .._results import Result
 from .._validate import InputError
 from ..codebook import Codebook
-from ..scoring import scored_items
+from ..data.scoring import scored_items
 from ..factor_analysis.confirmatory import cfa, invariance
 from ..factor_analysis.confirmatory._checks import _normalise_missing
 from ..factor_analysis.exploratory import bartlett_sphericity, efa, kmo, parallel_analysis
