@@ -90,6 +90,7 @@ def load_info(df: pd.DataFrame) -> LoadInfo | None:
     >>> from pathlib import Path
     >>> import pandas as pd
     >>> from veplab.codebook import from_dict
+    >>> from veplab.data import load
     >>> cb = from_dict({"id": "s", "title": "Survey", "id_column": "rid", "items": [
     ...     {"id": "q1", "label": "I feel safe", "type": "likert",
     ...      "options": {1: "No", 2: "Sometimes", 3: "Yes"}, "missing": {9: "refused"}}]})
