@@ -11,7 +11,7 @@ from scipy import linalg
 from veplab import _optim
 
 from ._partable import _Row
-from ._model import _Model, _add_second_derivative_terms, _trace_products
+from ._model import _Model, _add_second_derivative_terms
 
 
 # ---------------------------------------------------------------------------
@@ -52,58 +52,68 @@ def _missing_patterns(arr: np.ndarray) -> list[_Pattern]:
     return pats
 
 
-def _fiml_loglik(pats: Sequence[_Pattern], sigma: np.ndarray, mu: np.ndarray) -> float:
+@dataclasses.dataclass
+class _Batch:
+    """The patterns of one group stacked in p x p (for whole-array steps over all patterns).
+
+    Every pattern's observed block sits in its place in a p x p array with zeros
+    elsewhere: ``mean`` and ``cov`` (zero outside the observed variables), ``obs`` and
+    ``oo`` the masks.  The inverse of ``Sigma_oo`` embedded the same way is the inverse
+    of ``Sigma`` restricted to the block with the identity on the missing variables
+    (block diagonal after a permutation), so all patterns invert in one batched call.
+    """
+
+    n: np.ndarray  # (P,) rows per pattern
+    k: np.ndarray  # (P,) observed variables per pattern
+    obs: np.ndarray  # (P, p) bool
+    oo: np.ndarray  # (P, p, p) bool
+    mean: np.ndarray  # (P, p)
+    cov: np.ndarray  # (P, p, p)
+
+    @classmethod
+    def of(cls, pats: Sequence[_Pattern], p: int) -> "_Batch":
+        P = len(pats)
+        obs = np.zeros((P, p), dtype=bool)
+        mean = np.zeros((P, p))
+        cov = np.zeros((P, p, p))
+        for k, pat in enumerate(pats):
+            obs[k, pat.obs] = True
+            mean[k, pat.obs] = pat.mean
+            cov[k][pat.oo] = pat.cov
+        return cls(n=np.array([pat.n for pat in pats], dtype=float), k=obs.sum(axis=1).astype(float), obs=obs,
+                   oo=obs[:, :, None] & obs[:, None, :], mean=mean, cov=cov)
+
+    def inverses(self, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """(``Sigma_oo^-1`` of every pattern embedded in p x p, ``log|Sigma_oo|``); None when a block
+        is not positive definite (or not finite)."""
+        if not np.isfinite(sigma).all():
+            return None
+        M = np.where(self.oo, sigma, 0.0)
+        d = np.arange(sigma.shape[0])
+        M[:, d, d] += ~self.obs
+        try:
+            L = np.linalg.cholesky(M)
+        except np.linalg.LinAlgError:
+            return None
+        logdet = 2.0 * np.log(np.diagonal(L, axis1=1, axis2=2)).sum(axis=1)
+        inv = np.linalg.inv(M)
+        inv = (inv + np.swapaxes(inv, 1, 2)) / 2.0
+        return np.where(self.oo, inv, 0.0), logdet
+
+
+def _fiml_loglik(b: _Batch, sigma: np.ndarray, mu: np.ndarray) -> float:
     """Observed-data normal log-likelihood (Arbuckle 1996): sum over patterns of
 
-    ``-n_P / 2 [p_P log(2 pi) + log|Sigma_PP| + tr(Sigma_PP^-1 (S_P + d d'))]``, ``d = ybar_P - mu_P``.
-    Returns -inf when a Sigma_PP is not positive definite.
+    ``-n_P / 2 [p_P log(2 pi) + log|Sigma_PP| + tr(Sigma_PP^-1 (S_P + d d'))]``, ``d = ybar_P - mu_P``,
+    all patterns at once (:class:`_Batch`).  Returns -inf when a Sigma_PP is not positive definite.
     """
-    total = 0.0
-    for pat in pats:
-        o = pat.obs
-        try:
-            c = _pattern_cholesky(sigma[pat.oo])
-        except (linalg.LinAlgError, ValueError):
-            return -math.inf
-        d = pat.mean - mu[o]
-        logdet = 2.0 * float(np.sum(np.log(np.diag(c))))
-        quad = float(np.trace(_pattern_solve(c, pat.cov))) + float(d @ _pattern_solve(c, d))
-        total += -0.5 * pat.n * (o.size * _LOG2PI + logdet + quad)
-    return total
-
-
-# The pattern loops call LAPACK's Cholesky routines directly: the same calls (dpotrf, lower, unclean; dpotrs)
-# and so the same numbers as scipy.linalg.cho_factor / cho_solve, without their per-call argument handling,
-# which cost several times the factorisation of a small pattern block (hundreds of patterns per group,
-# every likelihood, gradient and Hessian of every fit).
-_POTRF = linalg.lapack.dpotrf
-_POTRS = linalg.lapack.dpotrs
-
-
-def _pattern_cholesky(block: np.ndarray) -> np.ndarray:
-    """``scipy.linalg.cho_factor(block, lower=True)[0]`` of a float64 pattern block (same errors)."""
-    if not np.isfinite(block).all():
-        raise ValueError("array must not contain infs or NaNs")
-    c, info = _POTRF(block, lower=1, clean=0)
-    if info > 0:
-        raise linalg.LinAlgError(f"{info}-th leading minor of the array is not positive definite")
-    if info < 0:
-        raise ValueError(f"LAPACK reported an illegal value in {-info}-th argument on entry to \"POTRF\".")
-    return c
-
-
-def _pattern_solve(c: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``scipy.linalg.cho_solve((c, True), b, check_finite=False)``."""
-    x, info = _POTRS(c, b, lower=1)
-    if info != 0:
-        raise ValueError(f"illegal value in {-info}th argument of internal potrs")
-    return x
-
-
-def _pattern_inverse(block: np.ndarray) -> np.ndarray:
-    """``cho_solve(cho_factor(block, lower=True), I, check_finite=False)``, symmetrised."""
-    sinv = _pattern_solve(_pattern_cholesky(block), np.eye(block.shape[0]))
-    return (sinv + sinv.T) / 2.0
+    got = b.inverses(sigma)
+    if got is None:
+        return -math.inf
+    Sp, logdet = got
+    d = (b.mean - mu) * b.obs
+    quad = np.einsum("Pij,Pji->P", Sp, b.cov) + np.einsum("Pi,Pij,Pj->P", d, Sp, d)
+    return float(-0.5 * np.dot(b.n, b.k * _LOG2PI + logdet + quad))
 
 
 def _available_case_moments(pats: Sequence[_Pattern], p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -137,28 +147,33 @@ def _em_moments(
     iu = np.triu_indices(p)
     # the observed part of T1, T2 never changes
     T1_obs, T2_obs = np.zeros(p), np.zeros((p, p))
-    parts = []
     for pat in pats:
-        m2 = pat.cov + np.outer(pat.mean, pat.mean)  # average second moment of the observed
         T1_obs[pat.obs] += pat.n * pat.mean
-        T2_obs[pat.oo] += pat.n * m2
-        if pat.mis.size:
-            parts.append((pat, m2, np.ix_(pat.mis, pat.obs), np.ix_(pat.obs, pat.mis), np.ix_(pat.mis, pat.mis)))
+        T2_obs[pat.oo] += pat.n * (pat.cov + np.outer(pat.mean, pat.mean))
+    # the patterns with missing values, stacked in p x p (see _Batch): B = Sigma_mo Sigma_oo^-1 is
+    # (Sigma S_P)[m, o] with S_P the embedded inverse, and every term below is zero outside its block
+    b = _Batch.of([pat for pat in pats if pat.mis.size], p)
+    mis = ~b.obs & (b.n[:, None] > 0)
+    mm_mask = mis[:, :, None] & mis[:, None, :]
+    m2 = b.cov + b.mean[:, :, None] * b.mean[:, None, :]  # average second moment of the observed
     it = 0
     for it in range(1, max_iter + 1):
         T1, T2 = T1_obs.copy(), T2_obs.copy()
-        for pat, m2, mo, om, mm_ix in parts:
-            o, m, nP = pat.obs, pat.mis, pat.n
-            s_mo = sigma[mo]
-            B = np.linalg.solve(sigma[pat.oo], s_mo.T).T  # regression of missing on observed
-            c = mu[m] - B @ mu[o]
-            bm = B @ pat.mean
-            T1[m] += nP * (bm + c)
-            cross = B @ m2 + np.outer(c, pat.mean)
-            T2[mo] += nP * cross
-            T2[om] += nP * cross.T
-            mm = B @ m2 @ B.T + np.outer(bm, c) + np.outer(c, bm) + np.outer(c, c)
-            T2[mm_ix] += nP * (mm + sigma[mm_ix] - B @ s_mo.T)
+        if len(b.n):
+            got = b.inverses(sigma)
+            if got is None:
+                raise np.linalg.LinAlgError("EM: a pattern's covariance block is not positive definite")
+            B = (sigma @ got[0]) * mis[:, :, None]  # rows: missing; columns: observed
+            c = (mu - B @ mu) * mis
+            bm = B @ b.mean[:, :, None]
+            bm = bm[:, :, 0]
+            T1 += b.n @ (bm + c)
+            cross = B @ m2 + c[:, :, None] * b.mean[:, None, :]
+            T2 += np.einsum("P,Pij->ij", b.n, cross + np.swapaxes(cross, 1, 2))
+            mm = (B @ m2 @ np.swapaxes(B, 1, 2) + bm[:, :, None] * c[:, None, :] + c[:, :, None] * bm[:, None, :]
+                  + c[:, :, None] * c[:, None, :])
+            mm += np.where(mm_mask, sigma - B @ sigma, 0.0)
+            T2 += np.einsum("P,Pij->ij", b.n, mm)
         mu = T1 / N
         sigma = T2 / N - np.outer(mu, mu)
         sigma = (sigma + sigma.T) / 2.0
@@ -168,7 +183,7 @@ def _em_moments(
         if delta < tol:
             break
         mu0, sigma0 = mu, sigma
-    return mu, sigma, _fiml_loglik(pats, sigma, mu), it
+    return mu, sigma, _fiml_loglik(_Batch.of(pats, p), sigma, mu), it
 
 
 def _independence_loglik(pats: Sequence[_Pattern], p: int) -> float:
@@ -179,6 +194,20 @@ def _independence_loglik(pats: Sequence[_Pattern], p: int) -> float:
     """
     _, var, counts = _available_case_moments(pats, p)
     return float(np.sum(-0.5 * counts * (_LOG2PI + np.log(var) + 1.0)))
+
+
+def _pair_traces(n: np.ndarray, X: np.ndarray, Y: np.ndarray, dS: np.ndarray) -> np.ndarray:
+    """``T[a, b] = sum_P n_P tr(X_P dS_a Y_P dS_b)`` for stacks X, Y (P x p x p) and dS (q x p x p).
+
+    ``tr(X dS_a Y dS_b) = sum_ijkl X[i,j] dS_a[j,k] Y[k,l] dS_b[l,i]``, so with
+    ``G[i,j,k,l] = sum_P n_P X_P[i,j] Y_P[k,l]`` (one product over the patterns) the
+    whole table is two more products, whatever the number of patterns.
+    """
+    q, p = dS.shape[0], dS.shape[1]
+    P = len(n)
+    G = ((n[:, None] * X.reshape(P, p * p)).T @ Y.reshape(P, p * p)).reshape(p, p, p, p)
+    G = G.transpose(0, 3, 1, 2).reshape(p * p, p * p)  # rows (i, l), columns (j, k)
+    return (dS.reshape(q, p * p) @ G.T) @ np.swapaxes(dS, 1, 2).reshape(q, p * p).T
 
 
 class _FimlModel(_Model):
@@ -199,13 +228,14 @@ class _FimlModel(_Model):
     ) -> None:
         super().__init__(rows, p, m, ngroups, True, S, ybar, nobs)
         self.patterns = patterns
+        self.batches = [_Batch.of(pats, p) for pats in patterns]
         self.loglik_h1 = loglik_h1
 
     def loglik(self, x: np.ndarray) -> list[float]:
         out = []
         for g in range(self.G):
             sigma, mu = self.implied(x, g)
-            out.append(_fiml_loglik(self.patterns[g], sigma, mu))
+            out.append(_fiml_loglik(self.batches[g], sigma, mu))
         return out
 
     def discrepancy(self, x: np.ndarray) -> tuple[float, list[float]]:
@@ -214,6 +244,22 @@ class _FimlModel(_Model):
             return math.inf, []
         fs = [2.0 * (h1 - ll) / n for h1, ll, n in zip(self.loglik_h1, lls, self.nobs)]
         return float(np.dot(self.w, fs)), fs
+
+    def _pattern_sums(self, g: int, sigma: np.ndarray, mu: np.ndarray) -> tuple[
+            _Batch, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per pattern P of group g (embedded in p x p): ``S_P = Sigma_oo^-1``, ``d = ybar_P - mu_o``,
+        ``A_P = S_P (C_P + d d') S_P`` and ``u_P = S_P d``; and the sums ``W = sum n_P (S_P - A_P)``,
+        ``u = sum n_P u_P``."""
+        b = self.batches[g]
+        got = b.inverses(sigma)
+        if got is None:
+            raise np.linalg.LinAlgError("the model-implied covariance of a missing-data pattern is not "
+                                        "positive definite")
+        Sp = got[0]
+        d = (b.mean - mu) * b.obs
+        A = Sp @ (b.cov + d[:, :, None] * d[:, None, :]) @ Sp
+        u = np.einsum("Pij,Pj->Pi", Sp, d)
+        return b, Sp, A, u, np.einsum("P,Pij->ij", b.n, Sp - A), b.n @ u
 
     def gradient_information(
         self, x: np.ndarray, *, weighted: bool = True, information: bool = True
@@ -228,27 +274,15 @@ class _FimlModel(_Model):
         """
         grad = np.zeros(self.nx)
         info = np.zeros((self.nx, self.nx))
-        p = self.p
         for g in range(self.G):
             if not self.free_by_group[g]:
                 continue
             sigma, mu = self.implied(x, g)
             dS, dm = self._derivatives(x, g)
             q = dS.shape[0]
-            Wt, ut = np.zeros((p, p)), np.zeros(p)
-            E = np.zeros((q, q))
-            for pat in self.patterns[g]:
-                o = pat.obs
-                sinv = _pattern_inverse(sigma[pat.oo])
-                d = pat.mean - mu[o]
-                A = sinv @ (pat.cov + np.outer(d, d)) @ sinv
-                Wt[pat.oo] += pat.n * (sinv - A)
-                ut[o] += pat.n * (sinv @ d)
-                if information:
-                    dSo = dS[:, o][:, :, o] if o.size < p else dS
-                    M = np.matmul(sinv, dSo)
-                    dmo = dm[:, o]
-                    E += pat.n * (0.5 * _trace_products(M, M) + dmo @ sinv @ dmo.T)
+            b, Sp, A, _, Wt, ut = self._pattern_sums(g, sigma, mu)
+            if information:
+                E = 0.5 * _pair_traces(b.n, Sp, Sp, dS) + dm @ np.einsum("P,Pij->ij", b.n, Sp) @ dm.T
             ng = float(self.nobs[g])
             dF = (dS.reshape(q, -1) @ Wt.ravel() - 2.0 * dm @ ut) / ng
             K = self.K[g]
@@ -267,7 +301,6 @@ class _FimlModel(_Model):
         pattern sums embedded in p x p.
         """
         hess = np.zeros((self.nx, self.nx))
-        p = self.p
         for g in range(self.G):
             rows = self.free_by_group[g]
             if not rows:
@@ -275,25 +308,12 @@ class _FimlModel(_Model):
             lam, theta, psi, nu, alpha = self.matrices(x, g)
             sigma, mu = self.implied(x, g)
             dS, dm = self._derivatives(x, g)
-            q = dS.shape[0]
-            H = np.zeros((q, q))
-            Wt, ut = np.zeros((p, p)), np.zeros(p)
-            for pat in self.patterns[g]:
-                o = pat.obs
-                sinv = _pattern_inverse(sigma[pat.oo])
-                d = pat.mean - mu[o]
-                u = sinv @ d
-                A = sinv @ (pat.cov + np.outer(d, d)) @ sinv
-                dSo = dS[:, o][:, :, o] if o.size < p else dS
-                dmo = dm[:, o]
-                M = np.matmul(sinv, dSo)
-                Nm = np.matmul(A, dSo)
-                Hp = -_trace_products(M, M) + 2.0 * _trace_products(Nm, M)
-                T = (dSo @ u) @ (dmo @ sinv).T
-                Hp += 2.0 * (T + T.T) + 2.0 * (dmo @ sinv) @ dmo.T
-                H += pat.n * Hp
-                Wt[pat.oo] += pat.n * (sinv - A)
-                ut[o] += pat.n * u
+            b, Sp, A, u, Wt, ut = self._pattern_sums(g, sigma, mu)
+            # per pattern: -tr(S dSa S dSb) + 2 tr(A dSa S dSb) + 2 (T + T') + 2 dma' S dmb, with
+            # T[a, b] = (dSa u)' S dmb, summed over the patterns with weights n_P
+            H = -_pair_traces(b.n, Sp, Sp, dS) + 2.0 * _pair_traces(b.n, A, Sp, dS)
+            T = np.einsum("aij,ijk,bk->ab", dS, np.einsum("P,Pik,Pj->ijk", b.n, Sp, u), dm)
+            H += 2.0 * (T + T.T) + 2.0 * dm @ np.einsum("P,Pij->ij", b.n, Sp) @ dm.T
             ng = float(self.nobs[g])
             H /= ng
             _add_second_derivative_terms(H, rows, lam, psi, Wt / ng, ut / ng, True)
