@@ -204,6 +204,12 @@ def test_prediction_over_time_on_levels_with_competing_events():
     assert (ot.incidence_table["kaplan_meier"] >= ot.incidence_table["incidence"]).all()
     assert list(ot.gray.index) == ["outcome", "competing"]
     assert ot.at_risk.shape == (3, 5)
+    assert any("ten-fold cross-validation" in n for n in ot.notes)
+    five = vd.prediction_over_time(d, time="time", event="event", score="level", status="status", horizon=78,
+                                   folds=5, seed=1)
+    # the note names the folds used, in words (was "ten-fold" whatever folds= said)
+    assert any("five-fold cross-validation" in n for n in five.notes)
+    assert not any(ch.isdigit() for n in five.notes for ch in n)
 
 
 def test_prediction_over_time_probability_score_and_sentences():

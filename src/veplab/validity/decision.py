@@ -201,6 +201,47 @@ def plot_decision_curve(res: DecisionCurve, *, ax: Any = None, label: str = "Too
 
     The y axis runs from a little below 0 to a little above the prevalence (the
     largest net benefit possible); ``max_threshold`` cuts the x axis.
+
+    The curves are those of :func:`decision_curve`: at threshold ``pt``,
+    ``net benefit = TP / n - FP / n * pt / (1 - pt)`` for acting on those with
+    predicted risk ``>= pt``, ``prevalence - (1 - prevalence) pt / (1 - pt)`` for
+    acting on all, and 0 for acting on none.
+
+    Parameters
+    ----------
+    res : DecisionCurve
+        The result of :func:`decision_curve`.
+    ax : matplotlib Axes, optional
+        Axes to draw into (default: a new figure).
+    label : str
+        Legend entry of the tool's curve.
+    xlabel, ylabel : str
+        Axis labels.
+    max_threshold : float, optional
+        Largest threshold shown.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    References
+    ----------
+    Vickers, A. J., & Elkin, E. B. (2006). Decision curve analysis: a novel method for
+    evaluating prediction models. *Medical Decision Making*, 26, 565-574.
+    Mirrors R ``plot(dcurves::dca(...))`` (the model, "Treat All" and "Treat None"
+    against the threshold probability).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt, numpy as np
+    >>> y = np.array([1, 0, 1, 0, 0, 1, 0, 0]); p = np.array([0.8, 0.1, 0.6, 0.4, 0.2, 0.3, 0.7, 0.1])
+    >>> fig = plot_decision_curve(decision_curve(p, y=y), label="Risk tool")
+    >>> ax = fig.axes[0]
+    >>> [line.get_label() for line in ax.lines], ax.get_xlabel()
+    (['Risk tool', 'Act on all', 'Act on none'], 'Threshold probability')
+    >>> round(float(ax.get_ylim()[1]), 4)         # 1.1 x the prevalence, 3 / 8
+    0.4125
+    >>> plt.close(fig)
     """
     import matplotlib.pyplot as plt
 

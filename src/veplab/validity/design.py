@@ -164,6 +164,53 @@ def structure(df: pd.DataFrame, codebook: Any, scales: Sequence[str], *, missing
     answered counts) or on complete cases (``"listwise"``).  KMO, Bartlett and the EFA
     use pairwise correlations.  Each step runs on its own: one that fails is named in
     ``failed`` with a sentence, and the others are still reported.
+
+    Statistics (``R`` the item correlations, ``Q`` the partial correlations, ``p`` items)::
+
+        KMO = sum_{i != j} r_ij^2 / (sum_{i != j} r_ij^2 + sum_{i != j} q_ij^2)
+        Bartlett chi2 = -(n - 1 - (2 p + 5) / 6) log det(R),  df = p (p - 1) / 2
+        CFA: Sigma = Lambda Phi Lambda' + Theta, fitted by maximum likelihood
+
+    and parallel analysis retains the factors whose eigenvalues exceed those of
+    random data of the same size (Horn 1965).
+
+    References
+    ----------
+    Kaiser, H. F. (1974). An index of factorial simplicity. *Psychometrika*, 39, 31-36.
+    Bartlett, M. S. (1950). Tests of significance in factor analysis. *British Journal of
+    Psychology, Statistical Section*, 3, 77-85.
+    Horn, J. L. (1965). A rationale and test for the number of factors in factor analysis.
+    *Psychometrika*, 30, 179-185.
+    Rosseel, Y. (2012). lavaan: an R package for structural equation modeling. *Journal of
+    Statistical Software*, 48(2), 1-36.
+    R: ``psych::KMO``, ``psych::cortest.bartlett``, ``psych::fa.parallel``,
+    ``psych::fa(fm = "minres", rotate = "oblimin")`` and ``lavaan::cfa``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> opts = {k: str(k) for k in range(1, 6)}
+    >>> cb = from_dict({"id": "s", "title": "t", "id_column": "id", "items": [
+    ...     {"id": "lang", "label": "Language", "type": "categorical", "options": {1: "English", 2: "Russian"}},
+    ...     *[{"id": f"g{j}", "label": f"Grievance {j}", "type": "likert", "options": opts} for j in range(3)],
+    ...     *[{"id": f"e{j}", "label": f"Economic {j}", "type": "likert", "options": opts} for j in range(3)]],
+    ...     "scales": [{"id": "grievance", "label": "Grievance", "items": ["g0", "g1", "g2"]},
+    ...                {"id": "economic", "label": "Economic", "items": ["e0", "e1", "e2"]}]})
+    >>> r = np.random.default_rng(5); n = 300
+    >>> f = r.multivariate_normal([0, 0], [[1, 0.4], [0.4, 1]], size=n)
+    >>> d = pd.DataFrame({"id": range(n), "lang": np.repeat([1, 2], n // 2)})
+    >>> for j in range(3):
+    ...     d[f"g{j}"] = np.clip(np.round(3 + 0.9 * f[:, 0] + 0.6 * r.normal(size=n)), 1, 5)
+    ...     d[f"e{j}"] = np.clip(np.round(3 + 0.9 * f[:, 1] + 0.6 * r.normal(size=n)), 1, 5)
+    >>> st = structure(d, cb, ["grievance", "economic"], missing="listwise", n_iter=5, seed=1)
+    >>> st.n, st.n_items, st.n_factors_suggested, st.failed
+    (300, 6, 2, {})
+    >>> st.loadings.abs().idxmax(axis=1).tolist()   # each scale's items load on one factor
+    ['MR2', 'MR2', 'MR2', 'MR1', 'MR1', 'MR1']
+    >>> st.cfa_fit[["chisq", "df", "cfi"]].round(3)
+          chisq  df    cfi
+    CFA  10.614   8  0.996
     """
     scales = list(scales)
     if not scales:
@@ -217,6 +264,48 @@ def invariance_across(df: pd.DataFrame, codebook: Any, scales: Sequence[str], gr
     :class:`PartNotRun` says so and the grouping is skipped.  Returns
     :func:`~veplab.validity.invariance`'s table (indexed by model), the number of people
     in the models and the fitting functions' warnings.
+
+    Each model adds equality constraints to the previous one (metric: equal loadings;
+    scalar: also equal intercepts) and is compared with it by
+    ``delta_chisq = chisq_restricted - chisq_free`` on ``delta_df`` degrees of freedom
+    and by the change in CFI and RMSEA (a CFI drop of more than 0.01 suggests
+    non-invariance; Chen 2007).
+
+    References
+    ----------
+    Meredith, W. (1993). Measurement invariance, factor analysis and factorial invariance.
+    *Psychometrika*, 58, 525-543.
+    Chen, F. F. (2007). Sensitivity of goodness of fit indexes to lack of measurement
+    invariance. *Structural Equation Modeling*, 14, 464-504.
+    R: ``lavaan::cfa(group = , group.equal = c("loadings", "intercepts"))`` and
+    ``lavTestLRT``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> opts = {k: str(k) for k in range(1, 6)}
+    >>> cb = from_dict({"id": "s", "title": "t", "id_column": "id", "items": [
+    ...     {"id": "lang", "label": "Language", "type": "categorical", "options": {1: "English", 2: "Russian"}},
+    ...     *[{"id": f"g{j}", "label": f"Grievance {j}", "type": "likert", "options": opts} for j in range(3)],
+    ...     *[{"id": f"e{j}", "label": f"Economic {j}", "type": "likert", "options": opts} for j in range(3)]],
+    ...     "scales": [{"id": "grievance", "label": "Grievance", "items": ["g0", "g1", "g2"]},
+    ...                {"id": "economic", "label": "Economic", "items": ["e0", "e1", "e2"]}]})
+    >>> r = np.random.default_rng(5); n = 300
+    >>> f = r.multivariate_normal([0, 0], [[1, 0.4], [0.4, 1]], size=n)
+    >>> d = pd.DataFrame({"id": range(n), "lang": np.repeat([1, 2], n // 2)})
+    >>> for j in range(3):
+    ...     d[f"g{j}"] = np.clip(np.round(3 + 0.9 * f[:, 0] + 0.6 * r.normal(size=n)), 1, 5)
+    ...     d[f"e{j}"] = np.clip(np.round(3 + 0.9 * f[:, 1] + 0.6 * r.normal(size=n)), 1, 5)
+    >>> table, n_used, notes = invariance_across(d, cb, ["grievance", "economic"], "lang", missing="listwise")
+    >>> n_used, table["verdict"].tolist()[1:]
+    (300, ['tenable', 'tenable'])
+    >>> table[["df", "delta_df"]]
+                df  delta_df
+    model
+    configural  16       NaN
+    metric      20       4.0
+    scalar      24       4.0
     """
     label = without_digits(codebook.item(group).text(lang) if group in codebook else group, "this grouping")
     x = _scale_items(df, codebook, scales)
@@ -266,9 +355,17 @@ def merge_empty_categories(x: pd.DataFrame, groups: pd.Series) -> tuple[pd.DataF
     merging for all groups keeps the items comparable.  Returns the recoded items (codes 0, 1,
     ... in order) and the names of the items whose categories were merged.
 
-    References: lavaan's error "some categories of variable ... are empty in group ..." and the
-    usual remedy (Muthén & Asparouhov 2002; Liu et al. 2017, Psychological Methods 22, 486-506).
+    References
+    ----------
+    lavaan's error "some categories of variable ... are empty in group ..." and the usual
+    remedy: Muthén, B., & Asparouhov, T. (2002). Latent variable analysis with categorical
+    outcomes: multiple-group and growth modeling in Mplus. *Mplus Web Notes*, 4.
+    Liu, Y., Millsap, R. E., West, S. G., Tein, J.-Y., Tanaka, R., & Grimm, K. J. (2017).
+    Testing measurement invariance in longitudinal data with ordered-categorical measures.
+    *Psychological Methods*, 22, 486-506.
 
+    Examples
+    --------
     >>> x = pd.DataFrame({"a": [1, 2, 3, 1, 2, 2], "b": [1, 2, 1, 2, 1, 2]})
     >>> out, merged = merge_empty_categories(x, pd.Series(["u", "u", "u", "v", "v", "v"]))
     >>> out["a"].tolist(), merged
@@ -324,11 +421,23 @@ def ordinal_invariance_across(df: pd.DataFrame, codebook: Any, scales: Sequence[
     a neighbour for all groups (:func:`merge_empty_categories`).  Returns the table (indexed by
     model), the people in the models and sentences (without digits) for the page.
 
-    References: Wu, H., & Estabrook, R. (2016). Identification of confirmatory factor analysis
-    models of different levels of invariance for ordered categorical outcomes.
-    *Psychometrika*, 81, 1014-1045.  Satorra, A. (2000). Scaled and adjusted restricted tests in
-    multi-sample analysis of moment structures.
+    Model: an item's answer is ``k`` when its latent response ``y* = nu + lambda eta + e``
+    falls between thresholds ``tau_k`` and ``tau_{k+1}``; the levels constrain ``tau``, then
+    ``lambda``, then ``nu`` to be equal across groups.
 
+    References
+    ----------
+    Wu, H., & Estabrook, R. (2016). Identification of confirmatory factor analysis models of
+    different levels of invariance for ordered categorical outcomes. *Psychometrika*, 81,
+    1014-1045.
+    Satorra, A. (2000). Scaled and adjusted restricted tests in multi-sample analysis of
+    moment structures. In R. D. H. Heijmans, D. S. G. Pollock, & A. Satorra (Eds.),
+    *Innovations in Multivariate Statistical Analysis* (pp. 233-247). Kluwer.
+    R: ``lavaan::cfa(ordered = TRUE, estimator = "WLSMV", group.equal = )`` and ``lavTestLRT``
+    (tests/reference/validity_cfa_ordinal.R).
+
+    Examples
+    --------
     >>> import numpy as np, pandas as pd
     >>> from veplab.codebook import from_dict
     >>> rng = np.random.default_rng(4); n = 600
@@ -413,11 +522,22 @@ def item_response(df: pd.DataFrame, codebook: Any, scale: str, *, lang: str = "e
     redundant item) (Wright & Linacre 1994).  :class:`PartNotRun` when the model cannot be
     fitted (an item everyone answers alike, fewer than two items).
 
-    References: Masters, G. N. (1982). A Rasch model for partial credit scoring.
-    *Psychometrika*, 47, 149-174.  Mair, P., & Hatzinger, R. (2007). Extended Rasch modeling:
-    the eRm package. *Journal of Statistical Software*, 20(9).  Wright, B. D., & Linacre,
-    J. M. (1994). Reasonable mean-square fit values. *Rasch Measurement Transactions*, 8, 370.
+    Model: ``P(X_vi = k) = exp(sum_{h <= k} (theta_v - delta_ih)) / sum_l exp(sum_{h <= l}
+    (theta_v - delta_ih))``; outfit ``MSQ = mean of z^2`` and infit ``MSQ = sum (x - E)^2 /
+    sum Var`` over people, ``z`` the standardised residuals.
 
+    References
+    ----------
+    Masters, G. N. (1982). A Rasch model for partial credit scoring. *Psychometrika*, 47,
+    149-174.
+    Mair, P., & Hatzinger, R. (2007). Extended Rasch modeling: the eRm package for the
+    application of IRT models in R. *Journal of Statistical Software*, 20(9).
+    Wright, B. D., & Linacre, J. M. (1994). Reasonable mean-square fit values. *Rasch
+    Measurement Transactions*, 8, 370.
+    R: ``eRm::PCM`` / ``eRm::RM`` and ``eRm::itemfit`` (tests/reference/irt.R).
+
+    Examples
+    --------
     >>> import numpy as np, pandas as pd
     >>> from veplab.codebook import from_dict
     >>> rng = np.random.default_rng(2); n = 400; f = rng.normal(size=n)
@@ -509,9 +629,20 @@ def dif_across(df: pd.DataFrame, codebook: Any, scales: Sequence[str], group: st
     disclosure ``threshold`` are left out (a model table may not rest on a smaller group);
     fewer than two groups left raises :class:`PartNotRun`.
 
-    References: Zumbo (1999); Choi, Gibbons & Crane (2011), lordif; nested ``MASS::polr``
-    fits and their likelihood-ratio tests in R (tests/reference/dif.R).
+    Models of item ``i`` (proportional odds): (1) ``logit P(X_i <= k) = a_k - b s``, (2) with
+    the group, (3) with the group and score-by-group; ``LR_13 = 2 (log L_3 - log L_1)`` on 2
+    df, and the McFadden ``R²_13 change = (log L_1 - log L_3) / log L_0``.
 
+    References
+    ----------
+    Zumbo, B. D. (1999). *A Handbook on the Theory and Methods of Differential Item
+    Functioning (DIF)*. Ottawa: Department of National Defense.
+    Choi, S. W., Gibbons, L. E., & Crane, P. K. (2011). lordif: an R package for detecting
+    differential item functioning. *Journal of Statistical Software*, 39(8), 1-30.
+    Nested ``MASS::polr`` fits and their likelihood-ratio tests in R (tests/reference/dif.R).
+
+    Examples
+    --------
     >>> import numpy as np, pandas as pd
     >>> from veplab.codebook import from_dict
     >>> rng = np.random.default_rng(3); n = 900
@@ -603,6 +734,25 @@ def prediction_frame(outcome_df: pd.DataFrame, outcome: str, *, score: str, scor
     People without a score keep a missing score (:func:`predictive_validity` counts
     and leaves them out).  ``frame.attrs`` records ``first_rating`` (whether ratings were
     reduced to one per case) and ``n_without_score``.
+
+    References
+    ----------
+    veplab design notes (DESIGN.md), "A study is declared, not coded" (the sources and the
+    ``analyses.validity.prediction`` keys) and "Privacy" (sources are linked by
+    pseudonymous ids, keyed HMAC-SHA256; RFC 2104, 1997).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> out = pd.DataFrame({"pid": ["a", "b", "c"], "event": [1, 0, 0]})
+    >>> ratings = pd.DataFrame({"pid": ["a", "a", "b"], "rater": [2, 1, 1], "risk": [3, 2, 1]})
+    >>> frame = prediction_frame(out, "event", score_df=ratings, score="risk", join="pid", rater="rater")
+    >>> frame["risk"].tolist(), frame.attrs    # a's first rating is rater 1's; c has none
+    ([2.0, 1.0, nan], {'first_rating': True, 'n_without_score': 1})
+    >>> prediction_frame(pd.concat([out, out]), "event", score_df=ratings, score="risk", join="pid")
+    Traceback (most recent call last):
+    ...
+    veplab._validate.InputError: analyses.validity.prediction.join: the outcome source must hold one row per 'pid', ...
     """
     if outcome not in outcome_df.columns:
         raise InputError(f"analyses.validity.prediction.outcome: {outcome_source} has no column {outcome!r}")
@@ -683,6 +833,41 @@ def predictive_validity(frame: pd.DataFrame, outcome: str, score: str, *, subgro
 
     The outcome must be coded 0/1.  People without the outcome or the score are left
     out (``n_left_out``).  :class:`PartNotRun` when the outcome does not have both values.
+
+    The AUC is the Mann-Whitney estimate ``AUC = (1 / (n1 n0)) sum_i sum_j psi(s_i, s_j)``
+    over events ``i`` and non-events ``j``, ``psi = 1`` when ``s_i > s_j``, ``1/2`` when tied.
+
+    References
+    ----------
+    Hanley, J. A., & McNeil, B. J. (1982). The meaning and use of the area under a receiver
+    operating characteristic (ROC) curve. *Radiology*, 143, 29-36.
+    DeLong, E. R., DeLong, D. M., & Clarke-Pearson, D. L. (1988). Comparing the areas under
+    two or more correlated receiver operating characteristic curves. *Biometrics*, 44, 837-845.
+    Clopper, C. J., & Pearson, E. S. (1934). The use of confidence or fiducial limits
+    illustrated in the case of the binomial. *Biometrika*, 26, 404-413.
+    R: ``pROC::roc``, ``pROC::ci.auc`` and ``binom.test`` (tests/reference/validity_prediction.R).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> cb = from_dict({"id": "s", "title": "t", "id_column": "id", "items": [
+    ...     {"id": "level", "label": "Risk level", "type": "ordinal", "options": {1: "Low", 2: "Moderate", 3: "High"}},
+    ...     {"id": "gender", "label": "Gender", "type": "categorical", "options": {1: "Man", 2: "Woman"}}]})
+    >>> r = np.random.default_rng(2); n = 200; level = r.integers(1, 4, n)
+    >>> d = pd.DataFrame({"level": level, "gender": r.integers(1, 3, n),
+    ...                   "event": (r.random(n) < np.array([0.05, 0.15, 0.4])[level - 1]).astype(int)})
+    >>> pv = predictive_validity(d, "event", "level", subgroups=["gender"], score_codebook=cb, outcome_codebook=cb)
+    >>> round(pv.auc.estimate, 3), round(pv.auc.ci_low, 3), round(pv.auc.ci_high, 3)
+    (0.732, 0.658, 0.807)
+    >>> pv.by_level[["n", "events", "rate"]].round(3)
+                 n  events   rate
+    Risk level
+    Low         62       2  0.032
+    Moderate    75      13  0.173
+    High        63      23  0.365
+    >>> pv.subgroups["subgroup"].tolist()
+    ['All', 'Gender: Man', 'Gender: Woman']
     """
     for col in (outcome, score):
         if col not in frame.columns:
@@ -853,6 +1038,48 @@ def prediction_over_time(frame: pd.DataFrame, *, time: str, event: str, score: s
     any other code a competing event); without it every non-event is censored.  The
     horizon defaults to the longest follow-up.  :class:`PartNotRun` when fewer than
     ``threshold`` people are still followed at the horizon or there are no events.
+
+    ``AUC(t) = P(s_i > s_j | T_i <= t, cause_i = 1, T_j > t)``, each case weighted by
+    ``1 / G(T_i-)`` and each control by ``1 / G(t)`` (``G`` the Kaplan-Meier of censoring);
+    the cumulative incidence ``F_1(t) = sum_{t_j <= t} S(t_j-) d_1j / n_j`` (Aalen-Johansen).
+
+    References
+    ----------
+    Blanche, P., Dartigues, J.-F., & Jacqmin-Gadda, H. (2013). Estimating and comparing
+    time-dependent areas under receiver operating characteristic curves for censored event
+    times with competing risks. *Statistics in Medicine*, 32, 5381-5397.
+    Uno, H., Cai, T., Pencina, M. J., D'Agostino, R. B., & Wei, L. J. (2011). On the
+    C-statistics for evaluating overall adequacy of risk prediction procedures with censored
+    survival data. *Statistics in Medicine*, 30, 1105-1117.
+    Vickers, A. J., & Elkin, E. B. (2006). Decision curve analysis: a novel method for
+    evaluating prediction models. *Medical Decision Making*, 26, 565-574.
+    Gray, R. J. (1988). A class of K-sample tests for comparing the cumulative incidence of
+    a competing risk. *Annals of Statistics*, 16, 1141-1154.
+    R: ``riskRegression::Score``, ``survival::concordance(timewt = "n/G2")`` and
+    ``cmprsk::cuminc`` (tests/reference/timedep.R, competing.R).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> cb = from_dict({"id": "s", "title": "t", "id_column": "id", "items": [
+    ...     {"id": "level", "label": "Risk level", "type": "ordinal", "options": {1: "Low", 2: "Moderate", 3: "High"}},
+    ...     {"id": "gender", "label": "Gender", "type": "categorical", "options": {1: "Man", 2: "Woman"}}]})
+    >>> r = np.random.default_rng(2); n = 200; level = r.integers(1, 4, n)
+    >>> d = pd.DataFrame({"level": level, "gender": r.integers(1, 3, n),
+    ...                   "event": (r.random(n) < np.array([0.05, 0.15, 0.4])[level - 1]).astype(int)})
+    >>> d["days"] = np.where(d["event"] == 1, r.uniform(10, 300, n), r.uniform(100, 400, n)).round()
+    >>> ot = prediction_over_time(d, time="days", event="event", score="level", horizon=300,
+    ...                           score_codebook=cb, folds=5, seed=1)
+    >>> ot.n, ot.n_events, ot.grid
+    (200, 38, [0, 75, 150, 225, 300])
+    >>> ot.auc.loc["day 300", ["auc", "n_cases", "n_controls"]].round(3).tolist()
+    [0.746, 38.0, 51.0]
+    >>> ot.calibration_table[["predicted", "observed"]].round(3)
+              predicted  observed
+    Low           0.056     0.055
+    Moderate      0.198     0.200
+    High          0.530     0.524
     """
     from ..outcomes.competing import cumulative_incidence
     from ..outcomes.design import horizon_grid
@@ -970,8 +1197,9 @@ def prediction_over_time(frame: pd.DataFrame, *, time: str, event: str, score: s
     gray = gray.set_index("cause")
     gray.index.name = None
     if not is_prob:
+        words = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine", 10: "ten"}
         notes.append("The score gives levels, not probabilities: a level's predicted risk is its incidence among "
-                     "the other people, by ten-fold cross-validation (averaged over the level).")
+                     f"the other people, by {words.get(folds, 'k')}-fold cross-validation (averaged over the level).")
     return OverTimeResult(horizon=h, n=n, n_events=int((s == 1).sum()), n_competing=int((s == 2).sum()),
                           competing=competing, auc=auc, auc_result=ar, uno=uno, calibration=cal,
                           calibration_table=ctab, decision=dc, decision_table=dtab, incidence=ci,

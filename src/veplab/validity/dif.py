@@ -602,14 +602,51 @@ def plot_dif(table: pd.DataFrame, *, r2_change: float | None = 0.02, labels: dic
     ``r2_change``.  Items are labelled with ``labels`` (item id -> text) where
     given.  Returns the Figure.
 
-    References: Zumbo (1999), Choi, Gibbons & Crane (2011): lordif's
-    ``R2.change`` criterion (0.02 by default; Jodoin & Gierl 2001 suggest 0.035
-    and 0.070 for moderate and large DIF).
+    The bar of an item is ``r2_13 = R²_3 - R²_1``, the change in McFadden's
+    pseudo-R² (``R² = 1 - log L_model / log L_null``) from the model with the
+    matching score only (1) to the model with group and score-by-group terms (3).
 
+    Parameters
+    ----------
+    table : DataFrame
+        :attr:`DIFResult.table` (columns ``item``, ``r2_13``, ``flag``; optionally ``scale``).
+    r2_change : float or None, default 0.02
+        Where the dashed criterion line is drawn (None: no line).
+    labels : dict, optional
+        Item id -> label on the axis.
+    ax : matplotlib Axes, optional
+        Axes to draw into (default: a new figure).
+    title : str, optional
+        Title of the plot.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    References
+    ----------
+    Zumbo, B. D. (1999). *A Handbook on the Theory and Methods of Differential Item
+    Functioning (DIF)*. Ottawa: Department of National Defense.
+    Choi, S. W., Gibbons, L. E., & Crane, P. K. (2011). lordif: an R package for detecting
+    differential item functioning. *Journal of Statistical Software*, 39(8), 1-30
+    (the ``R2.change`` criterion, 0.02 by default; the values are lordif's
+    ``pseudo13.McFadden``, which lordif prints but does not plot).
+    Jodoin, M. G., & Gierl, M. J. (2001). Evaluating type I error and power rates using
+    an effect size measure with the logistic regression procedure for DIF detection.
+    *Applied Measurement in Education*, 14, 329-349 (0.035 and 0.070 for moderate and
+    large DIF).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
     >>> t = pd.DataFrame({"item": ["a", "b"], "r2_13": [0.004, 0.06], "flag": [False, True]})
-    >>> fig = plot_dif(t)
-    >>> [tl.get_text() for tl in fig.axes[0].get_yticklabels()]
-    ['a', 'b']
+    >>> fig = plot_dif(t, labels={"b": "Item b"}, title="Language")
+    >>> ax = fig.axes[0]
+    >>> [tl.get_text() for tl in ax.get_yticklabels()]
+    ['a', 'Item b']
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]     # b is flagged
+    ['no DIF', 'DIF flagged']
+    >>> plt.close(fig)
     """
     import matplotlib.pyplot as plt
 

@@ -895,6 +895,47 @@ def plot_calibration(result: CalibrationResult, ax: Any = None) -> Any:
 
     Points with error bars in black, the ideal diagonal in grey; the legend
     states CITL, slope and O/E.  Returns the matplotlib Axes.
+
+    One point per risk group of :func:`calibration`: the mean predicted risk
+    against the observed rate with its exact (Clopper-Pearson) interval; the
+    legend gives calibration-in-the-large (``logit P(y = 1) = a + logit(p)``),
+    the calibration slope (``logit P(y = 1) = a + b logit(p)``) and ``O/E = sum y / sum p``.
+
+    Parameters
+    ----------
+    result : CalibrationResult
+        The result of :func:`calibration`.
+    ax : matplotlib Axes, optional
+        Axes to draw into (default: a new figure).
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Raises
+    ------
+    InputError
+        When ``result`` is not a :class:`CalibrationResult`.
+
+    References
+    ----------
+    Van Calster B, McLernon DJ, van Smeden M, Wynants L, Steyerberg EW (2019). Calibration:
+    the Achilles heel of predictive analytics. *BMC Medicine* 17, 230.
+    Steyerberg EW (2019). *Clinical Prediction Models*, 2nd ed. Springer, ch. 15.
+    Mirrors the grouped points of R ``rms::val.prob(p, y, g = 10)`` (observed against
+    predicted by groups of predicted risk), with intervals.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt, numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> p = rng.uniform(0.05, 0.6, 300); y = (rng.random(300) < p).astype(int)
+    >>> ax = plot_calibration(calibration(y, p))
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['ideal', 'groups of predicted risk\\nCITL 0.02, slope 1.23, O/E 1.01']
+    >>> ax.get_xlabel(), ax.get_ylabel()
+    ('Predicted risk', 'Observed proportion')
+    >>> plt.close(ax.figure)
     """
     import matplotlib.pyplot as plt
 

@@ -25,8 +25,27 @@ __all__ = ["ValidityReport", "validity_report", "cfa_model"]
 def cfa_model(codebook: Codebook, scales: Sequence[str]) -> str:
     """lavaan syntax of the measurement model the codebook implies: one factor per scale.
 
-    >>> cfa_model(cb, ["grievance", "economic"])        # doctest: +SKIP
-    'grievance =~ pp_grievance_1 + pp_grievance_2 + ...\\neconomic =~ ...'
+    Each scale of ``scales`` becomes a factor measured by its items (``=~``, lavaan's
+    "is measured by"); factors correlate freely, as ``lavaan::cfa`` fits them by default.
+
+    References
+    ----------
+    Rosseel, Y. (2012). lavaan: an R package for structural equation modeling. *Journal of
+    Statistical Software*, 48(2), 1-36 (the model syntax).
+    veplab design notes (DESIGN.md), "Codebook (instrument) format" (``scales:`` and their ``items``).
+
+    Examples
+    --------
+    >>> from veplab.codebook import from_dict
+    >>> opts = {k: str(k) for k in range(1, 6)}
+    >>> cb = from_dict({"id": "s", "title": "t", "id_column": "id", "items": [
+    ...     *[{"id": f"g{j}", "label": f"Grievance {j}", "type": "likert", "options": opts} for j in range(3)],
+    ...     *[{"id": f"e{j}", "label": f"Economic {j}", "type": "likert", "options": opts} for j in range(3)]],
+    ...     "scales": [{"id": "grievance", "label": "Grievance", "items": ["g0", "g1", "g2"]},
+    ...                {"id": "economic", "label": "Economic", "items": ["e0", "e1", "e2"]}]})
+    >>> print(cfa_model(cb, ["grievance", "economic"]))
+    grievance =~ g0 + g1 + g2
+    economic =~ e0 + e1 + e2
     """
     lines = []
     for sid in scales:
@@ -157,6 +176,47 @@ def validity_report(
 
     Each step that cannot run (too few cases, no convergence) leaves a note
     instead of stopping the others.
+
+    Statistics: ``KMO = sum r_ij^2 / (sum r_ij^2 + sum q_ij^2)`` (``q`` partial
+    correlations), Bartlett's ``chi2 = -(n - 1 - (2 p + 5) / 6) log det(R)``, the
+    factor model ``Sigma = Lambda Phi Lambda' + Theta`` (EFA by ``method``, CFA by ML),
+    invariance by nested chi-square differences, and the AUC with DeLong's interval.
+
+    References
+    ----------
+    Kaiser, H. F. (1974). An index of factorial simplicity. *Psychometrika*, 39, 31-36.
+    Horn, J. L. (1965). A rationale and test for the number of factors in factor analysis.
+    *Psychometrika*, 30, 179-185.
+    Meredith, W. (1993). Measurement invariance, factor analysis and factorial invariance.
+    *Psychometrika*, 58, 525-543.
+    DeLong, E. R., DeLong, D. M., & Clarke-Pearson, D. L. (1988). Comparing the areas under
+    two or more correlated receiver operating characteristic curves. *Biometrics*, 44, 837-845.
+    R: ``psych::KMO``, ``psych::cortest.bartlett``, ``psych::fa.parallel``, ``psych::fa``,
+    ``lavaan::cfa`` (with ``group.equal`` for invariance) and ``pROC::ci.auc``
+    (tests/reference/validity_efa.R, validity_cfa.R, validity_prediction.R).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> opts = {k: str(k) for k in range(1, 6)}
+    >>> cb = from_dict({"id": "s", "title": "t", "id_column": "id", "items": [
+    ...     *[{"id": f"g{j}", "label": f"Grievance {j}", "type": "likert", "options": opts} for j in range(3)],
+    ...     *[{"id": f"e{j}", "label": f"Economic {j}", "type": "likert", "options": opts} for j in range(3)]],
+    ...     "scales": [{"id": "grievance", "label": "Grievance", "items": ["g0", "g1", "g2"]},
+    ...                {"id": "economic", "label": "Economic", "items": ["e0", "e1", "e2"]}]})
+    >>> r = np.random.default_rng(5); n = 300
+    >>> f = r.multivariate_normal([0, 0], [[1, 0.4], [0.4, 1]], size=n)
+    >>> d = pd.DataFrame({"id": range(n)})
+    >>> for j in range(3):
+    ...     d[f"g{j}"] = np.clip(np.round(3 + 0.9 * f[:, 0] + 0.6 * r.normal(size=n)), 1, 5)
+    ...     d[f"e{j}"] = np.clip(np.round(3 + 0.9 * f[:, 1] + 0.6 * r.normal(size=n)), 1, 5)
+    >>> rep = validity_report(d, cb, groups=(), subgroups=(), n_iter=5, seed=1)
+    >>> rep.n_factors_suggested, rep.sampling_adequacy["KMO"].round(3).tolist()
+    (2, [0.746])
+    >>> rep.cfa_fit[["chisq", "df", "cfi"]].round(3)
+          chisq  df    cfi
+    CFA  10.614   8  0.996
     """
     notes: list[str] = []
     missing = _normalise_missing(missing)
