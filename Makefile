@@ -43,19 +43,30 @@ typecheck: $(STAMP)
 test: $(STAMP) typecheck
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(VENV)/bin/python -m pytest -q -n 2 -p no:cacheprovider -m "not slow"
 
-# The lowest pandas pyproject.toml declares (pandas>=2.2; the .venv has the newest): the tests of
-# reading, ingesting and describing data -- where pandas versions differ -- run against it too, from
-# a side folder that shadows the .venv's pandas on PYTHONPATH.  .ci/run calls it after `make test`.
-LOWEST := $(VENV)/lowest-pandas
-PANDAS_LOWEST = $(shell sed -n 's/^ *"pandas>=\([0-9.]*\)".*/\1/p' pyproject.toml)
+# The lowest numpy, scipy, pandas (and pyarrow, built for that numpy) pyproject.toml declares (the .venv has the newest): the tests of
+# reading and describing data and of the statistics against their R fixtures run against them too,
+# from a side folder that shadows the .venv's copies on PYTHONPATH.  .ci/run calls it after `make test`.
+LOWEST := $(VENV)/lowest
+lowest_of = $(shell sed -n 's/^ *"$(1)>=\([0-9.]*\)".*/\1/p' pyproject.toml)
+LOWEST_PINS = numpy~=$(call lowest_of,numpy).0 scipy~=$(call lowest_of,scipy).0 pandas~=$(call lowest_of,pandas).0 \
+  pyarrow~=$(call lowest_of,pyarrow).0
+LOWEST_STAMP = $(LOWEST)/.pins-$(subst ~=,-,$(subst $(space),_,$(LOWEST_PINS)))
+space := $(subst ,, )
+LOWEST_TESTS = tests/test_data.py tests/test_data_kobo.py tests/test_ingest_spss.py tests/test_ingest_sql.py \
+  tests/test_ingest_xlsform.py tests/test_descriptives.py tests/test_reliability.py tests/test_glm.py \
+  tests/test_models_regression.py tests/test_models_linear.py tests/test_models_mixed.py \
+  tests/test_outcomes_survival.py tests/test_outcomes_competing.py tests/test_outcomes_prepost.py \
+  tests/test_outcomes_power.py tests/test_validity_cfa.py tests/test_validity_cfa_ordinal.py \
+  tests/test_validity_cfa_fiml.py tests/test_validity_efa.py tests/test_validity_polychoric.py \
+  tests/test_validity_prediction.py tests/test_validity_timedep.py tests/test_irt.py tests/test_survey.py \
+  tests/test_privacy_disclosure.py
 test-lowest: $(STAMP)
-	@test -f $(LOWEST)/.pandas-$(PANDAS_LOWEST) || { rm -rf $(LOWEST) && \
-	  $(PY) -m pip install --quiet --no-deps --target $(LOWEST) "pandas~=$(PANDAS_LOWEST).0" "pytz>=2020.1" && \
-	  touch $(LOWEST)/.pandas-$(PANDAS_LOWEST); }
-	PYTHONPATH=$(LOWEST) $(PY) -c "import pandas; v = pandas.__version__; print('pandas', v); assert v.startswith('$(PANDAS_LOWEST).'), v"
+	@test -f $(LOWEST_STAMP) || { rm -rf $(LOWEST) && \
+	  $(PY) -m pip install --quiet --no-deps --target $(LOWEST) $(LOWEST_PINS) "pytz>=2020.1" && \
+	  touch $(LOWEST_STAMP); }
+	PYTHONPATH=$(LOWEST) $(PY) -c "import numpy, scipy, pandas; print('lowest: numpy', numpy.__version__, 'scipy', scipy.__version__, 'pandas', pandas.__version__); import os; assert all(m.__file__.startswith(os.path.abspath('$(LOWEST)')) for m in (numpy, scipy, pandas))"
 	PYTHONPATH=$(LOWEST) OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2 -p no:cacheprovider -m "not slow" \
-	  tests/test_data.py tests/test_data_kobo.py tests/test_ingest_spss.py tests/test_ingest_sql.py \
-	  tests/test_ingest_xlsform.py tests/test_descriptives.py
+	  $(LOWEST_TESTS)
 
 # The slow checks: coverage of intervals over repeated seeds, national-scale timings.
 test-slow: $(STAMP)

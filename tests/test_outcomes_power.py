@@ -108,7 +108,7 @@ def test_t_power_grid_matches_power_t_test_including_strict_far_tail():
                     alternative=g["alternative"][i]).power
         assert math.isfinite(got), (i, got)
         worst = max(worst, abs(got - g["power"][i]) / g["power"][i])
-    assert worst < 1e-9
+    assert worst < 1e-8  # 3e-12 with scipy >= 1.13; 5.5e-9 with scipy 1.11, the lowest declared (make test-lowest)
 
 
 def test_strict_power_at_large_n_is_one_and_n_solves():

@@ -149,10 +149,12 @@ def _nct_tail(x: float, nu: float, ncp: float, *, upper: bool) -> float:
     two-sided power at n = 2000, d = 0.35).  There the probability is computed
     from its definition, ``T = (Z + ncp) / S`` with ``S = sqrt(V / nu)``,
     ``V ~ chi2(nu)``:  ``P(T <= x) = E_S[Phi(x S - ncp)]``, integrated over the
-    quantiles ``u`` of ``V`` (a bounded, monotone integrand on [0, 1]).
+    quantiles ``u`` of ``V`` (a bounded, monotone integrand on [0, 1]).  Older
+    scipy (1.11) returns 0 there instead of NaN; a tail probability of exactly 0
+    is computed from the definition too.
     """
     v = float(stats.nct.sf(x, nu, ncp) if upper else stats.nct.cdf(x, nu, ncp))
-    if math.isfinite(v) and 0.0 <= v <= 1.0:
+    if math.isfinite(v) and 0.0 < v <= 1.0:
         return v
     return _nct_tail_quadrature(x, nu, ncp, upper=upper)
 
