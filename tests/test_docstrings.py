@@ -23,10 +23,12 @@ import pytest
 
 STATISTICS: dict[str, list[str]] = {
     "veplab.descriptives": ["wilson_interval", "p_adjust", "endorsement", "compare_groups", "population_shares"],
-    "veplab.models": ["logit", "ordinal", "mixed_linear", "mixed_logit", "icc_null"],
+    "veplab.models": ["logit", "linear", "ordinal", "mixed_linear", "mixed_logit", "icc_null"],
     "veplab.latent_classes": ["latent_classes", "adjusted_rand_index", "profile_table"],
     "veplab.reliability": [
         "alpha",
+        "omega",
+        "reliability_report",
         "item_analysis",
         "icc",
         "icc_oneway",
@@ -258,3 +260,56 @@ def test_public_functions_found() -> None:
     assert len(_PUBLIC) > 250
     assert "veplab.reliability._alpha.alpha" in _PUBLIC
     assert not any(name.startswith("veplab.cli.") for name in _PUBLIC)
+
+
+def test_references_name_nothing_outside_the_repository() -> None:
+    """A reader of a docstring has the repository, not the developers' machines."""
+    import pathlib
+
+    src = pathlib.Path(__file__).resolve().parents[1] / "src" / "veplab"
+    bad = [f"{p.relative_to(src)}:{i}" for p in src.rglob("*.py")
+           for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if "/work/" in line]
+    assert bad == [], f"paths of a developer machine in {bad[:10]}"
+    assert (src.parents[1] / "docs" / "DESIGN.md").exists()
+
+
+def test_every_statistic_is_listed() -> None:
+    """A public function of the methods or applied layers that returns a Result is a statistic:
+    it must be in STATISTICS, so that its docstring keeps a formula and a dated source."""
+    import typing
+
+    from test_architecture import layer_of
+
+    from veplab._results import Result
+
+    listed = {id(_resolve(m, n)) for m, names in STATISTICS.items() for n in names}
+    missing = []
+    for name, f in _PUBLIC.items():
+        if layer_of(f.__module__) not in ("methods", "applied"):
+            continue
+        ret = typing.get_type_hints(f).get("return")
+        if inspect.isclass(ret) and issubclass(ret, Result) and id(f) not in listed:
+            missing.append(name)
+    assert missing == [], f"add to STATISTICS (formula, References with a dated source, example): {missing}"
+
+
+#: Examples that cannot run in the test suite, with the reason.
+ONLY_SKIPPED_EXAMPLES = {
+    "veplab.brief._render.html_to_pdf": "needs headless Chromium",
+    "veplab.brief._render.layout_pdf": "needs headless Chromium",
+    "veplab.brief._render.render_fitted": "needs headless Chromium",
+}
+
+
+@pytest.mark.parametrize("name", list(_PUBLIC))
+def test_an_example_runs(name: str) -> None:
+    """At least one line of each example runs (a docstring whose every line is +SKIP shows nothing)."""
+    ex = _sections(inspect.cleandoc(inspect.getdoc(_PUBLIC[name]) or "")).get("Examples", "")
+    lines = [line for line in ex.splitlines() if line.strip().startswith(">>>")]
+    if not lines or name in PENDING:
+        pytest.skip("no example yet")
+    ran = [line for line in lines if "doctest: +SKIP" not in line]
+    if name in ONLY_SKIPPED_EXAMPLES:
+        assert not ran, f"{name} now has an example that runs: remove it from ONLY_SKIPPED_EXAMPLES"
+    else:
+        assert ran, f"{name}: every line of its example is skipped; give one that runs (or say why in ONLY_SKIPPED_EXAMPLES)"

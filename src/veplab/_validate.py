@@ -321,7 +321,7 @@ def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
 
     References
     ----------
-    /work/shared/DESIGN.md, "API conventions" (validation at the boundary,
+    docs/DESIGN.md, "API conventions" (validation at the boundary,
     with messages that name the argument and the fix); scikit-learn's
     parameter validation is the model (Pedregosa et al. 2011, *Scikit-learn:
     Machine Learning in Python*, JMLR 12, 2825-2830).

@@ -263,7 +263,7 @@ def analysis_names() -> tuple[str, ...]:
 
     References
     ----------
-    /work/shared/DESIGN.md, "A study is declared, not coded" (``analyses:``
+    docs/DESIGN.md, "A study is declared, not coded" (``analyses:``
     in study.yml).
 
     Examples
@@ -856,7 +856,7 @@ def resolve(study: "Study", name: str) -> Analysis:
 
     References
     ----------
-    /work/shared/DESIGN.md, "A study is declared, not coded" (notebooks derive
+    docs/DESIGN.md, "A study is declared, not coded" (notebooks derive
     everything else from the design and the codebooks).
 
     Examples
@@ -919,7 +919,7 @@ def resolve_all(study: "Study") -> tuple[dict[str, Analysis], list[str]]:
 
     References
     ----------
-    /work/shared/DESIGN.md, "A study is declared, not coded" and "API
+    docs/DESIGN.md, "A study is declared, not coded" and "API
     conventions" (every problem reported at once, naming the key and the fix).
 
     Examples
@@ -975,7 +975,7 @@ def check_analyses(study: "Study") -> list[str]:
 
     References
     ----------
-    /work/shared/DESIGN.md, "A study is declared, not coded".
+    docs/DESIGN.md, "A study is declared, not coded".
 
     Examples
     --------
@@ -1016,7 +1016,7 @@ def describe(markdown: bool = False) -> str:
 
     References
     ----------
-    /work/shared/DESIGN.md, "A study is declared, not coded" (``veplab
+    docs/DESIGN.md, "A study is declared, not coded" (``veplab
     analyses`` documents every analysis and its keys).
 
     Examples

@@ -1046,7 +1046,7 @@ def build(
     Griffiths, E. et al. (2019). *Handbook on Statistical Disclosure Control
     for Outputs*. Safe Data Access Professionals Working Group (outputs
     checked before release; see :mod:`veplab.release`).
-    /work/shared/DESIGN.md, "The path data takes" and "Privacy".
+    docs/DESIGN.md, "The path data takes" and "Privacy".
 
     Examples
     --------

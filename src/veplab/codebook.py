@@ -591,7 +591,7 @@ def from_dict(raw: Any, *, file: str = "<codebook>", sha256: str | None = None) 
 
     References
     ----------
-    /work/shared/DESIGN.md, "Codebook (instrument) format"; ``surveys/README.md``
+    docs/DESIGN.md, "Codebook (instrument) format"; ``surveys/README.md``
     (the format in full).
 
     Examples
@@ -742,7 +742,7 @@ def load(path: str | Path) -> Codebook:
     YAML Ain't Markup Language, version 1.2.2 (2021), https://yaml.org/spec/1.2.2/
     (mapping keys "must be unique").
     NIST (2015), FIPS 180-4, *Secure Hash Standard* (SHA-256).
-    /work/shared/DESIGN.md, "Codebook (instrument) format".
+    docs/DESIGN.md, "Codebook (instrument) format".
 
     Examples
     --------

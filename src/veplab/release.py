@@ -739,7 +739,7 @@ def public_payload(o: Output) -> dict[str, Any]:
 
     References
     ----------
-    /work/shared/DESIGN.md, "Privacy" (every published output in the release
+    docs/DESIGN.md, "Privacy" (every published output in the release
     log; raw output never published).
 
     Examples
@@ -783,7 +783,7 @@ def render_blocks(blocks: Sequence[tuple[str, Any]], threshold: int) -> str:
     References
     ----------
     WHATWG (2024), *HTML Living Standard*, https://html.spec.whatwg.org/.
-    /work/shared/DESIGN.md, "Privacy" (default-deny publishing).
+    docs/DESIGN.md, "Privacy" (default-deny publishing).
 
     Examples
     --------

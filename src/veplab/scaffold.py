@@ -160,7 +160,7 @@ def infer_design(cb: Codebook, frame: Any = None) -> tuple[dict[str, Any], list[
 
     References
     ----------
-    /work/shared/DESIGN.md, "A study is declared, not coded" (the cluster
+    docs/DESIGN.md, "A study is declared, not coded" (the cluster
     column and the breakdowns used everywhere) and "Privacy"
     (quasi-identifiers).
     Hundepool, A. et al. (2012). *Statistical Disclosure Control*. Wiley,
@@ -353,7 +353,7 @@ def new_study(folder: str | Path, form: str | Path, data: str | Path | None = No
     References
     ----------
     XLSForm specification, https://xlsform.org.
-    /work/shared/DESIGN.md, "A study is declared, not coded" and "Folders".
+    docs/DESIGN.md, "A study is declared, not coded" and "Folders".
 
     Examples
     --------

@@ -252,7 +252,7 @@ def find_root(start: Path) -> Path:
 
     References
     ----------
-    /work/shared/DESIGN.md, "Folders" (``surveys/`` and ``research/`` at the
+    docs/DESIGN.md, "Folders" (``surveys/`` and ``research/`` at the
     top level of the project).
 
     Examples
@@ -593,7 +593,7 @@ def load_study(path: str | Path) -> Study:
 
     References
     ----------
-    /work/shared/DESIGN.md, "A study is declared, not coded".
+    docs/DESIGN.md, "A study is declared, not coded".
     YAML Ain't Markup Language, version 1.2.2 (2021), https://yaml.org/spec/1.2.2/.
 
     Examples

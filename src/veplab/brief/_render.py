@@ -508,7 +508,7 @@ def render(study: Any, results: Mapping[str, Any], lang: str, *, manifest: Mappi
     Babel: internationalisation utilities for Python, with the Unicode CLDR locale data
     (babel.pocoo.org; cldr.unicode.org): numbers, percentages and dates per locale.
     WHATWG. HTML Living Standard: the ``lang`` and ``dir`` global attributes.
-    /work/shared/DESIGN.md, section "Privacy": every number in a published artefact went
+    docs/DESIGN.md, section "Privacy": every number in a published artefact went
     through ``veplab.report`` and the disclosure gate.
 
     Examples
@@ -661,7 +661,7 @@ def render_brief(study: Any, results: Mapping[str, Any], lang: str, *,
     Babel: internationalisation utilities for Python, with the Unicode CLDR locale data
     (babel.pocoo.org; cldr.unicode.org): numbers, percentages and dates per locale.
     WHATWG. HTML Living Standard: the ``lang`` and ``dir`` global attributes.
-    /work/shared/DESIGN.md, section "Privacy": every number in a published artefact went
+    docs/DESIGN.md, section "Privacy": every number in a published artefact went
     through ``veplab.report`` and the disclosure gate.
 
     Examples
@@ -1107,7 +1107,7 @@ def build_briefs(study: Any, folder: Path, results: Mapping[str, Any], manifest:
     Babel: internationalisation utilities for Python, with the Unicode CLDR locale data
     (babel.pocoo.org; cldr.unicode.org): numbers, percentages and dates per locale.
     WHATWG. HTML Living Standard: the ``lang`` and ``dir`` global attributes.
-    /work/shared/DESIGN.md, section "Privacy": every number in a published artefact went
+    docs/DESIGN.md, section "Privacy": every number in a published artefact went
     through ``veplab.report`` and the disclosure gate.
     W3C (2023). CSS Paged Media Module Level 3 (Working Draft): ``@page`` size A4 and the
     ``page``/``pages`` counters.

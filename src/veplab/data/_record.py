@@ -82,7 +82,7 @@ def load_info(df: pd.DataFrame) -> LoadInfo | None:
     pandas documentation, ``DataFrame.attrs`` (experimental metadata that
     operations may drop): https://pandas.pydata.org/docs/reference/api/pandas.DataFrame.attrs.html.
     FIPS 180-4 (2015), *Secure Hash Standard*: the SHA-256 of the file.
-    /work/shared/DESIGN.md, "The path data takes" (what ``load`` records).
+    docs/DESIGN.md, "The path data takes" (what ``load`` records).
 
     Examples
     --------

@@ -334,7 +334,7 @@ def apply_codebook(
 
     References
     ----------
-    /work/shared/DESIGN.md, "Codebook (instrument) format" and "API
+    docs/DESIGN.md, "Codebook (instrument) format" and "API
     conventions" (validation at the boundary, messages that name the column
     and the fix).
 
@@ -750,7 +750,7 @@ def load(
     windows-1256 legacy encodings).
     ISO 8601-1:2019, *Date and time -- Representations for information
     interchange* (dates written YYYY-MM-DD).
-    /work/shared/DESIGN.md, "The path data takes", "Codebook (instrument)
+    docs/DESIGN.md, "The path data takes", "Codebook (instrument)
     format" and "Privacy" (the identifier gate).
 
     Examples

@@ -101,7 +101,7 @@ def reason_column(column: str) -> str:
     de Leeuw, E. D., Hox, J. J. & Huisman, M. (2003). Prevention and
     treatment of item nonresponse. *Journal of Official Statistics* 19(2),
     153-176 (why the kinds of item nonresponse are kept apart).
-    /work/shared/DESIGN.md, "Codebook (instrument) format" (``missing:``
+    docs/DESIGN.md, "Codebook (instrument) format" (``missing:``
     codes and their reasons).
 
     Examples
@@ -129,7 +129,7 @@ def reason_columns(df: pd.DataFrame) -> list[str]:
 
     References
     ----------
-    /work/shared/DESIGN.md, "API conventions" (missing data is handled
+    docs/DESIGN.md, "API conventions" (missing data is handled
     explicitly); the naming rule is :func:`reason_column`'s.
 
     Examples
@@ -163,7 +163,7 @@ def with_reasons(df: pd.DataFrame, columns: Iterable[Any]) -> list[Any]:
 
     References
     ----------
-    /work/shared/DESIGN.md, "API conventions" (missing data is handled
+    docs/DESIGN.md, "API conventions" (missing data is handled
     explicitly, never silently).
 
     Examples
@@ -330,7 +330,7 @@ def set_missing_reasons(df: pd.DataFrame, reasons: Mapping[Any, Any] | pd.DataFr
     de Leeuw, E. D., Hox, J. J. & Huisman, M. (2003). Prevention and
     treatment of item nonresponse. *Journal of Official Statistics* 19(2),
     153-176.
-    /work/shared/DESIGN.md, "Codebook (instrument) format" (missing codes).
+    docs/DESIGN.md, "Codebook (instrument) format" (missing codes).
 
     Examples
     --------

@@ -41,7 +41,7 @@ def labelled(df: pd.DataFrame, codebook: Codebook, column: str, *, lang: str = "
 
     References
     ----------
-    The codebook format of /work/shared/DESIGN.md, section "Codebook (instrument) format"
+    The codebook format of docs/DESIGN.md, section "Codebook (instrument) format"
     (options, item types); the result is a pandas ``Categorical``, as R ``factor(x, levels,
     labels, ordered)``.
 
@@ -95,7 +95,7 @@ def crosstab(df: pd.DataFrame, codebook: Codebook, row: str, col: str | None = N
     ----------
     Counts as R ``table(factor(row, levels), factor(col, levels), useNA = "ifany")`` with
     ``addmargins()``, through ``pandas.crosstab``; labels from the codebook format of
-    /work/shared/DESIGN.md, section "Codebook (instrument) format".  Cells are not
+    docs/DESIGN.md, section "Codebook (instrument) format".  Cells are not
     suppressed here: published tables go through ``veplab.report`` (DESIGN.md, "Privacy").
 
     Examples
@@ -148,7 +148,7 @@ def counts(df: pd.DataFrame, codebook: Codebook, columns: list[str], *, lang: st
     References
     ----------
     R ``table(factor(x, levels), useNA = "ifany")`` per column, stacked; labels from the
-    codebook format of /work/shared/DESIGN.md, section "Codebook (instrument) format".
+    codebook format of docs/DESIGN.md, section "Codebook (instrument) format".
 
     Examples
     --------
@@ -180,7 +180,7 @@ def split_breakdowns(df: pd.DataFrame, columns: Sequence[str]) -> tuple[list[str
 
     References
     ----------
-    The study's ``design: breakdowns`` of /work/shared/DESIGN.md, section "A study is
+    The study's ``design: breakdowns`` of docs/DESIGN.md, section "A study is
     declared, not coded" (a part a study lacks is skipped with one sentence on the page).
 
     Examples
@@ -208,7 +208,7 @@ def without_digits(text: str, fallback: str) -> str:
 
     References
     ----------
-    The rule for run-time text of /work/shared/DESIGN.md, section "Privacy" (every value in a
+    The rule for run-time text of docs/DESIGN.md, section "Privacy" (every value in a
     published artefact passed the disclosure gate); output checking as in Griffiths E et al.
     (2019). Handbook on Statistical Disclosure Control for Outputs. Safe Data Access
     Professionals Working Group.
@@ -227,7 +227,7 @@ def option_label(codebook: Any, column: str, value: Any, lang: str = "en") -> st
 
     References
     ----------
-    The codebook format of /work/shared/DESIGN.md, section "Codebook (instrument) format"
+    The codebook format of docs/DESIGN.md, section "Codebook (instrument) format"
     (``options``: code -> label per language).
 
     Examples

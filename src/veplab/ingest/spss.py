@@ -139,7 +139,7 @@ def from_sav(path: str | Path, *, codebook_id: str | None = None, unit: str = "r
     pyreadstat (``read_sav(metadataonly=True)``), https://github.com/Roche/pyreadstat.
     IBM Corp. (2022), *IBM SPSS Statistics 29 Command Syntax Reference*, ``MISSING
     VALUES`` and ``VALUE LABELS`` (user-missing values and ranges).
-    /work/shared/DESIGN.md, "Codebook (instrument) format".
+    docs/DESIGN.md, "Codebook (instrument) format".
 
     Examples
     --------

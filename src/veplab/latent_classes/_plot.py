@@ -60,8 +60,19 @@ def plot_profiles(result: Any, ax: Any = None, *, category: Any = None, labels: 
 
     Examples
     --------
-    >>> fig = plot_profiles(latent_classes(df, items, seed=1))      # doctest: +SKIP
-    >>> ax = plot_profiles(res, category=2)     # probability of rating 2 by class    # doctest: +SKIP
+    >>> import numpy as np, pandas as pd
+    >>> from veplab.latent_classes import latent_classes
+    >>> rng = np.random.default_rng(3)
+    >>> cls = rng.integers(0, 2, 300)                                     # two groups of answering
+    >>> df = pd.DataFrame({f"q{j}": np.where(rng.random(300) < np.where(cls == 1, 0.8, 0.2), 2, 1)
+    ...                    for j in range(4)})
+    >>> res = latent_classes(df, list(df.columns), k_range=[2], n_starts=5, seed=1)
+    >>> fig = plot_profiles(res)                                          # one panel per class
+    >>> [ax.get_title(loc="left") for ax in fig.axes]
+    ['class 1 (55%)', 'class 2 (45%)']
+    >>> ax = plot_profiles(res, category=2)     # probability of rating 2 by class, one line per class
+    >>> len(ax.get_lines())
+    2
     """
     from .lca import profile_table
 

@@ -317,7 +317,7 @@ def verify(
     NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS) (SHA-256).
     Regulation (EU) 2016/679 (General Data Protection Regulation), art. 5(2) (accountability)
     and art. 30 (records of processing).
-    /work/shared/DESIGN.md, section "Privacy" (every published output is in the release log).
+    docs/DESIGN.md, section "Privacy" (every published output is in the release log).
 
     Examples
     --------
@@ -461,7 +461,7 @@ def read_anchor(source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[str,
     NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS) (SHA-256).
     Regulation (EU) 2016/679 (General Data Protection Regulation), art. 5(2) (accountability)
     and art. 30 (records of processing).
-    /work/shared/DESIGN.md, section "Privacy" (every published output is in the release log).
+    docs/DESIGN.md, section "Privacy" (every published output is in the release log).
     Bray T (ed.) (2017). RFC 8259: The JavaScript Object Notation (JSON) Data Interchange
     Format. IETF.
 
@@ -545,7 +545,7 @@ def pseudonym_key_ids(path: str | os.PathLike[str]) -> list[str]:
     NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS) (SHA-256).
     Regulation (EU) 2016/679 (General Data Protection Regulation), art. 5(2) (accountability)
     and art. 30 (records of processing).
-    /work/shared/DESIGN.md, section "Privacy" (every published output is in the release log).
+    docs/DESIGN.md, section "Privacy" (every published output is in the release log).
 
     Examples
     --------
@@ -594,7 +594,7 @@ def current_key_id(path: str | os.PathLike[str]) -> str | None:
     NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS) (SHA-256).
     Regulation (EU) 2016/679 (General Data Protection Regulation), art. 5(2) (accountability)
     and art. 30 (records of processing).
-    /work/shared/DESIGN.md, section "Privacy" (every published output is in the release log).
+    docs/DESIGN.md, section "Privacy" (every published output is in the release log).
 
     Examples
     --------

@@ -286,10 +286,11 @@ def iin_check_digit(first11: str) -> int | None:
     identification numbers" (the IIN: 12 digits, assigned once for life).
     Government for Citizens (2021). Individual identification number (IIN). egov.kz,
     https://egov.kz/cms/en/articles/passport/iin_info.
-    The two-pass mod-11 check digit is the one the open IIN validators implement and trace to
-    Government Resolution No. 565 of 11 June 2003 (kz-iin-validator on PyPI; kaz-person-id,
-    github.com/valery1707/kaz-person-id).
-    veplab design, /work/shared/DESIGN.md, section "Privacy" (``load`` refuses national id numbers).
+    The two-pass mod-11 check digit is the one the open IIN validators implement
+    (kz-iin-validator on PyPI; kaz-person-id, github.com/valery1707/kaz-person-id) and
+    Yvision.kz (2011), "ИИН. Алгоритм расчета и проверки" (IIN: computing and checking it)
+    describes; the regulation that fixes it is not cited here (not checked).
+    veplab design, docs/DESIGN.md, section "Privacy" (``load`` refuses national id numbers).
 
     Examples
     --------
@@ -352,10 +353,11 @@ def looks_like_iin(value: Any) -> bool:
     identification numbers" (the IIN: 12 digits, assigned once for life).
     Government for Citizens (2021). Individual identification number (IIN). egov.kz,
     https://egov.kz/cms/en/articles/passport/iin_info.
-    The two-pass mod-11 check digit is the one the open IIN validators implement and trace to
-    Government Resolution No. 565 of 11 June 2003 (kz-iin-validator on PyPI; kaz-person-id,
-    github.com/valery1707/kaz-person-id).
-    veplab design, /work/shared/DESIGN.md, section "Privacy" (``load`` refuses national id numbers).
+    The two-pass mod-11 check digit is the one the open IIN validators implement
+    (kz-iin-validator on PyPI; kaz-person-id, github.com/valery1707/kaz-person-id) and
+    Yvision.kz (2011), "ИИН. Алгоритм расчета и проверки" (IIN: computing and checking it)
+    describes; the regulation that fixes it is not cited here (not checked).
+    veplab design, docs/DESIGN.md, section "Privacy" (``load`` refuses national id numbers).
 
     Examples
     --------
@@ -400,10 +402,11 @@ def is_valid_iin(value: Any) -> bool:
     identification numbers" (the IIN: 12 digits, assigned once for life).
     Government for Citizens (2021). Individual identification number (IIN). egov.kz,
     https://egov.kz/cms/en/articles/passport/iin_info.
-    The two-pass mod-11 check digit is the one the open IIN validators implement and trace to
-    Government Resolution No. 565 of 11 June 2003 (kz-iin-validator on PyPI; kaz-person-id,
-    github.com/valery1707/kaz-person-id).
-    veplab design, /work/shared/DESIGN.md, section "Privacy" (``load`` refuses national id numbers).
+    The two-pass mod-11 check digit is the one the open IIN validators implement
+    (kz-iin-validator on PyPI; kaz-person-id, github.com/valery1707/kaz-person-id) and
+    Yvision.kz (2011), "ИИН. Алгоритм расчета и проверки" (IIN: computing and checking it)
+    describes; the regulation that fixes it is not cited here (not checked).
+    veplab design, docs/DESIGN.md, section "Privacy" (``load`` refuses national id numbers).
 
     Examples
     --------
@@ -489,7 +492,7 @@ def is_tunisia_cin(value: Any) -> bool:
     Loi n° 93-27 du 22 mars 1993 relative à la carte nationale d'identité (Tunisia), as amended
     by the loi organique n° 2024-22 du 11 mars 2024 (the card and its number).
     The 8-digit shape is veplab's detector rule: see this module's docstring (*Detectors*)
-    and /work/shared/DESIGN.md, section "Privacy".
+    and docs/DESIGN.md, section "Privacy".
 
     Examples
     --------
@@ -562,7 +565,7 @@ def is_phone_number(value: Any) -> bool:
     ITU-T (2010). Recommendation E.164: The international public telecommunication numbering
     plan (country codes +7, +216, +256).
     The national number shapes are veplab's detector rules: see this module's docstring
-    (*Detectors*) and /work/shared/DESIGN.md, section "Privacy".
+    (*Detectors*) and docs/DESIGN.md, section "Privacy".
 
     Examples
     --------
@@ -607,7 +610,7 @@ def is_email(value: Any) -> bool:
     References
     ----------
     Resnick P (ed.) (2008). RFC 5322: Internet Message Format, section 3.4.1 (addr-spec). IETF.
-    /work/shared/DESIGN.md, section "Privacy" (direct identifiers are refused by ``load``).
+    docs/DESIGN.md, section "Privacy" (direct identifiers are refused by ``load``).
 
     Examples
     --------
@@ -645,7 +648,7 @@ def is_uganda_nin(value: Any) -> bool:
     Registration of Persons Act, 2015 (Uganda): the National Identification Register and the
     NIN, issued by the National Identification and Registration Authority (NIRA).
     The letter layout is veplab's detector rule (see this module's docstring, *Detectors*, and
-    /work/shared/DESIGN.md, section "Privacy").
+    docs/DESIGN.md, section "Privacy").
 
     Examples
     --------
@@ -875,7 +878,7 @@ def looks_like_name(value: Any) -> bool:
     Hundepool A, Domingo-Ferrer J, Franconi L, Giessing S, Schulte Nordholt E, Spicer K,
     de Wolf PP (2012). Statistical Disclosure Control. Wiley, Chichester (ch. 3: direct
     identifiers are removed before microdata are released).
-    /work/shared/DESIGN.md, section "Privacy" (``load`` refuses columns of names).
+    docs/DESIGN.md, section "Privacy" (``load`` refuses columns of names).
 
     Examples
     --------
@@ -1026,7 +1029,7 @@ def identifier_kinds(values: Iterable[Any] | pd.Series, *, ignore: Iterable[str]
     Hundepool A, Domingo-Ferrer J, Franconi L, Giessing S, Schulte Nordholt E, Spicer K,
     de Wolf PP (2012). Statistical Disclosure Control. Wiley, Chichester (ch. 3: direct
     identifiers are removed before microdata are released).
-    /work/shared/DESIGN.md, section "Privacy": ``load`` refuses columns that look like direct
+    docs/DESIGN.md, section "Privacy": ``load`` refuses columns that look like direct
     identifiers (names, phone numbers, national id numbers) unless they are pseudonymised.
 
     Examples
@@ -1259,7 +1262,7 @@ def identifier_problems(
     Hundepool A, Domingo-Ferrer J, Franconi L, Giessing S, Schulte Nordholt E, Spicer K,
     de Wolf PP (2012). Statistical Disclosure Control. Wiley, Chichester (ch. 3: direct
     identifiers are removed before microdata are released).
-    /work/shared/DESIGN.md, section "Privacy": ``load`` refuses columns that look like direct
+    docs/DESIGN.md, section "Privacy": ``load`` refuses columns that look like direct
     identifiers (names, phone numbers, national id numbers) unless they are pseudonymised.
 
     Examples
@@ -1405,7 +1408,7 @@ def check_identifiers(df: pd.DataFrame, codebook: Codebook, *, file: str = "<dat
     Hundepool A, Domingo-Ferrer J, Franconi L, Giessing S, Schulte Nordholt E, Spicer K,
     de Wolf PP (2012). Statistical Disclosure Control. Wiley, Chichester (ch. 3: direct
     identifiers are removed before microdata are released).
-    /work/shared/DESIGN.md, section "Privacy": ``load`` refuses columns that look like direct
+    docs/DESIGN.md, section "Privacy": ``load`` refuses columns that look like direct
     identifiers (names, phone numbers, national id numbers) unless they are pseudonymised.
 
     Examples

@@ -122,7 +122,7 @@ def mask_value(value: Any) -> str:
     Brandt M, Franconi L, Guerke C, Hundepool A, Lucarelli M, Mol J, Ritchie F, Seri G,
     Welpton R (2010). Guidelines for the checking of output based on microdata research.
     ESSnet SDC (Eurostat).
-    /work/shared/DESIGN.md, section "Privacy": raw notebook output is never published; every
+    docs/DESIGN.md, section "Privacy": raw notebook output is never published; every
     published output went through the disclosure gate.
 
     Examples
@@ -553,7 +553,7 @@ def scan_artifacts(
     Brandt M, Franconi L, Guerke C, Hundepool A, Lucarelli M, Mol J, Ritchie F, Seri G,
     Welpton R (2010). Guidelines for the checking of output based on microdata research.
     ESSnet SDC (Eurostat).
-    /work/shared/DESIGN.md, section "Privacy": raw notebook output is never published; every
+    docs/DESIGN.md, section "Privacy": raw notebook output is never published; every
     published output went through the disclosure gate.
     Bray T (ed.) (2017). RFC 8259: The JavaScript Object Notation (JSON) Data Interchange
     Format. IETF.
@@ -636,7 +636,7 @@ def scan_html(html: str, *, n_records: int | Mapping[str, int], ids: Iterable[An
     Brandt M, Franconi L, Guerke C, Hundepool A, Lucarelli M, Mol J, Ritchie F, Seri G,
     Welpton R (2010). Guidelines for the checking of output based on microdata research.
     ESSnet SDC (Eurostat).
-    /work/shared/DESIGN.md, section "Privacy": raw notebook output is never published; every
+    docs/DESIGN.md, section "Privacy": raw notebook output is never published; every
     published output went through the disclosure gate.
     WHATWG. HTML Living Standard, section 4.9 (tabular data: ``table``, ``caption``, ``tr``,
     ``th``, ``td``).

@@ -188,21 +188,13 @@ def model_disclosure(fit: Any, *, threshold: int) -> ModelCheck:
 
     Parameters
     ----------
-    fit : a fitted model: veplab's :class:`~veplab.models.LinearResult`, :class:`~veplab.models.LogitResult`,
-        :class:`~veplab.models.OrdinalResult`,
-        :class:`~veplab.models.MixedLinearResult`,
-        :class:`~veplab.models.MixedLogitResult`,
-        :class:`~veplab.outcomes.CoxResult`,
-        :class:`~veplab.outcomes.PropensityResult`,
-        :class:`~veplab.outcomes.EffectEstimate`,
-        :class:`~veplab.outcomes.AncovaResult`,
-        :class:`~veplab.outcomes.DidResult`,
-        :class:`~veplab.validity.CalibrationResult`, ``AUCResult``,
-        ``AUCComparison``; a statsmodels results object (OLS, GLM, Logit,
-        Probit, MixedLM ...; categories are counted exactly for formula
-        models, from the 0/1 columns of the design matrix otherwise); or a
-        list of such fits (the analyses of multiply imputed data sets: every
-        fit must pass).
+    fit : a fitted model: any result with a ``disclosure_facts()`` method returning
+        :class:`ModelFacts` (veplab's linear, logistic, ordinal and mixed models, Cox,
+        propensity and treatment-effect models, ANCOVA, DiD, calibration and AUC results
+        have one); a statsmodels results object (OLS, GLM, Logit, Probit, MixedLM ...;
+        categories are counted exactly for formula models, from the 0/1 columns of the
+        design matrix otherwise); or a list of such fits (the analyses of multiply
+        imputed data sets: every fit must pass).
     threshold : the study's disclosure threshold (>= 3).
 
     Returns
@@ -467,7 +459,7 @@ def figure_data_check(data: pd.DataFrame, *, threshold: int, n_records: int | No
     (2019). Handbook on Statistical Disclosure Control for Outputs, version 1.0. Safe Data
     Access Professionals Working Group (section B: assessing types of output).
     ACRO: Automatic Checking of Research Outputs (SACRO project; github.com/AI-SDC/ACRO).
-    /work/shared/DESIGN.md, section "Privacy" (every figure went through the disclosure gate).
+    docs/DESIGN.md, section "Privacy" (every figure went through the disclosure gate).
 
     Examples
     --------

@@ -188,7 +188,7 @@ def generate_key(
     Josefsson S (2006). RFC 4648: The Base16, Base32, and Base64 Data Encodings (section 6). IETF.
     ENISA (2019). Pseudonymisation techniques and best practices. European Union Agency for
     Cybersecurity.
-    /work/shared/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
+    docs/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
     outside the repository; plain hashes of low-entropy ids are not pseudonyms.
     Python Software Foundation. ``secrets`` -- generate secure random numbers (PEP 506, 2015).
 
@@ -271,7 +271,7 @@ def read_key(
     Josefsson S (2006). RFC 4648: The Base16, Base32, and Base64 Data Encodings (section 6). IETF.
     ENISA (2019). Pseudonymisation techniques and best practices. European Union Agency for
     Cybersecurity.
-    /work/shared/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
+    docs/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
     outside the repository; plain hashes of low-entropy ids are not pseudonyms.
 
     Examples
@@ -350,7 +350,7 @@ def key_id(key: bytes) -> str:
     Josefsson S (2006). RFC 4648: The Base16, Base32, and Base64 Data Encodings (section 6). IETF.
     ENISA (2019). Pseudonymisation techniques and best practices. European Union Agency for
     Cybersecurity.
-    /work/shared/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
+    docs/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
     outside the repository; plain hashes of low-entropy ids are not pseudonyms.
 
     Examples
@@ -407,7 +407,7 @@ def normalise_id(value: Any) -> str | None:
     Josefsson S (2006). RFC 4648: The Base16, Base32, and Base64 Data Encodings (section 6). IETF.
     ENISA (2019). Pseudonymisation techniques and best practices. European Union Agency for
     Cybersecurity.
-    /work/shared/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
+    docs/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
     outside the repository; plain hashes of low-entropy ids are not pseudonyms.
 
     Examples
@@ -468,7 +468,7 @@ def pseudonym(value: Any, key: bytes, *, prefix: str = "p_") -> str | None:
     Josefsson S (2006). RFC 4648: The Base16, Base32, and Base64 Data Encodings (section 6). IETF.
     ENISA (2019). Pseudonymisation techniques and best practices. European Union Agency for
     Cybersecurity.
-    /work/shared/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
+    docs/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
     outside the repository; plain hashes of low-entropy ids are not pseudonyms.
 
     Examples
@@ -539,7 +539,7 @@ def pseudonymise(df: pd.DataFrame, columns: Sequence[str] | str, key: bytes, *, 
     Josefsson S (2006). RFC 4648: The Base16, Base32, and Base64 Data Encodings (section 6). IETF.
     ENISA (2019). Pseudonymisation techniques and best practices. European Union Agency for
     Cybersecurity.
-    /work/shared/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
+    docs/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
     outside the repository; plain hashes of low-entropy ids are not pseudonyms.
 
     Examples
@@ -627,7 +627,7 @@ def is_pseudonym(value: Any) -> bool:
     Josefsson S (2006). RFC 4648: The Base16, Base32, and Base64 Data Encodings (section 6). IETF.
     ENISA (2019). Pseudonymisation techniques and best practices. European Union Agency for
     Cybersecurity.
-    /work/shared/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
+    docs/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
     outside the repository; plain hashes of low-entropy ids are not pseudonyms.
 
     Examples
@@ -670,7 +670,7 @@ def looks_like_pseudonym(values: Iterable[Any] | pd.Series, *, share: float = 1.
     Josefsson S (2006). RFC 4648: The Base16, Base32, and Base64 Data Encodings (section 6). IETF.
     ENISA (2019). Pseudonymisation techniques and best practices. European Union Agency for
     Cybersecurity.
-    /work/shared/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
+    docs/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
     outside the repository; plain hashes of low-entropy ids are not pseudonyms.
 
     Examples
@@ -775,7 +775,7 @@ def pseudonymise_file(
     Josefsson S (2006). RFC 4648: The Base16, Base32, and Base64 Data Encodings (section 6). IETF.
     ENISA (2019). Pseudonymisation techniques and best practices. European Union Agency for
     Cybersecurity.
-    /work/shared/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
+    docs/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
     outside the repository; plain hashes of low-entropy ids are not pseudonyms.
     Shafranovich Y (2005). RFC 4180: Common Format and MIME Type for Comma-Separated Values
     (CSV) Files. IETF.

@@ -190,7 +190,7 @@ def facility_predictors(facility: pd.DataFrame, key: str, predictors: Mapping[st
     ----------
     Snijders TAB, Bosker RJ (2012). Multilevel Analysis: An Introduction to Basic and
     Advanced Multilevel Modeling, 2nd ed. Sage, London, chapter 4 (level-two predictors).
-    The declared predictors of /work/shared/DESIGN.md, "A study is declared, not coded" (``analyses: push_pull`` and
+    The declared predictors of docs/DESIGN.md, "A study is declared, not coded" (``analyses: push_pull`` and
     ``design:`` name the sources, scales, breakdowns and cluster);
     parsed with Python's ``ast`` module (never ``eval``).
 
@@ -251,7 +251,7 @@ def attach_facility(df: pd.DataFrame, facility: pd.DataFrame, key: str, *,
     Snijders TAB, Bosker RJ (2012). Multilevel Analysis, 2nd ed. Sage, London, chapter 4
     (individuals nested in facilities; a facility's value is a level-two predictor).
     The merge of R ``merge(respondents, facilities, by = key, all.x = TRUE)``; the keys of
-    /work/shared/DESIGN.md, "A study is declared, not coded" (``analyses: push_pull`` and
+    docs/DESIGN.md, "A study is declared, not coded" (``analyses: push_pull`` and
     ``design:`` name the sources, scales, breakdowns and cluster).
 
     Examples
@@ -369,7 +369,7 @@ def model_design(df: pd.DataFrame, *, outcome: str, domains: Sequence[str], brea
     Snijders TAB, Bosker RJ (2012). Multilevel Analysis, 2nd ed. Sage, London, chapter 4
     (level-one and level-two predictors of a random-intercept model).
     Factors enter with R's treatment contrasts (``contr.treatment``, first level the
-    reference); the declaration is that of /work/shared/DESIGN.md, "A study is declared, not coded" (``analyses: push_pull`` and
+    reference); the declaration is that of docs/DESIGN.md, "A study is declared, not coded" (``analyses: push_pull`` and
     ``design:`` name the sources, scales, breakdowns and cluster).
 
     Examples
@@ -467,7 +467,7 @@ def term_labels(names: Sequence[str], *, codebook: Any = None, lang: str = "en",
     Chambers JM, Hastie TJ (1992). Statistical Models in S. Wadsworth & Brooks/Cole,
     Pacific Grove (R's coefficient names: the factor followed by its level, ``C(sex)2``;
     statsmodels/patsy write ``C(sex)[T.2]``, read here too); labels from the codebook format
-    of /work/shared/DESIGN.md, "Codebook (instrument) format".
+    of docs/DESIGN.md, "Codebook (instrument) format".
 
     Examples
     --------
@@ -597,7 +597,7 @@ def disclosure_sentence(result: Any, threshold: int) -> str | None:
     Griffiths E, Greci C, Kotrotsios Y, Parker S, Scott J, Welpton R, Wolters A, Woods C
     (2019). Handbook on Statistical Disclosure Control for Outputs. Safe Data Access
     Professionals Working Group (regression output: residual degrees of freedom).
-    /work/shared/DESIGN.md, "Privacy" (run-time text in a published artefact).
+    docs/DESIGN.md, "Privacy" (run-time text in a published artefact).
 
     Examples
     --------
@@ -961,7 +961,7 @@ def facility_labels(predictors: Mapping[str, str], codebook: Any = None, lang: s
 
     References
     ----------
-    The facility predictors declared in /work/shared/DESIGN.md, "A study is declared, not coded" (``analyses: push_pull`` and
+    The facility predictors declared in docs/DESIGN.md, "A study is declared, not coded" (``analyses: push_pull`` and
     ``design:`` name the sources, scales, breakdowns and cluster);
     labels from the codebook format of DESIGN.md, "Codebook (instrument) format".
 
@@ -1224,7 +1224,7 @@ def scale_range(codebook: Any, scales: Sequence[str], lang: str = "en") -> str |
     ----------
     Likert R (1932). A technique for the measurement of attitudes. Archives of Psychology
     22(140), 1-55.
-    The codebook format of /work/shared/DESIGN.md, "Codebook (instrument) format" (options,
+    The codebook format of docs/DESIGN.md, "Codebook (instrument) format" (options,
     ``score: mean``).
 
     Examples

@@ -554,7 +554,7 @@ def long_to_wide(df: pd.DataFrame, subject: str, rater: str, rating: str) -> pd.
 
     References
     ----------
-    The wide layout of /work/shared/DESIGN.md, "API conventions" (one row per subject, one
+    The wide layout of docs/DESIGN.md, "API conventions" (one row per subject, one
     column per rater, as R ``psych::ICC`` takes it; Shrout PE, Fleiss JL (1979).
     Intraclass correlations: uses in assessing rater reliability. Psychological Bulletin
     86, 420-428); the reshaping of R ``reshape(direction = "wide")`` /

@@ -241,8 +241,20 @@ def reliability_report(
 
     Examples
     --------
-    >>> rep = reliability_report(data, codebook, seed=1)      # doctest: +SKIP
-    >>> rep.to_frames()["scales"]                             # doctest: +SKIP
+    >>> import numpy as np, pandas as pd
+    >>> from veplab.codebook import from_dict
+    >>> opts = {1: "Never", 2: "Sometimes", 3: "Often", 4: "Always"}
+    >>> cb = from_dict({"id": "climate", "title": "Prison climate", "id_column": "rid",
+    ...     "items": [{"id": f"s{j}", "label": f"Safety {j}", "type": "likert", "options": opts} for j in range(1, 5)],
+    ...     "scales": [{"id": "safety", "label": "Feeling safe", "items": ["s1", "s2", "s3", "s4"]}]})
+    >>> rng = np.random.default_rng(5)
+    >>> f = rng.normal(size=200)
+    >>> data = pd.DataFrame({f"s{j}": np.clip(np.round(2.5 + f + rng.normal(scale=0.8, size=200)), 1, 4)
+    ...                      for j in range(1, 5)})
+    >>> rep = reliability_report(data, cb, n_boot=200, seed=1)
+    >>> rep.to_frames()["scales"][["scale", "n", "alpha", "alpha_ci_low", "alpha_ci_high", "omega_total"]].round(3)
+        scale    n  alpha  alpha_ci_low  alpha_ci_high  omega_total
+    0  safety  200  0.808         0.761          0.848        0.809
     """
     if not isinstance(df, pd.DataFrame):
         raise InputError(f"reliability_report: expected a DataFrame, got {type(df).__name__}")
@@ -491,7 +503,7 @@ def paired_ratings(df: pd.DataFrame, column: str, subject: str, rater: str, *,
 
     References
     ----------
-    The wide layout of /work/shared/DESIGN.md, "API conventions" (one row per case, as R
+    The wide layout of docs/DESIGN.md, "API conventions" (one row per case, as R
     ``psych::ICC`` and ``irr``/``irrCAC`` take ratings); for a pool, the one-way design of
     Shrout PE, Fleiss JL (1979). Intraclass correlations: uses in assessing rater
     reliability. Psychological Bulletin 86, 420-428.

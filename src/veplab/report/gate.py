@@ -72,7 +72,7 @@ def fill_text(template: str, values: Mapping[str, Mapping[str, Any]]) -> tuple[s
     Griffiths E, Greci C, Kotrotsios Y, Parker S, Scott J, Welpton R, Wolters A, Woods C
     (2019). Handbook on Statistical Disclosure Control for Outputs, version 1.0. Safe Data
     Access Professionals Working Group.
-    /work/shared/DESIGN.md, section "Privacy": publishing is default-deny; every number knows the
+    docs/DESIGN.md, section "Privacy": publishing is default-deny; every number knows the
     people behind it; linked tables are protected together.
     ACRO: Automatic Checking of Research Outputs (SACRO project; github.com/AI-SDC/ACRO).
 
@@ -155,7 +155,7 @@ def record_keys(data: pd.DataFrame, study: Any = None) -> np.ndarray:
     Griffiths E, Greci C, Kotrotsios Y, Parker S, Scott J, Welpton R, Wolters A, Woods C
     (2019). Handbook on Statistical Disclosure Control for Outputs, version 1.0. Safe Data
     Access Professionals Working Group.
-    /work/shared/DESIGN.md, section "Privacy": publishing is default-deny; every number knows the
+    docs/DESIGN.md, section "Privacy": publishing is default-deny; every number knows the
     people behind it; linked tables are protected together.
     Aumasson J-P, Bernstein DJ (2012). SipHash: a fast short-input PRF. INDOCRYPT 2012, Lecture
     Notes in Computer Science 7668, Springer, 489-508.
@@ -293,7 +293,7 @@ def table_members(table: pd.DataFrame, data: pd.DataFrame, by: Any, *, key: str,
     Griffiths E, Greci C, Kotrotsios Y, Parker S, Scott J, Welpton R, Wolters A, Woods C
     (2019). Handbook on Statistical Disclosure Control for Outputs, version 1.0. Safe Data
     Access Professionals Working Group.
-    /work/shared/DESIGN.md, section "Privacy": publishing is default-deny; every number knows the
+    docs/DESIGN.md, section "Privacy": publishing is default-deny; every number knows the
     people behind it; linked tables are protected together.
 
     Examples
@@ -396,7 +396,7 @@ def stats_members(table: pd.DataFrame, n: Any, data: pd.DataFrame, by: Any, *, k
     Griffiths E, Greci C, Kotrotsios Y, Parker S, Scott J, Welpton R, Wolters A, Woods C
     (2019). Handbook on Statistical Disclosure Control for Outputs, version 1.0. Safe Data
     Access Professionals Working Group.
-    /work/shared/DESIGN.md, section "Privacy": publishing is default-deny; every number knows the
+    docs/DESIGN.md, section "Privacy": publishing is default-deny; every number knows the
     people behind it; linked tables are protected together.
 
     Examples

@@ -53,7 +53,7 @@ def render_markdown(text: str) -> str:
     mistune: a fast Markdown parser in pure Python (mistune.lepture.com).
     WHATWG. HTML Living Standard (``table``, ``caption``, ``figure``, ``figcaption``,
     ``details``; character references for escaping).
-    /work/shared/DESIGN.md, section "Privacy": pages are drawn from the gated payloads
+    docs/DESIGN.md, section "Privacy": pages are drawn from the gated payloads
     (``results.json``); raw notebook output is never published.
 
     Examples
@@ -90,7 +90,7 @@ def withheld_note(count: int, reason: str = "not checked") -> str:
     ----------
     WHATWG. HTML Living Standard (``table``, ``caption``, ``figure``, ``figcaption``,
     ``details``; character references for escaping).
-    /work/shared/DESIGN.md, section "Privacy": pages are drawn from the gated payloads
+    docs/DESIGN.md, section "Privacy": pages are drawn from the gated payloads
     (``results.json``); raw notebook output is never published.
 
     Examples
@@ -437,7 +437,7 @@ def render_payload(p: Mapping[str, Any], *, threshold: int, text: str | None = N
     ----------
     WHATWG. HTML Living Standard (``table``, ``caption``, ``figure``, ``figcaption``,
     ``details``; character references for escaping).
-    /work/shared/DESIGN.md, section "Privacy": pages are drawn from the gated payloads
+    docs/DESIGN.md, section "Privacy": pages are drawn from the gated payloads
     (``results.json``); raw notebook output is never published.
     American Psychological Association (2020). Publication Manual of the American Psychological
     Association, 7th ed. (section 6.36: exact p values to three decimals, "p < .001" below).

@@ -91,7 +91,7 @@ def read_population(path: str | Path) -> Population:
     ``survey::calibrate`` (``population``) and ``survey::postStratify`` take
     (Lumley T (2010). Complex Surveys: A Guide to Analysis Using R. Wiley, chapter 7),
     written as YAML 1.2 (https://yaml.org/spec/1.2.2/); the file of a study's
-    ``design: population:`` (/work/shared/DESIGN.md, "A study is declared, not coded").
+    ``design: population:`` (docs/DESIGN.md, "A study is declared, not coded").
 
     Examples
     --------

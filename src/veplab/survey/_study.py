@@ -64,7 +64,7 @@ def from_study_design(data: pd.DataFrame, design: Mapping[str, Any] | None, *,
 
     References
     ----------
-    The ``design:`` keys of a study (/work/shared/DESIGN.md, "A study is declared, not
+    The ``design:`` keys of a study (docs/DESIGN.md, "A study is declared, not
     coded"), mapped to R ``survey::svydesign(ids, strata, weights/probs, fpc)`` followed by
     ``survey::rake``, ``survey::calibrate(calfun = "linear"/"logit", bounds)`` or
     ``survey::postStratify``.
@@ -134,7 +134,7 @@ def design_note(design: SurveyDesign, deff: float | None = None, *, placeholder:
     Kish L (1965). Survey Sampling. Wiley, New York (the design effect: the variance under
     the design over that of a simple random sample of the same size, as R
     ``survey::svymean(deff = TRUE)``).
-    Run-time text carries numbers only from gated results (/work/shared/DESIGN.md, "Privacy").
+    Run-time text carries numbers only from gated results (docs/DESIGN.md, "Privacy").
 
     Examples
     --------

@@ -650,7 +650,13 @@ def plot_roc(
 
     Examples
     --------
-    >>> ax = plot_roc(df["rearrested"], {"risk level": df["risk"]}, direction="<")   # doctest: +SKIP
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> risk = rng.integers(1, 4, 300)                                    # risk level 1, 2, 3
+    >>> rearrested = (rng.random(300) < np.array([0.1, 0.25, 0.45])[risk - 1]).astype(int)
+    >>> ax = plot_roc(rearrested, {"risk level": risk})
+    >>> [line.get_label() for line in ax.get_lines()][0]                  # the legend gives AUC and interval
+    'risk level: AUC 0.74 [0.68, 0.79]'
     """
     import matplotlib.pyplot as plt
 

@@ -61,7 +61,7 @@ def check_threshold(threshold: Any) -> int:
     Griffiths E, Greci C, Kotrotsios Y, Parker S, Scott J, Welpton R, Wolters A, Woods C
     (2019). Handbook on Statistical Disclosure Control for Outputs, version 1.0. Safe Data
     Access Professionals Working Group.
-    /work/shared/DESIGN.md, section "Privacy" (the study's threshold, default 10).
+    docs/DESIGN.md, section "Privacy" (the study's threshold, default 10).
 
     Examples
     --------
@@ -116,7 +116,7 @@ def footnote(threshold: int = 10, mark: str = DEFAULT_MARK, *, unit: str = "peop
     Griffiths E, Greci C, Kotrotsios Y, Parker S, Scott J, Welpton R, Wolters A, Woods C
     (2019). Handbook on Statistical Disclosure Control for Outputs, version 1.0. Safe Data
     Access Professionals Working Group.
-    /work/shared/DESIGN.md, section "Privacy" (the study's threshold, default 10).
+    docs/DESIGN.md, section "Privacy" (the study's threshold, default 10).
 
     Examples
     --------

@@ -53,7 +53,7 @@ def count_columns(columns: Sequence[Any]) -> list[Any]:
     Griffiths E, Greci C, Kotrotsios Y, Parker S, Scott J, Welpton R, Wolters A, Woods C
     (2019). Handbook on Statistical Disclosure Control for Outputs, version 1.0. Safe Data
     Access Professionals Working Group.
-    /work/shared/DESIGN.md, section "Privacy" (the study's threshold, default 10).
+    docs/DESIGN.md, section "Privacy" (the study's threshold, default 10).
 
     Examples
     --------
