@@ -21,7 +21,7 @@ DOC = pathlib.Path(__file__).resolve().parents[1] / "docs" / "ARCHITECTURE.md"
 #: Layers, lowest first: (name, the top-level modules or subpackages of veplab in it).
 #: ``veplab`` is the package's own ``__init__``.
 LAYERS: list[tuple[str, frozenset[str]]] = [
-    ("core", frozenset({"_validate", "_results", "_sandwich", "_glm", "_optim", "_dask"})),
+    ("core", frozenset({"_validate", "_results", "_sandwich", "_glm", "_optim", "_dask", "_doc"})),
     ("codebook", frozenset({"codebook"})),
     ("privacy", frozenset({"privacy"})),
     ("data", frozenset({"data", "ingest", "scoring"})),

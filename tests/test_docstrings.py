@@ -313,3 +313,17 @@ def test_an_example_runs(name: str) -> None:
         assert not ran, f"{name} now has an example that runs: remove it from ONLY_SKIPPED_EXAMPLES"
     else:
         assert ran, f"{name}: every line of its example is skipped; give one that runs (or say why in ONLY_SKIPPED_EXAMPLES)"
+
+
+def test_help_of_every_subpackage_lists_its_exports() -> None:
+    import pkgutil
+
+    import veplab
+
+    for info in pkgutil.iter_modules(veplab.__path__):
+        if not info.ispkg or info.name.startswith("_") or info.name == "factors":
+            continue
+        module = importlib.import_module(f"veplab.{info.name}")
+        names = [n for n in getattr(module, "__all__", []) if inspect.isfunction(getattr(module, n, None))]
+        missing = [n for n in names if f"``{n}``" not in (module.__doc__ or "")]
+        assert missing == [], f"veplab.{info.name}'s docstring does not list {missing}"

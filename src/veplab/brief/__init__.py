@@ -173,3 +173,7 @@ __all__ = [
     "required_fonts",
     "uncovered_characters",
 ]
+
+from .._doc import with_contents as _with_contents  # noqa: E402
+
+__doc__ = _with_contents(__doc__, __all__, globals())

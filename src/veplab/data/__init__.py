@@ -42,3 +42,7 @@ __all__ = [
                       "sha256_file",
                       "with_reasons",
 ]
+
+from .._doc import with_contents as _with_contents  # noqa: E402
+
+__doc__ = _with_contents(__doc__, __all__, globals())

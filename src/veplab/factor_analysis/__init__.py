@@ -40,3 +40,7 @@ __all__ = [
     "rotate", "RotationResult", "varimax", "oblimin", "promax",
     "parse_model", "ParsedModel", "LavaanSyntaxError",
 ]
+
+from .._doc import with_contents as _with_contents  # noqa: E402
+
+__doc__ = _with_contents(__doc__, __all__, globals())

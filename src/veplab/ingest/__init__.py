@@ -30,3 +30,7 @@ __all__ = [
     "to_xlsform",
     "validate_form",
 ]
+
+from .._doc import with_contents as _with_contents  # noqa: E402
+
+__doc__ = _with_contents(__doc__, __all__, globals())

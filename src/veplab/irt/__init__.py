@@ -21,3 +21,7 @@ from .wright import plot_information, plot_wright_map
 
 __all__ = ["rasch", "partial_credit", "RaschResult", "PartialCreditResult", "lr_test", "LRTestResult",
            "item_information", "test_information", "plot_wright_map", "plot_information"]
+
+from .._doc import with_contents as _with_contents  # noqa: E402
+
+__doc__ = _with_contents(__doc__, __all__, globals())

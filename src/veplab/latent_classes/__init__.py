@@ -15,3 +15,7 @@ __all__ = [
     "profile_table",
     "plot_profiles",
 ]
+
+from .._doc import with_contents as _with_contents  # noqa: E402
+
+__doc__ = _with_contents(__doc__, __all__, globals())

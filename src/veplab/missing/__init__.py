@@ -8,3 +8,7 @@ reason columns (:mod:`veplab.data.reasons`); :func:`impute` reads them.
 from .imputation import Imputations, Poolable, PooledEstimates, impute, missing_pattern, pool
 
 __all__ = ["impute", "Imputations", "Poolable", "PooledEstimates", "missing_pattern", "pool"]
+
+from .._doc import with_contents as _with_contents  # noqa: E402
+
+__doc__ = _with_contents(__doc__, __all__, globals())

@@ -43,3 +43,7 @@ __all__ = [
     "ConvergenceWarning",
     "plot_forest",
 ]
+
+from .._doc import with_contents as _with_contents  # noqa: E402
+
+__doc__ = _with_contents(__doc__, __all__, globals())

@@ -59,3 +59,7 @@ __all__ = [
     "power", "minimum_detectable_effect", "PowerResult",
     "indicators", "validate_framework", "CRITERIA",
 ]
+
+from .._doc import with_contents as _with_contents  # noqa: E402
+
+__doc__ = _with_contents(__doc__, __all__, globals())

@@ -226,4 +226,6 @@ def plot_forest(
         ax.set_title(title)
     return ax
 
+from .._doc import with_contents as _with_contents  # noqa: E402
 
+__doc__ = _with_contents(__doc__, __all__, globals())

@@ -114,3 +114,7 @@ __all__ = [
     "AuditLog", "AuditError", "EVENTS", "GENESIS", "verify_audit_log", "file_sha256", "read_anchor",
     "pseudonym_key_ids", "current_key_id",
 ]
+
+from .._doc import with_contents as _with_contents  # noqa: E402
+
+__doc__ = _with_contents(__doc__, __all__, globals())

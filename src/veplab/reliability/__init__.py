@@ -62,3 +62,7 @@ __all__ = [
     "reliability_report",
     "test_retest",
 ]
+
+from .._doc import with_contents as _with_contents  # noqa: E402
+
+__doc__ = _with_contents(__doc__, __all__, globals())

@@ -763,3 +763,7 @@ def collect_results(nb: Any) -> dict[str, Any]:
                 continue
             out[group][payload["key"]] = payload
     return out
+
+from .._doc import with_contents as _with_contents  # noqa: E402
+
+__doc__ = _with_contents(__doc__, __all__, globals())

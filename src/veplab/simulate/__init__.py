@@ -530,3 +530,7 @@ def _run_dask(c: Any, points, keys, todo, size: int, seed: int, absorb, progress
         for fut in futures:
             if not fut.done():
                 fut.cancel()
+
+from .._doc import with_contents as _with_contents  # noqa: E402
+
+__doc__ = _with_contents(__doc__, __all__, globals())

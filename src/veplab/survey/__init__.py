@@ -30,3 +30,7 @@ from ._study import SURVEY_KEYS, design_note, from_study_design
 
 __all__ = ["SurveyDesign", "ReplicateDesign", "calibrate", "rake", "poststratify",
            "read_population", "Population", "from_study_design", "design_note", "SURVEY_KEYS"]
+
+from .._doc import with_contents as _with_contents  # noqa: E402
+
+__doc__ = _with_contents(__doc__, __all__, globals())

@@ -736,3 +736,7 @@ def population_truth(study: Any, source: str) -> dict[str, float] | None:
     if not isinstance(values, dict) or not isinstance(values.get("overall"), dict):
         return None
     return {str(k): float(v) for k, v in values["overall"].items() if isinstance(v, (int, float))}
+
+from .._doc import with_contents as _with_contents  # noqa: E402
+
+__doc__ = _with_contents(__doc__, __all__, globals())

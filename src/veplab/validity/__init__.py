@@ -122,3 +122,7 @@ for _old, _module in {"efa": _efa_module, "cfa": _cfa_module, "rotation": _rotat
 from .dif import DIFResult, MantelHaenszelResult, dif_ordinal, mantel_haenszel, plot_dif  # noqa: E402
 
 __all__ += ["dif_ordinal", "DIFResult", "mantel_haenszel", "MantelHaenszelResult", "plot_dif"]
+
+from .._doc import with_contents as _with_contents  # noqa: E402
+
+__doc__ = _with_contents(__doc__, __all__, globals())
