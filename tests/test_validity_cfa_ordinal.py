@@ -130,9 +130,11 @@ def test_invariance_scaled_difference_tests_match_lavtestlrt(group: str) -> None
     np.testing.assert_allclose(tab["delta_chisq"].to_numpy()[1:], ref["chisq_diff"], rtol=1e-3)
     np.testing.assert_array_equal(tab["delta_df"].to_numpy()[1:], ref["df_diff"])
     np.testing.assert_allclose(tab["delta_pvalue"].to_numpy()[1:], ref["pvalue"], rtol=1e-3)
-    t, m, p = scaled_difference_test(res.fits["configural"], res.fits["scalar"])
+    test = scaled_difference_test(res.fits["configural"], res.fits["scalar"])
+    t, m, p = test  # a DifferenceTest unpacks as lavTestLRT's last row
     ref2 = REF[f"{group}_lrt_scalar_vs_configural"]
     assert _close(t, ref2["chisq_diff"]) and m == ref2["df_diff"] and _close(p, ref2["pvalue"])
+    assert (test.statistic, test.df, test.p) == (t, m, p) and f"on {m} df" in test.summary()
     # the table reports the scaled statistics of each model
     assert tab["chisq"].iloc[0] == pytest.approx(REF[f"{group}_configural"]["fit"]["chisq.scaled"], rel=1e-4)
     assert tab["chisq_dwls"].iloc[0] == pytest.approx(REF[f"{group}_configural"]["fit"]["chisq"], rel=1e-4)
@@ -223,3 +225,4 @@ def test_rows_with_missing_answers_are_dropped_listwise_with_a_warning() -> None
     assert fit.n == 897 and fit.n_dropped == 3
     same = cfa(DATA.drop(index=[3, 10, 11]), MODEL, ordered=True)
     assert fit.chisq_scaled == pytest.approx(same.chisq_scaled, rel=1e-12)
+

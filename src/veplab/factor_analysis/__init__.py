@@ -14,7 +14,7 @@ One core fits every factor model (:mod:`veplab.factor_analysis._core`: minres, M
 bootstraps, rotations); omega (:func:`veplab.reliability.omega`) uses it too.
 """
 
-from .confirmatory import CFAResult, InvarianceResult, cfa, invariance
+from .confirmatory import CFAResult, DifferenceTest, InvarianceResult, cfa, invariance, scaled_difference_test
 from .correlations import PolychoricResult, bivariate_normal_cdf, cor_smooth, polychoric
 from .exploratory import (
     BartlettResult,
@@ -35,7 +35,7 @@ from .rotation import RotationResult, oblimin, promax, rotate, varimax
 __all__ = [
     "efa", "EFAResult", "kmo", "KMOResult", "bartlett_sphericity", "BartlettResult", "parallel_analysis",
     "ParallelAnalysisResult", "plot_scree", "smc", "align_loadings",
-    "cfa", "CFAResult", "invariance", "InvarianceResult",
+    "cfa", "CFAResult", "invariance", "InvarianceResult", "scaled_difference_test", "DifferenceTest",
     "polychoric", "PolychoricResult", "bivariate_normal_cdf", "cor_smooth",
     "rotate", "RotationResult", "varimax", "oblimin", "promax",
     "parse_model", "ParsedModel", "LavaanSyntaxError",

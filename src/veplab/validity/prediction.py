@@ -1120,7 +1120,6 @@ def subgroup_performance(
         _check_probabilities(p, kept, what, _name(prob, "prob"))
     d = _resolve_direction(yv, s, direction, what, sname)
     gen = make_rng(seed)
-    zc = stats.norm.ppf(1 - (1 - ci) / 2)
 
     def one(mask: np.ndarray, variable: str, level: Any) -> dict[str, Any]:
         yy, ss = yv[mask], s[mask]

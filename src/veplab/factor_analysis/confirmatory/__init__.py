@@ -141,13 +141,14 @@ from ..lavaan_syntax import LavaanSyntaxError
 from ._common import EQUAL_NAMES, INVARIANCE_LEVELS, ORDINAL_INVARIANCE_LEVELS
 from ._fit import cfa
 from ._invariance import invariance, scaled_difference_test
-from ._results import CFAResult, InvarianceResult
+from ._results import CFAResult, DifferenceTest, InvarianceResult
 
 __all__ = [
     "cfa",
     "invariance",
     "CFAResult",
     "InvarianceResult",
+    "DifferenceTest",
     "LavaanSyntaxError",
     "EQUAL_NAMES",
     "INVARIANCE_LEVELS",

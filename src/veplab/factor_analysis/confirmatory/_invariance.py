@@ -14,7 +14,7 @@ from veplab._validate import InputError
 
 from ._common import INVARIANCE_LEVELS, ORDINAL_INVARIANCE_LEVELS
 from ._ordinal import _satorra2000
-from ._results import CFAResult, InvarianceResult
+from ._results import CFAResult, DifferenceTest, InvarianceResult
 from ._fit_measures import _rmsea
 from ._fit import cfa
 
@@ -267,7 +267,7 @@ def invariance(
     )
 
 
-def scaled_difference_test(less: CFAResult, more: CFAResult) -> tuple[float, int, float]:
+def scaled_difference_test(less: CFAResult, more: CFAResult) -> DifferenceTest:
     """Scaled-shifted chi-square difference test of two nested WLSMV fits (Satorra 2000).
 
     As ``lavaan::lavTestLRT(less, more)`` for ``estimator = "WLSMV"`` (``method =
@@ -284,7 +284,7 @@ def scaled_difference_test(less: CFAResult, more: CFAResult) -> tuple[float, int
 
     with ``T_0``, ``T_1`` the unscaled DWLS statistics and ``m`` the df difference.
 
-    Returns ``(T, m, p-value)``.
+    Returns a :class:`DifferenceTest` (``statistic``, ``df``, ``p``; it unpacks as ``(T, m, p)``).
 
     References
     ----------
@@ -304,9 +304,10 @@ def scaled_difference_test(less: CFAResult, more: CFAResult) -> tuple[float, int
     >>> df["g"] = np.repeat(["a", "b"], 300)
     >>> m1 = cfa(df, "f =~ y1 + y2 + y3 + y4", group="g", ordered=True)
     >>> m0 = cfa(df, "f =~ y1 + y2 + y3 + y4", group="g", ordered=True, equal=("thresholds", "loadings"))
-    >>> t, m, p = scaled_difference_test(m1, m0)
-    >>> m  # 12 thresholds and 3 loadings equal; 4 scaling factors and 1 mean freed
+    >>> test = scaled_difference_test(m1, m0)
+    >>> test.df  # 12 thresholds and 3 loadings equal; 4 scaling factors and 1 mean freed
     10
+    >>> t, m, p = test                       # unpacks as lavTestLRT's last row
     """
     for name, fit in (("less", less), ("more", more)):
         if not isinstance(fit, CFAResult) or fit._wls is None:
@@ -318,4 +319,4 @@ def scaled_difference_test(less: CFAResult, more: CFAResult) -> tuple[float, int
             f"scaled_difference_test: 'more' (df = {more.df}) must be the more restricted model; "
             f"'less' has df = {less.df}. Swap them"
         )
-    return _satorra2000(less._wls, more._wls)
+    return DifferenceTest(*_satorra2000(less._wls, more._wls))

@@ -202,3 +202,25 @@ class InvarianceResult(TableResult):
             self.table[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"),
             self.guidance,
         ])
+
+
+@dataclasses.dataclass(frozen=True)
+class DifferenceTest(Result):
+    """A chi-square difference test of two nested fits (``lavTestLRT``'s last row).
+
+    ``statistic`` (the scaled-shifted difference for WLSMV), ``df`` (the difference in
+    degrees of freedom), ``p`` and the ``method``.  It unpacks as ``(statistic, df, p)``,
+    as the tuple it replaces did: ``t, m, p = scaled_difference_test(m1, m0)``.
+    """
+
+    statistic: float
+    df: int
+    p: float
+    method: str = "satorra.2000 (scaled.shifted)"
+
+    def __iter__(self) -> Any:
+        return iter((self.statistic, self.df, self.p))
+
+    def summary(self) -> str:
+        return (f"Chi-square difference test ({self.method}): {self.statistic:.4f} on {self.df} df, "
+                f"p = {self.p:.4g}")
