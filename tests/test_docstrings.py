@@ -120,7 +120,7 @@ STATISTICS: dict[str, list[str]] = {
         "prediction_over_time",
     ],
     "veplab.validity.report": ["validity_report"],
-    "veplab.irt": ["rasch", "partial_credit", "lr_test", "item_information", "test_information"],
+    "veplab.irt": ["rasch", "partial_credit", "rating_scale", "lr_test", "item_information", "test_information"],
     "veplab.missing": ["impute", "pool"],
     "veplab.push_pull.design": [
         "fit_model",

@@ -1,4 +1,4 @@
-"""Rasch and partial credit models (veplab.irt) against R's eRm (tests/reference/irt.R).
+"""Rasch, partial credit and rating scale models (veplab.irt) against R's eRm (tests/reference/irt.R).
 
 Data: tests/reference/data/irt_*.csv (synthetic, tests/reference/make_irt_data.py): ten
 dichotomous items (b6 with planted DIF across ``lang``), six ordinal items (five 0..3, one
@@ -27,7 +27,10 @@ from hypothesis import strategies as st
 
 from veplab import irt
 from veplab._validate import InputError
-from veplab.irt import LRTestResult, PartialCreditResult, RaschResult, lr_test, partial_credit, rasch
+from scipy import stats
+
+from veplab.irt import (LRTestResult, PartialCreditResult, RaschResult, RatingScaleResult, lr_test, partial_credit, rasch,
+                        rating_scale)
 from veplab.irt._esf import CMLData, cml_derivatives, cml_loglik
 
 matplotlib.use("Agg")
@@ -387,3 +390,51 @@ def test_wright_map_labels_stay_distinct_when_shortened() -> None:
     assert _short_labels(same, ["a", "b"], width=20) == ["x", "y"]
     assert _short_labels(["Same text", "Same text"], ["a", "b"]) == ["a", "b"]      # only the ids tell them apart
     assert _short_labels(["short", "other"], ["a", "b"]) == ["short", "other"]
+
+
+# ------------------------------------------------------------------ rating scale model (eRm::RSM)
+@pytest.mark.parametrize(("key", "file"), [("rating", "irt_poly"), ("rating_na", "irt_poly_na")])
+def test_rating_scale_matches_erm_rsm(key: str, file: str) -> None:
+    ref = R[key]
+    data = pd.read_csv(REF / "data" / f"{file}.csv").set_index("id")
+    res = rating_scale(data, ref["items"])
+    assert isinstance(res, RatingScaleResult) and res.model == "RSM"
+    np.testing.assert_allclose(res.loglik, ref["loglik"], rtol=1e-8)  # measured 1e-12 relative
+    assert res.npar == ref["npar"] == len(ref["items"]) - 1 + 3 - 1
+    close(res.eta, ref["etapar"])  # item parameters, then the category parameters
+    close(res.se_eta, ref["se_eta"])
+    close(res.beta, ref["betapar"])
+    close(np.sqrt(np.diag(res.vcov_beta)), ref["se_beta"])
+    close(res.thresholds["threshold"], ref["thresholds"]["threshpar"])
+    close(res.thresholds["se"], ref["thresholds"]["se"])
+    close(res.items["location"], ref["thresholds"]["location"])
+    p = res.persons.loc[ref["persons"]["id"]]
+    close(p["theta"], ref["persons"]["theta"])
+    close(p["se"], ref["persons"]["se"])
+    close(res.item_fit["outfit_msq"], ref["itemfit"]["outfit_msq"])
+    close(res.item_fit["infit_msq"], ref["itemfit"]["infit_msq"])
+    lr = lr_test(res, split="median")
+    assert lr.df == ref["lr_median"]["df"]
+    close([lr.statistic, lr.p], [ref["lr_median"]["LR"], ref["lr_median"]["p"]])
+    # the steps are shared: each item's thresholds are its location plus the same offsets
+    steps = res.thresholds.pivot(index="item", columns="step", values="threshold")
+    offsets = steps.sub(res.items.set_index("item")["location"], axis=0)
+    np.testing.assert_allclose(offsets.to_numpy() - offsets.to_numpy()[0], 0, atol=1e-10)
+
+
+def test_rating_scale_is_a_restricted_partial_credit_model() -> None:
+    data = _data("poly")[[f"p{j}" for j in range(1, 6)]]
+    rsm, pcm = rating_scale(data), partial_credit(data)
+    assert rsm.loglik < pcm.loglik and rsm.npar < pcm.npar
+    # items of one scale whose steps really are shared: the two fit alike (LR test of the restriction)
+    rng = np.random.default_rng(8)
+    theta = rng.normal(size=1500)
+    latent = theta[:, None] + rng.logistic(size=(1500, 5)) - np.linspace(-0.8, 0.8, 5)
+    same = pd.DataFrame(np.digitize(latent, [-1.2, 0.0, 1.2]), columns=[f"q{j}" for j in range(5)])
+    lr = 2 * (partial_credit(same).loglik - rating_scale(same).loglik)
+    assert lr < stats.chi2.ppf(0.99, partial_credit(same).npar - rating_scale(same).npar)
+
+
+def test_rating_scale_refuses_items_on_different_scales() -> None:
+    with pytest.raises(InputError, match=r"same scale.*'p6': 0-2"):
+        rating_scale(_data("poly"), R["poly"]["items"])

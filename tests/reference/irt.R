@@ -1,7 +1,8 @@
 # Reference values for the Rasch and partial credit models (tests/test_irt.py), by eRm.
 #
 # On the synthetic data of tests/reference/make_irt_data.py (tests/reference/data/irt_*.csv):
-#   eRm::RM (dichotomous b1..b10) and eRm::PCM (ordinal p1..p6), conditional ML with the default
+#   eRm::RM (dichotomous b1..b10), eRm::PCM (ordinal p1..p6) and eRm::RSM (p1..p5, one 0-3 scale),
+#   conditional ML with the default
 #   sum-to-zero normalisation (sum0 = TRUE); data sets with missing answers (*_na) go through
 #   eRm's grouping of persons by missing pattern.  For each fit: conditional log-likelihood,
 #   npar, eta and beta with SEs, thresholds() (PCM), person.parameter() (ML; extreme scores by
@@ -83,4 +84,27 @@ out$poly_na <- one_fit("irt_poly_na.csv", "p", "PCM", FALSE)
 # sum0 = FALSE: the first item's beta fixed at 0 instead
 fit0 <- RM(as.matrix(read.csv("tests/reference/data/irt_binary.csv")[, paste0("b", 1:10)]), sum0 = FALSE)
 out$binary_first0 <- list(loglik = fit0$loglik, betapar = unname(fit0$betapar), se_beta = unname(fit0$se.beta))
+# eRm::RSM (rating scale model) on the five items that share the 0-3 scale (p6 has 0-2)
+rsm_fit <- function(file) {
+  d <- read.csv(file.path("tests/reference/data", file), stringsAsFactors = FALSE)
+  X <- as.matrix(d[, paste0("p", 1:5)])
+  rownames(X) <- d$id
+  fit <- RSM(X)
+  pp <- person.parameter(fit)
+  th <- thresholds(fit)
+  ifit <- itemfit(pp)
+  lr <- LRtest(fit, splitcr = "median")
+  list(file = file, items = colnames(X), n = nrow(X), loglik = fit$loglik, npar = fit$npar,
+       etapar = unname(fit$etapar), se_eta = unname(fit$se.eta),
+       betapar = unname(fit$betapar), se_beta = unname(fit$se.beta),
+       thresholds = list(threshpar = unname(th$threshpar), se = unname(th$se.thresh),
+                         location = unname(th$threshtable[[1]][, "Location"])),
+       persons = list(id = rownames(X), theta = pp$theta.table[, "Person Parameter"],
+                      se = unname(unlist(unname(pp$se.theta))[rownames(X)])),
+       itemfit = list(outfit_msq = unname(ifit$i.outfitMSQ), infit_msq = unname(ifit$i.infitMSQ)),
+       lr_median = list(LR = lr$LR, df = lr$df, p = lr$pvalue))
+}
+out$rating <- rsm_fit("irt_poly.csv")
+out$rating_na <- rsm_fit("irt_poly_na.csv")
+
 write_json(out, "tests/reference/irt.json", digits = NA, auto_unbox = TRUE, pretty = TRUE, na = "null")

@@ -32,8 +32,8 @@ from .._results import Result
 from .._validate import InputError, check_ci, format_rows, numeric_data
 from ._esf import CMLData, cml_derivatives, cml_loglik
 
-__all__ = ["RaschResult", "PartialCreditResult", "rasch", "partial_credit", "item_information",
-           "test_information"]
+__all__ = ["RaschResult", "PartialCreditResult", "RatingScaleResult", "rasch", "partial_credit", "rating_scale",
+           "item_information", "test_information"]
 
 # the largest |beta| taken as finite: beyond it the conditional ML estimate does not exist
 _DIVERGED = 25.0
@@ -115,11 +115,31 @@ def _design(npar: int, sum0: bool) -> np.ndarray:
     return w
 
 
-def _fit(x: np.ndarray, m: np.ndarray, sum0: bool, names: list[str], what: str) -> dict[str, Any]:
+def _rating_scale_design(n_items: int, hmax: int, sum0: bool) -> np.ndarray:
+    """eRm's design matrix of the rating scale model (``datprep_RSM``): ``beta_ih = h eta_i + omega_h``.
+
+    Rows are the item-category parameters item by item (``h = 1..hmax``); columns the
+    items 2..k (entry ``h``; item 1's rows hold ``-h`` in every item column with ``sum0``)
+    and the categories 2..hmax (entry 1; ``omega_1 = 0``).
+    """
+    W = np.zeros((n_items * hmax, n_items - 1 + hmax - 1))
+    for i in range(n_items):
+        for h in range(1, hmax + 1):
+            r = i * hmax + h - 1
+            if i > 0:
+                W[r, i - 1] = h
+            elif sum0:
+                W[r, : n_items - 1] = -h
+            if h > 1:
+                W[r, n_items - 1 + h - 2] = 1.0
+    return W
+
+
+def _fit(x: np.ndarray, m: np.ndarray, sum0: bool, names: list[str], what: str, model: str = "PCM") -> dict[str, Any]:
     """Newton-Raphson on eta (analytic gradient and Hessian) with step halving."""
     d = CMLData(x, m)
-    W = _design(d.npar, sum0)
-    eta = np.zeros(d.npar - 1)
+    W = _rating_scale_design(len(m), int(m[0]), sum0) if model == "RSM" else _design(d.npar, sum0)
+    eta = np.zeros(W.shape[1])
     converged = False
     it = 0
     ll, g, H = cml_derivatives(d, W @ eta)
@@ -399,12 +419,22 @@ class PartialCreditResult(RaschResult):
     """
 
 
+@dataclasses.dataclass(frozen=True)
+class RatingScaleResult(PartialCreditResult):
+    """The rating scale model fitted by conditional ML (:func:`rating_scale`); as :class:`PartialCreditResult`.
+
+    Every item shares the category steps: ``eta`` holds the item parameters (items 2..k,
+    eRm's ``etapar``) followed by the category parameters ``omega_2..omega_m``, so an
+    item's thresholds are its location plus the same offsets as every other item's.
+    """
+
+
 def _build(frame: pd.DataFrame, x: np.ndarray, m: np.ndarray, sum0: bool, ci: float, model: str,
            what: str) -> RaschResult:
     names = [str(c) for c in frame.columns]
     if model == "RM":
         _check_connected(x, names, what)
-    fit = _fit(x, m, sum0, names, what)
+    fit = _fit(x, m, sum0, names, what, model)
     d: CMLData = fit["data"]
     beta, vb = fit["beta"], fit["vcov_beta"]
     se_beta = np.sqrt(np.diag(vb))
@@ -452,8 +482,8 @@ def _build(frame: pd.DataFrame, x: np.ndarray, m: np.ndarray, sum0: bool, ci: fl
     ok = ~pp["extreme"] & np.isfinite(pp["theta"])
     ssd = float(np.var(pp["theta"][ok], ddof=1)) if ok.sum() > 1 else math.nan
     sep_rel = (ssd - float(np.mean(pp["se"][ok] ** 2))) / ssd if ok.sum() > 1 and ssd > 0 else math.nan
-    cls = RaschResult if model == "RM" else PartialCreditResult
-    return cls(model=model, n=len(x), n_items=len(names), loglik=float(fit["loglik"]), npar=d.npar - 1,
+    cls = {"RM": RaschResult, "PCM": PartialCreditResult, "RSM": RatingScaleResult}[model]
+    return cls(model=model, n=len(x), n_items=len(names), loglik=float(fit["loglik"]), npar=int(fit["W"].shape[1]),
                iterations=int(fit["iterations"]), converged=bool(fit["converged"]),
                normalisation="sum0" if sum0 else "first", n_extreme=int(pp["extreme"].sum()), n_patterns=d.G,
                separation_reliability=sep_rel, ci=ci, items=items, thresholds=thresholds, persons=persons, item_fit=item_fit,
@@ -612,6 +642,81 @@ def partial_credit(data: Any, items: Sequence[str] | None = None, *, sum0: bool 
     frame, x, m = _responses(data, items, what, binary=False)
     res = _build(frame, x, m, bool(sum0), ci, "PCM", what)
     assert isinstance(res, PartialCreditResult)
+    return res
+
+
+def rating_scale(data: Any, items: Sequence[str] | None = None, *, sum0: bool = True,
+                 ci: float = 0.95) -> RatingScaleResult:
+    """Rating scale model for items sharing one response scale, by conditional ML (``eRm::RSM``).
+
+    The partial credit model with the category steps shared by all items (Andrich 1978):
+    for items scored ``0..m`` (every item the same ``m``)::
+
+        P(X_vi = h) = exp(h theta_v + beta_ih) / sum_{l=0..m} exp(l theta_v + beta_il),
+        beta_ih = h eta_i + omega_h,   omega_1 = 0,   beta_i0 = 0
+
+    with eRm's design (``datprep_RSM``): ``eta`` the item parameters (``sum0=True``
+    makes the item parameters sum to zero, ``sum0=False`` fixes the first at 0) and
+    ``omega_h`` the category parameters.  It has ``k - 1 + m - 1`` free parameters
+    against the partial credit model's ``k m - 1``, so it suits Likert items written
+    to one answer scale; compare the two by their conditional log-likelihoods, or
+    check it with :func:`lr_test`.  Thresholds, item locations, person parameters,
+    item and person fit and information are computed as for :func:`partial_credit`.
+
+    Parameters
+    ----------
+    data : one row per person; item columns coded 0, 1, ..., m; missing as NaN.
+    items : the item columns (default: every column of ``data``).
+    sum0 : normalisation, as eRm's ``sum0``.
+    ci : level of the intervals of the item locations.
+
+    Returns
+    -------
+    :class:`RatingScaleResult`
+
+    Raises
+    ------
+    InputError
+        items with different numbers of categories (eRm stops), and the refusals of
+        :func:`partial_credit`.
+
+    References
+    ----------
+    Andrich, D. (1978). A rating formulation for ordered response categories.
+    *Psychometrika*, 43, 561-573.
+    Andersen, E. B. (1977). Sufficient statistics and latent trait models.
+    *Psychometrika*, 42, 69-81.
+    Mair, P., & Hatzinger, R. (2007). Extended Rasch modeling: The eRm package for the
+    application of IRT models in R. *Journal of Statistical Software*, 20(9), 1-20.
+    Checked against ``eRm::RSM`` and ``thresholds`` (tests/reference/irt.R).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(2)
+    >>> theta = rng.normal(size=400)
+    >>> latent = theta[:, None] + rng.logistic(size=(400, 4)) - np.array([-0.5, 0.0, 0.3, 0.8])
+    >>> d = pd.DataFrame(np.digitize(latent, [-1.5, 0.0, 1.5]), columns=["r1", "r2", "r3", "r4"])
+    >>> rsm = rating_scale(d)
+    >>> rsm.npar, partial_credit(d).npar          # 3 items + 2 steps against 12 - 1
+    (5, 11)
+    >>> rsm.items["location"].round(2).tolist()
+    [0.1, 0.41, 0.55, 0.76]
+    >>> steps = rsm.thresholds.pivot(index="item", columns="step", values="threshold")
+    >>> steps.sub(steps[2], axis=0).round(2).drop_duplicates()   # every item: the same steps around its middle
+    step     1    2     3
+    item
+    r1   -0.45  0.0  0.46
+    """
+    what = "rating_scale"
+    ci = check_ci(ci)
+    frame, x, m = _responses(data, items, what, binary=False)
+    if len(set(m.tolist())) > 1:
+        shown = ", ".join(f"{c!r}: 0-{k}" for c, k in zip(frame.columns, m))
+        raise InputError(f"{what}: the rating scale model needs every item on the same scale, but the items' "
+                         f"highest codes differ ({shown}); use partial_credit() or recode the items")
+    res = _build(frame, x, m, bool(sum0), ci, "RSM", what)
+    assert isinstance(res, RatingScaleResult)
     return res
 
 
