@@ -276,7 +276,9 @@ def test_ordinal_invariance_across_runs_the_wu_estabrook_sequence_and_says_what_
 
 
 def test_item_response_fits_the_partial_credit_model_of_a_scale():
-    from veplab.irt import partial_credit
+    from scipy import stats
+
+    from veplab.irt import partial_credit, rating_scale
 
     d = _items(n=300, seed=5)
     d.loc[:4, ["a1", "a3", "a4"]] = np.nan                  # five people answered a single item
@@ -288,6 +290,13 @@ def test_item_response_fits_the_partial_credit_model_of_a_scale():
     ref = partial_credit(x)
     assert np.allclose(ir.table["location"], ref.items["location"], rtol=1e-10)
     assert np.allclose(ir.table["infit MSQ"], ref.item_fit["infit_msq"], rtol=1e-10)
+    # items on one answer scale: the rating scale model is tested against partial credit
+    rsm = rating_scale(x)
+    s = ir.shared_steps
+    assert s is not None and s["df"] == ref.npar - rsm.npar
+    assert s["statistic"] == pytest.approx(2 * (ref.loglik - rsm.loglik), rel=1e-12)
+    assert s["p"] == pytest.approx(stats.chi2.sf(s["statistic"], s["df"]), rel=1e-12)
+    assert any("steps" in note for note in ir.notes)
     with pytest.raises(vd.PartNotRun) as err:
         vd.item_response(d.assign(a2=3), CB, "sa")
     assert not re.search(r"\d", err.value.sentence)
@@ -307,6 +316,6 @@ def test_item_response_of_yes_no_items_is_the_rasch_model():
         *[{"id": f"y{j}", "label": f"Yes {j}", "type": "binary", "options": {0: "No", 1: "Yes"}} for j in range(4)]],
         "scales": [{"id": "yes", "label": "Yes scale", "items": [f"y{j}" for j in range(4)]}]})
     ir = vd.item_response(d, cb, "yes")
-    assert ir.result.model == "RM" and ir.notes == ()
+    assert ir.result.model == "RM" and ir.notes == () and ir.shared_steps is None  # yes/no: no steps to share
     assert np.allclose(ir.table["location"], rasch(d[[f"y{j}" for j in range(4)]]).items["location"], rtol=1e-10)
     assert ir.table["location"].is_monotonic_increasing         # the planted difficulties' order

@@ -499,7 +499,9 @@ class ItemResponse:
     :class:`~veplab.irt.PartialCreditResult` or :class:`~veplab.irt.RaschResult`), the item
     table for the page (``table``: location, its SE, infit and outfit mean-squares and their
     t, indexed by item text), the item texts (``labels``), the people in the model (``n``) and
-    sentences without digits (``notes``)."""
+    sentences without digits (``notes``).  ``shared_steps``: when every item has the same
+    answer scale, the rating scale model (:func:`veplab.irt.rating_scale`) tested against the
+    partial credit model (``statistic``, ``df``, ``p``, ``rating_scale`` the fit); None otherwise."""
 
     scale: str
     result: Any
@@ -507,6 +509,7 @@ class ItemResponse:
     labels: dict[str, str]
     n: int
     notes: tuple[str, ...]
+    shared_steps: dict[str, Any] | None = None
 
 
 def item_response(df: pd.DataFrame, codebook: Any, scale: str, *, lang: str = "en") -> ItemResponse:
@@ -520,7 +523,11 @@ def item_response(df: pd.DataFrame, codebook: Any, scale: str, *, lang: str = "e
     when every item is yes/no).  Mean-squares near 1 fit; above 1.3 an item is noisier than
     the model expects (it measures something else too), below 0.7 more predictable (often a
     redundant item) (Wright & Linacre 1994).  :class:`PartNotRun` when the model cannot be
-    fitted (an item everyone answers alike, fewer than two items).
+    fitted (an item everyone answers alike, fewer than two items).  When every item has the
+    same answer scale, the rating scale model (:func:`veplab.irt.rating_scale`: the steps
+    between answers shared by all items) is tested against it by the conditional
+    likelihood-ratio statistic ``2 (log L_PCM - log L_RSM)`` on ``npar_PCM - npar_RSM`` df
+    (``shared_steps``; Andersen 1977).
 
     Model: ``P(X_vi = k) = exp(sum_{h <= k} (theta_v - delta_ih)) / sum_l exp(sum_{h <= l}
     (theta_v - delta_ih))``; outfit ``MSQ = mean of z^2`` and infit ``MSQ = sum (x - E)^2 /
@@ -534,7 +541,11 @@ def item_response(df: pd.DataFrame, codebook: Any, scale: str, *, lang: str = "e
     application of IRT models in R. *Journal of Statistical Software*, 20(9).
     Wright, B. D., & Linacre, J. M. (1994). Reasonable mean-square fit values. *Rasch
     Measurement Transactions*, 8, 370.
-    R: ``eRm::PCM`` / ``eRm::RM`` and ``eRm::itemfit`` (tests/reference/irt.R).
+    Andrich, D. (1978). A rating formulation for ordered response categories.
+    *Psychometrika*, 43, 561-573.
+    Andersen, E. B. (1977). Sufficient statistics and latent trait models. *Psychometrika*,
+    42, 69-81.
+    R: ``eRm::PCM`` / ``eRm::RM`` / ``eRm::RSM`` and ``eRm::itemfit`` (tests/reference/irt.R).
 
     Examples
     --------
@@ -553,7 +564,7 @@ def item_response(df: pd.DataFrame, codebook: Any, scale: str, *, lang: str = "e
     >>> list(ir.table.columns), bool(ir.table["location"].is_monotonic_increasing)
     (['location', 'se', 'infit MSQ', 'outfit MSQ', 'infit t', 'outfit t'], True)
     """
-    from ..irt import partial_credit, rasch
+    from ..irt import partial_credit, rasch, rating_scale
 
     title = without_digits(codebook.scale(scale).text(lang), "this scale")
     x = _scale_items(df, codebook, [scale])
@@ -577,6 +588,23 @@ def item_response(df: pd.DataFrame, codebook: Any, scale: str, *, lang: str = "e
         raise PartNotRun(f"item response model of {scale!r}: {exc}",
                          f"The item response model of {title} cannot be fitted (for example an item that "
                          "everyone answered alike).") from None
+    shared = None
+    if not binary and codes.shape[1] > 1 and codes.max().nunique() == 1 and int(codes.max().iloc[0]) > 1:
+        try:
+            rsm = rating_scale(codes)
+        except InputError:
+            rsm = None
+        if rsm is not None:
+            stat = max(0.0, 2.0 * (res.loglik - rsm.loglik))
+            ddf = int(res.npar - rsm.npar)
+            p = float(stats.chi2.sf(stat, ddf))
+            shared = {"statistic": stat, "df": ddf, "p": p, "rating_scale": rsm}
+            notes.append("The items share the answer scale's steps: the rating scale model, where every item uses "
+                         "the steps between answers alike, fits as well as the partial credit model (conditional "
+                         "likelihood-ratio test, five per cent level)." if p >= 0.05 else
+                         "The items use the answer scale differently: the rating scale model, where every item uses "
+                         "the steps between answers alike, fits worse than the partial credit model (conditional "
+                         "likelihood-ratio test, five per cent level), so the partial credit model is kept.")
     labels = {str(i): (codebook.item(i).text(lang) if i in codebook else str(i)) for i in x.columns}
     fit = res.item_fit.set_index("item")
     items = res.items.set_index("item")
@@ -585,7 +613,8 @@ def item_response(df: pd.DataFrame, codebook: Any, scale: str, *, lang: str = "e
         "infit MSQ": fit["infit_msq"], "outfit MSQ": fit["outfit_msq"],
         "infit t": fit["infit_t"], "outfit t": fit["outfit_t"]})
     table.index = pd.Index([labels[str(i)] for i in table.index], name="item")
-    return ItemResponse(scale=scale, result=res, table=table, labels=labels, n=int(res.n), notes=tuple(notes))
+    return ItemResponse(scale=scale, result=res, table=table, labels=labels, n=int(res.n), notes=tuple(notes),
+                        shared_steps=shared)
 
 
 # ------------------------------------------------------------------ DIF
