@@ -337,3 +337,14 @@ def test_chart_table_draws_item_statistics_from_the_gated_table_and_folds_it():
     assert r.results["figures"]["item_chart"]["data"]["values"][1] == [None, None, None]
     html = render_payload(r.results["tables"]["items"], threshold=10)
     assert html.startswith('<details class="veplab-fold" data-key="items"><summary>Table</summary>')
+
+
+def test_a_published_p_value_reads_as_a_p_value_and_shared_is_not_a_share() -> None:
+    from veplab.report.render import _value
+
+    shown = _value({"key": "irt_grievance_shared_steps_p", "value": 0.10678, "n": 1317, "value_kind": "stat"})
+    assert "0.107" in shown and "%" not in shown
+    tiny = _value({"key": "lr_p", "value": 0.00002, "n": 400, "value_kind": "stat"})
+    assert "&lt; 0.001" in tiny or "< 0.001" in tiny
+    share = _value({"key": "rearrest_share", "value": 0.25, "n": 400, "value_kind": "stat"})
+    assert "25.0%" in share
