@@ -6,14 +6,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
 from ..codebook import Codebook
 
-__all__ = ["labelled", "crosstab", "counts", "split_breakdowns", "without_digits", "option_label"]
+__all__ = ["labelled", "crosstab", "counts", "split_breakdowns", "without_digits", "option_label", "column_label",
+           "term_label"]
 
 
 def labelled(df: pd.DataFrame, codebook: Codebook, column: str, *, lang: str = "en") -> pd.Series:
@@ -248,3 +250,88 @@ def option_label(codebook: Any, column: str, value: Any, lang: str = "en") -> st
     except (KeyError, TypeError, ValueError):
         pass
     return str(value)
+
+
+def column_label(codebook: Any, column: str, lang: str = "en", labels: Mapping[str, str] | None = None) -> str:
+    """The label of an item or scale in ``lang`` (English fallback); ``labels`` first; else the column name.
+
+    References
+    ----------
+    The codebook format of docs/DESIGN.md, section "Codebook (instrument) format" (item and
+    scale ``label`` in each language).
+
+    Examples
+    --------
+    >>> from veplab.codebook import from_dict
+    >>> cb = from_dict({"id": "s", "title": "t", "id_column": "id", "items": [
+    ...     {"id": "k1", "label": "Knows the rules", "type": "binary", "options": {0: "No", 1: "Yes"}}],
+    ...     "scales": [{"id": "skills", "label": "Skills (0-8)", "items": ["k1"]}]})
+    >>> column_label(cb, "k1"), column_label(cb, "skills"), column_label(cb, "days", labels={"days": "Days"})
+    ('Knows the rules', 'Skills (0-8)', 'Days')
+    """
+    column = str(column)
+    if labels and column in labels:
+        return str(labels[column])
+    if codebook is None:
+        return column
+    if column in codebook.item_ids:
+        return codebook.item(column).text(lang)
+    try:
+        return codebook.scale(column).text(lang)
+    except KeyError:
+        return column
+
+
+_PATSY_TERM = re.compile(r"C\((.+?)\)(?:\[T\.(.*)\])?(.*)")
+_QUOTED = re.compile(r"Q\((['\"])(.*)\1\)")
+
+
+def term_label(codebook: Any, term: str, lang: str = "en", labels: Mapping[str, str] | None = None) -> str:
+    """A model term labelled from the codebook, in every spelling veplab's models write.
+
+    ``(Intercept)``/``Intercept`` -> ``Intercept``; a factor level -> ``Item: Option``,
+    whether written as R does (``gender2``: the item followed by one of its option codes,
+    the longest item id that fits), with brackets (``gender[2]``) or as statsmodels/patsy
+    do (``C(gender)[T.2]``, ``C(gender)2``); ``Q('x')`` and a plain column -> the column's
+    label (:func:`column_label`).  Anything else is returned as it is.
+
+    References
+    ----------
+    R's names of dummy-coded factor levels (``model.matrix``: the variable name followed by
+    the level) and patsy's (``C(x)[T.level]``); labels from the codebook format of
+    docs/DESIGN.md, section "Codebook (instrument) format".
+
+    Examples
+    --------
+    >>> from veplab.codebook import from_dict
+    >>> cb = from_dict({"id": "s", "title": "t", "id_column": "id", "items": [
+    ...     {"id": "gender", "label": "Gender", "type": "categorical", "options": {1: "Man", 2: "Woman"}}]})
+    >>> [term_label(cb, t) for t in ["gender2", "gender[2]", "C(gender)[T.2]", "(Intercept)", "age"]]
+    ['Gender: Woman', 'Gender: Woman', 'Gender: Woman', 'Intercept', 'age']
+    """
+    name = str(term)
+    if name in ("Intercept", "(Intercept)"):
+        return "Intercept"
+    m = _PATSY_TERM.fullmatch(name)
+    if m:
+        q = _QUOTED.fullmatch(m.group(1))
+        col = q.group(2) if q else m.group(1)
+        level = m.group(2) if m.group(2) is not None else m.group(3)
+        return f"{column_label(codebook, col, lang, labels)}: {option_label(codebook, col, level, lang)}"
+    q = _QUOTED.fullmatch(name)
+    if q:
+        return column_label(codebook, q.group(2), lang, labels)
+    if (labels and name in labels) or codebook is None:
+        return column_label(codebook, name, lang, labels)
+    if name in codebook.item_ids or any(s.id == name for s in getattr(codebook, "scales", ())):
+        return column_label(codebook, name, lang, labels)
+    b = re.fullmatch(r"(.+)\[(.+)\]", name)
+    if b and b.group(1) in codebook.item_ids:
+        return f"{column_label(codebook, b.group(1), lang, labels)}: {option_label(codebook, b.group(1), b.group(2), lang)}"
+    # R's name: the item followed by one of its option codes (the longest item id that fits)
+    for item in sorted((i for i in codebook.item_ids if name.startswith(i) and len(name) > len(i)), key=len, reverse=True):
+        level = name[len(item):]
+        options = getattr(codebook.item(item), "options", None) or {}
+        if level.lstrip("-").isdigit() and int(level) in options:
+            return f"{column_label(codebook, item, lang, labels)}: {option_label(codebook, item, level, lang)}"
+    return name

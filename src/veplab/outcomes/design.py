@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from .._validate import InputError
-from ..descriptives.tables import option_label
+from ..descriptives.tables import column_label, option_label, term_label
 from .power import minimum_detectable_effect, power
 from .prepost import ReliableChange, pre_post_long, reliable_change
 from .propensity import PropensityResult, propensity
@@ -101,31 +101,6 @@ def plain(text: str, fallback: str) -> str:
     """
     out = _PAREN_DIGITS.sub("", str(text)).strip()
     return fallback if (not out or re.search(r"\d", out)) else out
-
-
-def column_label(cb: Any, column: str, lang: str = "en") -> str:
-    """The codebook label of an item or scale (in ``lang``, English fallback), else the column name.
-
-    References
-    ----------
-    veplab design notes (DESIGN.md), "Codebook (instrument) format": item and scale
-    ``label`` in each language, ``options`` code -> label.
-
-    Examples
-    --------
-    >>> from veplab.codebook import from_dict
-    >>> cb = from_dict({"id": "s", "title": "t", "id_column": "id", "items": [
-    ...     {"id": "k1", "label": "Knows the rules", "type": "binary", "options": {0: "No", 1: "Yes"}}],
-    ...     "scales": [{"id": "skills", "label": "Skills (0-8)", "items": ["k1"]}]})
-    >>> column_label(cb, "k1"), column_label(cb, "skills"), column_label(cb, "days")
-    ('Knows the rules', 'Skills (0-8)', 'days')
-    """
-    if column in cb.item_ids:
-        return cb.item(column).text(lang)
-    try:
-        return cb.scale(column).text(lang)
-    except KeyError:
-        return str(column)
 
 
 def _wave_labels(cb: Any, wave: str, pre: Any, post: Any, lang: str = "en") -> tuple[str, str]:
@@ -593,27 +568,6 @@ def group_labels(fu: pd.DataFrame, cb: Any, column: str, lang: str = "en") -> pd
                      name=column_label(cb, column, lang))
 
 
-def _term_label(cb: Any, term: str, lang: str = "en") -> str:
-    """A model term labelled from the codebook: ``gender2`` (R's name; also ``gender[2]``) -> ``Gender: Woman``,
-    ``age_band`` -> ``Age group``."""
-    term = str(term)
-    if term in cb.item_ids or term in {s.id for s in cb.scales}:
-        return column_label(cb, term, lang)
-    m = re.fullmatch(r"(.+)\[(.+)\]", term)
-    if m and m.group(1) in cb.item_ids:
-        return f"{column_label(cb, m.group(1), lang)}: {option_label(cb, m.group(1), m.group(2), lang)}"
-    # R's name: the item followed by one of its option codes (the longest item id that fits)
-    for item in sorted((i for i in cb.item_ids if term.startswith(i) and len(term) > len(i)), key=len, reverse=True):
-        level = term[len(item):]
-        try:
-            known = level.lstrip("-").isdigit() and int(level) in cb.item(item).options
-        except (KeyError, AttributeError):
-            known = False
-        if known:
-            return f"{column_label(cb, item, lang)}: {option_label(cb, item, level, lang)}"
-    return term
-
-
 @dataclasses.dataclass
 class Effects:
     """The treatment's hazard ratio three ways.
@@ -721,7 +675,7 @@ def treatment_effects(fu: pd.DataFrame, cb: Any, *, time: str, event: str, treat
                 rows.append(_hr_row("propensity-weighted Cox (ATT)", weighted.ratio, weighted.ratio_ci_low,
                                     weighted.ratio_ci_high))
                 bal = ps.balance.copy()
-                bal["covariate"] = [c if c == "propensity score" else _term_label(cb, c, lang)
+                bal["covariate"] = [c if c == "propensity score" else term_label(cb, c, lang)
                                     for c in bal["covariate"]]
                 balance = bal
             except InputError:

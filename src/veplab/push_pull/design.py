@@ -75,7 +75,7 @@ import numpy as np
 import pandas as pd
 
 from .._validate import InputError
-from ..descriptives.tables import option_label, without_digits
+from ..descriptives.tables import option_label, term_label, without_digits
 
 __all__ = [
     "ModelDesign",
@@ -479,40 +479,7 @@ def term_labels(names: Sequence[str], *, codebook: Any = None, lang: str = "en",
     >>> term_labels(["C(sex)[T.2]"], codebook=cb)
     {'C(sex)[T.2]': 'Sex: Woman'}
     """
-    labels = dict(labels or {})
-
-    def column_label(col: str) -> str:
-        if col in labels:
-            return labels[col]
-        if codebook is not None:
-            if any(s.id == col for s in getattr(codebook, "scales", ())):
-                return codebook.scale(col).text(lang)
-            if col in codebook:
-                return codebook.item(col).text(lang)
-        return col
-
-    out: dict[str, str] = {}
-    for name in names:
-        r = _r_style(str(name))
-        if r == "(Intercept)":
-            out[name] = "Intercept"
-            continue
-        m = re.match(r"^C\((.+?)\)(.*)$", r)
-        if m:
-            col = m.group(1)
-            q = re.fullmatch(r"Q\((['\"])(.*)\1\)", col)
-            col = q.group(2) if q else col
-            level = m.group(2)
-            text = level
-            if codebook is not None and col in codebook and codebook.item(col).options:
-                code = _code(level)
-                if code in codebook.item(col).options:
-                    text = codebook.item(col).option_text(code, lang)
-            out[name] = f"{column_label(col)}: {text}"
-            continue
-        q = re.fullmatch(r"Q\((['\"])(.*)\1\)", r)
-        out[name] = column_label(q.group(2) if q else r)
-    return out
+    return {name: term_label(codebook, _r_style(str(name)), lang, labels) for name in names}
 
 
 # ------------------------------------------------------------------ fitting
