@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import pytest
+import scipy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -108,7 +109,9 @@ def test_t_power_grid_matches_power_t_test_including_strict_far_tail():
                     alternative=g["alternative"][i]).power
         assert math.isfinite(got), (i, got)
         worst = max(worst, abs(got - g["power"][i]) / g["power"][i])
-    assert worst < 1e-8  # 3e-12 with scipy >= 1.13; 5.5e-9 with scipy 1.11, the lowest declared (make test-lowest)
+    # 3e-12 on current scipy; scipy 1.11/1.12 (the lowest declared, make test-lowest) have an older Boost noncentral t: 5.5e-9
+    old_boost = tuple(int(v) for v in scipy.__version__.split(".")[:2]) < (1, 13)
+    assert worst < (1e-8 if old_boost else 1e-9)
 
 
 def test_strict_power_at_large_n_is_one_and_n_solves():
