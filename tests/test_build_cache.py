@@ -19,6 +19,7 @@ push_pull      source                                survey
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -264,3 +265,15 @@ def test_brief_reads_only_the_notebooks_named(study):
 def test_demo_brief_reads_the_notebooks_it_cites():
     assert brief_notebooks(load_study(ROOT / "research" / "demo")) == [
         "outcomes", "overview", "push_pull", "reliability", "validity"]
+
+
+def test_g_a_moved_study_reuses_its_results(study, tmp_path):
+    """The cache key holds what a notebook reads, not where the study sits: a copy of the project
+    elsewhere (another disk, a colleague's laptop) reruns nothing."""
+    study.settle()
+    root = study.folder.parents[1]
+    copy = tmp_path / "elsewhere"
+    shutil.copytree(root, copy, symlinks=True)
+    moved = Study(copy / study.folder.relative_to(root))
+    res = moved.build()
+    assert statuses(res) == dict.fromkeys(NOTEBOOKS, "cached"), reasons(res)

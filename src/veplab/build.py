@@ -446,7 +446,9 @@ def notebook_inputs(study: Study, spec: Mapping[str, Any], nb: Mapping[str, Any]
         sources[name] = entry
     return {
         "code": _sha(_code_cells(nb).encode()),
-        "parameters": dict(params),
+        # the study's folder is a parameter of the notebooks but not an input: a study moved or copied
+        # elsewhere (another disk, another machine) reads the same files and reuses its results
+        "parameters": {k: ("<study folder>" if k == "study" else v) for k, v in params.items()},
         "analysis": {"options": analysis.options, "skipped": analysis.skipped} if analysis is not None else None,
         "design": {"cluster": study.cluster, "breakdowns": list(study.breakdowns)},
         "study": _study_settings(study),
