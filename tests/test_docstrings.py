@@ -224,16 +224,6 @@ def public_functions() -> dict[str, object]:
 # Functions still waiting for their References and example.  Remove a name when its
 # docstring is complete (the test below fails while a completed name is still listed).
 PENDING: frozenset[str] = frozenset({
-    "veplab.plots.plot_endorsement",
-    "veplab.plots.plot_forest",
-    "veplab.plots.plot_intervals",
-    "veplab.plots.style.use_style",
-    "veplab.plots.charts.dot_interval",
-    "veplab.plots.charts.forest",
-    "veplab.plots.charts.grouped_bars",
-    "veplab.plots.charts.heatmap",
-    "veplab.plots.charts.item_missing_chart",
-    "veplab.plots.charts.legend_outside",
 })
 
 _PUBLIC = public_functions()

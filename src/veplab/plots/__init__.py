@@ -64,9 +64,57 @@ def plot_endorsement(table: pd.DataFrame, ax: Any = None, *, variable: str | Non
                      title: str | None = None) -> Any:
     """Dot-and-interval chart of an :func:`~veplab.descriptives.endorsement` result (or its table).
 
-    One row per group, grouped under the breakdown (overall first); with
-    several variables in the table, pass ``variable=`` or get one block per
-    variable.  Shares are shown in percent.  Returns the Axes.
+    One row per group, grouped under the breakdown (overall first, then a
+    bold heading per breakdown); with several variables in the table, pass
+    ``variable=`` or get one block per variable.  Shares are shown in percent
+    on a 0-100 axis, means on their scale; a suppressed group keeps its row
+    and reads "suppressed".
+
+    Parameters
+    ----------
+    table:
+        The result, or its table with ``variable, group_var, group, estimate,
+        ci_low, ci_high, kind`` (and ``n``, ``label``, ``suppressed`` when present).
+    ax:
+        An Axes to draw on (default: a new figure).
+    variable:
+        Draw this variable only.
+    title:
+        The chart's title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    InputError
+        The table lacks a column, has no rows, or ``variable`` is not in it.
+
+    References
+    ----------
+    Cleveland WS (1984). Graphical methods for data presentation: full scale breaks, dot charts,
+    and multibased logging. The American Statistician 38(4), 270-280 (dot charts).
+    Cleveland WS, McGill R (1984). Graphical perception: theory, experimentation, and
+    application to the development of graphical methods. Journal of the American Statistical
+    Association 79(387), 531-554.
+    docs/DESIGN.md, section "Privacy": figures are drawn from gated data; a suppressed
+    value is marked, never drawn.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt, pandas as pd
+    >>> t = pd.DataFrame({"variable": "q1", "group_var": ["overall", "gender", "gender"],
+    ...                   "group": ["All", "Man", "Woman"], "n": [250, 200, 50],
+    ...                   "estimate": [0.41, 0.44, float("nan")], "ci_low": [0.35, 0.37, float("nan")],
+    ...                   "ci_high": [0.47, 0.51, float("nan")], "kind": "share",
+    ...                   "suppressed": [False, False, True]})
+    >>> ax = plot_endorsement(t)
+    >>> [label.get_text().strip() for label in ax.get_yticklabels()]
+    ['All  (n=250)', 'Man  (n=200)', 'Woman  (n=50)']
+    >>> [a.get_text() for a in ax.texts], ax.get_xlabel()
+    (['suppressed', 'gender'], '% agreeing (with interval)')
+    >>> plt.close(ax.figure)
     """
     what = "plot_endorsement"
     t = _need(table, ["variable", "group_var", "group", "estimate", "ci_low", "ci_high", "kind"], what)
@@ -139,8 +187,51 @@ def plot_intervals(table: pd.DataFrame, *, estimate: str = "estimate", low: str 
     (default "suppressed"); ``ref`` draws a dashed reference line (0 for
     differences, 1 for ratios with ``log=True``, 0.5 for AUCs).
 
-    >>> t = pd.DataFrame({"estimate": [0.2, -0.1], "ci_low": [0.1, -0.3], "ci_high": [0.3, 0.1]}, index=["a", "b"])
-    >>> fig = plot_intervals(t, ref=0.0)
+    Parameters
+    ----------
+    table:
+        A table result (or its DataFrame) with the estimate and interval columns.
+    estimate, low, high:
+        Column names.
+    xlabel:
+        Axis label.
+    ref:
+        Reference line.
+    log:
+        Log axis (ratios).
+    missing_label:
+        What an empty row reads.
+    ax:
+        An Axes to draw on.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    InputError
+        The table lacks a column or has no rows.
+
+    References
+    ----------
+    Cleveland WS (1984). Graphical methods for data presentation: full scale breaks, dot charts,
+    and multibased logging. The American Statistician 38(4), 270-280 (dot charts).
+    Cleveland WS, McGill R (1984). Graphical perception: theory, experimentation, and
+    application to the development of graphical methods. Journal of the American Statistical
+    Association 79(387), 531-554.
+    docs/DESIGN.md, section "Privacy": figures are drawn from gated data; a suppressed
+    value is marked, never drawn.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> t = pd.DataFrame({"estimate": [0.2, -0.1, float("nan")], "ci_low": [0.1, -0.3, None],
+    ...                   "ci_high": [0.3, 0.1, None]}, index=["a", "b", "c"])
+    >>> fig = plot_intervals(t, ref=0.0, xlabel="difference")
+    >>> [label.get_text() for label in fig.axes[0].get_yticklabels()], [a.get_text() for a in fig.axes[0].texts]
+    (['a', 'b', 'c'], ['suppressed'])
+    >>> plt.close(fig)
     """
     from .charts import SUPPRESSED, dot_interval
 
@@ -174,13 +265,64 @@ def plot_forest(
     odds ratios (``odds_ratio, or_ci_low, or_ci_high``) or hazard ratios
     (``hr, hr_ci_low, hr_ci_high``) when present and ``log=True`` (log axis,
     reference line at 1), else ``estimate, ci_low, ci_high`` (reference line
-    at 0).  ``LogitResult.plot()``, ``OrdinalResult.plot()`` and ``CoxResult.plot()``
-    call it; it draws with :func:`veplab.plots.charts.dot_interval`, as the report's
-    gated forest plot (:func:`veplab.plots.charts.forest`) does, so both look alike.  Terms are grouped by ``group_col`` (a
-    column of the table) or by ``domains`` (a mapping term -> domain, e.g.
-    ``{"grievance": "push", "peers": "pull", "trust_staff": "protective"}``;
-    unmapped terms go under "other").  ``labels`` renames terms.
-    Returns the Axes.
+    at 0).  ``LogitResult.plot()``, ``OrdinalResult.plot()`` and
+    ``CoxResult.plot()`` call it; it draws with
+    :func:`veplab.plots.charts.dot_interval`, as the report's gated forest plot
+    (:func:`veplab.plots.charts.forest`) does, so both look alike.  Terms are
+    grouped by ``group_col`` (a column of the table) or by ``domains`` (a
+    mapping term -> domain, e.g. ``{"grievance": "push", "peers": "pull",
+    "trust_staff": "protective"}``; unmapped terms go under "other").
+    ``labels`` renames terms.  The intercept and ordinal thresholds are left
+    out; a suppressed term keeps its row and reads "suppressed".
+
+    Parameters
+    ----------
+    table:
+        A coefficient table or a fitted result.
+    group_col, domains:
+        How to group the terms.
+    ax:
+        An Axes to draw on.
+    log:
+        Draw ratios on a log axis when the table has them.
+    labels:
+        Term -> readable label.
+    drop_intercept:
+        Leave out ``(Intercept)``.
+    title:
+        The chart's title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    InputError
+        The table lacks ``term`` or the estimate columns, or no term is left.
+
+    References
+    ----------
+    Lewis S, Clarke M (2001). Forest plots: trying to see the wood and the trees. BMJ 322,
+    1479-1480.
+    Cleveland WS (1984). Graphical methods for data presentation: full scale breaks, dot charts,
+    and multibased logging. The American Statistician 38(4), 270-280 (dot charts).
+    Cleveland WS, McGill R (1984). Graphical perception: theory, experimentation, and
+    application to the development of graphical methods. Journal of the American Statistical
+    Association 79(387), 531-554.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> coef = pd.DataFrame({"term": ["(Intercept)", "grievance", "peers", "trust_staff"],
+    ...                      "odds_ratio": [0.5, 1.8, 1.3, 0.7], "or_ci_low": [0.3, 1.2, 0.9, 0.5],
+    ...                      "or_ci_high": [0.8, 2.7, 1.9, 0.98]})
+    >>> ax = plot_forest(coef, domains={"grievance": "push", "peers": "pull", "trust_staff": "protective"})
+    >>> [label.get_text().strip() for label in ax.get_yticklabels()], [a.get_text() for a in ax.texts]
+    (['grievance', 'peers', 'trust_staff'], ['push', 'pull', 'protective'])
+    >>> ax.get_xscale(), ax.get_xlabel()
+    ('log', 'odds ratio (log scale) with interval')
+    >>> plt.close(ax.figure)
     """
     what = "plot_forest"
     if not isinstance(table, pd.DataFrame):  # a fitted result: its coefficient table

@@ -48,8 +48,51 @@ def legend_outside(ax: Any, handles: list | None = None, *, title: str | None = 
 
     ``handles`` (artists with labels) default to the labelled artists of
     ``ax``.  As many entries go on a line as fit in about ``width_chars``
-    characters.  When the axes has a title the legend goes to the right of
-    the plot instead.  Returns the Legend (None when nothing is labelled).
+    characters, balanced over the lines (five entries in 3 + 2, not 4 + 1)::
+
+        ncols = min(entries, width_chars // (longest label + 5))
+
+    When the axes has a title the legend goes to the right of the plot
+    instead.
+
+    Parameters
+    ----------
+    ax:
+        The matplotlib Axes.
+    handles:
+        Artists to list (default: the labelled artists of ``ax``).
+    title:
+        The legend's title.
+    width_chars:
+        About how many characters fit on a line.
+    **kwargs:
+        Passed to ``Axes.legend`` (override the placement).
+
+    Returns
+    -------
+    matplotlib.legend.Legend or None
+        ``None`` when nothing is labelled.
+
+    References
+    ----------
+    Tufte ER (2001). The Visual Display of Quantitative Information, 2nd ed. Graphics Press,
+    Cheshire CT (keys and labels kept off the data).
+    Hunter JD (2007). Matplotlib: a 2D graphics environment. Computing in Science & Engineering
+    9(3), 90-95.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> for k in range(3):
+    ...     _ = ax.plot([0, 1], [k, k + 1], label=f"wave {k + 1}")
+    >>> leg = legend_outside(ax)
+    >>> [t.get_text() for t in leg.get_texts()]
+    ['wave 1', 'wave 2', 'wave 3']
+    >>> fig2, ax2 = plt.subplots()
+    >>> legend_outside(ax2) is None                    # nothing labelled: no legend
+    True
+    >>> plt.close(fig); plt.close(fig2)
     """
     if handles is None:
         handles, labels = ax.get_legend_handles_labels()
@@ -88,8 +131,41 @@ def grouped_bars(table: pd.DataFrame, *, ylabel: str = "", title: str | None = N
     """Bars of ``table`` (rows = groups on the x axis, columns = series); returns the Figure.
 
     Series differ by colour (Okabe-Ito) and hatch.  A suppressed cell (NaN)
-    is not drawn; "suppressed" is written where its bar would stand.  The
-    legend (titled by ``table.columns.name``) sits above the plot.
+    is not drawn; "suppressed" is written where its bar would stand, so it
+    cannot be read as a zero.  The legend (titled by ``table.columns.name``)
+    sits above the plot.
+
+    Parameters
+    ----------
+    table:
+        A gated table: rows are groups, columns are series, NaN where suppressed.
+    ylabel, title:
+        Axis label and title.
+    ax:
+        An Axes to draw on (default: a new figure).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    References
+    ----------
+    Okabe M, Ito K (2008). Color Universal Design (CUD): how to make figures and presentations
+    that are friendly to colorblind people. J*Fly (jfly.uni-koeln.de/color).
+    docs/DESIGN.md, section "Privacy": figures are drawn from gated data; a suppressed
+    value is marked, never drawn.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt, pandas as pd
+    >>> t = pd.DataFrame({"Man": [353, float("nan")], "Woman": [62, 47]},
+    ...                  index=pd.Index(["A", "B"], name="prison"))
+    >>> t.columns.name = "gender"
+    >>> fig = grouped_bars(t, ylabel="records")
+    >>> ax = fig.axes[0]
+    >>> len(ax.patches), [a.get_text() for a in ax.texts], ax.get_legend().get_title().get_text()
+    (3, ['suppressed'], 'gender')
+    >>> plt.close(fig)
     """
     use_style()
     if ax is None:
@@ -133,10 +209,43 @@ def item_missing_chart(items: pd.DataFrame, *, ax: Any = None) -> Any:
     per reason (``dont_know_share``, ``refused_share``, ``not_applicable_share``,
     ``not_asked_share``, ``invalid_share``); each reason that occurs is drawn
     as its own segment, and the rest of the missing share as "blank" (as
-    "blank or invalid" when the table has no ``invalid_share``).  The axis starts at 0% and runs to at
-    least 1% (or past the largest share); when nothing is missing the chart
-    says "no missing answers".  An item whose share is suppressed (NaN) is
-    labelled "suppressed".  Returns the Figure.
+    "blank or invalid" when the table has no ``invalid_share``)::
+
+        blank = missing_share - sum(reason shares)
+
+    The axis starts at 0% and runs to at least 1% (or past the largest
+    share); when nothing is missing the chart says "no missing answers".  An
+    item whose share is suppressed (NaN) is labelled "suppressed".
+
+    Parameters
+    ----------
+    items:
+        One row per item (the index labels the bars).
+    ax:
+        An Axes to draw on (default: a new figure).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    References
+    ----------
+    van Buuren S (2018). Flexible Imputation of Missing Data, 2nd ed. Chapman & Hall/CRC,
+    Boca Raton (section 4.1: missing data patterns).
+    docs/DESIGN.md, section "Privacy": figures are drawn from gated data; a suppressed
+    value is marked, never drawn.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt, pandas as pd
+    >>> items = pd.DataFrame({"missing_share": [0.12, 0.02, float("nan")],
+    ...                       "dont_know_share": [0.08, 0.0, float("nan")],
+    ...                       "refused_share": [0.01, 0.0, float("nan")]}, index=["q1", "q2", "q3"])
+    >>> fig = item_missing_chart(items)
+    >>> ax = fig.axes[0]
+    >>> [t.get_text() for t in ax.get_legend().get_texts()], [t.get_text() for t in ax.texts]
+    (["don't know", 'refused', 'blank or invalid'], ['suppressed'])
+    >>> plt.close(fig)
     """
     use_style()
     n = len(items)
@@ -200,9 +309,58 @@ def dot_interval(table: pd.DataFrame, *, estimate: str = "estimate", low: str = 
     which reads ``missing_label`` (or its entry of ``missing_labels``, one
     text per row).  ``ref`` draws a dashed reference line (0 for
     differences, 1 for ratios); ``log=True`` draws the axis on a log scale
-    (ratios).  ``groups`` (one name per row, rows of a group together, ``""``
-    for none) puts a bold heading above each group's rows, as a forest plot
-    of push, pull and protective factors has.
+    (ratios) with ticks that read as plain numbers (0.5, 1, 2).  ``groups``
+    (one name per row, rows of a group together, ``""`` for none) puts a bold
+    heading above each group's rows, as a forest plot of push, pull and
+    protective factors has.
+
+    Parameters
+    ----------
+    table:
+        One row per group (the index labels the rows, top to bottom).
+    estimate, low, high:
+        Columns of the estimate and its interval.
+    xlabel:
+        Axis label.
+    missing_label, missing_labels:
+        What an empty row reads (one text, or one per row).
+    ref:
+        Reference line.
+    log:
+        Log axis (rows with non-positive values are not drawn).
+    ax:
+        An Axes to draw on (default: a new figure).
+    groups:
+        Group headings, one name per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    References
+    ----------
+    Cleveland WS (1984). Graphical methods for data presentation: full scale breaks, dot charts,
+    and multibased logging. The American Statistician 38(4), 270-280 (dot charts).
+    Cleveland WS, McGill R (1984). Graphical perception: theory, experimentation, and
+    application to the development of graphical methods. Journal of the American Statistical
+    Association 79(387), 531-554.
+    docs/DESIGN.md, section "Privacy": figures are drawn from gated data; a suppressed
+    value is marked, never drawn.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt, pandas as pd
+    >>> t = pd.DataFrame({"estimate": [0.41, float("nan"), 0.22], "ci_low": [0.35, None, 0.13],
+    ...                   "ci_high": [0.47, None, 0.33]}, index=["Kazakhstan", "Tunisia", "Uganda"])
+    >>> fig = dot_interval(t, xlabel="share agreeing", ref=0.5)
+    >>> ax = fig.axes[0]
+    >>> [label.get_text() for label in ax.get_yticklabels()], [a.get_text() for a in ax.texts]
+    (['Kazakhstan', 'Tunisia', 'Uganda'], ['suppressed'])
+    >>> plt.close(fig)
+    >>> fig = dot_interval(t, groups=["Central Asia", "North Africa", "East Africa"])
+    >>> [a.get_text() for a in fig.axes[0].texts if a.get_text() != "suppressed"]
+    ['Central Asia', 'North Africa', 'East Africa']
+    >>> plt.close(fig)
     """
     use_style()
     n = len(table)
@@ -281,9 +439,42 @@ def forest(table: pd.DataFrame, *, estimate: str = "estimate", low: str = "ci_lo
     :meth:`veplab.report.Report.model_table` gives a figure showing exactly
     the published numbers.
 
-    >>> t = pd.DataFrame({"estimate": [0.4, float("nan")], "ci_low": [0.1, None], "ci_high": [0.7, None]},
-    ...                  index=["Grievance", "Peers"])
-    >>> fig = forest(t, suppressed=[False, True])      # "Peers" reads "suppressed"
+    Parameters
+    ----------
+    table:
+        One row per term.
+    estimate, low, high:
+        Columns of the estimate and its interval.
+    ratio:
+        Odds or hazard ratios: log axis, reference line at 1.
+    xlabel:
+        Axis label.
+    suppressed:
+        The gate's mask, one bool per row.
+    ax:
+        An Axes to draw on (default: a new figure).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    References
+    ----------
+    Lewis S, Clarke M (2001). Forest plots: trying to see the wood and the trees. BMJ 322,
+    1479-1480.
+    docs/DESIGN.md, section "Privacy": figures are drawn from gated data; a suppressed
+    value is marked, never drawn.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt, pandas as pd
+    >>> t = pd.DataFrame({"estimate": [1.8, float("nan"), 0.7], "ci_low": [1.2, None, 0.5],
+    ...                   "ci_high": [2.7, None, 0.98]}, index=["Grievance", "Peers", "Trust in staff"])
+    >>> fig = forest(t, ratio=True, suppressed=[False, True, False], xlabel="odds ratio")
+    >>> ax = fig.axes[0]
+    >>> ax.get_xscale(), [a.get_text() for a in ax.texts], [x.get_text() for x in ax.get_xticklabels()]
+    ('log', ['suppressed'], ['0.5', '0.7', '1', '1.5', '2'])
+    >>> plt.close(fig)
     """
     hidden = np.zeros(len(table), dtype=bool) if suppressed is None else np.asarray(suppressed, dtype=bool)
     texts = [SUPPRESSED if h else NOT_ESTIMATED for h in hidden]
@@ -296,7 +487,42 @@ def heatmap(table: pd.DataFrame, *, xlabel: str = "", ylabel: str = "", mark: st
 
     Each cell shows its count; a suppressed cell (NaN) is hatched and
     marked ``mark`` (‡), and a note above the chart says what the mark means,
-    so a suppressed cell never reads as an empty (zero) one.
+    so a suppressed cell never reads as an empty (zero) one.  The grey scale
+    runs from 0 to the largest shown count; the axis labels default to the
+    table's index and column names.
+
+    Parameters
+    ----------
+    table:
+        A gated count table (NaN where suppressed).
+    xlabel, ylabel:
+        Axis labels (default: ``table.columns.name``, ``table.index.name``).
+    mark:
+        The suppression mark.
+    ax:
+        An Axes to draw on (default: a new figure).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    References
+    ----------
+    Wilkinson L, Friendly M (2009). The history of the cluster heat map. The American
+    Statistician 63(2), 179-184.
+    docs/DESIGN.md, section "Privacy": figures are drawn from gated data; a suppressed
+    value is marked, never drawn.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt, pandas as pd
+    >>> t = pd.DataFrame({"Man": [40, 12], "Woman": [float("nan"), 25]}, index=pd.Index(["KZ", "UG"], name="country"))
+    >>> t.columns.name = "gender"
+    >>> fig = heatmap(t)
+    >>> ax = fig.axes[0]
+    >>> [a.get_text() for a in ax.texts], ax.get_xlabel(), ax.get_ylabel()
+    (['40', '‡', '12', '25', '‡ suppressed'], 'gender', 'country')
+    >>> plt.close(fig)
     """
     use_style()
     from matplotlib.patches import Rectangle

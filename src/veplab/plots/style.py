@@ -20,8 +20,33 @@ MARK = DEFAULT_MARK
 def use_style() -> None:
     """Apply the veplab matplotlib style (greyscale-readable, colour-blind safe).
 
-    The style file ``veplab.mplstyle`` sets fonts, sizes and a black-and-grey
-    cycle; SVG ids are salted so that re-rendering a chart gives the same file.
+    The style file ``veplab.mplstyle`` sets fonts, sizes and a colour cycle
+    starting with the Okabe-Ito colours (told apart by colour-blind readers,
+    and by hatch or marker in greyscale); SVG ids are salted
+    (``svg.hashsalt``) so that re-rendering a chart gives the same file.  The
+    Agg backend is selected when no backend is set (nothing opens a window).
+    Every chart of :mod:`veplab.plots` calls it, so a chart looks the same in a
+    notebook, on a report page and in a brief.
+
+    Returns
+    -------
+    None
+
+    References
+    ----------
+    Hunter JD (2007). Matplotlib: a 2D graphics environment. Computing in Science & Engineering
+    9(3), 90-95.
+    Matplotlib documentation: Customizing Matplotlib with style sheets and rcParams
+    (matplotlib.org).
+    Okabe M, Ito K (2008). Color Universal Design (CUD): how to make figures and presentations
+    that are friendly to colorblind people. J*Fly (jfly.uni-koeln.de/color).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> use_style()
+    >>> plt.rcParams["svg.hashsalt"], plt.rcParams["axes.prop_cycle"].by_key()["color"][:3]
+    ('veplab', ['#0072B2', '#E69F00', '#009E73'])
     """
     import matplotlib
 
