@@ -1,4 +1,4 @@
-"""Charts for push and pull factor analyses: readable in greyscale, one idea each.
+"""veplab's charts: readable in greyscale, one idea each.
 
 * :func:`plot_endorsement` -- dots and intervals of :func:`~veplab.descriptives.shares`.
 * :func:`plot_intervals` -- dots with interval whiskers, one row per label (the
@@ -13,8 +13,10 @@ Every statistic's ``.plot()`` draws with these, so a chart looks the same in a
 notebook, on a report page and in a brief.  (The latent class profiles are
 :func:`veplab.latent_classes.plot_profiles`.)
 
-Each takes an optional ``ax=`` and returns the matplotlib Axes; nothing is shown or saved.  Suppressed or missing estimates are not drawn (the row is
-kept and labelled "suppressed").
+Each takes an optional ``ax=``; :func:`plot_endorsement` and :func:`plot_forest` return the
+Axes, :func:`plot_intervals` and the charts of :mod:`veplab.plots.charts` the Figure.  Nothing is
+shown or saved.  Suppressed or missing estimates are not drawn (the row is kept and labelled
+"suppressed").
 """
 
 from __future__ import annotations
