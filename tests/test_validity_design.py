@@ -297,6 +297,9 @@ def test_item_response_fits_the_partial_credit_model_of_a_scale():
     assert s["statistic"] == pytest.approx(2 * (ref.loglik - rsm.loglik), rel=1e-12)
     assert s["p"] == pytest.approx(stats.chi2.sf(s["statistic"], s["df"]), rel=1e-12)
     assert any("steps" in note for note in ir.notes)
+    # an item whose lowest answer nobody chose numbers its answers differently: its steps are not comparable
+    shifted = d.assign(a1=d["a1"].clip(lower=2))
+    assert vd.item_response(shifted, CB, "sa").shared_steps is None
     with pytest.raises(vd.PartNotRun) as err:
         vd.item_response(d.assign(a2=3), CB, "sa")
     assert not re.search(r"\d", err.value.sentence)

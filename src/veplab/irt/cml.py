@@ -297,11 +297,15 @@ def _msq(sq: np.ndarray, v: np.ndarray, c: np.ndarray, axis: int) -> dict[str, n
 
 
 # --------------------------------------------------------------------------- results
+#: eRm's model names and what a reader calls them.
+_MODEL_NAMES = {"RM": "Rasch model", "PCM": "partial credit model", "RSM": "rating scale model"}
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class RaschResult(Result):
-    """A Rasch-family model fitted by conditional ML (:func:`rasch`, :func:`partial_credit`).
+    """A Rasch-family model fitted by conditional ML (:func:`rasch`, :func:`partial_credit`, :func:`rating_scale`).
 
-    Scalars: ``model`` (``"RM"`` or ``"PCM"``, eRm's names), ``n`` persons, ``n_items``,
+    Scalars: ``model`` (``"RM"``, ``"PCM"`` or ``"RSM"``, eRm's names), ``n`` persons, ``n_items``,
     ``loglik`` (the conditional log-likelihood, eRm's ``loglik``), ``npar`` (free item
     parameters), ``iterations``, ``converged``, ``normalisation`` (``"sum0"``: the
     ``beta`` sum to zero, eRm's default; ``"first"``: the first ``beta`` is 0),
@@ -373,7 +377,7 @@ class RaschResult(Result):
         return self.items.merge(self.item_fit, on="item", how="left")
 
     def summary(self) -> str:
-        name = {"RM": "Rasch model", "PCM": "Partial credit model"}[self.model]
+        name = _MODEL_NAMES[self.model].capitalize()
         lines = [
             f"{name} (conditional ML, as eRm::{self.model}): {self.n} persons, {self.n_items} items, "
             f"{self.n_patterns} missing pattern(s)",
@@ -659,8 +663,10 @@ def rating_scale(data: Any, items: Sequence[str] | None = None, *, sum0: bool = 
     makes the item parameters sum to zero, ``sum0=False`` fixes the first at 0) and
     ``omega_h`` the category parameters.  It has ``k - 1 + m - 1`` free parameters
     against the partial credit model's ``k m - 1``, so it suits Likert items written
-    to one answer scale; compare the two by their conditional log-likelihoods, or
-    check it with :func:`lr_test`.  Thresholds, item locations, person parameters,
+    to one answer scale.  The two are nested: ``2 (log L_PCM - log L_RSM)`` is
+    chi-square on the difference in parameters when the steps are shared (what
+    :func:`veplab.validity.design.item_response` reports); :func:`lr_test` checks
+    either model across groups of people.  Thresholds, item locations, person parameters,
     item and person fit and information are computed as for :func:`partial_credit`.
 
     Parameters

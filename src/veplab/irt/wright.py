@@ -73,7 +73,7 @@ def plot_wright_map(result: Any, *, ax: Any = None, bins: int | None = None,
 
     Parameters
     ----------
-    result : a :func:`~veplab.irt.rasch` or :func:`~veplab.irt.partial_credit` result.
+    result : a :func:`~veplab.irt.rasch`, :func:`~veplab.irt.partial_credit` or :func:`~veplab.irt.rating_scale` result.
     ax : optional pair of Axes ``(persons, items)`` sharing the y axis.
     bins : number of person bins (default: one per 0.25 logits).
     title : figure title.
@@ -111,7 +111,7 @@ def plot_wright_map(result: Any, *, ax: Any = None, bins: int | None = None,
     import matplotlib.pyplot as plt
 
     if not hasattr(result, "thresholds") or not hasattr(result, "persons"):
-        raise InputError("plot_wright_map: expects a rasch() or partial_credit() result")
+        raise InputError("plot_wright_map: expects a rasch(), partial_credit() or rating_scale() result")
     theta = result.persons["theta"].to_numpy(dtype=float)
     theta = theta[np.isfinite(theta)]
     items = result.items
@@ -158,7 +158,10 @@ def plot_wright_map(result: Any, *, ax: Any = None, bins: int | None = None,
     ax_i.axhline(0.0, color="0.85", linewidth=0.8, zorder=0)
     ax_i.spines[["top", "right"]].set_visible(False)
     ax_i.set_xlabel("Items" + (" (dot: location; bars: thresholds)" if polytomous else " (difficulty)"))
-    fig.suptitle(title or ("Person-item map" + (" (partial credit model)" if polytomous else " (Rasch model)")),
+    from .cml import _MODEL_NAMES
+
+    model = _MODEL_NAMES.get(str(getattr(result, "model", "")), "partial credit model" if polytomous else "Rasch model")
+    fig.suptitle(title or f"Person-item map ({model})",
                  fontsize=11)
     return fig
 

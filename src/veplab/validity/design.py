@@ -589,7 +589,10 @@ def item_response(df: pd.DataFrame, codebook: Any, scale: str, *, lang: str = "e
                          f"The item response model of {title} cannot be fitted (for example an item that "
                          "everyone answered alike).") from None
     shared = None
-    if not binary and codes.shape[1] > 1 and codes.max().nunique() == 1 and int(codes.max().iloc[0]) > 1:
+    # the rating scale model compares the items' steps, so the items must have the same answers: the same
+    # observed codes (after a category nobody chose on one item is left out, its numbering means other answers)
+    same_answers = len({tuple(sorted(x[c].dropna().unique().tolist())) for c in x.columns}) == 1
+    if not binary and codes.shape[1] > 1 and same_answers and int(codes.max().iloc[0]) > 1:
         try:
             rsm = rating_scale(codes)
         except InputError:
