@@ -418,5 +418,29 @@ def test_concordance_returns_a_result_with_an_interval():
         assert c["concordance"] == c.estimate
     with pytest.warns(DeprecationWarning, match=r"\.se"):
         assert c["std"] == c.se
-    with pytest.warns(DeprecationWarning), pytest.raises(KeyError):
+    with pytest.raises(KeyError):
         c["nonsense"]
+
+
+def test_concordance_refuses_what_it_cannot_count():
+    from veplab.outcomes import concordance
+    from veplab.validity import uno_c
+
+    rng = np.random.default_rng(1)
+    t = rng.exponential(size=60)
+    st = (rng.random(60) < 0.7).astype(int)
+    r = -t + rng.normal(size=60)
+    for kw, msg in [({"risk": np.r_[np.nan, r[1:]]}, r"risk has 1 missing value.*row 0"),
+                    ({"status": st * 2}, r"status must be 0 \(censored\) or 1"),
+                    ({"risk": r[:-1]}, r"differ in length"),
+                    ({"weights": -np.ones(60)}, r"not negative")]:
+        args = {"time": t, "status": st, "risk": r, **kw}
+        with pytest.raises(InputError, match=msg):
+            concordance(**args)
+    with pytest.raises(InputError, match="positive time"):
+        uno_c(t, st, r, -1)
+    c = concordance(t, st, r)
+    assert "concordance" in c and "nonsense" not in c
+    with pytest.warns(DeprecationWarning):
+        assert c.get("std") == c.se
+    assert c.get("nonsense", 7) == 7

@@ -135,6 +135,9 @@ def test_invariance_scaled_difference_tests_match_lavtestlrt(group: str) -> None
     ref2 = REF[f"{group}_lrt_scalar_vs_configural"]
     assert _close(t, ref2["chisq_diff"]) and m == ref2["df_diff"] and _close(p, ref2["pvalue"])
     assert (test.statistic, test.df, test.p) == (t, m, p) and f"on {m} df" in test.summary()
+    assert (test[0], test[2], len(test)) == (t, p, 3)  # indexes as the tuple it replaces
+    with pytest.raises(InputError, match="no restriction to test"):
+        scaled_difference_test(res.fits["scalar"], res.fits["scalar"])
     # the table reports the scaled statistics of each model
     assert tab["chisq"].iloc[0] == pytest.approx(REF[f"{group}_configural"]["fit"]["chisq.scaled"], rel=1e-4)
     assert tab["chisq_dwls"].iloc[0] == pytest.approx(REF[f"{group}_configural"]["fit"]["chisq"], rel=1e-4)

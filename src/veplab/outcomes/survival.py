@@ -32,7 +32,7 @@ import functools
 import math
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -928,13 +928,22 @@ class ConcordanceResult(Estimate):
     timewt: str = "n"
     tau: float = float("nan")
 
+    _OLD_KEYS: ClassVar[dict[str, str]] = {"concordance": "estimate", "c": "estimate", "std": "se"}
+
     def __getitem__(self, key: str) -> Any:
-        old = {"concordance": "estimate", "c": "estimate", "std": "se"}
-        warnings.warn(f"reading a concordance result as a dict is deprecated: use .{old.get(key, key)}",
-                      DeprecationWarning, stacklevel=2)
-        if key not in old and key not in {f.name for f in dataclasses.fields(self)}:
+        if not isinstance(key, str) or (key not in self._OLD_KEYS
+                                        and key not in {f.name for f in dataclasses.fields(self)}):
             raise KeyError(key)
-        return getattr(self, old.get(key, key))
+        warnings.warn(f"reading a concordance result as a dict is deprecated: use .{self._OLD_KEYS.get(key, key)}",
+                      DeprecationWarning, stacklevel=2)
+        return getattr(self, self._OLD_KEYS.get(key, key))
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and (key in self._OLD_KEYS or key in {f.name for f in dataclasses.fields(self)})
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Deprecated dict-style access (``result.get("concordance")``): use the attributes."""
+        return self[key] if key in self else default
 
     def summary(self) -> str:
         name = "Uno's C" if self.timewt == "n/G2" else "Harrell's C"
@@ -942,6 +951,42 @@ class ConcordanceResult(Estimate):
         return (f"{name}{upto} = {self.estimate:.4f} (SE {self.se:.4f}; {self.ci:.0%} CI {self.ci_low:.4f} to "
                 f"{self.ci_high:.4f}), n = {self.n}; pairs concordant {self.concordant:g}, discordant "
                 f"{self.discordant:g}, tied on risk {self.tied_risk:g}")
+
+
+def _concordance_inputs(time: Any, status: Any, risk: Any, weights: Any, strata: Any, cluster: Any,
+                        ymax: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The arrays of :func:`concordance`, checked: one value per person in each, no missing
+    time, status or risk (R drops such rows; here the caller leaves them out, knowingly),
+    status 0/1, weights finite and not negative, ``ymax`` a positive time."""
+    what = "concordance"
+
+    def num(name: str, v: Any) -> np.ndarray:
+        try:
+            return np.asarray(pd.to_numeric(pd.Series(np.asarray(v).ravel()), errors="raise"), dtype=float)
+        except (TypeError, ValueError):
+            raise InputError(f"{what}: {name} must be numbers") from None
+
+    t, s, r = num("time", time), num("status", status), num("risk", risk)
+    w = np.ones(len(t)) if weights is None else num("weights", weights)
+    sizes = {"time": len(t), "status": len(s), "risk": len(r), "weights": len(w)}
+    for name, v in (("strata", strata), ("cluster", cluster)):
+        if v is not None:
+            sizes[name] = len(np.asarray(v).ravel())
+    if len(set(sizes.values())) > 1:
+        raise InputError(f"{what}: the arrays differ in length ({sizes}); pass one value per person in each")
+    for name, v in (("time", t), ("status", s), ("risk", r)):
+        if np.isnan(v).any():
+            raise InputError(f"{what}: {name} has {int(np.isnan(v).sum())} missing value(s) "
+                             f"({format_rows(np.flatnonzero(np.isnan(v)))}); leave those people out")
+    if not np.isin(s, [0.0, 1.0]).all():
+        bad = sorted(set(s[~np.isin(s, [0.0, 1.0])].tolist()))[:5]
+        raise InputError(f"{what}: status must be 0 (censored) or 1 (the event), got {bad}; code other "
+                         "events as 0 here (or use the competing-risk functions)")
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise InputError(f"{what}: weights must be finite and not negative")
+    if ymax is not None and not (isinstance(ymax, (int, float, np.integer, np.floating)) and float(ymax) > 0):
+        raise InputError(f"{what}: the truncation time must be a positive time, got {ymax!r}")
+    return t, s, r, w
 
 
 def concordance(
@@ -997,11 +1042,8 @@ def concordance(
     """
     check_choice(timewt, "timewt", ("n", "n/G2"))
     ci = check_ci(ci)
-    time = np.asarray(time, float)
-    status = np.asarray(status, float)
-    risk = np.asarray(risk, float)
+    time, status, risk, w = _concordance_inputs(time, status, risk, weights, strata, cluster, ymax)
     n = len(time)
-    w = np.ones(n) if weights is None else np.asarray(weights, float)
     strata = np.zeros(n, int) if strata is None else np.asarray(strata)
     counts = np.zeros(4)
     infl = np.zeros((n, 3))

@@ -314,6 +314,9 @@ def scaled_difference_test(less: CFAResult, more: CFAResult) -> DifferenceTest:
             raise InputError(f"scaled_difference_test: {name} must be an ordinal (WLSMV) cfa() fit")
     if less.n != more.n or less.ngroups != more.ngroups or less.ordered != more.ordered:
         raise InputError("scaled_difference_test: the two fits must use the same data, items and groups")
+    if more.df == less.df:
+        raise InputError(f"scaled_difference_test: both fits have df = {less.df}, so there is no restriction to "
+                         "test; pass the less restricted fit first and a nested, more restricted one second")
     if more.df < less.df:
         raise InputError(
             f"scaled_difference_test: 'more' (df = {more.df}) must be the more restricted model; "

@@ -221,6 +221,12 @@ class DifferenceTest(Result):
     def __iter__(self) -> Any:
         return iter((self.statistic, self.df, self.p))
 
+    def __getitem__(self, i: int) -> Any:
+        return (self.statistic, self.df, self.p)[i]
+
+    def __len__(self) -> int:
+        return 3
+
     def summary(self) -> str:
         return (f"Chi-square difference test ({self.method}): {self.statistic:.4f} on {self.df} df, "
                 f"p = {self.p:.4g}")
