@@ -551,3 +551,24 @@ def test_any_result_with_disclosure_facts_is_checked() -> None:
 
     held = model_disclosure(Unknown(), threshold=10)
     assert not held.ok and "not a model veplab knows" in " ".join(held.reasons)
+
+
+def test_a_result_whose_facts_cannot_be_read_is_held_not_passed() -> None:
+    """Default deny: disclosure_facts() that fails, returns something else, or gives no residual df."""
+    from veplab.privacy.outputs import ModelFacts, model_disclosure
+
+    class Raises:
+        def disclosure_facts(self):
+            raise RuntimeError("no data kept")
+
+    class Dict:
+        def disclosure_facts(self):
+            return {"n": 200}
+
+    class NoDf:
+        def disclosure_facts(self):
+            return ModelFacts("new model", 200, float("nan"), {})
+
+    for fit, words in ((Raises(), "failed"), (Dict(), "returned a dict"), (NoDf(), "unknown")):
+        check = model_disclosure(fit, threshold=10)
+        assert not check.ok and words in " ".join(check.reasons), check.reasons

@@ -348,3 +348,5 @@ def test_a_published_p_value_reads_as_a_p_value_and_shared_is_not_a_share() -> N
     assert "&lt; 0.001" in tiny or "< 0.001" in tiny
     share = _value({"key": "rearrest_share", "value": 0.25, "n": 400, "value_kind": "stat"})
     assert "25.0%" in share
+    prob = _value({"key": "p_rearrest", "value": 0.25, "n": 400, "value_kind": "stat", "ci": [0.2, 0.3]})
+    assert "0.25" in prob and "CI" in prob  # a probability named p_..., with its interval, is not a p-value

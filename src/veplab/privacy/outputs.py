@@ -308,7 +308,19 @@ def _facts(fit: Any) -> ModelFacts | str:
         return _statsmodels_facts(fit)
     read = getattr(fit, "disclosure_facts", None)
     if callable(read):
-        return read()
+        name = f"{type(fit).__module__}.{type(fit).__name__}"
+        try:
+            facts = read()
+        except Exception as exc:  # noqa: BLE001 - a result that cannot say what it rests on is held
+            return f"{name}.disclosure_facts() failed ({type(exc).__name__}: {exc}); hold it for a person's review"
+        if isinstance(facts, str):
+            return facts
+        if not isinstance(facts, ModelFacts):
+            return (f"{name}.disclosure_facts() returned a {type(facts).__name__}, not ModelFacts; hold it for a "
+                    "person's review")
+        if facts.df_resid is not None and not math.isfinite(float(facts.df_resid)):
+            return f"{name}: residual degrees of freedom unknown (not a number); hold it for a person's review"
+        return facts
     return (f"{type(fit).__module__}.{type(fit).__name__} is not a model veplab knows how to read "
             "(residual degrees of freedom and category counts unknown); hold it for a person's review")
 

@@ -131,6 +131,8 @@ HEADERS: dict[str, str] = {
     "other_missing_share": "other missing",
 }
 _P_NAMES = re.compile(r"^(p|pvalue|p_value|p_.*|.*_p|.*_pvalue|.*_p_value)$", re.IGNORECASE)
+#: A published value whose key ends so is a p-value (``lr_p``, ``shared_steps_pvalue``); ``p_rearrest`` is not.
+_P_VALUE_KEY = re.compile(r"(?:^|_)(?:p|pvalue|p_value)$", re.IGNORECASE)
 _SHARE_NAMES = re.compile(r"((?:^|_)shares?(?:$|_)|prop|_pct$|^rate$|_rate$|^rate_|_rate_|percent)", re.IGNORECASE)
 _CI_PAIR = re.compile(r"^(?:(.*?)_)?ci_low$")
 
@@ -381,7 +383,7 @@ def _value(p: Mapping[str, Any]) -> str:
         fmt = None
         if p.get("value_kind") == "count" or isinstance(v, int):
             shown = format_number(v, style="whole")
-        elif isinstance(v, float) and _P_NAMES.match(str(p.get("key", ""))) and 0 <= v <= 1:
+        elif isinstance(v, float) and _P_VALUE_KEY.search(str(p.get("key", ""))) and 0 <= v <= 1 and not has_ci:
             shown = format_number(v, style="p")
         elif isinstance(v, float) and _is_share(p.get("key", ""), [v, *(ci if has_ci else [])]):
             shown = format_number(v, style="share")
