@@ -269,3 +269,15 @@ def test_profile_chart_names_classes_by_their_gated_sizes(lca):
             assert title == f"class {c}\nn = {int(gated.loc[c, 'n']):,} ({100 * gated.loc[c, 'share']:.0f}%)"
     with pytest.raises(Exception, match="class_sizes= needs columns n and share"):
         plot_profiles(lca, class_sizes=sizes[["n"]])
+
+
+def test_dot_interval_on_a_log_axis_says_what_it_cannot_draw():
+    """A ratio of 0 is not 'suppressed', and a dot whose interval reaches 0 does not look precise."""
+    t = pd.DataFrame({"estimate": [1.5, 0.8, 0.0, np.nan], "ci_low": [1.1, 0.0, 0.0, np.nan],
+                      "ci_high": [2.0, 1.4, 0.5, np.nan]}, index=["a", "b", "c", "d"])
+    fig = dot_interval(t, log=True, ref=1.0)
+    texts = [x.get_text() for x in fig.axes[0].texts]
+    assert "interval not drawn: it reaches 0" in texts
+    assert "0 or below: not on the log scale" in texts and "suppressed" in texts
+    assert texts.count("suppressed") == 1  # only the row the gate hid
+    plt.close(fig)

@@ -39,6 +39,8 @@ MISSING_REASONS = (("dont_know", "don't know"), ("refused", "refused"), ("not_ap
 SUPPRESSED = "suppressed"
 #: What a forest plot writes where a term has no estimate (not a disclosure matter).
 NOT_ESTIMATED = "not estimated"
+#: What a chart on a log axis writes where the estimate is 0 or below.
+NOT_ON_LOG = "0 or below: not on the log scale"
 _NOTE_GREY = "#555555"
 
 
@@ -412,6 +414,12 @@ def dot_interval(table: pd.DataFrame, *, estimate: str = "estimate", low: str = 
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p=None: f"{round(v, 6):g}"))
         ax.xaxis.set_minor_locator(NullLocator())
         ax.xaxis.set_minor_formatter(NullFormatter())
+    if log:  # a ratio of 0 or below, or an interval reaching it, has no place on a log axis: say so
+        off_scale = ~np.isnan(est) & (est <= 0)
+        texts = [NOT_ON_LOG if bad else text for bad, text in zip(off_scale, texts)]
+        for yy, xx in zip(y[ok & ~whisk], est[ok & ~whisk]):
+            ax.annotate("interval not drawn: it reaches 0", (xx, yy), xytext=(6, 0), textcoords="offset points",
+                        va="center", fontsize=7.5, color=_NOTE_GREY, style="italic")
     for yy, text in zip(y[~ok], np.asarray(texts, dtype=object)[~ok]):
         _mark_bar(ax, float(yy), str(text), horizontal=True)
     ax.set_yticks(y, names)
