@@ -281,3 +281,11 @@ def test_dot_interval_on_a_log_axis_says_what_it_cannot_draw():
     assert "0 or below: not on the log scale" in texts and "suppressed" in texts
     assert texts.count("suppressed") == 1  # only the row the gate hid
     plt.close(fig)
+
+
+def test_dot_interval_groups_one_per_row():
+    from veplab._validate import InputError
+
+    t = pd.DataFrame({"estimate": [0.1, 0.2], "ci_low": [0.0, 0.1], "ci_high": [0.2, 0.3]}, index=["a", "b"])
+    with pytest.raises(InputError, match="one per row"):
+        dot_interval(t, groups=["push"])

@@ -438,3 +438,8 @@ def test_rating_scale_is_a_restricted_partial_credit_model() -> None:
 def test_rating_scale_refuses_items_on_different_scales() -> None:
     with pytest.raises(InputError, match=r"same scale.*'p6': 0-2"):
         rating_scale(_data("poly"), R["poly"]["items"])
+
+
+def test_information_refuses_a_theta_that_is_not_a_number(fits: dict[str, RaschResult]) -> None:
+    with pytest.raises(InputError, match="theta must be"):
+        irt.item_information(fits["poly"], theta="a")

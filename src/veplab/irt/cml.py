@@ -728,7 +728,11 @@ def rating_scale(data: Any, items: Sequence[str] | None = None, *, sum0: bool = 
 
 # --------------------------------------------------------------------------- information
 def _theta_grid(theta: Any) -> np.ndarray:
-    grid = np.round(np.arange(-4.0, 4.0001, 0.1), 10) if theta is None else np.atleast_1d(np.asarray(theta, dtype=float))
+    try:
+        grid = (np.round(np.arange(-4.0, 4.0001, 0.1), 10) if theta is None
+                else np.atleast_1d(np.asarray(theta, dtype=float)))
+    except (TypeError, ValueError):
+        raise InputError(f"theta must be a finite number or a 1-D sequence of finite numbers, got {theta!r}") from None
     if grid.ndim != 1 or not np.isfinite(grid).all():
         raise InputError("theta must be a finite number or a 1-D sequence of finite numbers")
     return grid

@@ -25,6 +25,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from .._validate import InputError  # noqa: E402
 from .style import MARK, use_style  # noqa: E402
 
 __all__ = ["grouped_bars", "item_missing_chart", "dot_interval", "forest", "heatmap", "legend_outside", "HATCHES",
@@ -367,10 +368,14 @@ def dot_interval(table: pd.DataFrame, *, estimate: str = "estimate", low: str = 
     use_style()
     n = len(table)
     names = [str(i) for i in table.index]
+    if groups is not None:
+        groups = ["" if g is None else str(g) for g in groups]
+        if len(groups) != n:
+            raise InputError(f"dot_interval: groups= names {len(groups)} group(s) for {n} row(s); give one per row")
     slots: list[tuple[str, Any]] = []  # top to bottom: ("head", name) or ("row", position in table)
     previous = None
     for i in range(n):
-        group = "" if groups is None else str(list(groups)[i])
+        group = "" if groups is None else groups[i]
         if group and group != previous:
             slots.append(("head", group))
         slots.append(("row", i))
