@@ -350,3 +350,12 @@ def test_a_published_p_value_reads_as_a_p_value_and_shared_is_not_a_share() -> N
     assert "25.0%" in share
     prob = _value({"key": "p_rearrest", "value": 0.25, "n": 400, "value_kind": "stat", "ci": [0.2, 0.3]})
     assert "0.25" in prob and "CI" in prob  # a probability named p_..., with its interval, is not a p-value
+
+
+def test_run_time_text_cites_a_value_as_the_page_shows_it() -> None:
+    from veplab.report.gate import fill_text
+
+    values = {"lr_p": {"key": "lr_p", "value": 0.00002, "n": 400, "status": "ok"},
+              "rearrest_share": {"key": "rearrest_share", "value": 0.25, "ci": [0.2, 0.3], "n": 400, "status": "ok"}}
+    text, status, reasons = fill_text("p = {lr_p}; {rearrest_share} ({rearrest_share.ci})", values)
+    assert status == "ok" and text == "p < 0.001; 25.0% (20.0%–30.0%)", (text, reasons)

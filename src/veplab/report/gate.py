@@ -18,6 +18,7 @@ Semi-Automated Checking of Research Outputs*, 2023); Hundepool et al.,
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -25,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .render import MARK, PLACEHOLDER
+from .render import MARK, PLACEHOLDER, value_formats
 
 __all__ = ["fill_text", "table_members", "stats_members", "record_keys"]
 
@@ -100,16 +101,18 @@ def fill_text(template: str, values: Mapping[str, Mapping[str, Any]]) -> tuple[s
         if p.get("suppressed") or p.get("value") is None:
             return MARK
         if attr == "":
-            return _fmt_value(p["value"])
+            return value_formats({**p, "key": key})[0]  # as the page shows it
         if attr == "n" and p.get("n") is not None:
             return _fmt_value(p["n"])
         if attr == "ci" and p.get("ci"):
             lo, hi = p["ci"]
-            return f"{_fmt_value(lo)}–{_fmt_value(hi)}"
+            fmt = value_formats({**p, "key": key})[1] or _fmt_value
+            return f"{fmt(lo)}–{fmt(hi)}"
         reasons.append(f"{{{m.group(1)}}}: value {key!r} has no {attr!r}")
         return "?"
 
     filled = PLACEHOLDER.sub(repl, template)
+    filled = re.sub(r"=\s*< ", "< ", filled)  # "p = {lr_p}" with p below 0.001 reads "p < 0.001"
     rest = PLACEHOLDER.sub("", template)
     digits = sum(1 for ch in rest if unicodedata.category(ch) == "Nd")
     if digits:

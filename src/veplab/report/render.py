@@ -19,7 +19,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["render_payload", "render_markdown", "withheld_note", "format_number", "header", "MARK", "PLACEHOLDER"]
+__all__ = ["render_payload", "render_markdown", "withheld_note", "format_number", "value_formats", "header", "MARK",
+           "PLACEHOLDER"]
 
 from ..plots.style import MARK
 #: ``{key}`` in run-time text: a value published by the same report.
@@ -372,28 +373,46 @@ def _decimals(v: float) -> int:
     return int(min(4, max(2, 2 - math.floor(math.log10(abs(v))))))
 
 
+def value_formats(p: Mapping[str, Any]) -> tuple[str, Any]:
+    """How a published value reads: (its text, a formatter for its interval's bounds or None).
+
+    One rule for the page and for run-time text that cites the value
+    (:func:`veplab.report.gate.fill_text`): counts whole, a key ending in ``_p``
+    a p-value, a share as a percentage, other numbers with the decimals their size needs.
+
+    References
+    ----------
+    The number-formatting policy above (American Psychological Association 2020, section 6.36,
+    for p-values).
+
+    Examples
+    --------
+    >>> value_formats({"key": "lr_p", "value": 0.00002})[0], value_formats({"key": "x_share", "value": 0.25})[0]
+    ('< 0.001', '25.0%')
+    """
+    v = p["value"]
+    ci: Sequence[Any] = p.get("ci") or ()
+    has_ci = bool(ci) and ci[0] is not None and ci[1] is not None
+    if p.get("value_kind") == "count" or isinstance(v, int):
+        return format_number(v, style="whole"), None
+    if isinstance(v, float) and _P_VALUE_KEY.search(str(p.get("key", ""))) and 0 <= v <= 1 and not has_ci:
+        return format_number(v, style="p"), None
+    if isinstance(v, float) and _is_share(p.get("key", ""), [v, *(ci if has_ci else [])]):
+        return format_number(v, style="share"), lambda x: format_number(x, style="share")
+    if isinstance(v, float):
+        d = _decimals(v)
+        return format_number(v, digits=d), lambda x, d=d: format_number(x, digits=d)
+    return str(v), None
+
+
 def _value(p: Mapping[str, Any]) -> str:
     key = _esc(p.get("key", ""))
     if p.get("suppressed") or p.get("value") is None:
         shown, ci_txt = MARK, ""
     else:
-        v = p["value"]
+        shown, fmt = value_formats(p)
         ci: Sequence[Any] = p.get("ci") or ()
         has_ci = bool(ci) and ci[0] is not None and ci[1] is not None
-        fmt = None
-        if p.get("value_kind") == "count" or isinstance(v, int):
-            shown = format_number(v, style="whole")
-        elif isinstance(v, float) and _P_VALUE_KEY.search(str(p.get("key", ""))) and 0 <= v <= 1 and not has_ci:
-            shown = format_number(v, style="p")
-        elif isinstance(v, float) and _is_share(p.get("key", ""), [v, *(ci if has_ci else [])]):
-            shown = format_number(v, style="share")
-            fmt = lambda x: format_number(x, style="share")  # noqa: E731
-        elif isinstance(v, float):
-            d = _decimals(v)
-            shown = format_number(v, digits=d)
-            fmt = lambda x, d=d: format_number(x, digits=d)  # noqa: E731
-        else:
-            shown = str(v)
         level = p.get("ci_level") or 0.95
         ci_txt = f" ({100 * level:g}% CI {interval(fmt(ci[0]), fmt(ci[1]))})" if has_ci and fmt else ""
         if p.get("n") is not None and p.get("value_kind") != "count":
