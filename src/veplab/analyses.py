@@ -134,7 +134,8 @@ ANALYSES: dict[str, AnalysisSpec] = {a.name: a for a in (
         "a source with scales; for prediction, an outcome and a risk score",
         "Sampling adequacy, parallel analysis, exploratory factor analysis and a confirmatory model with one "
         "factor per scale (FIML), measurement invariance across groups; each scale's partial credit model (item "
-        "locations, infit/outfit, person-item map); whether items mean the same everywhere (ordinal invariance by "
+        "locations, infit/outfit, person-item map, and whether the items share their answer scale's steps: the "
+        "rating scale model tested against it); whether items mean the same everywhere (ordinal invariance by "
         "WLSMV and differential item functioning of each item across language, country, gender); with "
         "prediction: AUC with DeLong's "
         "interval, the outcome rate by score level and performance by subgroup; with a follow-up time: prediction "
