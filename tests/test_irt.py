@@ -393,10 +393,13 @@ def test_wright_map_labels_stay_distinct_when_shortened() -> None:
 
 
 # ------------------------------------------------------------------ rating scale model (eRm::RSM)
-@pytest.mark.parametrize(("key", "file"), [("rating", "irt_poly"), ("rating_na", "irt_poly_na")])
+@pytest.mark.parametrize(("key", "file"), [("rating", "irt_poly"), ("rating_na", "irt_poly_na"),
+                                         ("rating_gap", "irt_poly")])
 def test_rating_scale_matches_erm_rsm(key: str, file: str) -> None:
     ref = R[key]
     data = pd.read_csv(REF / "data" / f"{file}.csv").set_index("id")
+    if key == "rating_gap":  # p1 leaves category 2 unused: its step is shared, so eRm fits it (and so do we)
+        data.loc[data["p1"] == 2, "p1"] = 1
     res = rating_scale(data, ref["items"])
     assert isinstance(res, RatingScaleResult) and res.model == "RSM"
     np.testing.assert_allclose(res.loglik, ref["loglik"], rtol=1e-8)  # measured 1e-12 relative
@@ -438,6 +441,12 @@ def test_rating_scale_is_a_restricted_partial_credit_model() -> None:
 def test_rating_scale_refuses_items_on_different_scales() -> None:
     with pytest.raises(InputError, match=r"same scale.*'p6': 0-2"):
         rating_scale(_data("poly"), R["poly"]["items"])
+    items = [f"p{j}" for j in range(1, 6)]
+    data = _data("poly")[items].replace({2: 1})  # category 2 used by no item: its step has no estimate
+    with pytest.raises(InputError, match=r"no item has an answer in category \[2\]"):
+        rating_scale(data)
+    with pytest.raises(InputError, match=r"no answer in category \[2\]"):
+        partial_credit(_data("poly")[items].assign(p1=lambda d: d["p1"].replace({2: 1})))  # PCM: per item
 
 
 def test_information_refuses_a_theta_that_is_not_a_number(fits: dict[str, RaschResult]) -> None:

@@ -1,7 +1,8 @@
 # Reference values for the Rasch and partial credit models (tests/test_irt.py), by eRm.
 #
 # On the synthetic data of tests/reference/make_irt_data.py (tests/reference/data/irt_*.csv):
-#   eRm::RM (dichotomous b1..b10), eRm::PCM (ordinal p1..p6) and eRm::RSM (p1..p5, one 0-3 scale),
+#   eRm::RM (dichotomous b1..b10), eRm::PCM (ordinal p1..p6) and eRm::RSM (p1..p5, one 0-3 scale; once
+#   with p1 leaving category 2 unused, which the shared steps allow),
 #   conditional ML with the default
 #   sum-to-zero normalisation (sum0 = TRUE); data sets with missing answers (*_na) go through
 #   eRm's grouping of persons by missing pattern.  For each fit: conditional log-likelihood,
@@ -85,10 +86,11 @@ out$poly_na <- one_fit("irt_poly_na.csv", "p", "PCM", FALSE)
 fit0 <- RM(as.matrix(read.csv("tests/reference/data/irt_binary.csv")[, paste0("b", 1:10)]), sum0 = FALSE)
 out$binary_first0 <- list(loglik = fit0$loglik, betapar = unname(fit0$betapar), se_beta = unname(fit0$se.beta))
 # eRm::RSM (rating scale model) on the five items that share the 0-3 scale (p6 has 0-2)
-rsm_fit <- function(file) {
+rsm_fit <- function(file, gap = FALSE) {
   d <- read.csv(file.path("tests/reference/data", file), stringsAsFactors = FALSE)
   X <- as.matrix(d[, paste0("p", 1:5)])
   rownames(X) <- d$id
+  if (gap) X[!is.na(X[, 1]) & X[, 1] == 2, 1] <- 1  # p1 leaves category 2 unused; the steps are shared
   fit <- RSM(X)
   pp <- person.parameter(fit)
   th <- thresholds(fit)
@@ -106,5 +108,6 @@ rsm_fit <- function(file) {
 }
 out$rating <- rsm_fit("irt_poly.csv")
 out$rating_na <- rsm_fit("irt_poly_na.csv")
+out$rating_gap <- rsm_fit("irt_poly.csv", gap = TRUE)
 
 write_json(out, "tests/reference/irt.json", digits = NA, auto_unbox = TRUE, pretty = TRUE, na = "null")

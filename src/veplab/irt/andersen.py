@@ -86,12 +86,18 @@ class LRTestResult(Result):
         return fig
 
 
-def _unusable(x: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """Items with a category 0..m_i unused (or no answer) in the group ``x`` (eRm's datcheck.LRtest)."""
+def _unusable(x: np.ndarray, m: np.ndarray, model: str = "PCM") -> np.ndarray:
+    """Items unusable in the group ``x`` (eRm's datcheck.LRtest): no answer, or a category 0..m_i
+    unused; for the rating scale model (shared steps), lowest answer not 0 or highest not m."""
     bad = np.zeros(x.shape[1], dtype=bool)
     for j in range(x.shape[1]):
         col = x[~np.isnan(x[:, j]), j]
-        bad[j] = col.size == 0 or np.unique(col).size != m[j] + 1
+        if col.size == 0:
+            bad[j] = True
+        elif model == "RSM":
+            bad[j] = col.min() != 0 or col.max() != m[j]
+        else:
+            bad[j] = np.unique(col).size != m[j] + 1
     return bad
 
 
@@ -201,7 +207,7 @@ def lr_test(result: RaschResult, split: Any = "median") -> LRTestResult:
             raise InputError(f"{what}: the grouping has a single group {order}; the test compares two or more")
     bad = np.zeros(len(m), dtype=bool)
     for lv in order:
-        bad |= _unusable(x[labels == lv], m)
+        bad |= _unusable(x[labels == lv], m, result.model)
     names = result.item_names
     excluded = [names[j] for j in np.flatnonzero(bad)]
     keep = ~bad

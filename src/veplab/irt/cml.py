@@ -40,8 +40,12 @@ _DIVERGED = 25.0
 
 
 # --------------------------------------------------------------------------- input
-def _responses(data: Any, items: Sequence[str] | None, what: str, binary: bool) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """The item columns as floats (NaN missing), checked; and each item's highest category ``m_i``."""
+def _responses(data: Any, items: Sequence[str] | None, what: str, binary: bool,
+               shared_steps: bool = False) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The item columns as floats (NaN missing), checked; and each item's highest category ``m_i``.
+
+    ``shared_steps`` (the rating scale model): an item may leave a category unused, as long as
+    some item uses it (the category's parameter is shared), as ``eRm::RSM`` allows."""
     if items is not None:
         if isinstance(items, str):
             raise InputError(f"{what}: items= must be a list of column names, got the string {items!r}")
@@ -74,7 +78,15 @@ def _responses(data: Any, items: Sequence[str] | None, what: str, binary: bool) 
             raise InputError(f"{what}: item {name!r} has no variance (every answer is {col.min():g}); it carries "
                              "no information on the trait: drop it")
     m = np.nanmax(x, axis=0).astype(int)
+    if shared_steps and len(set(m.tolist())) == 1:
+        counts = np.bincount(x[obs].astype(int), minlength=m[0] + 1)
+        empty = np.flatnonzero(counts == 0)
+        if empty.size:
+            raise InputError(f"{what}: no item has an answer in categor{'y' if empty.size == 1 else 'ies'} "
+                             f"{empty.tolist()} of 0..{m[0]}; recode the categories to 0..m with every one used")
     for j, name in enumerate(names):
+        if shared_steps:
+            break
         counts = np.bincount(x[obs[:, j], j].astype(int), minlength=m[j] + 1)
         empty = np.flatnonzero(counts == 0)
         if empty.size:
@@ -683,8 +695,9 @@ def rating_scale(data: Any, items: Sequence[str] | None = None, *, sum0: bool = 
     Raises
     ------
     InputError
-        items with different numbers of categories (eRm stops), and the refusals of
-        :func:`partial_credit`.
+        items with different numbers of categories (eRm stops), a category no item uses, and
+        the other refusals of :func:`partial_credit` (an item may leave a category unused:
+        the category's step is shared, as in ``eRm::RSM``).
 
     References
     ----------
@@ -716,7 +729,7 @@ def rating_scale(data: Any, items: Sequence[str] | None = None, *, sum0: bool = 
     """
     what = "rating_scale"
     ci = check_ci(ci)
-    frame, x, m = _responses(data, items, what, binary=False)
+    frame, x, m = _responses(data, items, what, binary=False, shared_steps=True)
     if len(set(m.tolist())) > 1:
         shown = ", ".join(f"{c!r}: 0-{k}" for c, k in zip(frame.columns, m))
         raise InputError(f"{what}: the rating scale model needs every item on the same scale, but the items' "
