@@ -289,3 +289,9 @@ def test_dot_interval_groups_one_per_row():
     t = pd.DataFrame({"estimate": [0.1, 0.2], "ci_low": [0.0, 0.1], "ci_high": [0.2, 0.3]}, index=["a", "b"])
     with pytest.raises(InputError, match="one per row"):
         dot_interval(t, groups=["push"])
+    t3 = pd.concat([t, t.rename(index={"a": "c", "b": "d"})])
+    with pytest.raises(InputError, match=r"\['pull', 'push'\] are not together"):
+        dot_interval(t3, groups=["push", "pull", "push", "pull"])
+    fig = dot_interval(t3, groups=["push", "push", "", "pull"])  # together: one heading each
+    assert sorted(x.get_text() for x in fig.axes[0].texts) == ["pull", "push"]
+    plt.close(fig)

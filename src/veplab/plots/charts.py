@@ -372,6 +372,11 @@ def dot_interval(table: pd.DataFrame, *, estimate: str = "estimate", low: str = 
         groups = ["" if g is None else str(g) for g in groups]
         if len(groups) != n:
             raise InputError(f"dot_interval: groups= names {len(groups)} group(s) for {n} row(s); give one per row")
+        starts = [g for i, g in enumerate(groups) if i == 0 or g != groups[i - 1]]
+        split = sorted({g for g in starts if starts.count(g) > 1})
+        if split:
+            raise InputError(f"dot_interval: the rows of group(s) {split} are not together; order the table so "
+                             "that each group's rows follow one another (each group gets one heading)")
     slots: list[tuple[str, Any]] = []  # top to bottom: ("head", name) or ("row", position in table)
     previous = None
     for i in range(n):
