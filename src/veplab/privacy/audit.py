@@ -47,6 +47,17 @@ cannot interleave or fork the chain (POSIX only).
 ...            rules=["identifier gate", "codebook push_pull_v1"])   # doctest: +SKIP
 >>> verify("research/demo/audit.log")                                # doctest: +SKIP
 []
+
+References
+----------
+Haber S, Stornetta WS (1991). How to time-stamp a digital document. Journal of Cryptology
+3(2), 99-111 (hash-linked records).
+Schneier B, Kelsey J (1999). Secure audit logs to support computer forensics. ACM
+Transactions on Information and System Security 2(2), 159-176.
+NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS) (SHA-256).
+Regulation (EU) 2016/679 (General Data Protection Regulation), art. 5(2) (accountability)
+and art. 30 (records of processing).
+docs/DESIGN.md, section "Privacy" (every published output is in the release log).
 """
 
 from __future__ import annotations
@@ -310,14 +321,8 @@ def verify(
 
     References
     ----------
-    Haber S, Stornetta WS (1991). How to time-stamp a digital document. Journal of Cryptology
-    3(2), 99-111 (hash-linked records).
-    Schneier B, Kelsey J (1999). Secure audit logs to support computer forensics. ACM
-    Transactions on Information and System Security 2(2), 159-176.
-    NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS) (SHA-256).
-    Regulation (EU) 2016/679 (General Data Protection Regulation), art. 5(2) (accountability)
-    and art. 30 (records of processing).
-    docs/DESIGN.md, section "Privacy" (every published output is in the release log).
+    Haber & Stornetta (1991) and Schneier & Kelsey (1999): hash-linked, append-only logs;
+    the full list is in the References of :mod:`veplab.privacy.audit`.
 
     Examples
     --------
@@ -454,14 +459,8 @@ def read_anchor(source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[str,
 
     References
     ----------
-    Haber S, Stornetta WS (1991). How to time-stamp a digital document. Journal of Cryptology
-    3(2), 99-111 (hash-linked records).
-    Schneier B, Kelsey J (1999). Secure audit logs to support computer forensics. ACM
-    Transactions on Information and System Security 2(2), 159-176.
-    NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS) (SHA-256).
-    Regulation (EU) 2016/679 (General Data Protection Regulation), art. 5(2) (accountability)
-    and art. 30 (records of processing).
-    docs/DESIGN.md, section "Privacy" (every published output is in the release log).
+    Haber & Stornetta (1991) and Schneier & Kelsey (1999): hash-linked, append-only logs;
+    the full list is in the References of :mod:`veplab.privacy.audit`.
     Bray T (ed.) (2017). RFC 8259: The JavaScript Object Notation (JSON) Data Interchange
     Format. IETF.
 
@@ -538,14 +537,8 @@ def pseudonym_key_ids(path: str | os.PathLike[str]) -> list[str]:
 
     References
     ----------
-    Haber S, Stornetta WS (1991). How to time-stamp a digital document. Journal of Cryptology
-    3(2), 99-111 (hash-linked records).
-    Schneier B, Kelsey J (1999). Secure audit logs to support computer forensics. ACM
-    Transactions on Information and System Security 2(2), 159-176.
-    NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS) (SHA-256).
-    Regulation (EU) 2016/679 (General Data Protection Regulation), art. 5(2) (accountability)
-    and art. 30 (records of processing).
-    docs/DESIGN.md, section "Privacy" (every published output is in the release log).
+    Haber & Stornetta (1991) and Schneier & Kelsey (1999): hash-linked, append-only logs;
+    the full list is in the References of :mod:`veplab.privacy.audit`.
 
     Examples
     --------
@@ -587,14 +580,8 @@ def current_key_id(path: str | os.PathLike[str]) -> str | None:
 
     References
     ----------
-    Haber S, Stornetta WS (1991). How to time-stamp a digital document. Journal of Cryptology
-    3(2), 99-111 (hash-linked records).
-    Schneier B, Kelsey J (1999). Secure audit logs to support computer forensics. ACM
-    Transactions on Information and System Security 2(2), 159-176.
-    NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS) (SHA-256).
-    Regulation (EU) 2016/679 (General Data Protection Regulation), art. 5(2) (accountability)
-    and art. 30 (records of processing).
-    docs/DESIGN.md, section "Privacy" (every published output is in the release log).
+    Haber & Stornetta (1991) and Schneier & Kelsey (1999): hash-linked, append-only logs;
+    the full list is in the References of :mod:`veplab.privacy.audit`.
 
     Examples
     --------

@@ -143,6 +143,27 @@ Examples
 ...                    "who": ["Nurlan Abenov", "Okello Joseph"]})
 >>> [(p["column"], p["kind"]) for p in identifier_problems(df, cb)]
 [('who', 'name')]
+
+References
+----------
+Law of the Republic of Kazakhstan of 12 January 2007 No. 223 "On national registers of
+identification numbers" (the IIN: 12 digits, assigned once for life).
+Government for Citizens (2021). Individual identification number (IIN). egov.kz,
+https://egov.kz/cms/en/articles/passport/iin_info.
+The two-pass mod-11 check digit is the one the open IIN validators implement
+(kz-iin-validator on PyPI; kaz-person-id, github.com/valery1707/kaz-person-id) and
+Yvision.kz (2011), "ИИН. Алгоритм расчета и проверки" (IIN: computing and checking it)
+describes; the regulation that fixes it is not cited here (not checked).
+veplab design, docs/DESIGN.md, section "Privacy" (``load`` refuses national id numbers).
+Regulation (EU) 2016/679 (General Data Protection Regulation), art. 5(1)(c) (data
+minimisation) and art. 89(1) (safeguards for research: pseudonymisation).
+Council of Europe (2018). Modernised Convention for the Protection of Individuals with
+regard to the Processing of Personal Data (Convention 108+), art. 5.
+Hundepool A, Domingo-Ferrer J, Franconi L, Giessing S, Schulte Nordholt E, Spicer K,
+de Wolf PP (2012). Statistical Disclosure Control. Wiley, Chichester (ch. 3: direct
+identifiers are removed before microdata are released).
+docs/DESIGN.md, section "Privacy": ``load`` refuses columns that look like direct
+identifiers (names, phone numbers, national id numbers) unless they are pseudonymised.
 """
 
 from __future__ import annotations
@@ -282,15 +303,8 @@ def iin_check_digit(first11: str) -> int | None:
 
     References
     ----------
-    Law of the Republic of Kazakhstan of 12 January 2007 No. 223 "On national registers of
-    identification numbers" (the IIN: 12 digits, assigned once for life).
-    Government for Citizens (2021). Individual identification number (IIN). egov.kz,
-    https://egov.kz/cms/en/articles/passport/iin_info.
-    The two-pass mod-11 check digit is the one the open IIN validators implement
-    (kz-iin-validator on PyPI; kaz-person-id, github.com/valery1707/kaz-person-id) and
-    Yvision.kz (2011), "ИИН. Алгоритм расчета и проверки" (IIN: computing and checking it)
-    describes; the regulation that fixes it is not cited here (not checked).
-    veplab design, docs/DESIGN.md, section "Privacy" (``load`` refuses national id numbers).
+    Law of the Republic of Kazakhstan No. 223 of 12 January 2007 (the IIN) and the open IIN validators;
+    the full list is in the References of :mod:`veplab.privacy.identifiers`.
 
     Examples
     --------
@@ -349,15 +363,8 @@ def looks_like_iin(value: Any) -> bool:
 
     References
     ----------
-    Law of the Republic of Kazakhstan of 12 January 2007 No. 223 "On national registers of
-    identification numbers" (the IIN: 12 digits, assigned once for life).
-    Government for Citizens (2021). Individual identification number (IIN). egov.kz,
-    https://egov.kz/cms/en/articles/passport/iin_info.
-    The two-pass mod-11 check digit is the one the open IIN validators implement
-    (kz-iin-validator on PyPI; kaz-person-id, github.com/valery1707/kaz-person-id) and
-    Yvision.kz (2011), "ИИН. Алгоритм расчета и проверки" (IIN: computing and checking it)
-    describes; the regulation that fixes it is not cited here (not checked).
-    veplab design, docs/DESIGN.md, section "Privacy" (``load`` refuses national id numbers).
+    Law of the Republic of Kazakhstan No. 223 of 12 January 2007 (the IIN) and the open IIN validators;
+    the full list is in the References of :mod:`veplab.privacy.identifiers`.
 
     Examples
     --------
@@ -398,15 +405,8 @@ def is_valid_iin(value: Any) -> bool:
 
     References
     ----------
-    Law of the Republic of Kazakhstan of 12 January 2007 No. 223 "On national registers of
-    identification numbers" (the IIN: 12 digits, assigned once for life).
-    Government for Citizens (2021). Individual identification number (IIN). egov.kz,
-    https://egov.kz/cms/en/articles/passport/iin_info.
-    The two-pass mod-11 check digit is the one the open IIN validators implement
-    (kz-iin-validator on PyPI; kaz-person-id, github.com/valery1707/kaz-person-id) and
-    Yvision.kz (2011), "ИИН. Алгоритм расчета и проверки" (IIN: computing and checking it)
-    describes; the regulation that fixes it is not cited here (not checked).
-    veplab design, docs/DESIGN.md, section "Privacy" (``load`` refuses national id numbers).
+    Law of the Republic of Kazakhstan No. 223 of 12 January 2007 (the IIN) and the open IIN validators;
+    the full list is in the References of :mod:`veplab.privacy.identifiers`.
 
     Examples
     --------
@@ -1022,15 +1022,8 @@ def identifier_kinds(values: Iterable[Any] | pd.Series, *, ignore: Iterable[str]
 
     References
     ----------
-    Regulation (EU) 2016/679 (General Data Protection Regulation), art. 5(1)(c) (data
-    minimisation) and art. 89(1) (safeguards for research: pseudonymisation).
-    Council of Europe (2018). Modernised Convention for the Protection of Individuals with
-    regard to the Processing of Personal Data (Convention 108+), art. 5.
-    Hundepool A, Domingo-Ferrer J, Franconi L, Giessing S, Schulte Nordholt E, Spicer K,
-    de Wolf PP (2012). Statistical Disclosure Control. Wiley, Chichester (ch. 3: direct
-    identifiers are removed before microdata are released).
-    docs/DESIGN.md, section "Privacy": ``load`` refuses columns that look like direct
-    identifiers (names, phone numbers, national id numbers) unless they are pseudonymised.
+    Regulation (EU) 2016/679 (GDPR), art. 5(1)(c), and Hundepool et al. (2012), ch. 3;
+    the full list is in the References of :mod:`veplab.privacy.identifiers`.
 
     Examples
     --------
@@ -1255,15 +1248,8 @@ def identifier_problems(
 
     References
     ----------
-    Regulation (EU) 2016/679 (General Data Protection Regulation), art. 5(1)(c) (data
-    minimisation) and art. 89(1) (safeguards for research: pseudonymisation).
-    Council of Europe (2018). Modernised Convention for the Protection of Individuals with
-    regard to the Processing of Personal Data (Convention 108+), art. 5.
-    Hundepool A, Domingo-Ferrer J, Franconi L, Giessing S, Schulte Nordholt E, Spicer K,
-    de Wolf PP (2012). Statistical Disclosure Control. Wiley, Chichester (ch. 3: direct
-    identifiers are removed before microdata are released).
-    docs/DESIGN.md, section "Privacy": ``load`` refuses columns that look like direct
-    identifiers (names, phone numbers, national id numbers) unless they are pseudonymised.
+    Regulation (EU) 2016/679 (GDPR), art. 5(1)(c), and Hundepool et al. (2012), ch. 3;
+    the full list is in the References of :mod:`veplab.privacy.identifiers`.
 
     Examples
     --------
@@ -1401,15 +1387,8 @@ def check_identifiers(df: pd.DataFrame, codebook: Codebook, *, file: str = "<dat
 
     References
     ----------
-    Regulation (EU) 2016/679 (General Data Protection Regulation), art. 5(1)(c) (data
-    minimisation) and art. 89(1) (safeguards for research: pseudonymisation).
-    Council of Europe (2018). Modernised Convention for the Protection of Individuals with
-    regard to the Processing of Personal Data (Convention 108+), art. 5.
-    Hundepool A, Domingo-Ferrer J, Franconi L, Giessing S, Schulte Nordholt E, Spicer K,
-    de Wolf PP (2012). Statistical Disclosure Control. Wiley, Chichester (ch. 3: direct
-    identifiers are removed before microdata are released).
-    docs/DESIGN.md, section "Privacy": ``load`` refuses columns that look like direct
-    identifiers (names, phone numbers, national id numbers) unless they are pseudonymised.
+    Regulation (EU) 2016/679 (GDPR), art. 5(1)(c), and Hundepool et al. (2012), ch. 3;
+    the full list is in the References of :mod:`veplab.privacy.identifiers`.
 
     Examples
     --------

@@ -51,6 +51,17 @@ Examples
 2
 >>> looks_like_pseudonym(out["prison_number"])
 True
+
+References
+----------
+Krawczyk H, Bellare M, Canetti R (1997). RFC 2104: HMAC: Keyed-Hashing for Message
+Authentication. IETF.
+NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS) (SHA-256).
+Josefsson S (2006). RFC 4648: The Base16, Base32, and Base64 Data Encodings (section 6). IETF.
+ENISA (2019). Pseudonymisation techniques and best practices. European Union Agency for
+Cybersecurity.
+docs/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
+outside the repository; plain hashes of low-entropy ids are not pseudonyms.
 """
 
 from __future__ import annotations
@@ -182,14 +193,8 @@ def generate_key(
 
     References
     ----------
-    Krawczyk H, Bellare M, Canetti R (1997). RFC 2104: HMAC: Keyed-Hashing for Message
-    Authentication. IETF.
-    NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS) (SHA-256).
-    Josefsson S (2006). RFC 4648: The Base16, Base32, and Base64 Data Encodings (section 6). IETF.
-    ENISA (2019). Pseudonymisation techniques and best practices. European Union Agency for
-    Cybersecurity.
-    docs/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
-    outside the repository; plain hashes of low-entropy ids are not pseudonyms.
+    Krawczyk, Bellare & Canetti (1997), RFC 2104 (HMAC), and NIST (2015), FIPS 180-4 (SHA-256);
+    the full list is in the References of :mod:`veplab.privacy.pseudonyms`.
     Python Software Foundation. ``secrets`` -- generate secure random numbers (PEP 506, 2015).
 
     Examples
@@ -265,14 +270,8 @@ def read_key(
 
     References
     ----------
-    Krawczyk H, Bellare M, Canetti R (1997). RFC 2104: HMAC: Keyed-Hashing for Message
-    Authentication. IETF.
-    NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS) (SHA-256).
-    Josefsson S (2006). RFC 4648: The Base16, Base32, and Base64 Data Encodings (section 6). IETF.
-    ENISA (2019). Pseudonymisation techniques and best practices. European Union Agency for
-    Cybersecurity.
-    docs/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
-    outside the repository; plain hashes of low-entropy ids are not pseudonyms.
+    Krawczyk, Bellare & Canetti (1997), RFC 2104 (HMAC), and NIST (2015), FIPS 180-4 (SHA-256);
+    the full list is in the References of :mod:`veplab.privacy.pseudonyms`.
 
     Examples
     --------
@@ -344,14 +343,8 @@ def key_id(key: bytes) -> str:
 
     References
     ----------
-    Krawczyk H, Bellare M, Canetti R (1997). RFC 2104: HMAC: Keyed-Hashing for Message
-    Authentication. IETF.
-    NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS) (SHA-256).
-    Josefsson S (2006). RFC 4648: The Base16, Base32, and Base64 Data Encodings (section 6). IETF.
-    ENISA (2019). Pseudonymisation techniques and best practices. European Union Agency for
-    Cybersecurity.
-    docs/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
-    outside the repository; plain hashes of low-entropy ids are not pseudonyms.
+    Krawczyk, Bellare & Canetti (1997), RFC 2104 (HMAC), and NIST (2015), FIPS 180-4 (SHA-256);
+    the full list is in the References of :mod:`veplab.privacy.pseudonyms`.
 
     Examples
     --------
@@ -462,14 +455,8 @@ def pseudonym(value: Any, key: bytes, *, prefix: str = "p_") -> str | None:
 
     References
     ----------
-    Krawczyk H, Bellare M, Canetti R (1997). RFC 2104: HMAC: Keyed-Hashing for Message
-    Authentication. IETF.
-    NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS) (SHA-256).
-    Josefsson S (2006). RFC 4648: The Base16, Base32, and Base64 Data Encodings (section 6). IETF.
-    ENISA (2019). Pseudonymisation techniques and best practices. European Union Agency for
-    Cybersecurity.
-    docs/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
-    outside the repository; plain hashes of low-entropy ids are not pseudonyms.
+    Krawczyk, Bellare & Canetti (1997), RFC 2104 (HMAC), and NIST (2015), FIPS 180-4 (SHA-256);
+    the full list is in the References of :mod:`veplab.privacy.pseudonyms`.
 
     Examples
     --------
@@ -533,14 +520,8 @@ def pseudonymise(df: pd.DataFrame, columns: Sequence[str] | str, key: bytes, *, 
 
     References
     ----------
-    Krawczyk H, Bellare M, Canetti R (1997). RFC 2104: HMAC: Keyed-Hashing for Message
-    Authentication. IETF.
-    NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS) (SHA-256).
-    Josefsson S (2006). RFC 4648: The Base16, Base32, and Base64 Data Encodings (section 6). IETF.
-    ENISA (2019). Pseudonymisation techniques and best practices. European Union Agency for
-    Cybersecurity.
-    docs/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
-    outside the repository; plain hashes of low-entropy ids are not pseudonyms.
+    Krawczyk, Bellare & Canetti (1997), RFC 2104 (HMAC), and NIST (2015), FIPS 180-4 (SHA-256);
+    the full list is in the References of :mod:`veplab.privacy.pseudonyms`.
 
     Examples
     --------
@@ -621,14 +602,8 @@ def is_pseudonym(value: Any) -> bool:
 
     References
     ----------
-    Krawczyk H, Bellare M, Canetti R (1997). RFC 2104: HMAC: Keyed-Hashing for Message
-    Authentication. IETF.
-    NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS) (SHA-256).
-    Josefsson S (2006). RFC 4648: The Base16, Base32, and Base64 Data Encodings (section 6). IETF.
-    ENISA (2019). Pseudonymisation techniques and best practices. European Union Agency for
-    Cybersecurity.
-    docs/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
-    outside the repository; plain hashes of low-entropy ids are not pseudonyms.
+    Krawczyk, Bellare & Canetti (1997), RFC 2104 (HMAC), and NIST (2015), FIPS 180-4 (SHA-256);
+    the full list is in the References of :mod:`veplab.privacy.pseudonyms`.
 
     Examples
     --------
@@ -664,14 +639,8 @@ def looks_like_pseudonym(values: Iterable[Any] | pd.Series, *, share: float = 1.
 
     References
     ----------
-    Krawczyk H, Bellare M, Canetti R (1997). RFC 2104: HMAC: Keyed-Hashing for Message
-    Authentication. IETF.
-    NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS) (SHA-256).
-    Josefsson S (2006). RFC 4648: The Base16, Base32, and Base64 Data Encodings (section 6). IETF.
-    ENISA (2019). Pseudonymisation techniques and best practices. European Union Agency for
-    Cybersecurity.
-    docs/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
-    outside the repository; plain hashes of low-entropy ids are not pseudonyms.
+    Krawczyk, Bellare & Canetti (1997), RFC 2104 (HMAC), and NIST (2015), FIPS 180-4 (SHA-256);
+    the full list is in the References of :mod:`veplab.privacy.pseudonyms`.
 
     Examples
     --------
@@ -769,14 +738,8 @@ def pseudonymise_file(
 
     References
     ----------
-    Krawczyk H, Bellare M, Canetti R (1997). RFC 2104: HMAC: Keyed-Hashing for Message
-    Authentication. IETF.
-    NIST (2015). FIPS PUB 180-4: Secure Hash Standard (SHS) (SHA-256).
-    Josefsson S (2006). RFC 4648: The Base16, Base32, and Base64 Data Encodings (section 6). IETF.
-    ENISA (2019). Pseudonymisation techniques and best practices. European Union Agency for
-    Cybersecurity.
-    docs/DESIGN.md, section "Privacy": pseudonyms are keyed HMAC-SHA256 with a key kept
-    outside the repository; plain hashes of low-entropy ids are not pseudonyms.
+    Krawczyk, Bellare & Canetti (1997), RFC 2104 (HMAC), and NIST (2015), FIPS 180-4 (SHA-256);
+    the full list is in the References of :mod:`veplab.privacy.pseudonyms`.
     Shafranovich Y (2005). RFC 4180: Common Format and MIME Type for Comma-Separated Values
     (CSV) Files. IETF.
 
